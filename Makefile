@@ -1,0 +1,89 @@
+# Boxoffice build. `make` builds build/boxoffice; `make check` builds the
+# sanitizer variant and runs every test on SQLite and on PostgreSQL.
+CC      ?= cc
+PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl glib-2.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(PKG_CFLAGS) -pthread
+CFLAGS  ?= -O2 -g
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS  := $(PKG_LIBS) -pthread -lm
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+OBJ      := $(SRC:%.c=build/obj/%.o)
+SAN_OBJ  := $(SRC:%.c=build/san/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:%.c=build/san/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+
+DB ?= sqlite:var/boxoffice.db
+
+.PHONY: all run check deps clean bench unit-bins
+all: build/boxoffice
+
+build/boxoffice: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo CC $<
+	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo CC-SAN $<
+	@$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+
+build/san/boxoffice: $(SAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+# Tests and benchmarks link against archives, so each pulls in only the
+# modules it uses.
+build/san/libboxoffice.a: $(SAN_LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/obj/libboxoffice.a: $(LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/san/tests/%: tests/unit/%.c build/san/libboxoffice.a
+	@mkdir -p $(dir $@)
+	@echo LINK $@
+	@$(CC) $(BASE_CFLAGS) -Itests -O1 -g $(SAN) -o $@ $< build/san/libboxoffice.a $(LDLIBS)
+
+build/bench/%: bench/%.c build/obj/libboxoffice.a
+	@mkdir -p $(dir $@)
+	@echo LINK $@
+	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< build/obj/libboxoffice.a $(LDLIBS)
+
+unit-bins: build/san/boxoffice $(UNIT_BIN)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory build/boxoffice
+	@mkdir -p var
+	build/boxoffice migrate --db $(DB)
+	build/boxoffice demo --db $(DB)
+	build/boxoffice serve --db $(DB) --listen 127.0.0.1:8080
+
+check:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory -j2 unit-bins
+	@scripts/check.sh
+
+bench: $(BENCH_BIN) build/boxoffice
+	@scripts/deps.sh bench
+	@bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

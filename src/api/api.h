@@ -1,0 +1,24 @@
+/* What every dialect shares: the application handle its handlers receive as
+ * `app`, and the route table each dialect exports. Dialects translate between
+ * a vendor's documented API and the engine; nothing vendor-specific goes
+ * below this directory. */
+#ifndef BO_API_H
+#define BO_API_H
+#include "core/engine.h"
+#include "http/http.h"
+
+typedef struct {
+    engine *e;
+    bool test_clock;           /* /admin/v1/test/clock may move the clock (tests only) */
+    int64_t oauth_token_ttl;   /* seconds */
+    long rate_limit_per_hour;  /* Ticket Tailor: per API key */
+} app;
+
+/* The authenticated account of a request (set by the dialect's auth fn). */
+static inline const account *api_account(const http_request *r) { return (const account *)http_user(r); }
+
+const http_route_table *admin_routes(void);
+const http_route_table *convious_routes(void);
+const http_route_table *tickettailor_routes(void);
+const http_route_table *root_routes(void); /* /healthz */
+#endif

@@ -1,0 +1,144 @@
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->db, sizeof c->db, "sqlite:var/boxoffice.db");
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8080;
+    c->threads = 32;
+    c->max_body = 1024 * 1024;
+    snprintf(c->key_file, sizeof c->key_file, "var/server.key");
+    c->hold_seconds = 900;
+    c->access_log = true;
+    c->rate_limit_per_hour = 2000;
+    c->oauth_token_ttl = 3600;
+    c->reaper_interval_ms = 1000;
+}
+
+static bool parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) return false;
+    *out = x;
+    return true;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")) return *out = true, true;
+    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) return *out = false, true;
+    return false;
+}
+
+bool config_set(config *c, const char *key, const char *v, const char **why)
+{
+    long n;
+    if (!strcmp(key, "db")) {
+        if (strncmp(v, "sqlite:", 7) && strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
+            return *why = "must be sqlite:PATH or a postgresql:// URI", false;
+        if (strlen(v) >= sizeof c->db) return *why = "too long", false;
+        snprintf(c->db, sizeof c->db, "%s", v);
+    } else if (!strcmp(key, "listen")) {
+        const char *colon = strrchr(v, ':');
+        if (!colon || colon == v || (size_t)(colon - v) >= sizeof c->listen_host || !parse_long(colon + 1, 0, 65535, &n))
+            return *why = "must be HOST:PORT", false;
+        snprintf(c->listen_host, sizeof c->listen_host, "%.*s", (int)(colon - v), v);
+        c->listen_port = (unsigned short)n;
+    } else if (!strcmp(key, "threads")) {
+        if (!parse_long(v, 1, 1024, &n)) return *why = "must be 1..1024", false;
+        c->threads = (unsigned)n;
+    } else if (!strcmp(key, "max_body")) {
+        if (!parse_long(v, 1024, 64L * 1024 * 1024, &n)) return *why = "must be 1024..67108864 bytes", false;
+        c->max_body = (size_t)n;
+    } else if (!strcmp(key, "key_file")) {
+        if (!*v || strlen(v) >= sizeof c->key_file) return *why = "must be a path", false;
+        snprintf(c->key_file, sizeof c->key_file, "%s", v);
+    } else if (!strcmp(key, "hold_seconds")) {
+        if (!parse_long(v, 10, 7 * 86400, &n)) return *why = "must be 10..604800", false;
+        c->hold_seconds = n;
+    } else if (!strcmp(key, "access_log")) {
+        if (!parse_bool(v, &c->access_log)) return *why = "must be true or false", false;
+    } else if (!strcmp(key, "test_clock")) {
+        if (!parse_bool(v, &c->test_clock)) return *why = "must be true or false", false;
+    } else if (!strcmp(key, "rate_limit_per_hour")) {
+        if (!parse_long(v, 1, 100000000, &n)) return *why = "must be 1..100000000", false;
+        c->rate_limit_per_hour = n;
+    } else if (!strcmp(key, "oauth_token_ttl")) {
+        if (!parse_long(v, 60, 30L * 86400, &n)) return *why = "must be 60..2592000 seconds", false;
+        c->oauth_token_ttl = n;
+    } else if (!strcmp(key, "reaper_interval_ms")) {
+        if (!parse_long(v, 0, 3600000, &n)) return *why = "must be 0..3600000", false;
+        c->reaper_interval_ms = (unsigned)n;
+    } else {
+        return *why = "unknown setting", false;
+    }
+    return true;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+bool config_load_file(config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s", path);
+        return false;
+    }
+    char line[2048];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            fclose(f);
+            return false;
+        }
+        *eq = 0;
+        const char *why;
+        char *key = trim(s), *val = trim(eq + 1);
+        if (!config_set(c, key, val, &why)) {
+            snprintf(err, errlen, "%s:%d: %s %s", path, lineno, key, why);
+            fclose(f);
+            return false;
+        }
+    }
+    fclose(f);
+    return true;
+}
+
+bool config_load_env(config *c, char *err, size_t errlen)
+{
+    static const char *keys[] = {"db", "listen", "threads", "max_body", "key_file", "hold_seconds", "access_log",
+                                 "test_clock", "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "BOXOFFICE_");
+        for (size_t j = 0; keys[i][j] && j < 50; j++) {
+            name[10 + j] = (char)toupper((unsigned char)keys[i][j]);
+            name[11 + j] = 0;
+        }
+        const char *v = getenv(name), *why;
+        if (v && !config_set(c, keys[i], v, &why)) {
+            snprintf(err, errlen, "%s: %s", name, why);
+            return false;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,29 @@
+/* Server settings: defaults, then the config file, then BOXOFFICE_* environment
+ * variables, then command-line flags; each later source overrides. */
+#ifndef BO_CONFIG_H
+#define BO_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char db[1024];
+    char listen_host[64];
+    unsigned short listen_port;
+    unsigned threads;
+    size_t max_body;
+    char key_file[512];
+    int64_t hold_seconds;
+    bool access_log;
+    bool test_clock;
+    long rate_limit_per_hour;
+    int64_t oauth_token_ttl;
+    unsigned reaper_interval_ms;
+} config;
+
+void config_defaults(config *c);
+/* Applies one setting by name ("db", "listen", ...); false with *why set on a bad value. */
+bool config_set(config *c, const char *key, const char *value, const char **why);
+bool config_load_file(config *c, const char *path, char *err, size_t errlen);
+bool config_load_env(config *c, char *err, size_t errlen);
+#endif

@@ -1,0 +1,293 @@
+/* Catalog storage and the per-account snapshot cache. Writes validate the
+ * document, store it and bump the account's catalog version in one
+ * transaction; reads use an immutable snapshot rebuilt when that version moves,
+ * so every server process sees every other's writes on its next request. */
+#include "core/catalog_spec.h"
+#include "core/internal.h"
+#include "util/log.h"
+#include "util/secure.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kind_names[CAT__COUNT] = {"location", "category", "schedule", "event",
+                                             "pool",     "product",  "discount", "voucher"};
+
+const char *catalog_kind_name(catalog_kind k) { return k < CAT__COUNT ? kind_names[k] : "?"; }
+
+bool catalog_kind_parse(const char *name, catalog_kind *out)
+{
+    for (int k = 0; k < CAT__COUNT; k++)
+        if (name && !strcmp(name, kind_names[k])) {
+            *out = (catalog_kind)k;
+            return true;
+        }
+    return false;
+}
+
+/* ---- snapshots ---- */
+
+typedef struct {
+    const char *account_id;
+    int64_t version;
+    catalog_snapshot *snap;
+} snapshot_load;
+
+static db_status read_version(db_conn *c, void *arg)
+{
+    snapshot_load *l = arg;
+    l->version = 0;
+    db_status st = db_query_int(c, "SELECT version FROM catalog_versions WHERE account_id = ?",
+                                DB_ARGS(DB_TEXT(l->account_id)), &l->version);
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+static db_status load_snapshot(db_conn *c, void *arg)
+{
+    snapshot_load *l = arg;
+    db_status st = read_version(c, l);
+    if (st != DB_OK) return st;
+    db_rows *r;
+    st = db_query(c, "SELECT kind, id, doc FROM catalog WHERE account_id = ? AND deleted = 0 ORDER BY created_at, id",
+                  DB_ARGS(DB_TEXT(l->account_id)), &r);
+    if (st != DB_OK) return st;
+    catalog_snapshot *s = calloc(1, sizeof *s);
+    atomic_init(&s->refs, 1);
+    s->version = l->version;
+    snprintf(s->account_id, sizeof s->account_id, "%s", l->account_id);
+    for (int k = 0; k < CAT__COUNT; k++) s->objects[k] = json_object();
+    while (db_next(r)) {
+        catalog_kind k;
+        if (!catalog_kind_parse(db_text(r, 0), &k)) continue;
+        json_t *doc = json_loads(db_text(r, 2), 0, NULL);
+        if (doc) json_object_set_new(s->objects[k], db_text(r, 1), doc);
+    }
+    db_rows_free(r);
+    l->snap = s;
+    return DB_OK;
+}
+
+void catalog_release(catalog_snapshot *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
+    for (int k = 0; k < CAT__COUNT; k++) json_decref(s->objects[k]);
+    free(s);
+}
+
+catalog_snapshot *catalog_acquire(engine *e, const account *a)
+{
+    snapshot_load l = {.account_id = a->id};
+    if (store_read(e->st, read_version, &l) != DB_OK) return NULL;
+    pthread_mutex_lock(&e->cache_lock);
+    for (size_t i = 0; i < e->nsnapshots; i++) {
+        catalog_snapshot *s = e->snapshots[i];
+        if (!strcmp(s->account_id, a->id) && s->version == l.version) {
+            atomic_fetch_add(&s->refs, 1);
+            pthread_mutex_unlock(&e->cache_lock);
+            return s;
+        }
+    }
+    pthread_mutex_unlock(&e->cache_lock);
+    if (store_read(e->st, load_snapshot, &l) != DB_OK) return NULL;
+    pthread_mutex_lock(&e->cache_lock);
+    size_t i;
+    for (i = 0; i < e->nsnapshots; i++)
+        if (!strcmp(e->snapshots[i]->account_id, a->id)) break;
+    if (i < e->nsnapshots) {
+        if (e->snapshots[i]->version < l.snap->version) {
+            catalog_release(e->snapshots[i]);
+            e->snapshots[i] = l.snap;
+            atomic_fetch_add(&l.snap->refs, 1);
+        }
+    } else {
+        e->snapshots = realloc(e->snapshots, (e->nsnapshots + 1) * sizeof *e->snapshots);
+        e->snapshots[e->nsnapshots++] = l.snap;
+        atomic_fetch_add(&l.snap->refs, 1);
+    }
+    pthread_mutex_unlock(&e->cache_lock);
+    return l.snap;
+}
+
+json_t *snapshot_find(const catalog_snapshot *s, catalog_kind k, const char *id)
+{
+    return (s && id && k < CAT__COUNT) ? json_object_get(s->objects[k], id) : NULL;
+}
+
+db_status catalog_touch(db_conn *c, const char *account_id)
+{
+    return db_exec(c,
+                   "INSERT INTO catalog_versions (account_id, version) VALUES (?, 1)"
+                   " ON CONFLICT (account_id) DO UPDATE SET version = catalog_versions.version + 1",
+                   DB_ARGS(DB_TEXT(account_id)), NULL);
+}
+
+/* ---- writes ---- */
+
+typedef struct {
+    const account *a;
+    catalog_kind kind;
+    const char *id;
+    char *doc_text;
+    const char *parent_id;
+    bool create;
+    bool is_delete;
+    instant_us now;
+} catalog_write;
+
+static db_status write_doc(db_conn *c, void *arg)
+{
+    catalog_write *w = arg;
+    db_status st;
+    int64_t changes = 0;
+    if (w->is_delete) {
+        st = db_exec(c,
+                     "UPDATE catalog SET deleted = 1, updated_at = ? WHERE account_id = ? AND kind = ? AND id = ?"
+                     " AND deleted = 0",
+                     DB_ARGS(DB_INT(w->now), DB_TEXT(w->a->id), DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id)),
+                     &changes);
+    } else if (w->create) {
+        st = db_exec(c,
+                     "INSERT INTO catalog (account_id, kind, id, parent_id, doc, created_at, updated_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     DB_ARGS(DB_TEXT(w->a->id), DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id),
+                             DB_TEXT(w->parent_id), DB_TEXT(w->doc_text), DB_INT(w->now), DB_INT(w->now)),
+                     &changes);
+    } else {
+        st = db_exec(c,
+                     "UPDATE catalog SET doc = ?, parent_id = ?, updated_at = ? WHERE account_id = ? AND kind = ?"
+                     " AND id = ? AND deleted = 0",
+                     DB_ARGS(DB_TEXT(w->doc_text), DB_TEXT(w->parent_id), DB_INT(w->now), DB_TEXT(w->a->id),
+                             DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id)),
+                     &changes);
+    }
+    if (st != DB_OK) return st;
+    if (changes == 0) return DB_NOTFOUND;
+    if (w->kind == CAT_EVENT) {
+        change_event ev = w->is_delete ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
+        json_t *payload = w->doc_text ? json_loads(w->doc_text, 0, NULL) : NULL;
+        st = events_record(c, w->a->id, ev, w->id, payload);
+        json_decref(payload);
+        if (st != DB_OK) return st;
+    }
+    if (w->kind == CAT_POOL && !w->is_delete && !w->create) {
+        /* a capacity change applies to the occurrences already counted; the
+         * CHECK constraint refuses to drop below what is held or sold */
+        json_t *doc = json_loads(w->doc_text, 0, NULL);
+        json_t *cap = json_object_get(doc, "capacity");
+        if (json_is_integer(cap))
+            st = db_exec(c, "UPDATE inventory SET capacity = ? WHERE pool_id = ? AND account_id = ?",
+                         DB_ARGS(DB_INT(json_integer_value(cap)), DB_TEXT(w->id), DB_TEXT(w->a->id)), NULL);
+        json_decref(doc);
+        if (st != DB_OK) return st;
+    }
+    return catalog_touch(c, w->a->id);
+}
+
+static bool snapshot_has(catalog_kind k, const char *id, void *ctx)
+{
+    return snapshot_find(ctx, k, id) != NULL;
+}
+
+static const char *parent_of(catalog_kind k, const json_t *doc)
+{
+    switch (k) {
+    case CAT_CATEGORY: return jstr(doc, "parent_id");
+    case CAT_PRODUCT: return jstr(doc, "event_id");
+    default: return NULL;
+    }
+}
+
+bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bool partial,
+                      json_t **out, bo_error *err)
+{
+    if (k >= CAT__COUNT) return bo_fail(err, BO_INVALID, "invalid_kind", "", "unknown catalog kind");
+    if (!json_is_object(doc)) return bo_fail(err, BO_INVALID, "invalid_body", "", "expected a JSON object");
+    catalog_snapshot *snap = catalog_acquire(e, a);
+    if (!snap) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
+    json_t *existing = id ? snapshot_find(snap, k, id) : NULL;
+    json_t *merged;
+    if (partial) {
+        if (!existing) {
+            catalog_release(snap);
+            return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id ? id : "");
+        }
+        merged = json_deep_copy(existing);
+        json_object_update(merged, doc);
+    } else {
+        merged = json_deep_copy(doc);
+    }
+    json_object_del(merged, "created_at");
+    json_object_del(merged, "updated_at");
+    char newid[48];
+    if (!id) {
+        const char *given = jstr(merged, "id");
+        if (given) {
+            if (strlen(given) > 40 || strlen(given) < 1 || strchr(given, '/')) {
+                json_decref(merged);
+                catalog_release(snap);
+                return bo_fail(err, BO_INVALID, "invalid_id", "id", "id must be 1 to 40 characters without '/'");
+            }
+            snprintf(newid, sizeof newid, "%s", given);
+        } else {
+            rand_uuid(newid);
+        }
+        id = newid;
+    }
+    bool create = existing == NULL && !partial;
+    json_object_set_new(merged, "id", json_string(id));
+    bo_status bs = spec_validate(kind_spec_for(k), merged, snapshot_has, snap, err);
+    catalog_release(snap);
+    if (bs != BO_OK) {
+        json_decref(merged);
+        return bs;
+    }
+    catalog_write w = {a, k, id, json_dumps(merged, JSON_COMPACT), parent_of(k, merged), create, false, clock_now()};
+    db_status st = store_write(e->st, write_doc, &w);
+    free(w.doc_text);
+    if (st == DB_CONFLICT) {
+        json_decref(merged);
+        if (k == CAT_POOL)
+            return bo_fail(err, BO_CONFLICT, "capacity_below_sold", "capacity",
+                           "capacity cannot drop below tickets already held or sold");
+        return bo_fail(err, BO_CONFLICT, "duplicate_id", "id", "a %s with this id exists", kind_names[k]);
+    }
+    if (st != DB_OK) {
+        json_decref(merged);
+        return bo_from_db(st, err);
+    }
+    if (out) *out = merged;
+    else json_decref(merged);
+    return BO_OK;
+}
+
+bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, json_t **out)
+{
+    catalog_snapshot *snap = catalog_acquire(e, a);
+    if (!snap) return BO_INTERNAL;
+    json_t *doc = snapshot_find(snap, k, id);
+    *out = doc ? json_deep_copy(doc) : NULL;
+    catalog_release(snap);
+    return doc ? BO_OK : BO_NOT_FOUND;
+}
+
+bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out)
+{
+    catalog_snapshot *snap = catalog_acquire(e, a);
+    if (!snap) return BO_INTERNAL;
+    json_t *arr = json_array();
+    const char *key;
+    json_t *doc;
+    json_object_foreach(snap->objects[k], key, doc) json_array_append_new(arr, json_deep_copy(doc));
+    catalog_release(snap);
+    *out = arr;
+    return BO_OK;
+}
+
+bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err)
+{
+    if (k >= CAT__COUNT || !id) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
+    catalog_write w = {a, k, id, NULL, NULL, false, true, clock_now()};
+    db_status st = store_write(e->st, write_doc, &w);
+    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id);
+    return bo_from_db(st, err);
+}

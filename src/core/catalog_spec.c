@@ -1,0 +1,380 @@
+#include "core/catalog_spec.h"
+#include "core/internal.h"
+#include "util/secure.h"
+#include <stdio.h>
+#include <string.h>
+
+#define SPEC(arr, fn) {arr, sizeof arr / sizeof arr[0], fn}
+
+static const field_spec location_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"timezone", F_TIMEZONE, true, NULL, 0},
+    {"address", F_STRING, false, NULL, 0},
+    {"external_ids", F_OBJECT, false, NULL, 0},
+};
+
+static const field_spec category_fields[] = {
+    {"name", F_TEXT_MAP, true, NULL, 0},
+    {"description", F_TEXT_MAP, false, NULL, 0},
+    {"parent_id", F_REF, false, NULL, CAT_CATEGORY},
+    {"priority", F_INT, false, NULL, 0},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"show_in_checkout", F_BOOL, false, NULL, 0},
+    {"flow", F_ENUM, false, "undated|dated|rtp|date_change|date_reservation", 0},
+    {"schedule_id", F_REF, false, NULL, CAT_SCHEDULE},
+    {"location_id", F_REF, false, NULL, CAT_LOCATION},
+    {"images", F_ARRAY, false, NULL, 0},
+    {"external_ids", F_OBJECT, false, NULL, 0},
+};
+
+static const field_spec schedule_fields[] = {
+    {"name", F_STRING, false, NULL, 0},
+    {"weekdays", F_ARRAY, false, NULL, 0},
+    {"open", F_TIME, true, NULL, 0},
+    {"close", F_TIME, true, NULL, 0},
+    {"slot_minutes", F_INT, false, NULL, 0},
+    {"closed_dates", F_ARRAY, false, NULL, 0},
+    {"valid_from", F_DATE, false, NULL, 0},
+    {"valid_to", F_DATE, false, NULL, 0},
+};
+
+static const field_spec event_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"description", F_STRING, false, NULL, 0},
+    {"location_id", F_REF, false, NULL, CAT_LOCATION},
+    {"category_id", F_REF, false, NULL, CAT_CATEGORY},
+    {"schedule_id", F_REF, false, NULL, CAT_SCHEDULE},
+    {"status", F_ENUM, false, "draft|published|cancelled", 0},
+    {"occurrences", F_ARRAY, false, NULL, 0},
+    {"images", F_ARRAY, false, NULL, 0},
+    {"external_ids", F_OBJECT, false, NULL, 0},
+    {"extras", F_OBJECT, false, NULL, 0},
+};
+
+static const field_spec pool_fields[] = {
+    {"name", F_STRING, false, NULL, 0},
+    {"capacity", F_INT_OR_NULL, true, NULL, 0},
+    {"per", F_ENUM, false, "occurrence|total", 0},
+};
+
+static const field_spec product_fields[] = {
+    {"name", F_TEXT_MAP, true, NULL, 0},
+    {"description", F_TEXT_MAP, false, NULL, 0},
+    {"kind", F_ENUM, false, "ticket|addon|bundle", 0},
+    {"category_ids", F_REF_LIST, false, NULL, CAT_CATEGORY},
+    {"event_id", F_REF, false, NULL, CAT_EVENT},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"priority", F_INT, false, NULL, 0},
+    {"min_per_order", F_INT, false, NULL, 0},
+    {"max_per_order", F_INT_OR_NULL, false, NULL, 0},
+    {"show_from", F_DATE, false, NULL, 0},
+    {"show_to", F_DATE, false, NULL, 0},
+    {"valid_from", F_DATE, false, NULL, 0},
+    {"valid_to", F_DATE, false, NULL, 0},
+    {"dated", F_BOOL, false, NULL, 0},
+    {"price", F_MONEY, true, NULL, 0},
+    {"gate_price", F_MONEY, false, NULL, 0},
+    {"price_includes_tax", F_BOOL, false, NULL, 0},
+    {"booking_fee", F_MONEY, false, NULL, 0},
+    {"taxes", F_ARRAY, false, NULL, 0},
+    {"prices", F_ARRAY, false, NULL, 0},
+    {"pools", F_ARRAY, false, NULL, 0},
+    {"scan", F_OBJECT, false, NULL, 0},
+    {"barcode_format", F_ENUM, false, "code128|qrcode|ean13|pdf417|aztec", 0},
+    {"external_ids", F_OBJECT, false, NULL, 0},
+    {"images", F_ARRAY, false, NULL, 0},
+    {"apf_enabled", F_BOOL, false, NULL, 0},
+    {"business_type", F_STRING, false, NULL, 0},
+};
+
+static const field_spec discount_fields[] = {
+    {"code", F_STRING, true, NULL, 0},
+    {"name", F_STRING, false, NULL, 0},
+    {"type", F_ENUM, true, "fixed|percentage", 0},
+    {"amount", F_MONEY, false, NULL, 0},
+    {"percent_bp", F_INT, false, NULL, 0},
+    {"product_ids", F_REF_LIST, false, NULL, CAT_PRODUCT},
+    {"expires_at", F_INSTANT, false, NULL, 0},
+    {"max_redemptions", F_INT_OR_NULL, false, NULL, 0},
+    {"external_id", F_STRING, false, NULL, 0},
+};
+
+static const field_spec voucher_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"value", F_MONEY, true, NULL, 0},
+    {"type", F_ENUM, false, "gift_card|credit", 0},
+    {"expires_at", F_INSTANT, false, NULL, 0},
+    {"partial_redemption", F_BOOL, false, NULL, 0},
+};
+
+static bo_status check_weekday_list(json_t *arr, const char *field, bo_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 6)
+            return bo_fail(err, BO_INVALID, "invalid_weekday", field, "%s holds weekdays 0 (Monday) to 6 (Sunday)",
+                           field);
+    }
+    return BO_OK;
+}
+
+static bo_status check_schedule(json_t *doc, bo_error *err)
+{
+    int32_t open, close;
+    time_of_day_parse(jstr(doc, "open"), &open);
+    time_of_day_parse(jstr(doc, "close"), &close);
+    if (close <= open) return bo_fail(err, BO_INVALID, "invalid_hours", "close", "close must be after open");
+    int64_t slot_minutes = jint(doc, "slot_minutes", 0);
+    if (slot_minutes > 1440) return bo_fail(err, BO_INVALID, "invalid_slot", "slot_minutes", "slot_minutes at most 1440");
+    json_t *wd = json_object_get(doc, "weekdays");
+    if (wd && check_weekday_list(wd, "weekdays", err) != BO_OK) return err->status;
+    json_t *cd = json_object_get(doc, "closed_dates");
+    size_t i;
+    json_t *v;
+    civil_date d;
+    json_array_foreach(cd, i, v)
+    {
+        if (!date_parse(json_string_value(v), &d))
+            return bo_fail(err, BO_INVALID, "invalid_date", "closed_dates", "closed_dates holds YYYY-MM-DD dates");
+    }
+    return BO_OK;
+}
+
+static bo_status check_event(json_t *doc, bo_error *err)
+{
+    json_t *occ = json_object_get(doc, "occurrences");
+    size_t i;
+    json_t *o;
+    json_array_foreach(occ, i, o)
+    {
+        instant_us s, en = 0;
+        if (!json_is_object(o) || !iso_parse(jstr(o, "start"), NULL, &s))
+            return bo_fail(err, BO_INVALID, "invalid_occurrence", "occurrences",
+                           "each occurrence needs an ISO 8601 start");
+        if (jstr(o, "end") && (!iso_parse(jstr(o, "end"), NULL, &en) || en < s))
+            return bo_fail(err, BO_INVALID, "invalid_occurrence", "occurrences", "occurrence end must follow start");
+        if (!jstr(o, "id")) {
+            char id[40];
+            rand_uuid(id);
+            char full[48];
+            snprintf(full, sizeof full, "oc_%.32s", id);
+            json_object_set_new(o, "id", json_string(full));
+        }
+    }
+    return BO_OK;
+}
+
+static bo_status check_product(json_t *doc, bo_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(doc, "taxes"), i, v)
+    {
+        json_t *rate = json_object_get(v, "rate_bp");
+        if (!json_is_object(v) || !json_is_integer(rate) || json_integer_value(rate) < 0 ||
+            json_integer_value(rate) > 10000)
+            return bo_fail(err, BO_INVALID, "invalid_tax", "taxes", "each tax needs rate_bp 0..10000");
+        json_t *prop = json_object_get(v, "proportion_bp");
+        if (prop && (!json_is_integer(prop) || json_integer_value(prop) < 0 || json_integer_value(prop) > 10000))
+            return bo_fail(err, BO_INVALID, "invalid_tax", "taxes", "proportion_bp must be 0..10000");
+        if (!prop) json_object_set_new(v, "proportion_bp", json_integer(10000));
+        if (!jstr(v, "type")) json_object_set_new(v, "type", json_string("VAT"));
+    }
+    json_array_foreach(json_object_get(doc, "pools"), i, v)
+    {
+        if (!json_is_object(v) || !jstr(v, "pool_id"))
+            return bo_fail(err, BO_INVALID, "invalid_pool", "pools", "each pool entry needs pool_id");
+        int64_t amount = jint(v, "amount", 1);
+        if (amount < 1 || amount > 1000)
+            return bo_fail(err, BO_INVALID, "invalid_pool", "pools", "pool amount must be 1..1000");
+        json_object_set_new(v, "amount", json_integer(amount));
+    }
+    json_array_foreach(json_object_get(doc, "prices"), i, v)
+    {
+        civil_date d;
+        int32_t t;
+        json_t *p = json_object_get(v, "price");
+        if (!json_is_object(v) || !json_is_integer(p) || json_integer_value(p) < 0)
+            return bo_fail(err, BO_INVALID, "invalid_price_rule", "prices", "each price rule needs price >= 0");
+        if ((jstr(v, "date_from") && !date_parse(jstr(v, "date_from"), &d)) ||
+            (jstr(v, "date_to") && !date_parse(jstr(v, "date_to"), &d)) ||
+            (jstr(v, "time_from") && !time_of_day_parse(jstr(v, "time_from"), &t)) ||
+            (jstr(v, "time_to") && !time_of_day_parse(jstr(v, "time_to"), &t)))
+            return bo_fail(err, BO_INVALID, "invalid_price_rule", "prices", "bad date or time in a price rule");
+        json_t *wd = json_object_get(v, "weekdays");
+        if (wd && check_weekday_list(wd, "prices", err) != BO_OK) return err->status;
+    }
+    json_t *scan = json_object_get(doc, "scan");
+    if (scan) {
+        const char *limit = jstr(scan, "limit");
+        if (limit && strcmp(limit, "once") && strcmp(limit, "none") && strcmp(limit, "times_per_day"))
+            return bo_fail(err, BO_INVALID, "invalid_scan_limit", "scan.limit",
+                           "scan.limit is once, none or times_per_day");
+        const char *ints[] = {"times", "max_scans", "validity_seconds", "time_seconds"};
+        for (size_t k = 0; k < 4; k++) {
+            json_t *x = json_object_get(scan, ints[k]);
+            if (x && !json_is_null(x) && (!json_is_integer(x) || json_integer_value(x) < 0))
+                return bo_fail(err, BO_INVALID, "invalid_scan", ints[k], "%s must be a non-negative integer",
+                               ints[k]);
+        }
+    }
+    int64_t minq = jint(doc, "min_per_order", 0), maxq = jint(doc, "max_per_order", -1);
+    if (maxq >= 0 && minq > maxq)
+        return bo_fail(err, BO_INVALID, "invalid_limits", "min_per_order", "min_per_order exceeds max_per_order");
+    return BO_OK;
+}
+
+static bo_status check_discount(json_t *doc, bo_error *err)
+{
+    const char *type = jstr(doc, "type");
+    if (!strcmp(type, "fixed") && !json_is_integer(json_object_get(doc, "amount")))
+        return bo_fail(err, BO_INVALID, "missing_field", "amount", "a fixed discount needs amount");
+    if (!strcmp(type, "percentage")) {
+        int64_t bp = jint(doc, "percent_bp", -1);
+        if (bp < 0 || bp > 10000)
+            return bo_fail(err, BO_INVALID, "invalid_percentage", "percent_bp",
+                           "a percentage discount needs percent_bp 0..10000");
+    }
+    return BO_OK;
+}
+
+static const kind_spec specs[CAT__COUNT] = {
+    [CAT_LOCATION] = SPEC(location_fields, NULL), [CAT_CATEGORY] = SPEC(category_fields, NULL),
+    [CAT_SCHEDULE] = SPEC(schedule_fields, check_schedule), [CAT_EVENT] = SPEC(event_fields, check_event),
+    [CAT_POOL] = SPEC(pool_fields, NULL), [CAT_PRODUCT] = SPEC(product_fields, check_product),
+    [CAT_DISCOUNT] = SPEC(discount_fields, check_discount), [CAT_VOUCHER] = SPEC(voucher_fields, NULL),
+};
+
+const kind_spec *kind_spec_for(catalog_kind k) { return k < CAT__COUNT ? &specs[k] : NULL; }
+
+static bool enum_has(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return true;
+        p = bar ? bar + 1 : NULL;
+    }
+    return false;
+}
+
+static bo_status check_field(const field_spec *f, json_t *doc, json_t *v,
+                             bool (*exists)(catalog_kind, const char *, void *), void *ctx, bo_error *err)
+{
+    const char *s = json_string_value(v);
+    civil_date d;
+    int32_t t;
+    instant_us in;
+    switch (f->type) {
+    case F_STRING:
+        if (!s || !*s || strlen(s) > 1000) goto bad;
+        return BO_OK;
+    case F_TEXT_MAP:
+        if (s) {
+            if (!*s || strlen(s) > 1000) goto bad;
+            json_object_set_new(doc, f->name, json_pack("{s:s}", "en", s));
+            return BO_OK;
+        }
+        if (!json_is_object(v) || json_object_size(v) == 0) goto bad;
+        {
+            const char *k;
+            json_t *x;
+            json_object_foreach(v, k, x)
+            {
+                if (!json_is_string(x) || strlen(k) > 16) goto bad;
+            }
+        }
+        return BO_OK;
+    case F_INT:
+    case F_MONEY:
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000000000LL) goto bad;
+        return BO_OK;
+    case F_INT_OR_NULL:
+        if (json_is_null(v)) return BO_OK;
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000000000LL) goto bad;
+        return BO_OK;
+    case F_BOOL:
+        if (!json_is_boolean(v)) goto bad;
+        return BO_OK;
+    case F_DATE:
+        if (!date_parse(s, &d)) goto bad;
+        return BO_OK;
+    case F_TIME:
+        if (!time_of_day_parse(s, &t)) goto bad;
+        return BO_OK;
+    case F_INSTANT:
+        if (!iso_parse(s, NULL, &in)) goto bad;
+        return BO_OK;
+    case F_TIMEZONE:
+        if (!tz_valid(s)) goto bad;
+        return BO_OK;
+    case F_ENUM:
+        if (!s || !enum_has(f->choices, s)) goto bad;
+        return BO_OK;
+    case F_REF:
+        if (json_is_null(v)) return BO_OK;
+        if (!s) goto bad;
+        if (!exists(f->ref, s, ctx))
+            return bo_fail(err, BO_INVALID, "unknown_reference", f->name, "%s: no %s with id %s", f->name,
+                           catalog_kind_name(f->ref), s);
+        return BO_OK;
+    case F_REF_LIST: {
+        if (!json_is_array(v)) goto bad;
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!json_is_string(x)) goto bad;
+            if (!exists(f->ref, json_string_value(x), ctx))
+                return bo_fail(err, BO_INVALID, "unknown_reference", f->name, "%s: no %s with id %s", f->name,
+                               catalog_kind_name(f->ref), json_string_value(x));
+        }
+        return BO_OK;
+    }
+    case F_OBJECT:
+        if (!json_is_object(v)) goto bad;
+        return BO_OK;
+    case F_ARRAY:
+        if (!json_is_array(v)) goto bad;
+        return BO_OK;
+    }
+bad:;
+    static const char *expect[] = {"a non-empty string", "a map of language to text", "a non-negative integer",
+                                   "a non-negative integer or null", "an integer amount in minor units",
+                                   "true or false", "a date YYYY-MM-DD", "a time HH:MM:SS",
+                                   "an ISO 8601 date-time", "an IANA time zone", "one of", "an id",
+                                   "a list of ids", "an object", "a list"};
+    return bo_fail(err, BO_INVALID, "invalid_field", f->name, "%s must be %s%s%s", f->name, expect[f->type],
+                   f->type == F_ENUM ? " " : "", f->type == F_ENUM ? f->choices : "");
+}
+
+bo_status spec_validate(const kind_spec *spec, json_t *doc, bool (*exists)(catalog_kind, const char *, void *),
+                        void *ctx, bo_error *err)
+{
+    if (!json_is_object(doc)) return bo_fail(err, BO_INVALID, "invalid_body", "", "expected a JSON object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v)
+    {
+        if (!strcmp(key, "id") || !strcmp(key, "created_at") || !strcmp(key, "updated_at")) continue;
+        bool known = false;
+        for (size_t i = 0; i < spec->nfields && !known; i++) known = !strcmp(spec->fields[i].name, key);
+        if (!known) return bo_fail(err, BO_INVALID, "unknown_field", key, "unknown field %s", key);
+    }
+    for (size_t i = 0; i < spec->nfields; i++) {
+        const field_spec *f = &spec->fields[i];
+        json_t *fv = json_object_get(doc, f->name);
+        if (!fv || (json_is_null(fv) && f->type != F_INT_OR_NULL && f->type != F_REF)) {
+            if (f->required) return bo_fail(err, BO_INVALID, "missing_field", f->name, "%s is required", f->name);
+            if (fv) json_object_del(doc, f->name);
+            continue;
+        }
+        if (f->required && json_is_null(fv) && f->type == F_REF)
+            return bo_fail(err, BO_INVALID, "missing_field", f->name, "%s is required", f->name);
+        if (check_field(f, doc, fv, exists, ctx, err) != BO_OK) return err->status;
+    }
+    return spec->check ? spec->check(doc, err) : BO_OK;
+}

@@ -1,0 +1,123 @@
+#include "core/internal.h"
+#include "util/log.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bo_status bo_fail(bo_error *err, bo_status st, const char *code, const char *field, const char *fmt, ...)
+{
+    if (!err) return st;
+    err->status = st;
+    snprintf(err->code, sizeof err->code, "%s", code ? code : "");
+    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+bo_status bo_from_db(db_status st, bo_error *err)
+{
+    switch (st) {
+    case DB_OK: return BO_OK;
+    case DB_NOTFOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
+    case DB_CONFLICT: return bo_fail(err, BO_CONFLICT, "conflict", "", "conflicts with existing data");
+    default: return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
+    }
+}
+
+const char *jstr(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int64_t jint(const json_t *o, const char *key, int64_t dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+bool jbool(const json_t *o, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+void occurrence_key(civil_date day, int32_t time_from, char out[64])
+{
+    char d[11];
+    if (day < 0) {
+        out[0] = 0;
+        return;
+    }
+    date_format(day, d);
+    if (time_from < 0) snprintf(out, 64, "%s", d);
+    else snprintf(out, 64, "%sT%02d:%02d", d, time_from / 3600, (time_from / 60) % 60);
+}
+
+db_status counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out)
+{
+    db_status st = db_exec(c, "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
+                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), NULL);
+    if (st != DB_OK) return st;
+    return db_query_int(c, "UPDATE counters SET value = value + 1 WHERE account_id = ? AND name = ? RETURNING value",
+                        DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
+}
+
+static void *reaper_main(void *arg)
+{
+    engine *e = arg;
+    pthread_mutex_lock(&e->stop_lock);
+    while (!e->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += e->cfg.reaper_interval_ms / 1000;
+        ts.tv_nsec += (long)(e->cfg.reaper_interval_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&e->stop_cond, &e->stop_lock, &ts);
+        if (e->stopping) break;
+        pthread_mutex_unlock(&e->stop_lock);
+        int n = cart_reap_expired(e);
+        if (n > 0) log_info("reaper: released %d expired cart(s)", n);
+        pthread_mutex_lock(&e->stop_lock);
+    }
+    pthread_mutex_unlock(&e->stop_lock);
+    return NULL;
+}
+
+engine *engine_open(store *st, const engine_config *cfg)
+{
+    engine *e = calloc(1, sizeof *e);
+    e->st = st;
+    e->cfg = *cfg;
+    if (e->cfg.default_hold_seconds <= 0) e->cfg.default_hold_seconds = 900;
+    pthread_mutex_init(&e->cache_lock, NULL);
+    pthread_mutex_init(&e->stop_lock, NULL);
+    pthread_cond_init(&e->stop_cond, NULL);
+    if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
+        e->reaper_running = pthread_create(&e->reaper, NULL, reaper_main, e) == 0;
+    }
+    return e;
+}
+
+void engine_close(engine *e)
+{
+    if (!e) return;
+    pthread_mutex_lock(&e->stop_lock);
+    e->stopping = true;
+    pthread_cond_broadcast(&e->stop_cond);
+    pthread_mutex_unlock(&e->stop_lock);
+    if (e->reaper_running) pthread_join(e->reaper, NULL);
+    for (size_t i = 0; i < e->nsnapshots; i++) catalog_release(e->snapshots[i]);
+    free(e->snapshots);
+    free(e);
+}
+
+store *engine_store(engine *e) { return e->st; }

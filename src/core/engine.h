@@ -1,0 +1,285 @@
+/* The sales engine: one vendor-neutral model of accounts, catalog, capacity,
+ * carts, orders, tickets and scans. It speaks no HTTP and no SQL dialect; the
+ * dialects in src/api translate to and from it. docs/MODEL.md documents the
+ * canonical JSON shapes that its read functions return.
+ *
+ * Conventions: money is int64 minor units; instants are int64 microseconds
+ * (UTC); every function takes the authenticated account and never touches
+ * another account's rows (an id of another account is simply not found).
+ * Functions returning json_t* hand the caller one reference. */
+#ifndef BO_ENGINE_H
+#define BO_ENGINE_H
+#include "store/store.h"
+#include "util/money.h"
+#include "util/timeutil.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct engine engine;
+
+typedef enum {
+    BO_OK = 0,
+    BO_INVALID,      /* bad input: err.field / err.message say which */
+    BO_NOT_FOUND,    /* unknown id, or another account's */
+    BO_SOLD_OUT,     /* not enough capacity; nothing was held */
+    BO_CONFLICT,     /* state forbids it: cart booked/expired, order cancelled, duplicate code ... */
+    BO_UNAUTHORIZED,
+    BO_FORBIDDEN,
+    BO_RATE_LIMITED,
+    BO_INTERNAL,     /* storage failure; logged */
+} bo_status;
+
+typedef struct {
+    bo_status status;
+    char code[48];     /* stable machine-readable code, e.g. "sold_out", "invalid_date" */
+    char field[64];    /* offending input field, "" if none */
+    char message[256]; /* human-readable */
+} bo_error;
+
+/* Sets err and returns its status; printf-style message. */
+bo_status bo_fail(bo_error *err, bo_status st, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+typedef struct {
+    char id[40];
+    char slug[64];
+    char name[128];
+    char timezone[64];
+    char currency[4];
+    int currency_decimals;
+    int64_t hold_seconds;
+} account;
+
+typedef struct {
+    int64_t default_hold_seconds; /* 900 */
+    unsigned reaper_interval_ms;  /* background release of expired holds; 0 = off */
+    bool start_workers;           /* reaper (and webhook delivery once present) */
+} engine_config;
+
+engine *engine_open(store *st, const engine_config *cfg);
+void engine_close(engine *e);
+store *engine_store(engine *e);
+
+/* ---------- accounts and credentials (core/accounts.c, core/auth.c) ---------- */
+
+typedef enum {
+    CRED_ADMIN_TOKEN = 1,
+    CRED_OAUTH_CLIENT,    /* public_id = client_id, secret = client secret */
+    CRED_ACCESS_TOKEN,    /* issued by oauth, expires */
+    CRED_API_KEY,         /* Ticket Tailor style */
+    CRED_PRODUCT_TOKEN,   /* CM style */
+    CRED_CHANNEL_KEY,     /* Fourvenues style */
+} cred_kind;
+
+bo_status account_create(engine *e, const char *slug, const char *name, const char *timezone, const char *currency,
+                         account *out, bo_error *err);
+bo_status account_by_slug(engine *e, const char *slug, account *out);
+bo_status account_by_id(engine *e, const char *id, account *out);
+/* Stores a credential (hashed). public_id only for CRED_OAUTH_CLIENT. Idempotent on (kind, secret). */
+bo_status credential_add(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
+                         const char *label, instant_us expires_at, bo_error *err);
+/* Finds the account a secret belongs to; constant-time compare, expiry checked. */
+bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out);
+bo_status auth_oauth_client(engine *e, const char *client_id, const char *client_secret, account *out);
+/* Issues an access token valid ttl seconds; token is "at_" + 64 hex chars. */
+bo_status auth_issue_access_token(engine *e, const account *a, int64_t ttl_seconds, char token[80]);
+/* Secrets the server must use itself (encrypted with the server key at rest). */
+bo_status account_secret_put(engine *e, const account *a, const char *name, const char *plain);
+char *account_secret_get(engine *e, const account *a, const char *name); /* caller frees; NULL if none */
+
+/* ---------- catalog (core/catalog.c) ----------
+ * Catalog objects are JSON documents in the canonical shapes of docs/MODEL.md,
+ * validated on every write. Kinds: location, category, schedule, event, pool,
+ * product, discount, voucher. */
+typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
+               CAT__COUNT } catalog_kind;
+const char *catalog_kind_name(catalog_kind k);
+bool catalog_kind_parse(const char *name, catalog_kind *out);
+
+/* Creates (id NULL or unused: a new id is made unless doc has "id") or replaces
+ * (partial=false) / merges (partial=true) a document. *out gets the stored doc. */
+bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bool partial,
+                      json_t **out, bo_error *err);
+bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, json_t **out);
+/* All live documents of a kind, oldest first, as an array. */
+bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out);
+bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err);
+
+/* ---------- occurrences and availability (core/schedule.c, core/availability.c) ----------
+ * An occurrence is when a dated product is used: a timeslot of a schedule
+ * ("2026-11-24T09:00"), a whole day ("2026-11-24"), an event occurrence (its id),
+ * or "" for undated products. Capacity pools count per occurrence. */
+typedef struct {
+    char key[64];
+    civil_date day;         /* -1 when undated */
+    int32_t time_from;      /* seconds after local midnight, -1 = full day / undated */
+    int32_t time_to;        /* -1 = no end */
+    instant_us starts_at;   /* 0 when undated */
+    instant_us ends_at;     /* 0 when open-ended */
+    int64_t available;      /* -1 = unlimited */
+    bool open;              /* false: closed date, outside validity, not for sale */
+} slot;
+
+typedef struct {
+    const char *product_id;
+    int64_t quantity;
+} cart_line;
+
+/* Every slot of the product between from (inclusive) and to (exclusive), with
+ * the tickets of that product still available there. *out is malloc'd. */
+bo_status availability_product(engine *e, const account *a, const char *product_id, const char *category_id,
+                               civil_date from, civil_date to, slot **out, size_t *n, bo_error *err);
+/* Slots where the whole cart (all lines at once, pools shared) fits. available
+ * is the number of whole carts that still fit, -1 unlimited, 0 not available. */
+bo_status availability_cart(engine *e, const account *a, const char *category_id, const cart_line *lines,
+                            size_t nlines, civil_date from, civil_date to, slot **out, size_t *n, bo_error *err);
+/* Resolves one occurrence of a product: a date (+ optional start time), or an
+ * event occurrence id, or undated. Fails with BO_INVALID / BO_NOT_FOUND. */
+bo_status occurrence_resolve(engine *e, const account *a, const char *product_id, const char *category_id,
+                             civil_date day, int32_t start_time, const char *occurrence_id, slot *out, bo_error *err);
+
+/* ---------- prices (core/pricing.c) ---------- */
+typedef struct {
+    money unit_price;     /* what the customer pays per ticket, in the product's tax mode */
+    money gate_price;
+    bool includes_tax;
+} price_quote;
+/* Price of one ticket of product at slot (price rules, else the base price). */
+bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, price_quote *out,
+                    bo_error *err);
+/* Signed pricing token binding prices to (products, quantities, occurrence), valid ttl. Caller frees. */
+char *pricing_token_make(const account *a, const char *occurrence, const cart_line *lines, const money *unit_prices,
+                         size_t n, int64_t ttl_seconds);
+/* Verifies a token against the given cart; fills unit_prices (n entries). */
+bo_status pricing_token_check(const account *a, const char *token, const char *occurrence, const cart_line *lines,
+                              size_t n, money *unit_prices, bo_error *err);
+
+/* ---------- carts: capacity held until expiry (core/cart.c) ---------- */
+typedef struct {
+    const char *channel;       /* "convious", "tickettailor", "cm", "fourvenues", "admin" */
+    const char *category_id;   /* optional */
+    civil_date day;            /* -1 undated */
+    int32_t start_time;        /* -1 none */
+    int32_t end_time;          /* -1 none */
+    const char *occurrence_id; /* event occurrence id, alternative to day/time */
+    const cart_line *lines;
+    size_t nlines;
+    const money *unit_prices;  /* NULL: price 0 (Convious without pricing token) or engine prices if use_engine_prices */
+    bool use_engine_prices;
+    const char *external_id;
+    json_t *extras;            /* borrowed */
+    json_t *customer;          /* borrowed, optional */
+    int64_t hold_seconds;      /* 0 = account default */
+} cart_request;
+
+/* Holds capacity for every line atomically (all or nothing; BO_SOLD_OUT
+ * leaves nothing held). */
+bo_status cart_create(engine *e, const account *a, const cart_request *req, char cart_id[40], bo_error *err);
+/* Replaces the cart's lines (and prices) and re-holds atomically; refreshes expiry. */
+bo_status cart_update(engine *e, const account *a, const char *cart_id, const cart_request *req, bo_error *err);
+bo_status cart_get(engine *e, const account *a, const char *cart_id, json_t **out);
+bo_status cart_delete(engine *e, const account *a, const char *cart_id, bo_error *err);
+/* Releases every hold whose cart expired before now; returns carts released. */
+int cart_reap_expired(engine *e);
+
+/* ---------- orders and tickets (core/booking.c, core/orders.c) ---------- */
+typedef struct {
+    const char *provider, *method, *reference, *status; /* status default "paid" */
+    money amount;        /* -1 = the order total */
+} payment_input;
+
+typedef struct {
+    const char *cart_id;
+    json_t *customer;       /* borrowed: {email,name,first_name,last_name,language,phone,marketing_opt_in} */
+    json_t *extras;         /* borrowed; merged over the cart's */
+    const char *channel;    /* overrides the cart's channel when set */
+    const char *status;     /* "confirmed" (default) or "open" (pay later: barcodes not scannable) */
+    const payment_input *payment; /* NULL: no payment row */
+    const char *discount_code;    /* optional */
+    const char *reseller_id, *reseller_name;
+} book_request;
+
+/* Converts a cart into an order with tickets, atomically. Booking the same
+ * cart twice returns the first order (created=false). A cart whose hold
+ * expired is re-held if capacity allows, else BO_SOLD_OUT. */
+bo_status order_book(engine *e, const account *a, const book_request *req, char order_id[40], bool *created,
+                     bo_error *err);
+/* Cancels: releases capacity, refunds payments in full, voids tickets. */
+bo_status order_cancel(engine *e, const account *a, const char *order_id, const char *reason, const char *by,
+                       bo_error *err);
+/* Marks an open (pay-later) order paid. */
+bo_status order_mark_paid(engine *e, const account *a, const char *order_id, const payment_input *p, bo_error *err);
+
+typedef enum { ORDER_BY_CHANGE_ASC, ORDER_BY_CREATED_DESC } order_sort;
+typedef struct {
+    order_sort sort;
+    int limit;                   /* 1..1000 */
+    int64_t after_change_seq;    /* ORDER_BY_CHANGE_ASC: strictly after this */
+    /* ORDER_BY_CREATED_DESC: page boundaries by (created_at, id) of an order id */
+    const char *starting_after;  /* older than this order */
+    const char *ending_before;   /* newer than this order (page returned newest first) */
+    /* filters; NULL / 0 = none */
+    const char *number, *email, *external_id, *reseller_id, *event_id, *barcode, *name, *channel, *product_type;
+    const char *statuses[4];     /* NULL-terminated list */
+    const char *product_ids[16]; /* NULL-terminated list */
+    instant_us updated_from;
+    instant_us created_gt, created_gte, created_lt, created_lte;
+    civil_date visit_from, visit_to; /* -1 = none; inclusive */
+} order_query;
+void order_query_init(order_query *q);
+/* Canonical orders (docs/MODEL.md), in the query's order. *has_more tells
+ * whether another page follows in that direction. */
+bo_status orders_list(engine *e, const account *a, const order_query *q, json_t **out, bool *has_more,
+                      bo_error *err);
+bo_status order_get(engine *e, const account *a, const char *order_id, json_t **out);
+bo_status order_get_by_number(engine *e, const account *a, const char *number, json_t **out);
+
+/* Issues a ticket without an order, from the product's inventory (held and
+ * sold at once). BO_SOLD_OUT when none left. */
+bo_status ticket_issue(engine *e, const account *a, const char *product_id, const char *occurrence_id,
+                       civil_date day, int32_t start_time, json_t *holder, const char *channel, char ticket_id[40],
+                       bo_error *err);
+/* Irreversible: frees the seat, no refund. */
+bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
+bo_status ticket_get(engine *e, const account *a, const char *ticket_id, json_t **out);
+
+/* ---------- scanning (core/scan.c) ---------- */
+typedef enum {
+    SCAN_SUCCESS = 0,
+    SCAN_NOT_FOUND,
+    SCAN_ALREADY_REDEEMED,
+    SCAN_ALREADY_SCANNED_IN,
+    SCAN_IN_REQUIRED,
+    SCAN_TIME_LIMIT_REACHED,
+    SCAN_NOT_SCANNABLE,
+    SCAN_FUTURE_VALIDITY,
+    SCAN_PAST_VALIDITY,
+} scan_code;
+const char *scan_code_name(scan_code c); /* "success", "not_found", ... as the Convious doc spells them */
+
+typedef struct {
+    const char *barcode;
+    instant_us scanned_at;   /* 0 = now */
+    bool direction_out;
+    bool force;              /* redeem even if invalid */
+    bool redeem;             /* false: check only, nothing written */
+} scan_request;
+
+typedef struct {
+    scan_code code;
+    char reason[160];
+    int64_t overtime_seconds;
+    int64_t remaining_seconds;  /* -1 = not applicable (null) */
+    json_t *ticket;             /* canonical ticket + "order" summary; NULL when not found; caller decrefs */
+} scan_result;
+/* Concurrent redeems of one barcode are serialised: exactly as many succeed as
+ * its scan limit allows. */
+bo_status scan_barcode(engine *e, const account *a, const scan_request *req, scan_result *out, bo_error *err);
+
+/* ---------- change notification (core/events.c) ----------
+ * Every state change records an outbox event in the same transaction. */
+typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
+               EV_EVENT_UPDATED, EV_EVENT_DELETED } change_event;
+const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
+#endif

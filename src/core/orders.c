@@ -1,0 +1,380 @@
+/* Reading orders and tickets in their canonical JSON shape (docs/MODEL.md). */
+#include "core/internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICKET_COLUMNS                                                                                             \
+    "id, order_id, line_id, product_id, event_id, occurrence, barcode, status, price_gross, price_net, discount,"  \
+    " valid_from, valid_to, scan_limit, scan_times, max_scans, time_duration, scans_used, inside, first_scan_at,"   \
+    " last_scan_at, redeemed_at, invalidated_at, created_at, updated_at, doc"
+
+static json_t *nullable_int(db_rows *r, int col) { return db_isnull(r, col) ? json_null() : json_integer(db_int(r, col)); }
+static json_t *nullable_text(db_rows *r, int col)
+{
+    return db_isnull(r, col) ? json_null() : json_string(db_text(r, col));
+}
+
+static json_t *ticket_from_row(db_rows *r)
+{
+    json_t *doc = json_loads(db_text(r, 25), 0, NULL);
+    if (!doc) doc = json_object();
+    json_t *t = json_object();
+    json_object_set_new(t, "id", json_string(db_text(r, 0)));
+    json_object_set_new(t, "order_id", nullable_text(r, 1));
+    json_object_set_new(t, "line_id", json_string(db_text(r, 2)));
+    json_object_set_new(t, "product_id", json_string(db_text(r, 3)));
+    json_object_set(t, "product_name", json_object_get(doc, "product_name") ? json_object_get(doc, "product_name")
+                                                                              : json_object());
+    json_object_set_new(t, "event_id", nullable_text(r, 4));
+    json_object_set_new(t, "occurrence", json_string(db_text(r, 5)));
+    json_object_set_new(t, "barcode", json_string(db_text(r, 6)));
+    json_object_set(t, "barcode_format", json_object_get(doc, "barcode_format"));
+    json_object_set_new(t, "status", json_string(db_text(r, 7)));
+    json_object_set_new(t, "price_gross", json_integer(db_int(r, 8)));
+    json_object_set_new(t, "price_net", json_integer(db_int(r, 9)));
+    json_object_set_new(t, "discount", json_integer(db_int(r, 10)));
+    json_object_set_new(t, "discounted_gross", json_integer(jint(doc, "discounted_gross", db_int(r, 8) - db_int(r, 10))));
+    json_object_set_new(t, "discounted_net", json_integer(jint(doc, "discounted_net", db_int(r, 9))));
+    json_object_set_new(t, "gate_price", json_integer(jint(doc, "gate_price", db_int(r, 8))));
+    json_object_set_new(t, "booking_fee", json_integer(jint(doc, "booking_fee", 0)));
+    json_object_set_new(t, "valid_from", nullable_int(r, 11));
+    json_object_set_new(t, "valid_to", nullable_int(r, 12));
+    json_object_set_new(t, "invalidated_at", nullable_int(r, 22));
+    json_object_set(t, "refund", json_object_get(doc, "refund") ? json_object_get(doc, "refund") : json_null());
+    json_object_set(t, "taxes", json_object_get(doc, "taxes") ? json_object_get(doc, "taxes") : json_array());
+    json_object_set(t, "holder", json_object_get(doc, "holder") ? json_object_get(doc, "holder") : json_null());
+    json_t *scan = json_object();
+    json_object_set_new(scan, "limit", json_string(db_text(r, 13)));
+    json_object_set_new(scan, "times", json_integer(db_int(r, 14)));
+    json_object_set_new(scan, "max_scans", nullable_int(r, 15));
+    json_object_set_new(scan, "time_seconds", nullable_int(r, 16));
+    json_object_set_new(scan, "used", json_integer(db_int(r, 17)));
+    json_object_set_new(scan, "inside", json_boolean(db_int(r, 18)));
+    json_object_set_new(scan, "first_scan_at", nullable_int(r, 19));
+    json_object_set_new(scan, "last_scan_at", nullable_int(r, 20));
+    json_object_set_new(scan, "redeemed_at", nullable_int(r, 21));
+    json_object_set_new(scan, "allow_overtime", json_boolean(jbool(doc, "allow_overtime", false)));
+    json_object_set_new(t, "scan", scan);
+    json_object_set_new(t, "created_at", json_integer(db_int(r, 23)));
+    json_object_set_new(t, "updated_at", json_integer(db_int(r, 24)));
+    json_decref(doc);
+    return t;
+}
+
+db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out)
+{
+    db_rows *r;
+    db_status st = db_query(c, "SELECT " TICKET_COLUMNS " FROM tickets WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(ticket_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return st;
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        *out = ticket_from_row(r);
+        st = DB_OK;
+    }
+    db_rows_free(r);
+    return st;
+}
+
+db_status order_load_json(db_conn *c, const char *account_id, const char *timezone, const char *order_id,
+                          json_t **out)
+{
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, number, status, channel, product_type, external_id, reseller_id, visit_date,"
+                            " currency, total_gross, total_net, discount_total, created_at, updated_at, change_seq,"
+                            " cart_id, doc FROM orders WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return st;
+    if (!db_next(r)) {
+        db_rows_free(r);
+        return DB_NOTFOUND;
+    }
+    json_t *doc = json_loads(db_text(r, 16), 0, NULL);
+    if (!doc) doc = json_object();
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(db_text(r, 0)));
+    json_object_set_new(o, "number", json_string(db_text(r, 1)));
+    json_object_set_new(o, "account_id", json_string(account_id));
+    json_object_set_new(o, "status", json_string(db_text(r, 2)));
+    json_object_set_new(o, "channel", json_string(db_text(r, 3)));
+    json_object_set_new(o, "product_type", json_string(db_text(r, 4)));
+    json_object_set_new(o, "external_id", nullable_text(r, 5));
+    json_object_set_new(o, "visit_date", nullable_text(r, 7));
+    json_object_set_new(o, "currency", json_string(db_text(r, 8)));
+    json_object_set_new(o, "total_gross", json_integer(db_int(r, 9)));
+    json_object_set_new(o, "total_net", json_integer(db_int(r, 10)));
+    json_object_set_new(o, "discount_total", json_integer(db_int(r, 11)));
+    json_object_set_new(o, "created_at", json_integer(db_int(r, 12)));
+    json_object_set_new(o, "updated_at", json_integer(db_int(r, 13)));
+    json_object_set_new(o, "change_seq", json_integer(db_int(r, 14)));
+    json_object_set_new(o, "cart_id", nullable_text(r, 15));
+    json_object_set_new(o, "timezone", json_string(timezone));
+    const char *copy[] = {"category_id", "event_id", "occurrence", "visit_time", "visit_end_time", "starts_at",
+                          "quantity", "total_after_discount_gross", "total_after_discount_net", "booking_fee_total",
+                          "customer", "extras", "discounts", "reseller", "status_reason", "cancelled_at",
+                          "cancelled_by"};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        json_t *v = json_object_get(doc, copy[i]);
+        json_object_set(o, copy[i], v ? v : json_null());
+    }
+    if (!json_is_object(json_object_get(o, "customer"))) json_object_set_new(o, "customer", json_object());
+    if (!json_is_object(json_object_get(o, "extras"))) json_object_set_new(o, "extras", json_object());
+    if (!json_is_array(json_object_get(o, "discounts"))) json_object_set_new(o, "discounts", json_array());
+    json_decref(doc);
+    db_rows_free(r);
+
+    json_t *tickets = json_array();
+    st = db_query(c, "SELECT " TICKET_COLUMNS " FROM tickets WHERE order_id = ? ORDER BY created_at, line_id, id",
+                  DB_ARGS(DB_TEXT(order_id)), &r);
+    if (st != DB_OK) {
+        json_decref(o);
+        json_decref(tickets);
+        return st;
+    }
+    while (db_next(r)) json_array_append_new(tickets, ticket_from_row(r));
+    db_rows_free(r);
+    json_object_set_new(o, "tickets", tickets);
+
+    json_t *payments = json_array();
+    st = db_query(c,
+                  "SELECT id, kind, provider, method, status, amount, reference, created_at, updated_at FROM payments"
+                  " WHERE order_id = ? ORDER BY id",
+                  DB_ARGS(DB_TEXT(order_id)), &r);
+    if (st != DB_OK) {
+        json_decref(o);
+        json_decref(payments);
+        return st;
+    }
+    while (db_next(r))
+        json_array_append_new(payments,
+                              json_pack("{s:I,s:s,s:o,s:o,s:s,s:I,s:o,s:I,s:I}", "id", (json_int_t)db_int(r, 0), "kind",
+                                        db_text(r, 1), "provider", nullable_text(r, 2), "method", nullable_text(r, 3),
+                                        "status", db_text(r, 4), "amount", (json_int_t)db_int(r, 5), "reference",
+                                        nullable_text(r, 6), "created_at", (json_int_t)db_int(r, 7), "updated_at",
+                                        (json_int_t)db_int(r, 8)));
+    db_rows_free(r);
+    json_object_set_new(o, "payments", payments);
+    *out = o;
+    return DB_OK;
+}
+
+typedef struct {
+    const account *a;
+    const char *id;
+    const char *number;
+    json_t *out;
+} one_order;
+
+static db_status load_one(db_conn *c, void *arg)
+{
+    one_order *x = arg;
+    if (x->number) {
+        char *id = NULL;
+        db_status st = db_query_text(c, "SELECT id FROM orders WHERE number = ? AND account_id = ?",
+                                     DB_ARGS(DB_TEXT(x->number), DB_TEXT(x->a->id)), &id);
+        if (st != DB_OK) return st;
+        st = order_load_json(c, x->a->id, x->a->timezone, id, &x->out);
+        free(id);
+        return st;
+    }
+    return order_load_json(c, x->a->id, x->a->timezone, x->id, &x->out);
+}
+
+bo_status order_get(engine *e, const account *a, const char *order_id, json_t **out)
+{
+    if (!order_id || strlen(order_id) > 64) return BO_NOT_FOUND;
+    one_order x = {a, order_id, NULL, NULL};
+    db_status st = store_read(e->st, load_one, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
+}
+
+bo_status order_get_by_number(engine *e, const account *a, const char *number, json_t **out)
+{
+    if (!number || strlen(number) > 64) return BO_NOT_FOUND;
+    one_order x = {a, NULL, number, NULL};
+    db_status st = store_read(e->st, load_one, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
+}
+
+typedef struct {
+    const account *a;
+    const char *id;
+    json_t *out;
+} one_ticket;
+
+static db_status load_ticket(db_conn *c, void *arg)
+{
+    one_ticket *x = arg;
+    return ticket_load_json(c, x->a->id, x->id, &x->out);
+}
+
+bo_status ticket_get(engine *e, const account *a, const char *ticket_id, json_t **out)
+{
+    if (!ticket_id || strlen(ticket_id) > 64) return BO_NOT_FOUND;
+    one_ticket x = {a, ticket_id, NULL};
+    db_status st = store_read(e->st, load_ticket, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
+}
+
+void order_query_init(order_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->limit = 100;
+    q->visit_from = -1;
+    q->visit_to = -1;
+}
+
+/* Every filter is in the one static statement as "(param IS NULL OR ...)", so
+ * each driver prepares it once. */
+#define ORDER_FILTERS                                                                                               \
+    " WHERE o.account_id = ?"                                                                                       \
+    " AND (CAST(? AS TEXT) IS NULL OR o.number = ?)"                                                                \
+    " AND (CAST(? AS TEXT) IS NULL OR lower(o.email) = lower(?))"                                                   \
+    " AND (CAST(? AS TEXT) IS NULL OR o.external_id = ?)"                                                           \
+    " AND (CAST(? AS TEXT) IS NULL OR o.reseller_id = ?)"                                                           \
+    " AND (CAST(? AS TEXT) IS NULL OR lower(o.customer_name) LIKE lower(?))"                                        \
+    " AND (CAST(? AS TEXT) IS NULL OR o.channel = ?)"                                                               \
+    " AND (CAST(? AS TEXT) IS NULL OR o.product_type = ?)"                                                          \
+    " AND (CAST(? AS TEXT) IS NULL OR o.status IN (?, ?, ?, ?))"                                                    \
+    " AND (CAST(? AS BIGINT) IS NULL OR o.updated_at >= ?)"                                                         \
+    " AND (CAST(? AS BIGINT) IS NULL OR o.created_at > ?)"                                                          \
+    " AND (CAST(? AS BIGINT) IS NULL OR o.created_at >= ?)"                                                         \
+    " AND (CAST(? AS BIGINT) IS NULL OR o.created_at < ?)"                                                          \
+    " AND (CAST(? AS BIGINT) IS NULL OR o.created_at <= ?)"                                                         \
+    " AND (CAST(? AS TEXT) IS NULL OR o.visit_date >= ?)"                                                           \
+    " AND (CAST(? AS TEXT) IS NULL OR o.visit_date <= ?)"                                                           \
+    " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.event_id = ?))" \
+    " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.barcode = ?))"  \
+    " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.product_id IN"  \
+    " (?, ?, ?, ?, ?, ?, ?, ?)))"
+
+typedef struct {
+    const account *a;
+    const order_query *q;
+    json_t *out;
+    bool has_more;
+    bool bad_cursor;
+} list_ctx;
+
+static db_status list_fn(db_conn *c, void *arg)
+{
+    list_ctx *x = arg;
+    const order_query *q = x->q;
+    int64_t cur_created = 0;
+    char cur_id[40] = "";
+    const char *cursor = q->ending_before ? q->ending_before : q->starting_after;
+    if (q->sort == ORDER_BY_CREATED_DESC && cursor) {
+        db_rows *r;
+        db_status st = db_query(c, "SELECT created_at, id FROM orders WHERE id = ? AND account_id = ?",
+                                DB_ARGS(DB_TEXT(cursor), DB_TEXT(x->a->id)), &r);
+        if (st != DB_OK) return st;
+        if (!db_next(r)) {
+            db_rows_free(r);
+            x->bad_cursor = true;
+            return DB_ABORT;
+        }
+        cur_created = db_int(r, 0);
+        snprintf(cur_id, sizeof cur_id, "%s", db_text(r, 1));
+        db_rows_free(r);
+    }
+    char visit_from[11], visit_to[11];
+    if (q->visit_from >= 0) date_format(q->visit_from, visit_from);
+    if (q->visit_to >= 0) date_format(q->visit_to, visit_to);
+    char name_like[200];
+    if (q->name) snprintf(name_like, sizeof name_like, "%%%s%%", q->name);
+#define OPT_TEXT(v) DB_TEXT(v), DB_TEXT(v)
+#define OPT_INT(v) ((v) ? DB_INT(v) : DB_NULL), ((v) ? DB_INT(v) : DB_NULL)
+    db_param params[64];
+    int n = 0;
+    const db_param base[] = {
+        DB_TEXT(x->a->id), OPT_TEXT(q->number), OPT_TEXT(q->email), OPT_TEXT(q->external_id),
+        OPT_TEXT(q->reseller_id), OPT_TEXT(q->name ? name_like : NULL), OPT_TEXT(q->channel),
+        OPT_TEXT(q->product_type), DB_TEXT(q->statuses[0]), DB_TEXT(q->statuses[0]),
+        DB_TEXT(q->statuses[0] ? q->statuses[1] : NULL), DB_TEXT(q->statuses[0] && q->statuses[1] ? q->statuses[2] : NULL),
+        DB_TEXT(q->statuses[0] && q->statuses[1] && q->statuses[2] ? q->statuses[3] : NULL), OPT_INT(q->updated_from),
+        OPT_INT(q->created_gt), OPT_INT(q->created_gte), OPT_INT(q->created_lt), OPT_INT(q->created_lte),
+        OPT_TEXT(q->visit_from >= 0 ? visit_from : NULL), OPT_TEXT(q->visit_to >= 0 ? visit_to : NULL),
+        OPT_TEXT(q->event_id), OPT_TEXT(q->barcode), DB_TEXT(q->product_ids[0])};
+    memcpy(params, base, sizeof base);
+    n = (int)(sizeof base / sizeof base[0]);
+    bool more = q->product_ids[0] != NULL;
+    for (int i = 0; i < 8; i++) {
+        more = more && q->product_ids[i];
+        params[n++] = more ? DB_TEXT(q->product_ids[i]) : DB_NULL;
+    }
+    int limit = q->limit < 1 ? 1 : q->limit > 1000 ? 1000 : q->limit;
+    db_rows *r;
+    db_status st;
+    if (q->sort == ORDER_BY_CHANGE_ASC) {
+        params[n++] = DB_INT(q->after_change_seq);
+        params[n++] = DB_INT(limit + 1);
+        st = db_query(c, "SELECT o.id FROM orders o" ORDER_FILTERS " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?",
+                      params, n, &r);
+    } else if (q->ending_before) {
+        params[n++] = DB_INT(cur_created);
+        params[n++] = DB_INT(cur_created);
+        params[n++] = DB_TEXT(cur_id);
+        params[n++] = DB_INT(limit + 1);
+        st = db_query(c,
+                      "SELECT o.id FROM orders o" ORDER_FILTERS
+                      " AND (o.created_at > ? OR (o.created_at = ? AND o.id > ?)) ORDER BY o.created_at, o.id LIMIT ?",
+                      params, n, &r);
+    } else {
+        bool has_cursor = q->starting_after != NULL;
+        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
+        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
+        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
+        params[n++] = DB_TEXT(has_cursor ? cur_id : NULL);
+        params[n++] = DB_INT(limit + 1);
+        st = db_query(c,
+                      "SELECT o.id FROM orders o" ORDER_FILTERS
+                      " AND (CAST(? AS BIGINT) IS NULL OR o.created_at < ? OR (o.created_at = ? AND o.id < ?))"
+                      " ORDER BY o.created_at DESC, o.id DESC LIMIT ?",
+                      params, n, &r);
+    }
+    if (st != DB_OK) return st;
+    char (*ids)[40] = NULL;
+    int count = 0;
+    while (db_next(r)) {
+        ids = realloc(ids, (size_t)(count + 1) * sizeof *ids);
+        snprintf(ids[count++], 40, "%s", db_text(r, 0));
+    }
+    db_rows_free(r);
+    x->has_more = count > limit;
+    if (count > limit) count = limit;
+    x->out = json_array();
+    for (int i = 0; i < count && st == DB_OK; i++) {
+        json_t *o;
+        st = order_load_json(c, x->a->id, x->a->timezone, ids[i], &o);
+        if (st != DB_OK) break;
+        if (q->ending_before) json_array_insert_new(x->out, 0, o); /* fetched oldest first; newest first out */
+        else json_array_append_new(x->out, o);
+    }
+    free(ids);
+    if (st != DB_OK) json_decref(x->out);
+    return st;
+#undef OPT_TEXT
+#undef OPT_INT
+}
+
+bo_status orders_list(engine *e, const account *a, const order_query *q, json_t **out, bool *has_more, bo_error *err)
+{
+    list_ctx x = {a, q, NULL, false, false};
+    db_status st = store_read(e->st, list_fn, &x);
+    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "cursor", "unknown cursor object");
+    if (st != DB_OK) return bo_from_db(st, err);
+    *out = x.out;
+    if (has_more) *has_more = x.has_more;
+    return BO_OK;
+}

@@ -1,0 +1,86 @@
+/* The HTTP layer: libmicrohttpd underneath, a router of route tables on top.
+ * It knows requests, responses and routes; it never learns what a cart is.
+ *
+ * A handler runs once the whole body has arrived (bodies over the configured
+ * limit get 413 before any handler runs). It must call exactly one http_reply_*
+ * function. Memory handed to http_alloc / http_strdup dies with the request. */
+#ifndef BO_HTTP_H
+#define BO_HTTP_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct http_request http_request;
+typedef struct http_server http_server;
+
+typedef void (*http_handler)(http_request *req, void *app);
+/* Called before the handler when the route's auth kind is non-zero; returns
+ * false after replying itself (401/403 in the dialect's shape). */
+typedef bool (*http_auth_fn)(http_request *req, int auth_kind, void *app);
+/* Replies with a dialect-shaped error for unmatched routes (status 404 or 405). */
+typedef void (*http_error_fn)(http_request *req, int status, const char *code, const char *message, void *app);
+
+typedef struct {
+    const char *method;   /* "GET", "POST", ... */
+    const char *pattern;  /* below the table's prefix: "/api/v1/orders/{order_id}/" */
+    http_handler handler;
+    int auth_kind;        /* 0 = public; otherwise passed to the table's auth fn */
+} http_route;
+
+typedef struct {
+    const char *prefix;   /* "/convious", "/admin/v1", "" */
+    const http_route *routes;
+    size_t nroutes;
+    http_auth_fn authenticate;
+    http_error_fn error;  /* NULL: a plain JSON {"error":...} */
+} http_route_table;
+
+typedef struct {
+    const char *host;          /* "127.0.0.1" */
+    unsigned short port;       /* 0 = pick a free port (see http_port) */
+    unsigned threads;          /* MHD thread pool size */
+    size_t max_body_bytes;     /* 413 beyond this */
+    unsigned timeout_seconds;  /* idle connection / slow body read timeout */
+    bool access_log;
+} http_config;
+
+http_server *http_start(const http_config *cfg, const http_route_table *const *tables, size_t ntables, void *app,
+                        char **err);
+unsigned short http_port(http_server *s);
+/* Stops accepting, lets in-flight requests finish, then returns. */
+void http_stop(http_server *s);
+
+/* --- request accessors (all strings are owned by the request) --- */
+const char *http_method(const http_request *r);
+const char *http_path(const http_request *r);       /* without the query string */
+const char *http_request_id(const http_request *r);
+const char *http_header(const http_request *r, const char *name);
+const char *http_query(const http_request *r, const char *name);    /* decoded; NULL if absent */
+const char *http_path_param(const http_request *r, const char *name);
+/* Full original query string part after '?', "" if none (for building links). */
+const char *http_query_string(const http_request *r);
+const char *http_body(const http_request *r, size_t *len);
+/* Body parsed as JSON; NULL (and *err set to a message) if empty or malformed.
+ * The result is owned by the request. */
+json_t *http_body_json(http_request *r, const char **err);
+/* A field of an application/x-www-form-urlencoded body; NULL if absent. */
+const char *http_form(http_request *r, const char *name);
+/* True when the body is form-encoded (so dialects accepting both can choose). */
+bool http_body_is_form(const http_request *r);
+
+/* Per-request storage for the handler: an authenticated principal, etc. */
+void http_set_user(http_request *r, void *user);
+void *http_user(const http_request *r);
+void *http_alloc(http_request *r, size_t n);      /* zeroed; freed with the request */
+char *http_strdup(http_request *r, const char *s);
+/* The base URL the client used: "http://host:port" from the Host header. */
+const char *http_base_url(http_request *r);
+
+/* --- replies: exactly one per request --- */
+void http_add_header(http_request *r, const char *name, const char *value);
+/* Takes ownership of `body` (a reference is stolen). */
+void http_reply_json(http_request *r, int status, json_t *body);
+void http_reply_raw(http_request *r, int status, const char *content_type, const char *body, size_t len);
+/* 204-style empty reply. */
+void http_reply_empty(http_request *r, int status);
+#endif

@@ -1,0 +1,225 @@
+/* boxoffice: the command-line entry point. */
+#include "api/api.h"
+#include "config.h"
+#include "demo.h"
+#include "util/log.h"
+#include "util/secure.h"
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define BOXOFFICE_VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: boxoffice COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve      serve every API (--listen HOST:PORT, default 127.0.0.1:8080)\n"
+    "  migrate    apply pending database migrations\n"
+    "  demo       seed the demo account (idempotent)\n"
+    "  account    create an account: --slug S --timezone TZ --currency CUR --admin-token T [--name N]\n"
+    "  version    print the version\n"
+    "\n"
+    "options (flags override BOXOFFICE_* environment variables, which override the config file):\n"
+    "  --db URI            sqlite:PATH or postgresql://... (default sqlite:var/boxoffice.db)\n"
+    "  --config FILE       key = value settings file\n"
+    "  --listen HOST:PORT  address to serve on\n"
+    "  --threads N         HTTP worker threads (default 32)\n"
+    "  --max-body BYTES    request body limit (default 1048576)\n"
+    "  --key-file PATH     server key for sealing secrets and signing tokens (default var/server.key)\n"
+    "  --hold-seconds N    default cart hold (default 900)\n"
+    "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
+    "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
+    "  --no-access-log     do not log one line per request\n"
+    "  --help              this text\n";
+
+typedef struct {
+    const char *slug, *name, *timezone, *currency, *admin_token;
+} account_args;
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "boxoffice: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 2;
+}
+
+/* Flags with a value, mapped to config keys. */
+static const struct {
+    const char *flag, *key;
+} value_flags[] = {
+    {"--db", "db"},           {"--listen", "listen"},           {"--threads", "threads"},
+    {"--max-body", "max_body"}, {"--key-file", "key_file"},     {"--hold-seconds", "hold_seconds"},
+    {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
+};
+
+static int parse_args(int argc, char **argv, config *cfg, account_args *acct)
+{
+    const char *config_path = getenv("BOXOFFICE_CONFIG");
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) return fail("%s needs a value", "--config", NULL);
+            config_path = argv[i + 1];
+        }
+    char err[512];
+    if (config_path && !config_load_file(cfg, config_path, err, sizeof err)) return fail("%s", err, NULL);
+    if (!config_load_env(cfg, err, sizeof err)) return fail("%s", err, NULL);
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--config")) {
+            i++;
+            continue;
+        }
+        if (!strcmp(arg, "--test-clock")) {
+            cfg->test_clock = true;
+            continue;
+        }
+        if (!strcmp(arg, "--no-access-log")) {
+            cfg->access_log = false;
+            continue;
+        }
+        const char **acct_field = NULL;
+        if (!strcmp(arg, "--slug")) acct_field = &acct->slug;
+        else if (!strcmp(arg, "--name")) acct_field = &acct->name;
+        else if (!strcmp(arg, "--timezone")) acct_field = &acct->timezone;
+        else if (!strcmp(arg, "--currency")) acct_field = &acct->currency;
+        else if (!strcmp(arg, "--admin-token")) acct_field = &acct->admin_token;
+        if (acct_field) {
+            if (i + 1 >= argc) return fail("%s needs a value", arg, NULL);
+            *acct_field = argv[++i];
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < sizeof value_flags / sizeof value_flags[0]; k++)
+            if (!strcmp(arg, value_flags[k].flag)) break;
+        if (k == sizeof value_flags / sizeof value_flags[0]) return fail("unknown option %s (see --help)", arg, NULL);
+        if (i + 1 >= argc) return fail("%s needs a value", arg, NULL);
+        const char *why;
+        if (!config_set(cfg, value_flags[k].key, argv[++i], &why)) return fail("%s: %s", arg, why);
+    }
+    return 0;
+}
+
+static bool ensure_parent_dir(const char *path)
+{
+    char *copy = strdup(path);
+    char *dir = dirname(copy);
+    bool ok = mkdir(dir, 0700) == 0 || errno == EEXIST;
+    free(copy);
+    return ok;
+}
+
+static store *open_store(const config *cfg)
+{
+    if (!strncmp(cfg->db, "sqlite:", 7) && !ensure_parent_dir(cfg->db + 7)) {
+        fprintf(stderr, "boxoffice: cannot create the directory of %s\n", cfg->db + 7);
+        return NULL;
+    }
+    char *err = NULL;
+    store *st = store_open(cfg->db, &err);
+    if (!st) {
+        fprintf(stderr, "boxoffice: cannot open database: %s\n", err ? err : "unknown error");
+        free(err);
+    }
+    return st;
+}
+
+static int run_serve(const config *cfg, engine *e)
+{
+    app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
+             .rate_limit_per_hour = cfg->rate_limit_per_hour};
+    const http_route_table *tables[] = {root_routes(), admin_routes(), convious_routes(), tickettailor_routes()};
+    http_config hc = {.host = cfg->listen_host, .port = cfg->listen_port, .threads = cfg->threads,
+                      .max_body_bytes = cfg->max_body, .timeout_seconds = 30, .access_log = cfg->access_log};
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    char *err = NULL;
+    http_server *srv = http_start(&hc, tables, sizeof tables / sizeof tables[0], &a, &err);
+    if (!srv) {
+        fprintf(stderr, "boxoffice: cannot serve on %s:%u: %s\n", cfg->listen_host, cfg->listen_port,
+                err ? err : "unknown error");
+        free(err);
+        return 1;
+    }
+    log_info("serving on http://%s:%u (db %s)", cfg->listen_host, http_port(srv),
+             strncmp(cfg->db, "sqlite:", 7) ? "postgresql" : cfg->db);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("signal %d: finishing in-flight requests", sig);
+    http_stop(srv);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    if (!strcmp(cmd, "version")) {
+        printf("boxoffice %s\n", BOXOFFICE_VERSION);
+        return 0;
+    }
+    bool known = !strcmp(cmd, "serve") || !strcmp(cmd, "migrate") || !strcmp(cmd, "demo") || !strcmp(cmd, "account");
+    if (!known) return fail("unknown command %s (see --help)", cmd, NULL);
+    config cfg;
+    config_defaults(&cfg);
+    account_args acct = {0};
+    int rc = parse_args(argc, argv, &cfg, &acct);
+    if (rc) return rc;
+    if (!secure_init()) return fail("%s", "libsodium failed to initialise", NULL);
+    if (!ensure_parent_dir(cfg.key_file) || !secure_load_or_create_key(cfg.key_file))
+        return fail("cannot read or create the server key %s", cfg.key_file, NULL);
+    store *st = open_store(&cfg);
+    if (!st) return 1;
+    if (!strcmp(cmd, "migrate")) {
+        char *err = NULL;
+        db_status ds = store_migrate(st, &err);
+        if (ds != DB_OK) fprintf(stderr, "boxoffice: %s\n", err ? err : "migration failed");
+        free(err);
+        store_close(st);
+        return ds == DB_OK ? 0 : 1;
+    }
+    engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
+                        .start_workers = !strcmp(cmd, "serve")};
+    engine *e = engine_open(st, &ec);
+    if (!strcmp(cmd, "demo")) {
+        bo_error err = {0};
+        rc = demo_seed(e, &err) == BO_OK ? 0 : 1;
+        if (rc) fprintf(stderr, "boxoffice: demo: %s\n", err.message);
+    } else if (!strcmp(cmd, "account")) {
+        if (!acct.slug || !acct.timezone || !acct.currency || !acct.admin_token) {
+            rc = fail("%s", "account needs --slug, --timezone, --currency and --admin-token", NULL);
+        } else {
+            account a;
+            bo_error err = {0};
+            rc = account_create(e, acct.slug, acct.name, acct.timezone, acct.currency, &a, &err) == BO_OK &&
+                         credential_add(e, &a, CRED_ADMIN_TOKEN, NULL, acct.admin_token, "cli", 0, &err) == BO_OK
+                     ? 0
+                     : 1;
+            if (rc) fprintf(stderr, "boxoffice: account: %s\n", err.message);
+            else printf("%s\n", a.id);
+        }
+    } else {
+        rc = run_serve(&cfg, e);
+    }
+    engine_close(e);
+    store_close(st);
+    return rc;
+}

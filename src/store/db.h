@@ -1,0 +1,85 @@
+/* A dialect-neutral database connection: the one surface the store's SQL is
+ * written against. SQL uses `?` placeholders and the portable subset of SQLite
+ * and PostgreSQL (BIGINT/TEXT columns, ON CONFLICT, RETURNING); the PostgreSQL
+ * driver rewrites `?` to `$n`. Both drivers cache prepared statements per
+ * connection, keyed by the SQL text. A parameter used only in `? IS NULL` needs
+ * a type for PostgreSQL: write `CAST(? AS TEXT) IS NULL`. */
+#ifndef BO_DB_H
+#define BO_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    DB_OK = 0,
+    DB_NOTFOUND,  /* a query expected a row and found none (set by callers) */
+    DB_CONFLICT,  /* unique / check constraint violated */
+    DB_RETRY,     /* serialization failure, deadlock, busy: run the transaction again */
+    DB_ERROR,     /* anything else; logged by the driver */
+    DB_ABORT,     /* the transaction's function decided to roll back (domain failure) */
+} db_status;
+
+typedef enum { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES } db_dialect;
+
+typedef enum { DBP_NULL, DBP_INT, DBP_TEXT } db_param_type;
+typedef struct {
+    db_param_type type;
+    int64_t i;
+    const char *s;
+} db_param;
+
+static inline db_param db_text_param(const char *s) { return (db_param){s ? DBP_TEXT : DBP_NULL, 0, s}; }
+#define DB_INT(x) ((db_param){DBP_INT, (int64_t)(x), NULL})
+#define DB_TEXT(x) db_text_param(x) /* NULL becomes SQL NULL */
+#define DB_NULL ((db_param){DBP_NULL, 0, NULL})
+/* DB_ARGS(DB_INT(1), DB_TEXT(s)) expands to `array, count` for db_exec/db_query. */
+#define DB_ARGS(...) (const db_param[]){__VA_ARGS__}, (int)(sizeof((db_param[]){__VA_ARGS__}) / sizeof(db_param))
+#define DB_NOARGS NULL, 0
+
+typedef struct db_conn db_conn;
+typedef struct db_rows db_rows;
+
+/* Runs a statement; *changes (may be NULL) gets the number of rows affected. */
+db_status db_exec(db_conn *c, const char *sql, const db_param *params, int nparams, int64_t *changes);
+/* Runs a query; iterate with db_next, then db_rows_free. */
+db_status db_query(db_conn *c, const char *sql, const db_param *params, int nparams, db_rows **out);
+bool db_next(db_rows *r);
+bool db_isnull(db_rows *r, int col);
+int64_t db_int(db_rows *r, int col);
+/* Valid until the next db_next or db_rows_free; "" for NULL. */
+const char *db_text(db_rows *r, int col);
+void db_rows_free(db_rows *r);
+/* Convenience: first row's first column as integer / text copy (caller frees). */
+db_status db_query_int(db_conn *c, const char *sql, const db_param *p, int n, int64_t *out);
+db_status db_query_text(db_conn *c, const char *sql, const db_param *p, int n, char **out);
+/* Runs several ;-separated statements without parameters (migrations). */
+db_status db_exec_script(db_conn *c, const char *sql);
+db_dialect db_conn_dialect(db_conn *c);
+
+/* What a driver provides; each driver fills one of these. */
+typedef struct db_driver {
+    const char *name;
+    db_dialect dialect;
+    db_conn *(*connect)(const char *target, bool writer, char **err);
+    void (*disconnect)(db_conn *c);
+    db_status (*exec)(db_conn *c, const char *sql, const db_param *p, int n, int64_t *changes);
+    db_status (*query)(db_conn *c, const char *sql, const db_param *p, int n, db_rows **out);
+    bool (*next)(db_rows *r);
+    bool (*isnull)(db_rows *r, int col);
+    int64_t (*get_int)(db_rows *r, int col);
+    const char *(*get_text)(db_rows *r, int col);
+    void (*rows_free)(db_rows *r);
+    db_status (*exec_script)(db_conn *c, const char *sql);
+} db_driver;
+
+/* Every connection struct starts with this header so db.c can dispatch. */
+struct db_conn_header {
+    const db_driver *driver;
+};
+struct db_rows_header {
+    const db_driver *driver;
+};
+
+extern const db_driver db_driver_sqlite;
+extern const db_driver db_driver_postgres;
+#endif

@@ -1,0 +1,137 @@
+#include "store/migrations.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Conventions: instants are BIGINT microseconds since the epoch (UTC); money is
+ * BIGINT minor units; booleans are INTEGER 0/1; JSON documents are TEXT.
+ * Capacity invariants are CHECK constraints as well as conditional updates, so
+ * a bug in the engine fails loudly instead of overselling. */
+static const char v1[] =
+    "CREATE TABLE accounts ("
+    " id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, timezone TEXT NOT NULL,"
+    " currency TEXT NOT NULL, hold_seconds BIGINT NOT NULL DEFAULT 900, settings TEXT NOT NULL DEFAULT '{}',"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+
+    "CREATE TABLE credentials ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id), kind TEXT NOT NULL,"
+    " public_id TEXT, secret_hash TEXT NOT NULL, label TEXT, created_at BIGINT NOT NULL, expires_at BIGINT,"
+    " revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX credentials_secret ON credentials(kind, secret_hash);"
+    "CREATE INDEX credentials_public ON credentials(kind, public_id);"
+
+    /* secrets the server itself must use, sealed with the server key */
+    "CREATE TABLE account_secrets ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), name TEXT NOT NULL, sealed TEXT NOT NULL,"
+    " PRIMARY KEY (account_id, name));"
+
+    /* catalog objects as validated JSON documents (see docs/MODEL.md) */
+    "CREATE TABLE catalog ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), kind TEXT NOT NULL, id TEXT NOT NULL, parent_id TEXT,"
+    " doc TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (account_id, kind, id));"
+    "CREATE INDEX catalog_list ON catalog(account_id, kind, created_at, id);"
+    "CREATE TABLE catalog_versions (account_id TEXT PRIMARY KEY, version BIGINT NOT NULL);"
+
+    /* used = held + sold, per pool and occurrence ('' for undated) */
+    "CREATE TABLE inventory ("
+    " pool_id TEXT NOT NULL, occurrence TEXT NOT NULL, account_id TEXT NOT NULL, capacity BIGINT NOT NULL,"
+    " used BIGINT NOT NULL DEFAULT 0, sold BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (pool_id, occurrence),"
+    " CHECK (used >= 0 AND used <= capacity AND sold >= 0 AND sold <= used));"
+
+    "CREATE TABLE carts ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,"
+    " occurrence TEXT NOT NULL, expires_at BIGINT, order_id TEXT, created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX carts_expiry ON carts(status, expires_at);"
+    "CREATE TABLE cart_holds ("
+    " cart_id TEXT NOT NULL, pool_id TEXT NOT NULL, occurrence TEXT NOT NULL, amount BIGINT NOT NULL,"
+    " PRIMARY KEY (cart_id, pool_id, occurrence));"
+
+    "CREATE TABLE orders ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, number TEXT NOT NULL UNIQUE, status TEXT NOT NULL,"
+    " channel TEXT NOT NULL, cart_id TEXT UNIQUE, external_id TEXT, email TEXT, customer_name TEXT,"
+    " reseller_id TEXT, visit_date TEXT, product_type TEXT NOT NULL DEFAULT 'tickets', currency TEXT NOT NULL,"
+    " total_gross BIGINT NOT NULL, total_net BIGINT NOT NULL, discount_total BIGINT NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, change_seq BIGINT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX orders_timeline ON orders(account_id, change_seq);"
+    "CREATE INDEX orders_created ON orders(account_id, created_at, id);"
+    "CREATE INDEX orders_email ON orders(account_id, email);"
+
+    /* one row per admission: an issued ticket with its barcode and scan state */
+    "CREATE TABLE tickets ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_id TEXT, line_id TEXT NOT NULL, product_id TEXT NOT NULL,"
+    " event_id TEXT, occurrence TEXT NOT NULL, barcode TEXT NOT NULL UNIQUE, status TEXT NOT NULL,"
+    " price_gross BIGINT NOT NULL DEFAULT 0, price_net BIGINT NOT NULL DEFAULT 0, discount BIGINT NOT NULL DEFAULT 0,"
+    " valid_from BIGINT, valid_to BIGINT, scan_limit TEXT NOT NULL, scan_times BIGINT NOT NULL DEFAULT 1,"
+    " max_scans BIGINT, time_duration BIGINT, scans_used BIGINT NOT NULL DEFAULT 0, inside INTEGER NOT NULL DEFAULT 0,"
+    " first_scan_at BIGINT, last_scan_at BIGINT, redeemed_at BIGINT, day_key TEXT, day_scans BIGINT NOT NULL DEFAULT 0,"
+    " invalidated_at BIGINT, version BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX tickets_order ON tickets(order_id);"
+    "CREATE INDEX tickets_account ON tickets(account_id, created_at, id);"
+
+    "CREATE TABLE payments ("
+    " id @ID@, account_id TEXT NOT NULL, order_id TEXT NOT NULL, kind TEXT NOT NULL, provider TEXT, method TEXT,"
+    " status TEXT NOT NULL, amount BIGINT NOT NULL, reference TEXT, created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL, doc TEXT NOT NULL DEFAULT '{}');"
+    "CREATE INDEX payments_order ON payments(order_id);"
+
+    "CREATE TABLE scans ("
+    " id @ID@, account_id TEXT NOT NULL, ticket_id TEXT, barcode TEXT NOT NULL, scanned_at BIGINT NOT NULL,"
+    " direction TEXT NOT NULL, result TEXT NOT NULL, redeemed INTEGER NOT NULL, created_at BIGINT NOT NULL);"
+    "CREATE INDEX scans_ticket ON scans(ticket_id);"
+
+    "CREATE TABLE counters (account_id TEXT NOT NULL, name TEXT NOT NULL, value BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, name));"
+
+    /* discount / voucher use, counted from real orders */
+    "CREATE TABLE redemptions ("
+    " id @ID@, account_id TEXT NOT NULL, object_kind TEXT NOT NULL, object_id TEXT NOT NULL, code TEXT,"
+    " order_id TEXT, amount BIGINT NOT NULL, created_at BIGINT NOT NULL);"
+    "CREATE INDEX redemptions_object ON redemptions(object_id);"
+    "CREATE TABLE voucher_codes ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, voucher_id TEXT NOT NULL, code TEXT NOT NULL,"
+    " remaining BIGINT NOT NULL, status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " UNIQUE (account_id, code), CHECK (remaining >= 0));"
+
+    /* webhooks: the outbox row is written in the same transaction as the change */
+    "CREATE TABLE webhook_subscriptions ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,"
+    " secret_sealed TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, failing_since BIGINT,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+    "CREATE TABLE webhook_events ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, event TEXT NOT NULL, resource_url TEXT NOT NULL,"
+    " payload TEXT NOT NULL, created_at BIGINT NOT NULL);"
+    "CREATE TABLE webhook_deliveries ("
+    " event_id TEXT NOT NULL, subscription_id TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+    " next_due BIGINT NOT NULL, last_attempt_at BIGINT, last_status_code BIGINT, last_error TEXT,"
+    " PRIMARY KEY (event_id, subscription_id));"
+    "CREATE INDEX webhook_due ON webhook_deliveries(status, next_due);"
+
+    "CREATE TABLE rate_limits (key TEXT NOT NULL, window_start BIGINT NOT NULL, count BIGINT NOT NULL,"
+    " PRIMARY KEY (key, window_start));";
+
+const migration migrations[] = {
+    {1, "initial schema", v1},
+};
+const size_t migrations_count = sizeof migrations / sizeof migrations[0];
+
+char *migration_sql(const migration *m, db_dialect d)
+{
+    const char *id = d == DB_DIALECT_POSTGRES ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+    size_t n = strlen(m->sql) + 1, idlen = strlen(id);
+    for (const char *p = m->sql; (p = strstr(p, "@ID@")); p += 4) n += idlen;
+    char *out = malloc(n), *o = out;
+    for (const char *p = m->sql; *p;) {
+        if (strncmp(p, "@ID@", 4) == 0) {
+            memcpy(o, id, idlen);
+            o += idlen;
+            p += 4;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = 0;
+    return out;
+}

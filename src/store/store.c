@@ -1,0 +1,320 @@
+/* Transactions over the two drivers. See store.h for the contract. */
+#include "store/store.h"
+#include "store/migrations.h"
+#include "util/log.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RETRIES 30
+#define GROUP_MAX 1024
+
+typedef struct write_job {
+    store_fn fn;
+    void *ctx;
+    db_status status;
+    bool done;
+    struct write_job *next;
+} write_job;
+
+/* A stack of idle connections; connections are created on demand. */
+typedef struct {
+    pthread_mutex_t lock;
+    db_conn **idle;
+    size_t nidle, cap;
+} conn_pool;
+
+struct store {
+    const db_driver *driver;
+    char *target;
+    conn_pool readers;  /* SQLite: read-only connections; PostgreSQL: every connection */
+    /* SQLite group commit: the writer thread owns `writer`; the queue is
+     * guarded by qlock. */
+    db_conn *writer;
+    pthread_t writer_thread;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;    /* jobs queued, or stopping */
+    pthread_cond_t donecond; /* some jobs finished */
+    write_job *qhead, *qtail;
+    bool stopping;
+};
+
+static db_conn *pool_get(store *s, char **err)
+{
+    pthread_mutex_lock(&s->readers.lock);
+    db_conn *c = s->readers.nidle ? s->readers.idle[--s->readers.nidle] : NULL;
+    pthread_mutex_unlock(&s->readers.lock);
+    if (c) return c;
+    bool writer = s->driver->dialect == DB_DIALECT_POSTGRES;
+    return s->driver->connect(s->target, writer, err);
+}
+
+static void pool_put(store *s, db_conn *c, bool broken)
+{
+    if (broken) {
+        s->driver->disconnect(c);
+        return;
+    }
+    pthread_mutex_lock(&s->readers.lock);
+    if (s->readers.nidle == s->readers.cap) {
+        s->readers.cap = s->readers.cap ? s->readers.cap * 2 : 16;
+        s->readers.idle = realloc(s->readers.idle, s->readers.cap * sizeof *s->readers.idle);
+    }
+    s->readers.idle[s->readers.nidle++] = c;
+    pthread_mutex_unlock(&s->readers.lock);
+}
+
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(100000 + (attempt * attempt % 50) * 200000)};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- SQLite group commit ---- */
+
+static db_status run_in_savepoint(db_conn *c, write_job *j)
+{
+    for (int attempt = 0;; attempt++) {
+        if (db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        db_status st = j->fn(c, j->ctx);
+        if (st == DB_OK) {
+            db_exec(c, "RELEASE job", DB_NOARGS, NULL);
+            return DB_OK;
+        }
+        db_exec(c, "ROLLBACK TO job", DB_NOARGS, NULL);
+        db_exec(c, "RELEASE job", DB_NOARGS, NULL);
+        if (st != DB_RETRY || attempt >= 3) return st;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->qlock);
+        while (!s->qhead && !s->stopping) pthread_cond_wait(&s->qcond, &s->qlock);
+        if (!s->qhead && s->stopping) {
+            pthread_mutex_unlock(&s->qlock);
+            break;
+        }
+        write_job *batch = s->qhead, *last = batch;
+        int n = 1;
+        while (last->next && n < GROUP_MAX) {
+            last = last->next;
+            n++;
+        }
+        s->qhead = last->next;
+        if (!s->qhead) s->qtail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->qlock);
+
+        db_status begin = DB_RETRY;
+        for (int attempt = 0; attempt < MAX_RETRIES && begin == DB_RETRY; attempt++) {
+            begin = db_exec(s->writer, "BEGIN IMMEDIATE", DB_NOARGS, NULL);
+            if (begin == DB_RETRY) backoff(attempt);
+        }
+        if (begin == DB_OK) {
+            for (write_job *j = batch; j; j = j->next) j->status = run_in_savepoint(s->writer, j);
+            db_status commit = db_exec(s->writer, "COMMIT", DB_NOARGS, NULL);
+            if (commit != DB_OK) {
+                db_exec(s->writer, "ROLLBACK", DB_NOARGS, NULL);
+                for (write_job *j = batch; j; j = j->next)
+                    if (j->status == DB_OK) j->status = DB_ERROR;
+            }
+        } else {
+            for (write_job *j = batch; j; j = j->next) j->status = DB_ERROR;
+        }
+        pthread_mutex_lock(&s->qlock);
+        for (write_job *j = batch, *next; j; j = next) {
+            next = j->next;
+            j->done = true;
+        }
+        pthread_cond_broadcast(&s->donecond);
+        pthread_mutex_unlock(&s->qlock);
+    }
+    return NULL;
+}
+
+static db_status sqlite_write(store *s, store_fn fn, void *ctx)
+{
+    write_job job = {.fn = fn, .ctx = ctx};
+    pthread_mutex_lock(&s->qlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->qlock);
+        return DB_ERROR;
+    }
+    if (s->qtail) s->qtail->next = &job;
+    else s->qhead = &job;
+    s->qtail = &job;
+    pthread_cond_signal(&s->qcond);
+    while (!job.done) pthread_cond_wait(&s->donecond, &s->qlock);
+    pthread_mutex_unlock(&s->qlock);
+    return job.status;
+}
+
+/* ---- PostgreSQL ---- */
+
+static db_status pg_write(store *s, store_fn fn, void *ctx)
+{
+    char *err = NULL;
+    db_conn *c = pool_get(s, &err);
+    if (!c) {
+        log_error("store: cannot connect: %s", err ? err : "?");
+        free(err);
+        return DB_ERROR;
+    }
+    db_status st = DB_ERROR;
+    for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        st = db_exec(c, "BEGIN", DB_NOARGS, NULL);
+        if (st == DB_OK) {
+            st = fn(c, ctx);
+            if (st == DB_OK) st = db_exec(c, "COMMIT", DB_NOARGS, NULL);
+            else db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
+        }
+        if (st != DB_RETRY) break;
+        db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
+        backoff(attempt);
+    }
+    pool_put(s, c, st == DB_ERROR);
+    return st;
+}
+
+/* ---- public ---- */
+
+store *store_open(const char *uri, char **err)
+{
+    store *s = calloc(1, sizeof *s);
+    pthread_mutex_init(&s->readers.lock, NULL);
+    if (strncmp(uri, "sqlite:", 7) == 0) {
+        s->driver = &db_driver_sqlite;
+        s->target = strdup(uri + 7);
+    } else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
+        s->driver = &db_driver_postgres;
+        s->target = strdup(uri);
+    } else {
+        if (err) *err = strdup("database must be sqlite:PATH or a postgresql:// URI");
+        free(s);
+        return NULL;
+    }
+    if (s->driver->dialect == DB_DIALECT_SQLITE) {
+        s->writer = s->driver->connect(s->target, true, err);
+        if (!s->writer) {
+            free(s->target);
+            free(s);
+            return NULL;
+        }
+        pthread_mutex_init(&s->qlock, NULL);
+        pthread_cond_init(&s->qcond, NULL);
+        pthread_cond_init(&s->donecond, NULL);
+        pthread_create(&s->writer_thread, NULL, writer_main, s);
+    } else {
+        db_conn *c = pool_get(s, err);
+        if (!c) {
+            free(s->target);
+            free(s);
+            return NULL;
+        }
+        pool_put(s, c, false);
+    }
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    if (s->writer) {
+        pthread_mutex_lock(&s->qlock);
+        s->stopping = true;
+        pthread_cond_signal(&s->qcond);
+        pthread_mutex_unlock(&s->qlock);
+        pthread_join(s->writer_thread, NULL);
+        s->driver->disconnect(s->writer);
+    }
+    for (size_t i = 0; i < s->readers.nidle; i++) s->driver->disconnect(s->readers.idle[i]);
+    free(s->readers.idle);
+    free(s->target);
+    free(s);
+}
+
+db_dialect store_dialect(store *s) { return s->driver->dialect; }
+
+db_status store_write(store *s, store_fn fn, void *ctx)
+{
+    return s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
+}
+
+db_status store_read(store *s, store_fn fn, void *ctx)
+{
+    char *err = NULL;
+    db_conn *c = pool_get(s, &err);
+    if (!c) {
+        log_error("store: cannot connect: %s", err ? err : "?");
+        free(err);
+        return DB_ERROR;
+    }
+    const char *begin = s->driver->dialect == DB_DIALECT_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                                                  : "BEGIN";
+    db_status st = db_exec(c, begin, DB_NOARGS, NULL);
+    if (st == DB_OK) {
+        st = fn(c, ctx);
+        db_exec(c, st == DB_OK ? "COMMIT" : "ROLLBACK", DB_NOARGS, NULL);
+    }
+    pool_put(s, c, st == DB_ERROR);
+    return st;
+}
+
+/* ---- migrations ---- */
+
+typedef struct {
+    char *err;
+    int applied;
+} migrate_ctx;
+
+static db_status migrate_fn(db_conn *c, void *arg)
+{
+    migrate_ctx *m = arg;
+    db_dialect d = db_conn_dialect(c);
+    if (d == DB_DIALECT_POSTGRES) {
+        /* several servers may start at once against one database */
+        db_status st = db_exec(c, "SELECT pg_advisory_xact_lock(7310001)", DB_NOARGS, NULL);
+        if (st != DB_OK) return st;
+    }
+    db_status st = db_exec(c,
+                           "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT "
+                           "NULL, applied_at TEXT NOT NULL)",
+                           DB_NOARGS, NULL);
+    if (st != DB_OK) return st;
+    int64_t current = 0;
+    db_query_int(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", DB_NOARGS, &current);
+    for (size_t i = 0; i < migrations_count; i++) {
+        const migration *mg = &migrations[i];
+        if (mg->version <= current) continue;
+        char *sql = migration_sql(mg, d);
+        st = db_exec_script(c, sql);
+        free(sql);
+        if (st != DB_OK) {
+            char buf[128];
+            snprintf(buf, sizeof buf, "migration %d (%s) failed", mg->version, mg->name);
+            m->err = strdup(buf);
+            return st;
+        }
+        st = db_exec(c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'now')",
+                     DB_ARGS(DB_INT(mg->version), DB_TEXT(mg->name)), NULL);
+        if (st != DB_OK) return st;
+        m->applied++;
+    }
+    return DB_OK;
+}
+
+db_status store_migrate(store *s, char **err)
+{
+    migrate_ctx m = {0};
+    db_status st = store_write(s, migrate_fn, &m);
+    if (st != DB_OK && err) *err = m.err ? m.err : strdup("migration failed");
+    else free(m.err);
+    if (st == DB_OK && m.applied) log_info("store: applied %d migration(s)", m.applied);
+    return st;
+}

@@ -1,0 +1,31 @@
+/* The store: transactions over a database, the same contract on both drivers.
+ *
+ * store_write runs `fn` inside a write transaction and returns only after the
+ * commit is durable (fsync'd), so a 2xx sent after it survives kill -9.
+ *  - SQLite: one writer thread owns the only write connection and commits
+ *    queued transactions in batches (group commit); each queued function runs
+ *    inside its own SAVEPOINT so one failure does not undo its batch-mates.
+ *    `fn` therefore runs on the writer thread: it must only touch the db and
+ *    its ctx, never block on anything else.
+ *  - PostgreSQL: a pooled connection runs BEGIN; fn; COMMIT.
+ * On DB_RETRY (deadlock, serialization failure, optimistic check lost) the
+ * transaction is run again, a bounded number of times. A function that returns
+ * anything but DB_OK has its work rolled back, and that status is returned.
+ *
+ * store_read runs `fn` on a read connection inside one consistent snapshot. */
+#ifndef BO_STORE_H
+#define BO_STORE_H
+#include "store/db.h"
+
+typedef struct store store;
+typedef db_status (*store_fn)(db_conn *c, void *ctx);
+
+/* uri: "sqlite:PATH" or "postgresql://..." / "postgres://..." */
+store *store_open(const char *uri, char **err);
+void store_close(store *s);
+db_status store_write(store *s, store_fn fn, void *ctx);
+db_status store_read(store *s, store_fn fn, void *ctx);
+db_dialect store_dialect(store *s);
+/* Applies pending migrations (idempotent; safe with several processes). */
+db_status store_migrate(store *s, char **err);
+#endif

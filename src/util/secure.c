@@ -1,0 +1,174 @@
+#include "util/secure.h"
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned char server_key[SERVER_KEY_BYTES];
+
+bool secure_init(void) { return sodium_init() >= 0; }
+
+void secure_set_server_key(const unsigned char key[SERVER_KEY_BYTES]) { memcpy(server_key, key, SERVER_KEY_BYTES); }
+
+bool secure_load_or_create_key(const char *path)
+{
+    unsigned char key[SERVER_KEY_BYTES];
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, key, sizeof key);
+        close(fd);
+        if (n != (ssize_t)sizeof key) return false;
+    } else {
+        randombytes_buf(key, sizeof key);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd < 0) {
+            /* another process created it first: use theirs */
+            return secure_load_or_create_key(path);
+        }
+        bool ok = write(fd, key, sizeof key) == (ssize_t)sizeof key && fsync(fd) == 0;
+        close(fd);
+        if (!ok) return false;
+    }
+    secure_set_server_key(key);
+    sodium_memzero(key, sizeof key);
+    return true;
+}
+
+void rand_uuid(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+void rand_digits(char *out, int digits)
+{
+    for (int i = 0; i < digits; i++) out[i] = (char)('0' + randombytes_uniform(10));
+    if (digits > 0 && out[0] == '0') out[0] = (char)('1' + randombytes_uniform(9));
+    out[digits] = '\0';
+}
+
+uint32_t rand_below(uint32_t upper) { return randombytes_uniform(upper); }
+
+void rand_token(const char *prefix, int bytes, char *out, size_t outlen)
+{
+    unsigned char b[64];
+    if (bytes > 64) bytes = 64;
+    randombytes_buf(b, (size_t)bytes);
+    size_t plen = strlen(prefix);
+    if (outlen < plen + (size_t)bytes * 2 + 1) { out[0] = 0; return; }
+    memcpy(out, prefix, plen);
+    sodium_bin2hex(out + plen, outlen - plen, b, (size_t)bytes);
+}
+
+void secret_hash(const char *secret, char out[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)secret, strlen(secret), server_key, sizeof server_key);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+bool secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb) return false;
+    return sodium_memcmp(a, b, la) == 0;
+}
+
+char *secret_encrypt(const char *plain)
+{
+    size_t plen = strlen(plain);
+    size_t clen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plen;
+    unsigned char *c = malloc(clen);
+    randombytes_buf(c, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(c + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, plen, c, server_key);
+    size_t blen = sodium_base64_encoded_len(clen, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(blen);
+    sodium_bin2base64(out, blen, c, clen, sodium_base64_VARIANT_ORIGINAL);
+    free(c);
+    return out;
+}
+
+char *secret_decrypt(const char *sealed)
+{
+    size_t slen = strlen(sealed);
+    unsigned char *c = malloc(slen + 1);
+    size_t clen;
+    if (sodium_base642bin(c, slen, sealed, slen, NULL, &clen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        clen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+        free(c);
+        return NULL;
+    }
+    size_t plen = clen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    char *plain = malloc(plen + 1);
+    if (crypto_secretbox_open_easy((unsigned char *)plain, c + crypto_secretbox_NONCEBYTES,
+                                   clen - crypto_secretbox_NONCEBYTES, c, server_key) != 0) {
+        free(c);
+        free(plain);
+        return NULL;
+    }
+    plain[plen] = 0;
+    free(c);
+    return plain;
+}
+
+void hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t msglen, char out[65])
+{
+    crypto_auth_hmacsha256_state st;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init(&st, key, keylen);
+    crypto_auth_hmacsha256_update(&st, msg, msglen);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+}
+
+static char *b64url(const unsigned char *bin, size_t len)
+{
+    size_t blen = sodium_base64_encoded_len(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = malloc(blen);
+    sodium_bin2base64(out, blen, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return out;
+}
+
+char *token_sign(const char *payload)
+{
+    unsigned char mac[crypto_auth_BYTES];
+    size_t plen = strlen(payload);
+    crypto_auth(mac, (const unsigned char *)payload, plen, server_key);
+    char *p = b64url((const unsigned char *)payload, plen);
+    char *m = b64url(mac, sizeof mac);
+    size_t n = strlen(p) + strlen(m) + 2;
+    char *out = malloc(n);
+    snprintf(out, n, "%s.%s", p, m);
+    free(p);
+    free(m);
+    return out;
+}
+
+char *token_verify(const char *token)
+{
+    if (!token) return NULL;
+    const char *dot = strchr(token, '.');
+    if (!dot || strlen(token) > 8192) return NULL;
+    size_t plen_enc = (size_t)(dot - token);
+    unsigned char *payload = malloc(plen_enc + 1);
+    size_t plen;
+    unsigned char mac[crypto_auth_BYTES];
+    size_t maclen;
+    if (sodium_base642bin(payload, plen_enc, token, plen_enc, NULL, &plen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        sodium_base642bin(mac, sizeof mac, dot + 1, strlen(dot + 1), NULL, &maclen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        maclen != sizeof mac || crypto_auth_verify(mac, payload, plen, server_key) != 0) {
+        free(payload);
+        return NULL;
+    }
+    payload[plen] = 0;
+    return (char *)payload;
+}

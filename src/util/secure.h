@@ -1,0 +1,38 @@
+/* Randomness and cryptography, all from libsodium. The server key (32 bytes)
+ * keys credential hashes, encrypts secrets at rest and signs tokens; it is set
+ * once at start-up before any thread runs and only read afterwards. */
+#ifndef BO_SECURE_H
+#define BO_SECURE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SERVER_KEY_BYTES 32
+bool secure_init(void);
+void secure_set_server_key(const unsigned char key[SERVER_KEY_BYTES]);
+/* Loads the key from `path`, creating it (mode 0600) with fresh random bytes if absent. */
+bool secure_load_or_create_key(const char *path);
+
+void rand_uuid(char out[37]);
+/* `digits` decimal digits, uniformly random; 20 digits carry 66 bits. */
+void rand_digits(char *out, int digits);
+/* prefix + 2*bytes lowercase hex characters. */
+void rand_token(const char *prefix, int bytes, char *out, size_t outlen);
+uint32_t rand_below(uint32_t upper);
+
+/* Keyed BLAKE2b of a credential, hex (64 chars). Credentials are looked up by
+ * this hash, so the plain secret is never stored and lookup stays one index probe. */
+void secret_hash(const char *secret, char out[65]);
+bool secret_equal(const char *a, const char *b); /* constant time over equal lengths */
+
+/* Encryption at rest for secrets the server must use itself (webhook signing
+ * keys, provider keys): XSalsa20-Poly1305, output base64. Caller frees. */
+char *secret_encrypt(const char *plain);
+char *secret_decrypt(const char *sealed); /* NULL if tampered */
+
+void hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t msglen, char out[65]);
+
+/* Signed tokens: base64url(payload) "." base64url(mac). Caller frees. */
+char *token_sign(const char *payload);
+char *token_verify(const char *token); /* payload, or NULL when forged */
+#endif

@@ -1,0 +1,106 @@
+"""Black-box HTTP test harness: a tiny client and a runner, standard library only.
+
+Test modules are tests/http/test_*.py; every function named test_* takes one
+argument, a Client bound to the server under test, and fails by raising
+(assert). run.py prints "ok - module.test" / "not ok - module.test: why" per
+test and a last line "N passed, N failed".
+
+Environment: BOXOFFICE_URL (server base URL), BOXOFFICE_DB_KIND (sqlite|postgres).
+"""
+import base64
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
+DB_KIND = os.environ.get("BOXOFFICE_DB_KIND", "sqlite")
+
+# The demo account's fixed credentials (docs/demo.md).
+ADMIN_TOKEN = "demo-admin-token"
+OAUTH_CLIENT = ("demo-client", "demo-secret")
+TT_API_KEY = "sk_demo_tickettailor"
+CM_PRODUCT_TOKEN = "11111111-2222-3333-4444-555555555555"
+FV_API_KEY = "fv_demo_key"
+
+
+class Response:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = headers
+        self.raw = raw
+        try:
+            self.json = json.loads(raw) if raw else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        for k, v in self.headers.items():
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.raw[:300])
+
+
+class Client:
+    def __init__(self, base=BASE):
+        self.base = base.rstrip("/")
+
+    def request(self, method, path, json_body=None, form=None, headers=None, raw=None, query=None):
+        url = self.base + path
+        if query:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
+        data = None
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif raw is not None:
+            data = raw if isinstance(raw, bytes) else raw.encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return Response(resp.status, dict(resp.headers), resp.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as e:
+            return Response(e.code, dict(e.headers), e.read().decode("utf-8", "replace"))
+
+    # --- authenticated helpers per dialect ---
+    def admin(self, method, path, json_body=None, token=ADMIN_TOKEN, **kw):
+        h = kw.pop("headers", {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        return self.request(method, "/admin/v1" + path, json_body=json_body, headers=h, **kw)
+
+    def convious_token(self, client=OAUTH_CLIENT):
+        r = self.request("POST", "/convious/oauth/token/", form={
+            "grant_type": "client_credentials", "client_id": client[0], "client_secret": client[1]})
+        assert r.status == 200, r
+        return r.json["access_token"]
+
+    def convious(self, method, path, json_body=None, token=None, **kw):
+        h = kw.pop("headers", {})
+        if token is None:
+            token = getattr(self, "_cv_token", None) or self.convious_token()
+            self._cv_token = token
+        if token:
+            h["Authorization"] = "Bearer " + token
+        return self.request(method, "/convious" + path, json_body=json_body, headers=h, **kw)
+
+    def tickettailor(self, method, path, key=TT_API_KEY, **kw):
+        h = kw.pop("headers", {})
+        h.setdefault("Accept", "application/json")
+        if key:
+            h["Authorization"] = "Basic " + base64.b64encode((key + ":").encode()).decode()
+        return self.request(method, "/tickettailor" + path, headers=h, **kw)
+
+
+def expect(resp, status):
+    assert resp.status == status, "expected %d, got %r" % (status, resp)
+    return resp.json

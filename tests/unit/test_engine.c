@@ -1,0 +1,412 @@
+/* The engine through its C API, on the database named by BOXOFFICE_TEST_DB
+ * (default: a fresh SQLite file): catalog, availability, holds, booking,
+ * cancelling, expiry, scanning, account isolation and the capacity invariant
+ * under concurrent threads. */
+#include "check.h"
+#include "core/engine.h"
+#include "util/secure.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static engine *E;
+static account A, B;
+static civil_date TOMORROW;
+static char POOL[40], PA[40], PB[40], PU[40], CAT[40];
+
+static json_t *put(const account *a, catalog_kind k, json_t *doc)
+{
+    json_t *out = NULL;
+    bo_error err = {0};
+    bo_status st = catalog_put(E, a, k, NULL, doc, false, &out, &err);
+    if (st != BO_OK) printf("# catalog_put %s: %s\n", catalog_kind_name(k), err.message);
+    json_decref(doc);
+    return out;
+}
+
+/* catalog_put borrows the document; this frees it after. */
+static bo_status try_put(catalog_kind k, json_t *doc, bo_error *err)
+{
+    bo_status st = catalog_put(E, &A, k, NULL, doc, false, NULL, err);
+    json_decref(doc);
+    return st;
+}
+
+static void setup(void)
+{
+    bo_error err;
+    char slug[32];
+    snprintf(slug, sizeof slug, "t%u", rand_below(1000000000));
+    CHECK(account_create(E, slug, "Test", "Europe/Amsterdam", "EUR", &A, &err) == BO_OK, "account A created");
+    snprintf(slug, sizeof slug, "u%u", rand_below(1000000000));
+    CHECK(account_create(E, slug, "Other", "Europe/Amsterdam", "EUR", &B, &err) == BO_OK, "account B created");
+    CHECK(account_create(E, slug, "Dup", "Europe/Amsterdam", "EUR", NULL, &err) == BO_CONFLICT, "duplicate slug");
+    CHECK(account_create(E, "BAD SLUG", "x", "Europe/Amsterdam", "EUR", NULL, &err) == BO_INVALID, "bad slug");
+    CHECK(account_create(E, "zz", "x", "Nowhere/City", "EUR", NULL, &err) == BO_INVALID, "bad zone");
+    int32_t secs;
+    tz_instant_to_local(A.timezone, clock_now(), &TOMORROW, &secs);
+    TOMORROW += 1;
+    json_t *sch = put(&A, CAT_SCHEDULE, json_pack("{s:s,s:s,s:i}", "open", "09:00", "close", "17:00", "slot_minutes", 60));
+    json_t *cat = put(&A, CAT_CATEGORY, json_pack("{s:s,s:s,s:s}", "name", "Dated", "flow", "dated", "schedule_id",
+                                                  json_string_value(json_object_get(sch, "id"))));
+    snprintf(CAT, sizeof CAT, "%s", json_string_value(json_object_get(cat, "id")));
+    json_t *pool = put(&A, CAT_POOL, json_pack("{s:i}", "capacity", 10));
+    snprintf(POOL, sizeof POOL, "%s", json_string_value(json_object_get(pool, "id")));
+    json_t *taxes = json_pack("[{s:i}]", "rate_bp", 2000);
+    json_t *pa = put(&A, CAT_PRODUCT, json_pack("{s:s,s:[s],s:i,s:O,s:[{s:s}],s:{s:s}}", "name", "A", "category_ids", CAT,
+                                                "price", 500, "taxes", taxes, "pools", "pool_id", POOL, "scan",
+                                                "limit", "once"));
+    json_t *pb = put(&A, CAT_PRODUCT, json_pack("{s:s,s:[s],s:i,s:[{s:s,s:i}]}", "name", "B", "category_ids", CAT,
+                                                "price", 300, "pools", "pool_id", POOL, "amount", 2));
+    json_t *pu = put(&A, CAT_PRODUCT, json_pack("{s:s,s:i,s:{s:s}}", "name", "Unlimited", "price", 100, "scan", "limit",
+                                                "none"));
+    json_decref(taxes);
+    CHECK(sch && cat && pool && pa && pb && pu, "catalog created");
+    snprintf(PA, sizeof PA, "%s", json_string_value(json_object_get(pa, "id")));
+    snprintf(PB, sizeof PB, "%s", json_string_value(json_object_get(pb, "id")));
+    snprintf(PU, sizeof PU, "%s", json_string_value(json_object_get(pu, "id")));
+    json_decref(sch);
+    json_decref(cat);
+    json_decref(pool);
+    json_decref(pa);
+    json_decref(pb);
+    json_decref(pu);
+    /* validation */
+    CHECK(try_put(CAT_PRODUCT, json_pack("{s:s}", "name", "no price"), &err) == BO_INVALID &&
+              !strcmp(err.field, "price"),
+          "product without price rejected");
+    CHECK(try_put(CAT_PRODUCT, json_pack("{s:s,s:i,s:s}", "name", "x", "price", 1, "colour", "red"), &err) == BO_INVALID &&
+              !strcmp(err.code, "unknown_field"),
+          "unknown field rejected");
+    CHECK(try_put(CAT_PRODUCT, json_pack("{s:s,s:i,s:[s]}", "name", "x", "price", 1, "category_ids", "nope"), &err) == BO_INVALID,
+          "dangling reference rejected");
+    CHECK(try_put(CAT_SCHEDULE, json_pack("{s:s,s:s}", "open", "17:00", "close", "09:00"), &err) == BO_INVALID,
+          "schedule closing before opening rejected");
+    json_t *got;
+    CHECK(catalog_get(E, &B, CAT_PRODUCT, PA, &got) == BO_NOT_FOUND, "other account cannot read product");
+}
+
+static int64_t avail_at(civil_date day, int32_t t, const char *product)
+{
+    slot *s;
+    size_t n;
+    bo_error err;
+    if (availability_product(E, &A, product, NULL, day, day + 1, &s, &n, &err) != BO_OK) return -99;
+    int64_t v = -98;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].time_from == t) v = s[i].available;
+    free(s);
+    return v;
+}
+
+static bo_status hold(const char *product, int64_t qty, int32_t t, char id[40], bo_error *err)
+{
+    cart_line l = {product, qty};
+    cart_request r = {.channel = "test", .day = TOMORROW, .start_time = t, .end_time = -1, .lines = &l, .nlines = 1,
+                      .use_engine_prices = true};
+    return cart_create(E, &A, &r, id, err);
+}
+
+static void test_holds_and_booking(void)
+{
+    bo_error err;
+    slot *s;
+    size_t n;
+    CHECK(availability_product(E, &A, PA, NULL, TOMORROW, TOMORROW + 2, &s, &n, &err) == BO_OK && n == 16,
+          "two days of 8 hourly slots");
+    CHECK(n > 0 && s[0].available == 10 && s[0].time_from == 9 * 3600 && s[0].time_to == 10 * 3600, "slot 09-10 has 10");
+    free(s);
+    CHECK(avail_at(TOMORROW, 10 * 3600, PB) == 5, "product B (2 seats each) shows 5");
+    char c1[40], c2[40];
+    CHECK(hold(PA, 3, 10 * 3600, c1, &err) == BO_OK, "hold 3");
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 7, "7 left after hold");
+    CHECK(hold(PB, 4, 10 * 3600, c2, &err) == BO_SOLD_OUT && !strcmp(err.code, "sold_out"), "B x4 = 8 seats sold out");
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 7, "failed hold took nothing");
+    CHECK(hold(PA, 1, 12 * 3600 + 1800, c2, &err) == BO_INVALID, "no slot at 12:30");
+    CHECK(hold(PA, 0, 10 * 3600, c2, &err) == BO_INVALID, "zero amount rejected");
+    CHECK(hold(PA, -1, 10 * 3600, c2, &err) == BO_INVALID, "negative amount rejected");
+    cart_line bigger = {PA, 5};
+    cart_request up = {.day = -1, .start_time = -1, .end_time = -1, .lines = &bigger, .nlines = 1, .use_engine_prices = true};
+    CHECK(cart_update(E, &A, c1, &up, &err) == BO_OK, "update cart to 5");
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 5, "5 left after update");
+    cart_line too_many = {PA, 11};
+    up.lines = &too_many;
+    CHECK(cart_update(E, &A, c1, &up, &err) == BO_SOLD_OUT, "update beyond capacity fails");
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 5, "failed update kept the old hold");
+    json_t *cart;
+    CHECK(cart_get(E, &A, c1, &cart) == BO_OK && json_integer_value(json_object_get(cart, "total")) == 2500,
+          "cart total 5 x 5.00");
+    json_decref(cart);
+    CHECK(cart_get(E, &B, c1, &cart) == BO_NOT_FOUND, "other account cannot see cart");
+    json_t *cust = json_pack("{s:s}", "email", "x@example.com");
+    payment_input pay = {.provider = "test", .method = "card", .amount = -1};
+    book_request br = {.cart_id = c1, .customer = cust, .payment = &pay};
+    char o1[40], o2[40];
+    bool created;
+    CHECK(order_book(E, &A, &br, o1, &created, &err) == BO_OK && created, "book cart");
+    CHECK(order_book(E, &A, &br, o2, &created, &err) == BO_OK && !created && !strcmp(o1, o2), "booking twice: same order");
+    CHECK(order_book(E, &B, &br, o2, &created, &err) == BO_NOT_FOUND, "other account cannot book the cart");
+    json_decref(cust);
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 5, "booked seats stay taken");
+    json_t *order;
+    CHECK(order_get(E, &A, o1, &order) == BO_OK, "order readable");
+    json_t *tickets = json_object_get(order, "tickets");
+    CHECK(json_array_size(tickets) == 5, "5 tickets");
+    json_t *t0 = json_array_get(tickets, 0);
+    CHECK(json_integer_value(json_object_get(t0, "price_gross")) == 500 &&
+              json_integer_value(json_object_get(t0, "price_net")) == 417,
+          "ticket 5.00 gross, 4.17 net");
+    CHECK(json_integer_value(json_object_get(order, "total_gross")) == 2500 &&
+              json_integer_value(json_object_get(order, "total_net")) == 2085,
+          "order totals");
+    CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "confirmed"), "order confirmed");
+    CHECK(json_array_size(json_object_get(order, "payments")) == 1, "one payment");
+    json_t *hidden = NULL;
+    CHECK(order_get(E, &B, o1, &hidden) == BO_NOT_FOUND, "other account cannot read the order");
+    char barcode[64];
+    snprintf(barcode, sizeof barcode, "%s", json_string_value(json_object_get(t0, "barcode")));
+    CHECK(strlen(barcode) == 20, "barcode has 20 digits");
+    json_decref(order);
+    CHECK(order_cancel(E, &A, o1, "weather", "tester", &err) == BO_OK, "cancel order");
+    CHECK(order_cancel(E, &A, o1, "again", "tester", &err) == BO_CONFLICT, "cancel twice conflicts");
+    CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 10, "cancel released the seats");
+    CHECK(order_get(E, &A, o1, &order) == BO_OK, "cancelled order readable");
+    CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "cancelled"), "status cancelled");
+    t0 = json_array_get(json_object_get(order, "tickets"), 0);
+    CHECK(!strcmp(json_string_value(json_object_get(t0, "status")), "refunded"), "tickets refunded");
+    CHECK(json_array_size(json_object_get(order, "payments")) == 2, "refund payment recorded");
+    json_decref(order);
+    scan_request sr = {.barcode = barcode, .redeem = true};
+    scan_result res;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "refunded barcode does not scan");
+    json_decref(res.ticket);
+    /* delete releases */
+    char c3[40];
+    CHECK(hold(PA, 4, 11 * 3600, c3, &err) == BO_OK && avail_at(TOMORROW, 11 * 3600, PA) == 6, "hold 4 at 11:00");
+    CHECK(cart_delete(E, &A, c3, &err) == BO_OK && avail_at(TOMORROW, 11 * 3600, PA) == 10, "delete releases");
+    CHECK(cart_delete(E, &A, c3, &err) == BO_CONFLICT, "delete twice conflicts");
+    br.cart_id = c3;
+    br.customer = NULL;
+    CHECK(order_book(E, &A, &br, o2, &created, &err) == BO_CONFLICT, "deleted cart cannot be booked");
+}
+
+static void test_expiry(void)
+{
+    bo_error err;
+    char c[40];
+    cart_line l = {PA, 6};
+    cart_request r = {.day = TOMORROW, .start_time = 13 * 3600, .end_time = -1, .lines = &l, .nlines = 1,
+                      .hold_seconds = 30, .use_engine_prices = true};
+    CHECK(cart_create(E, &A, &r, c, &err) == BO_OK, "short hold");
+    CHECK(avail_at(TOMORROW, 13 * 3600, PA) == 4, "held 6");
+    clock_advance(31);
+    json_t *cart;
+    CHECK(cart_get(E, &A, c, &cart) == BO_OK && !strcmp(json_string_value(json_object_get(cart, "status")), "expired"),
+          "cart reads expired after its time");
+    json_decref(cart);
+    CHECK(cart_reap_expired(E) >= 1, "reaper released it");
+    CHECK(avail_at(TOMORROW, 13 * 3600, PA) == 10, "seats back after expiry");
+    char o[40];
+    bool created;
+    book_request br = {.cart_id = c};
+    bo_status bst = order_book(E, &A, &br, o, &created, &err);
+    if (bst) printf("# %s\n", err.message);
+    CHECK(bst == BO_OK && created, "expired cart re-held and booked");
+    CHECK(avail_at(TOMORROW, 13 * 3600, PA) == 4, "booking took the seats again");
+    /* expired cart whose seats were sold meanwhile */
+    r.start_time = 14 * 3600;
+    r.hold_seconds = 30;
+    CHECK(cart_create(E, &A, &r, c, &err) == BO_OK, "hold 6 at 14:00");
+    clock_advance(31);
+    cart_reap_expired(E);
+    char c2[40];
+    cart_line l2 = {PA, 6};
+    cart_request r2 = {.day = TOMORROW, .start_time = 14 * 3600, .end_time = -1, .lines = &l2, .nlines = 1};
+    CHECK(cart_create(E, &A, &r2, c2, &err) == BO_OK, "someone else holds 6");
+    br.cart_id = c;
+    CHECK(order_book(E, &A, &br, o, &created, &err) == BO_SOLD_OUT, "expired cart cannot take sold seats");
+}
+
+static void test_scans(void)
+{
+    bo_error err;
+    char c[40], o[40];
+    bool created;
+    cart_line l = {PA, 2};
+    cart_request r = {.day = TOMORROW, .start_time = 15 * 3600, .end_time = -1, .lines = &l, .nlines = 1};
+    CHECK(cart_create(E, &A, &r, c, &err) == BO_OK, "hold for scans");
+    book_request br = {.cart_id = c};
+    CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "book for scans");
+    json_t *order;
+    order_get(E, &A, o, &order);
+    const char *b1 = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode"));
+    const char *b2 = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 1), "barcode"));
+    instant_us visit = tz_local_to_instant(A.timezone, TOMORROW, 15 * 3600);
+    scan_result res;
+    scan_request sr = {.barcode = b1, .scanned_at = visit - 2 * 86400 * US_PER_SEC, .redeem = true};
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_FUTURE_VALIDITY, "future_validity");
+    json_decref(res.ticket);
+    sr.scanned_at = visit + 2 * 86400 * US_PER_SEC;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_PAST_VALIDITY, "past_validity");
+    json_decref(res.ticket);
+    sr.scanned_at = visit;
+    sr.direction_out = true;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_IN_REQUIRED, "scan_in_required");
+    json_decref(res.ticket);
+    sr.direction_out = false;
+    sr.redeem = false;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS && res.ticket, "check succeeds");
+    json_decref(res.ticket);
+    sr.redeem = true;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS, "redeem succeeds");
+    json_decref(res.ticket);
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_ALREADY_REDEEMED, "already_redeemed");
+    json_decref(res.ticket);
+    sr.force = true;
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS, "forceScan redeems anyway");
+    json_decref(res.ticket);
+    sr.force = false;
+    scan_request other = {.barcode = b1, .redeem = true};
+    CHECK(scan_barcode(E, &B, &other, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "other account: not_found");
+    json_decref(res.ticket);
+    other.barcode = "00000000000000000000";
+    CHECK(scan_barcode(E, &A, &other, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "unknown: not_found");
+    json_decref(res.ticket);
+    /* b2 is untouched: used by the concurrent test */
+    static char shared[32];
+    snprintf(shared, sizeof shared, "%s", b2);
+    json_decref(order);
+    (void)shared;
+}
+
+typedef struct {
+    const char *barcode;
+    instant_us at;
+    atomic_int *successes;
+} race_arg;
+
+static void *race_scan(void *p)
+{
+    race_arg *r = p;
+    scan_request sr = {.barcode = r->barcode, .scanned_at = r->at, .redeem = true};
+    scan_result res;
+    bo_error err;
+    if (scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS) atomic_fetch_add(r->successes, 1);
+    json_decref(res.ticket);
+    return NULL;
+}
+
+static void test_scan_race(void)
+{
+    bo_error err;
+    char c[40], o[40];
+    bool created;
+    cart_line l = {PA, 1};
+    cart_request r = {.day = TOMORROW, .start_time = 16 * 3600, .end_time = -1, .lines = &l, .nlines = 1};
+    cart_create(E, &A, &r, c, &err);
+    book_request br = {.cart_id = c};
+    CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "book for race");
+    json_t *order;
+    order_get(E, &A, o, &order);
+    const char *bc = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode"));
+    atomic_int successes = 0;
+    race_arg arg = {bc, tz_local_to_instant(A.timezone, TOMORROW, 16 * 3600), &successes};
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) pthread_create(&th[i], NULL, race_scan, &arg);
+    for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
+    CHECK(atomic_load(&successes) == 1, "8 gates at once: exactly one redeem succeeds");
+    json_decref(order);
+}
+
+/* ---- capacity invariant under concurrency ---- */
+
+static char RACE_POOL[40], RACE_PRODUCT[40];
+static atomic_int held_total, sold_total;
+
+static void *race_hold(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 40; i++) {
+        char c[40], o[40];
+        bo_error err;
+        bool created;
+        cart_line l = {RACE_PRODUCT, 1 + (int)rand_below(3)};
+        cart_request r = {.day = TOMORROW, .start_time = -1, .end_time = -1, .lines = &l, .nlines = 1};
+        if (cart_create(E, &A, &r, c, &err) != BO_OK) continue;
+        atomic_fetch_add(&held_total, (int)l.quantity);
+        book_request br = {.cart_id = c};
+        if (rand_below(2) && order_book(E, &A, &br, o, &created, &err) == BO_OK)
+            atomic_fetch_add(&sold_total, (int)l.quantity);
+        else if (rand_below(2) && cart_delete(E, &A, c, &err) == BO_OK)
+            atomic_fetch_add(&held_total, -(int)l.quantity);
+    }
+    return NULL;
+}
+
+static void test_capacity_race(void)
+{
+    json_t *pool = put(&A, CAT_POOL, json_pack("{s:i}", "capacity", 60));
+    snprintf(RACE_POOL, sizeof RACE_POOL, "%s", json_string_value(json_object_get(pool, "id")));
+    json_t *p = put(&A, CAT_PRODUCT, json_pack("{s:s,s:b,s:i,s:[{s:s}]}", "name", "Race", "dated", 1, "price", 100, "pools",
+                                               "pool_id", RACE_POOL));
+    snprintf(RACE_PRODUCT, sizeof RACE_PRODUCT, "%s", json_string_value(json_object_get(p, "id")));
+    json_decref(pool);
+    json_decref(p);
+    pthread_t th[16];
+    for (int i = 0; i < 16; i++) pthread_create(&th[i], NULL, race_hold, NULL);
+    for (int i = 0; i < 16; i++) pthread_join(th[i], NULL);
+    slot *s;
+    size_t n;
+    bo_error err;
+    CHECK(availability_product(E, &A, RACE_PRODUCT, NULL, TOMORROW, TOMORROW + 1, &s, &n, &err) == BO_OK && n == 1,
+          "race slot readable");
+    int64_t left = n ? s[0].available : -1;
+    free(s);
+    printf("# race: held+sold %d, left %lld\n", atomic_load(&held_total), (long long)left);
+    CHECK(atomic_load(&held_total) + left == 60, "16 threads: held + sold + left == capacity");
+    CHECK(left >= 0 && atomic_load(&held_total) <= 60, "never oversold");
+}
+
+int main(void)
+{
+    secure_init();
+    unsigned char key[SERVER_KEY_BYTES] = {7};
+    secure_set_server_key(key);
+    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    char path[128];
+    if (!uri) {
+        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-engine-%d.db", (int)getpid());
+        uri = path;
+    }
+    char *err = NULL;
+    store *st = store_open(uri, &err);
+    CHECK(st != NULL, "store opens");
+    if (!st) {
+        printf("# %s\n", err ? err : "?");
+        return check_summary();
+    }
+    CHECK(store_migrate(st, &err) == DB_OK, "migrations apply");
+    CHECK(store_migrate(st, &err) == DB_OK, "migrations are idempotent");
+    engine_config cfg = {.default_hold_seconds = 900};
+    E = engine_open(st, &cfg);
+    setup();
+    test_holds_and_booking();
+    test_expiry();
+    test_scans();
+    test_scan_race();
+    test_capacity_race();
+    engine_close(E);
+    store_close(st);
+    if (uri == path) {
+        unlink(path + 7);
+        char wal[160];
+        snprintf(wal, sizeof wal, "%s-wal", path + 7);
+        unlink(wal);
+        snprintf(wal, sizeof wal, "%s-shm", path + 7);
+        unlink(wal);
+    }
+    return check_summary();
+}

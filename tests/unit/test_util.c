@@ -1,0 +1,177 @@
+/* Money, tax rounding (with the seed documents' own examples), dates, time
+ * zones and DST, ISO 8601 parsing, durations, tokens. */
+#include "check.h"
+#include "util/money.h"
+#include "util/secure.h"
+#include "util/timeutil.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void test_money(void)
+{
+    char buf[32];
+    money_format(4920, 2, buf, sizeof buf);
+    CHECK(!strcmp(buf, "49.20"), "money_format 49.20");
+    money_format(-5, 2, buf, sizeof buf);
+    CHECK(!strcmp(buf, "-0.05"), "money_format negative");
+    money_format(0, 2, buf, sizeof buf);
+    CHECK(!strcmp(buf, "0.00"), "money_format zero");
+    money_format(1950, 0, buf, sizeof buf);
+    CHECK(!strcmp(buf, "1950"), "money_format zero decimals");
+    money m;
+    CHECK(money_parse("49.2", 2, &m) && m == 4920, "money_parse 49.2");
+    CHECK(money_parse("49", 2, &m) && m == 4900, "money_parse whole");
+    CHECK(money_parse("0.10", 2, &m) && m == 10, "money_parse cents");
+    CHECK(!money_parse("1.234", 2, &m), "money_parse rejects 3 decimals");
+    CHECK(money_parse("1.230", 2, &m) && m == 123, "money_parse trailing zero ok");
+    CHECK(!money_parse("1e5", 2, &m), "money_parse rejects exponent");
+    CHECK(!money_parse("", 2, &m) && !money_parse("abc", 2, &m) && !money_parse(".5", 2, &m), "money_parse junk");
+    CHECK(!money_parse("99999999999999999999", 2, &m), "money_parse overflow");
+    int32_t bp;
+    CHECK(rate_parse("20.00", &bp) && bp == 2000, "rate_parse 20.00");
+    CHECK(!rate_parse("101", &bp), "rate_parse > 100%");
+    rate_format(1900, buf, sizeof buf);
+    CHECK(!strcmp(buf, "19.00"), "rate_format");
+}
+
+static void test_tax(void)
+{
+    /* Convious order example: 5.00 incl. 20% VAT -> 4.17 excl., tax 0.83, taxable 5.00 */
+    tax_split s = tax_compute(500, 2000, 10000, true);
+    CHECK(s.net == 417 && s.tax == 83 && s.taxable == 500 && s.gross == 500, "5.00 incl 20% -> 4.17 + 0.83");
+    /* Demo: 19.50 incl. 21% -> 16.12 net, 3.38 tax */
+    s = tax_compute(1950, 2100, 10000, true);
+    CHECK(s.net == 1612 && s.tax == 338, "19.50 incl 21%");
+    /* Exclusive: 10.00 + 21% = 12.10 */
+    s = tax_compute(1000, 2100, 10000, false);
+    CHECK(s.gross == 1210 && s.tax == 210, "10.00 excl 21%");
+    /* Half the price taxed (priceProportionPercentage 50.00) */
+    s = tax_compute(1000, 2000, 5000, true);
+    CHECK(s.taxable == 500 && s.tax == 83 && s.net == 917, "proportion 50%");
+    /* Zero price option from the doc: 0.00 at 19% */
+    s = tax_compute(0, 1900, 10000, true);
+    CHECK(s.tax == 0 && s.net == 0, "zero price option");
+    CHECK(div_round(5, 2) == 3 && div_round(-5, 2) == -3 && div_round(4, 3) == 1, "div_round half away from zero");
+    /* Convious example totals: 49.20 incl -> 48.37 excl means 0.83 tax on one 5.00 ticket */
+    CHECK(4920 - tax_compute(500, 2000, 10000, true).tax == 4837, "doc order totals 49.20 -> 48.37");
+}
+
+static void test_dates(void)
+{
+    civil_date d;
+    CHECK(date_parse("2022-01-04", &d), "date_parse valid");
+    char buf[11];
+    date_format(d, buf);
+    CHECK(!strcmp(buf, "2022-01-04"), "date round trip");
+    CHECK(!date_parse("2023-02-30", &d), "2023-02-30 rejected");
+    CHECK(date_parse("2024-02-29", &d), "leap day 2024 accepted");
+    CHECK(!date_parse("2023-02-29", &d), "2023-02-29 rejected");
+    CHECK(!date_parse("2023-13-01", &d) && !date_parse("2023-1-01", &d) && !date_parse("20230101", &d),
+          "malformed dates rejected");
+    CHECK(date_parse("1970-01-01", &d) && d == 0, "epoch is day 0");
+    CHECK(date_parse("2026-11-24", &d) && date_weekday(d) == 1, "2026-11-24 is a Tuesday");
+    int32_t t;
+    CHECK(time_of_day_parse("14:15:00", &t) && t == 51300, "time 14:15:00");
+    CHECK(time_of_day_parse("09:00", &t) && t == 32400, "time 09:00");
+    CHECK(!time_of_day_parse("25:00", &t) && !time_of_day_parse("12:60", &t), "bad times rejected");
+}
+
+static void test_zones(void)
+{
+    CHECK(tz_valid("Europe/Amsterdam") && !tz_valid("Mars/Olympus") && !tz_valid("../etc/passwd"), "tz_valid");
+    civil_date d;
+    date_parse("2022-08-01", &d);
+    instant_us t = tz_local_to_instant("Europe/Amsterdam", d, 9 * 3600);
+    CHECK(tz_offset_at("Europe/Amsterdam", t) == 7200, "Amsterdam summer +02:00");
+    char off[7];
+    tz_offset_format(7200, off);
+    CHECK(!strcmp(off, "+02:00"), "offset format");
+    date_parse("2023-03-04", &d);
+    t = tz_local_to_instant("Europe/Amsterdam", d, 0);
+    CHECK(tz_offset_at("Europe/Amsterdam", t) == 3600, "Amsterdam winter +01:00");
+    /* DST starts 2026-03-29 02:00 -> 03:00 in Amsterdam */
+    date_parse("2026-03-29", &d);
+    instant_us before = tz_local_to_instant("Europe/Amsterdam", d, 1 * 3600);
+    instant_us after = tz_local_to_instant("Europe/Amsterdam", d, 3 * 3600);
+    CHECK(after - before == 3600LL * US_PER_SEC, "DST spring forward: 01:00 to 03:00 is one hour");
+    CHECK(tz_offset_at("Europe/Amsterdam", after) == 7200, "after the switch +02:00");
+    /* DST ends 2026-10-25 03:00 -> 02:00 */
+    date_parse("2026-10-25", &d);
+    before = tz_local_to_instant("Europe/Amsterdam", d, 0);
+    after = tz_local_to_instant("Europe/Amsterdam", d + 1, 0);
+    CHECK(after - before == 25LL * 3600 * US_PER_SEC, "DST autumn day has 25 hours");
+    civil_date back;
+    int32_t secs;
+    tz_instant_to_local("Europe/Amsterdam", before, &back, &secs);
+    CHECK(back == d && secs == 0, "instant to local round trip");
+}
+
+static void test_iso(void)
+{
+    instant_us t;
+    CHECK(iso_parse("2023-03-04T13:30:00Z", NULL, &t) && t == 1677936600LL * US_PER_SEC, "iso Z");
+    instant_us t2;
+    CHECK(iso_parse("2023-03-04T14:30:00+01:00", NULL, &t2) && t2 == t, "iso offset");
+    CHECK(iso_parse("2023-03-04T14:30:00", "Europe/Amsterdam", &t2) && t2 == t, "iso local in venue zone");
+    CHECK(iso_parse("2021-12-31T23:01:10.647104+00:00", NULL, &t) && t % US_PER_SEC == 647104, "iso fraction");
+    CHECK(!iso_parse("2023-02-30T00:00:00Z", NULL, &t), "iso invalid date");
+    CHECK(!iso_parse("yesterday", NULL, &t) && !iso_parse("2023-03-04T13:30:00Zjunk", NULL, &t), "iso junk");
+    char buf[64];
+    iso_format(1677936600LL * US_PER_SEC + 123456, "Europe/Amsterdam", buf, sizeof buf);
+    CHECK(!strcmp(buf, "2023-03-04T14:30:00.123456+01:00"), "iso_format with zone");
+    iso_format_seconds(1677936600LL * US_PER_SEC, NULL, buf, sizeof buf);
+    CHECK(!strcmp(buf, "2023-03-04T13:30:00+00:00"), "iso_format_seconds UTC");
+    int64_t secs;
+    CHECK(duration_parse("PT1H30M", &secs) && secs == 5400, "duration PT1H30M");
+    CHECK(duration_parse("P1D", &secs) && secs == 86400, "duration P1D");
+    CHECK(!duration_parse("P", &secs) && !duration_parse("PT", &secs) && !duration_parse("1H", &secs),
+          "duration junk");
+    duration_format(5400, buf, sizeof buf);
+    CHECK(!strcmp(buf, "PT1H30M"), "duration format");
+}
+
+static void test_secure(void)
+{
+    unsigned char key[SERVER_KEY_BYTES] = {1, 2, 3};
+    secure_set_server_key(key);
+    char a[65], b[65];
+    secret_hash("demo-secret", a);
+    secret_hash("demo-secret", b);
+    CHECK(!strcmp(a, b) && strlen(a) == 64, "secret_hash stable");
+    secret_hash("demo-secreT", b);
+    CHECK(strcmp(a, b) != 0, "secret_hash differs");
+    char *sealed = secret_encrypt("whsec_123");
+    char *plain = secret_decrypt(sealed);
+    CHECK(plain && !strcmp(plain, "whsec_123") && !strstr(sealed, "whsec"), "seal round trip");
+    free(plain);
+    sealed[5] = sealed[5] == 'A' ? 'B' : 'A';
+    plain = secret_decrypt(sealed);
+    CHECK(plain == NULL, "tampered seal rejected");
+    free(sealed);
+    char *tok = token_sign("{\"x\":1}");
+    char *payload = token_verify(tok);
+    CHECK(payload && !strcmp(payload, "{\"x\":1}"), "token round trip");
+    free(payload);
+    tok[strlen(tok) - 2] ^= 1;
+    CHECK(token_verify(tok) == NULL, "forged token rejected");
+    free(tok);
+    char code[21];
+    rand_digits(code, 20);
+    CHECK(strlen(code) == 20 && code[0] != '0', "barcode 20 digits");
+    /* the doc's webhook signature sample: hmac over t + body */
+    char mac[65];
+    hmac_sha256_hex("key", 3, "The quick brown fox jumps over the lazy dog", 43, mac);
+    CHECK(!strcmp(mac, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"), "hmac-sha256 vector");
+}
+
+int main(void)
+{
+    secure_init();
+    test_money();
+    test_tax();
+    test_dates();
+    test_zones();
+    test_iso();
+    test_secure();
+    return check_summary();
+}
