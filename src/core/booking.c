@@ -377,6 +377,12 @@ static db_status book_fn(db_conn *c, void *arg)
     st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ?",
                  DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id)), NULL);
     if (st != DB_OK) return st;
+    bool wanted;
+    st = events_wanted(c, b->a->id, &wanted);
+    if (st != DB_OK || !wanted) {
+        if (st == DB_OK) b->created = true;
+        return st;
+    }
     json_t *order;
     st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &order);
     if (st != DB_OK) return st;
@@ -438,7 +444,9 @@ db_status order_touch(db_conn *c, const account *a, const char *order_id, instan
     if (st == DB_OK)
         st = db_exec(c, "UPDATE orders SET updated_at = ?, change_seq = ? WHERE id = ?",
                      DB_ARGS(DB_INT(now), DB_INT(seq), DB_TEXT(order_id)), NULL);
-    if (st != DB_OK) return st;
+    bool wanted;
+    if (st == DB_OK) st = events_wanted(c, a->id, &wanted);
+    if (st != DB_OK || !wanted) return st;
     json_t *order;
     st = order_load_json(c, a->id, a->timezone, order_id, &order);
     if (st != DB_OK) return st;
@@ -477,7 +485,9 @@ static db_status release_ticket(db_conn *c, const account *a, const char *ticket
                      " doc = ? WHERE id = ?",
                      DB_ARGS(DB_TEXT(new_status), DB_INT(now), DB_INT(now), DB_TEXT(text), DB_TEXT(ticket_id)), NULL);
     free(text);
-    if (st != DB_OK) return st;
+    bool wanted;
+    if (st == DB_OK) st = events_wanted(c, a->id, &wanted);
+    if (st != DB_OK || !wanted) return st;
     json_t *t;
     st = ticket_load_json(c, a->id, ticket_id, &t);
     if (st == DB_OK) st = events_record(c, a->id, EV_TICKET_UPDATED, ticket_id, t);
@@ -674,6 +684,9 @@ static db_status issue_fn(db_conn *c, void *arg)
     st = insert_ticket(c, x->cs, &t);
     if (st != DB_OK) return st;
     memcpy(x->ticket_id, t.id_out, sizeof x->ticket_id);
+    bool wanted;
+    st = events_wanted(c, x->a->id, &wanted);
+    if (st != DB_OK || !wanted) return st;
     json_t *tj;
     st = ticket_load_json(c, x->a->id, x->ticket_id, &tj);
     if (st == DB_OK) st = events_record(c, x->a->id, EV_TICKET_CREATED, x->ticket_id, tj);

@@ -24,6 +24,15 @@ static const char *resource_of(change_event ev)
     }
 }
 
+db_status events_wanted(db_conn *c, const char *account_id, bool *any)
+{
+    int64_t n = 0;
+    db_status st = db_query_int(c, "SELECT COUNT(*) FROM webhook_subscriptions WHERE account_id = ? AND active = 1",
+                                DB_ARGS(DB_TEXT(account_id)), &n);
+    *any = n > 0;
+    return st;
+}
+
 db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, json_t *payload)
 {
     /* Only accounts with subscriptions pay for the outbox row. */

@@ -59,6 +59,9 @@ db_status inventory_mark_sold(db_conn *c, const pool_need *needs, size_t n);
 db_status inventory_remaining(db_conn *c, const char *pool_id, const char *occurrence, int64_t capacity,
                               int64_t *remaining);
 
+/* Whether any active webhook subscription of the account exists: callers skip
+ * building event payloads when none does (the common case, and the hot path). */
+db_status events_wanted(db_conn *c, const char *account_id, bool *any);
 /* Outbox: records a change event, with the canonical object as it is now, in
  * the current transaction, so a crash can neither lose nor invent one
  * (core/events.c). payload is borrowed; NULL records {"id": object_id}. */

@@ -4,7 +4,9 @@
  * commit is durable (fsync'd), so a 2xx sent after it survives kill -9.
  *  - SQLite: one writer thread owns the only write connection and commits
  *    queued transactions in batches (group commit); each queued function runs
- *    inside its own SAVEPOINT so one failure does not undo its batch-mates.
+ *    inside its own SAVEPOINT so one failure does not undo its batch-mates;
+ *    a syncer thread fsyncs the WAL after each batch and only then returns,
+ *    while the writer already runs the next batch.
  *    `fn` therefore runs on the writer thread: it must only touch the db and
  *    its ctx, never block on anything else.
  *  - PostgreSQL: a pooled connection runs BEGIN; fn; COMMIT.
