@@ -103,6 +103,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
         e->reaper_running = pthread_create(&e->reaper, NULL, reaper_main, e) == 0;
+        if (e->reaper_running) pthread_setname_np(e->reaper, "bo-reaper");
     }
     return e;
 }

@@ -269,6 +269,8 @@ store *store_open(const char *uri, char **err)
         s->wal_fd = -1;
         pthread_create(&s->writer_thread, NULL, writer_main, s);
         pthread_create(&s->syncer_thread, NULL, syncer_main, s);
+        pthread_setname_np(s->writer_thread, "bo-writer");
+        pthread_setname_np(s->syncer_thread, "bo-syncer");
     } else {
         db_conn *c = pool_get(s, err);
         if (!c) {

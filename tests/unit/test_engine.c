@@ -321,6 +321,150 @@ static void test_scan_race(void)
     json_decref(order);
 }
 
+/* Books one ticket of a fresh undated product with the given scan options. */
+static char *ticket_with_scan(json_t *scan)
+{
+    json_t *p = put(&A, CAT_PRODUCT, json_pack("{s:s,s:i,s:o}", "name", "Scan rules", "price", 100, "scan", scan));
+    char c[40], o[40];
+    bo_error err;
+    bool created;
+    cart_line l = {json_string_value(json_object_get(p, "id")), 1};
+    cart_request r = {.day = -1, .start_time = -1, .end_time = -1, .lines = &l, .nlines = 1};
+    char *barcode = NULL;
+    if (cart_create(E, &A, &r, c, &err) == BO_OK) {
+        book_request br = {.cart_id = c};
+        json_t *order;
+        if (order_book(E, &A, &br, o, &created, &err) == BO_OK && order_get(E, &A, o, &order) == BO_OK) {
+            barcode = strdup(json_string_value(
+                json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode")));
+            json_decref(order);
+        }
+    }
+    json_decref(p);
+    return barcode;
+}
+
+static scan_code scan_at(const char *barcode, instant_us at, bool out, bool redeem, scan_result *res)
+{
+    scan_request sr = {.barcode = barcode, .scanned_at = at, .direction_out = out, .redeem = redeem};
+    bo_error err;
+    json_decref(res->ticket);
+    res->ticket = NULL;
+    if (scan_barcode(E, &A, &sr, res, &err) != BO_OK) return (scan_code)-1;
+    return res->code;
+}
+
+static void test_scan_rules(void)
+{
+    scan_result res = {0};
+    instant_us t0 = tz_local_to_instant(A.timezone, TOMORROW, 10 * 3600);
+    instant_us day = 86400 * US_PER_SEC, minute = 60 * US_PER_SEC;
+    char *b = ticket_with_scan(json_pack("{s:s,s:i}", "limit", "times_per_day", "times", 2));
+    CHECK(b != NULL, "times_per_day ticket");
+    CHECK(scan_at(b, t0, false, true, &res) == SCAN_SUCCESS, "times_per_day: first scan");
+    CHECK(scan_at(b, t0 + minute, false, true, &res) == SCAN_SUCCESS, "times_per_day: second scan");
+    CHECK(scan_at(b, t0 + 2 * minute, false, true, &res) == SCAN_ALREADY_REDEEMED, "times_per_day: third refused");
+    CHECK(scan_at(b, t0 + day, false, true, &res) == SCAN_SUCCESS, "times_per_day: next day again");
+    free(b);
+    b = ticket_with_scan(json_pack("{s:s,s:i}", "limit", "none", "max_scans", 3));
+    for (int i = 0; i < 3; i++) scan_at(b, t0 + i * minute, false, true, &res);
+    CHECK(scan_at(b, t0 + 5 * minute, false, true, &res) == SCAN_ALREADY_REDEEMED, "max_scans total enforced");
+    free(b);
+    b = ticket_with_scan(json_pack("{s:s}", "limit", "none"));
+    for (int i = 0; i < 5; i++) scan_at(b, t0 + i * minute, false, true, &res);
+    CHECK(scan_at(b, t0 + 9 * minute, false, true, &res) == SCAN_SUCCESS, "unlimited scans");
+    free(b);
+    /* pay-per-minute: 30 paid minutes */
+    b = ticket_with_scan(json_pack("{s:s,s:i}", "limit", "none", "time_seconds", 1800));
+    CHECK(scan_at(b, t0, true, true, &res) == SCAN_IN_REQUIRED, "ppm: out before in");
+    CHECK(scan_at(b, t0, false, true, &res) == SCAN_SUCCESS && res.remaining_seconds == 1800, "ppm: in, 1800 s left");
+    CHECK(scan_at(b, t0 + minute, false, true, &res) == SCAN_ALREADY_SCANNED_IN, "ppm: in twice");
+    CHECK(scan_at(b, t0 + 10 * minute, true, false, &res) == SCAN_SUCCESS && res.remaining_seconds == 1200 &&
+              res.overtime_seconds == 0,
+          "ppm: check after 10 min, 1200 s left");
+    CHECK(scan_at(b, t0 + 40 * minute, true, true, &res) == SCAN_TIME_LIMIT_REACHED && res.overtime_seconds == 600,
+          "ppm: out after 40 min, 600 s overtime");
+    free(b);
+    b = ticket_with_scan(json_pack("{s:s,s:i,s:b}", "limit", "none", "time_seconds", 1800, "allow_overtime", 1));
+    scan_at(b, t0, false, true, &res);
+    CHECK(scan_at(b, t0 + 40 * minute, true, true, &res) == SCAN_SUCCESS && res.overtime_seconds == 600,
+          "ppm with overtime allowed: out succeeds, reports overtime");
+    CHECK(scan_at(b, t0 + 41 * minute, false, true, &res) == SCAN_SUCCESS, "ppm: in again after out");
+    free(b);
+    /* validity_seconds: valid for one hour after purchase */
+    b = ticket_with_scan(json_pack("{s:s,s:i}", "limit", "once", "validity_seconds", 3600));
+    CHECK(scan_at(b, clock_now() + 2 * 3600 * US_PER_SEC, false, false, &res) == SCAN_PAST_VALIDITY,
+          "validity_seconds expires");
+    CHECK(scan_at(b, clock_now(), false, false, &res) == SCAN_SUCCESS, "validity_seconds valid now");
+    free(b);
+    json_decref(res.ticket);
+    /* unpaid order: not scannable until paid */
+    char c[40], o[40];
+    bo_error err;
+    bool created;
+    cart_line l = {PU, 1};
+    cart_request r = {.day = -1, .start_time = -1, .end_time = -1, .lines = &l, .nlines = 1};
+    cart_create(E, &A, &r, c, &err);
+    book_request br = {.cart_id = c, .status = "open"};
+    CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "pay-later order");
+    json_t *order;
+    order_get(E, &A, o, &order);
+    b = strdup(json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode")));
+    CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "open"), "order open");
+    json_decref(order);
+    res.ticket = NULL;
+    CHECK(scan_at(b, 0, false, true, &res) == SCAN_NOT_SCANNABLE, "unpaid: not_scannable_code");
+    payment_input pay = {.provider = "cash", .amount = -1};
+    CHECK(order_mark_paid(E, &A, o, &pay, &err) == BO_OK, "mark paid");
+    CHECK(scan_at(b, 0, false, true, &res) == SCAN_SUCCESS, "paid: scans");
+    json_decref(res.ticket);
+    free(b);
+}
+
+static void test_orders_list(void)
+{
+    order_query q;
+    order_query_init(&q);
+    q.sort = ORDER_BY_CHANGE_ASC;
+    q.limit = 2;
+    json_t *page;
+    bool more;
+    bo_error err;
+    int64_t last = 0, count = 0, pages = 0;
+    do {
+        q.after_change_seq = last;
+        CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK, "timeline page");
+        size_t i;
+        json_t *o;
+        json_array_foreach(page, i, o)
+        {
+            int64_t seq = json_integer_value(json_object_get(o, "change_seq"));
+            if (seq <= last) CHECK(0, "timeline strictly increasing");
+            last = seq;
+            count++;
+        }
+        json_decref(page);
+        pages++;
+    } while (more && pages < 100);
+    CHECK(count >= 5 && pages >= 3, "timeline pages through every order");
+    order_query_init(&q);
+    q.sort = ORDER_BY_CREATED_DESC;
+    q.statuses[0] = "cancelled";
+    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "status filter");
+    json_decref(page);
+    order_query_init(&q);
+    q.email = "X@EXAMPLE.COM";
+    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "email filter ignores case");
+    json_decref(page);
+    order_query_init(&q);
+    q.sort = ORDER_BY_CREATED_DESC;
+    q.starting_after = "no-such-order";
+    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_INVALID, "unknown cursor rejected");
+    order_query_init(&q);
+    CHECK(orders_list(E, &B, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 0, "other account sees none");
+    json_decref(page);
+}
+
 /* ---- capacity invariant under concurrency ---- */
 
 static char RACE_POOL[40], RACE_PRODUCT[40];
@@ -397,6 +541,8 @@ int main(void)
     test_expiry();
     test_scans();
     test_scan_race();
+    test_scan_rules();
+    test_orders_list();
     test_capacity_race();
     engine_close(E);
     store_close(st);
