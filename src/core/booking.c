@@ -237,7 +237,6 @@ static db_status book_fn(db_conn *c, void *arg)
         st = inventory_take(c, b->a->id, needs, nneeds);
         if (st == DB_ABORT) b->sold_out = true;
     }
-    if (st == DB_OK) st = inventory_mark_sold(c, needs, nneeds);
     free(needs);
     if (st != DB_OK) {
         json_decref(cart);
@@ -338,14 +337,30 @@ static db_status book_fn(db_conn *c, void *arg)
     json_object_set_new(doc, "event_id", event_id ? json_string(event_id) : json_null());
     char *doc_text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    int64_t seq;
-    st = counter_next(c, b->a->id, "order_change", &seq);
     const char *email = jstr(req->customer, "email") ? jstr(req->customer, "email")
                                                       : jstr(json_object_get(cart, "customer"), "email");
     const char *name = jstr(req->customer, "name") ? jstr(req->customer, "name")
                                                     : jstr(json_object_get(cart, "customer"), "name");
     const char *order_status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed";
     const char *channel = req->channel ? req->channel : jstr(cart, "channel");
+    if (req->payment) {
+        const payment_input *p = req->payment;
+        money amount = p->amount >= 0 ? p->amount : after_gross + fee_total;
+        st = db_exec(c,
+                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
+                     " created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
+                     DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(b->order_id), DB_TEXT(p->provider), DB_TEXT(p->method),
+                             DB_TEXT(p->status ? p->status : "paid"), DB_INT(amount), DB_TEXT(p->reference),
+                             DB_INT(b->now), DB_INT(b->now)),
+                     NULL);
+    }
+    if (st == DB_OK)
+        st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ?",
+                     DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id)), NULL);
+    /* The account's change counter is a hot row: take it last, so its lock is
+     * held for one statement and the commit only. */
+    int64_t seq = 0;
+    if (st == DB_OK) st = counter_next(c, b->a->id, "order_change", &seq);
     if (st == DB_OK)
         st = db_exec(c,
                      "INSERT INTO orders (id, account_id, number, status, channel, cart_id, external_id, email,"
@@ -361,21 +376,6 @@ static db_status book_fn(db_conn *c, void *arg)
     free(doc_text);
     json_decref(cart);
     if (st == DB_CONFLICT) return DB_RETRY; /* order number taken, or a concurrent booking of this cart won */
-    if (st != DB_OK) return st;
-    if (req->payment) {
-        const payment_input *p = req->payment;
-        money amount = p->amount >= 0 ? p->amount : after_gross + fee_total;
-        st = db_exec(c,
-                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
-                     " created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(b->order_id), DB_TEXT(p->provider), DB_TEXT(p->method),
-                             DB_TEXT(p->status ? p->status : "paid"), DB_INT(amount), DB_TEXT(p->reference),
-                             DB_INT(b->now), DB_INT(b->now)),
-                     NULL);
-        if (st != DB_OK) return st;
-    }
-    st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ?",
-                 DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id)), NULL);
     if (st != DB_OK) return st;
     bool wanted;
     st = events_wanted(c, b->a->id, &wanted);
@@ -474,7 +474,7 @@ static db_status release_ticket(db_conn *c, const account *a, const char *ticket
         snprintf(n.pool_id, sizeof n.pool_id, "%s", jstr(p, "pool_id"));
         snprintf(n.occurrence, sizeof n.occurrence, "%s", jstr(p, "occurrence"));
         n.amount = jint(p, "amount", 1);
-        if (st == DB_OK) st = inventory_give_back(c, &n, 1, true);
+        if (st == DB_OK) st = inventory_give_back(c, &n, 1);
     }
     if (refund) json_object_set(doc, "refund", refund);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -664,7 +664,6 @@ static db_status issue_fn(db_conn *c, void *arg)
     if (n < 0) return DB_ERROR;
     db_status st = inventory_take(c, x->a->id, needs, (size_t)n);
     if (st == DB_ABORT) x->sold_out = true;
-    if (st == DB_OK) st = inventory_mark_sold(c, needs, (size_t)n);
     free(needs);
     if (st != DB_OK) return st;
     char line_id[37];

@@ -154,7 +154,7 @@ static db_status release_open_cart(db_conn *c, const char *cart_id)
     pool_need *old = NULL;
     size_t nold = 0;
     db_status st = load_holds(c, cart_id, &old, &nold);
-    if (st == DB_OK) st = inventory_give_back(c, old, nold, false);
+    if (st == DB_OK) st = inventory_give_back(c, old, nold);
     free(old);
     return st;
 }
@@ -186,9 +186,6 @@ static db_status write_cart(db_conn *c, void *arg)
             return st;
         }
     }
-    st = inventory_take(c, w->a->id, w->needs, w->nneeds);
-    if (st == DB_ABORT) w->sold_out = true;
-    if (st != DB_OK) return st;
     char *text = json_dumps(w->doc, JSON_COMPACT);
     if (w->create)
         st = db_exec(c,
@@ -207,6 +204,9 @@ static db_status write_cart(db_conn *c, void *arg)
                      NULL);
     free(text);
     if (st == DB_OK) st = save_holds(c, w->cart_id, w->needs, w->nneeds);
+    /* the pool rows are the contended ones: lock them last, just before commit */
+    if (st == DB_OK) st = inventory_take(c, w->a->id, w->needs, w->nneeds);
+    if (st == DB_ABORT) w->sold_out = true;
     return st;
 }
 

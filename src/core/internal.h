@@ -53,8 +53,7 @@ int pool_needs_for(const catalog_snapshot *cs, const char *occurrence_key, const
                    pool_need **out, bo_error *err);
 /* Takes amount from each pool (conditional update); DB_ABORT when any pool lacks room. */
 db_status inventory_take(db_conn *c, const char *account_id, const pool_need *needs, size_t n);
-db_status inventory_give_back(db_conn *c, const pool_need *needs, size_t n, bool was_sold);
-db_status inventory_mark_sold(db_conn *c, const pool_need *needs, size_t n);
+db_status inventory_give_back(db_conn *c, const pool_need *needs, size_t n);
 /* Remaining per pool (missing row = capacity). */
 db_status inventory_remaining(db_conn *c, const char *pool_id, const char *occurrence, int64_t capacity,
                               int64_t *remaining);

@@ -77,8 +77,8 @@ db_status inventory_take(db_conn *c, const char *account_id, const pool_need *ne
         }
         /* one round trip: create the row on first use, else add if it fits */
         st = db_exec(c,
-                               "INSERT INTO inventory (pool_id, occurrence, account_id, capacity, used, sold)"
-                               " VALUES (?, ?, ?, ?, ?, 0)"
+                               "INSERT INTO inventory (pool_id, occurrence, account_id, capacity, used)"
+                               " VALUES (?, ?, ?, ?, ?)"
                                " ON CONFLICT (pool_id, occurrence) DO UPDATE SET used = inventory.used + excluded.used"
                                " WHERE inventory.used + excluded.used <= inventory.capacity",
                                DB_ARGS(DB_TEXT(needs[i].pool_id), DB_TEXT(needs[i].occurrence), DB_TEXT(account_id),
@@ -91,23 +91,10 @@ db_status inventory_take(db_conn *c, const char *account_id, const pool_need *ne
     return DB_OK;
 }
 
-db_status inventory_give_back(db_conn *c, const pool_need *needs, size_t n, bool was_sold)
+db_status inventory_give_back(db_conn *c, const pool_need *needs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        db_status st = db_exec(c,
-                               "UPDATE inventory SET used = used - ?, sold = sold - ? WHERE pool_id = ? AND occurrence = ?",
-                               DB_ARGS(DB_INT(needs[i].amount), DB_INT(was_sold ? needs[i].amount : 0),
-                                       DB_TEXT(needs[i].pool_id), DB_TEXT(needs[i].occurrence)),
-                               NULL);
-        if (st != DB_OK) return st;
-    }
-    return DB_OK;
-}
-
-db_status inventory_mark_sold(db_conn *c, const pool_need *needs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        db_status st = db_exec(c, "UPDATE inventory SET sold = sold + ? WHERE pool_id = ? AND occurrence = ?",
+        db_status st = db_exec(c, "UPDATE inventory SET used = used - ? WHERE pool_id = ? AND occurrence = ?",
                                DB_ARGS(DB_INT(needs[i].amount), DB_TEXT(needs[i].pool_id),
                                        DB_TEXT(needs[i].occurrence)),
                                NULL);

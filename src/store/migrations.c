@@ -32,12 +32,13 @@ static const char v1[] =
     "CREATE INDEX catalog_list ON catalog(account_id, kind, created_at, id);"
     "CREATE TABLE catalog_versions (account_id TEXT PRIMARY KEY, version BIGINT NOT NULL);"
 
-    /* used = held + sold, per pool and occurrence ('' for undated) */
+    /* used = held + sold, per pool and occurrence ('' for undated); what is
+     * sold is counted from tickets, so booking does not touch this hot row */
     "CREATE TABLE inventory ("
     " pool_id TEXT NOT NULL, occurrence TEXT NOT NULL, account_id TEXT NOT NULL, capacity BIGINT NOT NULL,"
-    " used BIGINT NOT NULL DEFAULT 0, sold BIGINT NOT NULL DEFAULT 0,"
+    " used BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY (pool_id, occurrence),"
-    " CHECK (used >= 0 AND used <= capacity AND sold >= 0 AND sold <= used));"
+    " CHECK (used >= 0 AND used <= capacity));"
 
     "CREATE TABLE carts ("
     " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,"

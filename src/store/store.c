@@ -1,5 +1,6 @@
 /* Transactions over the two drivers. See store.h for the contract. */
 #include "store/store.h"
+#include "store/db_pg.h"
 #include "store/migrations.h"
 #include "util/log.h"
 #include <pthread.h>
@@ -24,9 +25,15 @@ typedef struct write_job {
 /* A stack of idle connections; connections are created on demand. */
 typedef struct {
     pthread_mutex_t lock;
+    pthread_cond_t freed;
     db_conn **idle;
     size_t nidle, cap;
+    size_t open, max; /* max 0 = unbounded */
 } conn_pool;
+
+/* PostgreSQL: a few connections per core serve best; more backends than that
+ * only contend for the same two cores and the same hot rows. */
+#define PG_MAX_CONNECTIONS 24
 
 struct store {
     const db_driver *driver;
@@ -57,27 +64,40 @@ struct store {
 
 static db_conn *pool_get(store *s, char **err)
 {
-    pthread_mutex_lock(&s->readers.lock);
-    db_conn *c = s->readers.nidle ? s->readers.idle[--s->readers.nidle] : NULL;
-    pthread_mutex_unlock(&s->readers.lock);
+    conn_pool *p = &s->readers;
+    pthread_mutex_lock(&p->lock);
+    while (!p->nidle && p->max && p->open >= p->max) pthread_cond_wait(&p->freed, &p->lock);
+    db_conn *c = p->nidle ? p->idle[--p->nidle] : NULL;
+    if (!c) p->open++;
+    pthread_mutex_unlock(&p->lock);
     if (c) return c;
     bool writer = s->driver->dialect == DB_DIALECT_POSTGRES;
-    return s->driver->connect(s->target, writer, err);
+    c = s->driver->connect(s->target, writer, err);
+    if (!c) {
+        pthread_mutex_lock(&p->lock);
+        p->open--;
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return c;
 }
 
 static void pool_put(store *s, db_conn *c, bool broken)
 {
+    conn_pool *p = &s->readers;
+    if (broken) s->driver->disconnect(c);
+    pthread_mutex_lock(&p->lock);
     if (broken) {
-        s->driver->disconnect(c);
-        return;
+        p->open--;
+    } else {
+        if (p->nidle == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 16;
+            p->idle = realloc(p->idle, p->cap * sizeof *p->idle);
+        }
+        p->idle[p->nidle++] = c;
     }
-    pthread_mutex_lock(&s->readers.lock);
-    if (s->readers.nidle == s->readers.cap) {
-        s->readers.cap = s->readers.cap ? s->readers.cap * 2 : 16;
-        s->readers.idle = realloc(s->readers.idle, s->readers.cap * sizeof *s->readers.idle);
-    }
-    s->readers.idle[s->readers.nidle++] = c;
-    pthread_mutex_unlock(&s->readers.lock);
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
 }
 
 static void backoff(int attempt)
@@ -231,7 +251,7 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
         db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
         backoff(attempt);
     }
-    pool_put(s, c, st == DB_ERROR);
+    pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
     return st;
 }
 
@@ -241,12 +261,14 @@ store *store_open(const char *uri, char **err)
 {
     store *s = calloc(1, sizeof *s);
     pthread_mutex_init(&s->readers.lock, NULL);
+    pthread_cond_init(&s->readers.freed, NULL);
     if (strncmp(uri, "sqlite:", 7) == 0) {
         s->driver = &db_driver_sqlite;
         s->target = strdup(uri + 7);
     } else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
         s->driver = &db_driver_postgres;
         s->target = strdup(uri);
+        s->readers.max = PG_MAX_CONNECTIONS;
     } else {
         if (err) *err = strdup("database must be sqlite:PATH or a postgresql:// URI");
         free(s);
@@ -334,7 +356,7 @@ db_status store_read(store *s, store_fn fn, void *ctx)
         st = fn(c, ctx);
         db_exec(c, st == DB_OK ? "COMMIT" : "ROLLBACK", DB_NOARGS, NULL);
     }
-    pool_put(s, c, st == DB_ERROR);
+    pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
     return st;
 }
 
