@@ -1,0 +1,468 @@
+/* PostgreSQL driver (libpq).
+ *
+ * SQL arrives with `?` placeholders. Each distinct statement is rewritten to
+ * $1..$n once per connection, prepared under a generated name and from then
+ * on run with PQexecPrepared and text-format parameters: one round trip, no
+ * parse or plan. Parameter types are left for the server to infer from the
+ * statement, hence db.h's `CAST(? AS TEXT) IS NULL` rule.
+ *
+ * Transaction and session commands without parameters (BEGIN, COMMIT,
+ * SAVEPOINT x, SET...) go through PQexec: there is nothing to plan, and
+ * savepoint names would only fill the cache.
+ *
+ * Unlike SQLite, any error inside a PostgreSQL transaction aborts the whole
+ * transaction: after DB_CONFLICT a transaction function must return, not
+ * carry on; later statements fail with DB_ERROR (SQLSTATE 25P02). */
+#include "store/db_pg.h"
+#include "util/log.h"
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The store's SQL is a few hundred distinct literals; a statement that finds
+ * no free slot within STMT_PROBES runs unprepared (PQexecParams) instead. */
+#define STMT_CACHE 512
+#define STMT_PROBES 16
+#define PARAMS_ON_STACK 32
+
+typedef struct {
+    /* Own copy of the caller's text, the cache key. Keyed by text rather
+     * than by address: a caller building SQL in a reused buffer would
+     * otherwise run a stale statement, and hashing costs far less than the
+     * round trip it saves. */
+    char *sql;
+    uint64_t hash;
+    int nparams;   /* placeholders found when rewriting */
+    char name[16]; /* server-side prepared statement */
+} stmt_slot;
+
+typedef struct {
+    struct db_conn_header h;
+    PGconn *pg;
+    bool broken;
+    unsigned next_name; /* names are never reused, so a forgotten slot can be prepared anew */
+    stmt_slot cache[STMT_CACHE];
+} pg_conn;
+
+typedef struct {
+    struct db_rows_header h;
+    PGresult *res;
+    int row; /* -1 before the first db_next */
+    int nrows, ncols;
+} pg_rows;
+
+/* libpq messages span lines ("...failed: X\n\tIs the server running..."):
+ * collapse whitespace so each log event stays on one line. Caller frees. */
+static char *one_line(const char *s)
+{
+    if (!s) s = "";
+    char *out = malloc(strlen(s) + 1);
+    char *o = out;
+    bool space = false;
+    for (; *s; s++) {
+        if (isspace((unsigned char)*s)) {
+            space = o != out;
+            continue;
+        }
+        if (space) *o++ = ' ';
+        space = false;
+        *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* Rewrites `?` to $1..$n, leaving alone any `?` inside a quoted literal, a
+ * quoted identifier or a comment. Doubled quotes ('it''s') need no special
+ * case: they close and reopen the literal. Caller frees. */
+static char *rewrite_placeholders(const char *sql, int *count)
+{
+    size_t marks = 0;
+    for (const char *p = sql; *p; p++) marks += *p == '?';
+    char *out = malloc(strlen(sql) + marks * 11 + 1); /* `?` becomes `$` and up to 10 digits */
+    char *o = out;
+    int n = 0;
+    const char *p = sql;
+    while (*p) {
+        if (*p == '\'' || *p == '"') {
+            char quote = *p;
+            *o++ = *p++;
+            while (*p && *p != quote) *o++ = *p++;
+            if (*p) *o++ = *p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n') *o++ = *p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            *o++ = *p++;
+            *o++ = *p++;
+            while (*p && !(p[0] == '*' && p[1] == '/')) *o++ = *p++;
+            if (*p) {
+                *o++ = *p++;
+                *o++ = *p++;
+            }
+        } else if (*p == '?') {
+            o += sprintf(o, "$%d", ++n);
+            p++;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    *count = n;
+    return out;
+}
+
+static bool is_session_command(const char *sql)
+{
+    static const char *const words[] = {"BEGIN", "START",   "COMMIT", "END", "ROLLBACK", "ABORT",
+                                        "SAVEPOINT", "RELEASE", "SET", "RESET", "LOCK"};
+    while (isspace((unsigned char)*sql)) sql++;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        size_t n = strlen(words[i]);
+        if (!strncasecmp(sql, words[i], n) && !isalnum((unsigned char)sql[n]) && sql[n] != '_') return true;
+    }
+    return false;
+}
+
+static bool is_state(const char *state, const char *want) { return state && !strcmp(state, want); }
+
+/* Maps a failed result (NULL: libpq could not even build one) to a status,
+ * logs what is not an expected outcome, and frees it. Data exceptions (class
+ * 22) have their message withheld: "invalid input syntax for type bigint:
+ * \"...\"" quotes the parameter, and parameters may be personal data. */
+static db_status fail(pg_conn *c, PGresult *res, const char *sql)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(c->pg) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) || is_state(state, "57P01") ||
+        is_state(state, "57P02") || is_state(state, "57P03"))
+        c->broken = true;
+    db_status st = DB_ERROR;
+    if (!c->broken) {
+        if (is_state(state, "23505") || is_state(state, "23514") || is_state(state, "23503") ||
+            is_state(state, "23502"))
+            st = DB_CONFLICT;
+        else if (is_state(state, "40001") || is_state(state, "40P01") || is_state(state, "55P03"))
+            st = DB_RETRY;
+    }
+    if (st != DB_ERROR) {
+        const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+        log_debug("postgres: SQLSTATE %s%s%s in: %.200s", state, constraint ? " on " : "", constraint ? constraint : "",
+                  sql);
+    } else {
+        char *msg;
+        if (state && !strncmp(state, "22", 2)) msg = strdup("data exception (message withheld: it may quote a value)");
+        else if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+            msg = one_line(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        else msg = one_line(PQerrorMessage(c->pg));
+        log_error("postgres: %s (SQLSTATE %s)%s in: %.200s", msg, state ? state : "none",
+                  c->broken ? "; connection lost" : "", sql);
+        free(msg);
+    }
+    PQclear(res);
+    return st;
+}
+
+static bool result_ok(const PGresult *res)
+{
+    if (!res) return false;
+    ExecStatusType s = PQresultStatus(res);
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
+}
+
+/* The slot holding sql, or else a free slot on its probe path (*found false),
+ * or NULL when the path is full. */
+static stmt_slot *find_slot(pg_conn *c, const char *sql, uint64_t h, bool *found)
+{
+    stmt_slot *free_slot = NULL;
+    for (int probe = 0; probe < STMT_PROBES; probe++) {
+        stmt_slot *s = &c->cache[(h + (uint64_t)probe) % STMT_CACHE];
+        if (s->sql && s->hash == h && !strcmp(s->sql, sql)) {
+            *found = true;
+            return s;
+        }
+        if (!s->sql && !free_slot) free_slot = s;
+    }
+    *found = false;
+    return free_slot;
+}
+
+static void forget_slot(stmt_slot *s)
+{
+    free(s->sql);
+    memset(s, 0, sizeof *s);
+}
+
+/* Runs one statement; returns its successful result (caller clears it), or
+ * NULL with the mapped failure in *st. */
+static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_status *st)
+{
+    *st = DB_OK;
+    if (c->broken) {
+        log_error("postgres: connection lost earlier; not running: %.200s", sql);
+        *st = DB_ERROR;
+        return NULL;
+    }
+    if (n == 0 && is_session_command(sql)) {
+        PGresult *res = PQexec(c->pg, sql);
+        if (result_ok(res)) return res;
+        *st = fail(c, res, sql);
+        return NULL;
+    }
+
+    uint64_t h = sql_hash(sql);
+    bool found;
+    stmt_slot *slot = find_slot(c, sql, h, &found);
+    char *rewritten = NULL;
+    int expected;
+    if (found) {
+        expected = slot->nparams;
+    } else {
+        rewritten = rewrite_placeholders(sql, &expected);
+    }
+    if (expected != n) {
+        log_error("postgres: statement has %d placeholders but %d parameters were given: %.200s", expected, n, sql);
+        free(rewritten);
+        *st = DB_ERROR;
+        return NULL;
+    }
+    if (slot && !found) {
+        char name[sizeof slot->name];
+        snprintf(name, sizeof name, "bo%u", c->next_name++);
+        PGresult *res = PQprepare(c->pg, name, rewritten, n, NULL);
+        if (!result_ok(res)) {
+            free(rewritten);
+            *st = fail(c, res, sql);
+            return NULL;
+        }
+        PQclear(res);
+        slot->sql = strdup(sql);
+        slot->hash = h;
+        slot->nparams = n;
+        memcpy(slot->name, name, sizeof name);
+    }
+
+    const char *stack_values[PARAMS_ON_STACK];
+    char stack_ints[PARAMS_ON_STACK][24];
+    const char **values = stack_values;
+    char(*ints)[24] = stack_ints;
+    if (n > PARAMS_ON_STACK) {
+        values = malloc((size_t)n * sizeof *values);
+        ints = malloc((size_t)n * sizeof *ints);
+    }
+    for (int i = 0; i < n; i++) {
+        switch (p[i].type) {
+        case DBP_INT:
+            snprintf(ints[i], sizeof ints[i], "%" PRId64, p[i].i);
+            values[i] = ints[i];
+            break;
+        case DBP_TEXT: values[i] = p[i].s; break;
+        default: values[i] = NULL; break;
+        }
+    }
+    PGresult *res = slot ? PQexecPrepared(c->pg, slot->name, n, values, NULL, NULL, 0)
+                         : PQexecParams(c->pg, rewritten, n, NULL, values, NULL, NULL, 0);
+    if (values != stack_values) {
+        free(values);
+        free(ints);
+    }
+    free(rewritten);
+    if (result_ok(res)) return res;
+
+    /* The server no longer has the statement (DISCARD ALL, a pooler in
+     * between), or a schema change altered its result columns: prepare it
+     * again next time. The transaction is aborted either way, so retry it. */
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    bool stale = slot && (is_state(state, "26000") ||
+                          (is_state(state, "0A000") && msg && strstr(msg, "cached plan must not change")));
+    if (stale) forget_slot(slot);
+    *st = fail(c, res, sql);
+    if (stale && !c->broken) *st = DB_RETRY;
+    return NULL;
+}
+
+static db_status pg_exec(db_conn *conn, const char *sql, const db_param *p, int n, int64_t *changes)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (changes) *changes = 0;
+    db_status st;
+    PGresult *res = run(c, sql, p, n, &st);
+    if (!res) return st;
+    /* "" for commands that count nothing */
+    if (changes) *changes = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return DB_OK;
+}
+
+static db_status pg_query(db_conn *conn, const char *sql, const db_param *p, int n, db_rows **out)
+{
+    pg_conn *c = (pg_conn *)conn;
+    *out = NULL;
+    db_status st;
+    PGresult *res = run(c, sql, p, n, &st);
+    if (!res) return st;
+    pg_rows *r = calloc(1, sizeof *r);
+    r->h.driver = &db_driver_postgres;
+    r->res = res;
+    r->row = -1;
+    r->nrows = PQntuples(res);
+    r->ncols = PQnfields(res);
+    *out = (db_rows *)r;
+    return DB_OK;
+}
+
+static bool pg_next(db_rows *rows)
+{
+    pg_rows *r = (pg_rows *)rows;
+    if (r->row < r->nrows) r->row++;
+    return r->row < r->nrows;
+}
+
+/* The current row's value in col; NULL for SQL NULL and for a position that
+ * is out of range (libpq would complain on stderr). */
+static const char *cell(pg_rows *r, int col)
+{
+    if (r->row < 0 || r->row >= r->nrows || col < 0 || col >= r->ncols) return NULL;
+    if (PQgetisnull(r->res, r->row, col)) return NULL;
+    return PQgetvalue(r->res, r->row, col);
+}
+
+static bool pg_isnull(db_rows *rows, int col) { return cell((pg_rows *)rows, col) == NULL; }
+
+static int64_t pg_int(db_rows *rows, int col)
+{
+    const char *v = cell((pg_rows *)rows, col);
+    if (!v) return 0;
+    /* our schema stores booleans as integers; a BOOLEAN expression still comes back as t/f */
+    if (!strcmp(v, "t")) return 1;
+    if (!strcmp(v, "f")) return 0;
+    return strtoll(v, NULL, 10);
+}
+
+static const char *pg_text(db_rows *rows, int col)
+{
+    const char *v = cell((pg_rows *)rows, col);
+    return v ? v : "";
+}
+
+static void pg_rows_free(db_rows *rows)
+{
+    pg_rows *r = (pg_rows *)rows;
+    if (!r) return;
+    PQclear(r->res);
+    free(r);
+}
+
+static db_status pg_exec_script(db_conn *conn, const char *sql)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (c->broken) {
+        log_error("postgres: connection lost earlier; not running script: %.200s", sql);
+        return DB_ERROR;
+    }
+    /* PQexec runs every statement and stops at the first failure, whose
+     * result it returns. */
+    PGresult *res = PQexec(c->pg, sql);
+    if (result_ok(res)) {
+        PQclear(res);
+        return DB_OK;
+    }
+    return fail(c, res, sql);
+}
+
+/* Server notices (WARNING and up, given client_min_messages) go to our log
+ * instead of libpq's bare stderr lines. A ROLLBACK with no transaction open
+ * is routine (the store rolls back defensively after a failed COMMIT), so it
+ * stays at debug level. */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    char *msg = one_line(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    bool routine = is_state(state, "25P01") || is_state(state, "25001");
+    log_msg(routine ? LOG_DEBUG : LOG_WARN, "postgres %s: %s (SQLSTATE %s)", severity ? severity : "notice", msg,
+            state ? state : "none");
+    free(msg);
+}
+
+static db_conn *pg_connect(const char *target, bool writer, char **err)
+{
+    /* Listed before dbname, so a parameter spelled in the URI itself wins. */
+    const char *keys[] = {"fallback_application_name", "connect_timeout", "options", "dbname", NULL};
+    const char *values[] = {"boxoffice", "10",
+                            writer ? "-c client_min_messages=warning"
+                                   : "-c client_min_messages=warning -c default_transaction_read_only=on",
+                            target, NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        if (err) *err = pg ? one_line(PQerrorMessage(pg)) : strdup("postgres: out of memory");
+        PQfinish(pg);
+        return NULL;
+    }
+    PQsetNoticeReceiver(pg, on_notice, NULL);
+
+    /* A URI with its own `options=` replaced ours; set the level anyway. */
+    bool level_set = false;
+    PQconninfoOption *info = PQconninfo(pg);
+    for (PQconninfoOption *o = info; o && o->keyword; o++)
+        if (!strcmp(o->keyword, "options") && o->val && strstr(o->val, "client_min_messages")) level_set = true;
+    PQconninfoFree(info);
+    if (!level_set) {
+        PGresult *res = PQexec(pg, "SET client_min_messages = warning");
+        bool ok = result_ok(res);
+        if (!ok && err) *err = one_line(PQresultErrorMessage(res));
+        PQclear(res);
+        if (!ok) {
+            PQfinish(pg);
+            return NULL;
+        }
+    }
+
+    pg_conn *c = calloc(1, sizeof *c);
+    c->h.driver = &db_driver_postgres;
+    c->pg = pg;
+    return (db_conn *)c;
+}
+
+static void pg_disconnect(db_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (!c) return;
+    for (int i = 0; i < STMT_CACHE; i++) free(c->cache[i].sql);
+    PQfinish(c->pg);
+    free(c);
+}
+
+bool db_pg_broken(db_conn *conn)
+{
+    if (!conn || ((struct db_conn_header *)conn)->driver != &db_driver_postgres) return false;
+    pg_conn *c = (pg_conn *)conn;
+    if (!c->broken && PQstatus(c->pg) == CONNECTION_BAD) c->broken = true;
+    return c->broken;
+}
+
+const db_driver db_driver_postgres = {
+    .name = "postgres",
+    .dialect = DB_DIALECT_POSTGRES,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .exec = pg_exec,
+    .query = pg_query,
+    .next = pg_next,
+    .isnull = pg_isnull,
+    .get_int = pg_int,
+    .get_text = pg_text,
+    .rows_free = pg_rows_free,
+    .exec_script = pg_exec_script,
+};
