@@ -10,7 +10,9 @@ CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS  := $(PKG_LIBS) -pthread -lm
 
-SRC      := $(shell find src -name '*.c' | sort)
+# docs/openapi.json, served at GET /admin/v1/openapi.json, is compiled in (rule below).
+GEN_SRC  := build/gen/openapi_json.c
+SRC      := $(shell find src -name '*.c' | sort) $(GEN_SRC)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 OBJ      := $(SRC:%.c=build/obj/%.o)
 SAN_OBJ  := $(SRC:%.c=build/san/%.o)
@@ -26,8 +28,19 @@ DB ?= sqlite:var/boxoffice.db
 .PHONY: all run check deps clean bench unit-bins
 all: build/boxoffice
 
+# od and sed rather than xxd: coreutils are everywhere. NUL-terminated.
+$(GEN_SRC): docs/openapi.json
+	@mkdir -p $(dir $@)
+	@echo GEN $@
+	@{ echo '/* generated from $< by the Makefile; do not edit */'; \
+	  echo 'const unsigned char openapi_json[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00};'; \
+	  echo 'const unsigned long openapi_json_len = sizeof openapi_json - 1;'; } > $@.tmp && mv $@.tmp $@
+
 build/boxoffice: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo LINK $@
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -40,7 +53,8 @@ build/san/%.o: %.c
 	@$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
 
 build/san/boxoffice: $(SAN_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	@echo LINK $@
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 # Tests and benchmarks link against archives, so each pulls in only the
 # modules it uses.

@@ -1,0 +1,158 @@
+/* /admin/v1/orders: list (newest first, filters, cursor pagination), get,
+ * book a cart at the box office, cancel. Orders are the engine's canonical
+ * documents (docs/MODEL.md) as they are. */
+#include "api/admin/admin.h"
+#include <string.h>
+
+#define DEFAULT_LIMIT 50
+
+/* "open,confirmed" -> q->statuses; false after replying 400. */
+static bool parse_statuses(http_request *r, const char *list, order_query *q)
+{
+    char *copy = http_strdup(r, list);
+    size_t n = 0;
+    for (char *save = NULL, *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (strcmp(s, "open") && strcmp(s, "confirmed") && strcmp(s, "cancelled")) {
+            admin_error(r, 400, "invalid_parameter", "status",
+                        "status is a comma-separated list of open, confirmed, cancelled");
+            return false;
+        }
+        if (n == 3) {
+            admin_error(r, 400, "invalid_parameter", "status", "at most three statuses");
+            return false;
+        }
+        q->statuses[n++] = s;
+    }
+    if (n == 0) {
+        admin_error(r, 400, "invalid_parameter", "status",
+                    "status is a comma-separated list of open, confirmed, cancelled");
+        return false;
+    }
+    return true;
+}
+
+/* A text filter of at most max characters; false after replying 400. */
+static bool text_param(http_request *r, const char *name, size_t max, const char **out)
+{
+    const char *v = http_query(r, name);
+    if (v && (!*v || strlen(v) > max)) {
+        admin_error(r, 400, "invalid_parameter", name, "%s must be 1 to %zu characters", name, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+void admin_orders_list(http_request *r, void *app_)
+{
+    static const char *const known[] = {"status",      "email",          "number", "event_id", "created_gte",
+                                        "created_lte", "starting_after", "limit",  NULL};
+    if (!admin_query_known(r, known)) return;
+    order_query q;
+    order_query_init(&q);
+    q.sort = ORDER_BY_CREATED_DESC;
+    int64_t limit = DEFAULT_LIMIT;
+    const char *status = http_query(r, "status");
+    if (!admin_query_int(r, "limit", 1, 1000, &limit) || (status && !parse_statuses(r, status, &q)) ||
+        !text_param(r, "email", 254, &q.email) || !text_param(r, "number", 64, &q.number) ||
+        !text_param(r, "event_id", 64, &q.event_id) || !text_param(r, "starting_after", 64, &q.starting_after) ||
+        !admin_query_instant(r, "created_gte", &q.created_gte) ||
+        !admin_query_instant(r, "created_lte", &q.created_lte))
+        return;
+    q.limit = (int)limit;
+    json_t *orders = NULL;
+    bool has_more = false;
+    bo_error err = {0};
+    if (orders_list(admin_engine(app_), api_account(r), &q, &orders, &has_more, &err) != BO_OK) {
+        admin_fail(r, &err);
+        return;
+    }
+    http_reply_json(r, 200, admin_list(orders, &has_more));
+}
+
+void admin_order_get(http_request *r, void *app_)
+{
+    json_t *order = NULL;
+    bo_status st = order_get(admin_engine(app_), api_account(r), http_path_param(r, "id"), &order);
+    if (st != BO_OK) {
+        admin_fail_status(r, st, "order");
+        return;
+    }
+    http_reply_json(r, 200, order);
+}
+
+/* Books a cart (POST /carts) into an order with tickets. Booking the same cart
+ * again returns the first order with 200 instead of 201. */
+void admin_order_create(http_request *r, void *app_)
+{
+    json_t *body = admin_body(r);
+    if (!body) return;
+    const char *cart_id = NULL, *discount_code = NULL;
+    json_t *customer = NULL, *payment = NULL, *extras = NULL;
+    const body_field fields[] = {
+        {"cart_id", BF_STRING, true, 1, 64, &cart_id, NULL},
+        {"customer", BF_OBJECT, false, 0, 0, &customer, NULL},
+        {"payment", BF_OBJECT, false, 0, 0, &payment, NULL},
+        {"discount_code", BF_STRING, false, 1, 64, &discount_code, NULL},
+        {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
+    };
+    if (!ADMIN_FIELDS(r, body, "", fields) || !admin_customer(r, customer)) return;
+    payment_input pay = {.amount = -1};
+    if (payment) {
+        const body_field pay_fields[] = {
+            {"provider", BF_STRING, true, 1, 64, &pay.provider, NULL},
+            {"method", BF_STRING, false, 1, 64, &pay.method, NULL},
+            {"reference", BF_STRING, false, 1, 200, &pay.reference, NULL},
+        };
+        if (!ADMIN_FIELDS(r, payment, "payment.", pay_fields)) return;
+    }
+    engine *e = admin_engine(app_);
+    const account *a = api_account(r);
+    book_request br = {.cart_id = cart_id,
+                       .customer = customer,
+                       .extras = extras,
+                       .discount_code = discount_code,
+                       .payment = payment ? &pay : NULL};
+    char order_id[40];
+    bool created = false;
+    bo_error err = {0};
+    if (order_book(e, a, &br, order_id, &created, &err) != BO_OK) {
+        admin_fail(r, &err);
+        return;
+    }
+    json_t *order = NULL;
+    bo_status st = order_get(e, a, order_id, &order);
+    if (st != BO_OK) {
+        admin_fail_status(r, st, "order");
+        return;
+    }
+    if (created)
+        admin_reply_created(r, "orders", order_id, order);
+    else
+        http_reply_json(r, 200, order);
+}
+
+/* Releases capacity, refunds payments in full and voids the tickets. */
+void admin_order_cancel(http_request *r, void *app_)
+{
+    json_t *body;
+    if (!admin_body_optional(r, &body)) return;
+    const char *reason = NULL;
+    const body_field fields[] = {{"reason", BF_STRING, false, 1, 500, &reason, NULL}};
+    if (body && !ADMIN_FIELDS(r, body, "", fields)) return;
+    engine *e = admin_engine(app_);
+    const account *a = api_account(r);
+    const char *id = http_path_param(r, "id");
+    bo_error err = {0};
+    if (order_cancel(e, a, id, reason, "admin", &err) != BO_OK) {
+        admin_fail(r, &err);
+        return;
+    }
+    json_t *order = NULL;
+    bo_status st = order_get(e, a, id, &order);
+    if (st != BO_OK) {
+        admin_fail_status(r, st, "order");
+        return;
+    }
+    http_reply_json(r, 200, order);
+}

@@ -1,0 +1,160 @@
+/* Reading a request: headers, query, path parameters, body as JSON or form. */
+#include "http/internal.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void *http_alloc(http_request *r, size_t n)
+{
+    arena_block *b = calloc(1, sizeof *b + n + 1);
+    b->next = r->arena;
+    r->arena = b;
+    return b->data;
+}
+
+char *http_strdup(http_request *r, const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    char *p = http_alloc(r, n + 1);
+    memcpy(p, s, n + 1);
+    return p;
+}
+
+void request_free(http_request *r)
+{
+    for (arena_block *b = r->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    json_decref(r->json);
+    free(r->raw_uri);
+    free(r->method);
+    free(r->path);
+    free(r->body);
+    free(r->reply_body);
+    for (int i = 0; i < r->nheaders; i++) free(r->header_values[i]);
+    free(r);
+}
+
+const char *http_method(const http_request *r) { return r->method; }
+const char *http_path(const http_request *r) { return r->path; }
+const char *http_request_id(const http_request *r) { return r->request_id; }
+void http_set_user(http_request *r, void *user) { r->user = user; }
+void *http_user(const http_request *r) { return r->user; }
+
+const char *http_header(const http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_query_string(const http_request *r)
+{
+    const char *q = strchr(r->raw_uri, '?');
+    return q ? q + 1 : "";
+}
+
+const char *http_path_param(const http_request *r, const char *name)
+{
+    for (int i = 0; i < r->nparams; i++)
+        if (!strcmp(r->param_names[i], name)) return r->param_values[i];
+    return NULL;
+}
+
+const char *http_body(const http_request *r, size_t *len)
+{
+    if (len) *len = r->body_len;
+    return r->body ? r->body : "";
+}
+
+json_t *http_body_json(http_request *r, const char **err)
+{
+    if (!r->json_parsed) {
+        r->json_parsed = true;
+        if (r->body_len) {
+            json_error_t je;
+            r->json = json_loadb(r->body, r->body_len, 0, &je);
+        }
+    }
+    if (!r->json && err) *err = r->body_len ? "request body is not valid JSON" : "request body is empty";
+    return r->json;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes in place ('+' is a space in form bodies). */
+static void form_decode(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '+') *o++ = ' ';
+        else if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+            *o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+            p += 2;
+        } else *o++ = *p;
+    }
+    *o = 0;
+}
+
+bool http_body_is_form(const http_request *r)
+{
+    const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    return ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
+}
+
+const char *http_form(http_request *r, const char *name)
+{
+    if (!r->form_parsed) {
+        r->form_parsed = true;
+        size_t pairs = 1;
+        for (size_t i = 0; i < r->body_len; i++) pairs += r->body[i] == '&';
+        r->form = http_alloc(r, (pairs * 2 + 1) * sizeof *r->form);
+        char *copy = http_alloc(r, r->body_len + 1);
+        memcpy(copy, r->body ? r->body : "", r->body_len);
+        size_t n = 0;
+        for (char *save = NULL, *tok = strtok_r(copy, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
+            char *eq = strchr(tok, '=');
+            if (eq) *eq = 0;
+            form_decode(tok);
+            char *value = eq ? eq + 1 : tok + strlen(tok);
+            if (eq) form_decode(value);
+            r->form[n++] = tok;
+            r->form[n++] = value;
+        }
+        r->form[n] = NULL;
+    }
+    for (size_t i = 0; r->form[i]; i += 2)
+        if (!strcmp(r->form[i], name)) return r->form[i + 1];
+    return NULL;
+}
+
+const char *http_base_url(http_request *r)
+{
+    const char *host = http_header(r, MHD_HTTP_HEADER_HOST);
+    char clean[256];
+    size_t n = 0;
+    /* the Host header ends up in Location URLs: keep only host characters */
+    for (const char *p = host; p && *p && n < sizeof clean - 1; p++)
+        if (isalnum((unsigned char)*p) || strchr(".:-[]", *p)) clean[n++] = *p;
+    clean[n] = 0;
+    if (!n) {
+        char port[16];
+        snprintf(port, sizeof port, "%u", http_port(r->server));
+        snprintf(clean, sizeof clean, "127.0.0.1:%s", port);
+    }
+    char *url = http_alloc(r, strlen(clean) + 8);
+    strcpy(url, "http://");
+    strcat(url, clean);
+    return url;
+}

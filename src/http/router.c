@@ -1,0 +1,106 @@
+/* Routing: the longest matching table prefix, then the first route whose
+ * pattern matches segment by segment ({name} captures one segment). A path
+ * that matches with another method gets 405 and an Allow header. */
+#include "http/internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void router_reply_error(http_request *r, int status, const char *code, const char *message)
+{
+    if (r->table && r->table->error) {
+        r->table->error(r, status, code, message, r->server->app);
+        if (r->replied) return;
+    }
+    http_reply_json(r, status, json_pack("{s:s,s:s}", "error", code, "message", message));
+}
+
+static const http_route_table *find_table(http_request *r)
+{
+    const http_route_table *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < r->server->ntables; i++) {
+        const http_route_table *t = r->server->tables[i];
+        size_t n = strlen(t->prefix);
+        if (strncmp(r->path, t->prefix, n) || (r->path[n] && r->path[n] != '/' && n > 0)) continue;
+        if (!best || n > best_len) {
+            best = t;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+/* Matches pattern against path; on success fills the request's params. */
+static bool match(http_request *r, const char *pattern, const char *path)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *end = strchr(s, '/');
+            size_t len = end ? (size_t)(end - s) : strlen(s);
+            if (!close || len == 0 || np >= MAX_PATH_PARAMS) return false;
+            size_t nlen = (size_t)(close - p - 1);
+            char *name = http_alloc(r, nlen + 1);
+            memcpy(name, p + 1, nlen);
+            char *value = http_alloc(r, len + 1);
+            memcpy(value, s, len);
+            r->param_names[np] = name;
+            r->param_values[np] = value;
+            np++;
+            p = close + 1;
+            s += len;
+            continue;
+        }
+        if (*p != *s) return false;
+        p++;
+        s++;
+    }
+    if (*p || *s) return false;
+    r->nparams = np;
+    return true;
+}
+
+void router_dispatch(http_request *r)
+{
+    const http_route_table *t = find_table(r);
+    r->table = t;
+    if (!t) {
+        router_reply_error(r, 404, "not_found", "no such resource");
+        return;
+    }
+    const char *sub = r->path + strlen(t->prefix);
+    if (!*sub) sub = "/";
+    const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
+    char allow[128] = "";
+    for (size_t i = 0; i < t->nroutes; i++) {
+        const http_route *route = &t->routes[i];
+        if (!match(r, route->pattern, sub)) continue;
+        if (strcmp(route->method, method)) {
+            if (!strstr(allow, route->method) && strlen(allow) + strlen(route->method) + 3 < sizeof allow) {
+                if (*allow) strcat(allow, ", ");
+                strcat(allow, route->method);
+            }
+            continue;
+        }
+        if (route->auth_kind && t->authenticate && !t->authenticate(r, route->auth_kind, r->server->app)) {
+            if (!r->replied) router_reply_error(r, 401, "unauthorized", "authentication required");
+            return;
+        }
+        route->handler(r, r->server->app);
+        return;
+    }
+    if (*allow) {
+        if (!strcmp(r->method, "OPTIONS")) {
+            http_add_header(r, "Allow", allow);
+            http_reply_empty(r, 204);
+            return;
+        }
+        http_add_header(r, "Allow", allow);
+        router_reply_error(r, 405, "method_not_allowed", "method not allowed on this resource");
+        return;
+    }
+    router_reply_error(r, 404, "not_found", "no such resource");
+}
