@@ -92,6 +92,8 @@ stop_server() {
 run_suite() {
     local db=$1 label=$2
     export BOXOFFICE_TEST_DB=$db BOXOFFICE_DB_KIND=$label
+    # black-box tests may create a second account with the CLI (isolation tests)
+    export BOXOFFICE_BIN=$ROOT/build/san/boxoffice BOXOFFICE_KEY_FILE=$WORK/server.key
     for bin in build/san/tests/*; do
         case "$(basename "$bin")" in
             test_util|test_http) [ "$label" = sqlite ] && run_unit "$bin" "$label" ;;

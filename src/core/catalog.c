@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *kind_names[CAT__COUNT] = {"location", "category", "schedule", "event",
                                              "pool",     "product",  "discount", "voucher"};
@@ -74,14 +75,42 @@ void catalog_release(catalog_snapshot *s)
     free(s);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Marks the account's cached snapshot as needing a version check. */
+static void catalog_invalidate(engine *e, const account *a)
+{
+    pthread_mutex_lock(&e->cache_lock);
+    for (size_t i = 0; i < e->nsnapshots; i++)
+        if (!strcmp(e->snapshots[i]->account_id, a->id)) atomic_store(&e->snapshots[i]->checked_ms, 0);
+    pthread_mutex_unlock(&e->cache_lock);
+}
+
 catalog_snapshot *catalog_acquire(engine *e, const account *a)
 {
+    int64_t now = monotonic_ms();
+    pthread_mutex_lock(&e->cache_lock);
+    for (size_t i = 0; i < e->nsnapshots; i++) {
+        catalog_snapshot *s = e->snapshots[i];
+        if (!strcmp(s->account_id, a->id) && now - atomic_load(&s->checked_ms) < CATALOG_RECHECK_MS) {
+            atomic_fetch_add(&s->refs, 1);
+            pthread_mutex_unlock(&e->cache_lock);
+            return s;
+        }
+    }
+    pthread_mutex_unlock(&e->cache_lock);
     snapshot_load l = {.account_id = a->id};
     if (store_read(e->st, read_version, &l) != DB_OK) return NULL;
     pthread_mutex_lock(&e->cache_lock);
     for (size_t i = 0; i < e->nsnapshots; i++) {
         catalog_snapshot *s = e->snapshots[i];
         if (!strcmp(s->account_id, a->id) && s->version == l.version) {
+            atomic_store(&s->checked_ms, now);
             atomic_fetch_add(&s->refs, 1);
             pthread_mutex_unlock(&e->cache_lock);
             return s;
@@ -89,6 +118,7 @@ catalog_snapshot *catalog_acquire(engine *e, const account *a)
     }
     pthread_mutex_unlock(&e->cache_lock);
     if (store_read(e->st, load_snapshot, &l) != DB_OK) return NULL;
+    atomic_store(&l.snap->checked_ms, now);
     pthread_mutex_lock(&e->cache_lock);
     size_t i;
     for (i = 0; i < e->nsnapshots; i++)
@@ -244,9 +274,10 @@ bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *i
     catalog_write w = {a, k, id, json_dumps(merged, JSON_COMPACT), parent_of(k, merged), create, false, clock_now()};
     db_status st = store_write(e->st, write_doc, &w);
     free(w.doc_text);
+    if (st == DB_OK || st == DB_CONFLICT) catalog_invalidate(e, a);
     if (st == DB_CONFLICT) {
         json_decref(merged);
-        if (k == CAT_POOL)
+        if (k == CAT_POOL && !create)
             return bo_fail(err, BO_CONFLICT, "capacity_below_sold", "capacity",
                            "capacity cannot drop below tickets already held or sold");
         return bo_fail(err, BO_CONFLICT, "duplicate_id", "id", "a %s with this id exists", kind_names[k]);
@@ -288,6 +319,7 @@ bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char
     if (k >= CAT__COUNT || !id) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
     catalog_write w = {a, k, id, NULL, NULL, false, true, clock_now()};
     db_status st = store_write(e->st, write_doc, &w);
+    if (st == DB_OK) catalog_invalidate(e, a);
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id);
     return bo_from_db(st, err);
 }

@@ -10,6 +10,7 @@
 typedef struct catalog_snapshot {
     atomic_int refs;
     int64_t version;
+    _Atomic int64_t checked_ms; /* when the version was last confirmed current */
     char account_id[40];
     json_t *objects[CAT__COUNT]; /* id -> doc, per kind */
 } catalog_snapshot;
@@ -27,7 +28,11 @@ struct engine {
     bool reaper_running;
 };
 
-/* Current snapshot for the account (loads if stale); release with catalog_release. */
+/* Current snapshot for the account (loads if stale); release with catalog_release.
+ * The version is re-read from the database at most every CATALOG_RECHECK_MS, so
+ * a catalog change made by another server process shows within that time;
+ * this process's own changes show at once. */
+#define CATALOG_RECHECK_MS 100
 catalog_snapshot *catalog_acquire(engine *e, const account *a);
 void catalog_release(catalog_snapshot *s);
 /* Borrowed doc from a snapshot, NULL if absent. */

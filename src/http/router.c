@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const http_route_table *find_table(http_request *r);
+
 void router_reply_error(http_request *r, int status, const char *code, const char *message)
 {
+    if (!r->table && r->path) r->table = find_table(r);
     if (r->table && r->table->error) {
         r->table->error(r, status, code, message, r->server->app);
         if (r->replied) return;
