@@ -1,0 +1,59 @@
+#!/bin/bash
+# HTTP benchmarks against a local server (loopback only, bounded in time):
+#  1. flash sale through /convious carts + bookings, 64 clients, capacity 10,000
+#  2. wrk on GET .../products/<id>/availability/ for a 30-day range
+#  3. wrk on nginx serving a small static JSON file, same connections and time
+# and prints availability req/s as a ratio of nginx's.
+set -u
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d /tmp/boxoffice-httpbench.XXXXXX)
+SERVER=; NGINX_PID=
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT=18199; NGINX_PORT=18198
+DB="sqlite:$WORK/bench.db"
+B=build/boxoffice
+$B migrate --db "$DB" --key-file "$WORK/key" >/dev/null 2>&1
+$B demo --db "$DB" --key-file "$WORK/key" >/dev/null 2>&1
+$B serve --db "$DB" --key-file "$WORK/key" --listen 127.0.0.1:$PORT --threads 64 --no-access-log >"$WORK/server.log" 2>&1 &
+SERVER=$!
+sleep 0.5
+URL=http://127.0.0.1:$PORT
+ADMIN=(-s -H "Authorization: Bearer demo-admin-token" -H "Content-Type: application/json")
+id_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+SCH=$(curl "${ADMIN[@]}" -d '{"open":"09:00","close":"10:00","slot_minutes":60}' $URL/admin/v1/schedules | id_of)
+CAT=$(curl "${ADMIN[@]}" -d "{\"name\":\"Flash\",\"flow\":\"dated\",\"schedule_id\":\"$SCH\"}" $URL/admin/v1/categories | id_of)
+POOL=$(curl "${ADMIN[@]}" -d '{"capacity":10000}' $URL/admin/v1/pools | id_of)
+PROD=$(curl "${ADMIN[@]}" -d "{\"name\":\"Flash\",\"price\":2500,\"category_ids\":[\"$CAT\"],\"pools\":[{\"pool_id\":\"$POOL\"}]}" \
+       $URL/admin/v1/products | id_of)
+TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \
+        $URL/convious/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+DAY=$(date -d tomorrow +%F); END=$(date -d '+31 days' +%F)
+echo "--- HTTP flash sale (SQLite, durable commits) ---"
+timeout 150 build/bench/http-flash-sale --port $PORT --token "$TOKEN" --category "$CAT" --product "$PROD" \
+    --date "$DAY" --time 09:00:00 --clients 64
+echo "--- wrk: availability of the demo Adult product for 30 days, 64 connections, 10 s ---"
+AVAIL="$URL/convious/api/v1/products/d0000000-0000-4000-8000-000000000005/availability/?date_from=$DAY&date_to=$END"
+curl -s -o /dev/null -w "status %{http_code}, %{size_download} bytes\n" -H "Authorization: Bearer $TOKEN" "$AVAIL"
+A=$(timeout 30 wrk -t2 -c64 -d10s -H "Authorization: Bearer $TOKEN" "$AVAIL" | tee /dev/stderr | awk '/Requests\/sec/{print $2}')
+echo "--- wrk: nginx serving a small static JSON file, 64 connections, 10 s ---"
+mkdir -p "$WORK/www"; echo '{"results":[{"day":"2026-01-01","available":true}]}' > "$WORK/www/small.json"
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
+    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; location / { default_type application/json; } }
+}
+CONF
+nginx -c "$WORK/nginx.conf" || { echo "nginx did not start"; exit 1; }
+sleep 0.3
+N=$(timeout 30 wrk -t2 -c64 -d10s http://127.0.0.1:$NGINX_PORT/small.json | tee /dev/stderr | awk '/Requests\/sec/{print $2}')
+python3 -c "print('availability req/s %.0f, nginx req/s %.0f, ratio %.0f%%' % ($A, $N, 100.0 * $A / $N))"
