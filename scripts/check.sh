@@ -102,9 +102,26 @@ run_suite() {
         esac
     done
     if start_server "$db" "$label"; then
-        local log="$WORK/http-$label.log"
+        local log="$WORK/http-$label.log" second=
+        if [ "$label" = postgres ]; then
+            # a second server process on the same database (multi-process tests)
+            local first_pid=$SERVER_PID first_url=$BOXOFFICE_URL
+            if start_server "$db" "$label-2"; then
+                second=$SERVER_PID
+                export BOXOFFICE_URL2=$BOXOFFICE_URL
+            fi
+            SERVER_PID=$first_pid
+            export BOXOFFICE_URL=$first_url
+        fi
         python3 tests/http/run.py >"$log" 2>&1
         tally "http suite [$label]" "$log" $?
+        unset BOXOFFICE_URL2
+        if [ -n "$second" ]; then
+            local keep=$SERVER_PID
+            SERVER_PID=$second
+            stop_server "$label-2"
+            SERVER_PID=$keep
+        fi
         stop_server "$label"
     else
         echo "not ok - server [$label] did not start"
