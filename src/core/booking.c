@@ -213,34 +213,34 @@ static db_status book_fn(db_conn *c, void *arg)
         b->closed = true;
         return DB_ABORT;
     }
-    /* holds of the cart: re-take them if the reaper already gave them back */
-    db_rows *hr;
-    st = db_query(c, "SELECT pool_id, occurrence, amount FROM cart_holds WHERE cart_id = ?",
-                  DB_ARGS(DB_TEXT(req->cart_id)), &hr);
-    if (st != DB_OK) {
-        json_decref(cart);
-        return st;
-    }
-    pool_need *needs = NULL;
-    size_t nneeds = 0;
-    while (db_next(hr)) {
-        needs = realloc(needs, (nneeds + 1) * sizeof *needs);
-        memset(&needs[nneeds], 0, sizeof *needs);
-        snprintf(needs[nneeds].pool_id, sizeof needs->pool_id, "%s", db_text(hr, 0));
-        snprintf(needs[nneeds].occurrence, sizeof needs->occurrence, "%s", db_text(hr, 1));
-        needs[nneeds].amount = db_int(hr, 2);
-        needs[nneeds].capacity = -1;
-        nneeds++;
-    }
-    db_rows_free(hr);
+    /* an expired cart's seats were given back by the reaper: take them again */
     if (!strcmp(status, "expired")) {
+        db_rows *hr;
+        st = db_query(c, "SELECT pool_id, occurrence, amount FROM cart_holds WHERE cart_id = ?",
+                      DB_ARGS(DB_TEXT(req->cart_id)), &hr);
+        if (st != DB_OK) {
+            json_decref(cart);
+            return st;
+        }
+        pool_need *needs = NULL;
+        size_t nneeds = 0;
+        while (db_next(hr)) {
+            needs = realloc(needs, (nneeds + 1) * sizeof *needs);
+            memset(&needs[nneeds], 0, sizeof *needs);
+            snprintf(needs[nneeds].pool_id, sizeof needs->pool_id, "%s", db_text(hr, 0));
+            snprintf(needs[nneeds].occurrence, sizeof needs->occurrence, "%s", db_text(hr, 1));
+            needs[nneeds].amount = db_int(hr, 2);
+            needs[nneeds].capacity = -1;
+            nneeds++;
+        }
+        db_rows_free(hr);
         st = inventory_take(c, b->a->id, needs, nneeds);
         if (st == DB_ABORT) b->sold_out = true;
-    }
-    free(needs);
-    if (st != DB_OK) {
-        json_decref(cart);
-        return st;
+        free(needs);
+        if (st != DB_OK) {
+            json_decref(cart);
+            return st;
+        }
     }
 
     rand_uuid(b->order_id);

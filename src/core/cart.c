@@ -137,9 +137,9 @@ static db_status load_holds(db_conn *c, const char *cart_id, pool_need **out, si
     return DB_OK;
 }
 
-static db_status save_holds(db_conn *c, const char *cart_id, const pool_need *needs, size_t n)
+static db_status save_holds(db_conn *c, const char *cart_id, const pool_need *needs, size_t n, bool fresh)
 {
-    db_status st = db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(cart_id)), NULL);
+    db_status st = fresh ? DB_OK : db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(cart_id)), NULL);
     for (size_t i = 0; i < n && st == DB_OK; i++)
         st = db_exec(c, "INSERT INTO cart_holds (cart_id, pool_id, occurrence, amount) VALUES (?, ?, ?, ?)",
                      DB_ARGS(DB_TEXT(cart_id), DB_TEXT(needs[i].pool_id), DB_TEXT(needs[i].occurrence),
@@ -203,7 +203,7 @@ static db_status write_cart(db_conn *c, void *arg)
                              DB_TEXT(text), DB_TEXT(w->cart_id)),
                      NULL);
     free(text);
-    if (st == DB_OK) st = save_holds(c, w->cart_id, w->needs, w->nneeds);
+    if (st == DB_OK) st = save_holds(c, w->cart_id, w->needs, w->nneeds, w->create);
     /* the pool rows are the contended ones: lock them last, just before commit */
     if (st == DB_OK) st = inventory_take(c, w->a->id, w->needs, w->nneeds);
     if (st == DB_ABORT) w->sold_out = true;

@@ -61,10 +61,9 @@ void occurrence_key(civil_date day, int32_t time_from, char out[64])
 
 db_status counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out)
 {
-    db_status st = db_exec(c, "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
-                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), NULL);
-    if (st != DB_OK) return st;
-    return db_query_int(c, "UPDATE counters SET value = value + 1 WHERE account_id = ? AND name = ? RETURNING value",
+    return db_query_int(c,
+                        "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1) ON CONFLICT (account_id, name)"
+                        " DO UPDATE SET value = counters.value + 1 RETURNING value",
                         DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
 }
 
