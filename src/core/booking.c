@@ -213,6 +213,16 @@ static db_status book_fn(db_conn *c, void *arg)
         b->closed = true;
         return DB_ABORT;
     }
+    /* Claim the cart in the state just read: a concurrent booking, delete or
+     * the reaper that got there first makes this run again and see it. */
+    rand_uuid(b->order_id);
+    int64_t claimed = 0;
+    st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND status = ?",
+                 DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id), DB_TEXT(status)), &claimed);
+    if (st != DB_OK || claimed != 1) {
+        json_decref(cart);
+        return st != DB_OK ? st : DB_RETRY;
+    }
     /* an expired cart's seats were given back by the reaper: take them again */
     if (!strcmp(status, "expired")) {
         db_rows *hr;
@@ -243,7 +253,6 @@ static db_status book_fn(db_conn *c, void *arg)
         }
     }
 
-    rand_uuid(b->order_id);
     char number[12];
     rand_digits(number, 8);
     const char *occurrence = jstr(cart, "occurrence");
@@ -354,9 +363,6 @@ static db_status book_fn(db_conn *c, void *arg)
                              DB_INT(b->now), DB_INT(b->now)),
                      NULL);
     }
-    if (st == DB_OK)
-        st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ?",
-                     DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id)), NULL);
     /* The account's change counter is a hot row: take it last, so its lock is
      * held for one statement and the commit only. */
     int64_t seq = 0;

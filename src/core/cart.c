@@ -169,11 +169,19 @@ static db_status write_cart(db_conn *c, void *arg)
                            DB_ARGS(DB_TEXT(w->cart_id), DB_TEXT(w->a->id)), &status);
         if (st != DB_OK) return st;
         bool open = !strcmp(status, "open"), expired = !strcmp(status, "expired");
-        free(status);
         if (!open && !expired) {
+            free(status);
             w->not_open = true;
             return DB_ABORT;
         }
+        /* Lock the row in the state just read; if the reaper or another
+         * request changed it meanwhile, start over (on PostgreSQL). */
+        int64_t locked = 0;
+        st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND status = ?",
+                     DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(status)), &locked);
+        free(status);
+        if (st != DB_OK) return st;
+        if (locked != 1) return DB_RETRY;
         if (open) {
             st = release_open_cart(c, w->cart_id);
             if (st != DB_OK) return st;
@@ -345,11 +353,15 @@ static db_status reap(db_conn *c, void *arg)
     }
     db_rows_free(r);
     for (size_t i = 0; i < n && st == DB_OK; i++) {
-        st = release_open_cart(c, ids[i]);
-        /* keep cart_holds: booking an expired cart takes the same amounts again */
-        if (st == DB_OK)
-            st = db_exec(c, "UPDATE carts SET status = 'expired', updated_at = ? WHERE id = ? AND status = 'open'",
-                         DB_ARGS(DB_INT(rc->now), DB_TEXT(ids[i])), NULL);
+        /* Claim first: a booking, update or delete that got to the cart
+         * meanwhile owns its seats now, and giving them back would oversell.
+         * cart_holds stay: booking an expired cart takes the same amounts again. */
+        int64_t claimed = 0;
+        st = db_exec(c,
+                     "UPDATE carts SET status = 'expired', updated_at = ? WHERE id = ? AND status = 'open'"
+                     " AND expires_at <= ?",
+                     DB_ARGS(DB_INT(rc->now), DB_TEXT(ids[i]), DB_INT(rc->now)), &claimed);
+        if (st == DB_OK && claimed == 1) st = release_open_cart(c, ids[i]);
     }
     free(ids);
     rc->released = (int)n;
