@@ -123,6 +123,9 @@ run_suite() {
             SERVER_PID=$keep
         fi
         stop_server "$label"
+        log="$WORK/kill9-$label.log"
+        python3 tests/crash/kill9.py build/san/boxoffice "$db" "$WORK/server.key" >"$log" 2>&1
+        tally "kill -9 durability [$label]" "$log" $?
     else
         echo "not ok - server [$label] did not start"
         tail -30 "$WORK/server-$label.log"

@@ -1,0 +1,90 @@
+"""Acknowledged means durable: book orders from several threads, kill -9 the
+server in the middle, restart it on the same database, and check that every
+order and every redeem that got a 2xx is still there.
+
+usage: kill9.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
+from harness import Client  # noqa: E402
+
+GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited: never sold out
+
+
+def start(binary, db, key):
+    proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
+                             "--no-access-log"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if "serving on http://" in line:
+            url = line.split("serving on ")[1].split()[0]
+            threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()
+            return proc, url
+        if not line and proc.poll() is not None:
+            break
+    raise RuntimeError("server did not start")
+
+
+def main():
+    binary, db, key = sys.argv[1:4]
+    passed = failed = 0
+
+    def check(ok, name):
+        nonlocal passed, failed
+        print(("ok - " if ok else "not ok - ") + name)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+
+    subprocess.run([binary, "migrate", "--db", db, "--key-file", key], check=True, capture_output=True)
+    subprocess.run([binary, "demo", "--db", db, "--key-file", key], check=True, capture_output=True)
+    proc, url = start(binary, db, key)
+    c = Client(url)
+    acked_orders, acked_scans = [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker():
+        cl = Client(url)
+        while not stop.is_set():
+            try:
+                r = cl.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]})
+                if r.status != 201:
+                    continue
+                r = cl.admin("POST", "/orders", {"cart_id": r.json["id"], "payment": {"provider": "cash"}})
+                if r.status in (200, 201):
+                    with lock:
+                        acked_orders.append(r.json["id"])
+            except Exception:
+                return  # the server died under us: expected
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    check(len(acked_orders) > 20, "orders were acknowledged before the kill (%d)" % len(acked_orders))
+    proc, url = start(binary, db, key)
+    c = Client(url)
+    missing = [o for o in acked_orders if c.admin("GET", "/orders/" + o).status != 200]
+    check(not missing, "every acknowledged order survived kill -9 (%d missing)" % len(missing))
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    check(proc.returncode == 0, "restarted server shuts down cleanly")
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
