@@ -114,7 +114,7 @@ static db_status insert_ticket(db_conn *c, const catalog_snapshot *cs, ticket_sp
     json_object_set_new(doc, "discounted_net", json_integer(tp.net));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    rand_token("", 16, t->id_out, sizeof t->id_out);
+    rand_uuid(t->id_out);
     char barcode[BARCODE_DIGITS + 1];
     rand_digits(barcode, BARCODE_DIGITS);
     int64_t times = !strcmp(limit, "times_per_day") ? jint(scan, "times", 1) : 1;
@@ -531,12 +531,14 @@ static db_status cancel_fn(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     if (db_next(r)) paid = db_int(r, 0);
     db_rows_free(r);
+    /* a cancellation refunds in full: every paid payment (even of 0.00) is
+     * marked refunded, and a refund row records any money going back */
+    st = db_exec(c, "UPDATE payments SET status = 'refunded', updated_at = ? WHERE order_id = ? AND kind = 'payment'"
+                    " AND status = 'paid'",
+                 DB_ARGS(DB_INT(x->now), DB_TEXT(x->order_id)), NULL);
+    if (st != DB_OK) return st;
     if (paid > 0) {
-        st = db_exec(c, "UPDATE payments SET status = 'refunded', updated_at = ? WHERE order_id = ? AND kind = 'payment'"
-                        " AND status = 'paid'",
-                     DB_ARGS(DB_INT(x->now), DB_TEXT(x->order_id)), NULL);
-        if (st == DB_OK)
-            st = db_exec(c,
+        st = db_exec(c,
                          "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
                          " created_at, updated_at) VALUES (?, ?, 'refund', NULL, NULL, 'refunded', ?, ?, ?)",
                          DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->order_id), DB_INT(paid), DB_INT(x->now),
@@ -560,7 +562,7 @@ static db_status cancel_fn(db_conn *c, void *arg)
     for (size_t i = 0; i < n && st == DB_OK; i++) {
         json_t *refund = json_pack("{s:s?,s:s?,s:I,s:I,s:b}", "reason", x->reason, "by", x->by, "at",
                                    (json_int_t)x->now, "amount", (json_int_t)amounts[i], "paid", paid > 0);
-        st = release_ticket(c, x->a, ids[i], paid > 0 ? "refunded" : "voided", refund, x->now);
+        st = release_ticket(c, x->a, ids[i], "refunded", refund, x->now);
         json_decref(refund);
     }
     free(ids);

@@ -1,0 +1,182 @@
+/* Availability: of one product over a date range, and of a whole cart per day
+ * or per timeslot. Dates are venue-local; date_to is exclusive. */
+#include "api/convious/convious.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PRODUCT_RANGE_DAYS 366
+#define MAX_CART_RANGE_DAYS 60
+
+/* timeFrom/timeFromOffset/timeTo/timeToOffset of a slot. */
+void cv_slot_times(const account *a, const slot *s, json_t *x)
+{
+    char off[7];
+    if (s->time_from >= 0) {
+        json_t *tf = json_integer(s->time_from);
+        json_object_set_new(x, "timeFrom", cv_time_of_day(tf));
+        json_decref(tf);
+        tz_offset_format(tz_offset_at(a->timezone, s->starts_at), off);
+        json_object_set_new(x, "timeFromOffset", json_string(off));
+    } else {
+        json_object_set_new(x, "timeFrom", json_null());
+        json_object_set_new(x, "timeFromOffset", json_null());
+    }
+    if (s->time_to >= 0) {
+        json_t *tt = json_integer(s->time_to);
+        json_object_set_new(x, "timeTo", cv_time_of_day(tt));
+        json_decref(tt);
+        tz_offset_format(tz_offset_at(a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
+        json_object_set_new(x, "timeToOffset", json_string(off));
+    } else {
+        json_object_set_new(x, "timeTo", json_null());
+        json_object_set_new(x, "timeToOffset", json_null());
+    }
+}
+
+void cv_product_availability(http_request *r, void *app_)
+{
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    const char *product = http_path_param(r, "product_id"), *category = http_query(r, "category_id");
+    civil_date from, to;
+    if (!http_query(r, "date_from")) return cv_error(r, 400, "missing_field", "date_from", "date_from is required");
+    if (!http_query(r, "date_to")) return cv_error(r, 400, "missing_field", "date_to", "date_to is required");
+    if (!cv_date_arg(r, http_query(r, "date_from"), "date_from", &from) ||
+        !cv_date_arg(r, http_query(r, "date_to"), "date_to", &to))
+        return;
+    if (to < from) return cv_error(r, 400, "invalid_range", "date_to", "date_to is before date_from");
+    if (to - from > MAX_PRODUCT_RANGE_DAYS)
+        return cv_error(r, 400, "range_too_long", "date_to", "at most %d days at once", MAX_PRODUCT_RANGE_DAYS);
+    json_t *p;
+    if (catalog_get(e, a, CAT_PRODUCT, product, &p) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
+    if (!category) category = json_string_value(json_array_get(json_object_get(p, "category_ids"), 0));
+    json_t *cat = category ? json_string(category) : json_null();
+    slot *slots;
+    size_t n;
+    bo_error err = {0};
+    bo_status st = availability_product(e, a, product, http_query(r, "category_id"), from, to, &slots, &n, &err);
+    json_decref(p);
+    if (st != BO_OK) {
+        json_decref(cat);
+        return cv_fail(r, &err);
+    }
+    json_t *results = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (slots[i].day < 0) continue; /* undated products have no calendar */
+        char d[11];
+        date_format(slots[i].day, d);
+        json_t *x = json_pack("{s:s,s:O?,s:s}", "productId", product, "categoryId", cat, "day", d);
+        cv_slot_times(a, &slots[i], x);
+        json_object_set_new(x, "availability",
+                            slots[i].available < 0 ? json_null() : json_integer(slots[i].open ? slots[i].available : 0));
+        json_array_append_new(results, x);
+    }
+    free(slots);
+    json_decref(cat);
+    http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+}
+
+bool cv_cart_lines(http_request *r, json_t *body, cart_line *lines, size_t max, size_t *n, const char **category)
+{
+    json_t *cat = json_object_get(body, "categoryId"), *products = json_object_get(body, "products");
+    if (cat && !json_is_null(cat) && !json_is_string(cat)) {
+        cv_error(r, 400, "invalid_field", "categoryId", "categoryId must be a string");
+        return false;
+    }
+    *category = json_string_value(cat);
+    if (!json_is_array(products) || json_array_size(products) == 0 || json_array_size(products) > max) {
+        cv_error(r, 400, "invalid_products", "products", "products must be a list of 1 to %zu items", max);
+        return false;
+    }
+    *n = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(products, i, it)
+    {
+        json_t *id = json_object_get(it, "id"), *amount = json_object_get(it, "amount");
+        if (!json_is_string(id) || !json_is_integer(amount) || json_integer_value(amount) <= 0 ||
+            json_integer_value(amount) > 1000) {
+            cv_error(r, 400, "invalid_products", "products", "each product needs an id and an amount from 1 to 1000");
+            return false;
+        }
+        lines[*n].product_id = json_string_value(id);
+        lines[*n].quantity = json_integer_value(amount);
+        (*n)++;
+    }
+    return true;
+}
+
+/* Shared by the period and day variants: the cart's slots in [from, to). */
+static bool cart_slots(http_request *r, void *app_, civil_date from, civil_date to, slot **out, size_t *n)
+{
+    json_t *body = cv_body(r);
+    if (!body) return false;
+    cart_line lines[50];
+    size_t nl;
+    const char *category;
+    if (!cv_cart_lines(r, body, lines, 50, &nl, &category)) return false;
+    bo_error err = {0};
+    if (availability_cart(cv_engine(app_), api_account(r), category, lines, nl, from, to, out, n, &err) != BO_OK) {
+        cv_fail(r, &err);
+        return false;
+    }
+    return true;
+}
+
+bool cv_period_args(http_request *r, civil_date *from, civil_date *to)
+{
+    if (!cv_date_arg(r, http_path_param(r, "date_from"), "date_from", from) ||
+        !cv_date_arg(r, http_path_param(r, "date_to"), "date_to", to))
+        return false;
+    if (*to <= *from) {
+        cv_error(r, 400, "invalid_range", "date_to", "date_to must be after date_from");
+        return false;
+    }
+    if (*to - *from > MAX_CART_RANGE_DAYS) {
+        cv_error(r, 400, "range_too_long", "date_to", "the period may not exceed %d days", MAX_CART_RANGE_DAYS);
+        return false;
+    }
+    return true;
+}
+
+void cv_availability_period(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    civil_date from, to;
+    if (!cv_period_args(r, &from, &to)) return;
+    slot *slots;
+    size_t n;
+    if (!cart_slots(r, app_, from, to, &slots, &n)) return;
+    json_t *results = json_array();
+    for (civil_date d = from; d < to; d++) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+            if ((slots[i].day == d || slots[i].day < 0) && slots[i].open && slots[i].available != 0) any = true;
+        char ds[11];
+        date_format(d, ds);
+        json_array_append_new(results, json_pack("{s:s,s:b}", "day", ds, "available", any));
+    }
+    free(slots);
+    http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+}
+
+void cv_availability_day(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    civil_date day;
+    if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
+    slot *slots;
+    size_t n;
+    if (!cart_slots(r, app_, day, day + 1, &slots, &n)) return;
+    json_t *results = json_array();
+    char ds[11];
+    date_format(day, ds);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_pack("{s:s}", "day", ds);
+        cv_slot_times(api_account(r), &slots[i], x);
+        json_object_set_new(x, "available", json_boolean(slots[i].open && slots[i].available != 0));
+        json_array_append_new(results, x);
+    }
+    free(slots);
+    http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+}

@@ -1,0 +1,215 @@
+/* Carts: create, read, update and delete under /api/v1/accounts/<slug>/carts/.
+ * Creating or updating a cart holds its tickets (all or nothing) until
+ * expiresAt; prices come from a pricingToken, or are 0 without one. */
+#include "api/convious/convious.h"
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_ITEMS 50
+
+json_t *cv_cart_json(const account *a, json_t *c)
+{
+    json_t *items = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(c, "lines"), i, l)
+        json_array_append_new(items, json_pack("{s:O?,s:O?,s:o,s:o}", "productId", json_object_get(l, "product_id"),
+                                               "amount", json_object_get(l, "quantity"), "price",
+                                               cv_money(a, json_integer_value(json_object_get(l, "unit_price"))),
+                                               "gatePrice",
+                                               cv_money(a, json_integer_value(json_object_get(l, "gate_price")))));
+    money total = json_integer_value(json_object_get(c, "total"));
+    const char *id = json_string_value(json_object_get(c, "id"));
+    /* a short human reference from the id's first 15 hex digits; the id stays the key */
+    char hex[16], ref[24];
+    size_t k = 0;
+    for (const char *p = id; *p && k < 15; p++)
+        if (*p != '-') hex[k++] = *p;
+    hex[k] = 0;
+    snprintf(ref, sizeof ref, "%.5s-%.5s-%.5s", hex, hex + (k > 5 ? 5 : k), hex + (k > 10 ? 10 : k));
+    json_t *x = json_object();
+    json_object_set_new(x, "id", json_string(id));
+    json_object_set(x, "categoryId", json_object_get(c, "category_id"));
+    json_object_set(x, "eventDate", json_object_get(c, "day"));
+    json_object_set_new(x, "startTime", cv_time_of_day(json_object_get(c, "start_time")));
+    json_object_set_new(x, "endTime", cv_time_of_day(json_object_get(c, "end_time")));
+    json_object_set(x, "externalId", json_object_get(c, "external_id"));
+    json_object_set_new(x, "totalPrice", cv_money(a, total));
+    json_object_set_new(x, "totalPriceAfterDiscount", cv_money(a, total));
+    json_object_set_new(x, "total", cv_money(a, total));
+    json_object_set_new(x, "totalAfterDiscount", cv_money(a, total));
+    json_object_set_new(x, "items", items);
+    json_object_set(x, "extras", json_object_get(c, "extras"));
+    json_object_set(x, "priceIncludesTax", json_object_get(c, "price_includes_tax"));
+    json_object_set_new(x, "expiresAt", cv_instant(a, json_object_get(c, "expires_at")));
+    json_object_set_new(x, "referenceId", json_string(ref));
+    json_object_set_new(x, "createdAt", cv_instant(a, json_object_get(c, "created_at")));
+    json_object_set_new(x, "updatedAt", cv_instant(a, json_object_get(c, "updated_at")));
+    json_object_set_new(x, "timezone", json_string(a->timezone));
+    json_object_set(x, "status", json_object_get(c, "status"));
+    return x;
+}
+
+typedef struct {
+    cart_line lines[MAX_ITEMS];
+    money prices[MAX_ITEMS];
+    size_t n;
+} parsed_items;
+
+/* items: [{productId, amount}]; replies 400 and returns false on bad input. */
+static bool parse_items(http_request *r, json_t *items, parsed_items *out)
+{
+    if (!json_is_array(items) || json_array_size(items) == 0) {
+        cv_error(r, 400, "invalid_items", "items", "items must be a non-empty list");
+        return false;
+    }
+    if (json_array_size(items) > MAX_ITEMS) {
+        cv_error(r, 400, "invalid_items", "items", "at most %d items", MAX_ITEMS);
+        return false;
+    }
+    out->n = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        json_t *pid = json_object_get(it, "productId"), *amount = json_object_get(it, "amount");
+        if (!json_is_object(it) || !json_is_string(pid) || strlen(json_string_value(pid)) > 64) {
+            cv_error(r, 400, "invalid_items", "items.productId", "every item needs a productId string");
+            return false;
+        }
+        if (!json_is_integer(amount) || json_integer_value(amount) <= 0 || json_integer_value(amount) > 1000) {
+            cv_error(r, 400, "invalid_amount", "items.amount", "amount must be an integer from 1 to 1000");
+            return false;
+        }
+        out->lines[out->n].product_id = json_string_value(pid);
+        out->lines[out->n].quantity = json_integer_value(amount);
+        out->n++;
+    }
+    return true;
+}
+
+static bool optional_string(http_request *r, json_t *body, const char *key, size_t max, const char **out)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return true;
+    if (!json_is_string(v) || strlen(json_string_value(v)) > max) {
+        cv_error(r, 400, "invalid_field", key, "%s must be a string of at most %zu characters", key, max);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+/* Checks the pricing token against the cart it is used for; fills prices. */
+static bool apply_token(http_request *r, engine *e, const account *a, const char *token, const char *category,
+                        civil_date day, int32_t start, parsed_items *items)
+{
+    slot at;
+    bo_error err = {0};
+    if (occurrence_resolve(e, a, items->lines[0].product_id, category, day, start, NULL, &at, &err) != BO_OK) {
+        cv_fail(r, &err);
+        return false;
+    }
+    if (pricing_token_check(a, token, at.key, items->lines, items->n, items->prices, &err) != BO_OK) {
+        cv_fail(r, &err);
+        return false;
+    }
+    return true;
+}
+
+static void reply_cart(http_request *r, engine *e, const account *a, const char *id, bool with_location)
+{
+    json_t *cart;
+    if (cart_get(e, a, id, &cart) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
+    if (with_location) {
+        char url[300];
+        snprintf(url, sizeof url, "%s/convious/api/v1/accounts/%s/carts/%s/", http_base_url(r), a->slug, id);
+        http_add_header(r, "Location", url);
+    }
+    http_reply_json(r, 200, cv_cart_json(a, cart));
+    json_decref(cart);
+}
+
+void cv_cart_create(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    json_t *body = cv_body(r);
+    if (!body) return;
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    const char *category, *date, *start, *end, *external, *token;
+    if (!optional_string(r, body, "categoryId", 64, &category) || !optional_string(r, body, "eventDate", 10, &date) ||
+        !optional_string(r, body, "startTime", 15, &start) || !optional_string(r, body, "endTime", 15, &end) ||
+        !optional_string(r, body, "externalId", 200, &external) ||
+        !optional_string(r, body, "pricingToken", 4096, &token))
+        return;
+    parsed_items items;
+    if (!parse_items(r, json_object_get(body, "items"), &items)) return;
+    json_t *extras = json_object_get(body, "extras");
+    if (extras && !json_is_null(extras) && !json_is_object(extras))
+        return cv_error(r, 400, "invalid_field", "extras", "extras must be an object");
+    civil_date day = -1;
+    int32_t t_start = -1, t_end = -1;
+    if (date && !cv_date_arg(r, date, "eventDate", &day)) return;
+    if (start && !time_of_day_parse(start, &t_start))
+        return cv_error(r, 400, "invalid_time", "startTime", "startTime must be HH:MM:SS");
+    if (end && !time_of_day_parse(end, &t_end))
+        return cv_error(r, 400, "invalid_time", "endTime", "endTime must be HH:MM:SS");
+    if (token && !apply_token(r, e, a, token, category, day, t_start, &items)) return;
+    cart_request req = {.channel = "convious", .category_id = category, .day = day, .start_time = t_start,
+                        .end_time = t_end, .lines = items.lines, .nlines = items.n,
+                        .unit_prices = token ? items.prices : NULL, .external_id = external,
+                        .extras = json_is_object(extras) ? extras : NULL};
+    char id[40];
+    bo_error err = {0};
+    if (cart_create(e, a, &req, id, &err) != BO_OK) return cv_fail(r, &err);
+    reply_cart(r, e, a, id, true);
+}
+
+void cv_cart_get(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    reply_cart(r, cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), false);
+}
+
+void cv_cart_update(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    json_t *body = cv_body(r);
+    if (!body) return;
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    const char *cart_id = http_path_param(r, "cart_id"), *token;
+    if (!optional_string(r, body, "pricingToken", 4096, &token)) return;
+    parsed_items items;
+    if (!parse_items(r, json_object_get(body, "items"), &items)) return;
+    json_t *cart;
+    if (cart_get(e, a, cart_id, &cart) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
+    if (token) {
+        civil_date day = -1;
+        if (json_is_string(json_object_get(cart, "day"))) date_parse(json_string_value(json_object_get(cart, "day")), &day);
+        json_t *st = json_object_get(cart, "start_time");
+        bool ok = apply_token(r, e, a, token, json_string_value(json_object_get(cart, "category_id")), day,
+                              json_is_integer(st) ? (int32_t)json_integer_value(st) : -1, &items);
+        if (!ok) {
+            json_decref(cart);
+            return;
+        }
+    }
+    json_decref(cart);
+    cart_request req = {.day = -1, .start_time = -1, .end_time = -1, .lines = items.lines, .nlines = items.n,
+                        .unit_prices = token ? items.prices : NULL};
+    bo_error err = {0};
+    if (cart_update(e, a, cart_id, &req, &err) != BO_OK) return cv_fail(r, &err);
+    reply_cart(r, e, a, cart_id, false);
+}
+
+void cv_cart_delete(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    bo_error err = {0};
+    if (cart_delete(cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), &err) != BO_OK)
+        return cv_fail(r, &err);
+    http_reply_json(r, 200, json_object());
+}

@@ -1,0 +1,56 @@
+/* The Convious partner API dialect (docs/dialects/convious.md). */
+#ifndef BO_CONVIOUS_H
+#define BO_CONVIOUS_H
+#include "api/api.h"
+
+#define CV_AUTH_TOKEN 1 /* route needs an OAuth2 bearer token */
+
+engine *cv_engine(void *app);
+/* {"error": code, "message": ..., "field"?: ...} with the given status. */
+void cv_error(http_request *r, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps an engine failure onto one HTTP reply. */
+void cv_fail(http_request *r, const bo_error *err);
+/* The path's <account_slug> must be the token's account: else replies 404. */
+bool cv_own_slug(http_request *r);
+/* The JSON object body, or NULL after replying 400. */
+json_t *cv_body(http_request *r);
+
+/* Formatting as the doc shows it. */
+json_t *cv_money(const account *a, money amount);          /* "49.20" */
+json_t *cv_rate(int64_t bp);                                /* "20.00" */
+json_t *cv_instant(const account *a, const json_t *micros); /* ISO 8601 in the venue zone, or null */
+json_t *cv_time_of_day(const json_t *secs);                 /* "13:00:00" or null */
+/* Dates from the path or query: strict YYYY-MM-DD, else replies 400. */
+bool cv_date_arg(http_request *r, const char *text, const char *field, civil_date *out);
+/* A list of the doc's include names; unknown names reply 400. Bit set of `known`. */
+bool cv_includes(http_request *r, const char *const *known, unsigned *out);
+
+/* Every include at once, as the booking reply shows the new order. */
+#define CV_INCLUDE_ALL 0x7ffu
+json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
+void cv_attach_location(engine *e, const account *a, json_t *order);
+json_t *cv_cart_json(const account *a, json_t *cart);
+json_t *cv_product_json(engine *e, const account *a, json_t *product, unsigned includes);
+
+/* handlers */
+void cv_oauth_token(http_request *r, void *app);
+void cv_orders_list(http_request *r, void *app);
+void cv_order_get(http_request *r, void *app);
+void cv_order_status(http_request *r, void *app);
+void cv_cart_create(http_request *r, void *app);
+void cv_cart_get(http_request *r, void *app);
+void cv_cart_update(http_request *r, void *app);
+void cv_cart_delete(http_request *r, void *app);
+void cv_booking_create(http_request *r, void *app);
+void cv_products_list(http_request *r, void *app);
+void cv_product_get(http_request *r, void *app);
+void cv_product_availability(http_request *r, void *app);
+void cv_availability_period(http_request *r, void *app);
+void cv_availability_day(http_request *r, void *app);
+void cv_categories_list(http_request *r, void *app);
+void cv_pricing_period(http_request *r, void *app);
+void cv_pricing_day(http_request *r, void *app);
+void cv_scan_check(http_request *r, void *app);
+void cv_scan_redeem(http_request *r, void *app);
+#endif

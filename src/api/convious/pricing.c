@@ -1,0 +1,129 @@
+/* Pricing: per day (the cheapest open timeslot) and per timeslot, with a
+ * signed pricingToken per timeslot that a cart can later present. Prices come
+ * from the engine's price rules. Colours rank a price within the period from
+ * 5 (cheapest, dark green) to 1 (dearest, red); see docs/dialects/convious.md. */
+#include "api/convious/convious.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_TTL_SECONDS 1800
+static const char *const palette[] = {"", "#E53935", "#FB8C00", "#FDD835", "#00AC1E", "#00701A"};
+
+bool cv_cart_lines(http_request *r, json_t *body, cart_line *lines, size_t max, size_t *n, const char **category);
+bool cv_period_args(http_request *r, civil_date *from, civil_date *to);
+void cv_slot_times(const account *a, const slot *s, json_t *x);
+
+typedef struct {
+    slot s;
+    money price, original;
+    money unit[50];
+} priced_slot;
+
+static bool price_slots(http_request *r, void *app_, civil_date from, civil_date to, priced_slot **out, size_t *n,
+                        cart_line *lines, size_t *nl)
+{
+    json_t *body = cv_body(r);
+    if (!body) return false;
+    const char *category;
+    if (!cv_cart_lines(r, body, lines, 50, nl, &category)) return false;
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    slot *slots;
+    size_t ns;
+    bo_error err = {0};
+    if (availability_cart(e, a, category, lines, *nl, from, to, &slots, &ns, &err) != BO_OK) {
+        cv_fail(r, &err);
+        return false;
+    }
+    priced_slot *ps = calloc(ns ? ns : 1, sizeof *ps);
+    for (size_t i = 0; i < ns; i++) {
+        ps[i].s = slots[i];
+        for (size_t l = 0; l < *nl; l++) {
+            price_quote q;
+            if (price_for(e, a, lines[l].product_id, &slots[i], &q, &err) != BO_OK) continue;
+            ps[i].unit[l] = q.unit_price;
+            ps[i].price += q.unit_price * lines[l].quantity;
+            ps[i].original += q.gate_price * lines[l].quantity;
+        }
+    }
+    free(slots);
+    *out = ps;
+    *n = ns;
+    return true;
+}
+
+static int colour(money price, money lo, money hi)
+{
+    if (hi <= lo) return 5;
+    return 5 - (int)((price - lo) * 4 / (hi - lo));
+}
+
+static json_t *price_entry(const account *a, const priced_slot *p, money lo, money hi)
+{
+    char day[11];
+    date_format(p->s.day, day);
+    bool ok = p->s.open && p->s.available != 0;
+    int c = colour(p->price, lo, hi);
+    return json_pack("{s:s,s:b,s:o,s:o,s:i,s:s}", "day", day, "available", ok, "price", cv_money(a, p->price),
+                     "originalPrice", cv_money(a, p->original), "color", c, "colorCode", palette[c]);
+}
+
+static void range_of(const priced_slot *ps, size_t n, money *lo, money *hi)
+{
+    *lo = *hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!ps[i].s.open || ps[i].s.available == 0) continue;
+        if (*lo < 0 || ps[i].price < *lo) *lo = ps[i].price;
+        if (ps[i].price > *hi) *hi = ps[i].price;
+    }
+}
+
+void cv_pricing_period(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    civil_date from, to;
+    if (!cv_period_args(r, &from, &to)) return;
+    priced_slot *ps;
+    size_t n, nl;
+    cart_line lines[50];
+    if (!price_slots(r, app_, from, to, &ps, &n, lines, &nl)) return;
+    money lo, hi;
+    range_of(ps, n, &lo, &hi);
+    json_t *prices = json_array();
+    for (civil_date d = from; d < to; d++) {
+        const priced_slot *best = NULL, *any = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (ps[i].s.day != d) continue;
+            if (!any) any = &ps[i];
+            if (ps[i].s.open && ps[i].s.available != 0 && (!best || ps[i].price < best->price)) best = &ps[i];
+        }
+        if (best || any) json_array_append_new(prices, price_entry(api_account(r), best ? best : any, lo, hi));
+    }
+    free(ps);
+    http_reply_json(r, 200, json_pack("{s:o}", "prices", prices));
+}
+
+void cv_pricing_day(http_request *r, void *app_)
+{
+    if (!cv_own_slug(r)) return;
+    civil_date day;
+    if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
+    priced_slot *ps;
+    size_t n, nl;
+    cart_line lines[50];
+    if (!price_slots(r, app_, day, day + 1, &ps, &n, lines, &nl)) return;
+    money lo, hi;
+    range_of(ps, n, &lo, &hi);
+    const account *a = api_account(r);
+    json_t *prices = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = price_entry(a, &ps[i], lo, hi);
+        cv_slot_times(a, &ps[i].s, x);
+        char *token = pricing_token_make(a, ps[i].s.key, lines, ps[i].unit, nl, TOKEN_TTL_SECONDS);
+        json_object_set_new(x, "pricingToken", json_string(token));
+        free(token);
+        json_array_append_new(prices, x);
+    }
+    free(ps);
+    http_reply_json(r, 200, json_pack("{s:o}", "prices", prices));
+}
