@@ -40,6 +40,20 @@ echo "--- wrk: availability of the demo Adult product for 30 days, 64 connection
 AVAIL="$URL/convious/api/v1/products/d0000000-0000-4000-8000-000000000005/availability/?date_from=$DAY&date_to=$END"
 curl -s -o /dev/null -w "status %{http_code}, %{size_download} bytes\n" -H "Authorization: Bearer $TOKEN" "$AVAIL"
 A=$(timeout 30 wrk -t2 -c64 -d10s -H "Authorization: Bearer $TOKEN" "$AVAIL" | tee /dev/stderr | awk '/Requests\/sec/{print $2}')
+echo "--- wrk: barcode redeem (unlimited-scan ticket, every scan writes), 3 connections (about 2,000/s), 10 s ---"
+CART=$(curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+       -d '{"items":[{"productId":"d0000000-0000-4000-8000-000000000007","amount":1}]}' \
+       $URL/convious/api/v1/accounts/demo/carts/ | id_of)
+BARCODE=$(curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d "{\"cartId\":\"$CART\"}" \
+       $URL/convious/api/v1/accounts/demo/bookings/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["barcode"]["barcode"])')
+cat > "$WORK/scan.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"barcode":"$BARCODE"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+timeout 30 wrk -t1 -c3 -d10s --latency -s "$WORK/scan.lua" "$URL/convious/api/v2/accounts/demo/barcode/scan/" \
+    | grep -E "Requests/sec|99%|50%"
 echo "--- wrk: nginx serving a small static JSON file, 64 connections, 10 s ---"
 mkdir -p "$WORK/www"; echo '{"results":[{"day":"2026-01-01","available":true}]}' > "$WORK/www/small.json"
 cat > "$WORK/nginx.conf" <<CONF
