@@ -109,6 +109,37 @@ bo_status account_create(engine *e, const char *slug, const char *name, const ch
 }
 
 typedef struct {
+    const account *a;
+    const char *name;
+    int64_t hold_seconds;
+} account_change;
+
+static db_status update_account(db_conn *c, void *arg)
+{
+    account_change *ch = arg;
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE accounts SET name = COALESCE(?, name), hold_seconds = ?, updated_at = ? WHERE id = ?",
+                           DB_ARGS(DB_TEXT(ch->name), DB_INT(ch->hold_seconds), DB_INT(clock_now()),
+                                   DB_TEXT(ch->a->id)),
+                           &changed);
+    return st == DB_OK && changed != 1 ? DB_NOTFOUND : st;
+}
+
+bo_status account_update(engine *e, const account *a, const char *name, int64_t hold_seconds, account *out,
+                         bo_error *err)
+{
+    if (name && (!*name || strlen(name) >= sizeof a->name))
+        return bo_fail(err, BO_INVALID, "invalid_name", "name", "name must be 1 to %zu characters", sizeof a->name - 1);
+    if (hold_seconds && (hold_seconds < 60 || hold_seconds > 7 * 86400))
+        return bo_fail(err, BO_INVALID, "invalid_hold", "hold_seconds", "hold_seconds must be 60 to 604800");
+    account_change ch = {a, name, hold_seconds ? hold_seconds : a->hold_seconds};
+    db_status st = store_write(e->st, update_account, &ch);
+    if (st != DB_OK) return bo_from_db(st, err);
+    return account_by_id(e, a->id, out) == BO_OK ? BO_OK : bo_fail(err, BO_INTERNAL, "internal_error", "", "reload failed");
+}
+
+typedef struct {
     const char *account_id, *name, *sealed;
     char *plain_out;
 } secret_op;

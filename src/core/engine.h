@@ -75,6 +75,10 @@ typedef enum {
 bo_status account_create(engine *e, const char *slug, const char *name, const char *timezone, const char *currency,
                          account *out, bo_error *err);
 bo_status account_by_slug(engine *e, const char *slug, account *out);
+/* Changes the display name (NULL keeps it) and the cart hold time (0 keeps it;
+ * 60 s to 7 days). *out gets the account as stored. */
+bo_status account_update(engine *e, const account *a, const char *name, int64_t hold_seconds, account *out,
+                         bo_error *err);
 bo_status account_by_id(engine *e, const char *id, account *out);
 /* Stores a credential (hashed). public_id only for CRED_OAUTH_CLIENT. Idempotent on (kind, secret). */
 bo_status credential_add(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,

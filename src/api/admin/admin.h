@@ -94,6 +94,7 @@ ADMIN_CATALOG_KINDS(ADMIN_CATALOG_DECLARE)
 #undef ADMIN_CATALOG_DECLARE
 /* account.c */
 void admin_account_get(http_request *r, void *app_);
+void admin_account_update(http_request *r, void *app_);
 /* orders.c */
 void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);

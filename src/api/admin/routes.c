@@ -44,6 +44,7 @@ static void route_error(http_request *r, int status, const char *code, const cha
 static const http_route routes[] = {
     {"GET", "/openapi.json", admin_openapi_get, 0},
     {"GET", "/account", admin_account_get, A},
+    {"PATCH", "/account", admin_account_update, A},
 
     {"GET", "/locations", admin_location_list, A},
     {"POST", "/locations", admin_location_create, A},
