@@ -225,6 +225,7 @@ typedef struct {
     const char *ending_before;   /* newer than this order (page returned newest first) */
     /* filters; NULL / 0 = none */
     const char *number, *email, *external_id, *reseller_id, *event_id, *barcode, *name, *channel, *product_type;
+    const char *occurrence;      /* orders with a ticket for this occurrence key */
     const char *statuses[4];     /* NULL-terminated list */
     const char *product_ids[16]; /* NULL-terminated list */
     instant_us updated_from;
@@ -238,6 +239,23 @@ bo_status orders_list(engine *e, const account *a, const order_query *q, json_t 
                       bo_error *err);
 bo_status order_get(engine *e, const account *a, const char *order_id, json_t **out);
 bo_status order_get_by_number(engine *e, const account *a, const char *number, json_t **out);
+
+typedef struct {
+    int limit;                   /* 1..1000 */
+    const char *starting_after;  /* ticket id: older than it */
+    const char *ending_before;   /* ticket id: newer than it (page still newest first) */
+    const char *order_id, *event_id, *barcode, *status, *email, *name;
+    instant_us created_gt, created_gte, created_lt, created_lte; /* 0 = none */
+} ticket_query;
+/* Canonical tickets (with "order_email" and "order_name" of their order),
+ * newest first. */
+bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
+                       bo_error *err);
+
+/* Counts one request against a fixed hourly window for `key` (a credential
+ * hash, say), in the database so several server processes share the count.
+ * *remaining may be negative when over; *reset_seconds until the window ends. */
+bo_status ratelimit_hit(engine *e, const char *key, long limit, long *remaining, long *reset_seconds);
 
 /* Issues a ticket without an order, from the product's inventory (held and
  * sold at once). BO_SOLD_OUT when none left. */

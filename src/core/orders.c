@@ -256,6 +256,8 @@ void order_query_init(order_query *q)
     " AND (CAST(? AS TEXT) IS NULL OR o.visit_date <= ?)"                                                           \
     " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.event_id = ?))" \
     " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.barcode = ?))"  \
+    " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id"                      \
+    " AND t.occurrence = ?))"                                                                                      \
     " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.product_id IN"  \
     " (?, ?, ?, ?, ?, ?, ?, ?)))"
 
@@ -305,7 +307,7 @@ static db_status list_fn(db_conn *c, void *arg)
         DB_TEXT(q->statuses[0] && q->statuses[1] && q->statuses[2] ? q->statuses[3] : NULL), OPT_INT(q->updated_from),
         OPT_INT(q->created_gt), OPT_INT(q->created_gte), OPT_INT(q->created_lt), OPT_INT(q->created_lte),
         OPT_TEXT(q->visit_from >= 0 ? visit_from : NULL), OPT_TEXT(q->visit_to >= 0 ? visit_to : NULL),
-        OPT_TEXT(q->event_id), OPT_TEXT(q->barcode), DB_TEXT(q->product_ids[0])};
+        OPT_TEXT(q->event_id), OPT_TEXT(q->barcode), OPT_TEXT(q->occurrence), DB_TEXT(q->product_ids[0])};
     memcpy(params, base, sizeof base);
     n = (int)(sizeof base / sizeof base[0]);
     bool more = q->product_ids[0] != NULL;
@@ -373,6 +375,133 @@ bo_status orders_list(engine *e, const account *a, const order_query *q, json_t 
     list_ctx x = {a, q, NULL, false, false};
     db_status st = store_read(e->st, list_fn, &x);
     if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "cursor", "unknown cursor object");
+    if (st != DB_OK) return bo_from_db(st, err);
+    *out = x.out;
+    if (has_more) *has_more = x.has_more;
+    return BO_OK;
+}
+
+#define TICKET_FILTERS                                                                                              \
+    " WHERE t.account_id = ?"                                                                                       \
+    " AND (CAST(? AS TEXT) IS NULL OR t.order_id = ?)"                                                              \
+    " AND (CAST(? AS TEXT) IS NULL OR t.occurrence = ?)"                                                            \
+    " AND (CAST(? AS TEXT) IS NULL OR t.barcode = ?)"                                                               \
+    " AND (CAST(? AS TEXT) IS NULL OR t.status = ?)"                                                                \
+    " AND (CAST(? AS TEXT) IS NULL OR lower(o.email) = lower(?))"                                                   \
+    " AND (CAST(? AS TEXT) IS NULL OR lower(o.customer_name) LIKE lower(?))"                                        \
+    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at > ?)"                                                          \
+    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at >= ?)"                                                         \
+    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at < ?)"                                                          \
+    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at <= ?)"
+
+typedef struct {
+    const account *a;
+    const ticket_query *q;
+    json_t *out;
+    bool has_more, bad_cursor;
+} ticket_list_ctx;
+
+static db_status ticket_list_fn(db_conn *c, void *arg)
+{
+    ticket_list_ctx *x = arg;
+    const ticket_query *q = x->q;
+    const char *cursor = q->ending_before ? q->ending_before : q->starting_after;
+    int64_t cur_created = 0;
+    char cur_id[40] = "";
+    if (cursor) {
+        db_rows *r;
+        db_status st = db_query(c, "SELECT created_at, id FROM tickets WHERE id = ? AND account_id = ?",
+                                DB_ARGS(DB_TEXT(cursor), DB_TEXT(x->a->id)), &r);
+        if (st != DB_OK) return st;
+        if (!db_next(r)) {
+            db_rows_free(r);
+            x->bad_cursor = true;
+            return DB_ABORT;
+        }
+        cur_created = db_int(r, 0);
+        snprintf(cur_id, sizeof cur_id, "%s", db_text(r, 1));
+        db_rows_free(r);
+    }
+    char name_like[200];
+    if (q->name) snprintf(name_like, sizeof name_like, "%%%s%%", q->name);
+#define OPT_TEXT(v) DB_TEXT(v), DB_TEXT(v)
+#define OPT_INT(v) ((v) ? DB_INT(v) : DB_NULL), ((v) ? DB_INT(v) : DB_NULL)
+    int limit = q->limit < 1 ? 1 : q->limit > 1000 ? 1000 : q->limit;
+    db_param p[40];
+    const db_param base[] = {DB_TEXT(x->a->id), OPT_TEXT(q->order_id), OPT_TEXT(q->event_id), OPT_TEXT(q->barcode),
+                             OPT_TEXT(q->status), OPT_TEXT(q->email), OPT_TEXT(q->name ? name_like : NULL),
+                             OPT_INT(q->created_gt), OPT_INT(q->created_gte), OPT_INT(q->created_lt),
+                             OPT_INT(q->created_lte)};
+#undef OPT_TEXT
+#undef OPT_INT
+    memcpy(p, base, sizeof base);
+    int n = (int)(sizeof base / sizeof base[0]);
+    db_rows *r;
+    db_status st;
+    if (q->ending_before) {
+        p[n++] = DB_INT(cur_created);
+        p[n++] = DB_INT(cur_created);
+        p[n++] = DB_TEXT(cur_id);
+        p[n++] = DB_INT(limit + 1);
+        st = db_query(c,
+                      "SELECT t.id FROM tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS
+                      " AND (t.created_at > ? OR (t.created_at = ? AND t.id > ?)) ORDER BY t.created_at, t.id LIMIT ?",
+                      p, n, &r);
+    } else {
+        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
+        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
+        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
+        p[n++] = DB_TEXT(cursor ? cur_id : NULL);
+        p[n++] = DB_INT(limit + 1);
+        st = db_query(c,
+                      "SELECT t.id FROM tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS
+                      " AND (CAST(? AS BIGINT) IS NULL OR t.created_at < ? OR (t.created_at = ? AND t.id < ?))"
+                      " ORDER BY t.created_at DESC, t.id DESC LIMIT ?",
+                      p, n, &r);
+    }
+    if (st != DB_OK) return st;
+    char (*ids)[40] = NULL;
+    int count = 0;
+    while (db_next(r)) {
+        ids = realloc(ids, (size_t)(count + 1) * sizeof *ids);
+        snprintf(ids[count++], 40, "%s", db_text(r, 0));
+    }
+    db_rows_free(r);
+    x->has_more = count > limit;
+    if (count > limit) count = limit;
+    x->out = json_array();
+    for (int i = 0; i < count && st == DB_OK; i++) {
+        json_t *t;
+        st = ticket_load_json(c, x->a->id, ids[i], &t);
+        if (st != DB_OK) break;
+        const char *oid = jstr(t, "order_id");
+        if (oid) {
+            db_rows *orow;
+            if (db_query(c, "SELECT email, customer_name FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(oid)), &orow) ==
+                DB_OK) {
+                if (db_next(orow)) {
+                    json_object_set_new(t, "order_email",
+                                        db_isnull(orow, 0) ? json_null() : json_string(db_text(orow, 0)));
+                    json_object_set_new(t, "order_name",
+                                        db_isnull(orow, 1) ? json_null() : json_string(db_text(orow, 1)));
+                }
+                db_rows_free(orow);
+            }
+        }
+        if (q->ending_before) json_array_insert_new(x->out, 0, t);
+        else json_array_append_new(x->out, t);
+    }
+    free(ids);
+    if (st != DB_OK) json_decref(x->out);
+    return st;
+}
+
+bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
+                       bo_error *err)
+{
+    ticket_list_ctx x = {a, q, NULL, false, false};
+    db_status st = store_read(e->st, ticket_list_fn, &x);
+    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "starting_after", "unknown cursor object");
     if (st != DB_OK) return bo_from_db(st, err);
     *out = x.out;
     if (has_more) *has_more = x.has_more;

@@ -1,0 +1,227 @@
+/* Shared by the Ticket Tailor handlers: Basic auth with the API key, the
+ * per-key hourly rate limit, the error shape, ids, dates and pagination. */
+#include "api/tickettailor/tickettailor.h"
+#include "util/secure.h"
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+engine *tt_engine(void *app_) { return ((app *)app_)->e; }
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Validation error";
+    case 429: return "Too Many Requests";
+    default: return "Internal Server Error";
+    }
+}
+
+void tt_error(http_request *r, int status, const char *field, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_pack("{s:i,s:s,s:s}", "status", status, "error_code", reason_phrase(status), "message", msg);
+    /* the doc: errors[] only accompanies validation failures */
+    if (field && *field)
+        json_object_set_new(body, "errors", json_pack("[{s:s,s:[s]}]", "field", field, "messages", msg));
+    http_reply_json(r, status, body);
+}
+
+void tt_fail(http_request *r, const bo_error *err)
+{
+    int status = err->status == BO_INVALID ? 422 : err->status == BO_NOT_FOUND ? 404
+                 : err->status == BO_SOLD_OUT || err->status == BO_CONFLICT ? 422
+                 : err->status == BO_RATE_LIMITED ? 429 : 500;
+    tt_error(r, status, err->field, "%s", err->message);
+}
+
+json_t *tt_date(const account *a, instant_us t)
+{
+    civil_date day;
+    int32_t secs;
+    tz_instant_to_local(a->timezone, t, &day, &secs);
+    int y, m, d;
+    date_to_ymd(day, &y, &m, &d);
+    static const char *wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    static const char *mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int h = secs / 3600, mi = (secs / 60) % 60;
+    char date[11], formatted[64], iso[40], tod[16], off[7];
+    date_format(day, date);
+    snprintf(formatted, sizeof formatted, "%s %d %s %d %d:%02d %s", wd[date_weekday(day)], d, mo[m - 1], y,
+             h % 12 ? h % 12 : 12, mi, h < 12 ? "AM" : "PM");
+    iso_format_seconds(t, a->timezone, iso, sizeof iso);
+    snprintf(tod, sizeof tod, "%02d:%02d", h, mi);
+    tz_offset_format(tz_offset_at(a->timezone, t), off);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "date", date, "formatted", formatted, "iso", iso, "time", tod,
+                     "timezone", off, "unix", (json_int_t)(t / US_PER_SEC));
+}
+
+json_t *tt_id(const char *prefix, const char *id)
+{
+    if (!id) return json_null();
+    char buf[96];
+    snprintf(buf, sizeof buf, "%s%s", prefix, id);
+    return json_string(buf);
+}
+
+const char *tt_unprefix(http_request *r, const char *value, const char *prefix)
+{
+    (void)r;
+    size_t n = strlen(prefix);
+    if (!value || strncmp(value, prefix, n) || !value[n] || strlen(value) > 100) return NULL;
+    return value + n;
+}
+
+bool tt_page_args(http_request *r, const char *prefix, int *limit, const char **after, const char **before)
+{
+    *limit = 100;
+    const char *v = http_query(r, "limit");
+    if (v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 100) {
+            tt_error(r, 400, "limit", "limit must be a number from 1 to 100");
+            return false;
+        }
+        *limit = (int)n;
+    }
+    *after = *before = NULL;
+    const char *a = http_query(r, "starting_after"), *b = http_query(r, "ending_before");
+    /* the doc: when both are given, only ending_before is used */
+    if (b) {
+        if (!(*before = tt_unprefix(r, b, prefix))) {
+            tt_error(r, 400, "ending_before", "ending_before must be an id like %s123", prefix);
+            return false;
+        }
+    } else if (a && !(*after = tt_unprefix(r, a, prefix))) {
+        tt_error(r, 400, "starting_after", "starting_after must be an id like %s123", prefix);
+        return false;
+    }
+    return true;
+}
+
+bool tt_created_args(http_request *r, instant_us *gt, instant_us *gte, instant_us *lt, instant_us *lte)
+{
+    static const char *names[] = {"created_at", "created_at.gt", "created_at.gte", "created_at.lt", "created_at.lte"};
+    instant_us vals[5] = {0};
+    for (int i = 0; i < 5; i++) {
+        const char *v = http_query(r, names[i]);
+        if (!v) continue;
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end || n < 0 || n > 99999999999LL) {
+            tt_error(r, 400, names[i], "%s must be a unix timestamp", names[i]);
+            return false;
+        }
+        vals[i] = (instant_us)n * US_PER_SEC;
+    }
+    *gt = vals[1];
+    *gte = vals[2];
+    *lt = vals[3];
+    *lte = vals[4];
+    if (vals[0]) { /* an exact second */
+        *gte = vals[0];
+        *lt = vals[0] + US_PER_SEC;
+    }
+    return true;
+}
+
+json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before)
+{
+    json_t *next = json_null(), *prev = json_null();
+    size_t n = json_array_size(data);
+    char buf[200];
+    /* newest first: "next" goes to older objects, "previous" to newer ones */
+    if (n && (has_more && !had_before ? true : had_before)) {
+        snprintf(buf, sizeof buf, "%s?starting_after=%s", path,
+                 json_string_value(json_object_get(json_array_get(data, n - 1), "id")));
+        next = json_string(buf);
+    }
+    if (n && (had_after || (had_before && has_more))) {
+        snprintf(buf, sizeof buf, "%s?ending_before=%s", path,
+                 json_string_value(json_object_get(json_array_get(data, 0), "id")));
+        prev = json_string(buf);
+    }
+    (void)r;
+    return json_pack("{s:o,s:{s:o,s:o}}", "data", data, "links", "next", next, "previous", prev);
+}
+
+/* ---- authentication and the rate limit ---- */
+
+static bool authenticate(http_request *r, int kind, void *app_)
+{
+    app *ap = app_;
+    const char *h = http_header(r, "Authorization");
+    char key[300] = "";
+    if (h && !strncasecmp(h, "Basic ", 6) && strlen(h + 6) < 400) {
+        unsigned char raw[300];
+        size_t len = 0;
+        if (sodium_base642bin(raw, sizeof raw - 1, h + 6, strlen(h + 6), " ", &len, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) == 0) {
+            raw[len] = 0;
+            char *colon = strchr((char *)raw, ':');
+            if (colon) *colon = 0; /* the key is the user name; the password is empty */
+            snprintf(key, sizeof key, "%s", (char *)raw);
+        }
+    }
+    account *a = http_alloc(r, sizeof *a);
+    if (!*key || auth_lookup(ap->e, CRED_API_KEY, key, a) != BO_OK) {
+        tt_error(r, 401, NULL, "Your request was not authenticated correctly.");
+        return false;
+    }
+    http_set_user(r, a);
+    char hash[65], limit_s[24], remaining_s[24], reset_s[24];
+    secret_hash(key, hash);
+    long limit = ap->rate_limit_per_hour > 0 ? ap->rate_limit_per_hour : 2000, remaining, reset;
+    bo_status st = ratelimit_hit(ap->e, hash, limit, &remaining, &reset);
+    snprintf(limit_s, sizeof limit_s, "%ld", limit);
+    snprintf(remaining_s, sizeof remaining_s, "%ld", remaining > 0 ? remaining : 0);
+    snprintf(reset_s, sizeof reset_s, "%ld", reset);
+    http_add_header(r, "X-Rate-Limit-Limit", limit_s);
+    http_add_header(r, "X-Rate-Limit-Remaining", remaining_s);
+    http_add_header(r, "X-Rate-Limit-Reset", reset_s);
+    if (st == BO_RATE_LIMITED) {
+        http_add_header(r, "Retry-After", reset_s);
+        tt_error(r, 429, NULL, "Too many requests hit the API too quickly.");
+        return false;
+    }
+    return true;
+}
+
+static void table_error(http_request *r, int status, const char *code, const char *message, void *app_)
+{
+    tt_error(r, status, NULL, "%s", message);
+}
+
+static const http_route routes[] = {
+    {"GET", "/v1/ping", tt_ping, TT_AUTH_KEY},
+    {"GET", "/v1/orders", tt_orders_list, TT_AUTH_KEY},
+    {"GET", "/v1/orders/{order_id}", tt_order_get, TT_AUTH_KEY},
+    {"GET", "/v1/issued_tickets", tt_tickets_list, TT_AUTH_KEY},
+    {"POST", "/v1/issued_tickets", tt_ticket_create, TT_AUTH_KEY},
+    {"GET", "/v1/issued_tickets/{ticket_id}", tt_ticket_get, TT_AUTH_KEY},
+    {"POST", "/v1/issued_tickets/{ticket_id}/void", tt_ticket_void, TT_AUTH_KEY},
+    {"GET", "/v1/events", tt_events_list, TT_AUTH_KEY},
+    {"GET", "/v1/events/{event_id}", tt_event_get, TT_AUTH_KEY},
+};
+
+static const http_route_table table = {"/tickettailor", routes, sizeof routes / sizeof routes[0], authenticate,
+                                       table_error};
+
+const http_route_table *tickettailor_routes(void) { return &table; }
+
+void tt_ping(http_request *r, void *app_) { http_reply_json(r, 200, json_pack("{s:s}", "version", "pong")); }

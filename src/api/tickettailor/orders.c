@@ -1,0 +1,206 @@
+/* GET /v1/orders and /v1/orders/{id}: engine orders in Ticket Tailor's shape,
+ * newest first. Any order appears here, whichever API sold it. */
+#include "api/tickettailor/tickettailor.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char *name_of(const json_t *names)
+{
+    const char *en = json_string_value(json_object_get(names, "en"));
+    if (en) return en;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)names, k, v) return json_string_value(v);
+    return "";
+}
+
+json_t *tt_issued_ticket(const account *a, const json_t *t)
+{
+    const char *status = json_string_value(json_object_get(t, "status"));
+    json_t *scan = json_object_get(t, "scan");
+    json_t *holder = json_object_get(t, "holder");
+    const char *email = json_string_value(json_object_get(holder, "email"));
+    if (!email) email = json_string_value(json_object_get(t, "order_email"));
+    const char *full = json_string_value(json_object_get(holder, "full_name"));
+    const char *occ = json_string_value(json_object_get(t, "occurrence"));
+    json_t *inv = json_object_get(t, "invalidated_at");
+    json_t *x = json_object();
+    json_object_set_new(x, "object", json_string("issued_ticket"));
+    json_object_set_new(x, "id", tt_id("it_", json_string_value(json_object_get(t, "id"))));
+    json_object_set(x, "barcode", json_object_get(t, "barcode"));
+    json_object_set_new(x, "barcode_url", json_null());
+    json_object_set_new(x, "checked_in", json_string(json_integer_value(json_object_get(scan, "used")) > 0 ? "true" : "false"));
+    json_object_set_new(x, "created_at", json_integer(json_integer_value(json_object_get(t, "created_at")) / US_PER_SEC));
+    json_object_set_new(x, "custom_questions", json_array());
+    json_object_set_new(x, "description", json_string(name_of(json_object_get(t, "product_name"))));
+    json_object_set_new(x, "email", email ? json_string(email) : json_null());
+    json_object_set_new(x, "event_id", occ && *occ ? tt_id("ev_", occ) : json_null());
+    json_t *ref = json_object_get(holder, "reference");
+    json_object_set_new(x, "reference", json_is_string(ref) ? json_incref(ref) : json_null());
+    json_object_set_new(x, "full_name", full ? json_string(full) : json_null());
+    json_object_set_new(x, "first_name", json_null());
+    json_object_set_new(x, "last_name", json_null());
+    json_object_set_new(x, "status", json_string(!strcmp(status, "valid") || !strcmp(status, "unpaid") ? "valid" : "voided"));
+    json_object_set_new(x, "source", json_string("api"));
+    json_object_set_new(x, "ticket_type_id", tt_id("tt_", json_string_value(json_object_get(t, "product_id"))));
+    json_object_set_new(x, "updated_at", json_integer(json_integer_value(json_object_get(t, "updated_at")) / US_PER_SEC));
+    json_object_set_new(x, "voided_at", json_is_integer(inv) ? json_integer(json_integer_value(inv) / US_PER_SEC) : json_null());
+    json_object_set_new(x, "order_id", tt_id("or_", json_string_value(json_object_get(t, "order_id"))));
+    json_object_set_new(x, "qr_code_url", json_null());
+    (void)a;
+    return x;
+}
+
+json_t *tt_order(engine *e, const account *a, const json_t *o)
+{
+    json_t *cust = json_object_get(o, "customer");
+    const char *name = json_string_value(json_object_get(cust, "name"));
+    json_t *x = json_object();
+    json_object_set_new(x, "object", json_string("order"));
+    json_object_set_new(x, "id", tt_id("or_", json_string_value(json_object_get(o, "id"))));
+    json_object_set_new(
+        x, "buyer_details",
+        json_pack("{s:{s:n,s:n,s:n,s:n},s:[],s:O?,s:O?,s:O?,s:s?,s:O?}", "address", "address_1", "address_2",
+                  "address_3", "postal_code", "custom_questions", "email", json_object_get(cust, "email"), "first_name",
+                  json_object_get(cust, "first_name"), "last_name", json_object_get(cust, "last_name"), "name", name,
+                  "phone", json_object_get(cust, "phone")));
+    json_object_set_new(x, "created_at", json_integer(json_integer_value(json_object_get(o, "created_at")) / US_PER_SEC));
+    char code[4];
+    const char *cur = json_string_value(json_object_get(o, "currency"));
+    for (int i = 0; i < 3; i++) code[i] = (char)(cur && cur[i] ? cur[i] | 0x20 : '?');
+    code[3] = 0;
+    json_object_set_new(x, "currency", json_pack("{s:i,s:s}", "base_multiplier", a->currency_decimals ? 100 : 1, "code", code));
+    /* the event summary of an order for an event occurrence */
+    json_t *summary = json_null();
+    const char *event_id = json_string_value(json_object_get(o, "event_id"));
+    json_t *ev = NULL;
+    if (event_id && catalog_get(e, a, CAT_EVENT, event_id, &ev) == BO_OK) {
+        const char *occ = json_string_value(json_object_get(o, "occurrence"));
+        size_t i;
+        json_t *oc;
+        json_array_foreach(json_object_get(ev, "occurrences"), i, oc)
+        {
+            if (!occ || strcmp(json_string_value(json_object_get(oc, "id")), occ)) continue;
+            instant_us s = 0, en = 0;
+            iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &s);
+            if (json_is_string(json_object_get(oc, "end")))
+                iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &en);
+            summary = json_pack("{s:o,s:o,s:O?,s:o}", "id", tt_id("ev_", occ), "end_date",
+                                en ? tt_date(a, en) : json_null(), "name", json_object_get(ev, "name"), "start_date",
+                                tt_date(a, s));
+        }
+        json_decref(ev);
+    }
+    json_object_set_new(x, "event_summary", summary);
+    json_t *tickets = json_array(), *lines = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(o, "tickets"), i, t)
+    {
+        json_t *tc = json_deep_copy(t);
+        json_object_set(tc, "order_email", json_object_get(cust, "email") ? json_object_get(cust, "email") : json_null());
+        json_array_append_new(tickets, tt_issued_ticket(a, tc));
+        json_decref(tc);
+        /* one line item per order line (tickets of one line share line_id) */
+        const char *line = json_string_value(json_object_get(t, "line_id"));
+        json_t *li = NULL;
+        size_t k;
+        json_t *l;
+        json_array_foreach(lines, k, l) if (!strcmp(json_string_value(json_object_get(l, "id")) + 3, line)) li = l;
+        money value = json_integer_value(json_object_get(t, "discounted_gross"));
+        money fee = json_integer_value(json_object_get(t, "booking_fee"));
+        if (!li) {
+            li = json_pack("{s:s,s:o,s:I,s:s,s:s,s:I,s:I,s:i}", "object", "line_item", "id", tt_id("li_", line),
+                           "booking_fee", (json_int_t)fee, "description", name_of(json_object_get(t, "product_name")),
+                           "type", "ticket", "total", (json_int_t)0, "value", (json_int_t)value, "quantity", 0);
+            json_array_append_new(lines, li);
+        }
+        json_object_set_new(li, "quantity", json_integer(json_integer_value(json_object_get(li, "quantity")) + 1));
+        json_object_set_new(li, "total", json_integer(json_integer_value(json_object_get(li, "total")) + value + fee));
+    }
+    json_object_set_new(x, "issued_tickets", tickets);
+    json_object_set_new(x, "line_items", lines);
+    json_t *pm = json_null();
+    money refunded = 0;
+    json_array_foreach(json_object_get(o, "payments"), i, t)
+    {
+        const char *kind = json_string_value(json_object_get(t, "kind"));
+        if (!strcmp(kind, "refund")) refunded += json_integer_value(json_object_get(t, "amount"));
+        else if (json_is_null(pm))
+            pm = json_pack("{s:O?,s:o,s:n,s:O?,s:O?}", "external_id", json_object_get(t, "reference"), "id",
+                           json_sprintf("pm_%lld", (long long)json_integer_value(json_object_get(t, "id"))),
+                           "instructions", "name", json_object_get(t, "provider"), "type", json_object_get(t, "method"));
+    }
+    json_object_set_new(x, "payment_method", pm);
+    json_t *extras = json_object_get(o, "extras");
+    json_t *tag = json_object_get(extras, "referral_tag");
+    json_object_set_new(x, "referral_tag", json_is_string(tag) ? json_incref(tag) : json_null());
+    json_object_set_new(x, "refund_amount", json_integer(refunded));
+    const char *st = json_string_value(json_object_get(o, "status"));
+    json_object_set_new(x, "status", json_string(!strcmp(st, "confirmed") ? "completed" : !strcmp(st, "open") ? "pending" : "cancelled"));
+    json_object_set(x, "status_message", json_object_get(o, "status_reason") ? json_object_get(o, "status_reason") : json_null());
+    money total = json_integer_value(json_object_get(o, "total_after_discount_gross")) +
+                  json_integer_value(json_object_get(o, "booking_fee_total"));
+    money net = json_integer_value(json_object_get(o, "total_after_discount_net"));
+    json_object_set_new(x, "subtotal", json_integer(json_integer_value(json_object_get(o, "total_after_discount_gross"))));
+    json_object_set_new(x, "tax", json_integer(json_integer_value(json_object_get(o, "total_after_discount_gross")) - net));
+    json_object_set_new(x, "total", json_integer(total));
+    json_object_set(x, "txn_id", json_object_get(o, "external_id") ? json_object_get(o, "external_id") : json_null());
+    return x;
+}
+
+void tt_orders_list(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    const account *a = api_account(r);
+    order_query q;
+    order_query_init(&q);
+    q.sort = ORDER_BY_CREATED_DESC;
+    if (!tt_page_args(r, "or_", &q.limit, &q.starting_after, &q.ending_before)) return;
+    if (!tt_created_args(r, &q.created_gt, &q.created_gte, &q.created_lt, &q.created_lte)) return;
+    q.name = http_query(r, "name");
+    q.email = http_query(r, "email");
+    q.external_id = http_query(r, "txn_id");
+    q.barcode = http_query(r, "barcode");
+    const char *v;
+    if ((v = http_query(r, "event_series_id")) && !(q.event_id = tt_unprefix(r, v, "es_")))
+        return tt_error(r, 400, "event_series_id", "event_series_id must be an id like es_123");
+    if ((v = http_query(r, "event_id")) && !(q.occurrence = tt_unprefix(r, v, "ev_")))
+        return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
+    if ((v = http_query(r, "status"))) {
+        static const char *map[][2] = {{"completed", "confirmed"}, {"pending", "open"}, {"cancelled", "cancelled"}};
+        size_t i;
+        for (i = 0; i < 3 && strcmp(map[i][0], v); i++) {}
+        if (i == 3) return tt_error(r, 400, "status", "status is completed, pending or cancelled");
+        q.statuses[0] = map[i][1];
+    }
+    if ((v = http_query(r, "referral_tag")) && strlen(v) > 100)
+        return tt_error(r, 400, "referral_tag", "referral_tag is too long");
+    json_t *orders;
+    bool more;
+    bo_error err = {0};
+    if (orders_list(e, a, &q, &orders, &more, &err) != BO_OK) return tt_fail(r, &err);
+    const char *tag = http_query(r, "referral_tag");
+    json_t *data = json_array();
+    size_t i;
+    json_t *o;
+    json_array_foreach(orders, i, o)
+    {
+        const char *otag = json_string_value(json_object_get(json_object_get(o, "extras"), "referral_tag"));
+        if (tag && (!otag || strcmp(otag, tag))) continue;
+        json_array_append_new(data, tt_order(e, a, o));
+    }
+    json_decref(orders);
+    http_reply_json(r, 200, tt_page(r, "/v1/orders", data, more, q.starting_after, q.ending_before));
+}
+
+void tt_order_get(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    const account *a = api_account(r);
+    const char *id = tt_unprefix(r, http_path_param(r, "order_id"), "or_");
+    json_t *o;
+    if (!id || order_get(e, a, id, &o) != BO_OK) return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    http_reply_json(r, 200, tt_order(e, a, o));
+    json_decref(o);
+}

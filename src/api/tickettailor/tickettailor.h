@@ -1,0 +1,36 @@
+/* The Ticket Tailor API dialect (docs/dialects/tickettailor.md). */
+#ifndef BO_TICKETTAILOR_H
+#define BO_TICKETTAILOR_H
+#include "api/api.h"
+
+#define TT_AUTH_KEY 1
+
+engine *tt_engine(void *app);
+/* {status, error_code, message, errors: [{field, messages}]} */
+void tt_error(http_request *r, int status, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void tt_fail(http_request *r, const bo_error *err);
+/* Ticket Tailor's date object for an instant, in the account's zone. */
+json_t *tt_date(const account *a, instant_us t);
+/* "or_" + id; and the engine id from a prefixed one (NULL when the prefix is wrong). */
+json_t *tt_id(const char *prefix, const char *id);
+const char *tt_unprefix(http_request *r, const char *value, const char *prefix);
+/* limit, starting_after, ending_before; false after replying 400. */
+bool tt_page_args(http_request *r, const char *prefix, int *limit, const char **after, const char **before);
+/* created_at and its .gt/.gte/.lt/.lte forms (unix seconds); false after replying 400. */
+bool tt_created_args(http_request *r, instant_us *gt, instant_us *gte, instant_us *lt, instant_us *lte);
+/* {"data": [...], "links": {next, previous}} for a newest-first page. */
+json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before);
+
+json_t *tt_issued_ticket(const account *a, const json_t *ticket);
+json_t *tt_order(engine *e, const account *a, const json_t *order);
+
+void tt_ping(http_request *r, void *app);
+void tt_orders_list(http_request *r, void *app);
+void tt_order_get(http_request *r, void *app);
+void tt_tickets_list(http_request *r, void *app);
+void tt_ticket_get(http_request *r, void *app);
+void tt_ticket_create(http_request *r, void *app);
+void tt_ticket_void(http_request *r, void *app);
+void tt_events_list(http_request *r, void *app);
+void tt_event_get(http_request *r, void *app);
+#endif
