@@ -21,4 +21,6 @@ const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
 const http_route_table *root_routes(void); /* /healthz */
+/* Installs the Ticket Tailor webhook payload formatter (before serving). */
+void tickettailor_install(engine *e);
 #endif

@@ -1,4 +1,5 @@
 #include "core/internal.h"
+#include "core/webhooks.h"
 #include "util/log.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@ engine *engine_open(store *st, const engine_config *cfg)
         e->reaper_running = pthread_create(&e->reaper, NULL, reaper_main, e) == 0;
         if (e->reaper_running) pthread_setname_np(e->reaper, "bo-reaper");
     }
+    if (cfg->start_workers) webhooks_start(e);
     return e;
 }
 
@@ -115,6 +117,7 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->stop_cond);
     pthread_mutex_unlock(&e->stop_lock);
     if (e->reaper_running) pthread_join(e->reaper, NULL);
+    webhooks_stop(e);
     for (size_t i = 0; i < e->nsnapshots; i++) catalog_release(e->snapshots[i]);
     free(e->snapshots);
     free(e);

@@ -26,6 +26,10 @@ struct engine {
     pthread_cond_t stop_cond;
     bool stopping;
     bool reaper_running;
+    /* webhook delivery (core/webhooks.c) */
+    pthread_t webhook_thread;
+    bool webhook_running;
+    void *webhook_formatter; /* webhook_formatter; set before serving */
 };
 
 /* Current snapshot for the account (loads if stale); release with catalog_release.

@@ -95,6 +95,11 @@ ADMIN_CATALOG_KINDS(ADMIN_CATALOG_DECLARE)
 /* account.c */
 void admin_account_get(http_request *r, void *app_);
 void admin_account_update(http_request *r, void *app_);
+void admin_webhooks_list(http_request *r, void *app_);
+void admin_webhook_create(http_request *r, void *app_);
+void admin_webhook_get(http_request *r, void *app_);
+void admin_webhook_delete(http_request *r, void *app_);
+void admin_webhook_deliveries(http_request *r, void *app_);
 /* orders.c */
 void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);

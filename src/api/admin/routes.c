@@ -113,8 +113,11 @@ static const http_route routes[] = {
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 
     {"POST", "/credentials", admin_credential_create, A},
-    /* TODO(webhooks): GET/POST /webhooks, GET/DELETE /webhooks/{id}, GET /webhooks/{id}/deliveries
-     * once src/core/webhooks.h (subscriptions and delivery history) lands. */
+    {"GET", "/webhooks", admin_webhooks_list, A},
+    {"POST", "/webhooks", admin_webhook_create, A},
+    {"GET", "/webhooks/{id}", admin_webhook_get, A},
+    {"DELETE", "/webhooks/{id}", admin_webhook_delete, A},
+    {"GET", "/webhooks/{id}/deliveries", admin_webhook_deliveries, A},
 
     {"POST", "/test/clock", admin_test_clock, A},
 };

@@ -1,0 +1,469 @@
+/* Webhook subscriptions and the delivery worker (see webhooks.h). */
+#include "core/webhooks.h"
+#include "core/internal.h"
+#include "util/log.h"
+#include "util/secure.h"
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 16
+#define LEASE_SECONDS 60
+#define SEND_TIMEOUT_SECONDS 10
+
+static const char *known_events[] = {"ORDER.CREATED",         "ORDER.UPDATED", "ISSUED_TICKET.CREATED",
+                                     "ISSUED_TICKET.UPDATED", "EVENT.CREATED", "EVENT.UPDATED",
+                                     "EVENT.DELETED",         NULL};
+
+void webhooks_set_formatter(engine *e, webhook_formatter fmt) { e->webhook_formatter = (void *)fmt; }
+
+/* ---------- subscriptions ---------- */
+
+typedef struct {
+    const account *a;
+    const char *id, *url, *events, *sealed;
+    json_t *out;
+    int64_t changes;
+} sub_ctx;
+
+static json_t *sub_from_row(db_rows *r)
+{
+    const char *events = db_text(r, 2);
+    json_t *list = json_array();
+    char *copy = strdup(events);
+    for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (strcmp(t, "*")) json_array_append_new(list, json_string(t));
+    free(copy);
+    return json_pack("{s:s,s:s,s:o,s:b,s:o,s:I}", "id", db_text(r, 0), "url", db_text(r, 1), "events", list, "active",
+                     (int)db_int(r, 3), "failing_since", db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)),
+                     "created_at", (json_int_t)db_int(r, 5));
+}
+
+static db_status insert_sub(db_conn *c, void *arg)
+{
+    sub_ctx *x = arg;
+    instant_us now = clock_now();
+    return db_exec(c,
+                   "INSERT INTO webhook_subscriptions (id, account_id, url, events, secret_sealed, active, created_at,"
+                   " updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                   DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->events), DB_TEXT(x->sealed),
+                           DB_INT(now), DB_INT(now)),
+                   NULL);
+}
+
+bo_status webhook_subscription_create(engine *e, const account *a, const char *url, json_t *events, const char *secret,
+                                      json_t **out, bo_error *err)
+{
+    if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2000 || strpbrk(url, " \r\n"))
+        return bo_fail(err, BO_INVALID, "invalid_url", "url", "url must be an http:// or https:// URL");
+    char list[512] = "";
+    if (events && !json_is_null(events)) {
+        if (!json_is_array(events)) return bo_fail(err, BO_INVALID, "invalid_events", "events", "events must be a list");
+        size_t i;
+        json_t *ev;
+        json_array_foreach(events, i, ev)
+        {
+            const char *name = json_string_value(ev);
+            int k;
+            for (k = 0; name && known_events[k] && strcmp(known_events[k], name); k++) {}
+            if (!name || !known_events[k])
+                return bo_fail(err, BO_INVALID, "invalid_events", "events", "unknown event %.40s",
+                               name ? name : "(not a string)");
+            if (*list) strcat(list, ",");
+            strcat(list, name);
+        }
+    }
+    if (!*list) strcpy(list, "*");
+    char generated[80];
+    if (!secret) {
+        rand_token("whsec_", 24, generated, sizeof generated);
+        secret = generated;
+    } else if (strlen(secret) < 8 || strlen(secret) > 200) {
+        return bo_fail(err, BO_INVALID, "invalid_secret", "secret", "secret must be 8 to 200 characters");
+    }
+    char id[48];
+    rand_token("ws_", 12, id, sizeof id);
+    char *sealed = secret_encrypt(secret);
+    sub_ctx x = {a, id, url, list, sealed, NULL, 0};
+    db_status st = store_write(e->st, insert_sub, &x);
+    free(sealed);
+    if (st != DB_OK) return bo_from_db(st, err);
+    if (webhook_subscription_get(e, a, id, out) != BO_OK) return bo_fail(err, BO_INTERNAL, "internal_error", "", "?");
+    json_object_set_new(*out, "secret", json_string(secret));
+    return BO_OK;
+}
+
+static db_status read_subs(db_conn *c, void *arg)
+{
+    sub_ctx *x = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, url, events, active, failing_since, created_at FROM webhook_subscriptions"
+                            " WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR id = ?) ORDER BY created_at, id",
+                            DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->id), DB_TEXT(x->id)), &r);
+    if (st != DB_OK) return st;
+    x->out = json_array();
+    while (db_next(r)) json_array_append_new(x->out, sub_from_row(r));
+    db_rows_free(r);
+    return DB_OK;
+}
+
+bo_status webhook_subscription_list(engine *e, const account *a, json_t **out)
+{
+    sub_ctx x = {.a = a};
+    if (store_read(e->st, read_subs, &x) != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
+}
+
+bo_status webhook_subscription_get(engine *e, const account *a, const char *id, json_t **out)
+{
+    sub_ctx x = {.a = a, .id = id};
+    if (!id || store_read(e->st, read_subs, &x) != DB_OK) return BO_NOT_FOUND;
+    json_t *one = json_array_get(x.out, 0);
+    if (one) *out = json_incref(one);
+    json_decref(x.out);
+    return one ? BO_OK : BO_NOT_FOUND;
+}
+
+static db_status delete_sub(db_conn *c, void *arg)
+{
+    sub_ctx *x = arg;
+    db_status st = db_exec(c, "DELETE FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
+                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id)), &x->changes);
+    if (st == DB_OK && x->changes)
+        st = db_exec(c, "UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
+                     DB_ARGS(DB_TEXT(x->id)), NULL);
+    return st;
+}
+
+bo_status webhook_subscription_delete(engine *e, const account *a, const char *id, bo_error *err)
+{
+    sub_ctx x = {.a = a, .id = id};
+    db_status st = store_write(e->st, delete_sub, &x);
+    if (st != DB_OK) return bo_from_db(st, err);
+    return x.changes ? BO_OK : bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such subscription");
+}
+
+static db_status read_deliveries(db_conn *c, void *arg)
+{
+    sub_ctx *x = arg;
+    int64_t owned = 0;
+    db_status st = db_query_int(c, "SELECT COUNT(*) FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
+                                DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id)), &owned);
+    if (st != DB_OK) return st;
+    if (!owned) return DB_NOTFOUND;
+    db_rows *r;
+    st = db_query(c,
+                  "SELECT d.event_id, e.event, d.status, d.attempts, d.last_status_code, d.last_error,"
+                  " d.last_attempt_at, d.next_due, e.created_at FROM webhook_deliveries d JOIN webhook_events e"
+                  " ON e.id = d.event_id WHERE d.subscription_id = ? ORDER BY e.created_at DESC, d.event_id LIMIT 500",
+                  DB_ARGS(DB_TEXT(x->id)), &r);
+    if (st != DB_OK) return st;
+    x->out = json_array();
+    while (db_next(r)) {
+        bool pending = !strcmp(db_text(r, 2), "pending");
+        json_array_append_new(
+            x->out, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:I}", "id", db_text(r, 0), "event", db_text(r, 1),
+                              "status", db_text(r, 2), "attempts", (json_int_t)db_int(r, 3), "last_status_code",
+                              db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)), "last_error",
+                              db_isnull(r, 5) ? json_null() : json_string(db_text(r, 5)), "last_attempt_at",
+                              db_isnull(r, 6) ? json_null() : json_integer(db_int(r, 6)), "next_due",
+                              pending ? json_integer(db_int(r, 7)) : json_null(), "created_at",
+                              (json_int_t)db_int(r, 8)));
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id, json_t **out)
+{
+    sub_ctx x = {.a = a, .id = subscription_id};
+    db_status st = store_read(e->st, read_deliveries, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
+}
+
+/* ---------- delivery ---------- */
+
+typedef struct {
+    char event_id[48], sub_id[48];
+    int64_t attempts;
+    /* loaded */
+    char *url, *secret, *body;
+    char account_id[40];
+    /* sent */
+    long status_code;
+    char error[128];
+    bool ok;
+    CURL *curl;
+    struct curl_slist *headers;
+} delivery;
+
+typedef struct {
+    delivery d[BATCH];
+    int n;
+    instant_us now;
+} claim_ctx;
+
+/* Leases due deliveries so that other server processes skip them meanwhile. */
+static db_status claim(db_conn *c, void *arg)
+{
+    claim_ctx *x = arg;
+    x->n = 0;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
+                            " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
+                            DB_ARGS(DB_INT(x->now), DB_INT(BATCH)), &r);
+    if (st != DB_OK) return st;
+    struct {
+        char e[48], s[48];
+        int64_t attempts, due;
+    } rows[BATCH];
+    int n = 0;
+    while (db_next(r) && n < BATCH) {
+        snprintf(rows[n].e, sizeof rows[n].e, "%s", db_text(r, 0));
+        snprintf(rows[n].s, sizeof rows[n].s, "%s", db_text(r, 1));
+        rows[n].attempts = db_int(r, 2);
+        rows[n].due = db_int(r, 3);
+        n++;
+    }
+    db_rows_free(r);
+    for (int i = 0; i < n; i++) {
+        int64_t got = 0;
+        st = db_exec(c,
+                     "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
+                     " AND status = 'pending' AND next_due = ?",
+                     DB_ARGS(DB_INT(x->now + LEASE_SECONDS * US_PER_SEC), DB_TEXT(rows[i].e), DB_TEXT(rows[i].s),
+                             DB_INT(rows[i].due)),
+                     &got);
+        if (st != DB_OK) return st;
+        if (got != 1) continue;
+        delivery *d = &x->d[x->n++];
+        memset(d, 0, sizeof *d);
+        memcpy(d->event_id, rows[i].e, sizeof d->event_id);
+        memcpy(d->sub_id, rows[i].s, sizeof d->sub_id);
+        d->attempts = rows[i].attempts;
+    }
+    return DB_OK;
+}
+
+typedef struct {
+    engine *e;
+    delivery *d;
+    char *event, *resource_url, *payload;
+    instant_us created_at;
+    char *sealed;
+} load_ctx;
+
+static db_status load(db_conn *c, void *arg)
+{
+    load_ctx *x = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT e.account_id, e.event, e.resource_url, e.payload, e.created_at, s.url,"
+                            " s.secret_sealed FROM webhook_events e JOIN webhook_subscriptions s ON s.id = ?"
+                            " WHERE e.id = ?",
+                            DB_ARGS(DB_TEXT(x->d->sub_id), DB_TEXT(x->d->event_id)), &r);
+    if (st != DB_OK) return st;
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        snprintf(x->d->account_id, sizeof x->d->account_id, "%s", db_text(r, 0));
+        x->event = strdup(db_text(r, 1));
+        x->resource_url = strdup(db_text(r, 2));
+        x->payload = strdup(db_text(r, 3));
+        x->created_at = db_int(r, 4);
+        x->d->url = strdup(db_text(r, 5));
+        x->sealed = strdup(db_text(r, 6));
+        st = DB_OK;
+    }
+    db_rows_free(r);
+    return st;
+}
+
+/* The signed request body of one delivery. */
+static bool prepare(engine *e, delivery *d)
+{
+    load_ctx x = {e, d, NULL, NULL, NULL, 0, NULL};
+    if (store_read(e->st, load, &x) != DB_OK) return false;
+    d->secret = secret_decrypt(x.sealed);
+    json_t *stored = json_loads(x.payload, 0, NULL);
+    json_t *object = json_object_get(stored, "object");
+    json_t *payload = NULL;
+    char url[300];
+    snprintf(url, sizeof url, "%s", x.resource_url);
+    account a;
+    webhook_formatter fmt = (webhook_formatter)e->webhook_formatter;
+    if (fmt && account_by_id(e, d->account_id, &a) == BO_OK)
+        payload = fmt(e, &a, json_string_value(json_object_get(stored, "resource")), object, url, sizeof url);
+    if (!payload) payload = json_incref(object ? object : json_null());
+    char created[40];
+    iso_format_seconds(x.created_at, NULL, created, sizeof created);
+    json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", d->event_id, "created_at", created, "event", x.event,
+                             "resource_url", url, "payload", payload);
+    d->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_decref(stored);
+    free(x.event);
+    free(x.resource_url);
+    free(x.payload);
+    free(x.sealed);
+    return d->secret && d->body;
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
+
+static void send_all(delivery *d, int n)
+{
+    CURLM *multi = curl_multi_init();
+    for (int i = 0; i < n; i++) {
+        if (!d[i].body) continue;
+        char t[24], mac[65], header[160];
+        snprintf(t, sizeof t, "%lld", (long long)(clock_now() / US_PER_SEC));
+        size_t tl = strlen(t), bl = strlen(d[i].body);
+        char *msg = malloc(tl + bl + 1);
+        memcpy(msg, t, tl);
+        memcpy(msg + tl, d[i].body, bl + 1);
+        hmac_sha256_hex(d[i].secret, strlen(d[i].secret), msg, tl + bl, mac);
+        free(msg);
+        snprintf(header, sizeof header, "Tickettailor-Webhook-Signature: t=%s,v1=%s", t, mac);
+        d[i].headers = curl_slist_append(NULL, "Content-Type: application/json");
+        d[i].headers = curl_slist_append(d[i].headers, header);
+        CURL *c = curl_easy_init();
+        curl_easy_setopt(c, CURLOPT_URL, d[i].url);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, d[i].body);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, d[i].headers);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT_SECONDS);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(c, CURLOPT_PRIVATE, &d[i]);
+        d[i].curl = c;
+        curl_multi_add_handle(multi, c);
+    }
+    int running = 1;
+    while (running) {
+        curl_multi_perform(multi, &running);
+        if (running) curl_multi_poll(multi, NULL, 0, 200, NULL);
+    }
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        delivery *d1;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
+        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
+        if (m->data.result != CURLE_OK)
+            snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
+        else if (d1->status_code >= 300 && d1->status_code < 400)
+            snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
+        else if (d1->status_code < 200 || d1->status_code >= 300)
+            snprintf(d1->error, sizeof d1->error, "HTTP %ld", d1->status_code);
+        d1->ok = m->data.result == CURLE_OK && d1->status_code >= 200 && d1->status_code < 300;
+    }
+    for (int i = 0; i < n; i++) {
+        if (d[i].curl) {
+            curl_multi_remove_handle(multi, d[i].curl);
+            curl_easy_cleanup(d[i].curl);
+        }
+        curl_slist_free_all(d[i].headers);
+    }
+    curl_multi_cleanup(multi);
+}
+
+static db_status record(db_conn *c, void *arg)
+{
+    claim_ctx *x = arg;
+    for (int i = 0; i < x->n; i++) {
+        delivery *d = &x->d[i];
+        int64_t attempts = d->attempts + 1;
+        const char *status = d->ok ? "delivered" : attempts >= WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending";
+        /* attempt n (n >= 2) comes n^4 seconds after the one before */
+        int64_t wait = (attempts + 1) * (attempts + 1) * (attempts + 1) * (attempts + 1);
+        db_status st = db_exec(c,
+                               "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?,"
+                               " last_error = ?, last_attempt_at = ?, next_due = ? WHERE event_id = ?"
+                               " AND subscription_id = ?",
+                               DB_ARGS(DB_TEXT(status), DB_INT(attempts), d->status_code ? DB_INT(d->status_code) : DB_NULL,
+                                       DB_TEXT(d->ok ? NULL : d->error), DB_INT(x->now),
+                                       DB_INT(d->ok ? x->now : x->now + wait * US_PER_SEC), DB_TEXT(d->event_id),
+                                       DB_TEXT(d->sub_id)),
+                               NULL);
+        if (st == DB_OK && d->ok)
+            st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
+                         DB_ARGS(DB_TEXT(d->sub_id)), NULL);
+        if (st == DB_OK && !d->ok)
+            st = db_exec(c,
+                         "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, ?),"
+                         " active = CASE WHEN ? - COALESCE(failing_since, ?) >= ? THEN 0 ELSE active END WHERE id = ?",
+                         DB_ARGS(DB_INT(x->now), DB_INT(x->now), DB_INT(x->now),
+                                 DB_INT(WEBHOOK_DISABLE_AFTER_SECONDS * US_PER_SEC), DB_TEXT(d->sub_id)),
+                         NULL);
+        if (st != DB_OK) return st;
+    }
+    return DB_OK;
+}
+
+int webhooks_deliver_due(engine *e)
+{
+    claim_ctx *x = calloc(1, sizeof *x);
+    x->now = clock_now();
+    if (store_write(e->st, claim, x) != DB_OK || x->n == 0) {
+        free(x);
+        return 0;
+    }
+    for (int i = 0; i < x->n; i++)
+        if (!prepare(e, &x->d[i])) snprintf(x->d[i].error, sizeof x->d[i].error, "event or subscription is gone");
+    send_all(x->d, x->n);
+    x->now = clock_now();
+    if (store_write(e->st, record, x) != DB_OK) log_warn("webhooks: could not record %d attempt(s)", x->n);
+    int n = x->n;
+    for (int i = 0; i < n; i++) {
+        free(x->d[i].url);
+        free(x->d[i].secret);
+        free(x->d[i].body);
+    }
+    free(x);
+    return n;
+}
+
+static void *worker(void *arg)
+{
+    engine *e = arg;
+    pthread_mutex_lock(&e->stop_lock);
+    while (!e->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&e->stop_cond, &e->stop_lock, &ts);
+        if (e->stopping) break;
+        pthread_mutex_unlock(&e->stop_lock);
+        while (webhooks_deliver_due(e) == BATCH) {}
+        pthread_mutex_lock(&e->stop_lock);
+    }
+    pthread_mutex_unlock(&e->stop_lock);
+    return NULL;
+}
+
+void webhooks_start(engine *e)
+{
+    e->webhook_running = pthread_create(&e->webhook_thread, NULL, worker, e) == 0;
+    if (e->webhook_running) pthread_setname_np(e->webhook_thread, "bo-webhooks");
+}
+
+void webhooks_stop(engine *e)
+{
+    if (e->webhook_running) pthread_join(e->webhook_thread, NULL);
+    e->webhook_running = false;
+}

@@ -1,0 +1,153 @@
+"""Webhooks: a local receiver started by the test; subscriptions through
+/admin/v1; signatures checked with the algorithm of the Ticket Tailor doc;
+retries on the doc's schedule (with the server's test clock); the same id on
+every retry."""
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness import expect
+
+GUIDE = "d0000000-0000-4000-8000-000000000007"
+SECRET = "ABCD123-test-secret"
+
+
+class Receiver:
+    def __init__(self):
+        self.requests = []
+        self.statuses = []  # answers to give, in order; 200 when empty
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append((dict(self.headers), body))
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, predicate, timeout=8.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for headers, body in self.requests:
+                    doc = json.loads(body)
+                    if predicate(doc):
+                        return headers, body, doc
+            time.sleep(0.05)
+        raise AssertionError("no matching webhook within %.0f s (got %d)" % (timeout, len(self.requests)))
+
+    def close(self):
+        self.server.shutdown()
+
+
+def verify(headers, body):
+    # the doc's Python sample, verbatim in substance
+    header = next(v for k, v in headers.items() if k.lower() == "tickettailor-webhook-signature")
+    parts = header.split(",")
+    timestamp = parts[0].split("=")[1]
+    signature = parts[1].split("=")[1]
+    expected = hmac.new(SECRET.encode(), timestamp.encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, signature), "bad signature"
+    return int(timestamp)
+
+
+def book(c, email):
+    cart = expect(c.convious("POST", "/api/v1/accounts/demo/carts/", {"items": [{"productId": GUIDE, "amount": 1}]}), 200)
+    return expect(c.convious("POST", "/api/v1/accounts/demo/bookings/",
+                             {"cartId": cart["id"], "customer": {"email": email}}), 200)
+
+
+def test_subscription_validation(c):
+    for body in ({}, {"url": "ftp://x"}, {"url": "http://x", "events": ["ORDER.EXPLODED"]},
+                 {"url": "http://x", "secret": "short"}, {"url": "http://x", "colour": "red"}):
+        r = c.admin("POST", "/webhooks", body)
+        assert r.status == 400, (body, r)
+    assert c.admin("GET", "/webhooks/ws_nope").status == 404
+    assert c.admin("GET", "/webhooks/ws_nope/deliveries").status == 404
+    assert c.admin("DELETE", "/webhooks/ws_nope").status == 404
+
+
+def test_delivery_signature_and_retries(c):
+    rx = Receiver()
+    sub = expect(c.admin("POST", "/webhooks", {"url": rx.url, "events": ["ORDER.CREATED", "ORDER.UPDATED"],
+                                               "secret": SECRET}), 201)
+    try:
+        assert sub["secret"] == SECRET and sub["active"] is True
+        listed = expect(c.admin("GET", "/webhooks"), 200)["data"]
+        assert all("secret" not in s for s in listed) and sub["id"] in [s["id"] for s in listed]
+        order = book(c, "hook@example.com")
+        headers, body, doc = rx.wait_for(lambda d: d["event"] == "ORDER.CREATED" and
+                                         d["payload"]["id"] == "or_" + order["id"])
+        verify(headers, body)
+        assert set(doc) == {"id", "created_at", "event", "resource_url", "payload"}
+        assert doc["resource_url"] == "/tickettailor/v1/orders/or_" + order["id"]
+        assert doc["payload"]["object"] == "order" and doc["payload"]["buyer_details"]["email"] == "hook@example.com"
+        first_id = doc["id"]
+        # the next change fails once: retried after 2^4 = 16 s with the same id
+        rx.statuses = [500]
+        expect(c.convious("POST", "/api/v1/orders/%s/status/" % order["id"], {"status": "cancelled"}), 200)
+        rx.wait_for(lambda d: d["event"] == "ORDER.UPDATED" and d["payload"]["id"] == "or_" + order["id"])
+        for _ in range(50):
+            history = expect(c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]), 200)["data"]
+            upd = next((h for h in history if h["event"] == "ORDER.UPDATED"), None)
+            if upd and upd["attempts"] == 1:
+                break
+            time.sleep(0.1)
+        assert upd["status"] == "pending" and upd["last_status_code"] == 500, upd
+        assert upd["next_due"] - upd["last_attempt_at"] == 16 * 1000000, upd
+        assert next(h for h in history if h["event"] == "ORDER.CREATED")["status"] == "delivered"
+        expect(c.admin("POST", "/test/clock", {"advance_seconds": 17}), 200)
+        deadline = time.time() + 8
+        while time.time() < deadline:
+            with rx.lock:
+                ids = [json.loads(b)["id"] for _, b in rx.requests if json.loads(b)["event"] == "ORDER.UPDATED"]
+            if len(ids) >= 2:
+                break
+            time.sleep(0.05)
+        assert len(ids) >= 2 and len(set(ids)) == 1, ids
+        assert first_id not in ids
+        history = expect(c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]), 200)["data"]
+        upd = next(h for h in history if h["event"] == "ORDER.UPDATED")
+        for _ in range(50):
+            if upd["status"] == "delivered":
+                break
+            time.sleep(0.1)
+            history = expect(c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]), 200)["data"]
+            upd = next(h for h in history if h["event"] == "ORDER.UPDATED")
+        assert upd["status"] == "delivered" and upd["attempts"] == 2, upd
+    finally:
+        expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()
+
+
+def test_only_subscribed_events(c):
+    rx = Receiver()
+    sub = expect(c.admin("POST", "/webhooks", {"url": rx.url, "events": ["ISSUED_TICKET.CREATED"],
+                                               "secret": SECRET}), 201)
+    try:
+        order = book(c, "tickets-only@example.com")
+        headers, body, doc = rx.wait_for(lambda d: d["event"] == "ISSUED_TICKET.CREATED" and
+                                         d["payload"]["order_id"] == "or_" + order["id"])
+        verify(headers, body)
+        assert doc["payload"]["object"] == "issued_ticket"
+        time.sleep(0.6)
+        with rx.lock:
+            events = {json.loads(b)["event"] for _, b in rx.requests}
+        assert events == {"ISSUED_TICKET.CREATED"}, events
+    finally:
+        expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()
