@@ -252,6 +252,9 @@ typedef struct {
 bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
                        bo_error *err);
 
+/* How often a discount was redeemed by orders (cancelled ones included). */
+bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);
+
 /* Counts one request against a fixed hourly window for `key` (a credential
  * hash, say), in the database so several server processes share the count.
  * *remaining may be negative when over; *reset_seconds until the window ends. */

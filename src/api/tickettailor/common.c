@@ -217,6 +217,11 @@ static const http_route routes[] = {
     {"POST", "/v1/issued_tickets/{ticket_id}/void", tt_ticket_void, TT_AUTH_KEY},
     {"GET", "/v1/events", tt_events_list, TT_AUTH_KEY},
     {"GET", "/v1/events/{event_id}", tt_event_get, TT_AUTH_KEY},
+    {"GET", "/v1/discounts", tt_discounts_list, TT_AUTH_KEY},
+    {"POST", "/v1/discounts", tt_discount_create, TT_AUTH_KEY},
+    {"GET", "/v1/discounts/{discount_id}", tt_discount_get, TT_AUTH_KEY},
+    {"POST", "/v1/discounts/{discount_id}", tt_discount_update, TT_AUTH_KEY},
+    {"DELETE", "/v1/discounts/{discount_id}", tt_discount_delete, TT_AUTH_KEY},
 };
 
 static const http_route_table table = {"/tickettailor", routes, sizeof routes / sizeof routes[0], authenticate,

@@ -32,5 +32,10 @@ void tt_ticket_get(http_request *r, void *app);
 void tt_ticket_create(http_request *r, void *app);
 void tt_ticket_void(http_request *r, void *app);
 void tt_events_list(http_request *r, void *app);
+void tt_discounts_list(http_request *r, void *app);
+void tt_discount_create(http_request *r, void *app);
+void tt_discount_get(http_request *r, void *app);
+void tt_discount_update(http_request *r, void *app);
+void tt_discount_delete(http_request *r, void *app);
 void tt_event_get(http_request *r, void *app);
 #endif
