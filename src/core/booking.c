@@ -176,7 +176,66 @@ typedef struct {
     instant_us now;
     char order_id[40];
     bool created, closed, sold_out, discount_exhausted;
+    const char *voucher_problem;
+    money voucher_paid;
 } book_ctx;
+
+/* Pays up to `due` from a voucher code; the conditional update keeps two
+ * orders from spending the same value. */
+static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money due)
+{
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, voucher_id, remaining, status FROM voucher_codes WHERE account_id = ? AND code = ?",
+                            DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(code)), &r);
+    if (st != DB_OK) return st;
+    if (!db_next(r)) {
+        db_rows_free(r);
+        b->voucher_problem = "unknown voucher code";
+        return DB_ABORT;
+    }
+    char id[48], voucher_id[48];
+    snprintf(id, sizeof id, "%s", db_text(r, 0));
+    snprintf(voucher_id, sizeof voucher_id, "%s", db_text(r, 1));
+    money remaining = db_int(r, 2);
+    bool available = !strcmp(db_text(r, 3), "available");
+    db_rows_free(r);
+    const json_t *voucher = snapshot_find(b->cs, CAT_VOUCHER, voucher_id);
+    instant_us expires;
+    if (!voucher || !available || remaining <= 0) {
+        b->voucher_problem = "voucher code is used up or void";
+        return DB_ABORT;
+    }
+    if (jstr(voucher, "expires_at") && iso_parse(jstr(voucher, "expires_at"), NULL, &expires) && expires < b->now) {
+        b->voucher_problem = "voucher has expired";
+        return DB_ABORT;
+    }
+    money spend = remaining < due ? remaining : due;
+    if (spend <= 0) return DB_OK;
+    b->voucher_paid = spend;
+    int64_t changed = 0;
+    st = db_exec(c,
+                 "UPDATE voucher_codes SET remaining = remaining - ?, updated_at = ?,"
+                 " status = CASE WHEN remaining - ? = 0 THEN 'used' ELSE status END"
+                 " WHERE id = ? AND status = 'available' AND remaining >= ?",
+                 DB_ARGS(DB_INT(spend), DB_INT(b->now), DB_INT(spend), DB_TEXT(id), DB_INT(spend)), &changed);
+    if (st != DB_OK) return st;
+    if (changed != 1) return DB_RETRY; /* spent by a concurrent order: look again */
+    st = db_exec(c,
+                 "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
+                 " created_at, updated_at) VALUES (?, ?, 'payment', 'voucher', 'voucher', 'paid', ?, ?, ?, ?)",
+                 DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(b->order_id), DB_INT(spend), DB_TEXT(code), DB_INT(b->now),
+                         DB_INT(b->now)),
+                 NULL);
+    if (st == DB_OK)
+        st = db_exec(c,
+                     "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount, created_at)"
+                     " VALUES (?, 'voucher', ?, ?, ?, ?, ?)",
+                     DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(voucher_id), DB_TEXT(code), DB_TEXT(b->order_id),
+                             DB_INT(spend), DB_INT(b->now)),
+                     NULL);
+    return st;
+}
 
 static json_t *merged_object(const json_t *base, const json_t *over)
 {
@@ -190,6 +249,8 @@ static db_status book_fn(db_conn *c, void *arg)
     book_ctx *b = arg;
     const book_request *req = b->req;
     b->created = false;
+    b->voucher_problem = NULL;
+    b->voucher_paid = 0;
     db_rows *r;
     db_status st = db_query(c, "SELECT status, order_id, doc FROM carts WHERE id = ? AND account_id = ?",
                             DB_ARGS(DB_TEXT(req->cart_id), DB_TEXT(b->a->id)), &r);
@@ -352,9 +413,18 @@ static db_status book_fn(db_conn *c, void *arg)
                                                     : jstr(json_object_get(cart, "customer"), "name");
     const char *order_status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed";
     const char *channel = req->channel ? req->channel : jstr(cart, "channel");
-    if (req->payment) {
+    if (req->voucher_code && *req->voucher_code) {
+        st = spend_voucher(c, b, req->voucher_code, after_gross + fee_total);
+        if (st != DB_OK) {
+            free(doc_text);
+            json_decref(cart);
+            return st;
+        }
+    }
+    money due = after_gross + fee_total - b->voucher_paid;
+    if (req->payment && (req->payment->amount >= 0 || due > 0 || !b->voucher_paid)) {
         const payment_input *p = req->payment;
-        money amount = p->amount >= 0 ? p->amount : after_gross + fee_total;
+        money amount = p->amount >= 0 ? p->amount : due;
         st = db_exec(c,
                      "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
                      " created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
@@ -435,6 +505,7 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
         return bo_fail(err, BO_SOLD_OUT, "sold_out", "cartId", "the cart expired and its tickets were sold meanwhile");
     if (b.discount_exhausted)
         return bo_fail(err, BO_CONFLICT, "discount_exhausted", "discount_code", "discount code was used up");
+    if (b.voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b.voucher_problem);
     if (st != DB_OK) return bo_from_db(st, err);
     memcpy(order_id, b.order_id, 40);
     if (created) *created = b.created;

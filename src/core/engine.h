@@ -201,6 +201,7 @@ typedef struct {
     const char *status;     /* "confirmed" (default) or "open" (pay later: barcodes not scannable) */
     const payment_input *payment; /* NULL: no payment row */
     const char *discount_code;    /* optional */
+    const char *voucher_code;     /* optional: pays up to its remaining value */
     const char *reseller_id, *reseller_name;
 } book_request;
 
@@ -251,6 +252,13 @@ typedef struct {
  * newest first. */
 bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
                        bo_error *err);
+
+/* Voucher codes (core/vouchers.c): each code carries the voucher's value and
+ * pays for orders until spent; codes are unique per account. */
+bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, json_t *codes, bo_error *err);
+/* [{id, code, value, remaining, status (available|used|voided), used_at, created_at}] */
+bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, json_t **out);
+bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err);
 
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);

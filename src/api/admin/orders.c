@@ -87,13 +87,14 @@ void admin_order_create(http_request *r, void *app_)
 {
     json_t *body = admin_body(r);
     if (!body) return;
-    const char *cart_id = NULL, *discount_code = NULL;
+    const char *cart_id = NULL, *discount_code = NULL, *voucher_code = NULL;
     json_t *customer = NULL, *payment = NULL, *extras = NULL;
     const body_field fields[] = {
         {"cart_id", BF_STRING, true, 1, 64, &cart_id, NULL},
         {"customer", BF_OBJECT, false, 0, 0, &customer, NULL},
         {"payment", BF_OBJECT, false, 0, 0, &payment, NULL},
         {"discount_code", BF_STRING, false, 1, 64, &discount_code, NULL},
+        {"voucher_code", BF_STRING, false, 1, 64, &voucher_code, NULL},
         {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
     };
     if (!ADMIN_FIELDS(r, body, "", fields) || !admin_customer(r, customer)) return;
@@ -112,6 +113,7 @@ void admin_order_create(http_request *r, void *app_)
                        .customer = customer,
                        .extras = extras,
                        .discount_code = discount_code,
+                       .voucher_code = voucher_code,
                        .payment = payment ? &pay : NULL};
     char order_id[40];
     bool created = false;

@@ -222,6 +222,13 @@ static const http_route routes[] = {
     {"GET", "/v1/discounts/{discount_id}", tt_discount_get, TT_AUTH_KEY},
     {"POST", "/v1/discounts/{discount_id}", tt_discount_update, TT_AUTH_KEY},
     {"DELETE", "/v1/discounts/{discount_id}", tt_discount_delete, TT_AUTH_KEY},
+    {"GET", "/v1/vouchers", tt_vouchers_list, TT_AUTH_KEY},
+    {"POST", "/v1/vouchers", tt_voucher_create, TT_AUTH_KEY},
+    {"GET", "/v1/vouchers/{voucher_id}", tt_voucher_get, TT_AUTH_KEY},
+    {"POST", "/v1/vouchers/{voucher_id}", tt_voucher_update, TT_AUTH_KEY},
+    {"DELETE", "/v1/vouchers/{voucher_id}", tt_voucher_delete, TT_AUTH_KEY},
+    {"GET", "/v1/vouchers/{voucher_id}/codes", tt_voucher_codes, TT_AUTH_KEY},
+    {"POST", "/v1/vouchers/{voucher_id}/codes/{voucher_code_id}/void", tt_voucher_code_void, TT_AUTH_KEY},
 };
 
 static const http_route_table table = {"/tickettailor", routes, sizeof routes / sizeof routes[0], authenticate,

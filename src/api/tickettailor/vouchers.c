@@ -1,0 +1,262 @@
+/* Vouchers and their codes. A voucher's value and expiry are enforced when a
+ * code pays for an order (core/booking.c). event_series_ids are accepted and
+ * answered as [] (vouchers apply to every event; docs/dialects/tickettailor.md). */
+#include "api/tickettailor/tickettailor.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *field(http_request *r, const char *name)
+{
+    if (http_body_is_form(r)) {
+        const char *v = http_form(r, name);
+        return v ? json_string(v) : NULL;
+    }
+    json_t *v = json_object_get(http_body_json(r, NULL), name);
+    return v ? json_incref(v) : NULL;
+}
+
+static bool int_of(json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) return (*out = json_integer_value(v)) >= 0;
+    if (!json_is_string(v) || !*json_string_value(v)) return false;
+    char *end;
+    *out = strtoll(json_string_value(v), &end, 10);
+    return !*end && *out >= 0;
+}
+
+static json_t *voucher_json(engine *e, const account *a, json_t *v)
+{
+    const char *id = json_string_value(json_object_get(v, "id"));
+    json_t *codes = NULL;
+    size_t total = 0, available = 0;
+    if (voucher_codes_list(e, a, id, &codes) == BO_OK) {
+        total = json_array_size(codes);
+        size_t i;
+        json_t *c;
+        json_array_foreach(codes, i, c) available += !strcmp(json_string_value(json_object_get(c, "status")), "available");
+        json_decref(codes);
+    }
+    json_t *x = json_pack("{s:s,s:o,s:I,s:[]}", "object", "voucher", "id", tt_id("vo_", id), "available_codes",
+                          (json_int_t)available, "event_series_ids");
+    instant_us exp;
+    const char *e_at = json_string_value(json_object_get(v, "expires_at"));
+    json_object_set_new(x, "expiry", e_at && iso_parse(e_at, NULL, &exp) ? tt_date(a, exp) : json_null());
+    json_object_set(x, "name", json_object_get(v, "name"));
+    json_object_set_new(x, "total_codes", json_integer((json_int_t)total));
+    json_object_set_new(x, "value", json_integer(json_integer_value(json_object_get(v, "value"))));
+    return x;
+}
+
+/* name, value, expiry from the body over `base`; NULL after replying. */
+static json_t *to_engine(http_request *r, json_t *base, bool create)
+{
+    json_t *doc = base ? json_deep_copy(base) : json_object();
+    json_object_del(doc, "id");
+    json_t *name = field(r, "name"), *value = field(r, "value"), *expiry = field(r, "expiry");
+    int64_t n;
+    const char *bad = NULL;
+    if (name) {
+        if (!json_is_string(name)) bad = "name";
+        else json_object_set(doc, "name", name);
+    } else if (create) bad = "name";
+    if (!bad && value) {
+        if (!int_of(value, &n)) bad = "value";
+        else json_object_set_new(doc, "value", json_integer(n));
+    } else if (!bad && create) bad = "value";
+    if (!bad && expiry && !json_is_null(expiry)) {
+        if (!int_of(expiry, &n)) bad = "expiry";
+        else {
+            char iso[40];
+            iso_format_seconds(n * US_PER_SEC, NULL, iso, sizeof iso);
+            json_object_set_new(doc, "expires_at", json_string(iso));
+        }
+    } else if (!bad && create && !expiry) bad = "expiry";
+    json_decref(name);
+    json_decref(value);
+    json_decref(expiry);
+    if (bad) {
+        json_decref(doc);
+        tt_error(r, 422, bad, "%s is missing or invalid", bad);
+        return NULL;
+    }
+    return doc;
+}
+
+static bool body_ok(http_request *r)
+{
+    if (http_body_is_form(r) || json_is_object(http_body_json(r, NULL))) return true;
+    tt_error(r, 400, NULL, "the body must be a JSON object or a form");
+    return false;
+}
+
+void tt_vouchers_list(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    const account *a = api_account(r);
+    int limit;
+    const char *after, *before;
+    if (!tt_page_args(r, "vo_", &limit, &after, &before)) return;
+    instant_us gt, gte, lt, lte;
+    if (!tt_created_args(r, &gt, &gte, &lt, &lte)) return;
+    json_t *all;
+    if (catalog_list(e, a, CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
+    json_t *rev = json_array();
+    for (size_t i = json_array_size(all); i-- > 0;) json_array_append(rev, json_array_get(all, i));
+    json_decref(all);
+    size_t n = json_array_size(rev), first = 0;
+    const char *cursor = before ? before : after;
+    if (cursor) {
+        size_t i;
+        for (i = 0; i < n && strcmp(json_string_value(json_object_get(json_array_get(rev, i), "id")), cursor); i++) {}
+        if (i == n) {
+            json_decref(rev);
+            return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown voucher");
+        }
+        first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
+        if (before) n = i;
+    }
+    size_t last = first + (size_t)limit < n ? first + (size_t)limit : n;
+    json_t *data = json_array();
+    for (size_t i = first; i < last; i++) json_array_append_new(data, voucher_json(e, a, json_array_get(rev, i)));
+    bool more = before ? first > 0 : last < n;
+    json_decref(rev);
+    http_reply_json(r, 200, tt_page(r, "/v1/vouchers", data, more, after != NULL, before != NULL));
+}
+
+void tt_voucher_create(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    const account *a = api_account(r);
+    if (!body_ok(r)) return;
+    json_t *codes = http_body_is_form(r) ? json_array() : json_incref(json_object_get(http_body_json(r, NULL), "codes"));
+    if (http_body_is_form(r) && http_form(r, "codes[]")) json_array_append_new(codes, json_string(http_form(r, "codes[]")));
+    if (!json_is_array(codes)) {
+        json_decref(codes);
+        return tt_error(r, 422, "codes", "codes must be a list of strings");
+    }
+    json_t *doc = to_engine(r, NULL, true);
+    if (!doc) {
+        json_decref(codes);
+        return;
+    }
+    json_t *out = NULL;
+    bo_error err = {0};
+    if (catalog_put(e, a, CAT_VOUCHER, NULL, doc, false, &out, &err) != BO_OK) {
+        json_decref(doc);
+        json_decref(codes);
+        return tt_fail(r, &err);
+    }
+    json_decref(doc);
+    const char *id = json_string_value(json_object_get(out, "id"));
+    if (voucher_codes_add(e, a, id, codes, &err) != BO_OK) {
+        bo_error ignore;
+        catalog_delete(e, a, CAT_VOUCHER, id, &ignore); /* all or nothing for the client */
+        json_decref(out);
+        json_decref(codes);
+        return tt_fail(r, &err);
+    }
+    json_decref(codes);
+    http_reply_json(r, 201, voucher_json(e, a, out));
+    json_decref(out);
+}
+
+static json_t *find(http_request *r, void *app_, const char **id_out)
+{
+    const char *id = tt_unprefix(r, http_path_param(r, "voucher_id"), "vo_");
+    json_t *v = NULL;
+    if (!id || catalog_get(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &v) != BO_OK) {
+        tt_error(r, 404, NULL, "The requested resource does not exist.");
+        return NULL;
+    }
+    if (id_out) *id_out = id;
+    return v;
+}
+
+void tt_voucher_get(http_request *r, void *app_)
+{
+    json_t *v = find(r, app_, NULL);
+    if (!v) return;
+    http_reply_json(r, 200, voucher_json(tt_engine(app_), api_account(r), v));
+    json_decref(v);
+}
+
+void tt_voucher_update(http_request *r, void *app_)
+{
+    const char *id;
+    json_t *v = find(r, app_, &id);
+    if (!v) return;
+    if (!body_ok(r)) {
+        json_decref(v);
+        return;
+    }
+    json_t *doc = to_engine(r, v, false);
+    json_decref(v);
+    if (!doc) return;
+    json_t *out = NULL;
+    bo_error err = {0};
+    bo_status st = catalog_put(tt_engine(app_), api_account(r), CAT_VOUCHER, id, doc, false, &out, &err);
+    json_decref(doc);
+    if (st != BO_OK) return tt_fail(r, &err);
+    http_reply_json(r, 200, voucher_json(tt_engine(app_), api_account(r), out));
+    json_decref(out);
+}
+
+void tt_voucher_delete(http_request *r, void *app_)
+{
+    const char *id;
+    json_t *v = find(r, app_, &id);
+    if (!v) return;
+    json_decref(v);
+    bo_error err = {0};
+    if (catalog_delete(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &err) != BO_OK) return tt_fail(r, &err);
+    http_reply_json(r, 200, json_pack("{s:s,s:s,s:b}", "id", http_path_param(r, "voucher_id"), "object", "voucher",
+                                      "deleted", 1));
+}
+
+void tt_voucher_codes(http_request *r, void *app_)
+{
+    const char *id;
+    json_t *v = find(r, app_, &id);
+    if (!v) return;
+    const account *a = api_account(r);
+    json_t *codes = NULL;
+    if (voucher_codes_list(tt_engine(app_), a, id, &codes) != BO_OK) {
+        json_decref(v);
+        return tt_error(r, 500, NULL, "unavailable");
+    }
+    instant_us exp = 0;
+    const char *e_at = json_string_value(json_object_get(v, "expires_at"));
+    if (e_at) iso_parse(e_at, NULL, &exp);
+    json_t *data = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(codes, i, c)
+    {
+        json_t *used = json_object_get(c, "used_at");
+        json_array_append_new(
+            data, json_pack("{s:s,s:o,s:O?,s:o,s:o,s:I,s:o,s:O?}", "object", "voucher_code", "id",
+                            tt_id("vc_", json_string_value(json_object_get(c, "id"))), "code", json_object_get(c, "code"),
+                            "expiry", exp ? tt_date(a, exp) : json_null(), "used",
+                            json_is_integer(used) ? tt_date(a, json_integer_value(used)) : json_null(), "value",
+                            (json_int_t)json_integer_value(json_object_get(c, "remaining")), "voucher_id",
+                            tt_id("vo_", id), "status", json_object_get(c, "status")));
+    }
+    json_decref(codes);
+    json_decref(v);
+    http_reply_json(r, 200, tt_page(r, "/v1/vouchers", data, false, false, false));
+}
+
+void tt_voucher_code_void(http_request *r, void *app_)
+{
+    const char *id;
+    json_t *v = find(r, app_, &id);
+    if (!v) return;
+    json_decref(v);
+    const char *raw = http_path_param(r, "voucher_code_id");
+    const char *code_id = tt_unprefix(r, raw, "vc_");
+    bo_error err = {0};
+    if (!code_id || voucher_code_void(tt_engine(app_), api_account(r), id, code_id, &err) != BO_OK)
+        return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    http_reply_json(r, 200, json_pack("{s:s,s:s,s:b}", "id", raw, "object", "voucher_code", "voided", 1));
+}
