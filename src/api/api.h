@@ -14,6 +14,10 @@ typedef struct {
     long rate_limit_per_hour;  /* Ticket Tailor: per API key */
 } app;
 
+/* A translated text ({"en": ..., "nl": ...}) in English, else its first
+ * language, else "" (src/api/text.c). */
+const char *api_text(const json_t *texts);
+
 /* The authenticated account of a request (set by the dialect's auth fn). */
 static inline const account *api_account(const http_request *r) { return (const account *)http_user(r); }
 

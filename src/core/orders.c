@@ -261,6 +261,23 @@ void order_query_init(order_query *q)
     " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.product_id IN"  \
     " (?, ?, ?, ?, ?, ?, ?, ?)))"
 
+/* Where a cursor object sits in a created_at, id ordering. */
+static db_status cursor_position(db_conn *c, const char *sql, const char *id, const char *account_id,
+                                 int64_t *created, char out_id[40])
+{
+    db_rows *r;
+    db_status st = db_query(c, sql, DB_ARGS(DB_TEXT(id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return st;
+    if (db_next(r)) {
+        *created = db_int(r, 0);
+        snprintf(out_id, 40, "%s", db_text(r, 1));
+    } else {
+        st = DB_NOTFOUND;
+    }
+    db_rows_free(r);
+    return st;
+}
+
 typedef struct {
     const account *a;
     const order_query *q;
@@ -277,18 +294,10 @@ static db_status list_fn(db_conn *c, void *arg)
     char cur_id[40] = "";
     const char *cursor = q->ending_before ? q->ending_before : q->starting_after;
     if (q->sort == ORDER_BY_CREATED_DESC && cursor) {
-        db_rows *r;
-        db_status st = db_query(c, "SELECT created_at, id FROM orders WHERE id = ? AND account_id = ?",
-                                DB_ARGS(DB_TEXT(cursor), DB_TEXT(x->a->id)), &r);
-        if (st != DB_OK) return st;
-        if (!db_next(r)) {
-            db_rows_free(r);
-            x->bad_cursor = true;
-            return DB_ABORT;
-        }
-        cur_created = db_int(r, 0);
-        snprintf(cur_id, sizeof cur_id, "%s", db_text(r, 1));
-        db_rows_free(r);
+        db_status st = cursor_position(c, "SELECT created_at, id FROM orders WHERE id = ? AND account_id = ?", cursor,
+                                       x->a->id, &cur_created, cur_id);
+        if (st == DB_NOTFOUND) x->bad_cursor = true;
+        if (st != DB_OK) return st == DB_NOTFOUND ? DB_ABORT : st;
     }
     char visit_from[11], visit_to[11];
     if (q->visit_from >= 0) date_format(q->visit_from, visit_from);
@@ -409,18 +418,10 @@ static db_status ticket_list_fn(db_conn *c, void *arg)
     int64_t cur_created = 0;
     char cur_id[40] = "";
     if (cursor) {
-        db_rows *r;
-        db_status st = db_query(c, "SELECT created_at, id FROM tickets WHERE id = ? AND account_id = ?",
-                                DB_ARGS(DB_TEXT(cursor), DB_TEXT(x->a->id)), &r);
-        if (st != DB_OK) return st;
-        if (!db_next(r)) {
-            db_rows_free(r);
-            x->bad_cursor = true;
-            return DB_ABORT;
-        }
-        cur_created = db_int(r, 0);
-        snprintf(cur_id, sizeof cur_id, "%s", db_text(r, 1));
-        db_rows_free(r);
+        db_status st = cursor_position(c, "SELECT created_at, id FROM tickets WHERE id = ? AND account_id = ?", cursor,
+                                       x->a->id, &cur_created, cur_id);
+        if (st == DB_NOTFOUND) x->bad_cursor = true;
+        if (st != DB_OK) return st == DB_NOTFOUND ? DB_ABORT : st;
     }
     char name_like[200];
     if (q->name) snprintf(name_like, sizeof name_like, "%%%s%%", q->name);

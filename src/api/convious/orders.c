@@ -18,16 +18,6 @@ static const char *const includes[] = {"items",         "items.barcode", "items.
                                        "location",      "reseller",      "payments",          NULL};
 #define INC_ANY_ITEM (INC_ITEMS | INC_BARCODE | INC_EXTERNAL_IDS | INC_OPTIONS | INC_REFUND_DETAILS | INC_TAXES)
 
-static const char *name_of(const json_t *names)
-{
-    const char *en = json_string_value(json_object_get(names, "en"));
-    if (en) return en;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)names, k, v) return json_string_value(v);
-    return "";
-}
-
 static json_t *taxes_json(const account *a, const json_t *taxes)
 {
     json_t *out = json_array();
@@ -61,7 +51,7 @@ static json_t *item_json(const account *a, const json_t *o, const json_t *t, uns
     json_object_set(x, "id", json_object_get(t, "id"));
     json_object_set(x, "orderItemId", json_object_get(t, "line_id"));
     json_object_set(x, "productId", json_object_get(t, "product_id"));
-    json_object_set_new(x, "product", json_string(name_of(json_object_get(t, "product_name"))));
+    json_object_set_new(x, "product", json_string(api_text(json_object_get(t, "product_name"))));
     json_object_set_new(x, "gatePrice", M("gate_price"));
     json_object_set_new(x, "gatePriceInclTax", M("gate_price"));
     json_object_set_new(x, "gatePriceExclTax", json_string(""));
@@ -125,7 +115,7 @@ static json_t *item_json(const account *a, const json_t *o, const json_t *t, uns
             json_object_set_new(
                 x, "refundDetails",
                 json_pack("{s:s,s:o,s:O?,s:O?,s:n,s:f,s:O?,s:O?,s:O?,s:o,s:o,s:s}", "itemName",
-                          name_of(json_object_get(t, "product_name")), "itemPriceInclTax", M("discounted_gross"),
+                          api_text(json_object_get(t, "product_name")), "itemPriceInclTax", M("discounted_gross"),
                           "itemUuid", json_object_get(t, "line_id"), "orderNumber", json_object_get(o, "number"),
                           "conviousRefundFee", "partnerRefundFee", 0.0, "refundReason",
                           json_object_get(refund, "reason"), "refundedBy", json_object_get(refund, "by"), "eventDate",

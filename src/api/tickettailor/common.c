@@ -160,6 +160,32 @@ json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, 
     return json_pack("{s:o,s:{s:o,s:o}}", "data", data, "links", "next", next, "previous", prev);
 }
 
+void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
+                           json_t *(*render)(engine *, const account *, json_t *))
+{
+    int limit;
+    const char *after, *before;
+    if (!tt_page_args(r, prefix, &limit, &after, &before)) return;
+    size_t n = json_array_size(oldest_first), first = 0;
+    const char *cursor = before ? before : after;
+    /* positions count newest first: i-th newest is oldest_first[n - 1 - i] */
+#define NEWEST(i) json_array_get(oldest_first, n - 1 - (i))
+    if (cursor) {
+        size_t i;
+        for (i = 0; i < n && strcmp(json_string_value(json_object_get(NEWEST(i), "id")), cursor); i++) {}
+        if (i == n) return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown object %.60s", cursor);
+        first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
+        if (before) n = i;
+    }
+    size_t total = json_array_size(oldest_first), last = first + (size_t)limit < n ? first + (size_t)limit : n;
+    json_t *data = json_array();
+    for (size_t i = first; i < last; i++)
+        json_array_append_new(data, render(e, api_account(r), json_array_get(oldest_first, total - 1 - i)));
+#undef NEWEST
+    bool more = before ? first > 0 : last < n;
+    http_reply_json(r, 200, tt_page(r, path, data, more, after != NULL, before != NULL));
+}
+
 /* ---- authentication and the rate limit ---- */
 
 static bool authenticate(http_request *r, int kind, void *app_)

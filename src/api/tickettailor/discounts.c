@@ -166,39 +166,16 @@ static void reply_engine_failure(http_request *r, bo_error *err)
 void tt_discounts_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
-    const account *a = api_account(r);
-    int limit;
-    const char *after, *before;
-    if (!tt_page_args(r, "di_", &limit, &after, &before)) return;
     const char *code = http_query(r, "code");
-    json_t *all;
-    if (catalog_list(e, a, CAT_DISCOUNT, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
-    /* newest first */
-    json_t *rev = json_array();
-    for (size_t i = json_array_size(all); i-- > 0;) {
-        json_t *d = json_array_get(all, i);
-        if (code && strcasecmp(json_string_value(json_object_get(d, "code")), code)) continue;
-        json_array_append(rev, d);
-    }
+    json_t *all, *matching = json_array();
+    if (catalog_list(e, api_account(r), CAT_DISCOUNT, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d) if (!code || !strcasecmp(json_string_value(json_object_get(d, "code")), code))
+        json_array_append(matching, d);
     json_decref(all);
-    size_t n = json_array_size(rev), first = 0, last;
-    const char *cursor = before ? before : after;
-    if (cursor) {
-        size_t i;
-        for (i = 0; i < n && strcmp(json_string_value(json_object_get(json_array_get(rev, i), "id")), cursor); i++) {}
-        if (i == n) {
-            json_decref(rev);
-            return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown discount");
-        }
-        first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
-        if (before) n = i;
-    }
-    last = first + (size_t)limit < n ? first + (size_t)limit : n;
-    json_t *data = json_array();
-    for (size_t i = first; i < last; i++) json_array_append_new(data, discount_json(e, a, json_array_get(rev, i)));
-    bool more = before ? first > 0 : last < n;
-    json_decref(rev);
-    http_reply_json(r, 200, tt_page(r, "/v1/discounts", data, more, after != NULL, before != NULL));
+    tt_reply_catalog_page(r, e, matching, "/v1/discounts", "di_", discount_json);
+    json_decref(matching);
 }
 
 void tt_discount_create(http_request *r, void *app_)

@@ -4,16 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *name_of(const json_t *names)
-{
-    const char *en = json_string_value(json_object_get(names, "en"));
-    if (en) return en;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)names, k, v) return json_string_value(v);
-    return "";
-}
-
 json_t *tt_issued_ticket(const account *a, const json_t *t)
 {
     const char *status = json_string_value(json_object_get(t, "status"));
@@ -32,7 +22,7 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "checked_in", json_string(json_integer_value(json_object_get(scan, "used")) > 0 ? "true" : "false"));
     json_object_set_new(x, "created_at", json_integer(json_integer_value(json_object_get(t, "created_at")) / US_PER_SEC));
     json_object_set_new(x, "custom_questions", json_array());
-    json_object_set_new(x, "description", json_string(name_of(json_object_get(t, "product_name"))));
+    json_object_set_new(x, "description", json_string(api_text(json_object_get(t, "product_name"))));
     json_object_set_new(x, "email", email ? json_string(email) : json_null());
     json_object_set_new(x, "event_id", occ && *occ ? tt_id("ev_", occ) : json_null());
     json_t *ref = json_object_get(holder, "reference");
@@ -111,7 +101,7 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
         money fee = json_integer_value(json_object_get(t, "booking_fee"));
         if (!li) {
             li = json_pack("{s:s,s:o,s:I,s:s,s:s,s:I,s:I,s:i}", "object", "line_item", "id", tt_id("li_", line),
-                           "booking_fee", (json_int_t)fee, "description", name_of(json_object_get(t, "product_name")),
+                           "booking_fee", (json_int_t)fee, "description", api_text(json_object_get(t, "product_name")),
                            "type", "ticket", "total", (json_int_t)0, "value", (json_int_t)value, "quantity", 0);
             json_array_append_new(lines, li);
         }

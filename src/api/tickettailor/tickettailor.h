@@ -20,6 +20,10 @@ bool tt_page_args(http_request *r, const char *prefix, int *limit, const char **
 bool tt_created_args(http_request *r, instant_us *gt, instant_us *gte, instant_us *lt, instant_us *lte);
 /* {"data": [...], "links": {next, previous}} for a newest-first page. */
 json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before);
+/* One page of catalog documents (given oldest first, served newest first),
+ * each rendered by `render`; replies itself (422 for an unknown cursor). */
+void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
+                           json_t *(*render)(engine *, const account *, json_t *));
 
 json_t *tt_issued_ticket(const account *a, const json_t *ticket);
 json_t *tt_order(engine *e, const account *a, const json_t *order);

@@ -93,35 +93,12 @@ static bool body_ok(http_request *r)
 void tt_vouchers_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
-    const account *a = api_account(r);
-    int limit;
-    const char *after, *before;
-    if (!tt_page_args(r, "vo_", &limit, &after, &before)) return;
     instant_us gt, gte, lt, lte;
     if (!tt_created_args(r, &gt, &gte, &lt, &lte)) return;
     json_t *all;
-    if (catalog_list(e, a, CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
-    json_t *rev = json_array();
-    for (size_t i = json_array_size(all); i-- > 0;) json_array_append(rev, json_array_get(all, i));
+    if (catalog_list(e, api_account(r), CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
+    tt_reply_catalog_page(r, e, all, "/v1/vouchers", "vo_", voucher_json);
     json_decref(all);
-    size_t n = json_array_size(rev), first = 0;
-    const char *cursor = before ? before : after;
-    if (cursor) {
-        size_t i;
-        for (i = 0; i < n && strcmp(json_string_value(json_object_get(json_array_get(rev, i), "id")), cursor); i++) {}
-        if (i == n) {
-            json_decref(rev);
-            return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown voucher");
-        }
-        first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
-        if (before) n = i;
-    }
-    size_t last = first + (size_t)limit < n ? first + (size_t)limit : n;
-    json_t *data = json_array();
-    for (size_t i = first; i < last; i++) json_array_append_new(data, voucher_json(e, a, json_array_get(rev, i)));
-    bool more = before ? first > 0 : last < n;
-    json_decref(rev);
-    http_reply_json(r, 200, tt_page(r, "/v1/vouchers", data, more, after != NULL, before != NULL));
 }
 
 void tt_voucher_create(http_request *r, void *app_)
