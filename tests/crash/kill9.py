@@ -4,6 +4,7 @@ order and every redeem that got a 2xx is still there.
 
 usage: kill9.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
 import os
+import json
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited: never sold
 
 def start(binary, db, key):
     proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
-                             "--no-access-log"], stderr=subprocess.PIPE, text=True)
+                             "--no-access-log", "--test-clock"], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline:
         line = proc.stderr.readline()
@@ -29,6 +30,54 @@ def start(binary, db, key):
         if not line and proc.poll() is not None:
             break
     raise RuntimeError("server did not start")
+
+
+def webhook_redelivery(binary, db, key, check):
+    """A webhook that failed before a kill -9 is sent again, with the same id,
+    by the next server process on the same database."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    got, answer = [], {"status": 500}
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(answer["status"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    rx = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=rx.serve_forever, daemon=True).start()
+    proc, url = start(binary, db, key)
+    c = Client(url)
+    sub = c.admin("POST", "/webhooks", {"url": "http://127.0.0.1:%d/" % rx.server_address[1],
+                                        "events": ["ORDER.CREATED"], "secret": "restart-secret"}).json
+    cart = c.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]}).json
+    order = c.admin("POST", "/orders", {"cart_id": cart["id"]}).json
+    deadline = time.time() + 10
+    while not got and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    check(len(got) == 1 and got[0]["payload"]["id"] == "or_" + order["id"], "webhook attempted once, then kill -9")
+    answer["status"] = 200
+    proc, url = start(binary, db, key)
+    c = Client(url)
+    # past the 16 s retry, or the 60 s lease if the kill came before the attempt was recorded
+    c.admin("POST", "/test/clock", {"advance_seconds": 61})
+    deadline = time.time() + 10
+    while len(got) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    check(len(got) >= 2 and got[1]["id"] == got[0]["id"], "the restarted server redelivers it with the same id")
+    history = c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]).json["data"]
+    check(history and history[0]["status"] == "delivered" and history[0]["attempts"] == 2,
+          "delivery history shows two attempts, delivered")
+    c.admin("DELETE", "/webhooks/" + sub["id"])
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    rx.shutdown()
 
 
 def main():
@@ -82,6 +131,7 @@ def main():
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     check(proc.returncode == 0, "restarted server shuts down cleanly")
+    webhook_redelivery(binary, db, key, check)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
