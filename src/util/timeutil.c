@@ -134,13 +134,19 @@ void time_of_day_format(int32_t secs, char out[9])
 }
 
 /* GTimeZone objects are immutable and thread-safe; the cache saves re-reading
- * tzdata on every request. The lock guards the cache's hash table only. */
+ * tzdata on every request. Entries are never removed, so a zone from it may be
+ * borrowed for the life of the process. The lock guards the hash table; each
+ * thread also remembers its last zone, which spares the lock on hot paths
+ * (thread-local, so not shared state). */
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *tz_cache;
+static __thread char tls_tz_name[64];
+static __thread GTimeZone *tls_tz;
 
 static GTimeZone *tz_get(const char *tz)
 {
     if (!tz || !*tz) tz = "UTC";
+    if (tls_tz && !strcmp(tls_tz_name, tz)) return tls_tz;
     pthread_mutex_lock(&tz_lock);
     if (!tz_cache) tz_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_time_zone_unref);
     GTimeZone *z = g_hash_table_lookup(tz_cache, tz);
@@ -148,18 +154,18 @@ static GTimeZone *tz_get(const char *tz)
         z = g_time_zone_new_identifier(tz);
         if (z) g_hash_table_insert(tz_cache, g_strdup(tz), z);
     }
-    if (z) g_time_zone_ref(z);
     pthread_mutex_unlock(&tz_lock);
+    if (z && strlen(tz) < sizeof tls_tz_name) {
+        snprintf(tls_tz_name, sizeof tls_tz_name, "%s", tz);
+        tls_tz = z;
+    }
     return z;
 }
 
 bool tz_valid(const char *tz)
 {
     if (!tz || !*tz || strlen(tz) > 64 || strstr(tz, "..")) return false;
-    GTimeZone *z = tz_get(tz);
-    if (!z) return false;
-    g_time_zone_unref(z);
-    return true;
+    return tz_get(tz) != NULL;
 }
 
 int32_t tz_offset_at(const char *tz, instant_us t)
@@ -169,9 +175,7 @@ int32_t tz_offset_at(const char *tz, instant_us t)
     gint64 secs = t / US_PER_SEC;
     if (t < 0 && t % US_PER_SEC) secs--;
     int interval = g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, secs);
-    int32_t off = interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
-    g_time_zone_unref(z);
-    return off;
+    return interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
 }
 
 instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
@@ -185,7 +189,6 @@ instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
         if (interval >= 0) off = g_time_zone_get_offset(z, interval);
         /* adjust_time moves a time in a gap forward; honour that shift */
         local = t;
-        g_time_zone_unref(z);
     }
     return (local - off) * US_PER_SEC;
 }
