@@ -40,6 +40,12 @@ static db_status load_account(db_conn *c, void *arg)
     return DB_OK;
 }
 
+db_status account_load(db_conn *c, const char *id, account *out)
+{
+    account_lookup l = {id, true, out};
+    return load_account(c, &l);
+}
+
 bo_status account_by_slug(engine *e, const char *slug, account *out)
 {
     if (!slug || !*slug || strlen(slug) >= sizeof out->slug) return BO_NOT_FOUND;

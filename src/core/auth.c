@@ -66,7 +66,7 @@ bo_status credential_add(engine *e, const account *a, cred_kind kind, const char
 typedef struct {
     cred_kind kind;
     char hash[65];
-    char account_id[40];
+    account *out;
 } cred_lookup;
 
 static db_status find_cred(db_conn *c, void *arg)
@@ -78,21 +78,19 @@ static db_status find_cred(db_conn *c, void *arg)
                             " AND revoked = 0 AND (expires_at IS NULL OR expires_at > ?)",
                             DB_ARGS(DB_TEXT(kind_name(l->kind)), DB_TEXT(l->hash), DB_INT(clock_now())), &r);
     if (st != DB_OK) return st;
-    st = DB_NOTFOUND;
-    if (db_next(r) && secret_equal(db_text(r, 1), l->hash)) {
-        snprintf(l->account_id, sizeof l->account_id, "%s", db_text(r, 0));
-        st = DB_OK;
-    }
+    char account_id[40] = "";
+    if (db_next(r) && secret_equal(db_text(r, 1), l->hash)) snprintf(account_id, sizeof account_id, "%s", db_text(r, 0));
     db_rows_free(r);
-    return st;
+    /* the account in the same snapshot: one read per authenticated request */
+    return *account_id ? account_load(c, account_id, l->out) : DB_NOTFOUND;
 }
 
 static bo_status lookup_hash(engine *e, cred_lookup *l, account *out)
 {
+    l->out = out;
     db_status st = store_read(e->st, find_cred, l);
     if (st == DB_NOTFOUND) return BO_UNAUTHORIZED;
-    if (st != DB_OK) return BO_INTERNAL;
-    return account_by_id(e, l->account_id, out) == BO_OK ? BO_OK : BO_UNAUTHORIZED;
+    return st == DB_OK ? BO_OK : BO_INTERNAL;
 }
 
 bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out)

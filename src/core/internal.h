@@ -88,6 +88,9 @@ db_status counter_next(db_conn *c, const char *account_id, const char *name, int
 
 bo_status bo_from_db(db_status st, bo_error *err);
 
+/* Reads an account by id through an open connection (core/accounts.c). */
+db_status account_load(db_conn *c, const char *id, account *out);
+
 /* Occurrence key from day + time (see engine.h). */
 void occurrence_key(civil_date day, int32_t time_from, char out[64]);
 #endif

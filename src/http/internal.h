@@ -55,6 +55,8 @@ struct http_request {
 void request_free(http_request *r);
 enum MHD_Result request_send(http_request *r);
 void router_dispatch(http_request *r);
+/* Strict UTF-8 (no overlongs, no surrogates); every text handed to handlers is. */
+bool utf8_valid(const char *s);
 /* Replies with the matched table's error shape (or plain JSON). */
 void router_reply_error(http_request *r, int status, const char *code, const char *message);
 #endif

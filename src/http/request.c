@@ -86,6 +86,28 @@ json_t *http_body_json(http_request *r, const char **err)
     return r->json;
 }
 
+bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || (*p == 0xc0 || *p == 0xc1) || *p > 0xf4) return false;
+        unsigned cp = *p & (0x3f >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -129,6 +151,7 @@ const char *http_form(http_request *r, const char *name)
             form_decode(tok);
             char *value = eq ? eq + 1 : tok + strlen(tok);
             if (eq) form_decode(value);
+            if (!utf8_valid(tok) || !utf8_valid(value)) continue; /* as if absent: handlers see only text */
             r->form[n++] = tok;
             r->form[n++] = value;
         }

@@ -50,6 +50,9 @@ static bool match(http_request *r, const char *pattern, const char *path)
             memcpy(name, p + 1, nlen);
             char *value = http_alloc(r, len + 1);
             memcpy(value, s, len);
+            /* no id is anything but UTF-8: such a segment names nothing, and the
+             * handler answers its own "not found" without the database seeing it */
+            if (!utf8_valid(value)) value[0] = 0;
             r->param_names[np] = name;
             r->param_values[np] = value;
             np++;
@@ -66,10 +69,23 @@ static bool match(http_request *r, const char *pattern, const char *path)
     return true;
 }
 
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    bool *ok = cls;
+    if ((key && !utf8_valid(key)) || (value && !utf8_valid(value))) *ok = false;
+    return MHD_YES;
+}
+
 void router_dispatch(http_request *r)
 {
     const http_route_table *t = find_table(r);
     r->table = t;
+    bool ok = true;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ok);
+    if (!ok) {
+        router_reply_error(r, 400, "invalid_encoding", "the query string must be UTF-8");
+        return;
+    }
     if (!t) {
         router_reply_error(r, 404, "not_found", "no such resource");
         return;

@@ -89,10 +89,14 @@ def test_hostile_queries(c):
 
 
 def test_hostile_paths_and_headers(c):
-    for path in ("/convious/api/v1/orders/%2e%2e%2f/", "/admin/v1/products/" + "x" * 3000,
+    for path in ("/convious/api/v1/orders/%ff%fe/", "/tickettailor/v1/orders/or_%c3%28",
+                 "/admin/v1/orders/%ed%a0%80", "/convious/api/v1/orders/%2e%2e%2f/", "/admin/v1/products/" + "x" * 3000,
                  "/tickettailor/v1/orders/or_" + "%00" * 10, "/admin/v1/../v1/products", "//", "/%ff"):
         r = c.request("GET", path, headers={"Authorization": "Bearer demo-admin-token"})
         assert r.status < 500, (path, r)
+    for path in ("/convious/api/v1/orders/%ff%fe/", "/convious/api/v1/accounts/demo/carts/%c3%28/"):
+        assert c.convious("GET", path[len("/convious"):]).status == 404
+    assert c.tickettailor("GET", "/v1/orders/or_%c3%28").status == 404
     for auth in ("Bearer", "Basic", "Basic " + "A" * 3000, "Bearer " + "x" * 5000, "\u00e9"):
         r = c.request("GET", "/tickettailor/v1/ping", headers={"Authorization": auth})
         assert r.status == 401, (auth[:20], r)

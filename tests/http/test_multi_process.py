@@ -30,7 +30,10 @@ def test_two_servers_share_capacity(c):
         cl = clients[n % 2]
         for i in range(15):
             q = 1 + (n + i) % 3
-            r = cl.admin("POST", "/carts", {"items": [{"product_id": product["id"], "quantity": q}]})
+            # a long hold: earlier tests moved the first server's test clock, not the
+            # second's, and a skewed reaper must not release these holds mid-test
+            r = cl.admin("POST", "/carts", {"items": [{"product_id": product["id"], "quantity": q}],
+                                            "hold_seconds": 86400})
             if r.status == 201:
                 with lock:
                     held.append(q)
@@ -45,5 +48,6 @@ def test_two_servers_share_capacity(c):
     assert sum(held) <= CAPACITY, "oversold: %d > %d" % (sum(held), CAPACITY)
     assert sum(held) >= CAPACITY - 2, "left seats unsold under pressure: %d" % sum(held)
     # the second server sees the first's catalog and the same remaining count
-    r = clients[1].admin("POST", "/carts", {"items": [{"product_id": product["id"], "quantity": 3}]})
+    r = clients[1].admin("POST", "/carts", {"items": [{"product_id": product["id"], "quantity": 3}],
+                                            "hold_seconds": 86400})
     assert r.status == 409, r

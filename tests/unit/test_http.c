@@ -170,6 +170,8 @@ int main(void)
     CHECK(r.status == 200 && strstr(r.body, "\"a\":\"hello world\"") && strstr(r.body, "\"b\":\"A&=\"") &&
               strstr(r.body, "\"form\":true") && strstr(r.body, "\"raw\":\"x=1&y=2\""),
           "form body decoding and raw query string");
+    r = call("GET", "/api/things/42/?q=%ff%fe", NULL, NULL, NULL);
+    CHECK(r.status == 400 && strstr(r.body, "error_code"), "invalid UTF-8 in the query: 400 in the table's shape");
     r = call("GET", "/api/forgets", NULL, NULL, NULL);
     CHECK(r.status == 500, "handler that does not reply: 500");
     r = call("GET", "/api/secret", NULL, NULL, NULL);
