@@ -68,27 +68,30 @@ db_status counter_next(db_conn *c, const char *account_id, const char *name, int
                         DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
 }
 
+bool engine_wait(engine *e, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&e->stop_lock);
+    if (!e->stopping) pthread_cond_timedwait(&e->stop_cond, &e->stop_lock, &ts);
+    bool go_on = !e->stopping;
+    pthread_mutex_unlock(&e->stop_lock);
+    return go_on;
+}
+
 static void *reaper_main(void *arg)
 {
     engine *e = arg;
-    pthread_mutex_lock(&e->stop_lock);
-    while (!e->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += e->cfg.reaper_interval_ms / 1000;
-        ts.tv_nsec += (long)(e->cfg.reaper_interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&e->stop_cond, &e->stop_lock, &ts);
-        if (e->stopping) break;
-        pthread_mutex_unlock(&e->stop_lock);
+    while (engine_wait(e, e->cfg.reaper_interval_ms)) {
         int n = cart_reap_expired(e);
         if (n > 0) log_info("reaper: released %d expired cart(s)", n);
-        pthread_mutex_lock(&e->stop_lock);
     }
-    pthread_mutex_unlock(&e->stop_lock);
     return NULL;
 }
 

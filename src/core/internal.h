@@ -88,6 +88,9 @@ db_status counter_next(db_conn *c, const char *account_id, const char *name, int
 
 bo_status bo_from_db(db_status st, bo_error *err);
 
+/* Background workers sleep here: false once the engine is stopping. */
+bool engine_wait(engine *e, unsigned ms);
+
 /* Reads an account by id through an open connection (core/accounts.c). */
 db_status account_load(db_conn *c, const char *id, account *out);
 

@@ -437,22 +437,8 @@ int webhooks_deliver_due(engine *e)
 static void *worker(void *arg)
 {
     engine *e = arg;
-    pthread_mutex_lock(&e->stop_lock);
-    while (!e->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&e->stop_cond, &e->stop_lock, &ts);
-        if (e->stopping) break;
-        pthread_mutex_unlock(&e->stop_lock);
+    while (engine_wait(e, 250))
         while (webhooks_deliver_due(e) == BATCH) {}
-        pthread_mutex_lock(&e->stop_lock);
-    }
-    pthread_mutex_unlock(&e->stop_lock);
     return NULL;
 }
 

@@ -186,6 +186,16 @@ void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, con
     http_reply_json(r, 200, tt_page(r, path, data, more, after != NULL, before != NULL));
 }
 
+json_t *tt_field(http_request *r, const char *name)
+{
+    if (http_body_is_form(r)) {
+        const char *v = http_form(r, name);
+        return v ? json_string(v) : NULL;
+    }
+    json_t *v = json_object_get(http_body_json(r, NULL), name);
+    return v ? json_incref(v) : NULL;
+}
+
 /* ---- authentication and the rate limit ---- */
 
 static bool authenticate(http_request *r, int kind, void *app_)

@@ -32,20 +32,9 @@ static json_t *discount_json(engine *e, const account *a, json_t *d)
     return x;
 }
 
-/* A body field from a form or JSON body, as JSON (numbers from forms stay strings). */
-static json_t *field(http_request *r, const char *name)
-{
-    if (http_body_is_form(r)) {
-        const char *v = http_form(r, name);
-        return v ? json_string(v) : NULL;
-    }
-    json_t *v = json_object_get(http_body_json(r, NULL), name);
-    return v ? json_incref(v) : NULL;
-}
-
 static bool int_field(http_request *r, const char *name, bool *present, int64_t *out)
 {
-    json_t *v = field(r, name);
+    json_t *v = tt_field(r, name);
     *present = v && !json_is_null(v);
     bool ok = true;
     if (*present) {
@@ -70,11 +59,11 @@ static json_t *to_engine(http_request *r, const account *a, json_t *base)
     json_t *doc = base ? json_deep_copy(base) : json_object();
     json_object_del(doc, "id");
     json_t *v;
-    if ((v = field(r, "code"))) {
+    if ((v = tt_field(r, "code"))) {
         json_object_set_new(doc, "code", v);
     }
-    if ((v = field(r, "name"))) json_object_set_new(doc, "name", v);
-    if ((v = field(r, "type"))) {
+    if ((v = tt_field(r, "name"))) json_object_set_new(doc, "name", v);
+    if ((v = tt_field(r, "type"))) {
         const char *t = json_string_value(v);
         if (!t || (strcmp(t, "fixed_amount") && strcmp(t, "percentage"))) {
             json_decref(v);
@@ -184,7 +173,7 @@ void tt_discount_create(http_request *r, void *app_)
     const account *a = api_account(r);
     if (!http_body_is_form(r) && !json_is_object(http_body_json(r, NULL)))
         return tt_error(r, 400, NULL, "the body must be a JSON object or a form");
-    json_t *code = field(r, "code"), *name = field(r, "name"), *type = field(r, "type");
+    json_t *code = tt_field(r, "code"), *name = tt_field(r, "name"), *type = tt_field(r, "type");
     bool ok = json_is_string(code) && json_is_string(name) && json_is_string(type);
     json_decref(code);
     json_decref(name);

@@ -25,6 +25,10 @@ json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, 
 void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
                            json_t *(*render)(engine *, const account *, json_t *));
 
+/* A field of a form-encoded or JSON body as a new JSON reference (form values
+ * are strings); NULL when absent. */
+json_t *tt_field(http_request *r, const char *name);
+
 json_t *tt_issued_ticket(const account *a, const json_t *ticket);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
 

@@ -6,16 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *field(http_request *r, const char *name)
-{
-    if (http_body_is_form(r)) {
-        const char *v = http_form(r, name);
-        return v ? json_string(v) : NULL;
-    }
-    json_t *v = json_object_get(http_body_json(r, NULL), name);
-    return v ? json_incref(v) : NULL;
-}
-
 static bool int_of(json_t *v, int64_t *out)
 {
     if (json_is_integer(v)) return (*out = json_integer_value(v)) >= 0;
@@ -53,7 +43,7 @@ static json_t *to_engine(http_request *r, json_t *base, bool create)
 {
     json_t *doc = base ? json_deep_copy(base) : json_object();
     json_object_del(doc, "id");
-    json_t *name = field(r, "name"), *value = field(r, "value"), *expiry = field(r, "expiry");
+    json_t *name = tt_field(r, "name"), *value = tt_field(r, "value"), *expiry = tt_field(r, "expiry");
     int64_t n;
     const char *bad = NULL;
     if (name) {
