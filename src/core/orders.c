@@ -261,6 +261,59 @@ void order_query_init(order_query *q)
     " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.product_id IN"  \
     " (?, ?, ?, ?, ?, ?, ?, ?)))"
 
+/* A page from a query of ids: at most `limit` objects loaded by `load`, and
+ * whether more follow. `reverse`: the ids came oldest first (an ending_before
+ * page), the page goes out newest first. */
+typedef db_status (*object_loader)(db_conn *c, const account *a, const char *id, json_t **out);
+
+static db_status load_page(db_conn *c, db_rows *r, int limit, bool reverse, object_loader load, const account *a,
+                           json_t **out, bool *has_more)
+{
+    char (*ids)[40] = NULL;
+    int count = 0;
+    while (db_next(r)) {
+        ids = realloc(ids, (size_t)(count + 1) * sizeof *ids);
+        snprintf(ids[count++], 40, "%s", db_text(r, 0));
+    }
+    db_rows_free(r);
+    *has_more = count > limit;
+    if (count > limit) count = limit;
+    json_t *page = json_array();
+    db_status st = DB_OK;
+    for (int i = 0; i < count && st == DB_OK; i++) {
+        json_t *o;
+        st = load(c, a, ids[i], &o);
+        if (st != DB_OK) break;
+        if (reverse) json_array_insert_new(page, 0, o);
+        else json_array_append_new(page, o);
+    }
+    free(ids);
+    if (st != DB_OK) json_decref(page);
+    else *out = page;
+    return st;
+}
+
+static db_status load_order(db_conn *c, const account *a, const char *id, json_t **out)
+{
+    return order_load_json(c, a->id, a->timezone, id, out);
+}
+
+/* A ticket with its order's buyer (order_email, order_name). */
+static db_status load_ticket_with_buyer(db_conn *c, const account *a, const char *id, json_t **out)
+{
+    db_status st = ticket_load_json(c, a->id, id, out);
+    const char *oid = st == DB_OK ? jstr(*out, "order_id") : NULL;
+    db_rows *orow;
+    if (oid && db_query(c, "SELECT email, customer_name FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(oid)), &orow) == DB_OK) {
+        if (db_next(orow)) {
+            json_object_set_new(*out, "order_email", db_isnull(orow, 0) ? json_null() : json_string(db_text(orow, 0)));
+            json_object_set_new(*out, "order_name", db_isnull(orow, 1) ? json_null() : json_string(db_text(orow, 1)));
+        }
+        db_rows_free(orow);
+    }
+    return st;
+}
+
 /* Where a cursor object sits in a created_at, id ordering. */
 static db_status cursor_position(db_conn *c, const char *sql, const char *id, const char *account_id,
                                  int64_t *created, char out_id[40])
@@ -355,26 +408,7 @@ static db_status list_fn(db_conn *c, void *arg)
                       params, n, &r);
     }
     if (st != DB_OK) return st;
-    char (*ids)[40] = NULL;
-    int count = 0;
-    while (db_next(r)) {
-        ids = realloc(ids, (size_t)(count + 1) * sizeof *ids);
-        snprintf(ids[count++], 40, "%s", db_text(r, 0));
-    }
-    db_rows_free(r);
-    x->has_more = count > limit;
-    if (count > limit) count = limit;
-    x->out = json_array();
-    for (int i = 0; i < count && st == DB_OK; i++) {
-        json_t *o;
-        st = order_load_json(c, x->a->id, x->a->timezone, ids[i], &o);
-        if (st != DB_OK) break;
-        if (q->ending_before) json_array_insert_new(x->out, 0, o); /* fetched oldest first; newest first out */
-        else json_array_append_new(x->out, o);
-    }
-    free(ids);
-    if (st != DB_OK) json_decref(x->out);
-    return st;
+    return load_page(c, r, limit, q->ending_before != NULL, load_order, x->a, &x->out, &x->has_more);
 #undef OPT_TEXT
 #undef OPT_INT
 }
@@ -461,40 +495,7 @@ static db_status ticket_list_fn(db_conn *c, void *arg)
                       p, n, &r);
     }
     if (st != DB_OK) return st;
-    char (*ids)[40] = NULL;
-    int count = 0;
-    while (db_next(r)) {
-        ids = realloc(ids, (size_t)(count + 1) * sizeof *ids);
-        snprintf(ids[count++], 40, "%s", db_text(r, 0));
-    }
-    db_rows_free(r);
-    x->has_more = count > limit;
-    if (count > limit) count = limit;
-    x->out = json_array();
-    for (int i = 0; i < count && st == DB_OK; i++) {
-        json_t *t;
-        st = ticket_load_json(c, x->a->id, ids[i], &t);
-        if (st != DB_OK) break;
-        const char *oid = jstr(t, "order_id");
-        if (oid) {
-            db_rows *orow;
-            if (db_query(c, "SELECT email, customer_name FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(oid)), &orow) ==
-                DB_OK) {
-                if (db_next(orow)) {
-                    json_object_set_new(t, "order_email",
-                                        db_isnull(orow, 0) ? json_null() : json_string(db_text(orow, 0)));
-                    json_object_set_new(t, "order_name",
-                                        db_isnull(orow, 1) ? json_null() : json_string(db_text(orow, 1)));
-                }
-                db_rows_free(orow);
-            }
-        }
-        if (q->ending_before) json_array_insert_new(x->out, 0, t);
-        else json_array_append_new(x->out, t);
-    }
-    free(ids);
-    if (st != DB_OK) json_decref(x->out);
-    return st;
+    return load_page(c, r, limit, q->ending_before != NULL, load_ticket_with_buyer, x->a, &x->out, &x->has_more);
 }
 
 bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
