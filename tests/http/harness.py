@@ -13,6 +13,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
 DB_KIND = os.environ.get("BOXOFFICE_DB_KIND", "sqlite")
@@ -104,3 +105,19 @@ class Client:
 def expect(resp, status):
     assert resp.status == status, "expected %d, got %r" % (status, resp)
     return resp.json
+
+
+def admin_error(resp, status, code=None, field=None):
+    """Checks an /admin/v1 error reply: {"error": {code, message, field}}."""
+    body = expect(resp, status)
+    err = body["error"]
+    assert set(err) == {"code", "message", "field"}, err
+    if code:
+        assert err["code"] == code, "expected code %s, got %r" % (code, resp)
+    if field is not None:
+        assert err["field"] == field, "expected field %s, got %r" % (field, resp)
+    return err
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])

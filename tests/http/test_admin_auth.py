@@ -11,7 +11,7 @@ import re
 import subprocess
 import uuid
 
-from harness import ADMIN_TOKEN, TT_API_KEY, expect
+from harness import ADMIN_TOKEN, TT_API_KEY, expect, admin_error, unique
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUIDE = "d0000000-0000-4000-8000-000000000007"
@@ -19,19 +19,10 @@ DEMO_LOCATION = "d0000000-0000-4000-8000-000000000001"
 _second = {}
 
 
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+uniq = unique
 
 
-def error_of(resp, status, code=None, field=None):
-    body = expect(resp, status)
-    err = body["error"]
-    assert set(err) == {"code", "message", "field"}, err
-    if code:
-        assert err["code"] == code, "expected code %s, got %r" % (code, resp)
-    if field is not None:
-        assert err["field"] == field, "expected field %s, got %r" % (field, resp)
-    return err
+error_of = admin_error
 
 
 def second_account(c):

@@ -6,15 +6,14 @@ over all of them.
 """
 import uuid
 
-from harness import expect
+from harness import expect, unique
 
 DEMO_LOCATION = "d0000000-0000-4000-8000-000000000001"
 DEMO_CATEGORY = "d0000000-0000-4000-8000-000000000003"
 DEMO_POOL = "d0000000-0000-4000-8000-000000000004"
 
 
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+uniq = unique
 
 
 def kinds():

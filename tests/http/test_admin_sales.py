@@ -4,7 +4,7 @@ import datetime
 import time
 import uuid
 
-from harness import expect
+from harness import expect, admin_error, unique
 
 ADULT = "d0000000-0000-4000-8000-000000000005"
 CHILD = "d0000000-0000-4000-8000-000000000006"
@@ -13,19 +13,10 @@ STANDARD = "d0000000-0000-4000-8000-00000000000a"
 MUSEUM_CATEGORY = "d0000000-0000-4000-8000-000000000003"
 
 
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+uniq = unique
 
 
-def error_of(resp, status, code=None, field=None):
-    body = expect(resp, status)
-    err = body["error"]
-    assert set(err) == {"code", "message", "field"}, err
-    if code:
-        assert err["code"] == code, "expected code %s, got %r" % (code, resp)
-    if field is not None:
-        assert err["field"] == field, "expected field %s, got %r" % (field, resp)
-    return err
+error_of = admin_error
 
 
 def open_slot(c, product, days_ahead=2):
