@@ -29,6 +29,11 @@ def test_voucher_lifecycle(c):
     assert v["total_codes"] == 2 and v["available_codes"] == 2 and v["expiry"]["unix"] == expiry
     listed = expect(c.tickettailor("GET", "/v1/vouchers"), 200)
     assert v["id"] in [x["id"] for x in listed["data"]]
+    on_day = expect(c.tickettailor("GET", "/v1/vouchers", query={"expiry_date": str(expiry)}), 200)["data"]
+    assert [x["id"] for x in on_day] == [v["id"]], on_day
+    later = expect(c.tickettailor("GET", "/v1/vouchers", query={"expiry_date.gt": str(expiry)}), 200)["data"]
+    assert v["id"] not in [x["id"] for x in later]
+    tt_error(c.tickettailor("GET", "/v1/vouchers", query={"expiry_date.lte": "soon"}), 400)
     order = expect(pay_with(c, codes[0]), 201)
     voucher_payments = [p for p in order["payments"] if p["provider"] == "voucher"]
     assert voucher_payments[0]["amount"] == 600 and order["payments"][-1]["amount"] == 300, order["payments"]

@@ -140,6 +140,33 @@ bool tt_created_args(http_request *r, instant_us *gt, instant_us *gte, instant_u
     return true;
 }
 
+bool tt_range_args(http_request *r, const char *base, instant_us v[5])
+{
+    static const char *suffix[] = {"", ".gt", ".gte", ".lt", ".lte"};
+    for (int i = 0; i < 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s", base, suffix[i]);
+        const char *s = http_query(r, name);
+        v[i] = -1;
+        if (!s) continue;
+        char *end;
+        long long n = strtoll(s, &end, 10);
+        if (*end || !*s || n < 0) {
+            tt_error(r, 400, name, "%s must be a unix timestamp", name);
+            return false;
+        }
+        v[i] = n;
+    }
+    return true;
+}
+
+bool tt_in_range(instant_us t, const instant_us v[5])
+{
+    int64_t s = t / US_PER_SEC;
+    return (v[0] < 0 || s == v[0]) && (v[1] < 0 || s > v[1]) && (v[2] < 0 || s >= v[2]) && (v[3] < 0 || s < v[3]) &&
+           (v[4] < 0 || s <= v[4]);
+}
+
 json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before)
 {
     json_t *next = json_null(), *prev = json_null();

@@ -140,33 +140,6 @@ static tt_event_ref *all_events(const account *a, json_t *events, size_t *n)
     return refs;
 }
 
-static bool range_arg(http_request *r, const char *base, instant_us v[5])
-{
-    static const char *suffix[] = {"", ".gt", ".gte", ".lt", ".lte"};
-    for (int i = 0; i < 5; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "%s%s", base, suffix[i]);
-        const char *s = http_query(r, name);
-        v[i] = -1;
-        if (!s) continue;
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (*end || n < 0) {
-            tt_error(r, 400, name, "%s must be a unix timestamp", name);
-            return false;
-        }
-        v[i] = n;
-    }
-    return true;
-}
-
-static bool in_range(instant_us t, const instant_us v[5])
-{
-    int64_t s = t / US_PER_SEC;
-    return (v[0] < 0 || s == v[0]) && (v[1] < 0 || s > v[1]) && (v[2] < 0 || s >= v[2]) && (v[3] < 0 || s < v[3]) &&
-           (v[4] < 0 || s <= v[4]);
-}
-
 void tt_events_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
@@ -175,7 +148,7 @@ void tt_events_list(http_request *r, void *app_)
     const char *after, *before;
     if (!tt_page_args(r, "ev_", &limit, &after, &before)) return;
     instant_us start[5], end[5];
-    if (!range_arg(r, "start_at", start) || !range_arg(r, "end_at", end)) return;
+    if (!tt_range_args(r, "start_at", start) || !tt_range_args(r, "end_at", end)) return;
     const char *status = http_query(r, "status");
     json_t *events, *products;
     if (catalog_list(e, a, CAT_EVENT, &events) != BO_OK || catalog_list(e, a, CAT_PRODUCT, &products) != BO_OK)
@@ -189,7 +162,7 @@ void tt_events_list(http_request *r, void *app_)
     for (size_t i = 0; i < n; i++) {
         const char *st = json_string_value(json_object_get(refs[i].event, "status"));
         if (status && !strstr(status, st ? st : "published")) continue;
-        if (!in_range(refs[i].start, start) || (refs[i].end && !in_range(refs[i].end, end))) continue;
+        if (!tt_in_range(refs[i].start, start) || (refs[i].end && !tt_in_range(refs[i].end, end))) continue;
         keep[matched++] = &refs[i];
     }
     const char *cursor = before ? before : after;

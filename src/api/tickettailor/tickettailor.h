@@ -18,6 +18,10 @@ const char *tt_unprefix(http_request *r, const char *value, const char *prefix);
 bool tt_page_args(http_request *r, const char *prefix, int *limit, const char **after, const char **before);
 /* created_at and its .gt/.gte/.lt/.lte forms (unix seconds); false after replying 400. */
 bool tt_created_args(http_request *r, instant_us *gt, instant_us *gte, instant_us *lt, instant_us *lte);
+/* `base`, `base.gt`, `.gte`, `.lt`, `.lte` as unix seconds into v[5] (-1 when
+ * absent); false after replying 400. tt_in_range tests an instant against them. */
+bool tt_range_args(http_request *r, const char *base, instant_us v[5]);
+bool tt_in_range(instant_us t, const instant_us v[5]);
 /* {"data": [...], "links": {next, previous}} for a newest-first page. */
 json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before);
 /* One page of catalog documents (given oldest first, served newest first),

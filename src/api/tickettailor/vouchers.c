@@ -83,12 +83,24 @@ static bool body_ok(http_request *r)
 void tt_vouchers_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
-    instant_us gt, gte, lt, lte;
-    if (!tt_created_args(r, &gt, &gte, &lt, &lte)) return;
-    json_t *all;
+    instant_us gt, gte, lt, lte, expiry[5];
+    if (!tt_created_args(r, &gt, &gte, &lt, &lte) || !tt_range_args(r, "expiry_date", expiry)) return;
+    json_t *all, *matching = json_array();
     if (catalog_list(e, api_account(r), CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
-    tt_reply_catalog_page(r, e, all, "/v1/vouchers", "vo_", voucher_json);
+    bool by_expiry = expiry[0] >= 0 || expiry[1] >= 0 || expiry[2] >= 0 || expiry[3] >= 0 || expiry[4] >= 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(all, i, v)
+    {
+        instant_us at = 0;
+        const char *exp = json_string_value(json_object_get(v, "expires_at"));
+        bool has = exp && iso_parse(exp, NULL, &at);
+        if (by_expiry && (!has || !tt_in_range(at, expiry))) continue;
+        json_array_append(matching, v);
+    }
     json_decref(all);
+    tt_reply_catalog_page(r, e, matching, "/v1/vouchers", "vo_", voucher_json);
+    json_decref(matching);
 }
 
 void tt_voucher_create(http_request *r, void *app_)
