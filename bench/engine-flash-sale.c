@@ -43,22 +43,25 @@ static void *worker(void *arg)
 {
     worker_stats *ws = arg;
     for (;;) {
-        char cart[40], order[40];
+        char order[40];
+        cart_record cart;
         bo_error err;
         bool created;
         cart_line line = {PRODUCT, 1};
         cart_request r = {.channel = "bench", .day = DAY, .start_time = 9 * 3600, .end_time = -1, .lines = &line,
                           .nlines = 1, .use_engine_prices = true};
         double t0 = now_ms();
-        bo_status st = cart_create(E, &A, &r, cart, &err);
+        bo_status st = cart_create(E, &A, &r, &cart, &err);
         if (st == BO_SOLD_OUT) break;
         if (st != BO_OK) {
             fprintf(stderr, "hold failed: %s\n", err.message);
             continue;
         }
         ws->holds++;
-        book_request br = {.cart_id = cart};
-        if (order_book(E, &A, &br, order, &created, &err) != BO_OK) {
+        book_request br = {.cart_id = cart.id};
+        bo_status booked = order_book(E, &A, &br, order, &created, &err);
+        cart_record_free(&cart);
+        if (booked != BO_OK) {
             fprintf(stderr, "book failed: %s\n", err.message);
             continue;
         }

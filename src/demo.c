@@ -130,13 +130,15 @@ static bo_status seed_orders(engine *e, const account *a, bo_error *err)
         cart_request cr = {.channel = "admin", .category_id = CATEGORY_ID, .day = today + 1 + i,
                            .start_time = (10 + i) * 3600, .end_time = -1, .lines = lines, .nlines = 2,
                            .use_engine_prices = true};
-        char cart_id[40], order_id[40];
-        if (cart_create(e, a, &cr, cart_id, err) != BO_OK) return err->status;
+        char order_id[40];
+        cart_record cart;
+        if (cart_create(e, a, &cr, &cart, err) != BO_OK) return err->status;
         json_t *customer = json_pack("{s:s,s:s,s:s}", "email", emails[i], "name", "Demo visitor", "language", "en");
         payment_input pay = {.provider = "demo", .method = "creditcard", .amount = -1};
-        book_request br = {.cart_id = cart_id, .customer = customer, .payment = &pay};
+        book_request br = {.cart_id = cart.id, .customer = customer, .payment = &pay};
         bool created;
         bo_status st = order_book(e, a, &br, order_id, &created, err);
+        cart_record_free(&cart);
         json_decref(customer);
         if (st != BO_OK) return st;
         if (i == 2 && order_cancel(e, a, order_id, "customer request", "demo", err) != BO_OK) return err->status;

@@ -18,6 +18,9 @@ typedef struct {
  * language, else "" (src/api/text.c). */
 const char *api_text(const json_t *texts);
 
+/* The canonical cart document of docs/MODEL.md (src/api/cart_json.c). */
+json_t *api_cart_json(const account *a, const cart_record *c);
+
 /* The authenticated account of a request (set by the dialect's auth fn). */
 static inline const account *api_account(const http_request *r) { return (const account *)http_user(r); }
 

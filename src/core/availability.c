@@ -7,73 +7,51 @@
 #include <string.h>
 
 typedef struct {
-    const char *pool_id;
-    const char *per;
-    int64_t capacity;
+    const cat_pool *pool;
     int64_t need;        /* units per whole cart (or per ticket for one product) */
     GHashTable *used;    /* occurrence -> used (int64 boxed in pointer) */
 } pool_use;
 
-typedef struct {
-    pool_use *pools;
-    size_t npools;
-    const char *from_key, *to_key;
-    bool keys_are_dates;
-} usage_load;
-
-static db_status load_usage(db_conn *c, void *arg)
+static void remember_used(void *ctx, const char *occurrence, int64_t used)
 {
-    usage_load *u = arg;
-    for (size_t i = 0; i < u->npools; i++) {
-        pool_use *p = &u->pools[i];
-        db_rows *r;
-        db_status st;
-        if (u->keys_are_dates && strcmp(p->per, "total") != 0)
-            st = db_query(c,
-                          "SELECT occurrence, used FROM inventory WHERE pool_id = ? AND occurrence >= ?"
-                          " AND occurrence < ?",
-                          DB_ARGS(DB_TEXT(p->pool_id), DB_TEXT(u->from_key), DB_TEXT(u->to_key)), &r);
-        else
-            st = db_query(c, "SELECT occurrence, used FROM inventory WHERE pool_id = ?", DB_ARGS(DB_TEXT(p->pool_id)),
-                          &r);
-        if (st != DB_OK) return st;
-        while (db_next(r))
-            g_hash_table_insert(p->used, g_strdup(db_text(r, 0)), (gpointer)(intptr_t)db_int(r, 1));
-        db_rows_free(r);
+    g_hash_table_insert(ctx, g_strdup(occurrence), (gpointer)(intptr_t)used);
+}
+
+/* Reads the counts of each pool: one range query per pool. */
+static store_status load_usage(engine *e, const account *a, pool_use *pools, size_t np, const char *from_key,
+                               const char *to_key, bool keys_are_dates)
+{
+    for (size_t i = 0; i < np; i++) {
+        bool ranged = keys_are_dates && !pools[i].pool->per_total;
+        store_status st = store_inventory_used(e->st, a->id, pools[i].pool->id, ranged ? from_key : NULL,
+                                               ranged ? to_key : NULL, remember_used, pools[i].used);
+        if (st != STORE_OK) return st;
     }
-    return DB_OK;
+    return STORE_OK;
 }
 
 /* Adds the pools the lines draw from; need is summed per pool. */
-static bo_status collect_pools(const catalog_snapshot *cs, const cart_line *lines, size_t n, pool_use **out,
+static bo_status collect_pools(const catalog_model *m, const cart_line *lines, size_t n, pool_use **out,
                                size_t *nout, bo_error *err)
 {
     pool_use *pools = NULL;
     size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        const json_t *product = snapshot_find(cs, CAT_PRODUCT, lines[i].product_id);
+        const cat_product *product = model_product(m, lines[i].product_id);
         if (!product) {
             free(pools);
             return bo_fail(err, BO_INVALID, "unknown_product", "products", "no product with id %s",
                            lines[i].product_id);
         }
-        size_t j;
-        json_t *use;
-        json_array_foreach(json_object_get(product, "pools"), j, use)
-        {
-            const json_t *pool = snapshot_find(cs, CAT_POOL, jstr(use, "pool_id"));
-            if (!pool || !json_is_integer(json_object_get(pool, "capacity"))) continue;
+        for (size_t j = 0; j < product->npools; j++) {
+            const cat_pool_use *use = &product->pools[j];
             size_t k;
-            for (k = 0; k < np; k++)
-                if (!strcmp(pools[k].pool_id, jstr(use, "pool_id"))) break;
+            for (k = 0; k < np && pools[k].pool != use->pool; k++) {}
             if (k == np) {
                 pools = realloc(pools, (np + 1) * sizeof *pools);
-                pools[np] = (pool_use){jstr(pool, "id"), jstr(pool, "per") ? jstr(pool, "per") : "occurrence",
-                                       jint(pool, "capacity", 0), 0,
-                                       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
-                np++;
+                pools[np++] = (pool_use){use->pool, 0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
             }
-            pools[k].need += jint(use, "amount", 1) * lines[i].quantity;
+            pools[k].need += use->amount * lines[i].quantity;
         }
     }
     *out = pools;
@@ -92,9 +70,9 @@ static int64_t fits(const pool_use *pools, size_t np, const slot *s)
 {
     int64_t best = -1;
     for (size_t i = 0; i < np; i++) {
-        const char *key = strcmp(pools[i].per, "total") ? s->key : "";
+        const char *key = pools[i].pool->per_total ? "" : s->key;
         int64_t used = (int64_t)(intptr_t)g_hash_table_lookup(pools[i].used, key);
-        int64_t remaining = pools[i].capacity - used;
+        int64_t remaining = pools[i].pool->capacity - used;
         int64_t n = pools[i].need > 0 ? (remaining > 0 ? remaining / pools[i].need : 0) : -1;
         if (n >= 0 && (best < 0 || n < best)) best = n;
     }
@@ -107,45 +85,45 @@ static bo_status compute(engine *e, const account *a, const char *category_id, c
     if (to < from) return bo_fail(err, BO_INVALID, "invalid_range", "date_to", "date_to is before date_from");
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    const json_t *first = snapshot_find(cs, CAT_PRODUCT, lines[0].product_id);
+    const cat_product *first = model_product(cs->model, lines[0].product_id);
     if (!first) {
         catalog_release(cs);
         return bo_fail(err, BO_NOT_FOUND, "unknown_product", "product_id", "no product with id %s",
                        lines[0].product_id);
     }
     occurrence_source src;
-    if (occurrence_source_for(cs, a, first, category_id, &src, err) != BO_OK) {
+    if (occurrence_source_for(cs->model, a, first, category_id, &src, err) != BO_OK) {
         catalog_release(cs);
         return err->status;
     }
     pool_use *pools = NULL;
     size_t np = 0;
-    if (collect_pools(cs, lines, nlines, &pools, &np, err) != BO_OK) {
+    if (collect_pools(cs->model, lines, nlines, &pools, &np, err) != BO_OK) {
         catalog_release(cs);
         return err->status;
     }
     slot *slots;
-    size_t ns = occurrence_slots(&src, first, from, to, clock_now(), &slots);
+    instant_us now = clock_now();
+    size_t ns = occurrence_slots(&src, first, from, to, now, &slots);
     /* every product of the cart must be open in the slot too */
     for (size_t l = 1; l < nlines; l++) {
-        const json_t *p = snapshot_find(cs, CAT_PRODUCT, lines[l].product_id);
         slot *other;
-        size_t no = occurrence_slots(&src, p, from, to, clock_now(), &other);
+        size_t no = occurrence_slots(&src, model_product(cs->model, lines[l].product_id), from, to, now, &other);
         for (size_t i = 0; i < ns && i < no; i++) slots[i].open &= other[i].open;
         free(other);
     }
     char from_key[64], to_key[64];
     occurrence_key(from, -1, from_key);
     occurrence_key(to, -1, to_key);
-    usage_load u = {pools, np, from_key, to_key, src.kind == SOURCE_SCHEDULE || src.kind == SOURCE_DAYS};
-    db_status st = np ? store_read(e->st, load_usage, &u) : DB_OK;
-    if (st == DB_OK)
+    store_status st = load_usage(e, a, pools, np, from_key, to_key,
+                                 src.kind == SOURCE_SCHEDULE || src.kind == SOURCE_DAYS);
+    if (st == STORE_OK)
         for (size_t i = 0; i < ns; i++) slots[i].available = slots[i].open ? fits(pools, np, &slots[i]) : 0;
     free_pools(pools, np);
     catalog_release(cs);
-    if (st != DB_OK) {
+    if (st != STORE_OK) {
         free(slots);
-        return bo_from_db(st, err);
+        return bo_from_store(st, err);
     }
     *out = slots;
     *n = ns;
@@ -169,37 +147,29 @@ bo_status availability_cart(engine *e, const account *a, const char *category_id
     return compute(e, a, category_id, lines, nlines, from, to, out, n, err);
 }
 
-bo_status occurrence_resolve(engine *e, const account *a, const char *product_id, const char *category_id,
-                             civil_date day, int32_t start_time, const char *occurrence_id, slot *out, bo_error *err)
+bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const cat_product *product,
+                                const char *category_id, civil_date day, int32_t start_time, const char *occurrence_id,
+                                slot *out, bo_error *err)
 {
-    catalog_snapshot *cs = catalog_acquire(e, a);
-    if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    const json_t *product = snapshot_find(cs, CAT_PRODUCT, product_id);
-    if (!product) {
-        catalog_release(cs);
-        return bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s", product_id);
-    }
     occurrence_source src;
-    if (occurrence_source_for(cs, a, product, category_id, &src, err) != BO_OK) {
-        catalog_release(cs);
-        return err->status;
-    }
+    if (occurrence_source_for(m, a, product, category_id, &src, err) != BO_OK) return err->status;
     slot *slots = NULL;
     size_t ns;
     bo_status result = BO_OK;
+    instant_us now = clock_now();
     if (src.kind == SOURCE_UNDATED) {
-        ns = occurrence_slots(&src, product, 0, 0, clock_now(), &slots);
+        ns = occurrence_slots(&src, product, 0, 0, now, &slots);
         *out = slots[0];
     } else if (src.kind == SOURCE_EVENT && occurrence_id) {
-        ns = occurrence_slots(&src, product, -1000000, 1000000, clock_now(), &slots);
+        ns = occurrence_slots(&src, product, -1000000, 1000000, now, &slots);
         size_t i;
         for (i = 0; i < ns && strcmp(slots[i].key, occurrence_id); i++) {}
         if (i < ns) *out = slots[i];
         else result = bo_fail(err, BO_INVALID, "unknown_occurrence", "occurrence", "no occurrence %s", occurrence_id);
     } else if (day < 0) {
-        result = bo_fail(err, BO_INVALID, "date_required", "eventDate", "product %s needs a date", product_id);
+        result = bo_fail(err, BO_INVALID, "date_required", "eventDate", "product %s needs a date", product->id);
     } else {
-        ns = occurrence_slots(&src, product, day, day + 1, clock_now(), &slots);
+        ns = occurrence_slots(&src, product, day, day + 1, now, &slots);
         size_t i, match = ns;
         for (i = 0; i < ns; i++) {
             if (start_time < 0 && ns == 1) match = i;
@@ -211,6 +181,19 @@ bo_status occurrence_resolve(engine *e, const account *a, const char *product_id
         else result = bo_fail(err, BO_INVALID, "unknown_timeslot", "startTime", "no timeslot starts at that time");
     }
     free(slots);
+    return result;
+}
+
+bo_status occurrence_resolve(engine *e, const account *a, const char *product_id, const char *category_id,
+                             civil_date day, int32_t start_time, const char *occurrence_id, slot *out, bo_error *err)
+{
+    catalog_snapshot *cs = catalog_acquire(e, a);
+    if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
+    const cat_product *product = model_product(cs->model, product_id);
+    bo_status result = product ? occurrence_resolve_in(cs->model, a, product, category_id, day, start_time,
+                                                       occurrence_id, out, err)
+                               : bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s",
+                                         product_id);
     catalog_release(cs);
     return result;
 }

@@ -16,153 +16,109 @@
 
 typedef struct {
     money gross, net, tax_total;
-    json_t *taxes;
 } ticket_price;
 
-/* Gross, net and the tax lines of one ticket charged `amount` in the product's
- * tax mode (amount includes tax when the product's prices do). */
-static ticket_price price_ticket(const json_t *product, money amount)
+/* Gross, net and tax of one ticket charged `amount` in the product's tax mode
+ * (amount includes tax when the product's prices do). */
+static ticket_price price_ticket(const cat_product *p, money amount)
 {
-    ticket_price tp = {.taxes = json_array()};
-    bool inclusive = jbool(product, "price_includes_tax", true);
-    size_t i;
-    json_t *tax;
-    json_array_foreach(json_object_get(product, "taxes"), i, tax)
-    {
-        tax_split s = tax_compute(amount, (int32_t)jint(tax, "rate_bp", 0), (int32_t)jint(tax, "proportion_bp", 10000),
-                                  inclusive);
-        tp.tax_total += s.tax;
-        json_array_append_new(tp.taxes, json_pack("{s:s,s:I,s:I,s:I,s:I}", "type", jstr(tax, "type"), "rate_bp",
-                                                  (json_int_t)jint(tax, "rate_bp", 0), "proportion_bp",
-                                                  (json_int_t)jint(tax, "proportion_bp", 10000), "taxable",
-                                                  (json_int_t)s.taxable, "tax", (json_int_t)s.tax));
-    }
-    tp.gross = inclusive ? amount : amount + tp.tax_total;
-    tp.net = inclusive ? amount - tp.tax_total : amount;
+    ticket_price tp = {0};
+    for (size_t i = 0; i < p->ntaxes; i++)
+        tp.tax_total += tax_compute(amount, p->taxes[i].rate_bp, p->taxes[i].proportion_bp, p->price_includes_tax).tax;
+    tp.gross = p->price_includes_tax ? amount : amount + tp.tax_total;
+    tp.net = p->price_includes_tax ? amount - tp.tax_total : amount;
     return tp;
 }
 
-/* Validity window: the visit day (venue zone) for dated tickets, the
- * product's valid window or a duration from purchase for undated ones. */
-static void validity(const json_t *product, const json_t *cart, const char *tz, instant_us now, instant_us *from,
-                     instant_us *to)
+/* The tax lines of one ticket charged `amount`, for its document. */
+static json_t *tax_lines(const cat_product *p, money amount)
 {
-    civil_date d;
+    json_t *taxes = json_array();
+    for (size_t i = 0; i < p->ntaxes; i++) {
+        const cat_tax *t = &p->taxes[i];
+        tax_split s = tax_compute(amount, t->rate_bp, t->proportion_bp, p->price_includes_tax);
+        json_array_append_new(taxes, json_pack("{s:s,s:i,s:i,s:I,s:I}", "type", t->type, "rate_bp", t->rate_bp,
+                                               "proportion_bp", t->proportion_bp, "taxable", (json_int_t)s.taxable,
+                                               "tax", (json_int_t)s.tax));
+    }
+    return taxes;
+}
+
+/* Validity window: the visit day (account zone) for dated tickets, the
+ * product's valid window or a duration from purchase for undated ones. */
+static void validity(const cat_product *p, civil_date day, instant_us slot_ends, const char *tz, instant_us now,
+                     instant_us *from, instant_us *to)
+{
     *from = 0;
     *to = 0;
-    if (jstr(cart, "day") && date_parse(jstr(cart, "day"), &d)) {
-        *from = tz_local_to_instant(tz, d, 0);
-        *to = tz_local_to_instant(tz, d + 1, 0) - 1;
-        instant_us ends = jint(cart, "ends_at", 0);
-        if (ends > *to) *to = ends;
+    if (day >= 0) {
+        *from = tz_local_to_instant(tz, day, 0);
+        *to = tz_local_to_instant(tz, day + 1, 0) - 1;
+        if (slot_ends > *to) *to = slot_ends;
     } else {
-        if (jstr(product, "valid_from") && date_parse(jstr(product, "valid_from"), &d))
-            *from = tz_local_to_instant(tz, d, 0);
-        if (jstr(product, "valid_to") && date_parse(jstr(product, "valid_to"), &d))
-            *to = tz_local_to_instant(tz, d + 1, 0) - 1;
+        if (p->valid_from >= 0) *from = tz_local_to_instant(tz, p->valid_from, 0);
+        if (p->valid_to >= 0) *to = tz_local_to_instant(tz, p->valid_to + 1, 0) - 1;
     }
-    json_t *scan = json_object_get(product, "scan");
-    int64_t dur = jint(scan, "validity_seconds", 0);
-    if (dur > 0) {
+    if (p->scan.validity_seconds > 0) {
         if (!*from) *from = now;
-        instant_us until = now + dur * US_PER_SEC;
+        instant_us until = now + p->scan.validity_seconds * US_PER_SEC;
         if (!*to || until < *to) *to = until;
     }
 }
 
-typedef struct {
-    const account *a;
-    const char *order_id;     /* NULL for tickets without an order */
-    const char *line_id;
-    const json_t *product;
-    const char *occurrence;
-    const char *event_id;
-    money unit, discount;
-    instant_us valid_from, valid_to, now;
-    json_t *holder;           /* borrowed */
-    const char *status;       /* "valid" or "unpaid" */
-    char id_out[40];
-} ticket_spec;
-
-static db_status insert_ticket(db_conn *c, const catalog_snapshot *cs, ticket_spec *t)
+static const char *scan_limit_name(scan_limit_kind k)
 {
-    ticket_price before = price_ticket(t->product, t->unit);
-    ticket_price tp = price_ticket(t->product, t->unit - t->discount);
-    json_decref(before.taxes);
-    json_t *scan = json_object_get(t->product, "scan");
-    const char *limit = jstr(scan, "limit") ? jstr(scan, "limit") : "once";
+    return k == SCAN_LIMIT_NONE ? "none" : k == SCAN_LIMIT_TIMES_PER_DAY ? "times_per_day" : "once";
+}
+
+/* The free-form part of a ticket, the same for every ticket of one line. */
+static char *ticket_doc(const catalog_snapshot *cs, const cat_product *p, const char *occurrence, money unit,
+                        money discount, json_t *holder)
+{
+    ticket_price tp = price_ticket(p, unit - discount);
     json_t *pools = json_array();
-    size_t i;
-    json_t *use;
-    json_array_foreach(json_object_get(t->product, "pools"), i, use)
-    {
-        const json_t *pool = snapshot_find(cs, CAT_POOL, jstr(use, "pool_id"));
-        if (!pool || !json_is_integer(json_object_get(pool, "capacity"))) continue;
-        const char *per = jstr(pool, "per");
-        json_array_append_new(pools, json_pack("{s:s,s:s,s:I}", "pool_id", jstr(use, "pool_id"), "occurrence",
-                                               per && !strcmp(per, "total") ? "" : t->occurrence, "amount",
-                                               (json_int_t)jint(use, "amount", 1)));
-    }
-    json_t *doc = json_pack("{s:O,s:s,s:o,s:O,s:o,s:I,s:I,s:I}", "product_name", json_object_get(t->product, "name"),
-                            "barcode_format",
-                            jstr(t->product, "barcode_format") ? jstr(t->product, "barcode_format") : "code128",
-                            "taxes", tp.taxes, "holder", t->holder ? t->holder : json_null(), "pools", pools,
-                            "gate_price", (json_int_t)jint(t->product, "gate_price", t->unit), "booking_fee",
-                            (json_int_t)jint(t->product, "booking_fee", 0), "tax_total", (json_int_t)tp.tax_total);
-    json_object_set_new(doc, "allow_overtime", json_boolean(jbool(scan, "allow_overtime", false)));
-    json_object_set_new(doc, "discounted_gross", json_integer(tp.gross));
-    json_object_set_new(doc, "discounted_net", json_integer(tp.net));
+    for (size_t i = 0; i < p->npools; i++)
+        json_array_append_new(pools, json_pack("{s:s,s:s,s:i}", "pool_id", p->pools[i].pool->id, "occurrence",
+                                               p->pools[i].pool->per_total ? "" : occurrence, "amount",
+                                               p->pools[i].amount));
+    json_t *doc = json_pack("{s:O,s:s,s:o,s:O,s:o,s:I,s:I,s:I,s:b,s:I,s:I}", "product_name",
+                            json_object_get(snapshot_find(cs, CAT_PRODUCT, p->id), "name"), "barcode_format",
+                            p->barcode_format, "taxes", tax_lines(p, unit - discount), "holder",
+                            holder ? holder : json_null(), "pools", pools, "gate_price",
+                            (json_int_t)(p->gate_price_set ? p->gate_price : unit), "booking_fee", (json_int_t)p->booking_fee, "tax_total",
+                            (json_int_t)tp.tax_total, "allow_overtime", p->scan.allow_overtime, "discounted_gross",
+                            (json_int_t)tp.gross, "discounted_net", (json_int_t)tp.net);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    rand_uuid(t->id_out);
-    char barcode[BARCODE_DIGITS + 1];
-    rand_digits(barcode, BARCODE_DIGITS);
-    int64_t times = !strcmp(limit, "times_per_day") ? jint(scan, "times", 1) : 1;
-    json_t *max = json_object_get(scan, "max_scans");
-    json_t *dur = json_object_get(scan, "time_seconds");
-    db_status st = db_exec(
-        c,
-        "INSERT INTO tickets (id, account_id, order_id, line_id, product_id, event_id, occurrence, barcode, status,"
-        " price_gross, price_net, discount, valid_from, valid_to, scan_limit, scan_times, max_scans, time_duration,"
-        " created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        DB_ARGS(DB_TEXT(t->id_out), DB_TEXT(t->a->id), DB_TEXT(t->order_id), DB_TEXT(t->line_id),
-                DB_TEXT(jstr(t->product, "id")), DB_TEXT(t->event_id), DB_TEXT(t->occurrence), DB_TEXT(barcode),
-                DB_TEXT(t->status), DB_INT(before.gross), DB_INT(before.net), DB_INT(before.gross - tp.gross),
-                t->valid_from ? DB_INT(t->valid_from) : DB_NULL, t->valid_to ? DB_INT(t->valid_to) : DB_NULL,
-                DB_TEXT(limit), DB_INT(times), json_is_integer(max) ? DB_INT(json_integer_value(max)) : DB_NULL,
-                json_is_integer(dur) ? DB_INT(json_integer_value(dur)) : DB_NULL, DB_INT(t->now), DB_INT(t->now),
-                DB_TEXT(text)),
-        NULL);
-    free(text);
-    /* a barcode collision is astronomically unlikely; retrying makes new ones */
-    return st == DB_CONFLICT ? DB_RETRY : st;
+    return text;
+}
+
+/* Fills the typed columns of a ticket of p; the caller sets ids, status and doc. */
+static void ticket_columns(const cat_product *p, money unit, money discount, instant_us valid_from,
+                           instant_us valid_to, store_ticket *t)
+{
+    ticket_price before = price_ticket(p, unit), after = price_ticket(p, unit - discount);
+    time_uuid(t->id);
+    rand_digits(t->barcode, BARCODE_DIGITS);
+    t->product_id = p->id;
+    t->price_gross = before.gross;
+    t->price_net = before.net;
+    t->discount = before.gross - after.gross;
+    t->valid_from = valid_from;
+    t->valid_to = valid_to;
+    t->scan_limit = scan_limit_name(p->scan.limit);
+    t->scan_times = p->scan.limit == SCAN_LIMIT_TIMES_PER_DAY ? p->scan.times : 1;
+    t->max_scans = p->scan.max_scans;
+    t->time_duration = p->scan.time_seconds;
+    t->allow_overtime = p->scan.allow_overtime;
+    t->in_out = p->scan.in_out;
 }
 
 /* ---------- discounts ---------- */
 
-static const json_t *find_discount(const catalog_snapshot *cs, const char *code)
+static money discount_per_ticket(const cat_discount *d, money unit)
 {
-    const char *id;
-    json_t *d;
-    json_object_foreach(cs->objects[CAT_DISCOUNT], id, d) if (jstr(d, "code") && !strcasecmp(jstr(d, "code"), code))
-        return d;
-    return NULL;
-}
-
-static bool discount_applies(const json_t *d, const char *product_id)
-{
-    json_t *ids = json_object_get(d, "product_ids");
-    if (json_array_size(ids) == 0) return true;
-    size_t i;
-    json_t *x;
-    json_array_foreach(ids, i, x) if (!strcmp(json_string_value(x), product_id)) return true;
-    return false;
-}
-
-static money discount_per_ticket(const json_t *d, money unit)
-{
-    money off = !strcmp(jstr(d, "type"), "percentage") ? div_round(unit * jint(d, "percent_bp", 0), 10000)
-                                                        : jint(d, "amount", 0);
+    money off = d->type == DISCOUNT_PERCENTAGE ? div_round(unit * d->percent_bp, 10000) : d->amount;
     return off > unit ? unit : off;
 }
 
@@ -172,7 +128,7 @@ typedef struct {
     const account *a;
     const book_request *req;
     const catalog_snapshot *cs;
-    const json_t *discount;
+    const cat_discount *discount;
     instant_us now;
     char order_id[40];
     bool created, closed, sold_out, discount_exhausted;
@@ -184,64 +140,157 @@ typedef struct {
  * orders from spending the same value. */
 static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money due)
 {
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT id, voucher_id, remaining, status FROM voucher_codes WHERE account_id = ? AND code = ?",
-                            DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(code)), &r);
-    if (st != DB_OK) return st;
-    if (!db_next(r)) {
-        db_rows_free(r);
+    store_voucher_code vc;
+    store_status ss = store_voucher_code_find(c, b->a->id, code, &vc);
+    if (ss == STORE_NOT_FOUND) {
         b->voucher_problem = "unknown voucher code";
         return DB_ABORT;
     }
-    char id[48], voucher_id[48];
-    snprintf(id, sizeof id, "%s", db_text(r, 0));
-    snprintf(voucher_id, sizeof voucher_id, "%s", db_text(r, 1));
-    money remaining = db_int(r, 2);
-    bool available = !strcmp(db_text(r, 3), "available");
-    db_rows_free(r);
-    const json_t *voucher = snapshot_find(b->cs, CAT_VOUCHER, voucher_id);
-    instant_us expires;
-    if (!voucher || !available || remaining <= 0) {
+    if (ss != STORE_OK) return store_db_status(ss);
+    const cat_voucher *voucher = model_voucher(b->cs->model, vc.voucher_id);
+    if (!voucher || !vc.available || vc.remaining <= 0) {
         b->voucher_problem = "voucher code is used up or void";
         return DB_ABORT;
     }
-    if (jstr(voucher, "expires_at") && iso_parse(jstr(voucher, "expires_at"), NULL, &expires) && expires < b->now) {
+    if (voucher->expires_at && voucher->expires_at < b->now) {
         b->voucher_problem = "voucher has expired";
         return DB_ABORT;
     }
-    money spend = remaining < due ? remaining : due;
+    money spend = vc.remaining < due ? vc.remaining : due;
     if (spend <= 0) return DB_OK;
     b->voucher_paid = spend;
-    int64_t changed = 0;
-    st = db_exec(c,
-                 "UPDATE voucher_codes SET remaining = remaining - ?, updated_at = ?,"
-                 " status = CASE WHEN remaining - ? = 0 THEN 'used' ELSE status END"
-                 " WHERE id = ? AND status = 'available' AND remaining >= ?",
-                 DB_ARGS(DB_INT(spend), DB_INT(b->now), DB_INT(spend), DB_TEXT(id), DB_INT(spend)), &changed);
-    if (st != DB_OK) return st;
-    if (changed != 1) return DB_RETRY; /* spent by a concurrent order: look again */
-    st = db_exec(c,
-                 "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
-                 " created_at, updated_at) VALUES (?, ?, 'payment', 'voucher', 'voucher', 'paid', ?, ?, ?, ?)",
-                 DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(b->order_id), DB_INT(spend), DB_TEXT(code), DB_INT(b->now),
-                         DB_INT(b->now)),
-                 NULL);
-    if (st == DB_OK)
-        st = db_exec(c,
-                     "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount, created_at)"
-                     " VALUES (?, 'voucher', ?, ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(voucher_id), DB_TEXT(code), DB_TEXT(b->order_id),
-                             DB_INT(spend), DB_INT(b->now)),
-                     NULL);
-    return st;
+    ss = store_voucher_code_spend(c, vc.id, spend, b->now);
+    if (ss == STORE_OK)
+        ss = store_payment_insert(c, b->a->id, b->order_id, "voucher", "voucher", "paid", spend, code, b->now);
+    if (ss == STORE_OK)
+        ss = store_redemption_insert(c, b->a->id, "voucher", vc.voucher_id, code, b->order_id, spend, b->now);
+    return store_db_status(ss);
 }
 
-static json_t *merged_object(const json_t *base, const json_t *over)
+static json_t *merged_object(const char *base_text, const json_t *over)
 {
-    json_t *m = json_is_object(base) ? json_deep_copy(base) : json_object();
+    json_t *m = base_text ? json_loads(base_text, 0, NULL) : NULL;
+    if (!json_is_object(m)) {
+        json_decref(m);
+        m = json_object();
+    }
     if (json_is_object(over)) json_object_update(m, (json_t *)over);
     return m;
+}
+
+typedef struct {
+    money total_gross, total_net, discount_total, after_gross, after_net, fee_total;
+    int64_t quantity;
+    const char *event_id, *category_id;
+} order_sums;
+
+/* Makes the tickets of every line of the cart; *out and the docs in *docs are malloc'd. */
+static db_status plan_tickets(book_ctx *b, const store_cart *cart, store_ticket **out, size_t *n, char ***docs,
+                              order_sums *sum)
+{
+    const bool unpaid = b->req->status && !strcmp(b->req->status, "open");
+    size_t total = 0;
+    for (size_t i = 0; i < cart->nlines; i++) total += (size_t)cart->lines[i].quantity;
+    store_ticket *t = calloc(total ? total : 1, sizeof *t);
+    char **line_docs = calloc(cart->nlines + 1, sizeof *line_docs);
+    char(*line_ids)[40] = calloc(cart->nlines + 1, sizeof *line_ids);
+    size_t k = 0;
+    for (size_t i = 0; i < cart->nlines; i++) {
+        const store_cart_line *line = &cart->lines[i];
+        const cat_product *p = model_product(b->cs->model, line->product_id);
+        if (!p) {
+            log_error("booking: product %s of cart %s left the catalog", line->product_id, cart->id);
+            free(t), free(line_ids);
+            for (size_t j = 0; j < i; j++) free(line_docs[j]);
+            free(line_docs);
+            return DB_ERROR;
+        }
+        if (!sum->event_id) sum->event_id = p->event_id;
+        if (!sum->category_id && p->ncategories) sum->category_id = p->category_ids[0];
+        money unit = line->unit_price;
+        money off = b->discount && discount_applies_to(b->discount, p->id) ? discount_per_ticket(b->discount, unit) : 0;
+        instant_us vf, vt;
+        validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
+        line_docs[i] = ticket_doc(b->cs, p, cart->occurrence, unit, off, NULL);
+        time_uuid(line_ids[i]);
+        for (int64_t q = 0; q < line->quantity; q++, k++) {
+            ticket_columns(p, unit, off, vf, vt, &t[k]);
+            t[k].order_id = b->order_id;
+            t[k].line_id = line_ids[i];
+            t[k].event_id = p->event_id;
+            t[k].occurrence = cart->occurrence;
+            t[k].status = unpaid ? "unpaid" : "valid";
+            t[k].doc = line_docs[i];
+        }
+        ticket_price tp = price_ticket(p, unit), after = price_ticket(p, unit - off);
+        sum->total_gross += tp.gross * line->quantity;
+        sum->total_net += tp.net * line->quantity;
+        sum->discount_total += (tp.gross - after.gross) * line->quantity;
+        sum->after_gross += after.gross * line->quantity;
+        sum->after_net += after.net * line->quantity;
+        sum->fee_total += p->booking_fee * line->quantity;
+        sum->quantity += line->quantity;
+    }
+    /* the line ids live as long as the docs: keep them in the last slot's tail */
+    line_docs[cart->nlines] = (char *)line_ids;
+    *out = t;
+    *n = k;
+    *docs = line_docs;
+    return DB_OK;
+}
+
+static void free_docs(char **docs, size_t nlines)
+{
+    if (!docs) return;
+    for (size_t i = 0; i <= nlines; i++) free(docs[i]);
+    free(docs);
+}
+
+static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *sum)
+{
+    const book_request *req = b->req;
+    json_t *customer = merged_object(cart->customer, req->customer);
+    json_t *extras = merged_object(cart->extras, req->extras);
+    json_t *discounts = json_array();
+    if (b->discount)
+        json_array_append_new(discounts,
+                              json_pack("{s:s,s:s,s:s,s:I,s:s?}", "code", b->discount->code, "type",
+                                        b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed", "name",
+                                        b->discount->name, "amount", (json_int_t)sum->discount_total, "external_id",
+                                        b->discount->external_id));
+    json_t *doc = json_pack("{s:o,s:o,s:s?,s:o,s:o,s:o,s:s?,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "customer", customer,
+                            "extras", extras, "category_id", sum->category_id, "visit_time",
+                            cart->start_time >= 0 ? json_integer(cart->start_time) : json_null(), "visit_end_time",
+                            cart->end_time >= 0 ? json_integer(cart->end_time) : json_null(), "starts_at",
+                            cart->starts_at ? json_integer(cart->starts_at) : json_null(), "occurrence",
+                            cart->occurrence, "quantity", (json_int_t)sum->quantity, "total_after_discount_gross",
+                            (json_int_t)sum->after_gross, "total_after_discount_net", (json_int_t)sum->after_net,
+                            "booking_fee_total", (json_int_t)sum->fee_total, "pricing_tax_included",
+                            (json_int_t)cart->price_includes_tax, "discounts", discounts, "reseller",
+                            json_pack("{s:s?,s:s?}", "id", req->reseller_id, "name", req->reseller_name));
+    json_object_set_new(doc, "event_id", sum->event_id ? json_string(sum->event_id) : json_null());
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+static db_status record_created(db_conn *c, book_ctx *b)
+{
+    bool wanted;
+    db_status st = events_wanted(c, b->a->id, &wanted);
+    if (st != DB_OK || !wanted) return st;
+    json_t *order;
+    st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &order);
+    if (st != DB_OK) return st;
+    st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, order);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(order, "tickets"), i, t)
+    {
+        if (st == DB_OK) st = events_record(c, b->a->id, EV_TICKET_CREATED, jstr(t, "id"), t);
+    }
+    json_decref(order);
+    return st;
 }
 
 static db_status book_fn(db_conn *c, void *arg)
@@ -251,224 +300,83 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->voucher_paid = 0;
-    db_rows *r;
-    db_status st = db_query(c, "SELECT status, order_id, doc FROM carts WHERE id = ? AND account_id = ?",
-                            DB_ARGS(DB_TEXT(req->cart_id), DB_TEXT(b->a->id)), &r);
-    if (st != DB_OK) return st;
-    if (!db_next(r)) {
-        db_rows_free(r);
-        return DB_NOTFOUND;
+    time_uuid(b->order_id);
+    store_cart cart;
+    bool was_expired = false;
+    store_status ss = store_cart_claim(c, b->a->id, req->cart_id, b->order_id, b->now, &cart, &was_expired);
+    if (ss == STORE_CONFLICT && *cart.order_id) {
+        memcpy(b->order_id, cart.order_id, sizeof b->order_id); /* booked before: the same order again */
+        store_cart_free(&cart);
+        return DB_OK;
     }
-    char status[16];
-    snprintf(status, sizeof status, "%s", db_text(r, 0));
-    if (!db_isnull(r, 1)) {
-        snprintf(b->order_id, sizeof b->order_id, "%s", db_text(r, 1));
-        db_rows_free(r);
-        return DB_OK; /* booked before: the same order again */
-    }
-    json_t *cart = json_loads(db_text(r, 2), 0, NULL);
-    db_rows_free(r);
-    if (!cart) return DB_ERROR;
-    if (strcmp(status, "open") && strcmp(status, "expired")) {
-        json_decref(cart);
-        b->closed = true;
-        return DB_ABORT;
-    }
-    /* Claim the cart in the state just read: a concurrent booking, delete or
-     * the reaper that got there first makes this run again and see it. */
-    rand_uuid(b->order_id);
-    int64_t claimed = 0;
-    st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND status = ?",
-                 DB_ARGS(DB_TEXT(b->order_id), DB_INT(b->now), DB_TEXT(req->cart_id), DB_TEXT(status)), &claimed);
-    if (st != DB_OK || claimed != 1) {
-        json_decref(cart);
-        return st != DB_OK ? st : DB_RETRY;
-    }
+    if (ss == STORE_CONFLICT) b->closed = true;
     /* an expired cart's seats were given back by the reaper: take them again */
-    if (!strcmp(status, "expired")) {
-        db_rows *hr;
-        st = db_query(c, "SELECT pool_id, occurrence, amount FROM cart_holds WHERE cart_id = ?",
-                      DB_ARGS(DB_TEXT(req->cart_id)), &hr);
-        if (st != DB_OK) {
-            json_decref(cart);
-            return st;
-        }
-        pool_need *needs = NULL;
-        size_t nneeds = 0;
-        while (db_next(hr)) {
-            needs = realloc(needs, (nneeds + 1) * sizeof *needs);
-            memset(&needs[nneeds], 0, sizeof *needs);
-            snprintf(needs[nneeds].pool_id, sizeof needs->pool_id, "%s", db_text(hr, 0));
-            snprintf(needs[nneeds].occurrence, sizeof needs->occurrence, "%s", db_text(hr, 1));
-            needs[nneeds].amount = db_int(hr, 2);
-            needs[nneeds].capacity = -1;
-            nneeds++;
-        }
-        db_rows_free(hr);
-        st = inventory_take(c, b->a->id, needs, nneeds);
-        if (st == DB_ABORT) b->sold_out = true;
-        free(needs);
-        if (st != DB_OK) {
-            json_decref(cart);
-            return st;
-        }
+    if (ss == STORE_OK && was_expired) {
+        ss = store_cart_retake(c, b->a->id, req->cart_id);
+        if (ss == STORE_SOLD_OUT) b->sold_out = true;
     }
-
-    char number[12];
-    rand_digits(number, 8);
-    const char *occurrence = jstr(cart, "occurrence");
-    money total_gross = 0, total_net = 0, discount_total = 0, after_gross = 0, after_net = 0, fee_total = 0;
-    int64_t quantity = 0;
-    const char *event_id = NULL, *category_id = jstr(cart, "category_id");
-    instant_us vf = 0, vt = 0;
-    size_t i;
-    json_t *line;
-    json_array_foreach(json_object_get(cart, "lines"), i, line)
-    {
-        const json_t *product = snapshot_find(b->cs, CAT_PRODUCT, jstr(line, "product_id"));
-        if (!product) {
-            json_decref(cart);
-            return DB_ERROR;
-        }
-        if (!event_id) event_id = jstr(product, "event_id");
-        if (!category_id && json_array_size(json_object_get(product, "category_ids")))
-            category_id = json_string_value(json_array_get(json_object_get(product, "category_ids"), 0));
-        char line_id[37];
-        rand_uuid(line_id);
-        money unit = jint(line, "unit_price", 0);
-        money off = b->discount && discount_applies(b->discount, jstr(product, "id"))
-                        ? discount_per_ticket(b->discount, unit)
-                        : 0;
-        int64_t q = jint(line, "quantity", 0);
-        validity(product, cart, b->a->timezone, b->now, &vf, &vt);
-        for (int64_t k = 0; k < q; k++) {
-            ticket_spec t = {b->a, b->order_id, line_id, product, occurrence, event_id, unit, off, vf, vt, b->now,
-                             NULL, req->status && !strcmp(req->status, "open") ? "unpaid" : "valid", {0}};
-            st = insert_ticket(c, b->cs, &t);
-            if (st != DB_OK) {
-                json_decref(cart);
-                return st;
-            }
-        }
-        ticket_price tp = price_ticket(product, unit);
-        ticket_price after = price_ticket(product, unit - off);
-        json_decref(tp.taxes);
-        json_decref(after.taxes);
-        total_gross += tp.gross * q;
-        total_net += tp.net * q;
-        discount_total += (tp.gross - after.gross) * q;
-        after_gross += after.gross * q;
-        after_net += after.net * q;
-        fee_total += jint(product, "booking_fee", 0) * q;
-        quantity += q;
+    if (ss != STORE_OK) {
+        store_cart_free(&cart);
+        return store_db_status(ss);
     }
-    if (b->discount) {
+    store_ticket *tickets = NULL;
+    size_t ntickets = 0;
+    char **docs = NULL;
+    order_sums sum = {.category_id = *cart.category_id ? cart.category_id : NULL};
+    db_status st = plan_tickets(b, &cart, &tickets, &ntickets, &docs, &sum);
+    if (st == DB_OK) st = store_db_status(store_tickets_insert(c, b->a->id, tickets, ntickets, b->now));
+    if (st == DB_OK && b->discount) {
         char counter[80];
-        snprintf(counter, sizeof counter, "discount:%s", jstr(b->discount, "id"));
+        snprintf(counter, sizeof counter, "discount:%s", b->discount->id);
         int64_t used;
-        st = counter_next(c, b->a->id, counter, &used);
-        json_t *max = json_object_get(b->discount, "max_redemptions");
-        if (st == DB_OK && json_is_integer(max) && used > json_integer_value(max)) {
+        st = store_db_status(store_counter_next(c, b->a->id, counter, &used));
+        if (st == DB_OK && b->discount->max_redemptions >= 0 && used > b->discount->max_redemptions) {
             b->discount_exhausted = true;
             st = DB_ABORT;
         }
         if (st == DB_OK)
-            st = db_exec(c,
-                         "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount,"
-                         " created_at) VALUES (?, 'discount', ?, ?, ?, ?, ?)",
-                         DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(jstr(b->discount, "id")),
-                                 DB_TEXT(jstr(b->discount, "code")), DB_TEXT(b->order_id), DB_INT(discount_total),
-                                 DB_INT(b->now)),
-                         NULL);
-        if (st != DB_OK) {
-            json_decref(cart);
-            return st;
-        }
+            st = store_db_status(store_redemption_insert(c, b->a->id, "discount", b->discount->id,
+                                                         b->discount->code, b->order_id, sum.discount_total, b->now));
     }
-    json_t *customer = merged_object(json_object_get(cart, "customer"), req->customer);
-    json_t *extras = merged_object(json_object_get(cart, "extras"), req->extras);
-    json_t *discounts = json_array();
-    if (b->discount)
-        json_array_append_new(discounts,
-                              json_pack("{s:s,s:s,s:s,s:I,s:s?}", "code", jstr(b->discount, "code"), "type",
-                                        jstr(b->discount, "type"), "name",
-                                        jstr(b->discount, "name") ? jstr(b->discount, "name") : jstr(b->discount, "code"),
-                                        "amount", (json_int_t)discount_total, "external_id",
-                                        jstr(b->discount, "external_id")));
-    json_t *doc = json_pack("{s:o,s:o,s:s?,s:O,s:O,s:O,s:s?,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "customer", customer,
-                            "extras", extras, "category_id", category_id, "visit_time",
-                            json_object_get(cart, "start_time"), "visit_end_time", json_object_get(cart, "end_time"),
-                            "starts_at", json_object_get(cart, "starts_at"), "occurrence", occurrence, "quantity",
-                            (json_int_t)quantity, "total_after_discount_gross", (json_int_t)after_gross,
-                            "total_after_discount_net", (json_int_t)after_net, "booking_fee_total",
-                            (json_int_t)fee_total, "pricing_tax_included",
-                            (json_int_t)jbool(cart, "price_includes_tax", true), "discounts", discounts,
-                            "reseller", json_pack("{s:s?,s:s?}", "id", req->reseller_id, "name", req->reseller_name));
-    json_object_set_new(doc, "event_id", event_id ? json_string(event_id) : json_null());
-    char *doc_text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    const char *email = jstr(req->customer, "email") ? jstr(req->customer, "email")
-                                                      : jstr(json_object_get(cart, "customer"), "email");
-    const char *name = jstr(req->customer, "name") ? jstr(req->customer, "name")
-                                                    : jstr(json_object_get(cart, "customer"), "name");
-    const char *order_status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed";
-    const char *channel = req->channel ? req->channel : jstr(cart, "channel");
-    if (req->voucher_code && *req->voucher_code) {
-        st = spend_voucher(c, b, req->voucher_code, after_gross + fee_total);
-        if (st != DB_OK) {
-            free(doc_text);
-            json_decref(cart);
-            return st;
-        }
-    }
-    money due = after_gross + fee_total - b->voucher_paid;
-    if (req->payment && (req->payment->amount >= 0 || due > 0 || !b->voucher_paid)) {
+    if (st == DB_OK && req->voucher_code && *req->voucher_code)
+        st = spend_voucher(c, b, req->voucher_code, sum.after_gross + sum.fee_total);
+    money due = sum.after_gross + sum.fee_total - b->voucher_paid;
+    if (st == DB_OK && req->payment && (req->payment->amount >= 0 || due > 0 || !b->voucher_paid)) {
         const payment_input *p = req->payment;
-        money amount = p->amount >= 0 ? p->amount : due;
-        st = db_exec(c,
-                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
-                     " created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(b->a->id), DB_TEXT(b->order_id), DB_TEXT(p->provider), DB_TEXT(p->method),
-                             DB_TEXT(p->status ? p->status : "paid"), DB_INT(amount), DB_TEXT(p->reference),
-                             DB_INT(b->now), DB_INT(b->now)),
-                     NULL);
+        st = store_db_status(store_payment_insert(c, b->a->id, b->order_id, p->provider, p->method,
+                                                  p->status ? p->status : "paid", p->amount >= 0 ? p->amount : due,
+                                                  p->reference, b->now));
     }
+    char *doc = st == DB_OK ? order_doc(b, &cart, &sum) : NULL;
     /* The account's change counter is a hot row: take it last, so its lock is
      * held for one statement and the commit only. */
-    int64_t seq = 0;
-    if (st == DB_OK) st = counter_next(c, b->a->id, "order_change", &seq);
-    if (st == DB_OK)
-        st = db_exec(c,
-                     "INSERT INTO orders (id, account_id, number, status, channel, cart_id, external_id, email,"
-                     " customer_name, reseller_id, visit_date, currency, total_gross, total_net, discount_total,"
-                     " created_at, updated_at, change_seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                     " ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(b->order_id), DB_TEXT(b->a->id), DB_TEXT(number), DB_TEXT(order_status),
-                             DB_TEXT(channel), DB_TEXT(req->cart_id), DB_TEXT(jstr(cart, "external_id")),
-                             DB_TEXT(email), DB_TEXT(name), DB_TEXT(req->reseller_id), DB_TEXT(jstr(cart, "day")),
-                             DB_TEXT(b->a->currency), DB_INT(total_gross), DB_INT(total_net), DB_INT(discount_total),
-                             DB_INT(b->now), DB_INT(b->now), DB_INT(seq), DB_TEXT(doc_text)),
-                     NULL);
-    free(doc_text);
-    json_decref(cart);
-    if (st == DB_CONFLICT) return DB_RETRY; /* order number taken, or a concurrent booking of this cart won */
-    if (st != DB_OK) return st;
-    bool wanted;
-    st = events_wanted(c, b->a->id, &wanted);
-    if (st != DB_OK || !wanted) {
-        if (st == DB_OK) b->created = true;
-        return st;
+    store_order o = {0};
+    if (st == DB_OK) st = store_db_status(store_counter_next(c, b->a->id, "order_change", &o.change_seq));
+    if (st == DB_OK) {
+        char number[12], visit[11];
+        rand_digits(number, 8);
+        if (cart.day >= 0) date_format(cart.day, visit);
+        const char *email = json_string_value(json_object_get(req->customer, "email"));
+        const char *name = json_string_value(json_object_get(req->customer, "name"));
+        json_t *cart_customer = (!email || !name) && cart.customer ? json_loads(cart.customer, 0, NULL) : NULL;
+        if (!email) email = jstr(cart_customer, "email");
+        if (!name) name = jstr(cart_customer, "name");
+        o = (store_order){.id = b->order_id, .number = number,
+                          .status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed",
+                          .channel = req->channel ? req->channel : cart.channel, .cart_id = req->cart_id,
+                          .external_id = cart.external_id, .email = email, .customer_name = name,
+                          .reseller_id = req->reseller_id, .visit_date = cart.day >= 0 ? visit : NULL,
+                          .currency = b->a->currency, .doc = doc, .total_gross = sum.total_gross,
+                          .total_net = sum.total_net, .discount_total = sum.discount_total,
+                          .change_seq = o.change_seq};
+        st = store_db_status(store_order_insert(c, b->a->id, &o, b->now));
+        json_decref(cart_customer);
     }
-    json_t *order;
-    st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &order);
-    if (st != DB_OK) return st;
-    st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, order);
-    json_t *t;
-    json_array_foreach(json_object_get(order, "tickets"), i, t)
-    {
-        if (st == DB_OK) st = events_record(c, b->a->id, EV_TICKET_CREATED, jstr(t, "id"), t);
-    }
-    json_decref(order);
+    free(doc);
+    free(tickets);
+    free_docs(docs, cart.nlines);
+    store_cart_free(&cart);
+    if (st == DB_OK) st = record_created(c, b);
     if (st == DB_OK) b->created = true;
     return st;
 }
@@ -486,13 +394,12 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
     book_ctx b = {.a = a, .req = req, .cs = cs, .now = clock_now()};
     if (req->discount_code && *req->discount_code) {
-        b.discount = find_discount(cs, req->discount_code);
-        instant_us exp;
+        b.discount = model_discount_by_code(cs->model, req->discount_code);
         if (!b.discount) {
             catalog_release(cs);
             return bo_fail(err, BO_INVALID, "invalid_discount", "discount_code", "unknown discount code");
         }
-        if (jstr(b.discount, "expires_at") && iso_parse(jstr(b.discount, "expires_at"), NULL, &exp) && exp < b.now) {
+        if (b.discount->expires_at && b.discount->expires_at < b.now) {
             catalog_release(cs);
             return bo_fail(err, BO_INVALID, "discount_expired", "discount_code", "discount code has expired");
         }
@@ -517,7 +424,7 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
 db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now)
 {
     int64_t seq;
-    db_status st = counter_next(c, a->id, "order_change", &seq);
+    db_status st = store_db_status(store_counter_next(c, a->id, "order_change", &seq));
     if (st == DB_OK)
         st = db_exec(c, "UPDATE orders SET updated_at = ?, change_seq = ? WHERE id = ?",
                      DB_ARGS(DB_INT(now), DB_INT(seq), DB_TEXT(order_id)), NULL);
@@ -547,11 +454,10 @@ static db_status release_ticket(db_conn *c, const account *a, const char *ticket
     json_t *p;
     json_array_foreach(json_object_get(doc, "pools"), i, p)
     {
-        pool_need n = {0};
-        snprintf(n.pool_id, sizeof n.pool_id, "%s", jstr(p, "pool_id"));
-        snprintf(n.occurrence, sizeof n.occurrence, "%s", jstr(p, "occurrence"));
-        n.amount = jint(p, "amount", 1);
-        if (st == DB_OK) st = inventory_give_back(c, &n, 1);
+        store_hold h = {.amount = jint(p, "amount", 1)};
+        snprintf(h.pool_id, sizeof h.pool_id, "%s", jstr(p, "pool_id"));
+        snprintf(h.occurrence, sizeof h.occurrence, "%s", jstr(p, "occurrence"));
+        if (st == DB_OK) st = store_db_status(store_inventory_give_back(c, a->id, &h, 1));
     }
     if (refund) json_object_set(doc, "refund", refund);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -724,7 +630,7 @@ bo_status order_mark_paid(engine *e, const account *a, const char *order_id, con
 typedef struct {
     const account *a;
     const catalog_snapshot *cs;
-    const json_t *product;
+    const cat_product *product;
     const slot *at;
     json_t *holder;
     money price;
@@ -736,34 +642,33 @@ typedef struct {
 static db_status issue_fn(db_conn *c, void *arg)
 {
     issue_ctx *x = arg;
-    cart_line line = {jstr(x->product, "id"), 1};
-    pool_need *needs;
+    cart_line line = {x->product->id, 1};
+    store_hold *holds;
     bo_error err;
-    int n = pool_needs_for(x->cs, x->at->key, &line, 1, &needs, &err);
+    int n = pool_needs_for(x->cs->model, x->at->key, &line, 1, &holds, &err);
     if (n < 0) return DB_ERROR;
-    db_status st = inventory_take(c, x->a->id, needs, (size_t)n);
-    if (st == DB_ABORT) x->sold_out = true;
-    free(needs);
-    if (st != DB_OK) return st;
+    store_status ss = store_inventory_take(c, x->a->id, holds, (size_t)n);
+    free(holds);
+    if (ss == STORE_SOLD_OUT) x->sold_out = true;
+    if (ss != STORE_OK) return store_db_status(ss);
     char line_id[37];
-    rand_uuid(line_id);
-    json_t *cart = json_object();
-    char d[11];
-    if (x->at->day >= 0) {
-        date_format(x->at->day, d);
-        json_object_set_new(cart, "day", json_string(d));
-        json_object_set_new(cart, "ends_at", json_integer(x->at->ends_at));
-    }
+    time_uuid(line_id);
     instant_us vf, vt;
-    validity(x->product, cart, x->a->timezone, x->now, &vf, &vt);
-    json_decref(cart);
-    ticket_spec t = {x->a, NULL, line_id, x->product, x->at->key, jstr(x->product, "event_id"), x->price, 0, vf, vt,
-                     x->now, x->holder, "valid", {0}};
-    st = insert_ticket(c, x->cs, &t);
-    if (st != DB_OK) return st;
-    memcpy(x->ticket_id, t.id_out, sizeof x->ticket_id);
+    validity(x->product, x->at->day, x->at->day >= 0 ? x->at->ends_at : 0, x->a->timezone, x->now, &vf, &vt);
+    store_ticket t = {0};
+    ticket_columns(x->product, x->price, 0, vf, vt, &t);
+    char *doc = ticket_doc(x->cs, x->product, x->at->key, x->price, 0, x->holder);
+    t.line_id = line_id;
+    t.event_id = x->product->event_id;
+    t.occurrence = x->at->key;
+    t.status = "valid";
+    t.doc = doc;
+    ss = store_tickets_insert(c, x->a->id, &t, 1, x->now);
+    free(doc);
+    if (ss != STORE_OK) return store_db_status(ss);
+    memcpy(x->ticket_id, t.id, sizeof x->ticket_id);
     bool wanted;
-    st = events_wanted(c, x->a->id, &wanted);
+    db_status st = events_wanted(c, x->a->id, &wanted);
     if (st != DB_OK || !wanted) return st;
     json_t *tj;
     st = ticket_load_json(c, x->a->id, x->ticket_id, &tj);
@@ -777,16 +682,18 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
                        bo_error *err)
 {
     (void)channel;
-    slot at;
-    if (occurrence_resolve(e, a, product_id, NULL, day, start_time, occurrence_id, &at, err) != BO_OK)
-        return err->status;
-    if (!at.open) return bo_fail(err, BO_SOLD_OUT, "not_available", "event_id", "not on sale");
-    price_quote pq;
-    if (price_for(e, a, product_id, &at, &pq, err) != BO_OK) return err->status;
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    issue_ctx x = {a, cs, snapshot_find(cs, CAT_PRODUCT, product_id), &at, holder, pq.unit_price, clock_now(), {0},
-                   false};
+    const cat_product *p = model_product(cs->model, product_id);
+    slot at;
+    bo_status bs = p ? occurrence_resolve_in(cs->model, a, p, NULL, day, start_time, occurrence_id, &at, err)
+                     : bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s", product_id);
+    if (bs == BO_OK && !at.open) bs = bo_fail(err, BO_SOLD_OUT, "not_available", "event_id", "not on sale");
+    if (bs != BO_OK) {
+        catalog_release(cs);
+        return bs;
+    }
+    issue_ctx x = {a, cs, p, &at, holder, product_price_at(p, &at).unit_price, clock_now(), {0}, false};
     db_status st = store_write(e->st, issue_fn, &x);
     catalog_release(cs);
     if (x.sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "ticket_type_id", "no tickets left");

@@ -2,6 +2,7 @@
  * document, store it and bump the account's catalog version in one
  * transaction; reads use an immutable snapshot rebuilt when that version moves,
  * so every server process sees every other's writes on its next request. */
+#include "core/catalog_compile.h"
 #include "core/catalog_spec.h"
 #include "core/internal.h"
 #include "util/log.h"
@@ -64,6 +65,7 @@ static db_status load_snapshot(db_conn *c, void *arg)
         if (doc) json_object_set_new(s->objects[k], db_text(r, 1), doc);
     }
     db_rows_free(r);
+    s->model = catalog_model_compile(s->objects);
     l->snap = s;
     return DB_OK;
 }
@@ -72,6 +74,7 @@ void catalog_release(catalog_snapshot *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
     for (int k = 0; k < CAT__COUNT; k++) json_decref(s->objects[k]);
+    catalog_model_free(s->model);
     free(s);
 }
 
@@ -205,8 +208,8 @@ static db_status write_doc(db_conn *c, void *arg)
         json_t *doc = json_loads(w->doc_text, 0, NULL);
         json_t *cap = json_object_get(doc, "capacity");
         if (json_is_integer(cap))
-            st = db_exec(c, "UPDATE inventory SET capacity = ? WHERE pool_id = ? AND account_id = ?",
-                         DB_ARGS(DB_INT(json_integer_value(cap)), DB_TEXT(w->id), DB_TEXT(w->a->id)), NULL);
+            st = store_db_status(store_inventory_set_capacity(c, w->a->id, w->id, json_integer_value(cap)));
+        if (st == DB_ABORT) st = DB_CONFLICT;
         json_decref(doc);
         if (st != DB_OK) return st;
     }

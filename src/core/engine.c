@@ -30,6 +30,19 @@ bo_status bo_from_db(db_status st, bo_error *err)
     }
 }
 
+bo_status bo_from_store(store_status st, bo_error *err)
+{
+    switch (st) {
+    case STORE_OK: return BO_OK;
+    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
+    case STORE_SOLD_OUT: return bo_fail(err, BO_SOLD_OUT, "sold_out", "", "not enough tickets left");
+    case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "conflict", "", "conflicts with existing data");
+    case STORE_RETRY:
+    case STORE_ERROR: break;
+    }
+    return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
+}
+
 const char *jstr(const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -58,14 +71,6 @@ void occurrence_key(civil_date day, int32_t time_from, char out[64])
     date_format(day, d);
     if (time_from < 0) snprintf(out, 64, "%s", d);
     else snprintf(out, 64, "%sT%02d:%02d", d, time_from / 3600, (time_from / 60) % 60);
-}
-
-db_status counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out)
-{
-    return db_query_int(c,
-                        "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1) ON CONFLICT (account_id, name)"
-                        " DO UPDATE SET value = counters.value + 1 RETURNING value",
-                        DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
 }
 
 bool engine_wait(engine *e, unsigned ms)

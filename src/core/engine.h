@@ -9,6 +9,7 @@
  * Functions returning json_t* hand the caller one reference. */
 #ifndef BO_ENGINE_H
 #define BO_ENGINE_H
+#include "store/sales.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -172,17 +173,25 @@ typedef struct {
     const money *unit_prices;  /* NULL: price 0 (Convious without pricing token) or engine prices if use_engine_prices */
     bool use_engine_prices;
     const char *external_id;
-    json_t *extras;            /* borrowed */
-    json_t *customer;          /* borrowed, optional */
+    const char *extras;        /* JSON object text, optional */
+    const char *customer;      /* JSON object text, optional */
     int64_t hold_seconds;      /* 0 = account default */
 } cart_request;
 
+/* A cart as stored: what the dialects render (see store/sales.h for the
+ * fields). Free with cart_record_free. */
+typedef store_cart cart_record;
+void cart_record_free(cart_record *c);
+
 /* Holds capacity for every line atomically (all or nothing; BO_SOLD_OUT
- * leaves nothing held). */
-bo_status cart_create(engine *e, const account *a, const cart_request *req, char cart_id[40], bo_error *err);
-/* Replaces the cart's lines (and prices) and re-holds atomically; refreshes expiry. */
-bo_status cart_update(engine *e, const account *a, const char *cart_id, const cart_request *req, bo_error *err);
-bo_status cart_get(engine *e, const account *a, const char *cart_id, json_t **out);
+ * leaves nothing held). *out gets the cart as made. */
+bo_status cart_create(engine *e, const account *a, const cart_request *req, cart_record *out, bo_error *err);
+/* Replaces the cart's lines (and prices) and re-holds atomically; refreshes
+ * expiry. *out gets the cart as changed. */
+bo_status cart_update(engine *e, const account *a, const char *cart_id, const cart_request *req, cart_record *out,
+                      bo_error *err);
+/* BO_NOT_FOUND, or BO_INTERNAL when storage failed. */
+bo_status cart_get(engine *e, const account *a, const char *cart_id, cart_record *out);
 bo_status cart_delete(engine *e, const account *a, const char *cart_id, bo_error *err);
 /* Releases every hold whose cart expired before now; returns carts released. */
 int cart_reap_expired(engine *e);

@@ -1,7 +1,9 @@
 /* Shared between the engine's modules; not for the dialects. */
 #ifndef BO_CORE_INTERNAL_H
 #define BO_CORE_INTERNAL_H
+#include "core/catalog_model.h"
 #include "core/engine.h"
+#include "store/sales.h"
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -12,7 +14,8 @@ typedef struct catalog_snapshot {
     int64_t version;
     _Atomic int64_t checked_ms; /* when the version was last confirmed current */
     char account_id[40];
-    json_t *objects[CAT__COUNT]; /* id -> doc, per kind */
+    json_t *objects[CAT__COUNT]; /* id -> doc, per kind: for echoing and free-form fields */
+    catalog_model *model;        /* the same catalog, typed: what requests decide with */
 } catalog_snapshot;
 
 struct engine {
@@ -49,23 +52,23 @@ const char *jstr(const json_t *o, const char *key);           /* NULL if absent 
 int64_t jint(const json_t *o, const char *key, int64_t dflt);  /* dflt if absent / not integer */
 bool jbool(const json_t *o, const char *key, bool dflt);
 
-/* Inventory operations inside a write transaction. */
-typedef struct {
-    char pool_id[40];
-    char occurrence[64];
-    int64_t amount;
-    int64_t capacity; /* -1: unknown here (a recorded hold); the row's own capacity applies */
-} pool_need;
-/* Collects the pool needs of lines at occurrence (merged per pool). Returns
- * count or -1 with err set (unknown product etc). *out malloc'd. */
-int pool_needs_for(const catalog_snapshot *cs, const char *occurrence_key, const cart_line *lines, size_t n,
-                   pool_need **out, bo_error *err);
-/* Takes amount from each pool (conditional update); DB_ABORT when any pool lacks room. */
-db_status inventory_take(db_conn *c, const char *account_id, const pool_need *needs, size_t n);
-db_status inventory_give_back(db_conn *c, const pool_need *needs, size_t n);
-/* Remaining per pool (missing row = capacity). */
-db_status inventory_remaining(db_conn *c, const char *pool_id, const char *occurrence, int64_t capacity,
-                              int64_t *remaining);
+/* Seats one cart (or ticket) takes: the pool uses of every line at the
+ * occurrence, merged per pool and sorted (a fixed lock order keeps PostgreSQL
+ * free of deadlocks). Returns the count, or -1 with err set for an unknown
+ * product. *out malloc'd. */
+int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_line *lines, size_t n,
+                   store_hold **out, bo_error *err);
+
+/* occurrence_resolve over a catalog model already acquired. */
+bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const cat_product *product,
+                                const char *category_id, civil_date day, int32_t start_time, const char *occurrence_id,
+                                slot *out, bo_error *err);
+
+/* Price of one ticket of p at slot: the first matching price rule, else the base price. */
+price_quote product_price_at(const cat_product *p, const slot *at);
+
+/* Maps a storage outcome onto the engine's status for storage failures. */
+bo_status bo_from_store(store_status st, bo_error *err);
 
 /* Whether any active webhook subscription of the account exists: callers skip
  * building event payloads when none does (the common case, and the hot path). */
@@ -83,8 +86,6 @@ db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticke
 /* Records ORDER.UPDATED (+ TICKET.UPDATED for each ticket id given) after a change. */
 db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now);
 
-/* Next value of a per-account counter inside a write transaction. */
-db_status counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out);
 
 bo_status bo_from_db(db_status st, bo_error *err);
 

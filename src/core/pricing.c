@@ -7,29 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool rule_matches(const json_t *rule, const slot *at)
+static bool rule_matches(const cat_price_rule *rule, const slot *at)
 {
-    civil_date d;
-    int32_t t;
     if (at->day >= 0) {
-        if (jstr(rule, "date_from") && date_parse(jstr(rule, "date_from"), &d) && at->day < d) return false;
-        if (jstr(rule, "date_to") && date_parse(jstr(rule, "date_to"), &d) && at->day > d) return false;
-        json_t *wd = json_object_get(rule, "weekdays");
-        if (wd) {
-            bool hit = false;
-            size_t i;
-            json_t *x;
-            json_array_foreach(wd, i, x) hit |= json_integer_value(x) == date_weekday(at->day);
-            if (!hit) return false;
-        }
+        if (rule->date_from >= 0 && at->day < rule->date_from) return false;
+        if (rule->date_to >= 0 && at->day > rule->date_to) return false;
+        if (!(rule->weekdays & (1u << date_weekday(at->day)))) return false;
     }
     if (at->time_from >= 0) {
-        if (jstr(rule, "time_from") && time_of_day_parse(jstr(rule, "time_from"), &t) && at->time_from < t)
-            return false;
-        if (jstr(rule, "time_to") && time_of_day_parse(jstr(rule, "time_to"), &t) && at->time_from >= t)
-            return false;
+        if (rule->time_from >= 0 && at->time_from < rule->time_from) return false;
+        if (rule->time_to >= 0 && at->time_from >= rule->time_to) return false;
     }
     return true;
+}
+
+price_quote product_price_at(const cat_product *p, const slot *at)
+{
+    price_quote q = {p->price, p->gate_price, p->price_includes_tax};
+    for (size_t i = 0; i < p->nprices; i++)
+        if (rule_matches(&p->prices[i], at)) {
+            q.unit_price = p->prices[i].price;
+            break;
+        }
+    return q;
 }
 
 bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, price_quote *out,
@@ -37,24 +37,10 @@ bo_status price_for(engine *e, const account *a, const char *product_id, const s
 {
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    const json_t *p = snapshot_find(cs, CAT_PRODUCT, product_id);
-    if (!p) {
-        catalog_release(cs);
-        return bo_fail(err, BO_NOT_FOUND, "unknown_product", "productId", "no product with id %s", product_id);
-    }
-    out->unit_price = jint(p, "price", 0);
-    out->gate_price = jint(p, "gate_price", out->unit_price);
-    out->includes_tax = jbool(p, "price_includes_tax", true);
-    size_t i;
-    json_t *rule;
-    json_array_foreach(json_object_get(p, "prices"), i, rule)
-    {
-        if (rule_matches(rule, at)) {
-            out->unit_price = jint(rule, "price", out->unit_price);
-            break;
-        }
-    }
+    const cat_product *p = model_product(cs->model, product_id);
+    if (p) *out = product_price_at(p, at);
     catalog_release(cs);
+    if (!p) return bo_fail(err, BO_NOT_FOUND, "unknown_product", "productId", "no product with id %s", product_id);
     return BO_OK;
 }
 

@@ -8,18 +8,18 @@ typedef enum { SOURCE_UNDATED, SOURCE_DAYS, SOURCE_SCHEDULE, SOURCE_EVENT } occu
 
 typedef struct {
     occurrence_source_kind kind;
-    const json_t *schedule;   /* SOURCE_SCHEDULE */
-    const json_t *event;      /* SOURCE_EVENT */
+    const cat_schedule *schedule; /* SOURCE_SCHEDULE */
+    const cat_event *event;       /* SOURCE_EVENT */
     const char *category_id;  /* the category the product is sold under, if any */
     const char *timezone;     /* venue time zone */
 } occurrence_source;
 
 /* Picks the source for product (under category_id, or its first category). */
-bo_status occurrence_source_for(const catalog_snapshot *cs, const account *a, const json_t *product,
+bo_status occurrence_source_for(const catalog_model *m, const account *a, const cat_product *product,
                                 const char *category_id, occurrence_source *out, bo_error *err);
 /* Slots of the source in [from, to) (dates in the venue's zone); available is
  * left at -1. Product sale and validity windows and the past close slots
  * (open=false). Returns count; *out malloc'd. */
-size_t occurrence_slots(const occurrence_source *src, const json_t *product, civil_date from, civil_date to,
+size_t occurrence_slots(const occurrence_source *src, const cat_product *product, civil_date from, civil_date to,
                         instant_us now, slot **out);
 #endif

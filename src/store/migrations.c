@@ -113,8 +113,44 @@ static const char v1[] =
     "CREATE TABLE rate_limits (key TEXT NOT NULL, window_start BIGINT NOT NULL, count BIGINT NOT NULL,"
     " PRIMARY KEY (key, window_start));";
 
+/* Capacity rows keyed by account: pool ids are the caller's, and another
+ * account's pool with the same id must not share, see or change its seats.
+ * Carts become typed columns and lines; carts open at the upgrade are
+ * released (their seats given back), as a cart holds for minutes. */
+static const char v2[] =
+    "CREATE TABLE inventory_by_account ("
+    " account_id TEXT NOT NULL, pool_id TEXT NOT NULL, occurrence TEXT NOT NULL, capacity BIGINT NOT NULL,"
+    " used BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (account_id, pool_id, occurrence),"
+    " CHECK (used >= 0 AND used <= capacity));"
+    "INSERT INTO inventory_by_account (account_id, pool_id, occurrence, capacity, used)"
+    " SELECT account_id, pool_id, occurrence, capacity, used FROM inventory;"
+    "UPDATE inventory_by_account SET used = used - (SELECT COALESCE(SUM(h.amount), 0) FROM cart_holds h"
+    " JOIN carts c ON c.id = h.cart_id WHERE c.status = 'open' AND c.account_id = inventory_by_account.account_id"
+    " AND h.pool_id = inventory_by_account.pool_id AND h.occurrence = inventory_by_account.occurrence);"
+    "DROP TABLE inventory;"
+    "ALTER TABLE inventory_by_account RENAME TO inventory;"
+
+    "UPDATE carts SET status = 'released' WHERE status = 'open';"
+    "DELETE FROM cart_holds WHERE cart_id IN (SELECT id FROM carts WHERE status = 'released');"
+    "CREATE TABLE carts_typed ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,"
+    " occurrence TEXT NOT NULL, category_id TEXT, day BIGINT, start_time BIGINT, end_time BIGINT, starts_at BIGINT,"
+    " ends_at BIGINT, external_id TEXT, extras TEXT, customer TEXT, priced INTEGER NOT NULL DEFAULT 0,"
+    " price_includes_tax INTEGER NOT NULL DEFAULT 1, total BIGINT NOT NULL DEFAULT 0, currency TEXT NOT NULL DEFAULT '',"
+    " expires_at BIGINT, order_id TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+    "INSERT INTO carts_typed (id, account_id, status, channel, occurrence, expires_at, order_id, created_at, updated_at)"
+    " SELECT id, account_id, status, channel, occurrence, expires_at, order_id, created_at, updated_at FROM carts;"
+    "DROP TABLE carts;"
+    "ALTER TABLE carts_typed RENAME TO carts;"
+    "CREATE INDEX carts_expiry ON carts(status, expires_at);"
+    "CREATE TABLE cart_lines ("
+    " cart_id TEXT NOT NULL, position BIGINT NOT NULL, product_id TEXT NOT NULL, quantity BIGINT NOT NULL,"
+    " unit_price BIGINT NOT NULL, gate_price BIGINT NOT NULL, PRIMARY KEY (cart_id, position));";
+
 const migration migrations[] = {
     {1, "initial schema", v1},
+    {2, "capacity scoped by account; typed carts", v2},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -20,6 +20,16 @@
 #include "store/db.h"
 
 typedef struct store store;
+
+/* Outcome of one storage operation; the engine maps it with a switch. */
+typedef enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,  /* no such row in this account */
+    STORE_SOLD_OUT,   /* a capacity pool lacks room; nothing was taken */
+    STORE_CONFLICT,   /* the row's state forbids it (booked, released, duplicate) */
+    STORE_RETRY,      /* lost a race or a serialization check; run it again */
+    STORE_ERROR,      /* the database failed; logged by the driver */
+} store_status;
 typedef db_status (*store_fn)(db_conn *c, void *ctx);
 
 /* uri: "sqlite:PATH" or "postgresql://..." / "postgres://..." */

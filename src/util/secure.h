@@ -14,6 +14,10 @@ void secure_set_server_key(const unsigned char key[SERVER_KEY_BYTES]);
 bool secure_load_or_create_key(const char *path);
 
 void rand_uuid(char out[37]);
+/* UUIDv7: a millisecond timestamp, then 74 random bits. Rows keyed by these
+ * are appended at the end of their B-tree instead of dirtying a random page
+ * per insert, which is what a batch commit pays for. Never for secrets. */
+void time_uuid(char out[37]);
 /* `digits` decimal digits, uniformly random; 20 digits carry 66 bits. */
 void rand_digits(char *out, int digits);
 /* prefix + 2*bytes lowercase hex characters. */

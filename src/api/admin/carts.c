@@ -2,6 +2,7 @@
  * own prices (channel "admin"), then POST /orders books it. */
 #include "api/admin/admin.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_ITEMS 50
@@ -71,6 +72,7 @@ void admin_cart_create(http_request *r, void *app_)
     cart_line lines[MAX_ITEMS];
     size_t nlines = 0;
     if (!parse_items(r, items, lines, &nlines)) return;
+    char *customer_text = customer ? json_dumps(customer, JSON_COMPACT) : NULL;
     cart_request req = {
         .channel = "admin",
         .category_id = category_id,
@@ -82,34 +84,32 @@ void admin_cart_create(http_request *r, void *app_)
         .nlines = nlines,
         .use_engine_prices = true,
         .external_id = external_id,
-        .customer = customer,
+        .customer = customer_text,
         .hold_seconds = hold_seconds,
     };
     engine *e = admin_engine(app_);
     const account *a = api_account(r);
-    char cart_id[40];
+    cart_record cart;
     bo_error err = {0};
-    if (cart_create(e, a, &req, cart_id, &err) != BO_OK) {
+    bo_status st = cart_create(e, a, &req, &cart, &err);
+    free(customer_text);
+    if (st != BO_OK) {
         if (!strcmp(err.field, "amount")) snprintf(err.field, sizeof err.field, "quantity");
         admin_fail(r, &err);
         return;
     }
-    json_t *cart = NULL;
-    bo_status st = cart_get(e, a, cart_id, &cart);
-    if (st != BO_OK) {
-        admin_fail_status(r, st, "cart");
-        return;
-    }
-    admin_reply_created(r, "carts", cart_id, cart);
+    admin_reply_created(r, "carts", cart.id, api_cart_json(a, &cart));
+    cart_record_free(&cart);
 }
 
 void admin_cart_get(http_request *r, void *app_)
 {
-    json_t *cart = NULL;
+    cart_record cart;
     bo_status st = cart_get(admin_engine(app_), api_account(r), http_path_param(r, "id"), &cart);
     if (st != BO_OK) {
         admin_fail_status(r, st, "cart");
         return;
     }
-    http_reply_json(r, 200, cart);
+    http_reply_json(r, 200, api_cart_json(api_account(r), &cart));
+    cart_record_free(&cart);
 }

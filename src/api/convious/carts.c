@@ -3,50 +3,63 @@
  * expiresAt; prices come from a pricingToken, or are 0 without one. */
 #include "api/convious/convious.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_ITEMS 50
 
-json_t *cv_cart_json(const account *a, json_t *c)
+static json_t *instant_json(const account *a, instant_us t)
+{
+    char buf[48];
+    iso_format(t, a->timezone, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *time_json(int32_t secs)
+{
+    if (secs < 0) return json_null();
+    char buf[9];
+    time_of_day_format(secs, buf);
+    return json_string(buf);
+}
+
+json_t *cv_cart_json(const account *a, const cart_record *c)
 {
     json_t *items = json_array();
-    size_t i;
-    json_t *l;
-    json_array_foreach(json_object_get(c, "lines"), i, l)
-        json_array_append_new(items, json_pack("{s:O?,s:O?,s:o,s:o}", "productId", json_object_get(l, "product_id"),
-                                               "amount", json_object_get(l, "quantity"), "price",
-                                               cv_money(a, json_integer_value(json_object_get(l, "unit_price"))),
-                                               "gatePrice",
-                                               cv_money(a, json_integer_value(json_object_get(l, "gate_price")))));
-    money total = json_integer_value(json_object_get(c, "total"));
-    const char *id = json_string_value(json_object_get(c, "id"));
+    for (size_t i = 0; i < c->nlines; i++)
+        json_array_append_new(items, json_pack("{s:s,s:I,s:o,s:o}", "productId", c->lines[i].product_id, "amount",
+                                               (json_int_t)c->lines[i].quantity, "price",
+                                               cv_money(a, c->lines[i].unit_price), "gatePrice",
+                                               cv_money(a, c->lines[i].gate_price)));
     /* a short human reference from the id's first 15 hex digits; the id stays the key */
-    char hex[16], ref[24];
+    char hex[16], ref[24], day[11];
     size_t k = 0;
-    for (const char *p = id; *p && k < 15; p++)
+    for (const char *p = c->id; *p && k < 15; p++)
         if (*p != '-') hex[k++] = *p;
     hex[k] = 0;
     snprintf(ref, sizeof ref, "%.5s-%.5s-%.5s", hex, hex + (k > 5 ? 5 : k), hex + (k > 10 ? 10 : k));
+    if (c->day >= 0) date_format(c->day, day);
+    json_t *extras = json_loads(c->extras ? c->extras : "{}", 0, NULL);
     json_t *x = json_object();
-    json_object_set_new(x, "id", json_string(id));
-    json_object_set(x, "categoryId", json_object_get(c, "category_id"));
-    json_object_set(x, "eventDate", json_object_get(c, "day"));
-    json_object_set_new(x, "startTime", cv_time_of_day(json_object_get(c, "start_time")));
-    json_object_set_new(x, "endTime", cv_time_of_day(json_object_get(c, "end_time")));
-    json_object_set(x, "externalId", json_object_get(c, "external_id"));
-    json_object_set_new(x, "totalPrice", cv_money(a, total));
-    json_object_set_new(x, "totalPriceAfterDiscount", cv_money(a, total));
-    json_object_set_new(x, "total", cv_money(a, total));
-    json_object_set_new(x, "totalAfterDiscount", cv_money(a, total));
+    json_object_set_new(x, "id", json_string(c->id));
+    json_object_set_new(x, "categoryId", *c->category_id ? json_string(c->category_id) : json_null());
+    json_object_set_new(x, "eventDate", c->day >= 0 ? json_string(day) : json_null());
+    json_object_set_new(x, "startTime", time_json(c->start_time));
+    json_object_set_new(x, "endTime", time_json(c->end_time));
+    json_object_set_new(x, "externalId", c->external_id ? json_string(c->external_id) : json_null());
+    json_object_set_new(x, "totalPrice", cv_money(a, c->total));
+    json_object_set_new(x, "totalPriceAfterDiscount", cv_money(a, c->total));
+    json_object_set_new(x, "total", cv_money(a, c->total));
+    json_object_set_new(x, "totalAfterDiscount", cv_money(a, c->total));
     json_object_set_new(x, "items", items);
-    json_object_set(x, "extras", json_object_get(c, "extras"));
-    json_object_set(x, "priceIncludesTax", json_object_get(c, "price_includes_tax"));
-    json_object_set_new(x, "expiresAt", cv_instant(a, json_object_get(c, "expires_at")));
+    json_object_set_new(x, "extras", extras ? extras : json_object());
+    json_object_set_new(x, "priceIncludesTax", json_boolean(c->price_includes_tax));
+    json_object_set_new(x, "expiresAt", instant_json(a, c->expires_at));
     json_object_set_new(x, "referenceId", json_string(ref));
-    json_object_set_new(x, "createdAt", cv_instant(a, json_object_get(c, "created_at")));
-    json_object_set_new(x, "updatedAt", cv_instant(a, json_object_get(c, "updated_at")));
+    json_object_set_new(x, "createdAt", instant_json(a, c->created_at));
+    json_object_set_new(x, "updatedAt", instant_json(a, c->updated_at));
     json_object_set_new(x, "timezone", json_string(a->timezone));
-    json_object_set(x, "status", json_object_get(c, "status"));
+    json_object_set_new(x, "status", json_string(c->status));
     return x;
 }
 
@@ -118,17 +131,15 @@ static bool apply_token(http_request *r, engine *e, const account *a, const char
     return true;
 }
 
-static void reply_cart(http_request *r, engine *e, const account *a, const char *id, bool with_location)
+static void reply_cart(http_request *r, const account *a, cart_record *cart, bool with_location)
 {
-    json_t *cart;
-    if (cart_get(e, a, id, &cart) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
     if (with_location) {
         char url[300];
-        snprintf(url, sizeof url, "%s/convious/api/v1/accounts/%s/carts/%s/", http_base_url(r), a->slug, id);
+        snprintf(url, sizeof url, "%s/convious/api/v1/accounts/%s/carts/%s/", http_base_url(r), a->slug, cart->id);
         http_add_header(r, "Location", url);
     }
     http_reply_json(r, 200, cv_cart_json(a, cart));
-    json_decref(cart);
+    cart_record_free(cart);
 }
 
 void cv_cart_create(http_request *r, void *app_)
@@ -157,20 +168,26 @@ void cv_cart_create(http_request *r, void *app_)
     if (end && !time_of_day_parse(end, &t_end))
         return cv_error(r, 400, "invalid_time", "endTime", "endTime must be HH:MM:SS");
     if (token && !apply_token(r, e, a, token, category, day, t_start, &items)) return;
+    char *extras_text = json_is_object(extras) ? json_dumps(extras, JSON_COMPACT) : NULL;
     cart_request req = {.channel = "convious", .category_id = category, .day = day, .start_time = t_start,
                         .end_time = t_end, .lines = items.lines, .nlines = items.n,
                         .unit_prices = token ? items.prices : NULL, .external_id = external,
-                        .extras = json_is_object(extras) ? extras : NULL};
-    char id[40];
+                        .extras = extras_text};
+    cart_record cart;
     bo_error err = {0};
-    if (cart_create(e, a, &req, id, &err) != BO_OK) return cv_fail(r, &err);
-    reply_cart(r, e, a, id, true);
+    bo_status st = cart_create(e, a, &req, &cart, &err);
+    free(extras_text);
+    if (st != BO_OK) return cv_fail(r, &err);
+    reply_cart(r, a, &cart, true);
 }
 
 void cv_cart_get(http_request *r, void *app_)
 {
     if (!cv_own_slug(r)) return;
-    reply_cart(r, cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), false);
+    cart_record cart;
+    if (cart_get(cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), &cart) != BO_OK)
+        return cv_error(r, 404, "not_found", NULL, "Not found.");
+    reply_cart(r, api_account(r), &cart, false);
 }
 
 void cv_cart_update(http_request *r, void *app_)
@@ -184,25 +201,18 @@ void cv_cart_update(http_request *r, void *app_)
     if (!optional_string(r, body, "pricingToken", 4096, &token)) return;
     parsed_items items;
     if (!parse_items(r, json_object_get(body, "items"), &items)) return;
-    json_t *cart;
-    if (cart_get(e, a, cart_id, &cart) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
-    if (token) {
-        civil_date day = -1;
-        if (json_is_string(json_object_get(cart, "day"))) date_parse(json_string_value(json_object_get(cart, "day")), &day);
-        json_t *st = json_object_get(cart, "start_time");
-        bool ok = apply_token(r, e, a, token, json_string_value(json_object_get(cart, "category_id")), day,
-                              json_is_integer(st) ? (int32_t)json_integer_value(st) : -1, &items);
-        if (!ok) {
-            json_decref(cart);
-            return;
-        }
-    }
-    json_decref(cart);
+    cart_record old;
+    if (cart_get(e, a, cart_id, &old) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
+    bool ok = !token || apply_token(r, e, a, token, *old.category_id ? old.category_id : NULL, old.day,
+                                    old.start_time, &items);
+    cart_record_free(&old);
+    if (!ok) return;
     cart_request req = {.day = -1, .start_time = -1, .end_time = -1, .lines = items.lines, .nlines = items.n,
                         .unit_prices = token ? items.prices : NULL};
     bo_error err = {0};
-    if (cart_update(e, a, cart_id, &req, &err) != BO_OK) return cv_fail(r, &err);
-    reply_cart(r, e, a, cart_id, false);
+    cart_record cart;
+    if (cart_update(e, a, cart_id, &req, &cart, &err) != BO_OK) return cv_fail(r, &err);
+    reply_cart(r, a, &cart, false);
 }
 
 void cv_cart_delete(http_request *r, void *app_)

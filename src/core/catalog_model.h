@@ -1,0 +1,162 @@
+/* The typed catalog: one account's catalog at one version, compiled once from
+ * its validated documents into C structs with hash indexes by id. Requests
+ * decide with these structs only; the JSON documents stay beside them for
+ * /admin/v1 to echo and for free-form fields (names, descriptions, images,
+ * external ids) that the dialects render.
+ *
+ * Everything hangs off one arena owned by the model: pointers into it stay
+ * valid for the model's lifetime (the snapshot that holds it). */
+#ifndef BO_CATALOG_MODEL_H
+#define BO_CATALOG_MODEL_H
+#include "util/money.h"
+#include "util/timeutil.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEEKDAYS_ALL 0x7f /* bit d set: open on weekday d (0 = Monday) */
+
+typedef struct {
+    const char *id;
+    const char *timezone;
+} cat_location;
+
+typedef struct {
+    const char *id;
+    uint8_t weekdays;          /* WEEKDAYS_ALL when the document names none */
+    int32_t open, close;       /* seconds after local midnight */
+    int32_t slot_seconds;      /* 0: whole days */
+    civil_date valid_from, valid_to; /* -1: unbounded */
+    const civil_date *closed_dates;  /* sorted ascending */
+    size_t nclosed;
+} cat_schedule;
+
+typedef enum { FLOW_UNDATED, FLOW_DATED, FLOW_RTP, FLOW_DATE_CHANGE, FLOW_DATE_RESERVATION } cat_flow;
+
+typedef struct cat_category {
+    const char *id;
+    const char *parent_id;
+    int64_t priority;
+    bool enabled, show_in_checkout;
+    bool has_flow;
+    cat_flow flow;
+    const cat_schedule *schedule;
+    const cat_location *location;
+} cat_category;
+
+typedef struct {
+    const char *id;
+    const char *start_text, *end_text; /* as written: a local time is read in the venue's zone */
+    bool cancelled;
+} cat_occurrence;
+
+typedef enum { EVENT_PUBLISHED, EVENT_DRAFT, EVENT_CANCELLED } cat_event_status;
+
+typedef struct {
+    const char *id;
+    const cat_location *location;
+    const cat_category *category;
+    const cat_schedule *schedule;
+    cat_event_status status;
+    const cat_occurrence *occurrences;
+    size_t noccurrences;
+} cat_event;
+
+typedef struct {
+    const char *id;
+    int64_t capacity;  /* -1: unlimited */
+    bool per_total;    /* counted once over all occurrences, not per occurrence */
+} cat_pool;
+
+typedef struct {
+    const cat_pool *pool; /* never NULL: a product's pools are resolved at compile time */
+    int32_t amount;       /* seats of the pool one ticket takes */
+} cat_pool_use;
+
+typedef struct {
+    const char *type;     /* "VAT" unless named */
+    int32_t rate_bp, proportion_bp;
+} cat_tax;
+
+typedef struct {
+    money price;
+    civil_date date_from, date_to; /* -1: unbounded */
+    uint8_t weekdays;
+    int32_t time_from, time_to;    /* -1: unbounded */
+} cat_price_rule;
+
+typedef enum { SCAN_LIMIT_ONCE, SCAN_LIMIT_NONE, SCAN_LIMIT_TIMES_PER_DAY } scan_limit_kind;
+
+typedef struct {
+    scan_limit_kind limit;
+    int64_t times;            /* per day, for SCAN_LIMIT_TIMES_PER_DAY */
+    int64_t max_scans;        /* -1: no total limit */
+    int64_t validity_seconds; /* 0: none */
+    int64_t time_seconds;     /* -1: not pay-per-minute */
+    bool allow_overtime, in_out;
+} cat_scan_options;
+
+typedef enum { PRODUCT_TICKET, PRODUCT_ADDON, PRODUCT_BUNDLE } cat_product_kind;
+
+typedef struct {
+    const char *id;
+    cat_product_kind kind;
+    const char *const *category_ids;
+    size_t ncategories;
+    const char *event_id;       /* NULL when none */
+    const cat_event *event;
+    bool enabled, dated;
+    int64_t priority;
+    int64_t min_per_order, max_per_order; /* max -1: no limit */
+    civil_date show_from, show_to, valid_from, valid_to; /* -1: unbounded */
+    money price, gate_price, booking_fee; /* gate_price is price unless set */
+    bool gate_price_set;
+    bool price_includes_tax;
+    const cat_tax *taxes;
+    size_t ntaxes;
+    const cat_price_rule *prices;
+    size_t nprices;
+    const cat_pool_use *pools; /* limited pools only; unlimited ones take nothing */
+    size_t npools;
+    cat_scan_options scan;
+    const char *barcode_format;
+} cat_product;
+
+typedef enum { DISCOUNT_FIXED, DISCOUNT_PERCENTAGE } cat_discount_type;
+
+typedef struct {
+    const char *id, *code, *name, *external_id;
+    cat_discount_type type;
+    money amount;
+    int32_t percent_bp;
+    const char *const *product_ids; /* none: every product */
+    size_t nproducts;
+    instant_us expires_at;          /* 0: never */
+    int64_t max_redemptions;        /* -1: unlimited */
+} cat_discount;
+
+typedef struct {
+    const char *id, *name;
+    money value;
+    instant_us expires_at;          /* 0: never */
+    bool partial_redemption;
+} cat_voucher;
+
+typedef struct catalog_model catalog_model;
+
+/* Lookups by id; NULL when absent. */
+const cat_location *model_location(const catalog_model *m, const char *id);
+const cat_category *model_category(const catalog_model *m, const char *id);
+const cat_schedule *model_schedule(const catalog_model *m, const char *id);
+const cat_event *model_event(const catalog_model *m, const char *id);
+const cat_pool *model_pool(const catalog_model *m, const char *id);
+const cat_product *model_product(const catalog_model *m, const char *id);
+const cat_voucher *model_voucher(const catalog_model *m, const char *id);
+/* Discount by its code, compared case-insensitively. */
+const cat_discount *model_discount_by_code(const catalog_model *m, const char *code);
+const cat_discount *model_discount(const catalog_model *m, const char *id);
+
+bool schedule_closed_on(const cat_schedule *s, civil_date day);
+bool discount_applies_to(const cat_discount *d, const char *product_id);
+bool product_in_category(const cat_product *p, const char *category_id);
+#endif

@@ -1,0 +1,627 @@
+/* SQL of the sales path (see sales.h). Capacity is one conditional upsert per
+ * pool and occurrence, backed by CHECK (used <= capacity); rows are keyed by
+ * (account_id, pool_id, occurrence), so no account can reach another's seats. */
+#include "store/sales.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static store_status from_db(db_status st)
+{
+    switch (st) {
+    case DB_OK: return STORE_OK;
+    case DB_NOTFOUND: return STORE_NOT_FOUND;
+    case DB_CONFLICT: return STORE_CONFLICT;
+    case DB_RETRY: return STORE_RETRY;
+    case DB_ABORT: return STORE_SOLD_OUT;
+    case DB_ERROR: break;
+    }
+    return STORE_ERROR;
+}
+
+db_status store_db_status(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return DB_OK;
+    case STORE_NOT_FOUND: return DB_NOTFOUND;
+    case STORE_RETRY: return DB_RETRY;
+    case STORE_ERROR: return DB_ERROR;
+    case STORE_SOLD_OUT:
+    case STORE_CONFLICT: break;
+    }
+    return DB_ABORT;
+}
+
+static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
+
+void store_cart_free(store_cart *c)
+{
+    if (!c) return;
+    free(c->external_id);
+    free(c->extras);
+    free(c->customer);
+    free(c->lines);
+    c->external_id = c->extras = c->customer = NULL;
+    c->lines = NULL;
+    c->nlines = 0;
+}
+
+/* "INSERT INTO t (cols) VALUES (?,..),(?,..)" for n rows of ncols each. */
+static void multi_row_sql(char *out, size_t outlen, const char *head, int ncols, size_t n)
+{
+    size_t len = (size_t)snprintf(out, outlen, "%s", head);
+    for (size_t r = 0; r < n && len < outlen; r++) {
+        len += (size_t)snprintf(out + len, outlen - len, r ? ",(" : "(");
+        for (int k = 0; k < ncols && len < outlen; k++) len += (size_t)snprintf(out + len, outlen - len, k ? ",?" : "?");
+        if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, ")");
+    }
+}
+
+#define ROWS_PER_INSERT 16
+
+/* ---------------- capacity ---------------- */
+
+store_status store_inventory_take(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const store_hold *h = &holds[i];
+        if (h->amount <= 0) continue;
+        int64_t changes = 0;
+        db_status st;
+        if (h->capacity < 0)
+            st = db_exec(c,
+                         "UPDATE inventory SET used = used + ? WHERE account_id = ? AND pool_id = ? AND occurrence = ?"
+                         " AND used + ? <= capacity",
+                         DB_ARGS(DB_INT(h->amount), DB_TEXT(account_id), DB_TEXT(h->pool_id), DB_TEXT(h->occurrence),
+                                 DB_INT(h->amount)),
+                         &changes);
+        else /* one round trip: create the row on first use, else add if it fits */
+            st = db_exec(c,
+                         "INSERT INTO inventory (account_id, pool_id, occurrence, capacity, used) VALUES (?, ?, ?, ?, ?)"
+                         " ON CONFLICT (account_id, pool_id, occurrence) DO UPDATE SET used = inventory.used +"
+                         " excluded.used WHERE inventory.used + excluded.used <= inventory.capacity",
+                         DB_ARGS(DB_TEXT(account_id), DB_TEXT(h->pool_id), DB_TEXT(h->occurrence),
+                                 DB_INT(h->capacity), DB_INT(h->amount)),
+                         &changes);
+        if (st == DB_CONFLICT) return STORE_SOLD_OUT; /* CHECK: a first hold larger than capacity */
+        if (st != DB_OK) return from_db(st);
+        if (changes == 0) return STORE_SOLD_OUT;
+    }
+    return STORE_OK;
+}
+
+store_status store_inventory_give_back(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        db_status st = db_exec(c,
+                               "UPDATE inventory SET used = used - ? WHERE account_id = ? AND pool_id = ?"
+                               " AND occurrence = ?",
+                               DB_ARGS(DB_INT(holds[i].amount), DB_TEXT(account_id), DB_TEXT(holds[i].pool_id),
+                                       DB_TEXT(holds[i].occurrence)),
+                               NULL);
+        if (st != DB_OK) return from_db(st);
+    }
+    return STORE_OK;
+}
+
+store_status store_inventory_set_capacity(db_conn *c, const char *account_id, const char *pool_id, int64_t capacity)
+{
+    return from_db(db_exec(c, "UPDATE inventory SET capacity = ? WHERE account_id = ? AND pool_id = ?",
+                           DB_ARGS(DB_INT(capacity), DB_TEXT(account_id), DB_TEXT(pool_id)), NULL));
+}
+
+typedef struct {
+    const char *account_id, *pool_id, *from_key, *to_key;
+    void (*fn)(void *ctx, const char *occurrence, int64_t used);
+    void *ctx;
+} used_read;
+
+static db_status read_used(db_conn *c, void *arg)
+{
+    used_read *u = arg;
+    db_rows *r;
+    db_status st =
+        u->from_key ? db_query(c,
+                               "SELECT occurrence, used FROM inventory WHERE account_id = ? AND pool_id = ?"
+                               " AND occurrence >= ? AND occurrence < ?",
+                               DB_ARGS(DB_TEXT(u->account_id), DB_TEXT(u->pool_id), DB_TEXT(u->from_key),
+                                       DB_TEXT(u->to_key)),
+                               &r)
+                    : db_query(c, "SELECT occurrence, used FROM inventory WHERE account_id = ? AND pool_id = ?",
+                               DB_ARGS(DB_TEXT(u->account_id), DB_TEXT(u->pool_id)), &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) u->fn(u->ctx, db_text(r, 0), db_int(r, 1));
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_inventory_used(store *s, const char *account_id, const char *pool_id, const char *from_key,
+                                  const char *to_key, void (*fn)(void *ctx, const char *occurrence, int64_t used),
+                                  void *ctx)
+{
+    used_read u = {account_id, pool_id, from_key, to_key, fn, ctx};
+    return from_db(store_read(s, read_used, &u));
+}
+
+/* ---------------- carts ---------------- */
+
+static db_status insert_lines(db_conn *c, const char *cart_id, const store_cart_line *lines, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
+        char sql[2048];
+        multi_row_sql(sql, sizeof sql,
+                      "INSERT INTO cart_lines (cart_id, position, product_id, quantity, unit_price, gate_price) VALUES ",
+                      6, k);
+        db_param p[6 * ROWS_PER_INSERT];
+        for (size_t i = 0; i < k; i++) {
+            const store_cart_line *l = &lines[done + i];
+            db_param *q = &p[6 * i];
+            q[0] = DB_TEXT(cart_id), q[1] = DB_INT(done + i), q[2] = DB_TEXT(l->product_id);
+            q[3] = DB_INT(l->quantity), q[4] = DB_INT(l->unit_price), q[5] = DB_INT(l->gate_price);
+        }
+        db_status st = db_exec(c, sql, p, (int)(6 * k), NULL);
+        if (st != DB_OK) return st;
+        done += k;
+    }
+    return DB_OK;
+}
+
+static db_status insert_holds(db_conn *c, const char *cart_id, const store_hold *holds, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
+        char sql[2048];
+        multi_row_sql(sql, sizeof sql, "INSERT INTO cart_holds (cart_id, pool_id, occurrence, amount) VALUES ", 4, k);
+        db_param p[4 * ROWS_PER_INSERT];
+        for (size_t i = 0; i < k; i++) {
+            const store_hold *h = &holds[done + i];
+            db_param *q = &p[4 * i];
+            q[0] = DB_TEXT(cart_id), q[1] = DB_TEXT(h->pool_id), q[2] = DB_TEXT(h->occurrence);
+            q[3] = DB_INT(h->amount);
+        }
+        db_status st = db_exec(c, sql, p, (int)(4 * k), NULL);
+        if (st != DB_OK) return st;
+        done += k;
+    }
+    return DB_OK;
+}
+
+static db_status load_holds(db_conn *c, const char *cart_id, store_hold **out, size_t *n)
+{
+    db_rows *r;
+    db_status st = db_query(c, "SELECT pool_id, occurrence, amount FROM cart_holds WHERE cart_id = ?",
+                            DB_ARGS(DB_TEXT(cart_id)), &r);
+    if (st != DB_OK) return st;
+    store_hold *holds = NULL;
+    size_t count = 0;
+    while (db_next(r)) {
+        holds = realloc(holds, (count + 1) * sizeof *holds);
+        copy(holds[count].pool_id, sizeof holds[count].pool_id, db_text(r, 0));
+        copy(holds[count].occurrence, sizeof holds[count].occurrence, db_text(r, 1));
+        holds[count].amount = db_int(r, 2);
+        holds[count].capacity = -1;
+        count++;
+    }
+    db_rows_free(r);
+    *out = holds;
+    *n = count;
+    return DB_OK;
+}
+
+/* Gives back what an open cart holds (an expired cart already did). */
+static store_status release_holds(db_conn *c, const char *account_id, const char *cart_id)
+{
+    store_hold *holds;
+    size_t n;
+    db_status st = load_holds(c, cart_id, &holds, &n);
+    if (st != DB_OK) return from_db(st);
+    store_status ss = store_inventory_give_back(c, account_id, holds, n);
+    free(holds);
+    return ss;
+}
+
+typedef struct {
+    const store_cart *cart;
+    const store_hold *holds;
+    size_t nholds;
+    const char *account_id, *cart_id;
+    instant_us now;
+    store_status outcome;
+} cart_write;
+
+static db_param opt_int(bool present, int64_t v) { return present ? DB_INT(v) : DB_NULL; }
+
+static db_status cart_insert(db_conn *c, void *arg)
+{
+    cart_write *w = arg;
+    const store_cart *k = w->cart;
+    db_status st = db_exec(
+        c,
+        "INSERT INTO carts (id, account_id, status, channel, occurrence, category_id, day, start_time, end_time,"
+        " starts_at, ends_at, external_id, extras, customer, priced, price_includes_tax, total, currency, expires_at,"
+        " created_at, updated_at) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->account_id), DB_TEXT(k->channel), DB_TEXT(k->occurrence),
+                DB_TEXT(*k->category_id ? k->category_id : NULL), opt_int(k->day >= 0, k->day),
+                opt_int(k->start_time >= 0, k->start_time), opt_int(k->end_time >= 0, k->end_time),
+                opt_int(k->starts_at != 0, k->starts_at), opt_int(k->ends_at != 0, k->ends_at), DB_TEXT(k->external_id),
+                DB_TEXT(k->extras), DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax),
+                DB_INT(k->total), DB_TEXT(k->currency), DB_INT(k->expires_at), DB_INT(k->created_at),
+                DB_INT(k->updated_at)),
+        NULL);
+    if (st == DB_OK) st = insert_lines(c, k->id, k->lines, k->nlines);
+    if (st == DB_OK) st = insert_holds(c, k->id, w->holds, w->nholds);
+    if (st != DB_OK) return st;
+    /* the pool rows are the contended ones: lock them last, just before commit */
+    w->outcome = store_inventory_take(c, k->account_id, w->holds, w->nholds);
+    return store_db_status(w->outcome);
+}
+
+store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
+{
+    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK};
+    db_status st = store_write(s, cart_insert, &w);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+}
+
+/* Locks the cart in its current state and gives back what it holds, if open.
+ * STORE_CONFLICT when it is booked or released. */
+static store_status claim_changeable(db_conn *c, cart_write *w)
+{
+    char *status = NULL;
+    db_status st = db_query_text(c, "SELECT status FROM carts WHERE id = ? AND account_id = ?",
+                                 DB_ARGS(DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), &status);
+    if (st != DB_OK) return from_db(st);
+    bool open = !strcmp(status, "open"), expired = !strcmp(status, "expired");
+    if (!open && !expired) {
+        free(status);
+        return STORE_CONFLICT;
+    }
+    /* if the reaper or another request changed it since, start over (PostgreSQL) */
+    int64_t locked = 0;
+    st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND status = ?",
+                 DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(status)), &locked);
+    free(status);
+    if (st != DB_OK) return from_db(st);
+    if (locked != 1) return STORE_RETRY;
+    return open ? release_holds(c, w->account_id, w->cart_id) : STORE_OK;
+}
+
+static db_status cart_update(db_conn *c, void *arg)
+{
+    cart_write *w = arg;
+    const store_cart *k = w->cart;
+    w->outcome = claim_changeable(c, w);
+    if (w->outcome != STORE_OK) return store_db_status(w->outcome);
+    db_status st = db_exec(
+        c,
+        "UPDATE carts SET status = 'open', channel = ?, occurrence = ?, category_id = ?, day = ?, start_time = ?,"
+        " end_time = ?, starts_at = ?, ends_at = ?, external_id = ?, extras = ?, customer = ?, priced = ?,"
+        " price_includes_tax = ?, total = ?, expires_at = ?, updated_at = ? WHERE id = ?",
+        DB_ARGS(DB_TEXT(k->channel), DB_TEXT(k->occurrence), DB_TEXT(*k->category_id ? k->category_id : NULL),
+                opt_int(k->day >= 0, k->day), opt_int(k->start_time >= 0, k->start_time),
+                opt_int(k->end_time >= 0, k->end_time), opt_int(k->starts_at != 0, k->starts_at),
+                opt_int(k->ends_at != 0, k->ends_at), DB_TEXT(k->external_id), DB_TEXT(k->extras),
+                DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax), DB_INT(k->total),
+                DB_INT(k->expires_at), DB_INT(k->updated_at), DB_TEXT(k->id)),
+        NULL);
+    if (st == DB_OK) st = db_exec(c, "DELETE FROM cart_lines WHERE cart_id = ?", DB_ARGS(DB_TEXT(k->id)), NULL);
+    if (st == DB_OK) st = db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(k->id)), NULL);
+    if (st == DB_OK) st = insert_lines(c, k->id, k->lines, k->nlines);
+    if (st == DB_OK) st = insert_holds(c, k->id, w->holds, w->nholds);
+    if (st != DB_OK) return st;
+    w->outcome = store_inventory_take(c, w->account_id, w->holds, w->nholds);
+    return store_db_status(w->outcome);
+}
+
+store_status store_cart_replace(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
+{
+    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .account_id = cart->account_id,
+                    .cart_id = cart->id, .now = cart->updated_at, .outcome = STORE_OK};
+    db_status st = store_write(s, cart_update, &w);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+}
+
+static db_status cart_delete(db_conn *c, void *arg)
+{
+    cart_write *w = arg;
+    w->outcome = claim_changeable(c, w);
+    if (w->outcome != STORE_OK) return store_db_status(w->outcome);
+    db_status st = db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(w->cart_id)), NULL);
+    if (st == DB_OK)
+        st = db_exec(c, "UPDATE carts SET status = 'released', updated_at = ? WHERE id = ?",
+                     DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id)), NULL);
+    return st;
+}
+
+store_status store_cart_release(store *s, const char *account_id, const char *cart_id, instant_us now)
+{
+    cart_write w = {.account_id = account_id, .cart_id = cart_id, .now = now, .outcome = STORE_OK};
+    db_status st = store_write(s, cart_delete, &w);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+}
+
+#define CART_COLUMNS                                                                                               \
+    "c.id, c.account_id, c.status, c.order_id, c.channel, c.occurrence, c.category_id, c.day, c.start_time,"      \
+    " c.end_time, c.starts_at, c.ends_at, c.expires_at, c.created_at, c.updated_at, c.priced,"                     \
+    " c.price_includes_tax, c.total, c.currency, c.external_id, c.extras, c.customer"
+
+static int64_t int_or(db_rows *r, int col, int64_t dflt) { return db_isnull(r, col) ? dflt : db_int(r, col); }
+static char *text_or_null(db_rows *r, int col) { return db_isnull(r, col) ? NULL : strdup(db_text(r, col)); }
+
+/* Fills out from a row of CART_COLUMNS followed by the line columns. */
+static void cart_from_row(db_rows *r, store_cart *out)
+{
+    memset(out, 0, sizeof *out);
+    copy(out->id, sizeof out->id, db_text(r, 0));
+    copy(out->account_id, sizeof out->account_id, db_text(r, 1));
+    copy(out->status, sizeof out->status, db_text(r, 2));
+    copy(out->order_id, sizeof out->order_id, db_text(r, 3));
+    copy(out->channel, sizeof out->channel, db_text(r, 4));
+    copy(out->occurrence, sizeof out->occurrence, db_text(r, 5));
+    copy(out->category_id, sizeof out->category_id, db_text(r, 6));
+    out->day = (civil_date)int_or(r, 7, -1);
+    out->start_time = (int32_t)int_or(r, 8, -1);
+    out->end_time = (int32_t)int_or(r, 9, -1);
+    out->starts_at = int_or(r, 10, 0);
+    out->ends_at = int_or(r, 11, 0);
+    out->expires_at = int_or(r, 12, 0);
+    out->created_at = db_int(r, 13);
+    out->updated_at = db_int(r, 14);
+    out->priced = db_int(r, 15) != 0;
+    out->price_includes_tax = db_int(r, 16) != 0;
+    out->total = db_int(r, 17);
+    copy(out->currency, sizeof out->currency, db_text(r, 18));
+    out->external_id = text_or_null(r, 19);
+    out->extras = db_isnull(r, 20) ? strdup("{}") : strdup(db_text(r, 20));
+    out->customer = text_or_null(r, 21);
+}
+
+static void line_from_row(db_rows *r, int col, store_cart *out)
+{
+    if (db_isnull(r, col)) return;
+    out->lines = realloc(out->lines, (out->nlines + 1) * sizeof *out->lines);
+    store_cart_line *l = &out->lines[out->nlines++];
+    copy(l->product_id, sizeof l->product_id, db_text(r, col));
+    l->quantity = db_int(r, col + 1);
+    l->unit_price = db_int(r, col + 2);
+    l->gate_price = db_int(r, col + 3);
+}
+
+/* One statement: the cart and its lines, joined. */
+static db_status read_cart_rows(db_conn *c, const char *account_id, const char *cart_id, store_cart *out)
+{
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT " CART_COLUMNS ", l.product_id, l.quantity, l.unit_price, l.gate_price"
+                            " FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id"
+                            " WHERE c.id = ? AND c.account_id = ? ORDER BY l.position",
+                            DB_ARGS(DB_TEXT(cart_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return st;
+    bool found = false;
+    while (db_next(r)) {
+        if (!found) cart_from_row(r, out);
+        found = true;
+        line_from_row(r, 22, out);
+    }
+    db_rows_free(r);
+    return found ? DB_OK : DB_NOTFOUND;
+}
+
+typedef struct {
+    const char *account_id, *cart_id;
+    store_cart *out;
+} cart_read;
+
+static db_status cart_read_fn(db_conn *c, void *arg)
+{
+    cart_read *r = arg;
+    return read_cart_rows(c, r->account_id, r->cart_id, r->out);
+}
+
+store_status store_cart_get(store *s, const char *account_id, const char *cart_id, instant_us now, store_cart *out)
+{
+    cart_read r = {account_id, cart_id, out};
+    memset(out, 0, sizeof *out);
+    db_status st = store_read(s, cart_read_fn, &r);
+    if (st != DB_OK) {
+        store_cart_free(out);
+        return from_db(st);
+    }
+    /* a cart past its expiry reads as expired even before the reaper ran */
+    if (!strcmp(out->status, "open") && out->expires_at <= now) copy(out->status, sizeof out->status, "expired");
+    return STORE_OK;
+}
+
+typedef struct {
+    instant_us now;
+    int limit, released;
+} reap_ctx;
+
+static db_status reap(db_conn *c, void *arg)
+{
+    reap_ctx *rc = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, account_id FROM carts WHERE status = 'open' AND expires_at <= ? LIMIT ?",
+                            DB_ARGS(DB_INT(rc->now), DB_INT(rc->limit)), &r);
+    if (st != DB_OK) return st;
+    char(*ids)[2][40] = NULL;
+    size_t n = 0;
+    while (db_next(r)) {
+        ids = realloc(ids, (n + 1) * sizeof *ids);
+        copy(ids[n][0], 40, db_text(r, 0));
+        copy(ids[n][1], 40, db_text(r, 1));
+        n++;
+    }
+    db_rows_free(r);
+    for (size_t i = 0; i < n && st == DB_OK; i++) {
+        /* Claim first: a booking, update or delete that got to the cart
+         * meanwhile owns its seats now, and giving them back would oversell.
+         * cart_holds stay: booking an expired cart takes the same amounts again. */
+        int64_t claimed = 0;
+        st = db_exec(c,
+                     "UPDATE carts SET status = 'expired', updated_at = ? WHERE id = ? AND status = 'open'"
+                     " AND expires_at <= ?",
+                     DB_ARGS(DB_INT(rc->now), DB_TEXT(ids[i][0]), DB_INT(rc->now)), &claimed);
+        if (st == DB_OK && claimed == 1) st = store_db_status(release_holds(c, ids[i][1], ids[i][0]));
+    }
+    free(ids);
+    rc->released = (int)n;
+    return st;
+}
+
+store_status store_carts_reap(store *s, instant_us now, int limit, int *released)
+{
+    reap_ctx rc = {now, limit, 0};
+    db_status st = store_write(s, reap, &rc);
+    *released = st == DB_OK ? rc.released : 0;
+    return from_db(st);
+}
+
+/* ---------------- booking steps ---------------- */
+
+store_status store_cart_claim(db_conn *c, const char *account_id, const char *cart_id, const char *order_id,
+                              instant_us now, store_cart *out, bool *was_expired)
+{
+    memset(out, 0, sizeof *out);
+    db_status st = read_cart_rows(c, account_id, cart_id, out);
+    if (st != DB_OK) return from_db(st);
+    if (*out->order_id) return STORE_CONFLICT; /* booked before */
+    bool open = !strcmp(out->status, "open"), expired = !strcmp(out->status, "expired");
+    if (!open && !expired) return STORE_CONFLICT;
+    int64_t claimed = 0;
+    st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND status = ?",
+                 DB_ARGS(DB_TEXT(order_id), DB_INT(now), DB_TEXT(cart_id), DB_TEXT(out->status)), &claimed);
+    if (st != DB_OK) return from_db(st);
+    if (claimed != 1) return STORE_RETRY;
+    *was_expired = expired;
+    return STORE_OK;
+}
+
+store_status store_cart_retake(db_conn *c, const char *account_id, const char *cart_id)
+{
+    store_hold *holds;
+    size_t n;
+    db_status st = load_holds(c, cart_id, &holds, &n);
+    if (st != DB_OK) return from_db(st);
+    store_status ss = store_inventory_take(c, account_id, holds, n);
+    free(holds);
+    return ss;
+}
+
+#define TICKET_COLS 21
+
+store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n, instant_us now)
+{
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
+        char sql[4096];
+        multi_row_sql(sql, sizeof sql,
+                      "INSERT INTO tickets (id, account_id, order_id, line_id, product_id, event_id, occurrence,"
+                      " barcode, status, price_gross, price_net, discount, valid_from, valid_to, scan_limit,"
+                      " scan_times, max_scans, time_duration, created_at, updated_at, doc) VALUES ",
+                      TICKET_COLS, k);
+        db_param p[TICKET_COLS * ROWS_PER_INSERT];
+        for (size_t i = 0; i < k; i++) {
+            const store_ticket *x = &t[done + i];
+            db_param *q = &p[TICKET_COLS * i];
+            q[0] = DB_TEXT(x->id), q[1] = DB_TEXT(account_id), q[2] = DB_TEXT(x->order_id);
+            q[3] = DB_TEXT(x->line_id), q[4] = DB_TEXT(x->product_id), q[5] = DB_TEXT(x->event_id);
+            q[6] = DB_TEXT(x->occurrence), q[7] = DB_TEXT(x->barcode), q[8] = DB_TEXT(x->status);
+            q[9] = DB_INT(x->price_gross), q[10] = DB_INT(x->price_net), q[11] = DB_INT(x->discount);
+            q[12] = opt_int(x->valid_from != 0, x->valid_from), q[13] = opt_int(x->valid_to != 0, x->valid_to);
+            q[14] = DB_TEXT(x->scan_limit), q[15] = DB_INT(x->scan_times);
+            q[16] = opt_int(x->max_scans >= 0, x->max_scans), q[17] = opt_int(x->time_duration >= 0, x->time_duration);
+            q[18] = DB_INT(now), q[19] = DB_INT(now), q[20] = DB_TEXT(x->doc);
+        }
+        db_status st = db_exec(c, sql, p, (int)(TICKET_COLS * k), NULL);
+        /* a barcode collision is astronomically unlikely; retrying makes new ones */
+        if (st == DB_CONFLICT) return STORE_RETRY;
+        if (st != DB_OK) return from_db(st);
+        done += k;
+    }
+    return STORE_OK;
+}
+
+store_status store_order_insert(db_conn *c, const char *account_id, const store_order *o, instant_us now)
+{
+    db_status st = db_exec(
+        c,
+        "INSERT INTO orders (id, account_id, number, status, channel, cart_id, external_id, email, customer_name,"
+        " reseller_id, visit_date, currency, total_gross, total_net, discount_total, created_at, updated_at,"
+        " change_seq, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        DB_ARGS(DB_TEXT(o->id), DB_TEXT(account_id), DB_TEXT(o->number), DB_TEXT(o->status), DB_TEXT(o->channel),
+                DB_TEXT(o->cart_id), DB_TEXT(o->external_id), DB_TEXT(o->email), DB_TEXT(o->customer_name),
+                DB_TEXT(o->reseller_id), DB_TEXT(o->visit_date), DB_TEXT(o->currency), DB_INT(o->total_gross),
+                DB_INT(o->total_net), DB_INT(o->discount_total), DB_INT(now), DB_INT(now), DB_INT(o->change_seq),
+                DB_TEXT(o->doc)),
+        NULL);
+    /* the order number is taken, or a concurrent booking of this cart won */
+    return st == DB_CONFLICT ? STORE_RETRY : from_db(st);
+}
+
+store_status store_payment_insert(db_conn *c, const char *account_id, const char *order_id, const char *provider,
+                                  const char *method, const char *status, money amount, const char *reference,
+                                  instant_us now)
+{
+    return from_db(db_exec(c,
+                           "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
+                           " reference, created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
+                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_TEXT(provider), DB_TEXT(method),
+                                   DB_TEXT(status), DB_INT(amount), DB_TEXT(reference), DB_INT(now), DB_INT(now)),
+                           NULL));
+}
+
+store_status store_counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out)
+{
+    /* one statement: the row lock is held from here to the commit only */
+    return from_db(db_query_int(c,
+                                "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1)"
+                                " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1"
+                                " RETURNING value",
+                                DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out));
+}
+
+store_status store_redemption_insert(db_conn *c, const char *account_id, const char *kind, const char *object_id,
+                                     const char *code, const char *order_id, money amount, instant_us now)
+{
+    return from_db(db_exec(c,
+                           "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount,"
+                           " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(kind), DB_TEXT(object_id), DB_TEXT(code),
+                                   DB_TEXT(order_id), DB_INT(amount), DB_INT(now)),
+                           NULL));
+}
+
+store_status store_voucher_code_find(db_conn *c, const char *account_id, const char *code, store_voucher_code *out)
+{
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, voucher_id, remaining, status FROM voucher_codes WHERE account_id = ? AND code = ?",
+                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(code)), &r);
+    if (st != DB_OK) return from_db(st);
+    if (!db_next(r)) {
+        db_rows_free(r);
+        return STORE_NOT_FOUND;
+    }
+    copy(out->id, sizeof out->id, db_text(r, 0));
+    copy(out->voucher_id, sizeof out->voucher_id, db_text(r, 1));
+    out->remaining = db_int(r, 2);
+    out->available = !strcmp(db_text(r, 3), "available");
+    db_rows_free(r);
+    return STORE_OK;
+}
+
+store_status store_voucher_code_spend(db_conn *c, const char *code_id, money amount, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE voucher_codes SET remaining = remaining - ?, updated_at = ?,"
+                           " status = CASE WHEN remaining - ? = 0 THEN 'used' ELSE status END"
+                           " WHERE id = ? AND status = 'available' AND remaining >= ?",
+                           DB_ARGS(DB_INT(amount), DB_INT(now), DB_INT(amount), DB_TEXT(code_id), DB_INT(amount)),
+                           &changed);
+    if (st != DB_OK) return from_db(st);
+    return changed == 1 ? STORE_OK : STORE_RETRY; /* spent by a concurrent order: look again */
+}
