@@ -113,8 +113,17 @@ static const char v1[] =
     "CREATE TABLE rate_limits (key TEXT NOT NULL, window_start BIGINT NOT NULL, count BIGINT NOT NULL,"
     " PRIMARY KEY (key, window_start));";
 
+/* One database-wide counter, bumped in the same transaction by every write that
+ * changes a credential or an account's settings: server processes poll it to
+ * drop their in-memory authentication caches (core/auth.c). */
+static const char v4[] =
+    "CREATE TABLE auth_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);"
+    "INSERT INTO auth_version (id, version) VALUES (1, 0);";
+
+/* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
+    {4, "auth version", v4},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
