@@ -118,6 +118,7 @@ typedef struct {
     const account *a;
     const char *name;
     int64_t hold_seconds;
+    int64_t auth_version; /* out */
 } account_change;
 
 static db_status update_account(db_conn *c, void *arg)
@@ -129,7 +130,9 @@ static db_status update_account(db_conn *c, void *arg)
                            DB_ARGS(DB_TEXT(ch->name), DB_INT(ch->hold_seconds), DB_INT(clock_now()),
                                    DB_TEXT(ch->a->id)),
                            &changed);
-    return st == DB_OK && changed != 1 ? DB_NOTFOUND : st;
+    if (st == DB_OK && changed != 1) return DB_NOTFOUND;
+    /* authentication caches hold a copy of the account */
+    return st == DB_OK ? auth_touch(c, &ch->auth_version) : st;
 }
 
 bo_status account_update(engine *e, const account *a, const char *name, int64_t hold_seconds, account *out,
@@ -139,9 +142,10 @@ bo_status account_update(engine *e, const account *a, const char *name, int64_t 
         return bo_fail(err, BO_INVALID, "invalid_name", "name", "name must be 1 to %zu characters", sizeof a->name - 1);
     if (hold_seconds && (hold_seconds < 60 || hold_seconds > 7 * 86400))
         return bo_fail(err, BO_INVALID, "invalid_hold", "hold_seconds", "hold_seconds must be 60 to 604800");
-    account_change ch = {a, name, hold_seconds ? hold_seconds : a->hold_seconds};
+    account_change ch = {a, name, hold_seconds ? hold_seconds : a->hold_seconds, 0};
     db_status st = store_write(e->st, update_account, &ch);
     if (st != DB_OK) return bo_from_db(st, err);
+    auth_cache_advance(e, ch.auth_version);
     return account_by_id(e, a->id, out) == BO_OK ? BO_OK : bo_fail(err, BO_INTERNAL, "internal_error", "", "reload failed");
 }
 

@@ -1,11 +1,37 @@
 /* Credentials: every kind is stored as a keyed hash of the secret (see
  * util/secure.h), so a database leak does not leak usable credentials, and a
- * lookup is one index probe. */
+ * lookup is one index probe.
+ *
+ * Lookups are cached in memory (auth_cache in internal.h): hash -> account and
+ * the credential's expiry, so an authenticated request reads no SQL. Expiry is
+ * checked on every hit. The cache is valid for one database-wide auth version,
+ * which every write that changes a credential or an account's settings bumps
+ * in its own transaction; the cache re-reads it at most every AUTH_RECHECK_MS
+ * and drops everything when it moved. Every entry is read in the same snapshot
+ * as the version it is filed under, so a read racing a write can never plant
+ * a stale entry under the newer version. */
 #include "core/internal.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Bounds on memory: positives are bounded by the credentials in the database,
+ * but a client can invent unknown secrets without end, so those are cached
+ * only up to AUTH_CACHE_MAX_NEGATIVE and then simply not cached. */
+#define AUTH_CACHE_MAX 16384
+#define AUTH_CACHE_MAX_NEGATIVE 1024
+#define AUTH_CACHE_BUCKETS 4096 /* power of two */
+
+struct auth_entry {
+    auth_entry *next;
+    cred_kind kind;
+    char hash[65];
+    bool found;            /* false: no such live credential (unknown or revoked) */
+    instant_us expires_at; /* 0: never */
+    account acct;
+};
 
 static const char *kind_name(cred_kind k)
 {
@@ -20,26 +46,286 @@ static const char *kind_name(cred_kind k)
     return "?";
 }
 
+/* Access tokens are added without bumping the auth version: they are random
+ * 256-bit values that nobody can have looked up before they were issued, and a
+ * bump per OAuth grant would empty every server process's cache each time.
+ * The price: an unknown access token is never cached as such (a later add of
+ * it would not invalidate that), see cache_store. */
+static bool adds_bump_version(cred_kind kind) { return kind != CRED_ACCESS_TOKEN; }
+
+/* An oauth secret is bound to its client id so equal secrets of two clients differ. */
+static void cred_hash(cred_kind kind, const char *public_id, const char *secret, char out[65])
+{
+    if (kind != CRED_OAUTH_CLIENT) {
+        secret_hash(secret, out);
+        return;
+    }
+    size_t n = strlen(public_id) + strlen(secret) + 2;
+    char *both = malloc(n);
+    snprintf(both, n, "%s:%s", public_id, secret);
+    secret_hash(both, out);
+    free(both);
+}
+
+/* ---- the auth version ---- */
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+db_status auth_touch(db_conn *c, int64_t *version)
+{
+    return db_query_int(c,
+                        "INSERT INTO auth_version (id, version) VALUES (1, 1)"
+                        " ON CONFLICT (id) DO UPDATE SET version = auth_version.version + 1 RETURNING version",
+                        DB_NOARGS, version);
+}
+
+static db_status read_version(db_conn *c, int64_t *version)
+{
+    *version = 0;
+    db_status st = db_query_int(c, "SELECT version FROM auth_version WHERE id = 1", DB_NOARGS, version);
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+static db_status read_version_fn(db_conn *c, void *arg) { return read_version(c, arg); }
+
+/* ---- the cache; every function named cache_* takes the lock itself ---- */
+
+void auth_cache_init(auth_cache *c)
+{
+    pthread_mutex_init(&c->lock, NULL);
+    c->buckets = calloc(AUTH_CACHE_BUCKETS, sizeof *c->buckets);
+    c->entries = c->negatives = 0;
+    c->version = -1;
+    c->checked_ms = 0;
+}
+
+static void clear_locked(auth_cache *c)
+{
+    for (size_t b = 0; b < AUTH_CACHE_BUCKETS; b++) {
+        for (auth_entry *en = c->buckets[b], *next; en; en = next) {
+            next = en->next;
+            free(en);
+        }
+        c->buckets[b] = NULL;
+    }
+    c->entries = c->negatives = 0;
+}
+
+void auth_cache_destroy(auth_cache *c)
+{
+    clear_locked(c);
+    free(c->buckets);
+    pthread_mutex_destroy(&c->lock);
+}
+
+/* The hash is keyed BLAKE2b output, uniform and unknown to clients, so its
+ * first hex digits make a bucket index no client can aim at. */
+static size_t bucket_of(const char *hash)
+{
+    char head[9];
+    memcpy(head, hash, 8);
+    head[8] = 0;
+    return (size_t)strtoul(head, NULL, 16) & (AUTH_CACHE_BUCKETS - 1);
+}
+
+static auth_entry *find_locked(auth_cache *c, cred_kind kind, const char *hash)
+{
+    for (auth_entry *en = c->buckets[bucket_of(hash)]; en; en = en->next)
+        if (en->kind == kind && secret_equal(en->hash, hash)) return en;
+    return NULL;
+}
+
+/* Adopts a version read from the database at started_ms (monotonic): a newer
+ * one empties the cache. False when the read is older than what the cache
+ * already knows, so nothing read with it may be cached. */
+static bool adopt_version_locked(auth_cache *c, int64_t version, int64_t started_ms)
+{
+    if (version < c->version) return false;
+    if (version > c->version) {
+        clear_locked(c);
+        c->version = version;
+    }
+    if (started_ms > c->checked_ms) c->checked_ms = started_ms;
+    return true;
+}
+
+typedef enum { PROBE_HIT, PROBE_MISS, PROBE_STALE } probe_result;
+
+static probe_result cache_probe(auth_cache *c, cred_kind kind, const char *hash, auth_entry *out)
+{
+    int64_t now = monotonic_ms();
+    pthread_mutex_lock(&c->lock);
+    probe_result p = PROBE_STALE;
+    if (c->version >= 0 && now - c->checked_ms < AUTH_RECHECK_MS) {
+        auth_entry *en = find_locked(c, kind, hash);
+        if (en) *out = *en;
+        p = en ? PROBE_HIT : PROBE_MISS;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
+static void cache_confirm(auth_cache *c, int64_t version, int64_t started_ms)
+{
+    pthread_mutex_lock(&c->lock);
+    adopt_version_locked(c, version, started_ms);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Files what a miss read from the database under the version read with it. */
+static void cache_store(auth_cache *c, const auth_entry *read, int64_t version, int64_t started_ms)
+{
+    /* no row at all, for a kind added without a version bump: nothing would
+     * ever drop such an entry when the credential appears */
+    bool unknown = !read->found && !*read->acct.id;
+    if (unknown && !adds_bump_version(read->kind)) return;
+    pthread_mutex_lock(&c->lock);
+    if (adopt_version_locked(c, version, started_ms) && !find_locked(c, read->kind, read->hash)) {
+        /* a full cache is emptied rather than swept: O(1) amortised, and it
+         * also drops the expired access tokens that fill it */
+        if (read->found && c->entries - c->negatives >= AUTH_CACHE_MAX) clear_locked(c);
+        if (read->found || c->negatives < AUTH_CACHE_MAX_NEGATIVE) {
+            auth_entry *en = malloc(sizeof *en);
+            *en = *read;
+            size_t b = bucket_of(en->hash);
+            en->next = c->buckets[b];
+            c->buckets[b] = en;
+            c->entries++;
+            if (!en->found) c->negatives++;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void auth_cache_advance(engine *e, int64_t version)
+{
+    cache_confirm(&e->auth, version, monotonic_ms());
+}
+
+size_t auth_cache_size(engine *e, size_t *negatives)
+{
+    pthread_mutex_lock(&e->auth.lock);
+    size_t n = e->auth.entries;
+    if (negatives) *negatives = e->auth.negatives;
+    pthread_mutex_unlock(&e->auth.lock);
+    return n;
+}
+
+/* ---- lookups ---- */
+
+typedef struct {
+    auth_entry entry; /* kind and hash in; the rest out */
+    int64_t version;
+} cred_read;
+
+/* The credential, its account and the auth version, in one snapshot. Expired
+ * and revoked rows are read too: the cache checks expiry on every hit, and a
+ * revoked row is a negative that only a version bump can change. */
+static db_status read_cred(db_conn *c, void *arg)
+{
+    cred_read *rd = arg;
+    auth_entry *en = &rd->entry;
+    db_status st = read_version(c, &rd->version);
+    if (st != DB_OK) return st;
+    db_rows *r;
+    st = db_query(c,
+                  "SELECT account_id, secret_hash, expires_at, revoked FROM credentials WHERE kind = ?"
+                  " AND secret_hash = ?",
+                  DB_ARGS(DB_TEXT(kind_name(en->kind)), DB_TEXT(en->hash)), &r);
+    if (st != DB_OK) return st;
+    char account_id[40] = "";
+    bool revoked = false;
+    if (db_next(r) && secret_equal(db_text(r, 1), en->hash)) {
+        snprintf(account_id, sizeof account_id, "%s", db_text(r, 0));
+        en->expires_at = db_isnull(r, 2) ? 0 : db_int(r, 2);
+        revoked = db_int(r, 3) != 0;
+    }
+    db_rows_free(r);
+    if (!*account_id) return DB_OK;
+    st = account_load(c, account_id, &en->acct);
+    if (st == DB_NOTFOUND) return DB_OK;
+    en->found = st == DB_OK && !revoked;
+    return st;
+}
+
+static bo_status verdict(const auth_entry *en, account *out)
+{
+    if (!en->found || (en->expires_at && en->expires_at <= clock_now())) return BO_UNAUTHORIZED;
+    *out = en->acct;
+    return BO_OK;
+}
+
+static bo_status lookup_hash(engine *e, cred_kind kind, const char hash[65], account *out)
+{
+    auth_entry hit;
+    probe_result p = cache_probe(&e->auth, kind, hash, &hit);
+    if (p == PROBE_STALE) {
+        int64_t started = monotonic_ms(), version;
+        if (store_read(e->st, read_version_fn, &version) == DB_OK) {
+            cache_confirm(&e->auth, version, started);
+            p = cache_probe(&e->auth, kind, hash, &hit);
+        }
+    }
+    if (p == PROBE_HIT) return verdict(&hit, out);
+    cred_read rd = {.entry = {.kind = kind}};
+    memcpy(rd.entry.hash, hash, sizeof rd.entry.hash);
+    int64_t started = monotonic_ms();
+    if (store_read(e->st, read_cred, &rd) != DB_OK) return BO_INTERNAL;
+    cache_store(&e->auth, &rd.entry, rd.version, started);
+    return verdict(&rd.entry, out);
+}
+
+bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out)
+{
+    if (!secret || !*secret || strlen(secret) > 512) return BO_UNAUTHORIZED;
+    char hash[65];
+    secret_hash(secret, hash);
+    return lookup_hash(e, kind, hash, out);
+}
+
+bo_status auth_oauth_client(engine *e, const char *client_id, const char *client_secret, account *out)
+{
+    if (!client_id || !client_secret || strlen(client_id) > 256 || strlen(client_secret) > 256) return BO_UNAUTHORIZED;
+    char both[520], hash[65];
+    snprintf(both, sizeof both, "%s:%s", client_id, client_secret);
+    secret_hash(both, hash);
+    return lookup_hash(e, CRED_OAUTH_CLIENT, hash, out);
+}
+
+/* ---- writes ---- */
+
 typedef struct {
     const account *a;
     cred_kind kind;
     const char *public_id, *label;
     char hash[65];
     instant_us expires_at;
-} cred_insert;
+    int64_t version; /* out: the auth version after the write, 0 if not bumped */
+} cred_write;
 
 static db_status insert_cred(db_conn *c, void *arg)
 {
-    cred_insert *ci = arg;
+    cred_write *cw = arg;
     char id[37];
     rand_uuid(id);
-    return db_exec(c,
-                   "INSERT INTO credentials (id, account_id, kind, public_id, secret_hash, label, created_at, expires_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, secret_hash) DO NOTHING",
-                   DB_ARGS(DB_TEXT(id), DB_TEXT(ci->a->id), DB_TEXT(kind_name(ci->kind)), DB_TEXT(ci->public_id),
-                           DB_TEXT(ci->hash), DB_TEXT(ci->label), DB_INT(clock_now()),
-                           ci->expires_at ? DB_INT(ci->expires_at) : DB_NULL),
-                   NULL);
+    int64_t added = 0;
+    cw->version = 0;
+    db_status st =
+        db_exec(c,
+                "INSERT INTO credentials (id, account_id, kind, public_id, secret_hash, label, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, secret_hash) DO NOTHING",
+                DB_ARGS(DB_TEXT(id), DB_TEXT(cw->a->id), DB_TEXT(kind_name(cw->kind)), DB_TEXT(cw->public_id),
+                        DB_TEXT(cw->hash), DB_TEXT(cw->label), DB_INT(clock_now()),
+                        cw->expires_at ? DB_INT(cw->expires_at) : DB_NULL),
+                &added);
+    /* a new credential may have been cached as unknown */
+    if (st == DB_OK && added && adds_bump_version(cw->kind)) st = auth_touch(c, &cw->version);
+    return st;
 }
 
 bo_status credential_add(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
@@ -49,66 +335,35 @@ bo_status credential_add(engine *e, const account *a, cred_kind kind, const char
         return bo_fail(err, BO_INVALID, "invalid_secret", "secret", "secret must be 8 to 256 characters");
     if (kind == CRED_OAUTH_CLIENT && (!public_id || !*public_id))
         return bo_fail(err, BO_INVALID, "invalid_client_id", "client_id", "client id required");
-    cred_insert ci = {a, kind, public_id, label, {0}, expires_at};
-    /* an oauth secret is bound to its client id so equal secrets of two clients differ */
-    if (kind == CRED_OAUTH_CLIENT) {
-        size_t n = strlen(public_id) + strlen(secret) + 2;
-        char *both = malloc(n);
-        snprintf(both, n, "%s:%s", public_id, secret);
-        secret_hash(both, ci.hash);
-        free(both);
-    } else {
-        secret_hash(secret, ci.hash);
-    }
-    return bo_from_db(store_write(e->st, insert_cred, &ci), err);
+    cred_write cw = {a, kind, public_id, label, {0}, expires_at, 0};
+    cred_hash(kind, public_id, secret, cw.hash);
+    db_status st = store_write(e->st, insert_cred, &cw);
+    if (st == DB_OK && cw.version) auth_cache_advance(e, cw.version);
+    return bo_from_db(st, err);
 }
 
-typedef struct {
-    cred_kind kind;
-    char hash[65];
-    account *out;
-} cred_lookup;
-
-static db_status find_cred(db_conn *c, void *arg)
+static db_status revoke_cred(db_conn *c, void *arg)
 {
-    cred_lookup *l = arg;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT account_id, secret_hash FROM credentials WHERE kind = ? AND secret_hash = ?"
-                            " AND revoked = 0 AND (expires_at IS NULL OR expires_at > ?)",
-                            DB_ARGS(DB_TEXT(kind_name(l->kind)), DB_TEXT(l->hash), DB_INT(clock_now())), &r);
-    if (st != DB_OK) return st;
-    char account_id[40] = "";
-    if (db_next(r) && secret_equal(db_text(r, 1), l->hash)) snprintf(account_id, sizeof account_id, "%s", db_text(r, 0));
-    db_rows_free(r);
-    /* the account in the same snapshot: one read per authenticated request */
-    return *account_id ? account_load(c, account_id, l->out) : DB_NOTFOUND;
+    cred_write *cw = arg;
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE credentials SET revoked = 1 WHERE account_id = ? AND kind = ? AND secret_hash = ?"
+                           " AND revoked = 0",
+                           DB_ARGS(DB_TEXT(cw->a->id), DB_TEXT(kind_name(cw->kind)), DB_TEXT(cw->hash)), &changed);
+    if (st == DB_OK && !changed) return DB_NOTFOUND;
+    return st == DB_OK ? auth_touch(c, &cw->version) : st;
 }
 
-static bo_status lookup_hash(engine *e, cred_lookup *l, account *out)
+bo_status credential_revoke(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
+                            bo_error *err)
 {
-    l->out = out;
-    db_status st = store_read(e->st, find_cred, l);
-    if (st == DB_NOTFOUND) return BO_UNAUTHORIZED;
-    return st == DB_OK ? BO_OK : BO_INTERNAL;
-}
-
-bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out)
-{
-    if (!secret || !*secret || strlen(secret) > 512) return BO_UNAUTHORIZED;
-    cred_lookup l = {.kind = kind};
-    secret_hash(secret, l.hash);
-    return lookup_hash(e, &l, out);
-}
-
-bo_status auth_oauth_client(engine *e, const char *client_id, const char *client_secret, account *out)
-{
-    if (!client_id || !client_secret || strlen(client_id) > 256 || strlen(client_secret) > 256) return BO_UNAUTHORIZED;
-    char both[520];
-    snprintf(both, sizeof both, "%s:%s", client_id, client_secret);
-    cred_lookup l = {.kind = CRED_OAUTH_CLIENT};
-    secret_hash(both, l.hash);
-    return lookup_hash(e, &l, out);
+    if (!secret || (kind == CRED_OAUTH_CLIENT && !public_id))
+        return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such credential");
+    cred_write cw = {.a = a, .kind = kind};
+    cred_hash(kind, public_id, secret, cw.hash);
+    db_status st = store_write(e->st, revoke_cred, &cw);
+    if (st == DB_OK) auth_cache_advance(e, cw.version);
+    return bo_from_db(st, err);
 }
 
 bo_status auth_issue_access_token(engine *e, const account *a, int64_t ttl_seconds, char token[80])

@@ -107,6 +107,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     e->cfg = *cfg;
     if (e->cfg.default_hold_seconds <= 0) e->cfg.default_hold_seconds = 900;
     pthread_mutex_init(&e->cache_lock, NULL);
+    auth_cache_init(&e->auth);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
@@ -128,6 +129,7 @@ void engine_close(engine *e)
     webhooks_stop(e);
     for (size_t i = 0; i < e->nsnapshots; i++) catalog_release(e->snapshots[i]);
     free(e->snapshots);
+    auth_cache_destroy(&e->auth);
     free(e);
 }
 

@@ -84,7 +84,13 @@ bo_status account_by_id(engine *e, const char *id, account *out);
 /* Stores a credential (hashed). public_id only for CRED_OAUTH_CLIENT. Idempotent on (kind, secret). */
 bo_status credential_add(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
                          const char *label, instant_us expires_at, bo_error *err);
-/* Finds the account a secret belongs to; constant-time compare, expiry checked. */
+/* Revokes the account's credential with this secret (and client id, for
+ * CRED_OAUTH_CLIENT). Every server process refuses it within 100 ms; this one
+ * at once. BO_NOT_FOUND when the account has no such live credential. */
+bo_status credential_revoke(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
+                            bo_error *err);
+/* Finds the account a secret belongs to; constant-time compare, expiry checked.
+ * Served from an in-memory cache (no SQL) once the credential has been seen. */
 bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out);
 bo_status auth_oauth_client(engine *e, const char *client_id, const char *client_secret, account *out);
 /* Issues an access token valid ttl seconds; token is "at_" + 64 hex chars. */

@@ -18,6 +18,22 @@ typedef struct catalog_snapshot {
     catalog_model *model;        /* the same catalog, typed: what requests decide with */
 } catalog_snapshot;
 
+/* The authentication cache (core/auth.c): keyed credential hash -> the
+ * account it authenticates, so an authenticated request reads no SQL. Entries
+ * are valid for one database-wide auth version; see auth.c for the rules. */
+typedef struct auth_entry auth_entry;
+typedef struct {
+    /* One mutex over the table, the counts, version and checked_ms: a hit must
+     * see entries and the version they belong to as one state, and it holds the
+     * lock only for a hash probe and a struct copy (far shorter than the
+     * request), so a rwlock would cost more than the contention it saves. */
+    pthread_mutex_t lock;
+    auth_entry **buckets;
+    size_t entries, negatives;
+    int64_t version;    /* auth version the entries were read at; -1 before the first read */
+    int64_t checked_ms; /* monotonic ms when that version was last confirmed current */
+} auth_cache;
+
 struct engine {
     store *st;
     engine_config cfg;
@@ -33,7 +49,22 @@ struct engine {
     pthread_t webhook_thread;
     bool webhook_running;
     void *webhook_formatter; /* webhook_formatter; set before serving */
+    auth_cache auth;
 };
+
+/* The auth version is re-read at most every AUTH_RECHECK_MS, so a credential
+ * revoked (or an account changed) by another server process stops working
+ * within that time; this process's own writes apply at once. */
+#define AUTH_RECHECK_MS 100
+void auth_cache_init(auth_cache *c);
+void auth_cache_destroy(auth_cache *c);
+/* Bumps the database's auth version inside a write transaction; every write
+ * that changes a credential or an account's settings calls it. *version gets
+ * the new value, for auth_cache_advance once the transaction committed. */
+db_status auth_touch(db_conn *c, int64_t *version);
+void auth_cache_advance(engine *e, int64_t version);
+/* Entries cached, and how many of them say "no such credential" (tests). */
+size_t auth_cache_size(engine *e, size_t *negatives);
 
 /* Current snapshot for the account (loads if stale); release with catalog_release.
  * The version is re-read from the database at most every CATALOG_RECHECK_MS, so

@@ -148,9 +148,18 @@ static const char v2[] =
     " cart_id TEXT NOT NULL, position BIGINT NOT NULL, product_id TEXT NOT NULL, quantity BIGINT NOT NULL,"
     " unit_price BIGINT NOT NULL, gate_price BIGINT NOT NULL, PRIMARY KEY (cart_id, position));";
 
+/* One database-wide counter, bumped in the same transaction by every write that
+ * changes a credential or an account's settings: server processes poll it to
+ * drop their in-memory authentication caches (core/auth.c). */
+static const char v4[] =
+    "CREATE TABLE auth_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);"
+    "INSERT INTO auth_version (id, version) VALUES (1, 0);";
+
+/* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
     {2, "capacity scoped by account; typed carts", v2},
+    {4, "auth version", v4},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
