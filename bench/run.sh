@@ -16,6 +16,9 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname 
 if [ "$WHAT" = all ] || [ "$WHAT" = sqlite ]; then
     echo "--- engine flash sale, SQLite (WAL, durable commits) ---"
     timeout 300 build/bench/engine-flash-sale --db "sqlite:$WORK/flash.db" --workers 64 --capacity 10000
+    echo "--- engine flash sale, SQLite, 10 tickets per booking (allocations per ticket) ---"
+    timeout 300 build/bench/engine-flash-sale --db "sqlite:$WORK/flash10.db" --workers 64 --capacity 10000 \
+        --tickets-per-booking 10
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = postgres ]; then

@@ -1,16 +1,48 @@
 #include "store/db.h"
+#include <ctype.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DRV(c) (((struct db_conn_header *)(c))->driver)
 #define RDRV(r) (((struct db_rows_header *)(r))->driver)
 
+/* Statement counters (db_stats_get). Process-wide globals rather than per
+ * connection or per store: a benchmark wants the total across the writer, the
+ * readers and every store, and a relaxed atomic add costs a few nanoseconds
+ * against a statement's microseconds, so it needs no lock and no opt-in. The
+ * counts are statistics only: nothing reads them to decide anything. */
+static atomic_uint_fast64_t stat_reads, stat_writes, stat_control;
+
+static void count_statement(const char *sql)
+{
+    while (isspace((unsigned char)*sql)) sql++;
+    static const char *const control[] = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END"};
+    static const char *const writes[] = {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"};
+    atomic_uint_fast64_t *counter = &stat_reads;
+    for (size_t i = 0; i < sizeof control / sizeof *control; i++)
+        if (!strncasecmp(sql, control[i], strlen(control[i]))) counter = &stat_control;
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++)
+        if (!strncasecmp(sql, writes[i], strlen(writes[i]))) counter = &stat_writes;
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+void db_stats_get(db_stats *out)
+{
+    out->reads = atomic_load_explicit(&stat_reads, memory_order_relaxed);
+    out->writes = atomic_load_explicit(&stat_writes, memory_order_relaxed);
+    out->control = atomic_load_explicit(&stat_control, memory_order_relaxed);
+}
+
 db_status db_exec(db_conn *c, const char *sql, const db_param *p, int n, int64_t *changes)
 {
+    count_statement(sql);
     return DRV(c)->exec(c, sql, p, n, changes);
 }
 db_status db_query(db_conn *c, const char *sql, const db_param *p, int n, db_rows **out)
 {
+    count_statement(sql);
     return DRV(c)->query(c, sql, p, n, out);
 }
 bool db_next(db_rows *r) { return RDRV(r)->next(r); }

@@ -56,6 +56,16 @@ db_status db_query_text(db_conn *c, const char *sql, const db_param *p, int n, c
 db_status db_exec_script(db_conn *c, const char *sql);
 db_dialect db_conn_dialect(db_conn *c);
 
+/* Process-wide counts of db_exec/db_query calls since start, by the SQL's first
+ * keyword, for benchmarks (take two readings and subtract). Transaction control
+ * is counted apart from domain statements; db_exec_script is not counted. */
+typedef struct {
+    uint64_t reads;   /* SELECT (and anything else that is not below) */
+    uint64_t writes;  /* INSERT, UPDATE, DELETE, CREATE, ... (INSERT ... RETURNING too) */
+    uint64_t control; /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE */
+} db_stats;
+void db_stats_get(db_stats *out);
+
 /* What a driver provides; each driver fills one of these. */
 typedef struct db_driver {
     const char *name;

@@ -4,6 +4,7 @@
 #include "store/migrations.h"
 #include "util/log.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,13 +336,25 @@ void store_close(store *s)
 
 db_dialect store_dialect(store *s) { return s->driver->dialect; }
 
+/* Transaction counters: process-wide relaxed atomics, for the reasons given
+ * beside the statement counters in db.c (statistics only, no lock). */
+static atomic_uint_fast64_t stat_writes, stat_reads;
+
+void store_stats_get(store_stats *out)
+{
+    out->writes = atomic_load_explicit(&stat_writes, memory_order_relaxed);
+    out->reads = atomic_load_explicit(&stat_reads, memory_order_relaxed);
+}
+
 db_status store_write(store *s, store_fn fn, void *ctx)
 {
+    atomic_fetch_add_explicit(&stat_writes, 1, memory_order_relaxed);
     return s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
 }
 
 db_status store_read(store *s, store_fn fn, void *ctx)
 {
+    atomic_fetch_add_explicit(&stat_reads, 1, memory_order_relaxed);
     char *err = NULL;
     db_conn *c = pool_get(s, &err);
     if (!c) {

@@ -38,6 +38,13 @@ void store_close(store *s);
 db_status store_write(store *s, store_fn fn, void *ctx);
 db_status store_read(store *s, store_fn fn, void *ctx);
 db_dialect store_dialect(store *s);
+/* Process-wide counts of store_write and store_read calls since start (one per
+ * call: retries and group commits are not counted), for benchmarks; the
+ * statements inside them are counted by db_stats_get. */
+typedef struct {
+    uint64_t writes, reads;
+} store_stats;
+void store_stats_get(store_stats *out);
 /* Applies pending migrations (idempotent; safe with several processes). */
 db_status store_migrate(store *s, char **err);
 #endif
