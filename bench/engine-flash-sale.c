@@ -197,15 +197,19 @@ static double raw_sqlite_ceiling(const char *path, int n, int batch)
 /* One cart + booking of `quantity` tickets of PRODUCT on `day`, sequentially. */
 static bool cart_and_book(civil_date day, int64_t quantity)
 {
-    char cart[40], order[40];
+    char order[40];
+    cart_record cart;
     bo_error err;
     bool created;
     cart_line line = {PRODUCT, quantity};
     cart_request r = {.channel = "bench", .day = day, .start_time = 9 * 3600, .end_time = -1, .lines = &line,
                       .nlines = 1, .use_engine_prices = true};
-    book_request br = {.cart_id = cart};
-    if (cart_create(E, &A, &r, cart, &err) == BO_OK && order_book(E, &A, &br, order, &created, &err) == BO_OK)
-        return true;
+    if (cart_create(E, &A, &r, &cart, &err) == BO_OK) {
+        book_request br = {.cart_id = cart.id};
+        bo_status st = order_book(E, &A, &br, order, &created, &err);
+        cart_record_free(&cart);
+        if (st == BO_OK) return true;
+    }
     fprintf(stderr, "sequential cart + booking failed: %s\n", err.message);
     return false;
 }
