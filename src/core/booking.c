@@ -124,14 +124,16 @@ static db_status insert_ticket(db_conn *c, const catalog_snapshot *cs, ticket_sp
         c,
         "INSERT INTO tickets (id, account_id, order_id, line_id, product_id, event_id, occurrence, barcode, status,"
         " price_gross, price_net, discount, valid_from, valid_to, scan_limit, scan_times, max_scans, time_duration,"
-        " created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " allow_overtime, in_out, created_at, updated_at, doc)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         DB_ARGS(DB_TEXT(t->id_out), DB_TEXT(t->a->id), DB_TEXT(t->order_id), DB_TEXT(t->line_id),
                 DB_TEXT(jstr(t->product, "id")), DB_TEXT(t->event_id), DB_TEXT(t->occurrence), DB_TEXT(barcode),
                 DB_TEXT(t->status), DB_INT(before.gross), DB_INT(before.net), DB_INT(before.gross - tp.gross),
                 t->valid_from ? DB_INT(t->valid_from) : DB_NULL, t->valid_to ? DB_INT(t->valid_to) : DB_NULL,
                 DB_TEXT(limit), DB_INT(times), json_is_integer(max) ? DB_INT(json_integer_value(max)) : DB_NULL,
-                json_is_integer(dur) ? DB_INT(json_integer_value(dur)) : DB_NULL, DB_INT(t->now), DB_INT(t->now),
-                DB_TEXT(text)),
+                json_is_integer(dur) ? DB_INT(json_integer_value(dur)) : DB_NULL,
+                DB_INT(jbool(scan, "allow_overtime", false)), DB_INT(jbool(scan, "in_out", false)), DB_INT(t->now),
+                DB_INT(t->now), DB_TEXT(text)),
         NULL);
     free(text);
     /* a barcode collision is astronomically unlikely; retrying makes new ones */
