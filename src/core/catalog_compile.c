@@ -244,7 +244,7 @@ static cat_scan_options compile_scan(const json_t *scan)
     s.validity_seconds = jint(scan, "validity_seconds", 0);
     s.time_seconds = jint(scan, "time_seconds", -1);
     s.allow_overtime = jbool(scan, "allow_overtime", false);
-    s.in_out = jbool(scan, "in_out", false) || s.time_seconds >= 0;
+    s.in_out = jbool(scan, "in_out", false); /* pay-per-minute implies it too: see scan.c */
     return s;
 }
 

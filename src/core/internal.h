@@ -114,6 +114,9 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
 db_status order_load_json(db_conn *c, const char *account_id, const char *timezone, const char *order_id,
                           json_t **out);
 db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out);
+/* The canonical ticket plus an "order" summary {visit_date, visit_time,
+ * visit_end_time, customer}: what a scan reply shows. */
+db_status ticket_load_scan_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out);
 /* Records ORDER.UPDATED (+ TICKET.UPDATED for each ticket id given) after a change. */
 db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now);
 

@@ -77,6 +77,33 @@ db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticke
     return st;
 }
 
+db_status ticket_load_scan_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out)
+{
+    json_t *t;
+    db_status st = ticket_load_json(c, account_id, ticket_id, &t);
+    if (st != DB_OK) return st;
+    const char *order_id = jstr(t, "order_id");
+    db_rows *r;
+    if (order_id &&
+        db_query(c, "SELECT visit_date, doc FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(order_id)), &r) == DB_OK) {
+        if (db_next(r)) {
+            json_t *doc = json_loads(db_text(r, 1), 0, NULL);
+            json_t *order = json_object();
+            json_object_set_new(order, "visit_date", db_isnull(r, 0) ? json_null() : json_string(db_text(r, 0)));
+            json_t *vt = json_object_get(doc, "visit_time"), *ve = json_object_get(doc, "visit_end_time");
+            json_object_set(order, "visit_time", vt ? vt : json_null());
+            json_object_set(order, "visit_end_time", ve ? ve : json_null());
+            json_t *cust = json_object_get(doc, "customer");
+            json_object_set_new(order, "customer", cust ? json_incref(cust) : json_object());
+            json_object_set_new(t, "order", order);
+            json_decref(doc);
+        }
+        db_rows_free(r);
+    }
+    *out = t;
+    return DB_OK;
+}
+
 db_status order_load_json(db_conn *c, const char *account_id, const char *timezone, const char *order_id,
                           json_t **out)
 {

@@ -1,10 +1,13 @@
 /* Gate scanning. The rules (in order): unknown or cancelled barcode, unpaid
  * order, direction out (must be inside; pay-per-minute overtime), validity
  * window, scan limits (once / times per day / total), in-while-inside.
- * A redeem writes with an optimistic version check, so two gates scanning one
- * barcode at the same instant serialise: the loser re-reads and sees the
+ * The store reads the ticket's scan state, this file judges it, and the store
+ * writes the next state only if the ticket's version is still the one it read,
+ * all in one transaction (store/scan_store.c); so two gates scanning one
+ * barcode at the same instant serialise: the loser reads again and sees the
  * winner's scan. */
 #include "core/internal.h"
+#include "store/scan_store.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,66 +18,7 @@ static const char *code_names[] = {"success",           "not_found",          "a
 
 const char *scan_code_name(scan_code c) { return code_names[c]; }
 
-typedef struct {
-    const account *a;
-    const scan_request *req;
-    instant_us at;
-    scan_result *res;
-    bool found;
-} scan_ctx;
-
-typedef struct {
-    char id[40];
-    char status[16];
-    char limit[16];
-    int64_t times, scans_used, day_scans, version;
-    int64_t max_scans;      /* -1 none */
-    int64_t time_seconds;   /* -1 not pay-per-minute */
-    bool inside;
-    instant_us valid_from, valid_to, first_scan_at, last_in_at, redeemed_at;
-    char day_key[12];
-    bool in_out, allow_overtime;
-} ticket_state;
-
-static db_status load_state(db_conn *c, scan_ctx *x, ticket_state *t)
-{
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT id, status, scan_limit, scan_times, scans_used, day_scans, version, max_scans,"
-                            " time_duration, inside, valid_from, valid_to, first_scan_at, last_scan_at, redeemed_at,"
-                            " day_key, doc FROM tickets WHERE barcode = ? AND account_id = ?",
-                            DB_ARGS(DB_TEXT(x->req->barcode), DB_TEXT(x->a->id)), &r);
-    if (st != DB_OK) return st;
-    if (!db_next(r)) {
-        db_rows_free(r);
-        return DB_NOTFOUND;
-    }
-    memset(t, 0, sizeof *t);
-    snprintf(t->id, sizeof t->id, "%s", db_text(r, 0));
-    snprintf(t->status, sizeof t->status, "%s", db_text(r, 1));
-    snprintf(t->limit, sizeof t->limit, "%s", db_text(r, 2));
-    t->times = db_int(r, 3);
-    t->scans_used = db_int(r, 4);
-    t->day_scans = db_int(r, 5);
-    t->version = db_int(r, 6);
-    t->max_scans = db_isnull(r, 7) ? -1 : db_int(r, 7);
-    t->time_seconds = db_isnull(r, 8) ? -1 : db_int(r, 8);
-    t->inside = db_int(r, 9) != 0;
-    t->valid_from = db_isnull(r, 10) ? 0 : db_int(r, 10);
-    t->valid_to = db_isnull(r, 11) ? 0 : db_int(r, 11);
-    t->first_scan_at = db_isnull(r, 12) ? 0 : db_int(r, 12);
-    t->last_in_at = db_isnull(r, 13) ? 0 : db_int(r, 13);
-    t->redeemed_at = db_isnull(r, 14) ? 0 : db_int(r, 14);
-    snprintf(t->day_key, sizeof t->day_key, "%s", db_text(r, 15));
-    json_t *doc = json_loads(db_text(r, 16), 0, NULL);
-    t->allow_overtime = jbool(doc, "allow_overtime", false);
-    t->in_out = jbool(doc, "in_out", false) || t->time_seconds >= 0;
-    json_decref(doc);
-    db_rows_free(r);
-    return DB_OK;
-}
-
-static scan_code judge(const ticket_state *t, const scan_request *req, instant_us at, const char *today,
+static scan_code judge(const ticket_scan_state *t, const scan_request *req, instant_us at, const char *today,
                        scan_result *res)
 {
     res->remaining_seconds = -1;
@@ -115,7 +59,9 @@ static scan_code judge(const ticket_state *t, const scan_request *req, instant_u
         snprintf(res->reason, sizeof res->reason, "Barcode %.40s has expired", req->barcode);
         return SCAN_PAST_VALIDITY;
     }
-    if (t->in_out && t->inside) {
+    /* pay-per-minute time is counted between in and out, so those tickets are in/out */
+    bool in_out = t->in_out || t->time_seconds >= 0;
+    if (in_out && t->inside) {
         snprintf(res->reason, sizeof res->reason, "Barcode %.40s is already scanned in", req->barcode);
         return SCAN_ALREADY_SCANNED_IN;
     }
@@ -131,100 +77,82 @@ static scan_code judge(const ticket_state *t, const scan_request *req, instant_u
     return SCAN_SUCCESS;
 }
 
-static json_t *ticket_with_order(db_conn *c, scan_ctx *x, const char *ticket_id)
+/* The ticket after a scan that lets its holder through (direction in unless
+ * out), at `at`, on the venue's day `today`. Out-scans neither count nor move
+ * the last entry, which pay-per-minute time is measured from. */
+static ticket_scan_state after_scan(const ticket_scan_state *t, bool in, instant_us at, const char *today)
 {
-    json_t *t;
-    if (ticket_load_json(c, x->a->id, ticket_id, &t) != DB_OK) return NULL;
-    const char *order_id = jstr(t, "order_id");
-    if (order_id) {
-        db_rows *r;
-        if (db_query(c, "SELECT visit_date, doc FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(order_id)), &r) == DB_OK) {
-            if (db_next(r)) {
-                json_t *doc = json_loads(db_text(r, 1), 0, NULL);
-                json_t *order = json_object();
-                json_object_set_new(order, "visit_date", db_isnull(r, 0) ? json_null() : json_string(db_text(r, 0)));
-                json_t *vt = json_object_get(doc, "visit_time"), *ve = json_object_get(doc, "visit_end_time");
-                json_object_set(order, "visit_time", vt ? vt : json_null());
-                json_object_set(order, "visit_end_time", ve ? ve : json_null());
-                json_t *cust = json_object_get(doc, "customer");
-                json_object_set(order, "customer", cust ? cust : json_object());
-                json_object_set_new(t, "order", order);
-                json_decref(doc);
-            }
-            db_rows_free(r);
-        }
-    }
-    return t;
+    ticket_scan_state n = *t;
+    int64_t day_scans = !strcmp(t->day_key, today) ? t->day_scans : 0;
+    n.scans_used += in ? 1 : 0;
+    n.inside = in;
+    if (!n.first_scan_at) n.first_scan_at = at;
+    if (in) n.last_in_at = at;
+    if (in && !n.redeemed_at) n.redeemed_at = at;
+    snprintf(n.day_key, sizeof n.day_key, "%s", today);
+    n.day_scans = in ? day_scans + 1 : day_scans;
+    return n;
 }
 
-static db_status scan_fn(db_conn *c, void *arg)
+/* The reply's ticket document, loaded in the same transaction as the state it
+ * reports (the store calls this). */
+static db_status load_ticket_view(db_conn *c, const char *account_id, const char *ticket_id, void *ctx)
+{
+    scan_result *res = ctx;
+    json_decref(res->ticket);
+    res->ticket = NULL;
+    return ticket_load_scan_json(c, account_id, ticket_id, &res->ticket);
+}
+
+static store_status unknown_barcode(engine *e, const account *a, const scan_request *req, instant_us at,
+                                    scan_result *res)
+{
+    res->code = SCAN_NOT_FOUND;
+    snprintf(res->reason, sizeof res->reason, "Barcode %.40s was not found", req->barcode);
+    res->remaining_seconds = -1;
+    res->overtime_seconds = 0;
+    if (!req->redeem) return STORE_OK;
+    scan_record rec = {.account_id = a->id, .barcode = req->barcode, .scanned_at = at, .out = req->direction_out,
+                       .result = "not_found", .now = clock_now()};
+    return store_scan_record_unknown(e->st, &rec);
+}
+
+typedef struct {
+    const scan_request *req;
+    instant_us at;
+    const char *today;
+    scan_result *res;
+} scan_ctx;
+
+/* The store calls this with the state it read in the redeem's transaction
+ * (again, if that transaction had to be rerun). */
+static bool decide_redeem(const ticket_scan_state *t, ticket_scan_state *next, scan_record *rec, void *arg)
 {
     scan_ctx *x = arg;
     const scan_request *req = x->req;
     scan_result *res = x->res;
-    ticket_state t;
-    db_status st = load_state(c, x, &t);
-    if (st == DB_NOTFOUND) {
-        res->code = SCAN_NOT_FOUND;
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s was not found", req->barcode);
-        res->remaining_seconds = -1;
-        x->found = false;
-        if (req->redeem)
-            return db_exec(c,
-                           "INSERT INTO scans (account_id, ticket_id, barcode, scanned_at, direction, result, redeemed,"
-                           " created_at) VALUES (?, NULL, ?, ?, ?, 'not_found', 0, ?)",
-                           DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(req->barcode), DB_INT(x->at),
-                                   DB_TEXT(req->direction_out ? "out" : "in"), DB_INT(clock_now())),
-                           NULL);
-        return DB_OK;
-    }
-    if (st != DB_OK) return st;
-    x->found = true;
-    civil_date day;
-    int32_t secs;
-    tz_instant_to_local(x->a->timezone, x->at, &day, &secs);
-    char today[11];
-    date_format(day, today);
-    res->code = judge(&t, req, x->at, today, res);
+    res->code = judge(t, req, x->at, x->today, res);
     bool forced = false;
-    if (res->code != SCAN_SUCCESS && req->force && req->redeem) {
+    if (res->code != SCAN_SUCCESS && req->force) {
         forced = true;
         snprintf(res->reason, sizeof res->reason, "Barcode %.40s redeemed by force", req->barcode);
         res->code = SCAN_SUCCESS;
     }
-    json_decref(res->ticket);
-    res->ticket = NULL;
-    if (req->redeem) {
-        bool ok = res->code == SCAN_SUCCESS;
-        if (ok) {
-            int64_t changes = 0;
-            bool in = !req->direction_out;
-            int64_t day_scans = !strcmp(t.day_key, today) ? t.day_scans : 0;
-            st = db_exec(c,
-                         "UPDATE tickets SET scans_used = scans_used + ?, inside = ?,"
-                         " first_scan_at = COALESCE(first_scan_at, ?), last_scan_at = ?,"
-                         " redeemed_at = COALESCE(redeemed_at, ?), day_key = ?, day_scans = ?, updated_at = ?,"
-                         " version = version + 1 WHERE id = ? AND version = ?",
-                         DB_ARGS(DB_INT(in ? 1 : 0), DB_INT(in ? 1 : 0), DB_INT(x->at),
-                                 in ? DB_INT(x->at) : (t.last_in_at ? DB_INT(t.last_in_at) : DB_NULL),
-                                 in ? DB_INT(x->at) : DB_NULL, DB_TEXT(today), DB_INT(in ? day_scans + 1 : day_scans),
-                                 DB_INT(clock_now()), DB_TEXT(t.id), DB_INT(t.version)),
-                         &changes);
-            if (st != DB_OK) return st;
-            if (changes == 0) return DB_RETRY; /* another gate scanned it meanwhile */
-        }
-        st = db_exec(c,
-                     "INSERT INTO scans (account_id, ticket_id, barcode, scanned_at, direction, result, redeemed,"
-                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(t.id), DB_TEXT(req->barcode), DB_INT(x->at),
-                             DB_TEXT(req->direction_out ? "out" : "in"),
-                             DB_TEXT(forced ? "forced" : code_names[res->code]), DB_INT(ok ? 1 : 0),
-                             DB_INT(clock_now())),
-                     NULL);
-        if (st != DB_OK) return st;
-    }
-    res->ticket = ticket_with_order(c, x, t.id);
-    return DB_OK;
+    bool ok = res->code == SCAN_SUCCESS;
+    *rec = (scan_record){.barcode = req->barcode, .scanned_at = x->at, .out = req->direction_out,
+                         .result = forced ? "forced" : code_names[res->code], .redeemed = ok, .now = clock_now()};
+    if (ok) *next = after_scan(t, !req->direction_out, x->at, x->today);
+    return ok;
+}
+
+/* A check (redeem=false) is one read snapshot and writes nothing. */
+static store_status scan_check(engine *e, const account *a, scan_ctx *x)
+{
+    store_ticket_view view = {load_ticket_view, x->res};
+    ticket_scan_state t;
+    store_status st = store_ticket_scan_state_by_barcode(e->st, a->id, x->req->barcode, &t, &view);
+    if (st == STORE_OK) x->res->code = judge(&t, x->req, x->at, x->today, x->res);
+    return st;
 }
 
 bo_status scan_barcode(engine *e, const account *a, const scan_request *req, scan_result *out, bo_error *err)
@@ -233,12 +161,19 @@ bo_status scan_barcode(engine *e, const account *a, const scan_request *req, sca
     out->remaining_seconds = -1;
     if (!req->barcode || !*req->barcode || strlen(req->barcode) > 128)
         return bo_fail(err, BO_INVALID, "missing_field", "barcode", "barcode is required");
-    scan_ctx x = {a, req, req->scanned_at ? req->scanned_at : clock_now(), out, false};
-    db_status st = req->redeem ? store_write(e->st, scan_fn, &x) : store_read(e->st, scan_fn, &x);
-    if (st != DB_OK) {
-        json_decref(out->ticket);
-        out->ticket = NULL;
-        return bo_from_db(st, err);
-    }
-    return BO_OK;
+    instant_us at = req->scanned_at ? req->scanned_at : clock_now();
+    civil_date day;
+    int32_t secs;
+    tz_instant_to_local(a->timezone, at, &day, &secs);
+    char today[11];
+    date_format(day, today);
+    scan_ctx x = {req, at, today, out};
+    store_ticket_view view = {load_ticket_view, out};
+    store_status st = req->redeem ? store_ticket_scan_redeem(e->st, a->id, req->barcode, decide_redeem, &x, &view)
+                                  : scan_check(e, a, &x);
+    if (st == STORE_NOT_FOUND) st = unknown_barcode(e, a, req, at, out);
+    if (st == STORE_OK) return BO_OK;
+    json_decref(out->ticket);
+    out->ticket = NULL;
+    return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
 }

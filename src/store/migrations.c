@@ -1,4 +1,5 @@
 #include "store/migrations.h"
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,20 @@ static const char v2[] =
     " cart_id TEXT NOT NULL, position BIGINT NOT NULL, product_id TEXT NOT NULL, quantity BIGINT NOT NULL,"
     " unit_price BIGINT NOT NULL, gate_price BIGINT NOT NULL, PRIMARY KEY (cart_id, position));";
 
+/* The scan rules' ticket flags as columns, so a scan reads no JSON. Tickets
+ * booked before this carry them only in their doc (in_out never was copied
+ * there, so it backfills as 0: how those tickets scanned all along). */
+static const char v3[] =
+    "ALTER TABLE tickets ADD COLUMN allow_overtime INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tickets ADD COLUMN in_out INTEGER NOT NULL DEFAULT 0;"
+    "@SQLITE@"
+    "UPDATE tickets SET allow_overtime = 1 WHERE json_valid(doc) AND json_type(doc, '$.allow_overtime') = 'true';"
+    "UPDATE tickets SET in_out = 1 WHERE json_valid(doc) AND json_type(doc, '$.in_out') = 'true';"
+    "@POSTGRES@"
+    "UPDATE tickets SET allow_overtime = 1 WHERE doc::jsonb -> 'allow_overtime' = 'true'::jsonb;"
+    "UPDATE tickets SET in_out = 1 WHERE doc::jsonb -> 'in_out' = 'true'::jsonb;"
+    "@BOTH@";
+
 /* One database-wide counter, bumped in the same transaction by every write that
  * changes a credential or an account's settings: server processes poll it to
  * drop their in-memory authentication caches (core/auth.c). */
@@ -159,24 +174,56 @@ static const char v4[] =
 const migration migrations[] = {
     {1, "initial schema", v1},
     {2, "capacity scoped by account; typed carts", v2},
+    {3, "ticket scan flags as columns", v3},
     {4, "auth version", v4},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
+/* Marks in migration text: @ID@ becomes the dialect's auto-increment key;
+ * text after @SQLITE@ or @POSTGRES@ is kept for that dialect only, until
+ * @BOTH@ (or another section mark). */
+typedef enum { SECTION_BOTH, SECTION_SQLITE, SECTION_POSTGRES } section;
+
+static const struct {
+    const char *mark;
+    section to;
+} section_marks[] = {{"@BOTH@", SECTION_BOTH}, {"@SQLITE@", SECTION_SQLITE}, {"@POSTGRES@", SECTION_POSTGRES}};
+
+/* Length of the section mark at p (0 if none); sets *to. */
+static size_t section_mark(const char *p, section *to)
+{
+    for (size_t i = 0; i < sizeof section_marks / sizeof section_marks[0]; i++) {
+        size_t n = strlen(section_marks[i].mark);
+        if (strncmp(p, section_marks[i].mark, n) == 0) {
+            *to = section_marks[i].to;
+            return n;
+        }
+    }
+    return 0;
+}
+
 char *migration_sql(const migration *m, db_dialect d)
 {
     const char *id = d == DB_DIALECT_POSTGRES ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+    section mine = d == DB_DIALECT_POSTGRES ? SECTION_POSTGRES : SECTION_SQLITE;
     size_t n = strlen(m->sql) + 1, idlen = strlen(id);
     for (const char *p = m->sql; (p = strstr(p, "@ID@")); p += 4) n += idlen;
     char *out = malloc(n), *o = out;
+    section in = SECTION_BOTH;
     for (const char *p = m->sql; *p;) {
-        if (strncmp(p, "@ID@", 4) == 0) {
+        size_t mark = section_mark(p, &in);
+        if (mark) {
+            p += mark;
+            continue;
+        }
+        bool keep = in == SECTION_BOTH || in == mine, is_id = strncmp(p, "@ID@", 4) == 0;
+        if (keep && is_id) {
             memcpy(o, id, idlen);
             o += idlen;
-            p += 4;
-        } else {
-            *o++ = *p++;
+        } else if (keep) {
+            *o++ = *p;
         }
+        p += is_id ? 4 : 1;
     }
     *o = 0;
     return out;

@@ -8,7 +8,7 @@
 typedef struct {
     int version;
     const char *name;
-    const char *sql; /* portable SQL; @ID@ becomes the dialect's auto-increment key */
+    const char *sql; /* portable SQL; @ID@, @SQLITE@, @POSTGRES@, @BOTH@: see migration_sql */
 } migration;
 
 extern const migration migrations[];

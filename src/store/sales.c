@@ -510,7 +510,7 @@ store_status store_cart_retake(db_conn *c, const char *account_id, const char *c
     return ss;
 }
 
-#define TICKET_COLS 21
+#define TICKET_COLS 23
 
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n, instant_us now)
 {
@@ -520,7 +520,7 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
         multi_row_sql(sql, sizeof sql,
                       "INSERT INTO tickets (id, account_id, order_id, line_id, product_id, event_id, occurrence,"
                       " barcode, status, price_gross, price_net, discount, valid_from, valid_to, scan_limit,"
-                      " scan_times, max_scans, time_duration, created_at, updated_at, doc) VALUES ",
+                      " scan_times, max_scans, time_duration, allow_overtime, in_out, created_at, updated_at, doc) VALUES ",
                       TICKET_COLS, k);
         db_param p[TICKET_COLS * ROWS_PER_INSERT];
         for (size_t i = 0; i < k; i++) {
@@ -533,7 +533,8 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
             q[12] = opt_int(x->valid_from != 0, x->valid_from), q[13] = opt_int(x->valid_to != 0, x->valid_to);
             q[14] = DB_TEXT(x->scan_limit), q[15] = DB_INT(x->scan_times);
             q[16] = opt_int(x->max_scans >= 0, x->max_scans), q[17] = opt_int(x->time_duration >= 0, x->time_duration);
-            q[18] = DB_INT(now), q[19] = DB_INT(now), q[20] = DB_TEXT(x->doc);
+            q[18] = DB_INT(x->allow_overtime), q[19] = DB_INT(x->in_out);
+            q[20] = DB_INT(now), q[21] = DB_INT(now), q[22] = DB_TEXT(x->doc);
         }
         db_status st = db_exec(c, sql, p, (int)(TICKET_COLS * k), NULL);
         /* a barcode collision is astronomically unlikely; retrying makes new ones */
