@@ -113,8 +113,13 @@ static const char v1[] =
     "CREATE TABLE rate_limits (key TEXT NOT NULL, window_start BIGINT NOT NULL, count BIGINT NOT NULL,"
     " PRIMARY KEY (key, window_start));";
 
+/* bumped with each change to an account's webhook subscriptions, so that
+ * each process can cache whether anyone listens (core/events.c) */
+static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY KEY, version BIGINT NOT NULL);";
+
 const migration migrations[] = {
     {1, "initial schema", v1},
+    {5, "webhook subscription versions", v5},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
