@@ -223,7 +223,7 @@ static sql_counts sql_counts_now(void)
 {
     sql_counts c;
     db_stats_get(&c.db);
-    store_stats_get(&c.tx);
+    store_stats_get(engine_store(E), &c.tx);
     return c;
 }
 

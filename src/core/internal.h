@@ -48,6 +48,7 @@ struct engine {
     /* webhook delivery (core/webhooks.c) */
     pthread_t webhook_thread;
     bool webhook_running;
+    int webhook_wake[2]; /* self-pipe: a byte means "look again" (a commit recorded deliveries, or stop) */
     void *webhook_formatter; /* webhook_formatter; set before serving */
     auth_cache auth;
 };
@@ -102,8 +103,16 @@ price_quote product_price_at(const cat_product *p, const slot *at);
 bo_status bo_from_store(store_status st, bo_error *err);
 
 /* Whether any active webhook subscription of the account exists: callers skip
- * building event payloads when none does (the common case, and the hot path). */
+ * building event payloads when none does (the common case, and the hot path).
+ * Answered from a per-account cache confirmed at most every
+ * CATALOG_RECHECK_MS, so usually without a query (core/events.c). */
 db_status events_wanted(db_conn *c, const char *account_id, bool *any);
+/* Bumps the account's webhook subscription version inside the transaction
+ * that changes a subscription; *version gets the new value. */
+db_status events_subscriptions_touch(db_conn *c, const char *account_id, int64_t *version);
+/* After that transaction committed: this process's events_wanted stops
+ * trusting any answer older than version. */
+void events_subscriptions_changed(const char *account_id, int64_t version);
 /* Outbox: records a change event, with the canonical object as it is now, in
  * the current transaction, so a crash can neither lose nor invent one
  * (core/events.c). payload is borrowed; NULL records {"id": object_id}. */

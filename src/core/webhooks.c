@@ -4,10 +4,13 @@
 #include "util/log.h"
 #include "util/secure.h"
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH 16
 #define LEASE_SECONDS 60
@@ -26,6 +29,7 @@ typedef struct {
     const char *id, *url, *events, *sealed;
     json_t *out;
     int64_t changes;
+    int64_t version; /* the account's subscription version after a change */
 } sub_ctx;
 
 static json_t *sub_from_row(db_rows *r)
@@ -45,12 +49,13 @@ static db_status insert_sub(db_conn *c, void *arg)
 {
     sub_ctx *x = arg;
     instant_us now = clock_now();
-    return db_exec(c,
-                   "INSERT INTO webhook_subscriptions (id, account_id, url, events, secret_sealed, active, created_at,"
-                   " updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                   DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->events), DB_TEXT(x->sealed),
-                           DB_INT(now), DB_INT(now)),
-                   NULL);
+    db_status st = db_exec(c,
+                           "INSERT INTO webhook_subscriptions (id, account_id, url, events, secret_sealed, active,"
+                           " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->events),
+                                   DB_TEXT(x->sealed), DB_INT(now), DB_INT(now)),
+                           NULL);
+    return st == DB_OK ? events_subscriptions_touch(c, x->a->id, &x->version) : st;
 }
 
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, json_t *events, const char *secret,
@@ -86,10 +91,11 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
     char id[48];
     rand_token("ws_", 12, id, sizeof id);
     char *sealed = secret_encrypt(secret);
-    sub_ctx x = {a, id, url, list, sealed, NULL, 0};
+    sub_ctx x = {.a = a, .id = id, .url = url, .events = list, .sealed = sealed};
     db_status st = store_write(e->st, insert_sub, &x);
     free(sealed);
     if (st != DB_OK) return bo_from_db(st, err);
+    events_subscriptions_changed(a->id, x.version);
     if (webhook_subscription_get(e, a, id, out) != BO_OK) return bo_fail(err, BO_INTERNAL, "internal_error", "", "?");
     json_object_set_new(*out, "secret", json_string(secret));
     return BO_OK;
@@ -136,6 +142,7 @@ static db_status delete_sub(db_conn *c, void *arg)
     if (st == DB_OK && x->changes)
         st = db_exec(c, "UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
                      DB_ARGS(DB_TEXT(x->id)), NULL);
+    if (st == DB_OK && x->changes) st = events_subscriptions_touch(c, x->a->id, &x->version);
     return st;
 }
 
@@ -144,6 +151,7 @@ bo_status webhook_subscription_delete(engine *e, const account *a, const char *i
     sub_ctx x = {.a = a, .id = id};
     db_status st = store_write(e->st, delete_sub, &x);
     if (st != DB_OK) return bo_from_db(st, err);
+    if (x.changes) events_subscriptions_changed(a->id, x.version);
     return x.changes ? BO_OK : bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such subscription");
 }
 
@@ -378,6 +386,28 @@ static void send_all(delivery *d, int n)
     curl_multi_cleanup(multi);
 }
 
+/* Marks the subscription failing; one failing for WEBHOOK_DISABLE_AFTER_SECONDS
+ * is disabled, which changes who listens: that bumps the account's
+ * subscription version (events_wanted's cache). */
+static db_status note_failure(db_conn *c, const char *sub_id, instant_us now)
+{
+    db_status st =
+        db_exec(c, "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                DB_ARGS(DB_INT(now), DB_TEXT(sub_id)), NULL);
+    if (st != DB_OK) return st;
+    char *account_id = NULL;
+    st = db_query_text(c,
+                       "UPDATE webhook_subscriptions SET active = 0 WHERE id = ? AND active = 1"
+                       " AND ? - failing_since >= ? RETURNING account_id",
+                       DB_ARGS(DB_TEXT(sub_id), DB_INT(now), DB_INT(WEBHOOK_DISABLE_AFTER_SECONDS * US_PER_SEC)),
+                       &account_id);
+    if (st == DB_NOTFOUND) return DB_OK;
+    int64_t version;
+    if (st == DB_OK) st = events_subscriptions_touch(c, account_id, &version);
+    free(account_id);
+    return st;
+}
+
 static db_status record(db_conn *c, void *arg)
 {
     claim_ctx *x = arg;
@@ -399,13 +429,7 @@ static db_status record(db_conn *c, void *arg)
         if (st == DB_OK && d->ok)
             st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
                          DB_ARGS(DB_TEXT(d->sub_id)), NULL);
-        if (st == DB_OK && !d->ok)
-            st = db_exec(c,
-                         "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, ?),"
-                         " active = CASE WHEN ? - COALESCE(failing_since, ?) >= ? THEN 0 ELSE active END WHERE id = ?",
-                         DB_ARGS(DB_INT(x->now), DB_INT(x->now), DB_INT(x->now),
-                                 DB_INT(WEBHOOK_DISABLE_AFTER_SECONDS * US_PER_SEC), DB_TEXT(d->sub_id)),
-                         NULL);
+        if (st == DB_OK && !d->ok) st = note_failure(c, d->sub_id, x->now);
         if (st != DB_OK) return st;
     }
     return DB_OK;
@@ -434,22 +458,139 @@ int webhooks_deliver_due(engine *e)
     return n;
 }
 
+/* ---------- the worker: idle means idle ----------
+ * Claiming is a write transaction (an fsync on SQLite), so the worker claims
+ * only when a read says something is due. It sleeps until the earliest
+ * pending delivery is due, and is woken early by a commit that recorded
+ * deliveries: in this process through the store's commit hook, from other
+ * PostgreSQL server processes through LISTEN. Every RECHECK_MS it reads again
+ * anyway, which catches what nobody announces: another process's retries, an
+ * SQLite database shared by several processes, the leases of a crashed one. */
+#define RECHECK_MS 5000
+/* The server clock may jump ahead (the test clock): compare against it at
+ * least this often while waiting for a due time; that costs no query. */
+#define CLOCK_CHECK_MS 1000
+/* Something due but nothing claimed (another process was first, or the
+ * database failed): look again after this rather than at once. */
+#define RETRY_PAUSE_MS 250
+#define NOTHING_DUE INT64_MAX
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wake(void *arg)
+{
+    engine *e = arg;
+    /* a full pipe already says "look again" */
+    if (write(e->webhook_wake[1], "w", 1) < 0) {}
+}
+
+static bool stopping(engine *e)
+{
+    pthread_mutex_lock(&e->stop_lock);
+    bool stop = e->stopping;
+    pthread_mutex_unlock(&e->stop_lock);
+    return stop;
+}
+
+static db_status read_next_due(db_conn *c, void *arg)
+{
+    int64_t *due = arg;
+    *due = NOTHING_DUE;
+    db_status st = db_query_int(c, "SELECT MIN(next_due) FROM webhook_deliveries WHERE status = 'pending'", DB_NOARGS,
+                                due);
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+/* Waits until `due` (server clock) or monotonic `recheck_ms`, whichever is
+ * first, or until woken. Returns false when the engine stops. */
+static bool sleep_until(engine *e, store_listener **listener, int64_t due, int64_t recheck_ms)
+{
+    for (;;) {
+        int64_t left = recheck_ms - monotonic_ms();
+        if (due != NOTHING_DUE) {
+            int64_t to_due = (due - clock_now() + 999) / 1000;
+            if (to_due < left) left = to_due;
+            if (left > CLOCK_CHECK_MS) left = CLOCK_CHECK_MS;
+        }
+        if (left <= 0) return !stopping(e);
+        struct pollfd fds[2] = {{.fd = e->webhook_wake[0], .events = POLLIN},
+                                {.fd = *listener ? store_listener_fd(*listener) : -1, .events = POLLIN}};
+        int n = poll(fds, 2, (int)left);
+        if (stopping(e)) return false;
+        if (n <= 0) continue;
+        bool woken = false;
+        if (fds[0].revents) {
+            char buf[64];
+            while (read(e->webhook_wake[0], buf, sizeof buf) > 0) {}
+            woken = true;
+        }
+        if (fds[1].revents) {
+            /* a notification, or a lost connection: either way look again */
+            if (!store_listener_drain(*listener)) {
+                store_listener_close(*listener);
+                *listener = NULL;
+            }
+            woken = true;
+        }
+        if (woken) return true;
+    }
+}
+
 static void *worker(void *arg)
 {
     engine *e = arg;
-    while (engine_wait(e, 250))
-        while (webhooks_deliver_due(e) == BATCH) {}
+    bool postgres = store_dialect(e->st) == DB_DIALECT_POSTGRES;
+    store_listener *listener = NULL;
+    int64_t listen_tried_ms = INT64_MIN / 2;
+    for (;;) {
+        int64_t now_ms = monotonic_ms();
+        if (postgres && !listener && now_ms - listen_tried_ms >= RECHECK_MS) {
+            /* (again) before the read below, so nothing committed between them is missed */
+            listen_tried_ms = now_ms;
+            listener = store_listen(e->st);
+        }
+        int64_t due;
+        if (store_read(e->st, read_next_due, &due) != DB_OK) due = clock_now() + RETRY_PAUSE_MS * 1000LL;
+        if (due <= clock_now()) {
+            if (webhooks_deliver_due(e) > 0) continue;
+            due = clock_now() + RETRY_PAUSE_MS * 1000LL;
+        }
+        if (!sleep_until(e, &listener, due, now_ms + RECHECK_MS)) break;
+    }
+    store_listener_close(listener);
     return NULL;
 }
 
 void webhooks_start(engine *e)
 {
+    if (pipe2(e->webhook_wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        log_error("webhooks: no wake pipe; deliveries are not sent");
+        return;
+    }
+    store_set_commit_hook(e->st, wake, e);
     e->webhook_running = pthread_create(&e->webhook_thread, NULL, worker, e) == 0;
-    if (e->webhook_running) pthread_setname_np(e->webhook_thread, "bo-webhooks");
+    if (e->webhook_running) {
+        pthread_setname_np(e->webhook_thread, "bo-webhooks");
+        return;
+    }
+    store_set_commit_hook(e->st, NULL, NULL);
+    close(e->webhook_wake[0]);
+    close(e->webhook_wake[1]);
 }
 
+/* After engine_close set e->stopping. */
 void webhooks_stop(engine *e)
 {
-    if (e->webhook_running) pthread_join(e->webhook_thread, NULL);
+    if (!e->webhook_running) return;
+    store_set_commit_hook(e->st, NULL, NULL);
+    wake(e);
+    pthread_join(e->webhook_thread, NULL);
     e->webhook_running = false;
+    close(e->webhook_wake[0]);
+    close(e->webhook_wake[1]);
 }

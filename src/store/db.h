@@ -85,6 +85,7 @@ typedef struct db_driver {
 /* Every connection struct starts with this header so db.c can dispatch. */
 struct db_conn_header {
     const db_driver *driver;
+    bool notify; /* the open transaction asked to notify on commit (store_notify_on_commit) */
 };
 struct db_rows_header {
     const db_driver *driver;

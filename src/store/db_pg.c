@@ -452,6 +452,37 @@ bool db_pg_broken(db_conn *conn)
     return c->broken;
 }
 
+bool db_pg_listen(db_conn *conn, const char *channel)
+{
+    pg_conn *c = (pg_conn *)conn;
+    char *quoted = PQescapeIdentifier(c->pg, channel, strlen(channel));
+    if (!quoted) return false;
+    char sql[160];
+    snprintf(sql, sizeof sql, "LISTEN %s", quoted);
+    PQfreemem(quoted);
+    PGresult *res = PQexec(c->pg, sql);
+    if (result_ok(res)) {
+        PQclear(res);
+        return true;
+    }
+    fail(c, res, sql);
+    return false;
+}
+
+int db_pg_socket(db_conn *conn) { return PQsocket(((pg_conn *)conn)->pg); }
+
+int db_pg_notifications(db_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+        c->broken = true;
+        return -1;
+    }
+    int n = 0;
+    for (PGnotify *note; (note = PQnotifies(c->pg)); n++) PQfreemem(note);
+    return n;
+}
+
 const db_driver db_driver_postgres = {
     .name = "postgres",
     .dialect = DB_DIALECT_POSTGRES,

@@ -170,12 +170,17 @@ static const char v4[] =
     "CREATE TABLE auth_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);"
     "INSERT INTO auth_version (id, version) VALUES (1, 0);";
 
+/* bumped with each change to an account's webhook subscriptions, so that
+ * each process can cache whether anyone listens (core/events.c) */
+static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY KEY, version BIGINT NOT NULL);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
     {2, "capacity scoped by account; typed carts", v2},
     {3, "ticket scan flags as columns", v3},
     {4, "auth version", v4},
+    {5, "webhook subscription versions", v5},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

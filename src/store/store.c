@@ -14,12 +14,15 @@
 
 #define MAX_RETRIES 30
 #define GROUP_MAX 1024
+/* One channel for every notifying transaction (store_notify_on_commit). */
+#define NOTIFY_CHANNEL "boxoffice_commit"
 
 typedef struct write_job {
     store_fn fn;
     void *ctx;
     db_status status;
     bool done;
+    bool notify; /* fn asked to notify on commit */
     struct write_job *next;
 } write_job;
 
@@ -61,7 +64,21 @@ struct store {
     /* group-commit figures, reported at close when BOXOFFICE_STORE_STATS is set */
     long batches, jobs;
     double fn_ms, commit_ms;
+    atomic_long writes, reads; /* store_write / store_read calls, for store_stats_get */
+    /* the commit hook; hook_lock makes removing it wait for a running call */
+    pthread_mutex_t hook_lock;
+    store_commit_hook hook;
+    void *hook_arg;
 };
+
+static bool *notify_flag(db_conn *c) { return &((struct db_conn_header *)c)->notify; }
+
+static void run_commit_hook(store *s)
+{
+    pthread_mutex_lock(&s->hook_lock);
+    if (s->hook) s->hook(s->hook_arg);
+    pthread_mutex_unlock(&s->hook_lock);
+}
 
 static db_conn *pool_get(store *s, char **err)
 {
@@ -113,8 +130,10 @@ static db_status run_in_savepoint(db_conn *c, write_job *j)
 {
     for (int attempt = 0;; attempt++) {
         if (db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        *notify_flag(c) = false;
         db_status st = j->fn(c, j->ctx);
         if (st == DB_OK) {
+            j->notify = *notify_flag(c);
             db_exec(c, "RELEASE job", DB_NOARGS, NULL);
             return DB_OK;
         }
@@ -190,7 +209,7 @@ static void *syncer_main(void *arg)
         bool stop = !jobs && s->syncer_stopping;
         pthread_mutex_unlock(&s->qlock);
         if (stop) break;
-        bool any_ok = false;
+        bool any_ok = false, notify = false;
         for (write_job *j = jobs; j; j = j->next) any_ok |= j->status == DB_OK;
         if (any_ok) {
             if (s->wal_fd < 0) s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
@@ -201,6 +220,8 @@ static void *syncer_main(void *arg)
                     if (j->status == DB_OK) j->status = DB_ERROR;
             }
         }
+        /* read before acknowledging: a job lives on its waiter's stack */
+        for (write_job *j = jobs; j; j = j->next) notify |= j->status == DB_OK && j->notify;
         pthread_mutex_lock(&s->qlock);
         for (write_job *j = jobs, *next; j; j = next) {
             next = j->next;
@@ -208,6 +229,7 @@ static void *syncer_main(void *arg)
         }
         pthread_cond_broadcast(&s->donecond);
         pthread_mutex_unlock(&s->qlock);
+        if (notify) run_commit_hook(s);
     }
     return NULL;
 }
@@ -242,9 +264,13 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
     }
     db_status st = DB_ERROR;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        *notify_flag(c) = false;
         st = db_exec(c, "BEGIN", DB_NOARGS, NULL);
         if (st == DB_OK) {
             st = fn(c, ctx);
+            /* the server delivers it to every listener when (and only if) this commits */
+            if (st == DB_OK && *notify_flag(c))
+                st = db_exec(c, "SELECT pg_notify('" NOTIFY_CHANNEL "', '')", DB_NOARGS, NULL);
             if (st == DB_OK) st = db_exec(c, "COMMIT", DB_NOARGS, NULL);
             else db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
         }
@@ -252,7 +278,9 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
         db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
         backoff(attempt);
     }
+    bool notify = st == DB_OK && *notify_flag(c);
     pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
+    if (notify) run_commit_hook(s);
     return st;
 }
 
@@ -263,6 +291,7 @@ store *store_open(const char *uri, char **err)
     store *s = calloc(1, sizeof *s);
     pthread_mutex_init(&s->readers.lock, NULL);
     pthread_cond_init(&s->readers.freed, NULL);
+    pthread_mutex_init(&s->hook_lock, NULL);
     if (strncmp(uri, "sqlite:", 7) == 0) {
         s->driver = &db_driver_sqlite;
         s->target = strdup(uri + 7);
@@ -338,23 +367,21 @@ db_dialect store_dialect(store *s) { return s->driver->dialect; }
 
 /* Transaction counters: process-wide relaxed atomics, for the reasons given
  * beside the statement counters in db.c (statistics only, no lock). */
-static atomic_uint_fast64_t stat_writes, stat_reads;
-
-void store_stats_get(store_stats *out)
+void store_stats_get(store *s, store_stats *out)
 {
-    out->writes = atomic_load_explicit(&stat_writes, memory_order_relaxed);
-    out->reads = atomic_load_explicit(&stat_reads, memory_order_relaxed);
+    out->writes = (uint64_t)atomic_load_explicit(&s->writes, memory_order_relaxed);
+    out->reads = (uint64_t)atomic_load_explicit(&s->reads, memory_order_relaxed);
 }
 
 db_status store_write(store *s, store_fn fn, void *ctx)
 {
-    atomic_fetch_add_explicit(&stat_writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->writes, 1, memory_order_relaxed);
     return s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
 }
 
 db_status store_read(store *s, store_fn fn, void *ctx)
 {
-    atomic_fetch_add_explicit(&stat_reads, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
     char *err = NULL;
     db_conn *c = pool_get(s, &err);
     if (!c) {
@@ -371,6 +398,51 @@ db_status store_read(store *s, store_fn fn, void *ctx)
     }
     pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
     return st;
+}
+
+
+/* ---- commit notifications ---- */
+
+void store_notify_on_commit(db_conn *c) { *notify_flag(c) = true; }
+
+void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
+{
+    pthread_mutex_lock(&s->hook_lock);
+    s->hook = hook;
+    s->hook_arg = arg;
+    pthread_mutex_unlock(&s->hook_lock);
+}
+
+struct store_listener {
+    store *s;
+    db_conn *c;
+};
+
+store_listener *store_listen(store *s)
+{
+    if (s->driver->dialect != DB_DIALECT_POSTGRES) return NULL;
+    char *err = NULL;
+    db_conn *c = s->driver->connect(s->target, true, &err);
+    if (!c || !db_pg_listen(c, NOTIFY_CHANNEL)) {
+        log_warn("store: cannot listen for commits: %s", err ? err : "LISTEN failed");
+        free(err);
+        if (c) s->driver->disconnect(c);
+        return NULL;
+    }
+    store_listener *l = malloc(sizeof *l);
+    *l = (store_listener){s, c};
+    return l;
+}
+
+int store_listener_fd(store_listener *l) { return db_pg_socket(l->c); }
+
+bool store_listener_drain(store_listener *l) { return db_pg_notifications(l->c) >= 0; }
+
+void store_listener_close(store_listener *l)
+{
+    if (!l) return;
+    l->s->driver->disconnect(l->c);
+    free(l);
 }
 
 /* ---- migrations ---- */

@@ -38,13 +38,35 @@ void store_close(store *s);
 db_status store_write(store *s, store_fn fn, void *ctx);
 db_status store_read(store *s, store_fn fn, void *ctx);
 db_dialect store_dialect(store *s);
-/* Process-wide counts of store_write and store_read calls since start (one per
+/* This store's counts of store_write and store_read calls since it opened (one per
  * call: retries and group commits are not counted), for benchmarks; the
  * statements inside them are counted by db_stats_get. */
 typedef struct {
     uint64_t writes, reads;
 } store_stats;
-void store_stats_get(store_stats *out);
+void store_stats_get(store *s, store_stats *out);
 /* Applies pending migrations (idempotent; safe with several processes). */
 db_status store_migrate(store *s, char **err);
+
+/* Commit notifications, for a waiter that should run as soon as some
+ * transaction committed (the webhook sender) instead of polling with writes.
+ * A write transaction's function calls store_notify_on_commit(c); once that
+ * transaction is durable, this process's commit hook runs and, on PostgreSQL,
+ * every process's listener becomes readable (NOTIFY, delivered on commit).
+ * A transaction that rolls back notifies no one. */
+void store_notify_on_commit(db_conn *c);
+/* hook(arg) runs on the committing thread after a notifying transaction is
+ * durable: it must be quick and must not call the store. NULL removes it;
+ * once this returns, the previous hook no longer runs. */
+typedef void (*store_commit_hook)(void *arg);
+void store_set_commit_hook(store *s, store_commit_hook hook, void *arg);
+/* PostgreSQL: a dedicated connection that LISTENs for other processes'
+ * notifications. NULL on SQLite (nothing to listen to) or when it cannot
+ * connect. Poll store_listener_fd for input, then drain: false means the
+ * connection is lost (close it and listen again later). */
+typedef struct store_listener store_listener;
+store_listener *store_listen(store *s);
+int store_listener_fd(store_listener *l);
+bool store_listener_drain(store_listener *l);
+void store_listener_close(store_listener *l);
 #endif

@@ -5,11 +5,12 @@ every retry."""
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import expect
+from harness import Client, expect
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 SECRET = "ABCD123-test-secret"
@@ -148,6 +149,46 @@ def test_only_subscribed_events(c):
         with rx.lock:
             events = {json.loads(b)["event"] for _, b in rx.requests}
         assert events == {"ISSUED_TICKET.CREATED"}, events
+    finally:
+        expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()
+
+
+def test_delivered_promptly(c):
+    """A commit that records a delivery wakes the sender: no polling delay."""
+    rx = Receiver()
+    sub = expect(c.admin("POST", "/webhooks", {"url": rx.url, "events": ["ORDER.CREATED"], "secret": SECRET}), 201)
+    try:
+        waits = []
+        for i in range(3):
+            order = book(c, "prompt%d@example.com" % i)
+            t0 = time.time()
+            rx.wait_for(lambda d: d["payload"]["id"] == "or_" + order["id"], timeout=5)
+            waits.append(time.time() - t0)
+        assert max(waits) < 0.5, waits
+    finally:
+        expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()
+
+
+def test_subscription_seen_by_second_process(c):
+    """A subscription made through one server process is used, within the
+    cache's 100 ms recheck, by an order booked through another."""
+    url2 = os.environ.get("BOXOFFICE_URL2")
+    if not url2:
+        print("# skip: single server run")
+        return
+    c2 = Client(url2)
+    book(c2, "before-subscription@example.com")  # the second process now knows "nobody listens"
+    rx = Receiver()
+    sub = expect(c.admin("POST", "/webhooks", {"url": rx.url, "events": ["ORDER.CREATED"], "secret": SECRET}), 201)
+    try:
+        time.sleep(0.25)
+        order = book(c2, "after-subscription@example.com")
+        t0 = time.time()
+        headers, body, _ = rx.wait_for(lambda d: d["payload"]["id"] == "or_" + order["id"], timeout=5)
+        verify(headers, body)
+        assert time.time() - t0 < 1.0, time.time() - t0
     finally:
         expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
         rx.close()

@@ -39,11 +39,11 @@ int main(void)
     db_stats d0, d1;
     store_stats t0, t1;
     db_stats_get(&d0);
-    store_stats_get(&t0);
+    store_stats_get(st, &t0);
     CHECK(store_write(st, write_fn, NULL) == DB_OK, "write transaction runs");
     CHECK(store_read(st, read_fn, NULL) == DB_OK, "read transaction runs");
     db_stats_get(&d1);
-    store_stats_get(&t1);
+    store_stats_get(st, &t1);
     CHECK(d1.writes - d0.writes == 1, "one UPDATE counted as a write");
     CHECK(d1.reads - d0.reads == 2, "two SELECTs counted as reads");
     CHECK(d1.control - d0.control >= 4, "BEGIN/COMMIT (and SAVEPOINT/RELEASE) counted apart");
