@@ -2,6 +2,7 @@
  * voiding single tickets. Each is one transaction: capacity, order, tickets,
  * payments and the outbox events commit together or not at all. */
 #include "core/internal.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <ctype.h>
@@ -28,20 +29,6 @@ static ticket_price price_ticket(const cat_product *p, money amount)
     tp.gross = p->price_includes_tax ? amount : amount + tp.tax_total;
     tp.net = p->price_includes_tax ? amount - tp.tax_total : amount;
     return tp;
-}
-
-/* The tax lines of one ticket charged `amount`, for its document. */
-static json_t *tax_lines(const cat_product *p, money amount)
-{
-    json_t *taxes = json_array();
-    for (size_t i = 0; i < p->ntaxes; i++) {
-        const cat_tax *t = &p->taxes[i];
-        tax_split s = tax_compute(amount, t->rate_bp, t->proportion_bp, p->price_includes_tax);
-        json_array_append_new(taxes, json_pack("{s:s,s:i,s:i,s:I,s:I}", "type", t->type, "rate_bp", t->rate_bp,
-                                               "proportion_bp", t->proportion_bp, "taxable", (json_int_t)s.taxable,
-                                               "tax", (json_int_t)s.tax));
-    }
-    return taxes;
 }
 
 /* Validity window: the visit day (account zone) for dated tickets, the
@@ -72,25 +59,47 @@ static const char *scan_limit_name(scan_limit_kind k)
 }
 
 /* The free-form part of a ticket, the same for every ticket of one line. */
-static char *ticket_doc(const catalog_snapshot *cs, const cat_product *p, const char *occurrence, money unit,
-                        money discount, json_t *holder)
+static char *ticket_doc(const cat_product *p, const char *occurrence, money unit, money discount, const json_t *holder)
 {
     ticket_price tp = price_ticket(p, unit - discount);
-    json_t *pools = json_array();
-    for (size_t i = 0; i < p->npools; i++)
-        json_array_append_new(pools, json_pack("{s:s,s:s,s:i}", "pool_id", p->pools[i].pool->id, "occurrence",
-                                               p->pools[i].pool->per_total ? "" : occurrence, "amount",
-                                               p->pools[i].amount));
-    json_t *doc = json_pack("{s:O,s:s,s:o,s:O,s:o,s:I,s:I,s:I,s:b,s:I,s:I}", "product_name",
-                            json_object_get(snapshot_find(cs, CAT_PRODUCT, p->id), "name"), "barcode_format",
-                            p->barcode_format, "taxes", tax_lines(p, unit - discount), "holder",
-                            holder ? holder : json_null(), "pools", pools, "gate_price",
-                            (json_int_t)(p->gate_price_set ? p->gate_price : unit), "booking_fee", (json_int_t)p->booking_fee, "tax_total",
-                            (json_int_t)tp.tax_total, "allow_overtime", p->scan.allow_overtime, "discounted_gross",
-                            (json_int_t)tp.gross, "discounted_net", (json_int_t)tp.net);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    return text;
+    jsonw w;
+    jw_init(&w, 512);
+    jw_object(&w);
+    jw_key(&w, "product_name"), jw_raw(&w, p->name_json);
+    jw_key(&w, "barcode_format"), jw_string(&w, p->barcode_format);
+    jw_key(&w, "taxes"), jw_array(&w);
+    for (size_t i = 0; i < p->ntaxes; i++) {
+        const cat_tax *t = &p->taxes[i];
+        tax_split s = tax_compute(unit - discount, t->rate_bp, t->proportion_bp, p->price_includes_tax);
+        jw_object(&w);
+        jw_key(&w, "type"), jw_string(&w, t->type);
+        jw_key(&w, "rate_bp"), jw_int(&w, t->rate_bp);
+        jw_key(&w, "proportion_bp"), jw_int(&w, t->proportion_bp);
+        jw_key(&w, "taxable"), jw_int(&w, s.taxable);
+        jw_key(&w, "tax"), jw_int(&w, s.tax);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    char *holder_text = holder ? json_dumps(holder, JSON_COMPACT) : NULL;
+    jw_key(&w, "holder"), jw_raw(&w, holder_text);
+    free(holder_text);
+    jw_key(&w, "pools"), jw_array(&w);
+    for (size_t i = 0; i < p->npools; i++) {
+        jw_object(&w);
+        jw_key(&w, "pool_id"), jw_string(&w, p->pools[i].pool->id);
+        jw_key(&w, "occurrence"), jw_string(&w, p->pools[i].pool->per_total ? "" : occurrence);
+        jw_key(&w, "amount"), jw_int(&w, p->pools[i].amount);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_key(&w, "gate_price"), jw_int(&w, p->gate_price_set ? p->gate_price : unit);
+    jw_key(&w, "booking_fee"), jw_int(&w, p->booking_fee);
+    jw_key(&w, "tax_total"), jw_int(&w, tp.tax_total);
+    jw_key(&w, "allow_overtime"), jw_bool(&w, p->scan.allow_overtime);
+    jw_key(&w, "discounted_gross"), jw_int(&w, tp.gross);
+    jw_key(&w, "discounted_net"), jw_int(&w, tp.net);
+    jw_object_end(&w);
+    return jw_finish(&w);
 }
 
 /* Fills the typed columns of a ticket of p; the caller sets ids, status and doc. */
@@ -167,15 +176,20 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
     return store_db_status(ss);
 }
 
-static json_t *merged_object(const char *base_text, const json_t *over)
+/* A stored object (JSON text) with a request's object merged over it, as JSON text. */
+static void write_merged(jsonw *w, const char *base_text, const json_t *over)
 {
+    if (!json_is_object(over)) return jw_raw(w, base_text && *base_text ? base_text : "{}");
     json_t *m = base_text ? json_loads(base_text, 0, NULL) : NULL;
     if (!json_is_object(m)) {
         json_decref(m);
         m = json_object();
     }
-    if (json_is_object(over)) json_object_update(m, (json_t *)over);
-    return m;
+    json_object_update(m, (json_t *)over);
+    char *text = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    jw_raw(w, text);
+    free(text);
 }
 
 typedef struct {
@@ -211,7 +225,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, store_ticket 
         money off = b->discount && discount_applies_to(b->discount, p->id) ? discount_per_ticket(b->discount, unit) : 0;
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
-        line_docs[i] = ticket_doc(b->cs, p, cart->occurrence, unit, off, NULL);
+        line_docs[i] = ticket_doc(p, cart->occurrence, unit, off, NULL);
         time_uuid(line_ids[i]);
         for (int64_t q = 0; q < line->quantity; q++, k++) {
             ticket_columns(p, unit, off, vf, vt, &t[k]);
@@ -246,32 +260,49 @@ static void free_docs(char **docs, size_t nlines)
     free(docs);
 }
 
+static void key_int_or_null(jsonw *w, const char *key, bool present, int64_t v)
+{
+    jw_key(w, key);
+    if (present) jw_int(w, v);
+    else jw_null(w);
+}
+
 static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *sum)
 {
     const book_request *req = b->req;
-    json_t *customer = merged_object(cart->customer, req->customer);
-    json_t *extras = merged_object(cart->extras, req->extras);
-    json_t *discounts = json_array();
-    if (b->discount)
-        json_array_append_new(discounts,
-                              json_pack("{s:s,s:s,s:s,s:I,s:s?}", "code", b->discount->code, "type",
-                                        b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed", "name",
-                                        b->discount->name, "amount", (json_int_t)sum->discount_total, "external_id",
-                                        b->discount->external_id));
-    json_t *doc = json_pack("{s:o,s:o,s:s?,s:o,s:o,s:o,s:s?,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "customer", customer,
-                            "extras", extras, "category_id", sum->category_id, "visit_time",
-                            cart->start_time >= 0 ? json_integer(cart->start_time) : json_null(), "visit_end_time",
-                            cart->end_time >= 0 ? json_integer(cart->end_time) : json_null(), "starts_at",
-                            cart->starts_at ? json_integer(cart->starts_at) : json_null(), "occurrence",
-                            cart->occurrence, "quantity", (json_int_t)sum->quantity, "total_after_discount_gross",
-                            (json_int_t)sum->after_gross, "total_after_discount_net", (json_int_t)sum->after_net,
-                            "booking_fee_total", (json_int_t)sum->fee_total, "pricing_tax_included",
-                            (json_int_t)cart->price_includes_tax, "discounts", discounts, "reseller",
-                            json_pack("{s:s?,s:s?}", "id", req->reseller_id, "name", req->reseller_name));
-    json_object_set_new(doc, "event_id", sum->event_id ? json_string(sum->event_id) : json_null());
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    return text;
+    jsonw w;
+    jw_init(&w, 1024);
+    jw_object(&w);
+    jw_key(&w, "customer"), write_merged(&w, cart->customer, req->customer);
+    jw_key(&w, "extras"), write_merged(&w, cart->extras, req->extras);
+    if (sum->category_id) jw_key(&w, "category_id"), jw_string(&w, sum->category_id);
+    key_int_or_null(&w, "visit_time", cart->start_time >= 0, cart->start_time);
+    key_int_or_null(&w, "visit_end_time", cart->end_time >= 0, cart->end_time);
+    key_int_or_null(&w, "starts_at", cart->starts_at != 0, cart->starts_at);
+    jw_key(&w, "occurrence"), jw_string(&w, cart->occurrence);
+    jw_key(&w, "quantity"), jw_int(&w, sum->quantity);
+    jw_key(&w, "total_after_discount_gross"), jw_int(&w, sum->after_gross);
+    jw_key(&w, "total_after_discount_net"), jw_int(&w, sum->after_net);
+    jw_key(&w, "booking_fee_total"), jw_int(&w, sum->fee_total);
+    jw_key(&w, "pricing_tax_included"), jw_int(&w, cart->price_includes_tax);
+    jw_key(&w, "discounts"), jw_array(&w);
+    if (b->discount) {
+        jw_object(&w);
+        jw_key(&w, "code"), jw_string(&w, b->discount->code);
+        jw_key(&w, "type"), jw_string(&w, b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed");
+        jw_key(&w, "name"), jw_string(&w, b->discount->name);
+        jw_key(&w, "amount"), jw_int(&w, sum->discount_total);
+        if (b->discount->external_id) jw_key(&w, "external_id"), jw_string(&w, b->discount->external_id);
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_key(&w, "reseller"), jw_object(&w);
+    if (req->reseller_id) jw_key(&w, "id"), jw_string(&w, req->reseller_id);
+    if (req->reseller_name) jw_key(&w, "name"), jw_string(&w, req->reseller_name);
+    jw_object_end(&w);
+    jw_key(&w, "event_id"), jw_string(&w, sum->event_id);
+    jw_object_end(&w);
+    return jw_finish(&w);
 }
 
 static db_status record_created(db_conn *c, book_ctx *b)
@@ -657,7 +688,7 @@ static db_status issue_fn(db_conn *c, void *arg)
     validity(x->product, x->at->day, x->at->day >= 0 ? x->at->ends_at : 0, x->a->timezone, x->now, &vf, &vt);
     store_ticket t = {0};
     ticket_columns(x->product, x->price, 0, vf, vt, &t);
-    char *doc = ticket_doc(x->cs, x->product, x->at->key, x->price, 0, x->holder);
+    char *doc = ticket_doc(x->product, x->at->key, x->price, 0, x->holder);
     t.line_id = line_id;
     t.event_id = x->product->event_id;
     t.occurrence = x->at->key;

@@ -253,6 +253,9 @@ static void *compile_product(catalog_model *m, const json_t *doc)
     arena_chunk **ar = &m->arena;
     cat_product *p = arena_alloc(ar, sizeof *p);
     p->id = arena_str(ar, jstr(doc, "id"));
+    char *name = json_dumps(json_object_get(doc, "name"), JSON_COMPACT | JSON_ENCODE_ANY);
+    p->name_json = arena_str(ar, name ? name : "null");
+    free(name);
     p->kind = enum_is(doc, "kind", "addon") ? PRODUCT_ADDON : enum_is(doc, "kind", "bundle") ? PRODUCT_BUNDLE
                                                                                              : PRODUCT_TICKET;
     p->category_ids = string_list(ar, json_object_get(doc, "category_ids"), &p->ncategories);

@@ -100,6 +100,7 @@ typedef enum { PRODUCT_TICKET, PRODUCT_ADDON, PRODUCT_BUNDLE } cat_product_kind;
 
 typedef struct {
     const char *id;
+    const char *name_json;      /* the translated name as JSON text, for documents that copy it */
     cat_product_kind kind;
     const char *const *category_ids;
     size_t ncategories;

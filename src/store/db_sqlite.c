@@ -62,7 +62,7 @@ static db_conn *sq_connect(const char *path, bool writer, char **err)
     }
     sqlite3_busy_timeout(c->db, 5000);
     const char *setup = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                                 "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32000;"
+                                 "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32000;"
                                : "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA query_only=1;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
@@ -127,13 +127,16 @@ static sqlite3_stmt *prepare(sqlite_conn *c, const char *sql, bool *cached)
     return st;
 }
 
-static bool bind_all(sqlite3_stmt *st, const db_param *p, int n)
+/* Texts are bound without a copy when the statement finishes before the
+ * call returns (db_exec): the caller's strings outlive it. A query's rows are
+ * stepped later, so its texts are copied. */
+static bool bind_all(sqlite3_stmt *st, const db_param *p, int n, bool copy_texts)
 {
     for (int i = 0; i < n; i++) {
         int rc;
         switch (p[i].type) {
         case DBP_INT: rc = sqlite3_bind_int64(st, i + 1, p[i].i); break;
-        case DBP_TEXT: rc = sqlite3_bind_text(st, i + 1, p[i].s, -1, SQLITE_TRANSIENT); break;
+        case DBP_TEXT: rc = sqlite3_bind_text(st, i + 1, p[i].s, -1, copy_texts ? SQLITE_TRANSIENT : SQLITE_STATIC); break;
         default: rc = sqlite3_bind_null(st, i + 1); break;
         }
         if (rc != SQLITE_OK) return false;
@@ -148,7 +151,7 @@ static db_status sq_exec(db_conn *conn, const char *sql, const db_param *p, int 
     sqlite3_stmt *st = prepare(c, sql, &cached);
     if (!st) return DB_ERROR;
     db_status status = DB_OK;
-    if (!bind_all(st, p, n)) status = DB_ERROR;
+    if (!bind_all(st, p, n, false)) status = DB_ERROR;
     int rc = SQLITE_DONE;
     if (status == DB_OK) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
@@ -166,7 +169,7 @@ static db_status sq_query(db_conn *conn, const char *sql, const db_param *p, int
     bool cached;
     sqlite3_stmt *st = prepare(c, sql, &cached);
     if (!st) return DB_ERROR;
-    if (!bind_all(st, p, n)) {
+    if (!bind_all(st, p, n, true)) {
         if (cached) sqlite3_reset(st);
         else sqlite3_finalize(st);
         return DB_ERROR;

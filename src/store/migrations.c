@@ -116,14 +116,16 @@ static const char v1[] =
 
 /* Capacity rows keyed by account: pool ids are the caller's, and another
  * account's pool with the same id must not share, see or change its seats.
- * Carts become typed columns and lines; carts open at the upgrade are
- * released (their seats given back), as a cart holds for minutes. */
+ * Carts become typed columns, their lines and holds encoded in the row (one
+ * B-tree insert per cart, not one per line and hold); carts open or expired
+ * at the upgrade are released (their seats given back), as a cart holds for
+ * minutes. */
 static const char v2[] =
     "CREATE TABLE inventory_by_account ("
     " account_id TEXT NOT NULL, pool_id TEXT NOT NULL, occurrence TEXT NOT NULL, capacity BIGINT NOT NULL,"
     " used BIGINT NOT NULL DEFAULT 0,"
     " PRIMARY KEY (account_id, pool_id, occurrence),"
-    " CHECK (used >= 0 AND used <= capacity));"
+    " CHECK (used >= 0 AND used <= capacity))@SQLITE@ WITHOUT ROWID@BOTH@;"
     "INSERT INTO inventory_by_account (account_id, pool_id, occurrence, capacity, used)"
     " SELECT account_id, pool_id, occurrence, capacity, used FROM inventory;"
     "UPDATE inventory_by_account SET used = used - (SELECT COALESCE(SUM(h.amount), 0) FROM cart_holds h"
@@ -132,22 +134,21 @@ static const char v2[] =
     "DROP TABLE inventory;"
     "ALTER TABLE inventory_by_account RENAME TO inventory;"
 
-    "UPDATE carts SET status = 'released' WHERE status = 'open';"
-    "DELETE FROM cart_holds WHERE cart_id IN (SELECT id FROM carts WHERE status = 'released');"
+    "UPDATE carts SET status = 'released' WHERE status IN ('open', 'expired');"
     "CREATE TABLE carts_typed ("
     " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,"
     " occurrence TEXT NOT NULL, category_id TEXT, day BIGINT, start_time BIGINT, end_time BIGINT, starts_at BIGINT,"
     " ends_at BIGINT, external_id TEXT, extras TEXT, customer TEXT, priced INTEGER NOT NULL DEFAULT 0,"
     " price_includes_tax INTEGER NOT NULL DEFAULT 1, total BIGINT NOT NULL DEFAULT 0, currency TEXT NOT NULL DEFAULT '',"
-    " expires_at BIGINT, order_id TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+    " lines TEXT NOT NULL DEFAULT '', holds TEXT NOT NULL DEFAULT '',"
+    " expires_at BIGINT, order_id TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
+    "@SQLITE@ WITHOUT ROWID@BOTH@;"
     "INSERT INTO carts_typed (id, account_id, status, channel, occurrence, expires_at, order_id, created_at, updated_at)"
     " SELECT id, account_id, status, channel, occurrence, expires_at, order_id, created_at, updated_at FROM carts;"
     "DROP TABLE carts;"
+    "DROP TABLE cart_holds;"
     "ALTER TABLE carts_typed RENAME TO carts;"
-    "CREATE INDEX carts_expiry ON carts(status, expires_at);"
-    "CREATE TABLE cart_lines ("
-    " cart_id TEXT NOT NULL, position BIGINT NOT NULL, product_id TEXT NOT NULL, quantity BIGINT NOT NULL,"
-    " unit_price BIGINT NOT NULL, gate_price BIGINT NOT NULL, PRIMARY KEY (cart_id, position));";
+    "CREATE INDEX carts_expiry ON carts(status, expires_at);";
 
 /* The scan rules' ticket flags as columns, so a scan reads no JSON. Tickets
  * booked before this carry them only in their doc (in_out never was copied

@@ -145,68 +145,139 @@ store_status store_inventory_used(store *s, const char *account_id, const char *
 
 /* ---------------- carts ---------------- */
 
-static db_status insert_lines(db_conn *c, const char *cart_id, const store_cart_line *lines, size_t n)
+/* Lines and holds travel in the cart's row as text: records end with '\n',
+ * fields end with '\t', and ids escape '%', tab and newline as %XX. One row
+ * per cart keeps a hold to one B-tree insert and a booking to one read. */
+static void put_text(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
-        char sql[2048];
-        multi_row_sql(sql, sizeof sql,
-                      "INSERT INTO cart_lines (cart_id, position, product_id, quantity, unit_price, gate_price) VALUES ",
-                      6, k);
-        db_param p[6 * ROWS_PER_INSERT];
-        for (size_t i = 0; i < k; i++) {
-            const store_cart_line *l = &lines[done + i];
-            db_param *q = &p[6 * i];
-            q[0] = DB_TEXT(cart_id), q[1] = DB_INT(done + i), q[2] = DB_TEXT(l->product_id);
-            q[3] = DB_INT(l->quantity), q[4] = DB_INT(l->unit_price), q[5] = DB_INT(l->gate_price);
-        }
-        db_status st = db_exec(c, sql, p, (int)(6 * k), NULL);
-        if (st != DB_OK) return st;
-        done += k;
+    if (*len + n + 1 > *cap) {
+        while (*len + n + 1 > *cap) *cap = *cap ? *cap * 2 : 256;
+        *buf = realloc(*buf, *cap);
     }
-    return DB_OK;
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = 0;
 }
 
-static db_status insert_holds(db_conn *c, const char *cart_id, const store_hold *holds, size_t n)
+static void put_id(char **buf, size_t *len, size_t *cap, const char *id, char end)
 {
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < ROWS_PER_INSERT ? n - done : ROWS_PER_INSERT;
-        char sql[2048];
-        multi_row_sql(sql, sizeof sql, "INSERT INTO cart_holds (cart_id, pool_id, occurrence, amount) VALUES ", 4, k);
-        db_param p[4 * ROWS_PER_INSERT];
-        for (size_t i = 0; i < k; i++) {
-            const store_hold *h = &holds[done + i];
-            db_param *q = &p[4 * i];
-            q[0] = DB_TEXT(cart_id), q[1] = DB_TEXT(h->pool_id), q[2] = DB_TEXT(h->occurrence);
-            q[3] = DB_INT(h->amount);
+    for (const char *p = id; *p; p++) {
+        if (*p == '%' || *p == '\t' || *p == '\n') {
+            char esc[4];
+            snprintf(esc, sizeof esc, "%%%02X", (unsigned char)*p);
+            put_text(buf, len, cap, esc, 3);
+        } else {
+            put_text(buf, len, cap, p, 1);
         }
-        db_status st = db_exec(c, sql, p, (int)(4 * k), NULL);
-        if (st != DB_OK) return st;
-        done += k;
     }
-    return DB_OK;
+    put_text(buf, len, cap, &end, 1);
+}
+
+static void put_int(char **buf, size_t *len, size_t *cap, int64_t v, char end)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld%c", (long long)v, end);
+    put_text(buf, len, cap, num, (size_t)n);
+}
+
+/* Reads one field ending at `end` into out (unescaping); advances *p. */
+static bool get_id(const char **p, char end, char *out, size_t outlen)
+{
+    size_t k = 0;
+    const char *s = *p;
+    for (; *s && *s != end; s++) {
+        char ch = *s;
+        if (ch == '%' && s[1] && s[2]) {
+            char hex[3] = {s[1], s[2], 0};
+            ch = (char)strtol(hex, NULL, 16);
+            s += 2;
+        }
+        if (k + 1 < outlen) out[k++] = ch;
+    }
+    out[k] = 0;
+    if (*s != end) return false;
+    *p = s + 1;
+    return true;
+}
+
+static bool get_int(const char **p, char end, int64_t *out)
+{
+    char *stop;
+    *out = strtoll(*p, &stop, 10);
+    if (*stop != end) return false;
+    *p = stop + 1;
+    return true;
+}
+
+static char *encode_lines(const store_cart_line *lines, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    put_text(&buf, &len, &cap, "", 0);
+    for (size_t i = 0; i < n; i++) {
+        put_id(&buf, &len, &cap, lines[i].product_id, '\t');
+        put_int(&buf, &len, &cap, lines[i].quantity, '\t');
+        put_int(&buf, &len, &cap, lines[i].unit_price, '\t');
+        put_int(&buf, &len, &cap, lines[i].gate_price, '\n');
+    }
+    return buf;
+}
+
+static char *encode_holds(const store_hold *holds, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    put_text(&buf, &len, &cap, "", 0);
+    for (size_t i = 0; i < n; i++) {
+        put_id(&buf, &len, &cap, holds[i].pool_id, '\t');
+        put_id(&buf, &len, &cap, holds[i].occurrence, '\t');
+        put_int(&buf, &len, &cap, holds[i].amount, '\n');
+    }
+    return buf;
+}
+
+static size_t count_records(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++) n += *text == '\n';
+    return n;
+}
+
+static bool decode_lines(const char *text, store_cart *out)
+{
+    size_t n = count_records(text);
+    out->lines = n ? calloc(n, sizeof *out->lines) : NULL;
+    for (out->nlines = 0; out->nlines < n; out->nlines++) {
+        store_cart_line *l = &out->lines[out->nlines];
+        if (!get_id(&text, '\t', l->product_id, sizeof l->product_id) || !get_int(&text, '\t', &l->quantity) ||
+            !get_int(&text, '\t', &l->unit_price) || !get_int(&text, '\n', &l->gate_price))
+            return false;
+    }
+    return true;
+}
+
+static bool decode_holds(const char *text, store_hold **out, size_t *n)
+{
+    *n = count_records(text);
+    *out = *n ? calloc(*n, sizeof **out) : NULL;
+    for (size_t i = 0; i < *n; i++) {
+        store_hold *h = &(*out)[i];
+        h->capacity = -1;
+        if (!get_id(&text, '\t', h->pool_id, sizeof h->pool_id) ||
+            !get_id(&text, '\t', h->occurrence, sizeof h->occurrence) || !get_int(&text, '\n', &h->amount))
+            return false;
+    }
+    return true;
 }
 
 static db_status load_holds(db_conn *c, const char *cart_id, store_hold **out, size_t *n)
 {
-    db_rows *r;
-    db_status st = db_query(c, "SELECT pool_id, occurrence, amount FROM cart_holds WHERE cart_id = ?",
-                            DB_ARGS(DB_TEXT(cart_id)), &r);
+    char *text = NULL;
+    db_status st = db_query_text(c, "SELECT holds FROM carts WHERE id = ?", DB_ARGS(DB_TEXT(cart_id)), &text);
     if (st != DB_OK) return st;
-    store_hold *holds = NULL;
-    size_t count = 0;
-    while (db_next(r)) {
-        holds = realloc(holds, (count + 1) * sizeof *holds);
-        copy(holds[count].pool_id, sizeof holds[count].pool_id, db_text(r, 0));
-        copy(holds[count].occurrence, sizeof holds[count].occurrence, db_text(r, 1));
-        holds[count].amount = db_int(r, 2);
-        holds[count].capacity = -1;
-        count++;
-    }
-    db_rows_free(r);
-    *out = holds;
-    *n = count;
-    return DB_OK;
+    bool ok = decode_holds(text, out, n);
+    free(text);
+    return ok ? DB_OK : DB_ERROR;
 }
 
 /* Gives back what an open cart holds (an expired cart already did). */
@@ -225,6 +296,7 @@ typedef struct {
     const store_cart *cart;
     const store_hold *holds;
     size_t nholds;
+    char *lines_text, *holds_text; /* encoded outside the transaction: the writer thread is the bottleneck */
     const char *account_id, *cart_id;
     instant_us now;
     store_status outcome;
@@ -240,17 +312,16 @@ static db_status cart_insert(db_conn *c, void *arg)
         c,
         "INSERT INTO carts (id, account_id, status, channel, occurrence, category_id, day, start_time, end_time,"
         " starts_at, ends_at, external_id, extras, customer, priced, price_includes_tax, total, currency, expires_at,"
-        " created_at, updated_at) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, updated_at, lines, holds) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, ?, ?)",
         DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->account_id), DB_TEXT(k->channel), DB_TEXT(k->occurrence),
                 DB_TEXT(*k->category_id ? k->category_id : NULL), opt_int(k->day >= 0, k->day),
                 opt_int(k->start_time >= 0, k->start_time), opt_int(k->end_time >= 0, k->end_time),
                 opt_int(k->starts_at != 0, k->starts_at), opt_int(k->ends_at != 0, k->ends_at), DB_TEXT(k->external_id),
                 DB_TEXT(k->extras), DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax),
                 DB_INT(k->total), DB_TEXT(k->currency), DB_INT(k->expires_at), DB_INT(k->created_at),
-                DB_INT(k->updated_at)),
+                DB_INT(k->updated_at), DB_TEXT(w->lines_text), DB_TEXT(w->holds_text)),
         NULL);
-    if (st == DB_OK) st = insert_lines(c, k->id, k->lines, k->nlines);
-    if (st == DB_OK) st = insert_holds(c, k->id, w->holds, w->nholds);
     if (st != DB_OK) return st;
     /* the pool rows are the contended ones: lock them last, just before commit */
     w->outcome = store_inventory_take(c, k->account_id, w->holds, w->nholds);
@@ -259,8 +330,11 @@ static db_status cart_insert(db_conn *c, void *arg)
 
 store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
-    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK};
+    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,
+                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = encode_holds(holds, nholds)};
     db_status st = store_write(s, cart_insert, &w);
+    free(w.lines_text);
+    free(w.holds_text);
     return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
 }
 
@@ -297,18 +371,15 @@ static db_status cart_update(db_conn *c, void *arg)
         c,
         "UPDATE carts SET status = 'open', channel = ?, occurrence = ?, category_id = ?, day = ?, start_time = ?,"
         " end_time = ?, starts_at = ?, ends_at = ?, external_id = ?, extras = ?, customer = ?, priced = ?,"
-        " price_includes_tax = ?, total = ?, expires_at = ?, updated_at = ? WHERE id = ?",
+        " price_includes_tax = ?, total = ?, expires_at = ?, updated_at = ?, lines = ?, holds = ? WHERE id = ?",
         DB_ARGS(DB_TEXT(k->channel), DB_TEXT(k->occurrence), DB_TEXT(*k->category_id ? k->category_id : NULL),
                 opt_int(k->day >= 0, k->day), opt_int(k->start_time >= 0, k->start_time),
                 opt_int(k->end_time >= 0, k->end_time), opt_int(k->starts_at != 0, k->starts_at),
                 opt_int(k->ends_at != 0, k->ends_at), DB_TEXT(k->external_id), DB_TEXT(k->extras),
                 DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax), DB_INT(k->total),
-                DB_INT(k->expires_at), DB_INT(k->updated_at), DB_TEXT(k->id)),
+                DB_INT(k->expires_at), DB_INT(k->updated_at), DB_TEXT(w->lines_text), DB_TEXT(w->holds_text),
+                DB_TEXT(k->id)),
         NULL);
-    if (st == DB_OK) st = db_exec(c, "DELETE FROM cart_lines WHERE cart_id = ?", DB_ARGS(DB_TEXT(k->id)), NULL);
-    if (st == DB_OK) st = db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(k->id)), NULL);
-    if (st == DB_OK) st = insert_lines(c, k->id, k->lines, k->nlines);
-    if (st == DB_OK) st = insert_holds(c, k->id, w->holds, w->nholds);
     if (st != DB_OK) return st;
     w->outcome = store_inventory_take(c, w->account_id, w->holds, w->nholds);
     return store_db_status(w->outcome);
@@ -317,8 +388,11 @@ static db_status cart_update(db_conn *c, void *arg)
 store_status store_cart_replace(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
     cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .account_id = cart->account_id,
-                    .cart_id = cart->id, .now = cart->updated_at, .outcome = STORE_OK};
+                    .cart_id = cart->id, .now = cart->updated_at, .outcome = STORE_OK,
+                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = encode_holds(holds, nholds)};
     db_status st = store_write(s, cart_update, &w);
+    free(w.lines_text);
+    free(w.holds_text);
     return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
 }
 
@@ -327,11 +401,8 @@ static db_status cart_delete(db_conn *c, void *arg)
     cart_write *w = arg;
     w->outcome = claim_changeable(c, w);
     if (w->outcome != STORE_OK) return store_db_status(w->outcome);
-    db_status st = db_exec(c, "DELETE FROM cart_holds WHERE cart_id = ?", DB_ARGS(DB_TEXT(w->cart_id)), NULL);
-    if (st == DB_OK)
-        st = db_exec(c, "UPDATE carts SET status = 'released', updated_at = ? WHERE id = ?",
-                     DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id)), NULL);
-    return st;
+    return db_exec(c, "UPDATE carts SET status = 'released', holds = '', updated_at = ? WHERE id = ?",
+                   DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id)), NULL);
 }
 
 store_status store_cart_release(store *s, const char *account_id, const char *cart_id, instant_us now)
@@ -349,7 +420,7 @@ store_status store_cart_release(store *s, const char *account_id, const char *ca
 static int64_t int_or(db_rows *r, int col, int64_t dflt) { return db_isnull(r, col) ? dflt : db_int(r, col); }
 static char *text_or_null(db_rows *r, int col) { return db_isnull(r, col) ? NULL : strdup(db_text(r, col)); }
 
-/* Fills out from a row of CART_COLUMNS followed by the line columns. */
+/* Fills out from a row of CART_COLUMNS. */
 static void cart_from_row(db_rows *r, store_cart *out)
 {
     memset(out, 0, sizeof *out);
@@ -377,35 +448,19 @@ static void cart_from_row(db_rows *r, store_cart *out)
     out->customer = text_or_null(r, 21);
 }
 
-static void line_from_row(db_rows *r, int col, store_cart *out)
-{
-    if (db_isnull(r, col)) return;
-    out->lines = realloc(out->lines, (out->nlines + 1) * sizeof *out->lines);
-    store_cart_line *l = &out->lines[out->nlines++];
-    copy(l->product_id, sizeof l->product_id, db_text(r, col));
-    l->quantity = db_int(r, col + 1);
-    l->unit_price = db_int(r, col + 2);
-    l->gate_price = db_int(r, col + 3);
-}
-
-/* One statement: the cart and its lines, joined. */
 static db_status read_cart_rows(db_conn *c, const char *account_id, const char *cart_id, store_cart *out)
 {
     db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT " CART_COLUMNS ", l.product_id, l.quantity, l.unit_price, l.gate_price"
-                            " FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id"
-                            " WHERE c.id = ? AND c.account_id = ? ORDER BY l.position",
+    db_status st = db_query(c, "SELECT " CART_COLUMNS ", c.lines FROM carts c WHERE c.id = ? AND c.account_id = ?",
                             DB_ARGS(DB_TEXT(cart_id), DB_TEXT(account_id)), &r);
     if (st != DB_OK) return st;
-    bool found = false;
-    while (db_next(r)) {
-        if (!found) cart_from_row(r, out);
-        found = true;
-        line_from_row(r, 22, out);
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        cart_from_row(r, out);
+        st = decode_lines(db_text(r, 22), out) ? DB_OK : DB_ERROR;
     }
     db_rows_free(r);
-    return found ? DB_OK : DB_NOTFOUND;
+    return st;
 }
 
 typedef struct {

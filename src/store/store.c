@@ -10,8 +10,11 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+/* One retry budget for both databases: a transaction that lost a race
+ * (deadlock, serialization failure, optimistic check) runs again this often. */
 #define MAX_RETRIES 30
 #define GROUP_MAX 1024
 /* One channel for every notifying transaction (store_notify_on_commit). */
@@ -57,6 +60,12 @@ struct store {
      * acknowledges it, while the writer already runs the next batch. */
     char *wal_path;
     int wal_fd;
+    /* Checkpoints run on their own thread and connection, so the writer never
+     * copies pages into the database file inside a batch (the writer's
+     * automatic checkpoint is off). */
+    pthread_t checkpoint_thread;
+    pthread_cond_t checkpoint_cond;
+    bool checkpoint_wanted, checkpoint_stopping;
     pthread_t syncer_thread;
     pthread_cond_t synccond;
     write_job *shead, *stail;
@@ -126,20 +135,28 @@ static void backoff(int attempt)
 
 /* ---- SQLite group commit ---- */
 
-static db_status run_in_savepoint(db_conn *c, write_job *j)
+/* Runs one job of a batch inside the open transaction. With batch-mates it
+ * runs in a SAVEPOINT, so its failure undoes only its own work; alone, the
+ * transaction itself is the undo (rolled back and begun again). */
+static db_status run_job(db_conn *c, write_job *j, bool alone)
 {
     for (int attempt = 0;; attempt++) {
-        if (db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        if (!alone && db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
         *notify_flag(c) = false;
         db_status st = j->fn(c, j->ctx);
         if (st == DB_OK) {
             j->notify = *notify_flag(c);
-            db_exec(c, "RELEASE job", DB_NOARGS, NULL);
+            if (!alone) db_exec(c, "RELEASE job", DB_NOARGS, NULL);
             return DB_OK;
         }
-        db_exec(c, "ROLLBACK TO job", DB_NOARGS, NULL);
-        db_exec(c, "RELEASE job", DB_NOARGS, NULL);
-        if (st != DB_RETRY || attempt >= 3) return st;
+        if (alone) {
+            db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
+            if (db_exec(c, "BEGIN IMMEDIATE", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        } else {
+            db_exec(c, "ROLLBACK TO job", DB_NOARGS, NULL);
+            db_exec(c, "RELEASE job", DB_NOARGS, NULL);
+        }
+        if (st != DB_RETRY || attempt + 1 >= MAX_RETRIES) return st;
     }
 }
 
@@ -172,7 +189,7 @@ static void *writer_main(void *arg)
         if (begin == DB_OK) {
             struct timespec t0, t1, t2;
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            for (write_job *j = batch; j; j = j->next) j->status = run_in_savepoint(s->writer, j);
+            for (write_job *j = batch; j; j = j->next) j->status = run_job(s->writer, j, n == 1);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             db_status commit = db_exec(s->writer, "COMMIT", DB_NOARGS, NULL);
             clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -196,6 +213,42 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->qlock);
     }
     return NULL;
+}
+
+#define CHECKPOINT_WAL_BYTES (16L << 20)
+
+static void *checkpoint_main(void *arg)
+{
+    store *s = arg;
+    db_conn *c = NULL;
+    pthread_mutex_lock(&s->qlock);
+    for (;;) {
+        while (!s->checkpoint_wanted && !s->checkpoint_stopping) pthread_cond_wait(&s->checkpoint_cond, &s->qlock);
+        if (s->checkpoint_stopping) break;
+        s->checkpoint_wanted = false;
+        pthread_mutex_unlock(&s->qlock);
+        char *err = NULL;
+        if (!c) c = s->driver->connect(s->target, true, &err);
+        /* PASSIVE: copies what no reader still needs, never blocks the writer */
+        if (!c || db_exec(c, "PRAGMA wal_checkpoint(PASSIVE)", DB_NOARGS, NULL) != DB_OK)
+            log_warn("store: checkpoint failed: %s", err ? err : "see above");
+        free(err);
+        pthread_mutex_lock(&s->qlock);
+    }
+    pthread_mutex_unlock(&s->qlock);
+    if (c) s->driver->disconnect(c);
+    return NULL;
+}
+
+/* Asks for a checkpoint once the WAL has grown past CHECKPOINT_WAL_BYTES. */
+static void checkpoint_if_large(store *s)
+{
+    struct stat sb;
+    if (s->wal_fd < 0 || fstat(s->wal_fd, &sb) != 0 || sb.st_size < CHECKPOINT_WAL_BYTES) return;
+    pthread_mutex_lock(&s->qlock);
+    s->checkpoint_wanted = true;
+    pthread_cond_signal(&s->checkpoint_cond);
+    pthread_mutex_unlock(&s->qlock);
 }
 
 static void *syncer_main(void *arg)
@@ -230,6 +283,7 @@ static void *syncer_main(void *arg)
         pthread_cond_broadcast(&s->donecond);
         pthread_mutex_unlock(&s->qlock);
         if (notify) run_commit_hook(s);
+        if (any_ok) checkpoint_if_large(s);
     }
     return NULL;
 }
@@ -321,8 +375,11 @@ store *store_open(const char *uri, char **err)
         s->wal_fd = -1;
         pthread_create(&s->writer_thread, NULL, writer_main, s);
         pthread_create(&s->syncer_thread, NULL, syncer_main, s);
+        pthread_cond_init(&s->checkpoint_cond, NULL);
+        pthread_create(&s->checkpoint_thread, NULL, checkpoint_main, s);
         pthread_setname_np(s->writer_thread, "bo-writer");
         pthread_setname_np(s->syncer_thread, "bo-syncer");
+        pthread_setname_np(s->checkpoint_thread, "bo-checkpoint");
     } else {
         db_conn *c = pool_get(s, err);
         if (!c) {
@@ -349,6 +406,11 @@ void store_close(store *s)
         pthread_cond_signal(&s->synccond);
         pthread_mutex_unlock(&s->qlock);
         pthread_join(s->syncer_thread, NULL);
+        pthread_mutex_lock(&s->qlock);
+        s->checkpoint_stopping = true;
+        pthread_cond_signal(&s->checkpoint_cond);
+        pthread_mutex_unlock(&s->qlock);
+        pthread_join(s->checkpoint_thread, NULL);
         if (s->wal_fd >= 0) close(s->wal_fd);
         free(s->wal_path);
         if (getenv("BOXOFFICE_STORE_STATS") && s->batches)
