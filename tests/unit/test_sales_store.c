@@ -1,0 +1,765 @@
+/* The sales store (store/sales.c) on the database named by BOXOFFICE_TEST_DB
+ * (default: a fresh SQLite file): each operation reaches each status it
+ * documents, and a refused operation writes nothing: carts (create, replace,
+ * release, get, reap, claim, retake), capacity (used, take, give back, set
+ * capacity; scoped by account; CHECK never violated), counters and voucher
+ * codes. Steps taking a db_conn run inside store_write transactions of this
+ * file's own. */
+#include "check.h"
+#include "core/engine.h"
+#include "store/sales.h"
+#include "util/secure.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static engine *E;
+static store *S;
+static account A, B;
+static instant_us NOW;
+
+/* ---------------- helpers ---------------- */
+
+static void new_id(char *out, size_t n, const char *prefix)
+{
+    char u[37];
+    rand_uuid(u);
+    snprintf(out, n, "%s-%.24s", prefix, u);
+}
+
+static store_hold hold(const char *pool, const char *occ, int64_t amount, int64_t capacity)
+{
+    store_hold h = {.amount = amount, .capacity = capacity};
+    snprintf(h.pool_id, sizeof h.pool_id, "%s", pool);
+    snprintf(h.occurrence, sizeof h.occurrence, "%s", occ);
+    return h;
+}
+
+static char EXTRAS[] = "{\"source\":\"test\"}";
+static char CUSTOMER[] = "{\"email\":\"a@example.com\"}";
+static char EXTERNAL[] = "ext-42";
+
+/* A cart of account a with n lines "prod-00".. (quantity i+1, price 100*(i+1)). */
+static void cart_init(store_cart *c, const account *a, const char *id, const char *occurrence, instant_us expires_at,
+                      store_cart_line *lines, size_t n)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->account_id, sizeof c->account_id, "%s", a->id);
+    snprintf(c->channel, sizeof c->channel, "web");
+    snprintf(c->occurrence, sizeof c->occurrence, "%s", occurrence);
+    snprintf(c->currency, sizeof c->currency, "EUR");
+    c->day = -1;
+    c->start_time = c->end_time = -1;
+    c->expires_at = expires_at;
+    c->created_at = c->updated_at = NOW;
+    c->price_includes_tax = true;
+    c->extras = EXTRAS;
+    for (size_t i = 0; i < n; i++) {
+        memset(&lines[i], 0, sizeof lines[i]);
+        snprintf(lines[i].product_id, sizeof lines[i].product_id, "prod-%02zu", i);
+        lines[i].quantity = (int64_t)i + 1;
+        lines[i].unit_price = 100 * ((int64_t)i + 1);
+        lines[i].gate_price = 110 * ((int64_t)i + 1);
+    }
+    c->lines = lines;
+    c->nlines = n;
+}
+
+typedef struct {
+    int rows;
+    int64_t used;
+} used_sum;
+
+static void add_used(void *ctx, const char *occurrence, int64_t used)
+{
+    used_sum *u = ctx;
+    u->rows++;
+    u->used += used;
+}
+
+/* used of one pool at one occurrence; -1 when no row */
+typedef struct {
+    const char *occ;
+    int64_t used;
+} used_one;
+
+static void find_used(void *ctx, const char *occurrence, int64_t used)
+{
+    used_one *u = ctx;
+    if (!strcmp(occurrence, u->occ)) u->used = used;
+}
+
+static int64_t used_of(const account *a, const char *pool, const char *occ)
+{
+    used_one u = {occ, -1};
+    if (store_inventory_used(S, a->id, pool, NULL, NULL, find_used, &u) != STORE_OK) return -2;
+    return u.used;
+}
+
+typedef struct {
+    const char *cart_id;
+    int64_t sum;
+} holds_read;
+
+static db_status holds_fn(db_conn *c, void *arg)
+{
+    holds_read *h = arg;
+    return db_query_int(c, "SELECT COALESCE(SUM(amount), 0) FROM cart_holds WHERE cart_id = ?",
+                        DB_ARGS(DB_TEXT(h->cart_id)), &h->sum);
+}
+
+/* seats a cart records in cart_holds; -1 on error */
+static int64_t holds_of(const char *cart_id)
+{
+    holds_read h = {cart_id, -1};
+    return store_read(S, holds_fn, &h) == DB_OK ? h.sum : -1;
+}
+
+static store_status get_cart(const account *a, const char *id, store_cart *out)
+{
+    return store_cart_get(S, a->id, id, NOW, out);
+}
+
+/* Inventory steps inside one transaction. */
+typedef enum { OP_TAKE, OP_GIVE_BACK, OP_SET_CAPACITY } inv_kind;
+typedef struct {
+    inv_kind kind;
+    const account *a;
+    const store_hold *holds;
+    size_t n;
+    const char *pool_id;
+    int64_t capacity;
+    bool commit; /* commit even when the step reported a refusal without a SQL error */
+    store_status out;
+} inv_op;
+
+static db_status inv_fn(db_conn *c, void *arg)
+{
+    inv_op *op = arg;
+    switch (op->kind) {
+    case OP_TAKE: op->out = store_inventory_take(c, op->a->id, op->holds, op->n); break;
+    case OP_GIVE_BACK: op->out = store_inventory_give_back(c, op->a->id, op->holds, op->n); break;
+    case OP_SET_CAPACITY: op->out = store_inventory_set_capacity(c, op->a->id, op->pool_id, op->capacity); break;
+    }
+    if (op->out == STORE_SOLD_OUT && op->commit) return DB_OK;
+    return store_db_status(op->out);
+}
+
+static store_status take(const account *a, const store_hold *h, size_t n, bool commit)
+{
+    inv_op op = {.kind = OP_TAKE, .a = a, .holds = h, .n = n, .commit = commit};
+    db_status st = store_write(S, inv_fn, &op);
+    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+}
+
+static store_status give_back(const account *a, const store_hold *h, size_t n)
+{
+    inv_op op = {.kind = OP_GIVE_BACK, .a = a, .holds = h, .n = n};
+    db_status st = store_write(S, inv_fn, &op);
+    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+}
+
+static store_status set_capacity(const account *a, const char *pool, int64_t capacity)
+{
+    inv_op op = {.kind = OP_SET_CAPACITY, .a = a, .pool_id = pool, .capacity = capacity};
+    db_status st = store_write(S, inv_fn, &op);
+    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+}
+
+/* Claims a cart for booking (store_cart_claim), optionally retaking its seats. */
+typedef struct {
+    const account *a;
+    const char *cart_id;
+    char order_id[40];
+    bool retake;
+    bool was_expired;
+    store_status claim, retaken;
+    store_cart cart;
+} claim_op;
+
+static db_status claim_fn(db_conn *c, void *arg)
+{
+    claim_op *op = arg;
+    store_cart_free(&op->cart);
+    op->was_expired = false;
+    op->retaken = STORE_OK;
+    op->claim = store_cart_claim(c, op->a->id, op->cart_id, op->order_id, NOW, &op->cart, &op->was_expired);
+    if (op->claim != STORE_OK) return store_db_status(op->claim);
+    if (op->retake && op->was_expired) op->retaken = store_cart_retake(c, op->a->id, op->cart_id);
+    return store_db_status(op->retaken);
+}
+
+static store_status claim(const account *a, const char *cart_id, bool retake, claim_op *op)
+{
+    memset(op, 0, sizeof *op);
+    op->a = a;
+    op->cart_id = cart_id;
+    op->retake = retake;
+    new_id(op->order_id, sizeof op->order_id, "ord");
+    db_status st = store_write(S, claim_fn, op);
+    if (st != DB_OK && st != DB_ABORT && op->claim == STORE_OK && op->retaken == STORE_OK) return STORE_ERROR;
+    return op->claim != STORE_OK ? op->claim : op->retaken;
+}
+
+/* ---------------- carts ---------------- */
+
+static void test_cart_create(void)
+{
+    char id[40];
+    new_id(id, sizeof id, "cart");
+    store_cart_line lines[20];
+    store_cart c;
+    cart_init(&c, &A, id, "2026-06-01", NOW + 900 * US_PER_SEC, lines, 20);
+    snprintf(c.category_id, sizeof c.category_id, "cat-1");
+    c.day = 20605;
+    c.start_time = 9 * 3600;
+    c.end_time = 10 * 3600;
+    c.starts_at = NOW + 3600 * US_PER_SEC;
+    c.ends_at = NOW + 7200 * US_PER_SEC;
+    c.priced = true;
+    c.price_includes_tax = false;
+    c.total = 12345;
+    c.external_id = EXTERNAL;
+    c.customer = CUSTOMER;
+    store_hold h[] = {hold("pool-c", "2026-06-01", 3, 5), hold("pool-d", "2026-06-01", 1, 1)};
+    CHECK(store_cart_create(S, &c, h, 2) == STORE_OK, "cart_create: OK");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 3 && used_of(&A, "pool-d", "2026-06-01") == 1,
+          "cart_create: holds taken");
+
+    store_cart got;
+    CHECK(get_cart(&A, id, &got) == STORE_OK, "cart_get: OK");
+    CHECK(!strcmp(got.id, id) && !strcmp(got.account_id, A.id) && !strcmp(got.status, "open") && !*got.order_id,
+          "cart_get: id, account, open, no order");
+    CHECK(!strcmp(got.channel, "web") && !strcmp(got.occurrence, "2026-06-01") && !strcmp(got.category_id, "cat-1"),
+          "cart_get: channel, occurrence, category");
+    CHECK(got.day == 20605 && got.start_time == 9 * 3600 && got.end_time == 10 * 3600, "cart_get: day and times");
+    CHECK(got.starts_at == c.starts_at && got.ends_at == c.ends_at && got.expires_at == c.expires_at &&
+              got.created_at == NOW && got.updated_at == NOW,
+          "cart_get: instants");
+    CHECK(got.priced && !got.price_includes_tax && got.total == 12345 && !strcmp(got.currency, "EUR"),
+          "cart_get: pricing");
+    CHECK(got.external_id && !strcmp(got.external_id, EXTERNAL) && got.extras && !strcmp(got.extras, EXTRAS) &&
+              got.customer && !strcmp(got.customer, CUSTOMER),
+          "cart_get: external id, extras, customer");
+    bool in_order = got.nlines == 20;
+    for (size_t i = 0; in_order && i < 20; i++)
+        in_order = !strcmp(got.lines[i].product_id, lines[i].product_id) && got.lines[i].quantity == (int64_t)i + 1 &&
+                   got.lines[i].unit_price == 100 * ((int64_t)i + 1) && got.lines[i].gate_price == 110 * ((int64_t)i + 1);
+    CHECK(in_order, "cart_get: 20 lines in order with their fields");
+    store_cart_free(&got);
+
+    CHECK(store_cart_get(S, B.id, id, NOW, &got) == STORE_NOT_FOUND, "cart_get: another account's cart id NOT_FOUND");
+    store_cart_free(&got);
+    CHECK(get_cart(&A, "no-such-cart", &got) == STORE_NOT_FOUND, "cart_get: unknown id NOT_FOUND");
+    store_cart_free(&got);
+
+    /* a cart without optional fields reads back with its defaults */
+    char id2[40];
+    new_id(id2, sizeof id2, "cart");
+    store_cart bare;
+    cart_init(&bare, &A, id2, "", NOW + 60 * US_PER_SEC, NULL, 0);
+    bare.extras = NULL;
+    CHECK(store_cart_create(S, &bare, NULL, 0) == STORE_OK, "cart_create: no lines, no holds");
+    CHECK(get_cart(&A, id2, &got) == STORE_OK && got.nlines == 0 && got.lines == NULL && got.day == -1 &&
+              got.start_time == -1 && got.end_time == -1 && got.starts_at == 0 && got.ends_at == 0 &&
+              !*got.category_id && got.external_id == NULL && got.customer == NULL && !strcmp(got.extras, "{}"),
+          "cart_get: absent fields read as none");
+    store_cart_free(&got);
+    CHECK(store_cart_get(S, A.id, id2, bare.expires_at, &got) == STORE_OK && !strcmp(got.status, "expired"),
+          "cart_get: an open cart past expires_at reads as expired");
+    store_cart_free(&got);
+
+    /* SOLD_OUT: nothing written */
+    char id3[40];
+    new_id(id3, sizeof id3, "cart");
+    store_cart more;
+    cart_init(&more, &A, id3, "2026-06-01", NOW + 900 * US_PER_SEC, lines, 2);
+    store_hold too_many[] = {hold("pool-c", "2026-06-01", 3, 5)};
+    CHECK(store_cart_create(S, &more, too_many, 1) == STORE_SOLD_OUT, "cart_create: SOLD_OUT over capacity");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 3, "cart_create SOLD_OUT: inventory used unchanged");
+    CHECK(get_cart(&A, id3, &got) == STORE_NOT_FOUND, "cart_create SOLD_OUT: no cart row readable");
+    store_cart_free(&got);
+    CHECK(holds_of(id3) == 0, "cart_create SOLD_OUT: no holds recorded");
+    CHECK(holds_of(id) == 4, "cart_create: holds recorded");
+
+    /* all or nothing: the first pool fits, the second does not */
+    store_hold partly[] = {hold("pool-c", "2026-06-01", 1, 5), hold("pool-d", "2026-06-01", 1, 1)};
+    CHECK(store_cart_create(S, &more, partly, 2) == STORE_SOLD_OUT, "cart_create: SOLD_OUT when any pool lacks room");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 3 && used_of(&A, "pool-d", "2026-06-01") == 1,
+          "cart_create SOLD_OUT: the pool that fitted is not taken either");
+    CHECK(get_cart(&A, id3, &got) == STORE_NOT_FOUND, "cart_create SOLD_OUT (second pool): no cart row");
+    store_cart_free(&got);
+
+    /* a first hold larger than the capacity (the row does not exist yet) */
+    store_hold first_too_big[] = {hold("pool-c", "2026-06-09", 6, 5)};
+    CHECK(store_cart_create(S, &more, first_too_big, 1) == STORE_SOLD_OUT,
+          "cart_create: SOLD_OUT for a first hold above capacity");
+    CHECK(used_of(&A, "pool-c", "2026-06-09") == -1, "cart_create SOLD_OUT: no inventory row created");
+    CHECK(get_cart(&A, id3, &got) == STORE_NOT_FOUND, "cart_create SOLD_OUT (first hold): no cart row");
+    store_cart_free(&got);
+
+    /* a duplicate id changes nothing */
+    store_hold one[] = {hold("pool-c", "2026-06-01", 1, 5)};
+    CHECK(store_cart_create(S, &c, one, 1) == STORE_CONFLICT, "cart_create: duplicate id CONFLICT");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 3, "cart_create duplicate: nothing taken");
+
+    CHECK(store_cart_release(S, A.id, id, NOW) == STORE_OK, "cart_release: OK");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 0 && used_of(&A, "pool-d", "2026-06-01") == 0,
+          "cart_release: every hold given back");
+    CHECK(get_cart(&A, id, &got) == STORE_OK && !strcmp(got.status, "released"), "cart_release: status released");
+    store_cart_free(&got);
+    CHECK(store_cart_release(S, A.id, id, NOW) == STORE_CONFLICT, "cart_release: twice CONFLICT");
+    CHECK(used_of(&A, "pool-c", "2026-06-01") == 0, "cart_release twice: nothing given back again");
+    CHECK(store_cart_release(S, A.id, "no-such-cart", NOW) == STORE_NOT_FOUND, "cart_release: unknown NOT_FOUND");
+    CHECK(store_cart_release(S, B.id, id2, NOW) == STORE_NOT_FOUND, "cart_release: another account's cart NOT_FOUND");
+    CHECK(get_cart(&A, id2, &got) == STORE_OK && !strcmp(got.status, "open"),
+          "cart_release by another account: cart untouched");
+    store_cart_free(&got);
+    CHECK(store_cart_release(S, A.id, id2, NOW) == STORE_OK, "cart_release: a cart holding nothing");
+}
+
+static void test_cart_replace(void)
+{
+    char id[40];
+    new_id(id, sizeof id, "cart");
+    store_cart_line lines[3], lines2[2];
+    store_cart c;
+    cart_init(&c, &A, id, "2026-06-02", NOW + 900 * US_PER_SEC, lines, 3);
+    store_hold h[] = {hold("pool-r", "2026-06-02", 3, 5)};
+    CHECK(store_cart_create(S, &c, h, 1) == STORE_OK, "cart_replace setup: cart with 3 seats");
+
+    store_cart r;
+    cart_init(&r, &A, id, "2026-06-02", NOW + 1800 * US_PER_SEC, lines2, 2);
+    snprintf(lines2[0].product_id, sizeof lines2[0].product_id, "other");
+    r.total = 999;
+    r.updated_at = NOW + 1;
+    store_hold h2[] = {hold("pool-r", "2026-06-02", 5, 5)};
+    CHECK(store_cart_replace(S, &r, h2, 1) == STORE_OK, "cart_replace: OK (old holds given back first)");
+    CHECK(used_of(&A, "pool-r", "2026-06-02") == 5 && holds_of(id) == 5, "cart_replace: used is the new holds only");
+    store_cart got;
+    CHECK(get_cart(&A, id, &got) == STORE_OK && got.nlines == 2 && !strcmp(got.lines[0].product_id, "other") &&
+              !strcmp(got.lines[1].product_id, "prod-01") && got.total == 999 &&
+              got.expires_at == NOW + 1800 * US_PER_SEC && !strcmp(got.status, "open"),
+          "cart_replace: new lines and fields");
+    store_cart_free(&got);
+
+    /* SOLD_OUT keeps the old content and holds */
+    store_cart r2;
+    store_cart_line lines3[1];
+    cart_init(&r2, &A, id, "2026-06-02", NOW + 60 * US_PER_SEC, lines3, 1);
+    store_hold h3[] = {hold("pool-r", "2026-06-02", 1, 5), hold("pool-s", "2026-06-02", 9, 4)};
+    CHECK(store_cart_replace(S, &r2, h3, 2) == STORE_SOLD_OUT, "cart_replace: SOLD_OUT");
+    CHECK(used_of(&A, "pool-r", "2026-06-02") == 5 && used_of(&A, "pool-s", "2026-06-02") == -1,
+          "cart_replace SOLD_OUT: holds unchanged");
+    CHECK(get_cart(&A, id, &got) == STORE_OK && got.nlines == 2 && !strcmp(got.lines[0].product_id, "other") &&
+              got.total == 999 && got.expires_at == NOW + 1800 * US_PER_SEC,
+          "cart_replace SOLD_OUT: old content kept");
+    store_cart_free(&got);
+    CHECK(holds_of(id) == 5, "cart_replace SOLD_OUT: old holds still recorded");
+    /* a replace needing more than the room left besides its own holds */
+    store_hold h4[] = {hold("pool-r", "2026-06-02", 6, 5)};
+    CHECK(store_cart_replace(S, &r2, h4, 1) == STORE_SOLD_OUT, "cart_replace: SOLD_OUT above capacity");
+    CHECK(used_of(&A, "pool-r", "2026-06-02") == 5, "cart_replace SOLD_OUT: own holds still held");
+
+    /* NOT_FOUND */
+    store_cart ghost;
+    cart_init(&ghost, &A, "no-such-cart", "", NOW + 60 * US_PER_SEC, NULL, 0);
+    CHECK(store_cart_replace(S, &ghost, NULL, 0) == STORE_NOT_FOUND, "cart_replace: unknown id NOT_FOUND");
+    store_cart theirs;
+    cart_init(&theirs, &B, id, "2026-06-02", NOW + 60 * US_PER_SEC, NULL, 0);
+    CHECK(store_cart_replace(S, &theirs, NULL, 0) == STORE_NOT_FOUND, "cart_replace: another account NOT_FOUND");
+    CHECK(used_of(&A, "pool-r", "2026-06-02") == 5, "cart_replace NOT_FOUND: nothing given back");
+
+    /* CONFLICT for a booked cart */
+    claim_op op;
+    CHECK(claim(&A, id, false, &op) == STORE_OK && !op.was_expired, "cart_claim: OK for an open cart");
+    store_cart_free(&op.cart);
+    CHECK(get_cart(&A, id, &got) == STORE_OK && !strcmp(got.status, "booked") && !strcmp(got.order_id, op.order_id),
+          "cart_claim: booked with the order id");
+    store_cart_free(&got);
+    CHECK(store_cart_replace(S, &r2, NULL, 0) == STORE_CONFLICT, "cart_replace: booked cart CONFLICT");
+    CHECK(store_cart_release(S, A.id, id, NOW) == STORE_CONFLICT, "cart_release: booked cart CONFLICT");
+    CHECK(used_of(&A, "pool-r", "2026-06-02") == 5, "booked cart: seats stay taken");
+    claim_op op2;
+    CHECK(claim(&A, id, false, &op2) == STORE_CONFLICT && !strcmp(op2.cart.order_id, op.order_id),
+          "cart_claim: booked cart CONFLICT with its order id");
+    store_cart_free(&op2.cart);
+    CHECK(claim(&B, id, false, &op2) == STORE_NOT_FOUND, "cart_claim: another account NOT_FOUND");
+    store_cart_free(&op2.cart);
+
+    /* CONFLICT for a released cart */
+    char id2[40];
+    new_id(id2, sizeof id2, "cart");
+    cart_init(&c, &A, id2, "2026-06-03", NOW + 900 * US_PER_SEC, lines, 1);
+    store_hold h5[] = {hold("pool-r", "2026-06-03", 2, 5)};
+    CHECK(store_cart_create(S, &c, h5, 1) == STORE_OK && store_cart_release(S, A.id, id2, NOW) == STORE_OK,
+          "released cart setup");
+    cart_init(&r, &A, id2, "2026-06-03", NOW + 900 * US_PER_SEC, lines, 1);
+    CHECK(store_cart_replace(S, &r, h5, 1) == STORE_CONFLICT, "cart_replace: released cart CONFLICT");
+    CHECK(used_of(&A, "pool-r", "2026-06-03") == 0, "cart_replace CONFLICT: nothing taken");
+    CHECK(claim(&A, id2, false, &op2) == STORE_CONFLICT, "cart_claim: released cart CONFLICT");
+    store_cart_free(&op2.cart);
+}
+
+static void test_reap(void)
+{
+    int n = 0;
+    /* drain what earlier tests left expired at NOW, so the counts below are ours */
+    CHECK(store_carts_reap(S, NOW, 1000000, &n) == STORE_OK, "carts_reap: drain");
+
+    char gone[40], gone2[40], kept[40];
+    new_id(gone, sizeof gone, "cart");
+    new_id(gone2, sizeof gone2, "cart");
+    new_id(kept, sizeof kept, "cart");
+    store_cart_line lines[1];
+    store_cart c;
+    store_hold hg[] = {hold("pool-x", "", 2, 4)};
+    cart_init(&c, &A, gone, "", NOW - US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hg, 1) == STORE_OK, "reap setup: expired cart holding 2");
+    store_hold hg2[] = {hold("pool-y", "", 1, 1)};
+    cart_init(&c, &B, gone2, "", NOW - 2 * US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hg2, 1) == STORE_OK, "reap setup: another account's expired cart");
+    store_hold hk[] = {hold("pool-x", "", 1, 4)};
+    cart_init(&c, &A, kept, "", NOW + 3600 * US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hk, 1) == STORE_OK, "reap setup: open cart holding 1");
+    CHECK(used_of(&A, "pool-x", "") == 3, "reap setup: 3 used");
+
+    CHECK(store_carts_reap(S, NOW, 1, &n) == STORE_OK && n == 1, "carts_reap: limit 1 releases one");
+    int n2 = 0;
+    CHECK(store_carts_reap(S, NOW, 100, &n2) == STORE_OK && n2 == 1, "carts_reap: then the other");
+    CHECK(store_carts_reap(S, NOW, 100, &n2) == STORE_OK && n2 == 0, "carts_reap: then none");
+    CHECK(used_of(&A, "pool-x", "") == 1 && used_of(&B, "pool-y", "") == 0,
+          "carts_reap: expired holds given back, the open one kept");
+    store_cart got;
+    CHECK(get_cart(&A, gone, &got) == STORE_OK && !strcmp(got.status, "expired"), "carts_reap: expired cart status");
+    store_cart_free(&got);
+    CHECK(get_cart(&A, kept, &got) == STORE_OK && !strcmp(got.status, "open"), "carts_reap: open cart untouched");
+    store_cart_free(&got);
+
+    /* release of an expired cart gives nothing back twice */
+    CHECK(store_cart_release(S, B.id, gone2, NOW) == STORE_OK && used_of(&B, "pool-y", "") == 0,
+          "cart_release of a reaped cart: OK, nothing given back again");
+
+    /* replace of a reaped cart takes its new holds */
+    store_cart r;
+    cart_init(&r, &A, gone, "", NOW + 600 * US_PER_SEC, lines, 1);
+    store_hold h3[] = {hold("pool-x", "", 3, 4)};
+    CHECK(store_cart_replace(S, &r, h3, 1) == STORE_OK, "cart_replace: a reaped cart reopens");
+    CHECK(used_of(&A, "pool-x", "") == 4, "cart_replace of a reaped cart: only the new holds taken");
+    CHECK(get_cart(&A, gone, &got) == STORE_OK && !strcmp(got.status, "open"), "cart_replace: reopened");
+    store_cart_free(&got);
+
+    /* booking an expired cart retakes its seats, or finds them gone */
+    char late[40];
+    new_id(late, sizeof late, "cart");
+    store_hold hl[] = {hold("pool-z", "", 2, 2)};
+    cart_init(&c, &A, late, "", NOW - US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hl, 1) == STORE_OK, "retake setup");
+    CHECK(store_carts_reap(S, NOW, 100, &n) == STORE_OK && n == 1 && used_of(&A, "pool-z", "") == 0,
+          "retake setup: reaped");
+    claim_op op;
+    CHECK(claim(&A, late, true, &op) == STORE_OK && op.was_expired, "cart_claim + retake: OK for an expired cart");
+    store_cart_free(&op.cart);
+    CHECK(used_of(&A, "pool-z", "") == 2, "cart_retake: seats taken again");
+
+    char late2[40], thief[40];
+    new_id(late2, sizeof late2, "cart");
+    new_id(thief, sizeof thief, "cart");
+    store_hold hm[] = {hold("pool-w", "", 2, 2)};
+    cart_init(&c, &A, late2, "", NOW - US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hm, 1) == STORE_OK, "retake sold out setup");
+    CHECK(store_carts_reap(S, NOW, 100, &n) == STORE_OK && n == 1, "retake sold out setup: reaped");
+    cart_init(&c, &A, thief, "", NOW + 600 * US_PER_SEC, lines, 1);
+    CHECK(store_cart_create(S, &c, hm, 1) == STORE_OK, "retake sold out setup: seats taken by another cart");
+    CHECK(claim(&A, late2, true, &op) == STORE_SOLD_OUT, "cart_retake: SOLD_OUT when the seats are gone");
+    store_cart_free(&op.cart);
+    CHECK(get_cart(&A, late2, &got) == STORE_OK && !strcmp(got.status, "expired") && !*got.order_id,
+          "cart_retake SOLD_OUT: the claim is rolled back with it");
+    store_cart_free(&got);
+    CHECK(used_of(&A, "pool-w", "") == 2, "cart_retake SOLD_OUT: used unchanged");
+}
+
+/* ---------------- capacity ---------------- */
+
+static void test_inventory(void)
+{
+    /* scoped by account: the same pool id in two accounts */
+    store_hold ha[] = {hold("shared", "2026-07-01", 2, 10)};
+    store_hold hb[] = {hold("shared", "2026-07-01", 4, 10)};
+    CHECK(take(&A, ha, 1, false) == STORE_OK && take(&B, hb, 1, false) == STORE_OK, "take: same pool id, two accounts");
+    used_sum ua = {0}, ub = {0};
+    CHECK(store_inventory_used(S, A.id, "shared", NULL, NULL, add_used, &ua) == STORE_OK && ua.rows == 1 &&
+              ua.used == 2,
+          "inventory_used: account A sees only its row");
+    CHECK(store_inventory_used(S, B.id, "shared", NULL, NULL, add_used, &ub) == STORE_OK && ub.rows == 1 &&
+              ub.used == 4,
+          "inventory_used: account B sees only its row");
+    used_sum none = {0};
+    CHECK(store_inventory_used(S, A.id, "no-such-pool", NULL, NULL, add_used, &none) == STORE_OK && none.rows == 0,
+          "inventory_used: unknown pool has no rows");
+
+    /* key ranges */
+    const char *occs[] = {"", "2026-06-01T09:00", "2026-06-01T10:00", "2026-06-02T09:00"};
+    bool ok = true;
+    for (int i = 0; i < 4; i++) {
+        store_hold h = hold("ranged", occs[i], i + 1, 10);
+        ok &= take(&A, &h, 1, false) == STORE_OK;
+    }
+    CHECK(ok, "take: four occurrences");
+    used_sum all = {0}, day = {0}, empty = {0};
+    CHECK(store_inventory_used(S, A.id, "ranged", NULL, NULL, add_used, &all) == STORE_OK && all.rows == 4 &&
+              all.used == 10,
+          "inventory_used: every key without bounds");
+    CHECK(store_inventory_used(S, A.id, "ranged", "2026-06-01", "2026-06-02", add_used, &day) == STORE_OK &&
+              day.rows == 2 && day.used == 5,
+          "inventory_used: keys in [from, to)");
+    CHECK(store_inventory_used(S, A.id, "ranged", "2026-06-03", "2026-06-04", add_used, &empty) == STORE_OK &&
+              empty.rows == 0,
+          "inventory_used: empty range");
+
+    /* capacity exactly */
+    store_hold four = hold("exact", "", 4, 4), one = hold("exact", "", 1, 4), three = hold("exact", "", 3, 4);
+    CHECK(take(&A, &four, 1, false) == STORE_OK && used_of(&A, "exact", "") == 4, "take: exactly the capacity");
+    CHECK(take(&A, &one, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "") == 4,
+          "take: one above capacity SOLD_OUT, nothing taken even when committed");
+    CHECK(give_back(&A, &four, 1) == STORE_OK && used_of(&A, "exact", "") == 0, "give_back: all of it");
+    CHECK(take(&A, &three, 1, false) == STORE_OK && take(&A, &one, 1, false) == STORE_OK &&
+              used_of(&A, "exact", "") == 4,
+          "take: 3 then 1 fills it exactly");
+    store_hold zero = hold("exact", "", 0, 4);
+    CHECK(take(&A, &zero, 1, true) == STORE_OK && used_of(&A, "exact", "") == 4, "take: amount 0 takes nothing");
+    store_hold big_cap = hold("exact", "", 1, 100);
+    CHECK(take(&A, &big_cap, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "") == 4,
+          "take: the row's capacity wins over the hold's");
+    store_hold first_big = hold("exact", "other", 5, 4);
+    CHECK(take(&A, &first_big, 1, false) == STORE_SOLD_OUT && used_of(&A, "exact", "other") == -1,
+          "take: a first hold above capacity SOLD_OUT, no row");
+
+    /* re-taking a recorded hold (capacity -1): the row must exist and have room */
+    store_hold retake_missing = hold("exact", "never", 1, -1);
+    CHECK(take(&A, &retake_missing, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "never") == -1,
+          "take (row's capacity): no row SOLD_OUT");
+    store_hold retake_full = hold("exact", "", 1, -1);
+    CHECK(take(&A, &retake_full, 1, true) == STORE_SOLD_OUT, "take (row's capacity): full SOLD_OUT");
+    CHECK(give_back(&A, &one, 1) == STORE_OK && take(&A, &retake_full, 1, false) == STORE_OK &&
+              used_of(&A, "exact", "") == 4,
+          "take (row's capacity): OK with room");
+
+    /* all or nothing across holds, when the caller rolls back */
+    store_hold mixed[] = {hold("ranged", "", 1, 10), hold("exact", "", 1, 4)};
+    CHECK(take(&A, mixed, 2, false) == STORE_SOLD_OUT, "take: SOLD_OUT when any hold lacks room");
+    CHECK(used_of(&A, "ranged", "") == 1 && used_of(&A, "exact", "") == 4, "take SOLD_OUT rolled back: nothing taken");
+
+    /* give back never below zero */
+    store_hold too_much = hold("ranged", "", 2, 10);
+    CHECK(give_back(&A, &too_much, 1) != STORE_OK && used_of(&A, "ranged", "") == 1,
+          "give_back: more than used is refused, used unchanged");
+    /* give back is scoped by account */
+    store_hold b_shared = hold("shared", "2026-07-01", 2, 10);
+    CHECK(give_back(&A, &b_shared, 1) == STORE_OK && used_of(&A, "shared", "2026-07-01") == 0 &&
+              used_of(&B, "shared", "2026-07-01") == 4,
+          "give_back: only the account's own row");
+
+    /* set capacity */
+    CHECK(set_capacity(&A, "exact", 10) == STORE_OK, "set_capacity: raise");
+    store_hold six = hold("exact", "", 6, 10);
+    CHECK(take(&A, &six, 1, false) == STORE_OK && used_of(&A, "exact", "") == 10, "set_capacity: new room usable");
+    CHECK(set_capacity(&A, "exact", 9) == STORE_CONFLICT, "set_capacity: below used CONFLICT");
+    CHECK(take(&A, &retake_full, 1, true) == STORE_SOLD_OUT, "set_capacity CONFLICT: capacity unchanged (still 10)");
+    CHECK(set_capacity(&A, "exact", 10) == STORE_OK, "set_capacity: equal to used OK");
+    CHECK(give_back(&A, &six, 1) == STORE_OK && set_capacity(&A, "exact", 4) == STORE_OK &&
+              take(&A, &retake_full, 1, true) == STORE_SOLD_OUT,
+          "set_capacity: lower to used");
+    CHECK(set_capacity(&A, "no-such-pool", 1) == STORE_OK, "set_capacity: pool never counted is OK");
+    CHECK(set_capacity(&A, "shared", 0) == STORE_OK && set_capacity(&B, "shared", 3) == STORE_CONFLICT,
+          "set_capacity: scoped by account");
+    store_hold b_more = hold("shared", "2026-07-01", 6, 10);
+    CHECK(take(&B, &b_more, 1, false) == STORE_OK && used_of(&B, "shared", "2026-07-01") == 10,
+          "set_capacity on A's pool leaves B's capacity");
+}
+
+typedef struct {
+    const char *a, *b;
+    int64_t bad;
+} invariant_op;
+
+static db_status invariant_fn(db_conn *c, void *arg)
+{
+    invariant_op *op = arg;
+    return db_query_int(c,
+                        "SELECT COUNT(*) FROM inventory WHERE account_id IN (?, ?) AND (used < 0 OR used > capacity)",
+                        DB_ARGS(DB_TEXT(op->a), DB_TEXT(op->b)), &op->bad);
+}
+
+/* ---------------- counters and voucher codes ---------------- */
+
+typedef struct {
+    const account *a;
+    const char *name;
+    int n;
+    int64_t values[4];
+    store_status out;
+} counter_op;
+
+static db_status counter_fn(db_conn *c, void *arg)
+{
+    counter_op *op = arg;
+    for (int i = 0; i < op->n; i++) {
+        op->out = store_counter_next(c, op->a->id, op->name, &op->values[i]);
+        if (op->out != STORE_OK) return store_db_status(op->out);
+    }
+    return DB_OK;
+}
+
+static void test_counters(void)
+{
+    counter_op a1 = {&A, "orders", 2, {0}, STORE_ERROR};
+    CHECK(store_write(S, counter_fn, &a1) == DB_OK && a1.values[0] == 1 && a1.values[1] == 2,
+          "counter_next: 1 then 2 in one transaction");
+    counter_op a2 = {&A, "orders", 1, {0}, STORE_ERROR};
+    CHECK(store_write(S, counter_fn, &a2) == DB_OK && a2.values[0] == 3, "counter_next: 3 in the next");
+    counter_op a3 = {&A, "invoices", 1, {0}, STORE_ERROR};
+    CHECK(store_write(S, counter_fn, &a3) == DB_OK && a3.values[0] == 1, "counter_next: per name");
+    counter_op b1 = {&B, "orders", 1, {0}, STORE_ERROR};
+    CHECK(store_write(S, counter_fn, &b1) == DB_OK && b1.values[0] == 1, "counter_next: per account");
+}
+
+typedef struct {
+    const account *a;
+    const char *code;
+    char id[48];
+    money remaining;
+} code_insert;
+
+static db_status code_insert_fn(db_conn *c, void *arg)
+{
+    code_insert *ci = arg;
+    return db_exec(c,
+                   "INSERT INTO voucher_codes (id, account_id, voucher_id, code, remaining, status, created_at, updated_at)"
+                   " VALUES (?, ?, 'v-1', ?, ?, 'available', ?, ?)",
+                   DB_ARGS(DB_TEXT(ci->id), DB_TEXT(ci->a->id), DB_TEXT(ci->code), DB_INT(ci->remaining), DB_INT(NOW),
+                           DB_INT(NOW)),
+                   NULL);
+}
+
+typedef struct {
+    const account *a;
+    const char *code;
+    money spend[3];
+    int nspend;
+    store_voucher_code found;
+    store_status find, spent[3];
+} voucher_op;
+
+/* Finds the code, then spends each amount against what was found. */
+static db_status voucher_fn(db_conn *c, void *arg)
+{
+    voucher_op *op = arg;
+    memset(&op->found, 0, sizeof op->found);
+    op->find = store_voucher_code_find(c, op->a->id, op->code, &op->found);
+    if (op->find != STORE_OK) return DB_OK;
+    for (int i = 0; i < op->nspend; i++) {
+        op->spent[i] = store_voucher_code_spend(c, op->found.id, op->spend[i], NOW);
+        if (op->spent[i] != STORE_OK && op->spent[i] != STORE_RETRY) return store_db_status(op->spent[i]);
+    }
+    return DB_OK; /* commit what went through, to check it afterwards */
+}
+
+static voucher_op voucher(const account *a, const char *code, int n, money s0, money s1)
+{
+    voucher_op op = {.a = a, .code = code, .spend = {s0, s1}, .nspend = n, .find = STORE_ERROR};
+    if (store_write(S, voucher_fn, &op) != DB_OK) op.find = STORE_ERROR;
+    return op;
+}
+
+static void test_vouchers(void)
+{
+    char code[40];
+    code_insert ci = {.a = &A, .remaining = 1000};
+    new_id(ci.id, sizeof ci.id, "vc");
+    new_id(code, sizeof code, "GIFT");
+    ci.code = code;
+    CHECK(store_write(S, code_insert_fn, &ci) == DB_OK, "voucher code setup");
+
+    voucher_op op = voucher(&A, code, 0, 0, 0);
+    CHECK(op.find == STORE_OK && !strcmp(op.found.id, ci.id) && !strcmp(op.found.voucher_id, "v-1") &&
+              op.found.remaining == 1000 && op.found.available,
+          "voucher_code_find: OK with id, voucher, remaining, available");
+    op = voucher(&B, code, 0, 0, 0);
+    CHECK(op.find == STORE_NOT_FOUND, "voucher_code_find: another account NOT_FOUND");
+    op = voucher(&A, "NO-SUCH-CODE", 0, 0, 0);
+    CHECK(op.find == STORE_NOT_FOUND, "voucher_code_find: unknown code NOT_FOUND");
+
+    op = voucher(&A, code, 1, 600, 0);
+    CHECK(op.find == STORE_OK && op.spent[0] == STORE_OK, "voucher_code_spend: OK");
+    op = voucher(&A, code, 0, 0, 0);
+    CHECK(op.found.remaining == 400 && op.found.available, "voucher_code_spend: remaining 400, still available");
+
+    /* two orders found 400 left; the first spends 300, the second's 300 no longer fits */
+    op = voucher(&A, code, 2, 300, 300);
+    CHECK(op.found.remaining == 400 && op.spent[0] == STORE_OK && op.spent[1] == STORE_RETRY,
+          "voucher_code_spend: RETRY when spent concurrently");
+    op = voucher(&A, code, 0, 0, 0);
+    CHECK(op.found.remaining == 100, "voucher_code_spend RETRY: nothing spent by the loser");
+
+    op = voucher(&A, code, 1, 101, 0);
+    CHECK(op.spent[0] == STORE_RETRY, "voucher_code_spend: more than remaining RETRY");
+    op = voucher(&A, code, 2, 100, 1);
+    CHECK(op.spent[0] == STORE_OK && op.spent[1] == STORE_RETRY, "voucher_code_spend: the rest, then nothing");
+    op = voucher(&A, code, 0, 0, 0);
+    CHECK(op.found.remaining == 0 && !op.found.available, "voucher_code_spend: used up -> not available");
+    op = voucher(&A, code, 1, 0, 0);
+    CHECK(op.spent[0] == STORE_RETRY, "voucher_code_spend: a used code RETRY even for 0");
+}
+
+int main(void)
+{
+    unsigned char key[SERVER_KEY_BYTES] = {5};
+    secure_set_server_key(key);
+    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    char path[128];
+    if (!uri) {
+        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-sales-store-%d.db", (int)getpid());
+        uri = path;
+    }
+    char *err = NULL;
+    S = store_open(uri, &err);
+    CHECK(S != NULL, "store opens");
+    if (!S) {
+        printf("# %s\n", err ? err : "?");
+        return check_summary();
+    }
+    CHECK(store_migrate(S, &err) == DB_OK, "migrations apply");
+    engine_config cfg = {.default_hold_seconds = 900};
+    E = engine_open(S, &cfg);
+    bo_error berr;
+    char slug[32];
+    snprintf(slug, sizeof slug, "ss%u", rand_below(1000000000));
+    CHECK(account_create(E, slug, "Sales", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account A");
+    snprintf(slug, sizeof slug, "st%u", rand_below(1000000000));
+    CHECK(account_create(E, slug, "Other", "Europe/Amsterdam", "EUR", &B, &berr) == BO_OK, "account B");
+    NOW = clock_now();
+
+    test_cart_create();
+    test_cart_replace();
+    test_reap();
+    test_inventory();
+    test_counters();
+    test_vouchers();
+    invariant_op inv = {A.id, B.id, -1};
+    CHECK(store_read(S, invariant_fn, &inv) == DB_OK && inv.bad == 0, "no inventory row outside 0..capacity");
+
+    engine_close(E);
+    store_close(S);
+    if (uri == path) {
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            char f[160];
+            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
+            unlink(f);
+        }
+    }
+    return check_summary();
+}
