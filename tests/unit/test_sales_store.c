@@ -103,14 +103,29 @@ typedef struct {
     int64_t sum;
 } holds_read;
 
+/* The cart row records its holds as lines "pool\toccurrence\tamount\n" (src/store/sales.c). */
 static db_status holds_fn(db_conn *c, void *arg)
 {
     holds_read *h = arg;
-    return db_query_int(c, "SELECT COALESCE(SUM(amount), 0) FROM cart_holds WHERE cart_id = ?",
-                        DB_ARGS(DB_TEXT(h->cart_id)), &h->sum);
+    char *text = NULL;
+    db_status st = db_query_text(c, "SELECT holds FROM carts WHERE id = ?", DB_ARGS(DB_TEXT(h->cart_id)), &text);
+    if (st == DB_NOTFOUND) {
+        h->sum = 0;
+        return DB_OK;
+    }
+    if (st != DB_OK) return st;
+    h->sum = 0;
+    for (char *line = text; line && *line;) {
+        char *end = strchr(line, '\n'), *amount = end;
+        while (amount > line && amount[-1] != '\t') amount--;
+        h->sum += strtoll(amount, NULL, 10);
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    return DB_OK;
 }
 
-/* seats a cart records in cart_holds; -1 on error */
+/* seats a cart records as held; -1 on error */
 static int64_t holds_of(const char *cart_id)
 {
     holds_read h = {cart_id, -1};
