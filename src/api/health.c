@@ -1,17 +1,10 @@
-/* GET /healthz: 200 {"status":"ok"} once the database answers a trivial
- * query, 503 otherwise, for load balancers and orchestrators. Public. */
+/* GET /healthz: 200 {"status":"ok"} once the engine is ready (its database
+ * answers a trivial query), 503 otherwise, for load balancers and orchestrators. Public. */
 #include "api/api.h"
-
-static db_status ping(db_conn *c, void *ctx)
-{
-    int64_t one = 0;
-    db_status st = db_query_int(c, "SELECT 1", DB_NOARGS, &one);
-    return st == DB_OK && one != 1 ? DB_ERROR : st;
-}
 
 static void healthz(http_request *r, void *app_)
 {
-    bool up = store_read(engine_store(((app *)app_)->e), ping, NULL) == DB_OK;
+    bool up = engine_ready(((app *)app_)->e);
     http_add_header(r, "Cache-Control", "no-store");
     http_reply_json(r, up ? 200 : 503, json_pack("{s:s}", "status", up ? "ok" : "unavailable"));
 }

@@ -68,6 +68,17 @@ typedef struct {
     bool per_total;    /* counted once over all occurrences, not per occurrence */
 } cat_pool;
 
+/* The one rule for where a pool counts seats. A pool with per = total has one
+ * count over all occurrences, on occurrence key ""; any other pool has one
+ * count per occurrence. Inline: the hold and availability paths ask once per
+ * pool. */
+static inline bool pool_counts_per_occurrence(const cat_pool *p) { return !p->per_total; }
+/* The occurrence key of the inventory row a use of p at `occurrence` counts on. */
+static inline const char *pool_occurrence(const cat_pool *p, const char *occurrence)
+{
+    return pool_counts_per_occurrence(p) ? occurrence : "";
+}
+
 typedef struct {
     const cat_pool *pool; /* never NULL: a product's pools are resolved at compile time */
     int32_t amount;       /* seats of the pool one ticket takes */

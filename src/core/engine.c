@@ -134,3 +134,5 @@ void engine_close(engine *e)
 }
 
 store *engine_store(engine *e) { return e->st; }
+
+bool engine_ready(engine *e) { return store_ping(e->st) == STORE_OK; }

@@ -61,6 +61,8 @@ typedef struct {
 engine *engine_open(store *st, const engine_config *cfg);
 void engine_close(engine *e);
 store *engine_store(engine *e);
+/* Whether the engine can serve: its database answers (GET /healthz). */
+bool engine_ready(engine *e);
 
 /* ---------- accounts and credentials (core/accounts.c, core/auth.c) ---------- */
 

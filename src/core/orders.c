@@ -187,71 +187,54 @@ db_status order_load_json(db_conn *c, const char *account_id, const char *timezo
     return DB_OK;
 }
 
+/* One order (by id or by number) or one ticket, read in one snapshot. */
+typedef enum { ONE_ORDER, ONE_ORDER_BY_NUMBER, ONE_TICKET } one_kind;
+
 typedef struct {
     const account *a;
-    const char *id;
-    const char *number;
+    one_kind kind;
+    const char *key;
     json_t *out;
-} one_order;
+} one_object;
 
 static db_status load_one(db_conn *c, void *arg)
 {
-    one_order *x = arg;
-    if (x->number) {
-        char *id = NULL;
-        db_status st = db_query_text(c, "SELECT id FROM orders WHERE number = ? AND account_id = ?",
-                                     DB_ARGS(DB_TEXT(x->number), DB_TEXT(x->a->id)), &id);
-        if (st != DB_OK) return st;
-        st = order_load_json(c, x->a->id, x->a->timezone, id, &x->out);
-        free(id);
-        return st;
-    }
-    return order_load_json(c, x->a->id, x->a->timezone, x->id, &x->out);
+    one_object *x = arg;
+    if (x->kind == ONE_TICKET) return ticket_load_json(c, x->a->id, x->key, &x->out);
+    if (x->kind == ONE_ORDER) return order_load_json(c, x->a->id, x->a->timezone, x->key, &x->out);
+    char *id = NULL;
+    db_status st = db_query_text(c, "SELECT id FROM orders WHERE number = ? AND account_id = ?",
+                                 DB_ARGS(DB_TEXT(x->key), DB_TEXT(x->a->id)), &id);
+    if (st != DB_OK) return st;
+    st = order_load_json(c, x->a->id, x->a->timezone, id, &x->out);
+    free(id);
+    return st;
+}
+
+static bo_status get_one(engine *e, const account *a, one_kind kind, const char *key, json_t **out)
+{
+    if (!key || strlen(key) > 64) return BO_NOT_FOUND;
+    one_object x = {a, kind, key, NULL};
+    db_status st = store_read(e->st, load_one, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    *out = x.out;
+    return BO_OK;
 }
 
 bo_status order_get(engine *e, const account *a, const char *order_id, json_t **out)
 {
-    if (!order_id || strlen(order_id) > 64) return BO_NOT_FOUND;
-    one_order x = {a, order_id, NULL, NULL};
-    db_status st = store_read(e->st, load_one, &x);
-    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
-    if (st != DB_OK) return BO_INTERNAL;
-    *out = x.out;
-    return BO_OK;
+    return get_one(e, a, ONE_ORDER, order_id, out);
 }
 
 bo_status order_get_by_number(engine *e, const account *a, const char *number, json_t **out)
 {
-    if (!number || strlen(number) > 64) return BO_NOT_FOUND;
-    one_order x = {a, NULL, number, NULL};
-    db_status st = store_read(e->st, load_one, &x);
-    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
-    if (st != DB_OK) return BO_INTERNAL;
-    *out = x.out;
-    return BO_OK;
-}
-
-typedef struct {
-    const account *a;
-    const char *id;
-    json_t *out;
-} one_ticket;
-
-static db_status load_ticket(db_conn *c, void *arg)
-{
-    one_ticket *x = arg;
-    return ticket_load_json(c, x->a->id, x->id, &x->out);
+    return get_one(e, a, ONE_ORDER_BY_NUMBER, number, out);
 }
 
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, json_t **out)
 {
-    if (!ticket_id || strlen(ticket_id) > 64) return BO_NOT_FOUND;
-    one_ticket x = {a, ticket_id, NULL};
-    db_status st = store_read(e->st, load_ticket, &x);
-    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
-    if (st != DB_OK) return BO_INTERNAL;
-    *out = x.out;
-    return BO_OK;
+    return get_one(e, a, ONE_TICKET, ticket_id, out);
 }
 
 void order_query_init(order_query *q)
@@ -341,6 +324,42 @@ static db_status load_ticket_with_buyer(db_conn *c, const account *a, const char
     return st;
 }
 
+/* Keyset paging, newest first by (created_at, id), over the ids one filtered
+ * statement selects; orders and tickets share it. A page starting after a
+ * cursor object takes the older rows, newest first; a page ending before one
+ * takes the newer rows oldest first, and load_page turns them around. */
+typedef struct {
+    const char *cursor_sql; /* "SELECT created_at, id FROM <table> WHERE id = ? AND account_id = ?" */
+    const char *older_sql;  /* the filters, then KEYSET_OLDER */
+    const char *newer_sql;  /* the filters, then KEYSET_NEWER */
+    object_loader load;
+} keyset_pager;
+
+/* Keyset conditions on table alias `t`: parameters (cursor created_at or NULL
+ * for a first page, the same twice, cursor id, limit + 1) and (created_at,
+ * created_at, id, limit + 1). String literals, so each statement stays static. */
+#define KEYSET_OLDER(t)                                                                                            \
+    " AND (CAST(? AS BIGINT) IS NULL OR " t ".created_at < ? OR (" t ".created_at = ? AND " t ".id < ?))"          \
+    " ORDER BY " t ".created_at DESC, " t ".id DESC LIMIT ?"
+#define KEYSET_NEWER(t)                                                                                            \
+    " AND (" t ".created_at > ? OR (" t ".created_at = ? AND " t ".id > ?)) ORDER BY " t ".created_at, " t ".id"   \
+    " LIMIT ?"
+/* The pager of `table` (alias t) over "SELECT t.id FROM <from_where>", objects read by load. */
+#define KEYSET_PAGER(table, t, from_where, load)                                                                   \
+    {"SELECT created_at, id FROM " table " WHERE id = ? AND account_id = ?",                                      \
+     "SELECT " t ".id FROM " from_where KEYSET_OLDER(t), "SELECT " t ".id FROM " from_where KEYSET_NEWER(t), load}
+
+/* What a list transaction is asked and answers; first member of each list's context. */
+typedef struct {
+    const account *a;
+    const char *starting_after, *ending_before;
+    int limit; /* clamped to 1..1000 */
+    json_t *out;
+    bool has_more, bad_cursor;
+} page_ctx;
+
+static int page_limit(int limit) { return limit < 1 ? 1 : limit > 1000 ? 1000 : limit; }
+
 /* Where a cursor object sits in a created_at, id ordering. */
 static db_status cursor_position(db_conn *c, const char *sql, const char *id, const char *account_id,
                                  int64_t *created, char out_id[40])
@@ -358,38 +377,65 @@ static db_status cursor_position(db_conn *c, const char *sql, const char *id, co
     return st;
 }
 
+/* One page: p[0..n) are the filters' parameters, with room for the five of
+ * the keyset after them. An unknown cursor sets bad_cursor and aborts. */
+static db_status keyset_page(db_conn *c, const keyset_pager *pg, db_param *p, int n, page_ctx *x)
+{
+    const char *cursor = x->ending_before ? x->ending_before : x->starting_after;
+    int64_t created = 0;
+    char id[40] = "";
+    if (cursor) {
+        db_status st = cursor_position(c, pg->cursor_sql, cursor, x->a->id, &created, id);
+        if (st == DB_NOTFOUND) x->bad_cursor = true;
+        if (st != DB_OK) return st == DB_NOTFOUND ? DB_ABORT : st;
+    }
+    if (!x->ending_before) p[n++] = cursor ? DB_INT(created) : DB_NULL;
+    p[n++] = cursor ? DB_INT(created) : DB_NULL;
+    p[n++] = cursor ? DB_INT(created) : DB_NULL;
+    p[n++] = DB_TEXT(cursor ? id : NULL);
+    p[n++] = DB_INT(x->limit + 1);
+    db_rows *r;
+    db_status st = db_query(c, x->ending_before ? pg->newer_sql : pg->older_sql, p, n, &r);
+    if (st != DB_OK) return st;
+    return load_page(c, r, x->limit, x->ending_before != NULL, pg->load, x->a, &x->out, &x->has_more);
+}
+
+/* Runs a list transaction whose context starts with its page_ctx. */
+static bo_status list_run(engine *e, store_fn fn, page_ctx *x, const char *cursor_field, json_t **out,
+                          bool *has_more, bo_error *err)
+{
+    db_status st = store_read(e->st, fn, x);
+    if (x->bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", cursor_field, "unknown cursor object");
+    if (st != DB_OK) return bo_from_db(st, err);
+    *out = x->out;
+    if (has_more) *has_more = x->has_more;
+    return BO_OK;
+}
+
+/* A filter a NULL parameter turns off: "(CAST(? AS T) IS NULL OR col = ?)". */
+#define OPT_TEXT(v) DB_TEXT(v), DB_TEXT(v)
+#define OPT_INT(v) ((v) ? DB_INT(v) : DB_NULL), ((v) ? DB_INT(v) : DB_NULL)
+
 typedef struct {
-    const account *a;
+    page_ctx page;
     const order_query *q;
-    json_t *out;
-    bool has_more;
-    bool bad_cursor;
 } list_ctx;
+
+static const keyset_pager order_pager = KEYSET_PAGER("orders", "o", "orders o" ORDER_FILTERS, load_order);
 
 static db_status list_fn(db_conn *c, void *arg)
 {
     list_ctx *x = arg;
     const order_query *q = x->q;
-    int64_t cur_created = 0;
-    char cur_id[40] = "";
-    const char *cursor = q->ending_before ? q->ending_before : q->starting_after;
-    if (q->sort == ORDER_BY_CREATED_DESC && cursor) {
-        db_status st = cursor_position(c, "SELECT created_at, id FROM orders WHERE id = ? AND account_id = ?", cursor,
-                                       x->a->id, &cur_created, cur_id);
-        if (st == DB_NOTFOUND) x->bad_cursor = true;
-        if (st != DB_OK) return st == DB_NOTFOUND ? DB_ABORT : st;
-    }
     char visit_from[11], visit_to[11];
     if (q->visit_from >= 0) date_format(q->visit_from, visit_from);
     if (q->visit_to >= 0) date_format(q->visit_to, visit_to);
     char name_like[200];
     if (q->name) snprintf(name_like, sizeof name_like, "%%%s%%", q->name);
-#define OPT_TEXT(v) DB_TEXT(v), DB_TEXT(v)
-#define OPT_INT(v) ((v) ? DB_INT(v) : DB_NULL), ((v) ? DB_INT(v) : DB_NULL)
     db_param params[64];
     int n = 0;
     const db_param base[] = {
-        DB_TEXT(x->a->id), OPT_TEXT(q->number), OPT_TEXT(q->email), OPT_TEXT(q->external_id),
+        DB_TEXT(x->page.a->id), OPT_TEXT(q->number), OPT_TEXT(q->email), OPT_TEXT(q->external_id),
         OPT_TEXT(q->reseller_id), OPT_TEXT(q->name ? name_like : NULL), OPT_TEXT(q->channel),
         OPT_TEXT(q->product_type), DB_TEXT(q->statuses[0]), DB_TEXT(q->statuses[0]),
         DB_TEXT(q->statuses[0] ? q->statuses[1] : NULL), DB_TEXT(q->statuses[0] && q->statuses[1] ? q->statuses[2] : NULL),
@@ -404,51 +450,22 @@ static db_status list_fn(db_conn *c, void *arg)
         more = more && q->product_ids[i];
         params[n++] = more ? DB_TEXT(q->product_ids[i]) : DB_NULL;
     }
-    int limit = q->limit < 1 ? 1 : q->limit > 1000 ? 1000 : q->limit;
+    if (q->sort != ORDER_BY_CHANGE_ASC) return keyset_page(c, &order_pager, params, n, &x->page);
+    params[n++] = DB_INT(q->after_change_seq);
+    params[n++] = DB_INT(x->page.limit + 1);
     db_rows *r;
-    db_status st;
-    if (q->sort == ORDER_BY_CHANGE_ASC) {
-        params[n++] = DB_INT(q->after_change_seq);
-        params[n++] = DB_INT(limit + 1);
-        st = db_query(c, "SELECT o.id FROM orders o" ORDER_FILTERS " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?",
-                      params, n, &r);
-    } else if (q->ending_before) {
-        params[n++] = DB_INT(cur_created);
-        params[n++] = DB_INT(cur_created);
-        params[n++] = DB_TEXT(cur_id);
-        params[n++] = DB_INT(limit + 1);
-        st = db_query(c,
-                      "SELECT o.id FROM orders o" ORDER_FILTERS
-                      " AND (o.created_at > ? OR (o.created_at = ? AND o.id > ?)) ORDER BY o.created_at, o.id LIMIT ?",
-                      params, n, &r);
-    } else {
-        bool has_cursor = q->starting_after != NULL;
-        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
-        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
-        params[n++] = has_cursor ? DB_INT(cur_created) : DB_NULL;
-        params[n++] = DB_TEXT(has_cursor ? cur_id : NULL);
-        params[n++] = DB_INT(limit + 1);
-        st = db_query(c,
-                      "SELECT o.id FROM orders o" ORDER_FILTERS
-                      " AND (CAST(? AS BIGINT) IS NULL OR o.created_at < ? OR (o.created_at = ? AND o.id < ?))"
-                      " ORDER BY o.created_at DESC, o.id DESC LIMIT ?",
-                      params, n, &r);
-    }
+    db_status st = db_query(
+        c, "SELECT o.id FROM orders o" ORDER_FILTERS " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?", params,
+        n, &r);
     if (st != DB_OK) return st;
-    return load_page(c, r, limit, q->ending_before != NULL, load_order, x->a, &x->out, &x->has_more);
-#undef OPT_TEXT
-#undef OPT_INT
+    return load_page(c, r, x->page.limit, q->ending_before != NULL, load_order, x->page.a, &x->page.out,
+                     &x->page.has_more);
 }
 
 bo_status orders_list(engine *e, const account *a, const order_query *q, json_t **out, bool *has_more, bo_error *err)
 {
-    list_ctx x = {a, q, NULL, false, false};
-    db_status st = store_read(e->st, list_fn, &x);
-    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "cursor", "unknown cursor object");
-    if (st != DB_OK) return bo_from_db(st, err);
-    *out = x.out;
-    if (has_more) *has_more = x.has_more;
-    return BO_OK;
+    list_ctx x = {{a, q->starting_after, q->ending_before, page_limit(q->limit), NULL, false, false}, q};
+    return list_run(e, list_fn, &x.page, "cursor", out, has_more, err);
 }
 
 #define TICKET_FILTERS                                                                                              \
@@ -465,74 +482,32 @@ bo_status orders_list(engine *e, const account *a, const order_query *q, json_t 
     " AND (CAST(? AS BIGINT) IS NULL OR t.created_at <= ?)"
 
 typedef struct {
-    const account *a;
+    page_ctx page;
     const ticket_query *q;
-    json_t *out;
-    bool has_more, bad_cursor;
 } ticket_list_ctx;
+
+static const keyset_pager ticket_pager =
+    KEYSET_PAGER("tickets", "t", "tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS,
+                 load_ticket_with_buyer);
 
 static db_status ticket_list_fn(db_conn *c, void *arg)
 {
     ticket_list_ctx *x = arg;
     const ticket_query *q = x->q;
-    const char *cursor = q->ending_before ? q->ending_before : q->starting_after;
-    int64_t cur_created = 0;
-    char cur_id[40] = "";
-    if (cursor) {
-        db_status st = cursor_position(c, "SELECT created_at, id FROM tickets WHERE id = ? AND account_id = ?", cursor,
-                                       x->a->id, &cur_created, cur_id);
-        if (st == DB_NOTFOUND) x->bad_cursor = true;
-        if (st != DB_OK) return st == DB_NOTFOUND ? DB_ABORT : st;
-    }
     char name_like[200];
     if (q->name) snprintf(name_like, sizeof name_like, "%%%s%%", q->name);
-#define OPT_TEXT(v) DB_TEXT(v), DB_TEXT(v)
-#define OPT_INT(v) ((v) ? DB_INT(v) : DB_NULL), ((v) ? DB_INT(v) : DB_NULL)
-    int limit = q->limit < 1 ? 1 : q->limit > 1000 ? 1000 : q->limit;
     db_param p[40];
-    const db_param base[] = {DB_TEXT(x->a->id), OPT_TEXT(q->order_id), OPT_TEXT(q->event_id), OPT_TEXT(q->barcode),
+    const db_param base[] = {DB_TEXT(x->page.a->id), OPT_TEXT(q->order_id), OPT_TEXT(q->event_id), OPT_TEXT(q->barcode),
                              OPT_TEXT(q->status), OPT_TEXT(q->email), OPT_TEXT(q->name ? name_like : NULL),
                              OPT_INT(q->created_gt), OPT_INT(q->created_gte), OPT_INT(q->created_lt),
                              OPT_INT(q->created_lte)};
-#undef OPT_TEXT
-#undef OPT_INT
     memcpy(p, base, sizeof base);
-    int n = (int)(sizeof base / sizeof base[0]);
-    db_rows *r;
-    db_status st;
-    if (q->ending_before) {
-        p[n++] = DB_INT(cur_created);
-        p[n++] = DB_INT(cur_created);
-        p[n++] = DB_TEXT(cur_id);
-        p[n++] = DB_INT(limit + 1);
-        st = db_query(c,
-                      "SELECT t.id FROM tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS
-                      " AND (t.created_at > ? OR (t.created_at = ? AND t.id > ?)) ORDER BY t.created_at, t.id LIMIT ?",
-                      p, n, &r);
-    } else {
-        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
-        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
-        p[n++] = cursor ? DB_INT(cur_created) : DB_NULL;
-        p[n++] = DB_TEXT(cursor ? cur_id : NULL);
-        p[n++] = DB_INT(limit + 1);
-        st = db_query(c,
-                      "SELECT t.id FROM tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS
-                      " AND (CAST(? AS BIGINT) IS NULL OR t.created_at < ? OR (t.created_at = ? AND t.id < ?))"
-                      " ORDER BY t.created_at DESC, t.id DESC LIMIT ?",
-                      p, n, &r);
-    }
-    if (st != DB_OK) return st;
-    return load_page(c, r, limit, q->ending_before != NULL, load_ticket_with_buyer, x->a, &x->out, &x->has_more);
+    return keyset_page(c, &ticket_pager, p, (int)(sizeof base / sizeof base[0]), &x->page);
 }
 
 bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
                        bo_error *err)
 {
-    ticket_list_ctx x = {a, q, NULL, false, false};
-    db_status st = store_read(e->st, ticket_list_fn, &x);
-    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "starting_after", "unknown cursor object");
-    if (st != DB_OK) return bo_from_db(st, err);
-    *out = x.out;
-    if (has_more) *has_more = x.has_more;
-    return BO_OK;
+    ticket_list_ctx x = {{a, q->starting_after, q->ending_before, page_limit(q->limit), NULL, false, false}, q};
+    return list_run(e, ticket_list_fn, &x.page, "starting_after", out, has_more, err);
 }

@@ -534,6 +534,29 @@ store_status store_carts_reap(store *s, instant_us now, int limit, int *released
     return from_db(st);
 }
 
+typedef struct {
+    instant_us now;
+    bool any;
+} expired_ctx;
+
+static db_status expired_exist(db_conn *c, void *arg)
+{
+    expired_ctx *x = arg;
+    int64_t one = 0;
+    db_status st = db_query_int(c, "SELECT 1 FROM carts WHERE status = 'open' AND expires_at <= ? LIMIT 1",
+                                DB_ARGS(DB_INT(x->now)), &one);
+    x->any = st == DB_OK;
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+store_status store_carts_expired_exist(store *s, instant_us now, bool *any)
+{
+    expired_ctx x = {now, false};
+    db_status st = store_read(s, expired_exist, &x);
+    *any = st == DB_OK && x.any;
+    return from_db(st);
+}
+
 /* ---------------- booking steps ---------------- */
 
 store_status store_cart_claim(db_conn *c, const char *account_id, const char *cart_id, const char *order_id,

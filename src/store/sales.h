@@ -66,6 +66,9 @@ store_status store_cart_get(store *s, const char *account_id, const char *cart_i
 /* Expires up to `limit` carts whose hold ended before now and gives their
  * seats back; *released gets how many. */
 store_status store_carts_reap(store *s, instant_us now, int limit, int *released);
+/* Read only: whether any open cart's hold ended before now, so an idle reaper
+ * runs no write transaction (on SQLite each one costs a WAL fsync). */
+store_status store_carts_expired_exist(store *s, instant_us now, bool *any);
 
 /* Remaining seats: used counts per occurrence of one pool, keys in [from, to)
  * (or every key when from is NULL). fn is called once per row. */

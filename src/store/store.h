@@ -45,6 +45,9 @@ typedef struct {
     uint64_t writes, reads;
 } store_stats;
 void store_stats_get(store *s, store_stats *out);
+/* STORE_OK once the database answers a trivial query on a read connection,
+ * STORE_ERROR otherwise (src/store/health.c). */
+store_status store_ping(store *s);
 /* Applies pending migrations (idempotent; safe with several processes). */
 db_status store_migrate(store *s, char **err);
 

@@ -6,7 +6,7 @@
  * follows this process's subscription changes at once.
  * Deliveries go to a closed port: each attempt fails at once and is recorded,
  * which is all these tests observe. */
-#include "check.h"
+#include "fixture.h"
 #include "core/internal.h"
 #include "core/webhooks.h"
 #include "util/secure.h"
@@ -27,12 +27,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 typedef struct {
@@ -80,20 +74,10 @@ static double attempted_after(const char *sub_id, int n, double timeout_s)
     return -1;
 }
 
-/* Write transactions over ms milliseconds of doing nothing. */
-static long writes_while_idle(int ms)
-{
-    store_stats before, after;
-    store_stats_get(ST, &before);
-    sleep_ms(ms);
-    store_stats_get(ST, &after);
-    return (long)(after.writes - before.writes);
-}
-
 static void test_idle(void)
 {
     sleep_ms(300); /* the worker's first look */
-    CHECK(writes_while_idle(1500) == 0, "an idle worker runs no write transaction");
+    CHECK(writes_while_idle(ST, 1500) == 0, "an idle worker runs no write transaction");
 }
 
 static void test_wake_and_cache(const char *uri)
@@ -116,7 +100,7 @@ static void test_wake_and_cache(const char *uri)
     printf("# local commit to attempt: %.3f s\n", t);
     CHECK(t >= 0 && t < 0.5, "a commit that records a delivery wakes the worker at once");
     sleep_ms(200); /* the attempt's record */
-    CHECK(writes_while_idle(1500) == 0, "with only a retry due later the worker stays idle");
+    CHECK(writes_while_idle(ST, 1500) == 0, "with only a retry due later the worker stays idle");
 
     /* another store on the same database, as a second server process: no
      * hook of ours runs, so only LISTEN (PostgreSQL) or the recheck wake us */
@@ -144,21 +128,11 @@ int main(void)
     secure_init();
     unsigned char key[SERVER_KEY_BYTES] = {7};
     secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-webhooks-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    ST = store_open(uri, &err);
-    CHECK(ST != NULL, "store opens");
-    if (!ST) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(ST, &err) == DB_OK, "migrations apply");
-    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true}; /* no reaper: it writes */
+    const char *uri = test_db_uri("webhooks", path);
+    ST = test_store_open(uri);
+    if (!ST) return check_summary();
+    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true}; /* no reaper (test_reaper covers it) */
     E = engine_open(ST, &cfg);
     char slug[32];
     bo_error berr;
@@ -168,13 +142,6 @@ int main(void)
     test_wake_and_cache(uri);
     engine_close(E);
     store_close(ST);
-    if (uri == path) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
-            unlink(f);
-        }
-    }
+    test_db_remove(uri, path);
     return check_summary();
 }

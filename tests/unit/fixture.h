@@ -1,0 +1,61 @@
+/* What the unit tests that run on a database share: which database, opening
+ * and migrating it, removing a throwaway SQLite file, and counting the write
+ * transactions of an idle stretch. */
+#ifndef BO_TEST_FIXTURE_H
+#define BO_TEST_FIXTURE_H
+#include "check.h"
+#include "store/store.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* BOXOFFICE_TEST_DB, else a fresh SQLite file for test `name`, written into path. */
+static inline const char *test_db_uri(const char *name, char path[128])
+{
+    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    if (uri) return uri;
+    snprintf(path, 128, "sqlite:/tmp/boxoffice-test-%s-%d.db", name, (int)getpid());
+    return path;
+}
+
+/* Opens the database and applies the migrations; NULL when it cannot open. */
+static inline store *test_store_open(const char *uri)
+{
+    char *err = NULL;
+    store *s = store_open(uri, &err);
+    CHECK(s != NULL, "store opens");
+    if (!s) printf("# %s\n", err ? err : "?");
+    else CHECK(store_migrate(s, &err) == DB_OK, "migrations apply");
+    free(err);
+    return s;
+}
+
+/* Removes the SQLite file (and its WAL) that test_db_uri chose, if it chose one. */
+static inline void test_db_remove(const char *uri, const char *path)
+{
+    if (uri != path) return;
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
+        unlink(f);
+    }
+}
+
+static inline void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Write transactions on s over ms milliseconds of doing nothing. */
+static inline long writes_while_idle(store *s, int ms)
+{
+    store_stats before, after;
+    store_stats_get(s, &before);
+    sleep_ms(ms);
+    store_stats_get(s, &after);
+    return (long)(after.writes - before.writes);
+}
+#endif
