@@ -22,7 +22,7 @@ static store_status load_usage(engine *e, const account *a, pool_use *pools, siz
                                const char *to_key, bool keys_are_dates)
 {
     for (size_t i = 0; i < np; i++) {
-        bool ranged = keys_are_dates && !pools[i].pool->per_total;
+        bool ranged = keys_are_dates && pool_counts_per_occurrence(pools[i].pool);
         store_status st = store_inventory_used(e->st, a->id, pools[i].pool->id, ranged ? from_key : NULL,
                                                ranged ? to_key : NULL, remember_used, pools[i].used);
         if (st != STORE_OK) return st;
@@ -70,7 +70,7 @@ static int64_t fits(const pool_use *pools, size_t np, const slot *s)
 {
     int64_t best = -1;
     for (size_t i = 0; i < np; i++) {
-        const char *key = pools[i].pool->per_total ? "" : s->key;
+        const char *key = pool_occurrence(pools[i].pool, s->key);
         int64_t used = (int64_t)(intptr_t)g_hash_table_lookup(pools[i].used, key);
         int64_t remaining = pools[i].pool->capacity - used;
         int64_t n = pools[i].need > 0 ? (remaining > 0 ? remaining / pools[i].need : 0) : -1;

@@ -87,7 +87,7 @@ static char *ticket_doc(const cat_product *p, const char *occurrence, money unit
     for (size_t i = 0; i < p->npools; i++) {
         jw_object(&w);
         jw_key(&w, "pool_id"), jw_string(&w, p->pools[i].pool->id);
-        jw_key(&w, "occurrence"), jw_string(&w, p->pools[i].pool->per_total ? "" : occurrence);
+        jw_key(&w, "occurrence"), jw_string(&w, pool_occurrence(p->pools[i].pool, occurrence));
         jw_key(&w, "amount"), jw_int(&w, p->pools[i].amount);
         jw_object_end(&w);
     }

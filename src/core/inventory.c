@@ -27,7 +27,7 @@ int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_li
         }
         for (size_t j = 0; j < product->npools; j++) {
             const cat_pool_use *use = &product->pools[j];
-            const char *occ = use->pool->per_total ? "" : occurrence;
+            const char *occ = pool_occurrence(use->pool, occurrence);
             size_t k;
             for (k = 0; k < count; k++)
                 if (!strcmp(holds[k].pool_id, use->pool->id) && !strcmp(holds[k].occurrence, occ)) break;
