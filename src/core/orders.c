@@ -530,7 +530,7 @@ bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_
 {
     ticket_list_ctx x = {a, q, NULL, false, false};
     db_status st = store_read(e->st, ticket_list_fn, &x);
-    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "starting_after", "unknown cursor object");
+    if (x.bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "cursor", "unknown cursor object");
     if (st != DB_OK) return bo_from_db(st, err);
     *out = x.out;
     if (has_more) *has_more = x.has_more;
