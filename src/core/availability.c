@@ -88,7 +88,7 @@ static bo_status compute(engine *e, const account *a, const char *category_id, c
     const cat_product *first = model_product(cs->model, lines[0].product_id);
     if (!first) {
         catalog_release(cs);
-        return bo_fail(err, BO_NOT_FOUND, "unknown_product", "product_id", "no product with id %s",
+        return bo_fail(err, BO_NOT_FOUND, "unknown_product", "products", "no product with id %s",
                        lines[0].product_id);
     }
     occurrence_source src;
@@ -143,7 +143,7 @@ bo_status availability_cart(engine *e, const account *a, const char *category_id
     if (nlines == 0) return bo_fail(err, BO_INVALID, "empty_cart", "products", "at least one product is required");
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].quantity <= 0)
-            return bo_fail(err, BO_INVALID, "invalid_amount", "amount", "amounts must be positive");
+            return bo_fail(err, BO_INVALID, "invalid_amount", "quantity", "amounts must be positive");
     return compute(e, a, category_id, lines, nlines, from, to, out, n, err);
 }
 
@@ -165,9 +165,9 @@ bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const 
         size_t i;
         for (i = 0; i < ns && strcmp(slots[i].key, occurrence_id); i++) {}
         if (i < ns) *out = slots[i];
-        else result = bo_fail(err, BO_INVALID, "unknown_occurrence", "occurrence", "no occurrence %s", occurrence_id);
+        else result = bo_fail(err, BO_INVALID, "unknown_occurrence", "occurrence_id", "no occurrence %s", occurrence_id);
     } else if (day < 0) {
-        result = bo_fail(err, BO_INVALID, "date_required", "eventDate", "product %s needs a date", product->id);
+        result = bo_fail(err, BO_INVALID, "date_required", "date", "product %s needs a date", product->id);
     } else {
         ns = occurrence_slots(&src, product, day, day + 1, now, &slots);
         size_t i, match = ns;
@@ -177,8 +177,8 @@ bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const 
             if (start_time < 0 && slots[i].time_from < 0) match = i;
         }
         if (match < ns) *out = slots[match];
-        else if (ns == 0) result = bo_fail(err, BO_INVALID, "date_unavailable", "eventDate", "no sales on that date");
-        else result = bo_fail(err, BO_INVALID, "unknown_timeslot", "startTime", "no timeslot starts at that time");
+        else if (ns == 0) result = bo_fail(err, BO_INVALID, "date_unavailable", "date", "no sales on that date");
+        else result = bo_fail(err, BO_INVALID, "unknown_timeslot", "start_time", "no timeslot starts at that time");
     }
     free(slots);
     return result;
@@ -192,7 +192,7 @@ bo_status occurrence_resolve(engine *e, const account *a, const char *product_id
     const cat_product *product = model_product(cs->model, product_id);
     bo_status result = product ? occurrence_resolve_in(cs->model, a, product, category_id, day, start_time,
                                                        occurrence_id, out, err)
-                               : bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s",
+                               : bo_fail(err, BO_INVALID, "unknown_product", "product_id", "no product with id %s",
                                          product_id);
     catalog_release(cs);
     return result;

@@ -416,7 +416,7 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
                      bo_error *err)
 {
     if (!req->cart_id || strlen(req->cart_id) > 64)
-        return bo_fail(err, BO_INVALID, "missing_field", "cartId", "cartId is required");
+        return bo_fail(err, BO_INVALID, "missing_field", "cart_id", "cartId is required");
     if (req->customer && !json_is_object(req->customer))
         return bo_fail(err, BO_INVALID, "invalid_field", "customer", "customer must be an object");
     if (req->extras && !json_is_object(req->extras))
@@ -437,10 +437,10 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     }
     db_status st = store_write(e->st, book_fn, &b);
     catalog_release(cs);
-    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cartId", "no such cart");
-    if (b.closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cartId", "the cart was deleted");
+    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
+    if (b.closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
     if (b.sold_out)
-        return bo_fail(err, BO_SOLD_OUT, "sold_out", "cartId", "the cart expired and its tickets were sold meanwhile");
+        return bo_fail(err, BO_SOLD_OUT, "sold_out", "cart_id", "the cart expired and its tickets were sold meanwhile");
     if (b.discount_exhausted)
         return bo_fail(err, BO_CONFLICT, "discount_exhausted", "discount_code", "discount code was used up");
     if (b.voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b.voucher_problem);
@@ -599,7 +599,7 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
 {
     if (!order_id || strlen(order_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (reason && strlen(reason) > 500)
-        return bo_fail(err, BO_INVALID, "invalid_field", "statusReason", "reason is at most 500 characters");
+        return bo_fail(err, BO_INVALID, "invalid_field", "reason", "reason is at most 500 characters");
     cancel_ctx x = {a, order_id, reason, by, clock_now(), false};
     db_status st = store_write(e->st, cancel_fn, &x);
     if (x.already) return bo_fail(err, BO_CONFLICT, "already_cancelled", "status", "the order is already cancelled");
@@ -718,8 +718,8 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
     const cat_product *p = model_product(cs->model, product_id);
     slot at;
     bo_status bs = p ? occurrence_resolve_in(cs->model, a, p, NULL, day, start_time, occurrence_id, &at, err)
-                     : bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s", product_id);
-    if (bs == BO_OK && !at.open) bs = bo_fail(err, BO_SOLD_OUT, "not_available", "event_id", "not on sale");
+                     : bo_fail(err, BO_INVALID, "unknown_product", "product_id", "no product with id %s", product_id);
+    if (bs == BO_OK && !at.open) bs = bo_fail(err, BO_SOLD_OUT, "not_available", "occurrence_id", "not on sale");
     if (bs != BO_OK) {
         catalog_release(cs);
         return bs;
@@ -727,7 +727,7 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
     issue_ctx x = {a, cs, p, &at, holder, product_price_at(p, &at).unit_price, clock_now(), {0}, false};
     db_status st = store_write(e->st, issue_fn, &x);
     catalog_release(cs);
-    if (x.sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "ticket_type_id", "no tickets left");
+    if (x.sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "product_id", "no tickets left");
     if (st != DB_OK) return bo_from_db(st, err);
     memcpy(ticket_id, x.ticket_id, 40);
     return BO_OK;

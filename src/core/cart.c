@@ -20,13 +20,13 @@ static bo_status check_lines(const cart_request *req, bo_error *err)
     if (req->nlines > MAX_LINES) return bo_fail(err, BO_INVALID, "too_many_items", "items", "at most %d items", MAX_LINES);
     for (size_t i = 0; i < req->nlines; i++) {
         if (!req->lines[i].product_id)
-            return bo_fail(err, BO_INVALID, "missing_field", "productId", "every item needs a productId");
+            return bo_fail(err, BO_INVALID, "missing_field", "product_id", "every item needs a productId");
         if (req->lines[i].quantity <= 0 || req->lines[i].quantity > MAX_QUANTITY)
-            return bo_fail(err, BO_INVALID, "invalid_amount", "amount", "amount must be between 1 and %d",
+            return bo_fail(err, BO_INVALID, "invalid_amount", "quantity", "amount must be between 1 and %d",
                            MAX_QUANTITY);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(req->lines[i].product_id, req->lines[j].product_id))
-                return bo_fail(err, BO_INVALID, "duplicate_product", "productId",
+                return bo_fail(err, BO_INVALID, "duplicate_product", "product_id",
                                "product %s appears twice; send one item with the total amount",
                                req->lines[i].product_id);
     }
@@ -40,7 +40,7 @@ static bo_status resolve_slot(const catalog_model *m, const account *a, const ca
     for (size_t i = 0; i < req->nlines; i++) {
         const cat_product *p = model_product(m, req->lines[i].product_id);
         if (!p)
-            return bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s",
+            return bo_fail(err, BO_INVALID, "unknown_product", "product_id", "no product with id %s",
                            req->lines[i].product_id);
         slot s;
         if (occurrence_resolve_in(m, a, p, req->category_id, req->day, req->start_time, req->occurrence_id, &s, err) !=
@@ -51,7 +51,7 @@ static bo_status resolve_slot(const catalog_model *m, const account *a, const ca
             return bo_fail(err, BO_INVALID, "mixed_occurrences", "items",
                            "all items of a cart must be for the same date and time");
     }
-    if (!at->open) return bo_fail(err, BO_SOLD_OUT, "not_available", "eventDate", "not on sale for that date or time");
+    if (!at->open) return bo_fail(err, BO_SOLD_OUT, "not_available", "date", "not on sale for that date or time");
     return BO_OK;
 }
 
@@ -70,11 +70,11 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
         const cat_product *p = model_product(cs->model, req->lines[i].product_id);
         int64_t q = req->lines[i].quantity;
         if (!p->enabled) {
-            bs = bo_fail(err, BO_INVALID, "product_disabled", "productId", "product %s is not for sale", p->id);
+            bs = bo_fail(err, BO_INVALID, "product_disabled", "product_id", "product %s is not for sale", p->id);
             break;
         }
         if (q < p->min_per_order || (p->max_per_order >= 0 && q > p->max_per_order)) {
-            bs = bo_fail(err, BO_INVALID, "invalid_amount", "amount", "product %s is sold in amounts of %lld to %lld",
+            bs = bo_fail(err, BO_INVALID, "invalid_amount", "quantity", "product %s is sold in amounts of %lld to %lld",
                          p->id, (long long)p->min_per_order,
                          (long long)(p->max_per_order >= 0 ? p->max_per_order : MAX_QUANTITY));
             break;
@@ -123,8 +123,8 @@ static bo_status cart_outcome(store_status st, bo_error *err)
     switch (st) {
     case STORE_OK: return BO_OK;
     case STORE_SOLD_OUT: return bo_fail(err, BO_SOLD_OUT, "sold_out", "items", "not enough tickets left; nothing was held");
-    case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "cart_closed", "cartId", "the cart was booked or deleted");
-    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "cartId", "no such cart");
+    case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was booked or deleted");
+    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "cart_id", "no such cart");
     case STORE_RETRY:
     case STORE_ERROR: break;
     }
@@ -153,7 +153,7 @@ bo_status cart_update(engine *e, const account *a, const char *cart_id, const ca
 {
     cart_record old;
     bo_status bs = cart_get(e, a, cart_id, &old);
-    if (bs == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "cartId", "no such cart");
+    if (bs == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "cart_id", "no such cart");
     if (bs != BO_OK) return bo_from_store(STORE_ERROR, err);
     /* keep what the update does not restate */
     cart_request merged = *req;
@@ -184,7 +184,7 @@ bo_status cart_update(engine *e, const account *a, const char *cart_id, const ca
 
 bo_status cart_delete(engine *e, const account *a, const char *cart_id, bo_error *err)
 {
-    if (!cart_id || strlen(cart_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "cartId", "no such cart");
+    if (!cart_id || strlen(cart_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "cart_id", "no such cart");
     return cart_outcome(store_cart_release(e->st, a->id, cart_id, clock_now()), err);
 }
 

@@ -31,10 +31,30 @@ typedef enum {
     BO_INTERNAL,     /* storage failure; logged */
 } bo_status;
 
+/* bo_error.field names the offending input in the engine's own vocabulary,
+ * never a vendor's: snake_case, after the engine's nouns and parameters.
+ * Each dialect renames them to its documented names in one table, used by
+ * its error helper: admin_field_names (src/api/admin/common.c, admin_fail),
+ * cv_field_names (src/api/convious/common.c, cv_fail), tt_field_names
+ * (src/api/tickettailor/common.c, tt_fail); a name not in a dialect's table
+ * goes out unchanged. The vocabulary:
+ *   selling    cart_id, items (a cart's lines), product_id, quantity (of a line),
+ *              category_id, date, start_time, occurrence_id, products (any
+ *              product of an availability query), date_to, pricing_token,
+ *              customer, extras, discount_code, voucher_code, reason (of a
+ *              cancellation), status (of an order), barcode, cursor (a page
+ *              boundary: starting_after / ending_before), codes (voucher codes)
+ *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
+ *   webhooks   url, events, secret
+ *   catalog    the field of the canonical document (docs/MODEL.md) as written
+ *              there, e.g. "amount", "percent_bp", "product_ids", "expires_at",
+ *              "pools", a nested one dotted ("scan.limit"); plus "id" and
+ *              "capacity"
+ * Add a name here before using it in bo_fail. */
 typedef struct {
     bo_status status;
     char code[48];     /* stable machine-readable code, e.g. "sold_out", "invalid_date" */
-    char field[64];    /* offending input field, "" if none */
+    char field[64];    /* offending input field (vocabulary above), "" if none */
     char message[256]; /* human-readable */
 } bo_error;
 

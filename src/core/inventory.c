@@ -22,7 +22,7 @@ int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_li
         const cat_product *product = model_product(m, lines[i].product_id);
         if (!product) {
             free(holds);
-            bo_fail(err, BO_INVALID, "unknown_product", "productId", "no product with id %s", lines[i].product_id);
+            bo_fail(err, BO_INVALID, "unknown_product", "product_id", "no product with id %s", lines[i].product_id);
             return -1;
         }
         for (size_t j = 0; j < product->npools; j++) {

@@ -401,11 +401,11 @@ static db_status keyset_page(db_conn *c, const keyset_pager *pg, db_param *p, in
 }
 
 /* Runs a list transaction whose context starts with its page_ctx. */
-static bo_status list_run(engine *e, store_fn fn, page_ctx *x, const char *cursor_field, json_t **out,
+static bo_status list_run(engine *e, store_fn fn, page_ctx *x, json_t **out,
                           bool *has_more, bo_error *err)
 {
     db_status st = store_read(e->st, fn, x);
-    if (x->bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", cursor_field, "unknown cursor object");
+    if (x->bad_cursor) return bo_fail(err, BO_INVALID, "invalid_cursor", "cursor", "unknown cursor object");
     if (st != DB_OK) return bo_from_db(st, err);
     *out = x->out;
     if (has_more) *has_more = x->has_more;
@@ -465,7 +465,7 @@ static db_status list_fn(db_conn *c, void *arg)
 bo_status orders_list(engine *e, const account *a, const order_query *q, json_t **out, bool *has_more, bo_error *err)
 {
     list_ctx x = {{a, q->starting_after, q->ending_before, page_limit(q->limit), NULL, false, false}, q};
-    return list_run(e, list_fn, &x.page, "cursor", out, has_more, err);
+    return list_run(e, list_fn, &x.page, out, has_more, err);
 }
 
 #define TICKET_FILTERS                                                                                              \
@@ -509,5 +509,5 @@ bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_
                        bo_error *err)
 {
     ticket_list_ctx x = {{a, q->starting_after, q->ending_before, page_limit(q->limit), NULL, false, false}, q};
-    return list_run(e, ticket_list_fn, &x.page, "starting_after", out, has_more, err);
+    return list_run(e, ticket_list_fn, &x.page, out, has_more, err);
 }

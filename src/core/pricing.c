@@ -40,7 +40,7 @@ bo_status price_for(engine *e, const account *a, const char *product_id, const s
     const cat_product *p = model_product(cs->model, product_id);
     if (p) *out = product_price_at(p, at);
     catalog_release(cs);
-    if (!p) return bo_fail(err, BO_NOT_FOUND, "unknown_product", "productId", "no product with id %s", product_id);
+    if (!p) return bo_fail(err, BO_NOT_FOUND, "unknown_product", "product_id", "no product with id %s", product_id);
     return BO_OK;
 }
 
@@ -64,20 +64,20 @@ bo_status pricing_token_check(const account *a, const char *token, const char *o
                               size_t n, money *unit_prices, bo_error *err)
 {
     char *text = token_verify(token);
-    if (!text) return bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricingToken", "pricing token is not valid");
+    if (!text) return bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricing_token", "pricing token is not valid");
     json_t *p = json_loads(text, 0, NULL);
     free(text);
     bo_status st = BO_OK;
     json_t *l = json_object_get(p, "l");
     if (!p || !jstr(p, "a") || strcmp(jstr(p, "a"), a->id) || !json_is_array(l)) {
-        st = bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricingToken", "pricing token is not valid");
+        st = bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricing_token", "pricing token is not valid");
     } else if (jint(p, "x", 0) < clock_now() / US_PER_SEC) {
-        st = bo_fail(err, BO_INVALID, "pricing_token_expired", "pricingToken", "pricing token has expired");
+        st = bo_fail(err, BO_INVALID, "pricing_token_expired", "pricing_token", "pricing token has expired");
     } else if (strcmp(jstr(p, "o") ? jstr(p, "o") : "", occurrence)) {
-        st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricingToken",
+        st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                      "pricing token was issued for another date or time");
     } else if (json_array_size(l) != n) {
-        st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricingToken",
+        st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                      "cart contents differ from the pricing token's");
     } else {
         for (size_t i = 0; i < n && st == BO_OK; i++) {
@@ -94,7 +94,7 @@ bo_status pricing_token_check(const account *a, const char *token, const char *o
                 }
             }
             if (!found)
-                st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricingToken",
+                st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                              "cart contents differ from the pricing token's");
         }
     }

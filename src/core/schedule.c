@@ -16,7 +16,7 @@ bo_status occurrence_source_for(const catalog_model *m, const account *a, const 
     out->timezone = a->timezone;
     if (category_id) {
         if (!product_in_category(product, category_id))
-            return bo_fail(err, BO_INVALID, "category_mismatch", "categoryId", "product %s is not in category %s",
+            return bo_fail(err, BO_INVALID, "category_mismatch", "category_id", "product %s is not in category %s",
                            product->id, category_id);
     } else if (product->ncategories > 0) {
         category_id = product->category_ids[0];

@@ -94,7 +94,6 @@ void admin_cart_create(http_request *r, void *app_)
     bo_status st = cart_create(e, a, &req, &cart, &err);
     free(customer_text);
     if (st != BO_OK) {
-        if (!strcmp(err.field, "amount")) snprintf(err.field, sizeof err.field, "quantity");
         admin_fail(r, &err);
         return;
     }

@@ -33,26 +33,26 @@ void admin_error(http_request *r, int status, const char *code, const char *fiel
     http_reply_json(r, status, json_pack("{s:o}", "error", e));
 }
 
-/* The engine names some inputs after the first dialect that needed them;
- * clients of this API only know our field names. */
-static const char *our_field(const char *engine_field)
+/* The engine's field names (engine.h) → this API's. The admin API speaks the
+ * engine's snake_case, so only the few inputs it names differently are here. */
+static const struct {
+    const char *engine, *admin;
+} admin_field_names[] = {
+    {"cursor", "starting_after"}, /* orders: the only page boundary we take */
+    {"products", "product_id"},   /* availability is asked per product_id */
+};
+
+static const char *admin_wire_field(const char *engine_field)
 {
-    static const struct {
-        const char *engine, *ours;
-    } names[] = {
-        {"cartId", "cart_id"},        {"productId", "product_id"},     {"eventDate", "date"},
-        {"startTime", "start_time"},  {"occurrence", "occurrence_id"}, {"statusReason", "reason"},
-        {"cursor", "starting_after"}, {"products", "product_id"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(engine_field, names[i].engine)) return names[i].ours;
+    for (size_t i = 0; i < sizeof admin_field_names / sizeof admin_field_names[0]; i++)
+        if (!strcmp(engine_field, admin_field_names[i].engine)) return admin_field_names[i].admin;
     return engine_field;
 }
 
 void admin_fail(http_request *r, const bo_error *err)
 {
     const char *code = err->code[0] ? err->code : NULL;
-    const char *field = our_field(err->field);
+    const char *field = admin_wire_field(err->field);
     const char *msg = err->message[0] ? err->message : NULL;
     switch (err->status) {
     case BO_OK: /* a handler bug: never reply success as an error */

@@ -20,6 +20,28 @@ void cv_error(http_request *r, int status, const char *code, const char *field, 
     http_reply_json(r, status, body);
 }
 
+/* The engine's field names (engine.h) → Convious' documented ones. Names not
+ * listed are the same in both (items, products, customer, extras, barcode ...). */
+static const struct {
+    const char *engine, *convious;
+} cv_field_names[] = {
+    {"cart_id", "cartId"},
+    {"product_id", "productId"},
+    {"category_id", "categoryId"},
+    {"date", "eventDate"},
+    {"start_time", "startTime"},
+    {"quantity", "amount"},
+    {"pricing_token", "pricingToken"},
+    {"reason", "statusReason"},
+};
+
+static const char *cv_wire_field(const char *engine_field)
+{
+    for (size_t i = 0; i < sizeof cv_field_names / sizeof cv_field_names[0]; i++)
+        if (!strcmp(engine_field, cv_field_names[i].engine)) return cv_field_names[i].convious;
+    return engine_field;
+}
+
 void cv_fail(http_request *r, const bo_error *err)
 {
     int status;
@@ -33,7 +55,7 @@ void cv_fail(http_request *r, const bo_error *err)
     case BO_RATE_LIMITED: status = 429; break;
     default: status = 500; break;
     }
-    cv_error(r, status, *err->code ? err->code : "error", err->field, "%s", err->message);
+    cv_error(r, status, *err->code ? err->code : "error", cv_wire_field(err->field), "%s", err->message);
 }
 
 bool cv_own_slug(http_request *r)

@@ -41,12 +41,37 @@ void tt_error(http_request *r, int status, const char *field, const char *fmt, .
     http_reply_json(r, status, body);
 }
 
+/* The engine's field names (engine.h) → Ticket Tailor's documented ones.
+ * An event here is one dated occurrence, so whatever picks the occurrence
+ * (date, start time) is its event_id. Names not listed are the same in both. */
+static const struct {
+    const char *engine, *tickettailor;
+} tt_field_names[] = {
+    {"product_id", "ticket_type_id"},
+    {"occurrence_id", "event_id"},
+    {"date", "event_id"},
+    {"start_time", "event_id"},
+    {"cursor", "starting_after"},
+    /* fields of discount documents */
+    {"amount", "price"},
+    {"percent_bp", "price_percent"},
+    {"product_ids", "ticket_types"},
+    {"expires_at", "expires"},
+};
+
+static const char *tt_wire_field(const char *engine_field)
+{
+    for (size_t i = 0; i < sizeof tt_field_names / sizeof tt_field_names[0]; i++)
+        if (!strcmp(engine_field, tt_field_names[i].engine)) return tt_field_names[i].tickettailor;
+    return engine_field;
+}
+
 void tt_fail(http_request *r, const bo_error *err)
 {
     int status = err->status == BO_INVALID ? 422 : err->status == BO_NOT_FOUND ? 404
                  : err->status == BO_SOLD_OUT || err->status == BO_CONFLICT ? 422
                  : err->status == BO_RATE_LIMITED ? 429 : 500;
-    tt_error(r, status, err->field, "%s", err->message);
+    tt_error(r, status, tt_wire_field(err->field), "%s", err->message);
 }
 
 json_t *tt_date(const account *a, instant_us t)

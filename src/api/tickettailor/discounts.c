@@ -140,18 +140,6 @@ bad:
     return NULL;
 }
 
-static void reply_engine_failure(http_request *r, bo_error *err)
-{
-    /* engine field names back to this API's */
-    const char *f = err->field;
-    if (!strcmp(f, "amount")) f = "price";
-    else if (!strcmp(f, "percent_bp")) f = "price_percent";
-    else if (!strcmp(f, "product_ids")) f = "ticket_types";
-    else if (!strcmp(f, "expires_at")) f = "expires";
-    snprintf(err->field, sizeof err->field, "%s", f);
-    tt_fail(r, err);
-}
-
 void tt_discounts_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
@@ -186,7 +174,7 @@ void tt_discount_create(http_request *r, void *app_)
     bo_error err = {0};
     bo_status st = catalog_put(e, a, CAT_DISCOUNT, NULL, doc, false, &out, &err);
     json_decref(doc);
-    if (st != BO_OK) return reply_engine_failure(r, &err);
+    if (st != BO_OK) return tt_fail(r, &err);
     http_reply_json(r, 201, discount_json(e, a, out));
     json_decref(out);
 }
@@ -221,7 +209,7 @@ void tt_discount_update(http_request *r, void *app_)
     bo_error err = {0};
     bo_status st = catalog_put(e, a, CAT_DISCOUNT, id, doc, false, &out, &err);
     json_decref(doc);
-    if (st != BO_OK) return reply_engine_failure(r, &err);
+    if (st != BO_OK) return tt_fail(r, &err);
     http_reply_json(r, 200, discount_json(e, a, out));
     json_decref(out);
 }
