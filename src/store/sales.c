@@ -654,12 +654,22 @@ store_status store_payment_insert(db_conn *c, const char *account_id, const char
 
 store_status store_counter_next(db_conn *c, const char *account_id, const char *name, int64_t *out)
 {
-    /* one statement: the row lock is held from here to the commit only */
-    return from_db(db_query_int(c,
-                                "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1)"
-                                " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1"
-                                " RETURNING value",
-                                DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out));
+    /* The row lock is held from here to the commit only. SQLite runs RETURNING
+     * through a temporary table opened per call, so it reads the value back. */
+    if (db_conn_dialect(c) == DB_DIALECT_POSTGRES)
+        return from_db(db_query_int(c,
+                                    "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1)"
+                                    " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1"
+                                    " RETURNING value",
+                                    DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out));
+    db_status st = db_exec(c,
+                           "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1)"
+                           " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1",
+                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), NULL);
+    if (st == DB_OK)
+        st = db_query_int(c, "SELECT value FROM counters WHERE account_id = ? AND name = ?",
+                          DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
+    return from_db(st);
 }
 
 store_status store_redemption_insert(db_conn *c, const char *account_id, const char *kind, const char *object_id,
