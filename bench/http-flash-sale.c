@@ -3,7 +3,8 @@
  * sold out (409). Prints bookings/s and p50/p99 of cart+booking.
  *
  * usage: http-flash-sale --port P --token T --category C --product ID --date D --time HH:MM:SS [--clients N]
- * Loopback only; stops by itself when sold out or after 120 s. */
+ *        [--seconds S]
+ * Loopback only; stops by itself when sold out or after S seconds (default 120). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -132,6 +133,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int clients = 64;
+    double seconds = 120;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--token")) token = argv[i + 1];
@@ -140,13 +142,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--date")) date = argv[i + 1];
         else if (!strcmp(argv[i], "--time")) start_time = argv[i + 1];
         else if (!strcmp(argv[i], "--clients")) clients = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
     }
     if (!port || !token || !category || !product || !date || !start_time || clients < 1 || clients > 1024) {
         fprintf(stderr, "usage: %s --port P --token T --category C --product ID --date D --time T [--clients N]\n",
                 argv[0]);
         return 2;
     }
-    deadline_ms = now_ms() + 120000;
+    if (seconds <= 0 || seconds > 120) seconds = 120;
+    deadline_ms = now_ms() + seconds * 1e3;
     pthread_t *th = calloc((size_t)clients, sizeof *th);
     client_stats *cs = calloc((size_t)clients, sizeof *cs);
     double t0 = now_ms();

@@ -11,7 +11,7 @@ void config_defaults(config *c)
     snprintf(c->db, sizeof c->db, "sqlite:var/boxoffice.db");
     snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
     c->listen_port = 8080;
-    c->threads = 32;
+    c->threads = 0; /* one thread per connection */
     c->max_body = 1024 * 1024;
     snprintf(c->key_file, sizeof c->key_file, "var/server.key");
     c->hold_seconds = 900;
@@ -53,7 +53,7 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
         snprintf(c->listen_host, sizeof c->listen_host, "%.*s", (int)(colon - v), v);
         c->listen_port = (unsigned short)n;
     } else if (!strcmp(key, "threads")) {
-        if (!parse_long(v, 1, 1024, &n)) return *why = "must be 1..1024", false;
+        if (!parse_long(v, 0, 1024, &n)) return *why = "must be 0..1024", false;
         c->threads = (unsigned)n;
     } else if (!strcmp(key, "max_body")) {
         if (!parse_long(v, 1024, 64L * 1024 * 1024, &n)) return *why = "must be 1024..67108864 bytes", false;

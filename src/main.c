@@ -28,7 +28,7 @@ static const char usage[] =
     "  --db URI            sqlite:PATH or postgresql://... (default sqlite:var/boxoffice.db)\n"
     "  --config FILE       key = value settings file\n"
     "  --listen HOST:PORT  address to serve on\n"
-    "  --threads N         HTTP worker threads (default 32)\n"
+    "  --threads N         HTTP threads: 0 = one per connection (default), N = a pool of N\n"
     "  --max-body BYTES    request body limit (default 1048576)\n"
     "  --key-file PATH     server key for sealing secrets and signing tokens (default var/server.key)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"

@@ -35,10 +35,12 @@ typedef struct {
     http_error_fn error;  /* NULL: a plain JSON {"error":...} */
 } http_route_table;
 
+#define HTTP_MAX_CONNECTIONS 1024
+
 typedef struct {
     const char *host;          /* "127.0.0.1" */
     unsigned short port;       /* 0 = pick a free port (see http_port) */
-    unsigned threads;          /* MHD thread pool size */
+    unsigned threads;          /* 0: one thread per connection (at most HTTP_MAX_CONNECTIONS); else an epoll pool */
     size_t max_body_bytes;     /* 413 beyond this */
     unsigned timeout_seconds;  /* idle connection / slow body read timeout */
     bool access_log;
@@ -81,6 +83,8 @@ void http_add_header(http_request *r, const char *name, const char *value);
 /* Takes ownership of `body` (a reference is stolen). */
 void http_reply_json(http_request *r, int status, json_t *body);
 void http_reply_raw(http_request *r, int status, const char *content_type, const char *body, size_t len);
+/* Takes `body` (malloc'd, len bytes, freed by the server once sent). */
+void http_reply_owned(http_request *r, int status, const char *content_type, char *body, size_t len);
 /* 204-style empty reply. */
 void http_reply_empty(http_request *r, int status);
 #endif

@@ -17,10 +17,14 @@ struct http_server {
     void *app;
 };
 
+/* The per-request arena: bump allocation in blocks; the first block lives in
+ * the same allocation as the request itself. */
 typedef struct arena_block {
     struct arena_block *next;
+    size_t used, cap;
     max_align_t data[];
 } arena_block;
+#define ARENA_FIRST_BYTES 3072
 
 struct http_request {
     http_server *server;
@@ -35,12 +39,13 @@ struct http_request {
     bool json_parsed;
     char **form;           /* name, value, name, value, ..., NULL; arena memory */
     bool form_parsed;
-    const char *param_names[MAX_PATH_PARAMS];
+    const char *param_names[MAX_PATH_PARAMS]; /* into the route's pattern, not NUL-terminated */
+    unsigned char param_name_lens[MAX_PATH_PARAMS];
     char *param_values[MAX_PATH_PARAMS];
     int nparams;
     const http_route_table *table; /* matched table, for error replies */
     void *user;
-    arena_block *arena;
+    arena_block *arena;    /* current block, chained to older ones; the first follows the request */
     const char *header_names[MAX_REPLY_HEADERS];
     char *header_values[MAX_REPLY_HEADERS];
     int nheaders;
@@ -50,8 +55,10 @@ struct http_request {
     char *reply_body;
     size_t reply_bytes;
     const char *content_type;
+    const char *base_url;  /* http_base_url's answer, once asked */
 };
 
+http_request *request_new(void);
 void request_free(http_request *r);
 enum MHD_Result request_send(http_request *r);
 void router_dispatch(http_request *r);

@@ -5,36 +5,59 @@
 #include <string.h>
 #include <strings.h>
 
+/* One allocation holds the request and its first arena block. */
+http_request *request_new(void)
+{
+    size_t head = (sizeof(http_request) + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t);
+    http_request *r = malloc(head + sizeof(arena_block) + ARENA_FIRST_BYTES);
+    if (!r) abort();
+    memset(r, 0, sizeof *r);
+    arena_block *b = (arena_block *)((char *)r + head);
+    b->next = NULL;
+    b->used = 0;
+    b->cap = ARENA_FIRST_BYTES;
+    r->arena = b;
+    return r;
+}
+
 void *http_alloc(http_request *r, size_t n)
 {
-    arena_block *b = calloc(1, sizeof *b + n + 1);
-    b->next = r->arena;
-    r->arena = b;
-    return b->data;
+    size_t need = (n + 1 + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t);
+    arena_block *b = r->arena;
+    if (b->cap - b->used < need) {
+        size_t cap = need > 4096 ? need : 4096;
+        arena_block *nb = malloc(sizeof *nb + cap);
+        if (!nb) abort();
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        r->arena = b = nb;
+    }
+    char *p = (char *)b->data + b->used;
+    b->used += need;
+    memset(p, 0, n + 1);
+    return p;
 }
 
 char *http_strdup(http_request *r, const char *s)
 {
     if (!s) return NULL;
     size_t n = strlen(s);
-    char *p = http_alloc(r, n + 1);
+    char *p = http_alloc(r, n);
     memcpy(p, s, n + 1);
     return p;
 }
 
 void request_free(http_request *r)
 {
-    for (arena_block *b = r->arena, *next; b; b = next) {
+    /* every block but the last in the chain (the first, inside r) was malloc'd */
+    for (arena_block *b = r->arena, *next; b && b->next; b = next) {
         next = b->next;
         free(b);
     }
     json_decref(r->json);
-    free(r->raw_uri);
-    free(r->method);
-    free(r->path);
     free(r->body);
     free(r->reply_body);
-    for (int i = 0; i < r->nheaders; i++) free(r->header_values[i]);
     free(r);
 }
 
@@ -63,7 +86,8 @@ const char *http_query_string(const http_request *r)
 const char *http_path_param(const http_request *r, const char *name)
 {
     for (int i = 0; i < r->nparams; i++)
-        if (!strcmp(r->param_names[i], name)) return r->param_values[i];
+        if (!strncmp(r->param_names[i], name, r->param_name_lens[i]) && !name[r->param_name_lens[i]])
+            return r->param_values[i];
     return NULL;
 }
 
@@ -164,6 +188,7 @@ const char *http_form(http_request *r, const char *name)
 
 const char *http_base_url(http_request *r)
 {
+    if (r->base_url) return r->base_url;
     const char *host = http_header(r, MHD_HTTP_HEADER_HOST);
     char clean[256];
     size_t n = 0;
@@ -179,5 +204,5 @@ const char *http_base_url(http_request *r)
     char *url = http_alloc(r, strlen(clean) + 8);
     strcpy(url, "http://");
     strcat(url, clean);
-    return url;
+    return r->base_url = url;
 }

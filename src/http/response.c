@@ -10,7 +10,7 @@ void http_add_header(http_request *r, const char *name, const char *value)
     /* header values must not smuggle line breaks */
     if (strpbrk(value, "\r\n")) return;
     r->header_names[r->nheaders] = http_strdup(r, name);
-    r->header_values[r->nheaders] = strdup(value);
+    r->header_values[r->nheaders] = http_strdup(r, value);
     r->nheaders++;
 }
 
@@ -29,24 +29,57 @@ void http_reply_raw(http_request *r, int status, const char *content_type, const
     r->reply_bytes = len;
 }
 
+typedef struct {
+    char *p;
+    size_t len, cap;
+} dump_buf;
+
+static int dump_cb(const char *s, size_t n, void *data)
+{
+    dump_buf *b = data;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap * 2;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* Dumps straight into the buffer MHD will send and free (json_dumps would
+ * build its own, then copy it). */
 void http_reply_json(http_request *r, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    dump_buf b = {malloc(1024), 0, 1024};
+    if (body && b.p && json_dump_callback(body, dump_cb, &b, JSON_COMPACT) == 0) b.p[b.len] = 0;
+    else {
+        free(b.p);
+        b.p = NULL;
+    }
     json_decref(body);
-    if (!text) {
+    if (!b.p) {
         http_reply_raw(r, status, "application/json", "{}", 2);
         return;
     }
+    http_reply_owned(r, status, "application/json", b.p, b.len);
+}
+
+void http_reply_owned(http_request *r, int status, const char *content_type, char *body, size_t len)
+{
     if (r->replied) {
         log_error("%s: handler replied twice (%d ignored)", r->request_id, status);
-        free(text);
+        free(body);
         return;
     }
     r->replied = true;
     r->status = status;
-    r->content_type = "application/json";
-    r->reply_body = text;
-    r->reply_bytes = strlen(text);
+    r->content_type = content_type;
+    r->reply_body = body;
+    r->reply_bytes = len;
 }
 
 void http_reply_empty(http_request *r, int status) { http_reply_raw(r, status, NULL, "", 0); }

@@ -34,27 +34,24 @@ static const http_route_table *find_table(http_request *r)
     return best;
 }
 
-/* Matches pattern against path; on success fills the request's params. */
+/* Matches pattern against path; on success fills the request's params (the
+ * values copied into the arena only then: most patterns tried do not match). */
 static bool match(http_request *r, const char *pattern, const char *path)
 {
     int np = 0;
+    const char *names[MAX_PATH_PARAMS], *values[MAX_PATH_PARAMS];
+    size_t name_lens[MAX_PATH_PARAMS], value_lens[MAX_PATH_PARAMS];
     const char *p = pattern, *s = path;
     while (*p && *s) {
         if (*p == '{') {
             const char *close = strchr(p, '}');
             const char *end = strchr(s, '/');
             size_t len = end ? (size_t)(end - s) : strlen(s);
-            if (!close || len == 0 || np >= MAX_PATH_PARAMS) return false;
-            size_t nlen = (size_t)(close - p - 1);
-            char *name = http_alloc(r, nlen + 1);
-            memcpy(name, p + 1, nlen);
-            char *value = http_alloc(r, len + 1);
-            memcpy(value, s, len);
-            /* no id is anything but UTF-8: such a segment names nothing, and the
-             * handler answers its own "not found" without the database seeing it */
-            if (!utf8_valid(value)) value[0] = 0;
-            r->param_names[np] = name;
-            r->param_values[np] = value;
+            if (!close || len == 0 || np >= MAX_PATH_PARAMS || close - p - 1 > 255) return false;
+            names[np] = p + 1;
+            name_lens[np] = (size_t)(close - p - 1);
+            values[np] = s;
+            value_lens[np] = len;
             np++;
             p = close + 1;
             s += len;
@@ -65,6 +62,16 @@ static bool match(http_request *r, const char *pattern, const char *path)
         s++;
     }
     if (*p || *s) return false;
+    for (int i = 0; i < np; i++) {
+        char *value = http_alloc(r, value_lens[i]);
+        memcpy(value, values[i], value_lens[i]);
+        /* no id is anything but UTF-8: such a segment names nothing, and the
+         * handler answers its own "not found" without the database seeing it */
+        if (!utf8_valid(value)) value[0] = 0;
+        r->param_names[i] = names[i];
+        r->param_name_lens[i] = (unsigned char)name_lens[i];
+        r->param_values[i] = value;
+    }
     r->nparams = np;
     return true;
 }

@@ -1,4 +1,4 @@
-/* One line per event on stderr; a single fprintf per line keeps lines whole across threads. */
+/* One line per event on stderr; a single write(2) per line keeps lines whole across threads. */
 #ifndef BO_LOG_H
 #define BO_LOG_H
 #include <stdarg.h>

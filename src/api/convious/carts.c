@@ -2,35 +2,39 @@
  * Creating or updating a cart holds its tickets (all or nothing) until
  * expiresAt; prices come from a pricingToken, or are 0 without one. */
 #include "api/convious/convious.h"
+#include "util/jbuf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_ITEMS 50
 
-static json_t *instant_json(const account *a, instant_us t)
+static void money_value(jbuf *b, const account *a, money amount)
+{
+    char buf[32];
+    money_format(amount, a->currency_decimals, buf, sizeof buf);
+    jb_str(b, buf);
+}
+
+static void instant_value(jbuf *b, const account *a, instant_us t)
 {
     char buf[48];
     iso_format(t, a->timezone, buf, sizeof buf);
-    return json_string(buf);
+    jb_str(b, buf);
 }
 
-static json_t *time_json(int32_t secs)
+static void time_value(jbuf *b, int32_t secs)
 {
-    if (secs < 0) return json_null();
+    if (secs < 0) return jb_null(b);
     char buf[9];
     time_of_day_format(secs, buf);
-    return json_string(buf);
+    jb_str(b, buf);
 }
 
-json_t *cv_cart_json(const account *a, const cart_record *c)
+/* The cart reply, written straight into one buffer (the shape json_dumps
+ * printed when this was a jansson tree: same keys, order and formats). */
+static char *cart_reply(const account *a, const cart_record *c, size_t *len)
 {
-    json_t *items = json_array();
-    for (size_t i = 0; i < c->nlines; i++)
-        json_array_append_new(items, json_pack("{s:s,s:I,s:o,s:o}", "productId", c->lines[i].product_id, "amount",
-                                               (json_int_t)c->lines[i].quantity, "price",
-                                               cv_money(a, c->lines[i].unit_price), "gatePrice",
-                                               cv_money(a, c->lines[i].gate_price)));
     /* a short human reference from the id's first 15 hex digits; the id stays the key */
     char hex[16], ref[24], day[11];
     size_t k = 0;
@@ -39,28 +43,58 @@ json_t *cv_cart_json(const account *a, const cart_record *c)
     hex[k] = 0;
     snprintf(ref, sizeof ref, "%.5s-%.5s-%.5s", hex, hex + (k > 5 ? 5 : k), hex + (k > 10 ? 10 : k));
     if (c->day >= 0) date_format(c->day, day);
-    json_t *extras = json_loads(c->extras ? c->extras : "{}", 0, NULL);
-    json_t *x = json_object();
-    json_object_set_new(x, "id", json_string(c->id));
-    json_object_set_new(x, "categoryId", *c->category_id ? json_string(c->category_id) : json_null());
-    json_object_set_new(x, "eventDate", c->day >= 0 ? json_string(day) : json_null());
-    json_object_set_new(x, "startTime", time_json(c->start_time));
-    json_object_set_new(x, "endTime", time_json(c->end_time));
-    json_object_set_new(x, "externalId", c->external_id ? json_string(c->external_id) : json_null());
-    json_object_set_new(x, "totalPrice", cv_money(a, c->total));
-    json_object_set_new(x, "totalPriceAfterDiscount", cv_money(a, c->total));
-    json_object_set_new(x, "total", cv_money(a, c->total));
-    json_object_set_new(x, "totalAfterDiscount", cv_money(a, c->total));
-    json_object_set_new(x, "items", items);
-    json_object_set_new(x, "extras", extras ? extras : json_object());
-    json_object_set_new(x, "priceIncludesTax", json_boolean(c->price_includes_tax));
-    json_object_set_new(x, "expiresAt", instant_json(a, c->expires_at));
-    json_object_set_new(x, "referenceId", json_string(ref));
-    json_object_set_new(x, "createdAt", instant_json(a, c->created_at));
-    json_object_set_new(x, "updatedAt", instant_json(a, c->updated_at));
-    json_object_set_new(x, "timezone", json_string(a->timezone));
-    json_object_set_new(x, "status", json_string(c->status));
-    return x;
+    jbuf b;
+    jb_init(&b, 1024 + c->nlines * 128);
+    jb_obj(&b);
+    jb_kstr(&b, "id", c->id);
+    if (*c->category_id) jb_kstr(&b, "categoryId", c->category_id);
+    else jb_knull(&b, "categoryId");
+    if (c->day >= 0) jb_kstr(&b, "eventDate", day);
+    else jb_knull(&b, "eventDate");
+    jb_key(&b, "startTime");
+    time_value(&b, c->start_time);
+    jb_key(&b, "endTime");
+    time_value(&b, c->end_time);
+    if (c->external_id) jb_kstr(&b, "externalId", c->external_id);
+    else jb_knull(&b, "externalId");
+    static const char *const totals[] = {"totalPrice", "totalPriceAfterDiscount", "total", "totalAfterDiscount"};
+    for (size_t i = 0; i < 4; i++) {
+        jb_key(&b, totals[i]);
+        money_value(&b, a, c->total);
+    }
+    jb_key(&b, "items");
+    jb_arr(&b);
+    for (size_t i = 0; i < c->nlines; i++) {
+        jb_obj(&b);
+        jb_kstr(&b, "productId", c->lines[i].product_id);
+        jb_kint(&b, "amount", c->lines[i].quantity);
+        jb_key(&b, "price");
+        money_value(&b, a, c->lines[i].unit_price);
+        jb_key(&b, "gatePrice");
+        money_value(&b, a, c->lines[i].gate_price);
+        jb_obj_end(&b);
+    }
+    jb_arr_end(&b);
+    jb_key(&b, "extras");
+    json_t *extras = c->extras ? json_loads(c->extras, 0, NULL) : NULL;
+    if (extras) jb_json(&b, extras);
+    else {
+        jb_obj(&b);
+        jb_obj_end(&b);
+    }
+    json_decref(extras);
+    jb_kbool(&b, "priceIncludesTax", c->price_includes_tax);
+    jb_key(&b, "expiresAt");
+    instant_value(&b, a, c->expires_at);
+    jb_kstr(&b, "referenceId", ref);
+    jb_key(&b, "createdAt");
+    instant_value(&b, a, c->created_at);
+    jb_key(&b, "updatedAt");
+    instant_value(&b, a, c->updated_at);
+    jb_kstr(&b, "timezone", a->timezone);
+    jb_kstr(&b, "status", c->status);
+    jb_obj_end(&b);
+    return jb_take(&b, len);
 }
 
 typedef struct {
@@ -138,8 +172,11 @@ static void reply_cart(http_request *r, const account *a, cart_record *cart, boo
         snprintf(url, sizeof url, "%s/convious/api/v1/accounts/%s/carts/%s/", http_base_url(r), a->slug, cart->id);
         http_add_header(r, "Location", url);
     }
-    http_reply_json(r, 200, cv_cart_json(a, cart));
+    size_t len;
+    char *text = cart_reply(a, cart, &len);
     cart_record_free(cart);
+    if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
+    http_reply_owned(r, 200, "application/json", text, len);
 }
 
 void cv_cart_create(http_request *r, void *app_)

@@ -30,7 +30,6 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 #define CV_INCLUDE_ALL 0x7ffu
 json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
-json_t *cv_cart_json(const account *a, const cart_record *cart);
 json_t *cv_product_json(engine *e, const account *a, json_t *product, unsigned includes);
 
 /* handlers */

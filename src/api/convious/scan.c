@@ -2,50 +2,103 @@
  * The reply is the doc's Scan Result Type with HTTP 200 either way: the
  * result's status and errorCode say whether the gate may open. */
 #include "api/convious/convious.h"
+#include "util/jbuf.h"
 #include <string.h>
 
-static json_t *scan_reply(const account *a, const scan_result *res)
+/* Writes the Scan Result Type straight into the reply buffer (fields, order
+ * and formats as cv_money / cv_instant / cv_time_of_day print them). */
+static void money_value(jbuf *b, const account *a, money amount)
+{
+    char buf[32];
+    money_format(amount, a->currency_decimals, buf, sizeof buf);
+    jb_str(b, buf);
+}
+
+static void instant_value(jbuf *b, const account *a, const json_t *micros)
+{
+    if (!json_is_integer(micros)) return jb_null(b);
+    char buf[48];
+    iso_format(json_integer_value(micros), a->timezone, buf, sizeof buf);
+    jb_str(b, buf);
+}
+
+static void time_value(jbuf *b, const json_t *secs)
+{
+    if (!json_is_integer(secs)) return jb_null(b);
+    char buf[9];
+    time_of_day_format((int32_t)json_integer_value(secs), buf);
+    jb_str(b, buf);
+}
+
+/* A member that is present (even JSON null) as itself, else null. */
+static void member_or_null(jbuf *b, const char *key, const json_t *v)
+{
+    jb_key(b, key);
+    jb_json(b, v);
+}
+
+static char *scan_reply(const account *a, const scan_result *res, size_t *len)
 {
     json_t *t = res->ticket;
     json_t *order = json_object_get(t, "order");
-    json_t *x = json_object();
     bool ok = res->code == SCAN_SUCCESS;
-    json_object_set_new(x, "status", json_string(ok ? "success" : "error"));
-    json_object_set_new(x, "reason", json_string(res->reason));
-    json_object_set_new(x, "errorCode", ok ? json_null() : json_string(scan_code_name(res->code)));
-    json_object_set_new(x, "overtimeSeconds", json_integer(res->overtime_seconds));
-    json_object_set_new(x, "remainingSeconds",
-                        res->remaining_seconds < 0 ? json_null() : json_integer(res->remaining_seconds));
+    jbuf b;
+    jb_init(&b, 1024);
+    jb_obj(&b);
+    jb_kstr(&b, "status", ok ? "success" : "error");
+    jb_kstr(&b, "reason", res->reason);
+    if (ok) jb_knull(&b, "errorCode");
+    else jb_kstr(&b, "errorCode", scan_code_name(res->code));
+    jb_kint(&b, "overtimeSeconds", res->overtime_seconds);
+    if (res->remaining_seconds < 0) jb_knull(&b, "remainingSeconds");
+    else jb_kint(&b, "remainingSeconds", res->remaining_seconds);
     if (!t) {
-        json_object_set_new(x, "product", json_null());
-        json_object_set_new(x, "order", json_null());
-        json_object_set_new(x, "ticket", json_null());
-        json_object_set_new(x, "customer", json_null());
-        return x;
+        jb_knull(&b, "product");
+        jb_knull(&b, "order");
+        jb_knull(&b, "ticket");
+        jb_knull(&b, "customer");
+        jb_obj_end(&b);
+        return jb_take(&b, len);
     }
-    json_object_set_new(x, "product", json_pack("{s:O?,s:O?}", "id", json_object_get(t, "product_id"), "name",
-                                                json_object_get(t, "product_name")));
-    json_object_set_new(x, "order",
-                        json_pack("{s:O?,s:o,s:o}", "eventDate",
-                                  json_object_get(order, "visit_date") ? json_object_get(order, "visit_date") : json_null(),
-                                  "startTime", cv_time_of_day(json_object_get(order, "visit_time")), "endTime",
-                                  cv_time_of_day(json_object_get(order, "visit_end_time"))));
+    jb_key(&b, "product");
+    jb_obj(&b);
+    member_or_null(&b, "id", json_object_get(t, "product_id"));
+    member_or_null(&b, "name", json_object_get(t, "product_name"));
+    jb_obj_end(&b);
+    jb_key(&b, "order");
+    jb_obj(&b);
+    member_or_null(&b, "eventDate", json_object_get(order, "visit_date"));
+    jb_key(&b, "startTime");
+    time_value(&b, json_object_get(order, "visit_time"));
+    jb_key(&b, "endTime");
+    time_value(&b, json_object_get(order, "visit_end_time"));
+    jb_obj_end(&b);
     json_t *holder = json_object_get(t, "holder");
-    json_object_set_new(
-        x, "ticket",
-        json_pack("{s:o,s:o,s:o,s:o,s:o}", "validFrom", cv_instant(a, json_object_get(t, "valid_from")), "validTo",
-                  cv_instant(a, json_object_get(t, "valid_to")), "priceBeforeDiscount",
-                  cv_money(a, json_integer_value(json_object_get(t, "price_gross"))), "price",
-                  cv_money(a, json_integer_value(json_object_get(t, "discounted_gross"))), "extraInfo",
-                  json_is_object(holder) ? json_deep_copy(holder) : json_object()));
+    jb_key(&b, "ticket");
+    jb_obj(&b);
+    jb_key(&b, "validFrom");
+    instant_value(&b, a, json_object_get(t, "valid_from"));
+    jb_key(&b, "validTo");
+    instant_value(&b, a, json_object_get(t, "valid_to"));
+    jb_key(&b, "priceBeforeDiscount");
+    money_value(&b, a, json_integer_value(json_object_get(t, "price_gross")));
+    jb_key(&b, "price");
+    money_value(&b, a, json_integer_value(json_object_get(t, "discounted_gross")));
+    jb_key(&b, "extraInfo");
+    if (json_is_object(holder)) jb_json(&b, holder);
+    else {
+        jb_obj(&b);
+        jb_obj_end(&b);
+    }
+    jb_obj_end(&b);
     json_t *cust = json_object_get(order, "customer");
-    json_object_set_new(x, "customer", json_pack("{s:O?,s:O?}", "email",
-                                                 json_object_get(cust, "email") ? json_object_get(cust, "email")
-                                                                                : json_null(),
-                                                 "language",
-                                                 json_object_get(cust, "language") ? json_object_get(cust, "language")
-                                                                                   : json_null()));
-    return x;
+    jb_key(&b, "customer");
+    jb_obj(&b);
+    member_or_null(&b, "email", json_object_get(cust, "email"));
+    member_or_null(&b, "language", json_object_get(cust, "language"));
+    jb_obj_end(&b);
+    jb_obj_end(&b);
+    return jb_take(&b, len);
 }
 
 static void scan(http_request *r, void *app_, const char *barcode, const char *at, const char *direction, bool force,
@@ -62,8 +115,11 @@ static void scan(http_request *r, void *app_, const char *barcode, const char *a
     scan_result res;
     bo_error err = {0};
     if (scan_barcode(cv_engine(app_), a, &req, &res, &err) != BO_OK) return cv_fail(r, &err);
-    http_reply_json(r, 200, scan_reply(a, &res));
+    size_t len;
+    char *text = scan_reply(a, &res, &len);
     json_decref(res.ticket);
+    if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
+    http_reply_owned(r, 200, "application/json", text, len);
 }
 
 void cv_scan_check(http_request *r, void *app_)

@@ -1,0 +1,44 @@
+/* Writing JSON text straight into one growing buffer, for small replies whose
+ * shape is fixed: no jansson tree to build, dump and free. The output is byte
+ * for byte what json_dumps(..., JSON_COMPACT) prints for the same values
+ * (insertion order, jansson's escapes); jb_json embeds any jansson value. */
+#ifndef BO_JBUF_H
+#define BO_JBUF_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool comma; /* the next key or array element needs a ',' first */
+    bool failed; /* out of memory: jb_take returns NULL */
+} jbuf;
+
+void jb_init(jbuf *b, size_t cap);
+void jb_free(jbuf *b);
+/* The text (NUL-terminated, malloc'd, owned by the caller); NULL if failed. */
+char *jb_take(jbuf *b, size_t *len);
+
+void jb_obj(jbuf *b);     /* { */
+void jb_obj_end(jbuf *b); /* } */
+void jb_arr(jbuf *b);     /* [ */
+void jb_arr_end(jbuf *b); /* ] */
+void jb_key(jbuf *b, const char *key);
+/* Values (in an array, or after jb_key). A NULL string is null. */
+void jb_str(jbuf *b, const char *s);
+void jb_int(jbuf *b, int64_t v);
+void jb_bool(jbuf *b, bool v);
+void jb_null(jbuf *b);
+/* Any jansson value, compact; NULL is null. */
+void jb_json(jbuf *b, const json_t *v);
+
+/* key + value in one call. jb_kstr leaves the key out altogether when s is
+ * not valid UTF-8, as json_object_set_new(o, key, json_string(s)) does. */
+void jb_kstr(jbuf *b, const char *key, const char *s);
+void jb_kint(jbuf *b, const char *key, int64_t v);
+void jb_kbool(jbuf *b, const char *key, bool v);
+void jb_knull(jbuf *b, const char *key);
+void jb_kjson(jbuf *b, const char *key, const json_t *v);
+#endif
