@@ -2,7 +2,7 @@
  * voiding single tickets. Each is one transaction: capacity, order, tickets,
  * payments and the outbox events commit together or not at all. */
 #include "core/internal.h"
-#include "util/jsonw.h"
+#include "util/jbuf.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <ctype.h>
@@ -62,44 +62,44 @@ static const char *scan_limit_name(scan_limit_kind k)
 static char *ticket_doc(const cat_product *p, const char *occurrence, money unit, money discount, const json_t *holder)
 {
     ticket_price tp = price_ticket(p, unit - discount);
-    jsonw w;
-    jw_init(&w, 512);
-    jw_object(&w);
-    jw_key(&w, "product_name"), jw_raw(&w, p->name_json);
-    jw_key(&w, "barcode_format"), jw_string(&w, p->barcode_format);
-    jw_key(&w, "taxes"), jw_array(&w);
+    jbuf w;
+    jb_init(&w, 512);
+    jb_obj(&w);
+    jb_key(&w, "product_name"), jb_raw(&w, p->name_json);
+    jb_key(&w, "barcode_format"), jb_str(&w, p->barcode_format);
+    jb_key(&w, "taxes"), jb_arr(&w);
     for (size_t i = 0; i < p->ntaxes; i++) {
         const cat_tax *t = &p->taxes[i];
         tax_split s = tax_compute(unit - discount, t->rate_bp, t->proportion_bp, p->price_includes_tax);
-        jw_object(&w);
-        jw_key(&w, "type"), jw_string(&w, t->type);
-        jw_key(&w, "rate_bp"), jw_int(&w, t->rate_bp);
-        jw_key(&w, "proportion_bp"), jw_int(&w, t->proportion_bp);
-        jw_key(&w, "taxable"), jw_int(&w, s.taxable);
-        jw_key(&w, "tax"), jw_int(&w, s.tax);
-        jw_object_end(&w);
+        jb_obj(&w);
+        jb_key(&w, "type"), jb_str(&w, t->type);
+        jb_key(&w, "rate_bp"), jb_int(&w, t->rate_bp);
+        jb_key(&w, "proportion_bp"), jb_int(&w, t->proportion_bp);
+        jb_key(&w, "taxable"), jb_int(&w, s.taxable);
+        jb_key(&w, "tax"), jb_int(&w, s.tax);
+        jb_obj_end(&w);
     }
-    jw_array_end(&w);
+    jb_arr_end(&w);
     char *holder_text = holder ? json_dumps(holder, JSON_COMPACT) : NULL;
-    jw_key(&w, "holder"), jw_raw(&w, holder_text);
+    jb_key(&w, "holder"), jb_raw(&w, holder_text);
     free(holder_text);
-    jw_key(&w, "pools"), jw_array(&w);
+    jb_key(&w, "pools"), jb_arr(&w);
     for (size_t i = 0; i < p->npools; i++) {
-        jw_object(&w);
-        jw_key(&w, "pool_id"), jw_string(&w, p->pools[i].pool->id);
-        jw_key(&w, "occurrence"), jw_string(&w, pool_occurrence(p->pools[i].pool, occurrence));
-        jw_key(&w, "amount"), jw_int(&w, p->pools[i].amount);
-        jw_object_end(&w);
+        jb_obj(&w);
+        jb_key(&w, "pool_id"), jb_str(&w, p->pools[i].pool->id);
+        jb_key(&w, "occurrence"), jb_str(&w, pool_occurrence(p->pools[i].pool, occurrence));
+        jb_key(&w, "amount"), jb_int(&w, p->pools[i].amount);
+        jb_obj_end(&w);
     }
-    jw_array_end(&w);
-    jw_key(&w, "gate_price"), jw_int(&w, p->gate_price_set ? p->gate_price : unit);
-    jw_key(&w, "booking_fee"), jw_int(&w, p->booking_fee);
-    jw_key(&w, "tax_total"), jw_int(&w, tp.tax_total);
-    jw_key(&w, "allow_overtime"), jw_bool(&w, p->scan.allow_overtime);
-    jw_key(&w, "discounted_gross"), jw_int(&w, tp.gross);
-    jw_key(&w, "discounted_net"), jw_int(&w, tp.net);
-    jw_object_end(&w);
-    return jw_finish(&w);
+    jb_arr_end(&w);
+    jb_key(&w, "gate_price"), jb_int(&w, p->gate_price_set ? p->gate_price : unit);
+    jb_key(&w, "booking_fee"), jb_int(&w, p->booking_fee);
+    jb_key(&w, "tax_total"), jb_int(&w, tp.tax_total);
+    jb_key(&w, "allow_overtime"), jb_bool(&w, p->scan.allow_overtime);
+    jb_key(&w, "discounted_gross"), jb_int(&w, tp.gross);
+    jb_key(&w, "discounted_net"), jb_int(&w, tp.net);
+    jb_obj_end(&w);
+    return jb_take(&w, NULL);
 }
 
 /* Fills the typed columns of a ticket of p; the caller sets ids, status and doc. */
@@ -177,9 +177,9 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
 }
 
 /* A stored object (JSON text) with a request's object merged over it, as JSON text. */
-static void write_merged(jsonw *w, const char *base_text, const json_t *over)
+static void write_merged(jbuf *w, const char *base_text, const json_t *over)
 {
-    if (!json_is_object(over)) return jw_raw(w, base_text && *base_text ? base_text : "{}");
+    if (!json_is_object(over)) return jb_raw(w, base_text && *base_text ? base_text : "{}");
     json_t *m = base_text ? json_loads(base_text, 0, NULL) : NULL;
     if (!json_is_object(m)) {
         json_decref(m);
@@ -188,7 +188,7 @@ static void write_merged(jsonw *w, const char *base_text, const json_t *over)
     json_object_update(m, (json_t *)over);
     char *text = json_dumps(m, JSON_COMPACT);
     json_decref(m);
-    jw_raw(w, text);
+    jb_raw(w, text);
     free(text);
 }
 
@@ -260,49 +260,49 @@ static void free_docs(char **docs, size_t nlines)
     free(docs);
 }
 
-static void key_int_or_null(jsonw *w, const char *key, bool present, int64_t v)
+static void key_int_or_null(jbuf *w, const char *key, bool present, int64_t v)
 {
-    jw_key(w, key);
-    if (present) jw_int(w, v);
-    else jw_null(w);
+    jb_key(w, key);
+    if (present) jb_int(w, v);
+    else jb_null(w);
 }
 
 static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *sum)
 {
     const book_request *req = b->req;
-    jsonw w;
-    jw_init(&w, 1024);
-    jw_object(&w);
-    jw_key(&w, "customer"), write_merged(&w, cart->customer, req->customer);
-    jw_key(&w, "extras"), write_merged(&w, cart->extras, req->extras);
-    if (sum->category_id) jw_key(&w, "category_id"), jw_string(&w, sum->category_id);
+    jbuf w;
+    jb_init(&w, 1024);
+    jb_obj(&w);
+    jb_key(&w, "customer"), write_merged(&w, cart->customer, req->customer);
+    jb_key(&w, "extras"), write_merged(&w, cart->extras, req->extras);
+    if (sum->category_id) jb_key(&w, "category_id"), jb_str(&w, sum->category_id);
     key_int_or_null(&w, "visit_time", cart->start_time >= 0, cart->start_time);
     key_int_or_null(&w, "visit_end_time", cart->end_time >= 0, cart->end_time);
     key_int_or_null(&w, "starts_at", cart->starts_at != 0, cart->starts_at);
-    jw_key(&w, "occurrence"), jw_string(&w, cart->occurrence);
-    jw_key(&w, "quantity"), jw_int(&w, sum->quantity);
-    jw_key(&w, "total_after_discount_gross"), jw_int(&w, sum->after_gross);
-    jw_key(&w, "total_after_discount_net"), jw_int(&w, sum->after_net);
-    jw_key(&w, "booking_fee_total"), jw_int(&w, sum->fee_total);
-    jw_key(&w, "pricing_tax_included"), jw_int(&w, cart->price_includes_tax);
-    jw_key(&w, "discounts"), jw_array(&w);
+    jb_key(&w, "occurrence"), jb_str(&w, cart->occurrence);
+    jb_key(&w, "quantity"), jb_int(&w, sum->quantity);
+    jb_key(&w, "total_after_discount_gross"), jb_int(&w, sum->after_gross);
+    jb_key(&w, "total_after_discount_net"), jb_int(&w, sum->after_net);
+    jb_key(&w, "booking_fee_total"), jb_int(&w, sum->fee_total);
+    jb_key(&w, "pricing_tax_included"), jb_int(&w, cart->price_includes_tax);
+    jb_key(&w, "discounts"), jb_arr(&w);
     if (b->discount) {
-        jw_object(&w);
-        jw_key(&w, "code"), jw_string(&w, b->discount->code);
-        jw_key(&w, "type"), jw_string(&w, b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed");
-        jw_key(&w, "name"), jw_string(&w, b->discount->name);
-        jw_key(&w, "amount"), jw_int(&w, sum->discount_total);
-        if (b->discount->external_id) jw_key(&w, "external_id"), jw_string(&w, b->discount->external_id);
-        jw_object_end(&w);
+        jb_obj(&w);
+        jb_key(&w, "code"), jb_str(&w, b->discount->code);
+        jb_key(&w, "type"), jb_str(&w, b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed");
+        jb_key(&w, "name"), jb_str(&w, b->discount->name);
+        jb_key(&w, "amount"), jb_int(&w, sum->discount_total);
+        if (b->discount->external_id) jb_key(&w, "external_id"), jb_str(&w, b->discount->external_id);
+        jb_obj_end(&w);
     }
-    jw_array_end(&w);
-    jw_key(&w, "reseller"), jw_object(&w);
-    if (req->reseller_id) jw_key(&w, "id"), jw_string(&w, req->reseller_id);
-    if (req->reseller_name) jw_key(&w, "name"), jw_string(&w, req->reseller_name);
-    jw_object_end(&w);
-    jw_key(&w, "event_id"), jw_string(&w, sum->event_id);
-    jw_object_end(&w);
-    return jw_finish(&w);
+    jb_arr_end(&w);
+    jb_key(&w, "reseller"), jb_obj(&w);
+    if (req->reseller_id) jb_key(&w, "id"), jb_str(&w, req->reseller_id);
+    if (req->reseller_name) jb_key(&w, "name"), jb_str(&w, req->reseller_name);
+    jb_obj_end(&w);
+    jb_key(&w, "event_id"), jb_str(&w, sum->event_id);
+    jb_obj_end(&w);
+    return jb_take(&w, NULL);
 }
 
 static db_status record_created(db_conn *c, book_ctx *b)

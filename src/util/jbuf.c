@@ -193,6 +193,14 @@ void jb_null(jbuf *b)
     b->comma = true;
 }
 
+void jb_raw(jbuf *b, const char *json)
+{
+    if (!json || !*json) return jb_null(b);
+    sep(b);
+    put(b, json, strlen(json));
+    b->comma = true;
+}
+
 static int dump_cb(const char *s, size_t n, void *data)
 {
     jbuf *b = data;

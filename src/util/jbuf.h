@@ -31,6 +31,8 @@ void jb_str(jbuf *b, const char *s);
 void jb_int(jbuf *b, int64_t v);
 void jb_bool(jbuf *b, bool v);
 void jb_null(jbuf *b);
+/* Text that already is JSON (a stored document); NULL or "" is null. */
+void jb_raw(jbuf *b, const char *json);
 /* Any jansson value, compact; NULL is null. */
 void jb_json(jbuf *b, const json_t *v);
 
