@@ -28,6 +28,8 @@ const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
 const http_route_table *root_routes(void); /* /healthz */
-/* Installs the Ticket Tailor webhook payload formatter (before serving). */
+/* Registers the Ticket Tailor webhook format (before serving). Its name is
+ * what /admin/v1 subscriptions get when they name no format. */
+#define TICKETTAILOR_WEBHOOK_FORMAT "tickettailor"
 void tickettailor_install(engine *e);
 #endif

@@ -190,7 +190,7 @@ bo_status pricing_token_check(const account *a, const char *token, const char *o
 
 /* ---------- carts: capacity held until expiry (core/cart.c) ---------- */
 typedef struct {
-    const char *channel;       /* "convious", "tickettailor", "cm", "fourvenues", "admin" */
+    const char *channel;       /* the selling API: "admin" or a dialect's name */
     const char *category_id;   /* optional */
     civil_date day;            /* -1 undated */
     int32_t start_time;        /* -1 none */

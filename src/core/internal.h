@@ -3,6 +3,7 @@
 #define BO_CORE_INTERNAL_H
 #include "core/catalog_model.h"
 #include "core/engine.h"
+#include "core/webhooks.h"
 #include "store/sales.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,7 +50,10 @@ struct engine {
     pthread_t webhook_thread;
     bool webhook_running;
     int webhook_wake[2]; /* self-pipe: a byte means "look again" (a commit recorded deliveries, or stop) */
-    void *webhook_formatter; /* webhook_formatter; set before serving */
+    /* registered at start-up, never changed or removed: entries below the count
+     * are immutable, the count is stored with release and loaded with acquire */
+    webhook_format webhook_formats[WEBHOOK_MAX_FORMATS];
+    _Atomic size_t webhook_nformats;
     auth_cache auth;
 };
 

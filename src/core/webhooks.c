@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,42 @@ static const char *known_events[] = {"ORDER.CREATED",         "ORDER.UPDATED", "
                                      "ISSUED_TICKET.UPDATED", "EVENT.CREATED", "EVENT.UPDATED",
                                      "EVENT.DELETED",         NULL};
 
-void webhooks_set_formatter(engine *e, webhook_formatter fmt) { e->webhook_formatter = (void *)fmt; }
+/* ---------- formats ---------- */
+
+bool webhooks_register_format(engine *e, const webhook_format *f)
+{
+    size_t n = atomic_load_explicit(&e->webhook_nformats, memory_order_acquire);
+    if (!f || !f->name || !*f->name || n >= WEBHOOK_MAX_FORMATS || webhooks_find_format(e, f->name)) return false;
+    e->webhook_formats[n] = *f;
+    atomic_store_explicit(&e->webhook_nformats, n + 1, memory_order_release);
+    return true;
+}
+
+const webhook_format *webhooks_find_format(engine *e, const char *name)
+{
+    size_t n = atomic_load_explicit(&e->webhook_nformats, memory_order_acquire);
+    for (size_t i = 0; name && i < n; i++)
+        if (!strcmp(e->webhook_formats[i].name, name)) return &e->webhook_formats[i];
+    return NULL;
+}
+
+bool webhook_header_add(webhook_headers *h, const char *fmt, ...)
+{
+    if (h->n >= WEBHOOK_MAX_HEADERS) return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(h->line[h->n], WEBHOOK_HEADER_MAX, fmt, ap);
+    va_end(ap);
+    if (len < 0 || len >= WEBHOOK_HEADER_MAX || strpbrk(h->line[h->n], "\r\n")) return false;
+    h->n++;
+    return true;
+}
 
 /* ---------- subscriptions ---------- */
 
 typedef struct {
     const account *a;
-    const char *id, *url, *events, *sealed;
+    const char *id, *url, *format, *events, *sealed;
     json_t *out;
     int64_t changes;
     int64_t version; /* the account's subscription version after a change */
@@ -40,9 +70,10 @@ static json_t *sub_from_row(db_rows *r)
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         if (strcmp(t, "*")) json_array_append_new(list, json_string(t));
     free(copy);
-    return json_pack("{s:s,s:s,s:o,s:b,s:o,s:I}", "id", db_text(r, 0), "url", db_text(r, 1), "events", list, "active",
-                     (int)db_int(r, 3), "failing_since", db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)),
-                     "created_at", (json_int_t)db_int(r, 5));
+    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:o,s:I}", "id", db_text(r, 0), "url", db_text(r, 1), "format",
+                     db_text(r, 6), "events", list, "active", (int)db_int(r, 3), "failing_since",
+                     db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)), "created_at",
+                     (json_int_t)db_int(r, 5));
 }
 
 static db_status insert_sub(db_conn *c, void *arg)
@@ -50,19 +81,22 @@ static db_status insert_sub(db_conn *c, void *arg)
     sub_ctx *x = arg;
     instant_us now = clock_now();
     db_status st = db_exec(c,
-                           "INSERT INTO webhook_subscriptions (id, account_id, url, events, secret_sealed, active,"
-                           " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
-                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->events),
-                                   DB_TEXT(x->sealed), DB_INT(now), DB_INT(now)),
+                           "INSERT INTO webhook_subscriptions (id, account_id, url, format, events, secret_sealed,"
+                           " active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->format),
+                                   DB_TEXT(x->events), DB_TEXT(x->sealed), DB_INT(now), DB_INT(now)),
                            NULL);
     return st == DB_OK ? events_subscriptions_touch(c, x->a->id, &x->version) : st;
 }
 
-bo_status webhook_subscription_create(engine *e, const account *a, const char *url, json_t *events, const char *secret,
-                                      json_t **out, bo_error *err)
+bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
+                                      json_t *events, const char *secret, json_t **out, bo_error *err)
 {
     if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2000 || strpbrk(url, " \r\n"))
         return bo_fail(err, BO_INVALID, "invalid_url", "url", "url must be an http:// or https:// URL");
+    if (!webhooks_find_format(e, format))
+        return bo_fail(err, BO_INVALID, "invalid_format", "format", "unknown webhook format %.40s",
+                       format ? format : "(none)");
     char list[512] = "";
     if (events && !json_is_null(events)) {
         if (!json_is_array(events)) return bo_fail(err, BO_INVALID, "invalid_events", "events", "events must be a list");
@@ -91,7 +125,7 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
     char id[48];
     rand_token("ws_", 12, id, sizeof id);
     char *sealed = secret_encrypt(secret);
-    sub_ctx x = {.a = a, .id = id, .url = url, .events = list, .sealed = sealed};
+    sub_ctx x = {.a = a, .id = id, .url = url, .format = format, .events = list, .sealed = sealed};
     db_status st = store_write(e->st, insert_sub, &x);
     free(sealed);
     if (st != DB_OK) return bo_from_db(st, err);
@@ -106,7 +140,7 @@ static db_status read_subs(db_conn *c, void *arg)
     sub_ctx *x = arg;
     db_rows *r;
     db_status st = db_query(c,
-                            "SELECT id, url, events, active, failing_since, created_at FROM webhook_subscriptions"
+                            "SELECT id, url, events, active, failing_since, created_at, format FROM webhook_subscriptions"
                             " WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR id = ?) ORDER BY created_at, id",
                             DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->id), DB_TEXT(x->id)), &r);
     if (st != DB_OK) return st;
@@ -204,6 +238,7 @@ typedef struct {
     /* loaded */
     char *url, *secret, *body;
     char account_id[40];
+    const webhook_format *format;
     /* sent */
     long status_code;
     char error[128];
@@ -266,7 +301,7 @@ typedef struct {
     delivery *d;
     char *event, *resource_url, *payload;
     instant_us created_at;
-    char *sealed;
+    char *sealed, *format;
 } load_ctx;
 
 static db_status load(db_conn *c, void *arg)
@@ -275,7 +310,7 @@ static db_status load(db_conn *c, void *arg)
     db_rows *r;
     db_status st = db_query(c,
                             "SELECT e.account_id, e.event, e.resource_url, e.payload, e.created_at, s.url,"
-                            " s.secret_sealed FROM webhook_events e JOIN webhook_subscriptions s ON s.id = ?"
+                            " s.secret_sealed, s.format FROM webhook_events e JOIN webhook_subscriptions s ON s.id = ?"
                             " WHERE e.id = ?",
                             DB_ARGS(DB_TEXT(x->d->sub_id), DB_TEXT(x->d->event_id)), &r);
     if (st != DB_OK) return st;
@@ -288,40 +323,55 @@ static db_status load(db_conn *c, void *arg)
         x->created_at = db_int(r, 4);
         x->d->url = strdup(db_text(r, 5));
         x->sealed = strdup(db_text(r, 6));
+        x->format = strdup(db_text(r, 7));
         st = DB_OK;
     }
     db_rows_free(r);
     return st;
 }
 
-/* The signed request body of one delivery. */
+/* The request body of one delivery, in its subscription's format; false with
+ * d->error set when it cannot be built. */
 static bool prepare(engine *e, delivery *d)
 {
-    load_ctx x = {e, d, NULL, NULL, NULL, 0, NULL};
-    if (store_read(e->st, load, &x) != DB_OK) return false;
+    load_ctx x = {e, d, NULL, NULL, NULL, 0, NULL, NULL};
+    if (store_read(e->st, load, &x) != DB_OK) {
+        snprintf(d->error, sizeof d->error, "event or subscription is gone");
+        return false;
+    }
+    d->format = webhooks_find_format(e, x.format);
+    if (!d->format) snprintf(d->error, sizeof d->error, "webhook format %.40s is not registered", x.format);
     d->secret = secret_decrypt(x.sealed);
     json_t *stored = json_loads(x.payload, 0, NULL);
     json_t *object = json_object_get(stored, "object");
+    const char *resource = json_string_value(json_object_get(stored, "resource"));
     json_t *payload = NULL;
     char url[300];
     snprintf(url, sizeof url, "%s", x.resource_url);
     account a;
-    webhook_formatter fmt = (webhook_formatter)e->webhook_formatter;
-    if (fmt && account_by_id(e, d->account_id, &a) == BO_OK)
-        payload = fmt(e, &a, json_string_value(json_object_get(stored, "resource")), object, url, sizeof url);
+    if (d->format && d->format->payload && account_by_id(e, d->account_id, &a) == BO_OK)
+        payload = d->format->payload(e, &a, resource, object, url, sizeof url);
     if (!payload) payload = json_incref(object ? object : json_null());
-    char created[40];
-    iso_format_seconds(x.created_at, NULL, created, sizeof created);
-    json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", d->event_id, "created_at", created, "event", x.event,
-                             "resource_url", url, "payload", payload);
-    d->body = json_dumps(body, JSON_COMPACT);
+    json_t *body = NULL;
+    if (d->format && d->format->envelope) {
+        webhook_event_info ev = {.id = d->event_id, .event = x.event, .resource = resource, .resource_url = url,
+                                 .created_at = x.created_at};
+        body = d->format->envelope(&ev, payload);
+    } else if (d->format) {
+        body = json_incref(payload);
+    }
+    if (body) d->body = json_dumps(body, JSON_COMPACT);
     json_decref(body);
+    json_decref(payload);
     json_decref(stored);
     free(x.event);
     free(x.resource_url);
     free(x.payload);
     free(x.sealed);
-    return d->secret && d->body;
+    free(x.format);
+    if (d->format && !d->secret) snprintf(d->error, sizeof d->error, "the signing secret could not be unsealed");
+    else if (d->format && !d->body) snprintf(d->error, sizeof d->error, "the webhook body could not be built");
+    return d->format && d->secret && d->body;
 }
 
 static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
@@ -331,17 +381,13 @@ static void send_all(delivery *d, int n)
     CURLM *multi = curl_multi_init();
     for (int i = 0; i < n; i++) {
         if (!d[i].body) continue;
-        char t[24], mac[65], header[160];
-        snprintf(t, sizeof t, "%lld", (long long)(clock_now() / US_PER_SEC));
-        size_t tl = strlen(t), bl = strlen(d[i].body);
-        char *msg = malloc(tl + bl + 1);
-        memcpy(msg, t, tl);
-        memcpy(msg + tl, d[i].body, bl + 1);
-        hmac_sha256_hex(d[i].secret, strlen(d[i].secret), msg, tl + bl, mac);
-        free(msg);
-        snprintf(header, sizeof header, "Tickettailor-Webhook-Signature: t=%s,v1=%s", t, mac);
+        webhook_headers signature = {.n = 0};
+        if (d[i].format->sign && !d[i].format->sign(d[i].secret, d[i].body, clock_now(), &signature)) {
+            snprintf(d[i].error, sizeof d[i].error, "the webhook body could not be signed");
+            continue;
+        }
         d[i].headers = curl_slist_append(NULL, "Content-Type: application/json");
-        d[i].headers = curl_slist_append(d[i].headers, header);
+        for (int h = 0; h < signature.n; h++) d[i].headers = curl_slist_append(d[i].headers, signature.line[h]);
         CURL *c = curl_easy_init();
         curl_easy_setopt(c, CURLOPT_URL, d[i].url);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, d[i].body);
@@ -444,7 +490,10 @@ int webhooks_deliver_due(engine *e)
         return 0;
     }
     for (int i = 0; i < x->n; i++)
-        if (!prepare(e, &x->d[i])) snprintf(x->d[i].error, sizeof x->d[i].error, "event or subscription is gone");
+        if (!prepare(e, &x->d[i])) {
+            free(x->d[i].body); /* not sent */
+            x->d[i].body = NULL;
+        }
     send_all(x->d, x->n);
     x->now = clock_now();
     if (store_write(e->st, record, x) != DB_OK) log_warn("webhooks: could not record %d attempt(s)", x->n);

@@ -1,12 +1,13 @@
 /* Webhook subscriptions and their delivery. Changes are recorded in the
  * outbox by events.c in the same transaction as the change; the delivery
  * worker here sends each (event, subscription) at least once, with the same
- * id on every retry, signed with the subscription's secret:
- *   Tickettailor-Webhook-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + body)>
- * Retry n (n >= 2) waits n^4 seconds after attempt n-1, up to 22 attempts;
- * a redirect or a network error is a failure; a subscription failing for 10
- * days is disabled. Vendor-neutral: a dialect may install a formatter that
- * turns the canonical object into its own payload shape. */
+ * id on every retry. Retry n (n >= 2) waits n^4 seconds after attempt n-1, up
+ * to 22 attempts; a redirect or a network error is a failure; a subscription
+ * failing for 10 days is disabled.
+ *
+ * Vendor-neutral: what a delivery looks like (payload, body, signature) is a
+ * webhook_format that a dialect registers at start-up; each subscription names
+ * its format, and the engine knows none of them. */
 #ifndef BO_WEBHOOKS_H
 #define BO_WEBHOOKS_H
 #include "core/engine.h"
@@ -14,17 +15,65 @@
 #define WEBHOOK_MAX_ATTEMPTS 22
 #define WEBHOOK_DISABLE_AFTER_SECONDS (10LL * 86400)
 
-/* Turns a canonical object into the delivered payload and its API URL. Returns
- * a new reference, or NULL to send the canonical object. */
-typedef json_t *(*webhook_formatter)(engine *e, const account *a, const char *resource, json_t *canonical,
-                                     char *resource_url, size_t url_len);
-/* Set once at start-up, before serving. */
-void webhooks_set_formatter(engine *e, webhook_formatter fmt);
+/* ---------- formats ---------- */
 
-/* events: NULL or empty = every event; else names like "ORDER.CREATED".
+#define WEBHOOK_MAX_FORMATS 8
+#define WEBHOOK_MAX_HEADERS 4
+#define WEBHOOK_HEADER_MAX 512
+
+/* The delivery being built, as the envelope sees it. */
+typedef struct {
+    const char *id;           /* the event id: the same on every retry */
+    const char *event;        /* "ORDER.CREATED", ... */
+    const char *resource;     /* "order", "issued_ticket", "event" */
+    const char *resource_url; /* as the payload function named it (else the outbox's) */
+    instant_us created_at;    /* when the change was recorded */
+} webhook_event_info;
+
+/* Header lines ("Name: value") a signature adds to a delivery. */
+typedef struct {
+    char line[WEBHOOK_MAX_HEADERS][WEBHOOK_HEADER_MAX];
+    int n;
+} webhook_headers;
+/* Appends one formatted line; false (nothing added) when full, too long, or
+ * holding a CR or LF. */
+bool webhook_header_add(webhook_headers *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* How one vendor's webhooks look. Every function is optional:
+ * - payload: the canonical object (borrowed) as the vendor's payload, a new
+ *   reference, and may rewrite resource_url (holds the outbox's URL on entry);
+ *   NULL (function or result) sends the canonical object.
+ * - envelope: the request body around the payload (borrowed), a new reference;
+ *   the engine sends it as compact JSON (application/json). NULL: the payload
+ *   itself is the body.
+ * - sign: the header lines proving the body (exactly the bytes sent) came from
+ *   the holder of the subscription's secret; `now` is the send time. False
+ *   fails the attempt. NULL: no signature.
+ * The struct is copied on registration; name and what the functions use must
+ * live as long as the engine. */
+typedef struct {
+    const char *name; /* what subscriptions name, e.g. the dialect's */
+    json_t *(*payload)(engine *e, const account *a, const char *resource, json_t *canonical, char *resource_url,
+                       size_t url_len);
+    json_t *(*envelope)(const webhook_event_info *ev, json_t *payload);
+    bool (*sign)(const char *secret, const char *body, instant_us now, webhook_headers *out);
+} webhook_format;
+
+/* Registers a format under its name, at start-up: formats are added, never
+ * changed or removed, so the delivery worker reads the table without a lock
+ * (each entry is published with a release store of the count). Call from one
+ * thread. False when the table is full, the name is empty or already taken. */
+bool webhooks_register_format(engine *e, const webhook_format *f);
+/* The registered format of that name, or NULL. */
+const webhook_format *webhooks_find_format(engine *e, const char *name);
+
+/* ---------- subscriptions ---------- */
+
+/* format: a registered format's name (else BO_INVALID, field "format").
+ * events: NULL or empty = every event; else names like "ORDER.CREATED".
  * secret: NULL = generate one. *out shows the secret (only this once). */
-bo_status webhook_subscription_create(engine *e, const account *a, const char *url, json_t *events, const char *secret,
-                                      json_t **out, bo_error *err);
+bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
+                                      json_t *events, const char *secret, json_t **out, bo_error *err);
 bo_status webhook_subscription_list(engine *e, const account *a, json_t **out);
 bo_status webhook_subscription_get(engine *e, const account *a, const char *id, json_t **out);
 bo_status webhook_subscription_delete(engine *e, const account *a, const char *id, bo_error *err);

@@ -175,6 +175,11 @@ static const char v4[] =
  * each process can cache whether anyone listens (core/events.c) */
 static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY KEY, version BIGINT NOT NULL);";
 
+/* each subscription names the webhook format (a dialect's, core/webhooks.h) its
+ * deliveries are sent in; the subscriptions made before formats existed were
+ * Ticket Tailor's */
+static const char v6[] = "ALTER TABLE webhook_subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'tickettailor';";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -182,6 +187,7 @@ const migration migrations[] = {
     {3, "ticket scan flags as columns", v3},
     {4, "auth version", v4},
     {5, "webhook subscription versions", v5},
+    {6, "webhook subscription formats", v6},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -4,19 +4,29 @@
  * another store (as another server process would) wakes it through LISTEN on
  * PostgreSQL and through the safety recheck on SQLite; events_wanted's cache
  * follows this process's subscription changes at once.
- * Deliveries go to a closed port: each attempt fails at once and is recorded,
- * which is all these tests observe. */
+ * Those deliveries go to a closed port: each attempt fails at once and is
+ * recorded, which is all these tests observe.
+ * Formats: the engine knows no vendor. A format registered here (its own
+ * payload, envelope and signature header) is the only one there is; a
+ * subscription in it is delivered to a receiver on 127.0.0.1 exactly as the
+ * format says. */
 #include "fixture.h"
 #include "core/internal.h"
 #include "core/webhooks.h"
 #include "util/secure.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DEAD_URL "http://127.0.0.1:1/hook"
+#define TEST_FORMAT "test-plain"
+#define TEST_SECRET "test-secret-123"
 
 static store *ST;
 static engine *E;
@@ -32,12 +42,184 @@ static double now_s(void)
 typedef struct {
     const char *object_id;
     change_event ev;
+    json_t *object; /* the canonical object, NULL for none */
 } record_ctx;
 
 static db_status record_event(db_conn *c, void *arg)
 {
     record_ctx *x = arg;
-    return events_record(c, A.id, x->ev, x->object_id, NULL);
+    return events_record(c, A.id, x->ev, x->object_id, x->object);
+}
+
+/* ---------- a format of this test's own ---------- */
+
+static json_t *test_payload(engine *e, const account *a, const char *resource, json_t *canonical, char *url,
+                            size_t len)
+{
+    const char *id = jstr(canonical, "id");
+    snprintf(url, len, "/test/%s/%s", resource ? resource : "?", id ? id : "?");
+    return json_pack("{s:s?,s:s?,s:s}", "kind", resource, "ref", id, "account", a->id);
+}
+
+static json_t *test_envelope(const webhook_event_info *ev, json_t *payload)
+{
+    return json_pack("{s:s,s:s,s:I,s:s,s:O}", "delivery", ev->id, "type", ev->event, "at", (json_int_t)ev->created_at,
+                     "url", ev->resource_url, "data", payload);
+}
+
+static bool test_sign(const char *secret, const char *body, instant_us now, webhook_headers *out)
+{
+    char mac[65];
+    hmac_sha256_hex(secret, strlen(secret), body, strlen(body), mac);
+    return webhook_header_add(out, "X-Test-Signature: %s", mac) && webhook_header_add(out, "X-Test-Format: plain");
+}
+
+static const webhook_format test_format = {
+    .name = TEST_FORMAT, .payload = test_payload, .envelope = test_envelope, .sign = test_sign};
+
+/* One HTTP request on 127.0.0.1, answered 200; the raw request is kept. */
+typedef struct {
+    int fd;
+    int port;
+    char request[16384];
+    size_t len;
+    bool got;
+} receiver;
+
+static void *receive_one(void *arg)
+{
+    receiver *rx = arg;
+    int c = accept(rx->fd, NULL, NULL);
+    if (c < 0) return NULL;
+    size_t want = SIZE_MAX;
+    bool continued = false;
+    while (rx->len < want && rx->len < sizeof rx->request - 1) {
+        ssize_t n = read(c, rx->request + rx->len, sizeof rx->request - 1 - rx->len);
+        if (n <= 0) break;
+        rx->len += (size_t)n;
+        rx->request[rx->len] = 0;
+        char *end = strstr(rx->request, "\r\n\r\n");
+        if (!end) continue;
+        const char *cl = strcasestr(rx->request, "\r\nContent-Length:");
+        if (cl && cl < end) want = (size_t)(end + 4 - rx->request) + strtoul(cl + 17, NULL, 10);
+        if (!continued && strcasestr(rx->request, "\r\nExpect: 100-continue")) {
+            continued = true;
+            if (write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) break;
+        }
+    }
+    const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if (write(c, ok, strlen(ok)) < 0) {}
+    close(c);
+    __atomic_store_n(&rx->got, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static bool receiver_start(receiver *rx, pthread_t *t)
+{
+    memset(rx, 0, sizeof *rx);
+    rx->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    if (rx->fd < 0 || bind(rx->fd, (struct sockaddr *)&sa, sizeof sa) || listen(rx->fd, 4) ||
+        getsockname(rx->fd, (struct sockaddr *)&sa, &sl))
+        return false;
+    rx->port = ntohs(sa.sin_port);
+    return pthread_create(t, NULL, receive_one, rx) == 0;
+}
+
+/* Value of header `name` in the raw request, into out. */
+static bool header_of(const receiver *rx, const char *name, char *out, size_t len)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\r\n%s: ", name);
+    const char *p = strcasestr(rx->request, key), *end = strstr(rx->request, "\r\n\r\n");
+    if (!p || p > end) return false;
+    p += strlen(key);
+    size_t n = strcspn(p, "\r");
+    if (n >= len) return false;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return true;
+}
+
+static void test_formats(void)
+{
+    CHECK(!webhooks_register_format(E, &test_format), "a format name is registered only once");
+    webhook_format unnamed = {.name = ""};
+    CHECK(!webhooks_register_format(E, &unnamed), "a format needs a name");
+    CHECK(webhooks_find_format(E, "tickettailor") == NULL, "the engine brings no vendor's format");
+
+    json_t *sub = NULL;
+    bo_error err = {0};
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, "nope", NULL, NULL, &sub, &err) == BO_INVALID &&
+              !strcmp(err.field, "format"),
+          "an unregistered format is refused (field format)");
+    memset(&err, 0, sizeof err);
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, NULL, NULL, NULL, &sub, &err) == BO_INVALID &&
+              !strcmp(err.field, "format"),
+          "a subscription needs a format");
+
+    receiver rx;
+    pthread_t t;
+    bool listening = receiver_start(&rx, &t);
+    CHECK(listening, "a receiver listens on 127.0.0.1");
+    if (!listening) return;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx.port);
+    json_t *events = json_pack("[s]", "EVENT.UPDATED");
+    CHECK(webhook_subscription_create(E, &A, url, TEST_FORMAT, events, TEST_SECRET, &sub, &err) == BO_OK,
+          "a subscription in the test's format");
+    json_decref(events);
+    if (!sub) return;
+    CHECK(jstr(sub, "format") && !strcmp(jstr(sub, "format"), TEST_FORMAT), "the subscription shows its format");
+    char sub_id[48];
+    snprintf(sub_id, sizeof sub_id, "%s", jstr(sub, "id"));
+    json_decref(sub);
+
+    json_t *object = json_pack("{s:s,s:s}", "id", "fmt1", "name", "Gala");
+    record_ctx x = {.object_id = "fmt1", .ev = EV_EVENT_UPDATED, .object = object};
+    CHECK(store_write(ST, record_event, &x) == DB_OK, "event recorded");
+    json_decref(object);
+    double t0 = now_s();
+    while (!__atomic_load_n(&rx.got, __ATOMIC_ACQUIRE) && now_s() - t0 < 5) sleep_ms(10);
+    CHECK(__atomic_load_n(&rx.got, __ATOMIC_ACQUIRE), "the delivery reached the receiver");
+    if (!__atomic_load_n(&rx.got, __ATOMIC_ACQUIRE)) shutdown(rx.fd, SHUT_RDWR); /* ends the accept */
+    pthread_join(t, NULL);
+    close(rx.fd);
+    if (rx.got) {
+        const char *body = strstr(rx.request, "\r\n\r\n");
+        body = body ? body + 4 : "";
+        char sig[128] = "", fmt[32] = "", want[65];
+        hmac_sha256_hex(TEST_SECRET, strlen(TEST_SECRET), body, strlen(body), want);
+        CHECK(header_of(&rx, "X-Test-Signature", sig, sizeof sig) && !strcmp(sig, want),
+              "signed by the format's own function, over the body sent");
+        CHECK(header_of(&rx, "X-Test-Format", fmt, sizeof fmt) && !strcmp(fmt, "plain"),
+              "every header line the format gives is sent");
+        CHECK(!strcasestr(rx.request, "tickettailor"), "nothing of another vendor's format is sent");
+        json_t *doc = json_loads(body, 0, NULL);
+        json_t *data = json_object_get(doc, "data");
+        CHECK(doc && jstr(doc, "delivery") && !strncmp(jstr(doc, "delivery"), "wh_", 3) && jstr(doc, "type") &&
+                  !strcmp(jstr(doc, "type"), "EVENT.UPDATED"),
+              "the format's envelope, with the delivery's id and event");
+        CHECK(jstr(doc, "url") && !strcmp(jstr(doc, "url"), "/test/event/fmt1") && jstr(data, "ref") &&
+                  !strcmp(jstr(data, "ref"), "fmt1") && jstr(data, "account") && !strcmp(jstr(data, "account"), A.id),
+              "the format's payload and resource URL, built from the canonical object");
+        json_decref(doc);
+    }
+    /* the success is recorded */
+    bool delivered = false;
+    for (int i = 0; i < 100 && !delivered; i++) {
+        json_t *list = NULL;
+        if (webhook_deliveries_list(E, &A, sub_id, &list) == BO_OK) {
+            json_t *d = json_array_get(list, 0);
+            delivered = d && jstr(d, "status") && !strcmp(jstr(d, "status"), "delivered") &&
+                        jint(d, "last_status_code", 0) == 200;
+        }
+        json_decref(list);
+        if (!delivered) sleep_ms(20);
+    }
+    CHECK(delivered, "the delivery is recorded as delivered (200)");
+    CHECK(webhook_subscription_delete(E, &A, sub_id, &err) == BO_OK, "format subscription deleted");
 }
 
 static db_status ask_wanted(db_conn *c, void *arg) { return events_wanted(c, A.id, arg); }
@@ -85,7 +267,8 @@ static void test_wake_and_cache(const char *uri)
     CHECK(!wanted_now(), "events_wanted: no subscription yet");
     json_t *events = json_pack("[s]", "EVENT.UPDATED"), *sub = NULL;
     bo_error err;
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, events, NULL, &sub, &err) == BO_OK, "subscription created");
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, TEST_FORMAT, events, NULL, &sub, &err) == BO_OK,
+          "subscription created");
     json_decref(events);
     if (!sub) return;
     char sub_id[48];
@@ -138,8 +321,10 @@ int main(void)
     bo_error berr;
     snprintf(slug, sizeof slug, "w%u", rand_below(1000000000));
     CHECK(account_create(E, slug, "Hooks", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account created");
+    CHECK(webhooks_register_format(E, &test_format), "the test's format registers");
     test_idle();
     test_wake_and_cache(uri);
+    test_formats();
     engine_close(E);
     store_close(ST);
     test_db_remove(uri, path);

@@ -1,5 +1,5 @@
-/* /admin/v1/webhooks: subscriptions (URL, event types, shared secret) and
- * their delivery history. The secret is shown once, when created. */
+/* /admin/v1/webhooks: subscriptions (URL, format, event types, shared secret)
+ * and their delivery history. The secret is shown once, when created. */
 #include "api/admin/admin.h"
 #include "core/webhooks.h"
 #include <string.h>
@@ -20,15 +20,18 @@ void admin_webhook_create(http_request *r, void *app_)
     json_t *v;
     json_object_foreach(body, key, v)
     {
-        if (strcmp(key, "url") && strcmp(key, "events") && strcmp(key, "secret"))
+        if (strcmp(key, "url") && strcmp(key, "format") && strcmp(key, "events") && strcmp(key, "secret"))
             return admin_error(r, 400, "unknown_field", key, "unknown field %s", key);
     }
-    json_t *url = json_object_get(body, "url"), *secret = json_object_get(body, "secret");
+    json_t *url = json_object_get(body, "url"), *secret = json_object_get(body, "secret"),
+           *format = json_object_get(body, "format");
     if (!json_is_string(url)) return admin_error(r, 400, "missing_field", "url", "url is required");
     if (secret && !json_is_string(secret)) return admin_error(r, 400, "invalid_field", "secret", "secret must be a string");
+    if (format && !json_is_string(format)) return admin_error(r, 400, "invalid_field", "format", "format must be a string");
     json_t *out = NULL;
     bo_error err = {0};
     if (webhook_subscription_create(admin_engine(app_), api_account(r), json_string_value(url),
+                                    format ? json_string_value(format) : TICKETTAILOR_WEBHOOK_FORMAT,
                                     json_object_get(body, "events"), json_string_value(secret), &out, &err) != BO_OK)
         return admin_fail(r, &err);
     admin_reply_created(r, "webhooks", json_string_value(json_object_get(out, "id")), out);

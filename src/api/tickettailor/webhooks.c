@@ -1,12 +1,16 @@
-/* Webhook payloads in Ticket Tailor's shapes: the engine records canonical
- * objects in its outbox; this turns them into what /tickettailor would answer
- * for the same resource, and names that resource's API URL. */
+/* Ticket Tailor's webhook format (docs/WEBHOOKS.md): the engine records
+ * canonical objects in its outbox; this turns them into what /tickettailor
+ * would answer for the same resource, names that resource's API URL, wraps it
+ * in Ticket Tailor's envelope and signs it as Ticket Tailor's docs verify:
+ *   Tickettailor-Webhook-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + body)> */
 #include "api/tickettailor/tickettailor.h"
 #include "core/webhooks.h"
+#include "util/secure.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static json_t *format(engine *e, const account *a, const char *resource, json_t *object, char *url, size_t len)
+static json_t *payload(engine *e, const account *a, const char *resource, json_t *object, char *url, size_t len)
 {
     if (!resource || !json_is_object(object)) return NULL;
     const char *id = json_string_value(json_object_get(object, "id"));
@@ -29,4 +33,30 @@ static json_t *format(engine *e, const account *a, const char *resource, json_t 
                      json_object_get(object, "name"), "status", json_object_get(object, "status"), "event_ids", events);
 }
 
-void tickettailor_install(engine *e) { webhooks_set_formatter(e, format); }
+/* {id, created_at, event, resource_url, payload}; id is the same on every retry */
+static json_t *envelope(const webhook_event_info *ev, json_t *body_payload)
+{
+    char created[40];
+    iso_format_seconds(ev->created_at, NULL, created, sizeof created);
+    return json_pack("{s:s,s:s,s:s,s:s,s:O}", "id", ev->id, "created_at", created, "event", ev->event,
+                     "resource_url", ev->resource_url, "payload", body_payload);
+}
+
+static bool sign(const char *secret, const char *body, instant_us now, webhook_headers *out)
+{
+    char t[24], mac[65];
+    snprintf(t, sizeof t, "%lld", (long long)(now / US_PER_SEC));
+    size_t tl = strlen(t), bl = strlen(body);
+    char *msg = malloc(tl + bl + 1);
+    if (!msg) return false;
+    memcpy(msg, t, tl);
+    memcpy(msg + tl, body, bl + 1);
+    hmac_sha256_hex(secret, strlen(secret), msg, tl + bl, mac);
+    free(msg);
+    return webhook_header_add(out, "Tickettailor-Webhook-Signature: t=%s,v1=%s", t, mac);
+}
+
+static const webhook_format tickettailor_format = {
+    .name = TICKETTAILOR_WEBHOOK_FORMAT, .payload = payload, .envelope = envelope, .sign = sign};
+
+void tickettailor_install(engine *e) { webhooks_register_format(e, &tickettailor_format); }
