@@ -61,7 +61,10 @@ static db_conn *sq_connect(const char *path, bool writer, char **err)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, 5000);
-    const char *setup = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+    /* 2 KiB pages (new databases only): a booking dirties a few random index
+     * pages (barcode, order number) and a savepoint copies each page it
+     * touches; halving the page halves those bytes (measured: docs/PERFORMANCE.md). */
+    const char *setup = writer ? "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                                  "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32000;"
                                : "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA query_only=1;";
     char *msg = NULL;

@@ -266,7 +266,8 @@ static void *syncer_main(void *arg)
         for (write_job *j = jobs; j; j = j->next) any_ok |= j->status == DB_OK;
         if (any_ok) {
             if (s->wal_fd < 0) s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
-            if (s->wal_fd < 0 || fsync(s->wal_fd) != 0) {
+            /* fdatasync: the WAL's data and its size, which is what a restart reads */
+            if (s->wal_fd < 0 || fdatasync(s->wal_fd) != 0) {
                 /* committed but maybe not durable: never acknowledge that */
                 log_error("store: fsync of %s failed; failing %s", s->wal_path, "the batch");
                 for (write_job *j = jobs; j; j = j->next)
