@@ -143,6 +143,7 @@ typedef struct {
     bool created, closed, sold_out, discount_exhausted;
     const char *voucher_problem;
     money voucher_paid;
+    json_t *order;  /* the order as booked, when the caller or the outbox wants it */
 } book_ctx;
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
@@ -305,22 +306,22 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
     return jb_take(&w, NULL);
 }
 
-static db_status record_created(db_conn *c, book_ctx *b)
+/* Reads the order back inside the booking's transaction when the caller asked
+ * for it, and records the outbox events when anyone subscribed. */
+static db_status after_booking(db_conn *c, book_ctx *b, bool created)
 {
-    bool wanted;
-    db_status st = events_wanted(c, b->a->id, &wanted);
+    bool wanted = false;
+    db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
+    if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
+    st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &b->order);
     if (st != DB_OK || !wanted) return st;
-    json_t *order;
-    st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &order);
-    if (st != DB_OK) return st;
-    st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, order);
+    st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, b->order);
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(order, "tickets"), i, t)
+    json_array_foreach(json_object_get(b->order, "tickets"), i, t)
     {
         if (st == DB_OK) st = events_record(c, b->a->id, EV_TICKET_CREATED, jstr(t, "id"), t);
     }
-    json_decref(order);
     return st;
 }
 
@@ -331,6 +332,8 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->voucher_paid = 0;
+    json_decref(b->order); /* from an attempt that had to run again */
+    b->order = NULL;
     time_uuid(b->order_id);
     store_cart cart;
     bool was_expired = false;
@@ -338,7 +341,7 @@ static db_status book_fn(db_conn *c, void *arg)
     if (ss == STORE_CONFLICT && *cart.order_id) {
         memcpy(b->order_id, cart.order_id, sizeof b->order_id); /* booked before: the same order again */
         store_cart_free(&cart);
-        return DB_OK;
+        return after_booking(c, b, false);
     }
     if (ss == STORE_CONFLICT) b->closed = true;
     /* an expired cart's seats were given back by the reaper: take them again */
@@ -407,7 +410,7 @@ static db_status book_fn(db_conn *c, void *arg)
     free(tickets);
     free_docs(docs, cart.nlines);
     store_cart_free(&cart);
-    if (st == DB_OK) st = record_created(c, b);
+    if (st == DB_OK) st = after_booking(c, b, true);
     if (st == DB_OK) b->created = true;
     return st;
 }
@@ -437,6 +440,8 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     }
     db_status st = store_write(e->st, book_fn, &b);
     catalog_release(cs);
+    if (st == DB_OK && req->order_out) *req->order_out = b.order;
+    else json_decref(b.order);
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
     if (b.closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
     if (b.sold_out)

@@ -304,6 +304,10 @@ bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *i
     return doc ? BO_OK : BO_NOT_FOUND;
 }
 
+catalog_view *catalog_view_open(engine *e, const account *a) { return catalog_acquire(e, a); }
+const json_t *catalog_view_find(const catalog_view *v, catalog_kind k, const char *id) { return snapshot_find(v, k, id); }
+void catalog_view_close(catalog_view *v) { catalog_release(v); }
+
 bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out)
 {
     catalog_snapshot *snap = catalog_acquire(e, a);

@@ -138,6 +138,12 @@ bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *i
 /* All live documents of a kind, oldest first, as an array. */
 bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out);
 bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err);
+/* The account's current catalog, held for rendering many objects: documents
+ * are borrowed (valid until catalog_view_close), never copied. */
+typedef struct catalog_snapshot catalog_view;
+catalog_view *catalog_view_open(engine *e, const account *a); /* NULL when storage failed */
+const json_t *catalog_view_find(const catalog_view *v, catalog_kind k, const char *id);
+void catalog_view_close(catalog_view *v);
 
 /* ---------- occurrences and availability (core/schedule.c, core/availability.c) ----------
  * An occurrence is when a dated product is used: a timeslot of a schedule
@@ -240,6 +246,8 @@ typedef struct {
     const char *discount_code;    /* optional */
     const char *voucher_code;     /* optional: pays up to its remaining value */
     const char *reseller_id, *reseller_name;
+    json_t **order_out;           /* optional: gets the order as booked (docs/MODEL.md), read in the booking's
+                                     transaction, so the caller need not read it back; caller decrefs */
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

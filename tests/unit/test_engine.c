@@ -164,8 +164,18 @@ static void test_holds_and_booking(void)
     book_request br = {.cart_id = c1, .customer = cust, .payment = &pay};
     char o1[40], o2[40];
     bool created;
+    json_t *booked = NULL, *again = NULL;
+    br.order_out = &booked;
     CHECK(order_book(E, &A, &br, o1, &created, &err) == BO_OK && created, "book cart");
+    br.order_out = &again;
     CHECK(order_book(E, &A, &br, o2, &created, &err) == BO_OK && !created && !strcmp(o1, o2), "booking twice: same order");
+    br.order_out = NULL;
+    json_t *read_back = NULL;
+    CHECK(order_get(E, &A, o1, &read_back) == BO_OK && json_equal(booked, read_back) && json_equal(again, read_back),
+          "order_book returns the order as booked, the same as a read");
+    json_decref(booked);
+    json_decref(again);
+    json_decref(read_back);
     CHECK(order_book(E, &B, &br, o2, &created, &err) == BO_NOT_FOUND, "other account cannot book the cart");
     json_decref(cust);
     CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 5, "booked seats stay taken");

@@ -115,17 +115,13 @@ void admin_order_create(http_request *r, void *app_)
                        .discount_code = discount_code,
                        .voucher_code = voucher_code,
                        .payment = payment ? &pay : NULL};
+    json_t *order = NULL;
+    br.order_out = &order;
     char order_id[40];
     bool created = false;
     bo_error err = {0};
     if (order_book(e, a, &br, order_id, &created, &err) != BO_OK) {
         admin_fail(r, &err);
-        return;
-    }
-    json_t *order = NULL;
-    bo_status st = order_get(e, a, order_id, &order);
-    if (st != BO_OK) {
-        admin_fail_status(r, st, "order");
         return;
     }
     if (created)

@@ -42,14 +42,14 @@ void cv_booking_create(http_request *r, void *app_)
     payment_input pay = {.provider = "external", .method = "api", .amount = -1};
     book_request req = {.cart_id = json_string_value(cart_id), .customer = customer,
                         .extras = json_is_object(extras) ? extras : NULL, .channel = "convious", .payment = &pay};
+    json_t *order = NULL;
+    req.order_out = &order;
     char order_id[40];
     bool created;
     bo_error err = {0};
     bo_status st = order_book(e, a, &req, order_id, &created, &err);
     json_decref(customer);
     if (st != BO_OK) return cv_fail(r, &err);
-    json_t *order;
-    if (order_get(e, a, order_id, &order) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "order unreadable");
     char url[300];
     snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", http_base_url(r), order_id);
     http_add_header(r, "Location", url);

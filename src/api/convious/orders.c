@@ -44,7 +44,7 @@ static const char *item_status(const char *ticket_status, const char *order_stat
     return "paid";
 }
 
-static json_t *item_json(const account *a, const json_t *o, const json_t *t, unsigned inc, json_t *product)
+static json_t *item_json(const account *a, const json_t *o, const json_t *t, unsigned inc, const json_t *product)
 {
 #define M(key) cv_money(a, json_integer_value(json_object_get(t, key)))
     json_t *x = json_object();
@@ -178,14 +178,14 @@ json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *o, u
         json_t *items = json_array();
         size_t i;
         json_t *t;
+        catalog_view *catalog = inc & INC_EXTERNAL_IDS ? catalog_view_open(e, a) : NULL;
         json_array_foreach(json_object_get(o, "tickets"), i, t)
         {
-            json_t *product = NULL;
-            if (inc & INC_EXTERNAL_IDS)
-                catalog_get(e, a, CAT_PRODUCT, json_string_value(json_object_get(t, "product_id")), &product);
+            const json_t *product =
+                catalog_view_find(catalog, CAT_PRODUCT, json_string_value(json_object_get(t, "product_id")));
             json_array_append_new(items, item_json(a, o, t, inc, product));
-            json_decref(product);
         }
+        catalog_view_close(catalog);
         json_object_set_new(x, "items", items);
     }
     if (inc & INC_DISCOUNTS) {
@@ -229,21 +229,17 @@ json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *o, u
 /* Adds the venue location to a canonical order from its category or event. */
 void cv_attach_location(engine *e, const account *a, json_t *o)
 {
-    json_t *doc = NULL, *loc = NULL;
+    catalog_view *catalog = catalog_view_open(e, a);
     const char *cat = json_string_value(json_object_get(o, "category_id"));
     const char *ev = json_string_value(json_object_get(o, "event_id"));
-    const char *loc_id = NULL;
-    if (ev && catalog_get(e, a, CAT_EVENT, ev, &doc) == BO_OK) loc_id = json_string_value(json_object_get(doc, "location_id"));
-    if (!loc_id && cat) {
-        json_decref(doc);
-        doc = NULL;
-        if (catalog_get(e, a, CAT_CATEGORY, cat, &doc) == BO_OK) loc_id = json_string_value(json_object_get(doc, "location_id"));
-    }
-    if (loc_id && catalog_get(e, a, CAT_LOCATION, loc_id, &loc) == BO_OK)
+    const char *loc_id = json_string_value(json_object_get(catalog_view_find(catalog, CAT_EVENT, ev), "location_id"));
+    if (!loc_id)
+        loc_id = json_string_value(json_object_get(catalog_view_find(catalog, CAT_CATEGORY, cat), "location_id"));
+    const json_t *loc = catalog_view_find(catalog, CAT_LOCATION, loc_id);
+    if (loc)
         json_object_set_new(o, "location", json_pack("{s:O?,s:O?}", "id", json_object_get(loc, "id"), "name",
                                                      json_object_get(loc, "name")));
-    json_decref(loc);
-    json_decref(doc);
+    catalog_view_close(catalog);
 }
 
 static bool parse_list(http_request *r, const char *param, const char **out, size_t max, const char *const *allowed)

@@ -58,15 +58,16 @@ json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
         json_t *active = json_array(), *inactive = json_array();
         size_t i;
         json_t *cid;
+        catalog_view *catalog = catalog_view_open(e, a);
         json_array_foreach(json_object_get(p, "category_ids"), i, cid)
         {
-            json_t *cat = NULL;
-            if (catalog_get(e, a, CAT_CATEGORY, json_string_value(cid), &cat) != BO_OK) continue;
+            const json_t *cat = catalog_view_find(catalog, CAT_CATEGORY, json_string_value(cid));
+            if (!cat) continue;
             const char *flow = json_string_value(json_object_get(cat, "flow"));
             json_array_append_new(json_is_false(json_object_get(cat, "enabled")) ? inactive : active,
                                   json_pack("{s:O?,s:s}", "id", cid, "flow", flow ? flow : "dated"));
-            json_decref(cat);
         }
+        catalog_view_close(catalog);
         json_object_set_new(x, "categories", active);
         json_object_set_new(x, "inactiveCategories", inactive);
     }

@@ -63,8 +63,9 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     /* the event summary of an order for an event occurrence */
     json_t *summary = json_null();
     const char *event_id = json_string_value(json_object_get(o, "event_id"));
-    json_t *ev = NULL;
-    if (event_id && catalog_get(e, a, CAT_EVENT, event_id, &ev) == BO_OK) {
+    catalog_view *catalog = event_id ? catalog_view_open(e, a) : NULL;
+    const json_t *ev = catalog_view_find(catalog, CAT_EVENT, event_id);
+    if (ev) {
         const char *occ = json_string_value(json_object_get(o, "occurrence"));
         size_t i;
         json_t *oc;
@@ -79,8 +80,8 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
                                 en ? tt_date(a, en) : json_null(), "name", json_object_get(ev, "name"), "start_date",
                                 tt_date(a, s));
         }
-        json_decref(ev);
     }
+    catalog_view_close(catalog);
     json_object_set_new(x, "event_summary", summary);
     json_t *tickets = json_array(), *lines = json_array();
     size_t i;
