@@ -222,8 +222,8 @@ void cv_cart_get(http_request *r, void *app_)
 {
     if (!cv_own_slug(r)) return;
     cart_record cart;
-    if (cart_get(cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), &cart) != BO_OK)
-        return cv_error(r, 404, "not_found", NULL, "Not found.");
+    bo_status st = cart_get(cv_engine(app_), api_account(r), http_path_param(r, "cart_id"), &cart);
+    if (st != BO_OK) return cv_missing(r, st);
     reply_cart(r, api_account(r), &cart, false);
 }
 
@@ -239,7 +239,8 @@ void cv_cart_update(http_request *r, void *app_)
     parsed_items items;
     if (!parse_items(r, json_object_get(body, "items"), &items)) return;
     cart_record old;
-    if (cart_get(e, a, cart_id, &old) != BO_OK) return cv_error(r, 404, "not_found", NULL, "Not found.");
+    bo_status found = cart_get(e, a, cart_id, &old);
+    if (found != BO_OK) return cv_missing(r, found);
     bool ok = !token || apply_token(r, e, a, token, *old.category_id ? old.category_id : NULL, old.day,
                                     old.start_time, &items);
     cart_record_free(&old);

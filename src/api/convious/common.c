@@ -42,6 +42,12 @@ static const char *cv_wire_field(const char *engine_field)
     return engine_field;
 }
 
+void cv_missing(http_request *r, bo_status st)
+{
+    if (st == BO_NOT_FOUND) cv_error(r, 404, "not_found", NULL, "Not found.");
+    else cv_error(r, 500, "internal_error", NULL, "storage failure; try again");
+}
+
 void cv_fail(http_request *r, const bo_error *err)
 {
     int status;

@@ -11,6 +11,8 @@ void cv_error(http_request *r, int status, const char *code, const char *field, 
     __attribute__((format(printf, 5, 6)));
 /* Maps an engine failure onto one HTTP reply. */
 void cv_fail(http_request *r, const bo_error *err);
+/* A getter's failure: 404 "not_found" when the object is absent, 500 when storage failed. */
+void cv_missing(http_request *r, bo_status st);
 /* The path's <account_slug> must be the token's account: else replies 404. */
 bool cv_own_slug(http_request *r);
 /* The JSON object body, or NULL after replying 400. */

@@ -360,8 +360,8 @@ void cv_order_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     json_t *o;
-    if (order_get(e, a, http_path_param(r, "order_id"), &o) != BO_OK)
-        return cv_error(r, 404, "not_found", NULL, "Not found.");
+    bo_status st = order_get(e, a, http_path_param(r, "order_id"), &o);
+    if (st != BO_OK) return cv_missing(r, st);
     cv_attach_location(e, a, o);
     http_reply_json(r, 200, cv_order_json(r, e, a, o, inc));
     json_decref(o);

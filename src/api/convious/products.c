@@ -158,8 +158,8 @@ void cv_product_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     json_t *p;
-    if (catalog_get(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p) != BO_OK)
-        return cv_error(r, 404, "not_found", NULL, "Not found.");
+    bo_status st = catalog_get(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
+    if (st != BO_OK) return cv_missing(r, st);
     http_reply_json(r, 200, cv_product_json(e, a, p, inc));
     json_decref(p);
 }

@@ -66,6 +66,12 @@ static const char *tt_wire_field(const char *engine_field)
     return engine_field;
 }
 
+void tt_missing(http_request *r, bo_status st)
+{
+    if (st == BO_INTERNAL) tt_error(r, 500, NULL, "storage failure; try again");
+    else tt_error(r, 404, NULL, "The requested resource does not exist.");
+}
+
 void tt_fail(http_request *r, const bo_error *err)
 {
     int status = err->status == BO_INVALID ? 422 : err->status == BO_NOT_FOUND ? 404

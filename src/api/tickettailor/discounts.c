@@ -184,8 +184,8 @@ void tt_discount_get(http_request *r, void *app_)
     engine *e = tt_engine(app_);
     const char *id = tt_unprefix(r, http_path_param(r, "discount_id"), "di_");
     json_t *d;
-    if (!id || catalog_get(e, api_account(r), CAT_DISCOUNT, id, &d) != BO_OK)
-        return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    bo_status st = id ? catalog_get(e, api_account(r), CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
+    if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, discount_json(e, api_account(r), d));
     json_decref(d);
 }
@@ -196,8 +196,8 @@ void tt_discount_update(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *id = tt_unprefix(r, http_path_param(r, "discount_id"), "di_");
     json_t *d;
-    if (!id || catalog_get(e, a, CAT_DISCOUNT, id, &d) != BO_OK)
-        return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    bo_status found = id ? catalog_get(e, a, CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
+    if (found != BO_OK) return tt_missing(r, found);
     if (!http_body_is_form(r) && !json_is_object(http_body_json(r, NULL))) {
         json_decref(d);
         return tt_error(r, 400, NULL, "the body must be a JSON object or a form");

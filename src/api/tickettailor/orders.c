@@ -191,7 +191,8 @@ void tt_order_get(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *id = tt_unprefix(r, http_path_param(r, "order_id"), "or_");
     json_t *o;
-    if (!id || order_get(e, a, id, &o) != BO_OK) return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    bo_status st = id ? order_get(e, a, id, &o) : BO_NOT_FOUND;
+    if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, tt_order(e, a, o));
     json_decref(o);
 }

@@ -37,8 +37,8 @@ void tt_ticket_get(http_request *r, void *app_)
 {
     const char *id = tt_unprefix(r, http_path_param(r, "ticket_id"), "it_");
     json_t *t;
-    if (!id || ticket_get(tt_engine(app_), api_account(r), id, &t) != BO_OK)
-        return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    bo_status st = id ? ticket_get(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
+    if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, tt_issued_ticket(api_account(r), t));
     json_decref(t);
 }

@@ -9,6 +9,8 @@ engine *tt_engine(void *app);
 /* {status, error_code, message, errors: [{field, messages}]} */
 void tt_error(http_request *r, int status, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void tt_fail(http_request *r, const bo_error *err);
+/* A getter's failure: 404 when the object is absent (or id is NULL), 500 when storage failed. */
+void tt_missing(http_request *r, bo_status st);
 /* Ticket Tailor's date object for an instant, in the account's zone. */
 json_t *tt_date(const account *a, instant_us t);
 /* "or_" + id; and the engine id from a prefixed one (NULL when the prefix is wrong). */

@@ -144,8 +144,9 @@ static json_t *find(http_request *r, void *app_, const char **id_out)
 {
     const char *id = tt_unprefix(r, http_path_param(r, "voucher_id"), "vo_");
     json_t *v = NULL;
-    if (!id || catalog_get(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &v) != BO_OK) {
-        tt_error(r, 404, NULL, "The requested resource does not exist.");
+    bo_status st = id ? catalog_get(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &v) : BO_NOT_FOUND;
+    if (st != BO_OK) {
+        tt_missing(r, st);
         return NULL;
     }
     if (id_out) *id_out = id;
