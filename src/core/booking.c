@@ -199,25 +199,37 @@ typedef struct {
     const char *event_id, *category_id;
 } order_sums;
 
-/* Makes the tickets of every line of the cart; *out and the docs in *docs are malloc'd. */
-static db_status plan_tickets(book_ctx *b, const store_cart *cart, store_ticket **out, size_t *n, char ***docs,
-                              order_sums *sum)
+/* The tickets a booking makes; the ticket rows point into docs and line_ids. */
+typedef struct {
+    store_ticket *tickets;
+    size_t ntickets, nlines;
+    char **docs;         /* one document per line, shared by its tickets */
+    char (*line_ids)[40];
+} ticket_plan;
+
+static void ticket_plan_free(ticket_plan *tp)
+{
+    for (size_t i = 0; tp->docs && i < tp->nlines; i++) free(tp->docs[i]);
+    free(tp->docs);
+    free(tp->line_ids);
+    free(tp->tickets);
+}
+
+/* Makes the tickets of every line of the cart and sums the order's figures. */
+static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *plan, order_sums *sum)
 {
     const bool unpaid = b->req->status && !strcmp(b->req->status, "open");
     size_t total = 0;
     for (size_t i = 0; i < cart->nlines; i++) total += (size_t)cart->lines[i].quantity;
-    store_ticket *t = calloc(total ? total : 1, sizeof *t);
-    char **line_docs = calloc(cart->nlines + 1, sizeof *line_docs);
-    char(*line_ids)[40] = calloc(cart->nlines + 1, sizeof *line_ids);
-    size_t k = 0;
+    *plan = (ticket_plan){.tickets = calloc(total ? total : 1, sizeof *plan->tickets),
+                          .nlines = cart->nlines,
+                          .docs = calloc(cart->nlines + 1, sizeof *plan->docs),
+                          .line_ids = calloc(cart->nlines + 1, sizeof *plan->line_ids)};
     for (size_t i = 0; i < cart->nlines; i++) {
         const store_cart_line *line = &cart->lines[i];
         const cat_product *p = model_product(b->cs->model, line->product_id);
         if (!p) {
             log_error("booking: product %s of cart %s left the catalog", line->product_id, cart->id);
-            free(t), free(line_ids);
-            for (size_t j = 0; j < i; j++) free(line_docs[j]);
-            free(line_docs);
             return DB_ERROR;
         }
         if (!sum->event_id) sum->event_id = p->event_id;
@@ -226,16 +238,17 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, store_ticket 
         money off = b->discount && discount_applies_to(b->discount, p->id) ? discount_per_ticket(b->discount, unit) : 0;
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
-        line_docs[i] = ticket_doc(p, cart->occurrence, unit, off, NULL);
-        time_uuid(line_ids[i]);
-        for (int64_t q = 0; q < line->quantity; q++, k++) {
-            ticket_columns(p, unit, off, vf, vt, &t[k]);
-            t[k].order_id = b->order_id;
-            t[k].line_id = line_ids[i];
-            t[k].event_id = p->event_id;
-            t[k].occurrence = cart->occurrence;
-            t[k].status = unpaid ? "unpaid" : "valid";
-            t[k].doc = line_docs[i];
+        plan->docs[i] = ticket_doc(p, cart->occurrence, unit, off, NULL);
+        time_uuid(plan->line_ids[i]);
+        for (int64_t q = 0; q < line->quantity; q++) {
+            store_ticket *t = &plan->tickets[plan->ntickets++];
+            ticket_columns(p, unit, off, vf, vt, t);
+            t->order_id = b->order_id;
+            t->line_id = plan->line_ids[i];
+            t->event_id = p->event_id;
+            t->occurrence = cart->occurrence;
+            t->status = unpaid ? "unpaid" : "valid";
+            t->doc = plan->docs[i];
         }
         ticket_price tp = price_ticket(p, unit), after = price_ticket(p, unit - off);
         sum->total_gross += tp.gross * line->quantity;
@@ -246,19 +259,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, store_ticket 
         sum->fee_total += p->booking_fee * line->quantity;
         sum->quantity += line->quantity;
     }
-    /* the line ids live as long as the docs: keep them in the last slot's tail */
-    line_docs[cart->nlines] = (char *)line_ids;
-    *out = t;
-    *n = k;
-    *docs = line_docs;
     return DB_OK;
-}
-
-static void free_docs(char **docs, size_t nlines)
-{
-    if (!docs) return;
-    for (size_t i = 0; i <= nlines; i++) free(docs[i]);
-    free(docs);
 }
 
 static void key_int_or_null(jbuf *w, const char *key, bool present, int64_t v)
@@ -353,12 +354,10 @@ static db_status book_fn(db_conn *c, void *arg)
         store_cart_free(&cart);
         return store_db_status(ss);
     }
-    store_ticket *tickets = NULL;
-    size_t ntickets = 0;
-    char **docs = NULL;
+    ticket_plan plan;
     order_sums sum = {.category_id = *cart.category_id ? cart.category_id : NULL};
-    db_status st = plan_tickets(b, &cart, &tickets, &ntickets, &docs, &sum);
-    if (st == DB_OK) st = store_db_status(store_tickets_insert(c, b->a->id, tickets, ntickets, b->now));
+    db_status st = plan_tickets(b, &cart, &plan, &sum);
+    if (st == DB_OK) st = store_db_status(store_tickets_insert(c, b->a->id, plan.tickets, plan.ntickets, b->now));
     if (st == DB_OK && b->discount) {
         char counter[80];
         snprintf(counter, sizeof counter, "discount:%s", b->discount->id);
@@ -407,8 +406,7 @@ static db_status book_fn(db_conn *c, void *arg)
         json_decref(cart_customer);
     }
     free(doc);
-    free(tickets);
-    free_docs(docs, cart.nlines);
+    ticket_plan_free(&plan);
     store_cart_free(&cart);
     if (st == DB_OK) st = after_booking(c, b, true);
     if (st == DB_OK) b->created = true;
