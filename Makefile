@@ -66,12 +66,12 @@ build/obj/libboxoffice.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-build/san/tests/%: tests/unit/%.c build/san/libboxoffice.a
+build/san/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/san/libboxoffice.a
 	@mkdir -p $(dir $@)
 	@echo LINK $@
 	@$(CC) $(BASE_CFLAGS) -Itests -O1 -g $(SAN) -o $@ $< build/san/libboxoffice.a $(LDLIBS)
 
-build/bench/%: bench/%.c build/obj/libboxoffice.a
+build/bench/%: bench/%.c $(wildcard bench/*.h) build/obj/libboxoffice.a
 	@mkdir -p $(dir $@)
 	@echo LINK $@
 	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< build/obj/libboxoffice.a $(LDLIBS)

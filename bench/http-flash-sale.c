@@ -5,45 +5,19 @@
  * usage: http-flash-sale --port P --token T --category C --product ID --date D --time HH:MM:SS [--clients N]
  *        [--seconds S]
  * Loopback only; stops by itself when sold out or after S seconds (default 120). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include "http_client.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 static int port;
 static const char *token, *category, *product, *date, *start_time;
 static atomic_long bookings, failures;
 static atomic_bool sold_out;
 static double deadline_ms;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int connect_loopback(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* Sends one POST and reads the reply; returns the status, body into buf. */
 static int post(int fd, const char *path, const char *json, char *buf, size_t buflen)
@@ -53,36 +27,16 @@ static int post(int fd, const char *path, const char *json, char *buf, size_t bu
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                      path, token, strlen(json), json);
-    if (write(fd, req, (size_t)n) != n) return -1;
-    size_t got = 0;
-    char *body = NULL;
-    long clen = -1;
-    while (got < buflen - 1) {
-        ssize_t r = read(fd, buf + got, buflen - 1 - got);
-        if (r <= 0) return -1;
-        got += (size_t)r;
-        buf[got] = 0;
-        if (!body && (body = strstr(buf, "\r\n\r\n"))) {
-            body += 4;
-            char *cl = strcasestr(buf, "Content-Length:");
-            clen = cl ? strtol(cl + 15, NULL, 10) : 0;
-        }
-        if (body && (long)(got - (size_t)(body - buf)) >= clen) break;
-    }
-    int status = atoi(buf + 9);
+    char *body;
+    int status = http_exchange(fd, req, (size_t)n, buf, buflen, &body);
     if (body) memmove(buf, body, strlen(body) + 1);
     return status;
 }
 
-typedef struct {
-    double *lat;
-    size_t n, cap;
-} client_stats;
-
 static void *client(void *arg)
 {
     client_stats *cs = arg;
-    int fd = connect_loopback();
+    int fd = connect_loopback(port);
     char buf[65536], body[1024], cart_path[256];
     snprintf(cart_path, sizeof cart_path, "/convious/api/v1/accounts/demo/carts/");
     while (fd >= 0 && !atomic_load(&sold_out) && now_ms() < deadline_ms) {
@@ -101,7 +55,7 @@ static void *client(void *arg)
             atomic_fetch_add(&failures, 1);
             if (st < 0) {
                 close(fd);
-                fd = connect_loopback();
+                fd = connect_loopback(port);
             }
             continue;
         }
@@ -114,20 +68,10 @@ static void *client(void *arg)
             continue;
         }
         atomic_fetch_add(&bookings, 1);
-        if (cs->n == cs->cap) {
-            cs->cap = cs->cap ? cs->cap * 2 : 1024;
-            cs->lat = realloc(cs->lat, cs->cap * sizeof *cs->lat);
-        }
-        cs->lat[cs->n++] = now_ms() - t0;
+        latency_add(cs, now_ms() - t0);
     }
     if (fd >= 0) close(fd);
     return NULL;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -157,16 +101,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < clients; i++) pthread_create(&th[i], NULL, client, &cs[i]);
     for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
     double secs = (now_ms() - t0) / 1e3;
-    size_t n = 0;
-    for (int i = 0; i < clients; i++) n += cs[i].n;
-    double *all = malloc((n + 1) * sizeof *all);
-    size_t k = 0;
-    for (int i = 0; i < clients; i++) {
-        memcpy(all + k, cs[i].lat, cs[i].n * sizeof *all);
-        k += cs[i].n;
-        free(cs[i].lat);
-    }
-    qsort(all, n, sizeof *all, cmp);
+    size_t n;
+    double *all = latencies_sorted(cs, clients, &n);
     printf("http flash sale: %d clients, %ld bookings in %.2f s, %ld failed requests\n", clients,
            atomic_load(&bookings), secs, atomic_load(&failures));
     printf("  bookings/s   %.0f (cart + booking, each acknowledged after commit)\n", atomic_load(&bookings) / secs);

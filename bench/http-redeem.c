@@ -7,31 +7,20 @@
  *
  * usage: http-redeem --port P --token T --barcode B [--clients N] [--rate R] [--seconds S]
  * Loopback only; runs S seconds (default 10, at most 60). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include "http_client.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 static int port;
 static const char *token, *barcode;
 static double rate, start_ms, end_ms;
 static int clients = 64;
 static atomic_long failures;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void sleep_until(double t)
 {
@@ -41,49 +30,14 @@ static void sleep_until(double t)
     nanosleep(&ts, NULL);
 }
 
-static int connect_loopback(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* One request; returns the HTTP status, or -1 on a broken connection. */
 static int redeem(int fd, const char *req, size_t reqlen, char *buf, size_t buflen)
 {
-    if (write(fd, req, reqlen) != (ssize_t)reqlen) return -1;
-    size_t got = 0;
-    char *body = NULL;
-    long clen = -1;
-    while (got < buflen - 1) {
-        ssize_t r = read(fd, buf + got, buflen - 1 - got);
-        if (r <= 0) return -1;
-        got += (size_t)r;
-        buf[got] = 0;
-        if (!body && (body = strstr(buf, "\r\n\r\n"))) {
-            body += 4;
-            char *cl = strcasestr(buf, "Content-Length:");
-            clen = cl ? strtol(cl + 15, NULL, 10) : 0;
-        }
-        if (body && (long)(got - (size_t)(body - buf)) >= clen) break;
-    }
-    int status = atoi(buf + 9);
+    char *body;
+    int status = http_exchange(fd, req, reqlen, buf, buflen, &body);
     if (status == 200 && !strstr(body ? body : "", "\"status\":\"success\"")) return 0;
     return status;
 }
-
-typedef struct {
-    int index;
-    double *lat;
-    size_t n, cap;
-} client_stats;
 
 static void *client(void *arg)
 {
@@ -95,7 +49,7 @@ static void *client(void *arg)
                           "POST /convious/api/v2/accounts/demo/barcode/scan/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           "Authorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                           token, strlen(json), json);
-    int fd = connect_loopback();
+    int fd = connect_loopback(port);
     /* paced: client i sends at start + (i + k * clients) / rate */
     double interval = rate > 0 ? 1e3 * clients / rate : 0;
     double next = start_ms + (rate > 0 ? 1e3 * cs->index / rate : 0);
@@ -116,24 +70,14 @@ static void *client(void *arg)
             atomic_fetch_add(&failures, 1);
             if (st < 0) {
                 close(fd);
-                fd = connect_loopback();
+                fd = connect_loopback(port);
             }
             continue;
         }
-        if (cs->n == cs->cap) {
-            cs->cap = cs->cap ? cs->cap * 2 : 4096;
-            cs->lat = realloc(cs->lat, cs->cap * sizeof *cs->lat);
-        }
-        cs->lat[cs->n++] = now_ms() - t0;
+        latency_add(cs, now_ms() - t0);
     }
     if (fd >= 0) close(fd);
     return NULL;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -163,16 +107,8 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
     double secs = (now_ms() - start_ms) / 1e3;
-    size_t n = 0;
-    for (int i = 0; i < clients; i++) n += cs[i].n;
-    double *all = malloc((n + 1) * sizeof *all);
-    size_t k = 0;
-    for (int i = 0; i < clients; i++) {
-        memcpy(all + k, cs[i].lat, cs[i].n * sizeof *all);
-        k += cs[i].n;
-        free(cs[i].lat);
-    }
-    qsort(all, n, sizeof *all, cmp);
+    size_t n;
+    double *all = latencies_sorted(cs, clients, &n);
     if (rate > 0) printf("http redeem: %d clients paced at %.0f/s (%.0f scheduled), ", clients, rate, rate * seconds);
     else printf("http redeem: %d clients at full load, ", clients);
     printf("%zu redeems in %.2f s, %ld failed\n", n, secs, atomic_load(&failures));

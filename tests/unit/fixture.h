@@ -1,10 +1,13 @@
 /* What the unit tests that run on a database share: which database, opening
- * and migrating it, removing a throwaway SQLite file, and counting the write
- * transactions of an idle stretch. */
+ * and migrating it, an engine and accounts on it, closing it all and removing
+ * a throwaway SQLite file, and counting the write transactions of an idle
+ * stretch. */
 #ifndef BO_TEST_FIXTURE_H
 #define BO_TEST_FIXTURE_H
 #include "check.h"
+#include "core/engine.h"
 #include "store/store.h"
+#include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -41,6 +44,40 @@ static inline void test_db_remove(const char *uri, const char *path)
         snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
         unlink(f);
     }
+}
+
+/* A server key whose first byte is `first` (the rest zero). */
+static inline void test_server_key(unsigned char first)
+{
+    unsigned char key[SERVER_KEY_BYTES] = {first};
+    secure_set_server_key(key);
+}
+
+/* An engine on s as most tests want it: 15-minute holds, no background workers. */
+static inline engine *test_engine_open(store *s)
+{
+    engine_config cfg = {.default_hold_seconds = 900};
+    return engine_open(s, &cfg);
+}
+
+/* Creates an account named `name` (Europe/Amsterdam, EUR) whose slug is
+ * slug_prefix and a random number; true when created. The caller checks it. */
+static inline bool test_account(engine *e, const char *slug_prefix, const char *name, account *out)
+{
+    char slug[32];
+    bo_error err;
+    snprintf(slug, sizeof slug, "%s%u", slug_prefix, rand_below(1000000000));
+    return account_create(e, slug, name, "Europe/Amsterdam", "EUR", out, &err) == BO_OK;
+}
+
+/* Closes the engine (may be NULL) and the store, removes the SQLite file
+ * test_db_uri chose, and returns check_summary() for main to return. */
+static inline int test_finish(engine *e, store *s, const char *uri, const char *path)
+{
+    engine_close(e);
+    store_close(s);
+    test_db_remove(uri, path);
+    return check_summary();
 }
 
 static inline void sleep_ms(int ms)

@@ -2,7 +2,7 @@
  * database named by BOXOFFICE_TEST_DB (default: a fresh SQLite file). Two
  * engines on one database stand for two server processes: each has its own
  * cache and learns of the other's writes only through the auth version. */
-#include "check.h"
+#include "fixture.h"
 #include "core/internal.h"
 #include "util/secure.h"
 #include <pthread.h>
@@ -211,31 +211,15 @@ static void test_expiry(void)
 int main(void)
 {
     secure_init();
-    unsigned char key[SERVER_KEY_BYTES] = {9};
-    secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    test_server_key(9);
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-auth-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    ST = store_open(uri, &err);
-    CHECK(ST != NULL, "store opens");
-    if (!ST) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(ST, &err) == DB_OK, "migrations apply");
-    engine_config cfg = {.default_hold_seconds = 900};
-    E1 = engine_open(ST, &cfg);
-    E2 = engine_open(ST, &cfg);
-    bo_error berr;
-    char slug[32];
-    snprintf(slug, sizeof slug, "auth%u", rand_below(1000000000));
-    CHECK(account_create(E1, slug, "Test", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account A created");
-    snprintf(slug, sizeof slug, "auth%u", rand_below(1000000000));
-    CHECK(account_create(E1, slug, "Other", "Europe/Amsterdam", "EUR", &B, &berr) == BO_OK, "account B created");
+    const char *uri = test_db_uri("auth", path);
+    ST = test_store_open(uri);
+    if (!ST) return check_summary();
+    E1 = test_engine_open(ST);
+    E2 = test_engine_open(ST);
+    CHECK(test_account(E1, "auth", "Test", &A), "account A created");
+    CHECK(test_account(E1, "auth", "Other", &B), "account B created");
     test_hit_reads_no_sql();
     test_revocation();
     test_account_change();
@@ -243,15 +227,5 @@ int main(void)
     test_concurrent();
     test_expiry();
     engine_close(E2);
-    engine_close(E1);
-    store_close(ST);
-    if (uri == path) {
-        const char *suffixes[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffixes[i]);
-            unlink(f);
-        }
-    }
-    return check_summary();
+    return test_finish(E1, ST, uri, path);
 }

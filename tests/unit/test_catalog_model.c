@@ -4,7 +4,7 @@
  * absent; lookups (unknown ids, ids shared across kinds, discount codes in any
  * case, 2,000 products); the helpers; the compiler's own defaults on raw
  * documents; and documents refused at write time with the offending field. */
-#include "check.h"
+#include "fixture.h"
 #include "core/catalog_compile.h"
 #include "core/engine.h"
 #include "core/internal.h"
@@ -696,30 +696,14 @@ static void test_versions(void)
 
 int main(void)
 {
-    unsigned char key[SERVER_KEY_BYTES] = {7};
-    secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    test_server_key(7);
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-catalog-model-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    S = store_open(uri, &err);
-    CHECK(S != NULL, "store opens");
-    if (!S) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(S, &err) == DB_OK, "migrations apply");
-    engine_config cfg = {.default_hold_seconds = 900};
-    E = engine_open(S, &cfg);
-    bo_error berr;
-    char slug[32];
-    snprintf(slug, sizeof slug, "cm%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Catalog", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account A");
-    snprintf(slug, sizeof slug, "cn%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Many", "Europe/Amsterdam", "EUR", &B, &berr) == BO_OK, "account B");
+    const char *uri = test_db_uri("catalog-model", path);
+    S = test_store_open(uri);
+    if (!S) return check_summary();
+    E = test_engine_open(S);
+    CHECK(test_account(E, "cm", "Catalog", &A), "account A");
+    CHECK(test_account(E, "cn", "Many", &B), "account B");
 
     write_catalog();
     catalog_snapshot *s = catalog_acquire(E, &A);
@@ -741,15 +725,5 @@ int main(void)
     test_many_products();
     test_versions();
 
-    engine_close(E);
-    store_close(S);
-    if (uri == path) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
-            unlink(f);
-        }
-    }
-    return check_summary();
+    return test_finish(E, S, uri, path);
 }

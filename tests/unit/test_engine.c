@@ -2,7 +2,7 @@
  * (default: a fresh SQLite file): catalog, availability, holds, booking,
  * cancelling, expiry, scanning, account isolation and the capacity invariant
  * under concurrent threads. */
-#include "check.h"
+#include "fixture.h"
 #include "core/engine.h"
 #include "util/secure.h"
 #include <pthread.h>
@@ -38,12 +38,9 @@ static bo_status try_put(catalog_kind k, json_t *doc, bo_error *err)
 static void setup(void)
 {
     bo_error err;
-    char slug[32];
-    snprintf(slug, sizeof slug, "t%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Test", "Europe/Amsterdam", "EUR", &A, &err) == BO_OK, "account A created");
-    snprintf(slug, sizeof slug, "u%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Other", "Europe/Amsterdam", "EUR", &B, &err) == BO_OK, "account B created");
-    CHECK(account_create(E, slug, "Dup", "Europe/Amsterdam", "EUR", NULL, &err) == BO_CONFLICT, "duplicate slug");
+    CHECK(test_account(E, "t", "Test", &A), "account A created");
+    CHECK(test_account(E, "u", "Other", &B), "account B created");
+    CHECK(account_create(E, B.slug, "Dup", "Europe/Amsterdam", "EUR", NULL, &err) == BO_CONFLICT, "duplicate slug");
     CHECK(account_create(E, "BAD SLUG", "x", "Europe/Amsterdam", "EUR", NULL, &err) == BO_INVALID, "bad slug");
     CHECK(account_create(E, "zz", "x", "Nowhere/City", "EUR", NULL, &err) == BO_INVALID, "bad zone");
     int32_t secs;
@@ -544,25 +541,15 @@ static void test_capacity_race(void)
 int main(void)
 {
     secure_init();
-    unsigned char key[SERVER_KEY_BYTES] = {7};
-    secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    test_server_key(7);
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-engine-%d.db", (int)getpid());
-        uri = path;
-    }
+    const char *uri = test_db_uri("engine", path);
+    store *st = test_store_open(uri);
+    if (!st) return check_summary();
     char *err = NULL;
-    store *st = store_open(uri, &err);
-    CHECK(st != NULL, "store opens");
-    if (!st) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(st, &err) == DB_OK, "migrations apply");
     CHECK(store_migrate(st, &err) == DB_OK, "migrations are idempotent");
-    engine_config cfg = {.default_hold_seconds = 900};
-    E = engine_open(st, &cfg);
+    free(err);
+    E = test_engine_open(st);
     setup();
     test_holds_and_booking();
     test_expiry();
@@ -571,15 +558,5 @@ int main(void)
     test_scan_rules();
     test_orders_list();
     test_capacity_race();
-    engine_close(E);
-    store_close(st);
-    if (uri == path) {
-        unlink(path + 7);
-        char wal[160];
-        snprintf(wal, sizeof wal, "%s-wal", path + 7);
-        unlink(wal);
-        snprintf(wal, sizeof wal, "%s-shm", path + 7);
-        unlink(wal);
-    }
-    return check_summary();
+    return test_finish(E, st, uri, path);
 }

@@ -67,8 +67,7 @@ static void test_reaps(void)
 int main(void)
 {
     secure_init();
-    unsigned char key[SERVER_KEY_BYTES] = {7};
-    secure_set_server_key(key);
+    test_server_key(7);
     char path[128];
     const char *uri = test_db_uri("reaper", path);
     ST = test_store_open(uri);
@@ -76,14 +75,8 @@ int main(void)
     /* the reaper every 100 ms: fifteen looks in the idle window */
     engine_config cfg = {.default_hold_seconds = 900, .reaper_interval_ms = 100, .start_workers = true};
     E = engine_open(ST, &cfg);
-    char slug[32];
-    bo_error berr;
-    snprintf(slug, sizeof slug, "r%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Reaper", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account created");
+    CHECK(test_account(E, "r", "Reaper", &A), "account created");
     test_idle();
     test_reaps();
-    engine_close(E);
-    store_close(ST);
-    test_db_remove(uri, path);
-    return check_summary();
+    return test_finish(E, ST, uri, path);
 }

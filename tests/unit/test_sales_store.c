@@ -5,7 +5,7 @@
  * capacity; scoped by account; CHECK never violated), counters and voucher
  * codes. Steps taking a db_conn run inside store_write transactions of this
  * file's own. */
-#include "check.h"
+#include "fixture.h"
 #include "core/engine.h"
 #include "store/sales.h"
 #include "util/secure.h"
@@ -731,30 +731,14 @@ static void test_vouchers(void)
 
 int main(void)
 {
-    unsigned char key[SERVER_KEY_BYTES] = {5};
-    secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    test_server_key(5);
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-sales-store-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    S = store_open(uri, &err);
-    CHECK(S != NULL, "store opens");
-    if (!S) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(S, &err) == DB_OK, "migrations apply");
-    engine_config cfg = {.default_hold_seconds = 900};
-    E = engine_open(S, &cfg);
-    bo_error berr;
-    char slug[32];
-    snprintf(slug, sizeof slug, "ss%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Sales", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account A");
-    snprintf(slug, sizeof slug, "st%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Other", "Europe/Amsterdam", "EUR", &B, &berr) == BO_OK, "account B");
+    const char *uri = test_db_uri("sales-store", path);
+    S = test_store_open(uri);
+    if (!S) return check_summary();
+    E = test_engine_open(S);
+    CHECK(test_account(E, "ss", "Sales", &A), "account A");
+    CHECK(test_account(E, "st", "Other", &B), "account B");
     NOW = clock_now();
 
     test_cart_create();
@@ -766,15 +750,5 @@ int main(void)
     invariant_op inv = {A.id, B.id, -1};
     CHECK(store_read(S, invariant_fn, &inv) == DB_OK && inv.bad == 0, "no inventory row outside 0..capacity");
 
-    engine_close(E);
-    store_close(S);
-    if (uri == path) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
-            unlink(f);
-        }
-    }
-    return check_summary();
+    return test_finish(E, S, uri, path);
 }

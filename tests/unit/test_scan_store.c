@@ -2,7 +2,7 @@
  * BOXOFFICE_TEST_DB (default: a fresh SQLite file): every status of every
  * operation, that a stale version writes nothing, that a check writes
  * nothing, and the migration that backfills the scan flags from ticket docs. */
-#include "check.h"
+#include "fixture.h"
 #include "core/engine.h"
 #include "store/migrations.h"
 #include "store/scan_store.h"
@@ -278,30 +278,14 @@ static void test_migration(void)
 
 int main(void)
 {
-    unsigned char key[SERVER_KEY_BYTES] = {9};
-    secure_set_server_key(key);
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
+    test_server_key(9);
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-scan-store-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    S = store_open(uri, &err);
-    CHECK(S != NULL, "store opens");
-    if (!S) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(S, &err) == DB_OK, "migrations apply");
-    engine_config cfg = {.default_hold_seconds = 900};
-    E = engine_open(S, &cfg);
-    bo_error berr;
-    char slug[32];
-    snprintf(slug, sizeof slug, "s%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Scans", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account A");
-    snprintf(slug, sizeof slug, "r%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Other", "Europe/Amsterdam", "EUR", &B, &berr) == BO_OK, "account B");
+    const char *uri = test_db_uri("scan-store", path);
+    S = test_store_open(uri);
+    if (!S) return check_summary();
+    E = test_engine_open(S);
+    CHECK(test_account(E, "s", "Scans", &A), "account A");
+    CHECK(test_account(E, "r", "Other", &B), "account B");
     char *barcode = book_ticket(json_pack("{s:s,s:b,s:b}", "limit", "none", "allow_overtime", 1, "in_out", 1));
     CHECK(barcode != NULL, "ticket booked");
     if (barcode) {
@@ -314,15 +298,5 @@ int main(void)
     test_record_unknown();
     test_in_out_enforced();
     test_migration();
-    engine_close(E);
-    store_close(S);
-    if (uri == path) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
-            unlink(f);
-        }
-    }
-    return check_summary();
+    return test_finish(E, S, uri, path);
 }

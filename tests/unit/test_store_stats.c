@@ -1,8 +1,7 @@
 /* The store's statement and transaction counters (db_stats_get,
  * store_stats_get) on the database named by BOXOFFICE_TEST_DB (default: a
  * fresh SQLite file). Counts only, never timings. */
-#include "check.h"
-#include "store/store.h"
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,20 +21,10 @@ static db_status read_fn(db_conn *c, void *ctx)
 
 int main(void)
 {
-    const char *uri = getenv("BOXOFFICE_TEST_DB");
     char path[128];
-    if (!uri) {
-        snprintf(path, sizeof path, "sqlite:/tmp/boxoffice-test-stats-%d.db", (int)getpid());
-        uri = path;
-    }
-    char *err = NULL;
-    store *st = store_open(uri, &err);
-    CHECK(st != NULL, "store opens");
-    if (!st) {
-        printf("# %s\n", err ? err : "?");
-        return check_summary();
-    }
-    CHECK(store_migrate(st, &err) == DB_OK, "migrations apply");
+    const char *uri = test_db_uri("stats", path);
+    store *st = test_store_open(uri);
+    if (!st) return check_summary();
     db_stats d0, d1;
     store_stats t0, t1;
     db_stats_get(&d0);
@@ -48,14 +37,5 @@ int main(void)
     CHECK(d1.reads - d0.reads == 2, "two SELECTs counted as reads");
     CHECK(d1.control - d0.control >= 4, "BEGIN/COMMIT (and SAVEPOINT/RELEASE) counted apart");
     CHECK(t1.writes - t0.writes == 1 && t1.reads - t0.reads == 1, "one store_write and one store_read counted");
-    store_close(st);
-    if (uri == path) {
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[160];
-            snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
-            unlink(f);
-        }
-    }
-    return check_summary();
+    return test_finish(NULL, st, uri, path);
 }

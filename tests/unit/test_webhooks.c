@@ -309,24 +309,17 @@ static void test_wake_and_cache(const char *uri)
 int main(void)
 {
     secure_init();
-    unsigned char key[SERVER_KEY_BYTES] = {7};
-    secure_set_server_key(key);
+    test_server_key(7);
     char path[128];
     const char *uri = test_db_uri("webhooks", path);
     ST = test_store_open(uri);
     if (!ST) return check_summary();
     engine_config cfg = {.default_hold_seconds = 900, .start_workers = true}; /* no reaper (test_reaper covers it) */
     E = engine_open(ST, &cfg);
-    char slug[32];
-    bo_error berr;
-    snprintf(slug, sizeof slug, "w%u", rand_below(1000000000));
-    CHECK(account_create(E, slug, "Hooks", "Europe/Amsterdam", "EUR", &A, &berr) == BO_OK, "account created");
+    CHECK(test_account(E, "w", "Hooks", &A), "account created");
     CHECK(webhooks_register_format(E, &test_format), "the test's format registers");
     test_idle();
     test_wake_and_cache(uri);
     test_formats();
-    engine_close(E);
-    store_close(ST);
-    test_db_remove(uri, path);
-    return check_summary();
+    return test_finish(E, ST, uri, path);
 }

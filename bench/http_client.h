@@ -1,0 +1,106 @@
+/* What the HTTP benchmark clients (http-redeem, http-flash-sale) share: a
+ * monotonic clock in milliseconds, a keep-alive connection to the server on
+ * loopback, one request and its reply on that connection, and each client's
+ * latencies, merged and sorted at the end. */
+#ifndef BO_BENCH_HTTP_CLIENT_H
+#define BO_BENCH_HTTP_CLIENT_H
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A TCP connection to 127.0.0.1:port without Nagle's delay; -1 if refused. */
+static inline int connect_loopback(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Writes the request and reads its reply into buf (NUL-terminated, up to
+ * Content-Length of body); returns the HTTP status, or -1 on a broken
+ * connection. *body points into buf at the reply's body; NULL on a broken
+ * connection or if the headers did not fit. */
+static inline int http_exchange(int fd, const char *req, size_t reqlen, char *buf, size_t buflen, char **body)
+{
+    *body = NULL;
+    if (write(fd, req, reqlen) != (ssize_t)reqlen) return -1;
+    size_t got = 0;
+    long clen = -1;
+    while (got < buflen - 1) {
+        ssize_t r = read(fd, buf + got, buflen - 1 - got);
+        if (r <= 0) {
+            *body = NULL;
+            return -1;
+        }
+        got += (size_t)r;
+        buf[got] = 0;
+        if (!*body && (*body = strstr(buf, "\r\n\r\n"))) {
+            *body += 4;
+            char *cl = strcasestr(buf, "Content-Length:");
+            clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+        }
+        if (*body && (long)(got - (size_t)(*body - buf)) >= clen) break;
+    }
+    return atoi(buf + 9);
+}
+
+/* One client thread's latencies (ms); index is the client's number. */
+typedef struct {
+    int index;
+    double *lat;
+    size_t n, cap;
+} client_stats;
+
+static inline void latency_add(client_stats *cs, double ms)
+{
+    if (cs->n == cs->cap) {
+        cs->cap = cs->cap ? cs->cap * 2 : 4096;
+        cs->lat = realloc(cs->lat, cs->cap * sizeof *cs->lat);
+    }
+    cs->lat[cs->n++] = ms;
+}
+
+static inline int latency_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Every client's latencies in one ascending array (the caller frees it), *n
+ * of them; frees the clients' own arrays. */
+static inline double *latencies_sorted(client_stats *cs, int clients, size_t *n)
+{
+    *n = 0;
+    for (int i = 0; i < clients; i++) *n += cs[i].n;
+    double *all = malloc((*n + 1) * sizeof *all);
+    size_t k = 0;
+    for (int i = 0; i < clients; i++) {
+        if (cs[i].n) memcpy(all + k, cs[i].lat, cs[i].n * sizeof *all);
+        k += cs[i].n;
+        free(cs[i].lat);
+        cs[i].lat = NULL;
+    }
+    qsort(all, *n, sizeof *all, latency_cmp);
+    return all;
+}
+#endif
