@@ -71,7 +71,13 @@ def webhook_redelivery(binary, db, key, check):
     while len(got) < 2 and time.time() < deadline:
         time.sleep(0.05)
     check(len(got) >= 2 and got[1]["id"] == got[0]["id"], "the restarted server redelivers it with the same id")
-    history = c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]).json["data"]
+    # the sender records the result after the receiver has answered: wait for it
+    deadline = time.time() + 10
+    while True:
+        history = c.admin("GET", "/webhooks/%s/deliveries" % sub["id"]).json["data"]
+        if (history and history[0]["status"] == "delivered") or time.time() > deadline:
+            break
+        time.sleep(0.05)
     # the attempt before the kill is recorded unless the kill came first: 1 or 2
     check(history and history[0]["status"] == "delivered" and history[0]["attempts"] in (1, 2),
           "delivery history shows it delivered")
