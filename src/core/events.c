@@ -2,6 +2,7 @@
  * subscription are inserted in the transaction that made the change; the
  * delivery worker (src/core/webhooks.c) sends them later, at least once. */
 #include "core/internal.h"
+#include "store/outbox.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,12 +110,23 @@ void events_subscriptions_changed(const char *account_id, int64_t version)
     pthread_mutex_unlock(&wanted.lock);
 }
 
+/* db_status of an outbox step, for composing inside store_write. */
+static db_status db_of(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return DB_OK;
+    case STORE_NOT_FOUND: return DB_NOTFOUND;
+    case STORE_CONFLICT: return DB_CONFLICT;
+    case STORE_RETRY: return DB_RETRY;
+    case STORE_SOLD_OUT:
+    case STORE_ERROR: break;
+    }
+    return DB_ERROR;
+}
+
 db_status events_subscriptions_touch(db_conn *c, const char *account_id, int64_t *version)
 {
-    return db_query_int(c,
-                        "INSERT INTO webhook_versions (account_id, version) VALUES (?, 1) ON CONFLICT (account_id)"
-                        " DO UPDATE SET version = webhook_versions.version + 1 RETURNING version",
-                        DB_ARGS(DB_TEXT(account_id)), version);
+    return db_of(store_webhook_version_bump(c, account_id, version));
 }
 
 db_status events_wanted(db_conn *c, const char *account_id, bool *any)
@@ -122,78 +134,63 @@ db_status events_wanted(db_conn *c, const char *account_id, bool *any)
     int64_t now = monotonic_ms();
     if (wanted_cached(account_id, now, NULL, any)) return DB_OK;
     int64_t version = 0;
-    db_status st = db_query_int(c, "SELECT version FROM webhook_versions WHERE account_id = ?",
-                                DB_ARGS(DB_TEXT(account_id)), &version);
-    if (st != DB_OK && st != DB_NOTFOUND) return st;
+    store_status st = store_webhook_version_get(c, account_id, &version);
+    if (st != STORE_OK && st != STORE_NOT_FOUND) return db_of(st);
     if (wanted_cached(account_id, now, &version, any)) return DB_OK;
-    /* one statement, so the count belongs to the version on PostgreSQL too */
-    db_rows *r;
-    st = db_query(c,
-                  "SELECT COALESCE((SELECT version FROM webhook_versions WHERE account_id = ?), 0),"
-                  " (SELECT COUNT(*) FROM webhook_subscriptions WHERE account_id = ? AND active = 1)",
-                  DB_ARGS(DB_TEXT(account_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return st;
-    if (db_next(r)) {
-        version = db_int(r, 0);
-        *any = db_int(r, 1) > 0;
-    } else {
-        st = DB_ERROR;
+    st = store_webhook_listening(c, account_id, &version, any);
+    if (st == STORE_OK) wanted_remember(account_id, version, *any, now);
+    return db_of(st);
+}
+
+/* The active subscriptions that want one event. */
+typedef struct {
+    const char *name;
+    char (*subs)[48];
+    size_t n;
+} subscribers;
+
+static void add_if_wanted(void *ctx, const char *subscription_id, const char *events)
+{
+    subscribers *x = ctx;
+    const char *name = x->name;
+    bool wants = !strcmp(events, "*");
+    /* events is a comma-separated list of names */
+    for (const char *p = events; !wants && p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        wants = len == strlen(name) && !strncmp(p, name, len);
+        p = comma ? comma + 1 : NULL;
     }
-    db_rows_free(r);
-    if (st == DB_OK) wanted_remember(account_id, version, *any, now);
-    return st;
+    if (wants) {
+        x->subs = realloc(x->subs, (x->n + 1) * sizeof *x->subs);
+        snprintf(x->subs[x->n++], sizeof *x->subs, "%s", subscription_id);
+    }
 }
 
 db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, json_t *payload)
 {
     /* Only accounts with subscriptions pay for the outbox row. */
-    db_rows *r;
-    db_status st = db_query(c, "SELECT id, events FROM webhook_subscriptions WHERE account_id = ? AND active = 1",
-                            DB_ARGS(DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return st;
-    char (*subs)[40] = NULL;
-    size_t n = 0;
-    const char *name = event_names[ev];
-    while (db_next(r)) {
-        const char *events = db_text(r, 1);
-        bool wants = !strcmp(events, "*");
-        /* events is a comma-separated list of names */
-        for (const char *p = events; !wants && p && *p;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            wants = len == strlen(name) && !strncmp(p, name, len);
-            p = comma ? comma + 1 : NULL;
-        }
-        if (wants) {
-            subs = realloc(subs, (n + 1) * sizeof *subs);
-            snprintf(subs[n++], 40, "%s", db_text(r, 0));
-        }
+    subscribers subs = {.name = event_names[ev]};
+    store_status st = store_outbox_subscribers(c, account_id, add_if_wanted, &subs);
+    if (st != STORE_OK || subs.n == 0) {
+        free(subs.subs);
+        return db_of(st);
     }
-    db_rows_free(r);
-    if (n == 0) return DB_OK;
     char id[48];
     rand_token("wh_", 12, id, sizeof id);
     json_t *body = json_pack("{s:s,s:s,s:s,s:O}", "resource", resource_of(ev), "object_id", object_id, "account_id",
                              account_id, "object", payload ? payload : json_null());
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    instant_us now = clock_now();
     char resource_url[160];
     snprintf(resource_url, sizeof resource_url, "%s/%s", resource_of(ev), object_id);
-    st = db_exec(c,
-                 "INSERT INTO webhook_events (id, account_id, event, resource_url, payload, created_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)",
-                 DB_ARGS(DB_TEXT(id), DB_TEXT(account_id), DB_TEXT(name), DB_TEXT(resource_url), DB_TEXT(text),
-                         DB_INT(now)),
-                 NULL);
+    const char **ids = malloc(subs.n * sizeof *ids);
+    for (size_t i = 0; i < subs.n; i++) ids[i] = subs.subs[i];
+    store_outbox_event row = {.id = id, .account_id = account_id, .event = subs.name, .resource_url = resource_url,
+                              .payload = text, .created_at = clock_now()};
+    st = store_outbox_record(c, &row, ids, subs.n);
+    free(ids);
     free(text);
-    for (size_t i = 0; i < n && st == DB_OK; i++)
-        st = db_exec(c,
-                     "INSERT INTO webhook_deliveries (event_id, subscription_id, status, attempts, next_due)"
-                     " VALUES (?, ?, 'pending', 0, ?)",
-                     DB_ARGS(DB_TEXT(id), DB_TEXT(subs[i]), DB_INT(now)), NULL);
-    free(subs);
-    /* wakes the delivery worker once this commits (core/webhooks.c) */
-    if (st == DB_OK) store_notify_on_commit(c);
-    return st;
+    free(subs.subs);
+    return db_of(st);
 }

@@ -1,6 +1,7 @@
 /* Webhook subscriptions and the delivery worker (see webhooks.h). */
 #include "core/webhooks.h"
 #include "core/internal.h"
+#include "store/outbox.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <curl/curl.h>
@@ -54,39 +55,18 @@ bool webhook_header_add(webhook_headers *h, const char *fmt, ...)
 
 /* ---------- subscriptions ---------- */
 
-typedef struct {
-    const account *a;
-    const char *id, *url, *format, *events, *sealed;
-    json_t *out;
-    int64_t changes;
-    int64_t version; /* the account's subscription version after a change */
-} sub_ctx;
-
-static json_t *sub_from_row(db_rows *r)
+static void sub_to_json(void *ctx, const store_subscription *sub)
 {
-    const char *events = db_text(r, 2);
     json_t *list = json_array();
-    char *copy = strdup(events);
+    char *copy = strdup(sub->events);
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         if (strcmp(t, "*")) json_array_append_new(list, json_string(t));
     free(copy);
-    return json_pack("{s:s,s:s,s:s,s:o,s:b,s:o,s:I}", "id", db_text(r, 0), "url", db_text(r, 1), "format",
-                     db_text(r, 6), "events", list, "active", (int)db_int(r, 3), "failing_since",
-                     db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)), "created_at",
-                     (json_int_t)db_int(r, 5));
-}
-
-static db_status insert_sub(db_conn *c, void *arg)
-{
-    sub_ctx *x = arg;
-    instant_us now = clock_now();
-    db_status st = db_exec(c,
-                           "INSERT INTO webhook_subscriptions (id, account_id, url, format, events, secret_sealed,"
-                           " active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id), DB_TEXT(x->url), DB_TEXT(x->format),
-                                   DB_TEXT(x->events), DB_TEXT(x->sealed), DB_INT(now), DB_INT(now)),
-                           NULL);
-    return st == DB_OK ? events_subscriptions_touch(c, x->a->id, &x->version) : st;
+    json_array_append_new(
+        ctx, json_pack("{s:s,s:s,s:s,s:o,s:b,s:o,s:I}", "id", sub->id, "url", sub->url, "format", sub->format,
+                       "events", list, "active", (int)sub->active, "failing_since",
+                       sub->failing ? json_integer(sub->failing_since) : json_null(), "created_at",
+                       (json_int_t)sub->created_at));
 }
 
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
@@ -125,108 +105,73 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
     char id[48];
     rand_token("ws_", 12, id, sizeof id);
     char *sealed = secret_encrypt(secret);
-    sub_ctx x = {.a = a, .id = id, .url = url, .format = format, .events = list, .sealed = sealed};
-    db_status st = store_write(e->st, insert_sub, &x);
+    store_subscription sub = {.id = id, .account_id = a->id, .url = url, .format = format, .events = list,
+                              .active = true};
+    int64_t version = 0;
+    store_status st = store_subscription_create(e->st, &sub, sealed, clock_now(), &version);
     free(sealed);
-    if (st != DB_OK) return bo_from_db(st, err);
-    events_subscriptions_changed(a->id, x.version);
+    if (st != STORE_OK) return bo_from_store(st, err);
+    events_subscriptions_changed(a->id, version);
     if (webhook_subscription_get(e, a, id, out) != BO_OK) return bo_fail(err, BO_INTERNAL, "internal_error", "", "?");
     json_object_set_new(*out, "secret", json_string(secret));
     return BO_OK;
 }
 
-static db_status read_subs(db_conn *c, void *arg)
-{
-    sub_ctx *x = arg;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT id, url, events, active, failing_since, created_at, format FROM webhook_subscriptions"
-                            " WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR id = ?) ORDER BY created_at, id",
-                            DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->id), DB_TEXT(x->id)), &r);
-    if (st != DB_OK) return st;
-    x->out = json_array();
-    while (db_next(r)) json_array_append_new(x->out, sub_from_row(r));
-    db_rows_free(r);
-    return DB_OK;
-}
-
 bo_status webhook_subscription_list(engine *e, const account *a, json_t **out)
 {
-    sub_ctx x = {.a = a};
-    if (store_read(e->st, read_subs, &x) != DB_OK) return BO_INTERNAL;
-    *out = x.out;
+    json_t *list = json_array();
+    if (store_subscriptions_list(e->st, a->id, NULL, sub_to_json, list) != STORE_OK) {
+        json_decref(list);
+        return BO_INTERNAL;
+    }
+    *out = list;
     return BO_OK;
 }
 
 bo_status webhook_subscription_get(engine *e, const account *a, const char *id, json_t **out)
 {
-    sub_ctx x = {.a = a, .id = id};
-    if (!id || store_read(e->st, read_subs, &x) != DB_OK) return BO_NOT_FOUND;
-    json_t *one = json_array_get(x.out, 0);
+    if (!id) return BO_NOT_FOUND;
+    json_t *list = json_array();
+    store_status st = store_subscriptions_list(e->st, a->id, id, sub_to_json, list);
+    json_t *one = st == STORE_OK ? json_array_get(list, 0) : NULL;
     if (one) *out = json_incref(one);
-    json_decref(x.out);
+    json_decref(list);
     return one ? BO_OK : BO_NOT_FOUND;
-}
-
-static db_status delete_sub(db_conn *c, void *arg)
-{
-    sub_ctx *x = arg;
-    db_status st = db_exec(c, "DELETE FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
-                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id)), &x->changes);
-    if (st == DB_OK && x->changes)
-        st = db_exec(c, "UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
-                     DB_ARGS(DB_TEXT(x->id)), NULL);
-    if (st == DB_OK && x->changes) st = events_subscriptions_touch(c, x->a->id, &x->version);
-    return st;
 }
 
 bo_status webhook_subscription_delete(engine *e, const account *a, const char *id, bo_error *err)
 {
-    sub_ctx x = {.a = a, .id = id};
-    db_status st = store_write(e->st, delete_sub, &x);
-    if (st != DB_OK) return bo_from_db(st, err);
-    if (x.changes) events_subscriptions_changed(a->id, x.version);
-    return x.changes ? BO_OK : bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such subscription");
+    int64_t version = 0;
+    store_status st = store_subscription_delete(e->st, a->id, id, &version);
+    if (st == STORE_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such subscription");
+    if (st != STORE_OK) return bo_from_store(st, err);
+    events_subscriptions_changed(a->id, version);
+    return BO_OK;
 }
 
-static db_status read_deliveries(db_conn *c, void *arg)
+#define DELIVERIES_LIMIT 500
+
+static void delivery_to_json(void *ctx, const store_delivery *d)
 {
-    sub_ctx *x = arg;
-    int64_t owned = 0;
-    db_status st = db_query_int(c, "SELECT COUNT(*) FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
-                                DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->a->id)), &owned);
-    if (st != DB_OK) return st;
-    if (!owned) return DB_NOTFOUND;
-    db_rows *r;
-    st = db_query(c,
-                  "SELECT d.event_id, e.event, d.status, d.attempts, d.last_status_code, d.last_error,"
-                  " d.last_attempt_at, d.next_due, e.created_at FROM webhook_deliveries d JOIN webhook_events e"
-                  " ON e.id = d.event_id WHERE d.subscription_id = ? ORDER BY e.created_at DESC, d.event_id LIMIT 500",
-                  DB_ARGS(DB_TEXT(x->id)), &r);
-    if (st != DB_OK) return st;
-    x->out = json_array();
-    while (db_next(r)) {
-        bool pending = !strcmp(db_text(r, 2), "pending");
-        json_array_append_new(
-            x->out, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:I}", "id", db_text(r, 0), "event", db_text(r, 1),
-                              "status", db_text(r, 2), "attempts", (json_int_t)db_int(r, 3), "last_status_code",
-                              db_isnull(r, 4) ? json_null() : json_integer(db_int(r, 4)), "last_error",
-                              db_isnull(r, 5) ? json_null() : json_string(db_text(r, 5)), "last_attempt_at",
-                              db_isnull(r, 6) ? json_null() : json_integer(db_int(r, 6)), "next_due",
-                              pending ? json_integer(db_int(r, 7)) : json_null(), "created_at",
-                              (json_int_t)db_int(r, 8)));
-    }
-    db_rows_free(r);
-    return DB_OK;
+    bool pending = !strcmp(d->status, "pending");
+    json_array_append_new(
+        ctx, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:I}", "id", d->event_id, "event", d->event, "status",
+                       d->status, "attempts", (json_int_t)d->attempts, "last_status_code",
+                       d->has_status_code ? json_integer(d->last_status_code) : json_null(), "last_error",
+                       d->last_error ? json_string(d->last_error) : json_null(), "last_attempt_at",
+                       d->attempted ? json_integer(d->last_attempt_at) : json_null(), "next_due",
+                       pending ? json_integer(d->next_due) : json_null(), "created_at", (json_int_t)d->created_at));
 }
 
 bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id, json_t **out)
 {
-    sub_ctx x = {.a = a, .id = subscription_id};
-    db_status st = store_read(e->st, read_deliveries, &x);
-    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
-    if (st != DB_OK) return BO_INTERNAL;
-    *out = x.out;
+    json_t *list = json_array();
+    store_status st = store_deliveries_list(e->st, a->id, subscription_id, DELIVERIES_LIMIT, delivery_to_json, list);
+    if (st != STORE_OK) {
+        json_decref(list);
+        return st == STORE_NOT_FOUND ? BO_NOT_FOUND : BO_INTERNAL;
+    }
+    *out = list;
     return BO_OK;
 }
 
@@ -247,101 +192,21 @@ typedef struct {
     struct curl_slist *headers;
 } delivery;
 
-typedef struct {
-    delivery d[BATCH];
-    int n;
-    instant_us now;
-} claim_ctx;
-
-/* Leases due deliveries so that other server processes skip them meanwhile. */
-static db_status claim(db_conn *c, void *arg)
-{
-    claim_ctx *x = arg;
-    x->n = 0;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
-                            " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
-                            DB_ARGS(DB_INT(x->now), DB_INT(BATCH)), &r);
-    if (st != DB_OK) return st;
-    struct {
-        char e[48], s[48];
-        int64_t attempts, due;
-    } rows[BATCH];
-    int n = 0;
-    while (db_next(r) && n < BATCH) {
-        snprintf(rows[n].e, sizeof rows[n].e, "%s", db_text(r, 0));
-        snprintf(rows[n].s, sizeof rows[n].s, "%s", db_text(r, 1));
-        rows[n].attempts = db_int(r, 2);
-        rows[n].due = db_int(r, 3);
-        n++;
-    }
-    db_rows_free(r);
-    for (int i = 0; i < n; i++) {
-        int64_t got = 0;
-        st = db_exec(c,
-                     "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
-                     " AND status = 'pending' AND next_due = ?",
-                     DB_ARGS(DB_INT(x->now + LEASE_SECONDS * US_PER_SEC), DB_TEXT(rows[i].e), DB_TEXT(rows[i].s),
-                             DB_INT(rows[i].due)),
-                     &got);
-        if (st != DB_OK) return st;
-        if (got != 1) continue;
-        delivery *d = &x->d[x->n++];
-        memset(d, 0, sizeof *d);
-        memcpy(d->event_id, rows[i].e, sizeof d->event_id);
-        memcpy(d->sub_id, rows[i].s, sizeof d->sub_id);
-        d->attempts = rows[i].attempts;
-    }
-    return DB_OK;
-}
-
-typedef struct {
-    engine *e;
-    delivery *d;
-    char *event, *resource_url, *payload;
-    instant_us created_at;
-    char *sealed, *format;
-} load_ctx;
-
-static db_status load(db_conn *c, void *arg)
-{
-    load_ctx *x = arg;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT e.account_id, e.event, e.resource_url, e.payload, e.created_at, s.url,"
-                            " s.secret_sealed, s.format FROM webhook_events e JOIN webhook_subscriptions s ON s.id = ?"
-                            " WHERE e.id = ?",
-                            DB_ARGS(DB_TEXT(x->d->sub_id), DB_TEXT(x->d->event_id)), &r);
-    if (st != DB_OK) return st;
-    st = DB_NOTFOUND;
-    if (db_next(r)) {
-        snprintf(x->d->account_id, sizeof x->d->account_id, "%s", db_text(r, 0));
-        x->event = strdup(db_text(r, 1));
-        x->resource_url = strdup(db_text(r, 2));
-        x->payload = strdup(db_text(r, 3));
-        x->created_at = db_int(r, 4);
-        x->d->url = strdup(db_text(r, 5));
-        x->sealed = strdup(db_text(r, 6));
-        x->format = strdup(db_text(r, 7));
-        st = DB_OK;
-    }
-    db_rows_free(r);
-    return st;
-}
-
 /* The request body of one delivery, in its subscription's format; false with
  * d->error set when it cannot be built. */
 static bool prepare(engine *e, delivery *d)
 {
-    load_ctx x = {e, d, NULL, NULL, NULL, 0, NULL, NULL};
-    if (store_read(e->st, load, &x) != DB_OK) {
+    store_delivery_job x;
+    if (store_delivery_load(e->st, d->event_id, d->sub_id, &x) != STORE_OK) {
         snprintf(d->error, sizeof d->error, "event or subscription is gone");
         return false;
     }
+    snprintf(d->account_id, sizeof d->account_id, "%s", x.account_id);
+    d->url = x.url;
+    x.url = NULL;
     d->format = webhooks_find_format(e, x.format);
     if (!d->format) snprintf(d->error, sizeof d->error, "webhook format %.40s is not registered", x.format);
-    d->secret = secret_decrypt(x.sealed);
+    d->secret = secret_decrypt(x.secret_sealed);
     json_t *stored = json_loads(x.payload, 0, NULL);
     json_t *object = json_object_get(stored, "object");
     const char *resource = json_string_value(json_object_get(stored, "resource"));
@@ -364,11 +229,7 @@ static bool prepare(engine *e, delivery *d)
     json_decref(body);
     json_decref(payload);
     json_decref(stored);
-    free(x.event);
-    free(x.resource_url);
-    free(x.payload);
-    free(x.sealed);
-    free(x.format);
+    store_delivery_job_free(&x);
     if (d->format && !d->secret) snprintf(d->error, sizeof d->error, "the signing secret could not be unsealed");
     else if (d->format && !d->body) snprintf(d->error, sizeof d->error, "the webhook body could not be built");
     return d->format && d->secret && d->body;
@@ -432,78 +293,54 @@ static void send_all(delivery *d, int n)
     curl_multi_cleanup(multi);
 }
 
-/* Marks the subscription failing; one failing for WEBHOOK_DISABLE_AFTER_SECONDS
- * is disabled, which changes who listens: that bumps the account's
- * subscription version (events_wanted's cache). */
-static db_status note_failure(db_conn *c, const char *sub_id, instant_us now)
-{
-    db_status st =
-        db_exec(c, "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
-                DB_ARGS(DB_INT(now), DB_TEXT(sub_id)), NULL);
-    if (st != DB_OK) return st;
-    char *account_id = NULL;
-    st = db_query_text(c,
-                       "UPDATE webhook_subscriptions SET active = 0 WHERE id = ? AND active = 1"
-                       " AND ? - failing_since >= ? RETURNING account_id",
-                       DB_ARGS(DB_TEXT(sub_id), DB_INT(now), DB_INT(WEBHOOK_DISABLE_AFTER_SECONDS * US_PER_SEC)),
-                       &account_id);
-    if (st == DB_NOTFOUND) return DB_OK;
-    int64_t version;
-    if (st == DB_OK) st = events_subscriptions_touch(c, account_id, &version);
-    free(account_id);
-    return st;
-}
-
-static db_status record(db_conn *c, void *arg)
-{
-    claim_ctx *x = arg;
-    for (int i = 0; i < x->n; i++) {
-        delivery *d = &x->d[i];
-        int64_t attempts = d->attempts + 1;
-        const char *status = d->ok ? "delivered" : attempts >= WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending";
-        /* attempt n (n >= 2) comes n^4 seconds after the one before */
-        int64_t wait = (attempts + 1) * (attempts + 1) * (attempts + 1) * (attempts + 1);
-        db_status st = db_exec(c,
-                               "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?,"
-                               " last_error = ?, last_attempt_at = ?, next_due = ? WHERE event_id = ?"
-                               " AND subscription_id = ?",
-                               DB_ARGS(DB_TEXT(status), DB_INT(attempts), d->status_code ? DB_INT(d->status_code) : DB_NULL,
-                                       DB_TEXT(d->ok ? NULL : d->error), DB_INT(x->now),
-                                       DB_INT(d->ok ? x->now : x->now + wait * US_PER_SEC), DB_TEXT(d->event_id),
-                                       DB_TEXT(d->sub_id)),
-                               NULL);
-        if (st == DB_OK && d->ok)
-            st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
-                         DB_ARGS(DB_TEXT(d->sub_id)), NULL);
-        if (st == DB_OK && !d->ok) st = note_failure(c, d->sub_id, x->now);
-        if (st != DB_OK) return st;
-    }
-    return DB_OK;
-}
-
+/* Claims (leases) what is due, sends it, records each attempt: a failure
+ * marks its subscription failing, and one failing for
+ * WEBHOOK_DISABLE_AFTER_SECONDS is disabled (which bumps the account's
+ * subscription version, events_wanted's cache). */
 int webhooks_deliver_due(engine *e)
 {
-    claim_ctx *x = calloc(1, sizeof *x);
-    x->now = clock_now();
-    if (store_write(e->st, claim, x) != DB_OK || x->n == 0) {
-        free(x);
+    store_delivery_claim claims[BATCH];
+    int n = 0;
+    instant_us now = clock_now();
+    if (store_deliveries_claim(e->st, now, now + LEASE_SECONDS * US_PER_SEC, claims, BATCH, &n) != STORE_OK || n == 0)
         return 0;
-    }
-    for (int i = 0; i < x->n; i++)
-        if (!prepare(e, &x->d[i])) {
-            free(x->d[i].body); /* not sent */
-            x->d[i].body = NULL;
-        }
-    send_all(x->d, x->n);
-    x->now = clock_now();
-    if (store_write(e->st, record, x) != DB_OK) log_warn("webhooks: could not record %d attempt(s)", x->n);
-    int n = x->n;
+    delivery *d = calloc((size_t)n, sizeof *d);
     for (int i = 0; i < n; i++) {
-        free(x->d[i].url);
-        free(x->d[i].secret);
-        free(x->d[i].body);
+        memcpy(d[i].event_id, claims[i].event_id, sizeof d[i].event_id);
+        memcpy(d[i].sub_id, claims[i].subscription_id, sizeof d[i].sub_id);
+        d[i].attempts = claims[i].attempts;
+        if (!prepare(e, &d[i])) {
+            free(d[i].body); /* not sent */
+            d[i].body = NULL;
+        }
     }
-    free(x);
+    send_all(d, n);
+    now = clock_now();
+    store_delivery_result results[BATCH];
+    for (int i = 0; i < n; i++) {
+        int64_t attempts = d[i].attempts + 1;
+        /* attempt n (n >= 2) comes n^4 seconds after the one before */
+        int64_t wait = (attempts + 1) * (attempts + 1) * (attempts + 1) * (attempts + 1);
+        results[i] = (store_delivery_result){
+            .event_id = d[i].event_id,
+            .subscription_id = d[i].sub_id,
+            .ok = d[i].ok,
+            .status = d[i].ok ? "delivered" : attempts >= WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending",
+            .attempts = attempts,
+            .status_code = d[i].status_code,
+            .error = d[i].ok ? NULL : d[i].error,
+            .next_due = d[i].ok ? now : now + wait * US_PER_SEC,
+        };
+    }
+    if (store_delivery_results_record(e->st, results, (size_t)n, now, WEBHOOK_DISABLE_AFTER_SECONDS * US_PER_SEC) !=
+        STORE_OK)
+        log_warn("webhooks: could not record %d attempt(s)", n);
+    for (int i = 0; i < n; i++) {
+        free(d[i].url);
+        free(d[i].secret);
+        free(d[i].body);
+    }
+    free(d);
     return n;
 }
 
@@ -544,15 +381,6 @@ static bool stopping(engine *e)
     bool stop = e->stopping;
     pthread_mutex_unlock(&e->stop_lock);
     return stop;
-}
-
-static db_status read_next_due(db_conn *c, void *arg)
-{
-    int64_t *due = arg;
-    *due = NOTHING_DUE;
-    db_status st = db_query_int(c, "SELECT MIN(next_due) FROM webhook_deliveries WHERE status = 'pending'", DB_NOARGS,
-                                due);
-    return st == DB_NOTFOUND ? DB_OK : st;
 }
 
 /* Waits until `due` (server clock) or monotonic `recheck_ms`, whichever is
@@ -604,7 +432,9 @@ static void *worker(void *arg)
             listener = store_listen(e->st);
         }
         int64_t due;
-        if (store_read(e->st, read_next_due, &due) != DB_OK) due = clock_now() + RETRY_PAUSE_MS * 1000LL;
+        store_status st = store_deliveries_next_due(e->st, &due);
+        if (st == STORE_NOT_FOUND) due = NOTHING_DUE;
+        else if (st != STORE_OK) due = clock_now() + RETRY_PAUSE_MS * 1000LL;
         if (due <= clock_now()) {
             if (webhooks_deliver_due(e) > 0) continue;
             due = clock_now() + RETRY_PAUSE_MS * 1000LL;

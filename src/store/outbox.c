@@ -1,0 +1,427 @@
+/* SQL of the webhook outbox (see outbox.h). */
+#include "store/outbox.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static store_status from_db(db_status st)
+{
+    switch (st) {
+    case DB_OK: return STORE_OK;
+    case DB_NOTFOUND: return STORE_NOT_FOUND;
+    case DB_CONFLICT: return STORE_CONFLICT;
+    case DB_RETRY: return STORE_RETRY;
+    case DB_ABORT: return STORE_CONFLICT;
+    case DB_ERROR: break;
+    }
+    return STORE_ERROR;
+}
+
+static db_status to_db(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return DB_OK;
+    case STORE_NOT_FOUND: return DB_NOTFOUND;
+    case STORE_CONFLICT: return DB_CONFLICT;
+    case STORE_RETRY: return DB_RETRY;
+    case STORE_SOLD_OUT:
+    case STORE_ERROR: break;
+    }
+    return DB_ERROR;
+}
+
+static char *dup_text(db_rows *r, int col) { return strdup(db_text(r, col)); }
+
+/* ---------------- subscription version ---------------- */
+
+store_status store_webhook_version_get(db_conn *c, const char *account_id, int64_t *version)
+{
+    return from_db(db_query_int(c, "SELECT version FROM webhook_versions WHERE account_id = ?",
+                                DB_ARGS(DB_TEXT(account_id)), version));
+}
+
+store_status store_webhook_version_bump(db_conn *c, const char *account_id, int64_t *version)
+{
+    return from_db(db_query_int(c,
+                                "INSERT INTO webhook_versions (account_id, version) VALUES (?, 1) ON CONFLICT"
+                                " (account_id) DO UPDATE SET version = webhook_versions.version + 1 RETURNING version",
+                                DB_ARGS(DB_TEXT(account_id)), version));
+}
+
+store_status store_webhook_listening(db_conn *c, const char *account_id, int64_t *version, bool *any)
+{
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT COALESCE((SELECT version FROM webhook_versions WHERE account_id = ?), 0),"
+                            " (SELECT COUNT(*) FROM webhook_subscriptions WHERE account_id = ? AND active = 1)",
+                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    if (db_next(r)) {
+        *version = db_int(r, 0);
+        *any = db_int(r, 1) > 0;
+    } else {
+        st = DB_ERROR;
+    }
+    db_rows_free(r);
+    return from_db(st);
+}
+
+/* ---------------- subscriptions ---------------- */
+
+typedef struct {
+    const store_subscription *sub;
+    const char *sealed;
+    instant_us now;
+    int64_t *version;
+} sub_create;
+
+static db_status create_fn(db_conn *c, void *arg)
+{
+    sub_create *x = arg;
+    const store_subscription *s = x->sub;
+    db_status st = db_exec(c,
+                           "INSERT INTO webhook_subscriptions (id, account_id, url, format, events, secret_sealed,"
+                           " active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                           DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->account_id), DB_TEXT(s->url), DB_TEXT(s->format),
+                                   DB_TEXT(s->events), DB_TEXT(x->sealed), DB_INT(x->now), DB_INT(x->now)),
+                           NULL);
+    return st == DB_OK ? to_db(store_webhook_version_bump(c, s->account_id, x->version)) : st;
+}
+
+store_status store_subscription_create(store *s, const store_subscription *sub, const char *secret_sealed,
+                                       instant_us now, int64_t *version)
+{
+    sub_create x = {sub, secret_sealed, now, version};
+    return from_db(store_write(s, create_fn, &x));
+}
+
+typedef struct {
+    const char *account_id, *id;
+    void (*fn)(void *ctx, const store_subscription *sub);
+    void *ctx;
+} sub_list;
+
+static db_status list_fn(db_conn *c, void *arg)
+{
+    sub_list *x = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, url, events, active, failing_since, created_at, format FROM webhook_subscriptions"
+                            " WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR id = ?) ORDER BY created_at, id",
+                            DB_ARGS(DB_TEXT(x->account_id), DB_TEXT(x->id), DB_TEXT(x->id)), &r);
+    if (st != DB_OK) return st;
+    bool found = false;
+    while (db_next(r)) {
+        store_subscription sub = {
+            .id = db_text(r, 0),
+            .account_id = x->account_id,
+            .url = db_text(r, 1),
+            .events = db_text(r, 2),
+            .active = db_int(r, 3) != 0,
+            .failing = !db_isnull(r, 4),
+            .failing_since = db_isnull(r, 4) ? 0 : db_int(r, 4),
+            .created_at = db_int(r, 5),
+            .format = db_text(r, 6),
+        };
+        found = true;
+        x->fn(x->ctx, &sub);
+    }
+    db_rows_free(r);
+    return found || !x->id ? DB_OK : DB_NOTFOUND;
+}
+
+store_status store_subscriptions_list(store *s, const char *account_id, const char *id,
+                                      void (*fn)(void *ctx, const store_subscription *sub), void *ctx)
+{
+    sub_list x = {account_id, id, fn, ctx};
+    return from_db(store_read(s, list_fn, &x));
+}
+
+typedef struct {
+    const char *account_id, *id;
+    int64_t *version;
+} sub_delete;
+
+static db_status delete_fn(db_conn *c, void *arg)
+{
+    sub_delete *x = arg;
+    int64_t changes = 0;
+    db_status st = db_exec(c, "DELETE FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
+                           DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->account_id)), &changes);
+    if (st != DB_OK) return st;
+    if (!changes) return DB_NOTFOUND;
+    st = db_exec(c, "UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
+                 DB_ARGS(DB_TEXT(x->id)), NULL);
+    return st == DB_OK ? to_db(store_webhook_version_bump(c, x->account_id, x->version)) : st;
+}
+
+store_status store_subscription_delete(store *s, const char *account_id, const char *id, int64_t *version)
+{
+    sub_delete x = {account_id, id, version};
+    return from_db(store_write(s, delete_fn, &x));
+}
+
+/* ---------------- recording ---------------- */
+
+store_status store_outbox_subscribers(db_conn *c, const char *account_id,
+                                      void (*fn)(void *ctx, const char *subscription_id, const char *events),
+                                      void *ctx)
+{
+    db_rows *r;
+    db_status st = db_query(c, "SELECT id, events FROM webhook_subscriptions WHERE account_id = ? AND active = 1",
+                            DB_ARGS(DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    while (db_next(r)) fn(ctx, db_text(r, 0), db_text(r, 1));
+    db_rows_free(r);
+    return STORE_OK;
+}
+
+store_status store_outbox_record(db_conn *c, const store_outbox_event *ev, const char *const *subscription_ids,
+                                 size_t n)
+{
+    db_status st = db_exec(c,
+                           "INSERT INTO webhook_events (id, account_id, event, resource_url, payload, created_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           DB_ARGS(DB_TEXT(ev->id), DB_TEXT(ev->account_id), DB_TEXT(ev->event),
+                                   DB_TEXT(ev->resource_url), DB_TEXT(ev->payload), DB_INT(ev->created_at)),
+                           NULL);
+    for (size_t i = 0; i < n && st == DB_OK; i++)
+        st = db_exec(c,
+                     "INSERT INTO webhook_deliveries (event_id, subscription_id, status, attempts, next_due)"
+                     " VALUES (?, ?, 'pending', 0, ?)",
+                     DB_ARGS(DB_TEXT(ev->id), DB_TEXT(subscription_ids[i]), DB_INT(ev->created_at)), NULL);
+    /* wakes the delivery worker once this commits (core/webhooks.c) */
+    if (st == DB_OK) store_notify_on_commit(c);
+    return from_db(st);
+}
+
+/* ---------------- deliveries ---------------- */
+
+typedef struct {
+    const char *account_id, *subscription_id;
+    int limit;
+    void (*fn)(void *ctx, const store_delivery *d);
+    void *ctx;
+} deliveries_read;
+
+static db_status deliveries_fn(db_conn *c, void *arg)
+{
+    deliveries_read *x = arg;
+    int64_t owned = 0;
+    db_status st = db_query_int(c, "SELECT COUNT(*) FROM webhook_subscriptions WHERE id = ? AND account_id = ?",
+                                DB_ARGS(DB_TEXT(x->subscription_id), DB_TEXT(x->account_id)), &owned);
+    if (st != DB_OK) return st;
+    if (!owned) return DB_NOTFOUND;
+    db_rows *r;
+    st = db_query(c,
+                  "SELECT d.event_id, e.event, d.status, d.attempts, d.last_status_code, d.last_error,"
+                  " d.last_attempt_at, d.next_due, e.created_at FROM webhook_deliveries d JOIN webhook_events e"
+                  " ON e.id = d.event_id WHERE d.subscription_id = ? ORDER BY e.created_at DESC, d.event_id LIMIT ?",
+                  DB_ARGS(DB_TEXT(x->subscription_id), DB_INT(x->limit)), &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) {
+        store_delivery d = {
+            .event_id = db_text(r, 0),
+            .event = db_text(r, 1),
+            .status = db_text(r, 2),
+            .attempts = db_int(r, 3),
+            .has_status_code = !db_isnull(r, 4),
+            .last_status_code = db_isnull(r, 4) ? 0 : db_int(r, 4),
+            .last_error = db_isnull(r, 5) ? NULL : db_text(r, 5),
+            .attempted = !db_isnull(r, 6),
+            .last_attempt_at = db_isnull(r, 6) ? 0 : db_int(r, 6),
+            .next_due = db_int(r, 7),
+            .created_at = db_int(r, 8),
+        };
+        x->fn(x->ctx, &d);
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_deliveries_list(store *s, const char *account_id, const char *subscription_id, int limit,
+                                   void (*fn)(void *ctx, const store_delivery *d), void *ctx)
+{
+    deliveries_read x = {account_id, subscription_id, limit, fn, ctx};
+    return from_db(store_read(s, deliveries_fn, &x));
+}
+
+static db_status next_due_fn(db_conn *c, void *arg)
+{
+    return db_query_int(c, "SELECT MIN(next_due) FROM webhook_deliveries WHERE status = 'pending'", DB_NOARGS, arg);
+}
+
+store_status store_deliveries_next_due(store *s, instant_us *due)
+{
+    int64_t v = 0;
+    store_status st = from_db(store_read(s, next_due_fn, &v));
+    if (st == STORE_OK) *due = v;
+    return st;
+}
+
+typedef struct {
+    instant_us now, lease_until;
+    store_delivery_claim *out;
+    int max, *n;
+} claim_op;
+
+static db_status claim_fn(db_conn *c, void *arg)
+{
+    claim_op *x = arg;
+    *x->n = 0;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
+                            " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
+                            DB_ARGS(DB_INT(x->now), DB_INT(x->max)), &r);
+    if (st != DB_OK) return st;
+    typedef struct {
+        store_delivery_claim claim;
+        int64_t due;
+    } due_row;
+    due_row *rows = calloc((size_t)(x->max > 0 ? x->max : 1), sizeof *rows);
+    int n = 0;
+    while (n < x->max && db_next(r)) {
+        snprintf(rows[n].claim.event_id, sizeof rows[n].claim.event_id, "%s", db_text(r, 0));
+        snprintf(rows[n].claim.subscription_id, sizeof rows[n].claim.subscription_id, "%s", db_text(r, 1));
+        rows[n].claim.attempts = db_int(r, 2);
+        rows[n].due = db_int(r, 3);
+        n++;
+    }
+    db_rows_free(r);
+    for (int i = 0; i < n && st == DB_OK; i++) {
+        int64_t got = 0;
+        st = db_exec(c,
+                     "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
+                     " AND status = 'pending' AND next_due = ?",
+                     DB_ARGS(DB_INT(x->lease_until), DB_TEXT(rows[i].claim.event_id),
+                             DB_TEXT(rows[i].claim.subscription_id), DB_INT(rows[i].due)),
+                     &got);
+        if (st == DB_OK && got == 1) x->out[(*x->n)++] = rows[i].claim;
+    }
+    free(rows);
+    if (st != DB_OK) *x->n = 0;
+    return st;
+}
+
+store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_until, store_delivery_claim *out,
+                                    int max, int *n)
+{
+    claim_op x = {now, lease_until, out, max, n};
+    *n = 0;
+    store_status st = from_db(store_write(s, claim_fn, &x));
+    if (st != STORE_OK) *n = 0;
+    return st;
+}
+
+typedef struct {
+    const char *event_id, *subscription_id;
+    store_delivery_job *out;
+} load_op;
+
+static db_status load_fn(db_conn *c, void *arg)
+{
+    load_op *x = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT e.account_id, e.event, e.resource_url, e.payload, e.created_at, s.url,"
+                            " s.secret_sealed, s.format FROM webhook_events e JOIN webhook_subscriptions s ON s.id = ?"
+                            " WHERE e.id = ?",
+                            DB_ARGS(DB_TEXT(x->subscription_id), DB_TEXT(x->event_id)), &r);
+    if (st != DB_OK) return st;
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        store_delivery_job *j = x->out;
+        store_delivery_job_free(j);
+        snprintf(j->account_id, sizeof j->account_id, "%s", db_text(r, 0));
+        j->event = dup_text(r, 1);
+        j->resource_url = dup_text(r, 2);
+        j->payload = dup_text(r, 3);
+        j->created_at = db_int(r, 4);
+        j->url = dup_text(r, 5);
+        j->secret_sealed = dup_text(r, 6);
+        j->format = dup_text(r, 7);
+        st = DB_OK;
+    }
+    db_rows_free(r);
+    return st;
+}
+
+store_status store_delivery_load(store *s, const char *event_id, const char *subscription_id,
+                                 store_delivery_job *out)
+{
+    memset(out, 0, sizeof *out);
+    load_op x = {event_id, subscription_id, out};
+    store_status st = from_db(store_read(s, load_fn, &x));
+    if (st != STORE_OK) store_delivery_job_free(out);
+    return st;
+}
+
+void store_delivery_job_free(store_delivery_job *j)
+{
+    if (!j) return;
+    free(j->event);
+    free(j->resource_url);
+    free(j->payload);
+    free(j->url);
+    free(j->secret_sealed);
+    free(j->format);
+    memset(j, 0, sizeof *j);
+}
+
+typedef struct {
+    const store_delivery_result *r;
+    size_t n;
+    instant_us now;
+    int64_t disable_after_us;
+} results_op;
+
+/* Marks the subscription failing; one failing for disable_after_us is
+ * deactivated, which changes who listens: that bumps the account's version. */
+static db_status note_failure(db_conn *c, const char *sub_id, instant_us now, int64_t disable_after_us)
+{
+    db_status st =
+        db_exec(c, "UPDATE webhook_subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                DB_ARGS(DB_INT(now), DB_TEXT(sub_id)), NULL);
+    if (st != DB_OK) return st;
+    char *account_id = NULL;
+    st = db_query_text(c,
+                       "UPDATE webhook_subscriptions SET active = 0 WHERE id = ? AND active = 1"
+                       " AND ? - failing_since >= ? RETURNING account_id",
+                       DB_ARGS(DB_TEXT(sub_id), DB_INT(now), DB_INT(disable_after_us)), &account_id);
+    if (st == DB_NOTFOUND) return DB_OK;
+    int64_t version;
+    if (st == DB_OK) st = to_db(store_webhook_version_bump(c, account_id, &version));
+    free(account_id);
+    return st;
+}
+
+static db_status results_fn(db_conn *c, void *arg)
+{
+    results_op *x = arg;
+    for (size_t i = 0; i < x->n; i++) {
+        const store_delivery_result *d = &x->r[i];
+        db_status st = db_exec(c,
+                               "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status_code = ?,"
+                               " last_error = ?, last_attempt_at = ?, next_due = ? WHERE event_id = ?"
+                               " AND subscription_id = ?",
+                               DB_ARGS(DB_TEXT(d->status), DB_INT(d->attempts),
+                                       d->status_code ? DB_INT(d->status_code) : DB_NULL, DB_TEXT(d->error),
+                                       DB_INT(x->now), DB_INT(d->next_due), DB_TEXT(d->event_id),
+                                       DB_TEXT(d->subscription_id)),
+                               NULL);
+        if (st == DB_OK && d->ok)
+            st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
+                         DB_ARGS(DB_TEXT(d->subscription_id)), NULL);
+        if (st == DB_OK && !d->ok) st = note_failure(c, d->subscription_id, x->now, x->disable_after_us);
+        if (st != DB_OK) return st;
+    }
+    return DB_OK;
+}
+
+store_status store_delivery_results_record(store *s, const store_delivery_result *r, size_t n, instant_us now,
+                                           int64_t disable_after_us)
+{
+    results_op x = {r, n, now, disable_after_us};
+    return from_db(store_write(s, results_fn, &x));
+}
