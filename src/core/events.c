@@ -124,11 +124,6 @@ static db_status db_of(store_status st)
     return DB_ERROR;
 }
 
-db_status events_subscriptions_touch(db_conn *c, const char *account_id, int64_t *version)
-{
-    return db_of(store_webhook_version_bump(c, account_id, version));
-}
-
 db_status events_wanted(db_conn *c, const char *account_id, bool *any)
 {
     int64_t now = monotonic_ms();

@@ -111,9 +111,6 @@ bo_status bo_from_store(store_status st, bo_error *err);
  * Answered from a per-account cache confirmed at most every
  * CATALOG_RECHECK_MS, so usually without a query (core/events.c). */
 db_status events_wanted(db_conn *c, const char *account_id, bool *any);
-/* Bumps the account's webhook subscription version inside the transaction
- * that changes a subscription; *version gets the new value. */
-db_status events_subscriptions_touch(db_conn *c, const char *account_id, int64_t *version);
 /* After that transaction committed: this process's events_wanted stops
  * trusting any answer older than version. */
 void events_subscriptions_changed(const char *account_id, int64_t version);
