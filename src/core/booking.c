@@ -2,6 +2,7 @@
  * voiding single tickets. Each is one transaction: capacity, order, tickets,
  * payments and the outbox events commit together or not at all. */
 #include "core/internal.h"
+#include "store/order_changes.h"
 #include "util/jbuf.h"
 #include "util/log.h"
 #include "util/secure.h"
@@ -455,15 +456,12 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
 
 /* ---------- changes to existing orders and tickets ---------- */
 
-db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now)
+/* Records the order's outbox event, when anyone subscribed, in the change's
+ * transaction: the payload is the order as it now is. */
+static db_status order_updated_event(db_conn *c, const account *a, const char *order_id)
 {
-    int64_t seq;
-    db_status st = store_db_status(store_counter_next(c, a->id, "order_change", &seq));
-    if (st == DB_OK)
-        st = db_exec(c, "UPDATE orders SET updated_at = ?, change_seq = ? WHERE id = ?",
-                     DB_ARGS(DB_INT(now), DB_INT(seq), DB_TEXT(order_id)), NULL);
     bool wanted;
-    if (st == DB_OK) st = events_wanted(c, a->id, &wanted);
+    db_status st = events_wanted(c, a->id, &wanted);
     if (st != DB_OK || !wanted) return st;
     json_t *order;
     st = order_load_json(c, a->id, a->timezone, order_id, &order);
@@ -473,42 +471,50 @@ db_status order_touch(db_conn *c, const account *a, const char *order_id, instan
     return st;
 }
 
-/* Gives a ticket's seats back and marks it with new_status. */
-static db_status release_ticket(db_conn *c, const account *a, const char *ticket_id, const char *new_status,
-                                json_t *refund, instant_us now)
+db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now)
 {
-    char *doc_text = NULL;
-    db_status st = db_query_text(c, "SELECT doc FROM tickets WHERE id = ? AND account_id = ?",
-                                 DB_ARGS(DB_TEXT(ticket_id), DB_TEXT(a->id)), &doc_text);
-    if (st != DB_OK) return st;
-    json_t *doc = json_loads(doc_text, 0, NULL);
-    free(doc_text);
+    db_status st = store_db_status(store_order_touch(c, a->id, order_id, now));
+    return st == DB_OK ? order_updated_event(c, a, order_id) : st;
+}
+
+/* Gives a live ticket's seats back (the pools its document lists) and marks it
+ * with new_status, adding `refund` to its document when given. *step gets the
+ * store's answer to the change (STORE_CONFLICT: no longer live). */
+static db_status release_ticket(db_conn *c, const account *a, const store_ticket_state *t, const char *new_status,
+                                json_t *refund, instant_us now, store_status *step)
+{
+    *step = STORE_OK;
+    json_t *doc = json_loads(t->doc, 0, NULL);
     if (!doc) return DB_ERROR;
+    json_t *pools = json_object_get(doc, "pools");
+    size_t npools = json_array_size(pools);
+    store_hold *holds = calloc(npools ? npools : 1, sizeof *holds);
+    if (!holds) {
+        json_decref(doc);
+        return DB_ERROR;
+    }
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(doc, "pools"), i, p)
+    json_array_foreach(pools, i, p)
     {
-        store_hold h = {.amount = jint(p, "amount", 1)};
-        snprintf(h.pool_id, sizeof h.pool_id, "%s", jstr(p, "pool_id"));
-        snprintf(h.occurrence, sizeof h.occurrence, "%s", jstr(p, "occurrence"));
-        if (st == DB_OK) st = store_db_status(store_inventory_give_back(c, a->id, &h, 1));
+        holds[i].amount = jint(p, "amount", 1);
+        snprintf(holds[i].pool_id, sizeof holds[i].pool_id, "%s", jstr(p, "pool_id"));
+        snprintf(holds[i].occurrence, sizeof holds[i].occurrence, "%s", jstr(p, "occurrence"));
     }
     if (refund) json_object_set(doc, "refund", refund);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    if (st == DB_OK)
-        st = db_exec(c,
-                     "UPDATE tickets SET status = ?, invalidated_at = ?, updated_at = ?, version = version + 1,"
-                     " doc = ? WHERE id = ?",
-                     DB_ARGS(DB_TEXT(new_status), DB_INT(now), DB_INT(now), DB_TEXT(text), DB_TEXT(ticket_id)), NULL);
+    *step = store_ticket_invalidate(c, a->id, t->id, new_status, holds, npools, text, now);
     free(text);
+    free(holds);
+    db_status st = store_db_status(*step);
     bool wanted;
     if (st == DB_OK) st = events_wanted(c, a->id, &wanted);
     if (st != DB_OK || !wanted) return st;
-    json_t *t;
-    st = ticket_load_json(c, a->id, ticket_id, &t);
-    if (st == DB_OK) st = events_record(c, a->id, EV_TICKET_UPDATED, ticket_id, t);
-    json_decref(t);
+    json_t *tj;
+    st = ticket_load_json(c, a->id, t->id, &tj);
+    if (st == DB_OK) st = events_record(c, a->id, EV_TICKET_UPDATED, t->id, tj);
+    json_decref(tj);
     return st;
 }
 
@@ -516,84 +522,63 @@ typedef struct {
     const account *a;
     const char *order_id, *reason, *by;
     instant_us now;
-    bool already;
+    store_status refused; /* the order's state refused it: STORE_NOT_FOUND or STORE_CONFLICT (cancelled) */
 } cancel_ctx;
+
+/* Refunds every live ticket of the order in full, in its document. */
+static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
+{
+    store_ticket_state *t;
+    size_t n;
+    db_status st = store_db_status(store_order_live_tickets(c, x->a->id, x->order_id, &t, &n));
+    for (size_t i = 0; i < n && st == DB_OK; i++) {
+        json_t *refund = json_pack("{s:s?,s:s?,s:I,s:I,s:b}", "reason", x->reason, "by", x->by, "at",
+                                   (json_int_t)x->now, "amount", (json_int_t)t[i].amount, "paid", paid > 0);
+        store_status step;
+        st = release_ticket(c, x->a, &t[i], "refunded", refund, x->now, &step);
+        json_decref(refund);
+        if (step == STORE_CONFLICT) st = DB_RETRY; /* voided meanwhile: read the order again */
+    }
+    store_ticket_states_free(t, n);
+    return st;
+}
+
+/* The order's document with the cancellation fields set (malloc'd text). */
+static char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
+{
+    json_t *doc = json_loads(doc_text, 0, NULL);
+    if (!doc) doc = json_object();
+    json_object_set_new(doc, "status_reason", reason ? json_string(reason) : json_null());
+    json_object_set_new(doc, "cancelled_at", json_integer(now));
+    json_object_set_new(doc, "cancelled_by", by ? json_string(by) : json_null());
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
 
 static db_status cancel_fn(db_conn *c, void *arg)
 {
     cancel_ctx *x = arg;
-    char *status = NULL;
-    db_status st = db_query_text(c, "SELECT status FROM orders WHERE id = ? AND account_id = ?",
-                                 DB_ARGS(DB_TEXT(x->order_id), DB_TEXT(x->a->id)), &status);
-    if (st != DB_OK) return st;
-    bool cancelled = !strcmp(status, "cancelled");
-    free(status);
-    if (cancelled) {
-        x->already = true;
-        return DB_ABORT;
-    }
-    /* refund every paid payment in full */
-    money paid = 0;
-    db_rows *r;
-    st = db_query(c,
-                  "SELECT COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ? AND kind = 'payment'"
-                  " AND status = 'paid'",
-                  DB_ARGS(DB_TEXT(x->order_id)), &r);
-    if (st != DB_OK) return st;
-    if (db_next(r)) paid = db_int(r, 0);
-    db_rows_free(r);
+    x->refused = STORE_OK;
+    store_order_state o;
+    store_status ss = store_order_state_get(c, x->a->id, x->order_id, &o);
+    if (ss == STORE_OK && !strcmp(o.status, "cancelled")) ss = STORE_CONFLICT;
+    if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
     /* a cancellation refunds in full: every paid payment (even of 0.00) is
      * marked refunded, and a refund row records any money going back */
-    st = db_exec(c, "UPDATE payments SET status = 'refunded', updated_at = ? WHERE order_id = ? AND kind = 'payment'"
-                    " AND status = 'paid'",
-                 DB_ARGS(DB_INT(x->now), DB_TEXT(x->order_id)), NULL);
-    if (st != DB_OK) return st;
-    if (paid > 0) {
-        st = db_exec(c,
-                         "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
-                         " created_at, updated_at) VALUES (?, ?, 'refund', NULL, NULL, 'refunded', ?, ?, ?)",
-                         DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->order_id), DB_INT(paid), DB_INT(x->now),
-                                 DB_INT(x->now)),
-                         NULL);
-        if (st != DB_OK) return st;
+    money paid = 0;
+    if (ss == STORE_OK) ss = store_order_refund_payments(c, x->a->id, x->order_id, x->now, &paid);
+    db_status st = store_db_status(ss);
+    if (st == DB_OK) st = refund_tickets(c, x, paid);
+    if (st == DB_OK) {
+        char *doc = cancelled_doc(o.doc, x->reason, x->by, x->now);
+        ss = store_order_cancel(c, x->a->id, x->order_id, doc, x->now);
+        free(doc);
+        if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
+        st = store_db_status(ss);
     }
-    st = db_query(c, "SELECT id, price_gross - discount FROM tickets WHERE order_id = ? AND status IN ('valid', 'unpaid')",
-                  DB_ARGS(DB_TEXT(x->order_id)), &r);
-    if (st != DB_OK) return st;
-    char (*ids)[40] = NULL;
-    money *amounts = NULL;
-    size_t n = 0;
-    while (db_next(r)) {
-        ids = realloc(ids, (n + 1) * sizeof *ids);
-        amounts = realloc(amounts, (n + 1) * sizeof *amounts);
-        snprintf(ids[n], 40, "%s", db_text(r, 0));
-        amounts[n++] = db_int(r, 1);
-    }
-    db_rows_free(r);
-    for (size_t i = 0; i < n && st == DB_OK; i++) {
-        json_t *refund = json_pack("{s:s?,s:s?,s:I,s:I,s:b}", "reason", x->reason, "by", x->by, "at",
-                                   (json_int_t)x->now, "amount", (json_int_t)amounts[i], "paid", paid > 0);
-        st = release_ticket(c, x->a, ids[i], "refunded", refund, x->now);
-        json_decref(refund);
-    }
-    free(ids);
-    free(amounts);
-    if (st != DB_OK) return st;
-    char *doc_text = NULL;
-    st = db_query_text(c, "SELECT doc FROM orders WHERE id = ?", DB_ARGS(DB_TEXT(x->order_id)), &doc_text);
-    if (st != DB_OK) return st;
-    json_t *doc = json_loads(doc_text, 0, NULL);
-    free(doc_text);
-    if (!doc) doc = json_object();
-    json_object_set_new(doc, "status_reason", x->reason ? json_string(x->reason) : json_null());
-    json_object_set_new(doc, "cancelled_at", json_integer(x->now));
-    json_object_set_new(doc, "cancelled_by", x->by ? json_string(x->by) : json_null());
-    doc_text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    st = db_exec(c, "UPDATE orders SET status = 'cancelled', doc = ? WHERE id = ?",
-                 DB_ARGS(DB_TEXT(doc_text), DB_TEXT(x->order_id)), NULL);
-    free(doc_text);
-    if (st == DB_OK) st = order_touch(c, x->a, x->order_id, x->now);
+    store_order_state_free(&o);
+    if (st == DB_OK) st = order_updated_event(c, x->a, x->order_id);
     return st;
 }
 
@@ -603,9 +588,17 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
     if (!order_id || strlen(order_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (reason && strlen(reason) > 500)
         return bo_fail(err, BO_INVALID, "invalid_field", "reason", "reason is at most 500 characters");
-    cancel_ctx x = {a, order_id, reason, by, clock_now(), false};
+    cancel_ctx x = {a, order_id, reason, by, clock_now(), STORE_OK};
     db_status st = store_write(e->st, cancel_fn, &x);
-    if (x.already) return bo_fail(err, BO_CONFLICT, "already_cancelled", "status", "the order is already cancelled");
+    switch (x.refused) {
+    case STORE_CONFLICT:
+        return bo_fail(err, BO_CONFLICT, "already_cancelled", "status", "the order is already cancelled");
+    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
+    case STORE_OK:
+    case STORE_SOLD_OUT:
+    case STORE_RETRY:
+    case STORE_ERROR: break;
+    }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     return bo_from_db(st, err);
 }
@@ -615,48 +608,31 @@ typedef struct {
     const char *order_id;
     const payment_input *p;
     instant_us now;
-    bool not_open;
+    store_status paid;
 } paid_ctx;
 
 static db_status mark_paid_fn(db_conn *c, void *arg)
 {
     paid_ctx *x = arg;
-    char *status = NULL;
-    db_status st = db_query_text(c, "SELECT status FROM orders WHERE id = ? AND account_id = ?",
-                                 DB_ARGS(DB_TEXT(x->order_id), DB_TEXT(x->a->id)), &status);
-    if (st != DB_OK) return st;
-    bool open = !strcmp(status, "open");
-    free(status);
-    if (!open) {
-        x->not_open = true;
-        return DB_ABORT;
-    }
-    money total = 0;
-    st = db_query_int(c, "SELECT COALESCE(SUM(price_gross - discount), 0) FROM tickets WHERE order_id = ?",
-                      DB_ARGS(DB_TEXT(x->order_id)), &total);
-    if (st == DB_OK)
-        st = db_exec(c,
-                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
-                     " created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, 'paid', ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->order_id), DB_TEXT(x->p ? x->p->provider : NULL),
-                             DB_TEXT(x->p ? x->p->method : NULL),
-                             DB_INT(x->p && x->p->amount >= 0 ? x->p->amount : total),
-                             DB_TEXT(x->p ? x->p->reference : NULL), DB_INT(x->now), DB_INT(x->now)),
-                     NULL);
-    if (st == DB_OK)
-        st = db_exec(c, "UPDATE tickets SET status = 'valid', updated_at = ? WHERE order_id = ? AND status = 'unpaid'",
-                     DB_ARGS(DB_INT(x->now), DB_TEXT(x->order_id)), NULL);
-    if (st == DB_OK)
-        st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ?", DB_ARGS(DB_TEXT(x->order_id)), NULL);
-    if (st == DB_OK) st = order_touch(c, x->a, x->order_id, x->now);
-    return st;
+    store_payment pay = {x->p ? x->p->provider : NULL, x->p ? x->p->method : NULL, x->p ? x->p->reference : NULL,
+                         x->p ? x->p->amount : -1};
+    x->paid = store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now);
+    db_status st = store_db_status(x->paid);
+    return st == DB_OK ? order_updated_event(c, x->a, x->order_id) : st;
 }
 
 bo_status order_mark_paid(engine *e, const account *a, const char *order_id, const payment_input *p, bo_error *err)
 {
-    paid_ctx x = {a, order_id, p, clock_now(), false};
+    paid_ctx x = {a, order_id, p, clock_now(), STORE_OK};
     db_status st = store_write(e->st, mark_paid_fn, &x);
-    if (x.not_open) return bo_fail(err, BO_CONFLICT, "not_open", "status", "only open orders can be paid");
+    switch (x.paid) {
+    case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "not_open", "status", "only open orders can be paid");
+    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
+    case STORE_OK:
+    case STORE_SOLD_OUT:
+    case STORE_RETRY:
+    case STORE_ERROR: break;
+    }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     return bo_from_db(st, err);
 }
@@ -740,39 +716,37 @@ typedef struct {
     const account *a;
     const char *ticket_id;
     instant_us now;
-    bool already;
+    store_status refused; /* STORE_NOT_FOUND, or STORE_CONFLICT: already void */
 } void_ctx;
 
 static db_status void_fn(db_conn *c, void *arg)
 {
     void_ctx *x = arg;
-    db_rows *r;
-    db_status st = db_query(c, "SELECT status, order_id FROM tickets WHERE id = ? AND account_id = ?",
-                            DB_ARGS(DB_TEXT(x->ticket_id), DB_TEXT(x->a->id)), &r);
-    if (st != DB_OK) return st;
-    if (!db_next(r)) {
-        db_rows_free(r);
-        return DB_NOTFOUND;
-    }
-    bool live = !strcmp(db_text(r, 0), "valid") || !strcmp(db_text(r, 0), "unpaid");
-    char order_id[40] = "";
-    if (!db_isnull(r, 1)) snprintf(order_id, sizeof order_id, "%s", db_text(r, 1));
-    db_rows_free(r);
-    if (!live) {
-        x->already = true;
-        return DB_ABORT;
-    }
-    st = release_ticket(c, x->a, x->ticket_id, "voided", NULL, x->now);
-    if (st == DB_OK && *order_id) st = order_touch(c, x->a, order_id, x->now);
+    x->refused = STORE_OK;
+    store_ticket_state t;
+    store_status ss = store_ticket_state_get(c, x->a->id, x->ticket_id, &t);
+    if (ss == STORE_OK && strcmp(t.status, "valid") && strcmp(t.status, "unpaid")) ss = STORE_CONFLICT;
+    db_status st = store_db_status(ss);
+    if (st == DB_OK) st = release_ticket(c, x->a, &t, "voided", NULL, x->now, &ss);
+    if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
+    if (st == DB_OK && *t.order_id) st = order_touch(c, x->a, t.order_id, x->now);
+    store_ticket_state_free(&t);
     return st;
 }
 
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err)
 {
     if (!ticket_id || strlen(ticket_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such ticket");
-    void_ctx x = {a, ticket_id, clock_now(), false};
+    void_ctx x = {a, ticket_id, clock_now(), STORE_OK};
     db_status st = store_write(e->st, void_fn, &x);
-    if (x.already) return bo_fail(err, BO_CONFLICT, "already_void", "", "the ticket is already void");
+    switch (x.refused) {
+    case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "already_void", "", "the ticket is already void");
+    case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such ticket");
+    case STORE_OK:
+    case STORE_SOLD_OUT:
+    case STORE_RETRY:
+    case STORE_ERROR: break;
+    }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such ticket");
     return bo_from_db(st, err);
 }

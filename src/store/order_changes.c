@@ -1,0 +1,243 @@
+/* SQL of changes to existing orders and tickets (see order_changes.h). */
+#include "store/order_changes.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static store_status from_db(db_status st)
+{
+    switch (st) {
+    case DB_OK: return STORE_OK;
+    case DB_NOTFOUND: return STORE_NOT_FOUND;
+    case DB_CONFLICT: return STORE_CONFLICT;
+    case DB_RETRY: return STORE_RETRY;
+    case DB_ABORT:
+    case DB_ERROR: break;
+    }
+    return STORE_ERROR;
+}
+
+static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
+
+void store_order_state_free(store_order_state *o)
+{
+    if (!o) return;
+    free(o->doc);
+    o->doc = NULL;
+}
+
+void store_ticket_state_free(store_ticket_state *t)
+{
+    if (!t) return;
+    free(t->doc);
+    t->doc = NULL;
+}
+
+void store_ticket_states_free(store_ticket_state *t, size_t n)
+{
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) store_ticket_state_free(&t[i]);
+    free(t);
+}
+
+/* Whether the account has this row: STORE_CONFLICT when it does (a
+ * conditional write found it in another state), STORE_NOT_FOUND when not. */
+static store_status exists_or_not_found(db_conn *c, const char *sql, const char *account_id, const char *id)
+{
+    int64_t one = 0;
+    db_status st = db_query_int(c, sql, DB_ARGS(DB_TEXT(id), DB_TEXT(account_id)), &one);
+    return st == DB_OK ? STORE_CONFLICT : from_db(st);
+}
+
+/* ---------------- reads ---------------- */
+
+store_status store_order_state_get(db_conn *c, const char *account_id, const char *order_id, store_order_state *out)
+{
+    memset(out, 0, sizeof *out);
+    db_rows *r;
+    db_status st = db_query(c, "SELECT status, doc FROM orders WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        copy(out->status, sizeof out->status, db_text(r, 0));
+        out->doc = strdup(db_text(r, 1));
+        st = out->doc ? DB_OK : DB_ERROR;
+    }
+    db_rows_free(r);
+    return from_db(st);
+}
+
+#define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc"
+
+static bool ticket_state_from_row(db_rows *r, store_ticket_state *t)
+{
+    memset(t, 0, sizeof *t);
+    copy(t->id, sizeof t->id, db_text(r, 0));
+    copy(t->status, sizeof t->status, db_text(r, 1));
+    copy(t->order_id, sizeof t->order_id, db_isnull(r, 2) ? "" : db_text(r, 2));
+    t->amount = db_int(r, 3);
+    t->doc = strdup(db_text(r, 4));
+    return t->doc != NULL;
+}
+
+store_status store_ticket_state_get(db_conn *c, const char *account_id, const char *ticket_id,
+                                    store_ticket_state *out)
+{
+    memset(out, 0, sizeof *out);
+    db_rows *r;
+    db_status st = db_query(c, "SELECT " TICKET_STATE_COLUMNS " FROM tickets WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(ticket_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    st = DB_NOTFOUND;
+    if (db_next(r)) st = ticket_state_from_row(r, out) ? DB_OK : DB_ERROR;
+    db_rows_free(r);
+    return from_db(st);
+}
+
+store_status store_order_live_tickets(db_conn *c, const char *account_id, const char *order_id,
+                                      store_ticket_state **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT " TICKET_STATE_COLUMNS " FROM tickets WHERE order_id = ? AND account_id = ?"
+                            " AND status IN ('valid', 'unpaid')",
+                            DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    store_ticket_state *t = NULL;
+    size_t k = 0, cap = 0;
+    while (st == DB_OK && db_next(r)) {
+        if (k == cap) {
+            size_t ncap = cap ? 2 * cap : 8;
+            store_ticket_state *grown = realloc(t, ncap * sizeof *t);
+            if (!grown) {
+                st = DB_ERROR;
+                break;
+            }
+            t = grown;
+            cap = ncap;
+        }
+        if (!ticket_state_from_row(r, &t[k++])) st = DB_ERROR;
+    }
+    db_rows_free(r);
+    if (st != DB_OK) {
+        store_ticket_states_free(t, k);
+        return from_db(st);
+    }
+    *out = t;
+    *n = k;
+    return STORE_OK;
+}
+
+/* ---------------- writes ---------------- */
+
+store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, instant_us now,
+                                         money *refunded)
+{
+    *refunded = 0;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ?"
+                            " AND account_id = ? AND kind = 'payment' AND status = 'paid'",
+                            DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return from_db(st);
+    int64_t count = 0;
+    money paid = 0;
+    if (db_next(r)) {
+        count = db_int(r, 0);
+        paid = db_int(r, 1);
+    }
+    db_rows_free(r);
+    if (count == 0) return STORE_OK;
+    st = db_exec(c,
+                 "UPDATE payments SET status = 'refunded', updated_at = ? WHERE order_id = ? AND account_id = ?"
+                 " AND kind = 'payment' AND status = 'paid'",
+                 DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), NULL);
+    if (st == DB_OK && paid > 0)
+        st = db_exec(c,
+                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
+                     " created_at, updated_at) VALUES (?, ?, 'refund', NULL, NULL, 'refunded', ?, ?, ?)",
+                     DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_INT(paid), DB_INT(now), DB_INT(now)), NULL);
+    if (st != DB_OK) return from_db(st);
+    *refunded = paid;
+    return STORE_OK;
+}
+
+store_status store_ticket_invalidate(db_conn *c, const char *account_id, const char *ticket_id,
+                                     const char *new_status, const store_hold *holds, size_t nholds,
+                                     const char *doc, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE tickets SET status = ?, invalidated_at = ?, updated_at = ?, version = version + 1,"
+                           " doc = COALESCE(CAST(? AS TEXT), doc) WHERE id = ? AND account_id = ?"
+                           " AND status IN ('valid', 'unpaid')",
+                           DB_ARGS(DB_TEXT(new_status), DB_INT(now), DB_INT(now), DB_TEXT(doc), DB_TEXT(ticket_id),
+                                   DB_TEXT(account_id)),
+                           &changed);
+    if (st != DB_OK) return from_db(st);
+    if (changed != 1)
+        return exists_or_not_found(c, "SELECT 1 FROM tickets WHERE id = ? AND account_id = ?", account_id, ticket_id);
+    return store_inventory_give_back(c, account_id, holds, nholds);
+}
+
+store_status store_order_touch(db_conn *c, const char *account_id, const char *order_id, instant_us now)
+{
+    int64_t seq;
+    store_status ss = store_counter_next(c, account_id, "order_change", &seq);
+    if (ss != STORE_OK) return ss;
+    int64_t changed = 0;
+    db_status st = db_exec(c, "UPDATE orders SET updated_at = ?, change_seq = ? WHERE id = ? AND account_id = ?",
+                           DB_ARGS(DB_INT(now), DB_INT(seq), DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
+    if (st != DB_OK) return from_db(st);
+    return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+store_status store_order_cancel(db_conn *c, const char *account_id, const char *order_id, const char *doc,
+                                instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE orders SET status = 'cancelled', doc = COALESCE(CAST(? AS TEXT), doc)"
+                           " WHERE id = ? AND account_id = ? AND status <> 'cancelled'",
+                           DB_ARGS(DB_TEXT(doc), DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
+    if (st != DB_OK) return from_db(st);
+    if (changed != 1)
+        return exists_or_not_found(c, "SELECT 1 FROM orders WHERE id = ? AND account_id = ?", account_id, order_id);
+    return store_order_touch(c, account_id, order_id, now);
+}
+
+store_status store_order_mark_paid(db_conn *c, const char *account_id, const char *order_id, const store_payment *p,
+                                   instant_us now)
+{
+    char *status = NULL;
+    db_status st = db_query_text(c, "SELECT status FROM orders WHERE id = ? AND account_id = ?",
+                                 DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &status);
+    if (st != DB_OK) return from_db(st);
+    bool open = !strcmp(status, "open");
+    free(status);
+    if (!open) return STORE_CONFLICT;
+    money amount = p ? p->amount : -1;
+    if (amount < 0)
+        st = db_query_int(c,
+                          "SELECT COALESCE(SUM(price_gross - discount), 0) FROM tickets WHERE order_id = ?"
+                          " AND account_id = ?",
+                          DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &amount);
+    if (st != DB_OK) return from_db(st);
+    store_status ss = store_payment_insert(c, account_id, order_id, p ? p->provider : NULL, p ? p->method : NULL,
+                                           "paid", amount, p ? p->reference : NULL, now);
+    if (ss != STORE_OK) return ss;
+    st = db_exec(c,
+                 "UPDATE tickets SET status = 'valid', updated_at = ? WHERE order_id = ? AND account_id = ?"
+                 " AND status = 'unpaid'",
+                 DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), NULL);
+    if (st != DB_OK) return from_db(st);
+    int64_t changed = 0;
+    st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ? AND account_id = ? AND status = 'open'",
+                 DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
+    if (st != DB_OK) return from_db(st);
+    if (changed != 1) return STORE_RETRY; /* it stopped being open after it was read */
+    return store_order_touch(c, account_id, order_id, now);
+}

@@ -1,0 +1,94 @@
+/* Storage operations that change existing orders and tickets: cancelling an
+ * order, marking a pay-later order paid, voiding a ticket, and bumping an
+ * order's place in the account's change timeline. Every row and lookup is
+ * scoped by account. Nothing here parses JSON: the documents travel as text,
+ * and the engine reads what it needs from them (a ticket's pools, the order's
+ * cancellation fields).
+ *
+ * All of these are steps taking a `db_conn *`: the engine composes each change
+ * inside one store_write together with its outbox events, whose payloads are
+ * the canonical documents it loads in that same transaction. A step that
+ * returns anything but STORE_OK may have written part of its work; the caller
+ * rolls its transaction back (store_db_status).
+ *
+ * A step that finds a row's state changed since the caller read it in the
+ * same transaction (another writer got there first, possible on PostgreSQL's
+ * read committed) returns STORE_RETRY or STORE_CONFLICT as documented, never
+ * overwrites it. */
+#ifndef BO_STORE_ORDER_CHANGES_H
+#define BO_STORE_ORDER_CHANGES_H
+#include "store/sales.h"
+
+/* What a change needs of an order. */
+typedef struct {
+    char status[16];  /* open | confirmed | cancelled */
+    char *doc;        /* owned JSON object text */
+} store_order_state;
+
+void store_order_state_free(store_order_state *o);
+
+/* What a change needs of a ticket. */
+typedef struct {
+    char id[40];
+    char status[16];   /* valid | unpaid | voided | refunded */
+    char order_id[40]; /* "" when issued without an order */
+    money amount;      /* what was charged for it: price_gross - discount */
+    char *doc;         /* owned JSON object text (pools, names, taxes, holder) */
+} store_ticket_state;
+
+void store_ticket_state_free(store_ticket_state *t);
+/* Frees n states and the array. */
+void store_ticket_states_free(store_ticket_state *t, size_t n);
+
+/* Payment details of marking an order paid; any field may be NULL. */
+typedef struct {
+    const char *provider, *method, *reference;
+    money amount; /* < 0: the sum of the order's tickets (price_gross - discount) */
+} store_payment;
+
+/* Reads an order's status and document: STORE_OK or STORE_NOT_FOUND. The
+ * caller frees with store_order_state_free (also after a refusal). */
+store_status store_order_state_get(db_conn *c, const char *account_id, const char *order_id, store_order_state *out);
+
+/* Reads a ticket's status, order, amount and document: STORE_OK or
+ * STORE_NOT_FOUND. Free with store_ticket_state_free (also after a refusal). */
+store_status store_ticket_state_get(db_conn *c, const char *account_id, const char *ticket_id,
+                                    store_ticket_state *out);
+
+/* The order's live tickets (valid or unpaid); *out is malloc'd (NULL when
+ * none): free with store_ticket_states_free. STORE_OK also when there are none. */
+store_status store_order_live_tickets(db_conn *c, const char *account_id, const char *order_id,
+                                      store_ticket_state **out, size_t *n);
+
+/* Refunds an order in full: marks every paid payment (even of 0.00) refunded
+ * and, when they sum above 0, records one refund row of that sum.
+ * *refunded gets the sum (0 when nothing was paid). */
+store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, instant_us now,
+                                         money *refunded);
+
+/* Takes a live ticket out of use: sets its status (voided | refunded),
+ * invalidated_at, updated_at and document (NULL keeps it), bumps its version
+ * and gives back its seats `holds`. STORE_NOT_FOUND, STORE_CONFLICT when the
+ * ticket is no longer valid or unpaid; on either nothing is written. */
+store_status store_ticket_invalidate(db_conn *c, const char *account_id, const char *ticket_id,
+                                     const char *new_status, const store_hold *holds, size_t nholds,
+                                     const char *doc, instant_us now);
+
+/* Gives the order the account's next change sequence and sets updated_at.
+ * The counter is a hot row: call this last in a transaction. STORE_NOT_FOUND. */
+store_status store_order_touch(db_conn *c, const char *account_id, const char *order_id, instant_us now);
+
+/* Marks the order cancelled with its new document (NULL keeps it), then
+ * touches it (store_order_touch). STORE_NOT_FOUND, STORE_CONFLICT when it was
+ * already cancelled (nothing written). */
+store_status store_order_cancel(db_conn *c, const char *account_id, const char *order_id, const char *doc,
+                                instant_us now);
+
+/* Marks an open (pay-later) order paid: records a paid payment (p NULL: no
+ * details, the ticket total), makes its unpaid tickets valid, confirms the
+ * order and touches it (store_order_touch). STORE_NOT_FOUND, STORE_CONFLICT
+ * when the order is not open (nothing written), STORE_RETRY when it stopped
+ * being open while this ran. */
+store_status store_order_mark_paid(db_conn *c, const char *account_id, const char *order_id, const store_payment *p,
+                                   instant_us now);
+#endif
