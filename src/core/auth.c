@@ -76,22 +76,7 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-db_status auth_touch(db_conn *c, int64_t *version)
-{
-    return db_query_int(c,
-                        "INSERT INTO auth_version (id, version) VALUES (1, 1)"
-                        " ON CONFLICT (id) DO UPDATE SET version = auth_version.version + 1 RETURNING version",
-                        DB_NOARGS, version);
-}
-
-static db_status read_version(db_conn *c, int64_t *version)
-{
-    *version = 0;
-    db_status st = db_query_int(c, "SELECT version FROM auth_version WHERE id = 1", DB_NOARGS, version);
-    return st == DB_NOTFOUND ? DB_OK : st;
-}
-
-static db_status read_version_fn(db_conn *c, void *arg) { return read_version(c, arg); }
+db_status auth_touch(db_conn *c, int64_t *version) { return store_db_status(store_auth_version_bump(c, version)); }
 
 /* ---- the cache; every function named cache_* takes the lock itself ---- */
 
@@ -218,39 +203,22 @@ size_t auth_cache_size(engine *e, size_t *negatives)
 
 /* ---- lookups ---- */
 
-typedef struct {
-    auth_entry entry; /* kind and hash in; the rest out */
-    int64_t version;
-} cred_read;
-
-/* The credential, its account and the auth version, in one snapshot. Expired
- * and revoked rows are read too: the cache checks expiry on every hit, and a
- * revoked row is a negative that only a version bump can change. */
-static db_status read_cred(db_conn *c, void *arg)
+/* The credential, its account and the auth version, in one snapshot (*version
+ * gets the latter). Expired and revoked rows are read too: the cache checks
+ * expiry on every hit, and a revoked row is a negative that only a version
+ * bump can change. An entry without an account is an unknown credential. */
+static bool read_cred(engine *e, auth_entry *en, int64_t *version)
 {
-    cred_read *rd = arg;
-    auth_entry *en = &rd->entry;
-    db_status st = read_version(c, &rd->version);
-    if (st != DB_OK) return st;
-    db_rows *r;
-    st = db_query(c,
-                  "SELECT account_id, secret_hash, expires_at, revoked FROM credentials WHERE kind = ?"
-                  " AND secret_hash = ?",
-                  DB_ARGS(DB_TEXT(kind_name(en->kind)), DB_TEXT(en->hash)), &r);
-    if (st != DB_OK) return st;
-    char account_id[40] = "";
-    bool revoked = false;
-    if (db_next(r) && secret_equal(db_text(r, 1), en->hash)) {
-        snprintf(account_id, sizeof account_id, "%s", db_text(r, 0));
-        en->expires_at = db_isnull(r, 2) ? 0 : db_int(r, 2);
-        revoked = db_int(r, 3) != 0;
+    store_credential_read rd;
+    store_status st = store_credential_lookup(e->st, kind_name(en->kind), en->hash, &rd);
+    if (st != STORE_OK && st != STORE_NOT_FOUND) return false;
+    *version = rd.auth_version;
+    if (st == STORE_OK && secret_equal(rd.secret_hash, en->hash)) {
+        en->expires_at = rd.expires_at;
+        account_from_store(&rd.account, &en->acct);
+        en->found = !rd.revoked;
     }
-    db_rows_free(r);
-    if (!*account_id) return DB_OK;
-    st = account_load(c, account_id, &en->acct);
-    if (st == DB_NOTFOUND) return DB_OK;
-    en->found = st == DB_OK && !revoked;
-    return st;
+    return true;
 }
 
 static bo_status verdict(const auth_entry *en, account *out)
@@ -266,18 +234,18 @@ static bo_status lookup_hash(engine *e, cred_kind kind, const char hash[65], acc
     probe_result p = cache_probe(&e->auth, kind, hash, &hit);
     if (p == PROBE_STALE) {
         int64_t started = monotonic_ms(), version;
-        if (store_read(e->st, read_version_fn, &version) == DB_OK) {
+        if (store_auth_version(e->st, &version) == STORE_OK) {
             cache_confirm(&e->auth, version, started);
             p = cache_probe(&e->auth, kind, hash, &hit);
         }
     }
     if (p == PROBE_HIT) return verdict(&hit, out);
-    cred_read rd = {.entry = {.kind = kind}};
-    memcpy(rd.entry.hash, hash, sizeof rd.entry.hash);
-    int64_t started = monotonic_ms();
-    if (store_read(e->st, read_cred, &rd) != DB_OK) return BO_INTERNAL;
-    cache_store(&e->auth, &rd.entry, rd.version, started);
-    return verdict(&rd.entry, out);
+    auth_entry read = {.kind = kind};
+    memcpy(read.hash, hash, sizeof read.hash);
+    int64_t started = monotonic_ms(), version;
+    if (!read_cred(e, &read, &version)) return BO_INTERNAL;
+    cache_store(&e->auth, &read, version, started);
+    return verdict(&read, out);
 }
 
 bo_status auth_lookup(engine *e, cred_kind kind, const char *secret, account *out)
@@ -299,35 +267,6 @@ bo_status auth_oauth_client(engine *e, const char *client_id, const char *client
 
 /* ---- writes ---- */
 
-typedef struct {
-    const account *a;
-    cred_kind kind;
-    const char *public_id, *label;
-    char hash[65];
-    instant_us expires_at;
-    int64_t version; /* out: the auth version after the write, 0 if not bumped */
-} cred_write;
-
-static db_status insert_cred(db_conn *c, void *arg)
-{
-    cred_write *cw = arg;
-    char id[37];
-    rand_uuid(id);
-    int64_t added = 0;
-    cw->version = 0;
-    db_status st =
-        db_exec(c,
-                "INSERT INTO credentials (id, account_id, kind, public_id, secret_hash, label, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, secret_hash) DO NOTHING",
-                DB_ARGS(DB_TEXT(id), DB_TEXT(cw->a->id), DB_TEXT(kind_name(cw->kind)), DB_TEXT(cw->public_id),
-                        DB_TEXT(cw->hash), DB_TEXT(cw->label), DB_INT(clock_now()),
-                        cw->expires_at ? DB_INT(cw->expires_at) : DB_NULL),
-                &added);
-    /* a new credential may have been cached as unknown */
-    if (st == DB_OK && added && adds_bump_version(cw->kind)) st = auth_touch(c, &cw->version);
-    return st;
-}
-
 bo_status credential_add(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
                          const char *label, instant_us expires_at, bo_error *err)
 {
@@ -335,23 +274,20 @@ bo_status credential_add(engine *e, const account *a, cred_kind kind, const char
         return bo_fail(err, BO_INVALID, "invalid_secret", "secret", "secret must be 8 to 256 characters");
     if (kind == CRED_OAUTH_CLIENT && (!public_id || !*public_id))
         return bo_fail(err, BO_INVALID, "invalid_client_id", "client_id", "client id required");
-    cred_write cw = {a, kind, public_id, label, {0}, expires_at, 0};
-    cred_hash(kind, public_id, secret, cw.hash);
-    db_status st = store_write(e->st, insert_cred, &cw);
-    if (st == DB_OK && cw.version) auth_cache_advance(e, cw.version);
-    return bo_from_db(st, err);
-}
-
-static db_status revoke_cred(db_conn *c, void *arg)
-{
-    cred_write *cw = arg;
-    int64_t changed = 0;
-    db_status st = db_exec(c,
-                           "UPDATE credentials SET revoked = 1 WHERE account_id = ? AND kind = ? AND secret_hash = ?"
-                           " AND revoked = 0",
-                           DB_ARGS(DB_TEXT(cw->a->id), DB_TEXT(kind_name(cw->kind)), DB_TEXT(cw->hash)), &changed);
-    if (st == DB_OK && !changed) return DB_NOTFOUND;
-    return st == DB_OK ? auth_touch(c, &cw->version) : st;
+    char id[37], hash[65];
+    rand_uuid(id);
+    cred_hash(kind, public_id, secret, hash);
+    store_credential cred = {id, a->id, kind_name(kind), public_id, hash, label, clock_now(), expires_at};
+    int64_t version = 0;
+    /* a new credential may have been cached as unknown */
+    store_status st = store_credential_insert(e->st, &cred, adds_bump_version(kind), &version);
+    switch (st) {
+    case STORE_OK:
+        if (version) auth_cache_advance(e, version);
+        return BO_OK;
+    case STORE_CONFLICT: return BO_OK; /* already there: adding it again changes nothing */
+    default: return bo_from_store(st, err);
+    }
 }
 
 bo_status credential_revoke(engine *e, const account *a, cred_kind kind, const char *public_id, const char *secret,
@@ -359,11 +295,12 @@ bo_status credential_revoke(engine *e, const account *a, cred_kind kind, const c
 {
     if (!secret || (kind == CRED_OAUTH_CLIENT && !public_id))
         return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such credential");
-    cred_write cw = {.a = a, .kind = kind};
-    cred_hash(kind, public_id, secret, cw.hash);
-    db_status st = store_write(e->st, revoke_cred, &cw);
-    if (st == DB_OK) auth_cache_advance(e, cw.version);
-    return bo_from_db(st, err);
+    char hash[65];
+    cred_hash(kind, public_id, secret, hash);
+    int64_t version;
+    store_status st = store_credential_revoke(e->st, a->id, kind_name(kind), hash, &version);
+    if (st == STORE_OK) auth_cache_advance(e, version);
+    return bo_from_store(st, err);
 }
 
 bo_status auth_issue_access_token(engine *e, const account *a, int64_t ttl_seconds, char token[80])

@@ -5,6 +5,7 @@
 #include "core/catalog_compile.h"
 #include "core/catalog_spec.h"
 #include "core/internal.h"
+#include "store/catalog_store.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <stdio.h>
@@ -29,45 +30,29 @@ bool catalog_kind_parse(const char *name, catalog_kind *out)
 
 /* ---- snapshots ---- */
 
-typedef struct {
-    const char *account_id;
-    int64_t version;
-    catalog_snapshot *snap;
-} snapshot_load;
-
-static db_status read_version(db_conn *c, void *arg)
+/* Files one stored document under its kind; the model is compiled afterwards,
+ * outside the read transaction. */
+static void add_row(void *ctx, const store_catalog_row *row)
 {
-    snapshot_load *l = arg;
-    l->version = 0;
-    db_status st = db_query_int(c, "SELECT version FROM catalog_versions WHERE account_id = ?",
-                                DB_ARGS(DB_TEXT(l->account_id)), &l->version);
-    return st == DB_NOTFOUND ? DB_OK : st;
+    catalog_snapshot *s = ctx;
+    catalog_kind k;
+    if (!catalog_kind_parse(row->kind, &k)) return;
+    json_t *doc = json_loads(row->doc, 0, NULL);
+    if (doc) json_object_set_new(s->objects[k], row->id, doc);
 }
 
-static db_status load_snapshot(db_conn *c, void *arg)
+static catalog_snapshot *load_snapshot(store *st, const char *account_id)
 {
-    snapshot_load *l = arg;
-    db_status st = read_version(c, l);
-    if (st != DB_OK) return st;
-    db_rows *r;
-    st = db_query(c, "SELECT kind, id, doc FROM catalog WHERE account_id = ? AND deleted = 0 ORDER BY created_at, id",
-                  DB_ARGS(DB_TEXT(l->account_id)), &r);
-    if (st != DB_OK) return st;
     catalog_snapshot *s = calloc(1, sizeof *s);
     atomic_init(&s->refs, 1);
-    s->version = l->version;
-    snprintf(s->account_id, sizeof s->account_id, "%s", l->account_id);
+    snprintf(s->account_id, sizeof s->account_id, "%s", account_id);
     for (int k = 0; k < CAT__COUNT; k++) s->objects[k] = json_object();
-    while (db_next(r)) {
-        catalog_kind k;
-        if (!catalog_kind_parse(db_text(r, 0), &k)) continue;
-        json_t *doc = json_loads(db_text(r, 2), 0, NULL);
-        if (doc) json_object_set_new(s->objects[k], db_text(r, 1), doc);
+    if (store_catalog_load(st, account_id, &s->version, add_row, s) != STORE_OK) {
+        catalog_release(s);
+        return NULL;
     }
-    db_rows_free(r);
     s->model = catalog_model_compile(s->objects);
-    l->snap = s;
-    return DB_OK;
+    return s;
 }
 
 void catalog_release(catalog_snapshot *s)
@@ -107,12 +92,12 @@ catalog_snapshot *catalog_acquire(engine *e, const account *a)
         }
     }
     pthread_mutex_unlock(&e->cache_lock);
-    snapshot_load l = {.account_id = a->id};
-    if (store_read(e->st, read_version, &l) != DB_OK) return NULL;
+    int64_t version;
+    if (store_catalog_version(e->st, a->id, &version) != STORE_OK) return NULL;
     pthread_mutex_lock(&e->cache_lock);
     for (size_t i = 0; i < e->nsnapshots; i++) {
         catalog_snapshot *s = e->snapshots[i];
-        if (!strcmp(s->account_id, a->id) && s->version == l.version) {
+        if (!strcmp(s->account_id, a->id) && s->version == version) {
             atomic_store(&s->checked_ms, now);
             atomic_fetch_add(&s->refs, 1);
             pthread_mutex_unlock(&e->cache_lock);
@@ -120,25 +105,26 @@ catalog_snapshot *catalog_acquire(engine *e, const account *a)
         }
     }
     pthread_mutex_unlock(&e->cache_lock);
-    if (store_read(e->st, load_snapshot, &l) != DB_OK) return NULL;
-    atomic_store(&l.snap->checked_ms, now);
+    catalog_snapshot *snap = load_snapshot(e->st, a->id);
+    if (!snap) return NULL;
+    atomic_store(&snap->checked_ms, now);
     pthread_mutex_lock(&e->cache_lock);
     size_t i;
     for (i = 0; i < e->nsnapshots; i++)
         if (!strcmp(e->snapshots[i]->account_id, a->id)) break;
     if (i < e->nsnapshots) {
-        if (e->snapshots[i]->version < l.snap->version) {
+        if (e->snapshots[i]->version < snap->version) {
             catalog_release(e->snapshots[i]);
-            e->snapshots[i] = l.snap;
-            atomic_fetch_add(&l.snap->refs, 1);
+            e->snapshots[i] = snap;
+            atomic_fetch_add(&snap->refs, 1);
         }
     } else {
         e->snapshots = realloc(e->snapshots, (e->nsnapshots + 1) * sizeof *e->snapshots);
-        e->snapshots[e->nsnapshots++] = l.snap;
-        atomic_fetch_add(&l.snap->refs, 1);
+        e->snapshots[e->nsnapshots++] = snap;
+        atomic_fetch_add(&snap->refs, 1);
     }
     pthread_mutex_unlock(&e->cache_lock);
-    return l.snap;
+    return snap;
 }
 
 json_t *snapshot_find(const catalog_snapshot *s, catalog_kind k, const char *id)
@@ -146,12 +132,13 @@ json_t *snapshot_find(const catalog_snapshot *s, catalog_kind k, const char *id)
     return (s && id && k < CAT__COUNT) ? json_object_get(s->objects[k], id) : NULL;
 }
 
+/* A store step's outcome inside a catalog write: a duplicate id stays
+ * DB_CONFLICT (catalog_put names it), the rest as every composed transaction. */
+static db_status step_status(store_status st) { return st == STORE_CONFLICT ? DB_CONFLICT : store_db_status(st); }
+
 db_status catalog_touch(db_conn *c, const char *account_id)
 {
-    return db_exec(c,
-                   "INSERT INTO catalog_versions (account_id, version) VALUES (?, 1)"
-                   " ON CONFLICT (account_id) DO UPDATE SET version = catalog_versions.version + 1",
-                   DB_ARGS(DB_TEXT(account_id)), NULL);
+    return step_status(store_catalog_touch(c, account_id));
 }
 
 /* ---- writes ---- */
@@ -170,31 +157,12 @@ typedef struct {
 static db_status write_doc(db_conn *c, void *arg)
 {
     catalog_write *w = arg;
-    db_status st;
-    int64_t changes = 0;
-    if (w->is_delete) {
-        st = db_exec(c,
-                     "UPDATE catalog SET deleted = 1, updated_at = ? WHERE account_id = ? AND kind = ? AND id = ?"
-                     " AND deleted = 0",
-                     DB_ARGS(DB_INT(w->now), DB_TEXT(w->a->id), DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id)),
-                     &changes);
-    } else if (w->create) {
-        st = db_exec(c,
-                     "INSERT INTO catalog (account_id, kind, id, parent_id, doc, created_at, updated_at)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(w->a->id), DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id),
-                             DB_TEXT(w->parent_id), DB_TEXT(w->doc_text), DB_INT(w->now), DB_INT(w->now)),
-                     &changes);
-    } else {
-        st = db_exec(c,
-                     "UPDATE catalog SET doc = ?, parent_id = ?, updated_at = ? WHERE account_id = ? AND kind = ?"
-                     " AND id = ? AND deleted = 0",
-                     DB_ARGS(DB_TEXT(w->doc_text), DB_TEXT(w->parent_id), DB_INT(w->now), DB_TEXT(w->a->id),
-                             DB_TEXT(kind_names[w->kind]), DB_TEXT(w->id)),
-                     &changes);
-    }
+    const char *kind = kind_names[w->kind];
+    store_status ss = w->is_delete ? store_catalog_delete(c, w->a->id, kind, w->id, w->now)
+                      : w->create  ? store_catalog_insert(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now)
+                                   : store_catalog_update(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now);
+    db_status st = step_status(ss);
     if (st != DB_OK) return st;
-    if (changes == 0) return DB_NOTFOUND;
     if (w->kind == CAT_EVENT) {
         change_event ev = w->is_delete ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
         json_t *payload = w->doc_text ? json_loads(w->doc_text, 0, NULL) : NULL;

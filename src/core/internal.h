@@ -4,6 +4,7 @@
 #include "core/catalog_model.h"
 #include "core/engine.h"
 #include "core/webhooks.h"
+#include "store/accounts_store.h"
 #include "store/sales.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -138,6 +139,8 @@ bool engine_wait(engine *e, unsigned ms);
 
 /* Reads an account by id through an open connection (core/accounts.c). */
 db_status account_load(db_conn *c, const char *id, account *out);
+/* The engine's account from its stored row (the currency's minor units are derived). */
+void account_from_store(const store_account *in, account *out);
 
 /* Occurrence key from day + time (see engine.h). */
 void occurrence_key(civil_date day, int32_t time_from, char out[64]);

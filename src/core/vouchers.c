@@ -2,41 +2,11 @@
  * what an order needs with a conditional update, so two orders cannot spend
  * the same value twice). */
 #include "core/internal.h"
+#include "store/vouchers_store.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    const account *a;
-    const char *voucher_id, *code_id;
-    json_t *codes, *out;
-    money value;
-    int64_t changes;
-    bool duplicate;
-} voucher_ctx;
-
-static db_status add_codes(db_conn *c, void *arg)
-{
-    voucher_ctx *x = arg;
-    instant_us now = clock_now();
-    size_t i;
-    json_t *code;
-    json_array_foreach(x->codes, i, code)
-    {
-        char id[48];
-        rand_token("", 12, id, sizeof id);
-        db_status st = db_exec(c,
-                               "INSERT INTO voucher_codes (id, account_id, voucher_id, code, remaining, status,"
-                               " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'available', ?, ?)",
-                               DB_ARGS(DB_TEXT(id), DB_TEXT(x->a->id), DB_TEXT(x->voucher_id),
-                                       DB_TEXT(json_string_value(code)), DB_INT(x->value), DB_INT(now), DB_INT(now)),
-                               NULL);
-        if (st == DB_CONFLICT) x->duplicate = true;
-        if (st != DB_OK) return st == DB_CONFLICT ? DB_ABORT : st;
-    }
-    return DB_OK;
-}
 
 bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, json_t *codes, bo_error *err)
 {
@@ -54,60 +24,56 @@ bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id,
         if (!s || !*s || strlen(s) > 64)
             return bo_fail(err, BO_INVALID, "invalid_codes", "codes", "codes are strings of 1 to 64 characters");
     }
-    voucher_ctx x = {.a = a, .voucher_id = voucher_id, .codes = codes, .value = value};
-    db_status st = store_write(e->st, add_codes, &x);
-    if (x.duplicate) return bo_fail(err, BO_INVALID, "duplicate_code", "codes", "a voucher code is already in use");
-    return bo_from_db(st, err);
+    size_t n = json_array_size(codes);
+    store_voucher_code_new *rows = calloc(n ? n : 1, sizeof *rows);
+    char (*ids)[48] = calloc(n ? n : 1, sizeof *ids);
+    json_array_foreach(codes, i, code)
+    {
+        rand_token("", 12, ids[i], sizeof ids[i]);
+        rows[i] = (store_voucher_code_new){ids[i], json_string_value(code)};
+    }
+    store_status st = store_voucher_codes_insert(e->st, a->id, voucher_id, rows, n, value, clock_now());
+    free(rows);
+    free(ids);
+    if (st == STORE_CONFLICT)
+        return bo_fail(err, BO_INVALID, "duplicate_code", "codes", "a voucher code is already in use");
+    return bo_from_store(st, err);
 }
 
-static db_status list_codes(db_conn *c, void *arg)
+typedef struct {
+    money value;
+    json_t *out;
+} code_list;
+
+static void add_code(void *ctx, const store_voucher_code_row *row)
 {
-    voucher_ctx *x = arg;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT id, code, remaining, status, created_at, updated_at FROM voucher_codes"
-                            " WHERE account_id = ? AND voucher_id = ? ORDER BY created_at, id",
-                            DB_ARGS(DB_TEXT(x->a->id), DB_TEXT(x->voucher_id)), &r);
-    if (st != DB_OK) return st;
-    x->out = json_array();
-    while (db_next(r)) {
-        const char *status = db_text(r, 3);
-        bool touched = strcmp(status, "available") || db_int(r, 2) < x->value;
-        json_array_append_new(x->out, json_pack("{s:s,s:s,s:I,s:I,s:s,s:o,s:I}", "id", db_text(r, 0), "code",
-                                                db_text(r, 1), "value", (json_int_t)x->value, "remaining",
-                                                (json_int_t)db_int(r, 2), "status", status, "used_at",
-                                                touched ? json_integer(db_int(r, 5)) : json_null(), "created_at",
-                                                (json_int_t)db_int(r, 4)));
-    }
-    db_rows_free(r);
-    return DB_OK;
+    code_list *l = ctx;
+    bool touched = strcmp(row->status, "available") || row->remaining < l->value;
+    json_array_append_new(l->out, json_pack("{s:s,s:s,s:I,s:I,s:s,s:o,s:I}", "id", row->id, "code", row->code, "value",
+                                            (json_int_t)l->value, "remaining", (json_int_t)row->remaining, "status",
+                                            row->status, "used_at",
+                                            touched ? json_integer(row->updated_at) : json_null(), "created_at",
+                                            (json_int_t)row->created_at));
 }
 
 bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, json_t **out)
 {
     json_t *v;
     if (catalog_get(e, a, CAT_VOUCHER, voucher_id, &v) != BO_OK) return BO_NOT_FOUND;
-    voucher_ctx x = {.a = a, .voucher_id = voucher_id, .value = jint(v, "value", 0)};
+    code_list l = {jint(v, "value", 0), json_array()};
     json_decref(v);
-    if (store_read(e->st, list_codes, &x) != DB_OK) return BO_INTERNAL;
-    *out = x.out;
+    if (store_voucher_codes_list(e->st, a->id, voucher_id, add_code, &l) != STORE_OK) {
+        json_decref(l.out);
+        return BO_INTERNAL;
+    }
+    *out = l.out;
     return BO_OK;
-}
-
-static db_status void_code(db_conn *c, void *arg)
-{
-    voucher_ctx *x = arg;
-    return db_exec(c,
-                   "UPDATE voucher_codes SET status = 'voided', updated_at = ? WHERE id = ? AND voucher_id = ?"
-                   " AND account_id = ? AND status <> 'voided'",
-                   DB_ARGS(DB_INT(clock_now()), DB_TEXT(x->code_id), DB_TEXT(x->voucher_id), DB_TEXT(x->a->id)),
-                   &x->changes);
 }
 
 bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err)
 {
-    voucher_ctx x = {.a = a, .voucher_id = voucher_id, .code_id = code_id};
-    db_status st = store_write(e->st, void_code, &x);
-    if (st != DB_OK) return bo_from_db(st, err);
-    return x.changes ? BO_OK : bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such voucher code, or already void");
+    store_status st = store_voucher_code_void(e->st, a->id, voucher_id, code_id, clock_now());
+    if (st == STORE_NOT_FOUND)
+        return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such voucher code, or already void");
+    return bo_from_store(st, err);
 }

@@ -1,0 +1,115 @@
+/* SQL of voucher codes and counters (see vouchers_store.h). */
+#include "store/vouchers_store.h"
+
+static store_status from_db(db_status st)
+{
+    switch (st) {
+    case DB_OK: return STORE_OK;
+    case DB_NOTFOUND: return STORE_NOT_FOUND;
+    case DB_CONFLICT: return STORE_CONFLICT;
+    case DB_RETRY: return STORE_RETRY;
+    case DB_ABORT:
+    case DB_ERROR: break;
+    }
+    return STORE_ERROR;
+}
+
+typedef struct {
+    const char *account_id, *voucher_id, *code_id;
+    const store_voucher_code_new *codes;
+    size_t n;
+    money value;
+    instant_us now;
+    void (*fn)(void *ctx, const store_voucher_code_row *row);
+    void *ctx;
+} voucher_op;
+
+static db_status insert_fn(db_conn *c, void *arg)
+{
+    voucher_op *op = arg;
+    for (size_t i = 0; i < op->n; i++) {
+        db_status st = db_exec(c,
+                               "INSERT INTO voucher_codes (id, account_id, voucher_id, code, remaining, status,"
+                               " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'available', ?, ?)",
+                               DB_ARGS(DB_TEXT(op->codes[i].id), DB_TEXT(op->account_id), DB_TEXT(op->voucher_id),
+                                       DB_TEXT(op->codes[i].code), DB_INT(op->value), DB_INT(op->now),
+                                       DB_INT(op->now)),
+                               NULL);
+        if (st != DB_OK) return st;
+    }
+    return DB_OK;
+}
+
+store_status store_voucher_codes_insert(store *s, const char *account_id, const char *voucher_id,
+                                        const store_voucher_code_new *codes, size_t n, money value, instant_us now)
+{
+    voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .codes = codes, .n = n, .value = value,
+                     .now = now};
+    return from_db(store_write(s, insert_fn, &op));
+}
+
+static db_status list_fn(db_conn *c, void *arg)
+{
+    voucher_op *op = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, code, remaining, status, created_at, updated_at FROM voucher_codes"
+                            " WHERE account_id = ? AND voucher_id = ? ORDER BY created_at, id",
+                            DB_ARGS(DB_TEXT(op->account_id), DB_TEXT(op->voucher_id)), &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) {
+        store_voucher_code_row row = {db_text(r, 0), db_text(r, 1), db_int(r, 2), db_text(r, 3), db_int(r, 4),
+                                      db_int(r, 5)};
+        op->fn(op->ctx, &row);
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_voucher_codes_list(store *s, const char *account_id, const char *voucher_id,
+                                      void (*fn)(void *ctx, const store_voucher_code_row *row), void *ctx)
+{
+    voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .fn = fn, .ctx = ctx};
+    return from_db(store_read(s, list_fn, &op));
+}
+
+static db_status void_fn(db_conn *c, void *arg)
+{
+    voucher_op *op = arg;
+    int64_t changes = 0;
+    db_status st = db_exec(c,
+                           "UPDATE voucher_codes SET status = 'voided', updated_at = ? WHERE id = ? AND voucher_id = ?"
+                           " AND account_id = ? AND status <> 'voided'",
+                           DB_ARGS(DB_INT(op->now), DB_TEXT(op->code_id), DB_TEXT(op->voucher_id),
+                                   DB_TEXT(op->account_id)),
+                           &changes);
+    if (st != DB_OK) return st;
+    return changes ? DB_OK : DB_NOTFOUND;
+}
+
+store_status store_voucher_code_void(store *s, const char *account_id, const char *voucher_id, const char *code_id,
+                                     instant_us now)
+{
+    voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .code_id = code_id, .now = now};
+    return from_db(store_write(s, void_fn, &op));
+}
+
+typedef struct {
+    const char *account_id, *name;
+    int64_t *value;
+} counter_read;
+
+static db_status counter_fn(db_conn *c, void *arg)
+{
+    counter_read *x = arg;
+    db_status st = db_query_int(c, "SELECT value FROM counters WHERE account_id = ? AND name = ?",
+                                DB_ARGS(DB_TEXT(x->account_id), DB_TEXT(x->name)), x->value);
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+store_status store_counter_get(store *s, const char *account_id, const char *name, int64_t *value)
+{
+    *value = 0;
+    counter_read x = {account_id, name, value};
+    return from_db(store_read(s, counter_fn, &x));
+}
