@@ -7,6 +7,7 @@
 #ifndef BO_API_ADMIN_H
 #define BO_API_ADMIN_H
 #include "api/api.h"
+#include "api/body.h"
 #include <stdarg.h>
 
 #define ADMIN_PREFIX "/admin/v1"
@@ -28,22 +29,6 @@ json_t *admin_list(json_t *items, const bool *has_more);
 
 /* ---------- request bodies (common.c) ---------- */
 
-typedef enum {
-    BF_STRING, /* dest: const char ** (borrowed from the body); 1..max characters */
-    BF_INT,    /* dest: int64_t *; min..max */
-    BF_BOOL,   /* dest: bool * */
-    BF_OBJECT, /* dest: json_t ** (borrowed) */
-    BF_ARRAY,  /* dest: json_t ** (borrowed); at most max elements */
-} body_type;
-
-typedef struct {
-    const char *name;
-    body_type type;
-    bool required;
-    int64_t min, max; /* BF_STRING: max length; BF_INT: range; BF_ARRAY: max elements */
-    void *dest;       /* left untouched when the field is absent or null */
-    bool *present;    /* optional: set when the field was given (not null) */
-} body_field;
 
 /* The request body as a JSON object (owned by the request), or NULL after replying 400. */
 json_t *admin_body(http_request *r);
