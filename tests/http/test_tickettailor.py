@@ -121,6 +121,11 @@ def test_issue_errors(c):
     tt_error(c.tickettailor("POST", "/v1/issued_tickets", json_body={"event_id": "ev_nope", "ticket_type_id": STANDARD,
                                                                      "full_name": "x"}), 422)
     tt_error(c.tickettailor("POST", "/v1/issued_tickets", raw="{broken"), 400)
+    base = {"event_id": CONCERT_OCC, "ticket_type_id": STANDARD, "full_name": "x"}
+    for extra, field in (({"full_name": ""}, "full_name"), ({"email": "a" * 300}, "email"),
+                         ({"event_id": 5}, "event_id"), ({"barcode": "B1"}, "barcode")):
+        r = c.tickettailor("POST", "/v1/issued_tickets", json_body=dict(base, **extra))
+        assert tt_error(r, 422)["errors"][0]["field"] == field, r
     tt_error(c.tickettailor("GET", "/v1/issued_tickets", query={"status": "lost"}), 400)
     tt_error(c.tickettailor("GET", "/v1/issued_tickets/it_%s" % uuid.uuid4()), 404)
 

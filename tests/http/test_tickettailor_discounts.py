@@ -53,6 +53,8 @@ def test_percentage_discount_from_a_form(c):
     d = expect(c.tickettailor("POST", "/v1/discounts", form={"code": code, "name": "Ten percent",
                                                              "type": "percentage", "price_percent": "10"}), 201)
     assert d["price_percent"] == 10 and d["type"] == "percentage" and d["max_redemptions"] is None
+    d = expect(c.tickettailor("POST", "/v1/discounts/" + d["id"], form={"max_redemptions": "5"}), 200)
+    assert d["max_redemptions"] == 5 and d["price_percent"] == 10
     order = expect(sell(c, code), 201)
     assert order["discount_total"] == 90  # 10% of 2 x 4.50
     expect(c.tickettailor("DELETE", "/v1/discounts/" + d["id"]), 200)
@@ -71,5 +73,17 @@ def test_discount_validation(c):
     tt_error(c.tickettailor("POST", "/v1/discounts", json_body={"code": "X5", "name": "x", "type": "fixed_amount",
                                                                 "price": 1, "ticket_types": ["tt_nope"]}), 422)
     tt_error(c.tickettailor("POST", "/v1/discounts", raw="[]"), 400)
+    # form values are text: numbers must read as whole numbers
+    e = tt_error(c.tickettailor("POST", "/v1/discounts", form={"code": "X6", "name": "x", "type": "fixed_amount",
+                                                              "price": "ten"}), 422, "price")
+    assert e["error_code"] == "Validation error", e
+    tt_error(c.tickettailor("POST", "/v1/discounts", form={"code": "X7", "name": "x", "type": "percentage",
+                                                          "price_percent": "101"}), 422, "price_percent")
+    tt_error(c.tickettailor("POST", "/v1/discounts", json_body={"code": "X8", "name": "x", "type": "fixed_amount",
+                                                                "price": 1.5}), 422, "price")
+    tt_error(c.tickettailor("POST", "/v1/discounts", json_body={"code": "X9", "name": "x", "type": "fixed_amount",
+                                                                "price": 1, "expires": 10 ** 15}), 422, "expires")
+    tt_error(c.tickettailor("POST", "/v1/discounts", json_body={"code": 7, "name": "x", "type": "fixed_amount"}),
+             422, "code")
     tt_error(c.tickettailor("GET", "/v1/discounts/di_" + str(uuid.uuid4())), 404)
     tt_error(c.tickettailor("GET", "/v1/discounts", query={"starting_after": "di_nope"}), 422)

@@ -8,9 +8,11 @@ from harness import expect
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 
 
-def tt_error(resp, status):
+def tt_error(resp, status, field=None):
     assert resp.status == status, "expected %d, got %r" % (status, resp)
     assert resp.json["status"] == status, resp
+    if field:
+        assert resp.json["errors"][0]["field"] == field, resp
     return resp.json
 
 
@@ -75,3 +77,18 @@ def test_voucher_validation(c):
                                                                "codes": [dup]}), 422)
     expect(c.tickettailor("DELETE", "/v1/vouchers/" + v["id"]), 200)
     tt_error(c.tickettailor("GET", "/v1/vouchers/vo_nope/codes"), 404)
+    tt_error(c.tickettailor("POST", "/v1/vouchers", json_body={"name": "x", "value": 5, "codes": []}), 422, "expiry")
+    tt_error(c.tickettailor("POST", "/v1/vouchers", json_body={"name": "x", "value": 5, "expiry": 1}), 422, "codes")
+    tt_error(c.tickettailor("POST", "/v1/vouchers", form={"name": "x", "value": "5x", "expiry": "1"}), 422, "value")
+
+
+def test_voucher_from_a_form(c):
+    code = "FORM-" + uuid.uuid4().hex[:6]
+    v = expect(c.tickettailor("POST", "/v1/vouchers", form={"name": "Form card", "value": "250",
+                                                            "expiry": "2000000000", "codes[]": code}), 201)
+    assert v["value"] == 250 and v["total_codes"] == 1 and v["expiry"]["unix"] == 2000000000
+    expect(c.tickettailor("DELETE", "/v1/vouchers/" + v["id"]), 200)
+    v = expect(c.tickettailor("POST", "/v1/vouchers", json_body={"name": "No expiry", "value": "300", "expiry": None,
+                                                                "codes": []}), 201)
+    assert v["value"] == 300 and v["expiry"] is None
+    expect(c.tickettailor("DELETE", "/v1/vouchers/" + v["id"]), 200)

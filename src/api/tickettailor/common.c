@@ -2,6 +2,7 @@
  * per-key hourly rate limit, the error shape, ids, dates and pagination. */
 #include "api/tickettailor/tickettailor.h"
 #include "util/secure.h"
+#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -244,14 +245,73 @@ void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, con
     http_reply_json(r, 200, tt_page(r, path, data, more, after != NULL, before != NULL));
 }
 
-json_t *tt_field(http_request *r, const char *name)
+bool tt_given(http_request *r, const char *name)
 {
-    if (http_body_is_form(r)) {
-        const char *v = http_form(r, name);
-        return v ? json_string(v) : NULL;
+    if (http_body_is_form(r)) return http_form(r, name) != NULL;
+    return json_object_get(http_body_json(r, NULL), name) != NULL;
+}
+
+/* Text for an integer or boolean field as that type (a new reference), so the
+ * table checks form values (always text) and JSON's "10" alike; NULL when
+ * there is nothing to convert, and text that is not one is left for
+ * body_fields to refuse. */
+static json_t *from_text(const body_field *f, json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (!s) return NULL;
+    if (f->type == BF_INT) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(s, &end, 10);
+        return *s && !*end && !errno ? json_integer(n) : NULL;
     }
-    json_t *v = json_object_get(http_body_json(r, NULL), name);
-    return v ? json_incref(v) : NULL;
+    if (f->type == BF_BOOL) {
+        bool yes = !strcmp(s, "true") || !strcmp(s, "1"), no = !strcmp(s, "false") || !strcmp(s, "0");
+        return yes || no ? json_boolean(yes) : NULL;
+    }
+    return NULL;
+}
+
+/* The declared fields of a form body as JSON text. Lists and objects cannot
+ * be said in a form (a handler reads `name[]` itself); nor could the view,
+ * which dies here, lend them out. */
+static json_t *form_view(http_request *r, const body_field *t, size_t n)
+{
+    json_t *view = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const char *v = t[i].type == BF_ARRAY || t[i].type == BF_OBJECT ? NULL : http_form(r, t[i].name);
+        if (v) json_object_set_new(view, t[i].name, json_string(v)); /* http_form gives UTF-8 only */
+    }
+    return view;
+}
+
+bool tt_fields(http_request *r, const body_field *t, size_t n)
+{
+    bool form = http_body_is_form(r);
+    json_t *view;
+    if (form) view = form_view(r, t, n);
+    else {
+        const char *why = NULL;
+        json_t *body = http_body_json(r, &why);
+        if (!json_is_object(body)) {
+            tt_error(r, 400, NULL, "%s", why ? why : "the body must be a JSON object or a form");
+            return false;
+        }
+        view = json_copy(body); /* shallow: the values stay the request's */
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *typed = from_text(&t[i], json_object_get(view, t[i].name));
+        if (typed) json_object_set_new(view, t[i].name, typed);
+    }
+    body_error e;
+    bool ok = body_fields(view, "", t, n, false, &e);
+    if (ok && form) /* strings must outlive the view: point them at the request's own copy */
+        for (size_t i = 0; i < n; i++)
+            if (t[i].type == BF_STRING && t[i].dest && json_is_string(json_object_get(view, t[i].name)))
+                *(const char **)t[i].dest = http_form(r, t[i].name);
+    json_decref(view);
+    if (!ok) tt_error(r, 422, e.field, "%s", e.message);
+    return ok;
 }
 
 /* ---- authentication and the rate limit ---- */

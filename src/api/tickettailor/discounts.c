@@ -32,66 +32,42 @@ static json_t *discount_json(engine *e, const account *a, json_t *d)
     return x;
 }
 
-static bool int_field(http_request *r, const char *name, bool *present, int64_t *out)
+/* Builds the engine document from the request, over `base` (NULL on create);
+ * NULL after replying. */
+static json_t *to_engine(http_request *r, json_t *base)
 {
-    json_t *v = tt_field(r, name);
-    *present = v && !json_is_null(v);
-    bool ok = true;
-    if (*present) {
-        if (json_is_integer(v)) *out = json_integer_value(v);
-        else if (json_is_string(v)) {
-            char *end;
-            *out = strtoll(json_string_value(v), &end, 10);
-            ok = *json_string_value(v) && !*end;
-        } else ok = false;
-        if (!ok || *out < 0) {
-            tt_error(r, 422, name, "%s must be a non-negative integer", name);
-            ok = false;
-        }
+    bool create = !base;
+    const char *code = NULL, *name = NULL, *type = NULL;
+    const body_field what[] = {
+        {"code", BF_STRING, create, 1, TT_TEXT_MAX, &code, NULL},
+        {"name", BF_STRING, create, 1, TT_TEXT_MAX, &name, NULL},
+        {"type", BF_STRING, create, 1, 20, &type, NULL},
+    };
+    if (!TT_FIELDS(r, what)) return NULL;
+    if (type && strcmp(type, "fixed_amount") && strcmp(type, "percentage")) {
+        tt_error(r, 422, "type", "type is fixed_amount or percentage");
+        return NULL;
     }
-    json_decref(v);
-    return ok;
-}
-
-/* Builds the engine document from the request, over `base` (NULL on create). */
-static json_t *to_engine(http_request *r, const account *a, json_t *base)
-{
+    int64_t price = 0, percent = 0, max_redemptions = 0, expires = 0;
+    bool has_price = false, has_percent = false, has_max = false, has_expires = false;
+    const body_field amounts[] = {
+        {"price", BF_INT, false, 0, TT_AMOUNT_MAX, &price, &has_price},
+        {"price_percent", BF_INT, false, 0, 100, &percent, &has_percent},
+        {"max_redemptions", BF_INT, false, 0, TT_AMOUNT_MAX, &max_redemptions, &has_max},
+        {"expires", BF_INT, false, 0, TT_UNIX_MAX, &expires, &has_expires},
+    };
+    if (!TT_FIELDS(r, amounts)) return NULL;
     json_t *doc = base ? json_deep_copy(base) : json_object();
     json_object_del(doc, "id");
-    json_t *v;
-    if ((v = tt_field(r, "code"))) {
-        json_object_set_new(doc, "code", v);
-    }
-    if ((v = tt_field(r, "name"))) json_object_set_new(doc, "name", v);
-    if ((v = tt_field(r, "type"))) {
-        const char *t = json_string_value(v);
-        if (!t || (strcmp(t, "fixed_amount") && strcmp(t, "percentage"))) {
-            json_decref(v);
-            json_decref(doc);
-            tt_error(r, 422, "type", "type is fixed_amount or percentage");
-            return NULL;
-        }
-        json_object_set_new(doc, "type", json_string(!strcmp(t, "percentage") ? "percentage" : "fixed"));
-        json_decref(v);
-    }
-    bool has;
-    int64_t n;
-    if (!int_field(r, "price", &has, &n)) goto bad;
-    if (has) json_object_set_new(doc, "amount", json_integer(n));
-    if (!int_field(r, "price_percent", &has, &n)) goto bad;
-    if (has) {
-        if (n > 100) {
-            tt_error(r, 422, "price_percent", "price_percent is at most 100");
-            goto bad;
-        }
-        json_object_set_new(doc, "percent_bp", json_integer(n * 100));
-    }
-    if (!int_field(r, "max_redemptions", &has, &n)) goto bad;
-    if (has) json_object_set_new(doc, "max_redemptions", json_integer(n));
-    if (!int_field(r, "expires", &has, &n)) goto bad;
-    if (has) {
+    if (code) json_object_set_new(doc, "code", json_string(code));
+    if (name) json_object_set_new(doc, "name", json_string(name));
+    if (type) json_object_set_new(doc, "type", json_string(!strcmp(type, "percentage") ? "percentage" : "fixed"));
+    if (has_price) json_object_set_new(doc, "amount", json_integer(price));
+    if (has_percent) json_object_set_new(doc, "percent_bp", json_integer(percent * 100));
+    if (has_max) json_object_set_new(doc, "max_redemptions", json_integer(max_redemptions));
+    if (has_expires) {
         char iso[40];
-        iso_format_seconds(n * US_PER_SEC, NULL, iso, sizeof iso);
+        iso_format_seconds(expires * US_PER_SEC, NULL, iso, sizeof iso);
         json_object_set_new(doc, "expires_at", json_string(iso));
     }
     /* ticket_types: a list of ids (create) or {id: "1"|"0"|""} (update) */
@@ -133,7 +109,6 @@ static json_t *to_engine(http_request *r, const account *a, json_t *base)
         }
         json_object_set_new(doc, "product_ids", ids);
     }
-    (void)a;
     return doc;
 bad:
     json_decref(doc);
@@ -159,16 +134,7 @@ void tt_discount_create(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
     const account *a = api_account(r);
-    if (!http_body_is_form(r) && !json_is_object(http_body_json(r, NULL)))
-        return tt_error(r, 400, NULL, "the body must be a JSON object or a form");
-    json_t *code = tt_field(r, "code"), *name = tt_field(r, "name"), *type = tt_field(r, "type");
-    bool ok = json_is_string(code) && json_is_string(name) && json_is_string(type);
-    json_decref(code);
-    json_decref(name);
-    json_decref(type);
-    if (!ok) return tt_error(r, 422, !json_is_string(code) ? "code" : !json_is_string(name) ? "name" : "type",
-                             "code, name and type are required");
-    json_t *doc = to_engine(r, a, NULL);
+    json_t *doc = to_engine(r, NULL);
     if (!doc) return;
     json_t *out = NULL;
     bo_error err = {0};
@@ -198,11 +164,7 @@ void tt_discount_update(http_request *r, void *app_)
     json_t *d;
     bo_status found = id ? catalog_get(e, a, CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
     if (found != BO_OK) return tt_missing(r, found);
-    if (!http_body_is_form(r) && !json_is_object(http_body_json(r, NULL))) {
-        json_decref(d);
-        return tt_error(r, 400, NULL, "the body must be a JSON object or a form");
-    }
-    json_t *doc = to_engine(r, a, d);
+    json_t *doc = to_engine(r, d);
     json_decref(d);
     if (!doc) return;
     json_t *out = NULL;

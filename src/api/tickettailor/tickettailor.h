@@ -2,6 +2,7 @@
 #ifndef BO_TICKETTAILOR_H
 #define BO_TICKETTAILOR_H
 #include "api/api.h"
+#include "api/body.h"
 
 #define TT_AUTH_KEY 1
 
@@ -31,9 +32,22 @@ json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, 
 void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
                            json_t *(*render)(engine *, const account *, json_t *));
 
-/* A field of a form-encoded or JSON body as a new JSON reference (form values
- * are strings); NULL when absent. */
-json_t *tt_field(http_request *r, const char *name);
+/* Checks the body (JSON object or form) against a table (api/body.h) and
+ * fills the destinations; false after replying: 400 when the body is neither,
+ * 422 naming the field otherwise. Fields not in the table are ignored. Text
+ * for a BF_INT or BF_BOOL field is converted first (a form's "10" is 10, as
+ * is JSON's). Lists and objects come only from JSON (a form's `name[]` is
+ * the handler's to read). Destinations point into the request and live as
+ * long as it does. */
+bool tt_fields(http_request *r, const body_field *t, size_t n);
+#define TT_FIELDS(r, table) tt_fields(r, table, sizeof table / sizeof table[0])
+/* Whether the body names the field at all, null included. */
+bool tt_given(http_request *r, const char *name);
+/* Limits the engine applies too (core/catalog_spec.c), so the reply is the same
+ * whichever refuses first; unix seconds stop where an instant would overflow. */
+#define TT_TEXT_MAX 1000
+#define TT_AMOUNT_MAX 1000000000000LL
+#define TT_UNIX_MAX 99999999999LL
 
 json_t *tt_issued_ticket(const account *a, const json_t *ticket);
 json_t *tt_order(engine *e, const account *a, const json_t *order);

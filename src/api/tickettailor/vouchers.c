@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool int_of(json_t *v, int64_t *out)
-{
-    if (json_is_integer(v)) return (*out = json_integer_value(v)) >= 0;
-    if (!json_is_string(v) || !*json_string_value(v)) return false;
-    char *end;
-    *out = strtoll(json_string_value(v), &end, 10);
-    return !*end && *out >= 0;
-}
-
 static json_t *voucher_json(engine *e, const account *a, json_t *v)
 {
     const char *id = json_string_value(json_object_get(v, "id"));
@@ -38,46 +29,37 @@ static json_t *voucher_json(engine *e, const account *a, json_t *v)
     return x;
 }
 
-/* name, value, expiry from the body over `base`; NULL after replying. */
-static json_t *to_engine(http_request *r, json_t *base, bool create)
+/* name, value, expiry from the body over `base` (NULL on create, when the
+ * codes are read too); NULL after replying. */
+static json_t *to_engine(http_request *r, json_t *base, json_t **codes)
 {
-    json_t *doc = base ? json_deep_copy(base) : json_object();
-    json_object_del(doc, "id");
-    json_t *name = tt_field(r, "name"), *value = tt_field(r, "value"), *expiry = tt_field(r, "expiry");
-    int64_t n;
-    const char *bad = NULL;
-    if (name) {
-        if (!json_is_string(name)) bad = "name";
-        else json_object_set(doc, "name", name);
-    } else if (create) bad = "name";
-    if (!bad && value) {
-        if (!int_of(value, &n)) bad = "value";
-        else json_object_set_new(doc, "value", json_integer(n));
-    } else if (!bad && create) bad = "value";
-    if (!bad && expiry && !json_is_null(expiry)) {
-        if (!int_of(expiry, &n)) bad = "expiry";
-        else {
-            char iso[40];
-            iso_format_seconds(n * US_PER_SEC, NULL, iso, sizeof iso);
-            json_object_set_new(doc, "expires_at", json_string(iso));
-        }
-    } else if (!bad && create && !expiry) bad = "expiry";
-    json_decref(name);
-    json_decref(value);
-    json_decref(expiry);
-    if (bad) {
-        json_decref(doc);
-        tt_error(r, 422, bad, "%s is missing or invalid", bad);
+    bool create = !base;
+    const char *name = NULL;
+    int64_t value = 0, expiry = 0;
+    bool has_value = false, has_expiry = false;
+    const body_field fields[] = {
+        /* a JSON body must list its codes; a form says at most one, as codes[] (read below) */
+        {"codes", BF_ARRAY, !http_body_is_form(r), 0, 1000000, codes, NULL},
+        {"name", BF_STRING, create, 1, TT_TEXT_MAX, &name, NULL},
+        {"value", BF_INT, create, 0, TT_AMOUNT_MAX, &value, &has_value},
+        {"expiry", BF_INT, false, 0, TT_UNIX_MAX, &expiry, &has_expiry},
+    };
+    if (!tt_fields(r, fields + !create, sizeof fields / sizeof fields[0] - !create)) return NULL;
+    /* required, but null says "never expires" */
+    if (create && !tt_given(r, "expiry")) {
+        tt_error(r, 422, "expiry", "expiry is required (null for none)");
         return NULL;
     }
+    json_t *doc = base ? json_deep_copy(base) : json_object();
+    json_object_del(doc, "id");
+    if (name) json_object_set_new(doc, "name", json_string(name));
+    if (has_value) json_object_set_new(doc, "value", json_integer(value));
+    if (has_expiry) {
+        char iso[40];
+        iso_format_seconds(expiry * US_PER_SEC, NULL, iso, sizeof iso);
+        json_object_set_new(doc, "expires_at", json_string(iso));
+    }
     return doc;
-}
-
-static bool body_ok(http_request *r)
-{
-    if (http_body_is_form(r) || json_is_object(http_body_json(r, NULL))) return true;
-    tt_error(r, 400, NULL, "the body must be a JSON object or a form");
-    return false;
 }
 
 void tt_vouchers_list(http_request *r, void *app_)
@@ -107,18 +89,11 @@ void tt_voucher_create(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
     const account *a = api_account(r);
-    if (!body_ok(r)) return;
-    json_t *codes = http_body_is_form(r) ? json_array() : json_incref(json_object_get(http_body_json(r, NULL), "codes"));
+    json_t *codes = NULL; /* borrowed from a JSON body */
+    json_t *doc = to_engine(r, NULL, &codes);
+    if (!doc) return;
+    codes = codes ? json_incref(codes) : json_array();
     if (http_body_is_form(r) && http_form(r, "codes[]")) json_array_append_new(codes, json_string(http_form(r, "codes[]")));
-    if (!json_is_array(codes)) {
-        json_decref(codes);
-        return tt_error(r, 422, "codes", "codes must be a list of strings");
-    }
-    json_t *doc = to_engine(r, NULL, true);
-    if (!doc) {
-        json_decref(codes);
-        return;
-    }
     json_t *out = NULL;
     bo_error err = {0};
     if (catalog_put(e, a, CAT_VOUCHER, NULL, doc, false, &out, &err) != BO_OK) {
@@ -166,11 +141,7 @@ void tt_voucher_update(http_request *r, void *app_)
     const char *id;
     json_t *v = find(r, app_, &id);
     if (!v) return;
-    if (!body_ok(r)) {
-        json_decref(v);
-        return;
-    }
-    json_t *doc = to_engine(r, v, false);
+    json_t *doc = to_engine(r, v, NULL);
     json_decref(v);
     if (!doc) return;
     json_t *out = NULL;
