@@ -21,7 +21,10 @@ static void expectation(const body_field *f, char *out, size_t n)
 {
     switch (f->type) {
     case BF_STRING:
-        snprintf(out, n, "a string of %lld to %lld characters", (long long)f->min, (long long)f->max);
+        if (f->max != BF_UNLIMITED)
+            snprintf(out, n, "a string of %lld to %lld characters", (long long)f->min, (long long)f->max);
+        else if (f->min > 0) snprintf(out, n, "a string of at least %lld characters", (long long)f->min);
+        else snprintf(out, n, "a string");
         return;
     case BF_INT: snprintf(out, n, "an integer from %lld to %lld", (long long)f->min, (long long)f->max); return;
     case BF_BOOL: snprintf(out, n, "true or false"); return;

@@ -16,11 +16,14 @@ typedef enum {
     BF_ARRAY,  /* dest: json_t ** (borrowed); at most max elements */
 } body_type;
 
+/* A BF_STRING max for strings the table itself does not limit (the body size does). */
+#define BF_UNLIMITED INT64_MAX
+
 typedef struct {
     const char *name;
     body_type type;
     bool required;
-    int64_t min, max; /* BF_STRING: length; BF_INT: range; BF_ARRAY: max elements */
+    int64_t min, max; /* BF_STRING: length (max BF_UNLIMITED: none); BF_INT: range; BF_ARRAY: max elements */
     void *dest;       /* left untouched when the field is absent or null */
     bool *present;    /* optional: set when the field was given (not null) */
 } body_field;

@@ -77,15 +77,25 @@ void cv_product_availability(http_request *r, void *app_)
     http_reply_json(r, 200, json_pack("{s:o}", "results", results));
 }
 
+/* The body of the availability and pricing requests:
+ * {categoryId?, products: [{id, amount}]}. Replies 400 and returns false on bad input. */
 bool cv_cart_lines(http_request *r, json_t *body, cart_line *lines, size_t max, size_t *n, const char **category)
 {
-    json_t *cat = json_object_get(body, "categoryId"), *products = json_object_get(body, "products");
-    if (cat && !json_is_null(cat) && !json_is_string(cat)) {
-        cv_error(r, 400, "invalid_field", "categoryId", "categoryId must be a string");
-        return false;
-    }
-    *category = json_string_value(cat);
-    if (!json_is_array(products) || json_array_size(products) == 0 || json_array_size(products) > max) {
+    /* every failure of the list or of an entry has always been invalid_products on "products" */
+    static const cv_field_code codes[] = {
+        {"products", "invalid_products", NULL},
+        {"products.id", "invalid_products", "products"},
+        {"products.amount", "invalid_products", "products"},
+        {NULL, NULL, NULL},
+    };
+    json_t *products = NULL;
+    *category = NULL;
+    const body_field fields[] = {
+        {"categoryId", BF_STRING, false, 0, BF_UNLIMITED, category, NULL},
+        {"products", BF_ARRAY, true, 0, (int64_t)max, &products, NULL},
+    };
+    if (!CV_FIELDS(r, body, "", fields, codes)) return false;
+    if (json_array_size(products) == 0) {
         cv_error(r, 400, "invalid_products", "products", "products must be a list of 1 to %zu items", max);
         return false;
     }
@@ -94,14 +104,15 @@ bool cv_cart_lines(http_request *r, json_t *body, cart_line *lines, size_t max, 
     json_t *it;
     json_array_foreach(products, i, it)
     {
-        json_t *id = json_object_get(it, "id"), *amount = json_object_get(it, "amount");
-        if (!json_is_string(id) || !json_is_integer(amount) || json_integer_value(amount) <= 0 ||
-            json_integer_value(amount) > 1000) {
-            cv_error(r, 400, "invalid_products", "products", "each product needs an id and an amount from 1 to 1000");
-            return false;
-        }
-        lines[*n].product_id = json_string_value(id);
-        lines[*n].quantity = json_integer_value(amount);
+        const char *id = NULL;
+        int64_t amount = 0;
+        const body_field entry[] = {
+            {"id", BF_STRING, true, 0, BF_UNLIMITED, &id, NULL},
+            {"amount", BF_INT, true, 1, 1000, &amount, NULL},
+        };
+        if (!CV_FIELDS(r, it, "products.", entry, codes)) return false;
+        lines[*n].product_id = id;
+        lines[*n].quantity = amount;
         (*n)++;
     }
     return true;

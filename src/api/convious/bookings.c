@@ -11,37 +11,43 @@ void cv_booking_create(http_request *r, void *app_)
     if (!body) return;
     engine *e = cv_engine(app_);
     const account *a = api_account(r);
-    json_t *cart_id = json_object_get(body, "cartId"), *cust = json_object_get(body, "customer");
-    json_t *extras = json_object_get(body, "extras"), *source = json_object_get(body, "source");
-    if (!json_is_string(cart_id)) return cv_error(r, 400, "missing_field", "cartId", "cartId is required");
-    if (cust && !json_is_null(cust) && !json_is_object(cust))
-        return cv_error(r, 400, "invalid_field", "customer", "customer must be an object");
-    if (extras && !json_is_null(extras) && !json_is_object(extras))
-        return cv_error(r, 400, "invalid_field", "extras", "extras must be an object");
-    if (source && !json_is_null(source) && !json_is_string(source))
-        return cv_error(r, 400, "invalid_field", "source", "source must be a string");
+    const char *cart_id = NULL;
+    json_t *cust = NULL, *extras = NULL;
+    const body_field fields[] = {
+        {"cartId", BF_STRING, true, 0, BF_UNLIMITED, &cart_id, NULL},
+        {"customer", BF_OBJECT, false, 0, 0, &cust, NULL},
+        {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
+        {"source", BF_STRING, false, 0, BF_UNLIMITED, NULL, NULL},
+    };
+    /* a cartId that is no string is reported as missing, as it always was */
+    static const cv_field_code codes[] = {{"cartId", "missing_field", NULL}, {NULL, NULL, NULL}};
+    if (!CV_FIELDS(r, body, "", fields, codes)) return;
     json_t *customer = NULL;
-    if (json_is_object(cust)) {
-        static const char *fields[] = {"email", "name", "language"};
-        customer = json_object();
-        for (size_t i = 0; i < 3; i++) {
-            json_t *v = json_object_get(cust, fields[i]);
-            if (!v || json_is_null(v)) continue;
-            if (!json_is_string(v) || strlen(json_string_value(v)) > 254) {
-                json_decref(customer);
-                return cv_error(r, 400, "invalid_field", fields[i], "customer.%s must be a string", fields[i]);
-            }
-            json_object_set(customer, fields[i], v);
-        }
-        const char *email = json_string_value(json_object_get(customer, "email"));
-        if (email && !strchr(email, '@')) {
-            json_decref(customer);
+    if (cust) {
+        static const char *const keys[] = {"email", "name", "language"};
+        const char *values[3] = {NULL, NULL, NULL};
+        const body_field customer_fields[] = {
+            {keys[0], BF_STRING, false, 0, 254, &values[0], NULL},
+            {keys[1], BF_STRING, false, 0, 254, &values[1], NULL},
+            {keys[2], BF_STRING, false, 0, 254, &values[2], NULL},
+        };
+        /* these failures have always named the bare field, unlike invalid_email below */
+        static const cv_field_code customer_codes[] = {
+            {"customer.email", NULL, "email"},
+            {"customer.name", NULL, "name"},
+            {"customer.language", NULL, "language"},
+            {NULL, NULL, NULL},
+        };
+        if (!CV_FIELDS(r, cust, "customer.", customer_fields, customer_codes)) return;
+        if (values[0] && !strchr(values[0], '@'))
             return cv_error(r, 400, "invalid_email", "customer.email", "customer.email is not an email address");
-        }
+        customer = json_object();
+        for (size_t i = 0; i < 3; i++)
+            if (values[i]) json_object_set(customer, keys[i], json_object_get(cust, keys[i]));
     }
     payment_input pay = {.provider = "external", .method = "api", .amount = -1};
-    book_request req = {.cart_id = json_string_value(cart_id), .customer = customer,
-                        .extras = json_is_object(extras) ? extras : NULL, .channel = "convious", .payment = &pay};
+    book_request req = {.cart_id = cart_id, .customer = customer, .extras = extras, .channel = "convious",
+                        .payment = &pay};
     json_t *order = NULL;
     req.order_out = &order;
     char order_id[40];

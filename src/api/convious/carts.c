@@ -103,15 +103,21 @@ typedef struct {
     size_t n;
 } parsed_items;
 
-/* items: [{productId, amount}]; replies 400 and returns false on bad input. */
+/* Codes Convious clients know for the cart's items; the other fields report
+ * missing_field / invalid_field. */
+static const cv_field_code cart_codes[] = {
+    {"items", "invalid_items", NULL},
+    {"items.productId", "invalid_items", NULL},
+    {"items.amount", "invalid_amount", NULL},
+    {NULL, NULL, NULL},
+};
+
+/* items (a list the body's table already checked): [{productId, amount}];
+ * replies 400 and returns false on bad input. */
 static bool parse_items(http_request *r, json_t *items, parsed_items *out)
 {
-    if (!json_is_array(items) || json_array_size(items) == 0) {
+    if (json_array_size(items) == 0) {
         cv_error(r, 400, "invalid_items", "items", "items must be a non-empty list");
-        return false;
-    }
-    if (json_array_size(items) > MAX_ITEMS) {
-        cv_error(r, 400, "invalid_items", "items", "at most %d items", MAX_ITEMS);
         return false;
     }
     out->n = 0;
@@ -119,32 +125,18 @@ static bool parse_items(http_request *r, json_t *items, parsed_items *out)
     json_t *it;
     json_array_foreach(items, i, it)
     {
-        json_t *pid = json_object_get(it, "productId"), *amount = json_object_get(it, "amount");
-        if (!json_is_object(it) || !json_is_string(pid) || strlen(json_string_value(pid)) > 64) {
-            cv_error(r, 400, "invalid_items", "items.productId", "every item needs a productId string");
-            return false;
-        }
-        if (!json_is_integer(amount) || json_integer_value(amount) <= 0 || json_integer_value(amount) > 1000) {
-            cv_error(r, 400, "invalid_amount", "items.amount", "amount must be an integer from 1 to 1000");
-            return false;
-        }
-        out->lines[out->n].product_id = json_string_value(pid);
-        out->lines[out->n].quantity = json_integer_value(amount);
+        const char *pid = NULL;
+        int64_t amount = 0;
+        /* an item that is no object has no productId: invalid_items too */
+        const body_field fields[] = {
+            {"productId", BF_STRING, true, 0, 64, &pid, NULL},
+            {"amount", BF_INT, true, 1, 1000, &amount, NULL},
+        };
+        if (!CV_FIELDS(r, it, "items.", fields, cart_codes)) return false;
+        out->lines[out->n].product_id = pid;
+        out->lines[out->n].quantity = amount;
         out->n++;
     }
-    return true;
-}
-
-static bool optional_string(http_request *r, json_t *body, const char *key, size_t max, const char **out)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) return true;
-    if (!json_is_string(v) || strlen(json_string_value(v)) > max) {
-        cv_error(r, 400, "invalid_field", key, "%s must be a string of at most %zu characters", key, max);
-        return false;
-    }
-    *out = json_string_value(v);
     return true;
 }
 
@@ -186,17 +178,24 @@ void cv_cart_create(http_request *r, void *app_)
     if (!body) return;
     engine *e = cv_engine(app_);
     const account *a = api_account(r);
-    const char *category, *date, *start, *end, *external, *token;
-    if (!optional_string(r, body, "categoryId", 64, &category) || !optional_string(r, body, "eventDate", 10, &date) ||
-        !optional_string(r, body, "startTime", 15, &start) || !optional_string(r, body, "endTime", 15, &end) ||
-        !optional_string(r, body, "externalId", 200, &external) ||
-        !optional_string(r, body, "pricingToken", 4096, &token))
-        return;
+    const char *category = NULL, *date = NULL, *start = NULL, *end = NULL, *external = NULL, *token = NULL;
+    json_t *items_json = NULL, *extras = NULL;
+    const body_field fields[] = {
+        {"categoryId", BF_STRING, false, 0, 64, &category, NULL},
+        {"eventDate", BF_STRING, false, 0, 10, &date, NULL},
+        {"startTime", BF_STRING, false, 0, 15, &start, NULL},
+        {"endTime", BF_STRING, false, 0, 15, &end, NULL},
+        {"externalId", BF_STRING, false, 0, 200, &external, NULL},
+        {"pricingToken", BF_STRING, false, 0, 4096, &token, NULL},
+        {"items", BF_ARRAY, true, 0, MAX_ITEMS, &items_json, NULL},
+        {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
+    };
+    /* in the order failures were always reported: the fields, the items, then extras (the last row) */
+    const size_t n = sizeof fields / sizeof fields[0];
     parsed_items items;
-    if (!parse_items(r, json_object_get(body, "items"), &items)) return;
-    json_t *extras = json_object_get(body, "extras");
-    if (extras && !json_is_null(extras) && !json_is_object(extras))
-        return cv_error(r, 400, "invalid_field", "extras", "extras must be an object");
+    if (!cv_fields(r, body, "", fields, n - 1, cart_codes) || !parse_items(r, items_json, &items) ||
+        !cv_fields(r, body, "", fields + n - 1, 1, cart_codes))
+        return;
     civil_date day = -1;
     int32_t t_start = -1, t_end = -1;
     if (date && !cv_date_arg(r, date, "eventDate", &day)) return;
@@ -205,7 +204,7 @@ void cv_cart_create(http_request *r, void *app_)
     if (end && !time_of_day_parse(end, &t_end))
         return cv_error(r, 400, "invalid_time", "endTime", "endTime must be HH:MM:SS");
     if (token && !apply_token(r, e, a, token, category, day, t_start, &items)) return;
-    char *extras_text = json_is_object(extras) ? json_dumps(extras, JSON_COMPACT) : NULL;
+    char *extras_text = extras ? json_dumps(extras, JSON_COMPACT) : NULL;
     cart_request req = {.channel = "convious", .category_id = category, .day = day, .start_time = t_start,
                         .end_time = t_end, .lines = items.lines, .nlines = items.n,
                         .unit_prices = token ? items.prices : NULL, .external_id = external,
@@ -234,10 +233,14 @@ void cv_cart_update(http_request *r, void *app_)
     if (!body) return;
     engine *e = cv_engine(app_);
     const account *a = api_account(r);
-    const char *cart_id = http_path_param(r, "cart_id"), *token;
-    if (!optional_string(r, body, "pricingToken", 4096, &token)) return;
+    const char *cart_id = http_path_param(r, "cart_id"), *token = NULL;
+    json_t *items_json = NULL;
+    const body_field fields[] = {
+        {"pricingToken", BF_STRING, false, 0, 4096, &token, NULL},
+        {"items", BF_ARRAY, true, 0, MAX_ITEMS, &items_json, NULL},
+    };
     parsed_items items;
-    if (!parse_items(r, json_object_get(body, "items"), &items)) return;
+    if (!CV_FIELDS(r, body, "", fields, cart_codes) || !parse_items(r, items_json, &items)) return;
     cart_record old;
     bo_status found = cart_get(e, a, cart_id, &old);
     if (found != BO_OK) return cv_missing(r, found);

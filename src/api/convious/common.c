@@ -87,6 +87,22 @@ json_t *cv_body(http_request *r)
     return body;
 }
 
+bool cv_fields(http_request *r, json_t *obj, const char *prefix, const body_field *t, size_t n,
+               const cv_field_code *codes)
+{
+    body_error e;
+    if (body_fields(obj, prefix, t, n, false, &e)) return true;
+    const char *code = e.code, *field = e.field;
+    for (; codes && codes->field; codes++)
+        if (!strcmp(codes->field, e.field)) {
+            if (codes->code) code = codes->code;
+            if (codes->as) field = codes->as;
+            break;
+        }
+    cv_error(r, 400, code, field, "%s", e.message);
+    return false;
+}
+
 json_t *cv_money(const account *a, money amount)
 {
     char buf[32];

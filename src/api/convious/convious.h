@@ -2,6 +2,7 @@
 #ifndef BO_CONVIOUS_H
 #define BO_CONVIOUS_H
 #include "api/api.h"
+#include "api/body.h"
 
 #define CV_AUTH_TOKEN 1 /* route needs an OAuth2 bearer token */
 
@@ -17,6 +18,22 @@ void cv_missing(http_request *r, bo_status st);
 bool cv_own_slug(http_request *r);
 /* The JSON object body, or NULL after replying 400. */
 json_t *cv_body(http_request *r);
+
+/* A field the table reports otherwise than missing_field / invalid_field
+ * under its own path: the codes and field names Convious clients already see. */
+typedef struct {
+    const char *field; /* prefix + name, as body_fields names it */
+    const char *code;  /* replaces missing_field and invalid_field; NULL keeps them */
+    const char *as;    /* the field name the reply shows instead; NULL keeps it */
+} cv_field_code;
+/* body_fields (api/body.h) for Convious: unknown fields are ignored (its
+ * clients send more than they must); a failure replies 400 in Convious' error
+ * shape, its code and field renamed by `codes` (ended by a {NULL} row, or NULL).
+ * Strings Convious never limited (ids, barcodes, reasons) are BF_UNLIMITED: the
+ * engine's lookup decides, so an unknown long id stays 404 rather than 400. */
+bool cv_fields(http_request *r, json_t *obj, const char *prefix, const body_field *t, size_t n,
+               const cv_field_code *codes);
+#define CV_FIELDS(r, obj, prefix, table, codes) cv_fields(r, obj, prefix, table, sizeof table / sizeof table[0], codes)
 
 /* Formatting as the doc shows it. */
 json_t *cv_money(const account *a, money amount);          /* "49.20" */

@@ -12,17 +12,25 @@ void cv_oauth_token(http_request *r, void *app_)
 {
     const char *grant = http_form(r, "grant_type");
     const char *id = http_form(r, "client_id"), *secret = http_form(r, "client_secret");
+    const char *bad = NULL; /* a JSON field of the wrong type: RFC 6749's invalid_request */
+    body_error e;
     if (!http_body_is_form(r)) {
         /* the doc posts a form; a JSON body is accepted too for convenience */
         json_t *body = http_body_json(r, NULL);
-        grant = body ? json_string_value(json_object_get(body, "grant_type")) : NULL;
-        id = body ? json_string_value(json_object_get(body, "client_id")) : NULL;
-        secret = body ? json_string_value(json_object_get(body, "client_secret")) : NULL;
+        grant = id = secret = NULL;
+        const body_field fields[] = {
+            {"grant_type", BF_STRING, false, 0, BF_UNLIMITED, &grant, NULL},
+            {"client_id", BF_STRING, false, 0, BF_UNLIMITED, &id, NULL},
+            {"client_secret", BF_STRING, false, 0, BF_UNLIMITED, &secret, NULL},
+        };
+        /* the fields before a failing one are filled: an unsupported grant still says so */
+        if (body && !BODY_FIELDS(body, "", fields, false, &e)) bad = e.message;
     }
-    if (!grant) return oauth_error(r, 400, "invalid_request", "grant_type is required");
+    if (!grant) return oauth_error(r, 400, "invalid_request", bad ? bad : "grant_type is required");
     if (strcmp(grant, "client_credentials"))
         return oauth_error(r, 400, "unsupported_grant_type", "only client_credentials is supported");
-    if (!id || !secret) return oauth_error(r, 400, "invalid_request", "client_id and client_secret are required");
+    if (bad || !id || !secret)
+        return oauth_error(r, 400, "invalid_request", bad ? bad : "client_id and client_secret are required");
     app *ap = app_;
     account a;
     if (auth_oauth_client(ap->e, id, secret, &a) != BO_OK)

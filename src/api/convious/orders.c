@@ -371,16 +371,21 @@ void cv_order_status(http_request *r, void *app_)
 {
     json_t *body = cv_body(r);
     if (!body) return;
-    json_t *status = json_object_get(body, "status"), *reason = json_object_get(body, "statusReason");
-    if (!json_is_string(status))
-        return cv_error(r, 400, "missing_field", "status", "status is required");
-    if (strcmp(json_string_value(status), "cancelled"))
+    const char *status = NULL, *reason = NULL;
+    const body_field fields[] = {
+        {"status", BF_STRING, true, 0, BF_UNLIMITED, &status, NULL},
+        {"statusReason", BF_STRING, false, 0, BF_UNLIMITED, &reason, NULL},
+    };
+    /* a status that is no string is reported as missing, as it always was */
+    static const cv_field_code codes[] = {{"status", "missing_field", NULL}, {NULL, NULL, NULL}};
+    /* status (its type, then its value) is reported before statusReason */
+    if (!cv_fields(r, body, "", fields, 1, codes)) return;
+    if (strcmp(status, "cancelled"))
         return cv_error(r, 400, "invalid_status", "status", "only \"cancelled\" is accepted");
-    if (reason && !json_is_null(reason) && !json_is_string(reason))
-        return cv_error(r, 400, "invalid_field", "statusReason", "statusReason must be a string");
+    if (!cv_fields(r, body, "", fields + 1, 1, codes)) return;
     bo_error err = {0};
-    if (order_cancel(cv_engine(app_), api_account(r), http_path_param(r, "order_id"), json_string_value(reason),
-                     "api", &err) != BO_OK)
+    if (order_cancel(cv_engine(app_), api_account(r), http_path_param(r, "order_id"), reason, "api",
+                     &err) != BO_OK)
         return cv_fail(r, &err);
     http_reply_json(r, 200, json_pack("{s:s}", "status", "cancelled"));
 }

@@ -133,16 +133,23 @@ void cv_scan_redeem(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     json_t *body = cv_body(r);
     if (!body) return;
-    json_t *barcode = json_object_get(body, "barcode"), *dir = json_object_get(body, "direction");
-    json_t *at = json_object_get(body, "scannedAt");
-    if (!at) at = json_object_get(body, "scanned_at");
-    json_t *force = json_object_get(body, "forceScan");
-    if (!json_is_string(barcode)) return cv_error(r, 400, "missing_field", "barcode", "barcode must be a string");
-    if (at && !json_is_null(at) && !json_is_string(at))
-        return cv_error(r, 400, "invalid_date", "scannedAt", "scannedAt must be an ISO 8601 string");
-    if (dir && !json_is_null(dir) && !json_is_string(dir))
-        return cv_error(r, 400, "invalid_direction", "direction", "direction is \"in\" or \"out\"");
-    if (force && !json_is_null(force) && !json_is_boolean(force))
-        return cv_error(r, 400, "invalid_field", "forceScan", "forceScan must be true or false");
-    scan(r, app_, json_string_value(barcode), json_string_value(at), json_string_value(dir), json_is_true(force), true);
+    const char *barcode = NULL, *at = NULL, *direction = NULL;
+    bool force = false;
+    /* scanned_at is an older spelling: scannedAt wins when both are present */
+    const body_field fields[] = {
+        {"barcode", BF_STRING, true, 0, BF_UNLIMITED, &barcode, NULL},
+        {json_object_get(body, "scannedAt") ? "scannedAt" : "scanned_at", BF_STRING, false, 0, BF_UNLIMITED, &at,
+         NULL},
+        {"direction", BF_STRING, false, 0, BF_UNLIMITED, &direction, NULL},
+        {"forceScan", BF_BOOL, false, 0, 0, &force, NULL},
+    };
+    static const cv_field_code codes[] = {
+        {"barcode", "missing_field", NULL},
+        {"scannedAt", "invalid_date", NULL},
+        {"scanned_at", "invalid_date", "scannedAt"},
+        {"direction", "invalid_direction", NULL},
+        {NULL, NULL, NULL},
+    };
+    if (!CV_FIELDS(r, body, "", fields, codes)) return;
+    scan(r, app_, barcode, at, direction, force, true);
 }
