@@ -177,7 +177,6 @@ static db_status write_doc(db_conn *c, void *arg)
         json_t *cap = json_object_get(doc, "capacity");
         if (json_is_integer(cap))
             st = store_db_status(store_inventory_set_capacity(c, w->a->id, w->id, json_integer_value(cap)));
-        if (st == DB_ABORT) st = DB_CONFLICT;
         json_decref(doc);
         if (st != DB_OK) return st;
     }

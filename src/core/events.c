@@ -110,31 +110,17 @@ void events_subscriptions_changed(const char *account_id, int64_t version)
     pthread_mutex_unlock(&wanted.lock);
 }
 
-/* db_status of an outbox step, for composing inside store_write. */
-static db_status db_of(store_status st)
-{
-    switch (st) {
-    case STORE_OK: return DB_OK;
-    case STORE_NOT_FOUND: return DB_NOTFOUND;
-    case STORE_CONFLICT: return DB_CONFLICT;
-    case STORE_RETRY: return DB_RETRY;
-    case STORE_SOLD_OUT:
-    case STORE_ERROR: break;
-    }
-    return DB_ERROR;
-}
-
 db_status events_wanted(db_conn *c, const char *account_id, bool *any)
 {
     int64_t now = monotonic_ms();
     if (wanted_cached(account_id, now, NULL, any)) return DB_OK;
     int64_t version = 0;
     store_status st = store_webhook_version_get(c, account_id, &version);
-    if (st != STORE_OK && st != STORE_NOT_FOUND) return db_of(st);
+    if (st != STORE_OK && st != STORE_NOT_FOUND) return store_db_status(st);
     if (wanted_cached(account_id, now, &version, any)) return DB_OK;
     st = store_webhook_listening(c, account_id, &version, any);
     if (st == STORE_OK) wanted_remember(account_id, version, *any, now);
-    return db_of(st);
+    return store_db_status(st);
 }
 
 /* The active subscriptions that want one event. */
@@ -169,7 +155,7 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     store_status st = store_outbox_subscribers(c, account_id, add_if_wanted, &subs);
     if (st != STORE_OK || subs.n == 0) {
         free(subs.subs);
-        return db_of(st);
+        return store_db_status(st);
     }
     char id[48];
     rand_token("wh_", 12, id, sizeof id);
@@ -187,5 +173,5 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     free(ids);
     free(text);
     free(subs.subs);
-    return db_of(st);
+    return store_db_status(st);
 }

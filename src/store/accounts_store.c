@@ -5,33 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT:
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
-/* A step's outcome as the db_status of the transaction composing it. */
-static db_status to_db(store_status st)
-{
-    switch (st) {
-    case STORE_OK: return DB_OK;
-    case STORE_NOT_FOUND: return DB_NOTFOUND;
-    case STORE_CONFLICT: return DB_CONFLICT;
-    case STORE_RETRY: return DB_RETRY;
-    case STORE_SOLD_OUT:
-    case STORE_ERROR: break;
-    }
-    return DB_ERROR;
-}
-
 static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
 
 /* ---------------- accounts ---------------- */
@@ -73,18 +46,18 @@ static db_status account_read_fn(db_conn *c, void *arg)
 store_status store_account_by_id(store *s, const char *id, store_account *out)
 {
     account_read rd = {true, id, out};
-    return from_db(store_read(s, account_read_fn, &rd));
+    return store_status_of(store_read(s, account_read_fn, &rd));
 }
 
 store_status store_account_by_slug(store *s, const char *slug, store_account *out)
 {
     account_read rd = {false, slug, out};
-    return from_db(store_read(s, account_read_fn, &rd));
+    return store_status_of(store_read(s, account_read_fn, &rd));
 }
 
 store_status store_account_load(db_conn *c, const char *id, store_account *out)
 {
-    return from_db(read_account(c, true, id, out));
+    return store_status_of(read_account(c, true, id, out));
 }
 
 typedef struct {
@@ -107,7 +80,7 @@ static db_status account_insert_fn(db_conn *c, void *arg)
 store_status store_account_insert(store *s, const store_account *a, instant_us now)
 {
     account_insert ins = {a, now};
-    return from_db(store_write(s, account_insert_fn, &ins));
+    return store_status_of(store_write(s, account_insert_fn, &ins));
 }
 
 typedef struct {
@@ -127,7 +100,7 @@ static db_status account_update_fn(db_conn *c, void *arg)
                            &changed);
     if (st != DB_OK) return st;
     if (changed != 1) return DB_NOTFOUND;
-    return to_db(store_auth_version_bump(c, u->auth_version));
+    return store_db_status(store_auth_version_bump(c, u->auth_version));
 }
 
 store_status store_account_update(store *s, const char *id, const char *name, int64_t hold_seconds, instant_us now,
@@ -135,7 +108,7 @@ store_status store_account_update(store *s, const char *id, const char *name, in
 {
     *auth_version = 0;
     account_update u = {id, name, hold_seconds, now, auth_version};
-    return from_db(store_write(s, account_update_fn, &u));
+    return store_status_of(store_write(s, account_update_fn, &u));
 }
 
 /* ---------------- secrets ---------------- */
@@ -158,7 +131,7 @@ static db_status secret_put_fn(db_conn *c, void *arg)
 store_status store_account_secret_put(store *s, const char *account_id, const char *name, const char *sealed)
 {
     secret_op op = {account_id, name, sealed, NULL};
-    return from_db(store_write(s, secret_put_fn, &op));
+    return store_status_of(store_write(s, secret_put_fn, &op));
 }
 
 static db_status secret_get_fn(db_conn *c, void *arg)
@@ -172,7 +145,7 @@ store_status store_account_secret_get(store *s, const char *account_id, const ch
 {
     *sealed = NULL;
     secret_op op = {account_id, name, NULL, sealed};
-    store_status st = from_db(store_read(s, secret_get_fn, &op));
+    store_status st = store_status_of(store_read(s, secret_get_fn, &op));
     if (st != STORE_OK) {
         free(*sealed);
         *sealed = NULL;
@@ -193,12 +166,12 @@ static db_status auth_version_fn(db_conn *c, void *arg) { return read_auth_versi
 
 store_status store_auth_version(store *s, int64_t *version)
 {
-    return from_db(store_read(s, auth_version_fn, version));
+    return store_status_of(store_read(s, auth_version_fn, version));
 }
 
 store_status store_auth_version_bump(db_conn *c, int64_t *version)
 {
-    return from_db(db_query_int(c,
+    return store_status_of(db_query_int(c,
                                 "INSERT INTO auth_version (id, version) VALUES (1, 1)"
                                 " ON CONFLICT (id) DO UPDATE SET version = auth_version.version + 1 RETURNING version",
                                 DB_NOARGS, version));
@@ -229,13 +202,13 @@ static db_status cred_insert_fn(db_conn *c, void *arg)
     if (st == DB_CONFLICT) return DB_NOTFOUND; /* ON CONFLICT covers the hash: this is the account reference */
     if (st != DB_OK) return st;
     if (!added) return DB_CONFLICT;
-    return ins->bump ? to_db(store_auth_version_bump(c, ins->auth_version)) : DB_OK;
+    return ins->bump ? store_db_status(store_auth_version_bump(c, ins->auth_version)) : DB_OK;
 }
 
 store_status store_credential_insert(store *s, const store_credential *cred, bool bump_version, int64_t *auth_version)
 {
     cred_insert ins = {cred, bump_version, auth_version};
-    return from_db(store_write(s, cred_insert_fn, &ins));
+    return store_status_of(store_write(s, cred_insert_fn, &ins));
 }
 
 typedef struct {
@@ -253,7 +226,7 @@ static db_status cred_revoke_fn(db_conn *c, void *arg)
                            DB_ARGS(DB_TEXT(rv->account_id), DB_TEXT(rv->kind), DB_TEXT(rv->secret_hash)), &changed);
     if (st != DB_OK) return st;
     if (!changed) return DB_NOTFOUND;
-    return to_db(store_auth_version_bump(c, rv->auth_version));
+    return store_db_status(store_auth_version_bump(c, rv->auth_version));
 }
 
 store_status store_credential_revoke(store *s, const char *account_id, const char *kind, const char *secret_hash,
@@ -261,7 +234,7 @@ store_status store_credential_revoke(store *s, const char *account_id, const cha
 {
     *auth_version = 0;
     cred_revoke rv = {account_id, kind, secret_hash, auth_version};
-    return from_db(store_write(s, cred_revoke_fn, &rv));
+    return store_status_of(store_write(s, cred_revoke_fn, &rv));
 }
 
 typedef struct {
@@ -303,7 +276,7 @@ store_status store_credential_lookup(store *s, const char *kind, const char *sec
         memset(out, 0, sizeof *out);
         out->auth_version = version;
     }
-    return from_db(st);
+    return store_status_of(st);
 }
 
 /* ---------------- rate limits ---------------- */
@@ -333,5 +306,5 @@ store_status store_rate_limit_hit(store *s, const char *key, int64_t window_star
 {
     *count = 0;
     rate_hit h = {key, window_start, count};
-    return from_db(store_write(s, rate_hit_fn, &h));
+    return store_status_of(store_write(s, rate_hit_fn, &h));
 }

@@ -1,19 +1,6 @@
 /* SQL of the catalog (see catalog_store.h). */
 #include "store/catalog_store.h"
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT:
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
 static db_status read_version(db_conn *c, const char *account_id, int64_t *version)
 {
     *version = 0;
@@ -38,7 +25,7 @@ static db_status version_fn(db_conn *c, void *arg)
 store_status store_catalog_version(store *s, const char *account_id, int64_t *version)
 {
     catalog_load l = {account_id, version, NULL, NULL};
-    return from_db(store_read(s, version_fn, &l));
+    return store_status_of(store_read(s, version_fn, &l));
 }
 
 static db_status load_fn(db_conn *c, void *arg)
@@ -62,14 +49,14 @@ store_status store_catalog_load(store *s, const char *account_id, int64_t *versi
                                 void *ctx)
 {
     catalog_load l = {account_id, version, fn, ctx};
-    return from_db(store_read(s, load_fn, &l));
+    return store_status_of(store_read(s, load_fn, &l));
 }
 
 /* ---- steps of a catalog write ---- */
 
 static store_status changed(db_status st, int64_t changes)
 {
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     return changes ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -112,7 +99,7 @@ store_status store_catalog_delete(db_conn *c, const char *account_id, const char
 
 store_status store_catalog_touch(db_conn *c, const char *account_id)
 {
-    return from_db(db_exec(c,
+    return store_status_of(db_exec(c,
                            "INSERT INTO catalog_versions (account_id, version) VALUES (?, 1)"
                            " ON CONFLICT (account_id) DO UPDATE SET version = catalog_versions.version + 1",
                            DB_ARGS(DB_TEXT(account_id)), NULL));

@@ -4,19 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT:
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
 static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
 
 void store_order_state_free(store_order_state *o)
@@ -46,7 +33,7 @@ static store_status exists_or_not_found(db_conn *c, const char *sql, const char 
 {
     int64_t one = 0;
     db_status st = db_query_int(c, sql, DB_ARGS(DB_TEXT(id), DB_TEXT(account_id)), &one);
-    return st == DB_OK ? STORE_CONFLICT : from_db(st);
+    return st == DB_OK ? STORE_CONFLICT : store_status_of(st);
 }
 
 /* ---------------- reads ---------------- */
@@ -57,7 +44,7 @@ store_status store_order_state_get(db_conn *c, const char *account_id, const cha
     db_rows *r;
     db_status st = db_query(c, "SELECT status, doc FROM orders WHERE id = ? AND account_id = ?",
                             DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     st = DB_NOTFOUND;
     if (db_next(r)) {
         copy(out->status, sizeof out->status, db_text(r, 0));
@@ -65,7 +52,7 @@ store_status store_order_state_get(db_conn *c, const char *account_id, const cha
         st = out->doc ? DB_OK : DB_ERROR;
     }
     db_rows_free(r);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 #define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc"
@@ -88,11 +75,11 @@ store_status store_ticket_state_get(db_conn *c, const char *account_id, const ch
     db_rows *r;
     db_status st = db_query(c, "SELECT " TICKET_STATE_COLUMNS " FROM tickets WHERE id = ? AND account_id = ?",
                             DB_ARGS(DB_TEXT(ticket_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     st = DB_NOTFOUND;
     if (db_next(r)) st = ticket_state_from_row(r, out) ? DB_OK : DB_ERROR;
     db_rows_free(r);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 store_status store_order_live_tickets(db_conn *c, const char *account_id, const char *order_id,
@@ -105,7 +92,7 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
                             "SELECT " TICKET_STATE_COLUMNS " FROM tickets WHERE order_id = ? AND account_id = ?"
                             " AND status IN ('valid', 'unpaid')",
                             DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     store_ticket_state *t = NULL;
     size_t k = 0, cap = 0;
     while (st == DB_OK && db_next(r)) {
@@ -124,7 +111,7 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
     db_rows_free(r);
     if (st != DB_OK) {
         store_ticket_states_free(t, k);
-        return from_db(st);
+        return store_status_of(st);
     }
     *out = t;
     *n = k;
@@ -142,7 +129,7 @@ store_status store_order_refund_payments(db_conn *c, const char *account_id, con
                             "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ?"
                             " AND account_id = ? AND kind = 'payment' AND status = 'paid'",
                             DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     int64_t count = 0;
     money paid = 0;
     if (db_next(r)) {
@@ -160,7 +147,7 @@ store_status store_order_refund_payments(db_conn *c, const char *account_id, con
                      "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
                      " created_at, updated_at) VALUES (?, ?, 'refund', NULL, NULL, 'refunded', ?, ?, ?)",
                      DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_INT(paid), DB_INT(now), DB_INT(now)), NULL);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     *refunded = paid;
     return STORE_OK;
 }
@@ -177,7 +164,7 @@ store_status store_ticket_invalidate(db_conn *c, const char *account_id, const c
                            DB_ARGS(DB_TEXT(new_status), DB_INT(now), DB_INT(now), DB_TEXT(doc), DB_TEXT(ticket_id),
                                    DB_TEXT(account_id)),
                            &changed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (changed != 1)
         return exists_or_not_found(c, "SELECT 1 FROM tickets WHERE id = ? AND account_id = ?", account_id, ticket_id);
     return store_inventory_give_back(c, account_id, holds, nholds);
@@ -191,7 +178,7 @@ store_status store_order_touch(db_conn *c, const char *account_id, const char *o
     int64_t changed = 0;
     db_status st = db_exec(c, "UPDATE orders SET updated_at = ?, change_seq = ? WHERE id = ? AND account_id = ?",
                            DB_ARGS(DB_INT(now), DB_INT(seq), DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -203,7 +190,7 @@ store_status store_order_cancel(db_conn *c, const char *account_id, const char *
                            "UPDATE orders SET status = 'cancelled', doc = COALESCE(CAST(? AS TEXT), doc)"
                            " WHERE id = ? AND account_id = ? AND status <> 'cancelled'",
                            DB_ARGS(DB_TEXT(doc), DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (changed != 1)
         return exists_or_not_found(c, "SELECT 1 FROM orders WHERE id = ? AND account_id = ?", account_id, order_id);
     return store_order_touch(c, account_id, order_id, now);
@@ -215,7 +202,7 @@ store_status store_order_mark_paid(db_conn *c, const char *account_id, const cha
     char *status = NULL;
     db_status st = db_query_text(c, "SELECT status FROM orders WHERE id = ? AND account_id = ?",
                                  DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &status);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     bool open = !strcmp(status, "open");
     free(status);
     if (!open) return STORE_CONFLICT;
@@ -225,7 +212,7 @@ store_status store_order_mark_paid(db_conn *c, const char *account_id, const cha
                           "SELECT COALESCE(SUM(price_gross - discount), 0) FROM tickets WHERE order_id = ?"
                           " AND account_id = ?",
                           DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &amount);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     store_status ss = store_payment_insert(c, account_id, order_id, p ? p->provider : NULL, p ? p->method : NULL,
                                            "paid", amount, p ? p->reference : NULL, now);
     if (ss != STORE_OK) return ss;
@@ -233,11 +220,11 @@ store_status store_order_mark_paid(db_conn *c, const char *account_id, const cha
                  "UPDATE tickets SET status = 'valid', updated_at = ? WHERE order_id = ? AND account_id = ?"
                  " AND status = 'unpaid'",
                  DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), NULL);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     int64_t changed = 0;
     st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ? AND account_id = ? AND status = 'open'",
                  DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (changed != 1) return STORE_RETRY; /* it stopped being open after it was read */
     return store_order_touch(c, account_id, order_id, now);
 }

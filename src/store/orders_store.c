@@ -4,19 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT:
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
 static char *text(db_rows *r, int col) { return strdup(db_text(r, col)); }
 static char *text_or_null(db_rows *r, int col) { return db_isnull(r, col) ? NULL : strdup(db_text(r, col)); }
 static int64_t int_or_null(db_rows *r, int col) { return db_isnull(r, col) ? STORE_NULL_INT : db_int(r, col); }
@@ -241,7 +228,7 @@ static db_status order_read(db_conn *c, const char *account_id, bool by_number, 
 
 store_status store_order_load(db_conn *c, const char *account_id, const char *order_id, store_order_detail *out)
 {
-    return from_db(order_read(c, account_id, false, order_id, out));
+    return store_status_of(order_read(c, account_id, false, order_id, out));
 }
 
 typedef struct {
@@ -262,7 +249,7 @@ store_status store_order_get(store *s, const char *account_id, const char *order
     memset(out, 0, sizeof *out);
     db_status st = store_read(s, order_get_fn, &x);
     if (st != DB_OK) store_order_detail_free(out);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 store_status store_order_get_by_number(store *s, const char *account_id, const char *number, store_order_detail *out)
@@ -271,7 +258,7 @@ store_status store_order_get_by_number(store *s, const char *account_id, const c
     memset(out, 0, sizeof *out);
     db_status st = store_read(s, order_get_fn, &x);
     if (st != DB_OK) store_order_detail_free(out);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 static db_status ticket_read(db_conn *c, const char *account_id, const char *ticket_id, store_ticket_row *out)
@@ -292,7 +279,7 @@ static db_status ticket_read(db_conn *c, const char *account_id, const char *tic
 
 store_status store_ticket_load(db_conn *c, const char *account_id, const char *ticket_id, store_ticket_row *out)
 {
-    return from_db(ticket_read(c, account_id, ticket_id, out));
+    return store_status_of(ticket_read(c, account_id, ticket_id, out));
 }
 
 typedef struct {
@@ -312,20 +299,20 @@ store_status store_ticket_get(store *s, const char *account_id, const char *tick
     memset(out, 0, sizeof *out);
     db_status st = store_read(s, ticket_get_fn, &x);
     if (st != DB_OK) store_ticket_row_free(out);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 store_status store_ticket_load_scan(db_conn *c, const char *account_id, const char *ticket_id, store_ticket_scan *out)
 {
     memset(out, 0, sizeof *out);
     db_status st = ticket_read(c, account_id, ticket_id, &out->ticket);
-    if (st != DB_OK || !out->ticket.order_id) return from_db(st);
+    if (st != DB_OK || !out->ticket.order_id) return store_status_of(st);
     db_rows *r;
     st = db_query(c, "SELECT visit_date, doc FROM orders WHERE id = ? AND account_id = ?",
                   DB_ARGS(DB_TEXT(out->ticket.order_id), DB_TEXT(account_id)), &r);
     if (st != DB_OK) {
         store_ticket_scan_free(out);
-        return from_db(st);
+        return store_status_of(st);
     }
     if (db_next(r)) {
         out->has_order = true;
@@ -533,7 +520,7 @@ store_status store_orders_page(store *s, const char *account_id, const store_ord
     orders_page_ctx x = {account_id, f, out};
     db_status st = store_read(s, orders_page_fn, &x);
     if (st != DB_OK) store_order_page_free(out);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 typedef struct {
@@ -593,5 +580,5 @@ store_status store_tickets_page(store *s, const char *account_id, const store_ti
     tickets_page_ctx x = {account_id, f, out};
     db_status st = store_read(s, tickets_page_fn, &x);
     if (st != DB_OK) store_ticket_page_free(out);
-    return from_db(st);
+    return store_status_of(st);
 }

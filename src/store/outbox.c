@@ -4,45 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT: return STORE_CONFLICT;
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
-static db_status to_db(store_status st)
-{
-    switch (st) {
-    case STORE_OK: return DB_OK;
-    case STORE_NOT_FOUND: return DB_NOTFOUND;
-    case STORE_CONFLICT: return DB_CONFLICT;
-    case STORE_RETRY: return DB_RETRY;
-    case STORE_SOLD_OUT:
-    case STORE_ERROR: break;
-    }
-    return DB_ERROR;
-}
-
 static char *dup_text(db_rows *r, int col) { return strdup(db_text(r, col)); }
 
 /* ---------------- subscription version ---------------- */
 
 store_status store_webhook_version_get(db_conn *c, const char *account_id, int64_t *version)
 {
-    return from_db(db_query_int(c, "SELECT version FROM webhook_versions WHERE account_id = ?",
+    return store_status_of(db_query_int(c, "SELECT version FROM webhook_versions WHERE account_id = ?",
                                 DB_ARGS(DB_TEXT(account_id)), version));
 }
 
 store_status store_webhook_version_bump(db_conn *c, const char *account_id, int64_t *version)
 {
-    return from_db(db_query_int(c,
+    return store_status_of(db_query_int(c,
                                 "INSERT INTO webhook_versions (account_id, version) VALUES (?, 1) ON CONFLICT"
                                 " (account_id) DO UPDATE SET version = webhook_versions.version + 1 RETURNING version",
                                 DB_ARGS(DB_TEXT(account_id)), version));
@@ -55,7 +29,7 @@ store_status store_webhook_listening(db_conn *c, const char *account_id, int64_t
                             "SELECT COALESCE((SELECT version FROM webhook_versions WHERE account_id = ?), 0),"
                             " (SELECT COUNT(*) FROM webhook_subscriptions WHERE account_id = ? AND active = 1)",
                             DB_ARGS(DB_TEXT(account_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (db_next(r)) {
         *version = db_int(r, 0);
         *any = db_int(r, 1) > 0;
@@ -63,7 +37,7 @@ store_status store_webhook_listening(db_conn *c, const char *account_id, int64_t
         st = DB_ERROR;
     }
     db_rows_free(r);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 /* ---------------- subscriptions ---------------- */
@@ -85,14 +59,14 @@ static db_status create_fn(db_conn *c, void *arg)
                            DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->account_id), DB_TEXT(s->url), DB_TEXT(s->format),
                                    DB_TEXT(s->events), DB_TEXT(x->sealed), DB_INT(x->now), DB_INT(x->now)),
                            NULL);
-    return st == DB_OK ? to_db(store_webhook_version_bump(c, s->account_id, x->version)) : st;
+    return st == DB_OK ? store_db_status(store_webhook_version_bump(c, s->account_id, x->version)) : st;
 }
 
 store_status store_subscription_create(store *s, const store_subscription *sub, const char *secret_sealed,
                                        instant_us now, int64_t *version)
 {
     sub_create x = {sub, secret_sealed, now, version};
-    return from_db(store_write(s, create_fn, &x));
+    return store_status_of(store_write(s, create_fn, &x));
 }
 
 typedef struct {
@@ -134,7 +108,7 @@ store_status store_subscriptions_list(store *s, const char *account_id, const ch
                                       void (*fn)(void *ctx, const store_subscription *sub), void *ctx)
 {
     sub_list x = {account_id, id, fn, ctx};
-    return from_db(store_read(s, list_fn, &x));
+    return store_status_of(store_read(s, list_fn, &x));
 }
 
 typedef struct {
@@ -152,13 +126,13 @@ static db_status delete_fn(db_conn *c, void *arg)
     if (!changes) return DB_NOTFOUND;
     st = db_exec(c, "UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
                  DB_ARGS(DB_TEXT(x->id)), NULL);
-    return st == DB_OK ? to_db(store_webhook_version_bump(c, x->account_id, x->version)) : st;
+    return st == DB_OK ? store_db_status(store_webhook_version_bump(c, x->account_id, x->version)) : st;
 }
 
 store_status store_subscription_delete(store *s, const char *account_id, const char *id, int64_t *version)
 {
     sub_delete x = {account_id, id, version};
-    return from_db(store_write(s, delete_fn, &x));
+    return store_status_of(store_write(s, delete_fn, &x));
 }
 
 /* ---------------- recording ---------------- */
@@ -170,7 +144,7 @@ store_status store_outbox_subscribers(db_conn *c, const char *account_id,
     db_rows *r;
     db_status st = db_query(c, "SELECT id, events FROM webhook_subscriptions WHERE account_id = ? AND active = 1",
                             DB_ARGS(DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     while (db_next(r)) fn(ctx, db_text(r, 0), db_text(r, 1));
     db_rows_free(r);
     return STORE_OK;
@@ -192,7 +166,7 @@ store_status store_outbox_record(db_conn *c, const store_outbox_event *ev, const
                      DB_ARGS(DB_TEXT(ev->id), DB_TEXT(subscription_ids[i]), DB_INT(ev->created_at)), NULL);
     /* wakes the delivery worker once this commits (core/webhooks.c) */
     if (st == DB_OK) store_notify_on_commit(c);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 /* ---------------- deliveries ---------------- */
@@ -243,7 +217,7 @@ store_status store_deliveries_list(store *s, const char *account_id, const char 
                                    void (*fn)(void *ctx, const store_delivery *d), void *ctx)
 {
     deliveries_read x = {account_id, subscription_id, limit, fn, ctx};
-    return from_db(store_read(s, deliveries_fn, &x));
+    return store_status_of(store_read(s, deliveries_fn, &x));
 }
 
 static db_status next_due_fn(db_conn *c, void *arg)
@@ -254,7 +228,7 @@ static db_status next_due_fn(db_conn *c, void *arg)
 store_status store_deliveries_next_due(store *s, instant_us *due)
 {
     int64_t v = 0;
-    store_status st = from_db(store_read(s, next_due_fn, &v));
+    store_status st = store_status_of(store_read(s, next_due_fn, &v));
     if (st == STORE_OK) *due = v;
     return st;
 }
@@ -309,7 +283,7 @@ store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_u
 {
     claim_op x = {now, lease_until, out, max, n};
     *n = 0;
-    store_status st = from_db(store_write(s, claim_fn, &x));
+    store_status st = store_status_of(store_write(s, claim_fn, &x));
     if (st != STORE_OK) *n = 0;
     return st;
 }
@@ -352,7 +326,7 @@ store_status store_delivery_load(store *s, const char *event_id, const char *sub
 {
     memset(out, 0, sizeof *out);
     load_op x = {event_id, subscription_id, out};
-    store_status st = from_db(store_read(s, load_fn, &x));
+    store_status st = store_status_of(store_read(s, load_fn, &x));
     if (st != STORE_OK) store_delivery_job_free(out);
     return st;
 }
@@ -391,7 +365,7 @@ static db_status note_failure(db_conn *c, const char *sub_id, instant_us now, in
                        DB_ARGS(DB_TEXT(sub_id), DB_INT(now), DB_INT(disable_after_us)), &account_id);
     if (st == DB_NOTFOUND) return DB_OK;
     int64_t version;
-    if (st == DB_OK) st = to_db(store_webhook_version_bump(c, account_id, &version));
+    if (st == DB_OK) st = store_db_status(store_webhook_version_bump(c, account_id, &version));
     free(account_id);
     return st;
 }
@@ -423,5 +397,5 @@ store_status store_delivery_results_record(store *s, const store_delivery_result
                                            int64_t disable_after_us)
 {
     results_op x = {r, n, now, disable_after_us};
-    return from_db(store_write(s, results_fn, &x));
+    return store_status_of(store_write(s, results_fn, &x));
 }

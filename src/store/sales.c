@@ -6,32 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT: return STORE_SOLD_OUT;
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
-db_status store_db_status(store_status st)
-{
-    switch (st) {
-    case STORE_OK: return DB_OK;
-    case STORE_NOT_FOUND: return DB_NOTFOUND;
-    case STORE_RETRY: return DB_RETRY;
-    case STORE_ERROR: return DB_ERROR;
-    case STORE_SOLD_OUT:
-    case STORE_CONFLICT: break;
-    }
-    return DB_ABORT;
-}
-
 static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
 
 void store_cart_free(store_cart *c)
@@ -84,7 +58,7 @@ store_status store_inventory_take(db_conn *c, const char *account_id, const stor
                                  DB_INT(h->capacity), DB_INT(h->amount)),
                          &changes);
         if (st == DB_CONFLICT) return STORE_SOLD_OUT; /* CHECK: a first hold larger than capacity */
-        if (st != DB_OK) return from_db(st);
+        if (st != DB_OK) return store_status_of(st);
         if (changes == 0) return STORE_SOLD_OUT;
     }
     return STORE_OK;
@@ -99,14 +73,14 @@ store_status store_inventory_give_back(db_conn *c, const char *account_id, const
                                DB_ARGS(DB_INT(holds[i].amount), DB_TEXT(account_id), DB_TEXT(holds[i].pool_id),
                                        DB_TEXT(holds[i].occurrence)),
                                NULL);
-        if (st != DB_OK) return from_db(st);
+        if (st != DB_OK) return store_status_of(st);
     }
     return STORE_OK;
 }
 
 store_status store_inventory_set_capacity(db_conn *c, const char *account_id, const char *pool_id, int64_t capacity)
 {
-    return from_db(db_exec(c, "UPDATE inventory SET capacity = ? WHERE account_id = ? AND pool_id = ?",
+    return store_status_of(db_exec(c, "UPDATE inventory SET capacity = ? WHERE account_id = ? AND pool_id = ?",
                            DB_ARGS(DB_INT(capacity), DB_TEXT(account_id), DB_TEXT(pool_id)), NULL));
 }
 
@@ -140,7 +114,7 @@ store_status store_inventory_used(store *s, const char *account_id, const char *
                                   void *ctx)
 {
     used_read u = {account_id, pool_id, from_key, to_key, fn, ctx};
-    return from_db(store_read(s, read_used, &u));
+    return store_status_of(store_read(s, read_used, &u));
 }
 
 /* ---------------- carts ---------------- */
@@ -286,7 +260,7 @@ static store_status release_holds(db_conn *c, const char *account_id, const char
     store_hold *holds;
     size_t n;
     db_status st = load_holds(c, cart_id, &holds, &n);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     store_status ss = store_inventory_give_back(c, account_id, holds, n);
     free(holds);
     return ss;
@@ -335,7 +309,7 @@ store_status store_cart_create(store *s, const store_cart *cart, const store_hol
     db_status st = store_write(s, cart_insert, &w);
     free(w.lines_text);
     free(w.holds_text);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
 }
 
 /* Locks the cart in its current state and gives back what it holds, if open.
@@ -345,7 +319,7 @@ static store_status claim_changeable(db_conn *c, cart_write *w)
     char *status = NULL;
     db_status st = db_query_text(c, "SELECT status FROM carts WHERE id = ? AND account_id = ?",
                                  DB_ARGS(DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), &status);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     bool open = !strcmp(status, "open"), expired = !strcmp(status, "expired");
     if (!open && !expired) {
         free(status);
@@ -356,7 +330,7 @@ static store_status claim_changeable(db_conn *c, cart_write *w)
     st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND status = ?",
                  DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(status)), &locked);
     free(status);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (locked != 1) return STORE_RETRY;
     return open ? release_holds(c, w->account_id, w->cart_id) : STORE_OK;
 }
@@ -393,7 +367,7 @@ store_status store_cart_replace(store *s, const store_cart *cart, const store_ho
     db_status st = store_write(s, cart_update, &w);
     free(w.lines_text);
     free(w.holds_text);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
 }
 
 static db_status cart_delete(db_conn *c, void *arg)
@@ -409,7 +383,7 @@ store_status store_cart_release(store *s, const char *account_id, const char *ca
 {
     cart_write w = {.account_id = account_id, .cart_id = cart_id, .now = now, .outcome = STORE_OK};
     db_status st = store_write(s, cart_delete, &w);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : from_db(st);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
 }
 
 #define CART_COLUMNS                                                                                               \
@@ -481,7 +455,7 @@ store_status store_cart_get(store *s, const char *account_id, const char *cart_i
     db_status st = store_read(s, cart_read_fn, &r);
     if (st != DB_OK) {
         store_cart_free(out);
-        return from_db(st);
+        return store_status_of(st);
     }
     /* a cart past its expiry reads as expired even before the reaper ran */
     if (!strcmp(out->status, "open") && out->expires_at <= now) copy(out->status, sizeof out->status, "expired");
@@ -531,7 +505,7 @@ store_status store_carts_reap(store *s, instant_us now, int limit, int *released
     reap_ctx rc = {now, limit, 0};
     db_status st = store_write(s, reap, &rc);
     *released = st == DB_OK ? rc.released : 0;
-    return from_db(st);
+    return store_status_of(st);
 }
 
 typedef struct {
@@ -554,7 +528,7 @@ store_status store_carts_expired_exist(store *s, instant_us now, bool *any)
     expired_ctx x = {now, false};
     db_status st = store_read(s, expired_exist, &x);
     *any = st == DB_OK && x.any;
-    return from_db(st);
+    return store_status_of(st);
 }
 
 /* ---------------- booking steps ---------------- */
@@ -564,14 +538,14 @@ store_status store_cart_claim(db_conn *c, const char *account_id, const char *ca
 {
     memset(out, 0, sizeof *out);
     db_status st = read_cart_rows(c, account_id, cart_id, out);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (*out->order_id) return STORE_CONFLICT; /* booked before */
     bool open = !strcmp(out->status, "open"), expired = !strcmp(out->status, "expired");
     if (!open && !expired) return STORE_CONFLICT;
     int64_t claimed = 0;
     st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND status = ?",
                  DB_ARGS(DB_TEXT(order_id), DB_INT(now), DB_TEXT(cart_id), DB_TEXT(out->status)), &claimed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (claimed != 1) return STORE_RETRY;
     *was_expired = expired;
     return STORE_OK;
@@ -582,7 +556,7 @@ store_status store_cart_retake(db_conn *c, const char *account_id, const char *c
     store_hold *holds;
     size_t n;
     db_status st = load_holds(c, cart_id, &holds, &n);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     store_status ss = store_inventory_take(c, account_id, holds, n);
     free(holds);
     return ss;
@@ -617,7 +591,7 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
         db_status st = db_exec(c, sql, p, (int)(TICKET_COLS * k), NULL);
         /* a barcode collision is astronomically unlikely; retrying makes new ones */
         if (st == DB_CONFLICT) return STORE_RETRY;
-        if (st != DB_OK) return from_db(st);
+        if (st != DB_OK) return store_status_of(st);
         done += k;
     }
     return STORE_OK;
@@ -637,14 +611,14 @@ store_status store_order_insert(db_conn *c, const char *account_id, const store_
                 DB_TEXT(o->doc)),
         NULL);
     /* the order number is taken, or a concurrent booking of this cart won */
-    return st == DB_CONFLICT ? STORE_RETRY : from_db(st);
+    return st == DB_CONFLICT ? STORE_RETRY : store_status_of(st);
 }
 
 store_status store_payment_insert(db_conn *c, const char *account_id, const char *order_id, const char *provider,
                                   const char *method, const char *status, money amount, const char *reference,
                                   instant_us now)
 {
-    return from_db(db_exec(c,
+    return store_status_of(db_exec(c,
                            "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
                            " reference, created_at, updated_at) VALUES (?, ?, 'payment', ?, ?, ?, ?, ?, ?, ?)",
                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_TEXT(provider), DB_TEXT(method),
@@ -657,7 +631,7 @@ store_status store_counter_next(db_conn *c, const char *account_id, const char *
     /* The row lock is held from here to the commit only. SQLite runs RETURNING
      * through a temporary table opened per call, so it reads the value back. */
     if (db_conn_dialect(c) == DB_DIALECT_POSTGRES)
-        return from_db(db_query_int(c,
+        return store_status_of(db_query_int(c,
                                     "INSERT INTO counters (account_id, name, value) VALUES (?, ?, 1)"
                                     " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1"
                                     " RETURNING value",
@@ -669,13 +643,13 @@ store_status store_counter_next(db_conn *c, const char *account_id, const char *
     if (st == DB_OK)
         st = db_query_int(c, "SELECT value FROM counters WHERE account_id = ? AND name = ?",
                           DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
-    return from_db(st);
+    return store_status_of(st);
 }
 
 store_status store_redemption_insert(db_conn *c, const char *account_id, const char *kind, const char *object_id,
                                      const char *code, const char *order_id, money amount, instant_us now)
 {
-    return from_db(db_exec(c,
+    return store_status_of(db_exec(c,
                            "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount,"
                            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(kind), DB_TEXT(object_id), DB_TEXT(code),
@@ -689,7 +663,7 @@ store_status store_voucher_code_find(db_conn *c, const char *account_id, const c
     db_status st = db_query(c,
                             "SELECT id, voucher_id, remaining, status FROM voucher_codes WHERE account_id = ? AND code = ?",
                             DB_ARGS(DB_TEXT(account_id), DB_TEXT(code)), &r);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     if (!db_next(r)) {
         db_rows_free(r);
         return STORE_NOT_FOUND;
@@ -711,6 +685,6 @@ store_status store_voucher_code_spend(db_conn *c, const char *code_id, money amo
                            " WHERE id = ? AND status = 'available' AND remaining >= ?",
                            DB_ARGS(DB_INT(amount), DB_INT(now), DB_INT(amount), DB_TEXT(code_id), DB_INT(amount)),
                            &changed);
-    if (st != DB_OK) return from_db(st);
+    if (st != DB_OK) return store_status_of(st);
     return changed == 1 ? STORE_OK : STORE_RETRY; /* spent by a concurrent order: look again */
 }

@@ -135,6 +135,4 @@ store_status store_voucher_code_find(db_conn *c, const char *account_id, const c
 /* Spends `amount` if the code still has it: STORE_RETRY when a concurrent order spent it first. */
 store_status store_voucher_code_spend(db_conn *c, const char *code_id, money amount, instant_us now);
 
-/* db_status of a booking step, for composing inside store_write. */
-db_status store_db_status(store_status st);
 #endif

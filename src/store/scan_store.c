@@ -3,16 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_ABORT: return STORE_CONFLICT; /* only the version check aborts */
-    default: return STORE_ERROR;
-    }
-}
-
 static int64_t int_or(db_rows *r, int col, int64_t dflt) { return db_isnull(r, col) ? dflt : db_int(r, col); }
 
 static void state_from_row(db_rows *r, ticket_scan_state *t)
@@ -76,7 +66,7 @@ store_status store_ticket_scan_state_by_barcode(store *s, const char *account_id
                                                 ticket_scan_state *out, const store_ticket_view *view)
 {
     state_op op = {account_id, barcode, out, view};
-    return from_db(store_read(s, state_fn, &op));
+    return store_status_of(store_read(s, state_fn, &op));
 }
 
 static db_status insert_record(db_conn *c, const scan_record *rec)
@@ -146,7 +136,7 @@ store_status store_ticket_redeem(store *s, int64_t expected_version, const ticke
 {
     if (!rec->ticket_id) return STORE_NOT_FOUND;
     redeem_op op = {expected_version, next, rec, view};
-    return from_db(store_write(s, redeem_fn, &op));
+    return store_status_of(store_write(s, redeem_fn, &op));
 }
 
 typedef struct {
@@ -177,7 +167,7 @@ store_status store_ticket_scan_redeem(store *s, const char *account_id, const ch
                                       store_scan_decider decide, void *ctx, const store_ticket_view *view)
 {
     scan_redeem_op op = {account_id, barcode, decide, ctx, view};
-    return from_db(store_write(s, scan_redeem_fn, &op));
+    return store_status_of(store_write(s, scan_redeem_fn, &op));
 }
 
 static db_status unknown_fn(db_conn *c, void *arg) { return insert_record(c, arg); }
@@ -186,5 +176,5 @@ store_status store_scan_record_unknown(store *s, const scan_record *rec)
 {
     scan_record r = *rec;
     r.ticket_id = NULL;
-    return from_db(store_write(s, unknown_fn, &r));
+    return store_status_of(store_write(s, unknown_fn, &r));
 }

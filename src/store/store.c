@@ -133,6 +133,32 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+store_status store_status_of(db_status st)
+{
+    switch (st) {
+    case DB_OK: return STORE_OK;
+    case DB_NOTFOUND: return STORE_NOT_FOUND;
+    case DB_CONFLICT:
+    case DB_ABORT: return STORE_CONFLICT;
+    case DB_RETRY: return STORE_RETRY;
+    case DB_ERROR: break;
+    }
+    return STORE_ERROR;
+}
+
+db_status store_db_status(store_status st)
+{
+    switch (st) {
+    case STORE_OK: return DB_OK;
+    case STORE_NOT_FOUND: return DB_NOTFOUND;
+    case STORE_CONFLICT: return DB_CONFLICT;
+    case STORE_SOLD_OUT: return DB_ABORT;
+    case STORE_RETRY: return DB_RETRY;
+    case STORE_ERROR: break;
+    }
+    return DB_ERROR;
+}
+
 /* ---- SQLite group commit ---- */
 
 /* Runs one job of a batch inside the open transaction. With batch-mates it

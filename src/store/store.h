@@ -30,6 +30,13 @@ typedef enum {
     STORE_RETRY,      /* lost a race or a serialization check; run it again */
     STORE_ERROR,      /* the database failed; logged by the driver */
 } store_status;
+
+/* A statement's outcome as a store outcome; DB_ABORT (a step refused) reads
+ * as STORE_CONFLICT. */
+store_status store_status_of(db_status st);
+/* A step's outcome as the db_status of the transaction composing it: any
+ * refusal rolls the transaction back, STORE_SOLD_OUT as DB_ABORT. */
+db_status store_db_status(store_status st);
 typedef db_status (*store_fn)(db_conn *c, void *ctx);
 
 /* uri: "sqlite:PATH" or "postgresql://..." / "postgres://..." */

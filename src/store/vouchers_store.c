@@ -1,19 +1,6 @@
 /* SQL of voucher codes and counters (see vouchers_store.h). */
 #include "store/vouchers_store.h"
 
-static store_status from_db(db_status st)
-{
-    switch (st) {
-    case DB_OK: return STORE_OK;
-    case DB_NOTFOUND: return STORE_NOT_FOUND;
-    case DB_CONFLICT: return STORE_CONFLICT;
-    case DB_RETRY: return STORE_RETRY;
-    case DB_ABORT:
-    case DB_ERROR: break;
-    }
-    return STORE_ERROR;
-}
-
 typedef struct {
     const char *account_id, *voucher_id, *code_id;
     const store_voucher_code_new *codes;
@@ -45,7 +32,7 @@ store_status store_voucher_codes_insert(store *s, const char *account_id, const 
 {
     voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .codes = codes, .n = n, .value = value,
                      .now = now};
-    return from_db(store_write(s, insert_fn, &op));
+    return store_status_of(store_write(s, insert_fn, &op));
 }
 
 static db_status list_fn(db_conn *c, void *arg)
@@ -70,7 +57,7 @@ store_status store_voucher_codes_list(store *s, const char *account_id, const ch
                                       void (*fn)(void *ctx, const store_voucher_code_row *row), void *ctx)
 {
     voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .fn = fn, .ctx = ctx};
-    return from_db(store_read(s, list_fn, &op));
+    return store_status_of(store_read(s, list_fn, &op));
 }
 
 static db_status void_fn(db_conn *c, void *arg)
@@ -91,7 +78,7 @@ store_status store_voucher_code_void(store *s, const char *account_id, const cha
                                      instant_us now)
 {
     voucher_op op = {.account_id = account_id, .voucher_id = voucher_id, .code_id = code_id, .now = now};
-    return from_db(store_write(s, void_fn, &op));
+    return store_status_of(store_write(s, void_fn, &op));
 }
 
 typedef struct {
@@ -111,5 +98,5 @@ store_status store_counter_get(store *s, const char *account_id, const char *nam
 {
     *value = 0;
     counter_read x = {account_id, name, value};
-    return from_db(store_read(s, counter_fn, &x));
+    return store_status_of(store_read(s, counter_fn, &x));
 }

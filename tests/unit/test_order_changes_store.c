@@ -233,7 +233,7 @@ static db_status op_fn(db_conn *c, void *arg)
 static store_status run(op *o)
 {
     db_status st = store_write(S, op_fn, o);
-    return st == DB_OK || st == DB_ABORT || st == DB_NOTFOUND ? o->out : STORE_ERROR;
+    return st == DB_OK || st == DB_ABORT || st == DB_CONFLICT || st == DB_NOTFOUND ? o->out : STORE_ERROR;
 }
 
 static void op_free(op *o)

@@ -166,21 +166,21 @@ static store_status take(const account *a, const store_hold *h, size_t n, bool c
 {
     inv_op op = {.kind = OP_TAKE, .a = a, .holds = h, .n = n, .commit = commit};
     db_status st = store_write(S, inv_fn, &op);
-    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+    return st == DB_OK || st == DB_ABORT || st == DB_CONFLICT ? op.out : STORE_ERROR;
 }
 
 static store_status give_back(const account *a, const store_hold *h, size_t n)
 {
     inv_op op = {.kind = OP_GIVE_BACK, .a = a, .holds = h, .n = n};
     db_status st = store_write(S, inv_fn, &op);
-    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+    return st == DB_OK || st == DB_ABORT || st == DB_CONFLICT ? op.out : STORE_ERROR;
 }
 
 static store_status set_capacity(const account *a, const char *pool, int64_t capacity)
 {
     inv_op op = {.kind = OP_SET_CAPACITY, .a = a, .pool_id = pool, .capacity = capacity};
     db_status st = store_write(S, inv_fn, &op);
-    return st == DB_OK || st == DB_ABORT ? op.out : STORE_ERROR;
+    return st == DB_OK || st == DB_ABORT || st == DB_CONFLICT ? op.out : STORE_ERROR;
 }
 
 /* Claims a cart for booking (store_cart_claim), optionally retaking its seats. */
@@ -214,7 +214,7 @@ static store_status claim(const account *a, const char *cart_id, bool retake, cl
     op->retake = retake;
     new_id(op->order_id, sizeof op->order_id, "ord");
     db_status st = store_write(S, claim_fn, op);
-    if (st != DB_OK && st != DB_ABORT && op->claim == STORE_OK && op->retaken == STORE_OK) return STORE_ERROR;
+    if (st != DB_OK && st != DB_ABORT && st != DB_CONFLICT && op->claim == STORE_OK && op->retaken == STORE_OK) return STORE_ERROR;
     return op->claim != STORE_OK ? op->claim : op->retaken;
 }
 
