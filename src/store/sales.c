@@ -244,10 +244,11 @@ static bool decode_holds(const char *text, store_hold **out, size_t *n)
     return true;
 }
 
-static db_status load_holds(db_conn *c, const char *cart_id, store_hold **out, size_t *n)
+static db_status load_holds(db_conn *c, const char *account_id, const char *cart_id, store_hold **out, size_t *n)
 {
     char *text = NULL;
-    db_status st = db_query_text(c, "SELECT holds FROM carts WHERE id = ?", DB_ARGS(DB_TEXT(cart_id)), &text);
+    db_status st = db_query_text(c, "SELECT holds FROM carts WHERE id = ? AND account_id = ?",
+                                 DB_ARGS(DB_TEXT(cart_id), DB_TEXT(account_id)), &text);
     if (st != DB_OK) return st;
     bool ok = decode_holds(text, out, n);
     free(text);
@@ -259,7 +260,7 @@ static store_status release_holds(db_conn *c, const char *account_id, const char
 {
     store_hold *holds;
     size_t n;
-    db_status st = load_holds(c, cart_id, &holds, &n);
+    db_status st = load_holds(c, account_id, cart_id, &holds, &n);
     if (st != DB_OK) return store_status_of(st);
     store_status ss = store_inventory_give_back(c, account_id, holds, n);
     free(holds);
@@ -327,8 +328,8 @@ static store_status claim_changeable(db_conn *c, cart_write *w)
     }
     /* if the reaper or another request changed it since, start over (PostgreSQL) */
     int64_t locked = 0;
-    st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND status = ?",
-                 DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(status)), &locked);
+    st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND account_id = ? AND status = ?",
+                 DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(w->account_id), DB_TEXT(status)), &locked);
     free(status);
     if (st != DB_OK) return store_status_of(st);
     if (locked != 1) return STORE_RETRY;
@@ -345,14 +346,15 @@ static db_status cart_update(db_conn *c, void *arg)
         c,
         "UPDATE carts SET status = 'open', channel = ?, occurrence = ?, category_id = ?, day = ?, start_time = ?,"
         " end_time = ?, starts_at = ?, ends_at = ?, external_id = ?, extras = ?, customer = ?, priced = ?,"
-        " price_includes_tax = ?, total = ?, expires_at = ?, updated_at = ?, lines = ?, holds = ? WHERE id = ?",
+        " price_includes_tax = ?, total = ?, expires_at = ?, updated_at = ?, lines = ?, holds = ?"
+        " WHERE id = ? AND account_id = ?",
         DB_ARGS(DB_TEXT(k->channel), DB_TEXT(k->occurrence), DB_TEXT(*k->category_id ? k->category_id : NULL),
                 opt_int(k->day >= 0, k->day), opt_int(k->start_time >= 0, k->start_time),
                 opt_int(k->end_time >= 0, k->end_time), opt_int(k->starts_at != 0, k->starts_at),
                 opt_int(k->ends_at != 0, k->ends_at), DB_TEXT(k->external_id), DB_TEXT(k->extras),
                 DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax), DB_INT(k->total),
                 DB_INT(k->expires_at), DB_INT(k->updated_at), DB_TEXT(w->lines_text), DB_TEXT(w->holds_text),
-                DB_TEXT(k->id)),
+                DB_TEXT(k->id), DB_TEXT(k->account_id)),
         NULL);
     if (st != DB_OK) return st;
     w->outcome = store_inventory_take(c, w->account_id, w->holds, w->nholds);
@@ -375,8 +377,8 @@ static db_status cart_delete(db_conn *c, void *arg)
     cart_write *w = arg;
     w->outcome = claim_changeable(c, w);
     if (w->outcome != STORE_OK) return store_db_status(w->outcome);
-    return db_exec(c, "UPDATE carts SET status = 'released', holds = '', updated_at = ? WHERE id = ?",
-                   DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id)), NULL);
+    return db_exec(c, "UPDATE carts SET status = 'released', holds = '', updated_at = ? WHERE id = ? AND account_id = ?",
+                   DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), NULL);
 }
 
 store_status store_cart_release(store *s, const char *account_id, const char *cart_id, instant_us now)
@@ -487,7 +489,7 @@ static db_status reap(db_conn *c, void *arg)
     for (size_t i = 0; i < n && st == DB_OK; i++) {
         /* Claim first: a booking, update or delete that got to the cart
          * meanwhile owns its seats now, and giving them back would oversell.
-         * cart_holds stay: booking an expired cart takes the same amounts again. */
+         * The holds stay recorded: booking an expired cart takes the same amounts again. */
         int64_t claimed = 0;
         st = db_exec(c,
                      "UPDATE carts SET status = 'expired', updated_at = ? WHERE id = ? AND status = 'open'"
@@ -543,8 +545,11 @@ store_status store_cart_claim(db_conn *c, const char *account_id, const char *ca
     bool open = !strcmp(out->status, "open"), expired = !strcmp(out->status, "expired");
     if (!open && !expired) return STORE_CONFLICT;
     int64_t claimed = 0;
-    st = db_exec(c, "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND status = ?",
-                 DB_ARGS(DB_TEXT(order_id), DB_INT(now), DB_TEXT(cart_id), DB_TEXT(out->status)), &claimed);
+    st = db_exec(c,
+                 "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND account_id = ?"
+                 " AND status = ?",
+                 DB_ARGS(DB_TEXT(order_id), DB_INT(now), DB_TEXT(cart_id), DB_TEXT(account_id), DB_TEXT(out->status)),
+                 &claimed);
     if (st != DB_OK) return store_status_of(st);
     if (claimed != 1) return STORE_RETRY;
     *was_expired = expired;
@@ -555,7 +560,7 @@ store_status store_cart_retake(db_conn *c, const char *account_id, const char *c
 {
     store_hold *holds;
     size_t n;
-    db_status st = load_holds(c, cart_id, &holds, &n);
+    db_status st = load_holds(c, account_id, cart_id, &holds, &n);
     if (st != DB_OK) return store_status_of(st);
     store_status ss = store_inventory_take(c, account_id, holds, n);
     free(holds);
