@@ -8,6 +8,7 @@ ROOT=$PWD
 WORK=$(mktemp -d /tmp/boxoffice-check.XXXXXX)
 PASSED=0
 FAILED=0
+SKIPPED=0
 SERVER_PID=
 PG_DIR=
 
@@ -39,7 +40,11 @@ tally() {
     if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     PASSED=$((PASSED + p))
     FAILED=$((FAILED + f))
-    echo "== $name: $line"
+    local s
+    s=$(grep -E '^[0-9]+ skipped$' "$log" | tail -1 | awk '{print $1}')
+    SKIPPED=$((SKIPPED + ${s:-0}))
+    echo "== $name: $line${s:+, $s skipped}"
+    grep -E '^skip - ' "$log" | sed 's/^/   /' 
     if [ "$f" -ne 0 ]; then grep -E '^not ok|ERROR|runtime error' "$log" | head -40; fi
 }
 
@@ -144,5 +149,7 @@ else
     FAILED=$((FAILED + 1))
 fi
 
+# skips are counted apart and shown, never as passes
+[ "$SKIPPED" -gt 0 ] && echo "$SKIPPED skipped (see the 'skip -' lines above)"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -2,8 +2,10 @@
 
 Test modules are tests/http/test_*.py; every function named test_* takes one
 argument, a Client bound to the server under test, and fails by raising
-(assert). run.py prints "ok - module.test" / "not ok - module.test: why" per
-test and a last line "N passed, N failed".
+(assert), or skips by raising Skip when what it needs is not there (a visible
+skip, never a pass). run.py prints "ok - module.test" / "not ok - module.test:
+why" / "skip - module.test: why" per test, "N skipped" when any did, and a
+last line "N passed, N failed".
 
 Environment: BOXOFFICE_URL (server base URL), BOXOFFICE_DB_KIND (sqlite|postgres).
 """
@@ -14,6 +16,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+
+class Skip(Exception):
+    """Raised by a test whose environment is missing: reported as skipped."""
+
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
 DB_KIND = os.environ.get("BOXOFFICE_DB_KIND", "sqlite")

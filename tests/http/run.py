@@ -13,7 +13,7 @@ def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     only = argv[1:]
     files = sorted(f for f in os.listdir(here) if f.startswith("test_") and f.endswith(".py"))
-    passed = failed = 0
+    passed = failed = skipped = 0
     for f in files:
         name = f[:-3]
         if only and name not in only:
@@ -35,10 +35,15 @@ def main(argv):
                 fn(harness.Client())
                 passed += 1
                 print("ok - %s.%s (%.2fs)" % (name, attr, time.time() - started))
+            except harness.Skip as why:
+                skipped += 1
+                print("skip - %s.%s: %s" % (name, attr, why))
             except Exception as e:  # a failed assert or a crash both fail the test
                 failed += 1
                 print("not ok - %s.%s: %s" % (name, attr, e))
                 traceback.print_exc(limit=3, file=sys.stdout)
+    if skipped:
+        print("%d skipped" % skipped)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

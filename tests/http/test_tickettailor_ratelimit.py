@@ -7,7 +7,7 @@ import subprocess
 import threading
 import uuid
 
-from harness import Client, expect
+from harness import Skip, Client, expect
 
 
 def start(binary, db, key):
@@ -27,8 +27,7 @@ def start(binary, db, key):
 def test_limit_shared_across_processes(c):
     binary, db, key = (os.environ.get(k) for k in ("BOXOFFICE_BIN", "BOXOFFICE_TEST_DB", "BOXOFFICE_KEY_FILE"))
     if not (binary and db and key):
-        print("# skip: needs BOXOFFICE_BIN, BOXOFFICE_TEST_DB, BOXOFFICE_KEY_FILE")
-        return
+        raise Skip("needs BOXOFFICE_BIN, BOXOFFICE_TEST_DB, BOXOFFICE_KEY_FILE")
     # a fresh key, so the shared test server's requests do not count
     api_key = "sk_rl_" + uuid.uuid4().hex
     expect(c.admin("POST", "/credentials", {"kind": "api_key", "secret": api_key}), 201)
