@@ -60,6 +60,6 @@ void cv_booking_create(http_request *r, void *app_)
     snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", http_base_url(r), order_id);
     http_add_header(r, "Location", url);
     cv_attach_location(e, a, order);
-    http_reply_json(r, 200, cv_order_json(r, e, a, order, CV_INCLUDE_ALL));
+    cv_order_reply(r, e, a, order, CV_INCLUDE_ALL);
     json_decref(order);
 }

@@ -117,14 +117,6 @@ json_t *cv_rate(int64_t bp)
     return json_string(buf);
 }
 
-json_t *cv_instant(const account *a, const json_t *micros)
-{
-    if (!json_is_integer(micros)) return json_null();
-    char buf[48];
-    iso_format(json_integer_value(micros), a->timezone, buf, sizeof buf);
-    return json_string(buf);
-}
-
 json_t *cv_time_of_day(const json_t *secs)
 {
     if (!json_is_integer(secs)) return json_null();

@@ -3,6 +3,7 @@
 #define BO_CONVIOUS_H
 #include "api/api.h"
 #include "api/body.h"
+#include "util/jbuf.h"
 
 #define CV_AUTH_TOKEN 1 /* route needs an OAuth2 bearer token */
 
@@ -36,10 +37,9 @@ bool cv_fields(http_request *r, json_t *obj, const char *prefix, const body_fiel
 #define CV_FIELDS(r, obj, prefix, table, codes) cv_fields(r, obj, prefix, table, sizeof table / sizeof table[0], codes)
 
 /* Formatting as the doc shows it. */
-json_t *cv_money(const account *a, money amount);          /* "49.20" */
-json_t *cv_rate(int64_t bp);                                /* "20.00" */
-json_t *cv_instant(const account *a, const json_t *micros); /* ISO 8601 in the venue zone, or null */
-json_t *cv_time_of_day(const json_t *secs);                 /* "13:00:00" or null */
+json_t *cv_money(const account *a, money amount); /* "49.20" */
+json_t *cv_rate(int64_t bp);                       /* "20.00" */
+json_t *cv_time_of_day(const json_t *secs);        /* "13:00:00" or null */
 /* Dates from the path or query: strict YYYY-MM-DD, else replies 400. */
 bool cv_date_arg(http_request *r, const char *text, const char *field, civil_date *out);
 /* A list of the doc's include names; unknown names reply 400. Bit set of `known`. */
@@ -47,7 +47,10 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 
 /* Every include at once, as the booking reply shows the new order. */
 #define CV_INCLUDE_ALL 0x7ffu
-json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
+/* One order object (a canonical order, after cv_attach_location) into b;
+ * cv_order_reply answers 200 with it alone. */
+void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
+void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
 json_t *cv_product_json(engine *e, const account *a, json_t *product, unsigned includes);
 

@@ -18,22 +18,93 @@ static const char *const includes[] = {"items",         "items.barcode", "items.
                                        "location",      "reseller",      "payments",          NULL};
 #define INC_ANY_ITEM (INC_ITEMS | INC_BARCODE | INC_EXTERNAL_IDS | INC_OPTIONS | INC_REFUND_DETAILS | INC_TAXES)
 
-static json_t *taxes_json(const account *a, const json_t *taxes)
+/* The order reply is written straight into one buffer: byte for byte what
+ * json_dumps(..., JSON_COMPACT) printed when it was a jansson tree (keys,
+ * order, escapes; a key whose value jansson would have refused is left out). */
+
+/* v under key as jansson prints it (NULL is null); the common scalars without a dump. */
+static void kval(jbuf *b, const char *key, const json_t *v)
 {
-    json_t *out = json_array();
+    if (!v || json_is_null(v)) return jb_knull(b, key);
+    if (json_is_integer(v)) return jb_kint(b, key, json_integer_value(v));
+    if (json_is_boolean(v)) return jb_kbool(b, key, json_is_true(v));
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t before = b->len;
+        if (strlen(s) == json_string_length(v)) {
+            jb_kstr(b, key, s);
+            if (b->len != before || b->failed) return;
+        }
+    }
+    jb_kjson(b, key, v);
+}
+
+/* json_object_set(x, key, v): the key is left out when v is NULL. */
+static void kopt(jbuf *b, const char *key, const json_t *v)
+{
+    if (v) kval(b, key, v);
+}
+
+/* json_object_set_new(x, key, json_string(s)): left out when s is NULL (or not UTF-8). */
+static void kstr_opt(jbuf *b, const char *key, const char *s)
+{
+    if (s) jb_kstr(b, key, s);
+}
+
+static void kmoney(jbuf *b, const account *a, const char *key, money amount)
+{
+    char buf[32];
+    money_format(amount, a->currency_decimals, buf, sizeof buf);
+    jb_kstr(b, key, buf);
+}
+
+static void krate(jbuf *b, const char *key, int64_t bp)
+{
+    char buf[16];
+    rate_format((int32_t)bp, buf, sizeof buf);
+    jb_kstr(b, key, buf);
+}
+
+static void kinstant(jbuf *b, const account *a, const char *key, const json_t *micros)
+{
+    if (!json_is_integer(micros)) return jb_knull(b, key);
+    char buf[48];
+    iso_format(json_integer_value(micros), a->timezone, buf, sizeof buf);
+    jb_kstr(b, key, buf);
+}
+
+static void ktime(jbuf *b, const char *key, const json_t *secs)
+{
+    if (!json_is_integer(secs)) return jb_knull(b, key);
+    char buf[9];
+    time_of_day_format((int32_t)json_integer_value(secs), buf);
+    jb_kstr(b, key, buf);
+}
+
+static void kempty_obj(jbuf *b, const char *key)
+{
+    jb_key(b, key);
+    jb_obj(b);
+    jb_obj_end(b);
+}
+
+static void write_taxes(jbuf *b, const account *a, const json_t *taxes)
+{
+    jb_key(b, "taxes");
+    jb_arr(b);
     size_t i;
     json_t *t;
     json_array_foreach(taxes, i, t)
     {
-        json_t *x = json_object();
-        json_object_set_new(x, "priceProportionPercentage", cv_rate(json_integer_value(json_object_get(t, "proportion_bp"))));
-        json_object_set_new(x, "taxAmount", cv_money(a, json_integer_value(json_object_get(t, "tax"))));
-        json_object_set_new(x, "taxPercentage", cv_rate(json_integer_value(json_object_get(t, "rate_bp"))));
-        json_object_set(x, "type", json_object_get(t, "type"));
-        json_object_set_new(x, "taxableAmount", cv_money(a, json_integer_value(json_object_get(t, "taxable"))));
-        json_array_append_new(out, x);
+        jb_obj(b);
+        krate(b, "priceProportionPercentage", json_integer_value(json_object_get(t, "proportion_bp")));
+        kmoney(b, a, "taxAmount", json_integer_value(json_object_get(t, "tax")));
+        krate(b, "taxPercentage", json_integer_value(json_object_get(t, "rate_bp")));
+        kopt(b, "type", json_object_get(t, "type"));
+        kmoney(b, a, "taxableAmount", json_integer_value(json_object_get(t, "taxable")));
+        jb_obj_end(b);
     }
-    return out;
+    jb_arr_end(b);
 }
 
 static const char *item_status(const char *ticket_status, const char *order_status)
@@ -44,138 +115,184 @@ static const char *item_status(const char *ticket_status, const char *order_stat
     return "paid";
 }
 
-static json_t *item_json(const account *a, const json_t *o, const json_t *t, unsigned inc, const json_t *product)
+/* {"code","type","name","amount","externalId"} of one discount. */
+static void write_discount(jbuf *b, const account *a, const json_t *d, money amount)
 {
-#define M(key) cv_money(a, json_integer_value(json_object_get(t, key)))
-    json_t *x = json_object();
-    json_object_set(x, "id", json_object_get(t, "id"));
-    json_object_set(x, "orderItemId", json_object_get(t, "line_id"));
-    json_object_set(x, "productId", json_object_get(t, "product_id"));
-    json_object_set_new(x, "product", json_string(api_text(json_object_get(t, "product_name"))));
-    json_object_set_new(x, "gatePrice", M("gate_price"));
-    json_object_set_new(x, "gatePriceInclTax", M("gate_price"));
-    json_object_set_new(x, "gatePriceExclTax", json_string(""));
-    json_object_set_new(x, "pricePerItem", M("price_gross"));
-    json_object_set_new(x, "priceInclTax", M("price_gross"));
-    json_object_set_new(x, "priceExclTax", M("price_net"));
-    json_object_set_new(x, "pricePerItemAfterDiscount", M("discounted_gross"));
-    json_object_set_new(x, "discountedPriceInclTax", M("discounted_gross"));
-    json_object_set_new(x, "discountedPriceExclTax", M("discounted_net"));
-    json_object_set_new(x, "pricePerItemWithoutOptionsAfterDiscount", M("discounted_gross"));
-    json_object_set_new(x, "discountedPriceWithoutOptionsInclTax", M("discounted_gross"));
-    json_object_set_new(x, "discountedPriceWithoutOptionsExclTax", M("discounted_net"));
-    json_object_set_new(x, "invalidatedAt", cv_instant(a, json_object_get(t, "invalidated_at")));
-    json_object_set_new(x, "validFrom", cv_instant(a, json_object_get(t, "valid_from")));
-    json_object_set_new(x, "validTo", cv_instant(a, json_object_get(t, "valid_to")));
+    jb_obj(b);
+    kval(b, "code", json_object_get(d, "code"));
+    kval(b, "type", json_object_get(d, "type"));
+    kval(b, "name", json_object_get(d, "name"));
+    kmoney(b, a, "amount", amount);
+    kval(b, "externalId", json_object_get(d, "external_id"));
+    jb_obj_end(b);
+}
+
+static void write_refund_details(jbuf *b, const account *a, const json_t *o, const json_t *t)
+{
+    const json_t *refund = json_object_get(t, "refund");
+    if (!json_is_object(refund)) return jb_knull(b, "refundDetails");
+    const json_t *paid_at = NULL;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(o, "payments"), i, p) if (!paid_at) paid_at = json_object_get(p, "created_at");
+    /* the whole member is left out when the name is no string, as json_pack's "s" refused it */
+    size_t mark = b->len;
+    bool comma = b->comma;
+    jb_key(b, "refundDetails");
+    jb_obj(b);
+    const char *name = api_text(json_object_get(t, "product_name"));
+    size_t before = b->len;
+    if (name) jb_kstr(b, "itemName", name);
+    if (b->len == before && !b->failed) {
+        b->len = mark;
+        b->comma = comma;
+        return;
+    }
+    kmoney(b, a, "itemPriceInclTax", json_integer_value(json_object_get(t, "discounted_gross")));
+    kval(b, "itemUuid", json_object_get(t, "line_id"));
+    kval(b, "orderNumber", json_object_get(o, "number"));
+    jb_knull(b, "conviousRefundFee");
+    jb_key(b, "partnerRefundFee");
+    jb_raw(b, "0.0");
+    kval(b, "refundReason", json_object_get(refund, "reason"));
+    kval(b, "refundedBy", json_object_get(refund, "by"));
+    kval(b, "eventDate", json_object_get(o, "visit_date"));
+    kinstant(b, a, "paymentDate", paid_at);
+    kinstant(b, a, "refundedAt", json_object_get(refund, "at"));
+    jb_kstr(b, "refundFeeType", "absolute");
+    jb_obj_end(b);
+}
+
+static void write_item(jbuf *b, const account *a, const json_t *o, const json_t *t, unsigned inc,
+                       const json_t *product)
+{
+#define M(key, field) kmoney(b, a, key, json_integer_value(json_object_get(t, field)))
+    jb_obj(b);
+    kopt(b, "id", json_object_get(t, "id"));
+    kopt(b, "orderItemId", json_object_get(t, "line_id"));
+    kopt(b, "productId", json_object_get(t, "product_id"));
+    kstr_opt(b, "product", api_text(json_object_get(t, "product_name")));
+    M("gatePrice", "gate_price");
+    M("gatePriceInclTax", "gate_price");
+    jb_kstr(b, "gatePriceExclTax", "");
+    M("pricePerItem", "price_gross");
+    M("priceInclTax", "price_gross");
+    M("priceExclTax", "price_net");
+    M("pricePerItemAfterDiscount", "discounted_gross");
+    M("discountedPriceInclTax", "discounted_gross");
+    M("discountedPriceExclTax", "discounted_net");
+    M("pricePerItemWithoutOptionsAfterDiscount", "discounted_gross");
+    M("discountedPriceWithoutOptionsInclTax", "discounted_gross");
+    M("discountedPriceWithoutOptionsExclTax", "discounted_net");
+    kinstant(b, a, "invalidatedAt", json_object_get(t, "invalidated_at"));
+    kinstant(b, a, "validFrom", json_object_get(t, "valid_from"));
+    kinstant(b, a, "validTo", json_object_get(t, "valid_to"));
     const char *status = json_string_value(json_object_get(t, "status"));
-    bool refunded = !strcmp(status, "refunded");
-    json_object_set_new(x, "refunded", json_boolean(refunded));
-    json_object_set_new(x, "canRefund", json_boolean(!strcmp(status, "valid")));
-    json_object_set_new(x, "isBundle", json_false());
-    json_t *holder = json_object_get(t, "holder");
-    json_object_set_new(x, "afterPaymentForm", json_is_object(holder) ? json_deep_copy(holder) : json_object());
-    json_object_set_new(x, "printed", json_null());
-    json_object_set_new(x, "downloaded", json_null());
-    json_object_set_new(x, "status", json_string(item_status(status, json_string_value(json_object_get(o, "status")))));
-    json_t *scan = json_object_get(t, "scan");
+    jb_kbool(b, "refunded", !strcmp(status, "refunded"));
+    jb_kbool(b, "canRefund", !strcmp(status, "valid"));
+    jb_kbool(b, "isBundle", false);
+    const json_t *holder = json_object_get(t, "holder");
+    if (json_is_object(holder)) jb_kjson(b, "afterPaymentForm", holder);
+    else kempty_obj(b, "afterPaymentForm");
+    jb_knull(b, "printed");
+    jb_knull(b, "downloaded");
+    jb_kstr(b, "status", item_status(status, json_string_value(json_object_get(o, "status"))));
     if (inc & INC_BARCODE) {
+        const json_t *scan = json_object_get(t, "scan");
         const char *limit = json_string_value(json_object_get(scan, "limit"));
         bool redeemed = json_is_integer(json_object_get(scan, "redeemed_at")) && limit && !strcmp(limit, "once");
-        json_object_set_new(x, "barcode",
-                            json_pack("{s:O?,s:O?,s:s,s:s,s:I,s:o}", "type", json_object_get(t, "barcode_format"),
-                                      "barcode", json_object_get(t, "barcode"), "status",
-                                      redeemed ? "redeemed" : "available", "scanLimit", limit ? limit : "once",
-                                      "scanLimitTimes", (json_int_t)json_integer_value(json_object_get(scan, "times")),
-                                      "redeemed", cv_instant(a, json_object_get(scan, "redeemed_at"))));
+        jb_key(b, "barcode");
+        jb_obj(b);
+        kval(b, "type", json_object_get(t, "barcode_format"));
+        kval(b, "barcode", json_object_get(t, "barcode"));
+        jb_kstr(b, "status", redeemed ? "redeemed" : "available");
+        jb_kstr(b, "scanLimit", limit ? limit : "once");
+        jb_kint(b, "scanLimitTimes", json_integer_value(json_object_get(scan, "times")));
+        kinstant(b, a, "redeemed", json_object_get(scan, "redeemed_at"));
+        jb_obj_end(b);
     }
     if (inc & INC_DISCOUNTS) {
-        json_t *ds = json_array();
         money off = json_integer_value(json_object_get(t, "discount"));
+        jb_key(b, "discounts");
+        jb_arr(b);
         size_t i;
         json_t *d;
-        json_array_foreach(json_object_get(o, "discounts"), i, d) if (off > 0) json_array_append_new(
-            ds, json_pack("{s:O?,s:O?,s:O?,s:o,s:O?}", "code", json_object_get(d, "code"), "type",
-                          json_object_get(d, "type"), "name", json_object_get(d, "name"), "amount", cv_money(a, off),
-                          "externalId", json_object_get(d, "external_id")));
-        json_object_set_new(x, "discounts", ds);
+        json_array_foreach(json_object_get(o, "discounts"), i, d) if (off > 0) write_discount(b, a, d, off);
+        jb_arr_end(b);
     }
     if (inc & INC_EXTERNAL_IDS) {
-        json_t *pe = json_object_get(product, "external_ids");
-        json_object_set_new(x, "externalIds", json_pack("{s:{},s:o}", "account", "product",
-                                                         json_is_object(pe) ? json_deep_copy(pe) : json_object()));
+        const json_t *pe = json_object_get(product, "external_ids");
+        jb_key(b, "externalIds");
+        jb_obj(b);
+        kempty_obj(b, "account");
+        if (json_is_object(pe)) jb_kjson(b, "product", pe);
+        else kempty_obj(b, "product");
+        jb_obj_end(b);
     }
-    if (inc & INC_OPTIONS) json_object_set_new(x, "options", json_array());
-    if (inc & INC_REFUND_DETAILS) {
-        json_t *refund = json_object_get(t, "refund");
-        json_t *paid_at = NULL;
-        size_t i;
-        json_t *p;
-        json_array_foreach(json_object_get(o, "payments"), i, p) if (!paid_at) paid_at = json_object_get(p, "created_at");
-        if (json_is_object(refund))
-            json_object_set_new(
-                x, "refundDetails",
-                json_pack("{s:s,s:o,s:O?,s:O?,s:n,s:f,s:O?,s:O?,s:O?,s:o,s:o,s:s}", "itemName",
-                          api_text(json_object_get(t, "product_name")), "itemPriceInclTax", M("discounted_gross"),
-                          "itemUuid", json_object_get(t, "line_id"), "orderNumber", json_object_get(o, "number"),
-                          "conviousRefundFee", "partnerRefundFee", 0.0, "refundReason",
-                          json_object_get(refund, "reason"), "refundedBy", json_object_get(refund, "by"), "eventDate",
-                          json_object_get(o, "visit_date"), "paymentDate", cv_instant(a, paid_at), "refundedAt",
-                          cv_instant(a, json_object_get(refund, "at")), "refundFeeType", "absolute"));
-        else json_object_set_new(x, "refundDetails", json_null());
+    if (inc & INC_OPTIONS) {
+        jb_key(b, "options");
+        jb_arr(b);
+        jb_arr_end(b);
     }
-    if (inc & INC_TAXES) json_object_set_new(x, "taxes", taxes_json(a, json_object_get(t, "taxes")));
-    return x;
+    if (inc & INC_REFUND_DETAILS) write_refund_details(b, a, o, t);
+    if (inc & INC_TAXES) write_taxes(b, a, json_object_get(t, "taxes"));
+    jb_obj_end(b);
 #undef M
 }
 
-json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *o, unsigned inc)
+void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_t *o, unsigned inc)
 {
-#define M(key) cv_money(a, json_integer_value(json_object_get(o, key)))
-    json_t *x = json_object();
-    json_object_set(x, "id", json_object_get(o, "id"));
-    json_object_set(x, "number", json_object_get(o, "number"));
-    json_object_set_new(x, "account", json_string(a->slug));
-    json_object_set(x, "status", json_object_get(o, "status"));
-    json_object_set(x, "productType", json_object_get(o, "product_type"));
-    json_object_set(x, "categoryId", json_object_get(o, "category_id"));
-    json_object_set_new(x, "orderDate", cv_instant(a, json_object_get(o, "created_at")));
-    json_object_set_new(x, "updatedAt", cv_instant(a, json_object_get(o, "updated_at")));
-    json_object_set(x, "visitDate", json_object_get(o, "visit_date"));
-    json_object_set_new(x, "visitTime", cv_time_of_day(json_object_get(o, "visit_time")));
-    json_object_set_new(x, "visitEndTime", cv_time_of_day(json_object_get(o, "visit_end_time")));
-    json_object_set_new(x, "timezone", json_string(a->timezone));
+#define M(key, field) kmoney(b, a, key, json_integer_value(json_object_get(o, field)))
+    jb_obj(b);
+    kopt(b, "id", json_object_get(o, "id"));
+    kopt(b, "number", json_object_get(o, "number"));
+    kstr_opt(b, "account", a->slug);
+    kopt(b, "status", json_object_get(o, "status"));
+    kopt(b, "productType", json_object_get(o, "product_type"));
+    kopt(b, "categoryId", json_object_get(o, "category_id"));
+    kinstant(b, a, "orderDate", json_object_get(o, "created_at"));
+    kinstant(b, a, "updatedAt", json_object_get(o, "updated_at"));
+    kopt(b, "visitDate", json_object_get(o, "visit_date"));
+    ktime(b, "visitTime", json_object_get(o, "visit_time"));
+    ktime(b, "visitEndTime", json_object_get(o, "visit_end_time"));
+    kstr_opt(b, "timezone", a->timezone);
     char url[256];
     snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", r ? http_base_url(r) : "",
              json_string_value(json_object_get(o, "id")));
-    json_object_set_new(x, "ticketDownloadUrl", json_string(url));
-    json_object_set(x, "quantity", json_object_get(o, "quantity"));
-    json_object_set_new(x, "total", M("total_gross"));
-    json_object_set_new(x, "totalPriceInclTax", M("total_gross"));
-    json_object_set_new(x, "totalPriceExclTax", M("total_net"));
-    json_object_set_new(x, "totalAfterDiscount", M("total_after_discount_gross"));
-    json_object_set_new(x, "totalDiscountedPriceInclTax", M("total_after_discount_gross"));
-    json_object_set_new(x, "totalDiscountedPriceExclTax", M("total_after_discount_net"));
-    json_object_set_new(x, "discountAmount", M("discount_total"));
-    json_object_set(x, "currency", json_object_get(o, "currency"));
-    json_t *location = json_object_get(o, "location");
-    json_object_set(x, "locationId", json_is_object(location) ? json_object_get(location, "id") : json_null());
-    json_object_set_new(x, "emailStatus", json_string("disabled"));
-    json_object_set_new(x, "unfilledApf", json_false());
-    json_object_set_new(x, "unfilledApfUrl", json_null());
-    json_object_set_new(x, "printed", json_null());
-    json_object_set_new(x, "downloaded", json_null());
-    json_object_set(x, "externalId", json_object_get(o, "external_id"));
+    jb_kstr(b, "ticketDownloadUrl", url);
+    kopt(b, "quantity", json_object_get(o, "quantity"));
+    M("total", "total_gross");
+    M("totalPriceInclTax", "total_gross");
+    M("totalPriceExclTax", "total_net");
+    M("totalAfterDiscount", "total_after_discount_gross");
+    M("totalDiscountedPriceInclTax", "total_after_discount_gross");
+    M("totalDiscountedPriceExclTax", "total_after_discount_net");
+    M("discountAmount", "discount_total");
+    kopt(b, "currency", json_object_get(o, "currency"));
+    const json_t *location = json_object_get(o, "location");
+    if (json_is_object(location)) kopt(b, "locationId", json_object_get(location, "id"));
+    else jb_knull(b, "locationId");
+    jb_kstr(b, "emailStatus", "disabled");
+    jb_kbool(b, "unfilledApf", false);
+    jb_knull(b, "unfilledApfUrl");
+    jb_knull(b, "printed");
+    jb_knull(b, "downloaded");
+    kopt(b, "externalId", json_object_get(o, "external_id"));
     const char *channel = json_string_value(json_object_get(o, "channel"));
-    json_object_set_new(x, "orderSource", json_string(channel && !strcmp(channel, "convious") ? "api" : channel));
-    json_object_set_new(x, "madeBy", json_string(""));
-    json_t *cust = json_object_get(o, "customer");
-    if (inc & INC_CUSTOMER)
-        json_object_set_new(x, "customer",
-                            json_pack("{s:O?,s:O?,s:b}", "email", json_object_get(cust, "email") ?: json_null(),
-                                      "language", json_object_get(cust, "language") ?: json_null(), "marketingOptIn",
-                                      json_is_true(json_object_get(cust, "marketing_opt_in"))));
+    kstr_opt(b, "orderSource", channel && !strcmp(channel, "convious") ? "api" : channel);
+    jb_kstr(b, "madeBy", "");
+    if (inc & INC_CUSTOMER) {
+        const json_t *cust = json_object_get(o, "customer");
+        jb_key(b, "customer");
+        jb_obj(b);
+        kval(b, "email", json_object_get(cust, "email"));
+        kval(b, "language", json_object_get(cust, "language"));
+        jb_kbool(b, "marketingOptIn", json_is_true(json_object_get(cust, "marketing_opt_in")));
+        jb_obj_end(b);
+    }
     if (inc & INC_ANY_ITEM) {
-        json_t *items = json_array();
+        jb_key(b, "items");
+        jb_arr(b);
         size_t i;
         json_t *t;
         catalog_view *catalog = inc & INC_EXTERNAL_IDS ? catalog_view_open(e, a) : NULL;
@@ -183,46 +300,57 @@ json_t *cv_order_json(http_request *r, engine *e, const account *a, json_t *o, u
         {
             const json_t *product =
                 catalog_view_find(catalog, CAT_PRODUCT, json_string_value(json_object_get(t, "product_id")));
-            json_array_append_new(items, item_json(a, o, t, inc, product));
+            write_item(b, a, o, t, inc, product);
         }
         catalog_view_close(catalog);
-        json_object_set_new(x, "items", items);
+        jb_arr_end(b);
     }
     if (inc & INC_DISCOUNTS) {
-        json_t *ds = json_array();
+        jb_key(b, "discounts");
+        jb_arr(b);
         size_t i;
         json_t *d;
         json_array_foreach(json_object_get(o, "discounts"), i, d)
-            json_array_append_new(ds, json_pack("{s:O?,s:O?,s:O?,s:o,s:O?}", "code", json_object_get(d, "code"), "type",
-                                                json_object_get(d, "type"), "name", json_object_get(d, "name"),
-                                                "amount", cv_money(a, json_integer_value(json_object_get(d, "amount"))),
-                                                "externalId", json_object_get(d, "external_id")));
-        json_object_set_new(x, "discounts", ds);
+            write_discount(b, a, d, json_integer_value(json_object_get(d, "amount")));
+        jb_arr_end(b);
     }
-    if (inc & INC_LOCATION)
-        json_object_set_new(x, "location", json_is_object(location) ? json_deep_copy(location)
-                                                                     : json_pack("{s:n,s:n}", "id", "name"));
+    if (inc & INC_LOCATION) {
+        if (json_is_object(location)) jb_kjson(b, "location", location);
+        else {
+            jb_key(b, "location");
+            jb_obj(b);
+            jb_knull(b, "id");
+            jb_knull(b, "name");
+            jb_obj_end(b);
+        }
+    }
     if (inc & INC_RESELLER) {
-        json_t *rs = json_object_get(o, "reseller");
-        json_object_set_new(x, "reseller", json_pack("{s:O?,s:O?}", "id", json_object_get(rs, "id") ?: json_null(), "name",
-                                                     json_object_get(rs, "name") ?: json_null()));
+        const json_t *rs = json_object_get(o, "reseller");
+        jb_key(b, "reseller");
+        jb_obj(b);
+        kval(b, "id", json_object_get(rs, "id"));
+        kval(b, "name", json_object_get(rs, "name"));
+        jb_obj_end(b);
     }
     if (inc & INC_PAYMENTS) {
-        json_t *ps = json_array();
+        jb_key(b, "payments");
+        jb_arr(b);
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(o, "payments"), i, p)
         {
             if (strcmp(json_string_value(json_object_get(p, "kind")), "payment")) continue;
-            json_array_append_new(ps, json_pack("{s:O?,s:O?,s:O?,s:O?,s:o}", "id", json_object_get(p, "id"),
-                                                "paymentProvider", json_object_get(p, "provider"), "paymentMethod",
-                                                json_object_get(p, "method"), "paymentStatus",
-                                                json_object_get(p, "status"), "paymentDate",
-                                                cv_instant(a, json_object_get(p, "created_at"))));
+            jb_obj(b);
+            kval(b, "id", json_object_get(p, "id"));
+            kval(b, "paymentProvider", json_object_get(p, "provider"));
+            kval(b, "paymentMethod", json_object_get(p, "method"));
+            kval(b, "paymentStatus", json_object_get(p, "status"));
+            kinstant(b, a, "paymentDate", json_object_get(p, "created_at"));
+            jb_obj_end(b);
         }
-        json_object_set_new(x, "payments", ps);
+        jb_arr_end(b);
     }
-    return x;
+    jb_obj_end(b);
 #undef M
 }
 
@@ -240,6 +368,22 @@ void cv_attach_location(engine *e, const account *a, json_t *o)
         json_object_set_new(o, "location", json_pack("{s:O?,s:O?}", "id", json_object_get(loc, "id"), "name",
                                                      json_object_get(loc, "name")));
     catalog_view_close(catalog);
+}
+
+static void reply_text(http_request *r, jbuf *b)
+{
+    size_t len;
+    char *text = jb_take(b, &len);
+    if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
+    http_reply_owned(r, 200, "application/json", text, len);
+}
+
+void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned inc)
+{
+    jbuf b;
+    jb_init(&b, 2048 + json_array_size(json_object_get(order, "tickets")) * 2048);
+    cv_order_write(&b, r, e, a, order, inc);
+    reply_text(r, &b);
 }
 
 static bool parse_list(http_request *r, const char *param, const char **out, size_t max, const char *const *allowed)
@@ -316,18 +460,10 @@ void cv_orders_list(http_request *r, void *app_)
     bool more;
     bo_error err = {0};
     if (orders_list(e, a, &q, &orders, &more, &err) != BO_OK) return cv_fail(r, &err);
-    json_t *results = json_array();
-    size_t i;
-    json_t *o;
-    int64_t last = q.after_change_seq;
-    json_array_foreach(orders, i, o)
-    {
-        cv_attach_location(e, a, o);
-        json_array_append_new(results, cv_order_json(r, e, a, o, inc));
-        last = json_integer_value(json_object_get(o, "change_seq"));
-    }
-    json_decref(orders);
-    json_t *next = json_null();
+    size_t n = json_array_size(orders);
+    int64_t last = n ? json_integer_value(json_object_get(json_array_get(orders, n - 1), "change_seq"))
+                     : q.after_change_seq;
+    const char *next = NULL;
     if (more) {
         /* the original query, minus any old cursor, plus the new one */
         char cur[64], enc[96];
@@ -348,9 +484,33 @@ void cv_orders_list(http_request *r, void *app_)
         }
         strcat(url, first ? "cursor=" : "&cursor=");
         strcat(url, enc);
-        next = json_string(url);
+        next = url;
     }
-    http_reply_json(r, 200, json_pack("{s:o,s:n,s:o}", "next", next, "previous", "results", results));
+    jbuf b;
+    jb_init(&b, 256 + n * (inc & INC_ANY_ITEM ? 4096 : 1536));
+    jb_obj(&b);
+    size_t before = b.len;
+    jb_kstr(&b, "next", next);
+    if (b.len == before && !b.failed) {
+        /* a next link that is not UTF-8: the reply jansson could not build, {} */
+        jb_free(&b);
+        json_decref(orders);
+        return http_reply_json(r, 200, NULL);
+    }
+    jb_knull(&b, "previous");
+    jb_key(&b, "results");
+    jb_arr(&b);
+    size_t i;
+    json_t *o;
+    json_array_foreach(orders, i, o)
+    {
+        cv_attach_location(e, a, o);
+        cv_order_write(&b, r, e, a, o, inc);
+    }
+    json_decref(orders);
+    jb_arr_end(&b);
+    jb_obj_end(&b);
+    reply_text(r, &b);
 }
 
 void cv_order_get(http_request *r, void *app_)
@@ -363,7 +523,7 @@ void cv_order_get(http_request *r, void *app_)
     bo_status st = order_get(e, a, http_path_param(r, "order_id"), &o);
     if (st != BO_OK) return cv_missing(r, st);
     cv_attach_location(e, a, o);
-    http_reply_json(r, 200, cv_order_json(r, e, a, o, inc));
+    cv_order_reply(r, e, a, o, inc);
     json_decref(o);
 }
 

@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* Writes the Scan Result Type straight into the reply buffer (fields, order
- * and formats as cv_money / cv_instant / cv_time_of_day print them). */
+ * and formats as cv_money / cv_time_of_day print them, instants ISO 8601 in
+ * the venue zone or null). */
 static void money_value(jbuf *b, const account *a, money amount)
 {
     char buf[32];
