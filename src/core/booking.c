@@ -144,7 +144,9 @@ typedef struct {
     bool created, closed, sold_out, discount_exhausted;
     const char *voucher_problem;
     money voucher_paid;
-    json_t *order;  /* the order as booked, when the caller or the outbox wants it */
+    json_t *order;  /* the order as booked, when the outbox wants it (built in the transaction) */
+    store_order_detail rows; /* the order as booked, when only the caller wants it */
+    bool rows_loaded;
 } book_ctx;
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
@@ -308,13 +310,19 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
     return jb_take(&w, NULL);
 }
 
-/* Reads the order back inside the booking's transaction when the caller asked
- * for it, and records the outbox events when anyone subscribed. */
+/* Records the outbox events when anyone subscribed (with the order's document,
+ * built in the transaction), and reads the order back when the caller asked
+ * for it: as rows only, its document is built after the commit, off the writer. */
 static db_status after_booking(db_conn *c, book_ctx *b, bool created)
 {
     bool wanted = false;
     db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
     if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
+    if (!wanted) {
+        st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
+        b->rows_loaded = st == DB_OK;
+        return st;
+    }
     st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &b->order);
     if (st != DB_OK || !wanted) return st;
     st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, b->order);
@@ -336,6 +344,8 @@ static db_status book_fn(db_conn *c, void *arg)
     b->voucher_paid = 0;
     json_decref(b->order); /* from an attempt that had to run again */
     b->order = NULL;
+    if (b->rows_loaded) store_order_detail_free(&b->rows);
+    b->rows_loaded = false;
     time_uuid(b->order_id);
     store_cart cart;
     bool was_expired = false;
@@ -439,6 +449,8 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     }
     db_status st = store_write(e->st, book_fn, &b);
     catalog_release(cs);
+    if (st == DB_OK && req->order_out && !b.order && b.rows_loaded) b.order = order_json(&b.rows, a->id, a->timezone);
+    if (b.rows_loaded) store_order_detail_free(&b.rows);
     if (st == DB_OK && req->order_out) *req->order_out = b.order;
     else json_decref(b.order);
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");

@@ -5,6 +5,7 @@
 #include "core/engine.h"
 #include "core/webhooks.h"
 #include "store/accounts_store.h"
+#include "store/orders_store.h"
 #include "store/sales.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -127,7 +128,11 @@ db_status order_load_json(db_conn *c, const char *account_id, const char *timezo
 db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out);
 /* The canonical ticket plus an "order" summary {visit_date, visit_time,
  * visit_end_time, customer}: what a scan reply shows. */
-db_status ticket_load_scan_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out);
+/* The canonical order document (docs/MODEL.md) from its typed rows. */
+json_t *order_json(const store_order_detail *d, const char *account_id, const char *timezone);
+/* The canonical ticket with what a scan reply shows of its order, from the
+ * rows the scan's transaction read (built after it, off the writer). */
+json_t *ticket_scan_json(const store_ticket_scan *t);
 /* Records ORDER.UPDATED (+ TICKET.UPDATED for each ticket id given) after a change. */
 db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now);
 

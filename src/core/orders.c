@@ -80,7 +80,7 @@ static json_t *payment_json(const store_payment_row *p)
                      (json_int_t)p->created_at, "updated_at", (json_int_t)p->updated_at);
 }
 
-static json_t *order_json(const store_order_detail *d, const char *account_id, const char *timezone)
+json_t *order_json(const store_order_detail *d, const char *account_id, const char *timezone)
 {
     const store_order_row *r = &d->order;
     json_t *doc = json_loads(r->doc, 0, NULL);
@@ -134,15 +134,11 @@ db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticke
     return DB_OK;
 }
 
-db_status ticket_load_scan_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out)
+json_t *ticket_scan_json(const store_ticket_scan *t)
 {
-    store_ticket_scan t;
-    store_status st = store_ticket_load_scan(c, account_id, ticket_id, &t);
-    if (st != STORE_OK) return store_db_status(st);
-    *out = ticket_json(&t.ticket);
-    if (t.has_order) json_object_set_new(*out, "order", scan_order_json(t.order_visit_date, t.order_doc));
-    store_ticket_scan_free(&t);
-    return DB_OK;
+    json_t *out = ticket_json(&t->ticket);
+    if (t->has_order) json_object_set_new(out, "order", scan_order_json(t->order_visit_date, t->order_doc));
+    return out;
 }
 
 db_status order_load_json(db_conn *c, const char *account_id, const char *timezone, const char *order_id,

@@ -94,14 +94,21 @@ static ticket_scan_state after_scan(const ticket_scan_state *t, bool in, instant
     return n;
 }
 
-/* The reply's ticket document, loaded in the same transaction as the state it
- * reports (the store calls this). */
+/* The rows of the reply's ticket view, read in the same transaction as the
+ * state it reports (the store calls this, on the writer for a redeem); the
+ * JSON is built from them after the transaction, off the writer. */
+typedef struct {
+    store_ticket_scan rows;
+    bool loaded;
+} ticket_view;
+
 static db_status load_ticket_view(db_conn *c, const char *account_id, const char *ticket_id, void *ctx)
 {
-    scan_result *res = ctx;
-    json_decref(res->ticket);
-    res->ticket = NULL;
-    return ticket_load_scan_json(c, account_id, ticket_id, &res->ticket);
+    ticket_view *v = ctx;
+    if (v->loaded) store_ticket_scan_free(&v->rows); /* from an attempt that had to run again */
+    store_status st = store_ticket_load_scan(c, account_id, ticket_id, &v->rows);
+    v->loaded = st == STORE_OK;
+    return store_db_status(st);
 }
 
 static store_status unknown_barcode(engine *e, const account *a, const scan_request *req, instant_us at,
@@ -146,9 +153,9 @@ static bool decide_redeem(const ticket_scan_state *t, ticket_scan_state *next, s
 }
 
 /* A check (redeem=false) is one read snapshot and writes nothing. */
-static store_status scan_check(engine *e, const account *a, scan_ctx *x)
+static store_status scan_check(engine *e, const account *a, scan_ctx *x, ticket_view *tv)
 {
-    store_ticket_view view = {load_ticket_view, x->res};
+    store_ticket_view view = {load_ticket_view, tv};
     ticket_scan_state t;
     store_status st = store_ticket_scan_state_by_barcode(e->st, a->id, x->req->barcode, &t, &view);
     if (st == STORE_OK) x->res->code = judge(&t, x->req, x->at, x->today, x->res);
@@ -168,9 +175,14 @@ bo_status scan_barcode(engine *e, const account *a, const scan_request *req, sca
     char today[11];
     date_format(day, today);
     scan_ctx x = {req, at, today, out};
-    store_ticket_view view = {load_ticket_view, out};
+    ticket_view tv = {.loaded = false};
+    store_ticket_view view = {load_ticket_view, &tv};
     store_status st = req->redeem ? store_ticket_scan_redeem(e->st, a->id, req->barcode, decide_redeem, &x, &view)
-                                  : scan_check(e, a, &x);
+                                  : scan_check(e, a, &x, &tv);
+    if (tv.loaded) {
+        if (st == STORE_OK) out->ticket = ticket_scan_json(&tv.rows);
+        store_ticket_scan_free(&tv.rows);
+    }
     if (st == STORE_NOT_FOUND) st = unknown_barcode(e, a, req, at, out);
     if (st == STORE_OK) return BO_OK;
     json_decref(out->ticket);
