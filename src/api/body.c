@@ -1,4 +1,5 @@
 #include "api/body.h"
+#include "util/utf8.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,8 @@ bool body_fields(json_t *obj, const char *prefix, const body_field *fields, size
             for (i = 0; i < n && strcmp(fields[i].name, key); i++) {}
             if (i == n) {
                 err->code = "unknown_field";
-                snprintf(err->field, sizeof err->field, "%s%.100s", prefix, key);
+                snprintf(err->field, sizeof err->field, "%s%.*s", prefix, utf8_prefix(key, 100), key);
+                utf8_trim(err->field);
                 snprintf(err->message, sizeof err->message, "unknown field %s", err->field);
                 return false;
             }

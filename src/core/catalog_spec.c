@@ -1,4 +1,7 @@
 #include "core/catalog_spec.h"
+
+/* ten years of 366 days */
+#define SCAN_SECONDS_MAX (10LL * 366 * 86400)
 #include "core/internal.h"
 #include "util/secure.h"
 #include <stdio.h>
@@ -212,12 +215,17 @@ static bo_status check_product(json_t *doc, bo_error *err)
         if (limit && strcmp(limit, "once") && strcmp(limit, "none") && strcmp(limit, "times_per_day"))
             return bo_fail(err, BO_INVALID, "invalid_scan_limit", "scan.limit",
                            "scan.limit is once, none or times_per_day");
+        /* durations at most ten years (valid_from + validity must not overflow), counts as F_INT */
         const char *ints[] = {"times", "max_scans", "validity_seconds", "time_seconds"};
+        const int64_t max[] = {1000000000000LL, 1000000000000LL, SCAN_SECONDS_MAX, SCAN_SECONDS_MAX};
         for (size_t k = 0; k < 4; k++) {
             json_t *x = json_object_get(scan, ints[k]);
             if (x && !json_is_null(x) && (!json_is_integer(x) || json_integer_value(x) < 0))
                 return bo_fail(err, BO_INVALID, "invalid_scan", ints[k], "%s must be a non-negative integer",
                                ints[k]);
+            if (x && json_is_integer(x) && json_integer_value(x) > max[k])
+                return bo_fail(err, BO_INVALID, "invalid_scan", ints[k], "%s must be at most %lld", ints[k],
+                               (long long)max[k]);
         }
     }
     int64_t minq = jint(doc, "min_per_order", 0), maxq = jint(doc, "max_per_order", -1);

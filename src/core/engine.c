@@ -1,4 +1,5 @@
 #include "core/internal.h"
+#include "util/utf8.h"
 #include "core/webhooks.h"
 #include "util/log.h"
 #include <stdarg.h>
@@ -17,6 +18,8 @@ bo_status bo_fail(bo_error *err, bo_status st, const char *code, const char *fie
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    utf8_trim(err->field); /* both may echo client input cut at their size */
+    utf8_trim(err->message);
     return st;
 }
 

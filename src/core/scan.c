@@ -7,6 +7,7 @@
  * barcode at the same instant serialise: the loser reads again and sees the
  * winner's scan. */
 #include "core/internal.h"
+#include "util/utf8.h"
 #include "store/scan_store.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,11 @@ static scan_code judge(const ticket_scan_state *t, const scan_request *req, inst
     res->remaining_seconds = -1;
     res->overtime_seconds = 0;
     if (!strcmp(t->status, "voided") || !strcmp(t->status, "refunded")) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s was cancelled", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s was cancelled", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_NOT_FOUND;
     }
     if (!strcmp(t->status, "unpaid")) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s belongs to an unpaid order", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s belongs to an unpaid order", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_NOT_SCANNABLE;
     }
     if (t->time_seconds >= 0 && t->inside && t->last_in_at) {
@@ -40,29 +41,29 @@ static scan_code judge(const ticket_scan_state *t, const scan_request *req, inst
     }
     if (req->direction_out) {
         if (!t->inside) {
-            snprintf(res->reason, sizeof res->reason, "Barcode %.40s must be scanned in first", req->barcode);
+            snprintf(res->reason, sizeof res->reason, "Barcode %.*s must be scanned in first", utf8_prefix(req->barcode, 40), req->barcode);
             return SCAN_IN_REQUIRED;
         }
         if (res->overtime_seconds > 0 && !t->allow_overtime) {
-            snprintf(res->reason, sizeof res->reason, "Barcode %.40s is %lld seconds over its paid time", req->barcode,
+            snprintf(res->reason, sizeof res->reason, "Barcode %.*s is %lld seconds over its paid time", utf8_prefix(req->barcode, 40), req->barcode,
                      (long long)res->overtime_seconds);
             return SCAN_TIME_LIMIT_REACHED;
         }
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s scanned out", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s scanned out", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_SUCCESS;
     }
     if (t->valid_from && at < t->valid_from) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s is not valid yet", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s is not valid yet", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_FUTURE_VALIDITY;
     }
     if (t->valid_to && at > t->valid_to) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s has expired", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s has expired", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_PAST_VALIDITY;
     }
     /* pay-per-minute time is counted between in and out, so those tickets are in/out */
     bool in_out = t->in_out || t->time_seconds >= 0;
     if (in_out && t->inside) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s is already scanned in", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s is already scanned in", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_ALREADY_SCANNED_IN;
     }
     bool exhausted = false;
@@ -70,10 +71,10 @@ static scan_code judge(const ticket_scan_state *t, const scan_request *req, inst
     else if (!strcmp(t->limit, "times_per_day")) exhausted = !strcmp(t->day_key, today) && t->day_scans >= t->times;
     if (t->max_scans >= 0 && t->scans_used >= t->max_scans) exhausted = true;
     if (exhausted) {
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s has already been redeemed", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s has already been redeemed", utf8_prefix(req->barcode, 40), req->barcode);
         return SCAN_ALREADY_REDEEMED;
     }
-    snprintf(res->reason, sizeof res->reason, "Barcode %.40s is Valid", req->barcode);
+    snprintf(res->reason, sizeof res->reason, "Barcode %.*s is Valid", utf8_prefix(req->barcode, 40), req->barcode);
     return SCAN_SUCCESS;
 }
 
@@ -115,7 +116,7 @@ static store_status unknown_barcode(engine *e, const account *a, const scan_requ
                                     scan_result *res)
 {
     res->code = SCAN_NOT_FOUND;
-    snprintf(res->reason, sizeof res->reason, "Barcode %.40s was not found", req->barcode);
+    snprintf(res->reason, sizeof res->reason, "Barcode %.*s was not found", utf8_prefix(req->barcode, 40), req->barcode);
     res->remaining_seconds = -1;
     res->overtime_seconds = 0;
     if (!req->redeem) return STORE_OK;
@@ -142,7 +143,7 @@ static bool decide_redeem(const ticket_scan_state *t, ticket_scan_state *next, s
     bool forced = false;
     if (res->code != SCAN_SUCCESS && req->force) {
         forced = true;
-        snprintf(res->reason, sizeof res->reason, "Barcode %.40s redeemed by force", req->barcode);
+        snprintf(res->reason, sizeof res->reason, "Barcode %.*s redeemed by force", utf8_prefix(req->barcode, 40), req->barcode);
         res->code = SCAN_SUCCESS;
     }
     bool ok = res->code == SCAN_SUCCESS;

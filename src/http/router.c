@@ -83,6 +83,15 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
+/* MHD decodes the path in place, so "%00" would cut it short: /orders/or_x%00junk
+ * must not be read as /orders/or_x. The raw URI still says what was sent. */
+static bool path_has_nul(const char *raw)
+{
+    for (const char *p = raw; *p && *p != '?'; p++)
+        if (p[0] == '%' && p[1] == '0' && p[2] == '0') return true;
+    return false;
+}
+
 void router_dispatch(http_request *r)
 {
     const http_route_table *t = find_table(r);
@@ -91,6 +100,10 @@ void router_dispatch(http_request *r)
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ok);
     if (!ok) {
         router_reply_error(r, 400, "invalid_encoding", "the query string must be UTF-8");
+        return;
+    }
+    if (path_has_nul(r->raw_uri)) {
+        router_reply_error(r, 400, "invalid_encoding", "the path must not contain NUL characters");
         return;
     }
     if (!t) {

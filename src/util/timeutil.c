@@ -143,10 +143,29 @@ static GHashTable *tz_cache;
 static __thread char tls_tz_name[64];
 static __thread GTimeZone *tls_tz;
 
+/* An IANA zone name (UTC, Europe/Amsterdam, America/Argentina/Buenos_Aires,
+ * Etc/GMT+5): components of letters, digits, '_', '+' and '-' joined by
+ * single '/', the first starting with a letter. Never a path: GLib would open
+ * any file named (/etc/passwd, ../x), so no leading '/', no '.', no "..". */
+static bool tz_name_ok(const char *tz)
+{
+    if (!isalpha((unsigned char)tz[0])) return false;
+    for (const char *p = tz; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '/') {
+            if (!isalpha((unsigned char)p[1])) return false; /* no empty component, no trailing '/' */
+            continue;
+        }
+        if (!(isascii(ch) && (isalnum(ch) || ch == '_' || ch == '+' || ch == '-'))) return false;
+    }
+    return true;
+}
+
 static GTimeZone *tz_get(const char *tz)
 {
     if (!tz || !*tz) tz = "UTC";
     if (tls_tz && !strcmp(tls_tz_name, tz)) return tls_tz;
+    if (!tz_name_ok(tz)) return NULL; /* never a file path for GLib to open */
     pthread_mutex_lock(&tz_lock);
     if (!tz_cache) tz_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_time_zone_unref);
     GTimeZone *z = g_hash_table_lookup(tz_cache, tz);
@@ -164,7 +183,7 @@ static GTimeZone *tz_get(const char *tz)
 
 bool tz_valid(const char *tz)
 {
-    if (!tz || !*tz || strlen(tz) > 64 || strstr(tz, "..")) return false;
+    if (!tz || !*tz || strlen(tz) > 64 || !tz_name_ok(tz)) return false;
     return tz_get(tz) != NULL;
 }
 

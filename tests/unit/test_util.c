@@ -4,6 +4,7 @@
 #include "util/money.h"
 #include "util/secure.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,28 @@ static void test_dates(void)
 static void test_zones(void)
 {
     CHECK(tz_valid("Europe/Amsterdam") && !tz_valid("Mars/Olympus") && !tz_valid("../etc/passwd"), "tz_valid");
+    CHECK(tz_valid("UTC") && tz_valid("Etc/GMT+5") && tz_valid("Etc/GMT-14") &&
+              tz_valid("America/Argentina/Buenos_Aires") && tz_valid("America/Port-au-Prince"),
+          "tz_valid: IANA names");
+    CHECK(!tz_valid("/etc/passwd") && !tz_valid("/usr/share/zoneinfo/UTC") && !tz_valid("Europe/../UTC") &&
+              !tz_valid("./UTC") && !tz_valid("Europe/./Amsterdam") && !tz_valid("Europe//Amsterdam") &&
+              !tz_valid("Europe/Amsterdam/") && !tz_valid("Europe Amsterdam") && !tz_valid("UTC\n") &&
+              !tz_valid("") && !tz_valid(NULL) && !tz_valid("+01:00") && !tz_valid("-5"),
+          "tz_valid: no file paths or offsets");
+    CHECK(utf8_prefix("abc", 2) == 2 && utf8_prefix("abc", 10) == 3 && utf8_prefix("", 5) == 0, "utf8_prefix ascii");
+    CHECK(utf8_prefix("a\xc3\xa9\xc3\xa9", 2) == 1 && utf8_prefix("a\xc3\xa9\xc3\xa9", 3) == 3 &&
+              utf8_prefix("a\xc3\xa9\xc3\xa9", 4) == 3 && utf8_prefix("\xf0\x9f\x8e\xab", 3) == 0 &&
+              utf8_prefix("\xf0\x9f\x8e\xab!", 4) == 4,
+          "utf8_prefix cuts on character boundaries");
+    char t1[] = "ab\xc3", t2[] = "a\xe2\x82", t3[] = "a\xe2\x82\xac", t4[] = "a\xf0\x9f\x8e", t5[] = "abc";
+    utf8_trim(t1);
+    utf8_trim(t2);
+    utf8_trim(t3);
+    utf8_trim(t4);
+    utf8_trim(t5);
+    CHECK(!strcmp(t1, "ab") && !strcmp(t2, "a") && !strcmp(t3, "a\xe2\x82\xac") && !strcmp(t4, "a") &&
+              !strcmp(t5, "abc"),
+          "utf8_trim drops an incomplete last character");
     civil_date d;
     date_parse("2022-08-01", &d);
     instant_us t = tz_local_to_instant("Europe/Amsterdam", d, 9 * 3600);

@@ -1,6 +1,7 @@
 /* What every /admin/v1 handler shares: the error shape, the one mapping of
  * engine outcomes onto HTTP, and the declarative body and query checks. */
 #include "api/admin/admin.h"
+#include "util/utf8.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ void admin_error(http_request *r, int status, const char *code, const char *fiel
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    utf8_trim(message);
     json_t *e = json_pack("{s:s,s:o,s:o}", "code", code, "message", utf8_string(message), "field",
                           field && *field ? utf8_string(field) : json_null());
     if (status == 401) http_add_header(r, "WWW-Authenticate", "Bearer realm=\"boxoffice-admin\"");

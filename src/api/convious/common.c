@@ -1,5 +1,6 @@
 /* Shared by the Convious handlers: authentication, error shape, formatting. */
 #include "api/convious/convious.h"
+#include "util/utf8.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ void cv_error(http_request *r, int status, const char *code, const char *field, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_trim(msg);
     json_t *body = json_pack("{s:s,s:s}", "error", code, "message", msg);
     if (field && *field) json_object_set_new(body, "field", json_string(field));
     http_reply_json(r, status, body);
@@ -147,7 +149,7 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out)
         int i;
         for (i = 0; known[i] && strcmp(known[i], tok); i++) {}
         if (!known[i]) {
-            cv_error(r, 400, "invalid_include", "include", "unknown include %.60s", tok);
+            cv_error(r, 400, "invalid_include", "include", "unknown include %.*s", utf8_prefix(tok, 60), tok);
             return false;
         }
         *out |= 1u << i;

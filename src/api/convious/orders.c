@@ -3,6 +3,7 @@
  * commit order: a cursor (the last sequence seen) never skips an order that
  * changes between pages; a changed order simply comes again later. */
 #include "api/convious/convious.h"
+#include "util/utf8.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,7 +402,7 @@ static bool parse_list(http_request *r, const char *param, const char **out, siz
             size_t i;
             for (i = 0; allowed[i] && strcmp(allowed[i], tok); i++) {}
             if (!allowed[i]) {
-                cv_error(r, 400, "invalid_filter", param, "unknown %s %.40s", param, tok);
+                cv_error(r, 400, "invalid_filter", param, "unknown %s %.*s", param, utf8_prefix(tok, 40), tok);
                 return false;
             }
         }

@@ -1,6 +1,7 @@
 /* Shared by the Ticket Tailor handlers: Basic auth with the API key, the
  * per-key hourly rate limit, the error shape, ids, dates and pagination. */
 #include "api/tickettailor/tickettailor.h"
+#include "util/utf8.h"
 #include "util/secure.h"
 #include <errno.h>
 #include <sodium.h>
@@ -35,6 +36,7 @@ void tt_error(http_request *r, int status, const char *field, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_trim(msg);
     json_t *body = json_pack("{s:i,s:s,s:s}", "status", status, "error_code", reason_phrase(status), "message", msg);
     /* the doc: errors[] only accompanies validation failures */
     if (field && *field)
@@ -232,7 +234,7 @@ void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, con
     if (cursor) {
         size_t i;
         for (i = 0; i < n && strcmp(json_string_value(json_object_get(NEWEST(i), "id")), cursor); i++) {}
-        if (i == n) return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown object %.60s", cursor);
+        if (i == n) return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown object %.*s", utf8_prefix(cursor, 60), cursor);
         first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
         if (before) n = i;
     }
@@ -327,9 +329,13 @@ static bool authenticate(http_request *r, int kind, void *app_)
         if (sodium_base642bin(raw, sizeof raw - 1, h + 6, strlen(h + 6), " ", &len, NULL,
                               sodium_base64_VARIANT_ORIGINAL) == 0) {
             raw[len] = 0;
-            char *colon = strchr((char *)raw, ':');
-            if (colon) *colon = 0; /* the key is the user name; the password is empty */
-            snprintf(key, sizeof key, "%s", (char *)raw);
+            /* the key is the user name; the password is empty (docs/dialects/tickettailor.md):
+             * a NUL anywhere, or any password, is not this key */
+            char *colon = memchr(raw, ':', len);
+            if (!memchr(raw, 0, len) && (!colon || colon == (char *)raw + len - 1)) {
+                if (colon) *colon = 0;
+                snprintf(key, sizeof key, "%s", (char *)raw);
+            }
         }
     }
     account *a = http_alloc(r, sizeof *a);

@@ -1,0 +1,104 @@
+"""Hardening against a hostile probe: file paths as time zones, NULs in
+credentials and paths, out-of-range timestamps and durations, and error
+messages that echo client input cut mid-character."""
+import base64
+import uuid
+
+from harness import ADMIN_TOKEN, TT_API_KEY, expect, unique
+
+ADULT = "d0000000-0000-4000-8000-000000000005"
+BAD_ZONES = ["/etc/passwd", "/usr/share/zoneinfo/UTC", "../../../etc/passwd", "Europe/../../etc/passwd",
+             "Europe/./Amsterdam", "./UTC", "Europe/Amsterdam\n", "Europe Amsterdam", "Europe//Amsterdam",
+             "Europe/Amsterdam/"]
+
+
+def test_time_zone_must_be_an_iana_name(c):
+    for tz in BAD_ZONES:
+        r = c.admin("POST", "/locations", {"name": "Venue", "timezone": tz})
+        assert r.status in (400, 422), (tz, r)
+        r = c.admin("PATCH", "/account", {"timezone": tz})
+        assert r.status in (400, 422), (tz, r)
+    assert expect(c.admin("GET", "/account"), 200)["timezone"] == "Europe/Amsterdam"
+    for tz in ("UTC", "Etc/GMT+5", "America/Argentina/Buenos_Aires", "Europe/Amsterdam"):
+        expect(c.admin("POST", "/locations", {"name": "Venue", "timezone": tz}), 201)
+
+
+def test_nul_in_bearer_credentials_is_refused(c):
+    r = c.request("GET", "/admin/v1/account", headers={"Authorization": "Bearer " + ADMIN_TOKEN + "\0junk"})
+    assert r.status == 401, r
+    tok = c.convious_token()
+    r = c.request("GET", "/convious/api/v1/orders/", headers={"Authorization": "Bearer " + tok + "\0junk"})
+    assert r.status == 401, r
+    r = c.request("POST", "/convious/oauth/token/", form={
+        "grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "demo-secret\0junk"})
+    assert r.status in (400, 401), r
+    # the same credentials without the NUL still work
+    expect(c.admin("GET", "/account"), 200)
+    expect(c.request("GET", "/convious/api/v1/orders/", headers={"Authorization": "Bearer " + tok}), 200)
+
+
+def basic(raw):
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Accept": "application/json"}
+
+
+def test_basic_auth_is_the_key_and_an_empty_password(c):
+    key = TT_API_KEY.encode()
+    for raw in (key + b"\0junk:", key + b":\0", key + b"\0:", key + b":secret", key + b":" + key):
+        r = c.request("GET", "/tickettailor/v1/ping", headers=basic(raw))
+        assert r.status == 401, (raw, r)
+    expect(c.request("GET", "/tickettailor/v1/ping", headers=basic(key + b":")), 200)
+
+
+def test_nul_in_a_path_is_not_the_shorter_path(c):
+    expect(c.admin("GET", "/products/" + ADULT), 200)
+    for path in ("/admin/v1/products/" + ADULT + "%00", "/admin/v1/products/" + ADULT + "%00junk",
+                 "/admin/v1/products%00/" + ADULT):
+        r = c.request("GET", path, headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        assert r.status in (400, 404), (path, r)
+    r = c.tickettailor("GET", "/v1/ping%00")
+    assert r.status in (400, 404), r
+    r = c.convious("GET", "/api/v1/products/%00/")
+    assert r.status in (400, 404), r
+
+
+def test_timestamps_out_of_range_are_refused(c):
+    for expires in (9223372036854775807, 253402300800, -1):
+        r = c.tickettailor("POST", "/v1/discounts", json_body={
+            "code": "TT-" + uuid.uuid4().hex[:8], "name": "Overflow", "type": "fixed_amount", "price": 100,
+            "expires": expires})
+        assert r.status in (400, 422) and r.json and r.json.get("status") == r.status, (expires, r)
+        r = c.tickettailor("POST", "/v1/vouchers", json_body={
+            "codes": ["V-" + uuid.uuid4().hex[:8]], "name": "Overflow", "value": 100, "expiry": expires})
+        assert r.status in (400, 422) and r.json and r.json.get("status") == r.status, (expires, r)
+    r = c.tickettailor("POST", "/v1/discounts", form={
+        "code": "TT-" + uuid.uuid4().hex[:8], "name": "Overflow", "type": "fixed_amount", "price": "100",
+        "expires": "99999999999999999999"})
+    assert r.status in (400, 422), r
+
+
+def test_scan_durations_out_of_range_are_refused(c):
+    for field in ("validity_seconds", "time_seconds"):
+        for value in (2 ** 62, 2 ** 63 - 1, 10 * 366 * 86400 + 1):
+            r = c.admin("POST", "/products", {"name": unique("Scan"), "price": 100,
+                                              "scan": {"limit": "once", field: value}})
+            assert r.status in (400, 422), (field, value, r)
+            err = r.json["error"]
+            assert err["field"] and err["message"], r
+    doc = expect(c.admin("POST", "/products", {"name": unique("Scan"), "price": 100,
+                                               "scan": {"limit": "once", "validity_seconds": 86400 * 365}}), 201)
+    assert doc["scan"]["validity_seconds"] == 86400 * 365, doc
+
+
+def test_error_messages_cut_on_character_boundaries(c):
+    r = c.convious("GET", "/api/v1/orders/", query={"include": "a" + "\u00e9" * 40})
+    assert r.status == 400 and r.json and r.json != {}, r
+    assert "\ufffd" not in r.raw, r
+    r = c.convious("GET", "/api/v1/orders/", query={"include": "\u00e9" * 40})
+    assert r.status == 400 and r.json and r.json != {}, r
+    for after in ("or_" + "\u00e9" * 40, "or_x" + "\u00e9" * 40, "\U0001f3ab" * 30):
+        r = c.tickettailor("GET", "/v1/orders", query={"starting_after": after})
+        assert 400 <= r.status < 500 and r.json and r.json.get("message"), (after, r)
+        assert "\ufffd" not in r.raw, r
+    for status in ("\u00e9" * 40, "x" + "\u00e9" * 40):
+        r = c.convious("GET", "/api/v1/orders/", query={"status": status})
+        assert r.status < 500 and r.json is not None and r.json != {}, r
