@@ -67,35 +67,9 @@ const char *http_request_id(const http_request *r) { return r->request_id; }
 void http_set_user(http_request *r, void *user) { r->user = user; }
 void *http_user(const http_request *r) { return r->user; }
 
-static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    (void)kind;
-    size_t *n = cls;
-    *n += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "key: value\r\n" */
-    return MHD_YES;
-}
-
-/* MHD keeps header values as C strings: "Bearer <token>\0junk" reaches us as
- * "Bearer <token>". The bytes after such a NUL are missing from what MHD
- * hands out, so the header block it read is longer than the one its values
- * add up to (with the usual ": " and CRLF, as clients send them). */
-static bool headers_hold_nul(const http_request *r)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (!ci) return false;
-    size_t n = strlen(r->method ? r->method : "") + 1 + strlen(r->raw_uri) + 1 + 8 + 2 + 2;
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header_len, &n);
-    return ci->header_size > n;
-}
-
-/* Credentials must be exactly what was sent: an Authorization header that
- * was cut at a NUL is as if absent. */
 const char *http_header(const http_request *r, const char *name)
 {
-    const char *v = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-    if (v && !strcasecmp(name, MHD_HTTP_HEADER_AUTHORIZATION) && headers_hold_nul(r)) return NULL;
-    return v;
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_query(const http_request *r, const char *name)

