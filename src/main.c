@@ -58,6 +58,40 @@ static const struct {
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
 };
 
+/* The account command. credential_add is idempotent on the secret: a token
+ * another account already uses adds nothing and still answers BO_OK, so the
+ * owner is checked before the account is made (nothing is stored then) and
+ * again after the token is added (a concurrent taker). */
+static int create_account(engine *e, const account_args *acct)
+{
+    account a, owner;
+    bo_error err = {0};
+    bo_status st = auth_lookup(e, CRED_ADMIN_TOKEN, acct->admin_token, &owner);
+    if (st == BO_OK) {
+        fprintf(stderr, "boxoffice: account: this admin token belongs to another account; choose another "
+                        "(nothing was created)\n");
+        return 1;
+    }
+    if (st == BO_INTERNAL) {
+        fprintf(stderr, "boxoffice: account: cannot read credentials (nothing was created)\n");
+        return 1;
+    }
+    if (account_create(e, acct->slug, acct->name, acct->timezone, acct->currency, &a, &err) != BO_OK ||
+        credential_add(e, &a, CRED_ADMIN_TOKEN, NULL, acct->admin_token, "cli", 0, &err) != BO_OK) {
+        fprintf(stderr, "boxoffice: account: %s\n", err.message);
+        return 1;
+    }
+    if (auth_lookup(e, CRED_ADMIN_TOKEN, acct->admin_token, &owner) != BO_OK || strcmp(owner.id, a.id)) {
+        fprintf(stderr,
+                "boxoffice: account: this admin token was taken by another account meanwhile; account %s (%s) "
+                "has no admin token: run the command again with another --slug and --admin-token\n",
+                a.id, a.slug);
+        return 1;
+    }
+    printf("%s\n", a.id);
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, config *cfg, account_args *acct)
 {
     const char *config_path = getenv("BOXOFFICE_CONFIG");
@@ -208,14 +242,7 @@ int main(int argc, char **argv)
         if (!acct.slug || !acct.timezone || !acct.currency || !acct.admin_token) {
             rc = fail("%s", "account needs --slug, --timezone, --currency and --admin-token", NULL);
         } else {
-            account a;
-            bo_error err = {0};
-            rc = account_create(e, acct.slug, acct.name, acct.timezone, acct.currency, &a, &err) == BO_OK &&
-                         credential_add(e, &a, CRED_ADMIN_TOKEN, NULL, acct.admin_token, "cli", 0, &err) == BO_OK
-                     ? 0
-                     : 1;
-            if (rc) fprintf(stderr, "boxoffice: account: %s\n", err.message);
-            else printf("%s\n", a.id);
+            rc = create_account(e, &acct);
         }
     } else {
         rc = run_serve(&cfg, e);

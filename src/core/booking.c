@@ -142,6 +142,7 @@ typedef struct {
     instant_us now;
     char order_id[40];
     bool created, closed, sold_out, discount_exhausted;
+    bool cart_outdated; /* a product of the cart, or its event, left the catalog */
     const char *voucher_problem;
     money voucher_paid;
     json_t *order;  /* the order as booked, when the outbox wants it (built in the transaction) */
@@ -231,9 +232,12 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
     for (size_t i = 0; i < cart->nlines; i++) {
         const store_cart_line *line = &cart->lines[i];
         const cat_product *p = model_product(b->cs->model, line->product_id);
-        if (!p) {
-            log_error("booking: product %s of cart %s left the catalog", line->product_id, cart->id);
-            return DB_ERROR;
+        if (!p || (p->event_id && !p->event)) {
+            /* deleted under the cart: the booking fails cleanly (409
+             * cart_outdated) and nothing is sold; the cart keeps its hold
+             * until it is deleted or expires */
+            b->cart_outdated = true;
+            return DB_ABORT;
         }
         if (!sum->event_id) sum->event_id = p->event_id;
         if (!sum->category_id && p->ncategories) sum->category_id = p->category_ids[0];
@@ -459,6 +463,9 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
         return bo_fail(err, BO_SOLD_OUT, "sold_out", "cart_id", "the cart expired and its tickets were sold meanwhile");
     if (b.discount_exhausted)
         return bo_fail(err, BO_CONFLICT, "discount_exhausted", "discount_code", "discount code was used up");
+    if (b.cart_outdated)
+        return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
+                       "a product of the cart, or its event, is no longer in the catalog");
     if (b.voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b.voucher_problem);
     if (st != DB_OK) return bo_from_db(st, err);
     memcpy(order_id, b.order_id, 40);

@@ -152,12 +152,20 @@ typedef struct {
     bool create;
     bool is_delete;
     instant_us now;
+    bool pool_in_use; /* out: a pool delete found seats held or sold */
 } catalog_write;
 
 static db_status write_doc(db_conn *c, void *arg)
 {
     catalog_write *w = arg;
     const char *kind = kind_names[w->kind];
+    if (w->is_delete && w->kind == CAT_POOL) {
+        /* the seats held or sold from a pool stay counted against it: a pool
+         * with any cannot go (sold tickets would lose their limit) */
+        db_status st = store_db_status(store_inventory_pool_in_use(c, w->a->id, w->id, &w->pool_in_use));
+        if (st != DB_OK) return st;
+        if (w->pool_in_use) return DB_ABORT;
+    }
     store_status ss = w->is_delete ? store_catalog_delete(c, w->a->id, kind, w->id, w->now)
                       : w->create  ? store_catalog_insert(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now)
                                    : store_catalog_update(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now);
@@ -195,6 +203,61 @@ static const char *parent_of(catalog_kind k, const json_t *doc)
     case CAT_PRODUCT: return jstr(doc, "event_id");
     default: return NULL;
     }
+}
+
+/* A product's pools[].pool_id must name a live pool of the account: a missing
+ * one would otherwise sell without limit. */
+static bo_status check_product_pools(const catalog_snapshot *snap, const json_t *product, bo_error *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(product, "pools"), i, v)
+    {
+        const char *pool_id = jstr(v, "pool_id");
+        if (!snapshot_find(snap, CAT_POOL, pool_id))
+            return bo_fail(err, BO_INVALID, "unknown_reference", "pools", "pools: no pool with id %s",
+                           pool_id ? pool_id : "");
+    }
+    return BO_OK;
+}
+
+/* The id of a live object that refers to (k, id) and keeps it from being
+ * deleted, or NULL: a pool a product sells from, an event a product belongs
+ * to, a product a discount names. Other references (locations, categories,
+ * schedules) are descriptive and do not block a delete. */
+static const char *blocking_reference(const catalog_snapshot *snap, catalog_kind k, const char *id,
+                                      catalog_kind *user_kind)
+{
+    const char *key;
+    json_t *doc;
+    size_t i;
+    json_t *v;
+    if (k == CAT_POOL || k == CAT_EVENT) {
+        *user_kind = CAT_PRODUCT;
+        json_object_foreach(snap->objects[CAT_PRODUCT], key, doc)
+        {
+            if (k == CAT_EVENT) {
+                const char *ev = jstr(doc, "event_id");
+                if (ev && !strcmp(ev, id)) return key;
+                continue;
+            }
+            json_array_foreach(json_object_get(doc, "pools"), i, v)
+            {
+                const char *pool_id = jstr(v, "pool_id");
+                if (pool_id && !strcmp(pool_id, id)) return key;
+            }
+        }
+    } else if (k == CAT_PRODUCT) {
+        *user_kind = CAT_DISCOUNT;
+        json_object_foreach(snap->objects[CAT_DISCOUNT], key, doc)
+        {
+            json_array_foreach(json_object_get(doc, "product_ids"), i, v)
+            {
+                if (json_is_string(v) && !strcmp(json_string_value(v), id)) return key;
+            }
+        }
+    }
+    return NULL;
 }
 
 bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bool partial,
@@ -236,12 +299,14 @@ bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *i
     bool create = existing == NULL && !partial;
     json_object_set_new(merged, "id", json_string(id));
     bo_status bs = spec_validate(kind_spec_for(k), merged, snapshot_has, snap, err);
+    if (bs == BO_OK && k == CAT_PRODUCT) bs = check_product_pools(snap, merged, err);
     catalog_release(snap);
     if (bs != BO_OK) {
         json_decref(merged);
         return bs;
     }
-    catalog_write w = {a, k, id, json_dumps(merged, JSON_COMPACT), parent_of(k, merged), create, false, clock_now()};
+    catalog_write w = {a, k, id, json_dumps(merged, JSON_COMPACT), parent_of(k, merged), create, false, clock_now(),
+                       false};
     db_status st = store_write(e->st, write_doc, &w);
     free(w.doc_text);
     if (st == DB_OK || st == DB_CONFLICT) catalog_invalidate(e, a);
@@ -291,9 +356,22 @@ bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out
 bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err)
 {
     if (k >= CAT__COUNT || !id) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
-    catalog_write w = {a, k, id, NULL, NULL, false, true, clock_now()};
+    catalog_snapshot *snap = catalog_acquire(e, a);
+    if (!snap) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
+    catalog_kind user_kind = CAT_PRODUCT;
+    const char *user = snapshot_find(snap, k, id) ? blocking_reference(snap, k, id, &user_kind) : NULL;
+    if (user) {
+        bo_fail(err, BO_CONFLICT, "in_use", "", "%s %s is used by %s %s", kind_names[k], id, kind_names[user_kind],
+                user);
+        catalog_release(snap);
+        return BO_CONFLICT;
+    }
+    catalog_release(snap);
+    catalog_write w = {a, k, id, NULL, NULL, false, true, clock_now(), false};
     db_status st = store_write(e->st, write_doc, &w);
     if (st == DB_OK) catalog_invalidate(e, a);
+    if (w.pool_in_use)
+        return bo_fail(err, BO_CONFLICT, "in_use", "", "pool %s has tickets held or sold", id);
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id);
     return bo_from_db(st, err);
 }

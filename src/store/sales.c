@@ -84,6 +84,17 @@ store_status store_inventory_set_capacity(db_conn *c, const char *account_id, co
                            DB_ARGS(DB_INT(capacity), DB_TEXT(account_id), DB_TEXT(pool_id)), NULL));
 }
 
+store_status store_inventory_pool_in_use(db_conn *c, const char *account_id, const char *pool_id, bool *in_use)
+{
+    db_rows *r;
+    db_status st = db_query(c, "SELECT 1 FROM inventory WHERE account_id = ? AND pool_id = ? AND used > 0 LIMIT 1",
+                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(pool_id)), &r);
+    if (st != DB_OK) return store_status_of(st);
+    *in_use = db_next(r);
+    db_rows_free(r);
+    return STORE_OK;
+}
+
 typedef struct {
     const char *account_id, *pool_id, *from_key, *to_key;
     void (*fn)(void *ctx, const char *occurrence, int64_t used);

@@ -79,6 +79,9 @@ store_status store_inventory_used(store *s, const char *account_id, const char *
  * write). STORE_CONFLICT when it would drop below what is held or sold. */
 store_status store_inventory_set_capacity(db_conn *c, const char *account_id, const char *pool_id,
                                           int64_t capacity);
+/* Whether any occurrence of the pool has seats held or sold (a catalog write's
+ * step, before deleting the pool). */
+store_status store_inventory_pool_in_use(db_conn *c, const char *account_id, const char *pool_id, bool *in_use);
 
 /* ---- steps of the booking transaction ---- */
 

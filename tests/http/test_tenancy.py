@@ -468,14 +468,14 @@ def test_catalog_of_one_account_is_404_to_the_other(c):
                        {"items": [{"productId": only[other]["products"]["id"], "amount": 1}]}), 404,
                  "account_not_found")
     # a product's pools name pools of its own account only: A's product that names
-    # B's pool id (accepted, as any unknown pool id is: it sells as unlimited)
-    # never counts against B's pool
+    # B's pool id is refused (an unknown pool, 400 unknown_reference) and B's pool
+    # is untouched
     b_pool = only[b]["pools"]["id"]
     b_prod = expect(b.admin(c, "POST", "/products", {"id": "tn-%s-b-pooled" % w["tag"], "name": "Pooled",
                                                     "price": 100, "pools": [{"pool_id": b_pool}]}), 201)["id"]
-    a_prod = expect(a.admin(c, "POST", "/products", {"id": "tn-%s-a-borrower" % w["tag"], "name": "Borrower",
-                                                    "price": 100, "pools": [{"pool_id": b_pool}]}), 201)["id"]
-    sell(c, a, a_prod, 8)
+    admin_error(a.admin(c, "POST", "/products", {"id": "tn-%s-a-borrower" % w["tag"], "name": "Borrower",
+                                                 "price": 100, "pools": [{"pool_id": b_pool}]}), 400,
+                "unknown_reference", "pools")
     left = expect(b.admin(c, "GET", "/availability", query={"product_id": b_prod}), 200)["data"]
     assert [s["available"] for s in left] == [7], left
     sell(c, b, b_prod, 7)

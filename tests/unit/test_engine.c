@@ -125,6 +125,44 @@ static bo_status hold(const char *product, int64_t qty, int32_t t, char id[40], 
     return make_cart(&A, &r, id, err);
 }
 
+/* Catalog integrity: a product's pools must exist; a pool a product sells
+ * from, or with seats held or sold, cannot be deleted; a product deleted under
+ * a cart makes its booking fail cleanly (409 cart_outdated), never 500. */
+static void test_catalog_integrity(void)
+{
+    bo_error err = {0};
+    CHECK(try_put(CAT_PRODUCT, json_pack("{s:s,s:i,s:[{s:s}]}", "name", "Orphan", "price", 100, "pools", "pool_id",
+                                         "no-such-pool"),
+                  &err) == BO_INVALID &&
+              !strcmp(err.code, "unknown_reference") && !strcmp(err.field, "pools"),
+          "product naming a missing pool refused");
+    CHECK(try_put(CAT_PRODUCT, json_pack("{s:s,s:i,s:[{s:s}]}", "name", "Other's", "price", 100, "pools", "pool_id",
+                                         POOL),
+                  &err) == BO_OK,
+          "product naming an existing pool accepted");
+    CHECK(catalog_delete(E, &A, CAT_POOL, POOL, &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "pool used by products cannot be deleted");
+    json_t *pool = put(&A, CAT_POOL, json_pack("{s:i}", "capacity", 3));
+    json_t *prod = put(&A, CAT_PRODUCT, json_pack("{s:s,s:[s],s:i,s:[{s:O}]}", "name", "Doomed", "category_ids", CAT,
+                                                  "price", 700, "pools", "pool_id", json_object_get(pool, "id")));
+    const char *pool_id = json_string_value(json_object_get(pool, "id"));
+    const char *prod_id = json_string_value(json_object_get(prod, "id"));
+    char cid[40], oid[40];
+    CHECK(hold(prod_id, 2, 14 * 3600, cid, &err) == BO_OK, "hold the doomed product");
+    CHECK(catalog_delete(E, &A, CAT_PRODUCT, prod_id, &err) == BO_OK, "product deleted under the cart");
+    CHECK(catalog_delete(E, &A, CAT_POOL, pool_id, &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "pool with held seats cannot be deleted");
+    book_request br = {.cart_id = cid};
+    bool created = false;
+    CHECK(order_book(E, &A, &br, oid, &created, &err) == BO_CONFLICT && !strcmp(err.code, "cart_outdated") &&
+              !created,
+          "cart holding a deleted product does not book");
+    CHECK(cart_delete(E, &A, cid, &err) == BO_OK, "the outdated cart can be deleted");
+    CHECK(catalog_delete(E, &A, CAT_POOL, pool_id, &err) == BO_OK, "unused pool with nothing held is deleted");
+    json_decref(pool);
+    json_decref(prod);
+}
+
 static void test_holds_and_booking(void)
 {
     bo_error err;
@@ -558,5 +596,6 @@ int main(void)
     test_scan_rules();
     test_orders_list();
     test_capacity_race();
+    test_catalog_integrity();
     return test_finish(E, st, uri, path);
 }
