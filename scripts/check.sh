@@ -62,7 +62,7 @@ start_server() {
     build/san/boxoffice migrate --db "$db" --key-file "$WORK/server.key" >>"$log" 2>&1 || return 1
     build/san/boxoffice demo --db "$db" --key-file "$WORK/server.key" >>"$log" 2>&1 || return 1
     build/san/boxoffice serve --db "$db" --key-file "$WORK/server.key" --listen 127.0.0.1:0 --test-clock \
-        --no-access-log >>"$log" 2>&1 &
+        --webhook-allow 127.0.0.1 --no-access-log >>"$log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         local port

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "core/webhooks.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +78,12 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else if (!strcmp(key, "reaper_interval_ms")) {
         if (!parse_long(v, 0, 3600000, &n)) return *why = "must be 0..3600000", false;
         c->reaper_interval_ms = (unsigned)n;
+    } else if (!strcmp(key, "webhook_allow")) {
+        webhook_net nets[WEBHOOK_MAX_ALLOW];
+        int count;
+        if (strlen(v) >= sizeof c->webhook_allow) return *why = "too long", false;
+        if (!webhooks_parse_allow(v, nets, WEBHOOK_MAX_ALLOW, &count, why)) return false;
+        snprintf(c->webhook_allow, sizeof c->webhook_allow, "%s", v);
     } else {
         return *why = "unknown setting", false;
     }
@@ -126,7 +133,8 @@ bool config_load_file(config *c, const char *path, char *err, size_t errlen)
 bool config_load_env(config *c, char *err, size_t errlen)
 {
     static const char *keys[] = {"db", "listen", "threads", "max_body", "key_file", "hold_seconds", "access_log",
-                                 "test_clock", "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms"};
+                                 "test_clock", "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms",
+                                 "webhook_allow"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "BOXOFFICE_");

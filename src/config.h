@@ -19,6 +19,7 @@ typedef struct {
     long rate_limit_per_hour;
     int64_t oauth_token_ttl;
     unsigned reaper_interval_ms;
+    char webhook_allow[512]; /* addresses webhooks may reach although private: "127.0.0.1,::1" (tests only) */
 } config;
 
 void config_defaults(config *c);

@@ -33,6 +33,8 @@ static const char usage[] =
     "  --key-file PATH     server key for sealing secrets and signing tokens (default var/server.key)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"
     "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
+    "  --webhook-allow LIST  addresses webhooks may reach although private or loopback,\n"
+    "                      e.g. 127.0.0.1,::1 or 10.1.0.0/16 (local testing; default none)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
     "  --help              this text\n";
@@ -56,6 +58,7 @@ static const struct {
     {"--db", "db"},           {"--listen", "listen"},           {"--threads", "threads"},
     {"--max-body", "max_body"}, {"--key-file", "key_file"},     {"--hold-seconds", "hold_seconds"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
+    {"--webhook-allow", "webhook_allow"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -232,7 +235,7 @@ int main(int argc, char **argv)
         return ds == DB_OK ? 0 : 1;
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
-                        .start_workers = !strcmp(cmd, "serve")};
+                        .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow};
     engine *e = engine_open(st, &ec);
     if (!strcmp(cmd, "demo")) {
         bo_error err = {0};

@@ -109,6 +109,12 @@ engine *engine_open(store *st, const engine_config *cfg)
     e->st = st;
     e->cfg = *cfg;
     if (e->cfg.default_hold_seconds <= 0) e->cfg.default_hold_seconds = 900;
+    const char *why = NULL;
+    if (!webhooks_parse_allow(cfg->webhook_allow, e->webhook_allow, WEBHOOK_MAX_ALLOW, &e->webhook_nallow, &why)) {
+        log_warn("webhook_allow: %s; no address is allowed", why);
+        e->webhook_nallow = 0;
+    }
+    e->cfg.webhook_allow = NULL; /* the caller's string; parsed above */
     pthread_mutex_init(&e->cache_lock, NULL);
     auth_cache_init(&e->auth);
     pthread_mutex_init(&e->stop_lock, NULL);

@@ -76,6 +76,10 @@ typedef struct {
     int64_t default_hold_seconds; /* 900 */
     unsigned reaper_interval_ms;  /* background release of expired holds; 0 = off */
     bool start_workers;           /* reaper (and webhook delivery once present) */
+    /* addresses webhooks may reach although private or loopback, for local
+     * testing: "127.0.0.1,::1", CIDR allowed; NULL = none (core/webhooks.h).
+     * Read by engine_open only. */
+    const char *webhook_allow;
 } engine_config;
 
 engine *engine_open(store *st, const engine_config *cfg);

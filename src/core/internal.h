@@ -56,6 +56,9 @@ struct engine {
      * are immutable, the count is stored with release and loaded with acquire */
     webhook_format webhook_formats[WEBHOOK_MAX_FORMATS];
     _Atomic size_t webhook_nformats;
+    /* the operator's allow list (engine_config.webhook_allow), set by engine_open */
+    webhook_net webhook_allow[WEBHOOK_MAX_ALLOW];
+    int webhook_nallow;
     auth_cache auth;
 };
 

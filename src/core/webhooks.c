@@ -4,13 +4,18 @@
 #include "store/outbox.h"
 #include "util/log.h"
 #include "util/secure.h"
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +58,167 @@ bool webhook_header_add(webhook_headers *h, const char *fmt, ...)
     return true;
 }
 
+/* ---------- where deliveries may go ---------- */
+
+bool webhooks_parse_allow(const char *list, webhook_net *out, int max, int *n, const char **why)
+{
+    *n = 0;
+    if (!list) return true;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        size_t len = strcspn(p, ", \t");
+        char item[64];
+        if (len >= sizeof item) return *why = "an entry is too long", false;
+        memcpy(item, p, len);
+        item[len] = 0;
+        p += len;
+        if (*n >= max) return *why = "too many entries", false;
+        webhook_net *w = &out[*n];
+        memset(w, 0, sizeof *w);
+        char *slash = strchr(item, '/');
+        if (slash) *slash = 0;
+        if (inet_pton(AF_INET, item, w->addr) == 1) w->family = AF_INET, w->prefix = 32;
+        else if (inet_pton(AF_INET6, item, w->addr) == 1) w->family = AF_INET6, w->prefix = 128;
+        else return *why = "entries must be IP addresses or CIDR networks (127.0.0.1, ::1, 10.0.0.0/8)", false;
+        if (slash) {
+            char *end;
+            long bits = strtol(slash + 1, &end, 10);
+            if (end == slash + 1 || *end || bits < 0 || bits > w->prefix) return *why = "bad CIDR prefix length", false;
+            w->prefix = (int)bits;
+        }
+        (*n)++;
+    }
+    return true;
+}
+
+static bool prefix_match(const unsigned char *a, const unsigned char *net, int bits)
+{
+    int bytes = bits / 8, rest = bits % 8;
+    if (memcmp(a, net, (size_t)bytes)) return false;
+    if (!rest) return true;
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (a[bytes] & mask) == (net[bytes] & mask);
+}
+
+/* Whether an IPv4 address (network order bytes) is public. */
+static bool ipv4_public(const unsigned char *a)
+{
+    static const struct {
+        unsigned char net[4];
+        int bits;
+    } blocked[] = {
+        {{0, 0, 0, 0}, 8},       /* "this network", 0.0.0.0 */
+        {{10, 0, 0, 0}, 8},      /* private */
+        {{100, 64, 0, 0}, 10},   /* carrier-grade NAT */
+        {{127, 0, 0, 0}, 8},     /* loopback */
+        {{169, 254, 0, 0}, 16},  /* link-local, cloud metadata */
+        {{172, 16, 0, 0}, 12},   /* private */
+        {{192, 0, 0, 0}, 24},    /* IETF protocol assignments */
+        {{192, 0, 2, 0}, 24},    /* documentation */
+        {{192, 88, 99, 0}, 24},  /* 6to4 relay anycast */
+        {{192, 168, 0, 0}, 16},  /* private */
+        {{198, 18, 0, 0}, 15},   /* benchmarking */
+        {{198, 51, 100, 0}, 24}, /* documentation */
+        {{203, 0, 113, 0}, 24},  /* documentation */
+        {{224, 0, 0, 0}, 4},     /* multicast */
+        {{240, 0, 0, 0}, 4},     /* reserved, broadcast */
+    };
+    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
+        if (prefix_match(a, blocked[i].net, blocked[i].bits)) return false;
+    return true;
+}
+
+static bool ipv6_public(const unsigned char *a)
+{
+    static const unsigned char zero[16] = {0};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+    if (!memcmp(a, mapped, 12) || !memcmp(a, nat64, 12)) return ipv4_public(a + 12);
+    if (!memcmp(a, zero, 12)) return false;                   /* ::, ::1, IPv4-compatible */
+    if ((a[0] & 0xfe) == 0xfc) return false;                  /* fc00::/7 unique local */
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return false;  /* fe80::/10 link-local */
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return false;  /* fec0::/10 site-local */
+    if (a[0] == 0xff) return false;                           /* multicast */
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) return false; /* documentation */
+    if (a[0] == 0x20 && a[1] == 0x02) return ipv4_public(a + 2);                       /* 6to4 */
+    return true;
+}
+
+bool webhooks_address_allowed(engine *e, const struct sockaddr *sa)
+{
+    unsigned char v4[4], v6[16];
+    const unsigned char *a;
+    int family;
+    if (!sa) return false;
+    if (sa->sa_family == AF_INET) {
+        memcpy(v4, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        a = v4, family = AF_INET;
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(v6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(v6, mapped, 12)) memcpy(v4, v6 + 12, 4), a = v4, family = AF_INET; /* as the IPv4 it is */
+        else a = v6, family = AF_INET6;
+    } else {
+        return false; /* no Unix sockets or anything else */
+    }
+    for (int i = 0; i < e->webhook_nallow; i++)
+        if (e->webhook_allow[i].family == family && prefix_match(a, e->webhook_allow[i].addr, e->webhook_allow[i].prefix))
+            return true;
+    return family == AF_INET ? ipv4_public(a) : ipv6_public(a);
+}
+
+static void describe_address(const struct sockaddr *sa, char *out, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, sizeof ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip, sizeof ip);
+    snprintf(out, len, "%s", ip);
+}
+
+/* Whether a subscription may name this URL's host: a literal that is allowed,
+ * or a name that resolves to at least one allowed address (each connection is
+ * checked again when it is made). False with why (a message) otherwise. */
+static bool url_host_allowed(engine *e, const char *url, char *why, size_t why_len)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool ok = false;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        !host || !*host) {
+        snprintf(why, why_len, "url must be an http:// or https:// URL with a host");
+        goto done;
+    }
+    char name[256];
+    size_t len = strlen(host);
+    if (host[0] == '[' && len > 2 && host[len - 1] == ']') snprintf(name, sizeof name, "%.*s", (int)(len - 2), host + 1);
+    else snprintf(name, sizeof name, "%s", host);
+    char *zone = strchr(name, '%'); /* an IPv6 zone id: link-local only, never allowed in the address test */
+    if (zone) *zone = 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(why, why_len, "the url's host %.100s does not resolve", name);
+        goto done;
+    }
+    char first[INET6_ADDRSTRLEN] = "";
+    for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next) {
+        if (webhooks_address_allowed(e, ai->ai_addr)) ok = true;
+        else if (!*first) describe_address(ai->ai_addr, first, sizeof first);
+    }
+    freeaddrinfo(res);
+    if (!ok)
+        snprintf(why, why_len, "the url's host %.100s is a private, loopback or reserved address (%s); webhooks go to public addresses only",
+                 name, first);
+done:
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
 /* ---------- subscriptions ---------- */
 
 static void sub_to_json(void *ctx, const store_subscription *sub)
@@ -74,6 +240,8 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
 {
     if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2000 || strpbrk(url, " \r\n"))
         return bo_fail(err, BO_INVALID, "invalid_url", "url", "url must be an http:// or https:// URL");
+    char why[300];
+    if (!url_host_allowed(e, url, why, sizeof why)) return bo_fail(err, BO_INVALID, "invalid_url", "url", "%s", why);
     if (!webhooks_find_format(e, format))
         return bo_fail(err, BO_INVALID, "invalid_format", "format", "unknown webhook format %.40s",
                        format ? format : "(none)");
@@ -188,6 +356,8 @@ typedef struct {
     long status_code;
     char error[128];
     bool ok;
+    bool refused; /* a connection to a disallowed address was refused; error says which */
+    engine *e;
     CURL *curl;
     struct curl_slist *headers;
 } delivery;
@@ -237,6 +407,22 @@ static bool prepare(engine *e, delivery *d)
 
 static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
 
+/* Every connection a delivery makes passes here with the address curl is
+ * about to connect to (after its own DNS lookup, so what was checked at
+ * subscription cannot have changed since): a disallowed one is never opened. */
+static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    delivery *d = arg;
+    if (purpose != CURLSOCKTYPE_IPCXN || !webhooks_address_allowed(d->e, &address->addr)) {
+        char ip[INET6_ADDRSTRLEN];
+        describe_address(&address->addr, ip, sizeof ip);
+        snprintf(d->error, sizeof d->error, "refused to connect to %s: a private, loopback or reserved address", ip);
+        d->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 static void send_all(delivery *d, int n)
 {
     CURLM *multi = curl_multi_init();
@@ -258,6 +444,9 @@ static void send_all(delivery *d, int n)
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_PROXY, ""); /* straight to the checked address: no proxy from the environment */
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &d[i]);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(c, CURLOPT_PRIVATE, &d[i]);
         d[i].curl = c;
@@ -275,7 +464,9 @@ static void send_all(delivery *d, int n)
         delivery *d1;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
         curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
-        if (m->data.result != CURLE_OK)
+        if (m->data.result != CURLE_OK && d1->refused) {
+            /* d1->error names the refused address */
+        } else if (m->data.result != CURLE_OK)
             snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
         else if (d1->status_code >= 300 && d1->status_code < 400)
             snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
@@ -309,6 +500,7 @@ int webhooks_deliver_due(engine *e)
         memcpy(d[i].event_id, claims[i].event_id, sizeof d[i].event_id);
         memcpy(d[i].sub_id, claims[i].subscription_id, sizeof d[i].sub_id);
         d[i].attempts = claims[i].attempts;
+        d[i].e = e;
         if (!prepare(e, &d[i])) {
             free(d[i].body); /* not sent */
             d[i].body = NULL;

@@ -67,9 +67,38 @@ bool webhooks_register_format(engine *e, const webhook_format *f);
 /* The registered format of that name, or NULL. */
 const webhook_format *webhooks_find_format(engine *e, const char *name);
 
+/* ---------- where deliveries may go ----------
+ * A webhook URL is the account's choice, so the server must not become a way
+ * into its own network: loopback, private, link-local, carrier-grade NAT,
+ * unspecified, multicast and reserved addresses (IPv4 and IPv6, IPv4-mapped
+ * included) are refused, both when a subscription is made (its host, a literal
+ * or every address its name resolves to) and when a delivery connects (the
+ * address actually connected to, so a changed DNS answer cannot reach one).
+ * An operator's allow list (engine_config.webhook_allow, "127.0.0.1,::1" or
+ * CIDR "10.1.0.0/16") lets such addresses through, for local testing. */
+
+#define WEBHOOK_MAX_ALLOW 16
+
+typedef struct {
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network order; 4 bytes for AF_INET */
+    int prefix;             /* bits that must match */
+} webhook_net;
+
+/* Parses a comma-separated list of addresses or CIDR networks (spaces
+ * allowed; NULL or empty = none) into out (at most max); false with *why set
+ * on a bad entry or too many. */
+bool webhooks_parse_allow(const char *list, webhook_net *out, int max, int *n, const char **why);
+/* Whether a delivery may connect to this address: a public one, or one on the
+ * engine's allow list. */
+struct sockaddr;
+bool webhooks_address_allowed(engine *e, const struct sockaddr *sa);
+
 /* ---------- subscriptions ---------- */
 
-/* format: a registered format's name (else BO_INVALID, field "format").
+/* url: http:// or https:// whose host is allowed (see above; else
+ * BO_INVALID "invalid_url", field "url"; a name that does not resolve too).
+ * format: a registered format's name (else BO_INVALID, field "format").
  * events: NULL or empty = every event; else names like "ORDER.CREATED".
  * secret: NULL = generate one. *out shows the secret (only this once). */
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,

@@ -19,7 +19,9 @@ GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited: never sold
 
 def start(binary, db, key):
     proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
-                             "--no-access-log", "--test-clock"], stderr=subprocess.PIPE, text=True)
+                             "--no-access-log", "--test-clock",
+                             "--webhook-allow", "127.0.0.1"],  # its webhook receiver is local
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline:
         line = proc.stderr.readline()

@@ -10,7 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import Skip, Client, expect
+from harness import Skip, Client, admin_error, expect
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 SECRET = "ABCD123-test-secret"
@@ -80,6 +80,26 @@ def test_subscription_validation(c):
     assert c.admin("GET", "/webhooks/ws_nope").status == 404
     assert c.admin("GET", "/webhooks/ws_nope/deliveries").status == 404
     assert c.admin("DELETE", "/webhooks/ws_nope").status == 404
+
+
+def test_private_targets_refused(c):
+    """No SSRF: the test server allows 127.0.0.1 (its receivers), nothing else
+    private. Refused at subscription, before anything connects."""
+    import socket
+    urls = ["http://10.0.0.1/h", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/h",
+            "http://0.0.0.0:8080/h", "http://192.168.1.1/h", "http://172.20.0.1/h", "http://100.64.0.1/h",
+            "http://127.0.0.2:9/h", "https://[fc00::1]/h", "http://[fe80::1]/h", "http://[::ffff:10.0.0.1]/h",
+            "http://2130706434/h", "http://no-such-host.invalid/h"]
+    try:
+        local = {ai[4][0] for ai in socket.getaddrinfo("localhost", None)}
+    except OSError:
+        local = set()
+    if local and "127.0.0.1" not in local:
+        urls.append("http://localhost/h")
+    for url in urls:
+        admin_error(c.admin("POST", "/webhooks", {"url": url}), 400, "invalid_url", "url")
+    listed = json.dumps(expect(c.admin("GET", "/webhooks"), 200))
+    assert not any(url in listed for url in urls), listed
 
 
 def test_delivery_signature_and_retries(c):

@@ -16,6 +16,7 @@
 #include "util/secure.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "store/outbox.h"
 
 #define DEAD_URL "http://127.0.0.1:1/hook"
 #define TEST_FORMAT "test-plain"
@@ -306,6 +308,104 @@ static void test_wake_and_cache(const char *uri)
     CHECK(!wanted_now(), "events_wanted sees the deletion at once");
 }
 
+/* ---------- SSRF: private targets are refused ---------- */
+
+static bool allowed_literal(const char *ip)
+{
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) v4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) v6->sin6_family = AF_INET6;
+    else return false;
+    return webhooks_address_allowed(E, (struct sockaddr *)&ss);
+}
+
+static void test_ssrf_subscribe(void)
+{
+    /* this engine allows 127.0.0.1 only */
+    static const char *refused[] = {
+        "http://10.0.0.1/h",          "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/h",
+        "http://0.0.0.0:80/",         "http://192.168.1.1/h",  "http://172.16.5.4/h",  "http://100.64.0.1/h",
+        "http://127.0.0.2:9/h",       "https://[fc00::1]/h",   "http://[fe80::1]/h",   "http://[::ffff:10.0.0.1]/h",
+        "http://[::]/h",              "http://0/h",            "http://2130706434/h", /* 127.0.0.2 */
+        "http://no-such-host.invalid/h",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        json_t *sub = NULL;
+        bo_error err = {0};
+        bo_status st = webhook_subscription_create(E, &A, refused[i], TEST_FORMAT, NULL, NULL, &sub, &err);
+        char what[160];
+        snprintf(what, sizeof what, "subscription to %s is refused (invalid_url, field url)", refused[i]);
+        CHECK(st == BO_INVALID && !strcmp(err.code, "invalid_url") && !strcmp(err.field, "url"), what);
+        json_decref(sub);
+    }
+    CHECK(allowed_literal("127.0.0.1"), "an address on the allow list is allowed");
+    CHECK(allowed_literal("::ffff:127.0.0.1"), "... also IPv4-mapped");
+    CHECK(!allowed_literal("127.0.0.2") && !allowed_literal("::1") && !allowed_literal("10.1.2.3") &&
+              !allowed_literal("172.31.255.255") && !allowed_literal("169.254.169.254") &&
+              !allowed_literal("100.127.0.1") && !allowed_literal("0.0.0.0") && !allowed_literal("fd12::1") &&
+              !allowed_literal("fe80::1") && !allowed_literal("::") && !allowed_literal("::ffff:192.168.0.1") &&
+              !allowed_literal("64:ff9b::a00:1") && !allowed_literal("224.0.0.1") && !allowed_literal("ff02::1"),
+          "loopback, private, link-local, CGNAT, unspecified and multicast addresses are not");
+    CHECK(allowed_literal("8.8.8.8") && allowed_literal("172.32.0.1") && allowed_literal("100.128.0.1") &&
+              allowed_literal("2606:4700:4700::1111"),
+          "public addresses are (classified only; nothing is sent)");
+    webhook_net nets[WEBHOOK_MAX_ALLOW];
+    int n = 0;
+    const char *why = NULL;
+    CHECK(webhooks_parse_allow(" 127.0.0.1, ::1 ,10.1.0.0/16", nets, WEBHOOK_MAX_ALLOW, &n, &why) && n == 3 &&
+              nets[2].prefix == 16,
+          "an allow list parses (addresses and CIDR)");
+    CHECK(!webhooks_parse_allow("localhost", nets, WEBHOOK_MAX_ALLOW, &n, &why) &&
+              !webhooks_parse_allow("10.0.0.0/33", nets, WEBHOOK_MAX_ALLOW, &n, &why),
+          "an allow list of names or bad prefixes is refused");
+}
+
+/* A subscription whose host was fine when made but is not now (as after a
+ * changed DNS answer): stored directly, bypassing the subscription check. Its
+ * delivery must never connect: the receiver on 127.0.0.2 (loopback, not on the
+ * allow list) sees no connection, and the attempt fails naming the refusal. */
+static void test_ssrf_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr);
+    socklen_t sl = sizeof sa;
+    bool listening = fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof sa) && !listen(fd, 4) &&
+                     !getsockname(fd, (struct sockaddr *)&sa, &sl);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.2:%d/in", listening ? ntohs(sa.sin_port) : 9);
+    char *sealed = secret_encrypt(TEST_SECRET);
+    store_subscription sub = {.id = "ws_ssrf_connect", .account_id = A.id, .url = url, .format = TEST_FORMAT,
+                              .events = "EVENT.UPDATED", .active = true};
+    int64_t version = 0;
+    CHECK(store_subscription_create(ST, &sub, sealed, clock_now(), &version) == STORE_OK,
+          "a subscription to 127.0.0.2 stored past the check");
+    free(sealed);
+    events_subscriptions_changed(A.id, version);
+    record_ctx x = {.object_id = "ev_ssrf", .ev = EV_EVENT_UPDATED};
+    CHECK(store_write(ST, record_event, &x) == DB_OK, "event recorded");
+    CHECK(attempted_after(sub.id, 1, 8) >= 0, "its delivery is attempted");
+    json_t *list = NULL;
+    const char *last_error = NULL;
+    if (webhook_deliveries_list(E, &A, sub.id, &list) == BO_OK) last_error = jstr(json_array_get(list, 0), "last_error");
+    printf("# last_error: %s\n", last_error ? last_error : "(none)");
+    CHECK(last_error && strstr(last_error, "refused") && strstr(last_error, "127.0.0.2"),
+          "the attempt failed naming the refused address");
+    CHECK(json_array_size(list) == 1 && jstr(json_array_get(list, 0), "status") &&
+              !strcmp(jstr(json_array_get(list, 0), "status"), "pending"),
+          "a refused connect counts as a failed attempt (retried later)");
+    json_decref(list);
+    if (listening) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        CHECK(poll(&p, 1, 0) == 0, "nothing connected to the disallowed address");
+    }
+    if (fd >= 0) close(fd);
+    bo_error err;
+    CHECK(webhook_subscription_delete(E, &A, sub.id, &err) == BO_OK, "subscription deleted");
+}
+
 int main(void)
 {
     secure_init();
@@ -314,12 +414,15 @@ int main(void)
     const char *uri = test_db_uri("webhooks", path);
     ST = test_store_open(uri);
     if (!ST) return check_summary();
-    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true}; /* no reaper (test_reaper covers it) */
+    /* no reaper (test_reaper covers it); the receivers here are on 127.0.0.1 */
+    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true, .webhook_allow = "127.0.0.1"};
     E = engine_open(ST, &cfg);
     CHECK(test_account(E, "w", "Hooks", &A), "account created");
     CHECK(webhooks_register_format(E, &test_format), "the test's format registers");
     test_idle();
     test_wake_and_cache(uri);
     test_formats();
+    test_ssrf_subscribe();
+    test_ssrf_connect();
     return test_finish(E, ST, uri, path);
 }
