@@ -12,6 +12,7 @@ Environment: BOXOFFICE_URL (server base URL), BOXOFFICE_DB_KIND (sqlite|postgres
 import base64
 import json
 import os
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +23,25 @@ class Skip(Exception):
 
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def create_account(slug, name, timezone, currency, admin_token):
+    """Makes another account with `boxoffice account` on the server's database;
+    Skip when the environment names no binary, database or server key."""
+    db = os.environ.get("BOXOFFICE_TEST_DB")
+    binary = os.environ.get("BOXOFFICE_BIN") or next(
+        (p for p in (os.path.join(ROOT, "build/san/boxoffice"), os.path.join(ROOT, "build/boxoffice"))
+         if os.path.exists(p)), None)
+    key = os.environ.get("BOXOFFICE_KEY_FILE")
+    if not key and db and db.startswith("sqlite:"):
+        key = os.path.join(os.path.dirname(db[len("sqlite:"):]), "server.key")
+    if not (db and binary and key and os.path.exists(key)):
+        raise Skip("no second account (needs BOXOFFICE_TEST_DB, BOXOFFICE_BIN, BOXOFFICE_KEY_FILE)")
+    run = subprocess.run([binary, "account", "--db", db, "--key-file", key, "--slug", slug, "--name", name,
+                          "--timezone", timezone, "--currency", currency, "--admin-token", admin_token],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert run.returncode == 0, "account command failed: %s" % run.stderr.decode(errors="replace")[-300:]
 DB_KIND = os.environ.get("BOXOFFICE_DB_KIND", "sqlite")
 
 # The demo account's fixed credentials (docs/demo.md).

@@ -6,14 +6,11 @@ BOXOFFICE_TEST_DB (set by scripts/check.sh), BOXOFFICE_BIN (default
 build/san/boxoffice, else build/boxoffice) and BOXOFFICE_KEY_FILE (default:
 server.key next to a SQLite database); without them they are skipped, saying so.
 """
-import os
 import re
-import subprocess
 import uuid
 
-from harness import Skip, ADMIN_TOKEN, TT_API_KEY, expect, admin_error, unique
+from harness import ADMIN_TOKEN, create_account, TT_API_KEY, expect, admin_error, unique
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 DEMO_LOCATION = "d0000000-0000-4000-8000-000000000001"
 _second = {}
@@ -29,21 +26,9 @@ def second_account(c):
     """An admin token of a fresh second account; Skip when the environment cannot make one."""
     if _second.get("token"):
         return _second["token"]
-    db = os.environ.get("BOXOFFICE_TEST_DB")
-    binary = os.environ.get("BOXOFFICE_BIN") or next(
-        (p for p in (os.path.join(ROOT, "build/san/boxoffice"), os.path.join(ROOT, "build/boxoffice"))
-         if os.path.exists(p)), None)
-    key = os.environ.get("BOXOFFICE_KEY_FILE")
-    if not key and db and db.startswith("sqlite:"):
-        key = os.path.join(os.path.dirname(db[len("sqlite:"):]), "server.key")
-    if not (db and binary and key and os.path.exists(key)):
-        raise Skip("no second account (needs BOXOFFICE_TEST_DB, BOXOFFICE_BIN, BOXOFFICE_KEY_FILE)")
     token = "adm_" + uuid.uuid4().hex
-    cmd = [binary, "account", "--db", db, "--key-file", key, "--slug", uniq("other"), "--name", "Other venue",
-           "--timezone", "Europe/London", "--currency", "GBP", "--admin-token", token]
-    run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    assert run.returncode == 0 and c.admin("GET", "/account", token=token).status == 200, \
-        "could not make a second account: %s" % run.stderr.decode(errors="replace")[-300:]
+    create_account(uniq("other"), "Other venue", "Europe/London", "GBP", token)
+    expect(c.admin("GET", "/account", token=token), 200)
     _second["token"] = token
     return token
 

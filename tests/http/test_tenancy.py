@@ -15,14 +15,11 @@ account, whatever the pool id. It reports every broken step it sees, not only
 the first, so one run shows the whole picture.
 """
 import datetime
-import os
 import random
-import subprocess
 import uuid
 
-from harness import Skip, ADMIN_TOKEN, TT_API_KEY, OAUTH_CLIENT, expect, admin_error
+from harness import ADMIN_TOKEN, create_account, TT_API_KEY, OAUTH_CLIENT, expect, admin_error
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_POOL = "d0000000-0000-4000-8000-000000000004"
 DEMO_ADULT = "d0000000-0000-4000-8000-000000000005"
 DEMO_MUSEUM = "d0000000-0000-4000-8000-000000000003"
@@ -82,21 +79,9 @@ class Tenant:
 
 
 def make_second_account(c):
-    db = os.environ.get("BOXOFFICE_TEST_DB")
-    binary = os.environ.get("BOXOFFICE_BIN") or next(
-        (p for p in (os.path.join(ROOT, "build/san/boxoffice"), os.path.join(ROOT, "build/boxoffice"))
-         if os.path.exists(p)), None)
-    key = os.environ.get("BOXOFFICE_KEY_FILE")
-    if not key and db and db.startswith("sqlite:"):
-        key = os.path.join(os.path.dirname(db[len("sqlite:"):]), "server.key")
-    if not (db and binary and key and os.path.exists(key)):
-        raise Skip("no second account (needs BOXOFFICE_TEST_DB, BOXOFFICE_BIN, BOXOFFICE_KEY_FILE)")
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-" + uuid.uuid4().hex[:10]
-    run = subprocess.run([binary, "account", "--db", db, "--key-file", key, "--slug", slug, "--name", "Tenant B",
-                          "--timezone", "Europe/London", "--currency", "GBP", "--admin-token", token],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    assert run.returncode == 0, "account command failed: %s" % run.stderr.decode(errors="replace")[-300:]
+    create_account(slug, "Tenant B", "Europe/London", "GBP", token)
     me = expect(c.admin("GET", "/account", token=token), 200)
     assert me["slug"] == slug and me["currency"] == "GBP", me
     tt_key = expect(c.admin("POST", "/credentials", {"kind": "api_key"}, token=token), 201)["secret"]

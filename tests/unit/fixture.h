@@ -6,6 +6,7 @@
 #define BO_TEST_FIXTURE_H
 #include "check.h"
 #include "core/engine.h"
+#include "store/sales.h"
 #include "store/store.h"
 #include "util/secure.h"
 #include <stdio.h>
@@ -78,6 +79,23 @@ static inline int test_finish(engine *e, store *s, const char *uri, const char *
     store_close(s);
     test_db_remove(uri, path);
     return check_summary();
+}
+
+/* prefix-<24 hex digits of a fresh random UUID>: ids no other run uses. */
+static inline void test_id(char *out, size_t n, const char *prefix)
+{
+    char u[37];
+    rand_uuid(u);
+    snprintf(out, n, "%s-%.24s", prefix, u);
+}
+
+/* amount seats of pool at occ; capacity -1 takes the row's own. */
+static inline store_hold test_hold(const char *pool, const char *occ, int64_t amount, int64_t capacity)
+{
+    store_hold h = {.amount = amount, .capacity = capacity};
+    snprintf(h.pool_id, sizeof h.pool_id, "%s", pool);
+    snprintf(h.occurrence, sizeof h.occurrence, "%s", occ);
+    return h;
 }
 
 static inline void sleep_ms(int ms)

@@ -16,21 +16,6 @@ static instant_us NOW;
 
 /* ---------------- seeding ---------------- */
 
-static void new_id(char *out, size_t n, const char *prefix)
-{
-    char u[37];
-    rand_uuid(u);
-    snprintf(out, n, "%s-%.24s", prefix, u);
-}
-
-static store_hold hold(const char *pool, const char *occ, int64_t amount, int64_t capacity)
-{
-    store_hold h = {.amount = amount, .capacity = capacity};
-    snprintf(h.pool_id, sizeof h.pool_id, "%s", pool);
-    snprintf(h.occurrence, sizeof h.occurrence, "%s", occ);
-    return h;
-}
-
 #define MAX_TICKETS 4
 
 /* An order of account A with n tickets of price 1000 less discount 100*i,
@@ -76,7 +61,7 @@ static db_status seed_fn(db_conn *c, void *arg)
         t[i].scan_times = 1;
         t[i].max_scans = t[i].time_duration = -1;
         t[i].doc = doc;
-        h[i] = hold(POOL, OCC, 1, 100);
+        h[i] = test_hold(POOL, OCC, 1, 100);
     }
     if (ss == STORE_OK) ss = store_tickets_insert(c, A, t, (size_t)sd->n, NOW);
     if (ss == STORE_OK) ss = store_inventory_take(c, A, h, (size_t)sd->n);
@@ -88,8 +73,8 @@ static bool seed_order(seed *sd, const char *status, const char *ticket_status, 
     sd->status = status;
     sd->ticket_status = ticket_status;
     sd->n = n;
-    new_id(sd->order_id, sizeof sd->order_id, "ord");
-    for (int i = 0; i < n; i++) new_id(sd->ticket_ids[i], sizeof sd->ticket_ids[i], "tkt");
+    test_id(sd->order_id, sizeof sd->order_id, "ord");
+    for (int i = 0; i < n; i++) test_id(sd->ticket_ids[i], sizeof sd->ticket_ids[i], "tkt");
     return store_write(S, seed_fn, sd) == DB_OK;
 }
 
@@ -346,7 +331,7 @@ static void test_invalidate(void)
     int64_t used = used_seats();
     const char *tid = sd.ticket_ids[0];
     int64_t version = int_of("SELECT version FROM tickets WHERE id = ?", tid);
-    store_hold h = hold(POOL, OCC, 1, -1);
+    store_hold h = test_hold(POOL, OCC, 1, -1);
 
     op o = {.kind = OP_INVALIDATE, .account_id = B, .id = tid, .status = "voided", .holds = &h, .nholds = 1,
             .doc = "{\"refund\":{}}", .commit = true};
@@ -493,9 +478,9 @@ int main(void)
     const char *uri = test_db_uri("order-changes-store", path);
     S = test_store_open(uri);
     if (!S) return check_summary();
-    new_id(A, sizeof A, "acct-a");
-    new_id(B, sizeof B, "acct-b");
-    new_id(OCC, sizeof OCC, "occ");
+    test_id(A, sizeof A, "acct-a");
+    test_id(B, sizeof B, "acct-b");
+    test_id(OCC, sizeof OCC, "occ");
     NOW = clock_now();
 
     test_reads();

@@ -28,13 +28,6 @@ static order_fixture O1, O2, O3, OB;
 static char LOOSE[40], LOOSE_BARCODE[24]; /* A's ticket without an order */
 static char TAG[16];                       /* makes emails and names unique to this run */
 
-static void new_id(char *out, size_t n, const char *prefix)
-{
-    char u[37];
-    rand_uuid(u);
-    snprintf(out, n, "%s-%.24s", prefix, u);
-}
-
 typedef struct {
     const char *account_id;
     order_fixture *o;
@@ -89,12 +82,12 @@ static void order_new(order_fixture *o, const char *account_id, int seq, const c
                       const char *visit_date, int ntickets, bool payment)
 {
     memset(o, 0, sizeof *o);
-    new_id(o->id, sizeof o->id, "ord");
-    new_id(o->cart, sizeof o->cart, "cart");
+    test_id(o->id, sizeof o->id, "ord");
+    test_id(o->cart, sizeof o->cart, "cart");
     rand_digits(o->number, 10);
     snprintf(o->email, sizeof o->email, "buyer-%s-%d@example.com", TAG, seq);
     for (int i = 0; i < ntickets; i++) {
-        new_id(o->tickets[i], sizeof o->tickets[i], "tkt");
+        test_id(o->tickets[i], sizeof o->tickets[i], "tkt");
         rand_digits(o->barcodes[i], 20);
     }
     order_insert x = {account_id, o, seq, status, product_id, visit_date, ntickets, payment};
@@ -414,14 +407,14 @@ int main(void)
     const char *uri = test_db_uri("orders-store", path);
     S = test_store_open(uri);
     if (!S) return check_summary();
-    new_id(A, sizeof A, "acct-a");
-    new_id(B, sizeof B, "acct-b");
+    test_id(A, sizeof A, "acct-a");
+    test_id(B, sizeof B, "acct-b");
     snprintf(TAG, sizeof TAG, "t%u", rand_below(1000000000));
     order_new(&O1, A, 1, "confirmed", "prod-a", "2030-01-01", 2, true);
     order_new(&O2, A, 2, "confirmed", "prod-b", NULL, 1, false);
     order_new(&O3, A, 3, "cancelled", "prod-a", NULL, 0, false);
     order_new(&OB, B, 1, "confirmed", "prod-a", NULL, 1, false);
-    new_id(LOOSE, sizeof LOOSE, "tkt");
+    test_id(LOOSE, sizeof LOOSE, "tkt");
     rand_digits(LOOSE_BARCODE, 20);
     loose_insert li = {A};
     CHECK(store_write(S, loose_fn, &li) == DB_OK, "setup: ticket without an order");

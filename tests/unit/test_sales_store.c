@@ -21,21 +21,6 @@ static instant_us NOW;
 
 /* ---------------- helpers ---------------- */
 
-static void new_id(char *out, size_t n, const char *prefix)
-{
-    char u[37];
-    rand_uuid(u);
-    snprintf(out, n, "%s-%.24s", prefix, u);
-}
-
-static store_hold hold(const char *pool, const char *occ, int64_t amount, int64_t capacity)
-{
-    store_hold h = {.amount = amount, .capacity = capacity};
-    snprintf(h.pool_id, sizeof h.pool_id, "%s", pool);
-    snprintf(h.occurrence, sizeof h.occurrence, "%s", occ);
-    return h;
-}
-
 static char EXTRAS[] = "{\"source\":\"test\"}";
 static char CUSTOMER[] = "{\"email\":\"a@example.com\"}";
 static char EXTERNAL[] = "ext-42";
@@ -212,7 +197,7 @@ static store_status claim(const account *a, const char *cart_id, bool retake, cl
     op->a = a;
     op->cart_id = cart_id;
     op->retake = retake;
-    new_id(op->order_id, sizeof op->order_id, "ord");
+    test_id(op->order_id, sizeof op->order_id, "ord");
     db_status st = store_write(S, claim_fn, op);
     if (st != DB_OK && st != DB_ABORT && st != DB_CONFLICT && op->claim == STORE_OK && op->retaken == STORE_OK) return STORE_ERROR;
     return op->claim != STORE_OK ? op->claim : op->retaken;
@@ -223,7 +208,7 @@ static store_status claim(const account *a, const char *cart_id, bool retake, cl
 static void test_cart_create(void)
 {
     char id[40];
-    new_id(id, sizeof id, "cart");
+    test_id(id, sizeof id, "cart");
     store_cart_line lines[20];
     store_cart c;
     cart_init(&c, &A, id, "2026-06-01", NOW + 900 * US_PER_SEC, lines, 20);
@@ -238,7 +223,7 @@ static void test_cart_create(void)
     c.total = 12345;
     c.external_id = EXTERNAL;
     c.customer = CUSTOMER;
-    store_hold h[] = {hold("pool-c", "2026-06-01", 3, 5), hold("pool-d", "2026-06-01", 1, 1)};
+    store_hold h[] = {test_hold("pool-c", "2026-06-01", 3, 5), test_hold("pool-d", "2026-06-01", 1, 1)};
     CHECK(store_cart_create(S, &c, h, 2) == STORE_OK, "cart_create: OK");
     CHECK(used_of(&A, "pool-c", "2026-06-01") == 3 && used_of(&A, "pool-d", "2026-06-01") == 1,
           "cart_create: holds taken");
@@ -272,7 +257,7 @@ static void test_cart_create(void)
 
     /* a cart without optional fields reads back with its defaults */
     char id2[40];
-    new_id(id2, sizeof id2, "cart");
+    test_id(id2, sizeof id2, "cart");
     store_cart bare;
     cart_init(&bare, &A, id2, "", NOW + 60 * US_PER_SEC, NULL, 0);
     bare.extras = NULL;
@@ -288,10 +273,10 @@ static void test_cart_create(void)
 
     /* SOLD_OUT: nothing written */
     char id3[40];
-    new_id(id3, sizeof id3, "cart");
+    test_id(id3, sizeof id3, "cart");
     store_cart more;
     cart_init(&more, &A, id3, "2026-06-01", NOW + 900 * US_PER_SEC, lines, 2);
-    store_hold too_many[] = {hold("pool-c", "2026-06-01", 3, 5)};
+    store_hold too_many[] = {test_hold("pool-c", "2026-06-01", 3, 5)};
     CHECK(store_cart_create(S, &more, too_many, 1) == STORE_SOLD_OUT, "cart_create: SOLD_OUT over capacity");
     CHECK(used_of(&A, "pool-c", "2026-06-01") == 3, "cart_create SOLD_OUT: inventory used unchanged");
     CHECK(get_cart(&A, id3, &got) == STORE_NOT_FOUND, "cart_create SOLD_OUT: no cart row readable");
@@ -300,7 +285,7 @@ static void test_cart_create(void)
     CHECK(holds_of(id) == 4, "cart_create: holds recorded");
 
     /* all or nothing: the first pool fits, the second does not */
-    store_hold partly[] = {hold("pool-c", "2026-06-01", 1, 5), hold("pool-d", "2026-06-01", 1, 1)};
+    store_hold partly[] = {test_hold("pool-c", "2026-06-01", 1, 5), test_hold("pool-d", "2026-06-01", 1, 1)};
     CHECK(store_cart_create(S, &more, partly, 2) == STORE_SOLD_OUT, "cart_create: SOLD_OUT when any pool lacks room");
     CHECK(used_of(&A, "pool-c", "2026-06-01") == 3 && used_of(&A, "pool-d", "2026-06-01") == 1,
           "cart_create SOLD_OUT: the pool that fitted is not taken either");
@@ -308,7 +293,7 @@ static void test_cart_create(void)
     store_cart_free(&got);
 
     /* a first hold larger than the capacity (the row does not exist yet) */
-    store_hold first_too_big[] = {hold("pool-c", "2026-06-09", 6, 5)};
+    store_hold first_too_big[] = {test_hold("pool-c", "2026-06-09", 6, 5)};
     CHECK(store_cart_create(S, &more, first_too_big, 1) == STORE_SOLD_OUT,
           "cart_create: SOLD_OUT for a first hold above capacity");
     CHECK(used_of(&A, "pool-c", "2026-06-09") == -1, "cart_create SOLD_OUT: no inventory row created");
@@ -316,7 +301,7 @@ static void test_cart_create(void)
     store_cart_free(&got);
 
     /* a duplicate id changes nothing */
-    store_hold one[] = {hold("pool-c", "2026-06-01", 1, 5)};
+    store_hold one[] = {test_hold("pool-c", "2026-06-01", 1, 5)};
     CHECK(store_cart_create(S, &c, one, 1) == STORE_CONFLICT, "cart_create: duplicate id CONFLICT");
     CHECK(used_of(&A, "pool-c", "2026-06-01") == 3, "cart_create duplicate: nothing taken");
 
@@ -338,11 +323,11 @@ static void test_cart_create(void)
 static void test_cart_replace(void)
 {
     char id[40];
-    new_id(id, sizeof id, "cart");
+    test_id(id, sizeof id, "cart");
     store_cart_line lines[3], lines2[2];
     store_cart c;
     cart_init(&c, &A, id, "2026-06-02", NOW + 900 * US_PER_SEC, lines, 3);
-    store_hold h[] = {hold("pool-r", "2026-06-02", 3, 5)};
+    store_hold h[] = {test_hold("pool-r", "2026-06-02", 3, 5)};
     CHECK(store_cart_create(S, &c, h, 1) == STORE_OK, "cart_replace setup: cart with 3 seats");
 
     store_cart r;
@@ -350,7 +335,7 @@ static void test_cart_replace(void)
     snprintf(lines2[0].product_id, sizeof lines2[0].product_id, "other");
     r.total = 999;
     r.updated_at = NOW + 1;
-    store_hold h2[] = {hold("pool-r", "2026-06-02", 5, 5)};
+    store_hold h2[] = {test_hold("pool-r", "2026-06-02", 5, 5)};
     CHECK(store_cart_replace(S, &r, h2, 1) == STORE_OK, "cart_replace: OK (old holds given back first)");
     CHECK(used_of(&A, "pool-r", "2026-06-02") == 5 && holds_of(id) == 5, "cart_replace: used is the new holds only");
     store_cart got;
@@ -364,7 +349,7 @@ static void test_cart_replace(void)
     store_cart r2;
     store_cart_line lines3[1];
     cart_init(&r2, &A, id, "2026-06-02", NOW + 60 * US_PER_SEC, lines3, 1);
-    store_hold h3[] = {hold("pool-r", "2026-06-02", 1, 5), hold("pool-s", "2026-06-02", 9, 4)};
+    store_hold h3[] = {test_hold("pool-r", "2026-06-02", 1, 5), test_hold("pool-s", "2026-06-02", 9, 4)};
     CHECK(store_cart_replace(S, &r2, h3, 2) == STORE_SOLD_OUT, "cart_replace: SOLD_OUT");
     CHECK(used_of(&A, "pool-r", "2026-06-02") == 5 && used_of(&A, "pool-s", "2026-06-02") == -1,
           "cart_replace SOLD_OUT: holds unchanged");
@@ -374,7 +359,7 @@ static void test_cart_replace(void)
     store_cart_free(&got);
     CHECK(holds_of(id) == 5, "cart_replace SOLD_OUT: old holds still recorded");
     /* a replace needing more than the room left besides its own holds */
-    store_hold h4[] = {hold("pool-r", "2026-06-02", 6, 5)};
+    store_hold h4[] = {test_hold("pool-r", "2026-06-02", 6, 5)};
     CHECK(store_cart_replace(S, &r2, h4, 1) == STORE_SOLD_OUT, "cart_replace: SOLD_OUT above capacity");
     CHECK(used_of(&A, "pool-r", "2026-06-02") == 5, "cart_replace SOLD_OUT: own holds still held");
 
@@ -406,9 +391,9 @@ static void test_cart_replace(void)
 
     /* CONFLICT for a released cart */
     char id2[40];
-    new_id(id2, sizeof id2, "cart");
+    test_id(id2, sizeof id2, "cart");
     cart_init(&c, &A, id2, "2026-06-03", NOW + 900 * US_PER_SEC, lines, 1);
-    store_hold h5[] = {hold("pool-r", "2026-06-03", 2, 5)};
+    store_hold h5[] = {test_hold("pool-r", "2026-06-03", 2, 5)};
     CHECK(store_cart_create(S, &c, h5, 1) == STORE_OK && store_cart_release(S, A.id, id2, NOW) == STORE_OK,
           "released cart setup");
     cart_init(&r, &A, id2, "2026-06-03", NOW + 900 * US_PER_SEC, lines, 1);
@@ -425,18 +410,18 @@ static void test_reap(void)
     CHECK(store_carts_reap(S, NOW, 1000000, &n) == STORE_OK, "carts_reap: drain");
 
     char gone[40], gone2[40], kept[40];
-    new_id(gone, sizeof gone, "cart");
-    new_id(gone2, sizeof gone2, "cart");
-    new_id(kept, sizeof kept, "cart");
+    test_id(gone, sizeof gone, "cart");
+    test_id(gone2, sizeof gone2, "cart");
+    test_id(kept, sizeof kept, "cart");
     store_cart_line lines[1];
     store_cart c;
-    store_hold hg[] = {hold("pool-x", "", 2, 4)};
+    store_hold hg[] = {test_hold("pool-x", "", 2, 4)};
     cart_init(&c, &A, gone, "", NOW - US_PER_SEC, lines, 1);
     CHECK(store_cart_create(S, &c, hg, 1) == STORE_OK, "reap setup: expired cart holding 2");
-    store_hold hg2[] = {hold("pool-y", "", 1, 1)};
+    store_hold hg2[] = {test_hold("pool-y", "", 1, 1)};
     cart_init(&c, &B, gone2, "", NOW - 2 * US_PER_SEC, lines, 1);
     CHECK(store_cart_create(S, &c, hg2, 1) == STORE_OK, "reap setup: another account's expired cart");
-    store_hold hk[] = {hold("pool-x", "", 1, 4)};
+    store_hold hk[] = {test_hold("pool-x", "", 1, 4)};
     cart_init(&c, &A, kept, "", NOW + 3600 * US_PER_SEC, lines, 1);
     CHECK(store_cart_create(S, &c, hk, 1) == STORE_OK, "reap setup: open cart holding 1");
     CHECK(used_of(&A, "pool-x", "") == 3, "reap setup: 3 used");
@@ -460,7 +445,7 @@ static void test_reap(void)
     /* replace of a reaped cart takes its new holds */
     store_cart r;
     cart_init(&r, &A, gone, "", NOW + 600 * US_PER_SEC, lines, 1);
-    store_hold h3[] = {hold("pool-x", "", 3, 4)};
+    store_hold h3[] = {test_hold("pool-x", "", 3, 4)};
     CHECK(store_cart_replace(S, &r, h3, 1) == STORE_OK, "cart_replace: a reaped cart reopens");
     CHECK(used_of(&A, "pool-x", "") == 4, "cart_replace of a reaped cart: only the new holds taken");
     CHECK(get_cart(&A, gone, &got) == STORE_OK && !strcmp(got.status, "open"), "cart_replace: reopened");
@@ -468,8 +453,8 @@ static void test_reap(void)
 
     /* booking an expired cart retakes its seats, or finds them gone */
     char late[40];
-    new_id(late, sizeof late, "cart");
-    store_hold hl[] = {hold("pool-z", "", 2, 2)};
+    test_id(late, sizeof late, "cart");
+    store_hold hl[] = {test_hold("pool-z", "", 2, 2)};
     cart_init(&c, &A, late, "", NOW - US_PER_SEC, lines, 1);
     CHECK(store_cart_create(S, &c, hl, 1) == STORE_OK, "retake setup");
     CHECK(store_carts_reap(S, NOW, 100, &n) == STORE_OK && n == 1 && used_of(&A, "pool-z", "") == 0,
@@ -480,9 +465,9 @@ static void test_reap(void)
     CHECK(used_of(&A, "pool-z", "") == 2, "cart_retake: seats taken again");
 
     char late2[40], thief[40];
-    new_id(late2, sizeof late2, "cart");
-    new_id(thief, sizeof thief, "cart");
-    store_hold hm[] = {hold("pool-w", "", 2, 2)};
+    test_id(late2, sizeof late2, "cart");
+    test_id(thief, sizeof thief, "cart");
+    store_hold hm[] = {test_hold("pool-w", "", 2, 2)};
     cart_init(&c, &A, late2, "", NOW - US_PER_SEC, lines, 1);
     CHECK(store_cart_create(S, &c, hm, 1) == STORE_OK, "retake sold out setup");
     CHECK(store_carts_reap(S, NOW, 100, &n) == STORE_OK && n == 1, "retake sold out setup: reaped");
@@ -501,8 +486,8 @@ static void test_reap(void)
 static void test_inventory(void)
 {
     /* scoped by account: the same pool id in two accounts */
-    store_hold ha[] = {hold("shared", "2026-07-01", 2, 10)};
-    store_hold hb[] = {hold("shared", "2026-07-01", 4, 10)};
+    store_hold ha[] = {test_hold("shared", "2026-07-01", 2, 10)};
+    store_hold hb[] = {test_hold("shared", "2026-07-01", 4, 10)};
     CHECK(take(&A, ha, 1, false) == STORE_OK && take(&B, hb, 1, false) == STORE_OK, "take: same pool id, two accounts");
     used_sum ua = {0}, ub = {0};
     CHECK(store_inventory_used(S, A.id, "shared", NULL, NULL, add_used, &ua) == STORE_OK && ua.rows == 1 &&
@@ -519,7 +504,7 @@ static void test_inventory(void)
     const char *occs[] = {"", "2026-06-01T09:00", "2026-06-01T10:00", "2026-06-02T09:00"};
     bool ok = true;
     for (int i = 0; i < 4; i++) {
-        store_hold h = hold("ranged", occs[i], i + 1, 10);
+        store_hold h = test_hold("ranged", occs[i], i + 1, 10);
         ok &= take(&A, &h, 1, false) == STORE_OK;
     }
     CHECK(ok, "take: four occurrences");
@@ -535,7 +520,7 @@ static void test_inventory(void)
           "inventory_used: empty range");
 
     /* capacity exactly */
-    store_hold four = hold("exact", "", 4, 4), one = hold("exact", "", 1, 4), three = hold("exact", "", 3, 4);
+    store_hold four = test_hold("exact", "", 4, 4), one = test_hold("exact", "", 1, 4), three = test_hold("exact", "", 3, 4);
     CHECK(take(&A, &four, 1, false) == STORE_OK && used_of(&A, "exact", "") == 4, "take: exactly the capacity");
     CHECK(take(&A, &one, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "") == 4,
           "take: one above capacity SOLD_OUT, nothing taken even when committed");
@@ -543,43 +528,43 @@ static void test_inventory(void)
     CHECK(take(&A, &three, 1, false) == STORE_OK && take(&A, &one, 1, false) == STORE_OK &&
               used_of(&A, "exact", "") == 4,
           "take: 3 then 1 fills it exactly");
-    store_hold zero = hold("exact", "", 0, 4);
+    store_hold zero = test_hold("exact", "", 0, 4);
     CHECK(take(&A, &zero, 1, true) == STORE_OK && used_of(&A, "exact", "") == 4, "take: amount 0 takes nothing");
-    store_hold big_cap = hold("exact", "", 1, 100);
+    store_hold big_cap = test_hold("exact", "", 1, 100);
     CHECK(take(&A, &big_cap, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "") == 4,
           "take: the row's capacity wins over the hold's");
-    store_hold first_big = hold("exact", "other", 5, 4);
+    store_hold first_big = test_hold("exact", "other", 5, 4);
     CHECK(take(&A, &first_big, 1, false) == STORE_SOLD_OUT && used_of(&A, "exact", "other") == -1,
           "take: a first hold above capacity SOLD_OUT, no row");
 
     /* re-taking a recorded hold (capacity -1): the row must exist and have room */
-    store_hold retake_missing = hold("exact", "never", 1, -1);
+    store_hold retake_missing = test_hold("exact", "never", 1, -1);
     CHECK(take(&A, &retake_missing, 1, true) == STORE_SOLD_OUT && used_of(&A, "exact", "never") == -1,
           "take (row's capacity): no row SOLD_OUT");
-    store_hold retake_full = hold("exact", "", 1, -1);
+    store_hold retake_full = test_hold("exact", "", 1, -1);
     CHECK(take(&A, &retake_full, 1, true) == STORE_SOLD_OUT, "take (row's capacity): full SOLD_OUT");
     CHECK(give_back(&A, &one, 1) == STORE_OK && take(&A, &retake_full, 1, false) == STORE_OK &&
               used_of(&A, "exact", "") == 4,
           "take (row's capacity): OK with room");
 
     /* all or nothing across holds, when the caller rolls back */
-    store_hold mixed[] = {hold("ranged", "", 1, 10), hold("exact", "", 1, 4)};
+    store_hold mixed[] = {test_hold("ranged", "", 1, 10), test_hold("exact", "", 1, 4)};
     CHECK(take(&A, mixed, 2, false) == STORE_SOLD_OUT, "take: SOLD_OUT when any hold lacks room");
     CHECK(used_of(&A, "ranged", "") == 1 && used_of(&A, "exact", "") == 4, "take SOLD_OUT rolled back: nothing taken");
 
     /* give back never below zero */
-    store_hold too_much = hold("ranged", "", 2, 10);
+    store_hold too_much = test_hold("ranged", "", 2, 10);
     CHECK(give_back(&A, &too_much, 1) != STORE_OK && used_of(&A, "ranged", "") == 1,
           "give_back: more than used is refused, used unchanged");
     /* give back is scoped by account */
-    store_hold b_shared = hold("shared", "2026-07-01", 2, 10);
+    store_hold b_shared = test_hold("shared", "2026-07-01", 2, 10);
     CHECK(give_back(&A, &b_shared, 1) == STORE_OK && used_of(&A, "shared", "2026-07-01") == 0 &&
               used_of(&B, "shared", "2026-07-01") == 4,
           "give_back: only the account's own row");
 
     /* set capacity */
     CHECK(set_capacity(&A, "exact", 10) == STORE_OK, "set_capacity: raise");
-    store_hold six = hold("exact", "", 6, 10);
+    store_hold six = test_hold("exact", "", 6, 10);
     CHECK(take(&A, &six, 1, false) == STORE_OK && used_of(&A, "exact", "") == 10, "set_capacity: new room usable");
     CHECK(set_capacity(&A, "exact", 9) == STORE_CONFLICT, "set_capacity: below used CONFLICT");
     CHECK(take(&A, &retake_full, 1, true) == STORE_SOLD_OUT, "set_capacity CONFLICT: capacity unchanged (still 10)");
@@ -590,7 +575,7 @@ static void test_inventory(void)
     CHECK(set_capacity(&A, "no-such-pool", 1) == STORE_OK, "set_capacity: pool never counted is OK");
     CHECK(set_capacity(&A, "shared", 0) == STORE_OK && set_capacity(&B, "shared", 3) == STORE_CONFLICT,
           "set_capacity: scoped by account");
-    store_hold b_more = hold("shared", "2026-07-01", 6, 10);
+    store_hold b_more = test_hold("shared", "2026-07-01", 6, 10);
     CHECK(take(&B, &b_more, 1, false) == STORE_OK && used_of(&B, "shared", "2026-07-01") == 10,
           "set_capacity on A's pool leaves B's capacity");
 }
@@ -693,8 +678,8 @@ static void test_vouchers(void)
 {
     char code[40];
     code_insert ci = {.a = &A, .remaining = 1000};
-    new_id(ci.id, sizeof ci.id, "vc");
-    new_id(code, sizeof code, "GIFT");
+    test_id(ci.id, sizeof ci.id, "vc");
+    test_id(code, sizeof code, "GIFT");
     ci.code = code;
     CHECK(store_write(S, code_insert_fn, &ci) == DB_OK, "voucher code setup");
 
