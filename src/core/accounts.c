@@ -21,14 +21,6 @@ void account_from_store(const store_account *in, account *a)
                                : 2;
 }
 
-db_status account_load(db_conn *c, const char *id, account *out)
-{
-    store_account row;
-    store_status st = store_account_load(c, id, &row);
-    if (st == STORE_OK) account_from_store(&row, out);
-    return store_db_status(st);
-}
-
 static bo_status account_found(store_status st, const store_account *row, account *out)
 {
     switch (st) {

@@ -76,8 +76,6 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-db_status auth_touch(db_conn *c, int64_t *version) { return store_db_status(store_auth_version_bump(c, version)); }
-
 /* ---- the cache; every function named cache_* takes the lock itself ---- */
 
 void auth_cache_init(auth_cache *c)

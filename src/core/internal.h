@@ -68,10 +68,8 @@ struct engine {
 #define AUTH_RECHECK_MS 100
 void auth_cache_init(auth_cache *c);
 void auth_cache_destroy(auth_cache *c);
-/* Bumps the database's auth version inside a write transaction; every write
- * that changes a credential or an account's settings calls it. *version gets
- * the new value, for auth_cache_advance once the transaction committed. */
-db_status auth_touch(db_conn *c, int64_t *version);
+/* After a transaction that bumped the auth version (store_auth_version_bump,
+ * which every credential or account change runs) committed. */
 void auth_cache_advance(engine *e, int64_t version);
 /* Entries cached, and how many of them say "no such credential" (tests). */
 size_t auth_cache_size(engine *e, size_t *negatives);
@@ -145,8 +143,6 @@ bo_status bo_from_db(db_status st, bo_error *err);
 /* Background workers sleep here: false once the engine is stopping. */
 bool engine_wait(engine *e, unsigned ms);
 
-/* Reads an account by id through an open connection (core/accounts.c). */
-db_status account_load(db_conn *c, const char *id, account *out);
 /* The engine's account from its stored row (the currency's minor units are derived). */
 void account_from_store(const store_account *in, account *out);
 

@@ -36,7 +36,7 @@ static db_status revoke_silently(db_conn *c, void *arg)
     return db_exec(c, "UPDATE credentials SET revoked = 1 WHERE secret_hash = ?", DB_ARGS(DB_TEXT(hash)), NULL);
 }
 
-static db_status bump_version(db_conn *c, void *arg) { return auth_touch(c, arg); }
+static db_status bump_version(db_conn *c, void *arg) { return store_db_status(store_auth_version_bump(c, arg)); }
 
 static void test_hit_reads_no_sql(void)
 {
