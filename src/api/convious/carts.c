@@ -9,28 +9,6 @@
 
 #define MAX_ITEMS 50
 
-static void money_value(jbuf *b, const account *a, money amount)
-{
-    char buf[32];
-    money_format(amount, a->currency_decimals, buf, sizeof buf);
-    jb_str(b, buf);
-}
-
-static void instant_value(jbuf *b, const account *a, instant_us t)
-{
-    char buf[48];
-    iso_format(t, a->timezone, buf, sizeof buf);
-    jb_str(b, buf);
-}
-
-static void time_value(jbuf *b, int32_t secs)
-{
-    if (secs < 0) return jb_null(b);
-    char buf[9];
-    time_of_day_format(secs, buf);
-    jb_str(b, buf);
-}
-
 /* The cart reply, written straight into one buffer (the shape json_dumps
  * printed when this was a jansson tree: same keys, order and formats). */
 static char *cart_reply(const account *a, const cart_record *c, size_t *len)
@@ -52,15 +30,15 @@ static char *cart_reply(const account *a, const cart_record *c, size_t *len)
     if (c->day >= 0) jb_kstr(&b, "eventDate", day);
     else jb_knull(&b, "eventDate");
     jb_key(&b, "startTime");
-    time_value(&b, c->start_time);
+    cv_jb_time(&b, c->start_time >= 0, c->start_time);
     jb_key(&b, "endTime");
-    time_value(&b, c->end_time);
+    cv_jb_time(&b, c->end_time >= 0, c->end_time);
     if (c->external_id) jb_kstr(&b, "externalId", c->external_id);
     else jb_knull(&b, "externalId");
     static const char *const totals[] = {"totalPrice", "totalPriceAfterDiscount", "total", "totalAfterDiscount"};
     for (size_t i = 0; i < 4; i++) {
         jb_key(&b, totals[i]);
-        money_value(&b, a, c->total);
+        cv_jb_money(&b, a, c->total);
     }
     jb_key(&b, "items");
     jb_arr(&b);
@@ -69,9 +47,9 @@ static char *cart_reply(const account *a, const cart_record *c, size_t *len)
         jb_kstr(&b, "productId", c->lines[i].product_id);
         jb_kint(&b, "amount", c->lines[i].quantity);
         jb_key(&b, "price");
-        money_value(&b, a, c->lines[i].unit_price);
+        cv_jb_money(&b, a, c->lines[i].unit_price);
         jb_key(&b, "gatePrice");
-        money_value(&b, a, c->lines[i].gate_price);
+        cv_jb_money(&b, a, c->lines[i].gate_price);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -85,12 +63,12 @@ static char *cart_reply(const account *a, const cart_record *c, size_t *len)
     json_decref(extras);
     jb_kbool(&b, "priceIncludesTax", c->price_includes_tax);
     jb_key(&b, "expiresAt");
-    instant_value(&b, a, c->expires_at);
+    cv_jb_instant(&b, a, true, c->expires_at);
     jb_kstr(&b, "referenceId", ref);
     jb_key(&b, "createdAt");
-    instant_value(&b, a, c->created_at);
+    cv_jb_instant(&b, a, true, c->created_at);
     jb_key(&b, "updatedAt");
-    instant_value(&b, a, c->updated_at);
+    cv_jb_instant(&b, a, true, c->updated_at);
     jb_kstr(&b, "timezone", a->timezone);
     jb_kstr(&b, "status", c->status);
     jb_obj_end(&b);

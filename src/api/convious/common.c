@@ -214,3 +214,26 @@ static const http_route_table table = {"/convious", routes, sizeof routes / size
                                        table_error};
 
 const http_route_table *convious_routes(void) { return &table; }
+
+void cv_jb_money(jbuf *b, const account *a, money amount)
+{
+    char buf[32];
+    money_format(amount, a->currency_decimals, buf, sizeof buf);
+    jb_str(b, buf);
+}
+
+void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t)
+{
+    if (!present) return jb_null(b);
+    char buf[48];
+    iso_format(t, a->timezone, buf, sizeof buf);
+    jb_str(b, buf);
+}
+
+void cv_jb_time(jbuf *b, bool present, int32_t secs)
+{
+    if (!present) return jb_null(b);
+    char buf[9];
+    time_of_day_format(secs, buf);
+    jb_str(b, buf);
+}

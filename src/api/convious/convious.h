@@ -42,6 +42,13 @@ json_t *cv_rate(int64_t bp);                       /* "20.00" */
 json_t *cv_time_of_day(const json_t *secs);        /* "13:00:00" or null */
 /* Dates from the path or query: strict YYYY-MM-DD, else replies 400. */
 bool cv_date_arg(http_request *r, const char *text, const char *field, civil_date *out);
+/* Values of Convious replies written into a jbuf (after jb_key, or in a list):
+ * money as "49.20", instants in the account's zone, times of day "13:00:00";
+ * null when not present. */
+void cv_jb_money(jbuf *b, const account *a, money amount);
+void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t);
+void cv_jb_time(jbuf *b, bool present, int32_t secs);
+
 /* A list of the doc's include names; unknown names reply 400. Bit set of `known`. */
 bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 

@@ -54,9 +54,8 @@ static void kstr_opt(jbuf *b, const char *key, const char *s)
 
 static void kmoney(jbuf *b, const account *a, const char *key, money amount)
 {
-    char buf[32];
-    money_format(amount, a->currency_decimals, buf, sizeof buf);
-    jb_kstr(b, key, buf);
+    jb_key(b, key);
+    cv_jb_money(b, a, amount);
 }
 
 static void krate(jbuf *b, const char *key, int64_t bp)
@@ -68,18 +67,14 @@ static void krate(jbuf *b, const char *key, int64_t bp)
 
 static void kinstant(jbuf *b, const account *a, const char *key, const json_t *micros)
 {
-    if (!json_is_integer(micros)) return jb_knull(b, key);
-    char buf[48];
-    iso_format(json_integer_value(micros), a->timezone, buf, sizeof buf);
-    jb_kstr(b, key, buf);
+    jb_key(b, key);
+    cv_jb_instant(b, a, json_is_integer(micros), json_integer_value(micros));
 }
 
 static void ktime(jbuf *b, const char *key, const json_t *secs)
 {
-    if (!json_is_integer(secs)) return jb_knull(b, key);
-    char buf[9];
-    time_of_day_format((int32_t)json_integer_value(secs), buf);
-    jb_kstr(b, key, buf);
+    jb_key(b, key);
+    cv_jb_time(b, json_is_integer(secs), (int32_t)json_integer_value(secs));
 }
 
 static void kempty_obj(jbuf *b, const char *key)

@@ -5,32 +5,6 @@
 #include "util/jbuf.h"
 #include <string.h>
 
-/* Writes the Scan Result Type straight into the reply buffer (fields, order
- * and formats as cv_money / cv_time_of_day print them, instants ISO 8601 in
- * the venue zone or null). */
-static void money_value(jbuf *b, const account *a, money amount)
-{
-    char buf[32];
-    money_format(amount, a->currency_decimals, buf, sizeof buf);
-    jb_str(b, buf);
-}
-
-static void instant_value(jbuf *b, const account *a, const json_t *micros)
-{
-    if (!json_is_integer(micros)) return jb_null(b);
-    char buf[48];
-    iso_format(json_integer_value(micros), a->timezone, buf, sizeof buf);
-    jb_str(b, buf);
-}
-
-static void time_value(jbuf *b, const json_t *secs)
-{
-    if (!json_is_integer(secs)) return jb_null(b);
-    char buf[9];
-    time_of_day_format((int32_t)json_integer_value(secs), buf);
-    jb_str(b, buf);
-}
-
 /* A member that is present (even JSON null) as itself, else null. */
 static void member_or_null(jbuf *b, const char *key, const json_t *v)
 {
@@ -38,6 +12,18 @@ static void member_or_null(jbuf *b, const char *key, const json_t *v)
     jb_json(b, v);
 }
 
+static void json_time(jbuf *b, const json_t *secs)
+{
+    cv_jb_time(b, json_is_integer(secs), (int32_t)json_integer_value(secs));
+}
+
+static void json_instant(jbuf *b, const account *a, const json_t *micros)
+{
+    cv_jb_instant(b, a, json_is_integer(micros), json_integer_value(micros));
+}
+
+/* The Scan Result Type, written straight into the reply buffer (instants in
+ * the venue zone or null). */
 static char *scan_reply(const account *a, const scan_result *res, size_t *len)
 {
     json_t *t = res->ticket;
@@ -70,21 +56,21 @@ static char *scan_reply(const account *a, const scan_result *res, size_t *len)
     jb_obj(&b);
     member_or_null(&b, "eventDate", json_object_get(order, "visit_date"));
     jb_key(&b, "startTime");
-    time_value(&b, json_object_get(order, "visit_time"));
+    json_time(&b, json_object_get(order, "visit_time"));
     jb_key(&b, "endTime");
-    time_value(&b, json_object_get(order, "visit_end_time"));
+    json_time(&b, json_object_get(order, "visit_end_time"));
     jb_obj_end(&b);
     json_t *holder = json_object_get(t, "holder");
     jb_key(&b, "ticket");
     jb_obj(&b);
     jb_key(&b, "validFrom");
-    instant_value(&b, a, json_object_get(t, "valid_from"));
+    json_instant(&b, a, json_object_get(t, "valid_from"));
     jb_key(&b, "validTo");
-    instant_value(&b, a, json_object_get(t, "valid_to"));
+    json_instant(&b, a, json_object_get(t, "valid_to"));
     jb_key(&b, "priceBeforeDiscount");
-    money_value(&b, a, json_integer_value(json_object_get(t, "price_gross")));
+    cv_jb_money(&b, a, json_integer_value(json_object_get(t, "price_gross")));
     jb_key(&b, "price");
-    money_value(&b, a, json_integer_value(json_object_get(t, "discounted_gross")));
+    cv_jb_money(&b, a, json_integer_value(json_object_get(t, "discounted_gross")));
     jb_key(&b, "extraInfo");
     if (json_is_object(holder)) jb_json(&b, holder);
     else {
