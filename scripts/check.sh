@@ -69,6 +69,8 @@ start_server() {
         port=$(grep -oE 'serving on http://127.0.0.1:[0-9]+' "$log" | head -1 | grep -oE '[0-9]+$')
         if [ -n "$port" ]; then
             export BOXOFFICE_URL="http://127.0.0.1:$port"
+            # tests/http/test_reply_bounds.py reads the server's RSS from /proc
+            export BOXOFFICE_SERVER_PID=$SERVER_PID
             return 0
         fi
         kill -0 "$SERVER_PID" 2>/dev/null || return 1
@@ -116,7 +118,7 @@ run_suite() {
                 export BOXOFFICE_URL2=$BOXOFFICE_URL
             fi
             SERVER_PID=$first_pid
-            export BOXOFFICE_URL=$first_url
+            export BOXOFFICE_URL=$first_url BOXOFFICE_SERVER_PID=$first_pid
         fi
         python3 tests/http/run.py >"$log" 2>&1
         tally "http suite [$label]" "$log" $?

@@ -169,6 +169,13 @@ typedef struct {
     int64_t quantity;
 } cart_line;
 
+/* The most slots one availability or pricing request may span: a year of a
+ * 15-minute schedule open 12 hours a day (17,568) fits; a year of 1-minute
+ * slots (527,040, a 96 MB reply) does not. Beyond it both functions below fail
+ * with "too_many_slots" on date_to. Documented in docs/ADMIN_API.md and
+ * docs/dialects/convious.md. */
+#define AVAILABILITY_MAX_SLOTS 20000
+
 /* Every slot of the product between from (inclusive) and to (exclusive), with
  * the tickets of that product still available there. *out is malloc'd. */
 bo_status availability_product(engine *e, const account *a, const char *product_id, const char *category_id,

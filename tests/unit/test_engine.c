@@ -128,6 +128,30 @@ static bo_status hold(const char *product, int64_t qty, int32_t t, char id[40], 
 /* Catalog integrity: a product's pools must exist; a pool a product sells
  * from, or with seats held or sold, cannot be deleted; a product deleted under
  * a cart makes its booking fail cleanly (409 cart_outdated), never 500. */
+/* A reply spans at most AVAILABILITY_MAX_SLOTS slots: PA has 8 a day, so
+ * 2,500 days are the most one request may ask for (issue 9, defect 3). */
+static void test_slot_bound(void)
+{
+    bo_error err;
+    slot *s = NULL;
+    size_t n = 0;
+    civil_date most = AVAILABILITY_MAX_SLOTS / 8;
+    CHECK(availability_product(E, &A, PA, NULL, TOMORROW, TOMORROW + most, &s, &n, &err) == BO_OK &&
+              n == AVAILABILITY_MAX_SLOTS,
+          "exactly the most slots answer");
+    free(s);
+    CHECK(availability_product(E, &A, PA, NULL, TOMORROW, TOMORROW + most + 1, &s, &n, &err) == BO_INVALID &&
+              !strcmp(err.code, "too_many_slots") && !strcmp(err.field, "date_to"),
+          "one day more is too_many_slots on date_to");
+    cart_line lines[] = {{PA, 1}, {PB, 1}};
+    CHECK(availability_cart(E, &A, NULL, lines, 2, TOMORROW, TOMORROW + most + 1, &s, &n, &err) == BO_INVALID &&
+              !strcmp(err.code, "too_many_slots"),
+          "a cart's range is bounded too");
+    CHECK(availability_cart(E, &A, NULL, lines, 2, TOMORROW, TOMORROW + 2, &s, &n, &err) == BO_OK && n == 16,
+          "a short cart range still answers");
+    free(s);
+}
+
 static void test_catalog_integrity(void)
 {
     bo_error err = {0};
@@ -597,5 +621,6 @@ int main(void)
     test_orders_list();
     test_capacity_race();
     test_catalog_integrity();
+    test_slot_bound();
     return test_finish(E, st, uri, path);
 }
