@@ -133,6 +133,9 @@ run_suite() {
         log="$WORK/kill9-$label.log"
         python3 tests/crash/kill9.py build/san/boxoffice "$db" "$WORK/server.key" >"$log" 2>&1
         tally "kill -9 durability [$label]" "$log" $?
+        log="$WORK/crash-sale-$label.log"
+        python3 tests/crash/crash_sale.py build/san/boxoffice "$db" "$WORK/server.key" 20 >"$log" 2>&1
+        tally "crash safety, 20 kills under load [$label]" "$log" $?
     else
         echo "not ok - server [$label] did not start"
         tail -30 "$WORK/server-$label.log"
