@@ -136,6 +136,11 @@ run_suite() {
         log="$WORK/crash-sale-$label.log"
         python3 tests/crash/crash_sale.py build/san/boxoffice "$db" "$WORK/server.key" 20 >"$log" 2>&1
         tally "crash safety, 20 kills under load [$label]" "$log" $?
+        if [ "$label" = postgres ]; then
+            log="$WORK/nodes-$label.log"
+            python3 tests/crash/nodes.py build/san/boxoffice "$db" "$WORK/server.key" >"$log" 2>&1
+            tally "three nodes on one database [$label]" "$log" $?
+        fi
     else
         echo "not ok - server [$label] did not start"
         tail -30 "$WORK/server-$label.log"
