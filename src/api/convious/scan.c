@@ -85,6 +85,7 @@ static char *scan_reply(const account *a, const scan_result *res, size_t *len)
     member_or_null(&b, "language", json_object_get(cust, "language"));
     jb_obj_end(&b);
     jb_obj_end(&b);
+    json_decref(t);
     return jb_take(&b, len);
 }
 
