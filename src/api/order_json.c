@@ -174,22 +174,25 @@ void order_json_install(engine *e)
 
 /* ---------- reads, rendered ---------- */
 
-bo_status order_get_json(engine *e, const account *a, const char *order_id, json_t **out)
+typedef bo_status (*order_read)(engine *e, const account *a, const char *key, order_record *out);
+
+static bo_status order_read_json(order_read read, engine *e, const account *a, const char *key, json_t **out)
 {
     order_record o;
-    bo_status st = order_get(e, a, order_id, &o);
+    bo_status st = read(e, a, key, &o);
     if (st == BO_OK) *out = order_json(&o, a);
     order_record_free(&o);
     return st;
 }
 
+bo_status order_get_json(engine *e, const account *a, const char *order_id, json_t **out)
+{
+    return order_read_json(order_get, e, a, order_id, out);
+}
+
 bo_status order_get_by_number_json(engine *e, const account *a, const char *number, json_t **out)
 {
-    order_record o;
-    bo_status st = order_get_by_number(e, a, number, &o);
-    if (st == BO_OK) *out = order_json(&o, a);
-    order_record_free(&o);
-    return st;
+    return order_read_json(order_get_by_number, e, a, number, out);
 }
 
 bo_status ticket_get_json(engine *e, const account *a, const char *ticket_id, json_t **out)
