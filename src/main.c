@@ -172,6 +172,7 @@ static store *open_store(const config *cfg)
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
+    order_json_install(e);
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour};
     const http_route_table *tables[] = {root_routes(), admin_routes(), convious_routes(), tickettailor_routes()};

@@ -173,9 +173,7 @@ static db_status write_doc(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     if (w->kind == CAT_EVENT) {
         change_event ev = w->is_delete ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
-        json_t *payload = w->doc_text ? json_loads(w->doc_text, 0, NULL) : NULL;
-        st = events_record(c, w->a->id, ev, w->id, payload);
-        json_decref(payload);
+        st = events_record(c, w->a->id, ev, w->id, w->doc_text);
         if (st != DB_OK) return st;
     }
     if (w->kind == CAT_POOL && !w->is_delete && !w->create) {

@@ -179,6 +179,31 @@ static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY
  * Ticket Tailor's */
 static const char v6[] = "ALTER TABLE webhook_subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'tickettailor';";
 
+/* The seats each ticket of an order line takes (pool, occurrence, amount), so
+ * that giving them back reads columns rather than the ticket's document.
+ * Tickets booked before this listed them only in their doc's "pools", read
+ * here from one ticket per line. */
+static const char v7[] =
+    "CREATE TABLE ticket_pools (account_id TEXT NOT NULL, line_id TEXT NOT NULL, pool_id TEXT NOT NULL,"
+    " occurrence TEXT NOT NULL, amount BIGINT NOT NULL);"
+    "CREATE INDEX ticket_pools_line ON ticket_pools(account_id, line_id);"
+    "@SQLITE@"
+    "INSERT INTO ticket_pools (account_id, line_id, pool_id, occurrence, amount)"
+    " SELECT t.account_id, t.line_id, json_extract(p.value, '$.pool_id'), json_extract(p.value, '$.occurrence'),"
+    " COALESCE(json_extract(p.value, '$.amount'), 1)"
+    " FROM tickets t, json_each(t.doc, '$.pools') p"
+    " WHERE json_valid(t.doc) AND json_type(t.doc, '$.pools') = 'array'"
+    " AND json_extract(p.value, '$.pool_id') IS NOT NULL"
+    " AND t.id IN (SELECT MIN(id) FROM tickets GROUP BY line_id);"
+    "@POSTGRES@"
+    "INSERT INTO ticket_pools (account_id, line_id, pool_id, occurrence, amount)"
+    " SELECT t.account_id, t.line_id, p ->> 'pool_id', COALESCE(p ->> 'occurrence', ''),"
+    " COALESCE((p ->> 'amount')::bigint, 1)"
+    " FROM tickets t, jsonb_array_elements(CASE WHEN jsonb_typeof(t.doc::jsonb -> 'pools') = 'array'"
+    " THEN t.doc::jsonb -> 'pools' ELSE '[]'::jsonb END) p"
+    " WHERE p ->> 'pool_id' IS NOT NULL AND t.id IN (SELECT MIN(id) FROM tickets GROUP BY line_id);"
+    "@BOTH@";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -187,6 +212,7 @@ const migration migrations[] = {
     {4, "auth version", v4},
     {5, "webhook subscription versions", v5},
     {6, "webhook subscription formats", v6},
+    {7, "ticket pools as rows", v7},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -580,6 +580,37 @@ store_status store_cart_retake(db_conn *c, const char *account_id, const char *c
 
 #define TICKET_COLS 23
 
+#define POOL_COLS 5
+
+static db_status pools_flush(db_conn *c, db_param *p, size_t k)
+{
+    if (!k) return DB_OK;
+    char sql[1024];
+    multi_row_sql(sql, sizeof sql, "INSERT INTO ticket_pools (account_id, line_id, pool_id, occurrence, amount) VALUES ",
+                  POOL_COLS, k);
+    return db_exec(c, sql, p, (int)(POOL_COLS * k), NULL);
+}
+
+/* The pools of every line among the tickets, from each line's first ticket. */
+static store_status line_pools_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n)
+{
+    db_param p[POOL_COLS * ROWS_PER_INSERT];
+    size_t k = 0;
+    db_status st = DB_OK;
+    for (size_t i = 0; i < n && st == DB_OK; i++) {
+        if (i > 0 && !strcmp(t[i].line_id, t[i - 1].line_id)) continue;
+        for (size_t j = 0; j < t[i].npools && st == DB_OK; j++) {
+            const store_hold *h = &t[i].pools[j];
+            db_param *q = &p[POOL_COLS * k++];
+            q[0] = DB_TEXT(account_id), q[1] = DB_TEXT(t[i].line_id), q[2] = DB_TEXT(h->pool_id);
+            q[3] = DB_TEXT(h->occurrence), q[4] = DB_INT(h->amount);
+            if (k == ROWS_PER_INSERT) st = pools_flush(c, p, k), k = 0;
+        }
+    }
+    if (st == DB_OK) st = pools_flush(c, p, k);
+    return store_status_of(st);
+}
+
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n, instant_us now)
 {
     for (size_t done = 0; done < n;) {
@@ -610,7 +641,7 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
         if (st != DB_OK) return store_status_of(st);
         done += k;
     }
-    return STORE_OK;
+    return line_pools_insert(c, account_id, t, n);
 }
 
 store_status store_order_insert(db_conn *c, const char *account_id, const store_order *o, instant_us now)

@@ -106,9 +106,16 @@ typedef struct {
     int64_t scan_times, max_scans, time_duration; /* -1 none for the last two */
     bool allow_overtime, in_out;
     const char *doc;       /* JSON text: the free-form part (names, taxes, holder) */
+    /* the seats each ticket of its line takes, released when it is voided or
+     * refunded: stored once per line_id (give them on every ticket, or only on
+     * the line's first: the first ticket of each line_id is the one read) */
+    const store_hold *pools;
+    size_t npools;
 } store_ticket;
 
-/* Inserts tickets with few statements. STORE_RETRY on a barcode collision. */
+/* Inserts tickets, and their lines' pools (ticket_pools), with few
+ * statements; tickets of one line must be consecutive. STORE_RETRY on a
+ * barcode collision. */
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n,
                                   instant_us now);
 

@@ -447,7 +447,7 @@ void cv_orders_list(http_request *r, void *app_)
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list(e, a, &q, &orders, &more, &err) != BO_OK) return cv_fail(r, &err);
+    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK) return cv_fail(r, &err);
     size_t n = json_array_size(orders);
     int64_t last = n ? json_integer_value(json_object_get(json_array_get(orders, n - 1), "change_seq"))
                      : q.after_change_seq;
@@ -508,7 +508,7 @@ void cv_order_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     json_t *o;
-    bo_status st = order_get(e, a, http_path_param(r, "order_id"), &o);
+    bo_status st = order_get_json(e, a, http_path_param(r, "order_id"), &o);
     if (st != BO_OK) return cv_missing(r, st);
     cv_attach_location(e, a, o);
     cv_order_reply(r, e, a, o, inc);
