@@ -179,29 +179,26 @@ static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY
  * Ticket Tailor's */
 static const char v6[] = "ALTER TABLE webhook_subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'tickettailor';";
 
-/* The seats each ticket of an order line takes (pool, occurrence, amount), so
- * that giving them back reads columns rather than the ticket's document.
- * Tickets booked before this listed them only in their doc's "pools", read
- * here from one ticket per line. */
+/* The seats each ticket takes (pool, occurrence, amount), in the ticket's
+ * row as carts keep their holds (store_holds_encode), so that giving them back
+ * reads a column rather than the ticket's document and booking writes no
+ * extra row. Tickets booked before this listed them in their doc's "pools". */
 static const char v7[] =
-    "CREATE TABLE ticket_pools (account_id TEXT NOT NULL, line_id TEXT NOT NULL, pool_id TEXT NOT NULL,"
-    " occurrence TEXT NOT NULL, amount BIGINT NOT NULL);"
-    "CREATE INDEX ticket_pools_line ON ticket_pools(account_id, line_id);"
+    "ALTER TABLE tickets ADD COLUMN pools TEXT NOT NULL DEFAULT '';"
     "@SQLITE@"
-    "INSERT INTO ticket_pools (account_id, line_id, pool_id, occurrence, amount)"
-    " SELECT t.account_id, t.line_id, json_extract(p.value, '$.pool_id'), json_extract(p.value, '$.occurrence'),"
-    " COALESCE(json_extract(p.value, '$.amount'), 1)"
-    " FROM tickets t, json_each(t.doc, '$.pools') p"
-    " WHERE json_valid(t.doc) AND json_type(t.doc, '$.pools') = 'array'"
-    " AND json_extract(p.value, '$.pool_id') IS NOT NULL"
-    " AND t.id IN (SELECT MIN(id) FROM tickets GROUP BY line_id);"
+    "UPDATE tickets SET pools = COALESCE((SELECT group_concat("
+    "replace(replace(replace(json_extract(p.value, '$.pool_id'), '%', '%25'), char(9), '%09'), char(10), '%0A')"
+    " || char(9) || replace(replace(replace(COALESCE(json_extract(p.value, '$.occurrence'), ''), '%', '%25'),"
+    " char(9), '%09'), char(10), '%0A') || char(9) || COALESCE(json_extract(p.value, '$.amount'), 1) || char(10), '')"
+    " FROM json_each(tickets.doc, '$.pools') p WHERE json_extract(p.value, '$.pool_id') IS NOT NULL), '')"
+    " WHERE json_valid(doc) AND json_type(doc, '$.pools') = 'array';"
     "@POSTGRES@"
-    "INSERT INTO ticket_pools (account_id, line_id, pool_id, occurrence, amount)"
-    " SELECT t.account_id, t.line_id, p ->> 'pool_id', COALESCE(p ->> 'occurrence', ''),"
-    " COALESCE((p ->> 'amount')::bigint, 1)"
-    " FROM tickets t, jsonb_array_elements(CASE WHEN jsonb_typeof(t.doc::jsonb -> 'pools') = 'array'"
-    " THEN t.doc::jsonb -> 'pools' ELSE '[]'::jsonb END) p"
-    " WHERE p ->> 'pool_id' IS NOT NULL AND t.id IN (SELECT MIN(id) FROM tickets GROUP BY line_id);"
+    "UPDATE tickets SET pools = COALESCE((SELECT string_agg("
+    "replace(replace(replace(p ->> 'pool_id', '%', '%25'), E'\\t', '%09'), E'\\n', '%0A')"
+    " || E'\\t' || replace(replace(replace(COALESCE(p ->> 'occurrence', ''), '%', '%25'), E'\\t', '%09'),"
+    " E'\\n', '%0A') || E'\\t' || COALESCE((p ->> 'amount')::bigint, 1) || E'\\n', '')"
+    " FROM jsonb_array_elements(tickets.doc::jsonb -> 'pools') p WHERE p ->> 'pool_id' IS NOT NULL), '')"
+    " WHERE jsonb_typeof(tickets.doc::jsonb -> 'pools') = 'array';"
     "@BOTH@";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
@@ -212,7 +209,7 @@ const migration migrations[] = {
     {4, "auth version", v4},
     {5, "webhook subscription versions", v5},
     {6, "webhook subscription formats", v6},
-    {7, "ticket pools as rows", v7},
+    {7, "the seats of each ticket in a column", v7},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

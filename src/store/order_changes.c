@@ -58,7 +58,7 @@ store_status store_order_state_get(db_conn *c, const char *account_id, const cha
     return store_status_of(st);
 }
 
-#define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc, line_id"
+#define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc, line_id, pools"
 
 static bool ticket_state_from_row(db_rows *r, store_ticket_state *t)
 {
@@ -69,36 +69,7 @@ static bool ticket_state_from_row(db_rows *r, store_ticket_state *t)
     t->amount = db_int(r, 3);
     t->doc = strdup(db_text(r, 4));
     copy(t->line_id, sizeof t->line_id, db_text(r, 5));
-    return t->doc != NULL;
-}
-
-/* The ticket's seats, by pool and occurrence (a fixed order, as they are taken). */
-static db_status load_pools(db_conn *c, const char *account_id, store_ticket_state *t)
-{
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT pool_id, occurrence, amount FROM ticket_pools WHERE account_id = ? AND line_id = ?"
-                            " ORDER BY pool_id, occurrence",
-                            DB_ARGS(DB_TEXT(account_id), DB_TEXT(t->line_id)), &r);
-    if (st != DB_OK) return st;
-    size_t cap = 0;
-    while (db_next(r)) {
-        if (t->npools == cap) {
-            cap = cap ? 2 * cap : 2;
-            store_hold *grown = realloc(t->pools, cap * sizeof *grown);
-            if (!grown) {
-                st = DB_ERROR;
-                break;
-            }
-            t->pools = grown;
-        }
-        store_hold *h = &t->pools[t->npools++];
-        *h = (store_hold){.amount = db_int(r, 2), .capacity = -1};
-        copy(h->pool_id, sizeof h->pool_id, db_text(r, 0));
-        copy(h->occurrence, sizeof h->occurrence, db_text(r, 1));
-    }
-    db_rows_free(r);
-    return st;
+    return t->doc != NULL && store_holds_decode(db_text(r, 6), &t->pools, &t->npools);
 }
 
 store_status store_ticket_state_get(db_conn *c, const char *account_id, const char *ticket_id,
@@ -112,7 +83,6 @@ store_status store_ticket_state_get(db_conn *c, const char *account_id, const ch
     st = DB_NOTFOUND;
     if (db_next(r)) st = ticket_state_from_row(r, out) ? DB_OK : DB_ERROR;
     db_rows_free(r);
-    if (st == DB_OK) st = load_pools(c, account_id, out);
     return store_status_of(st);
 }
 
@@ -143,7 +113,6 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
         if (!ticket_state_from_row(r, &t[k++])) st = DB_ERROR;
     }
     db_rows_free(r);
-    for (size_t i = 0; i < k && st == DB_OK; i++) st = load_pools(c, account_id, &t[i]);
     if (st != DB_OK) {
         store_ticket_states_free(t, k);
         return store_status_of(st);

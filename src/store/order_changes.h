@@ -3,7 +3,7 @@
  * order's place in the account's change timeline. Every row and lookup is
  * scoped by account. Nothing here parses JSON: the documents travel as text
  * (the engine writes them whole), and what a change decides with is columns
- * (a ticket's pools are rows of ticket_pools).
+ * (a ticket's pools are its `pools` column, encoded as carts encode holds).
  *
  * All of these are steps taking a `db_conn *`: the engine composes each change
  * inside one store_write together with its outbox events, whose payloads are

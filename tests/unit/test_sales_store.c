@@ -676,8 +676,8 @@ static voucher_op voucher(const account *a, const char *code, int n, money s0, m
     return op;
 }
 
-/* ---- a ticket's pools: written once per line with its tickets, read back
- * with its state (what a cancel or void gives back) ---- */
+/* ---- a ticket's pools: written in its row, read back with its state (what
+ * a cancel or void gives back) ---- */
 
 typedef struct {
     store_status insert, get, get_other, get_missing, live;
@@ -698,14 +698,14 @@ static db_status pools_fn(db_conn *c, void *arg)
         snprintf(t[i].id, sizeof t[i].id, "pt-%c", '0' + i);
         snprintf(t[i].barcode, sizeof t[i].barcode, "9900000000000000000%c", '0' + i);
     }
-    t[0].pools = t[1].pools = pools; /* the line's first ticket is the one read */
+    t[0].pools = t[1].pools = pools; /* one line: one array, encoded once */
     t[0].npools = t[1].npools = 2;
     x->insert = store_tickets_insert(c, A.id, t, 3, NOW);
     for (int i = 0; i < 3 && x->insert == STORE_OK; i++) {
         store_ticket_state st;
         x->get = store_ticket_state_get(c, A.id, t[i].id, &st);
         x->npools[i] = st.npools;
-        if (i == 0 && st.npools == 2) x->amount_p2 = !strcmp(st.pools[1].pool_id, "pp-b") ? st.pools[1].amount : -1;
+        if (i == 0 && st.npools == 2) x->amount_p2 = !strcmp(st.pools[0].pool_id, "pp-b") ? st.pools[0].amount : -1;
         store_ticket_state_free(&st);
     }
     store_ticket_state other;
@@ -721,32 +721,40 @@ static db_status pools_fn(db_conn *c, void *arg)
     return DB_ABORT; /* leaves nothing behind */
 }
 
-/* Migration 7's backfill against temporary tickets and ticket_pools tables
- * (they shadow the real ones in this transaction, which is rolled back). */
+/* Migration 7's backfill against a temporary tickets table (it shadows the
+ * real one in this transaction, which is rolled back). */
+typedef struct {
+    size_t n[3];
+    store_hold h[2];
+} backfill_op;
+
 static db_status pools_backfill_fn(db_conn *c, void *arg)
 {
-    int64_t *sum = arg;
+    backfill_op *x = arg;
     const migration *m = NULL;
     for (size_t i = 0; i < migrations_count; i++)
         if (migrations[i].version == 7) m = &migrations[i];
     if (!m) return DB_ERROR;
     db_status st = db_exec_script(
-        c, "CREATE TEMP TABLE tickets (id TEXT, account_id TEXT, line_id TEXT, doc TEXT NOT NULL);"
-           "CREATE TEMP TABLE ticket_pools (account_id TEXT, line_id TEXT, pool_id TEXT, occurrence TEXT, amount BIGINT);"
-           "INSERT INTO tickets VALUES ('t1', 'a', 'l1', '{\"pools\":[{\"pool_id\":\"p\",\"occurrence\":\"d\",\"amount\":3},"
-           "{\"pool_id\":\"q\",\"occurrence\":\"\"}]}');"
-           "INSERT INTO tickets VALUES ('t2', 'a', 'l1', '{\"pools\":[{\"pool_id\":\"p\",\"occurrence\":\"d\",\"amount\":3}]}');"
-           "INSERT INTO tickets VALUES ('t3', 'a', 'l2', '{}');"
-           "INSERT INTO tickets VALUES ('t4', 'a', 'l3', '{\"pools\":[]}')");
+        c, "CREATE TEMP TABLE tickets (id TEXT, account_id TEXT, doc TEXT NOT NULL, pools TEXT NOT NULL DEFAULT '');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t1', 'a', '{\"pools\":[{\"pool_id\":\"p%\","
+           "\"occurrence\":\"d\",\"amount\":3},{\"pool_id\":\"q\"}]}');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t2', 'a', '{}');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t3', 'a', '{\"pools\":[]}')");
     char *sql = migration_sql(m, db_conn_dialect(c));
-    const char *backfill = strstr(sql, "INSERT INTO ticket_pools"); /* the tables exist: only the backfill */
+    const char *backfill = strstr(sql, "UPDATE tickets SET pools"); /* the column exists: only the backfill */
     if (st == DB_OK) st = backfill ? db_exec_script(c, backfill) : DB_ERROR;
     free(sql);
-    if (st == DB_OK)
-        st = db_query_int(c,
-                          "SELECT COUNT(*) * 1000 + SUM(CASE pool_id WHEN 'p' THEN amount * 10 ELSE amount END)"
-                          " FROM ticket_pools WHERE line_id = 'l1' AND account_id = 'a'",
-                          DB_NOARGS, sum);
+    for (int i = 0; i < 3 && st == DB_OK; i++) {
+        char id[16], *text = NULL;
+        snprintf(id, sizeof id, "t%d", i + 1);
+        st = db_query_text(c, "SELECT pools FROM tickets WHERE id = ?", DB_ARGS(DB_TEXT(id)), &text);
+        store_hold *h = NULL;
+        if (st == DB_OK && !store_holds_decode(text, &h, &x->n[i])) st = DB_ERROR;
+        if (st == DB_OK && i == 0 && x->n[0] == 2) memcpy(x->h, h, sizeof x->h);
+        free(h);
+        free(text);
+    }
     return st == DB_OK ? DB_ABORT : st;
 }
 
@@ -756,13 +764,16 @@ static void test_ticket_pools(void)
     CHECK(store_write(S, pools_fn, &x) == DB_ABORT && x.insert == STORE_OK, "tickets inserted with their pools");
     CHECK(x.get == STORE_OK && x.npools[0] == 2 && x.npools[1] == 2 && x.npools[2] == 0,
           "each ticket reads its line's pools (none for a line without)");
-    CHECK(x.amount_p2 == 2, "pools read in a fixed order (pool, occurrence), with their amounts");
+    CHECK(x.amount_p2 == 2, "pools read in the order given, with their amounts");
     CHECK(x.get_other == STORE_NOT_FOUND && x.get_missing == STORE_NOT_FOUND,
           "another account's or an unknown ticket: STORE_NOT_FOUND");
     CHECK(x.live == STORE_OK && x.live_n == 3 && x.live_pools == 4, "an order's live tickets carry their pools");
-    int64_t sum = -1;
-    CHECK(store_write(S, pools_backfill_fn, &sum) == DB_ABORT && sum == 2000 + 30 + 1,
-          "migration 7 backfills a line's pools once, from one ticket's doc (amount 1 when absent)");
+    backfill_op b = {0};
+    CHECK(store_write(S, pools_backfill_fn, &b) == DB_ABORT && b.n[0] == 2 && b.n[1] == 0 && b.n[2] == 0,
+          "migration 7 fills each ticket's pools from its doc (none without)");
+    CHECK(!strcmp(b.h[0].pool_id, "p%") && !strcmp(b.h[0].occurrence, "d") && b.h[0].amount == 3 &&
+              !strcmp(b.h[1].pool_id, "q") && !strcmp(b.h[1].occurrence, "") && b.h[1].amount == 1,
+          "migration 7 keeps ids (escaped), occurrences and amounts (1 when absent)");
 }
 
 static void test_vouchers(void)
