@@ -22,6 +22,21 @@ void conn_enter(conn_watch *w, conn_phase phase)
     atomic_compare_exchange_strong(&w->phase, &seen, (int)phase);
 }
 
+int64_t conn_pause(conn_watch *w)
+{
+    int64_t waited = http_now_ms() - atomic_load(&w->since_ms);
+    conn_enter(w, CONN_HANDLING);
+    return waited;
+}
+
+void conn_resume(conn_watch *w, int64_t waited)
+{
+    int seen = atomic_load(&w->phase);
+    if (seen == CONN_CUT) return;
+    atomic_store(&w->since_ms, http_now_ms() - waited);
+    atomic_compare_exchange_strong(&w->phase, &seen, CONN_WAITING);
+}
+
 void deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode code)
 {

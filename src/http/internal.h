@@ -115,4 +115,10 @@ void deadlines_stop(http_server *s);
 void deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode code);
 void conn_enter(conn_watch *w, conn_phase phase);
+/* Server work in the middle of reading a request (authenticating on the
+ * headers may wait for the database) does not count against the client:
+ * conn_pause stops its clock and returns the time it had used, conn_resume
+ * starts it again from there. */
+int64_t conn_pause(conn_watch *w);
+void conn_resume(conn_watch *w, int64_t waited);
 #endif

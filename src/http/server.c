@@ -110,12 +110,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             router_reply_error(r, 413, "payload_too_large", "request body exceeds the limit");
             return send_reply(r);
         }
-        if (router_route(r)) return MHD_YES;
-        if (announced && announced <= DRAIN_BODY_MAX) {
-            r->discard_body = true;
-            return MHD_YES;
-        }
-        return send_reply(r);
+        int64_t waited = r->watch ? conn_pause(r->watch) : 0;
+        bool to_handler = router_route(r);
+        if (!to_handler && !(announced && announced <= DRAIN_BODY_MAX)) return send_reply(r);
+        if (r->watch) conn_resume(r->watch, waited);
+        r->discard_body = !to_handler;
+        return MHD_YES;
     }
     if (*upload_data_size) {
         if (!r->discard_body && !r->too_big && r->body_len + *upload_data_size > s->cfg.max_body_bytes)
