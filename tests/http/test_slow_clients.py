@@ -80,8 +80,8 @@ def closed_by_server(s):
         return s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except BlockingIOError:
         return False
-    except OSError as e:
-        return e.errno != errno.EAGAIN
+    except OSError as e:  # a connect still in progress is not closed
+        return e.errno not in (errno.EAGAIN, errno.ENOTCONN)
 
 
 def send_some(s, data):
