@@ -44,6 +44,11 @@ typedef struct {
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096
 #define HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP 256
 #define HTTP_DEFAULT_REQUEST_TIMEOUT 10
+/* A route without authentication (auth_kind 0: an OAuth token request) keeps at
+ * most this much of a body: before a client has proved who it is, it never
+ * holds more of the server's memory. Beyond it the body is read, dropped and
+ * answered with 413. */
+#define HTTP_PUBLIC_BODY_MAX (16 * 1024)
 
 typedef struct {
     const char *host;          /* "127.0.0.1" */

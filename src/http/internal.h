@@ -71,6 +71,7 @@ struct http_request {
     const http_route *route; /* chosen on the headers, run once the body is in */
     char *body;
     size_t body_len, body_cap;
+    size_t body_limit;     /* bytes of body kept; beyond, 413 (smaller on routes without authentication) */
     json_t *json;          /* parsed body, owned */
     bool json_parsed;
     char **form;           /* name, value, name, value, ..., NULL; arena memory */

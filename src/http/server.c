@@ -112,14 +112,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         int64_t waited = r->watch ? conn_pause(r->watch) : 0;
         bool to_handler = router_route(r);
+        r->body_limit = s->cfg.max_body_bytes;
+        if (to_handler && !r->route->auth_kind && r->body_limit > HTTP_PUBLIC_BODY_MAX)
+            r->body_limit = HTTP_PUBLIC_BODY_MAX;
         if (!to_handler && !(announced && announced <= DRAIN_BODY_MAX)) return send_reply(r);
         if (r->watch) conn_resume(r->watch, waited);
         r->discard_body = !to_handler;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->discard_body && !r->too_big && r->body_len + *upload_data_size > s->cfg.max_body_bytes)
-            r->too_big = true;
+        if (!r->discard_body && !r->too_big && r->body_len + *upload_data_size > r->body_limit) r->too_big = true;
         if (!r->discard_body && !r->too_big) {
             if (r->body_len + *upload_data_size + 1 > r->body_cap) {
                 r->body_cap = (r->body_len + *upload_data_size + 1) * 2;

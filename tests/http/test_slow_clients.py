@@ -366,3 +366,14 @@ def test_authenticated_body_still_arrives_in_pieces(c):
         assert status == 201 and reply["name"] == "Split body hall", (head, reply)
     finally:
         s.close()
+
+
+def test_route_without_authentication_keeps_at_most_16_kib(c):
+    """The one route a client reaches before proving who it is (the Convious
+    token request) keeps at most 16 KiB of a body; more is read, dropped and
+    refused with 413."""
+    form = {"grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "demo-secret"}
+    r = c.request("POST", "/convious/oauth/token/", form=dict(form, padding="x" * (17 * 1024)))
+    assert r.status == 413 and isinstance(r.json, dict), r
+    r = c.request("POST", "/convious/oauth/token/", form=dict(form, padding="x" * (8 * 1024)))
+    assert r.status == 200 and r.json["access_token"], r

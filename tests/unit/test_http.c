@@ -255,6 +255,20 @@ static void limits_and_deadlines(void)
     CHECK(strstr(buf, " 201 ") && strstr(buf, "{\"a\":12345}"), "authenticated: the handler sees the whole body");
     close(fd);
 
+    char *unauthenticated = malloc(20 * 1024 + 1);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", port); /* call()'s server from here on */
+    memset(unauthenticated, ' ', 20 * 1024);
+    memcpy(unauthenticated, "{\"a\":1}", 7);
+    unauthenticated[10 * 1024] = 0;
+    reply big = call("POST", "/api/things/", unauthenticated, "application/json", NULL);
+    CHECK(big.status == 201, "a route without authentication takes a 10 KiB body");
+    unauthenticated[10 * 1024] = ' ';
+    unauthenticated[20 * 1024] = 0;
+    big = call("POST", "/api/things/", unauthenticated, "application/json", NULL);
+    CHECK(big.status == 413 && strstr(big.body, "error_code"),
+          "but not 20 KiB: 413 in the table's shape, whatever the server's body limit");
+    free(unauthenticated);
+
     unsigned long cut_before = http_connections_cut(s);
     fd = raw_connect(port);
     raw_send(fd, "GET /api/things/1/ HTTP/1.1\r\n");
