@@ -1,6 +1,7 @@
 /* The HTTP layer on its own: a server on a free loopback port with a small
  * route table, exercised with libcurl. */
 #include "check.h"
+#include "config.h"
 #include "http/http.h"
 #include "util/secure.h"
 #include <arpa/inet.h>
@@ -297,8 +298,35 @@ static void limits_and_deadlines(void)
     http_stop(s);
 }
 
+/* The settings that feed http_config: names, ranges and defaults. */
+static void limit_settings(void)
+{
+    config c;
+    const char *why = NULL;
+    config_defaults(&c);
+    CHECK(c.request_timeout == HTTP_DEFAULT_REQUEST_TIMEOUT && c.max_connections == HTTP_DEFAULT_MAX_CONNECTIONS &&
+              c.max_connections_per_ip == HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP && !c.probe_host[0],
+          "limit settings default to the HTTP layer's defaults, no probe listener");
+    CHECK(config_set(&c, "request_timeout", "3", &why) && c.request_timeout == 3, "request_timeout set");
+    CHECK(!config_set(&c, "request_timeout", "0", &why) && !config_set(&c, "request_timeout", "3601", &why),
+          "request_timeout outside 1..3600 refused");
+    CHECK(config_set(&c, "max_connections", "20000", &why) && c.max_connections == 20000, "max_connections set");
+    CHECK(!config_set(&c, "max_connections", "15", &why), "max_connections below 16 refused");
+    CHECK(config_set(&c, "max_connections_per_ip", "0", &why) && c.max_connections_per_ip == 0,
+          "max_connections_per_ip 0 (no limit) accepted");
+    CHECK(!config_set(&c, "max_connections_per_ip", "-1", &why), "a negative per-address limit refused");
+    CHECK(config_set(&c, "probe_listen", "127.0.0.1:9090", &why) && !strcmp(c.probe_host, "127.0.0.1") &&
+              c.probe_port == 9090,
+          "probe_listen takes HOST:PORT");
+    CHECK(!config_set(&c, "probe_listen", "9090", &why), "probe_listen without a host refused");
+    CHECK(config_set(&c, "probe_listen", "", &why) && !c.probe_host[0], "an empty probe_listen turns it off");
+    CHECK(config_set(&c, "listen", "0.0.0.0:8081", &why) && !strcmp(c.listen_host, "0.0.0.0") && c.listen_port == 8081,
+          "listen still takes HOST:PORT");
+}
+
 int main(void)
 {
+    limit_settings();
     secure_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const http_route_table *tables[] = {&table};
