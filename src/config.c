@@ -1,5 +1,6 @@
 #include "config.h"
 #include "core/webhooks.h"
+#include "http/http.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,9 @@ void config_defaults(config *c)
     c->listen_port = 8080;
     c->threads = 0; /* one thread per connection */
     c->max_body = 1024 * 1024;
+    c->request_timeout = HTTP_DEFAULT_REQUEST_TIMEOUT;
+    c->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    c->max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
     snprintf(c->key_file, sizeof c->key_file, "var/server.key");
     c->hold_seconds = 900;
     c->access_log = true;
@@ -39,6 +43,16 @@ static bool parse_bool(const char *v, bool *out)
     return false;
 }
 
+static bool parse_host_port(const char *v, char *host, size_t host_size, unsigned short *port)
+{
+    const char *colon = strrchr(v, ':');
+    long n;
+    if (!colon || colon == v || (size_t)(colon - v) >= host_size || !parse_long(colon + 1, 0, 65535, &n)) return false;
+    snprintf(host, host_size, "%.*s", (int)(colon - v), v);
+    *port = (unsigned short)n;
+    return true;
+}
+
 bool config_set(config *c, const char *key, const char *v, const char **why)
 {
     long n;
@@ -48,17 +62,27 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
         if (strlen(v) >= sizeof c->db) return *why = "too long", false;
         snprintf(c->db, sizeof c->db, "%s", v);
     } else if (!strcmp(key, "listen")) {
-        const char *colon = strrchr(v, ':');
-        if (!colon || colon == v || (size_t)(colon - v) >= sizeof c->listen_host || !parse_long(colon + 1, 0, 65535, &n))
+        if (!parse_host_port(v, c->listen_host, sizeof c->listen_host, &c->listen_port))
             return *why = "must be HOST:PORT", false;
-        snprintf(c->listen_host, sizeof c->listen_host, "%.*s", (int)(colon - v), v);
-        c->listen_port = (unsigned short)n;
+    } else if (!strcmp(key, "probe_listen")) {
+        if (!*v) c->probe_host[0] = 0;
+        else if (!parse_host_port(v, c->probe_host, sizeof c->probe_host, &c->probe_port))
+            return *why = "must be HOST:PORT (or empty: none)", false;
     } else if (!strcmp(key, "threads")) {
         if (!parse_long(v, 0, 1024, &n)) return *why = "must be 0..1024", false;
         c->threads = (unsigned)n;
     } else if (!strcmp(key, "max_body")) {
         if (!parse_long(v, 1024, 64L * 1024 * 1024, &n)) return *why = "must be 1024..67108864 bytes", false;
         c->max_body = (size_t)n;
+    } else if (!strcmp(key, "request_timeout")) {
+        if (!parse_long(v, 1, 3600, &n)) return *why = "must be 1..3600 seconds", false;
+        c->request_timeout = (unsigned)n;
+    } else if (!strcmp(key, "max_connections")) {
+        if (!parse_long(v, 16, 1000000, &n)) return *why = "must be 16..1000000", false;
+        c->max_connections = (unsigned)n;
+    } else if (!strcmp(key, "max_connections_per_ip")) {
+        if (!parse_long(v, 0, 1000000, &n)) return *why = "must be 0 (no limit)..1000000", false;
+        c->max_connections_per_ip = (unsigned)n;
     } else if (!strcmp(key, "key_file")) {
         if (!*v || strlen(v) >= sizeof c->key_file) return *why = "must be a path", false;
         snprintf(c->key_file, sizeof c->key_file, "%s", v);
@@ -132,9 +156,9 @@ bool config_load_file(config *c, const char *path, char *err, size_t errlen)
 
 bool config_load_env(config *c, char *err, size_t errlen)
 {
-    static const char *keys[] = {"db", "listen", "threads", "max_body", "key_file", "hold_seconds", "access_log",
-                                 "test_clock", "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms",
-                                 "webhook_allow"};
+    static const char *keys[] = {"db", "listen", "probe_listen", "threads", "max_body", "request_timeout", "max_connections",
+                                 "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
+                                 "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "BOXOFFICE_");

@@ -10,8 +10,13 @@ typedef struct {
     char db[1024];
     char listen_host[64];
     unsigned short listen_port;
+    char probe_host[64];      /* "" = no probe listener */
+    unsigned short probe_port; /* a second address serving only /healthz, with its own connections */
     unsigned threads;
     size_t max_body;
+    unsigned request_timeout;       /* seconds a client has to send a request or take a reply */
+    unsigned max_connections;       /* open at once */
+    unsigned max_connections_per_ip; /* from one address; 0 = no limit (behind a proxy that is the only client) */
     char key_file[512];
     int64_t hold_seconds;
     bool access_log;

@@ -31,8 +31,15 @@ static const char usage[] =
     "  --db URI            sqlite:PATH or postgresql://... (default sqlite:var/boxoffice.db)\n"
     "  --config FILE       key = value settings file\n"
     "  --listen HOST:PORT  address to serve on\n"
+    "  --probe-listen HOST:PORT  also serve GET /healthz alone on this address, with its own\n"
+    "                      connections, so a probe is answered however busy --listen is\n"
     "  --threads N         HTTP threads: 0 = one per connection (default), N = a pool of N\n"
     "  --max-body BYTES    request body limit (default 1048576)\n"
+    "  --request-timeout S seconds a client has to send a whole request or take a reply;\n"
+    "                      trickling bytes does not extend it (default 10)\n"
+    "  --max-connections N connections open at once (default 4096, lowered to the open-file limit)\n"
+    "  --max-connections-per-ip N  connections from one client address (default 256; 0 = no limit,\n"
+    "                      e.g. behind a reverse proxy)\n"
     "  --key-file PATH     server key for sealing secrets and signing tokens (default var/server.key)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"
     "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
@@ -58,8 +65,10 @@ static int fail(const char *fmt, const char *a, const char *b)
 static const struct {
     const char *flag, *key;
 } value_flags[] = {
-    {"--db", "db"},           {"--listen", "listen"},           {"--threads", "threads"},
+    {"--db", "db"},           {"--listen", "listen"},           {"--probe-listen", "probe_listen"},           {"--threads", "threads"},
     {"--max-body", "max_body"}, {"--key-file", "key_file"},     {"--hold-seconds", "hold_seconds"},
+    {"--request-timeout", "request_timeout"}, {"--max-connections", "max_connections"},
+    {"--max-connections-per-ip", "max_connections_per_ip"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
     {"--webhook-allow", "webhook_allow"},
 };
@@ -177,7 +186,10 @@ static int run_serve(const config *cfg, engine *e)
              .rate_limit_per_hour = cfg->rate_limit_per_hour};
     const http_route_table *tables[] = {root_routes(), admin_routes(), convious_routes(), tickettailor_routes()};
     http_config hc = {.host = cfg->listen_host, .port = cfg->listen_port, .threads = cfg->threads,
-                      .max_body_bytes = cfg->max_body, .timeout_seconds = 30, .access_log = cfg->access_log};
+                      .max_body_bytes = cfg->max_body, .request_timeout_seconds = cfg->request_timeout,
+                      .max_connections = cfg->max_connections,
+                      .max_connections_per_ip = cfg->max_connections_per_ip ? (int)cfg->max_connections_per_ip : -1,
+                      .access_log = cfg->access_log};
     /* Block the stop signals in every thread; main waits for them below. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -200,12 +212,36 @@ static int run_serve(const config *cfg, engine *e)
         free(err);
         return 1;
     }
-    log_info("serving on http://%s:%u (db %s)", cfg->listen_host, http_port(srv),
-             strncmp(cfg->db, "sqlite:", 7) ? "postgresql" : cfg->db);
+    /* The probe listener has connections of its own, so a flood of the main
+     * address (whatever its source addresses) never reaches them. Probes are
+     * few and quick: a small budget and a short deadline. */
+    http_server *probe_srv = NULL;
+    const http_route_table *probe_tables[] = {root_routes()}; /* the server keeps this pointer */
+    if (*cfg->probe_host) {
+        http_config pc = {.host = cfg->probe_host, .port = cfg->probe_port, .threads = 0, .max_body_bytes = 1024,
+                          .request_timeout_seconds = 2, .max_connections = 64, .max_connections_per_ip = -1,
+                          .access_log = false};
+        probe_srv = http_start(&pc, probe_tables, 1, &a, &err);
+        if (!probe_srv) {
+            fprintf(stderr, "boxoffice: cannot serve probes on %s:%u: %s\n", cfg->probe_host, cfg->probe_port,
+                    err ? err : "unknown error");
+            free(err);
+            http_stop(srv);
+            return 1;
+        }
+        log_info("probes on http://%s:%u/healthz", cfg->probe_host, http_port(probe_srv));
+    }
+    http_config limits = http_limits(srv);
+    char per_ip[32] = "no limit";
+    if (limits.max_connections_per_ip > 0) snprintf(per_ip, sizeof per_ip, "%d", limits.max_connections_per_ip);
+    log_info("serving on http://%s:%u (db %s; at most %u connections, per address %s, request timeout %us)",
+             cfg->listen_host, http_port(srv), strncmp(cfg->db, "sqlite:", 7) ? "postgresql" : cfg->db,
+             limits.max_connections, per_ip, limits.request_timeout_seconds);
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("signal %d: finishing in-flight requests", sig);
     http_stop(srv);
+    http_stop(probe_srv);
     return 0;
 }
 

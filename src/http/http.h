@@ -1,9 +1,12 @@
 /* The HTTP layer: libmicrohttpd underneath, a router of route tables on top.
  * It knows requests, responses and routes; it never learns what a cart is.
  *
- * A handler runs once the whole body has arrived (bodies over the configured
- * limit get 413 before any handler runs). It must call exactly one http_reply_*
- * function. Memory handed to http_alloc / http_strdup dies with the request. */
+ * The route and its authentication are decided from the request line and
+ * headers, before any body is read: a request that fails them is answered
+ * without its body being buffered. A handler runs once the whole body has
+ * arrived (bodies over the configured limit get 413 before any handler runs).
+ * It must call exactly one http_reply_* function. Memory handed to http_alloc
+ * / http_strdup dies with the request. */
 #ifndef BO_HTTP_H
 #define BO_HTTP_H
 #include <jansson.h>
@@ -14,8 +17,10 @@ typedef struct http_request http_request;
 typedef struct http_server http_server;
 
 typedef void (*http_handler)(http_request *req, void *app);
-/* Called before the handler when the route's auth kind is non-zero; returns
- * false after replying itself (401/403 in the dialect's shape). */
+/* Called when the route's auth kind is non-zero, as soon as the headers have
+ * arrived (the body is not read yet: it may use headers, the query and path
+ * parameters, never the body); returns false after replying itself (401/403
+ * in the dialect's shape). */
 typedef bool (*http_auth_fn)(http_request *req, int auth_kind, void *app);
 /* Replies with a dialect-shaped error for unmatched routes (status 404 or 405). */
 typedef void (*http_error_fn)(http_request *req, int status, const char *code, const char *message, void *app);
@@ -35,20 +40,40 @@ typedef struct {
     http_error_fn error;  /* NULL: a plain JSON {"error":...} */
 } http_route_table;
 
-#define HTTP_MAX_CONNECTIONS 1024
+/* Defaults for the zero values of http_config (docs/ARCHITECTURE.md, "The HTTP server"). */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 4096
+#define HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP 256
+#define HTTP_DEFAULT_REQUEST_TIMEOUT 10
+/* A route without authentication (auth_kind 0: an OAuth token request) keeps at
+ * most this much of a body: before a client has proved who it is, it never
+ * holds more of the server's memory. Beyond it the body is read, dropped and
+ * answered with 413. */
+#define HTTP_PUBLIC_BODY_MAX (16 * 1024)
 
 typedef struct {
     const char *host;          /* "127.0.0.1" */
     unsigned short port;       /* 0 = pick a free port (see http_port) */
-    unsigned threads;          /* 0: one thread per connection (at most HTTP_MAX_CONNECTIONS); else an epoll pool */
+    unsigned threads;          /* 0: one thread per connection; else an epoll pool of that many threads */
     size_t max_body_bytes;     /* 413 beyond this */
-    unsigned timeout_seconds;  /* idle connection / slow body read timeout */
+    /* A client has this long to send a whole request (headers and body),
+     * counted from its connect or from the end of its previous reply, and
+     * this long to take a reply; sending a byte now and then does not extend
+     * it. An idle keep-alive connection is closed after it too. The time a
+     * handler runs is not counted. 0: HTTP_DEFAULT_REQUEST_TIMEOUT. */
+    unsigned request_timeout_seconds;
+    unsigned max_connections;  /* open at once; 0: HTTP_DEFAULT_MAX_CONNECTIONS (lowered to the open-file limit) */
+    int max_connections_per_ip; /* from one client address; 0: HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP, < 0: no limit */
     bool access_log;
 } http_config;
 
 http_server *http_start(const http_config *cfg, const http_route_table *const *tables, size_t ntables, void *app,
                         char **err);
 unsigned short http_port(http_server *s);
+/* The limits in force (defaults filled in, max_connections lowered to what
+ * the open-file limit allows). */
+http_config http_limits(const http_server *s);
+/* Connections cut so far because their request or reply overran the request timeout. */
+unsigned long http_connections_cut(http_server *s);
 /* Stops accepting, lets in-flight requests finish, then returns. */
 void http_stop(http_server *s);
 

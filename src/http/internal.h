@@ -4,10 +4,42 @@
 #include "http/http.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define MAX_PATH_PARAMS 8
 #define MAX_REPLY_HEADERS 16
+
+/* What an open connection is doing, for the deadline watchdog (deadline.c). */
+typedef enum {
+    CONN_WAITING,  /* for a whole request: reading its headers and body, or idle between requests */
+    CONN_HANDLING, /* in a handler: the server's time, not the client's */
+    CONN_SENDING,  /* a reply queued, the client still taking it */
+    CONN_CUT,      /* shut down by the watchdog; MHD closes it */
+} conn_phase;
+
+/* One per open connection (MHD's socket context), on the server's list from
+ * MHD's "started" to its "closed" notification, which comes before MHD closes
+ * the socket: so the watchdog, holding the list lock, never shuts down a
+ * descriptor that was closed and reused. phase and since are written by the
+ * connection's thread without the lock. */
+typedef struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    _Atomic int phase;          /* conn_phase */
+    _Atomic int64_t since_ms;   /* monotonic time the phase began */
+} conn_watch;
+
+typedef struct {
+    pthread_mutex_t lock;       /* guards the list and shutdown() of its sockets */
+    conn_watch *head;
+    pthread_t thread;
+    bool running;
+    pthread_cond_t wake;        /* signalled to stop the watchdog */
+    bool stopping;
+    atomic_ulong cut;
+} conn_deadlines;
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -15,6 +47,7 @@ struct http_server {
     const http_route_table *const *tables;
     size_t ntables;
     void *app;
+    conn_deadlines deadlines;
 };
 
 /* The per-request arena: bump allocation in blocks; the first block lives in
@@ -32,9 +65,13 @@ struct http_request {
     char request_id[24];
     double started_ms;
     char *raw_uri, *method, *path;
+    conn_watch *watch;     /* the connection's, NULL if MHD gave none */
     bool headers_seen, too_big;
+    bool discard_body;     /* answered on its headers: the body is read and dropped, never kept */
+    const http_route *route; /* chosen on the headers, run once the body is in */
     char *body;
     size_t body_len, body_cap;
+    size_t body_limit;     /* bytes of body kept; beyond, 413 (smaller on routes without authentication) */
     json_t *json;          /* parsed body, owned */
     bool json_parsed;
     char **form;           /* name, value, name, value, ..., NULL; arena memory */
@@ -61,9 +98,28 @@ struct http_request {
 http_request *request_new(void);
 void request_free(http_request *r);
 enum MHD_Result request_send(http_request *r);
-void router_dispatch(http_request *r);
+/* On the headers: chooses the route and authenticates. False when the
+ * request has been answered already (bad encoding, 404, 405, OPTIONS,
+ * failed authentication); true when r->route is to run once the body is in. */
+bool router_route(http_request *r);
+/* Runs the chosen route's handler. */
+void router_run(http_request *r);
 /* Strict UTF-8 (no overlongs, no surrogates); every text handed to handlers is. */
 bool utf8_valid(const char *s);
 /* Replies with the matched table's error shape (or plain JSON). */
 void router_reply_error(http_request *r, int status, const char *code, const char *message);
+
+int64_t http_now_ms(void);
+/* deadline.c: the watchdog that cuts connections overrunning the request timeout */
+void deadlines_start(http_server *s);
+void deadlines_stop(http_server *s);
+void deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
+void conn_enter(conn_watch *w, conn_phase phase);
+/* Server work in the middle of reading a request (authenticating on the
+ * headers may wait for the database) does not count against the client:
+ * conn_pause stops its clock and returns the time it had used, conn_resume
+ * starts it again from there. */
+int64_t conn_pause(conn_watch *w);
+void conn_resume(conn_watch *w, int64_t waited);
 #endif

@@ -1,6 +1,10 @@
 /* Routing: the longest matching table prefix, then the first route whose
  * pattern matches segment by segment ({name} captures one segment). A path
- * that matches with another method gets 405 and an Allow header. */
+ * that matches with another method gets 405 and an Allow header. All of it,
+ * authentication included, is settled on the request line and headers,
+ * before the body is read (router_route), so a client that cannot
+ * authenticate never has its body buffered; the handler runs later
+ * (router_run). */
 #include "http/internal.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +96,7 @@ static bool path_has_nul(const char *raw)
     return false;
 }
 
-void router_dispatch(http_request *r)
+bool router_route(http_request *r)
 {
     const http_route_table *t = find_table(r);
     r->table = t;
@@ -100,15 +104,15 @@ void router_dispatch(http_request *r)
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ok);
     if (!ok) {
         router_reply_error(r, 400, "invalid_encoding", "the query string must be UTF-8");
-        return;
+        return false;
     }
     if (path_has_nul(r->raw_uri)) {
         router_reply_error(r, 400, "invalid_encoding", "the path must not contain NUL characters");
-        return;
+        return false;
     }
     if (!t) {
         router_reply_error(r, 404, "not_found", "no such resource");
-        return;
+        return false;
     }
     const char *sub = r->path + strlen(t->prefix);
     if (!*sub) sub = "/";
@@ -126,20 +130,23 @@ void router_dispatch(http_request *r)
         }
         if (route->auth_kind && t->authenticate && !t->authenticate(r, route->auth_kind, r->server->app)) {
             if (!r->replied) router_reply_error(r, 401, "unauthorized", "authentication required");
-            return;
+            return false;
         }
-        route->handler(r, r->server->app);
-        return;
+        r->route = route;
+        return true;
     }
     if (*allow) {
         if (!strcmp(r->method, "OPTIONS")) {
             http_add_header(r, "Allow", allow);
             http_reply_empty(r, 204);
-            return;
+            return false;
         }
         http_add_header(r, "Allow", allow);
         router_reply_error(r, 405, "method_not_allowed", "method not allowed on this resource");
-        return;
+        return false;
     }
     router_reply_error(r, 404, "not_found", "no such resource");
+    return false;
 }
+
+void router_run(http_request *r) { r->route->handler(r, r->server->app); }

@@ -1,11 +1,14 @@
-/* The HTTP server: libmicrohttpd with an epoll thread pool. Each request gets
- * a context (created in the URI-log callback, freed in the completion
- * callback) holding its body, per-request arena and reply; the router
- * (router.c) picks the handler once the whole body has arrived. */
+/* The HTTP server: libmicrohttpd, one thread per connection by default. Each
+ * request gets a context (created in the URI-log callback, freed in the
+ * completion callback) holding its body, per-request arena and reply. The
+ * router (router.c) picks the route and authenticates on the headers; the
+ * handler runs once the whole body has arrived. Connection limits and the
+ * request deadline are set here and enforced with deadline.c. */
 #include "http/internal.h"
 #include "util/log.h"
 #include <sodium.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,15 @@ static double now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+int64_t http_now_ms(void) { return (int64_t)now_ms(); }
+
+/* A request answered on its headers (401, 404, ...) whose announced body is
+ * at most this long has it read and dropped, never kept: the connection stays
+ * open for the next request, and a client still sending is not reset before
+ * it reads the answer. A larger or chunked body is not read at all: MHD
+ * sends the answer and closes the connection. */
+#define DRAIN_BODY_MAX (64 * 1024)
 
 /* Request ids only need to be unique enough to find a request in the logs:
  * a per-thread splitmix64 seeded once from the system's random source, not a
@@ -52,6 +64,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     /* copied: MHD decodes the URL in place after this callback */
     r->raw_uri = http_strdup(r, uri ? uri : "/");
     request_id(r->request_id);
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->watch = info ? info->socket_context : NULL;
     return r;
 }
 
@@ -60,6 +74,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
     http_server *s = cls;
     http_request *r = *con_cls;
     if (!r) return;
+    if (r->watch) conn_enter(r->watch, CONN_WAITING); /* the next request's time starts now */
     if (s->cfg.access_log && r->method) {
         const char *q = strchr(r->raw_uri, '?');
         log_info("%s %s %s %d %zub q=%zu %.1fms%s", r->request_id, r->method, r->path ? r->path : "-", r->status,
@@ -68,6 +83,12 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
     }
     request_free(r);
     *con_cls = NULL;
+}
+
+static enum MHD_Result send_reply(http_request *r)
+{
+    if (r->watch) conn_enter(r->watch, CONN_SENDING);
+    return request_send(r);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -84,15 +105,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         r->method = http_strdup(r, method);
         r->path = http_strdup(r, url);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) {
+        unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+        if (announced > s->cfg.max_body_bytes) {
             router_reply_error(r, 413, "payload_too_large", "request body exceeds the limit");
-            return request_send(r);
+            return send_reply(r);
         }
+        int64_t waited = r->watch ? conn_pause(r->watch) : 0;
+        bool to_handler = router_route(r);
+        r->body_limit = s->cfg.max_body_bytes;
+        if (to_handler && !r->route->auth_kind && r->body_limit > HTTP_PUBLIC_BODY_MAX)
+            r->body_limit = HTTP_PUBLIC_BODY_MAX;
+        if (!to_handler && !(announced && announced <= DRAIN_BODY_MAX)) return send_reply(r);
+        if (r->watch) conn_resume(r->watch, waited);
+        r->discard_body = !to_handler;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->too_big && r->body_len + *upload_data_size > s->cfg.max_body_bytes) r->too_big = true;
-        if (!r->too_big) {
+        if (!r->discard_body && !r->too_big && r->body_len + *upload_data_size > r->body_limit) r->too_big = true;
+        if (!r->discard_body && !r->too_big) {
             if (r->body_len + *upload_data_size + 1 > r->body_cap) {
                 r->body_cap = (r->body_len + *upload_data_size + 1) * 2;
                 r->body = realloc(r->body, r->body_cap);
@@ -104,13 +134,35 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->discard_body) {
+        r->discard_body = false;
+        return send_reply(r);
+    }
     if (r->replied) return MHD_YES;
     if (r->too_big) {
         router_reply_error(r, 413, "payload_too_large", "request body exceeds the limit");
-        return request_send(r);
+        return send_reply(r);
     }
-    router_dispatch(r);
-    return request_send(r);
+    if (r->watch) conn_enter(r->watch, CONN_HANDLING);
+    router_run(r);
+    return send_reply(r);
+}
+
+/* Raises the soft open-file limit to the hard one and returns how many
+ * connections it leaves room for, after descriptors for the database, logs,
+ * webhooks and MHD's own. */
+static unsigned connections_the_fd_limit_allows(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl)) return HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        struct rlimit raised = {want, rl.rlim_max};
+        if (!setrlimit(RLIMIT_NOFILE, &raised)) rl.rlim_cur = want;
+    }
+    rlim_t spare = 128;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576) return 1048576;
+    return rl.rlim_cur > 2 * spare ? (unsigned)(rl.rlim_cur - spare) : (unsigned)(rl.rlim_cur / 2);
 }
 
 http_server *http_start(const http_config *cfg, const http_route_table *const *tables, size_t ntables, void *app,
@@ -119,7 +171,15 @@ http_server *http_start(const http_config *cfg, const http_route_table *const *t
     http_server *s = calloc(1, sizeof *s);
     s->cfg = *cfg;
     if (!s->cfg.max_body_bytes) s->cfg.max_body_bytes = 1024 * 1024;
-    if (!s->cfg.timeout_seconds) s->cfg.timeout_seconds = 30;
+    if (!s->cfg.request_timeout_seconds) s->cfg.request_timeout_seconds = HTTP_DEFAULT_REQUEST_TIMEOUT;
+    if (!s->cfg.max_connections) s->cfg.max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!s->cfg.max_connections_per_ip) s->cfg.max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
+    unsigned fd_room = connections_the_fd_limit_allows();
+    if (s->cfg.max_connections > fd_room) {
+        log_info("at most %u connections: the open-file limit allows no more (%u asked)", fd_room,
+                 s->cfg.max_connections);
+        s->cfg.max_connections = fd_room;
+    }
     s->tables = tables;
     s->ntables = ntables;
     s->app = app;
@@ -142,22 +202,36 @@ http_server *http_start(const http_config *cfg, const http_route_table *const *t
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO | MHD_USE_ITC;
     if (!s->cfg.threads) flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     else flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    /* MHD's own timeout is one of inactivity, which a client sending a byte
+     * now and then resets: the watchdog (deadline.c) enforces the request
+     * timeout as a deadline; MHD's stays as a backstop for a watchdog that
+     * could not start. At the connection limit MHD stops accepting (new
+     * clients wait in the backlog); over the per-address limit it accepts
+     * and closes at once. */
+    deadlines_start(s);
     /* The per-connection pool holds the request line, headers and the reply's
      * headers (bodies are read in chunks and replies sent from their own
      * buffer); MHD zeroes it between requests, so it is kept small. */
-    s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &addr,
-                                 MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 s->cfg.timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-                                 MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+        s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.request_timeout_seconds,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        s->cfg.max_connections_per_ip > 0 ? (unsigned)s->cfg.max_connections_per_ip : 0u,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, deadlines_notify, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!s->daemon) {
         if (err) *err = strdup("cannot start the HTTP server (address in use?)");
+        deadlines_stop(s);
         free(s);
         return NULL;
     }
     return s;
 }
+
+http_config http_limits(const http_server *s) { return s->cfg; }
+
+unsigned long http_connections_cut(http_server *s) { return atomic_load(&s->deadlines.cut); }
 
 unsigned short http_port(http_server *s)
 {
@@ -171,5 +245,7 @@ void http_stop(http_server *s)
     /* stop accepting first; MHD_stop_daemon then waits for in-flight handlers */
     MHD_quiesce_daemon(s->daemon);
     MHD_stop_daemon(s->daemon);
+    /* after MHD: connections still finishing stay under the deadline */
+    deadlines_stop(s);
     free(s);
 }

@@ -1,12 +1,20 @@
 /* The HTTP layer on its own: a server on a free loopback port with a small
  * route table, exercised with libcurl. */
 #include "check.h"
+#include "config.h"
 #include "http/http.h"
 #include "util/secure.h"
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static void echo_param(http_request *r, void *app)
 {
@@ -57,6 +65,7 @@ static const http_route routes[] = {
     {"POST", "/form", echo_form, 0},
     {"GET", "/forgets", forgets, 0},
     {"GET", "/secret", secret, 1},
+    {"POST", "/secret", echo_body, 1},
 };
 static const http_route_table table = {"/api", routes, sizeof routes / sizeof routes[0], auth, table_error};
 
@@ -132,12 +141,196 @@ static void *parallel(void *arg)
     return NULL;
 }
 
+/* ---- raw sockets, for what curl will not do: half-sent requests, trickles ---- */
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int raw_connect(unsigned short port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void raw_send(int fd, const char *text) { (void)!send(fd, text, strlen(text), MSG_NOSIGNAL); }
+
+/* Reads what arrives within `seconds` into buf; returns the bytes read, and
+ * sets *closed when the server closed the connection. */
+static size_t raw_read(int fd, char *buf, size_t cap, double seconds, bool *closed)
+{
+    size_t n = 0;
+    *closed = false;
+    double until = monotonic_s() + seconds;
+    while (n + 1 < cap) {
+        int left_ms = (int)((until - monotonic_s()) * 1000);
+        if (left_ms <= 0) break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, left_ms) <= 0) break;
+        ssize_t got = recv(fd, buf + n, cap - 1 - n, 0);
+        if (got <= 0) {
+            *closed = true;
+            break;
+        }
+        n += (size_t)got;
+        buf[n] = 0;
+        /* one whole reply is in: its headers and Content-Length bytes of body */
+        const char *cl = strstr(buf, "Content-Length: "), *end = strstr(buf, "\r\n\r\n");
+        if (end && (!cl || n >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10))) break;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+/* Sends one byte every 200 ms until the server closes; returns the seconds it took (or -1 past `limit`). */
+static double trickle_until_closed(int fd, double limit)
+{
+    double started = monotonic_s();
+    while (monotonic_s() - started < limit) {
+        if (send(fd, "X", 1, MSG_NOSIGNAL) < 0) return monotonic_s() - started;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) > 0) {
+            char c;
+            if (recv(fd, &c, 1, MSG_DONTWAIT) <= 0) return monotonic_s() - started;
+        }
+    }
+    return -1;
+}
+
+/* Limits and deadlines on their own server: a 1 MiB body limit (so an
+ * announced body can be far larger than what is drained), a 1 s request
+ * timeout and 2 connections per address. */
+static void limits_and_deadlines(void)
+{
+    const http_route_table *tables[] = {&table};
+    http_config cfg = {.host = "127.0.0.1", .max_body_bytes = 1024 * 1024, .request_timeout_seconds = 1,
+                       .max_connections_per_ip = 2};
+    http_server *s = http_start(&cfg, tables, 1, NULL, NULL);
+    CHECK(s != NULL, "limits server starts");
+    if (!s) return;
+    http_config in_force = http_limits(s);
+    CHECK(in_force.max_connections > 0 && in_force.max_connections <= HTTP_DEFAULT_MAX_CONNECTIONS &&
+              in_force.max_connections_per_ip == 2 && in_force.request_timeout_seconds == 1,
+          "limits in force: defaults filled in, the given ones kept");
+    unsigned short port = http_port(s);
+    char buf[4096];
+    bool closed;
+
+    int fd = raw_connect(port);
+    raw_send(fd, "POST /api/secret HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n");
+    double t0 = monotonic_s();
+    raw_read(fd, buf, sizeof buf, 0.8, &closed);
+    CHECK(strstr(buf, " 401 ") && strstr(buf, "who are you") && monotonic_s() - t0 < 0.8,
+          "failed auth answered on the headers: a big body is never waited for");
+    raw_read(fd, buf, sizeof buf, 0.8, &closed);
+    CHECK(closed, "and the connection is closed rather than read");
+    close(fd);
+
+    fd = raw_connect(port);
+    raw_send(fd, "POST /api/secret HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n");
+    usleep(100 * 1000);
+    raw_send(fd, "{\"a\":123}");
+    raw_read(fd, buf, sizeof buf, 0.8, &closed);
+    CHECK(strstr(buf, " 401 ") != NULL, "failed auth with a small body: 401");
+    raw_send(fd, "GET /api/things/7/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw_read(fd, buf, sizeof buf, 0.8, &closed);
+    CHECK(strstr(buf, " 200 ") && strstr(buf, "\"id\":\"7\""), "the small body was dropped and the connection kept");
+    close(fd);
+
+    fd = raw_connect(port);
+    raw_send(fd, "POST /api/secret HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 11\r\n\r\n");
+    usleep(100 * 1000);
+    raw_send(fd, "{\"a\":");
+    usleep(100 * 1000);
+    raw_send(fd, "12345}");
+    raw_read(fd, buf, sizeof buf, 0.8, &closed);
+    CHECK(strstr(buf, " 201 ") && strstr(buf, "{\"a\":12345}"), "authenticated: the handler sees the whole body");
+    close(fd);
+
+    char *unauthenticated = malloc(20 * 1024 + 1);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", port); /* call()'s server from here on */
+    memset(unauthenticated, ' ', 20 * 1024);
+    memcpy(unauthenticated, "{\"a\":1}", 7);
+    unauthenticated[10 * 1024] = 0;
+    reply big = call("POST", "/api/things/", unauthenticated, "application/json", NULL);
+    CHECK(big.status == 201, "a route without authentication takes a 10 KiB body");
+    unauthenticated[10 * 1024] = ' ';
+    unauthenticated[20 * 1024] = 0;
+    big = call("POST", "/api/things/", unauthenticated, "application/json", NULL);
+    CHECK(big.status == 413 && strstr(big.body, "error_code"),
+          "but not 20 KiB: 413 in the table's shape, whatever the server's body limit");
+    free(unauthenticated);
+
+    unsigned long cut_before = http_connections_cut(s);
+    fd = raw_connect(port);
+    raw_send(fd, "GET /api/things/1/ HTTP/1.1\r\n");
+    double took = trickle_until_closed(fd, 4);
+    CHECK(took > 0.7 && took < 2.0, "headers trickled a byte every 200 ms: cut at the 1 s deadline");
+    close(fd);
+    fd = raw_connect(port);
+    raw_send(fd, "POST /api/things/ HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{");
+    took = trickle_until_closed(fd, 4);
+    CHECK(took > 0.7 && took < 2.0, "a body trickled a byte every 200 ms: cut at the 1 s deadline");
+    close(fd);
+    CHECK(http_connections_cut(s) >= cut_before + 2, "cuts are counted");
+
+    int a = raw_connect(port), b = raw_connect(port), c = raw_connect(port);
+    raw_read(c, buf, sizeof buf, 0.5, &closed);
+    CHECK(closed, "a third connection from one address is closed at once");
+    close(c);
+    raw_send(a, "GET /api/things/2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw_read(a, buf, sizeof buf, 0.8, &closed);
+    CHECK(strstr(buf, " 200 ") != NULL, "the two within the limit are served");
+    double idle = monotonic_s();
+    raw_read(b, buf, sizeof buf, 3, &closed);
+    CHECK(closed && monotonic_s() - idle < 2.0, "an idle connection is closed at the deadline");
+    close(a);
+    close(b);
+    http_stop(s);
+}
+
+/* The settings that feed http_config: names, ranges and defaults. */
+static void limit_settings(void)
+{
+    config c;
+    const char *why = NULL;
+    config_defaults(&c);
+    CHECK(c.request_timeout == HTTP_DEFAULT_REQUEST_TIMEOUT && c.max_connections == HTTP_DEFAULT_MAX_CONNECTIONS &&
+              c.max_connections_per_ip == HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP && !c.probe_host[0],
+          "limit settings default to the HTTP layer's defaults, no probe listener");
+    CHECK(config_set(&c, "request_timeout", "3", &why) && c.request_timeout == 3, "request_timeout set");
+    CHECK(!config_set(&c, "request_timeout", "0", &why) && !config_set(&c, "request_timeout", "3601", &why),
+          "request_timeout outside 1..3600 refused");
+    CHECK(config_set(&c, "max_connections", "20000", &why) && c.max_connections == 20000, "max_connections set");
+    CHECK(!config_set(&c, "max_connections", "15", &why), "max_connections below 16 refused");
+    CHECK(config_set(&c, "max_connections_per_ip", "0", &why) && c.max_connections_per_ip == 0,
+          "max_connections_per_ip 0 (no limit) accepted");
+    CHECK(!config_set(&c, "max_connections_per_ip", "-1", &why), "a negative per-address limit refused");
+    CHECK(config_set(&c, "probe_listen", "127.0.0.1:9090", &why) && !strcmp(c.probe_host, "127.0.0.1") &&
+              c.probe_port == 9090,
+          "probe_listen takes HOST:PORT");
+    CHECK(!config_set(&c, "probe_listen", "9090", &why), "probe_listen without a host refused");
+    CHECK(config_set(&c, "probe_listen", "", &why) && !c.probe_host[0], "an empty probe_listen turns it off");
+    CHECK(config_set(&c, "listen", "0.0.0.0:8081", &why) && !strcmp(c.listen_host, "0.0.0.0") && c.listen_port == 8081,
+          "listen still takes HOST:PORT");
+}
+
 int main(void)
 {
+    limit_settings();
     secure_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const http_route_table *tables[] = {&table};
-    http_config cfg = {.host = "127.0.0.1", .port = 0, .threads = 4, .max_body_bytes = 1024, .timeout_seconds = 5};
+    http_config cfg = {.host = "127.0.0.1", .port = 0, .threads = 4, .max_body_bytes = 1024, .request_timeout_seconds = 5};
     char *err = NULL;
     http_server *s = http_start(&cfg, tables, 1, NULL, &err);
     CHECK(s != NULL, "server starts on a free port");
@@ -184,6 +377,7 @@ int main(void)
     for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
     CHECK(ok[0] + ok[1] + ok[2] + ok[3] == 200, "200 requests from 4 threads");
     http_stop(s);
+    limits_and_deadlines();
     curl_global_cleanup();
     return check_summary();
 }
