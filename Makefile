@@ -25,7 +25,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
 
 DB ?= sqlite:var/boxoffice.db
 
-.PHONY: all run check deps clean bench unit-bins
+.PHONY: all run check deps clean bench unit-bins soak
 all: build/boxoffice
 
 # od and sed rather than xxd: coreutils are everywhere. NUL-terminated.
@@ -80,6 +80,12 @@ unit-bins: build/san/boxoffice $(UNIT_BIN)
 
 deps:
 	@scripts/deps.sh
+
+# Long: 10 minutes of mixed traffic on a release build (SOAK_SECONDS to change);
+# fails if memory keeps growing or p99 drifts beyond 2x. Not part of `make check`.
+soak: build/boxoffice
+	@scripts/deps.sh test
+	@python3 tests/soak/soak.py build/boxoffice $${SOAK_SECONDS:-600}
 
 run: deps
 	@$(MAKE) --no-print-directory build/boxoffice
