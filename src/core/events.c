@@ -175,3 +175,12 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     free(subs.subs);
     return store_db_status(st);
 }
+
+db_status events_record_text(db_conn *c, const char *account_id, change_event ev, const char *object_id,
+                             const char *payload_json)
+{
+    json_t *payload = payload_json ? json_loads(payload_json, 0, NULL) : NULL;
+    db_status st = events_record(c, account_id, ev, object_id, payload);
+    json_decref(payload);
+    return st;
+}
