@@ -289,6 +289,9 @@ static void test_products(const catalog_model *m)
         CHECK(p->pools[1].pool == model_pool(m, "plo") && p->pools[1].amount == 1,
               "product pool: plo (capacity 0) amount defaults to 1");
     }
+    CHECK(p->npool_ids == 3 && streq(p->pool_ids[0], "pl1") && streq(p->pool_ids[1], "pl0") &&
+              streq(p->pool_ids[2], "plo"),
+          "product pool_ids: every pool named, the unlimited one too, in order");
     CHECK(p->scan.limit == SCAN_LIMIT_TIMES_PER_DAY && p->scan.times == 3, "scan: times_per_day, 3 times");
     CHECK(p->scan.max_scans == 10, "scan: max_scans");
     CHECK(p->scan.validity_seconds == 3600, "scan: validity_seconds");
@@ -479,6 +482,7 @@ static void test_raw_compile(void)
               "raw: price rule without price takes the product's; empty weekdays -> 0");
         CHECK(p->npools == 1 && p->pools[0].pool == model_pool(m, "lim") && p->pools[0].amount == 1,
               "raw: unknown and unlimited pools skipped; amount defaults to 1");
+        CHECK(p->npool_ids == 3 && streq(p->pool_ids[1], "ghost"), "raw: pool_ids keep unknown pools too");
         CHECK(streq(p->event_id, "ghost") && p->event == NULL, "raw: unresolved event reads as absent");
         CHECK(p->ncategories == 1 && product_in_category(p, "ghost"), "raw: category ids kept as written");
         CHECK(p->scan.limit == SCAN_LIMIT_ONCE && p->scan.max_scans == -1 && p->scan.time_seconds == -1,
@@ -689,6 +693,62 @@ static void test_refused(void)
     catalog_release(s);
 }
 
+/* Beside each typed object the model keeps its document text (what
+ * catalog_get echoes) and the codec's decoded document (what the dialects read
+ * free-form fields from); documents the codec cannot read are left out. */
+static void test_documents(void)
+{
+    catalog_snapshot *s = catalog_acquire(E, &A);
+    const catalog_model *m = s ? s->model : NULL;
+    const char *doc = model_doc(m, CAT_LOCATION, "loc1");
+    CHECK(streq(doc, "{\"id\":\"loc1\",\"name\":\"Zoo\",\"timezone\":\"Europe/London\"}"),
+          "model_doc: the stored text, compact, id first as written");
+    CHECK(model_doc(m, CAT_LOCATION, "nope") == NULL && model_doc(m, CAT_PRODUCT, "loc1") == NULL,
+          "model_doc: NULL for an unknown id or another kind");
+    const json_t *decoded = catalog_view_find(s, CAT_LOCATION, "loc1");
+    CHECK(decoded && streq(jstr(decoded, "name"), "Zoo"), "catalog_view_find: the decoded document");
+    size_t nloc = model_count(m, CAT_LOCATION);
+    CHECK(nloc >= 2 && streq(model_doc_at(m, CAT_LOCATION, 1), model_doc(m, CAT_LOCATION, "loc0")) &&
+              model_object_at(m, CAT_LOCATION, 0) == model_location(m, "loc1") &&
+              !model_object_at(m, CAT_LOCATION, nloc) && !model_doc_at(m, CAT_LOCATION, nloc),
+          "model_count / *_at: objects in the order written");
+    catalog_release(s);
+
+    char *text = NULL;
+    CHECK(catalog_get(E, &A, CAT_LOCATION, "loc0", &text) == BO_OK && text && strstr(text, "\"address\":\"1 Main St\""),
+          "catalog_get: the document text");
+    free(text);
+    text = NULL;
+    CHECK(catalog_get(E, &B, CAT_LOCATION, "loc0", &text) == BO_NOT_FOUND && !text,
+          "catalog_get: another account's id is not found");
+    bo_error err = {0};
+    CHECK(catalog_put(E, &A, CAT_LOCATION, NULL, "[1,2]", false, NULL, &err) == BO_INVALID &&
+              streq(err.code, "invalid_body"),
+          "catalog_put: text that is not a JSON object refused");
+    CHECK(catalog_put(E, &A, CAT_LOCATION, NULL, "{\"id\":\"loc-t\",\"name\":\"T\",\"timezone\":\"UTC\"}", false,
+                      &text, &err) == BO_OK &&
+              streq(text, "{\"id\":\"loc-t\",\"name\":\"T\",\"timezone\":\"UTC\"}"),
+          "catalog_put: document text in, stored text out");
+    free(text);
+
+    catalog_model *raw = catalog_model_new(catalog_doc_json_codec.release);
+    catalog_doc_compile(raw, CAT_POOL, "not json");
+    catalog_doc_compile(raw, CAT_POOL, "{\"capacity\":1}");
+    catalog_doc_compile(raw, CAT_POOL, "{\"id\":\"p\",\"capacity\":1}");
+    catalog_doc_compile(raw, CAT_POOL, "{\"id\":\"p\",\"capacity\":2}");
+    CHECK(model_count(raw, CAT_POOL) == 1 && model_pool(raw, "p")->capacity == 1,
+          "compile: unreadable and id-less documents left out; the first of an id wins");
+    catalog_model_free(raw);
+
+    /* an engine without a codec refuses catalog work rather than guessing */
+    engine_config bare = {.default_hold_seconds = 900};
+    engine *no_codec = engine_open(S, &bare);
+    CHECK(catalog_put(no_codec, &A, CAT_POOL, NULL, "{\"capacity\":1}", false, NULL, &err) == BO_INTERNAL,
+          "no codec: catalog_put BO_INTERNAL");
+    CHECK(catalog_view_open(no_codec, &A) == NULL, "no codec: no view");
+    engine_close(no_codec);
+}
+
 /* A new version compiles anew; a snapshot held before keeps what it had. */
 static void test_versions(void)
 {
@@ -738,6 +798,7 @@ int main(void)
     catalog_release(s);
     test_raw_compile();
     test_refused();
+    test_documents();
     test_many_products();
     test_versions();
 
