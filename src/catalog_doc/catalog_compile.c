@@ -64,8 +64,10 @@ static const char *const *pool_id_list(catalog_model *ar, const json_t *pools, s
     size_t count = json_array_size(pools);
     if (!count) return NULL;
     const char **out = model_alloc(ar, count * sizeof *out);
-    for (size_t i = 0; i < count; i++)
-        if (jstr(json_array_get(pools, i), "pool_id")) out[(*n)++] = model_strdup(ar, jstr(json_array_get(pools, i), "pool_id"));
+    for (size_t i = 0; i < count; i++) {
+        const char *pool_id = jstr(json_array_get(pools, i), "pool_id");
+        if (pool_id) out[(*n)++] = model_strdup(ar, pool_id);
+    }
     return out;
 }
 

@@ -27,7 +27,11 @@ static void describe(catalog_kind k, const json_t *doc, catalog_doc *out)
     out->pool_ids = calloc(json_array_size(pools) + 1, sizeof *out->pool_ids);
     size_t i;
     const json_t *use;
-    json_array_foreach(pools, i, use) out->pool_ids[out->npool_ids++] = strdup(jstr(use, "pool_id") ? jstr(use, "pool_id") : "");
+    json_array_foreach(pools, i, use)
+    {
+        const char *pool_id = jstr(use, "pool_id"); /* required by the product check */
+        out->pool_ids[out->npool_ids++] = strdup(pool_id ? pool_id : "");
+    }
 }
 
 bo_status catalog_doc_prepare(catalog_kind k, const char *existing, const char *body, bool partial, const char *id,
@@ -99,7 +103,8 @@ bo_status catalog_list_json(engine *e, const account *a, catalog_kind k, json_t 
     if (!v) return BO_INTERNAL;
     const catalog_model *m = catalog_view_model(v);
     json_t *docs = json_array();
-    for (size_t i = 0; i < model_count(m, k); i++) json_array_append_new(docs, json_deep_copy(model_decoded_at(m, k, i)));
+    for (size_t i = 0; i < model_count(m, k); i++)
+        json_array_append_new(docs, json_deep_copy(model_decoded_at(m, k, i)));
     catalog_view_close(v);
     *out = docs;
     return BO_OK;

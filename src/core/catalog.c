@@ -1,7 +1,10 @@
-/* Catalog storage and the per-account snapshot cache. Writes validate the
- * document, store it and bump the account's catalog version in one
- * transaction; reads use an immutable snapshot rebuilt when that version moves,
- * so every server process sees every other's writes on its next request. */
+/* Catalog storage and the per-account snapshot cache. A write has the catalog
+ * codec check the document (the engine reads none: it gets back the text to
+ * store and the few facts it decides with), checks references on the typed
+ * model, then stores the text and bumps the account's catalog version in one
+ * transaction. Reads use an immutable snapshot, compiled by the codec when
+ * that version moves, so every server process sees every other's writes on
+ * its next request. */
 #include "core/internal.h"
 #include "store/catalog_store.h"
 #include "util/log.h"

@@ -1,7 +1,7 @@
 /* /admin/v1/{locations,categories,schedules,events,pools,products,discounts,vouchers}
- * and /{plural}/{id}: one set of handlers for every catalog kind. The engine
- * validates documents against catalog_spec.c, so unknown fields, wrong types
- * and missing fields come back as its BO_INVALID (400) with the field named. */
+ * and /{plural}/{id}: one set of handlers for every catalog kind. The catalog
+ * codec checks documents against src/catalog_doc/catalog_spec.c, so unknown
+ * fields, wrong types and missing fields come back as its BO_INVALID (400) with the field named. */
 #include "api/admin/admin.h"
 #include <string.h>
 
