@@ -1,9 +1,11 @@
-/* The typed catalog (core/catalog_model.h) on the database named by
- * BOXOFFICE_TEST_DB (default: a fresh SQLite file): every field of every kind,
- * written through catalog_put and read back compiled, with its default when
- * absent; lookups (unknown ids, ids shared across kinds, discount codes in any
- * case, 2,000 products); the helpers; the compiler's own defaults on raw
- * documents; and documents refused at write time with the offending field. */
+/* The typed catalog (core/catalog_model.h) and the JSON codec that fills it
+ * (src/catalog_doc) on the database named by BOXOFFICE_TEST_DB (default: a
+ * fresh SQLite file): every field of every kind, written through
+ * catalog_put_json and read back compiled, with its default when absent;
+ * lookups (unknown ids, ids shared across kinds, discount codes in any case,
+ * 2,000 products); the helpers; the compiler (catalog_doc_compile) on raw
+ * documents; each object's document text and decoded form; and documents
+ * refused at write time with the offending field. */
 #include "fixture.h"
 #include "core/engine.h"
 #include "core/internal.h"
