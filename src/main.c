@@ -6,6 +6,9 @@
 #include "util/secure.h"
 #include <errno.h>
 #include <libgen.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +172,7 @@ static store *open_store(const config *cfg)
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
+    order_json_install(e);
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour};
     const http_route_table *tables[] = {root_routes(), admin_routes(), convious_routes(), tickettailor_routes()};
@@ -181,6 +185,13 @@ static int run_serve(const config *cfg, engine *e)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+    /* A large reply (a dense schedule's availability: a few MB) is one buffer.
+     * glibc raises its mmap threshold after the first such buffer is freed, so
+     * later ones stay in the thread arenas after their reply; a fixed threshold
+     * keeps each in its own mapping, returned on free (docs/PERFORMANCE.md). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
     char *err = NULL;
     http_server *srv = http_start(&hc, tables, sizeof tables / sizeof tables[0], &a, &err);
     if (!srv) {

@@ -160,6 +160,10 @@ static bo_status check_event(json_t *doc, bo_error *err)
                            "each occurrence needs an ISO 8601 start");
         if (jstr(o, "end") && (!iso_parse(jstr(o, "end"), NULL, &en) || en < s))
             return bo_fail(err, BO_INVALID, "invalid_occurrence", "occurrences", "occurrence end must follow start");
+        /* an occurrence's id is its capacity key (slot.key: 63 characters and a NUL) */
+        if (jstr(o, "id") && strlen(jstr(o, "id")) >= sizeof ((slot *)0)->key)
+            return bo_fail(err, BO_INVALID, "invalid_occurrence", "occurrences.id",
+                           "an occurrence id is at most %zu characters", sizeof ((slot *)0)->key - 1);
         if (!jstr(o, "id")) {
             char id[40];
             rand_uuid(id);

@@ -2,6 +2,7 @@
  * range query per pool keeps a 30-day calendar to a handful of queries. */
 #include "core/schedule.h"
 #include <glib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +105,26 @@ static bo_status compute(engine *e, const account *a, const char *category_id, c
     }
     slot *slots;
     instant_us now = clock_now();
-    size_t ns = occurrence_slots(&src, first, from, to, now, &slots);
-    /* every product of the cart must be open in the slot too */
+    size_t ns = occurrence_slots(&src, first, from, to, now, AVAILABILITY_MAX_SLOTS, &slots);
+    if (ns > AVAILABILITY_MAX_SLOTS) {
+        free(slots);
+        free_pools(pools, np);
+        catalog_release(cs);
+        return bo_fail(err, BO_INVALID, "too_many_slots", "date_to",
+                       "the dates hold more than %d timeslots of this product; ask for fewer days",
+                       AVAILABILITY_MAX_SLOTS);
+    }
+    /* Every product of the cart must be open in the slot too. The slots are the
+     * source's, the same for every product; only the products' own windows
+     * differ, so those are checked on the first product's slots rather than
+     * building each product's (a 50-line cart would build them 50 times). */
+    civil_date today;
+    int32_t now_secs;
+    tz_instant_to_local(src.timezone, now, &today, &now_secs);
     for (size_t l = 1; l < nlines; l++) {
-        slot *other;
-        size_t no = occurrence_slots(&src, model_product(cs->model, lines[l].product_id), from, to, now, &other);
-        for (size_t i = 0; i < ns && i < no; i++) slots[i].open &= other[i].open;
-        free(other);
+        const cat_product *other = model_product(cs->model, lines[l].product_id);
+        for (size_t i = 0; i < ns; i++)
+            slots[i].open &= product_open_on(other, slots[i].day >= 0 ? slots[i].day : today, today);
     }
     char from_key[64], to_key[64];
     occurrence_key(from, -1, from_key);
@@ -158,10 +172,10 @@ bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const 
     bo_status result = BO_OK;
     instant_us now = clock_now();
     if (src.kind == SOURCE_UNDATED) {
-        ns = occurrence_slots(&src, product, 0, 0, now, &slots);
+        ns = occurrence_slots(&src, product, 0, 0, now, 1, &slots);
         *out = slots[0];
     } else if (src.kind == SOURCE_EVENT && occurrence_id) {
-        ns = occurrence_slots(&src, product, -1000000, 1000000, now, &slots);
+        ns = occurrence_slots(&src, product, -1000000, 1000000, now, SIZE_MAX, &slots);
         size_t i;
         for (i = 0; i < ns && strcmp(slots[i].key, occurrence_id); i++) {}
         if (i < ns) *out = slots[i];
@@ -169,7 +183,7 @@ bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const 
     } else if (day < 0) {
         result = bo_fail(err, BO_INVALID, "date_required", "date", "product %s needs a date", product->id);
     } else {
-        ns = occurrence_slots(&src, product, day, day + 1, now, &slots);
+        ns = occurrence_slots(&src, product, day, day + 1, now, SIZE_MAX, &slots);
         size_t i, match = ns;
         for (i = 0; i < ns; i++) {
             if (start_time < 0 && ns == 1) match = i;

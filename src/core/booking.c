@@ -5,6 +5,7 @@
 #include "store/order_changes.h"
 #include "util/jbuf.h"
 #include "util/log.h"
+#include "util/objtext.h"
 #include "util/secure.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -59,8 +60,9 @@ static const char *scan_limit_name(scan_limit_kind k)
     return k == SCAN_LIMIT_NONE ? "none" : k == SCAN_LIMIT_TIMES_PER_DAY ? "times_per_day" : "once";
 }
 
-/* The free-form part of a ticket, the same for every ticket of one line. */
-static char *ticket_doc(const cat_product *p, const char *occurrence, money unit, money discount, const json_t *holder)
+/* The free-form part of a ticket, the same for every ticket of one line;
+ * holder is JSON object text or NULL. */
+static char *ticket_doc(const cat_product *p, money unit, money discount, const char *holder)
 {
     ticket_price tp = price_ticket(p, unit - discount);
     jbuf w;
@@ -81,18 +83,7 @@ static char *ticket_doc(const cat_product *p, const char *occurrence, money unit
         jb_obj_end(&w);
     }
     jb_arr_end(&w);
-    char *holder_text = holder ? json_dumps(holder, JSON_COMPACT) : NULL;
-    jb_key(&w, "holder"), jb_raw(&w, holder_text);
-    free(holder_text);
-    jb_key(&w, "pools"), jb_arr(&w);
-    for (size_t i = 0; i < p->npools; i++) {
-        jb_obj(&w);
-        jb_key(&w, "pool_id"), jb_str(&w, p->pools[i].pool->id);
-        jb_key(&w, "occurrence"), jb_str(&w, pool_occurrence(p->pools[i].pool, occurrence));
-        jb_key(&w, "amount"), jb_int(&w, p->pools[i].amount);
-        jb_obj_end(&w);
-    }
-    jb_arr_end(&w);
+    jb_key(&w, "holder"), jb_raw(&w, holder);
     jb_key(&w, "gate_price"), jb_int(&w, p->gate_price_set ? p->gate_price : unit);
     jb_key(&w, "booking_fee"), jb_int(&w, p->booking_fee);
     jb_key(&w, "tax_total"), jb_int(&w, tp.tax_total);
@@ -101,6 +92,20 @@ static char *ticket_doc(const cat_product *p, const char *occurrence, money unit
     jb_key(&w, "discounted_net"), jb_int(&w, tp.net);
     jb_obj_end(&w);
     return jb_take(&w, NULL);
+}
+
+/* The seats one ticket of p takes at the occurrence, as the store records
+ * them with its line (given back when it is voided or refunded). Malloc'd. */
+static store_hold *ticket_pools(const cat_product *p, const char *occurrence)
+{
+    store_hold *h = calloc(p->npools ? p->npools : 1, sizeof *h);
+    for (size_t i = 0; h && i < p->npools; i++) {
+        snprintf(h[i].pool_id, sizeof h[i].pool_id, "%s", p->pools[i].pool->id);
+        snprintf(h[i].occurrence, sizeof h[i].occurrence, "%s", pool_occurrence(p->pools[i].pool, occurrence));
+        h[i].amount = p->pools[i].amount;
+        h[i].capacity = -1;
+    }
+    return h;
 }
 
 /* Fills the typed columns of a ticket of p; the caller sets ids, status and doc. */
@@ -135,6 +140,7 @@ static money discount_per_ticket(const cat_discount *d, money unit)
 /* ---------- booking ---------- */
 
 typedef struct {
+    engine *e;
     const account *a;
     const book_request *req;
     const catalog_snapshot *cs;
@@ -145,8 +151,7 @@ typedef struct {
     bool cart_outdated; /* a product of the cart, or its event, left the catalog */
     const char *voucher_problem;
     money voucher_paid;
-    json_t *order;  /* the order as booked, when the outbox wants it (built in the transaction) */
-    store_order_detail rows; /* the order as booked, when only the caller wants it */
+    order_record rows; /* the order as booked, when the outbox or the caller wants it */
     bool rows_loaded;
 } book_ctx;
 
@@ -181,22 +186,6 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
     return store_db_status(ss);
 }
 
-/* A stored object (JSON text) with a request's object merged over it, as JSON text. */
-static void write_merged(jbuf *w, const char *base_text, const json_t *over)
-{
-    if (!json_is_object(over)) return jb_raw(w, base_text && *base_text ? base_text : "{}");
-    json_t *m = base_text ? json_loads(base_text, 0, NULL) : NULL;
-    if (!json_is_object(m)) {
-        json_decref(m);
-        m = json_object();
-    }
-    json_object_update(m, (json_t *)over);
-    char *text = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
-    jb_raw(w, text);
-    free(text);
-}
-
 typedef struct {
     money total_gross, total_net, discount_total, after_gross, after_net, fee_total;
     int64_t quantity;
@@ -208,13 +197,16 @@ typedef struct {
     store_ticket *tickets;
     size_t ntickets, nlines;
     char **docs;         /* one document per line, shared by its tickets */
+    store_hold **pools;  /* one list per line, shared by its tickets */
     char (*line_ids)[40];
 } ticket_plan;
 
 static void ticket_plan_free(ticket_plan *tp)
 {
     for (size_t i = 0; tp->docs && i < tp->nlines; i++) free(tp->docs[i]);
+    for (size_t i = 0; tp->pools && i < tp->nlines; i++) free(tp->pools[i]);
     free(tp->docs);
+    free(tp->pools);
     free(tp->line_ids);
     free(tp->tickets);
 }
@@ -228,6 +220,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
     *plan = (ticket_plan){.tickets = calloc(total ? total : 1, sizeof *plan->tickets),
                           .nlines = cart->nlines,
                           .docs = calloc(cart->nlines + 1, sizeof *plan->docs),
+                          .pools = calloc(cart->nlines + 1, sizeof *plan->pools),
                           .line_ids = calloc(cart->nlines + 1, sizeof *plan->line_ids)};
     for (size_t i = 0; i < cart->nlines; i++) {
         const store_cart_line *line = &cart->lines[i];
@@ -245,7 +238,8 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
         money off = b->discount && discount_applies_to(b->discount, p->id) ? discount_per_ticket(b->discount, unit) : 0;
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
-        plan->docs[i] = ticket_doc(p, cart->occurrence, unit, off, NULL);
+        plan->docs[i] = ticket_doc(p, unit, off, NULL);
+        plan->pools[i] = ticket_pools(p, cart->occurrence);
         time_uuid(plan->line_ids[i]);
         for (int64_t q = 0; q < line->quantity; q++) {
             store_ticket *t = &plan->tickets[plan->ntickets++];
@@ -256,6 +250,8 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             t->occurrence = cart->occurrence;
             t->status = unpaid ? "unpaid" : "valid";
             t->doc = plan->docs[i];
+            t->pools = plan->pools[i];
+            t->npools = p->npools;
         }
         ticket_price tp = price_ticket(p, unit), after = price_ticket(p, unit - off);
         sum->total_gross += tp.gross * line->quantity;
@@ -276,14 +272,17 @@ static void key_int_or_null(jbuf *w, const char *key, bool present, int64_t v)
     else jb_null(w);
 }
 
-static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *sum)
+/* customer: the cart's and the booking's, merged (JSON object text). */
+static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *sum, const char *customer)
 {
     const book_request *req = b->req;
+    char *extras = objtext_merge(cart->extras, req->extras);
     jbuf w;
     jb_init(&w, 1024);
     jb_obj(&w);
-    jb_key(&w, "customer"), write_merged(&w, cart->customer, req->customer);
-    jb_key(&w, "extras"), write_merged(&w, cart->extras, req->extras);
+    jb_key(&w, "customer"), jb_raw(&w, customer);
+    jb_key(&w, "extras"), jb_raw(&w, extras);
+    free(extras);
     if (sum->category_id) jb_key(&w, "category_id"), jb_str(&w, sum->category_id);
     key_int_or_null(&w, "visit_time", cart->start_time >= 0, cart->start_time);
     key_int_or_null(&w, "visit_end_time", cart->end_time >= 0, cart->end_time);
@@ -314,28 +313,16 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
     return jb_take(&w, NULL);
 }
 
-/* Records the outbox events when anyone subscribed (with the order's document,
- * built in the transaction), and reads the order back when the caller asked
- * for it: as rows only, its document is built after the commit, off the writer. */
+/* Reads the order back, as rows, when the outbox (anyone subscribed) or the
+ * caller wants it, and records the outbox events from those rows. */
 static db_status after_booking(db_conn *c, book_ctx *b, bool created)
 {
     bool wanted = false;
     db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
     if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
-    if (!wanted) {
-        st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
-        b->rows_loaded = st == DB_OK;
-        return st;
-    }
-    st = order_load_json(c, b->a->id, b->a->timezone, b->order_id, &b->order);
-    if (st != DB_OK || !wanted) return st;
-    st = events_record(c, b->a->id, EV_ORDER_CREATED, b->order_id, b->order);
-    size_t i;
-    json_t *t;
-    json_array_foreach(json_object_get(b->order, "tickets"), i, t)
-    {
-        if (st == DB_OK) st = events_record(c, b->a->id, EV_TICKET_CREATED, jstr(t, "id"), t);
-    }
+    st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
+    b->rows_loaded = st == DB_OK;
+    if (st == DB_OK && wanted) st = events_record_booking(b->e, c, b->a, &b->rows);
     return st;
 }
 
@@ -346,9 +333,7 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->voucher_paid = 0;
-    json_decref(b->order); /* from an attempt that had to run again */
-    b->order = NULL;
-    if (b->rows_loaded) store_order_detail_free(&b->rows);
+    if (b->rows_loaded) /* from an attempt that had to run again */ store_order_detail_free(&b->rows);
     b->rows_loaded = false;
     time_uuid(b->order_id);
     store_cart cart;
@@ -395,7 +380,9 @@ static db_status book_fn(db_conn *c, void *arg)
                                                   p->status ? p->status : "paid", p->amount >= 0 ? p->amount : due,
                                                   p->reference, b->now));
     }
-    char *doc = st == DB_OK ? order_doc(b, &cart, &sum) : NULL;
+    char *customer = st == DB_OK ? objtext_merge(cart.customer, req->customer) : NULL;
+    char *doc = customer ? order_doc(b, &cart, &sum, customer) : NULL;
+    if (st == DB_OK && !doc) st = DB_ERROR;
     /* The account's change counter is a hot row: take it last, so its lock is
      * held for one statement and the commit only. */
     store_order o = {0};
@@ -404,11 +391,7 @@ static db_status book_fn(db_conn *c, void *arg)
         char number[12], visit[11];
         rand_digits(number, 8);
         if (cart.day >= 0) date_format(cart.day, visit);
-        const char *email = json_string_value(json_object_get(req->customer, "email"));
-        const char *name = json_string_value(json_object_get(req->customer, "name"));
-        json_t *cart_customer = (!email || !name) && cart.customer ? json_loads(cart.customer, 0, NULL) : NULL;
-        if (!email) email = jstr(cart_customer, "email");
-        if (!name) name = jstr(cart_customer, "name");
+        char *email = objtext_string(customer, "email"), *name = objtext_string(customer, "name");
         o = (store_order){.id = b->order_id, .number = number,
                           .status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed",
                           .channel = req->channel ? req->channel : cart.channel, .cart_id = req->cart_id,
@@ -418,9 +401,11 @@ static db_status book_fn(db_conn *c, void *arg)
                           .total_net = sum.total_net, .discount_total = sum.discount_total,
                           .change_seq = o.change_seq};
         st = store_db_status(store_order_insert(c, b->a->id, &o, b->now));
-        json_decref(cart_customer);
+        free(email);
+        free(name);
     }
     free(doc);
+    free(customer);
     ticket_plan_free(&plan);
     store_cart_free(&cart);
     if (st == DB_OK) st = after_booking(c, b, true);
@@ -428,18 +413,27 @@ static db_status book_fn(db_conn *c, void *arg)
     return st;
 }
 
+/* Whether text (a caller's JSON) is an object: the caller validated it, this
+ * only refuses another JSON type. */
+static bool object_text(const char *text)
+{
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') text++;
+    return *text == '{';
+}
+
 bo_status order_book(engine *e, const account *a, const book_request *req, char order_id[40], bool *created,
                      bo_error *err)
 {
+    if (req->order_out) memset(req->order_out, 0, sizeof *req->order_out);
     if (!req->cart_id || strlen(req->cart_id) > 64)
         return bo_fail(err, BO_INVALID, "missing_field", "cart_id", "cartId is required");
-    if (req->customer && !json_is_object(req->customer))
+    if (req->customer && !object_text(req->customer))
         return bo_fail(err, BO_INVALID, "invalid_field", "customer", "customer must be an object");
-    if (req->extras && !json_is_object(req->extras))
+    if (req->extras && !object_text(req->extras))
         return bo_fail(err, BO_INVALID, "invalid_field", "extras", "extras must be an object");
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    book_ctx b = {.a = a, .req = req, .cs = cs, .now = clock_now()};
+    book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now()};
     if (req->discount_code && *req->discount_code) {
         b.discount = model_discount_by_code(cs->model, req->discount_code);
         if (!b.discount) {
@@ -453,10 +447,11 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     }
     db_status st = store_write(e->st, book_fn, &b);
     catalog_release(cs);
-    if (st == DB_OK && req->order_out && !b.order && b.rows_loaded) b.order = order_json(&b.rows, a->id, a->timezone);
-    if (b.rows_loaded) store_order_detail_free(&b.rows);
-    if (st == DB_OK && req->order_out) *req->order_out = b.order;
-    else json_decref(b.order);
+    if (st == DB_OK && req->order_out && b.rows_loaded) {
+        *req->order_out = b.rows; /* handed over */
+    } else if (b.rows_loaded) {
+        store_order_detail_free(&b.rows);
+    }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
     if (b.closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
     if (b.sold_out)
@@ -475,69 +470,25 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
 
 /* ---------- changes to existing orders and tickets ---------- */
 
-/* Records the order's outbox event, when anyone subscribed, in the change's
- * transaction: the payload is the order as it now is. */
-static db_status order_updated_event(db_conn *c, const account *a, const char *order_id)
-{
-    bool wanted;
-    db_status st = events_wanted(c, a->id, &wanted);
-    if (st != DB_OK || !wanted) return st;
-    json_t *order;
-    st = order_load_json(c, a->id, a->timezone, order_id, &order);
-    if (st != DB_OK) return st;
-    st = events_record(c, a->id, EV_ORDER_UPDATED, order_id, order);
-    json_decref(order);
-    return st;
-}
-
-db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now)
+db_status order_touch(engine *e, db_conn *c, const account *a, const char *order_id, instant_us now)
 {
     db_status st = store_db_status(store_order_touch(c, a->id, order_id, now));
-    return st == DB_OK ? order_updated_event(c, a, order_id) : st;
+    return st == DB_OK ? events_record_order(e, c, a, EV_ORDER_UPDATED, order_id) : st;
 }
 
-/* Gives a live ticket's seats back (the pools its document lists) and marks it
- * with new_status, adding `refund` to its document when given. *step gets the
- * store's answer to the change (STORE_CONFLICT: no longer live). */
-static db_status release_ticket(db_conn *c, const account *a, const store_ticket_state *t, const char *new_status,
-                                json_t *refund, instant_us now, store_status *step)
+/* Gives a live ticket's seats back and marks it with new_status, with the
+ * document `doc` (NULL keeps it). *step gets the store's answer to the change
+ * (STORE_CONFLICT: no longer live). */
+static db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
+                                const char *new_status, const char *doc, instant_us now, store_status *step)
 {
-    *step = STORE_OK;
-    json_t *doc = json_loads(t->doc, 0, NULL);
-    if (!doc) return DB_ERROR;
-    json_t *pools = json_object_get(doc, "pools");
-    size_t npools = json_array_size(pools);
-    store_hold *holds = calloc(npools ? npools : 1, sizeof *holds);
-    if (!holds) {
-        json_decref(doc);
-        return DB_ERROR;
-    }
-    size_t i;
-    json_t *p;
-    json_array_foreach(pools, i, p)
-    {
-        holds[i].amount = jint(p, "amount", 1);
-        snprintf(holds[i].pool_id, sizeof holds[i].pool_id, "%s", jstr(p, "pool_id"));
-        snprintf(holds[i].occurrence, sizeof holds[i].occurrence, "%s", jstr(p, "occurrence"));
-    }
-    if (refund) json_object_set(doc, "refund", refund);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    *step = store_ticket_invalidate(c, a->id, t->id, new_status, holds, npools, text, now);
-    free(text);
-    free(holds);
+    *step = store_ticket_invalidate(c, a->id, t->id, new_status, t->pools, t->npools, doc, now);
     db_status st = store_db_status(*step);
-    bool wanted;
-    if (st == DB_OK) st = events_wanted(c, a->id, &wanted);
-    if (st != DB_OK || !wanted) return st;
-    json_t *tj;
-    st = ticket_load_json(c, a->id, t->id, &tj);
-    if (st == DB_OK) st = events_record(c, a->id, EV_TICKET_UPDATED, t->id, tj);
-    json_decref(tj);
-    return st;
+    return st == DB_OK ? events_record_ticket(e, c, a->id, EV_TICKET_UPDATED, t->id) : st;
 }
 
 typedef struct {
+    engine *e;
     const account *a;
     const char *order_id, *reason, *by;
     instant_us now;
@@ -551,11 +502,27 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
     size_t n;
     db_status st = store_db_status(store_order_live_tickets(c, x->a->id, x->order_id, &t, &n));
     for (size_t i = 0; i < n && st == DB_OK; i++) {
-        json_t *refund = json_pack("{s:s?,s:s?,s:I,s:I,s:b}", "reason", x->reason, "by", x->by, "at",
-                                   (json_int_t)x->now, "amount", (json_int_t)t[i].amount, "paid", paid > 0);
+        jbuf w;
+        jb_init(&w, 256);
+        jb_obj(&w);
+        jb_key(&w, "refund"), jb_obj(&w);
+        if (x->reason) jb_kstr(&w, "reason", x->reason);
+        if (x->by) jb_kstr(&w, "by", x->by);
+        jb_kint(&w, "at", x->now);
+        jb_kint(&w, "amount", t[i].amount);
+        jb_kbool(&w, "paid", paid > 0);
+        jb_obj_end(&w);
+        jb_obj_end(&w);
+        char *refund = jb_take(&w, NULL);
+        char *doc = refund ? objtext_merge(t[i].doc, refund) : NULL;
+        free(refund);
+        if (!doc) {
+            st = DB_ERROR;
+            break;
+        }
         store_status step;
-        st = release_ticket(c, x->a, &t[i], "refunded", refund, x->now, &step);
-        json_decref(refund);
+        st = release_ticket(x->e, c, x->a, &t[i], "refunded", doc, x->now, &step);
+        free(doc);
         if (step == STORE_CONFLICT) st = DB_RETRY; /* voided meanwhile: read the order again */
     }
     store_ticket_states_free(t, n);
@@ -565,13 +532,16 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
 /* The order's document with the cancellation fields set (malloc'd text). */
 static char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
 {
-    json_t *doc = json_loads(doc_text, 0, NULL);
-    if (!doc) doc = json_object();
-    json_object_set_new(doc, "status_reason", reason ? json_string(reason) : json_null());
-    json_object_set_new(doc, "cancelled_at", json_integer(now));
-    json_object_set_new(doc, "cancelled_by", by ? json_string(by) : json_null());
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
+    jbuf w;
+    jb_init(&w, 256);
+    jb_obj(&w);
+    jb_kstr(&w, "status_reason", reason);
+    jb_kint(&w, "cancelled_at", now);
+    jb_kstr(&w, "cancelled_by", by);
+    jb_obj_end(&w);
+    char *fields = jb_take(&w, NULL);
+    char *text = fields ? objtext_merge(doc_text, fields) : NULL;
+    free(fields);
     return text;
 }
 
@@ -591,13 +561,13 @@ static db_status cancel_fn(db_conn *c, void *arg)
     if (st == DB_OK) st = refund_tickets(c, x, paid);
     if (st == DB_OK) {
         char *doc = cancelled_doc(o.doc, x->reason, x->by, x->now);
-        ss = store_order_cancel(c, x->a->id, x->order_id, doc, x->now);
+        ss = doc ? store_order_cancel(c, x->a->id, x->order_id, doc, x->now) : STORE_ERROR;
         free(doc);
         if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
         st = store_db_status(ss);
     }
     store_order_state_free(&o);
-    if (st == DB_OK) st = order_updated_event(c, x->a, x->order_id);
+    if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id);
     return st;
 }
 
@@ -607,7 +577,7 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
     if (!order_id || strlen(order_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (reason && strlen(reason) > 500)
         return bo_fail(err, BO_INVALID, "invalid_field", "reason", "reason is at most 500 characters");
-    cancel_ctx x = {a, order_id, reason, by, clock_now(), STORE_OK};
+    cancel_ctx x = {e, a, order_id, reason, by, clock_now(), STORE_OK};
     db_status st = store_write(e->st, cancel_fn, &x);
     switch (x.refused) {
     case STORE_CONFLICT:
@@ -623,6 +593,7 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
 }
 
 typedef struct {
+    engine *e;
     const account *a;
     const char *order_id;
     const payment_input *p;
@@ -637,12 +608,12 @@ static db_status mark_paid_fn(db_conn *c, void *arg)
                          x->p ? x->p->amount : -1};
     x->paid = store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now);
     db_status st = store_db_status(x->paid);
-    return st == DB_OK ? order_updated_event(c, x->a, x->order_id) : st;
+    return st == DB_OK ? events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id) : st;
 }
 
 bo_status order_mark_paid(engine *e, const account *a, const char *order_id, const payment_input *p, bo_error *err)
 {
-    paid_ctx x = {a, order_id, p, clock_now(), STORE_OK};
+    paid_ctx x = {e, a, order_id, p, clock_now(), STORE_OK};
     db_status st = store_write(e->st, mark_paid_fn, &x);
     switch (x.paid) {
     case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "not_open", "status", "only open orders can be paid");
@@ -657,11 +628,12 @@ bo_status order_mark_paid(engine *e, const account *a, const char *order_id, con
 }
 
 typedef struct {
+    engine *e;
     const account *a;
     const catalog_snapshot *cs;
     const cat_product *product;
     const slot *at;
-    json_t *holder;
+    const char *holder;
     money price;
     instant_us now;
     char ticket_id[40];
@@ -686,29 +658,26 @@ static db_status issue_fn(db_conn *c, void *arg)
     validity(x->product, x->at->day, x->at->day >= 0 ? x->at->ends_at : 0, x->a->timezone, x->now, &vf, &vt);
     store_ticket t = {0};
     ticket_columns(x->product, x->price, 0, vf, vt, &t);
-    char *doc = ticket_doc(x->product, x->at->key, x->price, 0, x->holder);
+    char *doc = ticket_doc(x->product, x->price, 0, x->holder);
+    store_hold *pools = ticket_pools(x->product, x->at->key);
+    t.pools = pools;
+    t.npools = x->product->npools;
     t.line_id = line_id;
     t.event_id = x->product->event_id;
     t.occurrence = x->at->key;
     t.status = "valid";
     t.doc = doc;
-    ss = store_tickets_insert(c, x->a->id, &t, 1, x->now);
+    ss = doc && pools ? store_tickets_insert(c, x->a->id, &t, 1, x->now) : STORE_ERROR;
     free(doc);
+    free(pools);
     if (ss != STORE_OK) return store_db_status(ss);
     memcpy(x->ticket_id, t.id, sizeof x->ticket_id);
-    bool wanted;
-    db_status st = events_wanted(c, x->a->id, &wanted);
-    if (st != DB_OK || !wanted) return st;
-    json_t *tj;
-    st = ticket_load_json(c, x->a->id, x->ticket_id, &tj);
-    if (st == DB_OK) st = events_record(c, x->a->id, EV_TICKET_CREATED, x->ticket_id, tj);
-    json_decref(tj);
-    return st;
+    return events_record_ticket(x->e, c, x->a->id, EV_TICKET_CREATED, x->ticket_id);
 }
 
 bo_status ticket_issue(engine *e, const account *a, const char *product_id, const char *occurrence_id,
-                       civil_date day, int32_t start_time, json_t *holder, const char *channel, char ticket_id[40],
-                       bo_error *err)
+                       civil_date day, int32_t start_time, const char *holder, const char *channel,
+                       char ticket_id[40], bo_error *err)
 {
     (void)channel;
     catalog_snapshot *cs = catalog_acquire(e, a);
@@ -722,7 +691,11 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
         catalog_release(cs);
         return bs;
     }
-    issue_ctx x = {a, cs, p, &at, holder, product_price_at(p, &at).unit_price, clock_now(), {0}, false};
+    if (holder && !object_text(holder)) {
+        catalog_release(cs);
+        return bo_fail(err, BO_INVALID, "invalid_field", "holder", "holder must be an object");
+    }
+    issue_ctx x = {e, a, cs, p, &at, holder, product_price_at(p, &at).unit_price, clock_now(), {0}, false};
     db_status st = store_write(e->st, issue_fn, &x);
     catalog_release(cs);
     if (x.sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "product_id", "no tickets left");
@@ -732,6 +705,7 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
 }
 
 typedef struct {
+    engine *e;
     const account *a;
     const char *ticket_id;
     instant_us now;
@@ -746,9 +720,9 @@ static db_status void_fn(db_conn *c, void *arg)
     store_status ss = store_ticket_state_get(c, x->a->id, x->ticket_id, &t);
     if (ss == STORE_OK && strcmp(t.status, "valid") && strcmp(t.status, "unpaid")) ss = STORE_CONFLICT;
     db_status st = store_db_status(ss);
-    if (st == DB_OK) st = release_ticket(c, x->a, &t, "voided", NULL, x->now, &ss);
+    if (st == DB_OK) st = release_ticket(x->e, c, x->a, &t, "voided", NULL, x->now, &ss);
     if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
-    if (st == DB_OK && *t.order_id) st = order_touch(c, x->a, t.order_id, x->now);
+    if (st == DB_OK && *t.order_id) st = order_touch(x->e, c, x->a, t.order_id, x->now);
     store_ticket_state_free(&t);
     return st;
 }
@@ -756,7 +730,7 @@ static db_status void_fn(db_conn *c, void *arg)
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err)
 {
     if (!ticket_id || strlen(ticket_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such ticket");
-    void_ctx x = {a, ticket_id, clock_now(), STORE_OK};
+    void_ctx x = {e, a, ticket_id, clock_now(), STORE_OK};
     db_status st = store_write(e->st, void_fn, &x);
     switch (x.refused) {
     case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "already_void", "", "the ticket is already void");

@@ -185,7 +185,7 @@ static db_status write_doc(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     if (w->kind == CAT_EVENT) {
         change_event ev = !d ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
-        st = events_record_text(c, w->a->id, ev, w->id, d ? d->text : NULL);
+        st = events_record(c, w->a->id, ev, w->id, d ? d->text : NULL);
         if (st != DB_OK) return st;
     }
     if (w->kind == CAT_POOL && d && !w->create && d->capacity >= 0) {

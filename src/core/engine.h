@@ -1,20 +1,19 @@
 /* The sales engine: one vendor-neutral model of accounts, catalog, capacity,
- * carts, orders, tickets and scans. It speaks no HTTP and no SQL dialect; the
- * dialects in src/api translate to and from it. docs/MODEL.md documents the
- * canonical JSON shapes that its read functions return.
+ * carts, orders, tickets and scans. It speaks no HTTP, no SQL dialect and no
+ * JSON; the dialects in src/api translate to and from it, and render the
+ * canonical shapes of docs/MODEL.md from what its read functions return.
  *
  * Conventions: money is int64 minor units; instants are int64 microseconds
  * (UTC); every function takes the authenticated account and never touches
- * another account's rows (an id of another account is simply not found).
- * Functions returning json_t* hand the caller one reference. */
+ * another account's rows (an id of another account is simply not found). */
 #ifndef BO_ENGINE_H
 #define BO_ENGINE_H
 #include "core/catalog_model.h"
+#include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -205,6 +204,13 @@ typedef struct {
     int64_t quantity;
 } cart_line;
 
+/* The most slots one availability or pricing request may span: a year of a
+ * 15-minute schedule open 12 hours a day (17,568) fits; a year of 1-minute
+ * slots (527,040, a 96 MB reply) does not. Beyond it both functions below fail
+ * with "too_many_slots" on date_to. Documented in docs/ADMIN_API.md and
+ * docs/dialects/convious.md. */
+#define AVAILABILITY_MAX_SLOTS 20000
+
 /* Every slot of the product between from (inclusive) and to (exclusive), with
  * the tickets of that product still available there. *out is malloc'd. */
 bo_status availability_product(engine *e, const account *a, const char *product_id, const char *category_id,
@@ -277,18 +283,34 @@ typedef struct {
     money amount;        /* -1 = the order total */
 } payment_input;
 
+/* An order as stored: its row, tickets (by created_at, line_id, id) and
+ * payments, typed (store_order_detail in store/orders_store.h); the free-form
+ * parts (customer, extras, names, taxes, holder, refund) are JSON text in the
+ * rows' docs. src/api/order_json.c renders the canonical document of
+ * docs/MODEL.md from it. Free with order_record_free. */
+typedef store_order_detail order_record;
+void order_record_free(order_record *o);
+/* A ticket as stored (store_ticket_row). Free with ticket_record_free. */
+typedef store_ticket_row ticket_record;
+void ticket_record_free(ticket_record *t);
+
 typedef struct {
     const char *cart_id;
-    json_t *customer;       /* borrowed: {email,name,first_name,last_name,language,phone,marketing_opt_in} */
-    json_t *extras;         /* borrowed; merged over the cart's */
+    /* JSON object text, validated by the caller; the engine stores it without
+     * parsing. customer: {email, name, first_name, last_name, language, phone,
+     * marketing_opt_in}; merged over the cart's customer, extras over its
+     * extras (shallow: a key of both takes the booking's value) */
+    const char *customer;
+    const char *extras;
     const char *channel;    /* overrides the cart's channel when set */
     const char *status;     /* "confirmed" (default) or "open" (pay later: barcodes not scannable) */
     const payment_input *payment; /* NULL: no payment row */
     const char *discount_code;    /* optional */
     const char *voucher_code;     /* optional: pays up to its remaining value */
     const char *reseller_id, *reseller_name;
-    json_t **order_out;           /* optional: gets the order as booked (docs/MODEL.md), read in the booking's
-                                     transaction, so the caller need not read it back; caller decrefs */
+    order_record *order_out;      /* optional: filled with the order as booked, read in the booking's
+                                     transaction, so the caller need not read it back; when order_book
+                                     returns BO_OK the caller frees it with order_record_free */
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same
@@ -320,12 +342,14 @@ typedef struct {
     civil_date visit_from, visit_to; /* -1 = none; inclusive */
 } order_query;
 void order_query_init(order_query *q);
-/* Canonical orders (docs/MODEL.md), in the query's order. *has_more tells
- * whether another page follows in that direction. */
-bo_status orders_list(engine *e, const account *a, const order_query *q, json_t **out, bool *has_more,
-                      bo_error *err);
-bo_status order_get(engine *e, const account *a, const char *order_id, json_t **out);
-bo_status order_get_by_number(engine *e, const account *a, const char *number, json_t **out);
+/* A page of orders, in the query's order; has_more tells whether another page
+ * follows in that direction. Free with order_page_free. */
+typedef store_order_page order_page;
+void order_page_free(order_page *p);
+bo_status orders_list(engine *e, const account *a, const order_query *q, order_page *out, bo_error *err);
+/* BO_NOT_FOUND, BO_INTERNAL; on BO_OK free *out with order_record_free. */
+bo_status order_get(engine *e, const account *a, const char *order_id, order_record *out);
+bo_status order_get_by_number(engine *e, const account *a, const char *number, order_record *out);
 
 typedef struct {
     int limit;                   /* 1..1000 */
@@ -334,10 +358,11 @@ typedef struct {
     const char *order_id, *event_id, *barcode, *status, *email, *name;
     instant_us created_gt, created_gte, created_lt, created_lte; /* 0 = none */
 } ticket_query;
-/* Canonical tickets (with "order_email" and "order_name" of their order),
- * newest first. */
-bo_status tickets_list(engine *e, const account *a, const ticket_query *q, json_t **out, bool *has_more,
-                       bo_error *err);
+/* A page of tickets, newest first, each with its order's buyer (email, name);
+ * has_more as for orders. Free with ticket_page_free. */
+typedef store_ticket_page ticket_page;
+void ticket_page_free(ticket_page *p);
+bo_status tickets_list(engine *e, const account *a, const ticket_query *q, ticket_page *out, bo_error *err);
 
 /* Voucher codes (core/vouchers.c): each code carries the voucher's value and
  * pays for orders until spent; codes are unique per account. */
@@ -366,11 +391,13 @@ bo_status ratelimit_hit(engine *e, const char *key, long limit, long *remaining,
 /* Issues a ticket without an order, from the product's inventory (held and
  * sold at once). BO_SOLD_OUT when none left. */
 bo_status ticket_issue(engine *e, const account *a, const char *product_id, const char *occurrence_id,
-                       civil_date day, int32_t start_time, json_t *holder, const char *channel, char ticket_id[40],
-                       bo_error *err);
+                       civil_date day, int32_t start_time, const char *holder, const char *channel,
+                       char ticket_id[40], bo_error *err);
+/* holder above: JSON object text validated by the caller, or NULL; stored as is. */
 /* Irreversible: frees the seat, no refund. */
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
-bo_status ticket_get(engine *e, const account *a, const char *ticket_id, json_t **out);
+/* On BO_OK free *out with ticket_record_free. */
+bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
 
 /* ---------- scanning (core/scan.c) ---------- */
 typedef enum {
@@ -394,13 +421,20 @@ typedef struct {
     bool redeem;             /* false: check only, nothing written */
 } scan_request;
 
+/* The scanned ticket with its order's visit date and document (what a scan
+ * reply shows of the order), as read in the scan's transaction. */
+typedef store_ticket_scan scan_ticket;
+
 typedef struct {
     scan_code code;
     char reason[160];
     int64_t overtime_seconds;
     int64_t remaining_seconds;  /* -1 = not applicable (null) */
-    json_t *ticket;             /* canonical ticket + "order" summary; NULL when not found; caller decrefs */
+    bool has_ticket;            /* false when not found */
+    scan_ticket ticket;         /* with has_ticket; free with scan_result_free */
 } scan_result;
+/* Frees what scan_barcode put into *r (nothing when it has no ticket). */
+void scan_result_free(scan_result *r);
 /* Concurrent redeems of one barcode are serialised: exactly as many succeed as
  * its scan limit allows. */
 bo_status scan_barcode(engine *e, const account *a, const scan_request *req, scan_result *out, bo_error *err);
@@ -410,4 +444,16 @@ bo_status scan_barcode(engine *e, const account *a, const scan_request *req, sca
 typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
                EV_EVENT_UPDATED, EV_EVENT_DELETED } change_event;
 const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
+
+/* What an outbox event records as its object: the canonical document of the
+ * order or ticket as JSON text (malloc'd, NULL on failure). The document is a
+ * shape of the edge (docs/MODEL.md), so the engine is handed its renderer at
+ * start-up (src/api/order_json.c) and records what it returns; without one,
+ * order and ticket events record a null object. */
+typedef struct {
+    char *(*order)(const order_record *o, const account *a);
+    char *(*ticket)(const ticket_record *t);
+} outbox_renderer;
+/* At start-up, before requests: copied; later calls are ignored. */
+void events_set_renderer(engine *e, const outbox_renderer *r);
 #endif

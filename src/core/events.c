@@ -2,7 +2,9 @@
  * subscription are inserted in the transaction that made the change; the
  * delivery worker (src/core/webhooks.c) sends them later, at least once. */
 #include "core/internal.h"
+#include "store/orders_store.h"
 #include "store/outbox.h"
+#include "util/jbuf.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +150,7 @@ static void add_if_wanted(void *ctx, const char *subscription_id, const char *ev
     }
 }
 
-db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, json_t *payload)
+db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, const char *object)
 {
     /* Only accounts with subscriptions pay for the outbox row. */
     subscribers subs = {.name = event_names[ev]};
@@ -159,10 +161,19 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     }
     char id[48];
     rand_token("wh_", 12, id, sizeof id);
-    json_t *body = json_pack("{s:s,s:s,s:s,s:O}", "resource", resource_of(ev), "object_id", object_id, "account_id",
-                             account_id, "object", payload ? payload : json_null());
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
+    jbuf w;
+    jb_init(&w, object ? strlen(object) + 256 : 256);
+    jb_obj(&w);
+    jb_kstr(&w, "resource", resource_of(ev));
+    jb_kstr(&w, "object_id", object_id);
+    jb_kstr(&w, "account_id", account_id);
+    jb_key(&w, "object"), jb_raw(&w, object);
+    jb_obj_end(&w);
+    char *text = jb_take(&w, NULL);
+    if (!text) {
+        free(subs.subs);
+        return DB_ERROR;
+    }
     char resource_url[160];
     snprintf(resource_url, sizeof resource_url, "%s/%s", resource_of(ev), object_id);
     const char **ids = malloc(subs.n * sizeof *ids);
@@ -176,11 +187,63 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     return store_db_status(st);
 }
 
-db_status events_record_text(db_conn *c, const char *account_id, change_event ev, const char *object_id,
-                             const char *payload_json)
+/* ---- the objects events carry ---- */
+
+void events_set_renderer(engine *e, const outbox_renderer *r)
 {
-    json_t *payload = payload_json ? json_loads(payload_json, 0, NULL) : NULL;
-    db_status st = events_record(c, account_id, ev, object_id, payload);
-    json_decref(payload);
+    if (!r || atomic_load_explicit(&e->outbox_renderer_set, memory_order_acquire)) return;
+    e->outbox_render = *r;
+    atomic_store_explicit(&e->outbox_renderer_set, true, memory_order_release);
+}
+
+static const outbox_renderer *renderer(engine *e)
+{
+    return atomic_load_explicit(&e->outbox_renderer_set, memory_order_acquire) ? &e->outbox_render : NULL;
+}
+
+static db_status record_ticket(engine *e, db_conn *c, const char *account_id, change_event ev, const ticket_record *t)
+{
+    const outbox_renderer *r = renderer(e);
+    char *object = r && r->ticket ? r->ticket(t) : NULL;
+    db_status st = events_record(c, account_id, ev, t->id, object);
+    free(object);
+    return st;
+}
+
+db_status events_record_booking(engine *e, db_conn *c, const account *a, const order_record *o)
+{
+    const outbox_renderer *r = renderer(e);
+    char *object = r && r->order ? r->order(o, a) : NULL;
+    db_status st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
+    free(object);
+    for (size_t i = 0; i < o->ntickets && st == DB_OK; i++)
+        st = record_ticket(e, c, a->id, EV_TICKET_CREATED, &o->tickets[i]);
+    return st;
+}
+
+db_status events_record_order(engine *e, db_conn *c, const account *a, change_event ev, const char *order_id)
+{
+    bool any;
+    db_status st = events_wanted(c, a->id, &any);
+    if (st != DB_OK || !any) return st;
+    order_record o;
+    st = store_db_status(store_order_load(c, a->id, order_id, &o));
+    const outbox_renderer *r = renderer(e);
+    char *object = st == DB_OK && r && r->order ? r->order(&o, a) : NULL;
+    if (st == DB_OK) st = events_record(c, a->id, ev, order_id, object);
+    free(object);
+    store_order_detail_free(&o);
+    return st;
+}
+
+db_status events_record_ticket(engine *e, db_conn *c, const char *account_id, change_event ev, const char *ticket_id)
+{
+    bool any;
+    db_status st = events_wanted(c, account_id, &any);
+    if (st != DB_OK || !any) return st;
+    ticket_record t;
+    st = store_db_status(store_ticket_load(c, account_id, ticket_id, &t));
+    if (st == DB_OK) st = record_ticket(e, c, account_id, ev, &t);
+    store_ticket_row_free(&t);
     return st;
 }

@@ -3,7 +3,6 @@
 #define BO_CORE_INTERNAL_H
 #include "core/catalog_model.h"
 #include "core/engine.h"
-#include "util/json_read.h" /* jstr, jint, jbool: for orders.c and booking.c until their documents are typed */
 #include "core/webhooks.h"
 #include "store/accounts_store.h"
 #include "store/orders_store.h"
@@ -59,6 +58,10 @@ struct engine {
     /* the operator's allow list (engine_config.webhook_allow), set by engine_open */
     webhook_net webhook_allow[WEBHOOK_MAX_ALLOW];
     int webhook_nallow;
+    /* the outbox's renderer (events_set_renderer): written once at start-up,
+     * then published with a release store of outbox_renderer_set */
+    outbox_renderer outbox_render;
+    _Atomic bool outbox_renderer_set;
     auth_cache auth;
 };
 
@@ -84,10 +87,6 @@ void catalog_release(catalog_snapshot *s);
 /* Bumps the account's catalog version inside a write transaction. */
 db_status catalog_touch(db_conn *c, const char *account_id);
 
-/* Outbox: records a change event whose object is given as JSON text (the
- * stored catalog document), so the catalog needs no JSON tree (core/events.c). */
-db_status events_record_text(db_conn *c, const char *account_id, change_event ev, const char *object_id,
-                             const char *payload_json);
 
 /* Seats one cart (or ticket) takes: the pool uses of every line at the
  * occurrence, merged per pool and sorted (a fixed lock order keeps PostgreSQL
@@ -117,23 +116,20 @@ db_status events_wanted(db_conn *c, const char *account_id, bool *any);
 void events_subscriptions_changed(const char *account_id, int64_t version);
 /* Outbox: records a change event, with the canonical object as it is now, in
  * the current transaction, so a crash can neither lose nor invent one
- * (core/events.c). payload is borrowed; NULL records {"id": object_id}. */
+ * (core/events.c). object: the object's JSON text (borrowed), embedded as
+ * is; NULL records null (a deleted object, or no renderer registered). */
 db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id,
-                        json_t *payload);
-
-/* Canonical order / ticket JSON read through an open connection (core/orders.c). */
-db_status order_load_json(db_conn *c, const char *account_id, const char *timezone, const char *order_id,
-                          json_t **out);
-db_status ticket_load_json(db_conn *c, const char *account_id, const char *ticket_id, json_t **out);
-/* The canonical ticket plus an "order" summary {visit_date, visit_time,
- * visit_end_time, customer}: what a scan reply shows. */
-/* The canonical order document (docs/MODEL.md) from its typed rows. */
-json_t *order_json(const store_order_detail *d, const char *account_id, const char *timezone);
-/* The canonical ticket with what a scan reply shows of its order, from the
- * rows the scan's transaction read (built after it, off the writer). */
-json_t *ticket_scan_json(const store_ticket_scan *t);
-/* Records ORDER.UPDATED (+ TICKET.UPDATED for each ticket id given) after a change. */
-db_status order_touch(db_conn *c, const account *a, const char *order_id, instant_us now);
+                        const char *object);
+/* The order's / ticket's event, read through the change's connection and
+ * rendered by the outbox renderer, when anyone subscribed (core/events.c). */
+db_status events_record_order(engine *e, db_conn *c, const account *a, change_event ev, const char *order_id);
+db_status events_record_ticket(engine *e, db_conn *c, const char *account_id, change_event ev,
+                               const char *ticket_id);
+/* The events of a booking (ORDER.CREATED, then ISSUED_TICKET.CREATED per
+ * ticket) from the order as the booking's transaction read it. */
+db_status events_record_booking(engine *e, db_conn *c, const account *a, const order_record *o);
+/* Gives the order the account's next change sequence and records ORDER.UPDATED. */
+db_status order_touch(engine *e, db_conn *c, const account *a, const char *order_id, instant_us now);
 
 
 bo_status bo_from_db(db_status st, bo_error *err);

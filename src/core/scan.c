@@ -97,7 +97,7 @@ static ticket_scan_state after_scan(const ticket_scan_state *t, bool in, instant
 
 /* The rows of the reply's ticket view, read in the same transaction as the
  * state it reports (the store calls this, on the writer for a redeem); the
- * JSON is built from them after the transaction, off the writer. */
+ * dialect renders them after the transaction, off the writer. */
 typedef struct {
     store_ticket_scan rows;
     bool loaded;
@@ -180,13 +180,20 @@ bo_status scan_barcode(engine *e, const account *a, const scan_request *req, sca
     store_ticket_view view = {load_ticket_view, &tv};
     store_status st = req->redeem ? store_ticket_scan_redeem(e->st, a->id, req->barcode, decide_redeem, &x, &view)
                                   : scan_check(e, a, &x, &tv);
-    if (tv.loaded) {
-        if (st == STORE_OK) out->ticket = ticket_scan_json(&tv.rows);
+    if (tv.loaded && st == STORE_OK) {
+        out->ticket = tv.rows; /* handed over */
+        out->has_ticket = true;
+    } else if (tv.loaded) {
         store_ticket_scan_free(&tv.rows);
     }
     if (st == STORE_NOT_FOUND) st = unknown_barcode(e, a, req, at, out);
     if (st == STORE_OK) return BO_OK;
-    json_decref(out->ticket);
-    out->ticket = NULL;
+    scan_result_free(out);
     return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
+}
+
+void scan_result_free(scan_result *r)
+{
+    if (r->has_ticket) store_ticket_scan_free(&r->ticket);
+    r->has_ticket = false;
 }

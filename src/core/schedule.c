@@ -45,8 +45,7 @@ bo_status occurrence_source_for(const catalog_model *m, const account *a, const 
     return BO_OK;
 }
 
-/* The product may be used on day (valid window) and sold now (show window). */
-static bool product_open_on(const cat_product *p, civil_date day, civil_date today)
+bool product_open_on(const cat_product *p, civil_date day, civil_date today)
 {
     if (p->valid_from >= 0 && day < p->valid_from) return false;
     if (p->valid_to >= 0 && day > p->valid_to) return false;
@@ -55,17 +54,22 @@ static bool product_open_on(const cat_product *p, civil_date day, civil_date tod
     return p->enabled;
 }
 
-static void push(slot **arr, size_t *n, size_t *cap, const slot *s)
+/* Appends s; false once the list holds more than max slots (the caller stops:
+ * the range is refused anyway, so neither memory nor time is spent on the rest). */
+static bool push(slot **arr, size_t *n, size_t *cap, size_t max, const slot *s)
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 64;
-        *arr = realloc(*arr, *cap * sizeof **arr);
+        slot *grown = realloc(*arr, *cap * sizeof **arr);
+        if (!grown) abort();
+        *arr = grown;
     }
     (*arr)[(*n)++] = *s;
+    return *n <= max;
 }
 
 size_t occurrence_slots(const occurrence_source *src, const cat_product *product, civil_date from, civil_date to,
-                        instant_us now, slot **out)
+                        instant_us now, size_t max, slot **out)
 {
     slot *arr = NULL;
     size_t n = 0, cap = 0;
@@ -75,7 +79,7 @@ size_t occurrence_slots(const occurrence_source *src, const cat_product *product
     if (src->kind == SOURCE_UNDATED) {
         slot s = {.day = -1, .time_from = -1, .time_to = -1, .available = -1};
         s.open = product_open_on(product, today, today);
-        push(&arr, &n, &cap, &s);
+        push(&arr, &n, &cap, max, &s);
     } else if (src->kind == SOURCE_EVENT) {
         const cat_event *ev = src->event;
         for (size_t i = 0; i < ev->noccurrences; i++) {
@@ -94,7 +98,7 @@ size_t occurrence_slots(const occurrence_source *src, const cat_product *product
             instant_us closes = s.ends_at ? s.ends_at : s.starts_at;
             s.open = product_open_on(product, s.day, today) && closes > now && ev->status != EVENT_CANCELLED &&
                      !o->cancelled;
-            push(&arr, &n, &cap, &s);
+            if (!push(&arr, &n, &cap, max, &s)) break;
         }
     } else {
         const cat_schedule *sch = src->schedule;
@@ -114,7 +118,7 @@ size_t occurrence_slots(const occurrence_source *src, const cat_product *product
                 s.starts_at = tz_local_to_instant(src->timezone, day, 0);
                 s.ends_at = tz_local_to_instant(src->timezone, day + 1, 0);
                 s.open = day_open && s.ends_at > now;
-                push(&arr, &n, &cap, &s);
+                if (!push(&arr, &n, &cap, max, &s)) break;
                 continue;
             }
             for (int32_t t = open; t + slot_secs <= close; t += (int32_t)slot_secs) {
@@ -123,10 +127,11 @@ size_t occurrence_slots(const occurrence_source *src, const cat_product *product
                 s.starts_at = tz_local_to_instant(src->timezone, day, t);
                 s.ends_at = tz_local_to_instant(src->timezone, day, s.time_to);
                 s.open = day_open && s.ends_at > now;
-                push(&arr, &n, &cap, &s);
+                if (!push(&arr, &n, &cap, max, &s)) goto done;
             }
         }
     }
+done:
     *out = arr;
     return n;
 }

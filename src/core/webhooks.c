@@ -3,6 +3,7 @@
 #include "core/internal.h"
 #include "store/outbox.h"
 #include "util/log.h"
+#include "util/objtext.h"
 #include "util/secure.h"
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -221,23 +222,54 @@ done:
 
 /* ---------- subscriptions ---------- */
 
-static void sub_to_json(void *ctx, const store_subscription *sub)
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+void webhook_subscription_free(webhook_subscription *s)
 {
-    json_t *list = json_array();
-    char *copy = strdup(sub->events);
-    for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (strcmp(t, "*")) json_array_append_new(list, json_string(t));
-    free(copy);
-    json_array_append_new(
-        ctx, json_pack("{s:s,s:s,s:s,s:o,s:b,s:o,s:I}", "id", sub->id, "url", sub->url, "format", sub->format,
-                       "events", list, "active", (int)sub->active, "failing_since",
-                       sub->failing ? json_integer(sub->failing_since) : json_null(), "created_at",
-                       (json_int_t)sub->created_at));
+    if (!s) return;
+    free(s->id);
+    free(s->url);
+    free(s->format);
+    free(s->events);
+    free(s->secret);
+    memset(s, 0, sizeof *s);
+}
+
+void webhook_subscriptions_free(webhook_subscriptions *l)
+{
+    for (size_t i = 0; l && i < l->n; i++) webhook_subscription_free(&l->items[i]);
+    if (l) free(l->items), l->items = NULL, l->n = 0;
+}
+
+static void sub_collect(void *ctx, const store_subscription *sub)
+{
+    webhook_subscriptions *l = ctx;
+    webhook_subscription *grown = realloc(l->items, (l->n + 1) * sizeof *grown);
+    if (!grown) return;
+    l->items = grown;
+    l->items[l->n++] = (webhook_subscription){
+        .id = dup_or_null(sub->id), .url = dup_or_null(sub->url), .format = dup_or_null(sub->format),
+        .events = dup_or_null(sub->events), .active = sub->active, .failing = sub->failing,
+        .failing_since = sub->failing_since, .created_at = sub->created_at};
+}
+
+/* Whether a comma-separated list names `name`. */
+static bool listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && !strncmp(p, name, len)) return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
 }
 
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
-                                      json_t *events, const char *secret, json_t **out, bo_error *err)
+                                      const char *const *events, size_t nevents, const char *secret,
+                                      webhook_subscription *out, bo_error *err)
 {
+    memset(out, 0, sizeof *out);
     if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2000 || strpbrk(url, " \r\n"))
         return bo_fail(err, BO_INVALID, "invalid_url", "url", "url must be an http:// or https:// URL");
     char why[300];
@@ -246,21 +278,16 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
         return bo_fail(err, BO_INVALID, "invalid_format", "format", "unknown webhook format %.40s",
                        format ? format : "(none)");
     char list[512] = "";
-    if (events && !json_is_null(events)) {
-        if (!json_is_array(events)) return bo_fail(err, BO_INVALID, "invalid_events", "events", "events must be a list");
-        size_t i;
-        json_t *ev;
-        json_array_foreach(events, i, ev)
-        {
-            const char *name = json_string_value(ev);
-            int k;
-            for (k = 0; name && known_events[k] && strcmp(known_events[k], name); k++) {}
-            if (!name || !known_events[k])
-                return bo_fail(err, BO_INVALID, "invalid_events", "events", "unknown event %.40s",
-                               name ? name : "(not a string)");
-            if (*list) strcat(list, ",");
-            strcat(list, name);
-        }
+    for (size_t i = 0; i < nevents; i++) {
+        const char *name = events[i];
+        int k;
+        for (k = 0; name && known_events[k] && strcmp(known_events[k], name); k++) {}
+        if (!name || !known_events[k])
+            return bo_fail(err, BO_INVALID, "invalid_events", "events", "unknown event %.40s",
+                           name ? name : "(not a string)");
+        if (listed(list, name)) continue; /* each known name at most once, so the list fits */
+        if (*list) strcat(list, ",");
+        strcat(list, name);
     }
     if (!*list) strcpy(list, "*");
     char generated[80];
@@ -281,30 +308,33 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
     if (st != STORE_OK) return bo_from_store(st, err);
     events_subscriptions_changed(a->id, version);
     if (webhook_subscription_get(e, a, id, out) != BO_OK) return bo_fail(err, BO_INTERNAL, "internal_error", "", "?");
-    json_object_set_new(*out, "secret", json_string(secret));
+    out->secret = strdup(secret);
     return BO_OK;
 }
 
-bo_status webhook_subscription_list(engine *e, const account *a, json_t **out)
+bo_status webhook_subscription_list(engine *e, const account *a, webhook_subscriptions *out)
 {
-    json_t *list = json_array();
-    if (store_subscriptions_list(e->st, a->id, NULL, sub_to_json, list) != STORE_OK) {
-        json_decref(list);
+    memset(out, 0, sizeof *out);
+    if (store_subscriptions_list(e->st, a->id, NULL, sub_collect, out) != STORE_OK) {
+        webhook_subscriptions_free(out);
         return BO_INTERNAL;
     }
-    *out = list;
     return BO_OK;
 }
 
-bo_status webhook_subscription_get(engine *e, const account *a, const char *id, json_t **out)
+bo_status webhook_subscription_get(engine *e, const account *a, const char *id, webhook_subscription *out)
 {
+    memset(out, 0, sizeof *out);
     if (!id) return BO_NOT_FOUND;
-    json_t *list = json_array();
-    store_status st = store_subscriptions_list(e->st, a->id, id, sub_to_json, list);
-    json_t *one = st == STORE_OK ? json_array_get(list, 0) : NULL;
-    if (one) *out = json_incref(one);
-    json_decref(list);
-    return one ? BO_OK : BO_NOT_FOUND;
+    webhook_subscriptions list = {0};
+    store_status st = store_subscriptions_list(e->st, a->id, id, sub_collect, &list);
+    bool found = st == STORE_OK && list.n > 0;
+    if (found) {
+        *out = list.items[0];
+        list.items[0] = (webhook_subscription){0}; /* handed over */
+    }
+    webhook_subscriptions_free(&list);
+    return found ? BO_OK : st == STORE_OK || st == STORE_NOT_FOUND ? BO_NOT_FOUND : BO_INTERNAL;
 }
 
 bo_status webhook_subscription_delete(engine *e, const account *a, const char *id, bo_error *err)
@@ -319,27 +349,38 @@ bo_status webhook_subscription_delete(engine *e, const account *a, const char *i
 
 #define DELIVERIES_LIMIT 500
 
-static void delivery_to_json(void *ctx, const store_delivery *d)
+void webhook_delivery_list_free(webhook_delivery_list *l)
 {
-    bool pending = !strcmp(d->status, "pending");
-    json_array_append_new(
-        ctx, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:I}", "id", d->event_id, "event", d->event, "status",
-                       d->status, "attempts", (json_int_t)d->attempts, "last_status_code",
-                       d->has_status_code ? json_integer(d->last_status_code) : json_null(), "last_error",
-                       d->last_error ? json_string(d->last_error) : json_null(), "last_attempt_at",
-                       d->attempted ? json_integer(d->last_attempt_at) : json_null(), "next_due",
-                       pending ? json_integer(d->next_due) : json_null(), "created_at", (json_int_t)d->created_at));
+    for (size_t i = 0; l && i < l->n; i++) {
+        free(l->items[i].event_id);
+        free(l->items[i].event);
+        free(l->items[i].status);
+        free(l->items[i].last_error);
+    }
+    if (l) free(l->items), l->items = NULL, l->n = 0;
 }
 
-bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id, json_t **out)
+static void delivery_collect(void *ctx, const store_delivery *d)
 {
-    json_t *list = json_array();
-    store_status st = store_deliveries_list(e->st, a->id, subscription_id, DELIVERIES_LIMIT, delivery_to_json, list);
+    webhook_delivery_list *l = ctx;
+    webhook_delivery *grown = realloc(l->items, (l->n + 1) * sizeof *grown);
+    if (!grown) return;
+    l->items = grown;
+    l->items[l->n++] = (webhook_delivery){
+        .event_id = dup_or_null(d->event_id), .event = dup_or_null(d->event), .status = dup_or_null(d->status),
+        .attempts = d->attempts, .has_status_code = d->has_status_code, .last_status_code = d->last_status_code,
+        .last_error = dup_or_null(d->last_error), .attempted = d->attempted, .last_attempt_at = d->last_attempt_at,
+        .next_due = d->next_due, .created_at = d->created_at};
+}
+
+bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id, webhook_delivery_list *out)
+{
+    memset(out, 0, sizeof *out);
+    store_status st = store_deliveries_list(e->st, a->id, subscription_id, DELIVERIES_LIMIT, delivery_collect, out);
     if (st != STORE_OK) {
-        json_decref(list);
+        webhook_delivery_list_free(out);
         return st == STORE_NOT_FOUND ? BO_NOT_FOUND : BO_INTERNAL;
     }
-    *out = list;
     return BO_OK;
 }
 
@@ -377,28 +418,19 @@ static bool prepare(engine *e, delivery *d)
     d->format = webhooks_find_format(e, x.format);
     if (!d->format) snprintf(d->error, sizeof d->error, "webhook format %.40s is not registered", x.format);
     d->secret = secret_decrypt(x.secret_sealed);
-    json_t *stored = json_loads(x.payload, 0, NULL);
-    json_t *object = json_object_get(stored, "object");
-    const char *resource = json_string_value(json_object_get(stored, "resource"));
-    json_t *payload = NULL;
-    char url[300];
-    snprintf(url, sizeof url, "%s", x.resource_url);
+    /* the outbox recorded {resource, object_id, account_id, object} */
+    char *object = objtext_member(x.payload, "object");
+    char *resource = objtext_string(x.payload, "resource");
     account a;
-    if (d->format && d->format->payload && account_by_id(e, d->account_id, &a) == BO_OK)
-        payload = d->format->payload(e, &a, resource, object, url, sizeof url);
-    if (!payload) payload = json_incref(object ? object : json_null());
-    json_t *body = NULL;
-    if (d->format && d->format->envelope) {
-        webhook_event_info ev = {.id = d->event_id, .event = x.event, .resource = resource, .resource_url = url,
-                                 .created_at = x.created_at};
-        body = d->format->envelope(&ev, payload);
-    } else if (d->format) {
-        body = json_incref(payload);
+    if (d->format && d->format->body && account_by_id(e, d->account_id, &a) == BO_OK) {
+        webhook_event_info ev = {.id = d->event_id, .event = x.event, .resource = resource,
+                                 .resource_url = x.resource_url, .created_at = x.created_at};
+        d->body = d->format->body(e, &a, &ev, object ? object : "null");
+    } else if (d->format && !d->format->body) {
+        d->body = strdup(object ? object : "null");
     }
-    if (body) d->body = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    json_decref(payload);
-    json_decref(stored);
+    free(object);
+    free(resource);
     store_delivery_job_free(&x);
     if (d->format && !d->secret) snprintf(d->error, sizeof d->error, "the signing secret could not be unsealed");
     else if (d->format && !d->body) snprintf(d->error, sizeof d->error, "the webhook body could not be built");

@@ -40,12 +40,12 @@ typedef struct {
 bool webhook_header_add(webhook_headers *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* How one vendor's webhooks look. Every function is optional:
- * - payload: the canonical object (borrowed) as the vendor's payload, a new
- *   reference, and may rewrite resource_url (holds the outbox's URL on entry);
- *   NULL (function or result) sends the canonical object.
- * - envelope: the request body around the payload (borrowed), a new reference;
- *   the engine sends it as compact JSON (application/json). NULL: the payload
- *   itself is the body.
+ * - body: the request body of one delivery, as JSON text (malloc'd; sent as
+ *   application/json). `object` is the canonical object's JSON text as the
+ *   outbox recorded it at the change ("null" when it recorded none); the
+ *   vendor's payload, its URL (ev->resource_url is the outbox's) and envelope
+ *   are the format's. NULL (function): the object itself is the body; NULL
+ *   (result): the attempt fails.
  * - sign: the header lines proving the body (exactly the bytes sent) came from
  *   the holder of the subscription's secret; `now` is the send time. False
  *   fails the attempt. NULL: no signature.
@@ -53,9 +53,7 @@ bool webhook_header_add(webhook_headers *h, const char *fmt, ...) __attribute__(
  * live as long as the engine. */
 typedef struct {
     const char *name; /* what subscriptions name, e.g. the dialect's */
-    json_t *(*payload)(engine *e, const account *a, const char *resource, json_t *canonical, char *resource_url,
-                       size_t url_len);
-    json_t *(*envelope)(const webhook_event_info *ev, json_t *payload);
+    char *(*body)(engine *e, const account *a, const webhook_event_info *ev, const char *object);
     bool (*sign)(const char *secret, const char *body, instant_us now, webhook_headers *out);
 } webhook_format;
 
@@ -96,19 +94,59 @@ bool webhooks_address_allowed(engine *e, const struct sockaddr *sa);
 
 /* ---------- subscriptions ---------- */
 
+/* A subscription as stored. Strings owned. */
+typedef struct {
+    char *id, *url, *format;
+    char *events;              /* comma-separated event names; "*" = every event */
+    bool active;
+    bool failing;              /* whether failing_since is set */
+    instant_us failing_since, created_at;
+    char *secret;              /* only from webhook_subscription_create (shown that once); else NULL */
+} webhook_subscription;
+void webhook_subscription_free(webhook_subscription *s);
+
+typedef struct {
+    webhook_subscription *items; /* oldest first */
+    size_t n;
+} webhook_subscriptions;
+void webhook_subscriptions_free(webhook_subscriptions *l);
+
+/* One (event, subscription) delivery as the history shows it. Strings owned. */
+typedef struct {
+    char *event_id, *event;
+    char *status;              /* pending | delivered | failed | cancelled */
+    int64_t attempts;
+    bool has_status_code;
+    int64_t last_status_code;
+    char *last_error;          /* NULL none */
+    bool attempted;            /* whether last_attempt_at is set */
+    instant_us last_attempt_at;
+    instant_us next_due;       /* when pending */
+    instant_us created_at;     /* the event's */
+} webhook_delivery;
+
+typedef struct {
+    webhook_delivery *items;   /* newest event first */
+    size_t n;
+} webhook_delivery_list;
+void webhook_delivery_list_free(webhook_delivery_list *l);
+
 /* url: http:// or https:// whose host is allowed (see above; else
  * BO_INVALID "invalid_url", field "url"; a name that does not resolve too).
  * format: a registered format's name (else BO_INVALID, field "format").
- * events: NULL or empty = every event; else names like "ORDER.CREATED".
- * secret: NULL = generate one. *out shows the secret (only this once). */
+ * events: nevents names like "ORDER.CREATED"; none = every event.
+ * secret: NULL = generate one. *out shows the secret (only this once); free
+ * it with webhook_subscription_free. */
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
-                                      json_t *events, const char *secret, json_t **out, bo_error *err);
-bo_status webhook_subscription_list(engine *e, const account *a, json_t **out);
-bo_status webhook_subscription_get(engine *e, const account *a, const char *id, json_t **out);
+                                      const char *const *events, size_t nevents, const char *secret,
+                                      webhook_subscription *out, bo_error *err);
+bo_status webhook_subscription_list(engine *e, const account *a, webhook_subscriptions *out);
+/* BO_NOT_FOUND; on BO_OK free *out with webhook_subscription_free. */
+bo_status webhook_subscription_get(engine *e, const account *a, const char *id, webhook_subscription *out);
 bo_status webhook_subscription_delete(engine *e, const account *a, const char *id, bo_error *err);
-/* Delivery history of a subscription, newest first: id, event, status,
- * attempts, last_status_code, last_error, last_attempt_at, next_due. */
-bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id, json_t **out);
+/* Delivery history of a subscription, newest first (at most 500). BO_NOT_FOUND. */
+bo_status webhook_deliveries_list(engine *e, const account *a, const char *subscription_id,
+                                  webhook_delivery_list *out);
 
 /* The background sender (started by engine_open when workers are on). */
 void webhooks_start(engine *e);

@@ -179,6 +179,28 @@ static const char v5[] = "CREATE TABLE webhook_versions (account_id TEXT PRIMARY
  * Ticket Tailor's */
 static const char v6[] = "ALTER TABLE webhook_subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'tickettailor';";
 
+/* The seats each ticket takes (pool, occurrence, amount), in the ticket's
+ * row as carts keep their holds (store_holds_encode), so that giving them back
+ * reads a column rather than the ticket's document and booking writes no
+ * extra row. Tickets booked before this listed them in their doc's "pools". */
+static const char v7[] =
+    "ALTER TABLE tickets ADD COLUMN pools TEXT NOT NULL DEFAULT '';"
+    "@SQLITE@"
+    "UPDATE tickets SET pools = COALESCE((SELECT group_concat("
+    "replace(replace(replace(json_extract(p.value, '$.pool_id'), '%', '%25'), char(9), '%09'), char(10), '%0A')"
+    " || char(9) || replace(replace(replace(COALESCE(json_extract(p.value, '$.occurrence'), ''), '%', '%25'),"
+    " char(9), '%09'), char(10), '%0A') || char(9) || COALESCE(json_extract(p.value, '$.amount'), 1) || char(10), '')"
+    " FROM json_each(tickets.doc, '$.pools') p WHERE json_extract(p.value, '$.pool_id') IS NOT NULL), '')"
+    " WHERE json_valid(doc) AND json_type(doc, '$.pools') = 'array';"
+    "@POSTGRES@"
+    "UPDATE tickets SET pools = COALESCE((SELECT string_agg("
+    "replace(replace(replace(p ->> 'pool_id', '%', '%25'), E'\\t', '%09'), E'\\n', '%0A')"
+    " || E'\\t' || replace(replace(replace(COALESCE(p ->> 'occurrence', ''), '%', '%25'), E'\\t', '%09'),"
+    " E'\\n', '%0A') || E'\\t' || COALESCE((p ->> 'amount')::bigint, 1) || E'\\n', '')"
+    " FROM jsonb_array_elements(tickets.doc::jsonb -> 'pools') p WHERE p ->> 'pool_id' IS NOT NULL), '')"
+    " WHERE jsonb_typeof(tickets.doc::jsonb -> 'pools') = 'array';"
+    "@BOTH@";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -187,6 +209,7 @@ const migration migrations[] = {
     {4, "auth version", v4},
     {5, "webhook subscription versions", v5},
     {6, "webhook subscription formats", v6},
+    {7, "the seats of each ticket in a column", v7},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -17,7 +17,10 @@ void store_ticket_state_free(store_ticket_state *t)
 {
     if (!t) return;
     free(t->doc);
+    free(t->pools);
     t->doc = NULL;
+    t->pools = NULL;
+    t->npools = 0;
 }
 
 void store_ticket_states_free(store_ticket_state *t, size_t n)
@@ -55,7 +58,7 @@ store_status store_order_state_get(db_conn *c, const char *account_id, const cha
     return store_status_of(st);
 }
 
-#define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc"
+#define TICKET_STATE_COLUMNS "id, status, order_id, price_gross - discount, doc, line_id, pools"
 
 static bool ticket_state_from_row(db_rows *r, store_ticket_state *t)
 {
@@ -65,7 +68,8 @@ static bool ticket_state_from_row(db_rows *r, store_ticket_state *t)
     copy(t->order_id, sizeof t->order_id, db_isnull(r, 2) ? "" : db_text(r, 2));
     t->amount = db_int(r, 3);
     t->doc = strdup(db_text(r, 4));
-    return t->doc != NULL;
+    copy(t->line_id, sizeof t->line_id, db_text(r, 5));
+    return t->doc != NULL && store_holds_decode(db_text(r, 6), &t->pools, &t->npools);
 }
 
 store_status store_ticket_state_get(db_conn *c, const char *account_id, const char *ticket_id,

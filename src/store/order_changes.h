@@ -1,9 +1,9 @@
 /* Storage operations that change existing orders and tickets: cancelling an
  * order, marking a pay-later order paid, voiding a ticket, and bumping an
  * order's place in the account's change timeline. Every row and lookup is
- * scoped by account. Nothing here parses JSON: the documents travel as text,
- * and the engine reads what it needs from them (a ticket's pools, the order's
- * cancellation fields).
+ * scoped by account. Nothing here parses JSON: the documents travel as text
+ * (the engine writes them whole), and what a change decides with is columns
+ * (a ticket's pools are its `pools` column, encoded as carts encode holds).
  *
  * All of these are steps taking a `db_conn *`: the engine composes each change
  * inside one store_write together with its outbox events, whose payloads are
@@ -32,8 +32,11 @@ typedef struct {
     char id[40];
     char status[16];   /* valid | unpaid | voided | refunded */
     char order_id[40]; /* "" when issued without an order */
+    char line_id[40];
     money amount;      /* what was charged for it: price_gross - discount */
-    char *doc;         /* owned JSON object text (pools, names, taxes, holder) */
+    char *doc;         /* owned JSON object text (names, taxes, holder, refund) */
+    store_hold *pools; /* owned: the seats it takes, by pool and occurrence */
+    size_t npools;
 } store_ticket_state;
 
 void store_ticket_state_free(store_ticket_state *t);
@@ -50,7 +53,7 @@ typedef struct {
  * caller frees with store_order_state_free (also after a refusal). */
 store_status store_order_state_get(db_conn *c, const char *account_id, const char *order_id, store_order_state *out);
 
-/* Reads a ticket's status, order, amount and document: STORE_OK or
+/* Reads a ticket's status, order, amount, document and pools: STORE_OK or
  * STORE_NOT_FOUND. Free with store_ticket_state_free (also after a refusal). */
 store_status store_ticket_state_get(db_conn *c, const char *account_id, const char *ticket_id,
                                     store_ticket_state *out);

@@ -208,7 +208,7 @@ static char *encode_lines(const store_cart_line *lines, size_t n)
     return buf;
 }
 
-static char *encode_holds(const store_hold *holds, size_t n)
+char *store_holds_encode(const store_hold *holds, size_t n)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -241,7 +241,7 @@ static bool decode_lines(const char *text, store_cart *out)
     return true;
 }
 
-static bool decode_holds(const char *text, store_hold **out, size_t *n)
+bool store_holds_decode(const char *text, store_hold **out, size_t *n)
 {
     *n = count_records(text);
     *out = *n ? calloc(*n, sizeof **out) : NULL;
@@ -261,7 +261,7 @@ static db_status load_holds(db_conn *c, const char *account_id, const char *cart
     db_status st = db_query_text(c, "SELECT holds FROM carts WHERE id = ? AND account_id = ?",
                                  DB_ARGS(DB_TEXT(cart_id), DB_TEXT(account_id)), &text);
     if (st != DB_OK) return st;
-    bool ok = decode_holds(text, out, n);
+    bool ok = store_holds_decode(text, out, n);
     free(text);
     return ok ? DB_OK : DB_ERROR;
 }
@@ -317,7 +317,7 @@ static db_status cart_insert(db_conn *c, void *arg)
 store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
     cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,
-                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = encode_holds(holds, nholds)};
+                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = store_holds_encode(holds, nholds)};
     db_status st = store_write(s, cart_insert, &w);
     free(w.lines_text);
     free(w.holds_text);
@@ -376,7 +376,7 @@ store_status store_cart_replace(store *s, const store_cart *cart, const store_ho
 {
     cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .account_id = cart->account_id,
                     .cart_id = cart->id, .now = cart->updated_at, .outcome = STORE_OK,
-                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = encode_holds(holds, nholds)};
+                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = store_holds_encode(holds, nholds)};
     db_status st = store_write(s, cart_update, &w);
     free(w.lines_text);
     free(w.holds_text);
@@ -578,7 +578,7 @@ store_status store_cart_retake(db_conn *c, const char *account_id, const char *c
     return ss;
 }
 
-#define TICKET_COLS 23
+#define TICKET_COLS 24
 
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n, instant_us now)
 {
@@ -588,11 +588,16 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
         multi_row_sql(sql, sizeof sql,
                       "INSERT INTO tickets (id, account_id, order_id, line_id, product_id, event_id, occurrence,"
                       " barcode, status, price_gross, price_net, discount, valid_from, valid_to, scan_limit,"
-                      " scan_times, max_scans, time_duration, allow_overtime, in_out, created_at, updated_at, doc) VALUES ",
+                      " scan_times, max_scans, time_duration, allow_overtime, in_out, created_at, updated_at, doc, pools) VALUES ",
                       TICKET_COLS, k);
         db_param p[TICKET_COLS * ROWS_PER_INSERT];
+        char *pools[ROWS_PER_INSERT]; /* encoded once per array of holds; NULL where shared with the previous */
+        const char *ticket_pools = NULL;
         for (size_t i = 0; i < k; i++) {
-            const store_ticket *x = &t[done + i];
+            const store_ticket *x = &t[done + i], *prev = i > 0 ? x - 1 : NULL;
+            bool shared = prev && prev->pools == x->pools && prev->npools == x->npools;
+            pools[i] = shared ? NULL : store_holds_encode(x->pools, x->npools);
+            if (pools[i]) ticket_pools = pools[i];
             db_param *q = &p[TICKET_COLS * i];
             q[0] = DB_TEXT(x->id), q[1] = DB_TEXT(account_id), q[2] = DB_TEXT(x->order_id);
             q[3] = DB_TEXT(x->line_id), q[4] = DB_TEXT(x->product_id), q[5] = DB_TEXT(x->event_id);
@@ -602,9 +607,10 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
             q[14] = DB_TEXT(x->scan_limit), q[15] = DB_INT(x->scan_times);
             q[16] = opt_int(x->max_scans >= 0, x->max_scans), q[17] = opt_int(x->time_duration >= 0, x->time_duration);
             q[18] = DB_INT(x->allow_overtime), q[19] = DB_INT(x->in_out);
-            q[20] = DB_INT(now), q[21] = DB_INT(now), q[22] = DB_TEXT(x->doc);
+            q[20] = DB_INT(now), q[21] = DB_INT(now), q[22] = DB_TEXT(x->doc), q[23] = DB_TEXT(ticket_pools);
         }
         db_status st = db_exec(c, sql, p, (int)(TICKET_COLS * k), NULL);
+        for (size_t i = 0; i < k; i++) free(pools[i]);
         /* a barcode collision is astronomically unlikely; retrying makes new ones */
         if (st == DB_CONFLICT) return STORE_RETRY;
         if (st != DB_OK) return store_status_of(st);

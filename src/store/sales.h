@@ -106,11 +106,24 @@ typedef struct {
     int64_t scan_times, max_scans, time_duration; /* -1 none for the last two */
     bool allow_overtime, in_out;
     const char *doc;       /* JSON text: the free-form part (names, taxes, holder) */
+    /* the seats the ticket takes, released when it is voided or refunded,
+     * stored in its `pools` column; consecutive tickets pointing at the same
+     * array (the tickets of one line) are encoded once */
+    const store_hold *pools;
+    size_t npools;
 } store_ticket;
 
-/* Inserts tickets with few statements. STORE_RETRY on a barcode collision. */
+/* Inserts tickets with few statements (one per ROWS_PER_INSERT); tickets of
+ * one line must be consecutive. STORE_RETRY on a barcode collision. */
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n,
                                   instant_us now);
+
+/* Holds as text, as carts and tickets store them: one record per hold,
+ * "pool_id TAB occurrence TAB amount NL", ids escaping '%', tab and newline
+ * as %XX. Encode returns malloc'd text; decode fills a malloc'd array
+ * (capacity -1) and returns false on malformed text. */
+char *store_holds_encode(const store_hold *holds, size_t n);
+bool store_holds_decode(const char *text, store_hold **out, size_t *n);
 
 typedef struct {
     const char *id, *number, *status, *channel, *cart_id, *external_id, *email, *customer_name, *reseller_id,

@@ -1,4 +1,5 @@
 #include "util/jbuf.h"
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,10 +4,13 @@
  * (insertion order, jansson's escapes); jb_json embeds any jansson value. */
 #ifndef BO_JBUF_H
 #define BO_JBUF_H
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* jansson's value, declared here so that writers of plain values (the engine)
+ * do not include jansson; jansson spells it `typedef struct json_t json_t`. */
+struct json_t;
 
 typedef struct {
     char *p;
@@ -34,7 +37,7 @@ void jb_null(jbuf *b);
 /* Text that already is JSON (a stored document); NULL or "" is null. */
 void jb_raw(jbuf *b, const char *json);
 /* Any jansson value, compact; NULL is null. */
-void jb_json(jbuf *b, const json_t *v);
+void jb_json(jbuf *b, const struct json_t *v);
 
 /* key + value in one call. jb_kstr leaves the key out altogether when s is
  * not valid UTF-8, as json_object_set_new(o, key, json_string(s)) does. */
@@ -42,5 +45,5 @@ void jb_kstr(jbuf *b, const char *key, const char *s);
 void jb_kint(jbuf *b, const char *key, int64_t v);
 void jb_kbool(jbuf *b, const char *key, bool v);
 void jb_knull(jbuf *b, const char *key);
-void jb_kjson(jbuf *b, const char *key, const json_t *v);
+void jb_kjson(jbuf *b, const char *key, const struct json_t *v);
 #endif

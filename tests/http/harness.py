@@ -1,11 +1,12 @@
 """Black-box HTTP test harness: a tiny client and a runner, standard library only.
 
-Test modules are tests/http/test_*.py; every function named test_* takes one
-argument, a Client bound to the server under test, and fails by raising
-(assert), or skips by raising Skip when what it needs is not there (a visible
-skip, never a pass). run.py prints "ok - module.test" / "not ok - module.test:
-why" / "skip - module.test: why" per test, "N skipped" when any did, and a
-last line "N passed, N failed".
+Test modules are tests/http/test_*.py, run by pytest (run.py, conftest.py);
+every function named test_* takes the fixture `c`, a Client bound to the
+server under test, and fails by raising (assert), or skips by raising Skip
+when what it needs is not there (a visible skip, never a pass). Case tables
+use @pytest.mark.parametrize. run.py prints "ok - module.test" / "not ok -
+module.test" / "skip - module.test: why" per test, "N skipped" when any did,
+and a last line "N passed, N failed".
 
 Environment: BOXOFFICE_URL (server base URL), BOXOFFICE_DB_KIND (sqlite|postgres).
 """
@@ -18,8 +19,12 @@ import urllib.parse
 import urllib.request
 import uuid
 
-class Skip(Exception):
-    """Raised by a test whose environment is missing: reported as skipped."""
+try:  # under pytest (run.py) a Skip is pytest's own skip
+    import pytest
+    Skip = pytest.skip.Exception
+except ImportError:
+    class Skip(Exception):
+        """Raised by a test whose environment is missing: reported as skipped."""
 
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")

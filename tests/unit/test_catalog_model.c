@@ -9,6 +9,7 @@
 #include "fixture.h"
 #include "core/engine.h"
 #include "core/internal.h"
+#include "util/json_read.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>

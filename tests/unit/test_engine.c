@@ -3,6 +3,7 @@
  * cancelling, expiry, scanning, account isolation and the capacity invariant
  * under concurrent threads. */
 #include "fixture.h"
+#include "api/order_json.h"
 #include "core/engine.h"
 #include "util/secure.h"
 #include <pthread.h>
@@ -128,6 +129,30 @@ static bo_status hold(const char *product, int64_t qty, int32_t t, char id[40], 
 /* Catalog integrity: a product's pools must exist; a pool a product sells
  * from, or with seats held or sold, cannot be deleted; a product deleted under
  * a cart makes its booking fail cleanly (409 cart_outdated), never 500. */
+/* A reply spans at most AVAILABILITY_MAX_SLOTS slots: PA has 8 a day, so
+ * 2,500 days are the most one request may ask for (issue 9, defect 3). */
+static void test_slot_bound(void)
+{
+    bo_error err;
+    slot *s = NULL;
+    size_t n = 0;
+    civil_date most = AVAILABILITY_MAX_SLOTS / 8;
+    CHECK(availability_product(E, &A, PA, NULL, TOMORROW, TOMORROW + most, &s, &n, &err) == BO_OK &&
+              n == AVAILABILITY_MAX_SLOTS,
+          "exactly the most slots answer");
+    free(s);
+    CHECK(availability_product(E, &A, PA, NULL, TOMORROW, TOMORROW + most + 1, &s, &n, &err) == BO_INVALID &&
+              !strcmp(err.code, "too_many_slots") && !strcmp(err.field, "date_to"),
+          "one day more is too_many_slots on date_to");
+    cart_line lines[] = {{PA, 1}, {PB, 1}};
+    CHECK(availability_cart(E, &A, NULL, lines, 2, TOMORROW, TOMORROW + most + 1, &s, &n, &err) == BO_INVALID &&
+              !strcmp(err.code, "too_many_slots"),
+          "a cart's range is bounded too");
+    CHECK(availability_cart(E, &A, NULL, lines, 2, TOMORROW, TOMORROW + 2, &s, &n, &err) == BO_OK && n == 16,
+          "a short cart range still answers");
+    free(s);
+}
+
 static void test_catalog_integrity(void)
 {
     bo_error err = {0};
@@ -194,28 +219,29 @@ static void test_holds_and_booking(void)
           "cart total 5 x 5.00");
     cart_record_free(&cart);
     CHECK(cart_get(E, &B, c1, &cart) == BO_NOT_FOUND, "other account cannot see cart");
-    json_t *cust = json_pack("{s:s}", "email", "x@example.com");
     payment_input pay = {.provider = "test", .method = "card", .amount = -1};
-    book_request br = {.cart_id = c1, .customer = cust, .payment = &pay};
+    book_request br = {.cart_id = c1, .customer = "{\"email\":\"x@example.com\"}", .payment = &pay};
     char o1[40], o2[40];
     bool created;
-    json_t *booked = NULL, *again = NULL;
-    br.order_out = &booked;
+    order_record booked_rows, again_rows;
+    br.order_out = &booked_rows;
     CHECK(order_book(E, &A, &br, o1, &created, &err) == BO_OK && created, "book cart");
-    br.order_out = &again;
+    br.order_out = &again_rows;
     CHECK(order_book(E, &A, &br, o2, &created, &err) == BO_OK && !created && !strcmp(o1, o2), "booking twice: same order");
     br.order_out = NULL;
+    json_t *booked = order_json(&booked_rows, &A), *again = order_json(&again_rows, &A);
+    order_record_free(&booked_rows);
+    order_record_free(&again_rows);
     json_t *read_back = NULL;
-    CHECK(order_get(E, &A, o1, &read_back) == BO_OK && json_equal(booked, read_back) && json_equal(again, read_back),
+    CHECK(order_get_json(E, &A, o1, &read_back) == BO_OK && json_equal(booked, read_back) && json_equal(again, read_back),
           "order_book returns the order as booked, the same as a read");
     json_decref(booked);
     json_decref(again);
     json_decref(read_back);
     CHECK(order_book(E, &B, &br, o2, &created, &err) == BO_NOT_FOUND, "other account cannot book the cart");
-    json_decref(cust);
     CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 5, "booked seats stay taken");
     json_t *order;
-    CHECK(order_get(E, &A, o1, &order) == BO_OK, "order readable");
+    CHECK(order_get_json(E, &A, o1, &order) == BO_OK, "order readable");
     json_t *tickets = json_object_get(order, "tickets");
     CHECK(json_array_size(tickets) == 5, "5 tickets");
     json_t *t0 = json_array_get(tickets, 0);
@@ -228,7 +254,7 @@ static void test_holds_and_booking(void)
     CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "confirmed"), "order confirmed");
     CHECK(json_array_size(json_object_get(order, "payments")) == 1, "one payment");
     json_t *hidden = NULL;
-    CHECK(order_get(E, &B, o1, &hidden) == BO_NOT_FOUND, "other account cannot read the order");
+    CHECK(order_get_json(E, &B, o1, &hidden) == BO_NOT_FOUND, "other account cannot read the order");
     char barcode[64];
     snprintf(barcode, sizeof barcode, "%s", json_string_value(json_object_get(t0, "barcode")));
     CHECK(strlen(barcode) == 20, "barcode has 20 digits");
@@ -236,16 +262,16 @@ static void test_holds_and_booking(void)
     CHECK(order_cancel(E, &A, o1, "weather", "tester", &err) == BO_OK, "cancel order");
     CHECK(order_cancel(E, &A, o1, "again", "tester", &err) == BO_CONFLICT, "cancel twice conflicts");
     CHECK(avail_at(TOMORROW, 10 * 3600, PA) == 10, "cancel released the seats");
-    CHECK(order_get(E, &A, o1, &order) == BO_OK, "cancelled order readable");
+    CHECK(order_get_json(E, &A, o1, &order) == BO_OK, "cancelled order readable");
     CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "cancelled"), "status cancelled");
     t0 = json_array_get(json_object_get(order, "tickets"), 0);
     CHECK(!strcmp(json_string_value(json_object_get(t0, "status")), "refunded"), "tickets refunded");
     CHECK(json_array_size(json_object_get(order, "payments")) == 2, "refund payment recorded");
     json_decref(order);
     scan_request sr = {.barcode = barcode, .redeem = true};
-    scan_result res;
+    scan_result res = {0};
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "refunded barcode does not scan");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     /* delete releases */
     char c3[40];
     CHECK(hold(PA, 4, 11 * 3600, c3, &err) == BO_OK && avail_at(TOMORROW, 11 * 3600, PA) == 6, "hold 4 at 11:00");
@@ -303,40 +329,40 @@ static void test_scans(void)
     book_request br = {.cart_id = c};
     CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "book for scans");
     json_t *order;
-    order_get(E, &A, o, &order);
+    order_get_json(E, &A, o, &order);
     const char *b1 = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode"));
     const char *b2 = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 1), "barcode"));
     instant_us visit = tz_local_to_instant(A.timezone, TOMORROW, 15 * 3600);
-    scan_result res;
+    scan_result res = {0};
     scan_request sr = {.barcode = b1, .scanned_at = visit - 2 * 86400 * US_PER_SEC, .redeem = true};
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_FUTURE_VALIDITY, "future_validity");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     sr.scanned_at = visit + 2 * 86400 * US_PER_SEC;
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_PAST_VALIDITY, "past_validity");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     sr.scanned_at = visit;
     sr.direction_out = true;
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_IN_REQUIRED, "scan_in_required");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     sr.direction_out = false;
     sr.redeem = false;
-    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS && res.ticket, "check succeeds");
-    json_decref(res.ticket);
+    CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS && res.has_ticket, "check succeeds");
+    scan_result_free(&res);
     sr.redeem = true;
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS, "redeem succeeds");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_ALREADY_REDEEMED, "already_redeemed");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     sr.force = true;
     CHECK(scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS, "forceScan redeems anyway");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     sr.force = false;
     scan_request other = {.barcode = b1, .redeem = true};
     CHECK(scan_barcode(E, &B, &other, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "other account: not_found");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     other.barcode = "00000000000000000000";
     CHECK(scan_barcode(E, &A, &other, &res, &err) == BO_OK && res.code == SCAN_NOT_FOUND, "unknown: not_found");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     /* b2 is untouched: used by the concurrent test */
     static char shared[32];
     snprintf(shared, sizeof shared, "%s", b2);
@@ -354,10 +380,10 @@ static void *race_scan(void *p)
 {
     race_arg *r = p;
     scan_request sr = {.barcode = r->barcode, .scanned_at = r->at, .redeem = true};
-    scan_result res;
+    scan_result res = {0};
     bo_error err;
     if (scan_barcode(E, &A, &sr, &res, &err) == BO_OK && res.code == SCAN_SUCCESS) atomic_fetch_add(r->successes, 1);
-    json_decref(res.ticket);
+    scan_result_free(&res);
     return NULL;
 }
 
@@ -372,7 +398,7 @@ static void test_scan_race(void)
     book_request br = {.cart_id = c};
     CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "book for race");
     json_t *order;
-    order_get(E, &A, o, &order);
+    order_get_json(E, &A, o, &order);
     const char *bc = json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode"));
     atomic_int successes = 0;
     race_arg arg = {bc, tz_local_to_instant(A.timezone, TOMORROW, 16 * 3600), &successes};
@@ -396,7 +422,7 @@ static char *ticket_with_scan(json_t *scan)
     if (make_cart(&A, &r, c, &err) == BO_OK) {
         book_request br = {.cart_id = c};
         json_t *order;
-        if (order_book(E, &A, &br, o, &created, &err) == BO_OK && order_get(E, &A, o, &order) == BO_OK) {
+        if (order_book(E, &A, &br, o, &created, &err) == BO_OK && order_get_json(E, &A, o, &order) == BO_OK) {
             barcode = strdup(json_string_value(
                 json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode")));
             json_decref(order);
@@ -410,8 +436,7 @@ static scan_code scan_at(const char *barcode, instant_us at, bool out, bool rede
 {
     scan_request sr = {.barcode = barcode, .scanned_at = at, .direction_out = out, .redeem = redeem};
     bo_error err;
-    json_decref(res->ticket);
-    res->ticket = NULL;
+    scan_result_free(res);
     if (scan_barcode(E, &A, &sr, res, &err) != BO_OK) return (scan_code)-1;
     return res->code;
 }
@@ -459,7 +484,7 @@ static void test_scan_rules(void)
           "validity_seconds expires");
     CHECK(scan_at(b, clock_now(), false, false, &res) == SCAN_SUCCESS, "validity_seconds valid now");
     free(b);
-    json_decref(res.ticket);
+    scan_result_free(&res);
     /* unpaid order: not scannable until paid */
     char c[40], o[40];
     bo_error err;
@@ -470,16 +495,16 @@ static void test_scan_rules(void)
     book_request br = {.cart_id = c, .status = "open"};
     CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "pay-later order");
     json_t *order;
-    order_get(E, &A, o, &order);
+    order_get_json(E, &A, o, &order);
     b = strdup(json_string_value(json_object_get(json_array_get(json_object_get(order, "tickets"), 0), "barcode")));
     CHECK(!strcmp(json_string_value(json_object_get(order, "status")), "open"), "order open");
     json_decref(order);
-    res.ticket = NULL;
+    res.has_ticket = false;
     CHECK(scan_at(b, 0, false, true, &res) == SCAN_NOT_SCANNABLE, "unpaid: not_scannable_code");
     payment_input pay = {.provider = "cash", .amount = -1};
     CHECK(order_mark_paid(E, &A, o, &pay, &err) == BO_OK, "mark paid");
     CHECK(scan_at(b, 0, false, true, &res) == SCAN_SUCCESS, "paid: scans");
-    json_decref(res.ticket);
+    scan_result_free(&res);
     free(b);
 }
 
@@ -495,7 +520,7 @@ static void test_orders_list(void)
     int64_t last = 0, count = 0, pages = 0;
     do {
         q.after_change_seq = last;
-        CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK, "timeline page");
+        CHECK(orders_list_json(E, &A, &q, &page, &more, &err) == BO_OK, "timeline page");
         size_t i;
         json_t *o;
         json_array_foreach(page, i, o)
@@ -512,18 +537,18 @@ static void test_orders_list(void)
     order_query_init(&q);
     q.sort = ORDER_BY_CREATED_DESC;
     q.statuses[0] = "cancelled";
-    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "status filter");
+    CHECK(orders_list_json(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "status filter");
     json_decref(page);
     order_query_init(&q);
     q.email = "X@EXAMPLE.COM";
-    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "email filter ignores case");
+    CHECK(orders_list_json(E, &A, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 1, "email filter ignores case");
     json_decref(page);
     order_query_init(&q);
     q.sort = ORDER_BY_CREATED_DESC;
     q.starting_after = "no-such-order";
-    CHECK(orders_list(E, &A, &q, &page, &more, &err) == BO_INVALID, "unknown cursor rejected");
+    CHECK(orders_list_json(E, &A, &q, &page, &more, &err) == BO_INVALID, "unknown cursor rejected");
     order_query_init(&q);
-    CHECK(orders_list(E, &B, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 0, "other account sees none");
+    CHECK(orders_list_json(E, &B, &q, &page, &more, &err) == BO_OK && json_array_size(page) == 0, "other account sees none");
     json_decref(page);
 }
 
@@ -597,5 +622,6 @@ int main(void)
     test_orders_list();
     test_capacity_race();
     test_catalog_integrity();
+    test_slot_bound();
     return test_finish(E, st, uri, path);
 }

@@ -7,6 +7,8 @@
  * file's own. */
 #include "fixture.h"
 #include "core/engine.h"
+#include "store/migrations.h"
+#include "store/order_changes.h"
 #include "store/sales.h"
 #include "util/secure.h"
 #include <stdio.h>
@@ -674,6 +676,106 @@ static voucher_op voucher(const account *a, const char *code, int n, money s0, m
     return op;
 }
 
+/* ---- a ticket's pools: written in its row, read back with its state (what
+ * a cancel or void gives back) ---- */
+
+typedef struct {
+    store_status insert, get, get_other, get_missing, live;
+    size_t npools[3], live_n, live_pools;
+    int64_t amount_p2;
+} pools_op;
+
+static db_status pools_fn(db_conn *c, void *arg)
+{
+    pools_op *x = arg;
+    store_hold pools[2] = {{.pool_id = "pp-b", .occurrence = "2026-11-24", .amount = 2},
+                           {.pool_id = "pp-a", .occurrence = "", .amount = 1}};
+    store_ticket t[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        t[i] = (store_ticket){.order_id = "po-1", .line_id = i < 2 ? "pl-1" : "pl-2", .product_id = "p",
+                              .occurrence = "2026-11-24", .status = "valid", .scan_limit = "once", .scan_times = 1,
+                              .max_scans = -1, .time_duration = -1, .doc = "{}"};
+        snprintf(t[i].id, sizeof t[i].id, "pt-%c", '0' + i);
+        snprintf(t[i].barcode, sizeof t[i].barcode, "9900000000000000000%c", '0' + i);
+    }
+    t[0].pools = t[1].pools = pools; /* one line: one array, encoded once */
+    t[0].npools = t[1].npools = 2;
+    x->insert = store_tickets_insert(c, A.id, t, 3, NOW);
+    for (int i = 0; i < 3 && x->insert == STORE_OK; i++) {
+        store_ticket_state st;
+        x->get = store_ticket_state_get(c, A.id, t[i].id, &st);
+        x->npools[i] = st.npools;
+        if (i == 0 && st.npools == 2) x->amount_p2 = !strcmp(st.pools[0].pool_id, "pp-b") ? st.pools[0].amount : -1;
+        store_ticket_state_free(&st);
+    }
+    store_ticket_state other;
+    x->get_other = store_ticket_state_get(c, B.id, "pt-0", &other);
+    store_ticket_state_free(&other);
+    store_ticket_state missing;
+    x->get_missing = store_ticket_state_get(c, A.id, "pt-none", &missing);
+    store_ticket_state_free(&missing);
+    store_ticket_state *live;
+    x->live = store_order_live_tickets(c, A.id, "po-1", &live, &x->live_n);
+    for (size_t i = 0; x->live == STORE_OK && i < x->live_n; i++) x->live_pools += live[i].npools;
+    if (x->live == STORE_OK) store_ticket_states_free(live, x->live_n);
+    return DB_ABORT; /* leaves nothing behind */
+}
+
+/* Migration 7's backfill against a temporary tickets table (it shadows the
+ * real one in this transaction, which is rolled back). */
+typedef struct {
+    size_t n[3];
+    store_hold h[2];
+} backfill_op;
+
+static db_status pools_backfill_fn(db_conn *c, void *arg)
+{
+    backfill_op *x = arg;
+    const migration *m = NULL;
+    for (size_t i = 0; i < migrations_count; i++)
+        if (migrations[i].version == 7) m = &migrations[i];
+    if (!m) return DB_ERROR;
+    db_status st = db_exec_script(
+        c, "CREATE TEMP TABLE tickets (id TEXT, account_id TEXT, doc TEXT NOT NULL, pools TEXT NOT NULL DEFAULT '');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t1', 'a', '{\"pools\":[{\"pool_id\":\"p%\","
+           "\"occurrence\":\"d\",\"amount\":3},{\"pool_id\":\"q\"}]}');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t2', 'a', '{}');"
+           "INSERT INTO tickets (id, account_id, doc) VALUES ('t3', 'a', '{\"pools\":[]}')");
+    char *sql = migration_sql(m, db_conn_dialect(c));
+    const char *backfill = strstr(sql, "UPDATE tickets SET pools"); /* the column exists: only the backfill */
+    if (st == DB_OK) st = backfill ? db_exec_script(c, backfill) : DB_ERROR;
+    free(sql);
+    for (int i = 0; i < 3 && st == DB_OK; i++) {
+        char id[16], *text = NULL;
+        snprintf(id, sizeof id, "t%d", i + 1);
+        st = db_query_text(c, "SELECT pools FROM tickets WHERE id = ?", DB_ARGS(DB_TEXT(id)), &text);
+        store_hold *h = NULL;
+        if (st == DB_OK && !store_holds_decode(text, &h, &x->n[i])) st = DB_ERROR;
+        if (st == DB_OK && i == 0 && x->n[0] == 2) memcpy(x->h, h, sizeof x->h);
+        free(h);
+        free(text);
+    }
+    return st == DB_OK ? DB_ABORT : st;
+}
+
+static void test_ticket_pools(void)
+{
+    pools_op x = {0};
+    CHECK(store_write(S, pools_fn, &x) == DB_ABORT && x.insert == STORE_OK, "tickets inserted with their pools");
+    CHECK(x.get == STORE_OK && x.npools[0] == 2 && x.npools[1] == 2 && x.npools[2] == 0,
+          "each ticket reads its line's pools (none for a line without)");
+    CHECK(x.amount_p2 == 2, "pools read in the order given, with their amounts");
+    CHECK(x.get_other == STORE_NOT_FOUND && x.get_missing == STORE_NOT_FOUND,
+          "another account's or an unknown ticket: STORE_NOT_FOUND");
+    CHECK(x.live == STORE_OK && x.live_n == 3 && x.live_pools == 4, "an order's live tickets carry their pools");
+    backfill_op b = {0};
+    CHECK(store_write(S, pools_backfill_fn, &b) == DB_ABORT && b.n[0] == 2 && b.n[1] == 0 && b.n[2] == 0,
+          "migration 7 fills each ticket's pools from its doc (none without)");
+    CHECK(!strcmp(b.h[0].pool_id, "p%") && !strcmp(b.h[0].occurrence, "d") && b.h[0].amount == 3 &&
+              !strcmp(b.h[1].pool_id, "q") && !strcmp(b.h[1].occurrence, "") && b.h[1].amount == 1,
+          "migration 7 keeps ids (escaped), occurrences and amounts (1 when absent)");
+}
+
 static void test_vouchers(void)
 {
     char code[40];
@@ -732,6 +834,7 @@ int main(void)
     test_inventory();
     test_counters();
     test_vouchers();
+    test_ticket_pools();
     invariant_op inv = {A.id, B.id, -1};
     CHECK(store_read(S, invariant_fn, &inv) == DB_OK && inv.bad == 0, "no inventory row outside 0..capacity");
 

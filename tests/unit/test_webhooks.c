@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "core/internal.h"
 #include "core/webhooks.h"
+#include "util/json_read.h"
 #include "util/secure.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -44,7 +45,7 @@ static double now_s(void)
 typedef struct {
     const char *object_id;
     change_event ev;
-    json_t *object; /* the canonical object, NULL for none */
+    const char *object; /* the canonical object's JSON text, NULL for none */
 } record_ctx;
 
 static db_status record_event(db_conn *c, void *arg)
@@ -55,18 +56,22 @@ static db_status record_event(db_conn *c, void *arg)
 
 /* ---------- a format of this test's own ---------- */
 
-static json_t *test_payload(engine *e, const account *a, const char *resource, json_t *canonical, char *url,
-                            size_t len)
+/* {delivery, type, at, url, data {kind, ref, account}}: its own payload,
+ * URL and envelope around the recorded object. */
+static char *test_body(engine *e, const account *a, const webhook_event_info *ev, const char *object)
 {
+    (void)e;
+    json_t *canonical = json_loads(object, JSON_DECODE_ANY, NULL);
     const char *id = jstr(canonical, "id");
-    snprintf(url, len, "/test/%s/%s", resource ? resource : "?", id ? id : "?");
-    return json_pack("{s:s?,s:s?,s:s}", "kind", resource, "ref", id, "account", a->id);
-}
-
-static json_t *test_envelope(const webhook_event_info *ev, json_t *payload)
-{
-    return json_pack("{s:s,s:s,s:I,s:s,s:O}", "delivery", ev->id, "type", ev->event, "at", (json_int_t)ev->created_at,
-                     "url", ev->resource_url, "data", payload);
+    char url[128];
+    snprintf(url, sizeof url, "/test/%s/%s", ev->resource ? ev->resource : "?", id ? id : "?");
+    json_t *payload = json_pack("{s:s?,s:s?,s:s}", "kind", ev->resource, "ref", id, "account", a->id);
+    json_t *body = json_pack("{s:s,s:s,s:I,s:s,s:o}", "delivery", ev->id, "type", ev->event, "at",
+                             (json_int_t)ev->created_at, "url", url, "data", payload);
+    json_decref(canonical);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
 }
 
 static bool test_sign(const char *secret, const char *body, instant_us now, webhook_headers *out)
@@ -77,7 +82,7 @@ static bool test_sign(const char *secret, const char *body, instant_us now, webh
 }
 
 static const webhook_format test_format = {
-    .name = TEST_FORMAT, .payload = test_payload, .envelope = test_envelope, .sign = test_sign};
+    .name = TEST_FORMAT, .body = test_body, .sign = test_sign};
 
 /* One HTTP request on 127.0.0.1, answered 200; the raw request is kept. */
 typedef struct {
@@ -151,13 +156,13 @@ static void test_formats(void)
     CHECK(!webhooks_register_format(E, &unnamed), "a format needs a name");
     CHECK(webhooks_find_format(E, "tickettailor") == NULL, "the engine brings no vendor's format");
 
-    json_t *sub = NULL;
+    webhook_subscription sub;
     bo_error err = {0};
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, "nope", NULL, NULL, &sub, &err) == BO_INVALID &&
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, "nope", NULL, 0, NULL, &sub, &err) == BO_INVALID &&
               !strcmp(err.field, "format"),
           "an unregistered format is refused (field format)");
     memset(&err, 0, sizeof err);
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, NULL, NULL, NULL, &sub, &err) == BO_INVALID &&
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, NULL, NULL, 0, NULL, &sub, &err) == BO_INVALID &&
               !strcmp(err.field, "format"),
           "a subscription needs a format");
 
@@ -168,20 +173,19 @@ static void test_formats(void)
     if (!listening) return;
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx.port);
-    json_t *events = json_pack("[s]", "EVENT.UPDATED");
-    CHECK(webhook_subscription_create(E, &A, url, TEST_FORMAT, events, TEST_SECRET, &sub, &err) == BO_OK,
+    const char *events[] = {"EVENT.UPDATED"};
+    CHECK(webhook_subscription_create(E, &A, url, TEST_FORMAT, events, 1, TEST_SECRET, &sub, &err) == BO_OK,
           "a subscription in the test's format");
-    json_decref(events);
-    if (!sub) return;
-    CHECK(jstr(sub, "format") && !strcmp(jstr(sub, "format"), TEST_FORMAT), "the subscription shows its format");
+    if (!sub.id) return;
+    CHECK(sub.format && !strcmp(sub.format, TEST_FORMAT) && sub.secret && !strcmp(sub.secret, TEST_SECRET) &&
+              !strcmp(sub.events, "EVENT.UPDATED"),
+          "the subscription shows its format, events and (this once) secret");
     char sub_id[48];
-    snprintf(sub_id, sizeof sub_id, "%s", jstr(sub, "id"));
-    json_decref(sub);
+    snprintf(sub_id, sizeof sub_id, "%s", sub.id);
+    webhook_subscription_free(&sub);
 
-    json_t *object = json_pack("{s:s,s:s}", "id", "fmt1", "name", "Gala");
-    record_ctx x = {.object_id = "fmt1", .ev = EV_EVENT_UPDATED, .object = object};
+    record_ctx x = {.object_id = "fmt1", .ev = EV_EVENT_UPDATED, .object = "{\"id\":\"fmt1\",\"name\":\"Gala\"}"};
     CHECK(store_write(ST, record_event, &x) == DB_OK, "event recorded");
-    json_decref(object);
     double t0 = now_s();
     while (!__atomic_load_n(&rx.got, __ATOMIC_ACQUIRE) && now_s() - t0 < 5) sleep_ms(10);
     CHECK(__atomic_load_n(&rx.got, __ATOMIC_ACQUIRE), "the delivery reached the receiver");
@@ -211,13 +215,12 @@ static void test_formats(void)
     /* the success is recorded */
     bool delivered = false;
     for (int i = 0; i < 100 && !delivered; i++) {
-        json_t *list = NULL;
+        webhook_delivery_list list;
         if (webhook_deliveries_list(E, &A, sub_id, &list) == BO_OK) {
-            json_t *d = json_array_get(list, 0);
-            delivered = d && jstr(d, "status") && !strcmp(jstr(d, "status"), "delivered") &&
-                        jint(d, "last_status_code", 0) == 200;
+            const webhook_delivery *d = list.n ? &list.items[0] : NULL;
+            delivered = d && !strcmp(d->status, "delivered") && d->has_status_code && d->last_status_code == 200;
         }
-        json_decref(list);
+        webhook_delivery_list_free(&list);
         if (!delivered) sleep_ms(20);
     }
     CHECK(delivered, "the delivery is recorded as delivered (200)");
@@ -236,13 +239,11 @@ static bool wanted_now(void)
 /* Deliveries of the subscription attempted at least once. */
 static int attempted(const char *sub_id)
 {
-    json_t *list = NULL;
+    webhook_delivery_list list;
     int n = 0;
     if (webhook_deliveries_list(E, &A, sub_id, &list) != BO_OK) return 0;
-    size_t i;
-    json_t *d;
-    json_array_foreach(list, i, d) n += jint(d, "attempts", 0) >= 1;
-    json_decref(list);
+    for (size_t i = 0; i < list.n; i++) n += list.items[i].attempts >= 1;
+    webhook_delivery_list_free(&list);
     return n;
 }
 
@@ -267,15 +268,15 @@ static void test_idle(void)
 static void test_wake_and_cache(const char *uri)
 {
     CHECK(!wanted_now(), "events_wanted: no subscription yet");
-    json_t *events = json_pack("[s]", "EVENT.UPDATED"), *sub = NULL;
+    const char *events[] = {"EVENT.UPDATED"};
+    webhook_subscription sub;
     bo_error err;
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, TEST_FORMAT, events, NULL, &sub, &err) == BO_OK,
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, TEST_FORMAT, events, 1, NULL, &sub, &err) == BO_OK,
           "subscription created");
-    json_decref(events);
-    if (!sub) return;
+    if (!sub.id) return;
     char sub_id[48];
-    snprintf(sub_id, sizeof sub_id, "%s", jstr(sub, "id"));
-    json_decref(sub);
+    snprintf(sub_id, sizeof sub_id, "%s", sub.id);
+    webhook_subscription_free(&sub);
     CHECK(wanted_now(), "events_wanted sees this process's new subscription at once");
 
     /* in this process: the commit hook */
@@ -332,13 +333,13 @@ static void test_ssrf_subscribe(void)
         "http://no-such-host.invalid/h",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        json_t *sub = NULL;
+        webhook_subscription sub;
         bo_error err = {0};
-        bo_status st = webhook_subscription_create(E, &A, refused[i], TEST_FORMAT, NULL, NULL, &sub, &err);
+        bo_status st = webhook_subscription_create(E, &A, refused[i], TEST_FORMAT, NULL, 0, NULL, &sub, &err);
         char what[160];
         snprintf(what, sizeof what, "subscription to %s is refused (invalid_url, field url)", refused[i]);
         CHECK(st == BO_INVALID && !strcmp(err.code, "invalid_url") && !strcmp(err.field, "url"), what);
-        json_decref(sub);
+        webhook_subscription_free(&sub);
     }
     CHECK(allowed_literal("127.0.0.1"), "an address on the allow list is allowed");
     CHECK(allowed_literal("::ffff:127.0.0.1"), "... also IPv4-mapped");
@@ -387,16 +388,15 @@ static void test_ssrf_connect(void)
     record_ctx x = {.object_id = "ev_ssrf", .ev = EV_EVENT_UPDATED};
     CHECK(store_write(ST, record_event, &x) == DB_OK, "event recorded");
     CHECK(attempted_after(sub.id, 1, 8) >= 0, "its delivery is attempted");
-    json_t *list = NULL;
+    webhook_delivery_list list = {0};
     const char *last_error = NULL;
-    if (webhook_deliveries_list(E, &A, sub.id, &list) == BO_OK) last_error = jstr(json_array_get(list, 0), "last_error");
+    if (webhook_deliveries_list(E, &A, sub.id, &list) == BO_OK && list.n) last_error = list.items[0].last_error;
     printf("# last_error: %s\n", last_error ? last_error : "(none)");
     CHECK(last_error && strstr(last_error, "refused") && strstr(last_error, "127.0.0.2"),
           "the attempt failed naming the refused address");
-    CHECK(json_array_size(list) == 1 && jstr(json_array_get(list, 0), "status") &&
-              !strcmp(jstr(json_array_get(list, 0), "status"), "pending"),
+    CHECK(list.n == 1 && !strcmp(list.items[0].status, "pending"),
           "a refused connect counts as a failed attempt (retried later)");
-    json_decref(list);
+    webhook_delivery_list_free(&list);
     if (listening) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         CHECK(poll(&p, 1, 0) == 0, "nothing connected to the disallowed address");

@@ -3,34 +3,48 @@
  * there. `to` is inclusive; both default to a week from today (the account's
  * zone). A slot's date and start_time are what POST /carts takes. */
 #include "api/admin/admin.h"
+#include "util/jbuf.h"
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_DAYS 7
 #define MAX_DAYS 366
 
-static json_t *time_or_null(int32_t secs)
+static void time_or_null(jbuf *b, const char *key, int32_t secs)
 {
-    if (secs < 0) return json_null();
+    if (secs < 0) return jb_knull(b, key);
     char t[9];
     time_of_day_format(secs, t);
-    return json_string(t);
+    jb_kstr(b, key, t);
 }
 
-static json_t *slot_json(const slot *s)
+static void instant_or_null(jbuf *b, const char *key, instant_us t)
+{
+    if (t) jb_kint(b, key, t);
+    else jb_knull(b, key);
+}
+
+/* Written straight into the reply's buffer: a year of a dense schedule is
+ * thousands of slots, and a jansson tree of them costs ten times the text. */
+static void slot_write(jbuf *b, const slot *s)
 {
     char d[11];
-    if (s->day >= 0) date_format(s->day, d);
-    json_t *o = json_object();
-    json_object_set_new(o, "occurrence", json_string(s->key));
-    json_object_set_new(o, "date", s->day >= 0 ? json_string(d) : json_null());
-    json_object_set_new(o, "start_time", time_or_null(s->time_from));
-    json_object_set_new(o, "end_time", time_or_null(s->time_to));
-    json_object_set_new(o, "starts_at", s->starts_at ? json_integer(s->starts_at) : json_null());
-    json_object_set_new(o, "ends_at", s->ends_at ? json_integer(s->ends_at) : json_null());
-    json_object_set_new(o, "available", s->available >= 0 ? json_integer(s->available) : json_null());
-    json_object_set_new(o, "open", json_boolean(s->open));
-    return o;
+    jb_obj(b);
+    jb_kstr(b, "occurrence", s->key);
+    if (s->day >= 0) {
+        date_format(s->day, d);
+        jb_kstr(b, "date", d);
+    } else {
+        jb_knull(b, "date");
+    }
+    time_or_null(b, "start_time", s->time_from);
+    time_or_null(b, "end_time", s->time_to);
+    instant_or_null(b, "starts_at", s->starts_at);
+    instant_or_null(b, "ends_at", s->ends_at);
+    if (s->available >= 0) jb_kint(b, "available", s->available);
+    else jb_knull(b, "available");
+    jb_kbool(b, "open", s->open);
+    jb_obj_end(b);
 }
 
 void admin_availability_get(http_request *r, void *app_)
@@ -65,8 +79,18 @@ void admin_availability_get(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    json_t *data = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(data, slot_json(&slots[i]));
+    jbuf b;
+    jb_init(&b, 64 + n * 200);
+    jb_obj(&b);
+    jb_key(&b, "data");
+    jb_arr(&b);
+    for (size_t i = 0; i < n; i++) slot_write(&b, &slots[i]);
+    jb_arr_end(&b);
+    jb_kint(&b, "count", (int64_t)n);
+    jb_obj_end(&b);
     free(slots);
-    http_reply_json(r, 200, admin_list(data, NULL));
+    size_t len;
+    char *text = jb_take(&b, &len);
+    if (!text) return admin_error(r, 500, "internal_error", NULL, "the reply could not be written");
+    http_reply_owned(r, 200, "application/json", text, len);
 }

@@ -48,7 +48,7 @@ void admin_cart_create(http_request *r, void *app_)
         {"items", BF_ARRAY, true, 0, MAX_ITEMS, &items, NULL},
         {"date", BF_STRING, false, 10, 10, &date, NULL},
         {"start_time", BF_STRING, false, 4, 8, &start_time, NULL},
-        {"occurrence_id", BF_STRING, false, 1, 64, &occurrence_id, NULL},
+        {"occurrence_id", BF_STRING, false, 1, 63, &occurrence_id, NULL},
         {"category_id", BF_STRING, false, 1, 64, &category_id, NULL},
         {"hold_seconds", BF_INT, false, 10, 7 * SECS_PER_DAY, &hold_seconds, NULL},
         {"external_id", BF_STRING, false, 1, 200, &external_id, NULL},

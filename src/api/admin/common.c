@@ -42,6 +42,7 @@ static const struct {
 } admin_field_names[] = {
     {"cursor", "starting_after"}, /* orders: the only page boundary we take */
     {"products", "product_id"},   /* availability is asked per product_id */
+    {"date_to", "to"},            /* availability: the range's end is `to` */
 };
 
 static const char *admin_wire_field(const char *engine_field)

@@ -63,7 +63,7 @@ void admin_orders_list(http_request *r, void *app_)
     json_t *orders = NULL;
     bool has_more = false;
     bo_error err = {0};
-    if (orders_list(admin_engine(app_), api_account(r), &q, &orders, &has_more, &err) != BO_OK) {
+    if (orders_list_json(admin_engine(app_), api_account(r), &q, &orders, &has_more, &err) != BO_OK) {
         admin_fail(r, &err);
         return;
     }
@@ -73,7 +73,7 @@ void admin_orders_list(http_request *r, void *app_)
 void admin_order_get(http_request *r, void *app_)
 {
     json_t *order = NULL;
-    bo_status st = order_get(admin_engine(app_), api_account(r), http_path_param(r, "id"), &order);
+    bo_status st = order_get_json(admin_engine(app_), api_account(r), http_path_param(r, "id"), &order);
     if (st != BO_OK) {
         admin_fail_status(r, st, "order");
         return;
@@ -109,21 +109,28 @@ void admin_order_create(http_request *r, void *app_)
     }
     engine *e = admin_engine(app_);
     const account *a = api_account(r);
+    char *customer_text = customer ? json_dumps(customer, JSON_COMPACT) : NULL;
+    char *extras_text = extras ? json_dumps(extras, JSON_COMPACT) : NULL;
     book_request br = {.cart_id = cart_id,
-                       .customer = customer,
-                       .extras = extras,
+                       .customer = customer_text,
+                       .extras = extras_text,
                        .discount_code = discount_code,
                        .voucher_code = voucher_code,
                        .payment = payment ? &pay : NULL};
-    json_t *order = NULL;
-    br.order_out = &order;
+    order_record booked;
+    br.order_out = &booked;
     char order_id[40];
     bool created = false;
     bo_error err = {0};
-    if (order_book(e, a, &br, order_id, &created, &err) != BO_OK) {
+    bo_status st = order_book(e, a, &br, order_id, &created, &err);
+    free(customer_text);
+    free(extras_text);
+    if (st != BO_OK) {
         admin_fail(r, &err);
         return;
     }
+    json_t *order = order_json(&booked, a);
+    order_record_free(&booked);
     if (created)
         admin_reply_created(r, "orders", order_id, order);
     else
@@ -147,7 +154,7 @@ void admin_order_cancel(http_request *r, void *app_)
         return;
     }
     json_t *order = NULL;
-    bo_status st = order_get(e, a, id, &order);
+    bo_status st = order_get_json(e, a, id, &order);
     if (st != BO_OK) {
         admin_fail_status(r, st, "order");
         return;

@@ -4,7 +4,7 @@
 void admin_ticket_get(http_request *r, void *app_)
 {
     json_t *ticket = NULL;
-    bo_status st = ticket_get(admin_engine(app_), api_account(r), http_path_param(r, "id"), &ticket);
+    bo_status st = ticket_get_json(admin_engine(app_), api_account(r), http_path_param(r, "id"), &ticket);
     if (st != BO_OK) {
         admin_fail_status(r, st, "ticket");
         return;
@@ -24,7 +24,7 @@ void admin_ticket_void(http_request *r, void *app_)
         return;
     }
     json_t *ticket = NULL;
-    bo_status st = ticket_get(e, a, id, &ticket);
+    bo_status st = ticket_get_json(e, a, id, &ticket);
     if (st != BO_OK) {
         admin_fail_status(r, st, "ticket");
         return;

@@ -8,28 +8,24 @@
 #define MAX_CART_RANGE_DAYS 60
 
 /* timeFrom/timeFromOffset/timeTo/timeToOffset of a slot. */
-void cv_slot_times(const account *a, const slot *s, json_t *x)
+void cv_jb_slot_times(jbuf *b, const account *a, const slot *s)
 {
     char off[7];
+    jb_key(b, "timeFrom");
+    cv_jb_time(b, s->time_from >= 0, s->time_from);
     if (s->time_from >= 0) {
-        json_t *tf = json_integer(s->time_from);
-        json_object_set_new(x, "timeFrom", cv_time_of_day(tf));
-        json_decref(tf);
         tz_offset_format(tz_offset_at(a->timezone, s->starts_at), off);
-        json_object_set_new(x, "timeFromOffset", json_string(off));
+        jb_kstr(b, "timeFromOffset", off);
     } else {
-        json_object_set_new(x, "timeFrom", json_null());
-        json_object_set_new(x, "timeFromOffset", json_null());
+        jb_knull(b, "timeFromOffset");
     }
+    jb_key(b, "timeTo");
+    cv_jb_time(b, s->time_to >= 0, s->time_to);
     if (s->time_to >= 0) {
-        json_t *tt = json_integer(s->time_to);
-        json_object_set_new(x, "timeTo", cv_time_of_day(tt));
-        json_decref(tt);
         tz_offset_format(tz_offset_at(a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
-        json_object_set_new(x, "timeToOffset", json_string(off));
+        jb_kstr(b, "timeToOffset", off);
     } else {
-        json_object_set_new(x, "timeTo", json_null());
-        json_object_set_new(x, "timeToOffset", json_null());
+        jb_knull(b, "timeToOffset");
     }
 }
 
@@ -51,30 +47,40 @@ void cv_product_availability(http_request *r, void *app_)
     bo_status found = catalog_get_json(e, a, CAT_PRODUCT, product, &p);
     if (found != BO_OK) return cv_missing(r, found);
     if (!category) category = json_string_value(json_array_get(json_object_get(p, "category_ids"), 0));
-    json_t *cat = category ? json_string(category) : json_null();
     slot *slots;
     size_t n;
     bo_error err = {0};
     bo_status st = availability_product(e, a, product, http_query(r, "category_id"), from, to, &slots, &n, &err);
-    json_decref(p);
     if (st != BO_OK) {
-        json_decref(cat);
+        json_decref(p);
         return cv_fail(r, &err);
     }
-    json_t *results = json_array();
+    /* straight into the reply's buffer: thousands of slots as a jansson tree
+     * cost ten times their text */
+    jbuf b;
+    jb_init(&b, 64 + n * 256);
+    jb_obj(&b);
+    jb_key(&b, "results");
+    jb_arr(&b);
     for (size_t i = 0; i < n; i++) {
         if (slots[i].day < 0) continue; /* undated products have no calendar */
         char d[11];
         date_format(slots[i].day, d);
-        json_t *x = json_pack("{s:s,s:O?,s:s}", "productId", product, "categoryId", cat, "day", d);
-        cv_slot_times(a, &slots[i], x);
-        json_object_set_new(x, "availability",
-                            slots[i].available < 0 ? json_null() : json_integer(slots[i].open ? slots[i].available : 0));
-        json_array_append_new(results, x);
+        jb_obj(&b);
+        jb_kstr(&b, "productId", product);
+        if (category) jb_kstr(&b, "categoryId", category);
+        else jb_knull(&b, "categoryId");
+        jb_kstr(&b, "day", d);
+        cv_jb_slot_times(&b, a, &slots[i]);
+        if (slots[i].available < 0) jb_knull(&b, "availability");
+        else jb_kint(&b, "availability", slots[i].open ? slots[i].available : 0);
+        jb_obj_end(&b);
     }
+    jb_arr_end(&b);
+    jb_obj_end(&b);
     free(slots);
-    json_decref(cat);
-    http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+    json_decref(p); /* category may point into it */
+    cv_reply_jbuf(r, &b);
 }
 
 /* The body of the availability and pricing requests:
@@ -180,15 +186,22 @@ void cv_availability_day(http_request *r, void *app_)
     slot *slots;
     size_t n;
     if (!cart_slots(r, app_, day, day + 1, &slots, &n)) return;
-    json_t *results = json_array();
+    jbuf b;
+    jb_init(&b, 64 + n * 200);
+    jb_obj(&b);
+    jb_key(&b, "results");
+    jb_arr(&b);
     char ds[11];
     date_format(day, ds);
     for (size_t i = 0; i < n; i++) {
-        json_t *x = json_pack("{s:s}", "day", ds);
-        cv_slot_times(api_account(r), &slots[i], x);
-        json_object_set_new(x, "available", json_boolean(slots[i].open && slots[i].available != 0));
-        json_array_append_new(results, x);
+        jb_obj(&b);
+        jb_kstr(&b, "day", ds);
+        cv_jb_slot_times(&b, api_account(r), &slots[i]);
+        jb_kbool(&b, "available", slots[i].open && slots[i].available != 0);
+        jb_obj_end(&b);
     }
+    jb_arr_end(&b);
+    jb_obj_end(&b);
     free(slots);
-    http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+    cv_reply_jbuf(r, &b);
 }

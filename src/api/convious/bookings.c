@@ -22,7 +22,7 @@ void cv_booking_create(http_request *r, void *app_)
     /* a cartId that is no string is reported as missing, as it always was */
     static const cv_field_code codes[] = {{"cartId", "missing_field", NULL}, {NULL, NULL, NULL}};
     if (!CV_FIELDS(r, body, "", fields, codes)) return;
-    json_t *customer = NULL;
+    char *customer = NULL;
     if (cust) {
         static const char *const keys[] = {"email", "name", "language"};
         const char *values[3] = {NULL, NULL, NULL};
@@ -41,21 +41,27 @@ void cv_booking_create(http_request *r, void *app_)
         if (!CV_FIELDS(r, cust, "customer.", customer_fields, customer_codes)) return;
         if (values[0] && !strchr(values[0], '@'))
             return cv_error(r, 400, "invalid_email", "customer.email", "customer.email is not an email address");
-        customer = json_object();
+        json_t *given = json_object();
         for (size_t i = 0; i < 3; i++)
-            if (values[i]) json_object_set(customer, keys[i], json_object_get(cust, keys[i]));
+            if (values[i]) json_object_set(given, keys[i], json_object_get(cust, keys[i]));
+        customer = json_dumps(given, JSON_COMPACT);
+        json_decref(given);
     }
+    char *extras_text = extras ? json_dumps(extras, JSON_COMPACT) : NULL;
     payment_input pay = {.provider = "external", .method = "api", .amount = -1};
-    book_request req = {.cart_id = cart_id, .customer = customer, .extras = extras, .channel = "convious",
+    book_request req = {.cart_id = cart_id, .customer = customer, .extras = extras_text, .channel = "convious",
                         .payment = &pay};
-    json_t *order = NULL;
-    req.order_out = &order;
+    order_record booked;
+    req.order_out = &booked;
     char order_id[40];
     bool created;
     bo_error err = {0};
     bo_status st = order_book(e, a, &req, order_id, &created, &err);
-    json_decref(customer);
+    free(customer);
+    free(extras_text);
     if (st != BO_OK) return cv_fail(r, &err);
+    json_t *order = order_json(&booked, a);
+    order_record_free(&booked);
     char url[300];
     snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", http_base_url(r), order_id);
     http_add_header(r, "Location", url);

@@ -237,3 +237,11 @@ void cv_jb_time(jbuf *b, bool present, int32_t secs)
     time_of_day_format(secs, buf);
     jb_str(b, buf);
 }
+
+void cv_reply_jbuf(http_request *r, jbuf *b)
+{
+    size_t len;
+    char *text = jb_take(b, &len);
+    if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
+    http_reply_owned(r, 200, "application/json", text, len);
+}

@@ -366,20 +366,12 @@ void cv_attach_location(engine *e, const account *a, json_t *o)
     catalog_view_close(catalog);
 }
 
-static void reply_text(http_request *r, jbuf *b)
-{
-    size_t len;
-    char *text = jb_take(b, &len);
-    if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
-    http_reply_owned(r, 200, "application/json", text, len);
-}
-
 void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned inc)
 {
     jbuf b;
     jb_init(&b, 2048 + json_array_size(json_object_get(order, "tickets")) * 2048);
     cv_order_write(&b, r, e, a, order, inc);
-    reply_text(r, &b);
+    cv_reply_jbuf(r, &b);
 }
 
 static bool parse_list(http_request *r, const char *param, const char **out, size_t max, const char *const *allowed)
@@ -455,7 +447,7 @@ void cv_orders_list(http_request *r, void *app_)
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list(e, a, &q, &orders, &more, &err) != BO_OK) return cv_fail(r, &err);
+    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK) return cv_fail(r, &err);
     size_t n = json_array_size(orders);
     int64_t last = n ? json_integer_value(json_object_get(json_array_get(orders, n - 1), "change_seq"))
                      : q.after_change_seq;
@@ -506,7 +498,7 @@ void cv_orders_list(http_request *r, void *app_)
     json_decref(orders);
     jb_arr_end(&b);
     jb_obj_end(&b);
-    reply_text(r, &b);
+    cv_reply_jbuf(r, &b);
 }
 
 void cv_order_get(http_request *r, void *app_)
@@ -516,7 +508,7 @@ void cv_order_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     json_t *o;
-    bo_status st = order_get(e, a, http_path_param(r, "order_id"), &o);
+    bo_status st = order_get_json(e, a, http_path_param(r, "order_id"), &o);
     if (st != BO_OK) return cv_missing(r, st);
     cv_attach_location(e, a, o);
     cv_order_reply(r, e, a, o, inc);

@@ -26,7 +26,7 @@ static void json_instant(jbuf *b, const account *a, const json_t *micros)
  * the venue zone or null). */
 static char *scan_reply(const account *a, const scan_result *res, size_t *len)
 {
-    json_t *t = res->ticket;
+    json_t *t = res->has_ticket ? scan_ticket_json(&res->ticket) : NULL;
     json_t *order = json_object_get(t, "order");
     bool ok = res->code == SCAN_SUCCESS;
     jbuf b;
@@ -85,6 +85,7 @@ static char *scan_reply(const account *a, const scan_result *res, size_t *len)
     member_or_null(&b, "language", json_object_get(cust, "language"));
     jb_obj_end(&b);
     jb_obj_end(&b);
+    json_decref(t);
     return jb_take(&b, len);
 }
 
@@ -104,7 +105,7 @@ static void scan(http_request *r, void *app_, const char *barcode, const char *a
     if (scan_barcode(cv_engine(app_), a, &req, &res, &err) != BO_OK) return cv_fail(r, &err);
     size_t len;
     char *text = scan_reply(a, &res, &len);
-    json_decref(res.ticket);
+    scan_result_free(&res);
     if (!text) return cv_error(r, 500, "internal_error", NULL, "reply could not be written");
     http_reply_owned(r, 200, "application/json", text, len);
 }

@@ -70,7 +70,7 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
     json_t *issued = NULL;
     bo_error err = {0};
     size_t nissued = 0, norders = 0;
-    if (tickets_list(e, a, &q, &issued, NULL, &err) == BO_OK) {
+    if (tickets_list_json(e, a, &q, &issued, NULL, &err) == BO_OK) {
         nissued = json_array_size(issued);
         json_t *seen = json_object();
         json_t *t;

@@ -170,7 +170,7 @@ void tt_orders_list(http_request *r, void *app_)
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list(e, a, &q, &orders, &more, &err) != BO_OK) return tt_fail(r, &err);
+    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK) return tt_fail(r, &err);
     const char *tag = http_query(r, "referral_tag");
     json_t *data = json_array();
     size_t i;
@@ -191,7 +191,7 @@ void tt_order_get(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *id = tt_unprefix(r, http_path_param(r, "order_id"), "or_");
     json_t *o;
-    bo_status st = id ? order_get(e, a, id, &o) : BO_NOT_FOUND;
+    bo_status st = id ? order_get_json(e, a, id, &o) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, tt_order(e, a, o));
     json_decref(o);

@@ -2,6 +2,7 @@
  * inventory; 422 when sold out) and void (irreversible, frees the seat, no
  * refund). */
 #include "api/tickettailor/tickettailor.h"
+#include <stdlib.h>
 #include <string.h>
 
 void tt_tickets_list(http_request *r, void *app_)
@@ -24,7 +25,7 @@ void tt_tickets_list(http_request *r, void *app_)
     json_t *list;
     bool more;
     bo_error err = {0};
-    if (tickets_list(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK) return tt_fail(r, &err);
+    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK) return tt_fail(r, &err);
     json_t *data = json_array();
     size_t i;
     json_t *t;
@@ -37,7 +38,7 @@ void tt_ticket_get(http_request *r, void *app_)
 {
     const char *id = tt_unprefix(r, http_path_param(r, "ticket_id"), "it_");
     json_t *t;
-    bo_status st = id ? ticket_get(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
+    bo_status st = id ? ticket_get_json(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, tt_issued_ticket(api_account(r), t));
     json_decref(t);
@@ -61,13 +62,16 @@ void tt_ticket_create(http_request *r, void *app_)
     if (!occ) return tt_error(r, 422, "event_id", "event_id must be an id like ev_123");
     if (!product) return tt_error(r, 422, "ticket_type_id", "ticket_type_id must be an id like tt_123");
     json_t *holder = json_pack("{s:s,s:s?,s:s?}", "full_name", full, "email", email, "reference", reference);
+    char *holder_text = json_dumps(holder, JSON_COMPACT);
+    json_decref(holder);
     char id[40];
     bo_error err = {0};
-    bo_status st = ticket_issue(tt_engine(app_), api_account(r), product, occ, -1, -1, holder, "tickettailor", id, &err);
-    json_decref(holder);
+    bo_status st =
+        ticket_issue(tt_engine(app_), api_account(r), product, occ, -1, -1, holder_text, "tickettailor", id, &err);
+    free(holder_text);
     if (st != BO_OK) return tt_fail(r, &err);
     json_t *t;
-    if (ticket_get(tt_engine(app_), api_account(r), id, &t) != BO_OK) return tt_error(r, 500, NULL, "unreadable");
+    if (ticket_get_json(tt_engine(app_), api_account(r), id, &t) != BO_OK) return tt_error(r, 500, NULL, "unreadable");
     http_reply_json(r, 201, json_pack("{s:[o]}", "data", tt_issued_ticket(api_account(r), t)));
     json_decref(t);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What /tickettailor would answer for the resource, and that answer's URL. */
 static json_t *payload(engine *e, const account *a, const char *resource, json_t *object, char *url, size_t len)
 {
     if (!resource || !json_is_object(object)) return NULL;
@@ -33,13 +34,23 @@ static json_t *payload(engine *e, const account *a, const char *resource, json_t
                      json_object_get(object, "name"), "status", json_object_get(object, "status"), "event_ids", events);
 }
 
-/* {id, created_at, event, resource_url, payload}; id is the same on every retry */
-static json_t *envelope(const webhook_event_info *ev, json_t *body_payload)
+/* {id, created_at, event, resource_url, payload}; id is the same on every
+ * retry. An object the payload cannot translate goes as recorded. */
+static char *body(engine *e, const account *a, const webhook_event_info *ev, const char *recorded)
 {
+    json_t *object = json_loads(recorded, JSON_DECODE_ANY, NULL);
+    char url[300];
+    snprintf(url, sizeof url, "%s", ev->resource_url ? ev->resource_url : "");
+    json_t *vendor = payload(e, a, ev->resource, object, url, sizeof url);
+    if (!vendor) vendor = object ? json_incref(object) : json_null();
     char created[40];
     iso_format_seconds(ev->created_at, NULL, created, sizeof created);
-    return json_pack("{s:s,s:s,s:s,s:s,s:O}", "id", ev->id, "created_at", created, "event", ev->event,
-                     "resource_url", ev->resource_url, "payload", body_payload);
+    json_t *envelope = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", ev->id, "created_at", created, "event", ev->event,
+                                 "resource_url", url, "payload", vendor);
+    json_decref(object);
+    char *text = envelope ? json_dumps(envelope, JSON_COMPACT) : NULL;
+    json_decref(envelope);
+    return text;
 }
 
 static bool sign(const char *secret, const char *body, instant_us now, webhook_headers *out)
@@ -57,6 +68,6 @@ static bool sign(const char *secret, const char *body, instant_us now, webhook_h
 }
 
 static const webhook_format tickettailor_format = {
-    .name = TICKETTAILOR_WEBHOOK_FORMAT, .payload = payload, .envelope = envelope, .sign = sign};
+    .name = TICKETTAILOR_WEBHOOK_FORMAT, .body = body, .sign = sign};
 
 void tickettailor_install(engine *e) { webhooks_register_format(e, &tickettailor_format); }

@@ -1,0 +1,20 @@
+/* The top level of a JSON object held as text (a customer, extras, a stored
+ * document), read and merged without building a tree: for the engine, which
+ * keeps such objects as opaque text and only ever needs a shallow merge or a
+ * string member. The input must be valid JSON (the edge validated it, or
+ * jansson / jbuf wrote it); what is not an object reads as {}. */
+#ifndef BO_OBJTEXT_H
+#define BO_OBJTEXT_H
+#include <stdbool.h>
+
+/* The members of base with those of over set over them, as json_object_update
+ * does: a key of both keeps base's place and takes over's value, over's other
+ * keys follow in their order. NULL or "" is {}. Malloc'd; NULL out of memory. */
+char *objtext_merge(const char *base, const char *over);
+/* The string value of the top-level member `key` (unescaped, malloc'd), or
+ * NULL when absent, not a string, or holding a NUL. */
+char *objtext_string(const char *obj, const char *key);
+/* The text of the top-level member `key`'s value as written (malloc'd), or
+ * NULL when absent. */
+char *objtext_member(const char *obj, const char *key);
+#endif
