@@ -13,6 +13,7 @@
  *                          [--tickets-per-booking Q]
  * (--processes forks P processes of N workers each; PostgreSQL only, where it
  * shows several servers sharing one database.) */
+#include "catalog_doc/catalog_doc.h"
 #include "core/engine.h"
 #include "util/secure.h"
 #include <errno.h>
@@ -147,7 +148,7 @@ static json_t *put(catalog_kind k, json_t *doc)
 {
     json_t *out = NULL;
     bo_error err;
-    if (catalog_put(E, &A, k, NULL, doc, false, &out, &err) != BO_OK) fprintf(stderr, "setup: %s\n", err.message);
+    if (catalog_put_json(E, &A, k, NULL, doc, false, &out, &err) != BO_OK) fprintf(stderr, "setup: %s\n", err.message);
     json_decref(doc);
     return out;
 }
@@ -283,7 +284,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "store: %s\n", err ? err : "?");
         return 1;
     }
-    engine_config cfg = {.default_hold_seconds = 900};
+    engine_config cfg = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     E = engine_open(st, &cfg);
     char slug[32];
     snprintf(slug, sizeof slug, "bench%u", rand_below(1000000));

@@ -1,4 +1,5 @@
 #include "demo.h"
+#include "catalog_doc/catalog_doc.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <string.h>
@@ -20,13 +21,13 @@
 static bo_status put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bo_error *err)
 {
     json_t *existing;
-    if (catalog_get(e, a, k, id, &existing) == BO_OK) {
+    if (catalog_get_json(e, a, k, id, &existing) == BO_OK) {
         json_decref(existing);
         json_decref(doc);
         return BO_OK;
     }
     json_object_set_new(doc, "id", json_string(id));
-    bo_status st = catalog_put(e, a, k, NULL, doc, false, NULL, err);
+    bo_status st = catalog_put_json(e, a, k, NULL, doc, false, NULL, err);
     json_decref(doc);
     return st;
 }

@@ -282,7 +282,8 @@ int main(int argc, char **argv)
         return ds == DB_OK ? 0 : 1;
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
-                        .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow};
+                        .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow,
+                        .catalog_codec = &catalog_doc_json_codec};
     engine *e = engine_open(st, &ec);
     if (!strcmp(cmd, "demo")) {
         bo_error err = {0};

@@ -4,6 +4,7 @@
  * below this directory. */
 #ifndef BO_API_H
 #define BO_API_H
+#include "catalog_doc/catalog_doc.h"
 #include "api/order_json.h"
 #include "core/engine.h"
 #include "http/http.h"

@@ -1,13 +1,13 @@
-/* Catalog storage and the per-account snapshot cache. Writes validate the
- * document, store it and bump the account's catalog version in one
- * transaction; reads use an immutable snapshot rebuilt when that version moves,
- * so every server process sees every other's writes on its next request. */
-#include "core/catalog_compile.h"
-#include "core/catalog_spec.h"
+/* Catalog storage and the per-account snapshot cache. A write has the catalog
+ * codec check the document (the engine reads none: it gets back the text to
+ * store and the few facts it decides with), checks references on the typed
+ * model, then stores the text and bumps the account's catalog version in one
+ * transaction. Reads use an immutable snapshot, compiled by the codec when
+ * that version moves, so every server process sees every other's writes on
+ * its next request. */
 #include "core/internal.h"
 #include "store/catalog_store.h"
 #include "util/log.h"
-#include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,35 +30,53 @@ bool catalog_kind_parse(const char *name, catalog_kind *out)
 
 /* ---- snapshots ---- */
 
-/* Files one stored document under its kind; the model is compiled afterwards,
- * outside the read transaction. */
+/* The stored documents of one snapshot, per kind in load order, compiled
+ * after the read transaction. */
+typedef struct {
+    char **docs[CAT__COUNT];
+    size_t n[CAT__COUNT], cap[CAT__COUNT];
+} loaded_docs;
+
 static void add_row(void *ctx, const store_catalog_row *row)
 {
-    catalog_snapshot *s = ctx;
+    loaded_docs *l = ctx;
     catalog_kind k;
     if (!catalog_kind_parse(row->kind, &k)) return;
-    json_t *doc = json_loads(row->doc, 0, NULL);
-    if (doc) json_object_set_new(s->objects[k], row->id, doc);
+    if (l->n[k] == l->cap[k]) {
+        l->cap[k] = l->cap[k] ? l->cap[k] * 2 : 16;
+        l->docs[k] = realloc(l->docs[k], l->cap[k] * sizeof *l->docs[k]);
+    }
+    l->docs[k][l->n[k]++] = strdup(row->doc);
 }
 
-static catalog_snapshot *load_snapshot(store *st, const char *account_id)
+static catalog_snapshot *load_snapshot(engine *e, const char *account_id)
 {
+    const catalog_codec *codec = e->cfg.catalog_codec;
+    if (!codec) return NULL;
     catalog_snapshot *s = calloc(1, sizeof *s);
     atomic_init(&s->refs, 1);
     snprintf(s->account_id, sizeof s->account_id, "%s", account_id);
-    for (int k = 0; k < CAT__COUNT; k++) s->objects[k] = json_object();
-    if (store_catalog_load(st, account_id, &s->version, add_row, s) != STORE_OK) {
+    loaded_docs l = {0};
+    bool loaded = store_catalog_load(e->st, account_id, &s->version, add_row, &l) == STORE_OK;
+    if (loaded) s->model = catalog_model_new(codec->release);
+    for (int c = 0; c < CAT__COUNT; c++) {
+        catalog_kind k = catalog_compile_order[c];
+        for (size_t i = 0; i < l.n[k]; i++) {
+            if (loaded) codec->compile(s->model, k, l.docs[k][i]);
+            free(l.docs[k][i]);
+        }
+        free(l.docs[k]);
+    }
+    if (!loaded) {
         catalog_release(s);
         return NULL;
     }
-    s->model = catalog_model_compile(s->objects);
     return s;
 }
 
 void catalog_release(catalog_snapshot *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
-    for (int k = 0; k < CAT__COUNT; k++) json_decref(s->objects[k]);
     catalog_model_free(s->model);
     free(s);
 }
@@ -105,7 +123,7 @@ catalog_snapshot *catalog_acquire(engine *e, const account *a)
         }
     }
     pthread_mutex_unlock(&e->cache_lock);
-    catalog_snapshot *snap = load_snapshot(e->st, a->id);
+    catalog_snapshot *snap = load_snapshot(e, a->id);
     if (!snap) return NULL;
     atomic_store(&snap->checked_ms, now);
     pthread_mutex_lock(&e->cache_lock);
@@ -127,11 +145,6 @@ catalog_snapshot *catalog_acquire(engine *e, const account *a)
     return snap;
 }
 
-json_t *snapshot_find(const catalog_snapshot *s, catalog_kind k, const char *id)
-{
-    return (s && id && k < CAT__COUNT) ? json_object_get(s->objects[k], id) : NULL;
-}
-
 /* A store step's outcome inside a catalog write: a duplicate id stays
  * DB_CONFLICT (catalog_put names it), the rest as every composed transaction. */
 static db_status step_status(store_status st) { return st == STORE_CONFLICT ? DB_CONFLICT : store_db_status(st); }
@@ -147,10 +160,8 @@ typedef struct {
     const account *a;
     catalog_kind kind;
     const char *id;
-    char *doc_text;
-    const char *parent_id;
+    const catalog_doc *doc; /* NULL for a delete */
     bool create;
-    bool is_delete;
     instant_us now;
     bool pool_in_use; /* out: a pool delete found seats held or sold */
 } catalog_write;
@@ -159,197 +170,140 @@ static db_status write_doc(db_conn *c, void *arg)
 {
     catalog_write *w = arg;
     const char *kind = kind_names[w->kind];
-    if (w->is_delete && w->kind == CAT_POOL) {
+    const catalog_doc *d = w->doc;
+    if (!d && w->kind == CAT_POOL) {
         /* the seats held or sold from a pool stay counted against it: a pool
          * with any cannot go (sold tickets would lose their limit) */
         db_status st = store_db_status(store_inventory_pool_in_use(c, w->a->id, w->id, &w->pool_in_use));
         if (st != DB_OK) return st;
         if (w->pool_in_use) return DB_ABORT;
     }
-    store_status ss = w->is_delete ? store_catalog_delete(c, w->a->id, kind, w->id, w->now)
-                      : w->create  ? store_catalog_insert(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now)
-                                   : store_catalog_update(c, w->a->id, kind, w->id, w->parent_id, w->doc_text, w->now);
+    store_status ss = !d        ? store_catalog_delete(c, w->a->id, kind, w->id, w->now)
+                      : w->create ? store_catalog_insert(c, w->a->id, kind, w->id, d->parent_id, d->text, w->now)
+                                  : store_catalog_update(c, w->a->id, kind, w->id, d->parent_id, d->text, w->now);
     db_status st = step_status(ss);
     if (st != DB_OK) return st;
     if (w->kind == CAT_EVENT) {
-        change_event ev = w->is_delete ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
-        st = events_record(c, w->a->id, ev, w->id, w->doc_text);
+        change_event ev = !d ? EV_EVENT_DELETED : w->create ? EV_EVENT_CREATED : EV_EVENT_UPDATED;
+        st = events_record(c, w->a->id, ev, w->id, d ? d->text : NULL);
         if (st != DB_OK) return st;
     }
-    if (w->kind == CAT_POOL && !w->is_delete && !w->create) {
+    if (w->kind == CAT_POOL && d && !w->create && d->capacity >= 0) {
         /* a capacity change applies to the occurrences already counted; the
          * CHECK constraint refuses to drop below what is held or sold */
-        json_t *doc = json_loads(w->doc_text, 0, NULL);
-        json_t *cap = json_object_get(doc, "capacity");
-        if (json_is_integer(cap))
-            st = store_db_status(store_inventory_set_capacity(c, w->a->id, w->id, json_integer_value(cap)));
-        json_decref(doc);
+        st = store_db_status(store_inventory_set_capacity(c, w->a->id, w->id, d->capacity));
         if (st != DB_OK) return st;
     }
     return catalog_touch(c, w->a->id);
 }
 
+void catalog_doc_clear(catalog_doc *d)
+{
+    free(d->text);
+    free(d->parent_id);
+    for (size_t i = 0; i < d->npool_ids; i++) free(d->pool_ids[i]);
+    free(d->pool_ids);
+    *d = (catalog_doc){0};
+}
+
 static bool snapshot_has(catalog_kind k, const char *id, void *ctx)
 {
-    return snapshot_find(ctx, k, id) != NULL;
+    return model_object(((const catalog_snapshot *)ctx)->model, k, id) != NULL;
 }
 
-static const char *parent_of(catalog_kind k, const json_t *doc)
+/* A product's pools must be live pools of the account: a missing one would
+ * otherwise sell without limit. */
+static bo_status check_product_pools(const catalog_snapshot *snap, const catalog_doc *product, bo_error *err)
 {
-    switch (k) {
-    case CAT_CATEGORY: return jstr(doc, "parent_id");
-    case CAT_PRODUCT: return jstr(doc, "event_id");
-    default: return NULL;
-    }
-}
-
-/* A product's pools[].pool_id must name a live pool of the account: a missing
- * one would otherwise sell without limit. */
-static bo_status check_product_pools(const catalog_snapshot *snap, const json_t *product, bo_error *err)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(product, "pools"), i, v)
-    {
-        const char *pool_id = jstr(v, "pool_id");
-        if (!snapshot_find(snap, CAT_POOL, pool_id))
+    for (size_t i = 0; i < product->npool_ids; i++)
+        if (!model_pool(snap->model, product->pool_ids[i]))
             return bo_fail(err, BO_INVALID, "unknown_reference", "pools", "pools: no pool with id %s",
-                           pool_id ? pool_id : "");
-    }
+                           product->pool_ids[i]);
     return BO_OK;
+}
+
+static bool names(const char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(ids[i], id)) return true;
+    return false;
 }
 
 /* The id of a live object that refers to (k, id) and keeps it from being
  * deleted, or NULL: a pool a product sells from, an event a product belongs
  * to, a product a discount names. Other references (locations, categories,
  * schedules) are descriptive and do not block a delete. */
-static const char *blocking_reference(const catalog_snapshot *snap, catalog_kind k, const char *id,
-                                      catalog_kind *user_kind)
+static const char *blocking_reference(const catalog_model *m, catalog_kind k, const char *id, catalog_kind *user_kind)
 {
-    const char *key;
-    json_t *doc;
-    size_t i;
-    json_t *v;
     if (k == CAT_POOL || k == CAT_EVENT) {
         *user_kind = CAT_PRODUCT;
-        json_object_foreach(snap->objects[CAT_PRODUCT], key, doc)
-        {
-            if (k == CAT_EVENT) {
-                const char *ev = jstr(doc, "event_id");
-                if (ev && !strcmp(ev, id)) return key;
-                continue;
-            }
-            json_array_foreach(json_object_get(doc, "pools"), i, v)
-            {
-                const char *pool_id = jstr(v, "pool_id");
-                if (pool_id && !strcmp(pool_id, id)) return key;
-            }
+        for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
+            const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
+            if (k == CAT_EVENT ? p->event_id && !strcmp(p->event_id, id) : names(p->pool_ids, p->npool_ids, id))
+                return p->id;
         }
     } else if (k == CAT_PRODUCT) {
         *user_kind = CAT_DISCOUNT;
-        json_object_foreach(snap->objects[CAT_DISCOUNT], key, doc)
-        {
-            json_array_foreach(json_object_get(doc, "product_ids"), i, v)
-            {
-                if (json_is_string(v) && !strcmp(json_string_value(v), id)) return key;
-            }
+        for (size_t i = 0; i < model_count(m, CAT_DISCOUNT); i++) {
+            const cat_discount *d = model_object_at(m, CAT_DISCOUNT, i);
+            if (names(d->product_ids, d->nproducts, id)) return d->id;
         }
     }
     return NULL;
 }
 
-bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bool partial,
-                      json_t **out, bo_error *err)
+bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, const char *doc, bool partial,
+                      char **out, bo_error *err)
 {
     if (k >= CAT__COUNT) return bo_fail(err, BO_INVALID, "invalid_kind", "", "unknown catalog kind");
-    if (!json_is_object(doc)) return bo_fail(err, BO_INVALID, "invalid_body", "", "expected a JSON object");
+    if (!e->cfg.catalog_codec) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
     catalog_snapshot *snap = catalog_acquire(e, a);
     if (!snap) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    json_t *existing = id ? snapshot_find(snap, k, id) : NULL;
-    json_t *merged;
-    if (partial) {
-        if (!existing) {
-            catalog_release(snap);
-            return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id ? id : "");
-        }
-        merged = json_deep_copy(existing);
-        json_object_update(merged, doc);
-    } else {
-        merged = json_deep_copy(doc);
-    }
-    json_object_del(merged, "created_at");
-    json_object_del(merged, "updated_at");
-    char newid[48];
-    if (!id) {
-        const char *given = jstr(merged, "id");
-        if (given) {
-            if (strlen(given) > 40 || strlen(given) < 1 || strchr(given, '/')) {
-                json_decref(merged);
-                catalog_release(snap);
-                return bo_fail(err, BO_INVALID, "invalid_id", "id", "id must be 1 to 40 characters without '/'");
-            }
-            snprintf(newid, sizeof newid, "%s", given);
-        } else {
-            rand_uuid(newid);
-        }
-        id = newid;
+    const char *existing = id ? model_doc(snap->model, k, id) : NULL;
+    if (partial && !existing) {
+        catalog_release(snap);
+        return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id ? id : "");
     }
     bool create = existing == NULL && !partial;
-    json_object_set_new(merged, "id", json_string(id));
-    bo_status bs = spec_validate(kind_spec_for(k), merged, snapshot_has, snap, err);
-    if (bs == BO_OK && k == CAT_PRODUCT) bs = check_product_pools(snap, merged, err);
+    catalog_doc prepared = {0};
+    bo_status bs = e->cfg.catalog_codec->prepare(k, existing, doc, partial, id, snapshot_has, snap, &prepared, err);
+    if (bs == BO_OK && k == CAT_PRODUCT) bs = check_product_pools(snap, &prepared, err);
     catalog_release(snap);
     if (bs != BO_OK) {
-        json_decref(merged);
+        catalog_doc_clear(&prepared);
         return bs;
     }
-    catalog_write w = {a, k, id, json_dumps(merged, JSON_COMPACT), parent_of(k, merged), create, false, clock_now(),
-                       false};
+    catalog_write w = {a, k, prepared.id, &prepared, create, clock_now(), false};
     db_status st = store_write(e->st, write_doc, &w);
-    free(w.doc_text);
     if (st == DB_OK || st == DB_CONFLICT) catalog_invalidate(e, a);
     if (st == DB_CONFLICT) {
-        json_decref(merged);
+        catalog_doc_clear(&prepared);
         if (k == CAT_POOL && !create)
             return bo_fail(err, BO_CONFLICT, "capacity_below_sold", "capacity",
                            "capacity cannot drop below tickets already held or sold");
         return bo_fail(err, BO_CONFLICT, "duplicate_id", "id", "a %s with this id exists", kind_names[k]);
     }
-    if (st != DB_OK) {
-        json_decref(merged);
-        return bo_from_db(st, err);
+    if (st == DB_OK && out) {
+        *out = prepared.text;
+        prepared.text = NULL;
     }
-    if (out) *out = merged;
-    else json_decref(merged);
-    return BO_OK;
+    catalog_doc_clear(&prepared);
+    return st == DB_OK ? BO_OK : bo_from_db(st, err);
 }
 
-bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, json_t **out)
+bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, char **out)
 {
     catalog_snapshot *snap = catalog_acquire(e, a);
     if (!snap) return BO_INTERNAL;
-    json_t *doc = snapshot_find(snap, k, id);
-    *out = doc ? json_deep_copy(doc) : NULL;
+    const char *doc = model_doc(snap->model, k, id);
+    *out = doc ? strdup(doc) : NULL;
     catalog_release(snap);
     return doc ? BO_OK : BO_NOT_FOUND;
 }
 
 catalog_view *catalog_view_open(engine *e, const account *a) { return catalog_acquire(e, a); }
-const json_t *catalog_view_find(const catalog_view *v, catalog_kind k, const char *id) { return snapshot_find(v, k, id); }
+const catalog_model *catalog_view_model(const catalog_view *v) { return v ? v->model : NULL; }
 void catalog_view_close(catalog_view *v) { catalog_release(v); }
-
-bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out)
-{
-    catalog_snapshot *snap = catalog_acquire(e, a);
-    if (!snap) return BO_INTERNAL;
-    json_t *arr = json_array();
-    const char *key;
-    json_t *doc;
-    json_object_foreach(snap->objects[k], key, doc) json_array_append_new(arr, json_deep_copy(doc));
-    catalog_release(snap);
-    *out = arr;
-    return BO_OK;
-}
 
 bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err)
 {
@@ -357,7 +311,7 @@ bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char
     catalog_snapshot *snap = catalog_acquire(e, a);
     if (!snap) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
     catalog_kind user_kind = CAT_PRODUCT;
-    const char *user = snapshot_find(snap, k, id) ? blocking_reference(snap, k, id, &user_kind) : NULL;
+    const char *user = model_object(snap->model, k, id) ? blocking_reference(snap->model, k, id, &user_kind) : NULL;
     if (user) {
         bo_fail(err, BO_CONFLICT, "in_use", "", "%s %s is used by %s %s", kind_names[k], id, kind_names[user_kind],
                 user);
@@ -365,7 +319,7 @@ bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char
         return BO_CONFLICT;
     }
     catalog_release(snap);
-    catalog_write w = {a, k, id, NULL, NULL, false, true, clock_now(), false};
+    catalog_write w = {a, k, id, NULL, false, clock_now(), false};
     db_status st = store_write(e->st, write_doc, &w);
     if (st == DB_OK) catalog_invalidate(e, a);
     if (w.pool_in_use)

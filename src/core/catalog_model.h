@@ -1,8 +1,11 @@
 /* The typed catalog: one account's catalog at one version, compiled once from
- * its validated documents into C structs with hash indexes by id. Requests
- * decide with these structs only; the JSON documents stay beside them for
- * /admin/v1 to echo and for free-form fields (names, descriptions, images,
- * external ids) that the dialects render.
+ * its stored documents into C structs with hash indexes by id. Requests
+ * decide with these structs only. Each object keeps beside it the document
+ * text it was compiled from (for /admin/v1 to echo) and the codec's decoded
+ * form of it (opaque here: the dialects read free-form fields such as names,
+ * descriptions, images and external ids from it). The engine never parses a
+ * document: the catalog codec (engine_config.catalog_codec) does, and builds
+ * the model through the functions at the end of this file.
  *
  * Everything hangs off one arena owned by the model: pointers into it stay
  * valid for the model's lifetime (the snapshot that holds it). */
@@ -13,6 +16,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The kinds of catalog object, in the canonical shapes of docs/MODEL.md. */
+typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
+               CAT__COUNT } catalog_kind;
 
 #define WEEKDAYS_ALL 0x7f /* bit d set: open on weekday d (0 = Monday) */
 
@@ -130,6 +137,8 @@ typedef struct {
     size_t nprices;
     const cat_pool_use *pools; /* limited pools only; unlimited ones take nothing */
     size_t npools;
+    const char *const *pool_ids; /* every pool the document names, limited or not (in-use checks) */
+    size_t npool_ids;
     cat_scan_options scan;
     const char *barcode_format;
 } cat_product;
@@ -168,7 +177,39 @@ const cat_voucher *model_voucher(const catalog_model *m, const char *id);
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code);
 const cat_discount *model_discount(const catalog_model *m, const char *id);
 
+/* Any object by kind and id (a cat_* struct, which starts with its id). */
+const void *model_object(const catalog_model *m, catalog_kind k, const char *id);
+/* Objects of a kind, in the order they were added (oldest first): i < model_count. */
+size_t model_count(const catalog_model *m, catalog_kind k);
+const void *model_object_at(const catalog_model *m, catalog_kind k, size_t i);
+/* The document text an object was compiled from; NULL when absent. */
+const char *model_doc(const catalog_model *m, catalog_kind k, const char *id);
+const char *model_doc_at(const catalog_model *m, catalog_kind k, size_t i);
+const void *model_decoded_at(const catalog_model *m, catalog_kind k, size_t i);
+/* The codec's decoded form of that document (opaque to the engine); NULL when absent. */
+const void *model_decoded(const catalog_model *m, catalog_kind k, const char *id);
+
 bool schedule_closed_on(const cat_schedule *s, civil_date day);
 bool discount_applies_to(const cat_discount *d, const char *product_id);
 bool product_in_category(const cat_product *p, const char *category_id);
+
+/* ---- building a model: for the catalog codec ----
+ * The codec compiles documents kind by kind in the order of
+ * catalog_compile_order, so a reference (model_pool, model_event, ...) resolves
+ * against the kinds added before it. */
+extern const catalog_kind catalog_compile_order[CAT__COUNT];
+/* release frees a decoded document (model_add's `decoded`) with the model; may be NULL. */
+catalog_model *catalog_model_new(void (*release)(void *decoded));
+void catalog_model_free(catalog_model *m);
+/* Zeroed memory that lives as long as the model. */
+void *model_alloc(catalog_model *m, size_t n);
+/* A copy that lives as long as the model; NULL stays NULL. */
+const char *model_strdup(catalog_model *m, const char *s);
+/* Files obj (a cat_* struct of kind k, allocated with model_alloc) under its
+ * id, with the document text it was compiled from (copied) and the codec's
+ * decoded document (owned by the model from here on). The first object of an
+ * id wins; a discount is also indexed by its code. */
+void model_add(catalog_model *m, catalog_kind k, const void *obj, const char *doc, void *decoded);
+/* Sorts a schedule's closed dates as schedule_closed_on expects them. */
+void model_sort_dates(civil_date *dates, size_t n);
 #endif

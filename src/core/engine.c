@@ -46,24 +46,6 @@ bo_status bo_from_store(store_status st, bo_error *err)
     return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
 }
 
-const char *jstr(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-int64_t jint(const json_t *o, const char *key, int64_t dflt)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
-
-bool jbool(const json_t *o, const char *key, bool dflt)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
-}
-
 void occurrence_key(civil_date day, int32_t time_from, char out[64])
 {
     char d[11];
@@ -115,6 +97,7 @@ engine *engine_open(store *st, const engine_config *cfg)
         e->webhook_nallow = 0;
     }
     e->cfg.webhook_allow = NULL; /* the caller's string; parsed above */
+    if (!cfg->catalog_codec) log_warn("no catalog codec: catalog documents can be neither written nor read");
     pthread_mutex_init(&e->cache_lock, NULL);
     auth_cache_init(&e->auth);
     pthread_mutex_init(&e->stop_lock, NULL);

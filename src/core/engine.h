@@ -1,20 +1,19 @@
 /* The sales engine: one vendor-neutral model of accounts, catalog, capacity,
- * carts, orders, tickets and scans. It speaks no HTTP and no SQL dialect; the
- * dialects in src/api translate to and from it. docs/MODEL.md documents the
- * canonical JSON shapes that its read functions return.
+ * carts, orders, tickets and scans. It speaks no HTTP, no SQL dialect and no
+ * JSON; the dialects in src/api translate to and from it, and render the
+ * canonical shapes of docs/MODEL.md from what its read functions return.
  *
  * Conventions: money is int64 minor units; instants are int64 microseconds
  * (UTC); every function takes the authenticated account and never touches
- * another account's rows (an id of another account is simply not found).
- * Functions returning json_t* hand the caller one reference. */
+ * another account's rows (an id of another account is simply not found). */
 #ifndef BO_ENGINE_H
 #define BO_ENGINE_H
+#include "core/catalog_model.h"
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -81,6 +80,8 @@ typedef struct {
      * testing: "127.0.0.1,::1", CIDR allowed; NULL = none (core/webhooks.h).
      * Read by engine_open only. */
     const char *webhook_allow;
+    /* reads and writes catalog documents; required (src/catalog_doc) */
+    const struct catalog_codec *catalog_codec;
 } engine_config;
 
 engine *engine_open(store *st, const engine_config *cfg);
@@ -127,28 +128,61 @@ bo_status account_secret_put(engine *e, const account *a, const char *name, cons
 char *account_secret_get(engine *e, const account *a, const char *name); /* caller frees; NULL if none */
 
 /* ---------- catalog (core/catalog.c) ----------
- * Catalog objects are JSON documents in the canonical shapes of docs/MODEL.md,
- * validated on every write. Kinds: location, category, schedule, event, pool,
- * product, discount, voucher. */
-typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
-               CAT__COUNT } catalog_kind;
+ * Catalog objects are documents in the canonical shapes of docs/MODEL.md
+ * (JSON text), checked on every write and compiled into the typed model of
+ * catalog_model.h per catalog version. The engine never parses them: the
+ * catalog codec of engine_config does (src/catalog_doc is the JSON one).
+ * Kinds: location, category, schedule, event, pool, product, discount,
+ * voucher (catalog_kind, in catalog_model.h). */
 const char *catalog_kind_name(catalog_kind k);
 bool catalog_kind_parse(const char *name, catalog_kind *out);
 
-/* Creates (id NULL or unused: a new id is made unless doc has "id") or replaces
- * (partial=false) / merges (partial=true) a document. *out gets the stored doc. */
-bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, json_t *doc, bool partial,
-                      json_t **out, bo_error *err);
-bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, json_t **out);
-/* All live documents of a kind, oldest first, as an array. */
-bo_status catalog_list(engine *e, const account *a, catalog_kind k, json_t **out);
+/* Creates (id NULL or unused: a new id is made unless the document has one) or
+ * replaces (partial=false) / merges (partial=true) a document; doc is its
+ * text. *out (optional) gets the stored document's text: caller frees. */
+bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, const char *doc, bool partial,
+                      char **out, bo_error *err);
+/* The stored document's text (caller frees), BO_NOT_FOUND, or BO_INTERNAL. */
+bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, char **out);
 bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err);
-/* The account's current catalog, held for rendering many objects: documents
- * are borrowed (valid until catalog_view_close), never copied. */
+/* The account's current catalog, held for reading many objects: everything
+ * it hands out is borrowed, valid until catalog_view_close. */
 typedef struct catalog_snapshot catalog_view;
 catalog_view *catalog_view_open(engine *e, const account *a); /* NULL when storage failed */
-const json_t *catalog_view_find(const catalog_view *v, catalog_kind k, const char *id);
 void catalog_view_close(catalog_view *v);
+/* The typed catalog: model_product(catalog_view_model(v), id), model_count ... */
+const catalog_model *catalog_view_model(const catalog_view *v);
+
+/* What the catalog codec makes of a written document. */
+typedef struct {
+    char id[48];          /* the object's id: the path's, the document's own, or a new one */
+    char *text;           /* the normalised document to store (malloc'd) */
+    char *parent_id;      /* a category's parent_id, a product's event_id; malloc'd, NULL when none */
+    int64_t capacity;     /* a pool's capacity, -1 when unlimited */
+    char **pool_ids;      /* a product's pools[].pool_id (malloc'd, each too), for the engine's check */
+    size_t npool_ids;
+} catalog_doc;
+void catalog_doc_clear(catalog_doc *d);
+
+/* The codec: what reads and writes catalog documents, so that the engine does
+ * not (src/catalog_doc holds the JSON one). Set in
+ * engine_config by main.c and the test fixture. */
+typedef struct catalog_codec {
+    /* Checks and normalises a written document (body, its text). existing is
+     * the stored document of that id, NULL for a new object; partial merges
+     * body over it. id is the path's id or NULL (then the body's, else a new
+     * one). References are checked with exists(kind, id, ctx). BO_INVALID
+     * with err naming the field (docs/MODEL.md) when refused. */
+    bo_status (*prepare)(catalog_kind k, const char *existing, const char *body, bool partial, const char *id,
+                         bool (*exists)(catalog_kind, const char *, void *), void *ctx, catalog_doc *out,
+                         bo_error *err);
+    /* Compiles one stored document into m (catalog_model.h: model_alloc, then
+     * model_add with the codec's decoded document), references resolving
+     * against the kinds already added. A document it cannot read is left out. */
+    void (*compile)(catalog_model *m, catalog_kind k, const char *doc);
+    /* Frees a decoded document that compile handed to model_add. */
+    void (*release)(void *decoded);
+} catalog_codec;
 
 /* ---------- occurrences and availability (core/schedule.c, core/availability.c) ----------
  * An occurrence is when a dated product is used: a timeslot of a schedule
@@ -199,7 +233,8 @@ typedef struct {
 /* Price of one ticket of product at slot (price rules, else the base price). */
 bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, price_quote *out,
                     bo_error *err);
-/* Signed pricing token binding prices to (products, quantities, occurrence), valid ttl. Caller frees. */
+/* Signed pricing token binding prices to (products, quantities, occurrence),
+ * valid ttl: URL-safe, versioned ("pt1" payload, see pricing.c). Caller frees. */
 char *pricing_token_make(const account *a, const char *occurrence, const cart_line *lines, const money *unit_prices,
                          size_t n, int64_t ttl_seconds);
 /* Verifies a token against the given cart; fills unit_prices (n entries). */
@@ -331,9 +366,18 @@ bo_status tickets_list(engine *e, const account *a, const ticket_query *q, ticke
 
 /* Voucher codes (core/vouchers.c): each code carries the voucher's value and
  * pays for orders until spent; codes are unique per account. */
-bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, json_t *codes, bo_error *err);
-/* [{id, code, value, remaining, status (available|used|voided), used_at, created_at}] */
-bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, json_t **out);
+bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, const char *const *codes, size_t n,
+                            bo_error *err);
+typedef struct {
+    char id[48];
+    char code[72];
+    money value, remaining;
+    char status[12];      /* available | used | voided */
+    instant_us used_at;   /* when last spent or voided; 0 when untouched */
+    instant_us created_at;
+} voucher_code_row;
+/* The voucher's codes, oldest first; *out malloc'd (caller frees), BO_NOT_FOUND for no such voucher. */
+bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, voucher_code_row **out, size_t *n);
 bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err);
 
 /* How often a discount was redeemed by orders (cancelled ones included). */

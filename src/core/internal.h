@@ -17,8 +17,7 @@ typedef struct catalog_snapshot {
     int64_t version;
     _Atomic int64_t checked_ms; /* when the version was last confirmed current */
     char account_id[40];
-    json_t *objects[CAT__COUNT]; /* id -> doc, per kind: for echoing and free-form fields */
-    catalog_model *model;        /* the same catalog, typed: what requests decide with */
+    catalog_model *model;        /* typed, with each object's document text: what requests decide with */
 } catalog_snapshot;
 
 /* The authentication cache (core/auth.c): keyed credential hash -> the
@@ -85,15 +84,9 @@ size_t auth_cache_size(engine *e, size_t *negatives);
 #define CATALOG_RECHECK_MS 100
 catalog_snapshot *catalog_acquire(engine *e, const account *a);
 void catalog_release(catalog_snapshot *s);
-/* Borrowed doc from a snapshot, NULL if absent. */
-json_t *snapshot_find(const catalog_snapshot *s, catalog_kind k, const char *id);
 /* Bumps the account's catalog version inside a write transaction. */
 db_status catalog_touch(db_conn *c, const char *account_id);
 
-/* Small JSON accessors over canonical docs. */
-const char *jstr(const json_t *o, const char *key);           /* NULL if absent / not string */
-int64_t jint(const json_t *o, const char *key, int64_t dflt);  /* dflt if absent / not integer */
-bool jbool(const json_t *o, const char *key, bool dflt);
 
 /* Seats one cart (or ticket) takes: the pool uses of every line at the
  * occurrence, merged per pool and sorted (a fixed lock order keeps PostgreSQL

@@ -44,60 +44,184 @@ bo_status price_for(engine *e, const account *a, const char *product_id, const s
     return BO_OK;
 }
 
+/* ---- pricing tokens ----
+ * The signed payload is text, not JSON: "pt1" SP account SP occurrence SP
+ * expiry SP lines, each line "product~quantity~unit_price" and lines joined
+ * by ",". Strings are percent-encoded (every byte outside [A-Za-z0-9._-]), so
+ * the separators never occur inside a field. token_sign wraps the payload in
+ * URL-safe base64 with its MAC; a new layout takes a new version tag. */
+#define TOKEN_VERSION "pt1"
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} text_buf;
+
+static void put_bytes(text_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void put_text(text_buf *b, const char *s) { put_bytes(b, s, strlen(s)); }
+
+static void put_int(text_buf *b, int64_t v)
+{
+    char n[24];
+    snprintf(n, sizeof n, "%lld", (long long)v);
+    put_text(b, n);
+}
+
+static bool plain_byte(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+           ch == '-';
+}
+
+static void put_escaped(text_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char hex[4];
+        if (plain_byte(*p)) put_bytes(b, (const char *)p, 1);
+        else snprintf(hex, sizeof hex, "%%%02X", *p), put_bytes(b, hex, 3);
+    }
+}
+
 char *pricing_token_make(const account *a, const char *occurrence, const cart_line *lines, const money *unit_prices,
                          size_t n, int64_t ttl_seconds)
 {
-    json_t *l = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(l, json_pack("[s,I,I]", lines[i].product_id, (json_int_t)lines[i].quantity,
-                                           (json_int_t)unit_prices[i]));
-    json_t *payload = json_pack("{s:s,s:s,s:o,s:I}", "a", a->id, "o", occurrence, "l", l, "x",
-                                (json_int_t)(clock_now() / US_PER_SEC + ttl_seconds));
-    char *text = json_dumps(payload, JSON_COMPACT);
-    char *token = token_sign(text);
-    free(text);
-    json_decref(payload);
+    text_buf b = {0};
+    put_text(&b, TOKEN_VERSION " ");
+    put_escaped(&b, a->id);
+    put_text(&b, " ");
+    put_escaped(&b, occurrence);
+    put_text(&b, " ");
+    put_int(&b, clock_now() / US_PER_SEC + ttl_seconds);
+    put_text(&b, " ");
+    for (size_t i = 0; i < n; i++) {
+        if (i) put_text(&b, ",");
+        put_escaped(&b, lines[i].product_id);
+        put_text(&b, "~");
+        put_int(&b, lines[i].quantity);
+        put_text(&b, "~");
+        put_int(&b, unit_prices[i]);
+    }
+    char *token = token_sign(b.p);
+    free(b.p);
     return token;
+}
+
+/* Compares an escaped field [s, end) with the plain string want. */
+static bool escaped_equals(const char *s, const char *end, const char *want)
+{
+    while (s < end) {
+        unsigned int ch;
+        if (*s == '%') {
+            if (end - s < 3 || sscanf(s + 1, "%2x", &ch) != 1) return false;
+            s += 3;
+        } else {
+            ch = (unsigned char)*s++;
+        }
+        if ((unsigned char)*want++ != ch || !ch) return false;
+    }
+    return !*want;
+}
+
+/* An integer filling [s, end) exactly. */
+static bool int_field(const char *s, const char *end, int64_t *out)
+{
+    if (s == end || end - s > 19) return false;
+    int64_t v = 0;
+    bool neg = *s == '-';
+    for (const char *p = s + neg; p < end; p++) {
+        if (*p < '0' || *p > '9') return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = neg ? -v : v;
+    return end > s + neg;
+}
+
+typedef struct {
+    const char *product, *product_end;
+    int64_t quantity, unit_price;
+} token_line;
+
+/* Splits the payload into its fields; false when it is not a pt1 payload. */
+static bool token_parse(const char *text, const char **acct, const char **acct_end, const char **occ,
+                        const char **occ_end, int64_t *expiry, token_line **lines, size_t *nlines)
+{
+    const char *f[5], *e[5];
+    const char *p = text;
+    for (int i = 0; i < 5; i++) {
+        f[i] = p;
+        const char *sp = i < 4 ? strchr(p, ' ') : p + strlen(p);
+        if (!sp) return false;
+        e[i] = sp;
+        p = sp + 1;
+    }
+    if (e[0] - f[0] != 3 || strncmp(f[0], TOKEN_VERSION, 3) || !int_field(f[3], e[3], expiry)) return false;
+    *acct = f[1], *acct_end = e[1], *occ = f[2], *occ_end = e[2];
+    size_t n = f[4] == e[4] ? 0 : 1;
+    for (const char *q = f[4]; q < e[4]; q++) n += *q == ',';
+    token_line *l = calloc(n ? n : 1, sizeof *l);
+    const char *q = f[4];
+    for (size_t i = 0; i < n; i++) {
+        const char *line_end = memchr(q, ',', (size_t)(e[4] - q));
+        if (!line_end) line_end = e[4];
+        const char *t1 = memchr(q, '~', (size_t)(line_end - q));
+        const char *t2 = t1 ? memchr(t1 + 1, '~', (size_t)(line_end - t1 - 1)) : NULL;
+        if (!t2 || !int_field(t1 + 1, t2, &l[i].quantity) || !int_field(t2 + 1, line_end, &l[i].unit_price)) {
+            free(l);
+            return false;
+        }
+        l[i].product = q, l[i].product_end = t1;
+        q = line_end + 1;
+    }
+    *lines = l;
+    *nlines = n;
+    return true;
 }
 
 bo_status pricing_token_check(const account *a, const char *token, const char *occurrence, const cart_line *lines,
                               size_t n, money *unit_prices, bo_error *err)
 {
     char *text = token_verify(token);
-    if (!text) return bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricing_token", "pricing token is not valid");
-    json_t *p = json_loads(text, 0, NULL);
-    free(text);
+    const char *acct, *acct_end, *occ, *occ_end;
+    int64_t expiry;
+    token_line *l = NULL;
+    size_t nl = 0;
+    bool parsed = text && token_parse(text, &acct, &acct_end, &occ, &occ_end, &expiry, &l, &nl);
     bo_status st = BO_OK;
-    json_t *l = json_object_get(p, "l");
-    if (!p || !jstr(p, "a") || strcmp(jstr(p, "a"), a->id) || !json_is_array(l)) {
+    if (!parsed || !escaped_equals(acct, acct_end, a->id)) {
         st = bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricing_token", "pricing token is not valid");
-    } else if (jint(p, "x", 0) < clock_now() / US_PER_SEC) {
+    } else if (expiry < clock_now() / US_PER_SEC) {
         st = bo_fail(err, BO_INVALID, "pricing_token_expired", "pricing_token", "pricing token has expired");
-    } else if (strcmp(jstr(p, "o") ? jstr(p, "o") : "", occurrence)) {
+    } else if (!escaped_equals(occ, occ_end, occurrence)) {
         st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                      "pricing token was issued for another date or time");
-    } else if (json_array_size(l) != n) {
+    } else if (nl != n) {
         st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                      "cart contents differ from the pricing token's");
     } else {
         for (size_t i = 0; i < n && st == BO_OK; i++) {
-            size_t j;
-            json_t *e;
             bool found = false;
-            json_array_foreach(l, j, e)
-            {
-                if (!strcmp(json_string_value(json_array_get(e, 0)), lines[i].product_id) &&
-                    json_integer_value(json_array_get(e, 1)) == lines[i].quantity) {
-                    unit_prices[i] = json_integer_value(json_array_get(e, 2));
+            for (size_t j = 0; j < nl && !found; j++)
+                if (l[j].quantity == lines[i].quantity &&
+                    escaped_equals(l[j].product, l[j].product_end, lines[i].product_id)) {
+                    unit_prices[i] = l[j].unit_price;
                     found = true;
-                    break;
                 }
-            }
             if (!found)
                 st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                              "cart contents differ from the pricing token's");
         }
     }
-    json_decref(p);
+    free(l);
+    free(text);
     return st;
 }

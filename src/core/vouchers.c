@@ -8,29 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, json_t *codes, bo_error *err)
+/* The voucher's value, from the current catalog: BO_NOT_FOUND when there is no such voucher. */
+static bo_status voucher_value(engine *e, const account *a, const char *voucher_id, money *value)
 {
-    json_t *v;
-    if (catalog_get(e, a, CAT_VOUCHER, voucher_id, &v) != BO_OK)
-        return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such voucher");
-    money value = jint(v, "value", 0);
-    json_decref(v);
-    if (!json_is_array(codes)) return bo_fail(err, BO_INVALID, "invalid_codes", "codes", "codes must be a list");
-    size_t i;
-    json_t *code;
-    json_array_foreach(codes, i, code)
-    {
-        const char *s = json_string_value(code);
-        if (!s || !*s || strlen(s) > 64)
+    catalog_snapshot *cs = catalog_acquire(e, a);
+    if (!cs) return BO_INTERNAL;
+    const cat_voucher *v = model_voucher(cs->model, voucher_id);
+    if (v) *value = v->value;
+    catalog_release(cs);
+    return v ? BO_OK : BO_NOT_FOUND;
+}
+
+bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id, const char *const *codes, size_t n,
+                            bo_error *err)
+{
+    money value = 0;
+    bo_status found = voucher_value(e, a, voucher_id, &value);
+    if (found == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such voucher");
+    if (found != BO_OK) return bo_fail(err, found, "internal_error", "", "catalog unavailable");
+    for (size_t i = 0; i < n; i++)
+        if (!codes[i] || !*codes[i] || strlen(codes[i]) > 64)
             return bo_fail(err, BO_INVALID, "invalid_codes", "codes", "codes are strings of 1 to 64 characters");
-    }
-    size_t n = json_array_size(codes);
     store_voucher_code_new *rows = calloc(n ? n : 1, sizeof *rows);
     char (*ids)[48] = calloc(n ? n : 1, sizeof *ids);
-    json_array_foreach(codes, i, code)
-    {
+    for (size_t i = 0; i < n; i++) {
         rand_token("", 12, ids[i], sizeof ids[i]);
-        rows[i] = (store_voucher_code_new){ids[i], json_string_value(code)};
+        rows[i] = (store_voucher_code_new){ids[i], codes[i]};
     }
     store_status st = store_voucher_codes_insert(e->st, a->id, voucher_id, rows, n, value, clock_now());
     free(rows);
@@ -42,31 +45,38 @@ bo_status voucher_codes_add(engine *e, const account *a, const char *voucher_id,
 
 typedef struct {
     money value;
-    json_t *out;
+    voucher_code_row *codes;
+    size_t n, cap;
 } code_list;
 
 static void add_code(void *ctx, const store_voucher_code_row *row)
 {
     code_list *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->codes = realloc(l->codes, l->cap * sizeof *l->codes);
+    }
+    voucher_code_row *c = &l->codes[l->n++];
+    *c = (voucher_code_row){.value = l->value, .remaining = row->remaining, .created_at = row->created_at};
+    snprintf(c->id, sizeof c->id, "%s", row->id);
+    snprintf(c->code, sizeof c->code, "%s", row->code);
+    snprintf(c->status, sizeof c->status, "%s", row->status);
+    /* a code spent in part or voided was last touched when it changed */
     bool touched = strcmp(row->status, "available") || row->remaining < l->value;
-    json_array_append_new(l->out, json_pack("{s:s,s:s,s:I,s:I,s:s,s:o,s:I}", "id", row->id, "code", row->code, "value",
-                                            (json_int_t)l->value, "remaining", (json_int_t)row->remaining, "status",
-                                            row->status, "used_at",
-                                            touched ? json_integer(row->updated_at) : json_null(), "created_at",
-                                            (json_int_t)row->created_at));
+    c->used_at = touched ? row->updated_at : 0;
 }
 
-bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, json_t **out)
+bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, voucher_code_row **out, size_t *n)
 {
-    json_t *v;
-    if (catalog_get(e, a, CAT_VOUCHER, voucher_id, &v) != BO_OK) return BO_NOT_FOUND;
-    code_list l = {jint(v, "value", 0), json_array()};
-    json_decref(v);
+    code_list l = {0};
+    bo_status found = voucher_value(e, a, voucher_id, &l.value);
+    if (found != BO_OK) return found;
     if (store_voucher_codes_list(e->st, a->id, voucher_id, add_code, &l) != STORE_OK) {
-        json_decref(l.out);
+        free(l.codes);
         return BO_INTERNAL;
     }
-    *out = l.out;
+    *out = l.codes;
+    *n = l.n;
     return BO_OK;
 }
 

@@ -5,6 +5,7 @@
 #ifndef BO_TEST_FIXTURE_H
 #define BO_TEST_FIXTURE_H
 #include "check.h"
+#include "catalog_doc/catalog_doc.h"
 #include "core/engine.h"
 #include "store/sales.h"
 #include "store/store.h"
@@ -57,7 +58,7 @@ static inline void test_server_key(unsigned char first)
 /* An engine on s as most tests want it: 15-minute holds, no background workers. */
 static inline engine *test_engine_open(store *s)
 {
-    engine_config cfg = {.default_hold_seconds = 900};
+    engine_config cfg = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     return engine_open(s, &cfg);
 }
 

@@ -1,13 +1,15 @@
-/* The typed catalog (core/catalog_model.h) on the database named by
- * BOXOFFICE_TEST_DB (default: a fresh SQLite file): every field of every kind,
- * written through catalog_put and read back compiled, with its default when
- * absent; lookups (unknown ids, ids shared across kinds, discount codes in any
- * case, 2,000 products); the helpers; the compiler's own defaults on raw
- * documents; and documents refused at write time with the offending field. */
+/* The typed catalog (core/catalog_model.h) and the JSON codec that fills it
+ * (src/catalog_doc) on the database named by BOXOFFICE_TEST_DB (default: a
+ * fresh SQLite file): every field of every kind, written through
+ * catalog_put_json and read back compiled, with its default when absent;
+ * lookups (unknown ids, ids shared across kinds, discount codes in any case,
+ * 2,000 products); the helpers; the compiler (catalog_doc_compile) on raw
+ * documents; each object's document text and decoded form; and documents
+ * refused at write time with the offending field. */
 #include "fixture.h"
-#include "core/catalog_compile.h"
 #include "core/engine.h"
 #include "core/internal.h"
+#include "util/json_read.h"
 #include "util/secure.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@ static bool put(const account *a, catalog_kind k, const char *text)
 {
     json_t *doc = J(text);
     bo_error err = {0};
-    bo_status st = catalog_put(E, a, k, NULL, doc, false, NULL, &err);
+    bo_status st = catalog_put_json(E, a, k, NULL, doc, false, NULL, &err);
     if (st != BO_OK) printf("# catalog_put %s %s: %s\n", catalog_kind_name(k), text, err.message);
     json_decref(doc);
     return st == BO_OK;
@@ -45,7 +47,7 @@ static void refused(catalog_kind k, const char *text, const char *field, const c
 {
     json_t *doc = J(text);
     bo_error err = {0};
-    bo_status st = catalog_put(E, &A, k, NULL, doc, false, NULL, &err);
+    bo_status st = catalog_put_json(E, &A, k, NULL, doc, false, NULL, &err);
     json_decref(doc);
     char name[256];
     snprintf(name, sizeof name, "%s refused at write: %s (field %s)", catalog_kind_name(k), what, field);
@@ -290,6 +292,9 @@ static void test_products(const catalog_model *m)
         CHECK(p->pools[1].pool == model_pool(m, "plo") && p->pools[1].amount == 1,
               "product pool: plo (capacity 0) amount defaults to 1");
     }
+    CHECK(p->npool_ids == 3 && streq(p->pool_ids[0], "pl1") && streq(p->pool_ids[1], "pl0") &&
+              streq(p->pool_ids[2], "plo"),
+          "product pool_ids: every pool named, the unlimited one too, in order");
     CHECK(p->scan.limit == SCAN_LIMIT_TIMES_PER_DAY && p->scan.times == 3, "scan: times_per_day, 3 times");
     CHECK(p->scan.max_scans == 10, "scan: max_scans");
     CHECK(p->scan.validity_seconds == 3600, "scan: validity_seconds");
@@ -416,13 +421,32 @@ static void test_lookups(const catalog_model *m)
     CHECK(v && v->value == 77, "shared id: voucher");
 }
 
+/* A model compiled by the JSON codec from documents given per kind (id -> doc),
+ * in the engine's order. */
+static catalog_model *compile_objects(json_t *const objs[CAT__COUNT])
+{
+    catalog_model *m = catalog_model_new(catalog_doc_json_codec.release);
+    for (int c = 0; c < CAT__COUNT; c++) {
+        catalog_kind k = catalog_compile_order[c];
+        const char *id;
+        json_t *doc;
+        json_object_foreach(objs[k], id, doc)
+        {
+            char *text = json_dumps(doc, JSON_COMPACT);
+            catalog_doc_compile(m, k, text);
+            free(text);
+        }
+    }
+    return m;
+}
+
 /* The compiler on raw documents (not normalised by validation): its own
  * defaults, and references that do not resolve read as absent. */
 static void test_raw_compile(void)
 {
     json_t *objs[CAT__COUNT];
     for (int k = 0; k < CAT__COUNT; k++) objs[k] = json_object();
-    catalog_model *m = catalog_model_compile(objs);
+    catalog_model *m = compile_objects(objs);
     CHECK(m && !model_product(m, "p") && !model_discount_by_code(m, "x") && !model_location(m, "l"),
           "empty catalog compiles; lookups NULL");
     catalog_model_free(m);
@@ -441,7 +465,7 @@ static void test_raw_compile(void)
                           "'event_id':'ghost','category_ids':['ghost'],'scan':{}}"));
     json_object_set_new(objs[CAT_DISCOUNT], "d", J("{'id':'d','type':'fixed'}"));
     json_object_set_new(objs[CAT_VOUCHER], "v", J("{'id':'v'}"));
-    m = catalog_model_compile(objs);
+    m = compile_objects(objs);
     const cat_schedule *s = model_schedule(m, "s");
     CHECK(s && s->open == 0 && s->close == SECS_PER_DAY, "raw: schedule without hours is open all day");
     const cat_pool *unl = model_pool(m, "unl");
@@ -461,6 +485,7 @@ static void test_raw_compile(void)
               "raw: price rule without price takes the product's; empty weekdays -> 0");
         CHECK(p->npools == 1 && p->pools[0].pool == model_pool(m, "lim") && p->pools[0].amount == 1,
               "raw: unknown and unlimited pools skipped; amount defaults to 1");
+        CHECK(p->npool_ids == 3 && streq(p->pool_ids[1], "ghost"), "raw: pool_ids keep unknown pools too");
         CHECK(streq(p->event_id, "ghost") && p->event == NULL, "raw: unresolved event reads as absent");
         CHECK(p->ncategories == 1 && product_in_category(p, "ghost"), "raw: category ids kept as written");
         CHECK(p->scan.limit == SCAN_LIMIT_ONCE && p->scan.max_scans == -1 && p->scan.time_seconds == -1,
@@ -662,15 +687,69 @@ static void test_refused(void)
     /* nothing refused was stored */
     catalog_snapshot *s = catalog_acquire(E, &A);
     int stored = 0;
-    for (int k = 0; s && k < CAT__COUNT; k++) {
-        const char *id;
-        json_t *doc;
-        json_object_foreach(s->objects[k], id, doc) if (!strncmp(id, "bad-", 4)) stored++;
-    }
+    for (int k = 0; s && k < CAT__COUNT; k++)
+        for (size_t i = 0; i < model_count(s->model, k); i++)
+            if (!strncmp(*(const char *const *)model_object_at(s->model, k, i), "bad-", 4)) stored++;
     CHECK(s && stored == 0, "refused documents are not stored");
     CHECK(s && !model_product(s->model, "bad-p1") && !model_pool(s->model, "bad-o1"),
           "refused documents are not compiled");
     catalog_release(s);
+}
+
+/* Beside each typed object the model keeps its document text (what
+ * catalog_get echoes) and the codec's decoded document (what the dialects read
+ * free-form fields from); documents the codec cannot read are left out. */
+static void test_documents(void)
+{
+    catalog_snapshot *s = catalog_acquire(E, &A);
+    const catalog_model *m = s ? s->model : NULL;
+    const char *doc = model_doc(m, CAT_LOCATION, "loc1");
+    CHECK(streq(doc, "{\"id\":\"loc1\",\"name\":\"Zoo\",\"timezone\":\"Europe/London\"}"),
+          "model_doc: the stored text, compact, id first as written");
+    CHECK(model_doc(m, CAT_LOCATION, "nope") == NULL && model_doc(m, CAT_PRODUCT, "loc1") == NULL,
+          "model_doc: NULL for an unknown id or another kind");
+    const json_t *decoded = catalog_view_find(s, CAT_LOCATION, "loc1");
+    CHECK(decoded && streq(jstr(decoded, "name"), "Zoo"), "catalog_view_find: the decoded document");
+    size_t nloc = model_count(m, CAT_LOCATION);
+    CHECK(nloc >= 2 && streq(model_doc_at(m, CAT_LOCATION, 1), model_doc(m, CAT_LOCATION, "loc0")) &&
+              model_object_at(m, CAT_LOCATION, 0) == model_location(m, "loc1") &&
+              !model_object_at(m, CAT_LOCATION, nloc) && !model_doc_at(m, CAT_LOCATION, nloc),
+          "model_count / *_at: objects in the order written");
+    catalog_release(s);
+
+    char *text = NULL;
+    CHECK(catalog_get(E, &A, CAT_LOCATION, "loc0", &text) == BO_OK && text && strstr(text, "\"address\":\"1 Main St\""),
+          "catalog_get: the document text");
+    free(text);
+    text = NULL;
+    CHECK(catalog_get(E, &B, CAT_LOCATION, "loc0", &text) == BO_NOT_FOUND && !text,
+          "catalog_get: another account's id is not found");
+    bo_error err = {0};
+    CHECK(catalog_put(E, &A, CAT_LOCATION, NULL, "[1,2]", false, NULL, &err) == BO_INVALID &&
+              streq(err.code, "invalid_body"),
+          "catalog_put: text that is not a JSON object refused");
+    CHECK(catalog_put(E, &A, CAT_LOCATION, NULL, "{\"id\":\"loc-t\",\"name\":\"T\",\"timezone\":\"UTC\"}", false,
+                      &text, &err) == BO_OK &&
+              streq(text, "{\"id\":\"loc-t\",\"name\":\"T\",\"timezone\":\"UTC\"}"),
+          "catalog_put: document text in, stored text out");
+    free(text);
+
+    catalog_model *raw = catalog_model_new(catalog_doc_json_codec.release);
+    catalog_doc_compile(raw, CAT_POOL, "not json");
+    catalog_doc_compile(raw, CAT_POOL, "{\"capacity\":1}");
+    catalog_doc_compile(raw, CAT_POOL, "{\"id\":\"p\",\"capacity\":1}");
+    catalog_doc_compile(raw, CAT_POOL, "{\"id\":\"p\",\"capacity\":2}");
+    CHECK(model_count(raw, CAT_POOL) == 1 && model_pool(raw, "p")->capacity == 1,
+          "compile: unreadable and id-less documents left out; the first of an id wins");
+    catalog_model_free(raw);
+
+    /* an engine without a codec refuses catalog work rather than guessing */
+    engine_config bare = {.default_hold_seconds = 900};
+    engine *no_codec = engine_open(S, &bare);
+    CHECK(catalog_put(no_codec, &A, CAT_POOL, NULL, "{\"capacity\":1}", false, NULL, &err) == BO_INTERNAL,
+          "no codec: catalog_put BO_INTERNAL");
+    CHECK(catalog_view_open(no_codec, &A) == NULL, "no codec: no view");
+    engine_close(no_codec);
 }
 
 /* A new version compiles anew; a snapshot held before keeps what it had. */
@@ -679,7 +758,7 @@ static void test_versions(void)
     catalog_snapshot *before = catalog_acquire(E, &A);
     json_t *patch = J("{'price':600,'enabled':false}");
     bo_error err;
-    CHECK(catalog_put(E, &A, CAT_PRODUCT, "pr0", patch, true, NULL, &err) == BO_OK, "partial update of pr0");
+    CHECK(catalog_put_json(E, &A, CAT_PRODUCT, "pr0", patch, true, NULL, &err) == BO_OK, "partial update of pr0");
     json_decref(patch);
     CHECK(catalog_delete(E, &A, CAT_VOUCHER, "v0", &err) == BO_OK, "voucher v0 deleted");
     catalog_snapshot *after = catalog_acquire(E, &A);
@@ -722,6 +801,7 @@ int main(void)
     catalog_release(s);
     test_raw_compile();
     test_refused();
+    test_documents();
     test_many_products();
     test_versions();
 

@@ -22,7 +22,7 @@ static json_t *put(const account *a, catalog_kind k, json_t *doc)
 {
     json_t *out = NULL;
     bo_error err = {0};
-    bo_status st = catalog_put(E, a, k, NULL, doc, false, &out, &err);
+    bo_status st = catalog_put_json(E, a, k, NULL, doc, false, &out, &err);
     if (st != BO_OK) printf("# catalog_put %s: %s\n", catalog_kind_name(k), err.message);
     json_decref(doc);
     return out;
@@ -31,7 +31,7 @@ static json_t *put(const account *a, catalog_kind k, json_t *doc)
 /* catalog_put borrows the document; this frees it after. */
 static bo_status try_put(catalog_kind k, json_t *doc, bo_error *err)
 {
-    bo_status st = catalog_put(E, &A, k, NULL, doc, false, NULL, err);
+    bo_status st = catalog_put_json(E, &A, k, NULL, doc, false, NULL, err);
     json_decref(doc);
     return st;
 }
@@ -84,7 +84,7 @@ static void setup(void)
     CHECK(try_put(CAT_SCHEDULE, json_pack("{s:s,s:s}", "open", "17:00", "close", "09:00"), &err) == BO_INVALID,
           "schedule closing before opening rejected");
     json_t *got;
-    CHECK(catalog_get(E, &B, CAT_PRODUCT, PA, &got) == BO_NOT_FOUND, "other account cannot read product");
+    CHECK(catalog_get_json(E, &B, CAT_PRODUCT, PA, &got) == BO_NOT_FOUND, "other account cannot read product");
 }
 
 static int64_t avail_at(civil_date day, int32_t t, const char *product)

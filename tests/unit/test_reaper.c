@@ -73,7 +73,8 @@ int main(void)
     ST = test_store_open(uri);
     if (!ST) return check_summary();
     /* the reaper every 100 ms: fifteen looks in the idle window */
-    engine_config cfg = {.default_hold_seconds = 900, .reaper_interval_ms = 100, .start_workers = true};
+    engine_config cfg = {.default_hold_seconds = 900, .reaper_interval_ms = 100, .start_workers = true,
+                         .catalog_codec = &catalog_doc_json_codec};
     E = engine_open(ST, &cfg);
     CHECK(test_account(E, "r", "Reaper", &A), "account created");
     test_idle();

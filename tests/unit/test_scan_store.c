@@ -23,7 +23,7 @@ static char *book_ticket(json_t *scan)
 {
     json_t *doc = json_pack("{s:s,s:i,s:o}", "name", "Gate", "price", 100, "scan", scan), *p = NULL;
     bo_error err;
-    catalog_put(E, &A, CAT_PRODUCT, NULL, doc, false, &p, &err);
+    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &p, &err);
     json_decref(doc);
     if (!p) return NULL;
     char order_id[40];

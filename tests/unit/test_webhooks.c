@@ -13,6 +13,7 @@
 #include "fixture.h"
 #include "core/internal.h"
 #include "core/webhooks.h"
+#include "util/json_read.h"
 #include "util/secure.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -414,7 +415,8 @@ int main(void)
     ST = test_store_open(uri);
     if (!ST) return check_summary();
     /* no reaper (test_reaper covers it); the receivers here are on 127.0.0.1 */
-    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true, .webhook_allow = "127.0.0.1"};
+    engine_config cfg = {.default_hold_seconds = 900, .start_workers = true, .webhook_allow = "127.0.0.1",
+                         .catalog_codec = &catalog_doc_json_codec};
     E = engine_open(ST, &cfg);
     CHECK(test_account(E, "w", "Hooks", &A), "account created");
     CHECK(webhooks_register_format(E, &test_format), "the test's format registers");

@@ -1,7 +1,7 @@
 /* /admin/v1/{locations,categories,schedules,events,pools,products,discounts,vouchers}
- * and /{plural}/{id}: one set of handlers for every catalog kind. The engine
- * validates documents against catalog_spec.c, so unknown fields, wrong types
- * and missing fields come back as its BO_INVALID (400) with the field named. */
+ * and /{plural}/{id}: one set of handlers for every catalog kind. The catalog
+ * codec checks documents against src/catalog_doc/catalog_spec.c, so unknown
+ * fields, wrong types and missing fields come back as its BO_INVALID (400) with the field named. */
 #include "api/admin/admin.h"
 #include <string.h>
 
@@ -34,7 +34,7 @@ static bool body_id_matches(http_request *r, json_t *body, const char *id)
 static void list_kind(http_request *r, void *app_, catalog_kind k)
 {
     json_t *docs = NULL;
-    bo_status st = catalog_list(admin_engine(app_), api_account(r), k, &docs);
+    bo_status st = catalog_list_json(admin_engine(app_), api_account(r), k, &docs);
     if (st != BO_OK) {
         admin_fail_status(r, st, catalog_kind_name(k));
         return;
@@ -56,14 +56,14 @@ static void create_kind(http_request *r, void *app_, catalog_kind k)
     json_t *existing = NULL;
     /* checked here so that every kind answers duplicate_id (the engine reads a
      * pool's unique violation as a capacity conflict) */
-    if (given && catalog_get(e, a, k, json_string_value(given), &existing) == BO_OK) {
+    if (given && catalog_get_json(e, a, k, json_string_value(given), &existing) == BO_OK) {
         json_decref(existing);
         admin_error(r, 409, "duplicate_id", "id", "a %s with this id exists", catalog_kind_name(k));
         return;
     }
     json_t *doc = NULL;
     bo_error err = {0};
-    if (catalog_put(e, a, k, NULL, body, false, &doc, &err) != BO_OK) {
+    if (catalog_put_json(e, a, k, NULL, body, false, &doc, &err) != BO_OK) {
         admin_fail(r, &err);
         return;
     }
@@ -76,7 +76,7 @@ static void get_kind(http_request *r, void *app_, catalog_kind k)
     const char *id = path_id(r, k);
     if (!id) return;
     json_t *doc = NULL;
-    bo_status st = catalog_get(admin_engine(app_), api_account(r), k, id, &doc);
+    bo_status st = catalog_get_json(admin_engine(app_), api_account(r), k, id, &doc);
     if (st != BO_OK) {
         admin_fail_status(r, st, catalog_kind_name(k));
         return;
@@ -95,7 +95,7 @@ static void put_kind(http_request *r, void *app_, catalog_kind k, bool partial)
     if (!partial) {
         /* PUT replaces, it never creates: ids are chosen at POST */
         json_t *existing = NULL;
-        bo_status st = catalog_get(e, a, k, id, &existing);
+        bo_status st = catalog_get_json(e, a, k, id, &existing);
         if (st != BO_OK) {
             admin_fail_status(r, st, catalog_kind_name(k));
             return;
@@ -104,7 +104,7 @@ static void put_kind(http_request *r, void *app_, catalog_kind k, bool partial)
     }
     json_t *doc = NULL;
     bo_error err = {0};
-    if (catalog_put(e, a, k, id, body, partial, &doc, &err) != BO_OK) {
+    if (catalog_put_json(e, a, k, id, body, partial, &doc, &err) != BO_OK) {
         admin_fail(r, &err);
         return;
     }

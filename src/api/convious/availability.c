@@ -44,7 +44,7 @@ void cv_product_availability(http_request *r, void *app_)
     if (to - from > MAX_PRODUCT_RANGE_DAYS)
         return cv_error(r, 400, "range_too_long", "date_to", "at most %d days at once", MAX_PRODUCT_RANGE_DAYS);
     json_t *p;
-    bo_status found = catalog_get(e, a, CAT_PRODUCT, product, &p);
+    bo_status found = catalog_get_json(e, a, CAT_PRODUCT, product, &p);
     if (found != BO_OK) return cv_missing(r, found);
     if (!category) category = json_string_value(json_array_get(json_object_get(p, "category_ids"), 0));
     slot *slots;

@@ -15,7 +15,7 @@ void cv_categories_list(http_request *r, void *app_)
     if (root && strcmp(root, "true") && strcmp(root, "false"))
         return cv_error(r, 400, "invalid_filter", "root", "root is true or false");
     json_t *all;
-    if (catalog_list(e, a, CAT_CATEGORY, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    if (catalog_list_json(e, a, CAT_CATEGORY, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
     json_t *results = json_array();
     size_t i;
     json_t *c;

@@ -136,7 +136,7 @@ void cv_products_list(http_request *r, void *app_)
     if (enabled && strcmp(enabled, "true") && strcmp(enabled, "false"))
         return cv_error(r, 400, "invalid_filter", "enabled", "enabled is true or false");
     json_t *all;
-    if (catalog_list(e, a, CAT_PRODUCT, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    if (catalog_list_json(e, a, CAT_PRODUCT, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
     json_t *results = json_array();
     size_t i;
     json_t *p;
@@ -158,7 +158,7 @@ void cv_product_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     json_t *p;
-    bo_status st = catalog_get(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
+    bo_status st = catalog_get_json(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
     if (st != BO_OK) return cv_missing(r, st);
     http_reply_json(r, 200, cv_product_json(e, a, p, inc));
     json_decref(p);

@@ -120,7 +120,7 @@ void tt_discounts_list(http_request *r, void *app_)
     engine *e = tt_engine(app_);
     const char *code = http_query(r, "code");
     json_t *all, *matching = json_array();
-    if (catalog_list(e, api_account(r), CAT_DISCOUNT, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
+    if (catalog_list_json(e, api_account(r), CAT_DISCOUNT, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
     size_t i;
     json_t *d;
     json_array_foreach(all, i, d) if (!code || !strcasecmp(json_string_value(json_object_get(d, "code")), code))
@@ -138,7 +138,7 @@ void tt_discount_create(http_request *r, void *app_)
     if (!doc) return;
     json_t *out = NULL;
     bo_error err = {0};
-    bo_status st = catalog_put(e, a, CAT_DISCOUNT, NULL, doc, false, &out, &err);
+    bo_status st = catalog_put_json(e, a, CAT_DISCOUNT, NULL, doc, false, &out, &err);
     json_decref(doc);
     if (st != BO_OK) return tt_fail(r, &err);
     http_reply_json(r, 201, discount_json(e, a, out));
@@ -150,7 +150,7 @@ void tt_discount_get(http_request *r, void *app_)
     engine *e = tt_engine(app_);
     const char *id = tt_unprefix(r, http_path_param(r, "discount_id"), "di_");
     json_t *d;
-    bo_status st = id ? catalog_get(e, api_account(r), CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
+    bo_status st = id ? catalog_get_json(e, api_account(r), CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
     http_reply_json(r, 200, discount_json(e, api_account(r), d));
     json_decref(d);
@@ -162,14 +162,14 @@ void tt_discount_update(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *id = tt_unprefix(r, http_path_param(r, "discount_id"), "di_");
     json_t *d;
-    bo_status found = id ? catalog_get(e, a, CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
+    bo_status found = id ? catalog_get_json(e, a, CAT_DISCOUNT, id, &d) : BO_NOT_FOUND;
     if (found != BO_OK) return tt_missing(r, found);
     json_t *doc = to_engine(r, d);
     json_decref(d);
     if (!doc) return;
     json_t *out = NULL;
     bo_error err = {0};
-    bo_status st = catalog_put(e, a, CAT_DISCOUNT, id, doc, false, &out, &err);
+    bo_status st = catalog_put_json(e, a, CAT_DISCOUNT, id, doc, false, &out, &err);
     json_decref(doc);
     if (st != BO_OK) return tt_fail(r, &err);
     http_reply_json(r, 200, discount_json(e, a, out));

@@ -151,7 +151,7 @@ void tt_events_list(http_request *r, void *app_)
     if (!tt_range_args(r, "start_at", start) || !tt_range_args(r, "end_at", end)) return;
     const char *status = http_query(r, "status");
     json_t *events, *products;
-    if (catalog_list(e, a, CAT_EVENT, &events) != BO_OK || catalog_list(e, a, CAT_PRODUCT, &products) != BO_OK)
+    if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
         return tt_error(r, 500, NULL, "catalog unavailable");
     size_t n;
     tt_event_ref *refs = all_events(a, events, &n);
@@ -196,7 +196,7 @@ void tt_event_get(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *occ = tt_unprefix(r, http_path_param(r, "event_id"), "ev_");
     json_t *events, *products;
-    if (catalog_list(e, a, CAT_EVENT, &events) != BO_OK || catalog_list(e, a, CAT_PRODUCT, &products) != BO_OK)
+    if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
         return tt_error(r, 500, NULL, "catalog unavailable");
     size_t n;
     tt_event_ref *refs = all_events(a, events, &n);

@@ -43,7 +43,7 @@ bool tt_fields(http_request *r, const body_field *t, size_t n);
 #define TT_FIELDS(r, table) tt_fields(r, table, sizeof table / sizeof table[0])
 /* Whether the body names the field at all, null included. */
 bool tt_given(http_request *r, const char *name);
-/* Limits the engine applies too (core/catalog_spec.c), so the reply is the same
+/* Limits the engine applies too (catalog_doc/catalog_spec.c), so the reply is the same
  * whichever refuses first; unix seconds stop where an instant would overflow. */
 #define TT_TEXT_MAX 1000
 #define TT_AMOUNT_MAX 1000000000000LL

@@ -9,14 +9,11 @@
 static json_t *voucher_json(engine *e, const account *a, json_t *v)
 {
     const char *id = json_string_value(json_object_get(v, "id"));
-    json_t *codes = NULL;
+    voucher_code_row *codes = NULL;
     size_t total = 0, available = 0;
-    if (voucher_codes_list(e, a, id, &codes) == BO_OK) {
-        total = json_array_size(codes);
-        size_t i;
-        json_t *c;
-        json_array_foreach(codes, i, c) available += !strcmp(json_string_value(json_object_get(c, "status")), "available");
-        json_decref(codes);
+    if (voucher_codes_list(e, a, id, &codes, &total) == BO_OK) {
+        for (size_t i = 0; i < total; i++) available += !strcmp(codes[i].status, "available");
+        free(codes);
     }
     json_t *x = json_pack("{s:s,s:o,s:I,s:[]}", "object", "voucher", "id", tt_id("vo_", id), "available_codes",
                           (json_int_t)available, "event_series_ids");
@@ -68,7 +65,7 @@ void tt_vouchers_list(http_request *r, void *app_)
     instant_us gt, gte, lt, lte, expiry[5];
     if (!tt_created_args(r, &gt, &gte, &lt, &lte) || !tt_range_args(r, "expiry_date", expiry)) return;
     json_t *all, *matching = json_array();
-    if (catalog_list(e, api_account(r), CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
+    if (catalog_list_json(e, api_account(r), CAT_VOUCHER, &all) != BO_OK) return tt_error(r, 500, NULL, "unavailable");
     bool by_expiry = expiry[0] >= 0 || expiry[1] >= 0 || expiry[2] >= 0 || expiry[3] >= 0 || expiry[4] >= 0;
     size_t i;
     json_t *v;
@@ -96,14 +93,19 @@ void tt_voucher_create(http_request *r, void *app_)
     if (http_body_is_form(r) && http_form(r, "codes[]")) json_array_append_new(codes, json_string(http_form(r, "codes[]")));
     json_t *out = NULL;
     bo_error err = {0};
-    if (catalog_put(e, a, CAT_VOUCHER, NULL, doc, false, &out, &err) != BO_OK) {
+    if (catalog_put_json(e, a, CAT_VOUCHER, NULL, doc, false, &out, &err) != BO_OK) {
         json_decref(doc);
         json_decref(codes);
         return tt_fail(r, &err);
     }
     json_decref(doc);
     const char *id = json_string_value(json_object_get(out, "id"));
-    if (voucher_codes_add(e, a, id, codes, &err) != BO_OK) {
+    size_t ncodes = json_array_size(codes);
+    const char **code_texts = calloc(ncodes + 1, sizeof *code_texts);
+    for (size_t i = 0; i < ncodes; i++) code_texts[i] = json_string_value(json_array_get(codes, i)); /* NULL: refused */
+    bo_status added = voucher_codes_add(e, a, id, code_texts, ncodes, &err);
+    free(code_texts);
+    if (added != BO_OK) {
         bo_error ignore;
         catalog_delete(e, a, CAT_VOUCHER, id, &ignore); /* all or nothing for the client */
         json_decref(out);
@@ -119,7 +121,7 @@ static json_t *find(http_request *r, void *app_, const char **id_out)
 {
     const char *id = tt_unprefix(r, http_path_param(r, "voucher_id"), "vo_");
     json_t *v = NULL;
-    bo_status st = id ? catalog_get(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &v) : BO_NOT_FOUND;
+    bo_status st = id ? catalog_get_json(tt_engine(app_), api_account(r), CAT_VOUCHER, id, &v) : BO_NOT_FOUND;
     if (st != BO_OK) {
         tt_missing(r, st);
         return NULL;
@@ -146,7 +148,7 @@ void tt_voucher_update(http_request *r, void *app_)
     if (!doc) return;
     json_t *out = NULL;
     bo_error err = {0};
-    bo_status st = catalog_put(tt_engine(app_), api_account(r), CAT_VOUCHER, id, doc, false, &out, &err);
+    bo_status st = catalog_put_json(tt_engine(app_), api_account(r), CAT_VOUCHER, id, doc, false, &out, &err);
     json_decref(doc);
     if (st != BO_OK) return tt_fail(r, &err);
     http_reply_json(r, 200, voucher_json(tt_engine(app_), api_account(r), out));
@@ -171,8 +173,9 @@ void tt_voucher_codes(http_request *r, void *app_)
     json_t *v = find(r, app_, &id);
     if (!v) return;
     const account *a = api_account(r);
-    json_t *codes = NULL;
-    if (voucher_codes_list(tt_engine(app_), a, id, &codes) != BO_OK) {
+    voucher_code_row *codes = NULL;
+    size_t ncodes = 0;
+    if (voucher_codes_list(tt_engine(app_), a, id, &codes, &ncodes) != BO_OK) {
         json_decref(v);
         return tt_error(r, 500, NULL, "unavailable");
     }
@@ -180,20 +183,16 @@ void tt_voucher_codes(http_request *r, void *app_)
     const char *e_at = json_string_value(json_object_get(v, "expires_at"));
     if (e_at) iso_parse(e_at, NULL, &exp);
     json_t *data = json_array();
-    size_t i;
-    json_t *c;
-    json_array_foreach(codes, i, c)
-    {
-        json_t *used = json_object_get(c, "used_at");
-        json_array_append_new(
-            data, json_pack("{s:s,s:o,s:O?,s:o,s:o,s:I,s:o,s:O?}", "object", "voucher_code", "id",
-                            tt_id("vc_", json_string_value(json_object_get(c, "id"))), "code", json_object_get(c, "code"),
-                            "expiry", exp ? tt_date(a, exp) : json_null(), "used",
-                            json_is_integer(used) ? tt_date(a, json_integer_value(used)) : json_null(), "value",
-                            (json_int_t)json_integer_value(json_object_get(c, "remaining")), "voucher_id",
-                            tt_id("vo_", id), "status", json_object_get(c, "status")));
+    for (size_t i = 0; i < ncodes; i++) {
+        const voucher_code_row *c = &codes[i];
+        json_array_append_new(data, json_pack("{s:s,s:o,s:s,s:o,s:o,s:I,s:o,s:s}", "object", "voucher_code", "id",
+                                              tt_id("vc_", c->id), "code", c->code, "expiry",
+                                              exp ? tt_date(a, exp) : json_null(), "used",
+                                              c->used_at ? tt_date(a, c->used_at) : json_null(), "value",
+                                              (json_int_t)c->remaining, "voucher_id", tt_id("vo_", id), "status",
+                                              c->status));
     }
-    json_decref(codes);
+    free(codes);
     json_decref(v);
     http_reply_json(r, 200, tt_page(r, "/v1/vouchers", data, false, false, false));
 }

@@ -2,6 +2,7 @@
 #ifndef BO_CATALOG_SPEC_H
 #define BO_CATALOG_SPEC_H
 #include "core/engine.h"
+#include <jansson.h>
 
 typedef enum {
     F_STRING,     /* non-empty string up to 1000 chars */

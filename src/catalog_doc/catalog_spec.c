@@ -1,9 +1,11 @@
-#include "core/catalog_spec.h"
+/* Declarative validation of catalog documents: one table of fields per kind,
+ * then each kind's own cross-field checks. */
+#include "catalog_doc/catalog_spec.h"
+#include "util/json_read.h"
+#include "util/secure.h"
 
 /* ten years of 366 days */
 #define SCAN_SECONDS_MAX (10LL * 366 * 86400)
-#include "core/internal.h"
-#include "util/secure.h"
 #include <stdio.h>
 #include <string.h>
 

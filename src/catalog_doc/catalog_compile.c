@@ -1,0 +1,282 @@
+/* Compiles one stored catalog document into the typed model of
+ * core/catalog_model.h, once per catalog version. This is the one place that
+ * reads catalog JSON by key for the engine: a key misspelt here fails the unit
+ * tests for the compiled catalog (tests/unit/test_catalog_model.c), not
+ * silently at request time. */
+#include "catalog_doc/catalog_doc.h"
+#include "util/json_read.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- field readers (documents were validated when written) ---- */
+
+static civil_date date_or_none(const json_t *o, const char *key)
+{
+    civil_date d;
+    return jstr(o, key) && date_parse(jstr(o, key), &d) ? d : -1;
+}
+
+static int32_t time_or_none(const json_t *o, const char *key)
+{
+    int32_t t;
+    return jstr(o, key) && time_of_day_parse(jstr(o, key), &t) ? t : -1;
+}
+
+static instant_us instant_or_zero(const json_t *o, const char *key)
+{
+    instant_us t;
+    return jstr(o, key) && iso_parse(jstr(o, key), NULL, &t) ? t : 0;
+}
+
+static uint8_t weekday_mask(const json_t *arr)
+{
+    if (!json_is_array(arr)) return WEEKDAYS_ALL;
+    uint8_t mask = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+    {
+        json_int_t d = json_integer_value(x);
+        if (d >= 0 && d <= 6) mask |= (uint8_t)(1u << d);
+    }
+    return mask;
+}
+
+static bool enum_is(const json_t *o, const char *key, const char *value)
+{
+    const char *s = jstr(o, key);
+    return s && !strcmp(s, value);
+}
+
+static const char *const *string_list(catalog_model *ar, const json_t *arr, size_t *n)
+{
+    *n = json_array_size(arr);
+    if (!*n) return NULL;
+    const char **out = model_alloc(ar, *n * sizeof *out);
+    for (size_t i = 0; i < *n; i++) out[i] = model_strdup(ar, json_string_value(json_array_get(arr, i)));
+    return out;
+}
+
+/* Every pools[].pool_id, limited pools or not. */
+static const char *const *pool_id_list(catalog_model *ar, const json_t *pools, size_t *n)
+{
+    *n = 0;
+    size_t count = json_array_size(pools);
+    if (!count) return NULL;
+    const char **out = model_alloc(ar, count * sizeof *out);
+    for (size_t i = 0; i < count; i++) {
+        const char *pool_id = jstr(json_array_get(pools, i), "pool_id");
+        if (pool_id) out[(*n)++] = model_strdup(ar, pool_id);
+    }
+    return out;
+}
+
+/* ---- one compiler per kind ---- */
+
+static void *compile_location(catalog_model *m, const json_t *doc)
+{
+    cat_location *l = model_alloc(m, sizeof *l);
+    l->id = model_strdup(m, jstr(doc, "id"));
+    l->timezone = model_strdup(m, jstr(doc, "timezone"));
+    return l;
+}
+
+static void *compile_schedule(catalog_model *m, const json_t *doc)
+{
+    cat_schedule *s = model_alloc(m, sizeof *s);
+    s->id = model_strdup(m, jstr(doc, "id"));
+    s->weekdays = weekday_mask(json_object_get(doc, "weekdays"));
+    s->open = time_or_none(doc, "open");
+    s->close = time_or_none(doc, "close");
+    if (s->open < 0) s->open = 0;
+    if (s->close < 0) s->close = SECS_PER_DAY;
+    s->slot_seconds = (int32_t)jint(doc, "slot_minutes", 0) * 60;
+    s->valid_from = date_or_none(doc, "valid_from");
+    s->valid_to = date_or_none(doc, "valid_to");
+    json_t *closed = json_object_get(doc, "closed_dates");
+    size_t n = json_array_size(closed);
+    civil_date *dates = n ? model_alloc(m, n * sizeof *dates) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        civil_date d;
+        if (date_parse(json_string_value(json_array_get(closed, i)), &d)) dates[s->nclosed++] = d;
+    }
+    model_sort_dates(dates, s->nclosed);
+    s->closed_dates = dates;
+    return s;
+}
+
+static void *compile_pool(catalog_model *m, const json_t *doc)
+{
+    cat_pool *p = model_alloc(m, sizeof *p);
+    p->id = model_strdup(m, jstr(doc, "id"));
+    json_t *cap = json_object_get(doc, "capacity");
+    p->capacity = json_is_integer(cap) ? json_integer_value(cap) : -1;
+    p->per_total = enum_is(doc, "per", "total");
+    return p;
+}
+
+static void *compile_category(catalog_model *m, const json_t *doc)
+{
+    static const char *flows[] = {"undated", "dated", "rtp", "date_change", "date_reservation"};
+    cat_category *c = model_alloc(m, sizeof *c);
+    c->id = model_strdup(m, jstr(doc, "id"));
+    c->parent_id = model_strdup(m, jstr(doc, "parent_id"));
+    c->priority = jint(doc, "priority", 0);
+    c->enabled = jbool(doc, "enabled", true);
+    c->show_in_checkout = jbool(doc, "show_in_checkout", true);
+    for (int f = 0; f < 5; f++)
+        if (enum_is(doc, "flow", flows[f])) c->has_flow = true, c->flow = (cat_flow)f;
+    c->schedule = model_schedule(m, jstr(doc, "schedule_id"));
+    c->location = model_location(m, jstr(doc, "location_id"));
+    return c;
+}
+
+static void *compile_event(catalog_model *m, const json_t *doc)
+{
+    cat_event *e = model_alloc(m, sizeof *e);
+    e->id = model_strdup(m, jstr(doc, "id"));
+    e->location = model_location(m, jstr(doc, "location_id"));
+    e->category = model_category(m, jstr(doc, "category_id"));
+    e->schedule = model_schedule(m, jstr(doc, "schedule_id"));
+    e->status = enum_is(doc, "status", "cancelled") ? EVENT_CANCELLED
+                : enum_is(doc, "status", "draft")   ? EVENT_DRAFT
+                                                    : EVENT_PUBLISHED;
+    json_t *occ = json_object_get(doc, "occurrences");
+    e->noccurrences = json_array_size(occ);
+    cat_occurrence *o = e->noccurrences ? model_alloc(m, e->noccurrences * sizeof *o) : NULL;
+    for (size_t i = 0; i < e->noccurrences; i++) {
+        json_t *x = json_array_get(occ, i);
+        o[i].id = model_strdup(m, jstr(x, "id"));
+        o[i].start_text = model_strdup(m, jstr(x, "start"));
+        o[i].end_text = model_strdup(m, jstr(x, "end"));
+        o[i].cancelled = enum_is(x, "status", "cancelled");
+    }
+    e->occurrences = o;
+    return e;
+}
+
+static cat_scan_options compile_scan(const json_t *scan)
+{
+    cat_scan_options s = {.limit = SCAN_LIMIT_ONCE, .times = 1, .max_scans = -1, .time_seconds = -1};
+    if (enum_is(scan, "limit", "none")) s.limit = SCAN_LIMIT_NONE;
+    if (enum_is(scan, "limit", "times_per_day")) s.limit = SCAN_LIMIT_TIMES_PER_DAY, s.times = jint(scan, "times", 1);
+    s.max_scans = jint(scan, "max_scans", -1);
+    s.validity_seconds = jint(scan, "validity_seconds", 0);
+    s.time_seconds = jint(scan, "time_seconds", -1);
+    s.allow_overtime = jbool(scan, "allow_overtime", false);
+    s.in_out = jbool(scan, "in_out", false); /* pay-per-minute implies it too: see scan.c */
+    return s;
+}
+
+static void *compile_product(catalog_model *m, const json_t *doc)
+{
+    catalog_model *ar = m;
+    cat_product *p = model_alloc(ar, sizeof *p);
+    p->id = model_strdup(ar, jstr(doc, "id"));
+    char *name = json_dumps(json_object_get(doc, "name"), JSON_COMPACT | JSON_ENCODE_ANY);
+    p->name_json = model_strdup(ar, name ? name : "null");
+    free(name);
+    p->kind = enum_is(doc, "kind", "addon") ? PRODUCT_ADDON : enum_is(doc, "kind", "bundle") ? PRODUCT_BUNDLE
+                                                                                             : PRODUCT_TICKET;
+    p->category_ids = string_list(ar, json_object_get(doc, "category_ids"), &p->ncategories);
+    p->event_id = model_strdup(ar, jstr(doc, "event_id"));
+    p->event = model_event(m, p->event_id);
+    p->enabled = jbool(doc, "enabled", true);
+    p->dated = jbool(doc, "dated", false);
+    p->priority = jint(doc, "priority", 0);
+    p->min_per_order = jint(doc, "min_per_order", 0);
+    p->max_per_order = jint(doc, "max_per_order", -1);
+    p->show_from = date_or_none(doc, "show_from");
+    p->show_to = date_or_none(doc, "show_to");
+    p->valid_from = date_or_none(doc, "valid_from");
+    p->valid_to = date_or_none(doc, "valid_to");
+    p->price = jint(doc, "price", 0);
+    p->gate_price = jint(doc, "gate_price", p->price);
+    p->gate_price_set = json_is_integer(json_object_get(doc, "gate_price"));
+    p->booking_fee = jint(doc, "booking_fee", 0);
+    p->price_includes_tax = jbool(doc, "price_includes_tax", true);
+
+    json_t *taxes = json_object_get(doc, "taxes");
+    p->ntaxes = json_array_size(taxes);
+    cat_tax *t = p->ntaxes ? model_alloc(ar, p->ntaxes * sizeof *t) : NULL;
+    for (size_t i = 0; i < p->ntaxes; i++) {
+        json_t *x = json_array_get(taxes, i);
+        t[i].type = model_strdup(ar, jstr(x, "type") ? jstr(x, "type") : "VAT");
+        t[i].rate_bp = (int32_t)jint(x, "rate_bp", 0);
+        t[i].proportion_bp = (int32_t)jint(x, "proportion_bp", RATE_ONE);
+    }
+    p->taxes = t;
+
+    json_t *prices = json_object_get(doc, "prices");
+    p->nprices = json_array_size(prices);
+    cat_price_rule *r = p->nprices ? model_alloc(ar, p->nprices * sizeof *r) : NULL;
+    for (size_t i = 0; i < p->nprices; i++) {
+        json_t *x = json_array_get(prices, i);
+        r[i].price = jint(x, "price", p->price);
+        r[i].date_from = date_or_none(x, "date_from");
+        r[i].date_to = date_or_none(x, "date_to");
+        r[i].weekdays = weekday_mask(json_object_get(x, "weekdays"));
+        r[i].time_from = time_or_none(x, "time_from");
+        r[i].time_to = time_or_none(x, "time_to");
+    }
+    p->prices = r;
+
+    json_t *pools = json_object_get(doc, "pools");
+    size_t n = json_array_size(pools);
+    cat_pool_use *u = n ? model_alloc(ar, n * sizeof *u) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(pools, i);
+        const cat_pool *pool = model_pool(m, jstr(x, "pool_id"));
+        if (!pool || pool->capacity < 0) continue; /* unlimited: takes nothing */
+        u[p->npools].pool = pool;
+        u[p->npools++].amount = (int32_t)jint(x, "amount", 1);
+    }
+    p->pools = u;
+    p->pool_ids = pool_id_list(ar, pools, &p->npool_ids);
+    p->scan = compile_scan(json_object_get(doc, "scan"));
+    p->barcode_format = model_strdup(ar, jstr(doc, "barcode_format") ? jstr(doc, "barcode_format") : "code128");
+    return p;
+}
+
+static void *compile_discount(catalog_model *m, const json_t *doc)
+{
+    cat_discount *d = model_alloc(m, sizeof *d);
+    d->id = model_strdup(m, jstr(doc, "id"));
+    d->code = model_strdup(m, jstr(doc, "code"));
+    d->name = model_strdup(m, jstr(doc, "name") ? jstr(doc, "name") : jstr(doc, "code"));
+    d->external_id = model_strdup(m, jstr(doc, "external_id"));
+    d->type = enum_is(doc, "type", "percentage") ? DISCOUNT_PERCENTAGE : DISCOUNT_FIXED;
+    d->amount = jint(doc, "amount", 0);
+    d->percent_bp = (int32_t)jint(doc, "percent_bp", 0);
+    d->product_ids = string_list(m, json_object_get(doc, "product_ids"), &d->nproducts);
+    d->expires_at = instant_or_zero(doc, "expires_at");
+    d->max_redemptions = jint(doc, "max_redemptions", -1);
+    return d;
+}
+
+static void *compile_voucher(catalog_model *m, const json_t *doc)
+{
+    cat_voucher *v = model_alloc(m, sizeof *v);
+    v->id = model_strdup(m, jstr(doc, "id"));
+    v->name = model_strdup(m, jstr(doc, "name"));
+    v->value = jint(doc, "value", 0);
+    v->expires_at = instant_or_zero(doc, "expires_at");
+    v->partial_redemption = jbool(doc, "partial_redemption", true);
+    return v;
+}
+
+static void *(*const compilers[CAT__COUNT])(catalog_model *m, const json_t *doc) = {
+    [CAT_LOCATION] = compile_location, [CAT_SCHEDULE] = compile_schedule, [CAT_POOL] = compile_pool,
+    [CAT_CATEGORY] = compile_category, [CAT_EVENT] = compile_event,       [CAT_PRODUCT] = compile_product,
+    [CAT_DISCOUNT] = compile_discount, [CAT_VOUCHER] = compile_voucher,
+};
+
+void catalog_doc_compile(catalog_model *m, catalog_kind k, const char *doc)
+{
+    json_t *decoded = k < CAT__COUNT ? json_loads(doc, 0, NULL) : NULL;
+    if (!json_is_object(decoded) || !jstr(decoded, "id")) {
+        json_decref(decoded);
+        return;
+    }
+    model_add(m, k, compilers[k](m, decoded), doc, decoded);
+}
