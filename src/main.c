@@ -25,6 +25,7 @@ static const char usage[] =
     "  migrate    apply pending database migrations\n"
     "  demo       seed the demo account (idempotent)\n"
     "  account    create an account: --slug S --timezone TZ --currency CUR --admin-token T [--name N]\n"
+    "  routes     print every served route: METHOD PATH AUTH (AUTH 0 = public)\n"
     "  version    print the version\n"
     "\n"
     "options (flags override BOXOFFICE_* environment variables, which override the config file):\n"
@@ -178,13 +179,33 @@ static store *open_store(const config *cfg)
     return st;
 }
 
+/* The route tables every server serves, in matching order. */
+static size_t served_tables(const http_route_table *out[4])
+{
+    out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
+    return 4;
+}
+
+/* For tests that must cover every route without listing them again. */
+static int print_routes(void)
+{
+    const http_route_table *tables[4];
+    size_t n = served_tables(tables);
+    for (size_t t = 0; t < n; t++)
+        for (size_t i = 0; i < tables[t]->nroutes; i++)
+            printf("%s %s%s %d\n", tables[t]->routes[i].method, tables[t]->prefix, tables[t]->routes[i].pattern,
+                   tables[t]->routes[i].auth_kind);
+    return 0;
+}
+
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
     order_json_install(e);
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour};
-    const http_route_table *tables[] = {root_routes(), admin_routes(), convious_routes(), tickettailor_routes()};
+    const http_route_table *tables[4];
+    size_t ntables = served_tables(tables);
     http_config hc = {.host = cfg->listen_host, .port = cfg->listen_port, .threads = cfg->threads,
                       .max_body_bytes = cfg->max_body, .request_timeout_seconds = cfg->request_timeout,
                       .max_connections = cfg->max_connections,
@@ -205,7 +226,7 @@ static int run_serve(const config *cfg, engine *e)
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
     char *err = NULL;
-    http_server *srv = http_start(&hc, tables, sizeof tables / sizeof tables[0], &a, &err);
+    http_server *srv = http_start(&hc, tables, ntables, &a, &err);
     if (!srv) {
         fprintf(stderr, "boxoffice: cannot serve on %s:%u: %s\n", cfg->listen_host, cfg->listen_port,
                 err ? err : "unknown error");
@@ -261,6 +282,7 @@ int main(int argc, char **argv)
         printf("boxoffice %s\n", BOXOFFICE_VERSION);
         return 0;
     }
+    if (!strcmp(cmd, "routes")) return print_routes();
     bool known = !strcmp(cmd, "serve") || !strcmp(cmd, "migrate") || !strcmp(cmd, "demo") || !strcmp(cmd, "account");
     if (!known) return fail("unknown command %s (see --help)", cmd, NULL);
     config cfg;
