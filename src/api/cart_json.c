@@ -36,7 +36,12 @@ json_t *api_cart_json(const account *a, const cart_record *c)
     json_object_set_new(doc, "lines", lines);
     json_object_set_new(doc, "priced", json_boolean(c->priced));
     json_object_set_new(doc, "price_includes_tax", json_boolean(c->price_includes_tax));
+    money fees = 0;
+    for (size_t i = 0; i < c->nlines; i++) fees += c->lines[i].booking_fee * c->lines[i].quantity;
     json_object_set_new(doc, "total", json_integer(c->total));
+    json_object_set_new(doc, "total_gross", json_integer(c->total));
+    json_object_set_new(doc, "booking_fee_total", json_integer(fees));
+    json_object_set_new(doc, "total_due", json_integer(c->total + fees));
     json_object_set_new(doc, "currency", json_string(c->currency));
     json_object_set_new(doc, "id", json_string(c->id));
     json_object_set_new(doc, "status", json_string(c->status));

@@ -129,14 +129,6 @@ static void ticket_columns(const cat_product *p, money unit, money discount, ins
     t->in_out = p->scan.in_out;
 }
 
-/* ---------- discounts ---------- */
-
-static money discount_per_ticket(const cat_discount *d, money unit)
-{
-    money off = d->type == DISCOUNT_PERCENTAGE ? div_round(unit * d->percent_bp, 10000) : d->amount;
-    return off > unit ? unit : off;
-}
-
 /* ---------- booking ---------- */
 
 typedef struct {
@@ -151,6 +143,7 @@ typedef struct {
     bool cart_outdated; /* a product of the cart, or its event, left the catalog */
     const char *voucher_problem;
     money voucher_paid;
+    money unpaid; /* > 0: a voucher paid part of the order and no payment came for this rest */
     order_record rows; /* the order as booked, when the outbox or the caller wants it */
     bool rows_loaded;
 } book_ctx;
@@ -196,14 +189,14 @@ typedef struct {
 typedef struct {
     store_ticket *tickets;
     size_t ntickets, nlines;
-    char **docs;         /* one document per line, shared by its tickets */
+    char **docs;         /* two documents per line (its tickets' two discount amounts), shared by its tickets */
     store_hold **pools;  /* one list per line, shared by its tickets */
     char (*line_ids)[40];
 } ticket_plan;
 
 static void ticket_plan_free(ticket_plan *tp)
 {
-    for (size_t i = 0; tp->docs && i < tp->nlines; i++) free(tp->docs[i]);
+    for (size_t i = 0; tp->docs && i < 2 * tp->nlines; i++) free(tp->docs[i]);
     for (size_t i = 0; tp->pools && i < tp->nlines; i++) free(tp->pools[i]);
     free(tp->docs);
     free(tp->pools);
@@ -219,7 +212,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
     for (size_t i = 0; i < cart->nlines; i++) total += (size_t)cart->lines[i].quantity;
     *plan = (ticket_plan){.tickets = calloc(total ? total : 1, sizeof *plan->tickets),
                           .nlines = cart->nlines,
-                          .docs = calloc(cart->nlines + 1, sizeof *plan->docs),
+                          .docs = calloc(2 * cart->nlines + 1, sizeof *plan->docs),
                           .pools = calloc(cart->nlines + 1, sizeof *plan->pools),
                           .line_ids = calloc(cart->nlines + 1, sizeof *plan->line_ids)};
     for (size_t i = 0; i < cart->nlines; i++) {
@@ -235,13 +228,21 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
         if (!sum->event_id) sum->event_id = p->event_id;
         if (!sum->category_id && p->ncategories) sum->category_id = p->category_ids[0];
         money unit = line->unit_price;
-        money off = b->discount && discount_applies_to(b->discount, p->id) ? discount_per_ticket(b->discount, unit) : 0;
+        /* the line's discount, rounded once, spread over its tickets in shares
+         * a cent apart at most: two amounts, one document each */
+        money line_off = b->discount && discount_applies_to(b->discount, p->id)
+                             ? discount_line_total(b->discount, unit, line->quantity)
+                             : 0;
+        money low_off = money_share(line_off, line->quantity, line->quantity - 1);
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
-        plan->docs[i] = ticket_doc(p, unit, off, NULL);
+        plan->docs[2 * i] = ticket_doc(p, unit, low_off, NULL);
+        if (line_off % line->quantity) plan->docs[2 * i + 1] = ticket_doc(p, unit, low_off + 1, NULL);
         plan->pools[i] = ticket_pools(p, cart->occurrence);
         time_uuid(plan->line_ids[i]);
+        ticket_price before = price_ticket(p, unit);
         for (int64_t q = 0; q < line->quantity; q++) {
+            money off = money_share(line_off, line->quantity, q);
             store_ticket *t = &plan->tickets[plan->ntickets++];
             ticket_columns(p, unit, off, vf, vt, t);
             t->order_id = b->order_id;
@@ -249,16 +250,16 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             t->event_id = p->event_id;
             t->occurrence = cart->occurrence;
             t->status = unpaid ? "unpaid" : "valid";
-            t->doc = plan->docs[i];
+            t->doc = plan->docs[2 * i + (off != low_off)];
             t->pools = plan->pools[i];
             t->npools = p->npools;
+            ticket_price after = price_ticket(p, unit - off);
+            sum->discount_total += before.gross - after.gross;
+            sum->after_gross += after.gross;
+            sum->after_net += after.net;
         }
-        ticket_price tp = price_ticket(p, unit), after = price_ticket(p, unit - off);
-        sum->total_gross += tp.gross * line->quantity;
-        sum->total_net += tp.net * line->quantity;
-        sum->discount_total += (tp.gross - after.gross) * line->quantity;
-        sum->after_gross += after.gross * line->quantity;
-        sum->after_net += after.net * line->quantity;
+        sum->total_gross += before.gross * line->quantity;
+        sum->total_net += before.net * line->quantity;
         sum->fee_total += p->booking_fee * line->quantity;
         sum->quantity += line->quantity;
     }
@@ -333,6 +334,7 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->voucher_paid = 0;
+    b->unpaid = 0;
     if (b->rows_loaded) /* from an attempt that had to run again */ store_order_detail_free(&b->rows);
     b->rows_loaded = false;
     time_uuid(b->order_id);
@@ -374,6 +376,12 @@ static db_status book_fn(db_conn *c, void *arg)
     if (st == DB_OK && req->voucher_code && *req->voucher_code)
         st = spend_voucher(c, b, req->voucher_code, sum.after_gross + sum.fee_total);
     money due = sum.after_gross + sum.fee_total - b->voucher_paid;
+    /* the admin API has no paying later: a sale a voucher pays in part is
+     * paid at the till for the rest, or not made (docs/ADMIN_API.md) */
+    if (st == DB_OK && !req->payment && b->voucher_paid > 0 && due > 0) {
+        b->unpaid = due;
+        st = DB_ABORT;
+    }
     if (st == DB_OK && req->payment && (req->payment->amount >= 0 || due > 0 || !b->voucher_paid)) {
         const payment_input *p = req->payment;
         st = store_db_status(store_payment_insert(c, b->a->id, b->order_id, p->provider, p->method,
@@ -462,6 +470,13 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
         return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
                        "a product of the cart, or its event, is no longer in the catalog");
     if (b.voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b.voucher_problem);
+    if (b.unpaid > 0) {
+        char paid[32], rest[32];
+        money_format(b.voucher_paid, a->currency_decimals, paid, sizeof paid);
+        money_format(b.unpaid, a->currency_decimals, rest, sizeof rest);
+        return bo_fail(err, BO_INVALID, "payment_required", "payment",
+                       "the voucher pays %s; a payment is needed for the other %s", paid, rest);
+    }
     if (st != DB_OK) return bo_from_db(st, err);
     memcpy(order_id, b.order_id, 40);
     if (created) *created = b.created;
@@ -495,12 +510,16 @@ typedef struct {
     store_status refused; /* the order's state refused it: STORE_NOT_FOUND or STORE_CONFLICT (cancelled) */
 } cancel_ctx;
 
-/* Refunds every live ticket of the order in full, in its document. */
-static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
+/* Refunds the order for every live ticket (order_refund) and records each
+ * ticket's part in its document. */
+static db_status refund_tickets(db_conn *c, cancel_ctx *x)
 {
     store_ticket_state *t;
     size_t n;
+    money paid = 0, *amounts = NULL;
     db_status st = store_db_status(store_order_live_tickets(c, x->a->id, x->order_id, &t, &n));
+    if (st == DB_OK) st = (amounts = calloc(n ? n : 1, sizeof *amounts)) ? DB_OK : DB_ERROR;
+    if (st == DB_OK) st = order_refund(c, x->a->id, x->order_id, t, n, x->now, amounts, &paid);
     for (size_t i = 0; i < n && st == DB_OK; i++) {
         jbuf w;
         jb_init(&w, 256);
@@ -509,7 +528,7 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
         if (x->reason) jb_kstr(&w, "reason", x->reason);
         if (x->by) jb_kstr(&w, "by", x->by);
         jb_kint(&w, "at", x->now);
-        jb_kint(&w, "amount", t[i].amount);
+        jb_kint(&w, "amount", amounts[i]);
         jb_kbool(&w, "paid", paid > 0);
         jb_obj_end(&w);
         jb_obj_end(&w);
@@ -525,6 +544,7 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x, money paid)
         free(doc);
         if (step == STORE_CONFLICT) st = DB_RETRY; /* voided meanwhile: read the order again */
     }
+    free(amounts);
     store_ticket_states_free(t, n);
     return st;
 }
@@ -553,12 +573,8 @@ static db_status cancel_fn(db_conn *c, void *arg)
     store_status ss = store_order_state_get(c, x->a->id, x->order_id, &o);
     if (ss == STORE_OK && !strcmp(o.status, "cancelled")) ss = STORE_CONFLICT;
     if (ss == STORE_NOT_FOUND || ss == STORE_CONFLICT) x->refused = ss;
-    /* a cancellation refunds in full: every paid payment (even of 0.00) is
-     * marked refunded, and a refund row records any money going back */
-    money paid = 0;
-    if (ss == STORE_OK) ss = store_order_refund_payments(c, x->a->id, x->order_id, x->now, &paid);
     db_status st = store_db_status(ss);
-    if (st == DB_OK) st = refund_tickets(c, x, paid);
+    if (st == DB_OK) st = refund_tickets(c, x);
     if (st == DB_OK) {
         char *doc = cancelled_doc(o.doc, x->reason, x->by, x->now);
         ss = doc ? store_order_cancel(c, x->a->id, x->order_id, doc, x->now) : STORE_ERROR;

@@ -33,6 +33,16 @@ static bo_status check_lines(const cart_request *req, bo_error *err)
     return BO_OK;
 }
 
+/* A ticket of p at `unit` with its tax, as the booking will charge it: the
+ * cart's total is the figure the order will show (total_gross). */
+static money gross_of(const cat_product *p, money unit)
+{
+    money gross = unit;
+    for (size_t i = 0; !p->price_includes_tax && i < p->ntaxes; i++)
+        gross += tax_compute(unit, p->taxes[i].rate_bp, p->taxes[i].proportion_bp, false).tax;
+    return gross;
+}
+
 /* The one slot every line of the cart is for. */
 static bo_status resolve_slot(const catalog_model *m, const account *a, const cart_request *req, slot *at,
                               bo_error *err)
@@ -86,8 +96,9 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
         l->quantity = q;
         l->unit_price = unit;
         l->gate_price = pq.gate_price;
+        l->booking_fee = p->booking_fee;
         cart->price_includes_tax = pq.includes_tax;
-        cart->total += unit * q;
+        cart->total += gross_of(p, unit) * q;
     }
     int n = bs == BO_OK ? pool_needs_for(cs->model, at.key, req->lines, req->nlines, holds, err) : -1;
     catalog_release(cs);

@@ -41,7 +41,7 @@ typedef enum {
  *   selling    cart_id, items (a cart's lines), product_id, quantity (of a line),
  *              category_id, date, start_time, occurrence_id, products (any
  *              product of an availability query), date_to, pricing_token,
- *              customer, extras, discount_code, voucher_code, reason (of a
+ *              customer, extras, discount_code, voucher_code, payment, reason (of a
  *              cancellation), status (of an order), barcode, cursor (a page
  *              boundary: starting_after / ending_before), codes (voucher codes)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id

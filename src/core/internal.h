@@ -5,6 +5,7 @@
 #include "core/engine.h"
 #include "core/webhooks.h"
 #include "store/accounts_store.h"
+#include "store/order_changes.h"
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include <pthread.h>
@@ -102,6 +103,18 @@ bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const 
 
 /* Price of one ticket of p at slot: the first matching price rule, else the base price. */
 price_quote product_price_at(const cat_product *p, const slot *at);
+
+/* What discount d takes off an order line of `quantity` tickets at `unit`
+ * (core/discounts.c): a percentage rounded once for the line, a fixed amount
+ * per ticket (never more than the ticket). Ticket i of the line gets
+ * money_share(total, quantity, i), so the tickets sum to the line's discount. */
+money discount_line_total(const cat_discount *d, money unit, int64_t quantity);
+
+/* Refunds the order for its live tickets t[0..n) as a cancellation does
+ * (core/refunds.c), in the caller's transaction: amounts[i] gets what went back
+ * for ticket i, *refunded the sum, which is what the payments got back. */
+db_status order_refund(db_conn *c, const char *account_id, const char *order_id, const store_ticket_state *t, size_t n,
+                       instant_us now, money *amounts, money *refunded);
 
 /* Maps a storage outcome onto the engine's status for storage failures. */
 bo_status bo_from_store(store_status st, bo_error *err);

@@ -1,5 +1,6 @@
 /* SQL of changes to existing orders and tickets (see order_changes.h). */
 #include "store/order_changes.h"
+#include "store/vouchers_store.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,36 +125,94 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
 
 /* ---------------- writes ---------------- */
 
-store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, instant_us now,
-                                         money *refunded)
+/* A paid payment as a refund needs it. */
+typedef struct {
+    int64_t id;
+    char *provider, *method, *reference; /* owned; NULL none */
+    money amount;
+} paid_payment;
+
+static char *text_or_null(db_rows *r, int col) { return db_isnull(r, col) ? NULL : strdup(db_text(r, col)); }
+
+static void paid_payments_free(paid_payment *p, size_t n)
 {
-    *refunded = 0;
+    for (size_t i = 0; p && i < n; i++) {
+        free(p[i].provider);
+        free(p[i].method);
+        free(p[i].reference);
+    }
+    free(p);
+}
+
+/* The order's paid payments, oldest first; *out malloc'd (NULL when none). */
+static db_status paid_payments(db_conn *c, const char *account_id, const char *order_id, paid_payment **out,
+                               size_t *n)
+{
+    *out = NULL;
+    *n = 0;
     db_rows *r;
     db_status st = db_query(c,
-                            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ?"
-                            " AND account_id = ? AND kind = 'payment' AND status = 'paid'",
+                            "SELECT id, provider, method, reference, amount FROM payments WHERE order_id = ?"
+                            " AND account_id = ? AND kind = 'payment' AND status = 'paid' ORDER BY created_at, id",
                             DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
-    if (st != DB_OK) return store_status_of(st);
-    int64_t count = 0;
-    money paid = 0;
-    if (db_next(r)) {
-        count = db_int(r, 0);
-        paid = db_int(r, 1);
+    if (st != DB_OK) return st;
+    size_t cap = 0;
+    while (st == DB_OK && db_next(r)) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 4;
+            paid_payment *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                st = DB_ERROR;
+                break;
+            }
+            *out = grown;
+        }
+        paid_payment *p = &(*out)[(*n)++];
+        *p = (paid_payment){db_int(r, 0), text_or_null(r, 1), text_or_null(r, 2), text_or_null(r, 3), db_int(r, 4)};
     }
     db_rows_free(r);
-    if (count == 0) return STORE_OK;
-    st = db_exec(c,
-                 "UPDATE payments SET status = 'refunded', updated_at = ? WHERE order_id = ? AND account_id = ?"
-                 " AND kind = 'payment' AND status = 'paid'",
-                 DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), NULL);
-    if (st == DB_OK && paid > 0)
+    return st;
+}
+
+/* Gives `part` of payment p back to where it came from. */
+static store_status refund_payment(db_conn *c, const char *account_id, const char *order_id, const paid_payment *p,
+                                   money part, instant_us now)
+{
+    db_status st = DB_OK;
+    if (part == p->amount)
+        st = db_exec(c, "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND account_id = ?",
+                     DB_ARGS(DB_INT(now), DB_INT(p->id), DB_TEXT(account_id)), NULL);
+    if (st == DB_OK && part > 0)
         st = db_exec(c,
-                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount,"
-                     " created_at, updated_at) VALUES (?, ?, 'refund', NULL, NULL, 'refunded', ?, ?, ?)",
-                     DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_INT(paid), DB_INT(now), DB_INT(now)), NULL);
+                     "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
+                     " created_at, updated_at) VALUES (?, ?, 'refund', ?, ?, 'refunded', ?, ?, ?, ?)",
+                     DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id), DB_TEXT(p->provider), DB_TEXT(p->method),
+                             DB_INT(part), DB_TEXT(p->reference), DB_INT(now), DB_INT(now)),
+                     NULL);
     if (st != DB_OK) return store_status_of(st);
-    *refunded = paid;
+    if (part > 0 && p->reference && p->provider && !strcmp(p->provider, "voucher"))
+        return store_voucher_code_give_back(c, account_id, p->reference, order_id, part, now);
     return STORE_OK;
+}
+
+store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, money amount,
+                                         instant_us now, money *refunded)
+{
+    *refunded = 0;
+    paid_payment *p;
+    size_t n;
+    db_status st = paid_payments(c, account_id, order_id, &p, &n);
+    store_status ss = store_status_of(st);
+    money left = amount > 0 ? amount : 0;
+    for (size_t i = 0; i < n && ss == STORE_OK; i++) {
+        money part = p[i].amount < left ? p[i].amount : left;
+        ss = refund_payment(c, account_id, order_id, &p[i], part, now);
+        left -= part;
+        *refunded += part;
+    }
+    paid_payments_free(p, n);
+    if (ss != STORE_OK) *refunded = 0;
+    return ss;
 }
 
 store_status store_ticket_invalidate(db_conn *c, const char *account_id, const char *ticket_id,

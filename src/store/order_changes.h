@@ -63,11 +63,15 @@ store_status store_ticket_state_get(db_conn *c, const char *account_id, const ch
 store_status store_order_live_tickets(db_conn *c, const char *account_id, const char *order_id,
                                       store_ticket_state **out, size_t *n);
 
-/* Refunds an order in full: marks every paid payment (even of 0.00) refunded
- * and, when they sum above 0, records one refund row of that sum.
- * *refunded gets the sum (0 when nothing was paid). */
-store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, instant_us now,
-                                         money *refunded);
+/* Gives back up to `amount` of what was paid for the order, to where it came
+ * from (docs/MODEL.md, "Money"): the paid payments are refunded oldest first,
+ * each with a refund row of the part of it that goes back (its provider,
+ * method and reference); a payment that goes back whole (a 0.00 one too) is
+ * marked refunded, one that goes back in part stays paid. A voucher payment's
+ * part goes back to its code (store_voucher_code_give_back). *refunded gets
+ * the sum: min(amount, what was paid), 0 when nothing was. */
+store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, money amount,
+                                         instant_us now, money *refunded);
 
 /* Takes a live ticket out of use: sets its status (voided | refunded),
  * invalidated_at, updated_at and document (NULL keeps it), bumps its version

@@ -203,7 +203,8 @@ static char *encode_lines(const store_cart_line *lines, size_t n)
         put_id(&buf, &len, &cap, lines[i].product_id, '\t');
         put_int(&buf, &len, &cap, lines[i].quantity, '\t');
         put_int(&buf, &len, &cap, lines[i].unit_price, '\t');
-        put_int(&buf, &len, &cap, lines[i].gate_price, '\n');
+        put_int(&buf, &len, &cap, lines[i].gate_price, '\t');
+        put_int(&buf, &len, &cap, lines[i].booking_fee, '\n');
     }
     return buf;
 }
@@ -235,7 +236,11 @@ static bool decode_lines(const char *text, store_cart *out)
     for (out->nlines = 0; out->nlines < n; out->nlines++) {
         store_cart_line *l = &out->lines[out->nlines];
         if (!get_id(&text, '\t', l->product_id, sizeof l->product_id) || !get_int(&text, '\t', &l->quantity) ||
-            !get_int(&text, '\t', &l->unit_price) || !get_int(&text, '\n', &l->gate_price))
+            !get_int(&text, '\t', &l->unit_price))
+            return false;
+        /* a line held before carts recorded booking fees ends at its gate price */
+        if (!get_int(&text, '\n', &l->gate_price) &&
+            !(get_int(&text, '\t', &l->gate_price) && get_int(&text, '\n', &l->booking_fee)))
             return false;
     }
     return true;

@@ -26,6 +26,7 @@ typedef struct {
     char product_id[48];
     int64_t quantity;
     money unit_price, gate_price;
+    money booking_fee; /* per ticket, as the booking will charge it */
 } store_cart_line;
 
 typedef struct {
@@ -41,7 +42,7 @@ typedef struct {
     instant_us starts_at, ends_at; /* 0 none */
     instant_us expires_at, created_at, updated_at;
     bool priced, price_includes_tax;
-    money total;
+    money total;           /* the lines' value with tax, before discount and fees: the order's total_gross */
     char currency[4];
     char *external_id;     /* owned; NULL none */
     char *extras;          /* owned JSON object text */

@@ -81,6 +81,28 @@ store_status store_voucher_code_void(store *s, const char *account_id, const cha
     return store_status_of(store_write(s, void_fn, &op));
 }
 
+store_status store_voucher_code_give_back(db_conn *c, const char *account_id, const char *code, const char *order_id,
+                                          money amount, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE voucher_codes SET remaining = remaining + ?, updated_at = ?,"
+                           " status = CASE WHEN status = 'used' THEN 'available' ELSE status END"
+                           " WHERE account_id = ? AND code = ? AND EXISTS (SELECT 1 FROM redemptions r"
+                           " WHERE r.account_id = voucher_codes.account_id AND r.object_kind = 'voucher'"
+                           " AND r.code = voucher_codes.code AND r.order_id = ?)",
+                           DB_ARGS(DB_INT(amount), DB_INT(now), DB_TEXT(account_id), DB_TEXT(code), DB_TEXT(order_id)),
+                           &changed);
+    if (st == DB_OK && changed == 1)
+        st = db_exec(c,
+                     "INSERT INTO redemptions (account_id, object_kind, object_id, code, order_id, amount, created_at)"
+                     " SELECT account_id, 'voucher', voucher_id, code, ?, ?, ? FROM voucher_codes"
+                     " WHERE account_id = ? AND code = ?",
+                     DB_ARGS(DB_TEXT(order_id), DB_INT(-amount), DB_INT(now), DB_TEXT(account_id), DB_TEXT(code)),
+                     NULL);
+    return store_status_of(st);
+}
+
 typedef struct {
     const char *account_id, *name;
     int64_t *value;

@@ -1,6 +1,7 @@
 /* Storage of voucher codes and of redemption counts, outside the booking
  * transaction (which spends codes and counts redemptions through the steps in
- * sales.h). One function per operation, each a whole transaction. */
+ * sales.h). One function per operation, each a whole transaction, but for the
+ * refund step below. */
 #ifndef BO_STORE_VOUCHERS_H
 #define BO_STORE_VOUCHERS_H
 #include "store/store.h"
@@ -31,6 +32,15 @@ store_status store_voucher_codes_list(store *s, const char *account_id, const ch
 /* Voids a code: STORE_NOT_FOUND when the voucher has no such code or it is void already. */
 store_status store_voucher_code_void(store *s, const char *account_id, const char *voucher_id, const char *code_id,
                                      instant_us now);
+
+/* A step inside the caller's transaction (a cancellation's refund): gives
+ * `amount` back to the code that paid it for the order, and records it as a
+ * negative redemption. A used-up code becomes available again; a voided one
+ * stays void (its owner took it out of use). Only a code that paid this order
+ * (a voucher redemption of it names the order) gets anything: STORE_OK
+ * either way. */
+store_status store_voucher_code_give_back(db_conn *c, const char *account_id, const char *code, const char *order_id,
+                                          money amount, instant_us now);
 
 /* A per-account counter's value (redemptions of a discount are counted under
  * "discount:<id>"): 0 when never counted, still STORE_OK. */

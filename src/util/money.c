@@ -71,6 +71,10 @@ int64_t div_round(int64_t num, int64_t den)
     return -((-num + den / 2) / den);
 }
 
+money money_percent(money amount, int32_t rate_bp) { return div_round(amount * rate_bp, RATE_ONE); }
+
+money money_share(money total, int64_t n, int64_t index) { return total / n + (index < total % n ? 1 : 0); }
+
 tax_split tax_compute(money price, int32_t rate_bp, int32_t proportion_bp, bool inclusive)
 {
     tax_split s;

@@ -21,6 +21,15 @@ void rate_format(int32_t bp, char *out, size_t outlen); /* "20.00" */
 /* Rounds num/den half away from zero; den > 0. */
 int64_t div_round(int64_t num, int64_t den);
 
+/* `rate_bp` of `amount`, rounded once, half away from zero. */
+money money_percent(money amount, int32_t rate_bp);
+
+/* Share `index` (0-based) of `total` split into `n` parts that differ by at
+ * most one minor unit and sum to exactly `total`: largest remainder with equal
+ * weights, the remainder's units going to the first shares, so the split is
+ * the same every time. total >= 0, n > 0, 0 <= index < n. */
+money money_share(money total, int64_t n, int64_t index);
+
 typedef struct {
     money gross;    /* price including tax */
     money net;      /* price excluding tax */

@@ -7,6 +7,7 @@
  * file's own. */
 #include "fixture.h"
 #include "store/order_changes.h"
+#include "store/vouchers_store.h"
 #include "util/secure.h"
 #include <string.h>
 
@@ -82,17 +83,20 @@ typedef struct {
     const char *order_id;
     money amount;
     const char *status;
+    const char *provider, *reference; /* NULL: cash, none */
 } pay_seed;
 
 static db_status pay_fn(db_conn *c, void *arg)
 {
     pay_seed *p = arg;
-    return store_db_status(store_payment_insert(c, A, p->order_id, "cash", "cash", p->status, p->amount, NULL, NOW));
+    const char *provider = p->provider ? p->provider : "cash";
+    return store_db_status(
+        store_payment_insert(c, A, p->order_id, provider, provider, p->status, p->amount, p->reference, NOW));
 }
 
 static bool seed_payment(const char *order_id, money amount, const char *status)
 {
-    pay_seed p = {order_id, amount, status};
+    pay_seed p = {order_id, amount, status, NULL, NULL};
     return store_write(S, pay_fn, &p) == DB_OK;
 }
 
@@ -186,6 +190,7 @@ typedef struct {
     store_ticket_state ticket;
     store_ticket_state *tickets;
     size_t ntickets;
+    money amount;               /* refund: how much to give back */
     money refunded;
 } op;
 
@@ -203,7 +208,7 @@ static db_status op_fn(db_conn *c, void *arg)
     case OP_LIVE_TICKETS:
         o->out = store_order_live_tickets(c, o->account_id, o->id, &o->tickets, &o->ntickets);
         break;
-    case OP_REFUND: o->out = store_order_refund_payments(c, o->account_id, o->id, NOW, &o->refunded); break;
+    case OP_REFUND: o->out = store_order_refund_payments(c, o->account_id, o->id, o->amount, NOW, &o->refunded); break;
     case OP_INVALIDATE:
         o->out = store_ticket_invalidate(c, o->account_id, o->id, o->status, o->holds, o->nholds, o->doc, NOW);
         break;
@@ -288,7 +293,7 @@ static void test_refund_payments(void)
 {
     seed sd;
     CHECK(seed_order(&sd, "confirmed", "valid", 1), "seed: order without payments");
-    op o = {.kind = OP_REFUND, .account_id = A, .id = sd.order_id, .refunded = -1};
+    op o = {.kind = OP_REFUND, .account_id = A, .id = sd.order_id, .amount = 1000, .refunded = -1};
     CHECK(run(&o) == STORE_OK && o.refunded == 0, "refund_payments: none paid: OK, 0");
     CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ?", sd.order_id) == 0,
           "refund_payments: none paid: no refund row");
@@ -309,19 +314,96 @@ static void test_refund_payments(void)
     CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'paid'", sd.order_id) == 2,
           "refund_payments: another account changes nothing");
     o.account_id = A, o.refunded = -1;
-    CHECK(run(&o) == STORE_OK && o.refunded == 800, "refund_payments: OK, refunded the 800 paid");
+    CHECK(run(&o) == STORE_OK && o.refunded == 800, "refund_payments: asked 1000: OK, refunded the 800 paid");
     CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'payment' AND status = 'refunded'",
                  sd.order_id) == 2,
           "refund_payments: both paid payments marked refunded");
     CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'pending'", sd.order_id) == 1,
           "refund_payments: the pending payment untouched");
-    CHECK(int_of("SELECT amount FROM payments WHERE order_id = ? AND kind = 'refund' AND status = 'refunded'",
-                 sd.order_id) == 800,
-          "refund_payments: one refund row of 800");
+    CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'refund' AND provider = 'cash'"
+                 " AND method = 'cash' AND status = 'refunded'",
+                 sd.order_id) == 2 &&
+              int_of("SELECT SUM(amount) FROM payments WHERE order_id = ? AND kind = 'refund'", sd.order_id) == 800,
+          "refund_payments: one refund row per payment, to its provider and method, 800 in all");
     o.refunded = -1;
     CHECK(run(&o) == STORE_OK && o.refunded == 0 &&
-              int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'refund'", sd.order_id) == 1,
+              int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'refund'", sd.order_id) == 2,
           "refund_payments: again: nothing left to refund");
+
+    CHECK(seed_order(&sd, "confirmed", "valid", 2) && seed_payment(sd.order_id, 500, "paid") &&
+              seed_payment(sd.order_id, 300, "paid"),
+          "seed: two paid payments");
+    o.id = sd.order_id, o.amount = 600, o.refunded = -1;
+    CHECK(run(&o) == STORE_OK && o.refunded == 600, "refund_payments: part of what was paid: OK, 600");
+    CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'payment' AND status = 'refunded'"
+                 " AND amount = 500",
+                 sd.order_id) == 1 &&
+              int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'payment' AND status = 'paid'"
+                     " AND amount = 300",
+                     sd.order_id) == 1,
+          "refund_payments: the oldest goes back whole (refunded), the next in part (still paid)");
+    CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ? AND kind = 'refund'", sd.order_id) == 2 &&
+              int_of("SELECT MIN(amount) FROM payments WHERE order_id = ? AND kind = 'refund'", sd.order_id) == 100,
+          "refund_payments: refund rows of 500 and 100");
+}
+
+/* A voucher code of account A worth `value`, of which `spent` paid the order
+ * (a voucher payment and its redemption, as a booking records them). */
+typedef struct {
+    const char *order_id, *code_id, *code;
+    money spent;
+} voucher_seed;
+
+static db_status voucher_spend_fn(db_conn *c, void *arg)
+{
+    voucher_seed *v = arg;
+    store_status ss = store_voucher_code_spend(c, v->code_id, v->spent, NOW);
+    if (ss == STORE_OK)
+        ss = store_payment_insert(c, A, v->order_id, "voucher", "voucher", "paid", v->spent, v->code, NOW);
+    if (ss == STORE_OK) ss = store_redemption_insert(c, A, "voucher", "vch-1", v->code, v->order_id, v->spent, NOW);
+    return store_db_status(ss);
+}
+
+static void test_refund_gives_voucher_value_back(void)
+{
+    seed sd;
+    char code_id[48], code[48], other_id[48], other[48];
+    test_id(code_id, sizeof code_id, "vcid");
+    test_id(code, sizeof code, "GIFT");
+    test_id(other_id, sizeof other_id, "vcid");
+    test_id(other, sizeof other, "GIFT");
+    store_voucher_code_new codes[] = {{code_id, code}, {other_id, other}};
+    CHECK(seed_order(&sd, "confirmed", "valid", 2) &&
+              store_voucher_codes_insert(S, A, "vch-1", codes, 2, 1000, NOW) == STORE_OK,
+          "seed: an order and two voucher codes of 10.00");
+    voucher_seed v = {sd.order_id, code_id, code, 1000};
+    pay_seed named = {sd.order_id, 300, "paid", "voucher", other};
+    CHECK(store_write(S, voucher_spend_fn, &v) == DB_OK && seed_payment(sd.order_id, 700, "paid") &&
+              store_write(S, pay_fn, &named) == DB_OK,
+          "seed: the code paid 10.00 of it, cash 7.00, and a payment named the other code 3.00");
+    CHECK(!strcmp(text_of("SELECT status FROM voucher_codes WHERE id = ?", code_id), "used"), "seed: the code is used");
+    op o = {.kind = OP_REFUND, .account_id = A, .id = sd.order_id, .amount = 2000, .refunded = -1};
+    CHECK(run(&o) == STORE_OK && o.refunded == 2000, "refund_payments: voucher and others: OK, 2000");
+    CHECK(int_of("SELECT remaining FROM voucher_codes WHERE id = ?", code_id) == 1000 &&
+              !strcmp(text_of("SELECT status FROM voucher_codes WHERE id = ?", code_id), "available"),
+          "refund_payments: the code has its 10.00 back and is available again");
+    CHECK(int_of("SELECT amount FROM redemptions WHERE order_id = ? AND amount < 0", sd.order_id) == -1000,
+          "refund_payments: a negative redemption records the value going back");
+    CHECK(int_of("SELECT amount FROM payments WHERE order_id = ? AND kind = 'refund' AND provider = 'voucher'",
+                 sd.order_id) == 1000,
+          "refund_payments: the voucher's refund row");
+    CHECK(int_of("SELECT remaining FROM voucher_codes WHERE id = ?", other_id) == 1000,
+          "refund_payments: a code that never paid the order gets nothing, though a payment names it");
+
+    CHECK(seed_order(&sd, "confirmed", "valid", 1) && seed_payment(sd.order_id, 500, "paid"), "seed: a cash order");
+    voucher_seed w = {sd.order_id, code_id, code, 400};
+    CHECK(store_write(S, voucher_spend_fn, &w) == DB_OK, "seed: the code pays 4.00 of it");
+    CHECK(store_voucher_code_void(S, A, "vch-1", code_id, NOW) == STORE_OK, "seed: then the code is voided");
+    o.id = sd.order_id, o.amount = 900, o.refunded = -1;
+    CHECK(run(&o) == STORE_OK && o.refunded == 900 &&
+              int_of("SELECT remaining FROM voucher_codes WHERE id = ?", code_id) == 1000 &&
+              !strcmp(text_of("SELECT status FROM voucher_codes WHERE id = ?", code_id), "voided"),
+          "refund_payments: a voided code gets its part back and stays void");
 }
 
 static void test_invalidate(void)
@@ -485,6 +567,7 @@ int main(void)
 
     test_reads();
     test_refund_payments();
+    test_refund_gives_voucher_value_back();
     test_invalidate();
     test_touch();
     test_cancel();

@@ -49,6 +49,7 @@ static void cart_init(store_cart *c, const account *a, const char *id, const cha
         lines[i].quantity = (int64_t)i + 1;
         lines[i].unit_price = 100 * ((int64_t)i + 1);
         lines[i].gate_price = 110 * ((int64_t)i + 1);
+        lines[i].booking_fee = 15 * (int64_t)i;
     }
     c->lines = lines;
     c->nlines = n;
@@ -181,6 +182,17 @@ typedef struct {
     store_cart cart;
 } claim_op;
 
+/* Rewrites a cart's lines as the store wrote them before booking fees. */
+typedef struct {
+    const char *cart_id, *lines;
+} old_line_set;
+
+static db_status old_line_fn(db_conn *c, void *arg)
+{
+    old_line_set *x = arg;
+    return db_exec(c, "UPDATE carts SET lines = ? WHERE id = ?", DB_ARGS(DB_TEXT(x->lines), DB_TEXT(x->cart_id)), NULL);
+}
+
 static db_status claim_fn(db_conn *c, void *arg)
 {
     claim_op *op = arg;
@@ -248,8 +260,15 @@ static void test_cart_create(void)
     bool in_order = got.nlines == 20;
     for (size_t i = 0; in_order && i < 20; i++)
         in_order = !strcmp(got.lines[i].product_id, lines[i].product_id) && got.lines[i].quantity == (int64_t)i + 1 &&
-                   got.lines[i].unit_price == 100 * ((int64_t)i + 1) && got.lines[i].gate_price == 110 * ((int64_t)i + 1);
+                   got.lines[i].unit_price == 100 * ((int64_t)i + 1) && got.lines[i].gate_price == 110 * ((int64_t)i + 1) &&
+                   got.lines[i].booking_fee == 15 * (int64_t)i;
     CHECK(in_order, "cart_get: 20 lines in order with their fields");
+    store_cart_free(&got);
+    const char *old_lines = "prod-00\t2\t100\t110\n";
+    old_line_set set = {id, old_lines};
+    CHECK(store_write(S, old_line_fn, &set) == DB_OK && get_cart(&A, id, &got) == STORE_OK && got.nlines == 1 &&
+              got.lines[0].gate_price == 110 && got.lines[0].booking_fee == 0,
+          "cart_get: a line held before booking fees were recorded reads with no fee");
     store_cart_free(&got);
 
     CHECK(store_cart_get(S, B.id, id, NOW, &got) == STORE_NOT_FOUND, "cart_get: another account's cart id NOT_FOUND");

@@ -53,6 +53,24 @@ static void test_tax(void)
     s = tax_compute(0, 1900, 10000, true);
     CHECK(s.tax == 0 && s.net == 0, "zero price option");
     CHECK(div_round(5, 2) == 3 && div_round(-5, 2) == -3 && div_round(4, 3) == 1, "div_round half away from zero");
+    CHECK(money_percent(999, 1500) == 150 && money_percent(1, 1500) == 0 && money_percent(3009, 1500) == 451 &&
+              money_percent(1000, 10000) == 1000,
+          "money_percent: rounded once, half away from zero (15% of 9.99 is 1.50)");
+    {
+        money sum = 0, lo = 1000, hi = 0;
+        for (int64_t i = 0; i < 999; i++) {
+            money share = money_share(150, 999, i);
+            sum += share;
+            if (share < lo) lo = share;
+            if (share > hi) hi = share;
+        }
+        CHECK(sum == 150 && lo == 0 && hi == 1 && money_share(150, 999, 149) == 1 && money_share(150, 999, 150) == 0,
+              "money_share: 0.01 to each of the first 150 of 999 shares, summing to 1.50");
+        CHECK(money_share(451, 3, 0) == 151 && money_share(451, 3, 1) == 150 && money_share(451, 3, 2) == 150,
+              "money_share: 4.51 over 3 is 1.51 + 1.50 + 1.50");
+        CHECK(money_share(900, 3, 2) == 300 && money_share(0, 4, 3) == 0 && money_share(7, 1, 0) == 7,
+              "money_share: even splits, nothing, one share");
+    }
     /* Convious example totals: 49.20 incl -> 48.37 excl means 0.83 tax on one 5.00 ticket */
     CHECK(4920 - tax_compute(500, 2000, 10000, true).tax == 4837, "doc order totals 49.20 -> 48.37");
 }

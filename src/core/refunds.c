@@ -1,0 +1,38 @@
+/* What a cancellation gives back (docs/MODEL.md, "Money"): each live ticket
+ * is owed what was charged for it, its price after discount plus its booking
+ * fee; the order gets back the sum of that, up to what was paid, to the
+ * payments it came from (store_order_refund_payments); and each ticket's
+ * refund amount is its part of what went back, so the tickets and the
+ * payments always agree. */
+#include "core/internal.h"
+#include "store/order_changes.h"
+#include "util/objtext.h"
+#include <stdlib.h>
+
+/* A ticket's booking fee, from its document: the fee is not a column. */
+static money booking_fee_of(const store_ticket_state *t)
+{
+    char *fee = objtext_member(t->doc, "booking_fee");
+    money v = fee ? strtoll(fee, NULL, 10) : 0;
+    free(fee);
+    return v;
+}
+
+db_status order_refund(db_conn *c, const char *account_id, const char *order_id, const store_ticket_state *t, size_t n,
+                       instant_us now, money *amounts, money *refunded)
+{
+    money owed = 0;
+    for (size_t i = 0; i < n; i++) {
+        amounts[i] = t[i].amount + booking_fee_of(&t[i]);
+        owed += amounts[i];
+    }
+    db_status st = store_db_status(store_order_refund_payments(c, account_id, order_id, owed, now, refunded));
+    /* less went back than was owed (the order was paid in part, or not at
+     * all): the tickets take what did, in order */
+    money left = st == DB_OK ? *refunded : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (amounts[i] > left) amounts[i] = left;
+        left -= amounts[i];
+    }
+    return st;
+}
