@@ -516,10 +516,10 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x)
 {
     store_ticket_state *t;
     size_t n;
-    money paid = 0, *amounts = NULL;
+    money refunded = 0, *amounts = NULL;
     db_status st = store_db_status(store_order_live_tickets(c, x->a->id, x->order_id, &t, &n));
     if (st == DB_OK) st = (amounts = calloc(n ? n : 1, sizeof *amounts)) ? DB_OK : DB_ERROR;
-    if (st == DB_OK) st = order_refund(c, x->a->id, x->order_id, t, n, x->now, amounts, &paid);
+    if (st == DB_OK) st = order_refund(c, x->a->id, x->order_id, t, n, x->now, amounts, &refunded);
     for (size_t i = 0; i < n && st == DB_OK; i++) {
         jbuf w;
         jb_init(&w, 256);
@@ -529,7 +529,7 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x)
         if (x->by) jb_kstr(&w, "by", x->by);
         jb_kint(&w, "at", x->now);
         jb_kint(&w, "amount", amounts[i]);
-        jb_kbool(&w, "paid", paid > 0);
+        jb_kbool(&w, "paid", refunded > 0);
         jb_obj_end(&w);
         jb_obj_end(&w);
         char *refund = jb_take(&w, NULL);
