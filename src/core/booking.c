@@ -622,8 +622,9 @@ static db_status mark_paid_fn(db_conn *c, void *arg)
     paid_ctx *x = arg;
     store_payment pay = {x->p ? x->p->provider : NULL, x->p ? x->p->method : NULL, x->p ? x->p->reference : NULL,
                          x->p ? x->p->amount : -1};
-    x->paid = store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now);
-    db_status st = store_db_status(x->paid);
+    db_status st = pay.amount < 0 ? order_owed(c, x->a->id, x->order_id, &pay.amount) : DB_OK;
+    x->paid = st == DB_OK ? store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now) : STORE_ERROR;
+    st = store_db_status(x->paid);
     return st == DB_OK ? events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id) : st;
 }
 

@@ -110,6 +110,9 @@ price_quote product_price_at(const cat_product *p, const slot *at);
  * money_share(total, quantity, i), so the tickets sum to the line's discount. */
 money discount_line_total(const cat_discount *d, money unit, int64_t quantity);
 
+/* What the order's live tickets were charged, booking fees included
+ * (core/refunds.c): what paying an open order later takes. */
+db_status order_owed(db_conn *c, const char *account_id, const char *order_id, money *owed);
 /* Refunds the order for its live tickets t[0..n) as a cancellation does
  * (core/refunds.c), in the caller's transaction: amounts[i] gets what went back
  * for ticket i, *refunded the sum, which is what the payments got back. */

@@ -1,7 +1,8 @@
-/* What a cancellation gives back (docs/MODEL.md, "Money"): each live ticket
- * is owed what was charged for it, its price after discount plus its booking
- * fee; the order gets back the sum of that, up to what was paid, to the
- * payments it came from (store_order_refund_payments); and each ticket's
+/* What an order's tickets are owed and what a cancellation gives back
+ * (docs/MODEL.md, "Money"): each live ticket is owed what was charged for it,
+ * its price after discount plus its booking fee. Paying an open order later
+ * charges that sum; cancelling gives it back, up to what was paid, to the
+ * payments it came from (store_order_refund_payments), and each ticket's
  * refund amount is its part of what went back, so the tickets and the
  * payments always agree. */
 #include "core/internal.h"
@@ -9,13 +10,25 @@
 #include "util/objtext.h"
 #include <stdlib.h>
 
-/* A ticket's booking fee, from its document: the fee is not a column. */
-static money booking_fee_of(const store_ticket_state *t)
+/* What was charged for a ticket: its price after discount and its booking fee
+ * (read from its document: the fee is not a column). */
+static money owed_for(const store_ticket_state *t)
 {
     char *fee = objtext_member(t->doc, "booking_fee");
     money v = fee ? strtoll(fee, NULL, 10) : 0;
     free(fee);
-    return v;
+    return t->amount + v;
+}
+
+db_status order_owed(db_conn *c, const char *account_id, const char *order_id, money *owed)
+{
+    store_ticket_state *t;
+    size_t n;
+    *owed = 0;
+    db_status st = store_db_status(store_order_live_tickets(c, account_id, order_id, &t, &n));
+    for (size_t i = 0; st == DB_OK && i < n; i++) *owed += owed_for(&t[i]);
+    store_ticket_states_free(t, n);
+    return st;
 }
 
 db_status order_refund(db_conn *c, const char *account_id, const char *order_id, const store_ticket_state *t, size_t n,
@@ -23,7 +36,7 @@ db_status order_refund(db_conn *c, const char *account_id, const char *order_id,
 {
     money owed = 0;
     for (size_t i = 0; i < n; i++) {
-        amounts[i] = t[i].amount + booking_fee_of(&t[i]);
+        amounts[i] = owed_for(&t[i]);
         owed += amounts[i];
     }
     db_status st = store_db_status(store_order_refund_payments(c, account_id, order_id, owed, now, refunded));

@@ -46,7 +46,8 @@ void store_ticket_states_free(store_ticket_state *t, size_t n);
 /* Payment details of marking an order paid; any field may be NULL. */
 typedef struct {
     const char *provider, *method, *reference;
-    money amount; /* < 0: the sum of the order's tickets (price_gross - discount) */
+    money amount; /* < 0: the sum of the order's tickets (price_gross - discount); the engine
+                     passes what they were charged, booking fees included (order_owed) */
 } store_payment;
 
 /* Reads an order's status and document: STORE_OK or STORE_NOT_FOUND. The

@@ -59,8 +59,8 @@ static void setup(void)
                                                 "limit", "once"));
     json_t *pb = put(&A, CAT_PRODUCT, json_pack("{s:s,s:[s],s:i,s:[{s:s,s:i}]}", "name", "B", "category_ids", CAT,
                                                 "price", 300, "pools", "pool_id", POOL, "amount", 2));
-    json_t *pu = put(&A, CAT_PRODUCT, json_pack("{s:s,s:i,s:{s:s}}", "name", "Unlimited", "price", 100, "scan", "limit",
-                                                "none"));
+    json_t *pu = put(&A, CAT_PRODUCT, json_pack("{s:s,s:i,s:i,s:{s:s}}", "name", "Unlimited", "price", 100,
+                                                "booking_fee", 25, "scan", "limit", "none"));
     json_decref(taxes);
     CHECK(sch && cat && pool && pa && pb && pu, "catalog created");
     snprintf(PA, sizeof PA, "%s", json_string_value(json_object_get(pa, "id")));
@@ -503,6 +503,14 @@ static void test_scan_rules(void)
     CHECK(scan_at(b, 0, false, true, &res) == SCAN_NOT_SCANNABLE, "unpaid: not_scannable_code");
     payment_input pay = {.provider = "cash", .amount = -1};
     CHECK(order_mark_paid(E, &A, o, &pay, &err) == BO_OK, "mark paid");
+    order_get_json(E, &A, o, &order);
+    json_t *ticket = json_array_get(json_object_get(order, "tickets"), 0);
+    json_t *payment = json_array_get(json_object_get(order, "payments"), 0);
+    CHECK(json_integer_value(json_object_get(ticket, "booking_fee")) == 25 &&
+              json_integer_value(json_object_get(payment, "amount")) ==
+                  json_integer_value(json_object_get(ticket, "discounted_gross")) + 25,
+          "mark paid: the payment is the tickets' price after discount plus booking fees");
+    json_decref(order);
     CHECK(scan_at(b, 0, false, true, &res) == SCAN_SUCCESS, "paid: scans");
     scan_result_free(&res);
     free(b);
