@@ -318,7 +318,9 @@ typedef struct {
  * expired is re-held if capacity allows, else BO_SOLD_OUT. */
 bo_status order_book(engine *e, const account *a, const book_request *req, char order_id[40], bool *created,
                      bo_error *err);
-/* Cancels: releases capacity, refunds payments in full, voids tickets. */
+/* Cancels: releases capacity, refunds what was paid for the live tickets (booking
+ * fees included) to the payments it came from, marks the tickets refunded
+ * (docs/MODEL.md, "Money"). */
 bo_status order_cancel(engine *e, const account *a, const char *order_id, const char *reason, const char *by,
                        bo_error *err);
 /* Marks an open (pay-later) order paid. */

@@ -137,7 +137,8 @@ void admin_order_create(http_request *r, void *app_)
         http_reply_json(r, 200, order);
 }
 
-/* Releases capacity, refunds payments in full and voids the tickets. */
+/* Releases capacity, refunds what was paid for the live tickets and marks
+ * them refunded (docs/MODEL.md, "Money"). */
 void admin_order_cancel(http_request *r, void *app_)
 {
     json_t *body;
