@@ -166,8 +166,10 @@ bool admin_query_known(http_request *r, const char *const *allowed)
             bool known = false;
             for (const char *const *a = allowed; *a && !known; a++) known = strlen(*a) == klen && !strncmp(*a, q, klen);
             if (!known) {
-                admin_error(r, 400, "unknown_parameter", NULL, "unknown query parameter %.*s",
-                            (int)(klen > 64 ? 64 : klen), q);
+                /* the field names the parameter at fault, like every other 400 here */
+                char name[65];
+                snprintf(name, sizeof name, "%.*s", (int)(klen > 64 ? 64 : klen), q);
+                admin_error(r, 400, "unknown_parameter", name, "unknown query parameter %s", name);
                 return false;
             }
         }
