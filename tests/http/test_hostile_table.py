@@ -23,14 +23,14 @@ auth_version (bumped by credential writes), webhook_events/webhook_deliveries
 and a subscription's active/failing_since/updated_at (the delivery worker),
 and the columns the cart reaper changes (see reaped_only)."""
 import json
+import base64
 import os
-import socket
 import sqlite3
 import subprocess
 import time
-import urllib.parse
 
-from harness import ADMIN_TOKEN, TT_API_KEY, Response, Skip
+from harness import ADMIN_TOKEN, BASE, TT_API_KEY, Response, Skip
+from test_admin_meta import raw_post
 
 SLUG = "demo"
 D = "d0000000-0000-4000-8000-0000000000"
@@ -162,6 +162,36 @@ def admin_catalog_family(kind):
 
 for _kind in VALID:
     admin_catalog_family(_kind)
+
+# every field of every kind (src/core/catalog_spec.c) given a value of the wrong type
+WRONG = {"string": 5, "text_map": 5, "int": "x", "bool": "x", "enum": "bogus", "ref": 5, "ref_list": "x", "array": "x",
+         "object": "x", "date": "2023-02-30", "time": "24:00:01", "money": "x", "instant": "x", "int_or_null": "x",
+         "timezone": "Nowhere/Zone"}
+FIELDS = {
+    "locations": {"name": "string", "timezone": "timezone", "address": "string", "external_ids": "object"},
+    "categories": {"name": "text_map", "description": "text_map", "parent_id": "ref", "priority": "int", "enabled": "bool",
+                   "show_in_checkout": "bool", "flow": "enum", "schedule_id": "ref", "location_id": "ref",
+                   "images": "array", "external_ids": "object"},
+    "schedules": {"name": "string", "weekdays": "array", "open": "time", "close": "time", "slot_minutes": "int",
+                  "closed_dates": "array", "valid_from": "date", "valid_to": "date"},
+    "events": {"name": "string", "description": "string", "location_id": "ref", "category_id": "ref", "schedule_id": "ref",
+               "status": "enum", "occurrences": "array", "images": "array", "external_ids": "object", "extras": "object"},
+    "pools": {"name": "string", "capacity": "int_or_null", "per": "enum"},
+    "products": {"name": "text_map", "description": "text_map", "kind": "enum", "category_ids": "ref_list", "event_id": "ref",
+                 "enabled": "bool", "priority": "int", "min_per_order": "int", "max_per_order": "int_or_null",
+                 "show_from": "date", "show_to": "date", "valid_from": "date", "valid_to": "date", "dated": "bool",
+                 "price": "money", "gate_price": "money", "price_includes_tax": "bool", "booking_fee": "money",
+                 "taxes": "array", "prices": "array", "pools": "array", "scan": "object", "barcode_format": "enum",
+                 "external_ids": "object", "images": "array", "apf_enabled": "bool", "business_type": "string"},
+    "discounts": {"code": "string", "name": "string", "type": "enum", "amount": "money", "percent_bp": "int",
+                  "product_ids": "ref_list", "expires_at": "instant", "max_redemptions": "int_or_null",
+                  "external_id": "string"},
+    "vouchers": {"name": "string", "value": "money", "type": "enum", "expires_at": "instant", "partial_redemption": "bool"},
+}
+for _kind, _fields in FIELDS.items():
+    for _f, _t in _fields.items():
+        admin("POST", "/" + _kind, 400, "invalid_field", _f, body=with_(VALID[_kind], **{_f: WRONG[_t]}),
+              note="%s as %s: %r" % (_f, _t, WRONG[_t]))
 
 # field-by-field checks of each kind
 P = VALID["products"]
@@ -317,7 +347,7 @@ for _b, _code, _field, _note in [
         (without(CART, "date"), "missing_field", "date", "time without date"),
         ({"items": [ITEM]}, "date_required", "date", "dated product without date"),
         (with_(CART, date="2020-01-01"), "date_unavailable", "date", "past date"),
-        (with_(CART, start_time="03:00"), "date_unavailable", "date", "closed hour"),
+        (with_(CART, date="2099-01-01"), "date_unavailable", "date", "date off sale"),
         ({"items": [with_(ITEM, product_id=STANDARD)], "occurrence_id": "nope"}, "unknown_occurrence", "occurrence_id",
          "unknown occurrence"),
         ({"items": [with_(ITEM, product_id=STANDARD)], "occurrence_id": "x" * 64}, "invalid_field", "occurrence_id",
@@ -471,6 +501,10 @@ for _q, _code, _field in [({"page_size": "0"}, "invalid_page_size", "page_size")
                           ({"from_visit_date": "2023-02-30"}, "invalid_date", "from_visit_date"),
                           ({"to_visit_date": "yesterday"}, "invalid_date", "to_visit_date")]:
     cv("GET", "/api/v1/orders/", 400, _code, _field, query=_q, note=repr(_q)[:40])
+cv("GET", "/api/v1/orders/", 400, "invalid_filter", "status", query={"status": "open,confirmed,cancelled,open"},
+   note="four statuses")
+cv("GET", "/api/v1/orders/", 400, "invalid_filter", "products", query={"products": ",".join([ADULT] * 9)},
+   note="nine products")
 cv("GET", "/api/v1/orders/%s/" % NOPE, 404, "not_found", None)
 cv("GET", "/api/v1/orders/%s/" % ADULT, 404, "not_found", None, note="product id as order")
 cv("GET", "/api/v1/orders/%s/" % NOPE, 400, "invalid_include", "include", query={"include": "nope"})
@@ -542,6 +576,9 @@ for _b, _status, _code, _field, _note in [({}, 400, "missing_field", "cartId", "
                                           ({"cartId": NOPE, "extras": []}, 400, "invalid_field", "extras", "extras a list")]:
     cv("POST", AC + "/bookings/", _status, _code, _field, body=_b, note=_note)
 cv("POST", AC + "/bookings/", 400, "invalid_json", None, raw="null", note="null body")
+cv("POST", AC + "/bookings/", 400, "invalid_json", None, raw="[]", note="array body")
+cv("POST", AC + "/bookings/", 400, "invalid_json", None, raw="cartId=" + NOPE, headers=dict(FORM), note="form body")
+cv("POST", AC + "/carts/", 400, "invalid_json", None, raw="items=1", headers=dict(FORM), note="form body")
 
 cv("GET", "/api/v1/products/%s/" % NOPE, 404, "not_found", None)
 cv("GET", "/api/v1/products/%s/" % POOL, 404, "not_found", None, note="pool as product")
@@ -624,7 +661,7 @@ for _m, _p in TT_ROUTES:
 tt("GET", "/v1/ping", 401, "Unauthorized", None, auth=False, headers={"Authorization": "Bearer " + TT_API_KEY},
    note="Bearer scheme")
 tt("GET", "/v1/ping", 401, "Unauthorized", None, auth=False, note="key with a password",
-   headers={"Authorization": "Basic " + __import__("base64").b64encode((TT_API_KEY + ":pw").encode()).decode()})
+   headers={"Authorization": "Basic " + base64.b64encode((TT_API_KEY + ":pw").encode()).decode()})
 tt("GET", "/v1/nothing", 404, NOT_FOUND, None)
 tt("DELETE", "/v1/orders", 405, "Method Not Allowed", None)
 tt("PUT", "/v1/discounts/di_x", 405, "Method Not Allowed", None)
@@ -689,6 +726,11 @@ for _f, _v, _field, _note in [("code", None, "code", "no code"), ("name", None, 
 tt("POST", "/v1/discounts", 422, INVALID, "ticket_types", body=with_(DIS, ticket_types=["x"]), note="ticket_types not tt_")
 tt("POST", "/v1/discounts", 422, INVALID, "code", body=with_(DIS, code=["A"]), note="code a list")
 tt("POST", "/v1/discounts", 400, BAD, None, raw="{", note="malformed JSON")
+tt("POST", "/v1/discounts", 422, INVALID, "code", raw=json.dumps(DIS), headers=dict(FORM), note="JSON sent as a form")
+tt("POST", "/v1/discounts/di_" + NOPE, 404, NOT_FOUND, None, raw="[]", note="the id is looked up before the body")
+tt("DELETE", "/v1/discounts/vo_" + NOPE, 404, NOT_FOUND, None, note="voucher id as discount")
+tt("DELETE", "/v1/vouchers/di_" + NOPE, 404, NOT_FOUND, None, note="discount id as voucher")
+tt("POST", "/v1/issued_tickets/or_" + NOPE + "/void", 404, NOT_FOUND, None, note="order id as ticket")
 
 VOU = {"name": "Hostile", "value": "100", "expiry": "", "codes[]": "HOSTILE1"}
 for _f, _v, _field, _note in [("name", None, "name", "no name"), ("value", None, "value", "no value"),
@@ -722,7 +764,7 @@ def send(c, k):
         elif k.dialect == "convious":
             headers.setdefault("Authorization", "Bearer " + convious_token(c))
         else:
-            headers.setdefault("Authorization", "Basic " + __import__("base64").b64encode((TT_API_KEY + ":").encode()).decode())
+            headers.setdefault("Authorization", "Basic " + base64.b64encode((TT_API_KEY + ":").encode()).decode())
     if k.dialect == "tickettailor":
         headers.setdefault("Accept", "application/json")
     prefix = {"admin": "/admin/v1", "convious": "/convious", "tickettailor": "/tickettailor"}[k.dialect]
@@ -736,37 +778,21 @@ MAX_BODY = 1 << 20  # the server's default body limit
 
 def send_oversized(c, method, path, body, headers):
     """A body over the server's limit: the server answers 413 and may close
-    the connection before it has read everything, which urllib reports as a
-    broken pipe, so this talks HTTP over a socket and reads what comes back."""
-    host, port = urllib.parse.urlsplit(c.base).hostname, urllib.parse.urlsplit(c.base).port
-    data = body if isinstance(body, bytes) else body.encode()
-    head = "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n" % (method, path, host, len(data))
-    head += "".join("%s: %s\r\n" % kv for kv in dict({"Content-Type": "application/json"}, **headers).items())
-    s = socket.create_connection((host, port), timeout=30)
-    reply = b""
-    try:
-        s.sendall(head.encode() + b"\r\n" + data)
-    except OSError:
-        pass  # refused mid-body: the reply is already waiting
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    except OSError:
-        pass
-    s.close()
+    the connection before reading it all (urllib calls that a broken pipe), so
+    it goes over a socket (test_admin_meta.raw_post: admin POSTs only)."""
+    assert method == "POST" and path.startswith("/admin/v1/") and c.base == BASE, (method, path)
+    extra = [(k, v) for k, v in headers.items() if k.lower() not in ("authorization", "content-type")]
+    reply = raw_post(path, body if isinstance(body, bytes) else body.encode(), extra)
     status_line, _, rest = reply.partition(b"\r\n")
-    headers_text, _, payload = rest.partition(b"\r\n\r\n")
-    if b"chunked" in headers_text.lower():
-        out, data = b"", payload
-        while data:
-            size, _, data = data.partition(b"\r\n")
+    head, _, payload = rest.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        out = b""
+        while payload:
+            size, _, payload = payload.partition(b"\r\n")
             n = int(size.split(b";")[0] or b"0", 16)
             if n == 0:
                 break
-            out, data = out + data[:n], data[n + 2:]
+            out, payload = out + payload[:n], payload[n + 2:]
         payload = out
     return Response(int(status_line.split()[1]) if status_line else 0, {}, payload.decode("utf-8", "replace"))
 
