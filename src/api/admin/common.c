@@ -43,6 +43,11 @@ static const struct {
     {"cursor", "starting_after"}, /* orders: the only page boundary we take */
     {"products", "product_id"},   /* availability is asked per product_id */
     {"date_to", "to"},            /* availability: the range's end is `to` */
+    /* a product's scan rules: the engine names the count, the document nests it under scan */
+    {"times", "scan.times"},
+    {"max_scans", "scan.max_scans"},
+    {"validity_seconds", "scan.validity_seconds"},
+    {"time_seconds", "scan.time_seconds"},
 };
 
 static const char *admin_wire_field(const char *engine_field)
