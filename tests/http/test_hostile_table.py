@@ -447,6 +447,9 @@ for _b, _code, _field, _note in [({}, "missing_field", "url", "empty"), ({"url":
                                  ({"url": HOOK, "secret": 5}, "invalid_field", "secret", "secret a number"),
                                  ({"url": HOOK, "active": False}, "unknown_field", "active", "unknown field")]:
     admin("POST", "/webhooks", 400, _code, _field, body=_b, note=_note)
+admin("GET", "/webhooks", 400, "unknown_parameter", "active", query={"active": "true"}, note="unknown parameter")
+admin("GET", "/webhooks", 401, "unauthorized", None, auth=False, note="no token")
+admin("POST", "/openapi.json", 405, "method_not_allowed", None, body={}, note="the public document is read-only")
 admin("GET", "/webhooks/" + NOPE, 404, "not_found", None)
 admin("DELETE", "/webhooks/" + NOPE, 404, "not_found", None)
 admin("GET", "/webhooks/" + NOPE + "/deliveries", 404, "not_found", None)
