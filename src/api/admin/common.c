@@ -43,6 +43,11 @@ static const struct {
     {"cursor", "starting_after"}, /* orders: the only page boundary we take */
     {"products", "product_id"},   /* availability is asked per product_id */
     {"date_to", "to"},            /* availability: the range's end is `to` */
+    /* a product's scan rules: the engine names the count, the document nests it under scan */
+    {"times", "scan.times"},
+    {"max_scans", "scan.max_scans"},
+    {"validity_seconds", "scan.validity_seconds"},
+    {"time_seconds", "scan.time_seconds"},
 };
 
 static const char *admin_wire_field(const char *engine_field)
@@ -166,8 +171,10 @@ bool admin_query_known(http_request *r, const char *const *allowed)
             bool known = false;
             for (const char *const *a = allowed; *a && !known; a++) known = strlen(*a) == klen && !strncmp(*a, q, klen);
             if (!known) {
-                admin_error(r, 400, "unknown_parameter", NULL, "unknown query parameter %.*s",
-                            (int)(klen > 64 ? 64 : klen), q);
+                /* the field names the parameter at fault, like every other 400 here */
+                char name[65];
+                snprintf(name, sizeof name, "%.*s", (int)(klen > 64 ? 64 : klen), q);
+                admin_error(r, 400, "unknown_parameter", name, "unknown query parameter %s", name);
                 return false;
             }
         }

@@ -35,6 +35,8 @@ static json_t *delivery_json(const webhook_delivery *d)
 
 void admin_webhooks_list(http_request *r, void *app_)
 {
+    static const char *const none[] = {NULL}; /* no filters (see catalog lists) */
+    if (!admin_query_known(r, none)) return;
     webhook_subscriptions subs;
     bo_status st = webhook_subscription_list(admin_engine(app_), api_account(r), &subs);
     if (st != BO_OK) return admin_fail_status(r, st, "webhook");

@@ -89,14 +89,15 @@ static char *scan_reply(const account *a, const scan_result *res, size_t *len)
     return jb_take(&b, len);
 }
 
-static void scan(http_request *r, void *app_, const char *barcode, const char *at, const char *direction, bool force,
-                 bool redeem)
+/* at_name: the scan time's name where the client sent it (query or body), for errors */
+static void scan(http_request *r, void *app_, const char *barcode, const char *at, const char *at_name,
+                 const char *direction, bool force, bool redeem)
 {
     const account *a = api_account(r);
     if (!barcode || !*barcode) return cv_error(r, 400, "missing_field", "barcode", "barcode is required");
     scan_request req = {.barcode = barcode, .force = force, .redeem = redeem};
     if (at && !iso_parse(at, a->timezone, &req.scanned_at))
-        return cv_error(r, 400, "invalid_date", "scanned_at", "scanned_at must be an ISO 8601 date-time");
+        return cv_error(r, 400, "invalid_date", at_name, "%s must be an ISO 8601 date-time", at_name);
     if (direction && strcmp(direction, "in") && strcmp(direction, "out"))
         return cv_error(r, 400, "invalid_direction", "direction", "direction is \"in\" or \"out\"");
     req.direction_out = direction && !strcmp(direction, "out");
@@ -113,7 +114,8 @@ static void scan(http_request *r, void *app_, const char *barcode, const char *a
 void cv_scan_check(http_request *r, void *app_)
 {
     if (!cv_own_slug(r)) return;
-    scan(r, app_, http_query(r, "barcode"), http_query(r, "scanned_at"), http_query(r, "direction"), false, false);
+    scan(r, app_, http_query(r, "barcode"), http_query(r, "scanned_at"), "scanned_at", http_query(r, "direction"), false,
+         false);
 }
 
 void cv_scan_redeem(http_request *r, void *app_)
@@ -139,5 +141,5 @@ void cv_scan_redeem(http_request *r, void *app_)
         {NULL, NULL, NULL},
     };
     if (!CV_FIELDS(r, body, "", fields, codes)) return;
-    scan(r, app_, barcode, at, direction, force, true);
+    scan(r, app_, barcode, at, "scannedAt", direction, force, true); /* the body's documented name, as in codes */
 }

@@ -175,7 +175,8 @@ void tt_events_list(http_request *r, void *app_)
             json_decref(events);
             json_decref(products);
             json_decref(data);
-            return tt_error(r, 400, before ? "ending_before" : "starting_after", "unknown event %s", cursor);
+            /* a well-formed id that names nothing: 422, as every other list's cursor (tt_reply_catalog_page) */
+            return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown event %s", cursor);
         }
         first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
         if (before) matched = i; /* the page ends just before the cursor */
