@@ -94,9 +94,10 @@ static void *watchdog(void *arg)
             if (phase == CONN_HANDLING || phase == CONN_CUT) continue;
             if (now - atomic_load(&w->since_ms) <= limit_ms) continue;
             if (!atomic_compare_exchange_strong(&w->phase, &phase, CONN_CUT)) continue;
+            /* counted first, so whoever sees the close also sees the count */
+            atomic_fetch_add(&d->cut, 1);
             /* under the lock: MHD has not closed this descriptor yet (see internal.h) */
             shutdown(w->fd, SHUT_RDWR);
-            atomic_fetch_add(&d->cut, 1);
         }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
