@@ -22,10 +22,21 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+# libFuzzer targets (fuzz/*.c, docs/DEVELOPING.md "Fuzzing"): clang builds its
+# own instrumented archive of the same sources.
+FUZZ_CC  ?= clang
+# -Wno-shadow: clang's -Wshadow also flags parameters named like libc's
+# globals (timezone), which gcc, the compiler of record, accepts.
+FUZZ_CFLAGS := $(BASE_CFLAGS) -Wno-shadow -O1 -g
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/bin/%)
+FUZZ_SECONDS ?= 60
 
 DB ?= sqlite:var/boxoffice.db
 
-.PHONY: all run check deps clean bench unit-bins soak
+.PHONY: all run check deps clean bench unit-bins soak fuzz fuzz-bins
 all: build/boxoffice
 
 # od and sed rather than xxd: coreutils are everywhere. NUL-terminated.
@@ -78,6 +89,27 @@ build/bench/%: bench/%.c $(wildcard bench/*.h) build/obj/libboxoffice.a
 
 unit-bins: build/san/boxoffice $(UNIT_BIN)
 
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo CC-FUZZ $<
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+build/fuzz/libboxoffice.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/fuzz/bin/%: fuzz/%.c $(wildcard fuzz/*.h) build/fuzz/libboxoffice.a
+	@mkdir -p $(dir $@)
+	@echo LINK $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz $(subst fuzzer-no-link,fuzzer,$(FUZZ_SAN)) -o $@ $< \
+	    build/fuzz/libboxoffice.a $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+# Every target for FUZZ_SECONDS each, from its committed seeds; a crash fails.
+fuzz: fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 deps:
 	@scripts/deps.sh
 
@@ -96,7 +128,7 @@ run: deps
 
 check:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory -j2 unit-bins
+	@$(MAKE) --no-print-directory -j2 unit-bins fuzz-bins
 	@scripts/check.sh
 
 bench: $(BENCH_BIN) build/boxoffice

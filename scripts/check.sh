@@ -151,6 +151,12 @@ run_suite() {
 
 run_suite "sqlite:$WORK/boxoffice.db" sqlite
 
+# every libFuzzer target (fuzz/), briefly: make fuzz runs them longer
+FUZZ_LOG="$WORK/fuzz.log"
+FUZZ_SECONDS=${CHECK_FUZZ_SECONDS:-30} scripts/fuzz.sh >"$FUZZ_LOG" 2>&1
+tally "fuzz targets, ${CHECK_FUZZ_SECONDS:-30} s each" "$FUZZ_LOG" $?
+grep -E '^ok - fuzz' "$FUZZ_LOG" | sed 's/^/   /'
+
 PG_DIR="$WORK/pg"
 if PG_URI=$(scripts/pg-test.sh start "$PG_DIR" 2>"$WORK/pg.log"); then
     run_suite "$PG_URI" postgres

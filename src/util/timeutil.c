@@ -312,6 +312,8 @@ void iso_format_seconds(instant_us t, const char *tz, char *out, size_t outlen)
     format_common(t, tz, out, outlen, false);
 }
 
+#define DURATION_MAX_DAYS 1000000000LL
+
 bool duration_parse(const char *text, int64_t *secs)
 {
     if (!text || text[0] != 'P' || !text[1]) return false;
@@ -341,6 +343,9 @@ bool duration_parse(const char *text, int64_t *secs)
         else if (in_time && unit == 'S') mult = 1;
         else return false;
         total += v * mult;
+        /* designators may repeat ("P1W1W..."): bound the sum so it cannot
+         * overflow and duration_format's days stay parseable (9 digits) */
+        if (total >= DURATION_MAX_DAYS * SECS_PER_DAY) return false;
         any = true;
     }
     if (!any) return false;

@@ -167,6 +167,9 @@ static void test_iso(void)
     CHECK(duration_parse("P1D", &secs) && secs == 86400, "duration P1D");
     CHECK(!duration_parse("P", &secs) && !duration_parse("PT", &secs) && !duration_parse("1H", &secs),
           "duration junk");
+    /* found by fuzz/parsers: repeated designators summed past what formats back (and, longer, past int64) */
+    CHECK(!duration_parse("P2W4W42W4W46W46W446W46W443333336W", &secs), "duration beyond 10^9 days refused");
+    CHECK(duration_parse("P999999999DT23H59M59S", &secs), "duration just under 10^9 days");
     duration_format(5400, buf, sizeof buf);
     CHECK(!strcmp(buf, "PT1H30M"), "duration format");
 }
