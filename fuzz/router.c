@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "util/secure.h"
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static http_server server;
@@ -25,21 +26,78 @@ static char convious_auth[128];
 static char tickettailor_auth[128];
 static bool allow_5xx;
 
-static void remove_db(void)
-{
-    static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm"};
-    char path[128];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", db_dir, files[i]);
-        unlink(path);
-    }
-    rmdir(db_dir);
-}
+/* Every this many runs the database goes back to the seeded copy: what the
+ * runs create (catalog versions, carts, orders) would otherwise slow every
+ * later run, and a crash would depend on ever more history. */
+#define RUNS_PER_DATABASE 1000
+static unsigned long runs;
 
 static void die(const char *what)
 {
     fprintf(stderr, "fuzz/router: %s\n", what);
     exit(2);
+}
+
+static void db_path(char *out, size_t n, const char *file) { snprintf(out, n, "%s/%s", db_dir, file); }
+
+static void remove_files(bool pristine_too)
+{
+    static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "pristine.db"};
+    char path[128];
+    for (size_t i = 0; i < sizeof files / sizeof files[0] - !pristine_too; i++) {
+        db_path(path, sizeof path, files[i]);
+        unlink(path);
+    }
+}
+
+static void remove_db(void)
+{
+    remove_files(true);
+    rmdir(db_dir);
+}
+
+static void copy_file(const char *from_file, const char *to_file)
+{
+    char from[128], to[128];
+    db_path(from, sizeof from, from_file);
+    db_path(to, sizeof to, to_file);
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out) die("cannot copy the seeded database");
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) die("cannot copy the seeded database");
+    fclose(in);
+    if (fclose(out)) die("cannot copy the seeded database");
+}
+
+static void open_engine(void)
+{
+    char uri[128], *err = NULL;
+    snprintf(uri, sizeof uri, "sqlite:%s/fuzz.db", db_dir);
+    store *st = store_open(uri, &err);
+    if (!st || store_migrate(st, &err) != DB_OK) die(err ? err : "cannot open the database");
+    engine_config ec = {.default_hold_seconds = 900};
+    application.e = engine_open(st, &ec);
+    tickettailor_install(application.e);
+    order_json_install(application.e);
+}
+
+/* Closing checkpoints the WAL into fuzz.db: the file alone is the database. */
+static void close_engine(void)
+{
+    store *st = engine_store(application.e);
+    engine_close(application.e);
+    store_close(st);
+    application.e = NULL;
+}
+
+static void reset_db(void)
+{
+    close_engine();
+    remove_files(false);
+    copy_file("pristine.db", "fuzz.db");
+    open_engine();
 }
 
 /* Runs one request; finish() frees it and its fake connection. */
@@ -80,25 +138,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!secure_init()) die("libsodium failed to initialise");
     unsigned char key[SERVER_KEY_BYTES] = {42};
     secure_set_server_key(key);
-    /* in memory where there is a tmpfs: every commit writes the WAL */
-    snprintf(db_dir, sizeof db_dir, "/dev/shm/boxoffice-fuzz.XXXXXX");
-    if (!mkdtemp(db_dir)) {
-        snprintf(db_dir, sizeof db_dir, "/tmp/boxoffice-fuzz.XXXXXX");
-        if (!mkdtemp(db_dir)) die("cannot make a temporary directory");
+    /* in memory where there is a tmpfs: every commit writes the WAL. Named
+     * by the process id so scripts/fuzz.sh can remove it after a crash
+     * (which skips atexit). */
+    snprintf(db_dir, sizeof db_dir, "/dev/shm/boxoffice-fuzz-%d", (int)getpid());
+    if (mkdir(db_dir, 0700)) {
+        snprintf(db_dir, sizeof db_dir, "/tmp/boxoffice-fuzz-%d", (int)getpid());
+        if (mkdir(db_dir, 0700)) die("cannot make a directory for the database");
     }
     atexit(remove_db);
-    char uri[128], *err = NULL;
-    snprintf(uri, sizeof uri, "sqlite:%s/fuzz.db", db_dir);
-    store *st = store_open(uri, &err);
-    if (!st || store_migrate(st, &err) != DB_OK) die(err ? err : "cannot open the database");
-    engine_config ec = {.default_hold_seconds = 900};
-    engine *e = engine_open(st, &ec);
-    bo_error be = {0};
-    if (demo_seed(e, &be) != BO_OK) die(be.message);
-    tickettailor_install(e);
-    order_json_install(e);
     /* a rate limit no run reaches, and tokens that outlive any run */
-    application = (app){.e = e, .oauth_token_ttl = 10 * 365 * 86400, .rate_limit_per_hour = 1000000000};
+    application = (app){.oauth_token_ttl = 10 * 365 * 86400, .rate_limit_per_hour = 1000000000};
+    open_engine();
+    bo_error be = {0};
+    if (demo_seed(application.e, &be) != BO_OK) die(be.message);
     static const http_route_table *tables[4];
     tables[0] = root_routes();
     tables[1] = admin_routes();
@@ -123,11 +176,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(convious_auth, sizeof convious_auth, "Bearer %s", token);
     json_decref(reply);
     finish(r);
+    /* the seeded state, token included, is what reset_db goes back to */
+    close_engine();
+    copy_file("fuzz.db", "pristine.db");
+    open_engine();
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (++runs % RUNS_PER_DATABASE == 0) reset_db();
     http_request *r = run(data, size);
     if (!r->replied) {
         fprintf(stderr, "fuzz/router: %s %s got no reply\n", r->method, r->path);

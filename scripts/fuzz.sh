@@ -29,8 +29,12 @@ for bin in "${bins[@]}"; do
     [ -d "$seeds" ] || seeds=
     log="$WORK/$name/log"
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 \
-        -artifact_prefix="$WORK/$name/out/" "$WORK/$name/new" $seeds >"$log" 2>&1
+        -artifact_prefix="$WORK/$name/out/" "$WORK/$name/new" $seeds >"$log" 2>&1 &
+    pid=$!
+    wait $pid
     status=$?
+    # a target's scratch database (fuzz/router.c), left behind when it crashed
+    rm -rf "/dev/shm/boxoffice-fuzz-$pid" "/tmp/boxoffice-fuzz-$pid"
     runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
     rate=$(grep -oE '^stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$')
     artifacts=$(ls "$WORK/$name/out" | wc -l)
