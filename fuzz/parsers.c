@@ -6,10 +6,12 @@
  *   utf8_prefix/trim  never cut a character, never grow
  *   objtext           agrees with jansson on valid JSON objects
  *   body_fields       the field table every dialect decodes bodies with
- *   catalog specs     the admin catalog's document validation
+ *   catalog documents the admin catalog's codec (src/catalog_doc): what it
+ *                     accepts is JSON and compiles into the typed model
  * The rest of the input is the text (NUL-terminated copy) or JSON document. */
 #include "api/body.h"
-#include "core/catalog_spec.h"
+#include "catalog_doc/catalog_doc.h"
+#include "core/catalog_model.h"
 #include "util/money.h"
 #include "util/objtext.h"
 #include "util/timeutil.h"
@@ -179,16 +181,26 @@ static void fields(const char *text, int reject_unknown)
 
 static bool exists(catalog_kind k, const char *id, void *ctx) { return id[0] && (id[0] & 1); }
 
-static void catalog_doc(const char *text, unsigned kind)
+/* The first line is the written document, the second (if any) the stored one
+ * it is merged over. */
+static void catalog_document(const char *text, catalog_kind k, bool partial)
 {
-    json_t *doc = json_loads(text, 0, NULL);
-    const kind_spec *spec = kind_spec_for((catalog_kind)(kind % CAT__COUNT));
-    if (json_is_object(doc) && spec) {
-        bo_error err;
-        memset(&err, 0, sizeof err);
-        spec_validate(spec, doc, exists, NULL, &err);
-    }
-    json_decref(doc);
+    const char *nl = strchr(text, '\n');
+    char *body = nl ? strndup(text, (size_t)(nl - text)) : strdup(text);
+    catalog_doc out;
+    memset(&out, 0, sizeof out);
+    bo_error err;
+    memset(&err, 0, sizeof err);
+    if (catalog_doc_prepare(k, nl ? nl + 1 : NULL, body, partial, NULL, exists, NULL, &out, &err) == BO_OK) {
+        json_t *stored = json_loads(out.text, 0, NULL);
+        MUST(json_is_object(stored));
+        json_decref(stored);
+        catalog_model *m = catalog_model_new(catalog_doc_json_codec.release);
+        catalog_doc_compile(m, k, out.text);
+        catalog_model_free(m);
+    } else MUST(utf8_valid(err.message));
+    catalog_doc_clear(&out);
+    free(body);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -204,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: utf8_cuts(text, (sel >> 3) % 32); break;
     case 3: objtext(text, (sel >> 3) & 1 ? JSON_COMPACT : 0); break;
     case 4: fields(text, (sel >> 3) & 1); break;
-    case 5: catalog_doc(text, sel >> 3); break;
+    case 5: catalog_document(text, (catalog_kind)((sel >> 3) % CAT__COUNT), (sel >> 6) & 1); break;
     }
     free(text);
     return 0;

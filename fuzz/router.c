@@ -11,6 +11,7 @@
  * recognise bad input as the client's mistake (FUZZ_ALLOW_5XX=1 turns that
  * check off). */
 #include "api/api.h"
+#include "catalog_doc/catalog_doc.h"
 #include "demo.h"
 #include "request.h"
 #include "store/store.h"
@@ -77,7 +78,7 @@ static void open_engine(void)
     snprintf(uri, sizeof uri, "sqlite:%s/fuzz.db", db_dir);
     store *st = store_open(uri, &err);
     if (!st || store_migrate(st, &err) != DB_OK) die(err ? err : "cannot open the database");
-    engine_config ec = {.default_hold_seconds = 900};
+    engine_config ec = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     application.e = engine_open(st, &ec);
     tickettailor_install(application.e);
     order_json_install(application.e);
