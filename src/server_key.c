@@ -41,8 +41,8 @@ static server_key_outcome load(store_status known, bool has_accounts, const char
     if (has_accounts && !path_chosen)
         return say(SERVER_KEY_REFUSED, why, whylen,
                    "no server key at %s, but the database already has accounts, whose credentials are hashed with "
-                   "some key: point --key-file at it (before 0.2 the default was var/server.key in the working "
-                   "directory)",
+                   "some key: point --key-file at it (earlier versions kept it in var/server.key under the "
+                   "working directory)",
                    path);
     if (!secure_create_key(path)) return say(SERVER_KEY_FAILED, why, whylen, "cannot create the server key %s", path);
     return SERVER_KEY_OK;
