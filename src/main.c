@@ -33,7 +33,7 @@ static const char usage[] =
     "  --db URI            sqlite:PATH or postgresql://... (default sqlite:var/boxoffice.db)\n"
     "  --config FILE       key = value settings file\n"
     "  --listen HOST:PORT  address to serve on\n"
-    "  --probe-listen HOST:PORT  also serve GET /healthz alone on this address, with its own\n"
+    "  --probe-listen HOST:PORT  also serve GET /healthz and /readyz alone on this address, with its own\n"
     "                      connections, so a probe is answered however busy --listen is\n"
     "  --threads N         HTTP threads: 0 = one per connection (default), N = a pool of N\n"
     "  --max-body BYTES    request body limit (default 1048576)\n"
