@@ -18,7 +18,6 @@ void config_defaults(config *c)
     c->request_timeout = HTTP_DEFAULT_REQUEST_TIMEOUT;
     c->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
     c->max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
-    snprintf(c->key_file, sizeof c->key_file, "var/server.key");
     c->hold_seconds = 900;
     c->access_log = true;
     c->rate_limit_per_hour = 2000;
@@ -102,6 +101,9 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else if (!strcmp(key, "reaper_interval_ms")) {
         if (!parse_long(v, 0, 3600000, &n)) return *why = "must be 0..3600000", false;
         c->reaper_interval_ms = (unsigned)n;
+    } else if (!strcmp(key, "sqlite_max_pages")) {
+        if (!parse_long(v, 0, 1L << 40, &n)) return *why = "must be 0 (no cap) .. 1099511627776 pages", false;
+        c->sqlite_max_pages = n;
     } else if (!strcmp(key, "webhook_allow")) {
         webhook_net nets[WEBHOOK_MAX_ALLOW];
         int count;
@@ -111,6 +113,19 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else {
         return *why = "unknown setting", false;
     }
+    return true;
+}
+
+bool config_key_path(const config *c, char *out, size_t outlen, const char **why)
+{
+    if (c->key_file[0]) {
+        if ((size_t)snprintf(out, outlen, "%s", c->key_file) >= outlen) return *why = "key_file is too long", false;
+        return true;
+    }
+    if (strncmp(c->db, "sqlite:", 7))
+        return *why = "a PostgreSQL database needs the server key's path: --key-file, key_file or BOXOFFICE_KEY_FILE",
+               false;
+    if ((size_t)snprintf(out, outlen, "%s.key", c->db + 7) >= outlen) return *why = "the database path is too long", false;
     return true;
 }
 
@@ -158,7 +173,8 @@ bool config_load_env(config *c, char *err, size_t errlen)
 {
     static const char *keys[] = {"db", "listen", "probe_listen", "threads", "max_body", "request_timeout", "max_connections",
                                  "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
-                                 "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow"};
+                                 "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow",
+                                 "sqlite_max_pages"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "BOXOFFICE_");

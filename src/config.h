@@ -17,13 +17,16 @@ typedef struct {
     unsigned request_timeout;       /* seconds a client has to send a request or take a reply */
     unsigned max_connections;       /* open at once */
     unsigned max_connections_per_ip; /* from one address; 0 = no limit (behind a proxy that is the only client) */
-    char key_file[512];
+    char key_file[512]; /* "": beside a SQLite database (config_key_path) */
     int64_t hold_seconds;
     bool access_log;
     bool test_clock;
     long rate_limit_per_hour;
     int64_t oauth_token_ttl;
     unsigned reaper_interval_ms;
+    /* SQLite: refuse writes that would grow the database past this many pages
+     * (0: no cap); a quota, and how tests make a database full (tests/http/test_readiness.py) */
+    int64_t sqlite_max_pages;
     char webhook_allow[512]; /* addresses webhooks may reach although private: "127.0.0.1,::1" (tests only) */
 } config;
 
@@ -32,4 +35,9 @@ void config_defaults(config *c);
 bool config_set(config *c, const char *key, const char *value, const char **why);
 bool config_load_file(config *c, const char *path, char *err, size_t errlen);
 bool config_load_env(config *c, char *err, size_t errlen);
+/* Where the server key lives: key_file when set, else beside a SQLite
+ * database ("<database path>.key"), never relative to the working directory
+ * unless the database path is. PostgreSQL has no file to sit beside, so it
+ * needs key_file: false with *why then. */
+bool config_key_path(const config *c, char *out, size_t outlen, const char **why);
 #endif

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "demo.h"
+#include "server_key.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <errno.h>
@@ -32,7 +33,7 @@ static const char usage[] =
     "  --db URI            sqlite:PATH or postgresql://... (default sqlite:var/boxoffice.db)\n"
     "  --config FILE       key = value settings file\n"
     "  --listen HOST:PORT  address to serve on\n"
-    "  --probe-listen HOST:PORT  also serve GET /healthz alone on this address, with its own\n"
+    "  --probe-listen HOST:PORT  also serve GET /healthz and /readyz alone on this address, with its own\n"
     "                      connections, so a probe is answered however busy --listen is\n"
     "  --threads N         HTTP threads: 0 = one per connection (default), N = a pool of N\n"
     "  --max-body BYTES    request body limit (default 1048576)\n"
@@ -41,14 +42,20 @@ static const char usage[] =
     "  --max-connections N connections open at once (default 4096, lowered to the open-file limit)\n"
     "  --max-connections-per-ip N  connections from one client address (default 256; 0 = no limit,\n"
     "                      e.g. behind a reverse proxy)\n"
-    "  --key-file PATH     server key for sealing secrets and signing tokens (default var/server.key)\n"
+    "  --key-file PATH     server key for hashing credentials, sealing secrets and signing tokens\n"
+    "                      (default: beside a SQLite database, PATH.key; required for PostgreSQL)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"
     "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
     "  --webhook-allow LIST  addresses webhooks may reach although private or loopback,\n"
     "                      e.g. 127.0.0.1,::1 or 10.1.0.0/16 (local testing; default none)\n"
+    "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
+    "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
-    "  --help              this text\n";
+    "  --help              this text\n"
+    "\n"
+    "exit status: 0 done, 1 failed, 2 bad usage, 3 the server key is not the one the database was\n"
+    "set up with (or is missing and must not be made anew)\n";
 
 typedef struct {
     const char *slug, *name, *timezone, *currency, *admin_token;
@@ -62,6 +69,13 @@ static int fail(const char *fmt, const char *a, const char *b)
     return 2;
 }
 
+/* Says why a command stopped; returns its exit status. */
+static int complain(int status, const char *why)
+{
+    fprintf(stderr, "boxoffice: %s\n", why);
+    return status;
+}
+
 /* Flags with a value, mapped to config keys. */
 static const struct {
     const char *flag, *key;
@@ -71,7 +85,7 @@ static const struct {
     {"--request-timeout", "request_timeout"}, {"--max-connections", "max_connections"},
     {"--max-connections-per-ip", "max_connections_per_ip"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
-    {"--webhook-allow", "webhook_allow"},
+    {"--webhook-allow", "webhook_allow"}, {"--sqlite-max-pages", "sqlite_max_pages"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -198,6 +212,42 @@ static int print_routes(void)
     return 0;
 }
 
+/* Exit status of a command refused because its server key is not the
+ * database's (or is missing where it must not be made): scripts can tell it
+ * from a failure worth retrying. */
+#define EXIT_WRONG_KEY 3
+
+/* 0 once the server key is set and matches the database's record, else the
+ * exit status, after saying why. With `quiet_schema`, a database that
+ * predates the record answers SERVER_KEY_NO_SCHEMA's -1 silently. */
+static int settle_key(store *st, const char *key_path, bool chosen, bool quiet_schema)
+{
+    if (chosen && !ensure_parent_dir(key_path))
+        return complain(1, "cannot create the directory of the server key");
+    char why[768];
+    switch (server_key_settle(st, key_path, chosen, why, sizeof why)) {
+    case SERVER_KEY_OK: return 0;
+    case SERVER_KEY_NO_SCHEMA: return quiet_schema ? -1 : complain(1, why);
+    case SERVER_KEY_REFUSED: return complain(EXIT_WRONG_KEY, why);
+    case SERVER_KEY_FAILED: break;
+    }
+    return complain(1, why);
+}
+
+/* The migrate command. The key is checked before migrating when the database
+ * can tell (so a wrong key changes nothing), and recorded after. */
+static int migrate(store *st, const char *key_path, bool chosen)
+{
+    int rc = settle_key(st, key_path, chosen, true);
+    if (rc > 0) return rc;
+    char *err = NULL;
+    db_status ds = store_migrate(st, &err);
+    if (ds != DB_OK) fprintf(stderr, "boxoffice: %s\n", err ? err : "migration failed");
+    free(err);
+    if (ds != DB_OK) return 1;
+    return rc < 0 ? settle_key(st, key_path, chosen, false) : 0;
+}
+
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
@@ -291,17 +341,26 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &cfg, &acct);
     if (rc) return rc;
     if (!secure_init()) return fail("%s", "libsodium failed to initialise", NULL);
-    if (!ensure_parent_dir(cfg.key_file) || !secure_load_or_create_key(cfg.key_file))
-        return fail("cannot read or create the server key %s", cfg.key_file, NULL);
+    char key_path[sizeof cfg.db + sizeof ".key"];
+    const char *why;
+    if (!config_key_path(&cfg, key_path, sizeof key_path, &why)) return fail("%s", why, NULL);
+    if (cfg.sqlite_max_pages && strncmp(cfg.db, "sqlite:", 7))
+        return fail("%s", "--sqlite-max-pages is for SQLite databases only", NULL);
     store *st = open_store(&cfg);
     if (!st) return 1;
-    if (!strcmp(cmd, "migrate")) {
-        char *err = NULL;
-        db_status ds = store_migrate(st, &err);
-        if (ds != DB_OK) fprintf(stderr, "boxoffice: %s\n", err ? err : "migration failed");
-        free(err);
+    if (cfg.sqlite_max_pages && store_cap_pages(st, cfg.sqlite_max_pages) != STORE_OK) {
         store_close(st);
-        return ds == DB_OK ? 0 : 1;
+        return complain(1, "cannot cap the database's size");
+    }
+    if (!strcmp(cmd, "migrate")) {
+        rc = migrate(st, key_path, cfg.key_file[0] != 0);
+        store_close(st);
+        return rc;
+    }
+    rc = settle_key(st, key_path, cfg.key_file[0] != 0, false);
+    if (rc) {
+        store_close(st);
+        return rc;
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
                         .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow,

@@ -29,7 +29,10 @@ static inline const account *api_account(const http_request *r) { return (const 
 const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
-const http_route_table *root_routes(void); /* /healthz */
+const http_route_table *root_routes(void); /* /healthz, /readyz */
+/* Headers of a 503 the client should retry later (BO_UNAVAILABLE, an unready
+ * /readyz); src/api/health.c. */
+void api_retry_later(http_request *r);
 /* Registers the Ticket Tailor webhook format (before serving). Its name is
  * what /admin/v1 subscriptions get when they name no format. */
 #define TICKETTAILOR_WEBHOOK_FORMAT "tickettailor"

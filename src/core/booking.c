@@ -602,6 +602,7 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
     case STORE_OK:
     case STORE_SOLD_OUT:
     case STORE_RETRY:
+    case STORE_FULL:
     case STORE_ERROR: break;
     }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
@@ -638,6 +639,7 @@ bo_status order_mark_paid(engine *e, const account *a, const char *order_id, con
     case STORE_OK:
     case STORE_SOLD_OUT:
     case STORE_RETRY:
+    case STORE_FULL:
     case STORE_ERROR: break;
     }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
@@ -755,6 +757,7 @@ bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_err
     case STORE_OK:
     case STORE_SOLD_OUT:
     case STORE_RETRY:
+    case STORE_FULL:
     case STORE_ERROR: break;
     }
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such ticket");

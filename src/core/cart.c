@@ -137,9 +137,10 @@ static bo_status cart_outcome(store_status st, bo_error *err)
     case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was booked or deleted");
     case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "cart_id", "no such cart");
     case STORE_RETRY:
+    case STORE_FULL:
     case STORE_ERROR: break;
     }
-    return bo_from_store(STORE_ERROR, err);
+    return bo_from_store(st, err);
 }
 
 bo_status cart_create(engine *e, const account *a, const cart_request *req, cart_record *out, bo_error *err)

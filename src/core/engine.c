@@ -23,12 +23,19 @@ bo_status bo_fail(bo_error *err, bo_status st, const char *code, const char *fie
     return st;
 }
 
+static bo_status storage_full(bo_error *err)
+{
+    return bo_fail(err, BO_UNAVAILABLE, "storage_full", "", "the database has no room to write; nothing was changed, "
+                                                            "try again later");
+}
+
 bo_status bo_from_db(db_status st, bo_error *err)
 {
     switch (st) {
     case DB_OK: return BO_OK;
     case DB_NOTFOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
     case DB_CONFLICT: return bo_fail(err, BO_CONFLICT, "conflict", "", "conflicts with existing data");
+    case DB_FULL: return storage_full(err);
     default: return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was changed");
     }
 }
@@ -40,6 +47,7 @@ bo_status bo_from_store(store_status st, bo_error *err)
     case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "", "not found");
     case STORE_SOLD_OUT: return bo_fail(err, BO_SOLD_OUT, "sold_out", "", "not enough tickets left");
     case STORE_CONFLICT: return bo_fail(err, BO_CONFLICT, "conflict", "", "conflicts with existing data");
+    case STORE_FULL: return storage_full(err);
     case STORE_RETRY:
     case STORE_ERROR: break;
     }
@@ -128,3 +136,9 @@ void engine_close(engine *e)
 store *engine_store(engine *e) { return e->st; }
 
 bool engine_ready(engine *e) { return store_ping(e->st) == STORE_OK; }
+
+bo_status engine_writable(engine *e)
+{
+    bo_error ignored;
+    return bo_from_store(store_writable(e->st), &ignored);
+}

@@ -29,6 +29,7 @@ typedef enum {
     BO_FORBIDDEN,
     BO_RATE_LIMITED,
     BO_INTERNAL,     /* storage failure; logged */
+    BO_UNAVAILABLE,  /* storage has no room to write (disk full): nothing changed; retry later */
 } bo_status;
 
 /* bo_error.field names the offending input in the engine's own vocabulary,
@@ -89,6 +90,9 @@ void engine_close(engine *e);
 store *engine_store(engine *e);
 /* Whether the engine can serve: its database answers (GET /healthz). */
 bool engine_ready(engine *e);
+/* Whether it can take writes (GET /readyz): BO_OK, BO_UNAVAILABLE while the
+ * database has no room, BO_INTERNAL when the probe write fails otherwise. */
+bo_status engine_writable(engine *e);
 
 /* ---------- accounts and credentials (core/accounts.c, core/auth.c) ---------- */
 

@@ -17,6 +17,7 @@ typedef enum {
     DB_RETRY,     /* serialization failure, deadlock, busy: run the transaction again */
     DB_ERROR,     /* anything else; logged by the driver */
     DB_ABORT,     /* the transaction's function decided to roll back (domain failure) */
+    DB_FULL,      /* the disk (or a size limit) left no room: nothing was written; retry later */
 } db_status;
 
 typedef enum { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES } db_dialect;

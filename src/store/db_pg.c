@@ -153,8 +153,10 @@ static db_status fail(pg_conn *c, PGresult *res, const char *sql)
             st = DB_CONFLICT;
         else if (is_state(state, "40001") || is_state(state, "40P01") || is_state(state, "55P03"))
             st = DB_RETRY;
+        else if (is_state(state, "53100")) /* disk_full */
+            st = DB_FULL;
     }
-    if (st != DB_ERROR) {
+    if (st != DB_ERROR && st != DB_FULL) {
         const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
         log_debug("postgres: SQLSTATE %s%s%s in: %.200s", state, constraint ? " on " : "", constraint ? constraint : "",
                   sql);

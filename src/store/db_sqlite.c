@@ -45,7 +45,8 @@ static db_status map_rc(sqlite3 *db, int rc, const char *sql)
         return DB_RETRY;
     default:
         log_error("sqlite: %s (rc=%d) in: %.200s", sqlite3_errmsg(db), rc, sql);
-        return DB_ERROR;
+        /* SQLITE_FULL: what the OS's ENOSPC becomes, and a max_page_count reached */
+        return (rc & 0xff) == SQLITE_FULL ? DB_FULL : DB_ERROR;
     }
 }
 

@@ -201,6 +201,17 @@ static const char v7[] =
     " WHERE jsonb_typeof(tickets.doc::jsonb -> 'pools') = 'array';"
     "@BOTH@";
 
+/* The server key's fingerprint (a keyed hash, never the key), recorded by the
+ * first command that runs with a key, so that a process started with another
+ * key refuses to run instead of storing credentials that never authenticate
+ * (src/server_key.c); and the row /readyz rewrites to prove the database still
+ * takes writes (store/health.c). */
+static const char v8[] =
+    "CREATE TABLE server_key (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL,"
+    " recorded_at BIGINT NOT NULL);"
+    "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at BIGINT NOT NULL);"
+    "INSERT INTO health_probe (id, probed_at) VALUES (1, 0);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -210,6 +221,7 @@ const migration migrations[] = {
     {5, "webhook subscription versions", v5},
     {6, "webhook subscription formats", v6},
     {7, "the seats of each ticket in a column", v7},
+    {8, "server key fingerprint; readiness probe row", v8},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -74,6 +74,9 @@ struct store {
     long batches, jobs;
     double fn_ms, commit_ms;
     atomic_long writes, reads; /* store_write / store_read calls, for store_stats_get */
+    /* CLOCK_MONOTONIC µs of the last write refused for lack of room (0: none),
+     * for readiness: a small probe may still fit where a booking does not */
+    _Atomic int64_t full_at;
     /* the commit hook; hook_lock makes removing it wait for a running call */
     pthread_mutex_t hook_lock;
     store_commit_hook hook;
@@ -141,6 +144,7 @@ store_status store_status_of(db_status st)
     case DB_CONFLICT:
     case DB_ABORT: return STORE_CONFLICT;
     case DB_RETRY: return STORE_RETRY;
+    case DB_FULL: return STORE_FULL;
     case DB_ERROR: break;
     }
     return STORE_ERROR;
@@ -154,6 +158,7 @@ db_status store_db_status(store_status st)
     case STORE_CONFLICT: return DB_CONFLICT;
     case STORE_SOLD_OUT: return DB_ABORT;
     case STORE_RETRY: return DB_RETRY;
+    case STORE_FULL: return DB_FULL;
     case STORE_ERROR: break;
     }
     return DB_ERROR;
@@ -163,8 +168,10 @@ db_status store_db_status(store_status st)
 
 /* Runs one job of a batch inside the open transaction. With batch-mates it
  * runs in a SAVEPOINT, so its failure undoes only its own work; alone, the
- * transaction itself is the undo (rolled back and begun again). */
-static db_status run_job(db_conn *c, write_job *j, bool alone)
+ * transaction itself is the undo (rolled back and begun again). *lost: the
+ * savepoint is gone because SQLite rolled the whole transaction back (it may,
+ * on SQLITE_FULL or an I/O error), taking the batch-mates' work with it. */
+static db_status run_job(db_conn *c, write_job *j, bool alone, bool *lost)
 {
     for (int attempt = 0;; attempt++) {
         if (!alone && db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
@@ -178,8 +185,10 @@ static db_status run_job(db_conn *c, write_job *j, bool alone)
         if (alone) {
             db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
             if (db_exec(c, "BEGIN IMMEDIATE", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        } else if (db_exec(c, "ROLLBACK TO job", DB_NOARGS, NULL) != DB_OK) {
+            *lost = true;
+            return st;
         } else {
-            db_exec(c, "ROLLBACK TO job", DB_NOARGS, NULL);
             db_exec(c, "RELEASE job", DB_NOARGS, NULL);
         }
         if (st != DB_RETRY || attempt + 1 >= MAX_RETRIES) return st;
@@ -215,7 +224,19 @@ static void *writer_main(void *arg)
         if (begin == DB_OK) {
             struct timespec t0, t1, t2;
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            for (write_job *j = batch; j; j = j->next) j->status = run_job(s->writer, j, n == 1);
+            for (write_job *j = batch; j; j = j->next) {
+                bool lost = false;
+                j->status = run_job(s->writer, j, n == 1, &lost);
+                if (!lost) continue;
+                /* never let the rest run outside a transaction: each would
+                 * commit alone, unsynced, and be answered as failed */
+                for (write_job *k = batch; k != j; k = k->next)
+                    if (k->status == DB_OK) k->status = j->status == DB_FULL ? DB_FULL : DB_ERROR;
+                db_exec(s->writer, "ROLLBACK", DB_NOARGS, NULL);
+                if (db_exec(s->writer, "BEGIN IMMEDIATE", DB_NOARGS, NULL) == DB_OK) continue;
+                for (write_job *k = j->next; k; k = k->next) k->status = DB_ERROR;
+                break;
+            }
             clock_gettime(CLOCK_MONOTONIC, &t1);
             db_status commit = db_exec(s->writer, "COMMIT", DB_NOARGS, NULL);
             clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -225,8 +246,12 @@ static void *writer_main(void *arg)
             s->commit_ms += (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6;
             if (commit != DB_OK) {
                 db_exec(s->writer, "ROLLBACK", DB_NOARGS, NULL);
+                /* SQLite may roll the whole transaction back on SQLITE_FULL in
+                 * one job; then its batch-mates were lost for lack of room too */
+                bool full = commit == DB_FULL;
+                for (write_job *j = batch; j; j = j->next) full |= j->status == DB_FULL;
                 for (write_job *j = batch; j; j = j->next)
-                    if (j->status == DB_OK) j->status = DB_ERROR;
+                    if (j->status == DB_OK) j->status = full ? DB_FULL : DB_ERROR;
             }
         } else {
             for (write_job *j = batch; j; j = j->next) j->status = DB_ERROR;
@@ -462,10 +487,25 @@ void store_stats_get(store *s, store_stats *out)
     out->reads = (uint64_t)atomic_load_explicit(&s->reads, memory_order_relaxed);
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 db_status store_write(store *s, store_fn fn, void *ctx)
 {
     atomic_fetch_add_explicit(&s->writes, 1, memory_order_relaxed);
-    return s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
+    db_status st = s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
+    if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
+    return st;
+}
+
+bool store_full_within(store *s, int64_t window_us)
+{
+    int64_t at = atomic_load_explicit(&s->full_at, memory_order_relaxed);
+    return at && monotonic_us() - at < window_us;
 }
 
 db_status store_read(store *s, store_fn fn, void *ctx)

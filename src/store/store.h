@@ -29,6 +29,7 @@ typedef enum {
     STORE_CONFLICT,   /* the row's state forbids it (booked, released, duplicate) */
     STORE_RETRY,      /* lost a race or a serialization check; run it again */
     STORE_ERROR,      /* the database failed; logged by the driver */
+    STORE_FULL,       /* the database has no room to write (disk full): nothing changed; retry later */
 } store_status;
 
 /* A statement's outcome as a store outcome; DB_ABORT (a step refused) reads
@@ -55,6 +56,17 @@ void store_stats_get(store *s, store_stats *out);
 /* STORE_OK once the database answers a trivial query on a read connection,
  * STORE_ERROR otherwise (src/store/health.c). */
 store_status store_ping(store *s);
+/* Readiness (src/store/health.c): STORE_OK when a write to the health row
+ * commits and no write was refused for lack of room in the last few seconds,
+ * STORE_FULL when one was, STORE_ERROR when the probe fails otherwise. The
+ * answer is reused for a second, so probes from many balancers stay cheap. */
+store_status store_writable(store *s);
+/* SQLite: writes that would grow the database past max_pages pages fail as if
+ * the disk were full (STORE_FULL): a quota, and a full disk for tests. */
+store_status store_cap_pages(store *s, int64_t max_pages);
+/* Whether a write of this store was refused for lack of room (DB_FULL) less
+ * than window_us ago. */
+bool store_full_within(store *s, int64_t window_us);
 /* Applies pending migrations (idempotent; safe with several processes). */
 db_status store_migrate(store *s, char **err);
 

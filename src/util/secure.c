@@ -1,5 +1,7 @@
 #include "util/secure.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <time.h>
 #include <stdio.h>
@@ -14,28 +16,55 @@ bool secure_init(void) { return sodium_init() >= 0; }
 
 void secure_set_server_key(const unsigned char key[SERVER_KEY_BYTES]) { memcpy(server_key, key, SERVER_KEY_BYTES); }
 
-bool secure_load_or_create_key(const char *path)
+key_load secure_load_key(const char *path)
 {
-    unsigned char key[SERVER_KEY_BYTES];
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, key, sizeof key);
-        close(fd);
-        if (n != (ssize_t)sizeof key) return false;
-    } else {
-        randombytes_buf(key, sizeof key);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        if (fd < 0) {
-            /* another process created it first: use theirs */
-            return secure_load_or_create_key(path);
-        }
-        bool ok = write(fd, key, sizeof key) == (ssize_t)sizeof key && fsync(fd) == 0;
-        close(fd);
-        if (!ok) return false;
-    }
-    secure_set_server_key(key);
+    unsigned char key[SERVER_KEY_BYTES + 1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? KEY_ABSENT : KEY_BROKEN;
+    /* one byte more than a key: a longer file is not a key */
+    ssize_t n = read(fd, key, sizeof key);
+    close(fd);
+    if (n == SERVER_KEY_BYTES) secure_set_server_key(key);
     sodium_memzero(key, sizeof key);
-    return true;
+    return n == SERVER_KEY_BYTES ? KEY_LOADED : KEY_BROKEN;
+}
+
+/* Written under a temporary name and linked into place, so that a process
+ * starting at the same moment finds either no key or a whole one. */
+bool secure_create_key(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp) return false;
+    unsigned char key[SERVER_KEY_BYTES];
+    randombytes_buf(key, sizeof key);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool written = fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    bool placed = written && link(tmp, path) == 0;
+    int link_errno = errno;
+    unlink(tmp);
+    if (placed) {
+        /* the link itself must survive a crash, or the database's fingerprint outlives its key */
+        char *dir = strdup(path);
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        free(dir);
+        placed = dfd >= 0 && fsync(dfd) == 0;
+        if (dfd >= 0) close(dfd);
+        if (placed) secure_set_server_key(key);
+    }
+    sodium_memzero(key, sizeof key);
+    if (placed) return true;
+    return written && link_errno == EEXIST && secure_load_key(path) == KEY_LOADED;
+}
+
+void secure_key_fingerprint(char out[65])
+{
+    static const char what[] = "boxoffice server key fingerprint";
+    static const unsigned char personal[crypto_generichash_blake2b_PERSONALBYTES] = "bo-key-fprint-1";
+    unsigned char h[32];
+    crypto_generichash_blake2b_salt_personal(h, sizeof h, (const unsigned char *)what, sizeof what - 1, server_key,
+                                             sizeof server_key, NULL, personal);
+    sodium_bin2hex(out, 65, h, sizeof h);
 }
 
 static void uuid_format(const unsigned char b[16], char out[37])

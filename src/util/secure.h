@@ -10,8 +10,20 @@
 #define SERVER_KEY_BYTES 32
 bool secure_init(void);
 void secure_set_server_key(const unsigned char key[SERVER_KEY_BYTES]);
-/* Loads the key from `path`, creating it (mode 0600) with fresh random bytes if absent. */
-bool secure_load_or_create_key(const char *path);
+typedef enum {
+    KEY_LOADED,  /* read and set as the server key */
+    KEY_ABSENT,  /* no file at the path */
+    KEY_BROKEN,  /* a file, but unreadable or not SERVER_KEY_BYTES long */
+} key_load;
+/* Sets the server key from the file at `path`. */
+key_load secure_load_key(const char *path);
+/* Creates the file (mode 0600) with fresh random bytes and sets them as the
+ * server key; if another process created it first, loads theirs instead. */
+bool secure_create_key(const char *path);
+/* A keyed BLAKE2b of a fixed text under the server key, hex (64 chars): the
+ * database records it so that a process holding another key is refused. It
+ * reveals nothing of the key and matches no credential hash (own personalisation). */
+void secure_key_fingerprint(char out[65]);
 
 void rand_uuid(char out[37]);
 /* UUIDv7: a millisecond timestamp, then 74 random bits. Rows keyed by these

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +32,22 @@ BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def serve(binary, db, *extra, env=None):
+    """Starts another `boxoffice serve` on db at a free port; returns (process, base URL).
+    The caller terminates it."""
+    proc = subprocess.Popen([binary, "serve", "--db", db, "--listen", "127.0.0.1:0", "--no-access-log"] + list(extra),
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for _ in range(200):
+        line = proc.stderr.readline()
+        if "serving on http://" in line:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            return proc, line.split("serving on ")[1].split()[0]
+        if not line:
+            break
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
 def create_account(slug, name, timezone, currency, admin_token):
     """Makes another account with `boxoffice account` on the server's database;
     Skip when the environment names no binary, database or server key."""
@@ -40,7 +57,7 @@ def create_account(slug, name, timezone, currency, admin_token):
          if os.path.exists(p)), None)
     key = os.environ.get("BOXOFFICE_KEY_FILE")
     if not key and db and db.startswith("sqlite:"):
-        key = os.path.join(os.path.dirname(db[len("sqlite:"):]), "server.key")
+        key = db[len("sqlite:"):] + ".key"  # the server's default: beside the database
     if not (db and binary and key and os.path.exists(key)):
         raise Skip("no second account (needs BOXOFFICE_TEST_DB, BOXOFFICE_BIN, BOXOFFICE_KEY_FILE)")
     run = subprocess.run([binary, "account", "--db", db, "--key-file", key, "--slug", slug, "--name", name,

@@ -4,7 +4,7 @@ The cross-account tests need a second account, made with the server binary's
 `account` command against the database under test. They find it through
 BOXOFFICE_TEST_DB (set by scripts/check.sh), BOXOFFICE_BIN (default
 build/san/boxoffice, else build/boxoffice) and BOXOFFICE_KEY_FILE (default:
-server.key next to a SQLite database); without them they are skipped, saying so.
+PATH.key beside a SQLite database at PATH); without them they are skipped, saying so.
 """
 import re
 import uuid

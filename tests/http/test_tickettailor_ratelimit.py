@@ -3,25 +3,13 @@ processes with a limit of 6 requests an hour share one count, so the seventh
 request, to either, gets 429 with Retry-After. Needs BOXOFFICE_BIN,
 BOXOFFICE_TEST_DB and BOXOFFICE_KEY_FILE (set by scripts/check.sh)."""
 import os
-import subprocess
-import threading
 import uuid
 
-from harness import Skip, Client, expect
+from harness import Skip, Client, expect, serve
 
 
 def start(binary, db, key):
-    proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
-                             "--rate-limit", "6", "--no-access-log"], stderr=subprocess.PIPE, text=True)
-    for _ in range(200):
-        line = proc.stderr.readline()
-        if "serving on http://" in line:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()
-            return proc, line.split("serving on ")[1].split()[0]
-        if not line:
-            break
-    proc.kill()
-    raise AssertionError("server did not start")
+    return serve(binary, db, "--key-file", key, "--rate-limit", "6")
 
 
 def test_limit_shared_across_processes(c):

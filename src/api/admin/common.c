@@ -76,6 +76,10 @@ void admin_fail(http_request *r, const bo_error *err)
     case BO_UNAUTHORIZED: admin_error(r, 401, "unauthorized", NULL, "%s", msg ? msg : "unauthorized"); return;
     case BO_FORBIDDEN: admin_error(r, 403, "forbidden", NULL, "%s", msg ? msg : "forbidden"); return;
     case BO_RATE_LIMITED: admin_error(r, 429, "rate_limited", NULL, "%s", msg ? msg : "too many requests"); return;
+    case BO_UNAVAILABLE:
+        api_retry_later(r);
+        admin_error(r, 503, code ? code : "unavailable", NULL, "%s", msg ? msg : "try again later");
+        return;
     }
     admin_error(r, 500, "internal_error", NULL, "unexpected engine status %d", (int)err->status);
 }

@@ -61,6 +61,7 @@ void cv_fail(http_request *r, const bo_error *err)
     case BO_UNAUTHORIZED: status = 401; break;
     case BO_FORBIDDEN: status = 403; break;
     case BO_RATE_LIMITED: status = 429; break;
+    case BO_UNAVAILABLE: status = 503; api_retry_later(r); break;
     default: status = 500; break;
     }
     cv_error(r, status, *err->code ? err->code : "error", cv_wire_field(err->field), "%s", err->message);

@@ -25,6 +25,7 @@ static const char *reason_phrase(int status)
     case 413: return "Payload Too Large";
     case 422: return "Validation error";
     case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
 }
@@ -79,7 +80,8 @@ void tt_fail(http_request *r, const bo_error *err)
 {
     int status = err->status == BO_INVALID ? 422 : err->status == BO_NOT_FOUND ? 404
                  : err->status == BO_SOLD_OUT || err->status == BO_CONFLICT ? 422
-                 : err->status == BO_RATE_LIMITED ? 429 : 500;
+                 : err->status == BO_RATE_LIMITED ? 429 : err->status == BO_UNAVAILABLE ? 503 : 500;
+    if (status == 503) api_retry_later(r);
     tt_error(r, status, tt_wire_field(err->field), "%s", err->message);
 }
 
