@@ -8,20 +8,18 @@ holds (after the holds expire, available = capacity - sold exactly), and
 every acknowledged order's ORDER.CREATED event reaches a webhook receiver.
 
 usage: crash_sale.py BOXOFFICE_BIN DB_URI KEY_FILE [KILLS]   (prints "N passed, N failed")"""
-import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client, unique  # noqa: E402
 from kill9 import start  # noqa: E402
+from crashkit import Tally, prepare, webhook_receiver  # noqa: E402
 
 CAPACITY = 120
 SCAN = "/api/v2/accounts/demo/barcode/scan/"
@@ -162,42 +160,23 @@ def all_orders(c):
 def main():
     binary, db, key = sys.argv[1:4]
     kills = int(sys.argv[4]) if len(sys.argv) > 4 else 20
-    passed = failed = 0
-
-    def check(ok, name):
-        nonlocal passed, failed
-        print(("ok - " if ok else "not ok - ") + name, flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-
+    tally = Tally()
+    check = tally.check
     hooks, hook_lock = set(), threading.Lock()
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with hook_lock:
-                hooks.add(body["payload"]["id"])
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def deliver(body):
+        with hook_lock:
+            hooks.add(body["payload"]["id"])
+        return 200
 
-        def log_message(self, *a):
-            pass
-
-    rx = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=rx.serve_forever, daemon=True).start()
-
-    subprocess.run([binary, "migrate", "--db", db, "--key-file", key], check=True, capture_output=True)
-    subprocess.run([binary, "demo", "--db", db, "--key-file", key], check=True, capture_output=True)
+    rx, hook_url = webhook_receiver(deliver)
+    prepare(binary, db, key)
     proc, url = start(binary, db, key)
     c = Client(url)
     pool = c.admin("POST", "/pools", {"name": unique("crash pool"), "capacity": CAPACITY, "per": "total"}).json
     product = c.admin("POST", "/products", {"name": unique("Crash sale"), "price": 1250,
                                             "pools": [{"pool_id": pool["id"], "amount": 1}]}).json
-    sub = c.admin("POST", "/webhooks", {"url": "http://127.0.0.1:%d/" % rx.server_address[1],
-                                        "events": ["ORDER.CREATED"]}).json
+    sub = c.admin("POST", "/webhooks", {"url": hook_url, "events": ["ORDER.CREATED"]}).json
     ledger, barcodes = Ledger(), []
     lost, restarts = [], 0
     for _ in range(kills):
@@ -261,8 +240,7 @@ def main():
     proc.wait(timeout=30)
     check(proc.returncode == 0, "the last server shuts down cleanly")
     rx.shutdown()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":

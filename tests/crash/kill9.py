@@ -4,7 +4,6 @@ order and every redeem that got a 2xx is still there.
 
 usage: kill9.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
 import os
-import json
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client  # noqa: E402
+from crashkit import Tally, prepare, webhook_receiver  # noqa: E402
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited: never sold out
 
@@ -37,25 +37,17 @@ def start(binary, db, key):
 def webhook_redelivery(binary, db, key, check):
     """A webhook that failed before a kill -9 is sent again, with the same id,
     by the next server process on the same database."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     got, answer = [], {"status": 500}
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(answer["status"])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def deliver(body):
+        got.append(body)
+        return answer["status"]
 
-        def log_message(self, *a):
-            pass
-
-    rx = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=rx.serve_forever, daemon=True).start()
+    rx, hook_url = webhook_receiver(deliver)
     proc, url = start(binary, db, key)
     c = Client(url)
-    sub = c.admin("POST", "/webhooks", {"url": "http://127.0.0.1:%d/" % rx.server_address[1],
-                                        "events": ["ORDER.CREATED"], "secret": "restart-secret"}).json
+    sub = c.admin("POST", "/webhooks", {"url": hook_url, "events": ["ORDER.CREATED"],
+                                        "secret": "restart-secret"}).json
     cart = c.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]}).json
     order = c.admin("POST", "/orders", {"cart_id": cart["id"]}).json
     deadline = time.time() + 10
@@ -91,21 +83,12 @@ def webhook_redelivery(binary, db, key, check):
 
 def main():
     binary, db, key = sys.argv[1:4]
-    passed = failed = 0
-
-    def check(ok, name):
-        nonlocal passed, failed
-        print(("ok - " if ok else "not ok - ") + name)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-
-    subprocess.run([binary, "migrate", "--db", db, "--key-file", key], check=True, capture_output=True)
-    subprocess.run([binary, "demo", "--db", db, "--key-file", key], check=True, capture_output=True)
+    tally = Tally()
+    check = tally.check
+    prepare(binary, db, key)
     proc, url = start(binary, db, key)
     c = Client(url)
-    acked_orders, acked_scans = [], []
+    acked_orders = []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -141,8 +124,7 @@ def main():
     proc.wait(timeout=20)
     check(proc.returncode == 0, "restarted server shuts down cleanly")
     webhook_redelivery(binary, db, key, check)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":

@@ -5,17 +5,16 @@ rate limit is one count across them; every webhook event is delivered exactly
 once although three delivery workers share the outbox.
 
 usage: nodes.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
-import json
 import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client  # noqa: E402
+from crashkit import Tally, prepare, webhook_receiver  # noqa: E402
 
 NODES = 3
 CAPACITY = 60
@@ -125,22 +124,13 @@ def rate_limit(clients, check):
 def webhooks(clients, check):
     got, lock = [], threading.Lock()
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                got.append((body["id"], body["payload"]["id"]))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def deliver(body):
+        with lock:
+            got.append((body["id"], body["payload"]["id"]))
+        return 200
 
-        def log_message(self, *a):
-            pass
-
-    rx = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=rx.serve_forever, daemon=True).start()
-    sub = clients[0].admin("POST", "/webhooks", {"url": "http://127.0.0.1:%d/" % rx.server_address[1],
-                                                 "events": ["ORDER.CREATED"]}).json
+    rx, hook_url = webhook_receiver(deliver)
+    sub = clients[0].admin("POST", "/webhooks", {"url": hook_url, "events": ["ORDER.CREATED"]}).json
     time.sleep(0.3)
     booked = []
     for i in range(30):
@@ -168,18 +158,9 @@ def webhooks(clients, check):
 
 def main():
     binary, db, key = sys.argv[1:4]
-    passed = failed = 0
-
-    def check(ok, name):
-        nonlocal passed, failed
-        print(("ok - " if ok else "not ok - ") + name, flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-
-    subprocess.run([binary, "migrate", "--db", db, "--key-file", key], check=True, capture_output=True)
-    subprocess.run([binary, "demo", "--db", db, "--key-file", key], check=True, capture_output=True)
+    tally = Tally()
+    check = tally.check
+    prepare(binary, db, key)
     nodes = [start(binary, db, key) for _ in range(NODES)]
     try:
         clients = [Client(url) for _, url in nodes]
@@ -196,8 +177,7 @@ def main():
         for proc, _ in nodes:
             proc.wait(timeout=30)
     check(all(proc.returncode == 0 for proc, _ in nodes), "the %d nodes shut down cleanly" % NODES)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":
