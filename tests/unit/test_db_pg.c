@@ -326,7 +326,8 @@ int main(void)
 {
     const char *uri = test_uri();
     if (!uri) {
-        printf("skipped: set BOXOFFICE_TEST_PG (scripts/pg-test.sh start DIR prints a URI)\n");
+        /* a visible skip: scripts/check.sh counts and shows it, never as a pass */
+        printf("skip - test_db_pg: set BOXOFFICE_TEST_PG (scripts/pg-test.sh start DIR prints a URI)\n1 skipped\n");
         return check_summary();
     }
     db_conn *a = open_conn(uri);
