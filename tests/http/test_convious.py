@@ -55,7 +55,7 @@ def test_oauth_token(c):
     r = c.request("POST", "/convious/oauth/token/", form={"grant_type": "password"})
     assert r.status == 400 and r.json["error"] == "unsupported_grant_type"
     r = c.request("POST", "/convious/oauth/token/", form={})
-    assert r.status == 400
+    assert r.status == 400 and r.json["error"] == "invalid_request" and r.json["error_description"], r
 
 
 def test_requires_token(c):

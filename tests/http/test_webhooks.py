@@ -73,13 +73,17 @@ def book(c, email):
 
 
 def test_subscription_validation(c):
-    for body in ({}, {"url": "ftp://x"}, {"url": "http://x", "events": ["ORDER.EXPLODED"]},
-                 {"url": "http://x", "secret": "short"}, {"url": "http://x", "colour": "red"}):
-        r = c.admin("POST", "/webhooks", body)
-        assert r.status == 400, (body, r)
-    assert c.admin("GET", "/webhooks/ws_nope").status == 404
-    assert c.admin("GET", "/webhooks/ws_nope/deliveries").status == 404
-    assert c.admin("DELETE", "/webhooks/ws_nope").status == 404
+    # a reachable URL (the test server allows 127.0.0.1), so each refusal is the one the row names
+    ok_url = "http://127.0.0.1:1/"
+    for body, code, field in (({}, "missing_field", "url"), ({"url": "ftp://x"}, "invalid_url", "url"),
+                              ({"url": ok_url, "events": ["ORDER.EXPLODED"]}, "invalid_events", "events"),
+                              ({"url": ok_url, "events": "ORDER.CREATED"}, "invalid_events", "events"),
+                              ({"url": ok_url, "secret": "short"}, "invalid_secret", "secret"),
+                              ({"url": ok_url, "colour": "red"}, "unknown_field", "colour")):
+        admin_error(c.admin("POST", "/webhooks", body), 400, code, field)
+    admin_error(c.admin("GET", "/webhooks/ws_nope"), 404, "not_found")
+    admin_error(c.admin("GET", "/webhooks/ws_nope/deliveries"), 404, "not_found")
+    admin_error(c.admin("DELETE", "/webhooks/ws_nope"), 404, "not_found")
 
 
 def test_private_targets_refused(c):
