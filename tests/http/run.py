@@ -26,7 +26,8 @@ class Tally:
         self.lines, self.passed, self.failed, self.skipped = [], 0, 0, 0
 
     def pytest_runtest_logreport(self, report):
-        name = report.nodeid.split("/")[-1].replace(".py::", ".")
+        path, _, test = report.nodeid.partition("::")  # a case id may hold "/" itself
+        name = os.path.basename(path)[:-3] + "." + test
         if report.when == "call" and report.passed:
             self.passed += 1
             self.lines.append("ok - %s (%.2fs)" % (name, report.duration))
