@@ -11,7 +11,6 @@ usage: crash_idempotency.py BOXOFFICE_BIN DB_URI KEY_FILE [KILLS]   (prints "N p
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client, unique  # noqa: E402
+from crashkit import Tally, prepare  # noqa: E402
 from kill9 import start  # noqa: E402
 
 CLIENTS = 4
@@ -93,18 +93,8 @@ class Shopper:
 def main():
     binary, db, key = sys.argv[1:4]
     kills = int(sys.argv[4]) if len(sys.argv) > 4 else 10
-    passed = failed = 0
-
-    def check(ok, name):
-        nonlocal passed, failed
-        print(("ok - " if ok else "not ok - ") + name, flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-
-    subprocess.run([binary, "migrate", "--db", db, "--key-file", key], check=True, capture_output=True)
-    subprocess.run([binary, "demo", "--db", db, "--key-file", key], check=True, capture_output=True)
+    tally = Tally()
+    prepare(binary, db, key)
     proc, url = start(binary, db, key)
     shoppers = [Shopper(Client(url)) for _ in range(CLIENTS)]
     answered = retried = 0
@@ -139,15 +129,14 @@ def main():
                 s.step(c, retry=True)
             s.check(c)
     outcomes = {k: sum(s.retries[k] for s in shoppers) for k in shoppers[0].retries}
-    check(answered > kills, "requests were answered between kills (%d answered, %d retried: %s)"
+    tally.check(answered > kills, "requests were answered between kills (%d answered, %d retried: %s)"
           % (answered, retried, outcomes))
     problems = [p for s in shoppers for p in s.problems]
-    check(not problems, "every retry answered 2xx or 409 and nothing exists twice (%s)" % problems[:5])
+    tally.check(not problems, "every retry answered 2xx or 409 and nothing exists twice (%s)" % problems[:5])
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
-    check(proc.returncode == 0, "the last server shuts down cleanly")
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    tally.check(proc.returncode == 0, "the last server shuts down cleanly")
+    return tally.finish()
 
 
 if __name__ == "__main__":
