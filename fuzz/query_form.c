@@ -21,7 +21,7 @@ static const http_route routes[] = {
     {"POST", "/a/{x}/{y}/{z}", handler, 0},
     {"GET", "/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}/{p7}/{p8}/{p9}", handler, 0},
 };
-static const http_route_table table = {"/t", routes, sizeof routes / sizeof routes[0], NULL, NULL};
+static const http_route_table table = {"/t", routes, sizeof routes / sizeof routes[0], NULL, NULL, NULL};
 static const http_route_table *const tables[] = {&table};
 static http_server server = {.tables = tables, .ntables = 1};
 

@@ -137,6 +137,9 @@ run_suite() {
         log="$WORK/crash-sale-$label.log"
         python3 tests/crash/crash_sale.py build/san/boxoffice "$db" "$WORK/server.key" 20 >"$log" 2>&1
         tally "crash safety, 20 kills under load [$label]" "$log" $?
+        log="$WORK/crash-idempotency-$label.log"
+        python3 tests/crash/crash_idempotency.py build/san/boxoffice "$db" "$WORK/server.key" 10 >"$log" 2>&1
+        tally "Idempotency-Key retries across 10 kills [$label]" "$log" $?
         if [ "$label" = postgres ]; then
             log="$WORK/nodes-$label.log"
             python3 tests/crash/nodes.py build/san/boxoffice "$db" "$WORK/server.key" >"$log" 2>&1

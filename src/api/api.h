@@ -26,6 +26,10 @@ json_t *api_cart_json(const account *a, const cart_record *c);
 /* The authenticated account of a request (set by the dialect's auth fn). */
 static inline const account *api_account(const http_request *r) { return (const account *)http_user(r); }
 
+/* The around fn of every dialect's route table: Idempotency-Key on every
+ * authenticated POST (src/api/idempotency.c). */
+void api_idempotent(http_request *r, http_handler handler, void *app);
+
 const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);

@@ -1,6 +1,7 @@
 #include "core/internal.h"
 #include "util/utf8.h"
 #include "core/webhooks.h"
+#include "store/idempotency_store.h"
 #include "util/log.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,12 +84,24 @@ bool engine_wait(engine *e, unsigned ms)
     return go_on;
 }
 
+/* How often the reaper deletes the Idempotency-Keys past their retention. */
+#define IDEMPOTENCY_PURGE_EVERY_US (60LL * 1000000)
+
 static void *reaper_main(void *arg)
 {
     engine *e = arg;
+    instant_us last_purge = 0;
     while (engine_wait(e, e->cfg.reaper_interval_ms)) {
         int n = cart_reap_expired(e);
         if (n > 0) log_info("reaper: released %d expired cart(s)", n);
+        instant_us now = clock_now();
+        if (now - last_purge >= IDEMPOTENCY_PURGE_EVERY_US || now < last_purge) {
+            last_purge = now;
+            int purged = 0;
+            if (store_idempotency_purge(e->st, now - IDEMPOTENCY_RETENTION_US, &purged) != STORE_OK)
+                log_warn("reaper: idempotency keys not purged, will retry");
+            else if (purged > 0) log_info("reaper: deleted %d idempotency key(s) past retention", purged);
+        }
     }
     return NULL;
 }

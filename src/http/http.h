@@ -25,6 +25,12 @@ typedef bool (*http_auth_fn)(http_request *req, int auth_kind, void *app);
 /* Replies with a dialect-shaped error for unmatched routes (status 404 or 405). */
 typedef void (*http_error_fn)(http_request *req, int status, const char *code, const char *message, void *app);
 
+/* Runs around the handler of every authenticated route of a table, once the
+ * request is authenticated and its whole body is in: calls handler(req, app)
+ * itself, or replies instead of it (the dialects' Idempotency-Key,
+ * src/api/idempotency.c). */
+typedef void (*http_around_fn)(http_request *req, http_handler handler, void *app);
+
 typedef struct {
     const char *method;   /* "GET", "POST", ... */
     const char *pattern;  /* below the table's prefix: "/api/v1/orders/{order_id}/" */
@@ -38,6 +44,7 @@ typedef struct {
     size_t nroutes;
     http_auth_fn authenticate;
     http_error_fn error;  /* NULL: a plain JSON {"error":...} */
+    http_around_fn around; /* NULL: handlers run directly */
 } http_route_table;
 
 /* Defaults for the zero values of http_config (docs/ARCHITECTURE.md, "The HTTP server"). */
@@ -112,4 +119,16 @@ void http_reply_raw(http_request *r, int status, const char *content_type, const
 void http_reply_owned(http_request *r, int status, const char *content_type, char *body, size_t len);
 /* 204-style empty reply. */
 void http_reply_empty(http_request *r, int status);
+/* Replies with the matched table's error shape (its error fn), else plain JSON. */
+void http_reply_error(http_request *r, int status, const char *code, const char *message);
+
+/* --- the reply as written so far (for an around fn) --- */
+/* Its status; 0 before any http_reply_*. */
+int http_reply_status(const http_request *r);
+/* Its body (len bytes, NUL-terminated) and content type (NULL if none). */
+const char *http_reply_body(const http_request *r, size_t *len, const char **content_type);
+/* The value of a header added with http_add_header, NULL if none. */
+const char *http_reply_header(const http_request *r, const char *name);
+/* Forgets the reply (its status and body, not its headers) so another can be given. */
+void http_reply_retract(http_request *r);
 #endif

@@ -3,6 +3,7 @@
 #include "util/log.h"
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void http_add_header(http_request *r, const char *name, const char *value)
 {
@@ -83,6 +84,32 @@ void http_reply_owned(http_request *r, int status, const char *content_type, cha
 }
 
 void http_reply_empty(http_request *r, int status) { http_reply_raw(r, status, NULL, "", 0); }
+
+int http_reply_status(const http_request *r) { return r->replied ? r->status : 0; }
+
+const char *http_reply_body(const http_request *r, size_t *len, const char **content_type)
+{
+    *len = r->replied ? r->reply_bytes : 0;
+    if (content_type) *content_type = r->replied ? r->content_type : NULL;
+    return r->replied && r->reply_body ? r->reply_body : "";
+}
+
+const char *http_reply_header(const http_request *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (!strcasecmp(r->header_names[i], name)) return r->header_values[i];
+    return NULL;
+}
+
+void http_reply_retract(http_request *r)
+{
+    free(r->reply_body);
+    r->reply_body = NULL;
+    r->reply_bytes = 0;
+    r->replied = false;
+    r->status = 0;
+    r->content_type = NULL;
+}
 
 enum MHD_Result request_send(http_request *r)
 {

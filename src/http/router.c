@@ -149,4 +149,13 @@ bool router_route(http_request *r)
     return false;
 }
 
-void router_run(http_request *r) { r->route->handler(r, r->server->app); }
+void router_run(http_request *r)
+{
+    if (r->table->around && r->route->auth_kind) r->table->around(r, r->route->handler, r->server->app);
+    else r->route->handler(r, r->server->app);
+}
+
+void http_reply_error(http_request *r, int status, const char *code, const char *message)
+{
+    router_reply_error(r, status, code, message);
+}

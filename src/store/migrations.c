@@ -212,6 +212,18 @@ static const char v8[] =
     "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at BIGINT NOT NULL);"
     "INSERT INTO health_probe (id, probed_at) VALUES (1, 0);";
 
+/* Idempotency-Key: one row per (account, key) a creating POST was sent with.
+ * The row is inserted, without a response, by the first write transaction of
+ * the request (store_write), so it commits or rolls back with the business
+ * write; the response is filled in once the handler has answered. Rows are
+ * kept 24 hours (store_idempotency_purge). */
+static const char v9[] =
+    "CREATE TABLE idempotency_keys ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), idempotency_key TEXT NOT NULL,"
+    " request_hash TEXT NOT NULL, status BIGINT, content_type TEXT, body TEXT, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, idempotency_key));"
+    "CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -222,6 +234,7 @@ const migration migrations[] = {
     {6, "webhook subscription formats", v6},
     {7, "the seats of each ticket in a column", v7},
     {8, "server key fingerprint; readiness probe row", v8},
+    {9, "idempotency keys", v9},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

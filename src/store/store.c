@@ -1,6 +1,7 @@
 /* Transactions over the two drivers. See store.h for the contract. */
 #include "store/store.h"
 #include "store/db_pg.h"
+#include "store/idempotency_store.h"
 #include "store/migrations.h"
 #include "util/log.h"
 #include <pthread.h>
@@ -494,11 +495,51 @@ static int64_t monotonic_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The Idempotency-Key a request on this thread is to claim in its first
+ * committed write (store_idempotency_arm). Thread-local rather than a
+ * parameter because the claim must join whichever write the handler makes
+ * first, deep inside the engine, and threading it through every engine and
+ * store function would put an HTTP concern into all of them; a request runs
+ * on one thread from its handler to its reply, so the thread names the
+ * request. Only its own thread reads or writes it: no lock is needed. */
+static _Thread_local store_idempotency_claim *armed_claim;
+
+void store_idempotency_arm(store_idempotency_claim *claim) { armed_claim = claim; }
+
+typedef struct {
+    store_idempotency_claim *claim;
+    store_fn fn;
+    void *ctx;
+    bool twin;
+} claiming_job;
+
+/* Runs on the writer (SQLite) or the pooled connection (PostgreSQL): the key
+ * first, so a twin request is turned away before doing any work. */
+static db_status claiming_fn(db_conn *c, void *arg)
+{
+    claiming_job *j = arg;
+    db_status st = store_idempotency_insert_claim(c, j->claim);
+    j->twin = st == DB_CONFLICT;
+    return st == DB_OK ? j->fn(c, j->ctx) : st;
+}
+
+static db_status write_now(store *s, store_fn fn, void *ctx)
+{
+    db_status st = s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
+    if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
+    return st;
+}
+
 db_status store_write(store *s, store_fn fn, void *ctx)
 {
     atomic_fetch_add_explicit(&s->writes, 1, memory_order_relaxed);
-    db_status st = s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
-    if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
+    store_idempotency_claim *claim = armed_claim;
+    if (!claim || claim->claimed) return write_now(s, fn, ctx);
+    if (claim->twin) return DB_CONFLICT; /* the key is another request's: this one writes nothing */
+    claiming_job job = {claim, fn, ctx, false};
+    db_status st = write_now(s, claiming_fn, &job);
+    if (st == DB_OK) claim->claimed = true;
+    else if (job.twin) claim->twin = true;
     return st;
 }
 

@@ -67,7 +67,7 @@ static const http_route routes[] = {
     {"GET", "/secret", secret, 1},
     {"POST", "/secret", echo_body, 1},
 };
-static const http_route_table table = {"/api", routes, sizeof routes / sizeof routes[0], auth, table_error};
+static const http_route_table table = {"/api", routes, sizeof routes / sizeof routes[0], auth, table_error, NULL};
 
 static char base[64];
 

@@ -129,6 +129,7 @@ static const http_route_table table = {
     .nroutes = sizeof routes / sizeof routes[0],
     .authenticate = authenticate,
     .error = route_error,
+    .around = api_idempotent,
 };
 
 const http_route_table *admin_routes(void) { return &table; }

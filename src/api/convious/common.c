@@ -212,7 +212,7 @@ static const http_route routes[] = {
 };
 
 static const http_route_table table = {"/convious", routes, sizeof routes / sizeof routes[0], authenticate,
-                                       table_error};
+                                       table_error, api_idempotent};
 
 const http_route_table *convious_routes(void) { return &table; }
 

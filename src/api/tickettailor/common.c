@@ -394,7 +394,7 @@ static const http_route routes[] = {
 };
 
 static const http_route_table table = {"/tickettailor", routes, sizeof routes / sizeof routes[0], authenticate,
-                                       table_error};
+                                       table_error, api_idempotent};
 
 const http_route_table *tickettailor_routes(void) { return &table; }
 
