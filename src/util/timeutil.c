@@ -212,9 +212,9 @@ instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
     return (local - off) * US_PER_SEC;
 }
 
-void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t *secs)
+/* The wall clock at t under a fixed offset. */
+static void local_at_offset(instant_us t, int32_t off, civil_date *day, int32_t *secs)
 {
-    int32_t off = tz_offset_at(tz, t);
     int64_t s = t / US_PER_SEC;
     if (t < 0 && t % US_PER_SEC) s--;
     s += off;
@@ -223,6 +223,11 @@ void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t 
     if (r < 0) { r += SECS_PER_DAY; d--; }
     *day = (civil_date)d;
     *secs = (int32_t)r;
+}
+
+void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t *secs)
+{
+    local_at_offset(t, tz_offset_at(tz, t), day, secs);
 }
 
 void tz_offset_format(int32_t off, char out[7])
@@ -290,10 +295,14 @@ bool iso_parse(const char *text, const char *tz_for_local, instant_us *out)
 
 static void format_common(instant_us t, const char *tz, char *out, size_t outlen, bool fraction)
 {
+    /* Offsets before standard time had seconds (Amsterdam +00:19:32 until
+     * 1937), which ±HH:MM cannot carry: print the wall clock of the offset
+     * printed, so the text still names exactly this instant. */
+    int32_t off = tz_offset_at(tz, t);
+    off -= off % 60;
     civil_date day;
     int32_t secs;
-    tz_instant_to_local(tz, t, &day, &secs);
-    int32_t off = tz_offset_at(tz, t);
+    local_at_offset(t, off, &day, &secs);
     char d[11], tod[9], offs[7];
     date_format(day, d);
     time_of_day_format(secs, tod);

@@ -156,6 +156,14 @@ static void test_iso(void)
     CHECK(iso_parse("2023-03-04T14:30:00", "Europe/Amsterdam", &t2) && t2 == t, "iso local in venue zone");
     CHECK(iso_parse("2021-12-31T23:01:10.647104+00:00", NULL, &t) && t % US_PER_SEC == 647104, "iso fraction");
     CHECK(!iso_parse("2023-02-30T00:00:00Z", NULL, &t), "iso invalid date");
+    {   /* Amsterdam kept +00:19:32 until 1937: the text must still name the instant */
+        instant_us old, again;
+        char text[64];
+        CHECK(iso_parse("1919-03-30", "Europe/Amsterdam", &old), "iso date before standard time");
+        iso_format(old, "Europe/Amsterdam", text, sizeof text);
+        CHECK(iso_parse(text, NULL, &again) && again == old && !strcmp(text + 26, "+00:19"),
+              "iso_format of a seconds offset round-trips (wall clock of the printed +00:19)");
+    }
     CHECK(!iso_parse("yesterday", NULL, &t) && !iso_parse("2023-03-04T13:30:00Zjunk", NULL, &t), "iso junk");
     char buf[64];
     iso_format(1677936600LL * US_PER_SEC + 123456, "Europe/Amsterdam", buf, sizeof buf);
