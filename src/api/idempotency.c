@@ -66,6 +66,7 @@ static void answer_from(http_request *r, const store_idempotent_reply *prior, co
         return;
     }
     http_add_header(r, "Idempotent-Replayed", "true");
+    if (prior->location) http_add_header(r, "Location", http_strdup(r, prior->location));
     http_reply_raw(r, prior->status, prior->content_type ? http_strdup(r, prior->content_type) : NULL,
                    prior->body, prior->body_len);
 }
@@ -84,7 +85,8 @@ static void keep_response(http_request *r, store *s, const store_idempotency_cla
     const char *body = http_reply_body(r, &len, &content_type);
     /* a JSON reply is UTF-8 text, as the column must be; nothing else is kept */
     if (content_type && !strstr(content_type, "json")) return;
-    store_status st = store_idempotency_answer(s, claim, status, content_type, body, len);
+    store_status st =
+        store_idempotency_answer(s, claim, status, content_type, http_reply_header(r, "Location"), body, len);
     if (st != STORE_OK && !(st == STORE_CONFLICT && !claim->claimed))
         log_warn("%s: reply of Idempotency-Key %s not kept (%d)", http_request_id(r), claim->key, (int)st);
 }

@@ -7,8 +7,9 @@
 void store_idempotent_reply_free(store_idempotent_reply *r)
 {
     free(r->content_type);
+    free(r->location);
     free(r->body);
-    r->content_type = r->body = NULL;
+    r->content_type = r->location = r->body = NULL;
 }
 
 typedef struct {
@@ -21,7 +22,7 @@ static db_status get_fn(db_conn *c, void *arg)
     get_op *op = arg;
     db_rows *r;
     db_status st = db_query(c,
-                            "SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys"
+                            "SELECT request_hash, status, content_type, body, created_at, location FROM idempotency_keys"
                             " WHERE account_id = ? AND idempotency_key = ?",
                             DB_ARGS(DB_TEXT(op->account_id), DB_TEXT(op->key)), &r);
     if (st != DB_OK) return st;
@@ -32,6 +33,7 @@ static db_status get_fn(db_conn *c, void *arg)
         o->answered = !db_isnull(r, 1);
         o->status = o->answered ? (int)db_int(r, 1) : 0;
         o->content_type = o->answered && !db_isnull(r, 2) ? strdup(db_text(r, 2)) : NULL;
+        o->location = o->answered && !db_isnull(r, 5) ? strdup(db_text(r, 5)) : NULL;
         if (o->answered) {
             const char *body = db_text(r, 3);
             o->body_len = strlen(body);
@@ -66,7 +68,7 @@ db_status store_idempotency_insert_claim(db_conn *c, const store_idempotency_cla
 typedef struct {
     const store_idempotency_claim *claim;
     int status;
-    const char *content_type, *body;
+    const char *content_type, *location, *body;
 } answer_op;
 
 static db_status answer_fn(db_conn *c, void *arg)
@@ -77,18 +79,19 @@ static db_status answer_fn(db_conn *c, void *arg)
     db_status st;
     if (k->claimed)
         st = db_exec(c,
-                     "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ?"
+                     "UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ?"
                      " WHERE account_id = ? AND idempotency_key = ? AND request_hash = ? AND status IS NULL",
-                     DB_ARGS(DB_INT(op->status), DB_TEXT(op->content_type), DB_TEXT(op->body),
+                     DB_ARGS(DB_INT(op->status), DB_TEXT(op->content_type), DB_TEXT(op->location), DB_TEXT(op->body),
                              DB_TEXT(k->account_id), DB_TEXT(k->key), DB_TEXT(k->request_hash)),
                      &changes);
     else
         st = db_exec(c,
                      "INSERT INTO idempotency_keys (account_id, idempotency_key, request_hash, status,"
-                     " content_type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                     " content_type, location, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                      " ON CONFLICT (account_id, idempotency_key) DO NOTHING",
                      DB_ARGS(DB_TEXT(k->account_id), DB_TEXT(k->key), DB_TEXT(k->request_hash),
-                             DB_INT(op->status), DB_TEXT(op->content_type), DB_TEXT(op->body), DB_INT(k->now)),
+                             DB_INT(op->status), DB_TEXT(op->content_type), DB_TEXT(op->location), DB_TEXT(op->body),
+                             DB_INT(k->now)),
                      &changes);
     if (st != DB_OK) return st;
     if (changes == 0) return k->claimed ? DB_NOTFOUND : DB_CONFLICT;
@@ -96,10 +99,10 @@ static db_status answer_fn(db_conn *c, void *arg)
 }
 
 store_status store_idempotency_answer(store *s, const store_idempotency_claim *claim, int status,
-                                      const char *content_type, const char *body, size_t len)
+                                      const char *content_type, const char *location, const char *body, size_t len)
 {
     if (memchr(body, 0, len)) return STORE_CONFLICT; /* a TEXT column holds no NUL */
-    answer_op op = {claim, status, content_type, body};
+    answer_op op = {claim, status, content_type, location, body};
     return store_status_of(store_write(s, answer_fn, &op));
 }
 

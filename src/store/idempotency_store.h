@@ -27,6 +27,7 @@ typedef struct {
     bool answered;        /* a response is stored; false while the request runs, or if its reply was lost */
     int status;
     char *content_type;   /* malloc'd; NULL when the response had none */
+    char *location;       /* malloc'd: the response's Location header; NULL when it had none */
     char *body;           /* malloc'd; NULL when unanswered */
     size_t body_len;
     int64_t created_at;
@@ -57,9 +58,10 @@ void store_idempotency_arm(store_idempotency_claim *claim);
  * claimed: the request's write inserted the row, which gets the response
  * (STORE_NOT_FOUND if it is gone or already answered). Not claimed (the
  * request wrote nothing): inserts the answered row, STORE_CONFLICT when the
- * key is taken meanwhile. body: len bytes of UTF-8 text without NUL. */
+ * key is taken meanwhile. location: the response's Location header, or NULL.
+ * body: len bytes of UTF-8 text without NUL. */
 store_status store_idempotency_answer(store *s, const store_idempotency_claim *claim, int status,
-                                      const char *content_type, const char *body, size_t len);
+                                      const char *content_type, const char *location, const char *body, size_t len);
 
 /* Deletes the rows created before `before` (every account's); *deleted (may be NULL) gets the count. */
 store_status store_idempotency_purge(store *s, int64_t before, int *deleted);

@@ -220,7 +220,8 @@ static const char v8[] =
 static const char v9[] =
     "CREATE TABLE idempotency_keys ("
     " account_id TEXT NOT NULL REFERENCES accounts(id), idempotency_key TEXT NOT NULL,"
-    " request_hash TEXT NOT NULL, status BIGINT, content_type TEXT, body TEXT, created_at BIGINT NOT NULL,"
+    " request_hash TEXT NOT NULL, status BIGINT, content_type TEXT, location TEXT, body TEXT,"
+    " created_at BIGINT NOT NULL,"
     " PRIMARY KEY (account_id, idempotency_key));"
     "CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);";
 

@@ -47,6 +47,7 @@ def replayed(first, again):
     assert again.status == first.status, (first, again)
     assert again.raw == first.raw, (first, again)
     assert again.header("Content-Type") == first.header("Content-Type"), (first.headers, again.headers)
+    assert again.header("Location") == first.header("Location"), (first.headers, again.headers)
     assert again.header("Idempotent-Replayed") == "true", again.headers
     assert first.header("Idempotent-Replayed") is None, first.headers
 

@@ -54,18 +54,20 @@ static void test_claim_then_answer(void)
     CHECK(store_idempotency_get(S, B.id, key, &r) == STORE_NOT_FOUND, "get: another account's key is not found");
 
     const char *body = "{\"id\":\"x\"}";
-    CHECK(store_idempotency_answer(S, &claim, 201, "application/json", body, strlen(body)) == STORE_OK,
+    CHECK(store_idempotency_answer(S, &claim, 201, "application/json", "/admin/v1/carts/x", body, strlen(body)) ==
+              STORE_OK,
           "answer: the claimed row gets the response");
     CHECK(row(A.id, key, &r) && r.answered && r.status == 201 && !strcmp(r.content_type, "application/json") &&
-              r.body_len == strlen(body) && !strcmp(r.body, body),
-          "get: the stored response");
+              r.body_len == strlen(body) && !strcmp(r.body, body) && r.location &&
+              !strcmp(r.location, "/admin/v1/carts/x"),
+          "get: the stored response, with its Location");
     store_idempotent_reply_free(&r);
-    CHECK(store_idempotency_answer(S, &claim, 200, NULL, "", 0) == STORE_NOT_FOUND,
+    CHECK(store_idempotency_answer(S, &claim, 200, NULL, NULL, "", 0) == STORE_NOT_FOUND,
           "answer: an answered row is not answered again");
     store_idempotency_claim other = claim;
     other.request_hash = HASH2;
     other.claimed = true;
-    CHECK(store_idempotency_answer(S, &other, 200, NULL, "", 0) == STORE_NOT_FOUND,
+    CHECK(store_idempotency_answer(S, &other, 200, NULL, NULL, "", 0) == STORE_NOT_FOUND,
           "answer: another request's hash does not answer the row");
 }
 
@@ -117,23 +119,23 @@ static void test_answer_without_claim(void)
     char key[64];
     test_id(key, sizeof key, "a");
     store_idempotency_claim read_only = {.account_id = A.id, .key = key, .request_hash = HASH1, .now = 7};
-    CHECK(store_idempotency_answer(S, &read_only, 200, "application/json", "[]", 2) == STORE_OK,
+    CHECK(store_idempotency_answer(S, &read_only, 200, "application/json", NULL, "[]", 2) == STORE_OK,
           "answer unclaimed: a request that wrote nothing inserts its response");
     store_idempotent_reply r;
     CHECK(row(A.id, key, &r) && r.answered && r.status == 200 && !strcmp(r.body, "[]"), "answer unclaimed: stored");
     store_idempotent_reply_free(&r);
-    CHECK(store_idempotency_answer(S, &read_only, 200, "application/json", "{}", 2) == STORE_CONFLICT,
+    CHECK(store_idempotency_answer(S, &read_only, 200, "application/json", NULL, "{}", 2) == STORE_CONFLICT,
           "answer unclaimed: a taken key is a conflict, and stays as it was");
     CHECK(row(A.id, key, &r) && !strcmp(r.body, "[]"), "answer unclaimed: the first response stays");
     store_idempotent_reply_free(&r);
     char nul_key[64];
     test_id(nul_key, sizeof nul_key, "n");
     store_idempotency_claim binary = {.account_id = A.id, .key = nul_key, .request_hash = HASH1, .now = 7};
-    CHECK(store_idempotency_answer(S, &binary, 200, "application/json", "a\0b", 3) == STORE_CONFLICT &&
+    CHECK(store_idempotency_answer(S, &binary, 200, "application/json", NULL, "a\0b", 3) == STORE_CONFLICT &&
               store_idempotency_get(S, A.id, nul_key, &r) == STORE_NOT_FOUND,
           "answer: a body with a NUL is not kept");
     store_idempotency_claim no_type = {.account_id = A.id, .key = nul_key, .request_hash = HASH1, .now = 7};
-    CHECK(store_idempotency_answer(S, &no_type, 204, NULL, "", 0) == STORE_OK && row(A.id, nul_key, &r) &&
+    CHECK(store_idempotency_answer(S, &no_type, 204, NULL, NULL, "", 0) == STORE_OK && row(A.id, nul_key, &r) &&
               r.status == 204 && !r.content_type && r.body_len == 0,
           "answer: an empty reply without a content type");
     store_idempotent_reply_free(&r);
@@ -148,8 +150,8 @@ static void test_purge(void)
     store_idempotency_claim old = {.account_id = A.id, .key = old_key, .request_hash = HASH1,
                                    .now = now - IDEMPOTENCY_RETENTION_US - 1};
     store_idempotency_claim fresh = {.account_id = A.id, .key = new_key, .request_hash = HASH1, .now = now};
-    store_idempotency_answer(S, &old, 200, NULL, "", 0);
-    store_idempotency_answer(S, &fresh, 200, NULL, "", 0);
+    store_idempotency_answer(S, &old, 200, NULL, NULL, "", 0);
+    store_idempotency_answer(S, &fresh, 200, NULL, NULL, "", 0);
     int deleted = -1;
     CHECK(store_idempotency_purge(S, now - IDEMPOTENCY_RETENTION_US, &deleted) == STORE_OK && deleted >= 1,
           "purge: rows past the retention are deleted");
