@@ -10,10 +10,13 @@ and a last line "N passed, N failed".
 
 Environment: BOXOFFICE_URL (server base URL), BOXOFFICE_DB_KIND (sqlite|postgres).
 """
+import atexit
 import base64
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -29,6 +32,15 @@ except ImportError:
 
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
+_SCRATCH = []
+
+
+def scratch_dir(prefix="boxoffice-"):
+    """A fresh directory under this run's scratch root, which goes when the run ends."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix="boxoffice-tests-"))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH[0])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

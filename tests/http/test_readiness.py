@@ -16,11 +16,10 @@ import itertools
 import os
 import sqlite3
 import subprocess
-import tempfile
 import threading
 
 import harness
-from harness import Skip, Client, expect, ROOT
+from harness import Skip, Client, expect, ROOT, scratch_dir
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 ADULT = "d0000000-0000-4000-8000-000000000005"
@@ -71,7 +70,7 @@ def full_reply(r):
 
 def test_full_database_answers_503(c):
     b = binary()
-    work = tempfile.mkdtemp(prefix="boxoffice-full-")
+    work = scratch_dir("boxoffice-full-")
     db = "sqlite:" + os.path.join(work, "full.db")
     for cmd in ("migrate", "demo"):
         subprocess.run([b, cmd, "--db", db], check=True, capture_output=True, timeout=60, env=own_settings())

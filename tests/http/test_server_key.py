@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import uuid
 
-from harness import Skip, Client, expect
+from harness import Skip, Client, expect, scratch_dir
 from test_readiness import binary, own_settings, serve
 
 
@@ -22,7 +22,7 @@ def run(args, cwd=None):
     """Runs the CLI; serve is given a port so that, were it not refused, it would serve (and time out here)."""
     if args[0] == "serve":
         args = args + ["--listen", "127.0.0.1:0", "--no-access-log"]
-    return subprocess.run([binary()] + args, cwd=cwd or tempfile.mkdtemp(prefix="boxoffice-cwd-"), env=own_settings(),
+    return subprocess.run([binary()] + args, cwd=cwd or scratch_dir("boxoffice-cwd-"), env=own_settings(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
 
 
@@ -35,7 +35,7 @@ def new_account(db, cwd, *key):
 
 
 def wrong_key_file():
-    fd, path = tempfile.mkstemp(prefix="boxoffice-wrong-", suffix=".key")
+    fd, path = tempfile.mkstemp(prefix="boxoffice-wrong-", suffix=".key", dir=scratch_dir())
     os.write(fd, os.urandom(32))
     os.close(fd)
     return path
@@ -59,10 +59,10 @@ def serve_and_auth(db, token, slug):
 
 
 def test_sqlite_key_beside_database_from_any_directory(c):
-    work = tempfile.mkdtemp(prefix="boxoffice-key-")
+    work = scratch_dir("boxoffice-key-")
     path = os.path.join(work, "data", "box.db")
     db = "sqlite:" + path
-    first, second = tempfile.mkdtemp(), tempfile.mkdtemp()
+    first, second = scratch_dir(), scratch_dir()
     assert run(["migrate", "--db", db], cwd=first).returncode == 0
     assert os.path.exists(path + ".key") and os.stat(path + ".key").st_mode & 0o777 == 0o600
     r, slug, token = new_account(db, second)
@@ -73,7 +73,7 @@ def test_sqlite_key_beside_database_from_any_directory(c):
 
 
 def test_sqlite_wrong_or_missing_key_refused(c):
-    work = tempfile.mkdtemp(prefix="boxoffice-key-")
+    work = scratch_dir("boxoffice-key-")
     path = os.path.join(work, "box.db")
     db = "sqlite:" + path
     assert run(["migrate", "--db", db]).returncode == 0
@@ -94,7 +94,7 @@ def test_sqlite_wrong_or_missing_key_refused(c):
 def test_sqlite_database_without_fingerprint(c):
     """A database from before the record: the key it is used with is recorded at
     the first run; where no key is found, none is made while accounts exist."""
-    work = tempfile.mkdtemp(prefix="boxoffice-key-")
+    work = scratch_dir("boxoffice-key-")
     path = os.path.join(work, "box.db")
     db = "sqlite:" + path
     assert run(["migrate", "--db", db]).returncode == 0
@@ -125,11 +125,11 @@ def test_wrong_key_refused_on_database_under_test(c):
         refused(run([cmd, "--db", db, "--key-file", wrong]), "not the key this database was set up with")
     r, slug, token = new_account(db, None, "--key-file", wrong)
     refused(r, "not the key")
-    missing = os.path.join(tempfile.mkdtemp(), "absent.key")
+    missing = os.path.join(scratch_dir(), "absent.key")
     refused(run(["demo", "--db", db, "--key-file", missing]), "no server key at")
     assert not os.path.exists(missing)
     # the right key, from another directory, makes a working account
-    r, slug, token = new_account(db, tempfile.mkdtemp(), "--key-file", os.path.abspath(key))
+    r, slug, token = new_account(db, scratch_dir(), "--key-file", os.path.abspath(key))
     assert r.returncode == 0, r.stderr
     assert expect(c.admin("GET", "/account", token=token), 200)["slug"] == slug
 

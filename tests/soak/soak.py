@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,7 @@ def main():
         t.join()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
+    shutil.rmtree(work, True)
 
     allreq = [x for log in logs for x in log]
     first = [d for t, d, _ in allreq if started + WARMUP <= t < started + WARMUP + 60]
