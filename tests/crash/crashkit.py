@@ -1,9 +1,10 @@
 """What the crash and several-node suites share: a tally that prints TAP-like
 lines and the "N passed, N failed" that scripts/check.sh adds up, the setup
-of a database, and a local webhook receiver."""
+of a database, starting a server, and a local webhook receiver."""
 import json
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -27,6 +28,24 @@ def prepare(binary, db, key):
     """Migrates the database and seeds the demo account (both idempotent)."""
     for cmd in ("migrate", "demo"):
         subprocess.run([binary, cmd, "--db", db, "--key-file", key], check=True, capture_output=True)
+
+
+def start(binary, db, key, *flags):
+    """Starts `boxoffice serve` on a free loopback port with extra flags;
+    returns the process and its URL. Webhooks may reach local receivers."""
+    proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
+                             "--no-access-log", "--webhook-allow", "127.0.0.1"] + list(flags),
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if "serving on http://" in line:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            return proc, line.split("serving on ")[1].split()[0]
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError("server did not start")
 
 
 def webhook_receiver(on_delivery):

@@ -5,33 +5,21 @@ order and every redeem that got a 2xx is still there.
 usage: kill9.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client  # noqa: E402
+import crashkit  # noqa: E402
 from crashkit import Tally, prepare, webhook_receiver  # noqa: E402
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited: never sold out
 
 
 def start(binary, db, key):
-    proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
-                             "--no-access-log", "--test-clock",
-                             "--webhook-allow", "127.0.0.1"],  # its webhook receiver is local
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if "serving on http://" in line:
-            url = line.split("serving on ")[1].split()[0]
-            threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()
-            return proc, url
-        if not line and proc.poll() is not None:
-            break
-    raise RuntimeError("server did not start")
+    """A server with the test clock (the redelivery moves it past the retry)."""
+    return crashkit.start(binary, db, key, "--test-clock")
 
 
 def webhook_redelivery(binary, db, key, check):

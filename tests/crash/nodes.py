@@ -6,7 +6,6 @@ once although three delivery workers share the outbox.
 
 usage: nodes.py BOXOFFICE_BIN DB_URI KEY_FILE   (prints "N passed, N failed")"""
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -14,28 +13,12 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from harness import Client  # noqa: E402
-from crashkit import Tally, prepare, webhook_receiver  # noqa: E402
+from crashkit import Tally, prepare, start, webhook_receiver  # noqa: E402
 
 NODES = 3
 CAPACITY = 60
 RATE_LIMIT = 30
 SCAN = "/api/v2/accounts/demo/barcode/scan/"
-
-
-def start(binary, db, key):
-    proc = subprocess.Popen([binary, "serve", "--db", db, "--key-file", key, "--listen", "127.0.0.1:0",
-                             "--no-access-log", "--rate-limit", str(RATE_LIMIT), "--webhook-allow", "127.0.0.1"],
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if "serving on http://" in line:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()
-            return proc, line.split("serving on ")[1].split()[0]
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def run_threads(target, count):
@@ -161,7 +144,7 @@ def main():
     tally = Tally()
     check = tally.check
     prepare(binary, db, key)
-    nodes = [start(binary, db, key) for _ in range(NODES)]
+    nodes = [start(binary, db, key, "--rate-limit", str(RATE_LIMIT)) for _ in range(NODES)]
     try:
         clients = [Client(url) for _, url in nodes]
         for cl in clients:
