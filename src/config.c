@@ -19,6 +19,7 @@ void config_defaults(config *c)
     c->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
     c->max_connections_per_ip = HTTP_DEFAULT_MAX_CONNECTIONS_PER_IP;
     c->hold_seconds = 900;
+    c->reply_cache_bytes = 32L << 20;
     c->access_log = true;
     c->rate_limit_per_hour = 2000;
     c->oauth_token_ttl = 3600;
@@ -104,6 +105,9 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else if (!strcmp(key, "sqlite_max_pages")) {
         if (!parse_long(v, 0, 1L << 40, &n)) return *why = "must be 0 (no cap) .. 1099511627776 pages", false;
         c->sqlite_max_pages = n;
+    } else if (!strcmp(key, "reply_cache_bytes")) {
+        if (!parse_long(v, 0, 1L << 40, &n)) return *why = "must be 0 (no cache) .. 1099511627776 bytes", false;
+        c->reply_cache_bytes = n;
     } else if (!strcmp(key, "webhook_allow")) {
         webhook_net nets[WEBHOOK_MAX_ALLOW];
         int count;
@@ -174,7 +178,7 @@ bool config_load_env(config *c, char *err, size_t errlen)
     static const char *keys[] = {"db", "listen", "probe_listen", "threads", "max_body", "request_timeout", "max_connections",
                                  "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
                                  "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow",
-                                 "sqlite_max_pages"};
+                                 "sqlite_max_pages", "reply_cache_bytes"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "BOXOFFICE_");

@@ -27,6 +27,8 @@ typedef struct {
     /* SQLite: refuse writes that would grow the database past this many pages
      * (0: no cap); a quota, and how tests make a database full (tests/http/test_readiness.py) */
     int64_t sqlite_max_pages;
+    /* rendered replies of read endpoints kept in memory (0: no reply cache) */
+    int64_t reply_cache_bytes;
     char webhook_allow[512]; /* addresses webhooks may reach although private: "127.0.0.1,::1" (tests only) */
 } config;
 

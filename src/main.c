@@ -49,6 +49,7 @@ static const char usage[] =
     "  --webhook-allow LIST  addresses webhooks may reach although private or loopback,\n"
     "                      e.g. 127.0.0.1,::1 or 10.1.0.0/16 (local testing; default none)\n"
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
+    "  --reply-cache-bytes N memory for rendered replies of read endpoints (default 32 MiB; 0: none)\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
@@ -86,6 +87,7 @@ static const struct {
     {"--max-connections-per-ip", "max_connections_per_ip"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
     {"--webhook-allow", "webhook_allow"}, {"--sqlite-max-pages", "sqlite_max_pages"},
+    {"--reply-cache-bytes", "reply_cache_bytes"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -253,7 +255,8 @@ static int run_serve(const config *cfg, engine *e)
     tickettailor_install(e);
     order_json_install(e);
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
-             .rate_limit_per_hour = cfg->rate_limit_per_hour};
+             .rate_limit_per_hour = cfg->rate_limit_per_hour,
+             .replies = http_reply_cache_new((size_t)cfg->reply_cache_bytes, API_REPLY_MAX_AGE_MS)};
     const http_route_table *tables[4];
     size_t ntables = served_tables(tables);
     http_config hc = {.host = cfg->listen_host, .port = cfg->listen_port, .threads = cfg->threads,
@@ -281,6 +284,7 @@ static int run_serve(const config *cfg, engine *e)
         fprintf(stderr, "boxoffice: cannot serve on %s:%u: %s\n", cfg->listen_host, cfg->listen_port,
                 err ? err : "unknown error");
         free(err);
+        http_reply_cache_free(a.replies);
         return 1;
     }
     /* The probe listener has connections of its own, so a flood of the main
@@ -298,6 +302,7 @@ static int run_serve(const config *cfg, engine *e)
                     err ? err : "unknown error");
             free(err);
             http_stop(srv);
+            http_reply_cache_free(a.replies);
             return 1;
         }
         log_info("probes on http://%s:%u/healthz", cfg->probe_host, http_port(probe_srv));
@@ -313,6 +318,7 @@ static int run_serve(const config *cfg, engine *e)
     log_info("signal %d: finishing in-flight requests", sig);
     http_stop(srv);
     http_stop(probe_srv);
+    http_reply_cache_free(a.replies);
     return 0;
 }
 

@@ -14,7 +14,16 @@ typedef struct {
     bool test_clock;           /* /admin/v1/test/clock may move the clock (tests only) */
     int64_t oauth_token_ttl;   /* seconds */
     long rate_limit_per_hour;  /* Ticket Tailor: per API key */
+    http_reply_cache *replies; /* rendered replies of read endpoints; NULL: none */
 } app;
+
+/* How long a cached reply may serve: what another server process changed shows
+ * within this (this process's own changes show at once: the stamps). */
+#define API_REPLY_MAX_AGE_MS 50
+/* Answers r from the reply cache when nothing it depends on changed: the
+ * account's catalog, and its inventory on days [from, to) (from < 0: any day).
+ * Else arms r so that the 200 the handler gives is kept. True when answered. */
+bool api_reply_cached(http_request *r, void *app, civil_date from, civil_date to);
 
 /* A translated text ({"en": ..., "nl": ...}) in English, else its first
  * language, else "" (src/api/text.c). */

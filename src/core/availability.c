@@ -18,14 +18,13 @@ static void remember_used(void *ctx, const char *occurrence, int64_t used)
     g_hash_table_insert(ctx, g_strdup(occurrence), (gpointer)(intptr_t)used);
 }
 
-/* Reads the counts of each pool: one range query per pool. */
-static store_status load_usage(engine *e, const account *a, pool_use *pools, size_t np, const char *from_key,
-                               const char *to_key, bool keys_are_dates)
+/* Reads the counts of each pool, from memory where current (core/usage_memory.c). */
+static store_status load_usage(engine *e, const account *a, pool_use *pools, size_t np, civil_date from, civil_date to,
+                               bool keys_are_dates)
 {
     for (size_t i = 0; i < np; i++) {
         bool ranged = keys_are_dates && pool_counts_per_occurrence(pools[i].pool);
-        store_status st = store_inventory_used(e->st, a->id, pools[i].pool->id, ranged ? from_key : NULL,
-                                               ranged ? to_key : NULL, remember_used, pools[i].used);
+        store_status st = usage_read(e, a->id, pools[i].pool->id, ranged, from, to, remember_used, pools[i].used);
         if (st != STORE_OK) return st;
     }
     return STORE_OK;
@@ -126,10 +125,7 @@ static bo_status compute(engine *e, const account *a, const char *category_id, c
         for (size_t i = 0; i < ns; i++)
             slots[i].open &= product_open_on(other, slots[i].day >= 0 ? slots[i].day : today, today);
     }
-    char from_key[64], to_key[64];
-    occurrence_key(from, -1, from_key);
-    occurrence_key(to, -1, to_key);
-    store_status st = load_usage(e, a, pools, np, from_key, to_key,
+    store_status st = load_usage(e, a, pools, np, from, to,
                                  src.kind == SOURCE_SCHEDULE || src.kind == SOURCE_DAYS);
     if (st == STORE_OK)
         for (size_t i = 0; i < ns; i++) slots[i].available = slots[i].open ? fits(pools, np, &slots[i]) : 0;

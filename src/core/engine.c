@@ -121,6 +121,8 @@ engine *engine_open(store *st, const engine_config *cfg)
     if (!cfg->catalog_codec) log_warn("no catalog codec: catalog documents can be neither written nor read");
     pthread_mutex_init(&e->cache_lock, NULL);
     auth_cache_init(&e->auth);
+    e->usage = usage_memory_new();
+    store_set_change_hook(st, inventory_changed, e);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
@@ -143,7 +145,22 @@ void engine_close(engine *e)
     for (size_t i = 0; i < e->nsnapshots; i++) catalog_release(e->snapshots[i]);
     free(e->snapshots);
     auth_cache_destroy(&e->auth);
+    store_set_change_hook(e->st, NULL, NULL);
+    usage_memory_free(e->usage);
     free(e);
+}
+
+bool engine_read_stamp(engine *e, const account *a, civil_date from, civil_date to, read_stamp *out)
+{
+    /* versions first: whatever the reply then reads is at least this new */
+    uint64_t inventory = from >= 0 && from == to ? 0 : inventory_version(e, a->id, from, to);
+    catalog_snapshot *cs = catalog_acquire(e, a);
+    if (!cs) return false;
+    out->catalog = (uint64_t)cs->version;
+    catalog_release(cs);
+    out->inventory = inventory;
+    out->clock_offset = clock_offset_seconds();
+    return true;
 }
 
 store *engine_store(engine *e) { return e->st; }

@@ -208,6 +208,19 @@ typedef struct {
     int64_t quantity;
 } cart_line;
 
+/* What a reply read from an account's catalog and inventory depends on, for
+ * caches of rendered replies: two stamps are equal only if neither the catalog
+ * nor the inventory of days [from, to) changed in between (from < 0 or from >
+ * to: of any day; from == to >= 0: a reply of the catalog alone), nor the test clock moved. Exact for this process's own
+ * writes; another process's catalog writes show within 100 ms, its inventory
+ * writes not at all: a cache must also bound its entries' age. Read the stamp
+ * before reading what the reply shows. False when the catalog cannot be read. */
+typedef struct {
+    uint64_t catalog, inventory;
+    int64_t clock_offset;
+} read_stamp;
+bool engine_read_stamp(engine *e, const account *a, civil_date from, civil_date to, read_stamp *out);
+
 /* The most slots one availability or pricing request may span: a year of a
  * 15-minute schedule open 12 hours a day (17,568) fits; a year of 1-minute
  * slots (527,040, a 96 MB reply) does not. Beyond it both functions below fail

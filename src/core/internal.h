@@ -37,6 +37,8 @@ typedef struct {
     int64_t checked_ms; /* monotonic ms when that version was last confirmed current */
 } auth_cache;
 
+#define INVENTORY_VERSION_SLOTS 4096
+
 struct engine {
     store *st;
     engine_config cfg;
@@ -64,7 +66,38 @@ struct engine {
     outbox_renderer outbox_render;
     _Atomic bool outbox_renderer_set;
     auth_cache auth;
+    /* inventory versions (core/inventory.c): counters bumped after each commit
+     * that changed inventory, by (account, day) hashed into a fixed table.
+     * Two keys sharing a slot only cost a needless refresh, never a stale one */
+    _Atomic uint64_t inventory_versions[INVENTORY_VERSION_SLOTS];
+    struct usage_memory *usage; /* used seats per pool and day as last read (core/usage_memory.c) */
 };
+
+/* The store's change hook (store_set_change_hook): a commit of this process
+ * changed the inventory of (account, occurrence). */
+void inventory_changed(void *e, const char *account_id, const char *occurrence);
+/* The day an occurrence key counts on: YYYY-MM-DD or YYYY-MM-DDTHH:MM; -1 for
+ * any other key (undated, a whole pool, an event's own occurrence id). */
+civil_date occurrence_day(const char *occurrence);
+/* Sum of the versions of [from, to) and of the account's undated slot;
+ * from > to (or from < 0) asks for the version of any change of the account. */
+uint64_t inventory_version(engine *e, const char *account_id, civil_date from, civil_date to);
+/* The version of one day; day < 0: of any change of the account. */
+uint64_t inventory_day_version(engine *e, const char *account_id, civil_date day);
+
+/* The used seats of pools per occurrence, kept in memory for availability
+ * (core/usage_memory.c). A day's figures are reread when this process changed
+ * its inventory since (inventory_version) or they are USAGE_FRESH_MS old, so
+ * other processes' writes show within that. Holds are still decided by the
+ * database; this is for reading. */
+#define USAGE_FRESH_MS 50
+struct usage_memory *usage_memory_new(void);
+void usage_memory_free(struct usage_memory *m);
+/* Calls fn(ctx, occurrence, used) for every occurrence of pool with seats used on
+ * the days [from, to) (every day when from_key is NULL: a pool counted as a
+ * whole), from memory where current, else from the store. */
+store_status usage_read(engine *e, const char *account_id, const char *pool_id, bool ranged, civil_date from,
+                        civil_date to, void (*fn)(void *ctx, const char *occurrence, int64_t used), void *ctx);
 
 /* The auth version is re-read at most every AUTH_RECHECK_MS, so a credential
  * revoked (or an account changed) by another server process stops working

@@ -49,3 +49,51 @@ int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_li
     *out = holds;
     return (int)count;
 }
+
+/* ---------- inventory versions: what a cached read of the inventory depends on ---------- */
+
+#define ANY_DAY INT64_MIN
+#define NO_DAY (INT64_MIN + 1)
+
+static size_t version_slot(const char *account_id, int64_t day)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = account_id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h ^= (uint64_t)day * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    return (size_t)(h & (INVENTORY_VERSION_SLOTS - 1));
+}
+
+civil_date occurrence_day(const char *occurrence)
+{
+    size_t n = strlen(occurrence);
+    if (n != 10 && !(n == 16 && occurrence[10] == 'T')) return -1;
+    char d[11];
+    memcpy(d, occurrence, 10);
+    d[10] = 0;
+    civil_date day;
+    return date_parse(d, &day) ? day : -1;
+}
+
+void inventory_changed(void *arg, const char *account_id, const char *occurrence)
+{
+    engine *e = arg;
+    civil_date day = occurrence_day(occurrence);
+    atomic_fetch_add(&e->inventory_versions[version_slot(account_id, day >= 0 ? day : NO_DAY)], 1);
+    atomic_fetch_add(&e->inventory_versions[version_slot(account_id, ANY_DAY)], 1);
+}
+
+uint64_t inventory_day_version(engine *e, const char *account_id, civil_date day)
+{
+    return atomic_load(&e->inventory_versions[version_slot(account_id, day >= 0 ? day : ANY_DAY)]);
+}
+
+uint64_t inventory_version(engine *e, const char *account_id, civil_date from, civil_date to)
+{
+    if (from < 0 || from > to || to - from > INVENTORY_VERSION_SLOTS)
+        return atomic_load(&e->inventory_versions[version_slot(account_id, ANY_DAY)]);
+    /* a sum of counters that only grow changes whenever one of them does */
+    uint64_t v = atomic_load(&e->inventory_versions[version_slot(account_id, NO_DAY)]);
+    for (civil_date d = from; d < to; d++) v += atomic_load(&e->inventory_versions[version_slot(account_id, d)]);
+    return v;
+}

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct http_request http_request;
 typedef struct http_server http_server;
@@ -121,6 +122,30 @@ void http_reply_owned(http_request *r, int status, const char *content_type, cha
 void http_reply_empty(http_request *r, int status);
 /* Replies with the matched table's error shape (its error fn), else plain JSON. */
 void http_reply_error(http_request *r, int status, const char *code, const char *message);
+
+/* --- cached replies (reply_cache.c) ---
+ * Read endpoints keep their rendered 200 replies: a handler calls
+ * http_reply_cached first, with the scope of what it reads (an account) and a
+ * stamp of the versions of everything its reply depends on. A hit answers the
+ * request from shared bytes; a miss arms the request, and the 200 the handler
+ * then gives is kept under (scope, method, URI with query, body). Every reply
+ * that went through it carries an ETag, and an If-None-Match naming it gets 304.
+ * An entry serves at most max_age_ms, which bounds how stale a reply can be for
+ * changes the stamp does not see (other processes' writes). */
+typedef struct http_reply_cache http_reply_cache;
+typedef struct {
+    uint64_t v[4];
+} http_cache_stamp;
+typedef struct {
+    size_t entries, bytes, budget;
+    unsigned long hits, misses;
+} http_reply_cache_figures;
+/* NULL (no caching) when budget_bytes is 0. */
+http_reply_cache *http_reply_cache_new(size_t budget_bytes, int64_t max_age_ms);
+void http_reply_cache_free(http_reply_cache *c);
+void http_reply_cache_stats(http_reply_cache *c, http_reply_cache_figures *out);
+/* True when r was answered from the cache (c NULL: never). */
+bool http_reply_cached(http_request *r, http_reply_cache *c, const char *scope, const http_cache_stamp *stamp);
 
 /* --- the reply as written so far (for an around fn) --- */
 /* Its status; 0 before any http_reply_*. */

@@ -93,7 +93,34 @@ struct http_request {
     size_t reply_bytes;
     const char *content_type;
     const char *base_url;  /* http_base_url's answer, once asked */
+    /* a reply shared with the reply cache (reply_cache.c): sent from its bytes, not reply_body */
+    struct http_blob *shared;
+    http_reply_cache *cache;  /* set with cache_key on a miss: a 200 reply is kept */
+    char *cache_key;
+    http_cache_stamp cache_stamp;
+    int64_t cache_read_ms;
 };
+
+/* A rendered reply, immutable once made; freed with its last reference. */
+typedef struct http_blob {
+    _Atomic int refs;
+    int status;
+    char *data;
+    size_t len;
+    char content_type[64];
+    char etag[36]; /* "<32 hex digits of its BLAKE2b hash>" with the quotes */
+} http_blob;
+void blob_unref(http_blob *b);
+void blob_free_callback(void *cls); /* MHD's free callback for a response made from a blob */
+/* The entry for key if its stamp equals stamp and it is young enough: a new reference. */
+http_blob *reply_cache_lookup(http_reply_cache *c, const char *key, const http_cache_stamp *stamp);
+/* Makes a blob of data (taken) and keeps it under key unless it alone exceeds
+ * the budget (c may be NULL: the blob only). Returns one reference. */
+http_blob *reply_cache_store(http_reply_cache *c, const char *key, const http_cache_stamp *stamp, int64_t read_ms,
+                             int status, const char *content_type, char *data, size_t len);
+/* After the handler: keeps r's 200 reply if a miss armed it, and shares it. */
+void reply_cache_keep(http_request *r);
+bool etag_matches(const char *if_none_match, const char *etag);
 
 http_request *request_new(void);
 void request_free(http_request *r);

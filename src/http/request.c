@@ -58,6 +58,7 @@ void request_free(http_request *r)
     json_decref(r->json);
     free(r->body);
     free(r->reply_body);
+    blob_unref(r->shared);
     free(r);
 }
 

@@ -91,6 +91,7 @@ const char *http_reply_body(const http_request *r, size_t *len, const char **con
 {
     *len = r->replied ? r->reply_bytes : 0;
     if (content_type) *content_type = r->replied ? r->content_type : NULL;
+    if (r->replied && r->shared) return r->shared->data;
     return r->replied && r->reply_body ? r->reply_body : "";
 }
 
@@ -103,6 +104,8 @@ const char *http_reply_header(const http_request *r, const char *name)
 
 void http_reply_retract(http_request *r)
 {
+    blob_unref(r->shared);
+    r->shared = NULL;
     free(r->reply_body);
     r->reply_body = NULL;
     r->reply_bytes = 0;
@@ -117,10 +120,25 @@ enum MHD_Result request_send(http_request *r)
         log_error("%s: %s %s: handler did not reply", r->request_id, r->method, r->path);
         router_reply_error(r, 500, "internal_error", "the server failed to answer");
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->reply_bytes, r->reply_body, MHD_RESPMEM_MUST_FREE);
-    r->reply_body = NULL; /* MHD owns it now */
-    if (r->content_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    reply_cache_keep(r);
+    http_blob *shared = r->shared; /* r's reference, dropped with r */
+    struct MHD_Response *resp;
+    if (shared && etag_matches(http_header(r, "If-None-Match"), shared->etag)) {
+        r->status = 304;
+        r->reply_bytes = 0;
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    } else if (shared) {
+        /* sent from the shared bytes; MHD drops its own reference when done */
+        atomic_fetch_add(&shared->refs, 1);
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(shared->len, shared->data, blob_free_callback,
+                                                                      shared);
+    } else {
+        resp = MHD_create_response_from_buffer(r->reply_bytes, r->reply_body, MHD_RESPMEM_MUST_FREE);
+        r->reply_body = NULL; /* MHD owns it now */
+    }
+    if (shared) MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, shared->etag);
+    if (r->content_type && r->status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     for (int i = 0; i < r->nheaders; i++) MHD_add_response_header(resp, r->header_names[i], r->header_values[i]);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);

@@ -87,6 +87,7 @@ typedef struct db_driver {
 struct db_conn_header {
     const db_driver *driver;
     bool notify; /* the open transaction asked to notify on commit (store_notify_on_commit) */
+    struct store_touches *touches; /* inventory the open transaction changed; store.c owns it */
 };
 struct db_rows_header {
     const db_driver *driver;

@@ -60,6 +60,7 @@ store_status store_inventory_take(db_conn *c, const char *account_id, const stor
         if (st == DB_CONFLICT) return STORE_SOLD_OUT; /* CHECK: a first hold larger than capacity */
         if (st != DB_OK) return store_status_of(st);
         if (changes == 0) return STORE_SOLD_OUT;
+        store_inventory_touched(c, account_id, h->occurrence);
     }
     return STORE_OK;
 }
@@ -74,6 +75,7 @@ store_status store_inventory_give_back(db_conn *c, const char *account_id, const
                                        DB_TEXT(holds[i].occurrence)),
                                NULL);
         if (st != DB_OK) return store_status_of(st);
+        store_inventory_touched(c, account_id, holds[i].occurrence);
     }
     return STORE_OK;
 }

@@ -82,9 +82,49 @@ struct store {
     pthread_mutex_t hook_lock;
     store_commit_hook hook;
     void *hook_arg;
+    /* the inventory change hook: set once before writes, read without a lock */
+    store_change_hook change_hook;
+    void *change_arg;
+};
+
+/* The inventory a connection's open transaction changed (store_inventory_touched). */
+typedef struct {
+    char account_id[40];
+    char occurrence[64];
+} store_touch;
+struct store_touches {
+    store_touch *items;
+    size_t n, cap;
 };
 
 static bool *notify_flag(db_conn *c) { return &((struct db_conn_header *)c)->notify; }
+
+static struct store_touches *touches_of(db_conn *c) { return ((struct db_conn_header *)c)->touches; }
+
+static void touches_truncate(db_conn *c, size_t n)
+{
+    if (touches_of(c)) touches_of(c)->n = n;
+}
+
+static size_t touches_count(db_conn *c) { return touches_of(c) ? touches_of(c)->n : 0; }
+
+/* Hands a committed transaction's notes to the change hook, then forgets them. */
+static void report_touches(store *s, db_conn *c)
+{
+    struct store_touches *t = touches_of(c);
+    if (!t) return;
+    if (s->change_hook)
+        for (size_t i = 0; i < t->n; i++) s->change_hook(s->change_arg, t->items[i].account_id, t->items[i].occurrence);
+    t->n = 0;
+}
+
+static void conn_close(store *s, db_conn *c)
+{
+    struct store_touches *t = touches_of(c);
+    if (t) free(t->items);
+    free(t);
+    s->driver->disconnect(c);
+}
 
 static void run_commit_hook(store *s)
 {
@@ -116,7 +156,7 @@ static db_conn *pool_get(store *s, char **err)
 static void pool_put(store *s, db_conn *c, bool broken)
 {
     conn_pool *p = &s->readers;
-    if (broken) s->driver->disconnect(c);
+    if (broken) conn_close(s, c);
     pthread_mutex_lock(&p->lock);
     if (broken) {
         p->open--;
@@ -177,12 +217,14 @@ static db_status run_job(db_conn *c, write_job *j, bool alone, bool *lost)
     for (int attempt = 0;; attempt++) {
         if (!alone && db_exec(c, "SAVEPOINT job", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
         *notify_flag(c) = false;
+        size_t noted = touches_count(c);
         db_status st = j->fn(c, j->ctx);
         if (st == DB_OK) {
             j->notify = *notify_flag(c);
             if (!alone) db_exec(c, "RELEASE job", DB_NOARGS, NULL);
             return DB_OK;
         }
+        touches_truncate(c, noted);
         if (alone) {
             db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
             if (db_exec(c, "BEGIN IMMEDIATE", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
@@ -234,6 +276,7 @@ static void *writer_main(void *arg)
                 for (write_job *k = batch; k != j; k = k->next)
                     if (k->status == DB_OK) k->status = j->status == DB_FULL ? DB_FULL : DB_ERROR;
                 db_exec(s->writer, "ROLLBACK", DB_NOARGS, NULL);
+                touches_truncate(s->writer, 0);
                 if (db_exec(s->writer, "BEGIN IMMEDIATE", DB_NOARGS, NULL) == DB_OK) continue;
                 for (write_job *k = j->next; k; k = k->next) k->status = DB_ERROR;
                 break;
@@ -245,6 +288,9 @@ static void *writer_main(void *arg)
             s->jobs += n;
             s->fn_ms += (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
             s->commit_ms += (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6;
+            /* before the syncer acknowledges any job of the batch */
+            if (commit == DB_OK) report_touches(s, s->writer);
+            touches_truncate(s->writer, 0);
             if (commit != DB_OK) {
                 db_exec(s->writer, "ROLLBACK", DB_NOARGS, NULL);
                 /* SQLite may roll the whole transaction back on SQLITE_FULL in
@@ -288,7 +334,7 @@ static void *checkpoint_main(void *arg)
         pthread_mutex_lock(&s->qlock);
     }
     pthread_mutex_unlock(&s->qlock);
-    if (c) s->driver->disconnect(c);
+    if (c) conn_close(s, c);
     return NULL;
 }
 
@@ -372,6 +418,7 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
     db_status st = DB_ERROR;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         *notify_flag(c) = false;
+        touches_truncate(c, 0);
         st = db_exec(c, "BEGIN", DB_NOARGS, NULL);
         if (st == DB_OK) {
             st = fn(c, ctx);
@@ -386,6 +433,8 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
         backoff(attempt);
     }
     bool notify = st == DB_OK && *notify_flag(c);
+    if (st == DB_OK) report_touches(s, c);
+    touches_truncate(c, 0);
     pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
     if (notify) run_commit_hook(s);
     return st;
@@ -470,9 +519,9 @@ void store_close(store *s)
             log_info("store: %ld transactions in %ld commits (%.1f per commit), %.3f ms work + %.3f ms commit each",
                      s->jobs, s->batches, (double)s->jobs / s->batches, s->fn_ms / s->jobs,
                      s->commit_ms / s->batches);
-        s->driver->disconnect(s->writer);
+        conn_close(s, s->writer);
     }
-    for (size_t i = 0; i < s->readers.nidle; i++) s->driver->disconnect(s->readers.idle[i]);
+    for (size_t i = 0; i < s->readers.nidle; i++) conn_close(s, s->readers.idle[i]);
     free(s->readers.idle);
     free(s->target);
     free(s);
@@ -575,6 +624,28 @@ db_status store_read(store *s, store_fn fn, void *ctx)
 
 void store_notify_on_commit(db_conn *c) { *notify_flag(c) = true; }
 
+void store_inventory_touched(db_conn *c, const char *account_id, const char *occurrence)
+{
+    struct db_conn_header *h = (struct db_conn_header *)c;
+    if (!h->touches) h->touches = calloc(1, sizeof *h->touches);
+    struct store_touches *t = h->touches;
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->items[i].occurrence, occurrence) && !strcmp(t->items[i].account_id, account_id)) return;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 8;
+        t->items = realloc(t->items, t->cap * sizeof *t->items);
+    }
+    store_touch *it = &t->items[t->n++];
+    snprintf(it->account_id, sizeof it->account_id, "%s", account_id);
+    snprintf(it->occurrence, sizeof it->occurrence, "%s", occurrence);
+}
+
+void store_set_change_hook(store *s, store_change_hook hook, void *arg)
+{
+    s->change_hook = hook;
+    s->change_arg = arg;
+}
+
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
 {
     pthread_mutex_lock(&s->hook_lock);
@@ -596,7 +667,7 @@ store_listener *store_listen(store *s)
     if (!c || !db_pg_listen(c, NOTIFY_CHANNEL)) {
         log_warn("store: cannot listen for commits: %s", err ? err : "LISTEN failed");
         free(err);
-        if (c) s->driver->disconnect(c);
+        if (c) conn_close(s, c);
         return NULL;
     }
     store_listener *l = malloc(sizeof *l);
@@ -611,7 +682,7 @@ bool store_listener_drain(store_listener *l) { return db_pg_notifications(l->c) 
 void store_listener_close(store_listener *l)
 {
     if (!l) return;
-    l->s->driver->disconnect(l->c);
+    conn_close(l->s, l->c);
     free(l);
 }
 

@@ -82,6 +82,17 @@ void store_notify_on_commit(db_conn *c);
  * once this returns, the previous hook no longer runs. */
 typedef void (*store_commit_hook)(void *arg);
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg);
+/* Inventory change notes, so a process's caches of what is left follow its own
+ * writes at once. A write transaction that changes inventory rows calls
+ * store_inventory_touched(c, account, occurrence) for each; once it commits,
+ * and before its writer is answered, the change hook gets every note (a
+ * transaction that rolls back, or a group-commit job rolled back to its
+ * savepoint, reports none). The hook runs on the committing thread: quick, no
+ * store calls. Set it before writes start; it is never changed afterwards.
+ * Other processes' writes are not reported: readers bound their staleness. */
+void store_inventory_touched(db_conn *c, const char *account_id, const char *occurrence);
+typedef void (*store_change_hook)(void *arg, const char *account_id, const char *occurrence);
+void store_set_change_hook(store *s, store_change_hook hook, void *arg);
 /* PostgreSQL: a dedicated connection that LISTENs for other processes'
  * notifications. NULL on SQLite (nothing to listen to) or when it cannot
  * connect. Poll store_listener_fd for input, then drain: false means the

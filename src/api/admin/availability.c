@@ -72,6 +72,7 @@ void admin_availability_get(http_request *r, void *app_)
                     MAX_DAYS - 1);
         return;
     }
+    if (api_reply_cached(r, app_, from, to + 1)) return;
     slot *slots = NULL;
     size_t n = 0;
     bo_error err = {0};

@@ -31,11 +31,15 @@ static bool body_id_matches(http_request *r, json_t *body, const char *id)
     return false;
 }
 
+/* What shops read on every page view; the rest of the catalog is the back office's. */
+static bool cached_kind(catalog_kind k) { return k == CAT_PRODUCT || k == CAT_CATEGORY || k == CAT_EVENT; }
+
 static void list_kind(http_request *r, void *app_, catalog_kind k)
 {
     /* a list takes no filters: one the client believes applied must not be ignored */
     static const char *const none[] = {NULL};
     if (!admin_query_known(r, none)) return;
+    if (cached_kind(k) && api_reply_cached(r, app_, 0, 0)) return;
     json_t *docs = NULL;
     bo_status st = catalog_list_json(admin_engine(app_), api_account(r), k, &docs);
     if (st != BO_OK) {
@@ -78,6 +82,7 @@ static void get_kind(http_request *r, void *app_, catalog_kind k)
 {
     const char *id = path_id(r, k);
     if (!id) return;
+    if (cached_kind(k) && api_reply_cached(r, app_, 0, 0)) return;
     json_t *doc = NULL;
     bo_status st = catalog_get_json(admin_engine(app_), api_account(r), k, id, &doc);
     if (st != BO_OK) {

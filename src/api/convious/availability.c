@@ -43,6 +43,7 @@ void cv_product_availability(http_request *r, void *app_)
     if (to < from) return cv_error(r, 400, "invalid_range", "date_to", "date_to is before date_from");
     if (to - from > MAX_PRODUCT_RANGE_DAYS)
         return cv_error(r, 400, "range_too_long", "date_to", "at most %d days at once", MAX_PRODUCT_RANGE_DAYS);
+    if (api_reply_cached(r, app_, from, to)) return;
     json_t *p;
     bo_status found = catalog_get_json(e, a, CAT_PRODUCT, product, &p);
     if (found != BO_OK) return cv_missing(r, found);
@@ -162,6 +163,7 @@ void cv_availability_period(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date from, to;
     if (!cv_period_args(r, &from, &to)) return;
+    if (api_reply_cached(r, app_, from, to)) return;
     slot *slots;
     size_t n;
     if (!cart_slots(r, app_, from, to, &slots, &n)) return;
@@ -183,6 +185,7 @@ void cv_availability_day(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date day;
     if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
+    if (api_reply_cached(r, app_, day, day + 1)) return;
     slot *slots;
     size_t n;
     if (!cart_slots(r, app_, day, day + 1, &slots, &n)) return;

@@ -14,6 +14,7 @@ void cv_categories_list(http_request *r, void *app_)
     const char *parent = http_query(r, "parent_category"), *root = http_query(r, "root");
     if (root && strcmp(root, "true") && strcmp(root, "false"))
         return cv_error(r, 400, "invalid_filter", "root", "root is true or false");
+    if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
     json_t *all;
     if (catalog_list_json(e, a, CAT_CATEGORY, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
     json_t *results = json_array();

@@ -99,6 +99,7 @@ void cv_pricing_period(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date from, to;
     if (!cv_period_args(r, &from, &to)) return;
+    if (api_reply_cached(r, app_, from, to)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];
@@ -133,6 +134,7 @@ void cv_pricing_day(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date day;
     if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
+    if (api_reply_cached(r, app_, day, day + 1)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];

@@ -135,6 +135,7 @@ void cv_products_list(http_request *r, void *app_)
     const char *enabled = http_query(r, "enabled");
     if (enabled && strcmp(enabled, "true") && strcmp(enabled, "false"))
         return cv_error(r, 400, "invalid_filter", "enabled", "enabled is true or false");
+    if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
     json_t *all;
     if (catalog_list_json(e, a, CAT_PRODUCT, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
     json_t *results = json_array();
@@ -157,6 +158,7 @@ void cv_product_get(http_request *r, void *app_)
     const account *a = api_account(r);
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
+    if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
     json_t *p;
     bo_status st = catalog_get_json(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
     if (st != BO_OK) return cv_missing(r, st);

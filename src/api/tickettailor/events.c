@@ -150,6 +150,7 @@ void tt_events_list(http_request *r, void *app_)
     instant_us start[5], end[5];
     if (!tt_range_args(r, "start_at", start) || !tt_range_args(r, "end_at", end)) return;
     const char *status = http_query(r, "status");
+    if (api_reply_cached(r, app_, -1, -1)) return; /* events show what is left of every day */
     json_t *events, *products;
     if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
         return tt_error(r, 500, NULL, "catalog unavailable");
@@ -196,6 +197,7 @@ void tt_event_get(http_request *r, void *app_)
     engine *e = tt_engine(app_);
     const account *a = api_account(r);
     const char *occ = tt_unprefix(r, http_path_param(r, "event_id"), "ev_");
+    if (api_reply_cached(r, app_, -1, -1)) return;
     json_t *events, *products;
     if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
         return tt_error(r, 500, NULL, "catalog unavailable");
