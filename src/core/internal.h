@@ -115,7 +115,7 @@ size_t auth_cache_size(engine *e, size_t *negatives);
  * The version is re-read from the database at most every CATALOG_RECHECK_MS, so
  * a catalog change made by another server process shows within that time;
  * this process's own changes show at once. */
-#define CATALOG_RECHECK_MS 100
+#define CATALOG_RECHECK_MS 50
 catalog_snapshot *catalog_acquire(engine *e, const account *a);
 void catalog_release(catalog_snapshot *s);
 /* Bumps the account's catalog version inside a write transaction. */
