@@ -98,7 +98,8 @@ struct http_request {
     http_reply_cache *cache;  /* set with cache_key on a miss: a 200 reply is kept */
     char *cache_key;
     http_cache_stamp cache_stamp;
-    int64_t cache_read_ms;
+    int64_t cache_read_us;
+    bool cache_renders;       /* this request is its key's one render in flight */
 };
 
 /* A rendered reply, immutable once made; freed with its last reference. */
@@ -118,7 +119,8 @@ http_blob *reply_cache_lookup(http_reply_cache *c, const char *key, const http_c
  * the budget (c may be NULL: the blob only). Returns one reference. */
 http_blob *reply_cache_store(http_reply_cache *c, const char *key, const http_cache_stamp *stamp, int64_t read_ms,
                              int status, const char *content_type, char *data, size_t len);
-/* After the handler: keeps r's 200 reply if a miss armed it, and shares it. */
+/* After the handler, once: keeps r's 200 reply if a miss armed it, and shares
+ * it; ends r's render in flight whatever its status (request_free calls it too). */
 void reply_cache_keep(http_request *r);
 bool etag_matches(const char *if_none_match, const char *etag);
 

@@ -50,6 +50,7 @@ char *http_strdup(http_request *r, const char *s)
 
 void request_free(http_request *r)
 {
+    reply_cache_keep(r); /* a render abandoned without a reply still ends (its key is in the arena) */
     /* every block but the last in the chain (the first, inside r) was malloc'd */
     for (arena_block *b = r->arena, *next; b && b->next; b = next) {
         next = b->next;
