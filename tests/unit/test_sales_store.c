@@ -835,6 +835,49 @@ static void test_vouchers(void)
     CHECK(op.spent[0] == STORE_RETRY, "voucher_code_spend: a used code RETRY even for 0");
 }
 
+/* ---------------- change notes (store_inventory_touched, the change hook) ---------------- */
+
+typedef struct {
+    int n;
+    char account[8][40];
+    char occurrence[8][64];
+} notes;
+
+static void note_change(void *arg, const char *account_id, const char *occurrence)
+{
+    notes *t = arg;
+    if (t->n < 8) {
+        snprintf(t->account[t->n], sizeof t->account[t->n], "%s", account_id);
+        snprintf(t->occurrence[t->n], sizeof t->occurrence[t->n], "%s", occurrence);
+    }
+    t->n++;
+}
+
+/* Runs last: it takes the engine's hook away (test_finish closes the engine anyway). */
+static void test_change_notes(void)
+{
+    notes t = {0};
+    store_set_change_hook(S, note_change, &t);
+    store_hold two[] = {test_hold("noted", "2026-08-01T10:00", 1, 10), test_hold("noted", "2026-08-02", 2, 10)};
+    CHECK(take(&A, two, 2, false) == STORE_OK && t.n == 2 && !strcmp(t.account[0], A.id) &&
+              !strcmp(t.occurrence[0], "2026-08-01T10:00") && !strcmp(t.occurrence[1], "2026-08-02"),
+          "change hook: a committed take reports each (account, occurrence) once it committed");
+    t.n = 0;
+    store_hold again[] = {test_hold("noted", "2026-08-01T10:00", 1, 10), test_hold("noted", "2026-08-01T10:00", 1, 10)};
+    CHECK(take(&A, again, 2, false) == STORE_OK && t.n == 1, "change hook: the same occurrence twice in one transaction is one note");
+    t.n = 0;
+    store_hold partly[] = {test_hold("noted", "2026-08-03", 1, 10), test_hold("noted", "2026-08-04", 11, 10)};
+    CHECK(take(&A, partly, 2, false) == STORE_SOLD_OUT && t.n == 0 && used_of(&A, "noted", "2026-08-03") == -1,
+          "change hook: a transaction rolled back after a first take reports nothing");
+    t.n = 0;
+    CHECK(give_back(&B, (store_hold[]){test_hold("noted-b", "", 0, 10)}, 1) == STORE_OK && t.n == 1 &&
+              !strcmp(t.account[0], B.id) && !strcmp(t.occurrence[0], ""),
+          "change hook: a give back reports too, with its account");
+    store_set_change_hook(S, NULL, NULL);
+    t.n = 0;
+    CHECK(take(&A, two, 1, false) == STORE_OK && t.n == 0, "change hook: none set, nothing reported");
+}
+
 int main(void)
 {
     test_server_key(5);
@@ -854,6 +897,7 @@ int main(void)
     test_counters();
     test_vouchers();
     test_ticket_pools();
+    test_change_notes();
     invariant_op inv = {A.id, B.id, -1};
     CHECK(store_read(S, invariant_fn, &inv) == DB_OK && inv.bad == 0, "no inventory row outside 0..capacity");
 
