@@ -3,6 +3,7 @@
  * cancelling, expiry, scanning, account isolation and the capacity invariant
  * under concurrent threads. */
 #include "fixture.h"
+#include "core/internal.h" /* USAGE_FRESH_MS */
 #include "api/order_json.h"
 #include "core/engine.h"
 #include "util/secure.h"
@@ -609,6 +610,32 @@ static void test_capacity_race(void)
     CHECK(left >= 0 && atomic_load(&held_total) <= 60, "never oversold");
 }
 
+/* Availability reads used seats from memory (core/usage_memory.c): this
+ * process's holds show at once; another process's (a second store and engine
+ * on the same database) once the memory is USAGE_FRESH_MS old, never later. */
+static void test_other_process_holds(const char *uri)
+{
+    store *st2 = test_store_open(uri);
+    engine *e2 = st2 ? test_engine_open(st2) : NULL;
+    CHECK(e2 != NULL, "a second engine on the same database");
+    if (!e2) return;
+    int32_t t = 15 * 3600;
+    int64_t before = avail_at(TOMORROW, t, PA);
+    cart_line l = {PA, 2};
+    cart_request r = {.channel = "test", .day = TOMORROW, .start_time = t, .end_time = -1, .lines = &l, .nlines = 1,
+                      .use_engine_prices = true};
+    cart_record cart;
+    bo_error err;
+    CHECK(cart_create(e2, &A, &r, &cart, &err) == BO_OK, "the other engine holds 2");
+    cart_record_free(&cart);
+    usleep((USAGE_FRESH_MS + 20) * 1000);
+    CHECK(avail_at(TOMORROW, t, PA) == before - 2, "the other engine's hold shows here after USAGE_FRESH_MS");
+    CHECK(hold(PA, 1, t, cart.id, &err) == BO_OK && avail_at(TOMORROW, t, PA) == before - 3,
+          "this engine's own hold shows at once");
+    engine_close(e2);
+    store_close(st2);
+}
+
 int main(void)
 {
     secure_init();
@@ -631,5 +658,6 @@ int main(void)
     test_capacity_race();
     test_catalog_integrity();
     test_slot_bound();
+    test_other_process_holds(uri);
     return test_finish(E, st, uri, path);
 }
