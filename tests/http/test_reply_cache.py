@@ -12,7 +12,10 @@ database sees a hold within the cache's age (BOXOFFICE_URL2, PostgreSQL run).
 The oracle for "not stale" is a fresh render: the same request with some
 letters of its path percent-encoded is the same question under a key the cache
 has never seen (the key is the URI as sent), so it always misses. A cached
-reply must equal it byte for byte."""
+reply must equal it byte for byte (but for pricing tokens' issue second).
+
+The tests build their worlds far in the future (FIRST_DAY), so that
+other suites' lists and the days read here never meet."""
 import base64
 import datetime
 import itertools
@@ -193,7 +196,7 @@ def fresh(caller, e, w):
 
 
 # Their pricing tokens carry the second they were issued: two renders a second apart differ there
-# (a kept reply repeats its tokens for the cache's age). Compared without them; see `same`.
+# (a kept reply repeats its tokens for the cache's age). Compared without them (`content`).
 TIME_VARYING = {"cv_pricing_day", "cv_pricing_period"}
 
 
