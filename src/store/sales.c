@@ -621,6 +621,10 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
         /* a barcode collision is astronomically unlikely; retrying makes new ones */
         if (st == DB_CONFLICT) return STORE_RETRY;
         if (st != DB_OK) return store_status_of(st);
+        /* replies that count an occurrence's tickets (Ticket Tailor's event totals) follow a booking at once,
+         * although booking a held cart leaves its seats as they were */
+        for (size_t i = 0; i < k; i++)
+            if (t[done + i].occurrence) store_inventory_touched(c, account_id, t[done + i].occurrence);
         done += k;
     }
     return STORE_OK;
