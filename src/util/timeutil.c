@@ -79,13 +79,32 @@ bool date_parse(const char *text, civil_date *out)
     return parse_ymd(text, out);
 }
 
+/* Two decimal digits of v (0..99) at out: the formatters below run per
+ * timeslot of a reply, where snprintf's format parsing was most of their cost. */
+static void two_digits(char *out, int v)
+{
+    out[0] = (char)('0' + v / 10);
+    out[1] = (char)('0' + v % 10);
+}
+
 void date_format(civil_date day, char out[11])
 {
     int y, m, d;
     date_to_ymd(day, &y, &m, &d);
-    char tmp[40];
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
-    memcpy(out, tmp, 10);
+    y %= 10000;
+    if (y < 0) { /* before year 0: never a booking, but printed as snprintf always did */
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
+        memcpy(out, tmp, 10);
+        out[10] = 0;
+        return;
+    }
+    two_digits(out, y / 100);
+    two_digits(out + 2, y % 100);
+    out[4] = '-';
+    two_digits(out + 5, m);
+    out[7] = '-';
+    two_digits(out + 8, d);
     out[10] = 0;
 }
 
@@ -127,9 +146,11 @@ bool time_of_day_parse(const char *text, int32_t *secs)
 void time_of_day_format(int32_t secs, char out[9])
 {
     if (secs < 0) secs = 0;
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%02d:%02d:%02d", (secs / 3600) % 100, (secs / 60) % 60, secs % 60);
-    memcpy(out, tmp, 8);
+    two_digits(out, (secs / 3600) % 100);
+    out[2] = ':';
+    two_digits(out + 3, (secs / 60) % 60);
+    out[5] = ':';
+    two_digits(out + 6, secs % 60);
     out[8] = 0;
 }
 
@@ -197,6 +218,34 @@ int32_t tz_offset_at(const char *tz, instant_us t)
     return interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
 }
 
+/* The interval of GLib's zone that holds second `secs` (UTC), -1 if none. */
+static int interval_at(GTimeZone *z, gint64 secs) { return g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, secs); }
+
+int32_t tz_offset_memo_at(tz_offset_memo *m, const char *tz, instant_us t)
+{
+    if (m->tz && tz && (m->tz == tz || !strcmp(m->tz, tz)) && t >= m->from && t < m->to) return m->offset;
+    GTimeZone *z = tz_get(tz);
+    if (!z) return 0;
+    gint64 secs = t / US_PER_SEC;
+    if (t < 0 && t % US_PER_SEC) secs--;
+    int interval = interval_at(z, secs);
+    int32_t off = interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
+    /* the local day around t: when its first and last second lie in t's
+     * interval, so does every second between (intervals are contiguous) */
+    gint64 local = secs + off, day = local / SECS_PER_DAY - (local % SECS_PER_DAY < 0);
+    gint64 first = day * SECS_PER_DAY - off, last = first + SECS_PER_DAY - 1;
+    m->tz = tz;
+    m->offset = off;
+    if (interval >= 0 && interval_at(z, first) == interval && interval_at(z, last) == interval) {
+        m->from = first * US_PER_SEC;
+        m->to = (last + 1) * US_PER_SEC;
+    } else { /* a day with a transition: remembered for this second only */
+        m->from = secs * US_PER_SEC;
+        m->to = (secs + 1) * US_PER_SEC;
+    }
+    return off;
+}
+
 instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
 {
     GTimeZone *z = tz_get(tz);
@@ -232,11 +281,11 @@ void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t 
 
 void tz_offset_format(int32_t off, char out[7])
 {
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0) off = -off;
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%c%02d:%02d", sign, (off / 3600) % 100, (off / 60) % 60);
-    memcpy(out, tmp, 6);
+    out[0] = off < 0 ? '-' : '+';
+    int64_t mag = off < 0 ? -(int64_t)off : off; /* INT32_MIN has no positive int32 */
+    two_digits(out + 1, (int)(mag / 3600 % 100));
+    out[3] = ':';
+    two_digits(out + 4, (int)(mag / 60 % 60));
     out[6] = 0;
 }
 

@@ -8,24 +8,26 @@
 #define MAX_CART_RANGE_DAYS 60
 
 /* timeFrom/timeFromOffset/timeTo/timeToOffset of a slot. */
-void cv_jb_slot_times(jbuf *b, const account *a, const slot *s)
+void cv_jb_slot_times(jbuf *b, const account *a, const slot *s, tz_offset_memo *offsets)
 {
     char off[7];
     jb_key(b, "timeFrom");
     cv_jb_time(b, s->time_from >= 0, s->time_from);
+    jb_key(b, "timeFromOffset");
     if (s->time_from >= 0) {
-        tz_offset_format(tz_offset_at(a->timezone, s->starts_at), off);
-        jb_kstr(b, "timeFromOffset", off);
+        tz_offset_format(tz_offset_memo_at(offsets, a->timezone, s->starts_at), off);
+        jb_plain(b, off, 6);
     } else {
-        jb_knull(b, "timeFromOffset");
+        jb_null(b);
     }
     jb_key(b, "timeTo");
     cv_jb_time(b, s->time_to >= 0, s->time_to);
+    jb_key(b, "timeToOffset");
     if (s->time_to >= 0) {
-        tz_offset_format(tz_offset_at(a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
-        jb_kstr(b, "timeToOffset", off);
+        tz_offset_format(tz_offset_memo_at(offsets, a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
+        jb_plain(b, off, 6);
     } else {
-        jb_knull(b, "timeToOffset");
+        jb_null(b);
     }
 }
 
@@ -62,6 +64,7 @@ void cv_product_availability(http_request *r, void *app_)
     jb_obj(&b);
     jb_key(&b, "results");
     jb_arr(&b);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
     for (size_t i = 0; i < n; i++) {
         if (slots[i].day < 0) continue; /* undated products have no calendar */
         char d[11];
@@ -70,8 +73,9 @@ void cv_product_availability(http_request *r, void *app_)
         jb_kstr(&b, "productId", product);
         if (category) jb_kstr(&b, "categoryId", category);
         else jb_knull(&b, "categoryId");
-        jb_kstr(&b, "day", d);
-        cv_jb_slot_times(&b, a, &slots[i]);
+        jb_key(&b, "day");
+        jb_plain(&b, d, 10);
+        cv_jb_slot_times(&b, a, &slots[i], &offsets);
         if (slots[i].available < 0) jb_knull(&b, "availability");
         else jb_kint(&b, "availability", slots[i].open ? slots[i].available : 0);
         jb_obj_end(&b);
@@ -193,10 +197,12 @@ void cv_availability_day(http_request *r, void *app_)
     jb_arr(&b);
     char ds[11];
     date_format(day, ds);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
     for (size_t i = 0; i < n; i++) {
         jb_obj(&b);
-        jb_kstr(&b, "day", ds);
-        cv_jb_slot_times(&b, api_account(r), &slots[i]);
+        jb_key(&b, "day");
+        jb_plain(&b, ds, 10);
+        cv_jb_slot_times(&b, api_account(r), &slots[i], &offsets);
         jb_kbool(&b, "available", slots[i].open && slots[i].available != 0);
         jb_obj_end(&b);
     }

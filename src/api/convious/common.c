@@ -218,9 +218,7 @@ const http_route_table *convious_routes(void) { return &table; }
 
 void cv_jb_money(jbuf *b, const account *a, money amount)
 {
-    char buf[32];
-    money_format(amount, a->currency_decimals, buf, sizeof buf);
-    jb_str(b, buf);
+    jb_money(b, amount, a->currency_decimals);
 }
 
 void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t)
@@ -236,7 +234,7 @@ void cv_jb_time(jbuf *b, bool present, int32_t secs)
     if (!present) return jb_null(b);
     char buf[9];
     time_of_day_format(secs, buf);
-    jb_str(b, buf);
+    jb_plain(b, buf, 8);
 }
 
 void cv_reply_jbuf(http_request *r, jbuf *b)

@@ -48,8 +48,9 @@ bool cv_date_arg(http_request *r, const char *text, const char *field, civil_dat
 void cv_jb_money(jbuf *b, const account *a, money amount);
 void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t);
 void cv_jb_time(jbuf *b, bool present, int32_t secs);
-/* timeFrom, timeFromOffset, timeTo, timeToOffset of a slot (keys and values). */
-void cv_jb_slot_times(jbuf *b, const account *a, const slot *s);
+/* timeFrom, timeFromOffset, timeTo, timeToOffset of a slot (keys and values).
+ * One memo (TZ_OFFSET_MEMO_INIT) per reply: the zone is searched once per day. */
+void cv_jb_slot_times(jbuf *b, const account *a, const slot *s, tz_offset_memo *offsets);
 /* Answers 200 with b's text (taking it), or 500 when it could not be written. */
 void cv_reply_jbuf(http_request *r, jbuf *b);
 

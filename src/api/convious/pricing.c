@@ -74,7 +74,8 @@ static void price_fields(jbuf *b, const account *a, const priced_slot *p, money 
     char day[11];
     date_format(p->s.day, day);
     int c = colour(p->price, lo, hi);
-    jb_kstr(b, "day", day);
+    jb_key(b, "day");
+    jb_plain(b, day, 10);
     jb_kbool(b, "available", p->s.open && p->s.available != 0);
     jb_key(b, "price");
     cv_jb_money(b, a, p->price);
@@ -147,10 +148,11 @@ void cv_pricing_day(http_request *r, void *app_)
     jb_obj(&b);
     jb_key(&b, "prices");
     jb_arr(&b);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
     for (size_t i = 0; i < n; i++) {
         jb_obj(&b);
         price_fields(&b, a, &ps[i], lo, hi);
-        cv_jb_slot_times(&b, a, &ps[i].s);
+        cv_jb_slot_times(&b, a, &ps[i].s, &offsets);
         char *token = pricing_token_make(a, ps[i].s.key, lines, ps[i].unit, nl, TOKEN_TTL_SECONDS);
         jb_kstr(&b, "pricingToken", token);
         free(token);
