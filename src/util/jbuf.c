@@ -112,9 +112,34 @@ static size_t utf8_seq(const unsigned char *s)
     return n;
 }
 
+/* Bytes that a JSON string cannot hold as they are ('"', '\\', controls) or
+ * that start a UTF-8 sequence to check: 1 in the table. */
+static const unsigned char special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* Writes "s" escaped as jansson does; false (and nothing kept) if s is not UTF-8. */
 static bool put_string(jbuf *b, const char *s)
 {
+    /* the common case, keys and ids: plain ASCII copied in one piece */
+    const unsigned char *q = (const unsigned char *)s;
+    while (!special[*q]) q++;
+    if (!*q) {
+        size_t n = (size_t)(q - (const unsigned char *)s);
+        if (!reserve(b, n + 2)) return true; /* failed: jb_take reports it */
+        b->p[b->len] = '"';
+        memcpy(b->p + b->len + 1, s, n);
+        b->p[b->len + 1 + n] = '"';
+        b->len += n + 2;
+        return true;
+    }
     size_t mark = b->len;
     putc_(b, '"');
     const unsigned char *p = (const unsigned char *)s, *run = p;
@@ -158,6 +183,13 @@ void jb_key(jbuf *b, const char *key)
     sep(b);
     put_string(b, key);
     putc_(b, ':');
+    b->comma = false;
+}
+
+void jb_key_quoted(jbuf *b, const char *quoted, size_t n)
+{
+    sep(b);
+    put(b, quoted, n);
     b->comma = false;
 }
 

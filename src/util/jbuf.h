@@ -29,6 +29,11 @@ void jb_obj_end(jbuf *b); /* } */
 void jb_arr(jbuf *b);     /* [ */
 void jb_arr_end(jbuf *b); /* ] */
 void jb_key(jbuf *b, const char *key);
+/* A key given as a string literal, quoted at compile time and copied in one
+ * piece: for the keys of each element of a long list. The literal must need
+ * no escaping (it is not checked). */
+#define JB_KEY(b, literal) jb_key_quoted((b), "\"" literal "\":", sizeof("\"" literal "\":") - 1)
+void jb_key_quoted(jbuf *b, const char *quoted, size_t n);
 /* Values (in an array, or after jb_key). A NULL string is null. */
 void jb_str(jbuf *b, const char *s);
 void jb_int(jbuf *b, int64_t v);

@@ -86,7 +86,7 @@ static void test_buffer(void)
     jb_kint(&b, "zero", 0);
     jb_key(&b, "price");
     jb_money(&b, -1950, 2);
-    jb_key(&b, "day");
+    JB_KEY(&b, "day");
     jb_plain(&b, "2026-03-29", 10);
     jb_key(&b, "list");
     jb_arr(&b);
@@ -100,10 +100,48 @@ static void test_buffer(void)
     json_t *v = json_pack("{s:I,s:I,s:s,s:s,s:[I,s,s]}", "min", (json_int_t)INT64_MIN, "zero", (json_int_t)0, "price",
                           "-19.50", "day", "2026-03-29", "list", (json_int_t)-7, "100", "+02:00");
     char *want = json_dumps(v, JSON_COMPACT);
-    CHECK(text && !strcmp(text, want) && len == strlen(want), "jb_int, jb_money, jb_plain write what jansson writes");
+    CHECK(text && !strcmp(text, want) && len == strlen(want), "jb_int, jb_money, jb_plain, JB_KEY write what jansson writes");
     free(text);
     free(want);
     json_decref(v);
+}
+
+/* Strings through the plain-ASCII shortcut and the escaping path alike. */
+static void test_strings(void)
+{
+    static const char *const texts[] = {"",          "plain-ascii_id 123", "quote \" here", "back\\slash",
+                                        "tab\tnew\nline", "\x01\x1f ctl", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x9f",
+                                        "del \x7f", "/slash/"};
+    bool same = true;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        jbuf b;
+        jb_init(&b, 1);
+        jb_obj(&b);
+        jb_kstr(&b, texts[i], texts[i]);
+        jb_key(&b, "v");
+        jb_str(&b, texts[i]);
+        jb_obj_end(&b);
+        char *mine = jb_take(&b, NULL);
+        json_t *v = json_pack("{s:s,s:s}", texts[i], texts[i], "v", texts[i]);
+        char *want = json_dumps(v, JSON_COMPACT);
+        if (!mine || strcmp(mine, want)) {
+            printf("# %s != %s\n", mine, want);
+            same = false;
+        }
+        free(mine);
+        free(want);
+        json_decref(v);
+    }
+    CHECK(same, "jb_kstr and jb_str escape as jansson: quotes, backslashes, controls, UTF-8, DEL");
+    jbuf b;
+    jb_init(&b, 1);
+    jb_obj(&b);
+    jb_kstr(&b, "bad", "x\xff");
+    jb_kint(&b, "n", 1);
+    jb_obj_end(&b);
+    char *text = jb_take(&b, NULL);
+    CHECK(text && !strcmp(text, "{\"n\":1}"), "jb_kstr leaves out a key whose value is not UTF-8");
+    free(text);
 }
 
 static void test_time_text(void)
@@ -165,6 +203,51 @@ static void test_offset_memo(void)
     CHECK(switched, "a memo asked for another zone searches that zone");
 }
 
+/* tz_offset_at and tz_local_to_instant remember a span per thread: each
+ * answer in a run equals the one computed afresh (after a lookup in another
+ * zone has replaced the span), every hour of the 40 days before a DST switch
+ * and every quarter hour of the days around it, gaps and overlaps included,
+ * and Samoa's skipped day. */
+static void test_thread_spans(void)
+{
+    static const char *const zones[] = {"Europe/Amsterdam", "Australia/Lord_Howe", "America/Sao_Paulo",
+                                        "Pacific/Apia", "America/New_York"};
+    static const int days[][3] = {{2026, 3, 27}, {2026, 10, 23}, {2026, 4, 3}, {2011, 12, 28}, {2026, 11, 1}};
+    bool local_same = true, offset_same = true;
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++)
+        for (size_t k = 0; k < sizeof days / sizeof days[0]; k++) {
+            civil_date first = date_from_ymd(days[k][0], days[k][1], days[k][2]);
+            /* from 40 days before, so spans of weeks run into the switch */
+            for (civil_date d = first - 40; d < first + 5; d++)
+                for (int32_t s = 0; s < SECS_PER_DAY; s += d < first ? 3600 : 900) {
+                    instant_us run = tz_local_to_instant(zones[z], d, s);
+                    int32_t run_off = tz_offset_at(zones[z], run + 7 * 60 * US_PER_SEC);
+                    tz_local_to_instant("UTC", 0, 0); /* replaces both spans */
+                    tz_offset_at("UTC", 0);
+                    instant_us fresh = tz_local_to_instant(zones[z], d, s);
+                    tz_offset_at("UTC", 0);
+                    int32_t fresh_off = tz_offset_at(zones[z], run + 7 * 60 * US_PER_SEC);
+                    if (run != fresh) local_same = false;
+                    if (run_off != fresh_off) offset_same = false;
+                    tz_local_to_instant(zones[z], d, s); /* the run goes on from here */
+                }
+        }
+    CHECK(local_same, "tz_local_to_instant in a run equals a fresh lookup across DST days (5 zones)");
+    CHECK(offset_same, "tz_offset_at in a run equals a fresh lookup across DST days (5 zones)");
+    /* a wall time in a gap or an overlap, asked right after a plain day's span
+     * was set up, reads as GLib reads it afresh */
+    civil_date spring = date_from_ymd(2026, 3, 29), autumn = date_from_ymd(2026, 10, 25);
+    tz_local_to_instant("UTC", 0, 0);
+    instant_us gap_fresh = tz_local_to_instant("Europe/Amsterdam", spring, 2 * 3600 + 1800);
+    tz_local_to_instant("UTC", 0, 0);
+    instant_us overlap_fresh = tz_local_to_instant("Europe/Amsterdam", autumn, 2 * 3600 + 1800);
+    tz_local_to_instant("Europe/Amsterdam", spring - 3, 3600); /* a plain day's span */
+    instant_us gap = tz_local_to_instant("Europe/Amsterdam", spring, 2 * 3600 + 1800);
+    tz_local_to_instant("Europe/Amsterdam", autumn - 3, 3600);
+    instant_us overlap = tz_local_to_instant("Europe/Amsterdam", autumn, 2 * 3600 + 1800);
+    CHECK(gap == gap_fresh && overlap == overlap_fresh, "02:30 in the spring gap and the autumn overlap as read afresh");
+}
+
 int main(void)
 {
     test_ints();
@@ -172,5 +255,7 @@ int main(void)
     test_buffer();
     test_time_text();
     test_offset_memo();
+    test_thread_spans();
+    test_strings();
     return check_summary();
 }

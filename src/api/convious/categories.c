@@ -14,13 +14,13 @@ void cv_categories_list(http_request *r, void *app_)
     const char *parent = http_query(r, "parent_category"), *root = http_query(r, "root");
     if (root && strcmp(root, "true") && strcmp(root, "false"))
         return cv_error(r, 400, "invalid_filter", "root", "root is true or false");
-    json_t *all;
-    if (catalog_list_json(e, a, CAT_CATEGORY, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    /* the snapshot's own documents, borrowed: nothing of the catalog is copied */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
     json_t *results = json_array();
-    size_t i;
-    json_t *c;
-    json_array_foreach(all, i, c)
-    {
+    for (size_t i = 0; i < model_count(m, CAT_CATEGORY); i++) {
+        const json_t *c = model_decoded_at(m, CAT_CATEGORY, i);
         const char *pid = json_string_value(json_object_get(c, "parent_id"));
         if (parent && (!pid || strcmp(pid, parent))) continue;
         if (root && (!strcmp(root, "true")) != (pid == NULL)) continue;
@@ -43,6 +43,6 @@ void cv_categories_list(http_request *r, void *app_)
         }
         json_array_append_new(results, x);
     }
-    json_decref(all);
+    catalog_view_close(catalog);
     http_reply_json(r, 200, json_pack("{s:n,s:n,s:o}", "next", "previous", "results", results));
 }

@@ -64,7 +64,9 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
-json_t *cv_product_json(engine *e, const account *a, json_t *product, unsigned includes);
+/* A product of the open view `catalog` (its decoded document, borrowed) in the
+ * Convious shape. */
+json_t *cv_product_json(const account *a, const catalog_view *catalog, const json_t *product, unsigned includes);
 
 /* handlers */
 void cv_oauth_token(http_request *r, void *app);

@@ -74,15 +74,18 @@ static void price_fields(jbuf *b, const account *a, const priced_slot *p, money 
     char day[11];
     date_format(p->s.day, day);
     int c = colour(p->price, lo, hi);
-    jb_key(b, "day");
+    JB_KEY(b, "day");
     jb_plain(b, day, 10);
-    jb_kbool(b, "available", p->s.open && p->s.available != 0);
-    jb_key(b, "price");
+    JB_KEY(b, "available");
+    jb_bool(b, p->s.open && p->s.available != 0);
+    JB_KEY(b, "price");
     cv_jb_money(b, a, p->price);
-    jb_key(b, "originalPrice");
+    JB_KEY(b, "originalPrice");
     cv_jb_money(b, a, p->original);
-    jb_kint(b, "color", c);
-    jb_kstr(b, "colorCode", palette[c]);
+    JB_KEY(b, "color");
+    jb_int(b, c);
+    JB_KEY(b, "colorCode");
+    jb_plain(b, palette[c], strlen(palette[c]));
 }
 
 static void range_of(const priced_slot *ps, size_t n, money *lo, money *hi)

@@ -25,7 +25,7 @@ static json_t *duration_or_null(const json_t *scan, const char *key)
     return json_string(buf);
 }
 
-json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
+json_t *cv_product_json(const account *a, const catalog_view *catalog, const json_t *p, unsigned inc)
 {
     json_t *scan = json_object_get(p, "scan");
     json_t *x = json_object();
@@ -58,7 +58,6 @@ json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
         json_t *active = json_array(), *inactive = json_array();
         size_t i;
         json_t *cid;
-        catalog_view *catalog = catalog_view_open(e, a);
         json_array_foreach(json_object_get(p, "category_ids"), i, cid)
         {
             const json_t *cat = catalog_view_find(catalog, CAT_CATEGORY, json_string_value(cid));
@@ -67,7 +66,6 @@ json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
             json_array_append_new(json_is_false(json_object_get(cat, "enabled")) ? inactive : active,
                                   json_pack("{s:O?,s:s}", "id", cid, "flow", flow ? flow : "dated"));
         }
-        catalog_view_close(catalog);
         json_object_set_new(x, "categories", active);
         json_object_set_new(x, "inactiveCategories", inactive);
     }
@@ -117,11 +115,10 @@ json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
     return x;
 }
 
-static bool in_category(const json_t *p, const char *category)
+static bool in_category(const cat_product *p, const char *category)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(p, "category_ids"), i, c) if (!strcmp(json_string_value(c), category)) return true;
+    for (size_t i = 0; i < p->ncategories; i++)
+        if (!strcmp(p->category_ids[i], category)) return true;
     return false;
 }
 
@@ -135,19 +132,21 @@ void cv_products_list(http_request *r, void *app_)
     const char *enabled = http_query(r, "enabled");
     if (enabled && strcmp(enabled, "true") && strcmp(enabled, "false"))
         return cv_error(r, 400, "invalid_filter", "enabled", "enabled is true or false");
-    json_t *all;
-    if (catalog_list_json(e, a, CAT_PRODUCT, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    /* the snapshot's own objects, filtered on their typed fields: nothing of
+     * the catalog is copied, only the products that go out are rendered */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
     json_t *results = json_array();
-    size_t i;
-    json_t *p;
-    json_array_foreach(all, i, p)
-    {
+    for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
+        const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
+        const json_t *doc = model_decoded_at(m, CAT_PRODUCT, i);
         if (category && !in_category(p, category)) continue;
-        if (ext && !json_object_get(json_object_get(p, "external_ids"), ext)) continue;
-        if (enabled && json_is_false(json_object_get(p, "enabled")) == !strcmp(enabled, "true")) continue;
-        json_array_append_new(results, cv_product_json(e, a, p, inc));
+        if (ext && !json_object_get(json_object_get(doc, "external_ids"), ext)) continue;
+        if (enabled && p->enabled != !strcmp(enabled, "true")) continue;
+        json_array_append_new(results, cv_product_json(a, catalog, doc, inc));
     }
-    json_decref(all);
+    catalog_view_close(catalog);
     http_reply_json(r, 200, json_pack("{s:n,s:n,s:o}", "next", "previous", "results", results));
 }
 
@@ -157,9 +156,11 @@ void cv_product_get(http_request *r, void *app_)
     const account *a = api_account(r);
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
-    json_t *p;
-    bo_status st = catalog_get_json(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
-    if (st != BO_OK) return cv_missing(r, st);
-    http_reply_json(r, 200, cv_product_json(e, a, p, inc));
-    json_decref(p);
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_missing(r, BO_INTERNAL);
+    const json_t *p = catalog_view_find(catalog, CAT_PRODUCT, http_path_param(r, "product_id"));
+    json_t *reply = p ? cv_product_json(a, catalog, p, inc) : NULL;
+    catalog_view_close(catalog);
+    if (!reply) return cv_missing(r, BO_NOT_FOUND);
+    http_reply_json(r, 200, reply);
 }
