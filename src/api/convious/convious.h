@@ -65,8 +65,8 @@ void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_
 void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
 /* A product of the open view `catalog` (its decoded document, borrowed) in the
- * Convious shape. */
-json_t *cv_product_json(const account *a, const catalog_view *catalog, const json_t *product, unsigned includes);
+ * Convious shape, written into b. */
+void cv_jb_product(jbuf *b, const account *a, const catalog_view *catalog, const json_t *product, unsigned includes);
 
 /* handlers */
 void cv_oauth_token(http_request *r, void *app);
