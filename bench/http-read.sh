@@ -13,7 +13,7 @@
 # sale, not the readers, fills the machine. (`make bench` builds both.)
 # Loopback only, bounded in time (about 2 minutes), stops by itself.
 # Ticket Tailor's rate limit is raised out of the way (every request would be 429 after
-# 2,000). BENCH_PORT picks the port (default 18299; nginx gets the one below);
+# 2,000). BENCH_PORT picks the port (default 18463; nginx gets the one below);
 # BENCH_BIN the server (default build/boxoffice); BENCH_SECONDS wrk's run.
 set -u
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-PORT=${BENCH_PORT:-18299}; NGINX_PORT=$((PORT - 1))
+PORT=${BENCH_PORT:-18463}; NGINX_PORT=$((PORT - 1))
 SECS=${BENCH_SECONDS:-10}
 DB="sqlite:$WORK/bench.db"
 B=${BENCH_BIN:-build/boxoffice}
