@@ -32,8 +32,7 @@ static void *client(void *arg)
     int fd = connect_loopback(port);
     double interval = 1e3 * clients / rate, next = start_ms + 1e3 * cs->index / rate;
     while (fd >= 0 && next < end_ms && now_ms() < end_ms) {
-        double d = next - now_ms();
-        if (d > 0) nanosleep(&(struct timespec){(time_t)(d / 1e3), (long)((d - (time_t)(d / 1e3) * 1e3) * 1e6)}, NULL);
+        sleep_until(next);
         double scheduled = next;
         next += interval;
         char *body;
@@ -69,25 +68,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s --port P --path /x [--header H] [--clients N] [--rate R] [--seconds S]\n", argv[0]);
         return 2;
     }
-    pthread_t *th = calloc((size_t)clients, sizeof *th);
-    client_stats *cs = calloc((size_t)clients, sizeof *cs);
     start_ms = now_ms() + 50;
     end_ms = start_ms + seconds * 1e3;
-    for (int i = 0; i < clients; i++) {
-        cs[i].index = i;
-        pthread_create(&th[i], NULL, client, &cs[i]);
-    }
-    for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
-    double secs = (now_ms() - start_ms) / 1e3;
     size_t n;
-    double *all = latencies_sorted(cs, clients, &n);
+    double *all = run_clients(clients, client, &n);
+    double secs = (now_ms() - start_ms) / 1e3;
     printf("http get: %d clients paced at %.0f/s (%.0f scheduled), %zu replies in %.2f s, %ld failed\n", clients, rate,
            rate * seconds, n, secs, atomic_load(&failures));
-    printf("  latency p50  %.2f ms\n", n ? all[n / 2] : 0.0);
-    printf("  latency p99  %.2f ms\n", n ? all[(size_t)(n * 0.99)] : 0.0);
-    printf("  latency max  %.2f ms\n", n ? all[n - 1] : 0.0);
+    print_latencies(all, n);
     free(all);
-    free(cs);
-    free(th);
     return 0;
 }

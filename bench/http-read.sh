@@ -37,19 +37,8 @@ $B demo --db "$DB" --key-file "$WORK/key" >/dev/null 2>&1
 $B serve --db "$DB" --key-file "$WORK/key" --listen 127.0.0.1:$PORT --rate-limit 100000000 ${BENCH_SERVE_ARGS:-} --no-access-log \
     >"$WORK/server.log" 2>&1 &
 SERVER=$!
-mkdir -p "$WORK/www"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; location / { default_type application/json; } }
-}
-CONF
-nginx -c "$WORK/nginx.conf" || { echo "nginx did not start"; exit 1; }
+. bench/nginx.sh
+nginx_start "$WORK" $NGINX_PORT || exit 1
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 URL=http://127.0.0.1:$PORT
 TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \

@@ -20,12 +20,7 @@ void cv_categories_list(http_request *r, void *app_)
     const catalog_model *m = catalog_view_model(catalog);
     /* straight into the reply's buffer, as jansson would print it */
     jbuf b;
-    jb_init(&b, 1024);
-    jb_obj(&b);
-    jb_knull(&b, "next");
-    jb_knull(&b, "previous");
-    jb_key(&b, "results");
-    jb_arr(&b);
+    cv_jb_page_open(&b);
     for (size_t i = 0; i < model_count(m, CAT_CATEGORY); i++) {
         const json_t *c = model_decoded_at(m, CAT_CATEGORY, i);
         const char *pid = json_string_value(json_object_get(c, "parent_id"));
@@ -66,8 +61,6 @@ void cv_categories_list(http_request *r, void *app_)
         }
         jb_obj_end(&b);
     }
-    jb_arr_end(&b);
-    jb_obj_end(&b);
     catalog_view_close(catalog);
-    cv_reply_jbuf(r, &b);
+    cv_reply_page(r, &b);
 }

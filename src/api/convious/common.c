@@ -237,6 +237,23 @@ void cv_jb_time(jbuf *b, bool present, int32_t secs)
     jb_plain(b, buf, 8);
 }
 
+void cv_jb_page_open(jbuf *b)
+{
+    jb_init(b, 1024);
+    jb_obj(b);
+    jb_knull(b, "next");
+    jb_knull(b, "previous");
+    jb_key(b, "results");
+    jb_arr(b);
+}
+
+void cv_reply_page(http_request *r, jbuf *b)
+{
+    jb_arr_end(b);
+    jb_obj_end(b);
+    cv_reply_jbuf(r, b);
+}
+
 void cv_reply_jbuf(http_request *r, jbuf *b)
 {
     size_t len;

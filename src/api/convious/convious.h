@@ -53,6 +53,11 @@ void cv_jb_time(jbuf *b, bool present, int32_t secs);
 void cv_jb_slot_times(jbuf *b, const account *a, const slot *s, tz_offset_memo *offsets);
 /* Answers 200 with b's text (taking it), or 500 when it could not be written. */
 void cv_reply_jbuf(http_request *r, jbuf *b);
+/* A list that is always one page: cv_jb_page_open starts b with
+ * {"next":null,"previous":null,"results":[, the caller writes the results,
+ * cv_reply_page closes the list and answers 200 with it. */
+void cv_jb_page_open(jbuf *b);
+void cv_reply_page(http_request *r, jbuf *b);
 
 /* A list of the doc's include names; unknown names reply 400. Bit set of `known`. */
 bool cv_includes(http_request *r, const char *const *known, unsigned *out);

@@ -193,12 +193,7 @@ void cv_products_list(http_request *r, void *app_)
     if (!catalog) return cv_error(r, 500, "internal_error", NULL, "unavailable");
     const catalog_model *m = catalog_view_model(catalog);
     jbuf b;
-    jb_init(&b, 1024);
-    jb_obj(&b);
-    jb_knull(&b, "next");
-    jb_knull(&b, "previous");
-    jb_key(&b, "results");
-    jb_arr(&b);
+    cv_jb_page_open(&b);
     for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
         const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
         const json_t *doc = model_decoded_at(m, CAT_PRODUCT, i);
@@ -207,10 +202,8 @@ void cv_products_list(http_request *r, void *app_)
         if (enabled && p->enabled != !strcmp(enabled, "true")) continue;
         cv_jb_product(&b, a, catalog, doc, inc);
     }
-    jb_arr_end(&b);
-    jb_obj_end(&b);
     catalog_view_close(catalog);
-    cv_reply_jbuf(r, &b);
+    cv_reply_page(r, &b);
 }
 
 void cv_product_get(http_request *r, void *app_)
