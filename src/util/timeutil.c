@@ -304,9 +304,9 @@ instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
         gint64 t = local;
         int interval = g_time_zone_adjust_time(z, G_TIME_TYPE_STANDARD, &t);
         if (interval >= 0) off = g_time_zone_get_offset(z, interval);
-        /* adjust_time moves a time in a gap forward; honour that shift */
         int days = interval >= 0 && t == local && secs >= 0 && secs < SECS_PER_DAY ? plain_days(z, day, off) : 0;
         if (days) tls_local_span = (offset_span){z, (gint64)day * SECS_PER_DAY, (gint64)(day + days) * SECS_PER_DAY, off};
+        /* adjust_time moves a time in a gap forward; honour that shift */
         local = t;
     }
     return (local - off) * US_PER_SEC;
