@@ -128,14 +128,14 @@ static tt_event_ref *all_events(const account *a, const catalog_model *m, size_t
         const json_t *ev = model_decoded_at(m, CAT_EVENT, i);
         json_array_foreach(json_object_get(ev, "occurrences"), k, oc)
         {
-        refs = realloc(refs, (*n + 1) * sizeof *refs);
-        tt_event_ref *r = &refs[(*n)++];
-        r->event = ev;
-        r->occurrence = oc;
-        r->start = r->end = 0;
-        iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &r->start);
-        if (json_is_string(json_object_get(oc, "end")))
-            iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &r->end);
+            refs = realloc(refs, (*n + 1) * sizeof *refs);
+            tt_event_ref *r = &refs[(*n)++];
+            r->event = ev;
+            r->occurrence = oc;
+            r->start = r->end = 0;
+            iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &r->start);
+            if (json_is_string(json_object_get(oc, "end")))
+                iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &r->end);
         }
     }
     if (*n > 1) qsort(refs, *n, sizeof *refs, by_start_desc);
