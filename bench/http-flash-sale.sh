@@ -67,19 +67,9 @@ timeout 30 build/bench/http-redeem --port $PORT --token "$TOKEN" --barcode "$BAR
     --seconds 10 | tee "$WORK/redeem.out"
 per_req "$T0" "$(ticks)" "$(awk '/redeems in/{print $(NF-6)}' "$WORK/redeem.out")" "redeem"
 echo "--- wrk: nginx serving a small static JSON file, 64 connections, 10 s ---"
-mkdir -p "$WORK/www"; echo '{"results":[{"day":"2026-01-01","available":true}]}' > "$WORK/www/small.json"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; location / { default_type application/json; } }
-}
-CONF
-nginx -c "$WORK/nginx.conf" || { echo "nginx did not start"; exit 1; }
+. bench/nginx.sh
+nginx_start "$WORK" $NGINX_PORT || exit 1
+echo '{"results":[{"day":"2026-01-01","available":true}]}' > "$WORK/www/small.json"
 sleep 0.3
 N=$(timeout 30 wrk -t2 -c64 -d10s http://127.0.0.1:$NGINX_PORT/small.json | tee /dev/stderr | awk '/Requests\/sec/{print $2}')
 python3 -c "print('availability req/s %.0f, nginx req/s %.0f, ratio %.0f%%' % ($A, $N, 100.0 * $A / $N))"

@@ -22,14 +22,6 @@ static double rate, start_ms, end_ms;
 static int clients = 64;
 static atomic_long failures;
 
-static void sleep_until(double t)
-{
-    double d = t - now_ms();
-    if (d <= 0) return;
-    struct timespec ts = {(time_t)(d / 1e3), (long)((d - (time_t)(d / 1e3) * 1e3) * 1e6)};
-    nanosleep(&ts, NULL);
-}
-
 /* One request; returns the HTTP status, or -1 on a broken connection. */
 static int redeem(int fd, const char *req, size_t reqlen, char *buf, size_t buflen)
 {
@@ -97,27 +89,16 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    pthread_t *th = calloc((size_t)clients, sizeof *th);
-    client_stats *cs = calloc((size_t)clients, sizeof *cs);
     start_ms = now_ms() + 50;
     end_ms = start_ms + seconds * 1e3;
-    for (int i = 0; i < clients; i++) {
-        cs[i].index = i;
-        pthread_create(&th[i], NULL, client, &cs[i]);
-    }
-    for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
-    double secs = (now_ms() - start_ms) / 1e3;
     size_t n;
-    double *all = latencies_sorted(cs, clients, &n);
+    double *all = run_clients(clients, client, &n);
+    double secs = (now_ms() - start_ms) / 1e3;
     if (rate > 0) printf("http redeem: %d clients paced at %.0f/s (%.0f scheduled), ", clients, rate, rate * seconds);
     else printf("http redeem: %d clients at full load, ", clients);
     printf("%zu redeems in %.2f s, %ld failed\n", n, secs, atomic_load(&failures));
     printf("  redeems/s    %.0f\n", n / secs);
-    printf("  latency p50  %.2f ms\n", n ? all[n / 2] : 0.0);
-    printf("  latency p99  %.2f ms\n", n ? all[(size_t)(n * 0.99)] : 0.0);
-    printf("  latency max  %.2f ms\n", n ? all[n - 1] : 0.0);
+    print_latencies(all, n);
     free(all);
-    free(cs);
-    free(th);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* What the HTTP benchmark clients (http-redeem, http-flash-sale) share: a
+/* What the HTTP benchmark clients (http-redeem, http-flash-sale, http-get) share: a
  * monotonic clock in milliseconds, a keep-alive connection to the server on
  * loopback, one request and its reply on that connection, and each client's
  * latencies, merged and sorted at the end. */
@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,15 @@ static inline double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Sleeps until now_ms() reaches t (at once if it has). */
+static inline void sleep_until(double t)
+{
+    double d = t - now_ms();
+    if (d <= 0) return;
+    struct timespec ts = {(time_t)(d / 1e3), (long)((d - (time_t)(d / 1e3) * 1e3) * 1e6)};
+    nanosleep(&ts, NULL);
 }
 
 /* A TCP connection to 127.0.0.1:port without Nagle's delay; -1 if refused. */
@@ -102,5 +112,30 @@ static inline double *latencies_sorted(client_stats *cs, int clients, size_t *n)
     }
     qsort(all, *n, sizeof *all, latency_cmp);
     return all;
+}
+
+/* Runs `clients` threads of fn, each given its own client_stats (index set),
+ * waits for them all, and returns every latency in one ascending array (the
+ * caller frees it), *n of them. */
+static inline double *run_clients(int clients, void *(*fn)(void *), size_t *n)
+{
+    pthread_t *th = calloc((size_t)clients, sizeof *th);
+    client_stats *cs = calloc((size_t)clients, sizeof *cs);
+    for (int i = 0; i < clients; i++) {
+        cs[i].index = i;
+        pthread_create(&th[i], NULL, fn, &cs[i]);
+    }
+    for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
+    double *all = latencies_sorted(cs, clients, n);
+    free(cs);
+    free(th);
+    return all;
+}
+
+static inline void print_latencies(const double *all, size_t n)
+{
+    printf("  latency p50  %.2f ms\n", n ? all[n / 2] : 0.0);
+    printf("  latency p99  %.2f ms\n", n ? all[(size_t)(n * 0.99)] : 0.0);
+    printf("  latency max  %.2f ms\n", n ? all[n - 1] : 0.0);
 }
 #endif

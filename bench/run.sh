@@ -41,4 +41,6 @@ fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = http ]; then
     if [ -x bench/http-flash-sale.sh ]; then bench/http-flash-sale.sh; fi
+    echo "--- reads against nginx serving the same bytes (bench/http-read.sh) ---"
+    bench/http-read.sh
 fi

@@ -57,14 +57,18 @@ bo_status bo_from_store(store_status st, bo_error *err)
 
 void occurrence_key(civil_date day, int32_t time_from, char out[64])
 {
-    char d[11];
     if (day < 0) {
         out[0] = 0;
         return;
     }
-    date_format(day, d);
-    if (time_from < 0) snprintf(out, 64, "%s", d);
-    else snprintf(out, 64, "%sT%02d:%02d", d, time_from / 3600, (time_from / 60) % 60);
+    /* per timeslot of every availability reply: no snprintf */
+    date_format(day, out);
+    if (time_from < 0) return;
+    char tod[9];
+    time_of_day_format(time_from, tod);
+    out[10] = 'T';
+    memcpy(out + 11, tod, 5);
+    out[16] = 0;
 }
 
 bool engine_wait(engine *e, unsigned ms)

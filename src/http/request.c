@@ -5,11 +5,23 @@
 #include <string.h>
 #include <strings.h>
 
-/* One allocation holds the request and its first arena block. */
+/* One allocation holds the request and its first arena block. It is a few
+ * kilobytes, and glibc answers a request of that size by first merging every
+ * small chunk freed since (malloc_consolidate): the last request's, which the
+ * next would have reused. That was 3-5% of a small reply's CPU, so each thread
+ * keeps its last request's allocation for its next one; a thread's spare is
+ * freed when the thread ends (a connection's thread, in the default mode). */
+static pthread_key_t spare_request;
+static pthread_once_t spare_request_once = PTHREAD_ONCE_INIT;
+static void spare_request_key(void) { pthread_key_create(&spare_request, free); }
+
 http_request *request_new(void)
 {
     size_t head = (sizeof(http_request) + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t);
-    http_request *r = malloc(head + sizeof(arena_block) + ARENA_FIRST_BYTES);
+    pthread_once(&spare_request_once, spare_request_key);
+    http_request *r = pthread_getspecific(spare_request);
+    if (r) pthread_setspecific(spare_request, NULL);
+    else r = malloc(head + sizeof(arena_block) + ARENA_FIRST_BYTES);
     if (!r) abort();
     memset(r, 0, sizeof *r);
     arena_block *b = (arena_block *)((char *)r + head);
@@ -60,6 +72,8 @@ void request_free(http_request *r)
     free(r->body);
     free(r->reply_body);
     blob_unref(r->shared);
+    pthread_once(&spare_request_once, spare_request_key);
+    if (!pthread_getspecific(spare_request) && !pthread_setspecific(spare_request, r)) return;
     free(r);
 }
 

@@ -1,6 +1,5 @@
 #include "util/jbuf.h"
 #include <jansson.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +112,34 @@ static size_t utf8_seq(const unsigned char *s)
     return n;
 }
 
+/* Bytes that a JSON string cannot hold as they are ('"', '\\', controls) or
+ * that start a UTF-8 sequence to check: 1 in the table. */
+static const unsigned char special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* Writes "s" escaped as jansson does; false (and nothing kept) if s is not UTF-8. */
 static bool put_string(jbuf *b, const char *s)
 {
+    /* the common case, keys and ids: plain ASCII copied in one piece */
+    const unsigned char *q = (const unsigned char *)s;
+    while (!special[*q]) q++;
+    if (!*q) {
+        size_t n = (size_t)(q - (const unsigned char *)s);
+        if (!reserve(b, n + 2)) return true; /* failed: jb_take reports it */
+        b->p[b->len] = '"';
+        memcpy(b->p + b->len + 1, s, n);
+        b->p[b->len + 1 + n] = '"';
+        b->len += n + 2;
+        return true;
+    }
     size_t mark = b->len;
     putc_(b, '"');
     const unsigned char *p = (const unsigned char *)s, *run = p;
@@ -162,6 +186,13 @@ void jb_key(jbuf *b, const char *key)
     b->comma = false;
 }
 
+void jb_key_quoted(jbuf *b, const char *quoted, size_t n)
+{
+    sep(b);
+    put(b, quoted, n);
+    b->comma = false;
+}
+
 void jb_str(jbuf *b, const char *s)
 {
     if (!s) return jb_null(b);
@@ -170,12 +201,90 @@ void jb_str(jbuf *b, const char *s)
     b->comma = true;
 }
 
+/* Two digits at a time from a table: a reply of thousands of numbers spent
+ * more in snprintf's format parsing than in the digits. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* The decimal digits of v, right-aligned to end (no NUL); returns where they start. */
+static char *digits_before(char *end, uint64_t v)
+{
+    while (v >= 100) {
+        unsigned pair = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--end = digit_pairs[pair + 1];
+        *--end = digit_pairs[pair];
+    }
+    if (v >= 10) {
+        *--end = digit_pairs[v * 2 + 1];
+        *--end = digit_pairs[v * 2];
+    } else {
+        *--end = (char)('0' + v);
+    }
+    return end;
+}
+
+/* |v| without overflow for INT64_MIN. */
+static uint64_t magnitude(int64_t v) { return v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v; }
+
+size_t jb_format_int(int64_t v, char out[JB_INT_MAX])
+{
+    char tmp[JB_INT_MAX];
+    char *end = tmp + sizeof tmp, *p = digits_before(end, magnitude(v));
+    if (v < 0) *--p = '-';
+    size_t n = (size_t)(end - p);
+    memcpy(out, p, n);
+    out[n] = 0;
+    return n;
+}
+
+size_t jb_format_money(int64_t amount, int decimals, char out[JB_MONEY_MAX])
+{
+    if (decimals < 0 || decimals > 6) decimals = 2; /* as money_format */
+    uint64_t abs = magnitude(amount), scale = 1;
+    for (int i = 0; i < decimals; i++) scale *= 10;
+    char tmp[JB_MONEY_MAX];
+    char *end = tmp + sizeof tmp, *p = end;
+    if (decimals) {
+        uint64_t frac = abs % scale;
+        for (int i = 0; i < decimals; i++, frac /= 10) *--p = (char)('0' + frac % 10);
+        *--p = '.';
+    }
+    p = digits_before(p, abs / scale);
+    if (amount < 0) *--p = '-';
+    size_t n = (size_t)(end - p);
+    memcpy(out, p, n);
+    out[n] = 0;
+    return n;
+}
+
 void jb_int(jbuf *b, int64_t v)
 {
-    char num[24];
-    int n = snprintf(num, sizeof num, "%" PRId64, v);
+    char num[JB_INT_MAX];
+    size_t n = jb_format_int(v, num);
     sep(b);
-    put(b, num, (size_t)n);
+    put(b, num, n);
+    b->comma = true;
+}
+
+void jb_money(jbuf *b, int64_t amount, int decimals)
+{
+    char text[JB_MONEY_MAX];
+    size_t n = jb_format_money(amount, decimals, text);
+    sep(b);
+    putc_(b, '"');
+    put(b, text, n);
+    putc_(b, '"');
+    b->comma = true;
+}
+
+void jb_plain(jbuf *b, const char *s, size_t n)
+{
+    sep(b);
+    putc_(b, '"');
+    put(b, s, n);
+    putc_(b, '"');
     b->comma = true;
 }
 

@@ -29,15 +29,34 @@ void jb_obj_end(jbuf *b); /* } */
 void jb_arr(jbuf *b);     /* [ */
 void jb_arr_end(jbuf *b); /* ] */
 void jb_key(jbuf *b, const char *key);
+/* A key given as a string literal, quoted at compile time and copied in one
+ * piece: for the keys of each element of a long list. The literal must need
+ * no escaping (it is not checked). */
+#define JB_KEY(b, literal) jb_key_quoted((b), "\"" literal "\":", sizeof("\"" literal "\":") - 1)
+void jb_key_quoted(jbuf *b, const char *quoted, size_t n);
 /* Values (in an array, or after jb_key). A NULL string is null. */
 void jb_str(jbuf *b, const char *s);
 void jb_int(jbuf *b, int64_t v);
+/* Money in minor units as a JSON string with `decimals` places, as
+ * money_format writes it: "49.20", "-0.05", "1500" for 0 decimals. */
+void jb_money(jbuf *b, int64_t amount, int decimals);
+/* A string the caller knows needs no escaping (digits, dates, times,
+ * offsets: ASCII without '"', '\\' or control characters), n bytes. */
+void jb_plain(jbuf *b, const char *s, size_t n);
 void jb_bool(jbuf *b, bool v);
 void jb_null(jbuf *b);
 /* Text that already is JSON (a stored document); NULL or "" is null. */
 void jb_raw(jbuf *b, const char *json);
 /* Any jansson value, compact; NULL is null. */
 void jb_json(jbuf *b, const struct json_t *v);
+
+/* The text of jb_int and jb_money without snprintf, NUL-terminated; they
+ * return its length. JB_INT_MAX holds INT64_MIN, JB_MONEY_MAX the same with
+ * up to six decimals. */
+#define JB_INT_MAX 21
+#define JB_MONEY_MAX 28
+size_t jb_format_int(int64_t v, char out[JB_INT_MAX]);
+size_t jb_format_money(int64_t amount, int decimals, char out[JB_MONEY_MAX]);
 
 /* key + value in one call. jb_kstr leaves the key out altogether when s is
  * not valid UTF-8, as json_object_set_new(o, key, json_string(s)) does. */

@@ -79,13 +79,32 @@ bool date_parse(const char *text, civil_date *out)
     return parse_ymd(text, out);
 }
 
+/* Two decimal digits of v (0..99) at out: the formatters below run per
+ * timeslot of a reply, where snprintf's format parsing was most of their cost. */
+static void two_digits(char *out, int v)
+{
+    out[0] = (char)('0' + v / 10);
+    out[1] = (char)('0' + v % 10);
+}
+
 void date_format(civil_date day, char out[11])
 {
     int y, m, d;
     date_to_ymd(day, &y, &m, &d);
-    char tmp[40];
-    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
-    memcpy(out, tmp, 10);
+    y %= 10000;
+    if (y < 0) { /* before year 0: never a booking, but printed as snprintf always did */
+        char tmp[40];
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
+        memcpy(out, tmp, 10);
+        out[10] = 0;
+        return;
+    }
+    two_digits(out, y / 100);
+    two_digits(out + 2, y % 100);
+    out[4] = '-';
+    two_digits(out + 5, m);
+    out[7] = '-';
+    two_digits(out + 8, d);
     out[10] = 0;
 }
 
@@ -127,9 +146,11 @@ bool time_of_day_parse(const char *text, int32_t *secs)
 void time_of_day_format(int32_t secs, char out[9])
 {
     if (secs < 0) secs = 0;
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%02d:%02d:%02d", (secs / 3600) % 100, (secs / 60) % 60, secs % 60);
-    memcpy(out, tmp, 8);
+    two_digits(out, (secs / 3600) % 100);
+    out[2] = ':';
+    two_digits(out + 3, (secs / 60) % 60);
+    out[5] = ':';
+    two_digits(out + 6, secs % 60);
     out[8] = 0;
 }
 
@@ -187,14 +208,88 @@ bool tz_valid(const char *tz)
     return tz_get(tz) != NULL;
 }
 
+/* GLib finds a zone's interval by walking its list of transitions from the
+ * first (about 180 for Europe/Amsterdam), which was a fifth of a 30-day
+ * availability reply's CPU. Runs of lookups fall on the same few days, so
+ * each thread remembers the last span of UTC seconds in which its zone had
+ * one offset (thread-local: a memo, not shared state). */
+typedef struct {
+    GTimeZone *zone;
+    gint64 from, to; /* [from, to) in seconds: UTC for the offset span, local for the day span */
+    int32_t offset;
+} offset_span;
+static __thread offset_span tls_utc_span, tls_local_span;
+#define SPAN_DAYS_LONG 32
+
+/* The interval of GLib's zone that holds second `secs` (UTC), -1 if none. */
+static int interval_at(GTimeZone *z, gint64 secs) { return g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, secs); }
+
+/* Spans tried, in local days from the day of the lookup: most weeks hold no
+ * transition, so a span usually covers a whole reply; else one day. */
+static const int span_days[] = {SPAN_DAYS_LONG, 1};
+
+/* The offset at UTC second secs, and in *span the local days from the one
+ * around it in which the zone keeps that offset (intervals are contiguous, so
+ * a span's first and last second in the same interval say so), else that
+ * second alone. */
+static int32_t offset_and_span(GTimeZone *z, gint64 secs, offset_span *span)
+{
+    int interval = interval_at(z, secs);
+    int32_t off = interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
+    gint64 local = secs + off, day = local / SECS_PER_DAY - (local % SECS_PER_DAY < 0);
+    gint64 first = day * SECS_PER_DAY - off;
+    span->zone = z;
+    span->offset = off;
+    span->from = secs;
+    span->to = secs + 1;
+    if (interval < 0 || interval_at(z, first) != interval) return off;
+    for (size_t i = 0; i < sizeof span_days / sizeof span_days[0]; i++)
+        if (interval_at(z, first + span_days[i] * SECS_PER_DAY - 1) == interval) {
+            span->from = first;
+            span->to = first + span_days[i] * SECS_PER_DAY;
+            break;
+        }
+    return off;
+}
+
+static gint64 floor_secs(instant_us t) { return t / US_PER_SEC - (t < 0 && t % US_PER_SEC); }
+
 int32_t tz_offset_at(const char *tz, instant_us t)
 {
     GTimeZone *z = tz_get(tz);
     if (!z) return 0;
-    gint64 secs = t / US_PER_SEC;
-    if (t < 0 && t % US_PER_SEC) secs--;
-    int interval = g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, secs);
-    return interval >= 0 ? g_time_zone_get_offset(z, interval) : 0;
+    gint64 secs = floor_secs(t);
+    if (tls_utc_span.zone == z && secs >= tls_utc_span.from && secs < tls_utc_span.to) return tls_utc_span.offset;
+    return offset_and_span(z, secs, &tls_utc_span);
+}
+
+int32_t tz_offset_memo_at(tz_offset_memo *m, const char *tz, instant_us t)
+{
+    if (m->tz && tz && (m->tz == tz || !strcmp(m->tz, tz)) && t >= m->from && t < m->to) return m->offset;
+    GTimeZone *z = tz_get(tz);
+    if (!z) return 0;
+    offset_span span;
+    int32_t off = offset_and_span(z, floor_secs(t), &span);
+    m->tz = tz;
+    m->offset = off;
+    m->from = span.from * US_PER_SEC;
+    m->to = span.to * US_PER_SEC;
+    return off;
+}
+
+/* How many local days from `day` on (SPAN_DAYS_LONG, 1 or 0) have one offset,
+ * `off`, from two days before to two days after them: then each of their wall
+ * times names exactly one instant, wall time minus `off` (no gap, no overlap:
+ * another reading would differ by the difference of two offsets, under 48
+ * hours, and fall in another interval). */
+static int plain_days(GTimeZone *z, civil_date day, int32_t off)
+{
+    gint64 first = (gint64)day * SECS_PER_DAY - off;
+    int interval = interval_at(z, first);
+    if (interval < 0 || interval_at(z, first - 2 * SECS_PER_DAY) != interval) return 0;
+    for (size_t i = 0; i < sizeof span_days / sizeof span_days[0]; i++)
+        if (interval_at(z, first + (span_days[i] + 2) * SECS_PER_DAY - 1) == interval) return span_days[i];
+    return 0;
 }
 
 instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
@@ -202,10 +297,15 @@ instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs)
     GTimeZone *z = tz_get(tz);
     gint64 local = (gint64)day * SECS_PER_DAY + secs;
     int32_t off = 0;
+    /* a timeslot reply converts hundreds of wall times of a few days */
+    if (z && tls_local_span.zone == z && local >= tls_local_span.from && local < tls_local_span.to)
+        return (local - tls_local_span.offset) * US_PER_SEC;
     if (z) {
         gint64 t = local;
         int interval = g_time_zone_adjust_time(z, G_TIME_TYPE_STANDARD, &t);
         if (interval >= 0) off = g_time_zone_get_offset(z, interval);
+        int days = interval >= 0 && t == local && secs >= 0 && secs < SECS_PER_DAY ? plain_days(z, day, off) : 0;
+        if (days) tls_local_span = (offset_span){z, (gint64)day * SECS_PER_DAY, (gint64)(day + days) * SECS_PER_DAY, off};
         /* adjust_time moves a time in a gap forward; honour that shift */
         local = t;
     }
@@ -232,11 +332,11 @@ void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t 
 
 void tz_offset_format(int32_t off, char out[7])
 {
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0) off = -off;
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%c%02d:%02d", sign, (off / 3600) % 100, (off / 60) % 60);
-    memcpy(out, tmp, 6);
+    out[0] = off < 0 ? '-' : '+';
+    int64_t mag = off < 0 ? -(int64_t)off : off; /* INT32_MIN has no positive int32 */
+    two_digits(out + 1, (int)(mag / 3600 % 100));
+    out[3] = ':';
+    two_digits(out + 4, (int)(mag / 60 % 60));
     out[6] = 0;
 }
 

@@ -36,6 +36,17 @@ int32_t tz_offset_at(const char *tz, instant_us t);
 instant_us tz_local_to_instant(const char *tz, civil_date day, int32_t secs);
 void tz_instant_to_local(const char *tz, instant_us t, civil_date *day, int32_t *secs);
 void tz_offset_format(int32_t offset_secs, char out[7]);   /* +02:00 */
+/* tz_offset_at for many instants of few days (a reply's timeslots): the memo
+ * remembers the offset over the local day of the last lookup when the zone
+ * has one offset all that day, so the zone is searched about once per day.
+ * Start from TZ_OFFSET_MEMO_INIT; `tz` must outlive the memo's use. */
+typedef struct {
+    const char *tz;
+    instant_us from, to; /* [from, to): offset holds */
+    int32_t offset;
+} tz_offset_memo;
+#define TZ_OFFSET_MEMO_INIT {NULL, 0, 0, 0}
+int32_t tz_offset_memo_at(tz_offset_memo *m, const char *tz, instant_us t);
 
 /* ISO 8601: "2023-03-04T13:30:00Z", "...+01:00", fractions, or a bare date or
  * a local time without offset (interpreted in `tz_for_local`, UTC if NULL). */

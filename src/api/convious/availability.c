@@ -8,24 +8,26 @@
 #define MAX_CART_RANGE_DAYS 60
 
 /* timeFrom/timeFromOffset/timeTo/timeToOffset of a slot. */
-void cv_jb_slot_times(jbuf *b, const account *a, const slot *s)
+void cv_jb_slot_times(jbuf *b, const account *a, const slot *s, tz_offset_memo *offsets)
 {
     char off[7];
-    jb_key(b, "timeFrom");
+    JB_KEY(b, "timeFrom");
     cv_jb_time(b, s->time_from >= 0, s->time_from);
+    JB_KEY(b, "timeFromOffset");
     if (s->time_from >= 0) {
-        tz_offset_format(tz_offset_at(a->timezone, s->starts_at), off);
-        jb_kstr(b, "timeFromOffset", off);
+        tz_offset_format(tz_offset_memo_at(offsets, a->timezone, s->starts_at), off);
+        jb_plain(b, off, 6);
     } else {
-        jb_knull(b, "timeFromOffset");
+        jb_null(b);
     }
-    jb_key(b, "timeTo");
+    JB_KEY(b, "timeTo");
     cv_jb_time(b, s->time_to >= 0, s->time_to);
+    JB_KEY(b, "timeToOffset");
     if (s->time_to >= 0) {
-        tz_offset_format(tz_offset_at(a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
-        jb_kstr(b, "timeToOffset", off);
+        tz_offset_format(tz_offset_memo_at(offsets, a->timezone, s->ends_at ? s->ends_at : s->starts_at), off);
+        jb_plain(b, off, 6);
     } else {
-        jb_knull(b, "timeToOffset");
+        jb_null(b);
     }
 }
 
@@ -44,16 +46,21 @@ void cv_product_availability(http_request *r, void *app_)
     if (to - from > MAX_PRODUCT_RANGE_DAYS)
         return cv_error(r, 400, "range_too_long", "date_to", "at most %d days at once", MAX_PRODUCT_RANGE_DAYS);
     if (api_reply_cached(r, app_, from, to)) return;
-    json_t *p;
-    bo_status found = catalog_get_json(e, a, CAT_PRODUCT, product, &p);
-    if (found != BO_OK) return cv_missing(r, found);
-    if (!category) category = json_string_value(json_array_get(json_object_get(p, "category_ids"), 0));
+    /* the typed product, borrowed from the snapshot (no copy of its document) */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_missing(r, BO_INTERNAL);
+    const cat_product *p = model_product(catalog_view_model(catalog), product);
+    if (!p) {
+        catalog_view_close(catalog);
+        return cv_missing(r, BO_NOT_FOUND);
+    }
+    if (!category && p->ncategories) category = p->category_ids[0];
     slot *slots;
     size_t n;
     bo_error err = {0};
     bo_status st = availability_product(e, a, product, http_query(r, "category_id"), from, to, &slots, &n, &err);
     if (st != BO_OK) {
-        json_decref(p);
+        catalog_view_close(catalog);
         return cv_fail(r, &err);
     }
     /* straight into the reply's buffer: thousands of slots as a jansson tree
@@ -63,24 +70,29 @@ void cv_product_availability(http_request *r, void *app_)
     jb_obj(&b);
     jb_key(&b, "results");
     jb_arr(&b);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
+    char d[11];
+    civil_date shown = -1; /* the day in d: slots come day by day */
     for (size_t i = 0; i < n; i++) {
         if (slots[i].day < 0) continue; /* undated products have no calendar */
-        char d[11];
-        date_format(slots[i].day, d);
+        if (slots[i].day != shown) date_format(shown = slots[i].day, d);
         jb_obj(&b);
-        jb_kstr(&b, "productId", product);
-        if (category) jb_kstr(&b, "categoryId", category);
-        else jb_knull(&b, "categoryId");
-        jb_kstr(&b, "day", d);
-        cv_jb_slot_times(&b, a, &slots[i]);
-        if (slots[i].available < 0) jb_knull(&b, "availability");
-        else jb_kint(&b, "availability", slots[i].open ? slots[i].available : 0);
+        JB_KEY(&b, "productId");
+        jb_str(&b, product); /* a product of the catalog: UTF-8 */
+        JB_KEY(&b, "categoryId");
+        jb_str(&b, category); /* NULL: null */
+        JB_KEY(&b, "day");
+        jb_plain(&b, d, 10);
+        cv_jb_slot_times(&b, a, &slots[i], &offsets);
+        JB_KEY(&b, "availability");
+        if (slots[i].available < 0) jb_null(&b);
+        else jb_int(&b, slots[i].open ? slots[i].available : 0);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
     jb_obj_end(&b);
     free(slots);
-    json_decref(p); /* category may point into it */
+    catalog_view_close(catalog); /* category may point into it */
     cv_reply_jbuf(r, &b);
 }
 
@@ -196,11 +208,14 @@ void cv_availability_day(http_request *r, void *app_)
     jb_arr(&b);
     char ds[11];
     date_format(day, ds);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
     for (size_t i = 0; i < n; i++) {
         jb_obj(&b);
-        jb_kstr(&b, "day", ds);
-        cv_jb_slot_times(&b, api_account(r), &slots[i]);
-        jb_kbool(&b, "available", slots[i].open && slots[i].available != 0);
+        JB_KEY(&b, "day");
+        jb_plain(&b, ds, 10);
+        cv_jb_slot_times(&b, api_account(r), &slots[i], &offsets);
+        JB_KEY(&b, "available");
+        jb_bool(&b, slots[i].open && slots[i].available != 0);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);

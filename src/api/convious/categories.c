@@ -15,35 +15,53 @@ void cv_categories_list(http_request *r, void *app_)
     if (root && strcmp(root, "true") && strcmp(root, "false"))
         return cv_error(r, 400, "invalid_filter", "root", "root is true or false");
     if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
-    json_t *all;
-    if (catalog_list_json(e, a, CAT_CATEGORY, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
-    json_t *results = json_array();
-    size_t i;
-    json_t *c;
-    json_array_foreach(all, i, c)
-    {
+    /* the snapshot's own documents, borrowed: nothing of the catalog is copied */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
+    /* straight into the reply's buffer, as jansson would print it */
+    jbuf b;
+    cv_jb_page_open(&b);
+    for (size_t i = 0; i < model_count(m, CAT_CATEGORY); i++) {
+        const json_t *c = model_decoded_at(m, CAT_CATEGORY, i);
         const char *pid = json_string_value(json_object_get(c, "parent_id"));
         if (parent && (!pid || strcmp(pid, parent))) continue;
         if (root && (!strcmp(root, "true")) != (pid == NULL)) continue;
-        json_t *x = json_object();
-        json_object_set(x, "id", json_object_get(c, "id"));
-        json_object_set_new(x, "accountSlug", json_string(a->slug));
-        json_object_set_new(x, "priority", json_integer(json_integer_value(json_object_get(c, "priority"))));
-        json_object_set_new(x, "enabled", json_boolean(!json_is_false(json_object_get(c, "enabled"))));
-        json_object_set_new(x, "showedInCheckout", json_boolean(!json_is_false(json_object_get(c, "show_in_checkout"))));
-        if (inc & C_NAME) json_object_set(x, "name", json_object_get(c, "name"));
+        jb_obj(&b);
+        const json_t *id = json_object_get(c, "id"), *name = json_object_get(c, "name");
+        if (id) jb_kjson(&b, "id", id);
+        jb_kstr(&b, "accountSlug", a->slug);
+        jb_kint(&b, "priority", json_integer_value(json_object_get(c, "priority")));
+        jb_kbool(&b, "enabled", !json_is_false(json_object_get(c, "enabled")));
+        jb_kbool(&b, "showedInCheckout", !json_is_false(json_object_get(c, "show_in_checkout")));
+        if ((inc & C_NAME) && name) jb_kjson(&b, "name", name);
         if (inc & C_TEXT) {
-            json_t *d = json_object_get(c, "description");
-            json_object_set_new(x, "text", json_pack("{s:o}", "description", json_is_object(d) ? json_incref(d) : json_object()));
+            const json_t *d = json_object_get(c, "description");
+            jb_key(&b, "text");
+            jb_obj(&b);
+            jb_key(&b, "description");
+            if (json_is_object(d)) jb_json(&b, d);
+            else jb_raw(&b, "{}");
+            jb_obj_end(&b);
         }
-        if (inc & C_PARENT)
-            json_object_set_new(x, "parentCategory", pid ? json_pack("{s:s}", "id", pid) : json_null());
+        if (inc & C_PARENT) {
+            jb_key(&b, "parentCategory");
+            if (pid) {
+                jb_obj(&b);
+                jb_kstr(&b, "id", pid);
+                jb_obj_end(&b);
+            } else {
+                jb_null(&b);
+            }
+        }
         if (inc & C_IMAGES) {
-            json_t *im = json_object_get(c, "images");
-            json_object_set_new(x, "images", json_is_array(im) ? json_deep_copy(im) : json_array());
+            const json_t *im = json_object_get(c, "images");
+            jb_key(&b, "images");
+            if (json_is_array(im)) jb_json(&b, im);
+            else jb_raw(&b, "[]");
         }
-        json_array_append_new(results, x);
+        jb_obj_end(&b);
     }
-    json_decref(all);
-    http_reply_json(r, 200, json_pack("{s:n,s:n,s:o}", "next", "previous", "results", results));
+    catalog_view_close(catalog);
+    cv_reply_page(r, &b);
 }

@@ -218,9 +218,7 @@ const http_route_table *convious_routes(void) { return &table; }
 
 void cv_jb_money(jbuf *b, const account *a, money amount)
 {
-    char buf[32];
-    money_format(amount, a->currency_decimals, buf, sizeof buf);
-    jb_str(b, buf);
+    jb_money(b, amount, a->currency_decimals);
 }
 
 void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t)
@@ -236,7 +234,24 @@ void cv_jb_time(jbuf *b, bool present, int32_t secs)
     if (!present) return jb_null(b);
     char buf[9];
     time_of_day_format(secs, buf);
-    jb_str(b, buf);
+    jb_plain(b, buf, 8);
+}
+
+void cv_jb_page_open(jbuf *b)
+{
+    jb_init(b, 1024);
+    jb_obj(b);
+    jb_knull(b, "next");
+    jb_knull(b, "previous");
+    jb_key(b, "results");
+    jb_arr(b);
+}
+
+void cv_reply_page(http_request *r, jbuf *b)
+{
+    jb_arr_end(b);
+    jb_obj_end(b);
+    cv_reply_jbuf(r, b);
 }
 
 void cv_reply_jbuf(http_request *r, jbuf *b)

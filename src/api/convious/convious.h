@@ -48,10 +48,16 @@ bool cv_date_arg(http_request *r, const char *text, const char *field, civil_dat
 void cv_jb_money(jbuf *b, const account *a, money amount);
 void cv_jb_instant(jbuf *b, const account *a, bool present, instant_us t);
 void cv_jb_time(jbuf *b, bool present, int32_t secs);
-/* timeFrom, timeFromOffset, timeTo, timeToOffset of a slot (keys and values). */
-void cv_jb_slot_times(jbuf *b, const account *a, const slot *s);
+/* timeFrom, timeFromOffset, timeTo, timeToOffset of a slot (keys and values).
+ * One memo (TZ_OFFSET_MEMO_INIT) per reply: the zone is searched once per day. */
+void cv_jb_slot_times(jbuf *b, const account *a, const slot *s, tz_offset_memo *offsets);
 /* Answers 200 with b's text (taking it), or 500 when it could not be written. */
 void cv_reply_jbuf(http_request *r, jbuf *b);
+/* A list that is always one page: cv_jb_page_open starts b with
+ * {"next":null,"previous":null,"results":[, the caller writes the results,
+ * cv_reply_page closes the list and answers 200 with it. */
+void cv_jb_page_open(jbuf *b);
+void cv_reply_page(http_request *r, jbuf *b);
 
 /* A list of the doc's include names; unknown names reply 400. Bit set of `known`. */
 bool cv_includes(http_request *r, const char *const *known, unsigned *out);
@@ -63,7 +69,9 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
-json_t *cv_product_json(engine *e, const account *a, json_t *product, unsigned includes);
+/* A product of the open view `catalog` (its decoded document, borrowed) in the
+ * Convious shape, written into b. */
+void cv_jb_product(jbuf *b, const account *a, const catalog_view *catalog, const json_t *product, unsigned includes);
 
 /* handlers */
 void cv_oauth_token(http_request *r, void *app);

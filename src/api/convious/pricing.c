@@ -74,14 +74,18 @@ static void price_fields(jbuf *b, const account *a, const priced_slot *p, money 
     char day[11];
     date_format(p->s.day, day);
     int c = colour(p->price, lo, hi);
-    jb_kstr(b, "day", day);
-    jb_kbool(b, "available", p->s.open && p->s.available != 0);
-    jb_key(b, "price");
+    JB_KEY(b, "day");
+    jb_plain(b, day, 10);
+    JB_KEY(b, "available");
+    jb_bool(b, p->s.open && p->s.available != 0);
+    JB_KEY(b, "price");
     cv_jb_money(b, a, p->price);
-    jb_key(b, "originalPrice");
+    JB_KEY(b, "originalPrice");
     cv_jb_money(b, a, p->original);
-    jb_kint(b, "color", c);
-    jb_kstr(b, "colorCode", palette[c]);
+    JB_KEY(b, "color");
+    jb_int(b, c);
+    JB_KEY(b, "colorCode");
+    jb_plain(b, palette[c], strlen(palette[c]));
 }
 
 static void range_of(const priced_slot *ps, size_t n, money *lo, money *hi)
@@ -149,10 +153,11 @@ void cv_pricing_day(http_request *r, void *app_)
     jb_obj(&b);
     jb_key(&b, "prices");
     jb_arr(&b);
+    tz_offset_memo offsets = TZ_OFFSET_MEMO_INIT;
     for (size_t i = 0; i < n; i++) {
         jb_obj(&b);
         price_fields(&b, a, &ps[i], lo, hi);
-        cv_jb_slot_times(&b, a, &ps[i].s);
+        cv_jb_slot_times(&b, a, &ps[i].s, &offsets);
         char *token = pricing_token_make(a, ps[i].s.key, lines, ps[i].unit, nl, TOKEN_TTL_SECONDS);
         jb_kstr(&b, "pricingToken", token);
         free(token);

@@ -10,118 +10,170 @@ enum {
 static const char *const includes[] = {"name",   "account",      "text",    "categories", "resources",
                                        "images", "external_ids", "barcode", "taxes",      "scan_options", NULL};
 
-static json_t *date_or_null(const json_t *p, const char *key)
+/* A value of the document as it is; `key` left out when the document has none. */
+static void jb_kdoc(jbuf *b, const char *key, const json_t *v)
 {
-    json_t *v = json_object_get(p, key);
-    return json_is_string(v) ? json_incref(v) : json_null();
+    if (v) jb_kjson(b, key, v);
 }
 
-static json_t *duration_or_null(const json_t *scan, const char *key)
+static void date_or_null(jbuf *b, const char *key, const json_t *p)
 {
-    json_t *v = json_object_get(scan, key);
-    if (!json_is_integer(v)) return json_null();
-    char buf[48];
-    duration_format(json_integer_value(v), buf, sizeof buf);
-    return json_string(buf);
+    const json_t *v = json_object_get(p, key);
+    jb_json(b, json_is_string(v) ? v : NULL);
 }
 
-json_t *cv_product_json(engine *e, const account *a, json_t *p, unsigned inc)
+static void duration_or_null(jbuf *b, const json_t *scan, const char *key)
 {
-    json_t *scan = json_object_get(p, "scan");
-    json_t *x = json_object();
-    json_object_set(x, "id", json_object_get(p, "id"));
-    json_object_set_new(x, "accountSlug", json_string(a->slug));
-    json_object_set_new(x, "priority", json_integer(json_integer_value(json_object_get(p, "priority"))));
-    json_object_set_new(x, "minTickets", json_integer(json_integer_value(json_object_get(p, "min_per_order"))));
-    json_t *maxq = json_object_get(p, "max_per_order");
-    json_object_set_new(x, "maxTickets", json_is_integer(maxq) ? json_incref(maxq) : json_null());
-    json_object_set_new(x, "showFrom", date_or_null(p, "show_from"));
-    json_object_set_new(x, "showTo", date_or_null(p, "show_to"));
-    json_object_set_new(x, "validFrom", date_or_null(p, "valid_from"));
-    json_object_set_new(x, "validTo", date_or_null(p, "valid_to"));
-    json_object_set_new(x, "ticketDuration", duration_or_null(scan, "validity_seconds"));
-    json_object_set_new(x, "ticketTimeDuration", duration_or_null(scan, "time_seconds"));
-    json_object_set_new(x, "isBundle", json_boolean(json_string_value(json_object_get(p, "kind")) &&
-                                                    !strcmp(json_string_value(json_object_get(p, "kind")), "bundle")));
-    json_object_set_new(x, "enabled", json_boolean(!json_is_false(json_object_get(p, "enabled"))));
-    json_object_set_new(x, "apfEnabled", json_boolean(json_is_true(json_object_get(p, "apf_enabled"))));
-    json_t *bt = json_object_get(p, "business_type");
-    json_object_set_new(x, "businessType", json_is_string(bt) ? json_incref(bt) : json_null());
-    json_object_set_new(x, "pricingType", json_string(json_array_size(json_object_get(p, "prices")) ? "dynamic" : "static"));
-    if (inc & P_NAME) json_object_set(x, "name", json_object_get(p, "name"));
-    if (inc & P_ACCOUNT) json_object_set_new(x, "account", json_pack("{s:s,s:s}", "slug", a->slug, "name", a->name));
+    const json_t *v = json_object_get(scan, key);
+    if (!json_is_integer(v)) return jb_null(b);
+    char text[48];
+    duration_format(json_integer_value(v), text, sizeof text);
+    jb_str(b, text);
+}
+
+/* {"id":..., "flow":...} of each category of the product that is (or is not) enabled. */
+static void categories(jbuf *b, const catalog_view *catalog, const json_t *p, bool enabled)
+{
+    jb_arr(b);
+    size_t i;
+    const json_t *cid;
+    json_array_foreach(json_object_get(p, "category_ids"), i, cid)
+    {
+        const json_t *cat = catalog_view_find(catalog, CAT_CATEGORY, json_string_value(cid));
+        if (!cat || json_is_false(json_object_get(cat, "enabled")) == enabled) continue;
+        const char *flow = json_string_value(json_object_get(cat, "flow"));
+        jb_obj(b);
+        jb_kjson(b, "id", cid);
+        jb_kstr(b, "flow", flow ? flow : "dated");
+        jb_obj_end(b);
+    }
+    jb_arr_end(b);
+}
+
+/* Written straight into the reply's buffer (a list is every product of the
+ * catalog; a jansson tree of it cost more than its text). */
+void cv_jb_product(jbuf *b, const account *a, const catalog_view *catalog, const json_t *p, unsigned inc)
+{
+    const json_t *scan = json_object_get(p, "scan");
+    jb_obj(b);
+    jb_kdoc(b, "id", json_object_get(p, "id"));
+    jb_kstr(b, "accountSlug", a->slug);
+    jb_kint(b, "priority", json_integer_value(json_object_get(p, "priority")));
+    jb_kint(b, "minTickets", json_integer_value(json_object_get(p, "min_per_order")));
+    const json_t *maxq = json_object_get(p, "max_per_order");
+    jb_kjson(b, "maxTickets", json_is_integer(maxq) ? maxq : NULL);
+    jb_key(b, "showFrom");
+    date_or_null(b, "show_from", p);
+    jb_key(b, "showTo");
+    date_or_null(b, "show_to", p);
+    jb_key(b, "validFrom");
+    date_or_null(b, "valid_from", p);
+    jb_key(b, "validTo");
+    date_or_null(b, "valid_to", p);
+    jb_key(b, "ticketDuration");
+    duration_or_null(b, scan, "validity_seconds");
+    jb_key(b, "ticketTimeDuration");
+    duration_or_null(b, scan, "time_seconds");
+    const char *kind = json_string_value(json_object_get(p, "kind"));
+    jb_kbool(b, "isBundle", kind && !strcmp(kind, "bundle"));
+    jb_kbool(b, "enabled", !json_is_false(json_object_get(p, "enabled")));
+    jb_kbool(b, "apfEnabled", json_is_true(json_object_get(p, "apf_enabled")));
+    const json_t *bt = json_object_get(p, "business_type");
+    jb_kjson(b, "businessType", json_is_string(bt) ? bt : NULL);
+    jb_kstr(b, "pricingType", json_array_size(json_object_get(p, "prices")) ? "dynamic" : "static");
+    if (inc & P_NAME) jb_kdoc(b, "name", json_object_get(p, "name"));
+    if (inc & P_ACCOUNT) {
+        jb_key(b, "account");
+        jb_obj(b);
+        jb_kstr(b, "slug", a->slug);
+        jb_kstr(b, "name", a->name);
+        jb_obj_end(b);
+    }
     if (inc & P_TEXT) {
-        json_t *d = json_object_get(p, "description");
-        json_object_set_new(x, "text", json_pack("{s:o}", "description", json_is_object(d) ? json_incref(d) : json_object()));
+        const json_t *d = json_object_get(p, "description");
+        jb_key(b, "text");
+        jb_obj(b);
+        jb_key(b, "description");
+        if (json_is_object(d)) jb_json(b, d);
+        else jb_raw(b, "{}");
+        jb_obj_end(b);
     }
     if (inc & P_CATEGORIES) {
-        json_t *active = json_array(), *inactive = json_array();
-        size_t i;
-        json_t *cid;
-        catalog_view *catalog = catalog_view_open(e, a);
-        json_array_foreach(json_object_get(p, "category_ids"), i, cid)
-        {
-            const json_t *cat = catalog_view_find(catalog, CAT_CATEGORY, json_string_value(cid));
-            if (!cat) continue;
-            const char *flow = json_string_value(json_object_get(cat, "flow"));
-            json_array_append_new(json_is_false(json_object_get(cat, "enabled")) ? inactive : active,
-                                  json_pack("{s:O?,s:s}", "id", cid, "flow", flow ? flow : "dated"));
-        }
-        catalog_view_close(catalog);
-        json_object_set_new(x, "categories", active);
-        json_object_set_new(x, "inactiveCategories", inactive);
+        jb_key(b, "categories");
+        categories(b, catalog, p, true);
+        jb_key(b, "inactiveCategories");
+        categories(b, catalog, p, false);
     }
     if (inc & P_RESOURCES) {
-        json_t *res = json_array();
+        jb_key(b, "resources");
+        jb_arr(b);
         size_t i;
-        json_t *u;
+        const json_t *u;
         json_array_foreach(json_object_get(p, "pools"), i, u)
-            json_array_append_new(res, json_pack("{s:O?,s:n,s:O?}", "inventoryPoolId", json_object_get(u, "pool_id"),
-                                                 "categoryId", "amountUsed", json_object_get(u, "amount")));
-        json_object_set_new(x, "resources", res);
+        {
+            jb_obj(b);
+            jb_kjson(b, "inventoryPoolId", json_object_get(u, "pool_id"));
+            jb_knull(b, "categoryId");
+            jb_kjson(b, "amountUsed", json_object_get(u, "amount"));
+            jb_obj_end(b);
+        }
+        jb_arr_end(b);
     }
     if (inc & P_IMAGES) {
-        json_t *im = json_object_get(p, "images");
-        json_object_set_new(x, "images", json_is_array(im) ? json_deep_copy(im) : json_array());
+        const json_t *im = json_object_get(p, "images");
+        jb_key(b, "images");
+        if (json_is_array(im)) jb_json(b, im);
+        else jb_raw(b, "[]");
     }
     if (inc & P_EXTERNAL_IDS) {
-        json_t *ex = json_object_get(p, "external_ids");
-        json_object_set_new(x, "externalIds", json_is_object(ex) ? json_deep_copy(ex) : json_object());
+        const json_t *ex = json_object_get(p, "external_ids");
+        jb_key(b, "externalIds");
+        if (json_is_object(ex)) jb_json(b, ex);
+        else jb_raw(b, "{}");
     }
     if (inc & P_BARCODE) {
         const char *f = json_string_value(json_object_get(p, "barcode_format"));
-        json_object_set_new(x, "barcode", json_pack("{s:s}", "format", f ? f : "code128"));
+        jb_key(b, "barcode");
+        jb_obj(b);
+        jb_kstr(b, "format", f ? f : "code128");
+        jb_obj_end(b);
     }
     if (inc & P_TAXES) {
-        json_t *taxes = json_array();
+        jb_key(b, "taxes");
+        jb_arr(b);
         size_t i;
-        json_t *t;
+        const json_t *t;
         json_array_foreach(json_object_get(p, "taxes"), i, t)
-            json_array_append_new(taxes, json_pack("{s:O?,s:o,s:o}", "type", json_object_get(t, "type"),
-                                                   "priceProportionPercentage",
-                                                   cv_rate(json_integer_value(json_object_get(t, "proportion_bp"))),
-                                                   "taxPercentage",
-                                                   cv_rate(json_integer_value(json_object_get(t, "rate_bp")))));
-        json_object_set_new(x, "taxes", taxes);
+        {
+            jb_obj(b);
+            jb_kjson(b, "type", json_object_get(t, "type"));
+            jb_key(b, "priceProportionPercentage");
+            jb_money(b, (int32_t)json_integer_value(json_object_get(t, "proportion_bp")), 2);
+            jb_key(b, "taxPercentage");
+            jb_money(b, (int32_t)json_integer_value(json_object_get(t, "rate_bp")), 2);
+            jb_obj_end(b);
+        }
+        jb_arr_end(b);
     }
     if (inc & P_SCAN_OPTIONS) {
         const char *limit = json_string_value(json_object_get(scan, "limit"));
-        json_t *max = json_object_get(scan, "max_scans");
-        json_object_set_new(x, "scanOptions",
-                            json_pack("{s:s,s:s,s:O?,s:I}", "scanLimit", limit ? limit : "once", "scanLimitType",
-                                      "scan_period_fixed", "maxScans", json_is_integer(max) ? max : json_null(),
-                                      "maxScansPerDay", (json_int_t)(limit && !strcmp(limit, "times_per_day")
-                                                                         ? json_integer_value(json_object_get(scan, "times"))
-                                                                         : 0)));
+        const json_t *max = json_object_get(scan, "max_scans");
+        jb_key(b, "scanOptions");
+        jb_obj(b);
+        jb_kstr(b, "scanLimit", limit ? limit : "once");
+        jb_kstr(b, "scanLimitType", "scan_period_fixed");
+        jb_kjson(b, "maxScans", json_is_integer(max) ? max : NULL);
+        jb_kint(b, "maxScansPerDay",
+                limit && !strcmp(limit, "times_per_day") ? json_integer_value(json_object_get(scan, "times")) : 0);
+        jb_obj_end(b);
     }
-    return x;
+    jb_obj_end(b);
 }
 
-static bool in_category(const json_t *p, const char *category)
+static bool in_category(const cat_product *p, const char *category)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(p, "category_ids"), i, c) if (!strcmp(json_string_value(c), category)) return true;
+    for (size_t i = 0; i < p->ncategories; i++)
+        if (!strcmp(p->category_ids[i], category)) return true;
     return false;
 }
 
@@ -136,20 +188,23 @@ void cv_products_list(http_request *r, void *app_)
     if (enabled && strcmp(enabled, "true") && strcmp(enabled, "false"))
         return cv_error(r, 400, "invalid_filter", "enabled", "enabled is true or false");
     if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
-    json_t *all;
-    if (catalog_list_json(e, a, CAT_PRODUCT, &all) != BO_OK) return cv_error(r, 500, "internal_error", NULL, "unavailable");
-    json_t *results = json_array();
-    size_t i;
-    json_t *p;
-    json_array_foreach(all, i, p)
-    {
+    /* the snapshot's own objects, filtered on their typed fields: nothing of
+     * the catalog is copied, only the products that go out are rendered */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_error(r, 500, "internal_error", NULL, "unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
+    jbuf b;
+    cv_jb_page_open(&b);
+    for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
+        const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
+        const json_t *doc = model_decoded_at(m, CAT_PRODUCT, i);
         if (category && !in_category(p, category)) continue;
-        if (ext && !json_object_get(json_object_get(p, "external_ids"), ext)) continue;
-        if (enabled && json_is_false(json_object_get(p, "enabled")) == !strcmp(enabled, "true")) continue;
-        json_array_append_new(results, cv_product_json(e, a, p, inc));
+        if (ext && !json_object_get(json_object_get(doc, "external_ids"), ext)) continue;
+        if (enabled && p->enabled != !strcmp(enabled, "true")) continue;
+        cv_jb_product(&b, a, catalog, doc, inc);
     }
-    json_decref(all);
-    http_reply_json(r, 200, json_pack("{s:n,s:n,s:o}", "next", "previous", "results", results));
+    catalog_view_close(catalog);
+    cv_reply_page(r, &b);
 }
 
 void cv_product_get(http_request *r, void *app_)
@@ -159,9 +214,16 @@ void cv_product_get(http_request *r, void *app_)
     unsigned inc;
     if (!cv_includes(r, includes, &inc)) return;
     if (api_reply_cached(r, app_, 0, 0)) return; /* the catalog's alone */
-    json_t *p;
-    bo_status st = catalog_get_json(e, a, CAT_PRODUCT, http_path_param(r, "product_id"), &p);
-    if (st != BO_OK) return cv_missing(r, st);
-    http_reply_json(r, 200, cv_product_json(e, a, p, inc));
-    json_decref(p);
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return cv_missing(r, BO_INTERNAL);
+    const json_t *p = catalog_view_find(catalog, CAT_PRODUCT, http_path_param(r, "product_id"));
+    if (!p) {
+        catalog_view_close(catalog);
+        return cv_missing(r, BO_NOT_FOUND);
+    }
+    jbuf b;
+    jb_init(&b, 1024);
+    cv_jb_product(&b, a, catalog, p, inc);
+    catalog_view_close(catalog);
+    cv_reply_jbuf(r, &b);
 }

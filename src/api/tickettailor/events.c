@@ -7,8 +7,8 @@
 #include <string.h>
 
 typedef struct {
-    json_t *event;      /* engine event (borrowed from the list) */
-    json_t *occurrence; /* one of its occurrences */
+    const json_t *event;      /* engine event (borrowed from the catalog view) */
+    const json_t *occurrence; /* one of its occurrences */
     instant_us start, end;
 } tt_event_ref;
 
@@ -20,7 +20,8 @@ static int by_start_desc(const void *x, const void *y)
                    json_string_value(json_object_get(b->occurrence, "id")));
 }
 
-static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, json_t *products)
+/* The products of the event are found on the typed model; only theirs are read. */
+static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, const catalog_model *m)
 {
     const char *occ = json_string_value(json_object_get(ref->occurrence, "id"));
     const char *ev_id = json_string_value(json_object_get(ref->event, "id"));
@@ -28,15 +29,13 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
     int64_t total_available = 0;
     bool any_limited = false;
     size_t i;
-    json_t *p;
     civil_date day;
     int32_t secs;
     tz_instant_to_local(a->timezone, ref->start, &day, &secs);
-    json_array_foreach(products, i, p)
-    {
-        if (!json_string_value(json_object_get(p, "event_id")) ||
-            strcmp(json_string_value(json_object_get(p, "event_id")), ev_id))
-            continue;
+    for (size_t pi = 0; pi < model_count(m, CAT_PRODUCT); pi++) {
+        const cat_product *typed = model_object_at(m, CAT_PRODUCT, pi);
+        if (!typed->event_id || strcmp(typed->event_id, ev_id)) continue;
+        const json_t *p = model_decoded_at(m, CAT_PRODUCT, pi);
         slot *slots = NULL;
         size_t n = 0;
         bo_error err = {0};
@@ -119,22 +118,25 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
 }
 
 /* Every occurrence of every event, newest start first. */
-static tt_event_ref *all_events(const account *a, json_t *events, size_t *n)
+static tt_event_ref *all_events(const account *a, const catalog_model *m, size_t *n)
 {
     tt_event_ref *refs = NULL;
     *n = 0;
-    size_t i, k;
-    json_t *ev, *oc;
-    json_array_foreach(events, i, ev) json_array_foreach(json_object_get(ev, "occurrences"), k, oc)
-    {
-        refs = realloc(refs, (*n + 1) * sizeof *refs);
-        tt_event_ref *r = &refs[(*n)++];
-        r->event = ev;
-        r->occurrence = oc;
-        r->start = r->end = 0;
-        iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &r->start);
-        if (json_is_string(json_object_get(oc, "end")))
-            iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &r->end);
+    size_t k;
+    json_t *oc;
+    for (size_t i = 0; i < model_count(m, CAT_EVENT); i++) {
+        const json_t *ev = model_decoded_at(m, CAT_EVENT, i);
+        json_array_foreach(json_object_get(ev, "occurrences"), k, oc)
+        {
+            refs = realloc(refs, (*n + 1) * sizeof *refs);
+            tt_event_ref *r = &refs[(*n)++];
+            r->event = ev;
+            r->occurrence = oc;
+            r->start = r->end = 0;
+            iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &r->start);
+            if (json_is_string(json_object_get(oc, "end")))
+                iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &r->end);
+        }
     }
     if (*n > 1) qsort(refs, *n, sizeof *refs, by_start_desc);
     return refs;
@@ -151,11 +153,12 @@ void tt_events_list(http_request *r, void *app_)
     if (!tt_range_args(r, "start_at", start) || !tt_range_args(r, "end_at", end)) return;
     const char *status = http_query(r, "status");
     if (api_reply_cached(r, app_, -1, -1)) return; /* events show what is left of every day */
-    json_t *events, *products;
-    if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
-        return tt_error(r, 500, NULL, "catalog unavailable");
+    /* the snapshot's own documents, borrowed: nothing of the catalog is copied */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
     size_t n;
-    tt_event_ref *refs = all_events(a, events, &n);
+    tt_event_ref *refs = all_events(a, m, &n);
     /* the cursor's position in the full, filtered list */
     json_t *data = json_array();
     size_t first = 0, matched = 0; /* keep[first..last) is the page */
@@ -173,8 +176,7 @@ void tt_events_list(http_request *r, void *app_)
         if (i == matched) {
             free(keep);
             free(refs);
-            json_decref(events);
-            json_decref(products);
+            catalog_view_close(catalog);
             json_decref(data);
             /* a well-formed id that names nothing: 422, as every other list's cursor (tt_reply_catalog_page) */
             return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown event %s", cursor);
@@ -183,12 +185,11 @@ void tt_events_list(http_request *r, void *app_)
         if (before) matched = i; /* the page ends just before the cursor */
     }
     size_t last = first + (size_t)limit < matched ? first + (size_t)limit : matched;
-    for (size_t i = first; i < last; i++) json_array_append_new(data, event_json(e, a, keep[i], products));
+    for (size_t i = first; i < last; i++) json_array_append_new(data, event_json(e, a, keep[i], m));
     bool more = before ? first > 0 : last < matched;
     free(keep);
     free(refs);
-    json_decref(events);
-    json_decref(products);
+    catalog_view_close(catalog);
     http_reply_json(r, 200, tt_page(r, "/v1/events", data, more, after != NULL, before != NULL));
 }
 
@@ -198,18 +199,17 @@ void tt_event_get(http_request *r, void *app_)
     const account *a = api_account(r);
     const char *occ = tt_unprefix(r, http_path_param(r, "event_id"), "ev_");
     if (api_reply_cached(r, app_, -1, -1)) return;
-    json_t *events, *products;
-    if (catalog_list_json(e, a, CAT_EVENT, &events) != BO_OK || catalog_list_json(e, a, CAT_PRODUCT, &products) != BO_OK)
-        return tt_error(r, 500, NULL, "catalog unavailable");
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
     size_t n;
-    tt_event_ref *refs = all_events(a, events, &n);
+    tt_event_ref *refs = all_events(a, m, &n);
     json_t *found = NULL;
     for (size_t i = 0; occ && i < n && !found; i++)
         if (!strcmp(json_string_value(json_object_get(refs[i].occurrence, "id")), occ))
-            found = event_json(e, a, &refs[i], products);
+            found = event_json(e, a, &refs[i], m);
     free(refs);
-    json_decref(events);
-    json_decref(products);
+    catalog_view_close(catalog);
     if (!found) return tt_error(r, 404, NULL, "The requested resource does not exist.");
     http_reply_json(r, 200, found);
 }
