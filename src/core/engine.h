@@ -349,6 +349,10 @@ typedef struct {
     /* filters; NULL / 0 = none */
     const char *number, *email, *external_id, *reseller_id, *event_id, *barcode, *name, *channel, *product_type;
     const char *occurrence;      /* orders with a ticket for this occurrence key */
+    /* orders whose extras object has extras_value at extras_key (a key of at
+     * most 64 characters without quotes or backslashes; else invalid_filter
+     * on "extras") */
+    const char *extras_key, *extras_value;
     const char *statuses[4];     /* NULL-terminated list */
     const char *product_ids[16]; /* NULL-terminated list */
     instant_us updated_from;

@@ -327,8 +327,9 @@ store_status store_ticket_load_scan(db_conn *c, const char *account_id, const ch
 
 /* Every filter is in the one static statement as "(param IS NULL OR ...)", so
  * each driver prepares it once. */
-#define ORDER_FILTERS                                                                                               \
+#define ORDER_FILTERS(extras_field)                                                                                 \
     " WHERE o.account_id = ?"                                                                                       \
+    " AND (CAST(? AS TEXT) IS NULL OR " extras_field " = ?)"                                                        \
     " AND (CAST(? AS TEXT) IS NULL OR o.number = ?)"                                                                \
     " AND (CAST(? AS TEXT) IS NULL OR lower(o.email) = lower(?))"                                                   \
     " AND (CAST(? AS TEXT) IS NULL OR o.external_id = ?)"                                                           \
@@ -379,7 +380,12 @@ store_status store_ticket_load_scan(db_conn *c, const char *account_id, const ch
 #define KEYSET_NEWER(t)                                                                                            \
     " AND (" t ".created_at, " t ".id) > (?, ?) ORDER BY " t ".created_at, " t ".id LIMIT ?"
 
-#define ORDERS_FROM " FROM orders o" ORDER_FILTERS
+/* A key of the order's extras (its doc's "extras" object), as each database
+ * reads JSON text; the parameter is the key, which the engine keeps free of
+ * quotes and backslashes. */
+#define EXTRAS_FIELD_SQLITE "json_extract(o.doc, '$.extras.\"' || ? || '\"')"
+#define EXTRAS_FIELD_POSTGRES "(CAST(o.doc AS jsonb) -> 'extras' ->> ?)"
+#define ORDERS_FROM(extras_field) " FROM orders o" ORDER_FILTERS(extras_field)
 #define TICKETS_FROM                                                                                               \
     ", o.id, o.email, o.customer_name FROM tickets t LEFT JOIN orders o ON o.id = t.order_id" TICKET_FILTERS
 
@@ -449,22 +455,27 @@ static void reverse_tickets(store_ticket_listed *t, size_t n)
  * page's own query naming them as a subquery (a statement per order made a
  * page of 100 cost 200 more round trips). The subquery's one order past the
  * page brings children nobody asked for; page_children drops them. */
-#define IN_PAGE(tail) " IN (SELECT o.id" ORDERS_FROM tail ")"
-#define PAGE_CHILDREN_SQL(tail)                                                                                    \
-    {"SELECT " ORDER_COLUMNS ORDERS_FROM tail,                                                                     \
-     "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.order_id" IN_PAGE(tail)                                    \
+#define IN_PAGE(tail, x) " IN (SELECT o.id" ORDERS_FROM(x) tail ")"
+#define PAGE_CHILDREN_SQL(tail, x)                                                                                 \
+    {"SELECT " ORDER_COLUMNS ORDERS_FROM(x) tail,                                                                  \
+     "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.order_id" IN_PAGE(tail, x)                                 \
      " ORDER BY t.order_id, t.created_at, t.line_id, t.id",                                                        \
      "SELECT p.id, p.account_id, p.order_id, p.kind, p.provider, p.method, p.status, p.amount, p.reference,"       \
-     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" IN_PAGE(tail) " ORDER BY p.order_id, p.id"}
+     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" IN_PAGE(tail, x) " ORDER BY p.order_id, p.id"}
 
 typedef struct {
     const char *orders, *tickets, *payments;
 } order_page_sql;
 
-static const order_page_sql by_change_seq =
-    PAGE_CHILDREN_SQL(" AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?");
-static const order_page_sql older_than_cursor = PAGE_CHILDREN_SQL(KEYSET_OLDER("o"));
-static const order_page_sql newer_than_cursor = PAGE_CHILDREN_SQL(KEYSET_NEWER("o"));
+#define BY_CHANGE_SEQ " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?"
+enum { PAGE_BY_CHANGE_SEQ, PAGE_OLDER_THAN_CURSOR, PAGE_NEWER_THAN_CURSOR };
+/* [SQLite, PostgreSQL][which page] */
+static const order_page_sql page_sql[2][3] = {
+    {PAGE_CHILDREN_SQL(BY_CHANGE_SEQ, EXTRAS_FIELD_SQLITE), PAGE_CHILDREN_SQL(KEYSET_OLDER("o"), EXTRAS_FIELD_SQLITE),
+     PAGE_CHILDREN_SQL(KEYSET_NEWER("o"), EXTRAS_FIELD_SQLITE)},
+    {PAGE_CHILDREN_SQL(BY_CHANGE_SEQ, EXTRAS_FIELD_POSTGRES),
+     PAGE_CHILDREN_SQL(KEYSET_OLDER("o"), EXTRAS_FIELD_POSTGRES),
+     PAGE_CHILDREN_SQL(KEYSET_NEWER("o"), EXTRAS_FIELD_POSTGRES)}};
 
 static int detail_by_id(const void *a, const void *b)
 {
@@ -529,7 +540,8 @@ static db_status orders_page_fn(db_conn *c, void *arg)
     if (f->name) snprintf(name_like, sizeof name_like, "%%%s%%", f->name);
     db_param p[64];
     const db_param base[] = {
-        DB_TEXT(x->account_id), OPT_TEXT(f->number), OPT_TEXT(f->email), OPT_TEXT(f->external_id),
+        DB_TEXT(x->account_id), DB_TEXT(f->extras_key ? f->extras_value : NULL), DB_TEXT(f->extras_key),
+        DB_TEXT(f->extras_key ? f->extras_value : NULL), OPT_TEXT(f->number), OPT_TEXT(f->email), OPT_TEXT(f->external_id),
         OPT_TEXT(f->reseller_id), OPT_TEXT(f->name ? name_like : NULL), OPT_TEXT(f->channel),
         OPT_TEXT(f->product_type), DB_TEXT(f->statuses[0]), DB_TEXT(f->statuses[0]),
         DB_TEXT(f->statuses[0] ? f->statuses[1] : NULL),
@@ -545,17 +557,17 @@ static db_status orders_page_fn(db_conn *c, void *arg)
         more = more && f->product_ids[i];
         p[n++] = more ? DB_TEXT(f->product_ids[i]) : DB_NULL;
     }
-    const order_page_sql *sql;
+    const order_page_sql *sql = page_sql[db_conn_dialect(c) == DB_DIALECT_POSTGRES];
     char cursor_id[64] = "";
     if (f->by_change_seq) {
         p[n++] = DB_INT(f->after_change_seq);
         p[n++] = DB_INT(f->limit + 1);
-        sql = &by_change_seq;
+        sql += PAGE_BY_CHANGE_SEQ;
     } else {
         db_status st = keyset_params(c, "SELECT created_at, id FROM orders WHERE id = ? AND account_id = ?",
                                      x->account_id, f->starting_after, f->ending_before, f->limit, p, &n, cursor_id);
         if (st != DB_OK) return st;
-        sql = f->ending_before ? &newer_than_cursor : &older_than_cursor;
+        sql += f->ending_before ? PAGE_NEWER_THAN_CURSOR : PAGE_OLDER_THAN_CURSOR;
     }
     db_rows *r;
     db_status st = db_query(c, sql->orders, p, n, &r);

@@ -192,3 +192,32 @@ def test_convious_timeline(venue):
         now = expect(c.admin("GET", "/orders/" + order_id, token=v["token"]), 200)
         if now["status"] == "cancelled":
             assert last_status[order_id] == "cancelled", (order_id, last_status[order_id])
+
+
+def test_tickettailor_referral_tag_filter_fills_pages(venue):
+    """referral_tag is part of the page's query: a page holds `limit` matching
+    orders while more match, and the walk finds every tagged order once."""
+    v = venue
+    c, tag = v["c"], "tag-" + uuid.uuid4().hex[:8]
+    tagged = []
+    for i in range(7):
+        cart = expect(c.admin("POST", "/carts", {"items": [{"product_id": v["product"], "quantity": 1}]},
+                              token=v["token"]), 201)
+        body = {"cart_id": cart["id"], "payment": {"provider": "cash"}}
+        if i % 2 == 0:
+            body["extras"] = {"referral_tag": tag}
+        else:
+            body["extras"] = {"referral_tag": tag + "-other", "note": tag}
+        order = expect(c.admin("POST", "/orders", body, token=v["token"]), 201)
+        if i % 2 == 0:
+            tagged.append("or_" + order["id"])
+    listed, query = [], {"limit": 2, "referral_tag": tag}
+    for _ in range(10):
+        page = expect(c.tickettailor("GET", "/v1/orders", key=v["key"], query=query), 200)
+        assert len(page["data"]) == 2 or not page["links"]["next"], page
+        assert all(o["referral_tag"] == tag for o in page["data"]), page
+        listed += [o["id"] for o in page["data"]]
+        if not page["links"]["next"]:
+            break
+        query = {"limit": 2, "referral_tag": tag, "starting_after": page["data"][-1]["id"]}
+    assert sorted(listed) == sorted(tagged), (listed, tagged)
