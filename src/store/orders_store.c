@@ -454,14 +454,18 @@ static void reverse_tickets(store_ticket_listed *t, size_t n)
  * orders, then the tickets and the payments of every order of the page, the
  * page's own query naming them as a subquery (a statement per order made a
  * page of 100 cost 200 more round trips). The subquery's one order past the
- * page brings children nobody asked for; page_children drops them. */
-#define IN_PAGE(tail, x) " IN (SELECT o.id" ORDERS_FROM(x) tail ")"
-#define PAGE_CHILDREN_SQL(tail, x)                                                                                 \
+ * page brings children nobody asked for; page_children drops them. On
+ * PostgreSQL the subquery is an array: a generic plan guesses a LIMIT
+ * parameter at a tenth of the table, and for `IN (subquery)` it then hashes
+ * every payment; `= ANY (ARRAY(subquery))` is always an index lookup per id. */
+#define SQLITE_IN(x, tail) " IN (SELECT o.id" ORDERS_FROM(x) tail ")"
+#define POSTGRES_IN(x, tail) " = ANY (ARRAY(SELECT o.id" ORDERS_FROM(x) tail "))"
+#define PAGE_CHILDREN_SQL(tail, x, in)                                                                             \
     {"SELECT " ORDER_COLUMNS ORDERS_FROM(x) tail,                                                                  \
-     "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.order_id" IN_PAGE(tail, x)                                 \
+     "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.order_id" in(x, tail)                                      \
      " ORDER BY t.order_id, t.created_at, t.line_id, t.id",                                                        \
      "SELECT p.id, p.account_id, p.order_id, p.kind, p.provider, p.method, p.status, p.amount, p.reference,"       \
-     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" IN_PAGE(tail, x) " ORDER BY p.order_id, p.id"}
+     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" in(x, tail) " ORDER BY p.order_id, p.id"}
 
 typedef struct {
     const char *orders, *tickets, *payments;
@@ -470,12 +474,11 @@ typedef struct {
 #define BY_CHANGE_SEQ " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?"
 enum { PAGE_BY_CHANGE_SEQ, PAGE_OLDER_THAN_CURSOR, PAGE_NEWER_THAN_CURSOR };
 /* [SQLite, PostgreSQL][which page] */
+#define SQLITE_PAGES(tail) PAGE_CHILDREN_SQL(tail, EXTRAS_FIELD_SQLITE, SQLITE_IN)
+#define POSTGRES_PAGES(tail) PAGE_CHILDREN_SQL(tail, EXTRAS_FIELD_POSTGRES, POSTGRES_IN)
 static const order_page_sql page_sql[2][3] = {
-    {PAGE_CHILDREN_SQL(BY_CHANGE_SEQ, EXTRAS_FIELD_SQLITE), PAGE_CHILDREN_SQL(KEYSET_OLDER("o"), EXTRAS_FIELD_SQLITE),
-     PAGE_CHILDREN_SQL(KEYSET_NEWER("o"), EXTRAS_FIELD_SQLITE)},
-    {PAGE_CHILDREN_SQL(BY_CHANGE_SEQ, EXTRAS_FIELD_POSTGRES),
-     PAGE_CHILDREN_SQL(KEYSET_OLDER("o"), EXTRAS_FIELD_POSTGRES),
-     PAGE_CHILDREN_SQL(KEYSET_NEWER("o"), EXTRAS_FIELD_POSTGRES)}};
+    {SQLITE_PAGES(BY_CHANGE_SEQ), SQLITE_PAGES(KEYSET_OLDER("o")), SQLITE_PAGES(KEYSET_NEWER("o"))},
+    {POSTGRES_PAGES(BY_CHANGE_SEQ), POSTGRES_PAGES(KEYSET_OLDER("o")), POSTGRES_PAGES(KEYSET_NEWER("o"))}};
 
 static int detail_by_id(const void *a, const void *b)
 {
