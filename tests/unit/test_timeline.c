@@ -154,16 +154,16 @@ static char *put(const account *a, catalog_kind k, json_t *doc)
     return id;
 }
 
+/* The account's orders (the timeline's first 1,000). */
 static size_t orders_of(const account *a)
 {
     order_query q;
     order_query_init(&q);
-    q.sort = ORDER_BY_CREATED_DESC;
     q.limit = 1000;
     order_page p;
     bo_error err;
-    if (orders_list(E, a, &q, &p, &err) != BO_OK) return (size_t)-1;
-    size_t n = p.n;
+    size_t n = orders_list(E, a, &q, &p, &err) == BO_OK ? p.n : (size_t)-1;
+    if (n == (size_t)-1) return n;
     order_page_free(&p);
     return n;
 }
