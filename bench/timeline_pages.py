@@ -10,6 +10,7 @@ peak) before and after. Loopback only; stops by itself.
 usage: timeline_pages.py --port P --pid SERVER_PID --admin-token T --cv-token T --tt-key K
                          --order-cursor ID --ticket-cursor ID --seq-cursor N --account SLUG
                          [--pairs N] [--limit L] [--walk-seconds S]
+(--pairs 0: only the walk, e.g. with --limit 1000 to read every order of the account)
 """
 import argparse
 import base64
@@ -80,7 +81,7 @@ def main():
     n = a.limit
     print("  server memory before: %s" % rss(a.pid))
     worst = 0
-    for name, first, deep, headers in (
+    lists = () if a.pairs == 0 else (
             ("/admin/v1/orders", "/admin/v1/orders?limit=%d" % n,
              "/admin/v1/orders?limit=%d&starting_after=%s" % (n, a.order_cursor), admin),
             ("/convious/api/v1/orders/", "/convious/api/v1/orders/?account=%s&page_size=%d" % (a.account, n),
@@ -88,9 +89,11 @@ def main():
             ("/tickettailor/v1/orders", "/tickettailor/v1/orders?limit=%d" % n,
              "/tickettailor/v1/orders?limit=%d&starting_after=or_%s" % (n, a.order_cursor), tt),
             ("/tickettailor/v1/issued_tickets", "/tickettailor/v1/issued_tickets?limit=%d" % n,
-             "/tickettailor/v1/issued_tickets?limit=%d&starting_after=it_%s" % (n, a.ticket_cursor), tt)):
+             "/tickettailor/v1/issued_tickets?limit=%d&starting_after=it_%s" % (n, a.ticket_cursor), tt))
+    for name, first, deep, headers in lists:
         worst = max(worst, pair_times(conn, name, first, deep, headers, a.pairs))
-    print("  worst deep ÷ first ratio: %.2f" % worst)
+    if lists:
+        print("  worst deep ÷ first ratio: %.2f" % worst)
     if a.walk_seconds > 0:
         pages, orders, after = 0, 0, None
         t0 = time.monotonic()
