@@ -421,6 +421,31 @@ static db_status book_fn(db_conn *c, void *arg)
     return st;
 }
 
+/* A booking's outcome: the refusal its steps recorded, else the transaction's status. */
+static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
+{
+    const account *a = b->a;
+    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
+    if (b->closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
+    if (b->sold_out)
+        return bo_fail(err, BO_SOLD_OUT, "sold_out", "cart_id", "the cart expired and its tickets were sold meanwhile");
+    if (b->discount_exhausted)
+        return bo_fail(err, BO_CONFLICT, "discount_exhausted", "discount_code", "discount code was used up");
+    if (b->cart_outdated)
+        return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
+                       "a product of the cart, or its event, is no longer in the catalog");
+    if (b->voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b->voucher_problem);
+    if (b->unpaid > 0) {
+        char paid[32], rest[32];
+        money_format(b->voucher_paid, a->currency_decimals, paid, sizeof paid);
+        money_format(b->unpaid, a->currency_decimals, rest, sizeof rest);
+        return bo_fail(err, BO_INVALID, "payment_required", "payment",
+                       "the voucher pays %s; a payment is needed for the other %s", paid, rest);
+    }
+    if (st != DB_OK) return bo_from_db(st, err);
+    return BO_OK;
+}
+
 /* Whether text (a caller's JSON) is an object: the caller validated it, this
  * only refuses another JSON type. */
 static bool object_text(const char *text)
@@ -460,27 +485,94 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     } else if (b.rows_loaded) {
         store_order_detail_free(&b.rows);
     }
-    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
-    if (b.closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
-    if (b.sold_out)
-        return bo_fail(err, BO_SOLD_OUT, "sold_out", "cart_id", "the cart expired and its tickets were sold meanwhile");
-    if (b.discount_exhausted)
-        return bo_fail(err, BO_CONFLICT, "discount_exhausted", "discount_code", "discount code was used up");
-    if (b.cart_outdated)
-        return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
-                       "a product of the cart, or its event, is no longer in the catalog");
-    if (b.voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b.voucher_problem);
-    if (b.unpaid > 0) {
-        char paid[32], rest[32];
-        money_format(b.voucher_paid, a->currency_decimals, paid, sizeof paid);
-        money_format(b.unpaid, a->currency_decimals, rest, sizeof rest);
-        return bo_fail(err, BO_INVALID, "payment_required", "payment",
-                       "the voucher pays %s; a payment is needed for the other %s", paid, rest);
-    }
-    if (st != DB_OK) return bo_from_db(st, err);
+    if (book_outcome(&b, st, err) != BO_OK) return err->status;
     memcpy(order_id, b.order_id, 40);
     if (created) *created = b.created;
     return BO_OK;
+}
+
+/* ---------- many orders in one transaction ---------- */
+
+typedef struct {
+    engine *e;
+    const account *a;
+    catalog_snapshot *cs;
+    const book_request *booking;
+    cart_record *carts;
+    store_hold **holds;
+    size_t *nholds, n;
+    bool hold_sold_out; /* a cart's seats were not there */
+    book_ctx failed;    /* the booking that refused, for its outcome */
+} book_many_ctx;
+
+/* One cart and its booking, in a savepoint: a lost race (an order number
+ * taken) reruns that order alone instead of the whole batch. */
+static db_status book_one_of_many(db_conn *c, book_many_ctx *x, size_t i)
+{
+    book_request req = *x->booking;
+    req.cart_id = x->carts[i].id;
+    req.order_out = NULL;
+    for (int attempt = 0;; attempt++) {
+        book_ctx b = {.e = x->e, .a = x->a, .req = &req, .cs = x->cs, .now = clock_now()};
+        db_status st = db_exec(c, "SAVEPOINT bulk_order", DB_NOARGS, NULL);
+        if (st != DB_OK) return st;
+        store_status held = store_cart_insert(c, &x->carts[i], x->holds[i], x->nholds[i]);
+        x->hold_sold_out = held == STORE_SOLD_OUT;
+        st = store_db_status(held);
+        if (st == DB_OK) st = book_fn(c, &b);
+        if (b.rows_loaded) store_order_detail_free(&b.rows);
+        if (st == DB_OK) return db_exec(c, "RELEASE bulk_order", DB_NOARGS, NULL);
+        if (db_exec(c, "ROLLBACK TO bulk_order", DB_NOARGS, NULL) != DB_OK) return DB_ERROR;
+        db_exec(c, "RELEASE bulk_order", DB_NOARGS, NULL);
+        if (st != DB_RETRY || attempt >= 3) {
+            x->failed = b;
+            return st;
+        }
+    }
+}
+
+static db_status book_many_fn(db_conn *c, void *arg)
+{
+    book_many_ctx *x = arg;
+    x->failed = (book_ctx){.a = x->a};
+    for (size_t i = 0; i < x->n; i++) {
+        db_status st = book_one_of_many(c, x, i);
+        if (st != DB_OK) return st;
+    }
+    return DB_OK;
+}
+
+bo_status orders_book_many(engine *e, const account *a, const cart_request *carts, size_t n,
+                           const book_request *booking, bo_error *err)
+{
+    if ((booking->discount_code && *booking->discount_code) || (booking->voucher_code && *booking->voucher_code))
+        return bo_fail(err, BO_INVALID, "invalid_field", "discount_code", "a bulk booking takes no codes");
+    if ((booking->customer && !object_text(booking->customer)) || (booking->extras && !object_text(booking->extras)))
+        return bo_fail(err, BO_INVALID, "invalid_field", "customer", "customer and extras must be objects");
+    book_many_ctx x = {.e = e, .a = a, .booking = booking, .n = n, .carts = calloc(n + 1, sizeof *x.carts),
+                       .holds = calloc(n + 1, sizeof *x.holds), .nholds = calloc(n + 1, sizeof *x.nholds)};
+    bo_status bs = BO_OK;
+    size_t prepared = 0;
+    for (; bs == BO_OK && prepared < n; prepared++)
+        bs = cart_prepare(e, a, &carts[prepared], &x.carts[prepared], &x.holds[prepared], &x.nholds[prepared], err);
+    if (bs == BO_OK) {
+        x.cs = catalog_acquire(e, a);
+        if (!x.cs) bs = bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
+    }
+    if (bs == BO_OK) {
+        db_status st = store_write(e->st, book_many_fn, &x);
+        catalog_release(x.cs);
+        bs = x.hold_sold_out ? bo_fail(err, BO_SOLD_OUT, "sold_out", "items", "not enough tickets left; nothing was held")
+                             : book_outcome(&x.failed, st, err);
+    }
+    for (size_t i = 0; i < prepared; i++) {
+        store_cart_free(&x.carts[i]);
+        free(x.holds[i]);
+    }
+    free(x.carts);
+    free(x.holds);
+    free(x.nholds);
+    return bs;
 }
 
 /* ---------- changes to existing orders and tickets ---------- */

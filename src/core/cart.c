@@ -143,18 +143,31 @@ static bo_status cart_outcome(store_status st, bo_error *err)
     return bo_from_store(st, err);
 }
 
-bo_status cart_create(engine *e, const account *a, const cart_request *req, cart_record *out, bo_error *err)
+bo_status cart_prepare(engine *e, const account *a, const cart_request *req, cart_record *out, store_hold **holds,
+                       size_t *nholds, bo_error *err)
 {
     memset(out, 0, sizeof *out);
-    store_hold *holds = NULL;
-    size_t nholds = 0;
-    bo_status bs = plan_cart(e, a, req, out, &holds, &nholds, err);
-    if (bs == BO_OK) {
-        time_uuid(out->id);
-        out->created_at = out->updated_at = clock_now();
-        out->expires_at = out->created_at + hold_for(e, a, req) * US_PER_SEC;
-        bs = cart_outcome(store_cart_create(e->st, out, holds, nholds), err);
+    *holds = NULL;
+    *nholds = 0;
+    bo_status bs = plan_cart(e, a, req, out, holds, nholds, err);
+    if (bs != BO_OK) {
+        free(*holds);
+        *holds = NULL;
+        store_cart_free(out);
+        return bs;
     }
+    time_uuid(out->id);
+    out->created_at = out->updated_at = clock_now();
+    out->expires_at = out->created_at + hold_for(e, a, req) * US_PER_SEC;
+    return BO_OK;
+}
+
+bo_status cart_create(engine *e, const account *a, const cart_request *req, cart_record *out, bo_error *err)
+{
+    store_hold *holds;
+    size_t nholds;
+    bo_status bs = cart_prepare(e, a, req, out, &holds, &nholds, err);
+    if (bs == BO_OK) bs = cart_outcome(store_cart_create(e->st, out, holds, nholds), err);
     free(holds);
     if (bs != BO_OK) store_cart_free(out);
     return bs;

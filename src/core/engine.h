@@ -335,6 +335,14 @@ typedef struct {
  * expired is re-held if capacity allows, else BO_SOLD_OUT. */
 bo_status order_book(engine *e, const account *a, const book_request *req, char order_id[40], bool *created,
                      bo_error *err);
+/* Bulk booking (benchmarks, imports): carts[0..n) made and booked as
+ * cart_create and order_book make and book them, through the same store
+ * steps, all in one transaction; each order runs in a savepoint, so a lost
+ * race (an order number taken) reruns that order alone. Every order is booked
+ * with `booking` (its cart_id and order_out are ignored; discount and voucher
+ * codes are refused). BO_OK when all n were booked; otherwise none was. */
+bo_status orders_book_many(engine *e, const account *a, const cart_request *carts, size_t n,
+                           const book_request *booking, bo_error *err);
 /* Cancels: releases capacity, refunds what was paid for the live tickets (booking
  * fees included) to the payments it came from, marks the tickets refunded
  * (docs/MODEL.md, "Money"). */
@@ -354,6 +362,10 @@ typedef struct {
     /* filters; NULL / 0 = none */
     const char *number, *email, *external_id, *reseller_id, *event_id, *barcode, *name, *channel, *product_type;
     const char *occurrence;      /* orders with a ticket for this occurrence key */
+    /* orders whose extras object has extras_value at extras_key (a key of at
+     * most 64 characters without quotes or backslashes; else invalid_filter
+     * on "extras") */
+    const char *extras_key, *extras_value;
     const char *statuses[4];     /* NULL-terminated list */
     const char *product_ids[16]; /* NULL-terminated list */
     instant_us updated_from;

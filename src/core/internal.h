@@ -129,6 +129,12 @@ db_status catalog_touch(db_conn *c, const char *account_id);
 int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_line *lines, size_t n,
                    store_hold **out, bo_error *err);
 
+/* A cart_create up to its write (core/cart.c): checks the request against the
+ * catalog, fills *out with a new id and times, and *holds (malloc'd, nholds)
+ * with the seats it takes. On failure nothing is left to free. */
+bo_status cart_prepare(engine *e, const account *a, const cart_request *req, cart_record *out, store_hold **holds,
+                       size_t *nholds, bo_error *err);
+
 /* occurrence_resolve over a catalog model already acquired. */
 bo_status occurrence_resolve_in(const catalog_model *m, const account *a, const cat_product *product,
                                 const char *category_id, civil_date day, int32_t start_time, const char *occurrence_id,

@@ -61,6 +61,10 @@ static bo_status list_status(store_status st, bo_error *err)
 bo_status orders_list(engine *e, const account *a, const order_query *q, order_page *out, bo_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* the key goes into a JSON path: no quote may end it early */
+    if (q->extras_key && (!key_ok(q->extras_key) || !*q->extras_key || strpbrk(q->extras_key, "\"\\") ||
+                          !q->extras_value))
+        return bo_fail(err, BO_INVALID, "invalid_filter", "extras", "invalid extras filter");
     store_order_filter f = {
         .by_change_seq = q->sort == ORDER_BY_CHANGE_ASC,
         .after_change_seq = q->after_change_seq,
@@ -77,6 +81,8 @@ bo_status orders_list(engine *e, const account *a, const order_query *q, order_p
         .event_id = q->event_id,
         .barcode = q->barcode,
         .occurrence = q->occurrence,
+        .extras_key = q->extras_key,
+        .extras_value = q->extras_value,
         .updated_from = q->updated_from,
         .created_gt = q->created_gt,
         .created_gte = q->created_gte,

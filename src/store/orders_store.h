@@ -124,6 +124,7 @@ typedef struct {
     const char *number, *email, *external_id, *reseller_id, *channel, *product_type;
     const char *name;           /* substring of the customer name, case-insensitive */
     const char *event_id, *barcode, *occurrence; /* orders with such a ticket */
+    const char *extras_key, *extras_value; /* orders whose extras hold this string at this key */
     const char *statuses[4];    /* NULL-terminated unless full */
     const char *product_ids[8]; /* orders with a ticket of any; NULL-terminated unless full */
     instant_us updated_from, created_gt, created_gte, created_lt, created_lte;

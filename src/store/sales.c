@@ -321,6 +321,16 @@ static db_status cart_insert(db_conn *c, void *arg)
     return store_db_status(w->outcome);
 }
 
+store_status store_cart_insert(db_conn *c, const store_cart *cart, const store_hold *holds, size_t nholds)
+{
+    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,
+                    .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = store_holds_encode(holds, nholds)};
+    db_status st = cart_insert(c, &w);
+    free(w.lines_text);
+    free(w.holds_text);
+    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
+}
+
 store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
     cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,

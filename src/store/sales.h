@@ -56,6 +56,8 @@ void store_cart_free(store_cart *c);
 /* Creates an open cart holding `holds` (all or nothing): STORE_SOLD_OUT when
  * any pool lacks room, and then nothing is written. */
 store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds);
+/* store_cart_create as a step of the caller's transaction (a bulk booking). */
+store_status store_cart_insert(db_conn *c, const store_cart *cart, const store_hold *holds, size_t nholds);
 /* Replaces an open or expired cart's content and holds atomically (the old
  * holds are given back first). STORE_NOT_FOUND, STORE_CONFLICT when booked or
  * released, STORE_SOLD_OUT (the old content stays). */

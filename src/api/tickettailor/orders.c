@@ -167,20 +167,18 @@ void tt_orders_list(http_request *r, void *app_)
     }
     if ((v = http_query(r, "referral_tag")) && strlen(v) > 100)
         return tt_error(r, 400, "referral_tag", "referral_tag is too long");
+    if (v) {
+        q.extras_key = "referral_tag";
+        q.extras_value = v;
+    }
     json_t *orders;
     bool more;
     bo_error err = {0};
     if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK) return tt_fail(r, &err);
-    const char *tag = http_query(r, "referral_tag");
     json_t *data = json_array();
     size_t i;
     json_t *o;
-    json_array_foreach(orders, i, o)
-    {
-        const char *otag = json_string_value(json_object_get(json_object_get(o, "extras"), "referral_tag"));
-        if (tag && (!otag || strcmp(otag, tag))) continue;
-        json_array_append_new(data, tt_order(e, a, o));
-    }
+    json_array_foreach(orders, i, o) json_array_append_new(data, tt_order(e, a, o));
     json_decref(orders);
     http_reply_json(r, 200, tt_page(r, "/v1/orders", data, more, q.starting_after, q.ending_before));
 }
