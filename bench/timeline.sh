@@ -10,6 +10,8 @@
 # usage: bench/timeline.sh [sqlite|postgres|all]
 #   TIMELINE_ORDERS (1000000), TIMELINE_PAIRS (30), TIMELINE_WALK_SECONDS (60),
 #   TIMELINE_BUILD_SECONDS (bound of each build, 3600), BENCH_PORT (18187).
+#   Before the walk the reply cache (32 MiB by default) is filled past its
+#   budget with distinct cached replies, so the memory read is "cache full".
 #   TIMELINE_DIR=DIR keeps the databases in DIR and reuses them on the next
 #   run (the build only adds missing orders): building 1,000,000 orders takes
 #   minutes on SQLite and much longer on PostgreSQL. Without it a scratch
@@ -61,7 +63,7 @@ run_one() { # KIND URI SQL-COMMAND...
     timeout 900 python3 bench/timeline_pages.py --port "$PORT" --pid "$SERVER" --account timeline \
         --admin-token timeline-admin-token --cv-token "$token" --tt-key sk_timeline --order-cursor "$order" \
         --ticket-cursor "$ticket" --seq-cursor "$seq" --pairs "${TIMELINE_PAIRS:-30}" --limit $LIMIT \
-        --walk-seconds "${TIMELINE_WALK_SECONDS:-60}"
+        --walk-seconds "${TIMELINE_WALK_SECONDS:-60}" --fill-cache-bytes $((48 << 20))
     kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 }
 

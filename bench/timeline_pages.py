@@ -71,6 +71,8 @@ def main():
     p.add_argument("--pairs", type=int, default=30)
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--walk-seconds", type=float, default=0)
+    p.add_argument("--fill-cache-bytes", type=int, default=0,
+                   help="first fill the reply cache with this many bytes of distinct cached replies")
     a = p.parse_args()
     conn = Conn(a.port)
     admin = {"Authorization": "Bearer " + a.admin_token}
@@ -80,6 +82,13 @@ def main():
     seq = base64.urlsafe_b64encode(("s=%d" % a.seq_cursor).encode()).decode().rstrip("=")
     n = a.limit
     print("  server memory before: %s" % rss(a.pid))
+    if a.fill_cache_bytes:
+        # distinct queries of a cached list: each reply is kept until the byte budget evicts
+        sent, i, t0 = 0, 0, time.monotonic()
+        while sent < a.fill_cache_bytes and time.monotonic() - t0 < 120:
+            sent += len(conn.get("/convious/api/v1/products/?fill=%d" % i, cv)[1])
+            i += 1
+        print("  reply cache filled: %d distinct replies, %d MB; server memory: %s" % (i, sent >> 20, rss(a.pid)))
     worst = 0
     lists = () if a.pairs == 0 else (
             ("/admin/v1/orders", "/admin/v1/orders?limit=%d" % n,

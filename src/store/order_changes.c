@@ -279,11 +279,15 @@ store_status store_order_mark_paid(db_conn *c, const char *account_id, const cha
     store_status ss = store_payment_insert(c, account_id, order_id, p ? p->provider : NULL, p ? p->method : NULL,
                                            "paid", amount, p ? p->reference : NULL, now);
     if (ss != STORE_OK) return ss;
-    st = db_exec(c,
-                 "UPDATE tickets SET status = 'valid', updated_at = ? WHERE order_id = ? AND account_id = ?"
-                 " AND status = 'unpaid'",
-                 DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), NULL);
+    db_rows *valid;
+    st = db_query(c,
+                  "UPDATE tickets SET status = 'valid', updated_at = ? WHERE order_id = ? AND account_id = ?"
+                  " AND status = 'unpaid' RETURNING occurrence",
+                  DB_ARGS(DB_INT(now), DB_TEXT(order_id), DB_TEXT(account_id)), &valid);
     if (st != DB_OK) return store_status_of(st);
+    /* replies counting an occurrence's valid tickets follow the payment at once */
+    while (db_next(valid)) store_inventory_touched(c, account_id, db_text(valid, 0));
+    db_rows_free(valid);
     int64_t changed = 0;
     st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ? AND account_id = ? AND status = 'open'",
                  DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
