@@ -51,9 +51,12 @@ typedef struct {
 typedef struct {
     char name[16];       /* prepared statement; "" to send `text` unprepared */
     char *text;          /* owned: rewritten SQL when unprepared */
-    char *sql;           /* owned: the caller's text, for logs */
+    /* one allocation (block) holds the values' pointers, then the copies of
+     * the caller's SQL (for logs) and of the values: one malloc a statement */
+    void *block;
+    const char *sql;
     int n;
-    char **values;       /* owned copies; NULL for SQL NULL */
+    const char **values; /* NULL for SQL NULL */
     db_status on_conflict;
     db_status *outcome;
 } deferred_stmt;
@@ -279,10 +282,8 @@ static char *param_text(const db_param *p, char buf[24])
 
 static void deferred_free(deferred_stmt *d)
 {
-    for (int i = 0; i < d->n; i++) free(d->values[i]);
-    free(d->values);
+    free(d->block);
     free(d->text);
-    free(d->sql);
 }
 
 /* Drops what is queued without sending it (its outcomes read DB_ABORT). */
@@ -305,25 +306,41 @@ static db_status pg_exec_deferred(db_conn *conn, const char *sql, const db_param
         log_error("postgres: connection lost earlier; not running: %.200s", sql);
         return DB_ERROR;
     }
-    deferred_stmt d = {.sql = strdup(sql), .n = n, .on_conflict = on_conflict, .outcome = outcome};
+    deferred_stmt d = {.n = n, .on_conflict = on_conflict, .outcome = outcome};
     bool session = n == 0 && is_session_command(sql);
-    if (session) {
-        d.text = strdup(sql);
+    if (session) { /* sent as text: d.text stays NULL, d.sql is sent */
         if (!c->nqueue && !strncasecmp(sql, "BEGIN", 5)) c->queued_begin = true;
     } else {
         stmt_slot *slot;
         db_status st = prepare_once(c, sql, n, &slot, &d.text);
-        if (st != DB_OK) {
-            free(d.sql);
-            return st;
-        }
+        if (st != DB_OK) return st;
         if (slot) memcpy(d.name, slot->name, sizeof d.name);
     }
-    d.values = n ? calloc((size_t)n, sizeof *d.values) : NULL;
+    char ints[PARAMS_ON_STACK][24];
+    char(*heap_ints)[24] = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *heap_ints) : ints;
+    size_t sql_len = strlen(sql) + 1, size = (size_t)n * sizeof *d.values + sql_len;
+    const char *stack_texts[PARAMS_ON_STACK];
+    const char **texts = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *texts) : stack_texts;
     for (int i = 0; i < n; i++) {
-        char buf[24];
-        const char *v = param_text(&p[i], buf);
-        d.values[i] = v ? strdup(v) : NULL;
+        texts[i] = param_text(&p[i], heap_ints[i]);
+        if (texts[i]) size += strlen(texts[i]) + 1;
+    }
+    d.block = malloc(size);
+    d.values = d.block;
+    char *o = (char *)d.block + (size_t)n * sizeof *d.values;
+    memcpy(o, sql, sql_len);
+    d.sql = o;
+    o += sql_len;
+    for (int i = 0; i < n; i++) {
+        d.values[i] = texts[i] ? o : NULL;
+        if (!texts[i]) continue;
+        size_t len = strlen(texts[i]) + 1;
+        memcpy(o, texts[i], len);
+        o += len;
+    }
+    if (texts != stack_texts) {
+        free(texts);
+        free(heap_ints);
     }
     if (c->nqueue == c->capqueue) {
         c->capqueue = c->capqueue ? c->capqueue * 2 : 8;
@@ -401,8 +418,8 @@ static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, i
     bool sent = PQenterPipelineMode(c->pg) == 1;
     for (int i = 0; sent && i < c->nqueue; i++) {
         deferred_stmt *d = &c->queue[i];
-        sent = *d->name ? PQsendQueryPrepared(c->pg, d->name, d->n, (const char *const *)d->values, NULL, NULL, 0)
-                        : PQsendQueryParams(c->pg, d->text, d->n, NULL, (const char *const *)d->values, NULL, NULL, 0);
+        sent = *d->name ? PQsendQueryPrepared(c->pg, d->name, d->n, d->values, NULL, NULL, 0)
+                        : PQsendQueryParams(c->pg, d->text ? d->text : d->sql, d->n, NULL, d->values, NULL, NULL, 0);
     }
     if (sent && sql)
         sent = *current.name ? PQsendQueryPrepared(c->pg, current.name, n, values, NULL, NULL, 0)

@@ -231,8 +231,9 @@ static const char v9[] =
  * functions below take a hold from one sub-row picked at random among those
  * with room that no other transaction has locked (SKIP LOCKED), so commits of
  * holds on one timeslot wait for the disk side by side instead of queueing on
- * one row lock. When none fits alone they lock every sub-row in shard order
- * (deadlock-free with the fixed pool order) and spread the hold over them.
+ * one row lock; when every such row is locked, they wait for one of them at
+ * random. When no sub-row fits the hold alone they lock every sub-row in
+ * shard order (deadlock-free with the fixed pool order) and spread the hold.
  * Sold out raises check_violation, like the CHECK did, so the call can ride
  * in the commit's pipeline without its result being read first. SQLite keeps
  * one row (shard 0): its single writer serialises everything anyway. */
@@ -263,6 +264,13 @@ static const char v10[] =
     "               + CASE WHEN k < caps[i] % GREATEST(shards, 1) THEN 1 ELSE 0 END, 0\n"
     "          FROM generate_series(0, GREATEST(shards, 1) - 1) k\n"
     "        ON CONFLICT DO NOTHING;\n"
+    "    END IF;\n"
+    "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "      AND occurrence = occs[i] AND used + need <= capacity ORDER BY random() LIMIT 1 FOR UPDATE;\n"
+    "    IF FOUND THEN\n"
+    "      UPDATE inventory SET used = used + need WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] AND shard = pick;\n"
+    "      CONTINUE;\n"
     "    END IF;\n"
     "    got := 0;\n"
     "    FOR r IN SELECT shard, capacity - used AS room FROM inventory WHERE account_id = acc\n"

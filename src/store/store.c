@@ -51,7 +51,7 @@ typedef struct {
  * (PostgreSQL): holds pick one at random, so that many commits can wait for
  * their fsync at once instead of queueing behind one row lock.
  * BOXOFFICE_PG_INVENTORY_SHARDS overrides (1 turns spreading off). */
-#define PG_SHARDS_PER_CORE 2
+#define PG_SHARDS_PER_CORE 4
 #define PG_MAX_SHARDS 64
 
 struct store {
