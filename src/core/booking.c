@@ -321,6 +321,9 @@ static db_status after_booking(db_conn *c, book_ctx *b, bool created)
     bool wanted = false;
     db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
     if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
+    /* only the caller's copy is read after this: commit first (PostgreSQL),
+     * so the account's order counter is not held over the reads */
+    if (!wanted) db_commit_early(c);
     st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
     b->rows_loaded = st == DB_OK;
     if (st == DB_OK && wanted) st = events_record_booking(b->e, c, b->a, &b->rows);

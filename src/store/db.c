@@ -55,6 +55,10 @@ db_status db_exec_deferred(db_conn *c, const char *sql, const db_param *p, int n
     if (outcome) *outcome = st;
     return st;
 }
+void db_commit_early(db_conn *c)
+{
+    if (DRV(c)->commit_early) DRV(c)->commit_early(c);
+}
 bool db_next(db_rows *r) { return RDRV(r)->next(r); }
 bool db_isnull(db_rows *r, int col) { return RDRV(r)->isnull(r, col); }
 int64_t db_int(db_rows *r, int col) { return RDRV(r)->get_int(r, col); }

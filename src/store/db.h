@@ -51,6 +51,14 @@ db_status db_exec(db_conn *c, const char *sql, const db_param *params, int npara
  * (DB_RETRY). Statements after a failed one are not run (outcome DB_ABORT). */
 db_status db_exec_deferred(db_conn *c, const char *sql, const db_param *params, int nparams, db_status on_conflict,
                            db_status *outcome);
+/* Inside store_write, once the transaction has written all it will: PostgreSQL
+ * sends the COMMIT in the next statement's round trip, ahead of it, so a hot
+ * row locked earlier is released without waiting for one more round trip, and
+ * that statement and any after it run outside the transaction, on their own,
+ * seeing what it committed. Only reads may follow (and the store's commit
+ * notification); a failure of the commit shows in the next statement's status
+ * and in the store_write's. SQLite ignores it. */
+void db_commit_early(db_conn *c);
 /* Runs a query; iterate with db_next, then db_rows_free. */
 db_status db_query(db_conn *c, const char *sql, const db_param *params, int nparams, db_rows **out);
 bool db_next(db_rows *r);
@@ -93,6 +101,7 @@ typedef struct db_driver {
     /* NULL: db_exec_deferred runs the statement at once */
     db_status (*exec_deferred)(db_conn *c, const char *sql, const db_param *p, int n, db_status on_conflict,
                                db_status *outcome);
+    void (*commit_early)(db_conn *c); /* NULL: nothing to do */
 } db_driver;
 
 /* Every connection struct starts with this header so db.c can dispatch. */

@@ -68,6 +68,9 @@ typedef struct {
     deferred_stmt *queue;
     int nqueue, capqueue;
     bool queued_begin; /* the queue opens the transaction: nothing of it reached the server yet */
+    bool commit_with_next;  /* db_commit_early: the next statement's pipeline carries the COMMIT */
+    bool committed_early;   /* ... and it was sent: the caller's COMMIT answers early_commit */
+    db_status early_commit;
     unsigned next_name; /* names are never reused, so a forgotten slot can be prepared anew */
     stmt_slot cache[STMT_CACHE];
 } pg_conn;
@@ -391,10 +394,12 @@ static PGresult *pipeline_result(pg_conn *c)
     return res;
 }
 
-/* Sends the queue and then sql (NULL: only the queue) in one pipeline and
- * one round trip. Returns sql's successful result (or, with sql NULL, an
- * empty success), or NULL with *st: the first failure among them. */
-static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, int n, db_status *st)
+/* Sends the queue, with then_commit a COMMIT, and then sql (NULL: only the
+ * queue) in one pipeline and one round trip. Returns sql's successful result
+ * (or, with sql NULL, an empty success), or NULL with *st: the first failure
+ * among them; the COMMIT's outcome goes to c->early_commit. */
+static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, int n, bool then_commit,
+                               db_status *st)
 {
     *st = DB_OK;
     deferred_stmt current = {0};
@@ -421,6 +426,7 @@ static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, i
         sent = *d->name ? PQsendQueryPrepared(c->pg, d->name, d->n, d->values, NULL, NULL, 0)
                         : PQsendQueryParams(c->pg, d->text ? d->text : d->sql, d->n, NULL, d->values, NULL, NULL, 0);
     }
+    if (sent && then_commit) sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
     if (sent && sql)
         sent = *current.name ? PQsendQueryPrepared(c->pg, current.name, n, values, NULL, NULL, 0)
                              : PQsendQueryParams(c->pg, current.text, n, NULL, values, NULL, NULL, 0);
@@ -446,6 +452,17 @@ static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, i
         if (d->outcome) *d->outcome = own;
         if (*st == DB_OK && own != DB_OK) *st = own;
     }
+    if (then_commit) {
+        c->committed_early = true;
+        c->early_commit = *st;
+        if (sent && !c->broken) {
+            PGresult *res = pipeline_result(c);
+            db_status own = result_ok(res) ? DB_OK : pipeline_failure(c, res, "COMMIT", "");
+            if (own == DB_OK) PQclear(res);
+            if (c->early_commit == DB_OK) c->early_commit = own;
+        }
+        if (c->broken && c->early_commit == DB_OK) c->early_commit = DB_ERROR;
+    }
     if (sent && sql && !c->broken) {
         PGresult *res = pipeline_result(c);
         if (result_ok(res)) {
@@ -463,8 +480,8 @@ static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, i
     if (!c->broken && PQexitPipelineMode(c->pg) != 1) c->broken = true;
     /* a COMMIT skipped after an earlier failure leaves the transaction open
      * and aborted, where a failed COMMIT would have ended it: end it */
-    if (*st != DB_OK && !c->broken && sql && !strncasecmp(sql, "COMMIT", 6) &&
-        PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+    if (((*st != DB_OK && sql && !strncasecmp(sql, "COMMIT", 6)) || (then_commit && c->early_commit != DB_OK)) &&
+        !c->broken && PQtransactionStatus(c->pg) == PQTRANS_INERROR)
         PQclear(PQexec(c->pg, "ROLLBACK"));
     if (c->broken && *st == DB_OK) *st = DB_ERROR;
     if (*st != DB_OK) {
@@ -484,6 +501,25 @@ static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, i
  * NULL with the mapped failure in *st. */
 static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_status *st)
 {
+    bool ends = n == 0 && (!strncasecmp(sql, "COMMIT", 6) || !strncasecmp(sql, "ROLLBACK", 8));
+    if (c->committed_early && ends) {
+        /* the transaction was committed with the first statement after
+         * db_commit_early; reads after it ran on their own */
+        c->committed_early = false;
+        bool commit = !strncasecmp(sql, "COMMIT", 6);
+        *st = commit ? c->early_commit : DB_OK;
+        /* what was deferred after it (the store's commit notification) runs on its own */
+        if (c->nqueue && commit && *st == DB_OK) PQclear(run_pipelined(c, NULL, NULL, 0, false, st));
+        if (c->nqueue) queue_drop(c);
+        if (!commit && c->early_commit == DB_OK)
+            log_error("postgres: rollback asked after an early commit went through; it stays committed");
+        return *st == DB_OK ? PQmakeEmptyPGresult(c->pg, PGRES_COMMAND_OK) : NULL;
+    }
+    if (c->commit_with_next && !ends && !(n == 0 && is_session_command(sql)) && !c->broken) {
+        c->commit_with_next = false;
+        return run_pipelined(c, sql, p, n, true, st);
+    }
+    c->commit_with_next = false;
     if (c->nqueue && !c->broken) {
         /* a rollback of a transaction the server never saw costs nothing */
         if (n == 0 && c->queued_begin && !strncasecmp(sql, "ROLLBACK", 8)) {
@@ -491,7 +527,7 @@ static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_s
             *st = DB_OK;
             return PQmakeEmptyPGresult(c->pg, PGRES_COMMAND_OK);
         }
-        return run_pipelined(c, sql, p, n, st);
+        return run_pipelined(c, sql, p, n, false, st);
     }
     if (c->nqueue) queue_drop(c);
     *st = DB_OK;
@@ -620,7 +656,7 @@ static db_status pg_exec_script(db_conn *conn, const char *sql)
     pg_conn *c = (pg_conn *)conn;
     if (c->nqueue && !c->broken) {
         db_status st;
-        PGresult *res = run_pipelined(c, NULL, NULL, 0, &st);
+        PGresult *res = run_pipelined(c, NULL, NULL, 0, false, &st);
         if (!res) return st;
         PQclear(res);
     }
@@ -704,6 +740,8 @@ static void pg_disconnect(db_conn *conn)
     free(c);
 }
 
+static void pg_commit_early(db_conn *conn) { ((pg_conn *)conn)->commit_with_next = true; }
+
 bool db_pg_broken(db_conn *conn)
 {
     if (!conn || ((struct db_conn_header *)conn)->driver != &db_driver_postgres) return false;
@@ -757,4 +795,5 @@ const db_driver db_driver_postgres = {
     .rows_free = pg_rows_free,
     .exec_script = pg_exec_script,
     .exec_deferred = pg_exec_deferred,
+    .commit_early = pg_commit_early,
 };
