@@ -32,29 +32,25 @@ serve $PORT
 sleep 0.5
 echo "machine: $(nproc) cores; PostgreSQL 15, synchronous_commit on"
 URL=http://127.0.0.1:$PORT
-ADMIN=(-s -H "Authorization: Bearer demo-admin-token" -H "Content-Type: application/json")
-id_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
-SCH=$(curl "${ADMIN[@]}" -d '{"open":"09:00","close":"17:00","slot_minutes":60}' $URL/admin/v1/schedules | id_of)
-CAT=$(curl "${ADMIN[@]}" -d "{\"name\":\"Spread\",\"flow\":\"dated\",\"schedule_id\":\"$SCH\"}" $URL/admin/v1/categories | id_of)
-POOL=$(curl "${ADMIN[@]}" -d '{"capacity":1000000}' $URL/admin/v1/pools | id_of)
-PROD=$(curl "${ADMIN[@]}" -d "{\"name\":\"Spread\",\"price\":2500,\"category_ids\":[\"$CAT\"],\"pools\":[{\"pool_id\":\"$POOL\"}]}" \
-       $URL/admin/v1/products | id_of)
-token() {
-    curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \
-        http://127.0.0.1:$1/convious/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
+. bench/catalog.sh
+bench_catalog 09:00 17:00 1000000 Spread
 DAY=$(date -d tomorrow +%F)
 sale() { # port clients seconds
-    timeout 60 build/bench/http-flash-sale --port $1 --token "$(token $1)" --category "$CAT" --product "$PROD" \
+    timeout 60 build/bench/http-flash-sale --port $1 --token "$(convious_token http://127.0.0.1:$1)" --category "$CAT" --product "$PROD" \
         --date "$DAY" --time 09:00:00 --days 30 --slots 8 --clients $2 --seconds $3
 }
 rate() { awk '/bookings\/s/{print $2}' "$@" | paste -sd+ | bc; }
 
+# each phase starts after a 2 s warm-up on every server, so that connections
+# are open and statements prepared: a server's steady state is measured
+warm() { for p in "$@"; do sale $p 8 2 >/dev/null & done; wait $(jobs -p | tail -n $#); }
 echo "--- cart + booking spread over 30 days x 8 slots, 1 process, 64 clients, 15 s ---"
+warm $PORT
 sale $PORT 64 15 | tee "$WORK/one.out"
 serve $((PORT + 1))
 serve $((PORT + 2))
 sleep 0.5
+warm $PORT $((PORT + 1)) $((PORT + 2))
 echo "--- the same over 3 processes on one database, 22 clients each, 15 s ---"
 CLIENTS=()
 for p in $PORT $((PORT + 1)) $((PORT + 2)); do

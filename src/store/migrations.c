@@ -231,9 +231,11 @@ static const char v9[] =
  * functions below take a hold from one sub-row picked at random among those
  * with room that no other transaction has locked (SKIP LOCKED), so commits of
  * holds on one timeslot wait for the disk side by side instead of queueing on
- * one row lock; when every such row is locked, they wait for one of them at
- * random. When no sub-row fits the hold alone they lock every sub-row in
- * shard order (deadlock-free with the fixed pool order) and spread the hold.
+ * one row lock; when every such row is locked, they wait for the first with
+ * room in shard order. When no sub-row fits the hold alone they lock every
+ * sub-row in shard order and spread the hold. Waits go in shard order only
+ * (and pools in the caller's fixed order): a random order of waits deadlocked
+ * under three processes, and each deadlock costs deadlock_timeout (1 s).
  * Sold out raises check_violation, like the CHECK did, so the call can ride
  * in the commit's pipeline without its result being read first. SQLite keeps
  * one row (shard 0): its single writer serialises everything anyway. */
@@ -266,7 +268,7 @@ static const char v10[] =
     "        ON CONFLICT DO NOTHING;\n"
     "    END IF;\n"
     "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
-    "      AND occurrence = occs[i] AND used + need <= capacity ORDER BY random() LIMIT 1 FOR UPDATE;\n"
+    "      AND occurrence = occs[i] AND used + need <= capacity ORDER BY shard LIMIT 1 FOR UPDATE;\n"
     "    IF FOUND THEN\n"
     "      UPDATE inventory SET used = used + need WHERE account_id = acc AND pool_id = pools[i]\n"
     "        AND occurrence = occs[i] AND shard = pick;\n"

@@ -44,14 +44,14 @@ typedef struct {
  * sharing the database brings its own pool, so each stays small: a request
  * waiting for a connection here costs a condition variable, one waiting for a
  * row lock in the server costs a backend. BOXOFFICE_PG_POOL overrides. */
-#define PG_CONNECTIONS_PER_CORE 4
-#define PG_MIN_CONNECTIONS 4
+#define PG_CONNECTIONS_PER_CORE 2
+#define PG_MIN_CONNECTIONS 2
 #define PG_MAX_CONNECTIONS 64
 /* A pool occurrence's seats are spread over this many inventory rows
  * (PostgreSQL): holds pick one at random, so that many commits can wait for
  * their fsync at once instead of queueing behind one row lock.
  * BOXOFFICE_PG_INVENTORY_SHARDS overrides (1 turns spreading off). */
-#define PG_SHARDS_PER_CORE 4
+#define PG_SHARDS_PER_CORE 8
 #define PG_MAX_SHARDS 64
 
 struct store {
