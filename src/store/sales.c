@@ -52,17 +52,25 @@ static int inventory_shards(db_conn *c)
 }
 
 /* A PostgreSQL array literal: {"a","b"} with '"' and '\' escaped (texts), or
- * {1,2} (numbers). Caller frees. */
+ * {1,2} (numbers). A cart's few holds fit in `inline_text`, so a hold
+ * allocates nothing for them; longer ones move to the heap. */
 typedef struct {
     char *text;
     size_t len, cap;
+    char inline_text[128];
 } array_literal;
 
 static void array_put(array_literal *a, const char *s, size_t n)
 {
+    if (!a->text) {
+        a->text = a->inline_text;
+        a->cap = sizeof a->inline_text;
+    }
     if (a->len + n + 2 > a->cap) {
-        while (a->len + n + 2 > a->cap) a->cap = a->cap ? a->cap * 2 : 128;
-        a->text = realloc(a->text, a->cap);
+        size_t cap = a->cap;
+        while (a->len + n + 2 > cap) cap *= 2;
+        a->text = a->text == a->inline_text ? memcpy(malloc(cap), a->inline_text, a->len + 1) : realloc(a->text, cap);
+        a->cap = cap;
     }
     memcpy(a->text + a->len, s, n);
     a->len += n;
@@ -107,10 +115,9 @@ static void hold_arrays_make(hold_arrays *h, const store_hold *holds, size_t n)
 
 static void hold_arrays_free(hold_arrays *h)
 {
-    free(h->pools.text);
-    free(h->occurrences.text);
-    free(h->capacities.text);
-    free(h->amounts.text);
+    array_literal *all[] = {&h->pools, &h->occurrences, &h->capacities, &h->amounts};
+    for (size_t k = 0; k < 4; k++)
+        if (all[k]->text != all[k]->inline_text) free(all[k]->text);
 }
 
 #define TAKE_SQL                                                                                                   \
