@@ -235,7 +235,11 @@ static const char v9[] =
  * room in shard order. When no sub-row fits the hold alone they lock every
  * sub-row in shard order and spread the hold. Waits go in shard order only
  * (and pools in the caller's fixed order): a random order of waits deadlocked
- * under three processes, and each deadlock costs deadlock_timeout (1 s).
+ * under three processes, and each deadlock costs deadlock_timeout (1 s). The
+ * search for one sub-row runs in a block with an exception handler (a
+ * subtransaction) left by an exception when it finds none: FOR UPDATE keeps a
+ * row it locked whose newer version turned out full, and only rolling the
+ * subtransaction back releases it before the transaction waits in order.
  * Sold out raises check_violation, like the CHECK did, so the call can ride
  * in the commit's pipeline without its result being read first. SQLite keeps
  * one row (shard 0): its single writer serialises everything anyway. */
@@ -252,13 +256,21 @@ static const char v10[] =
     "  FOR i IN 1 .. COALESCE(array_length(pools, 1), 0) LOOP\n"
     "    need := amounts[i];\n"
     "    CONTINUE WHEN need <= 0;\n"
-    "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
-    "      AND occurrence = occs[i] AND used + need <= capacity ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
-    "    IF FOUND THEN\n"
+    "    pick := NULL;\n"
+    "    BEGIN\n"
+    "      SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] AND used + need <= capacity ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
+    "      IF NOT FOUND THEN\n"
+    "        SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "          AND occurrence = occs[i] AND used + need <= capacity ORDER BY shard LIMIT 1 FOR UPDATE;\n"
+    "      END IF;\n"
+    "      IF NOT FOUND THEN RAISE SQLSTATE 'P0002'; END IF;\n"
     "      UPDATE inventory SET used = used + need WHERE account_id = acc AND pool_id = pools[i]\n"
     "        AND occurrence = occs[i] AND shard = pick;\n"
-    "      CONTINUE;\n"
-    "    END IF;\n"
+    "    EXCEPTION WHEN no_data_found THEN\n"
+    "      pick := NULL;\n"
+    "    END;\n"
+    "    CONTINUE WHEN pick IS NOT NULL;\n"
     "    IF caps[i] >= 0 AND NOT EXISTS (SELECT 1 FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
     "        AND occurrence = occs[i]) THEN\n"
     "      INSERT INTO inventory (account_id, pool_id, occurrence, shard, capacity, used)\n"
@@ -266,13 +278,6 @@ static const char v10[] =
     "               + CASE WHEN k < caps[i] % GREATEST(shards, 1) THEN 1 ELSE 0 END, 0\n"
     "          FROM generate_series(0, GREATEST(shards, 1) - 1) k\n"
     "        ON CONFLICT DO NOTHING;\n"
-    "    END IF;\n"
-    "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
-    "      AND occurrence = occs[i] AND used + need <= capacity ORDER BY shard LIMIT 1 FOR UPDATE;\n"
-    "    IF FOUND THEN\n"
-    "      UPDATE inventory SET used = used + need WHERE account_id = acc AND pool_id = pools[i]\n"
-    "        AND occurrence = occs[i] AND shard = pick;\n"
-    "      CONTINUE;\n"
     "    END IF;\n"
     "    got := 0;\n"
     "    FOR r IN SELECT shard, capacity - used AS room FROM inventory WHERE account_id = acc\n"
@@ -298,13 +303,17 @@ static const char v10[] =
     "  FOR i IN 1 .. COALESCE(array_length(pools, 1), 0) LOOP\n"
     "    need := amounts[i];\n"
     "    CONTINUE WHEN need <= 0;\n"
-    "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
-    "      AND occurrence = occs[i] AND used >= need ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
-    "    IF FOUND THEN\n"
+    "    pick := NULL;\n"
+    "    BEGIN\n"
+    "      SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] AND used >= need ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
+    "      IF NOT FOUND THEN RAISE SQLSTATE 'P0002'; END IF;\n"
     "      UPDATE inventory SET used = used - need WHERE account_id = acc AND pool_id = pools[i]\n"
     "        AND occurrence = occs[i] AND shard = pick;\n"
-    "      CONTINUE;\n"
-    "    END IF;\n"
+    "    EXCEPTION WHEN no_data_found THEN\n"
+    "      pick := NULL;\n"
+    "    END;\n"
+    "    CONTINUE WHEN pick IS NOT NULL;\n"
     "    seen := false;\n"
     "    FOR r IN SELECT shard, used FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
     "        AND occurrence = occs[i] ORDER BY shard FOR UPDATE LOOP\n"
