@@ -3,7 +3,9 @@
  * sold out (409). Prints bookings/s and p50/p99 of cart+booking.
  *
  * usage: http-flash-sale --port P --token T --category C --product ID --date D --time HH:MM:SS [--clients N]
- *        [--seconds S]
+ *        [--seconds S] [--days N --slots K]
+ * --days/--slots spread the carts at random over N days from D and K hourly
+ * slots from the time (every slot of a schedule), instead of one timeslot.
  * Loopback only; stops by itself when sold out or after S seconds (default 120). */
 #include "http_client.h"
 #include <pthread.h>
@@ -12,8 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static int port;
+static int port, days = 1, slots = 1;
 static const char *token, *category, *product, *date, *start_time;
 static atomic_long bookings, failures;
 static atomic_bool sold_out;
@@ -39,12 +42,23 @@ static void *client(void *arg)
     int fd = connect_loopback(port);
     char buf[65536], body[1024], cart_path[256];
     snprintf(cart_path, sizeof cart_path, "/convious/api/v1/accounts/demo/carts/");
+    struct tm first = {0};
+    int hour = 0, minute = 0;
+    sscanf(date, "%d-%d-%d", &first.tm_year, &first.tm_mon, &first.tm_mday);
+    sscanf(start_time, "%d:%d", &hour, &minute);
+    first.tm_year -= 1900;
+    first.tm_mon -= 1;
+    time_t day0 = timegm(&first);
+    unsigned seed = (unsigned)(uintptr_t)cs;
     while (fd >= 0 && !atomic_load(&sold_out) && now_ms() < deadline_ms) {
         double t0 = now_ms();
+        time_t day = day0 + (time_t)(rand_r(&seed) % days) * 86400;
+        struct tm d;
+        gmtime_r(&day, &d);
         snprintf(body, sizeof body,
-                 "{\"categoryId\":\"%s\",\"eventDate\":\"%s\",\"startTime\":\"%s\",\"items\":[{\"productId\":\"%s\","
-                 "\"amount\":1}]}",
-                 category, date, start_time, product);
+                 "{\"categoryId\":\"%s\",\"eventDate\":\"%04d-%02d-%02d\",\"startTime\":\"%02d:%02d:00\","
+                 "\"items\":[{\"productId\":\"%s\",\"amount\":1}]}",
+                 category, d.tm_year + 1900, d.tm_mon + 1, d.tm_mday, hour + rand_r(&seed) % slots, minute, product);
         int st = post(fd, cart_path, body, buf, sizeof buf);
         if (st == 409) {
             atomic_store(&sold_out, true);
@@ -87,7 +101,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--time")) start_time = argv[i + 1];
         else if (!strcmp(argv[i], "--clients")) clients = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--slots")) slots = atoi(argv[i + 1]);
     }
+    if (days < 1 || slots < 1 || days > 3660 || slots > 24) return 2;
     if (!port || !token || !category || !product || !date || !start_time || clients < 1 || clients > 1024) {
         fprintf(stderr, "usage: %s --port P --token T --category C --product ID --date D --time T [--clients N]\n",
                 argv[0]);

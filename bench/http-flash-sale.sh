@@ -33,14 +33,9 @@ ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 per_req() { python3 -c "import os,sys; t=(int(sys.argv[2])-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK'); n=int(sys.argv[3]); print('  server CPU   %.0f us per %s (%d)' % (t*1e6/max(n,1), sys.argv[4], n))" "$@"; }
 URL=http://127.0.0.1:$PORT
 ADMIN=(-s -H "Authorization: Bearer demo-admin-token" -H "Content-Type: application/json")
-id_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
-SCH=$(curl "${ADMIN[@]}" -d '{"open":"09:00","close":"10:00","slot_minutes":60}' $URL/admin/v1/schedules | id_of)
-CAT=$(curl "${ADMIN[@]}" -d "{\"name\":\"Flash\",\"flow\":\"dated\",\"schedule_id\":\"$SCH\"}" $URL/admin/v1/categories | id_of)
-POOL=$(curl "${ADMIN[@]}" -d '{"capacity":10000}' $URL/admin/v1/pools | id_of)
-PROD=$(curl "${ADMIN[@]}" -d "{\"name\":\"Flash\",\"price\":2500,\"category_ids\":[\"$CAT\"],\"pools\":[{\"pool_id\":\"$POOL\"}]}" \
-       $URL/admin/v1/products | id_of)
-TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \
-        $URL/convious/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+. bench/catalog.sh
+bench_catalog 09:00 10:00 10000 Flash
+TOKEN=$(convious_token $URL)
 DAY=$(date -d tomorrow +%F); END=$(date -d '+31 days' +%F)
 echo "--- HTTP flash sale (SQLite, durable commits) ---"
 T0=$(ticks)

@@ -321,6 +321,9 @@ static db_status after_booking(db_conn *c, book_ctx *b, bool created)
     bool wanted = false;
     db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
     if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
+    /* only the caller's copy is read after this: commit first (PostgreSQL),
+     * so the account's order counter is not held over the reads */
+    if (!wanted) db_commit_early(c);
     st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
     b->rows_loaded = st == DB_OK;
     if (st == DB_OK && wanted) st = events_record_booking(b->e, c, b->a, &b->rows);
@@ -393,22 +396,19 @@ static db_status book_fn(db_conn *c, void *arg)
     if (st == DB_OK && !doc) st = DB_ERROR;
     /* The account's change counter is a hot row: take it last, so its lock is
      * held for one statement and the commit only. */
-    store_order o = {0};
-    if (st == DB_OK) st = store_db_status(store_counter_next(c, b->a->id, "order_change", &o.change_seq));
     if (st == DB_OK) {
         char number[12], visit[11];
         rand_digits(number, 8);
         if (cart.day >= 0) date_format(cart.day, visit);
         char *email = objtext_string(customer, "email"), *name = objtext_string(customer, "name");
-        o = (store_order){.id = b->order_id, .number = number,
+        store_order o = {.id = b->order_id, .number = number,
                           .status = req->status && !strcmp(req->status, "open") ? "open" : "confirmed",
                           .channel = req->channel ? req->channel : cart.channel, .cart_id = req->cart_id,
                           .external_id = cart.external_id, .email = email, .customer_name = name,
                           .reseller_id = req->reseller_id, .visit_date = cart.day >= 0 ? visit : NULL,
                           .currency = b->a->currency, .doc = doc, .total_gross = sum.total_gross,
-                          .total_net = sum.total_net, .discount_total = sum.discount_total,
-                          .change_seq = o.change_seq};
-        st = store_db_status(store_order_insert(c, b->a->id, &o, b->now));
+                          .total_net = sum.total_net, .discount_total = sum.discount_total};
+        st = store_db_status(store_order_insert_next_change(c, b->a->id, &o, b->now));
         free(email);
         free(name);
     }

@@ -45,6 +45,20 @@ db_status db_query(db_conn *c, const char *sql, const db_param *p, int n, db_row
     count_statement(sql);
     return DRV(c)->query(c, sql, p, n, out);
 }
+db_status db_exec_deferred(db_conn *c, const char *sql, const db_param *p, int n, db_status on_conflict,
+                           db_status *outcome)
+{
+    count_statement(sql);
+    if (DRV(c)->exec_deferred) return DRV(c)->exec_deferred(c, sql, p, n, on_conflict, outcome);
+    db_status st = DRV(c)->exec(c, sql, p, n, NULL);
+    if (st == DB_CONFLICT) st = on_conflict;
+    if (outcome) *outcome = st;
+    return st;
+}
+void db_commit_early(db_conn *c)
+{
+    if (DRV(c)->commit_early) DRV(c)->commit_early(c);
+}
 bool db_next(db_rows *r) { return RDRV(r)->next(r); }
 bool db_isnull(db_rows *r, int col) { return RDRV(r)->isnull(r, col); }
 int64_t db_int(db_rows *r, int col) { return RDRV(r)->get_int(r, col); }

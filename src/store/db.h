@@ -42,6 +42,23 @@ typedef struct db_rows db_rows;
 
 /* Runs a statement; *changes (may be NULL) gets the number of rows affected. */
 db_status db_exec(db_conn *c, const char *sql, const db_param *params, int nparams, int64_t *changes);
+/* Runs a statement whose result the caller does not need before the commit.
+ * PostgreSQL queues it (parameters copied) and sends it in one pipeline with
+ * the next statement that needs a result, or with the COMMIT: one round trip
+ * for several statements. SQLite runs it at once. Its own outcome is stored
+ * in *outcome (may be NULL) when it runs; DB_CONFLICT is reported as
+ * on_conflict, so a collision can still ask for the transaction to run again
+ * (DB_RETRY). Statements after a failed one are not run (outcome DB_ABORT). */
+db_status db_exec_deferred(db_conn *c, const char *sql, const db_param *params, int nparams, db_status on_conflict,
+                           db_status *outcome);
+/* Inside store_write, once the transaction has written all it will: PostgreSQL
+ * sends the COMMIT in the next statement's round trip, ahead of it, so a hot
+ * row locked earlier is released without waiting for one more round trip, and
+ * that statement and any after it run outside the transaction, on their own,
+ * seeing what it committed. Only reads may follow (and the store's commit
+ * notification); a failure of the commit shows in the next statement's status
+ * and in the store_write's. SQLite ignores it. */
+void db_commit_early(db_conn *c);
 /* Runs a query; iterate with db_next, then db_rows_free. */
 db_status db_query(db_conn *c, const char *sql, const db_param *params, int nparams, db_rows **out);
 bool db_next(db_rows *r);
@@ -81,6 +98,10 @@ typedef struct db_driver {
     const char *(*get_text)(db_rows *r, int col);
     void (*rows_free)(db_rows *r);
     db_status (*exec_script)(db_conn *c, const char *sql);
+    /* NULL: db_exec_deferred runs the statement at once */
+    db_status (*exec_deferred)(db_conn *c, const char *sql, const db_param *p, int n, db_status on_conflict,
+                               db_status *outcome);
+    void (*commit_early)(db_conn *c); /* NULL: nothing to do */
 } db_driver;
 
 /* Every connection struct starts with this header so db.c can dispatch. */
@@ -88,6 +109,7 @@ struct db_conn_header {
     const db_driver *driver;
     bool notify; /* the open transaction asked to notify on commit (store_notify_on_commit) */
     struct store_touches *touches; /* inventory the open transaction changed; store.c owns it */
+    int inventory_shards; /* sub-rows a new pool occurrence is spread over (PostgreSQL; SQLite 1) */
 };
 struct db_rows_header {
     const db_driver *driver;

@@ -12,7 +12,14 @@
  *
  * Unlike SQLite, any error inside a PostgreSQL transaction aborts the whole
  * transaction: after DB_CONFLICT a transaction function must return, not
- * carry on; later statements fail with DB_ERROR (SQLSTATE 25P02). */
+ * carry on; later statements fail with DB_ERROR (SQLSTATE 25P02).
+ *
+ * Deferred statements (db_exec_deferred: BEGIN, and writes whose result is
+ * not needed before the commit) are queued with copies of their parameters
+ * and sent in one libpq pipeline together with the next statement that needs
+ * a result, or the COMMIT: a hold (BEGIN, insert the cart, take the seats,
+ * COMMIT) is one round trip, and the hot row's lock, taken by the last
+ * statement, is held for the commit alone rather than over a round trip. */
 #include "store/db_pg.h"
 #include "util/log.h"
 #include <ctype.h>
@@ -40,10 +47,30 @@ typedef struct {
     char name[16]; /* server-side prepared statement */
 } stmt_slot;
 
+/* A statement waiting for the next pipeline. */
+typedef struct {
+    char name[16];       /* prepared statement; "" to send `text` unprepared */
+    char *text;          /* owned: rewritten SQL when unprepared */
+    /* one allocation (block) holds the values' pointers, then the copies of
+     * the caller's SQL (for logs) and of the values: one malloc a statement */
+    void *block;
+    const char *sql;
+    int n;
+    const char **values; /* NULL for SQL NULL */
+    db_status on_conflict;
+    db_status *outcome;
+} deferred_stmt;
+
 typedef struct {
     struct db_conn_header h;
     PGconn *pg;
     bool broken;
+    deferred_stmt *queue;
+    int nqueue, capqueue;
+    bool queued_begin; /* the queue opens the transaction: nothing of it reached the server yet */
+    bool commit_with_next;  /* db_commit_early: the next statement's pipeline carries the COMMIT */
+    bool committed_early;   /* ... and it was sent: the caller's COMMIT answers early_commit */
+    db_status early_commit;
     unsigned next_name; /* names are never reused, so a forgotten slot can be prepared anew */
     stmt_slot cache[STMT_CACHE];
 } pg_conn;
@@ -204,10 +231,305 @@ static void forget_slot(stmt_slot *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Finds sql's prepared statement, preparing it on first use (outside any
+ * pipeline; preparing is not transactional). *slot NULL when the cache has
+ * no room: *text is then the rewritten SQL to send unprepared (caller frees). */
+static db_status prepare_once(pg_conn *c, const char *sql, int n, stmt_slot **slot_out, char **text)
+{
+    *text = NULL;
+    uint64_t h = sql_hash(sql);
+    bool found;
+    stmt_slot *slot = find_slot(c, sql, h, &found);
+    *slot_out = slot;
+    if (found) {
+        if (slot->nparams == n) return DB_OK;
+        log_error("postgres: statement has %d placeholders but %d parameters were given: %.200s", slot->nparams, n,
+                  sql);
+        return DB_ERROR;
+    }
+    int expected;
+    char *rewritten = rewrite_placeholders(sql, &expected);
+    if (expected != n) {
+        log_error("postgres: statement has %d placeholders but %d parameters were given: %.200s", expected, n, sql);
+        free(rewritten);
+        return DB_ERROR;
+    }
+    if (!slot) {
+        *text = rewritten;
+        return DB_OK;
+    }
+    char name[sizeof slot->name];
+    snprintf(name, sizeof name, "bo%u", c->next_name++);
+    PGresult *res = PQprepare(c->pg, name, rewritten, n, NULL);
+    free(rewritten);
+    if (!result_ok(res)) {
+        *slot_out = NULL;
+        return fail(c, res, sql);
+    }
+    PQclear(res);
+    slot->sql = strdup(sql);
+    slot->hash = h;
+    slot->nparams = n;
+    memcpy(slot->name, name, sizeof name);
+    return DB_OK;
+}
+
+static char *param_text(const db_param *p, char buf[24])
+{
+    switch (p->type) {
+    case DBP_INT: snprintf(buf, 24, "%" PRId64, p->i); return buf;
+    case DBP_TEXT: return (char *)p->s;
+    default: return NULL;
+    }
+}
+
+static void deferred_free(deferred_stmt *d)
+{
+    free(d->block);
+    free(d->text);
+}
+
+/* Drops what is queued without sending it (its outcomes read DB_ABORT). */
+static void queue_drop(pg_conn *c)
+{
+    for (int i = 0; i < c->nqueue; i++) {
+        if (c->queue[i].outcome) *c->queue[i].outcome = DB_ABORT;
+        deferred_free(&c->queue[i]);
+    }
+    c->nqueue = 0;
+    c->queued_begin = false;
+}
+
+static db_status pg_exec_deferred(db_conn *conn, const char *sql, const db_param *p, int n, db_status on_conflict,
+                                  db_status *outcome)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (outcome) *outcome = DB_OK;
+    if (c->broken) {
+        log_error("postgres: connection lost earlier; not running: %.200s", sql);
+        return DB_ERROR;
+    }
+    deferred_stmt d = {.n = n, .on_conflict = on_conflict, .outcome = outcome};
+    bool session = n == 0 && is_session_command(sql);
+    if (session) { /* sent as text: d.text stays NULL, d.sql is sent */
+        if (!c->nqueue && !strncasecmp(sql, "BEGIN", 5)) c->queued_begin = true;
+    } else {
+        stmt_slot *slot;
+        db_status st = prepare_once(c, sql, n, &slot, &d.text);
+        if (st != DB_OK) return st;
+        if (slot) memcpy(d.name, slot->name, sizeof d.name);
+    }
+    char ints[PARAMS_ON_STACK][24];
+    char(*heap_ints)[24] = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *heap_ints) : ints;
+    size_t sql_len = strlen(sql) + 1, size = (size_t)n * sizeof *d.values + sql_len;
+    const char *stack_texts[PARAMS_ON_STACK];
+    const char **texts = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *texts) : stack_texts;
+    for (int i = 0; i < n; i++) {
+        texts[i] = param_text(&p[i], heap_ints[i]);
+        if (texts[i]) size += strlen(texts[i]) + 1;
+    }
+    d.block = malloc(size);
+    d.values = d.block;
+    char *o = (char *)d.block + (size_t)n * sizeof *d.values;
+    memcpy(o, sql, sql_len);
+    d.sql = o;
+    o += sql_len;
+    for (int i = 0; i < n; i++) {
+        d.values[i] = texts[i] ? o : NULL;
+        if (!texts[i]) continue;
+        size_t len = strlen(texts[i]) + 1;
+        memcpy(o, texts[i], len);
+        o += len;
+    }
+    if (texts != stack_texts) {
+        free(texts);
+        free(heap_ints);
+    }
+    if (c->nqueue == c->capqueue) {
+        c->capqueue = c->capqueue ? c->capqueue * 2 : 8;
+        c->queue = realloc(c->queue, (size_t)c->capqueue * sizeof *c->queue);
+    }
+    c->queue[c->nqueue++] = d;
+    return DB_OK;
+}
+
+/* A statement's failure in a pipeline, mapped like fail(); a statement the
+ * server skipped after an earlier failure is DB_ABORT. */
+static db_status pipeline_failure(pg_conn *c, PGresult *res, const char *sql, const char *name)
+{
+    if (res && PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+        PQclear(res);
+        return DB_ABORT;
+    }
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    bool stale = *name && is_state(state, "26000");
+    db_status st = fail(c, res, sql);
+    if (stale && !c->broken) {
+        /* the server lost the statement: prepare it anew next time */
+        uint64_t h = sql_hash(sql);
+        bool found;
+        stmt_slot *slot = find_slot(c, sql, h, &found);
+        if (found) forget_slot(slot);
+        st = DB_RETRY;
+    }
+    return st;
+}
+
+/* The next result of a pipeline, with the NULL that ends it consumed. */
+static PGresult *pipeline_result(pg_conn *c)
+{
+    PGresult *res = PQgetResult(c->pg);
+    if (!res) {
+        c->broken = true;
+        return NULL;
+    }
+    ExecStatusType s = PQresultStatus(res);
+    if (s != PGRES_PIPELINE_SYNC) {
+        PGresult *end = PQgetResult(c->pg);
+        if (end) {
+            PQclear(end);
+            c->broken = true;
+        }
+    }
+    return res;
+}
+
+/* Sends the queue, with then_commit a COMMIT, and then sql (NULL: only the
+ * queue) in one pipeline and one round trip. Returns sql's successful result
+ * (or, with sql NULL, an empty success), or NULL with *st: the first failure
+ * among them; the COMMIT's outcome goes to c->early_commit. */
+static PGresult *run_pipelined(pg_conn *c, const char *sql, const db_param *p, int n, bool then_commit,
+                               db_status *st)
+{
+    *st = DB_OK;
+    deferred_stmt current = {0};
+    if (sql && !(n == 0 && is_session_command(sql))) {
+        stmt_slot *slot;
+        *st = prepare_once(c, sql, n, &slot, &current.text);
+        if (*st != DB_OK) {
+            queue_drop(c);
+            return NULL;
+        }
+        if (slot) memcpy(current.name, slot->name, sizeof current.name);
+    } else if (sql) {
+        current.text = strdup(sql);
+    }
+    char ints[PARAMS_ON_STACK][24];
+    const char *stack_values[PARAMS_ON_STACK];
+    const char **values = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *values) : stack_values;
+    char(*heap_ints)[24] = n > PARAMS_ON_STACK ? malloc((size_t)n * sizeof *heap_ints) : ints;
+    for (int i = 0; i < n; i++) values[i] = param_text(&p[i], heap_ints[i]);
+
+    bool sent = PQenterPipelineMode(c->pg) == 1;
+    for (int i = 0; sent && i < c->nqueue; i++) {
+        deferred_stmt *d = &c->queue[i];
+        sent = *d->name ? PQsendQueryPrepared(c->pg, d->name, d->n, d->values, NULL, NULL, 0)
+                        : PQsendQueryParams(c->pg, d->text ? d->text : d->sql, d->n, NULL, d->values, NULL, NULL, 0);
+    }
+    if (sent && then_commit) sent = PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && sql)
+        sent = *current.name ? PQsendQueryPrepared(c->pg, current.name, n, values, NULL, NULL, 0)
+                             : PQsendQueryParams(c->pg, current.text, n, NULL, values, NULL, NULL, 0);
+    if (sent) sent = PQpipelineSync(c->pg) == 1;
+    if (values != stack_values) {
+        free(values);
+        free(heap_ints);
+    }
+    PGresult *out = NULL;
+    if (!sent) {
+        char *msg = one_line(PQerrorMessage(c->pg));
+        log_error("postgres: cannot send a pipeline: %s", msg);
+        free(msg);
+        c->broken = true;
+        *st = DB_ERROR;
+    }
+    for (int i = 0; sent && i < c->nqueue && !c->broken; i++) {
+        deferred_stmt *d = &c->queue[i];
+        PGresult *res = pipeline_result(c);
+        db_status own = result_ok(res) ? DB_OK : pipeline_failure(c, res, d->sql, d->name);
+        if (own == DB_OK) PQclear(res);
+        if (own == DB_CONFLICT) own = d->on_conflict;
+        if (d->outcome) *d->outcome = own;
+        if (*st == DB_OK && own != DB_OK) *st = own;
+    }
+    if (then_commit) {
+        c->committed_early = true;
+        c->early_commit = *st;
+        if (sent && !c->broken) {
+            PGresult *res = pipeline_result(c);
+            db_status own = result_ok(res) ? DB_OK : pipeline_failure(c, res, "COMMIT", "");
+            if (own == DB_OK) PQclear(res);
+            if (c->early_commit == DB_OK) c->early_commit = own;
+        }
+        if (c->broken && c->early_commit == DB_OK) c->early_commit = DB_ERROR;
+    }
+    if (sent && sql && !c->broken) {
+        PGresult *res = pipeline_result(c);
+        if (result_ok(res)) {
+            out = res;
+        } else {
+            db_status own = pipeline_failure(c, res, sql, current.name);
+            if (*st == DB_OK) *st = own;
+        }
+    }
+    if (sent && !c->broken) {
+        PGresult *sync = PQgetResult(c->pg);
+        if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) c->broken = true;
+        PQclear(sync);
+    }
+    if (!c->broken && PQexitPipelineMode(c->pg) != 1) c->broken = true;
+    /* a COMMIT skipped after an earlier failure leaves the transaction open
+     * and aborted, where a failed COMMIT would have ended it: end it */
+    if (((*st != DB_OK && sql && !strncasecmp(sql, "COMMIT", 6)) || (then_commit && c->early_commit != DB_OK)) &&
+        !c->broken && PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    if (c->broken && *st == DB_OK) *st = DB_ERROR;
+    if (*st != DB_OK) {
+        PQclear(out);
+        out = NULL;
+    } else if (!out) {
+        out = PQmakeEmptyPGresult(c->pg, PGRES_COMMAND_OK);
+    }
+    for (int i = 0; i < c->nqueue; i++) deferred_free(&c->queue[i]);
+    c->nqueue = 0;
+    c->queued_begin = false;
+    free(current.text);
+    return out;
+}
+
 /* Runs one statement; returns its successful result (caller clears it), or
  * NULL with the mapped failure in *st. */
 static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_status *st)
 {
+    bool ends = n == 0 && (!strncasecmp(sql, "COMMIT", 6) || !strncasecmp(sql, "ROLLBACK", 8));
+    if (c->committed_early && ends) {
+        /* the transaction was committed with the first statement after
+         * db_commit_early; reads after it ran on their own */
+        c->committed_early = false;
+        bool commit = !strncasecmp(sql, "COMMIT", 6);
+        *st = commit ? c->early_commit : DB_OK;
+        /* what was deferred after it (the store's commit notification) runs on its own */
+        if (c->nqueue && commit && *st == DB_OK) PQclear(run_pipelined(c, NULL, NULL, 0, false, st));
+        if (c->nqueue) queue_drop(c);
+        if (!commit && c->early_commit == DB_OK)
+            log_error("postgres: rollback asked after an early commit went through; it stays committed");
+        return *st == DB_OK ? PQmakeEmptyPGresult(c->pg, PGRES_COMMAND_OK) : NULL;
+    }
+    if (c->commit_with_next && !ends && !(n == 0 && is_session_command(sql)) && !c->broken) {
+        c->commit_with_next = false;
+        return run_pipelined(c, sql, p, n, true, st);
+    }
+    c->commit_with_next = false;
+    if (c->nqueue && !c->broken) {
+        /* a rollback of a transaction the server never saw costs nothing */
+        if (n == 0 && c->queued_begin && !strncasecmp(sql, "ROLLBACK", 8)) {
+            queue_drop(c);
+            *st = DB_OK;
+            return PQmakeEmptyPGresult(c->pg, PGRES_COMMAND_OK);
+        }
+        return run_pipelined(c, sql, p, n, false, st);
+    }
+    if (c->nqueue) queue_drop(c);
     *st = DB_OK;
     if (c->broken) {
         log_error("postgres: connection lost earlier; not running: %.200s", sql);
@@ -221,37 +543,10 @@ static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_s
         return NULL;
     }
 
-    uint64_t h = sql_hash(sql);
-    bool found;
-    stmt_slot *slot = find_slot(c, sql, h, &found);
-    char *rewritten = NULL;
-    int expected;
-    if (found) {
-        expected = slot->nparams;
-    } else {
-        rewritten = rewrite_placeholders(sql, &expected);
-    }
-    if (expected != n) {
-        log_error("postgres: statement has %d placeholders but %d parameters were given: %.200s", expected, n, sql);
-        free(rewritten);
-        *st = DB_ERROR;
-        return NULL;
-    }
-    if (slot && !found) {
-        char name[sizeof slot->name];
-        snprintf(name, sizeof name, "bo%u", c->next_name++);
-        PGresult *res = PQprepare(c->pg, name, rewritten, n, NULL);
-        if (!result_ok(res)) {
-            free(rewritten);
-            *st = fail(c, res, sql);
-            return NULL;
-        }
-        PQclear(res);
-        slot->sql = strdup(sql);
-        slot->hash = h;
-        slot->nparams = n;
-        memcpy(slot->name, name, sizeof name);
-    }
+    stmt_slot *slot;
+    char *rewritten;
+    *st = prepare_once(c, sql, n, &slot, &rewritten);
+    if (*st != DB_OK) return NULL;
 
     const char *stack_values[PARAMS_ON_STACK];
     char stack_ints[PARAMS_ON_STACK][24];
@@ -261,16 +556,7 @@ static PGresult *run(pg_conn *c, const char *sql, const db_param *p, int n, db_s
         values = malloc((size_t)n * sizeof *values);
         ints = malloc((size_t)n * sizeof *ints);
     }
-    for (int i = 0; i < n; i++) {
-        switch (p[i].type) {
-        case DBP_INT:
-            snprintf(ints[i], sizeof ints[i], "%" PRId64, p[i].i);
-            values[i] = ints[i];
-            break;
-        case DBP_TEXT: values[i] = p[i].s; break;
-        default: values[i] = NULL; break;
-        }
-    }
+    for (int i = 0; i < n; i++) values[i] = param_text(&p[i], ints[i]);
     PGresult *res = slot ? PQexecPrepared(c->pg, slot->name, n, values, NULL, NULL, 0)
                          : PQexecParams(c->pg, rewritten, n, NULL, values, NULL, NULL, 0);
     if (values != stack_values) {
@@ -368,6 +654,12 @@ static void pg_rows_free(db_rows *rows)
 static db_status pg_exec_script(db_conn *conn, const char *sql)
 {
     pg_conn *c = (pg_conn *)conn;
+    if (c->nqueue && !c->broken) {
+        db_status st;
+        PGresult *res = run_pipelined(c, NULL, NULL, 0, false, &st);
+        if (!res) return st;
+        PQclear(res);
+    }
     if (c->broken) {
         log_error("postgres: connection lost earlier; not running script: %.200s", sql);
         return DB_ERROR;
@@ -442,9 +734,13 @@ static void pg_disconnect(db_conn *conn)
     pg_conn *c = (pg_conn *)conn;
     if (!c) return;
     for (int i = 0; i < STMT_CACHE; i++) free(c->cache[i].sql);
+    queue_drop(c);
+    free(c->queue);
     PQfinish(c->pg);
     free(c);
 }
+
+static void pg_commit_early(db_conn *conn) { ((pg_conn *)conn)->commit_with_next = true; }
 
 bool db_pg_broken(db_conn *conn)
 {
@@ -498,4 +794,6 @@ const db_driver db_driver_postgres = {
     .get_text = pg_text,
     .rows_free = pg_rows_free,
     .exec_script = pg_exec_script,
+    .exec_deferred = pg_exec_deferred,
+    .commit_early = pg_commit_early,
 };

@@ -225,6 +225,131 @@ static const char v9[] =
     " PRIMARY KEY (account_id, idempotency_key));"
     "CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);";
 
+/* Hot pools spread over sub-rows (issue 10). A pool occurrence's seats live in
+ * `shard` rows 0..N-1 whose capacities sum to the pool's (N from the store,
+ * chosen when the rows are first made), each row with its own CHECK; the
+ * functions below take a hold from one sub-row picked at random among those
+ * with room that no other transaction has locked (SKIP LOCKED), so commits of
+ * holds on one timeslot wait for the disk side by side instead of queueing on
+ * one row lock; when every such row is locked, they wait for the first with
+ * room in shard order. When no sub-row fits the hold alone they lock every
+ * sub-row in shard order and spread the hold. Waits go in shard order only
+ * (and pools in the caller's fixed order): a random order of waits deadlocked
+ * under three processes, and each deadlock costs deadlock_timeout (1 s). The
+ * search for one sub-row runs in a block with an exception handler (a
+ * subtransaction) left by an exception when it finds none: FOR UPDATE keeps a
+ * row it locked whose newer version turned out full, and only rolling the
+ * subtransaction back releases it before the transaction waits in order.
+ * Sold out raises check_violation, like the CHECK did, so the call can ride
+ * in the commit's pipeline without its result being read first. SQLite keeps
+ * one row (shard 0): its single writer serialises everything anyway. */
+static const char v10[] =
+    "ALTER TABLE inventory ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;"
+    "@POSTGRES@"
+    "ALTER TABLE inventory DROP CONSTRAINT inventory_by_account_pkey;"
+    "ALTER TABLE inventory ADD PRIMARY KEY (account_id, pool_id, occurrence, shard);"
+
+    /* Adds delta (a take's seats, or a give-back's as a negative) to one sub-row
+     * that stays within 0..capacity: one no other transaction has locked, at
+     * random, else (may_wait) the first in shard order. NULL when none will do:
+     * the exception then rolls this function's subtransaction back, releasing
+     * the rows it locked and found unfit. */
+    "CREATE OR REPLACE FUNCTION bo_inventory_one_row(acc TEXT, pool TEXT, occ TEXT, delta BIGINT, may_wait BOOLEAN)"
+    " RETURNS INTEGER LANGUAGE plpgsql AS $fn$\n"
+    "DECLARE pick INTEGER;\n"
+    "BEGIN\n"
+    "  SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pool AND occurrence = occ\n"
+    "    AND used + delta BETWEEN 0 AND capacity ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
+    "  IF NOT FOUND AND may_wait THEN\n"
+    "    SELECT shard INTO pick FROM inventory WHERE account_id = acc AND pool_id = pool AND occurrence = occ\n"
+    "      AND used + delta BETWEEN 0 AND capacity ORDER BY shard LIMIT 1 FOR UPDATE;\n"
+    "  END IF;\n"
+    "  IF NOT FOUND THEN RAISE SQLSTATE 'P0002'; END IF;\n"
+    "  UPDATE inventory SET used = used + delta WHERE account_id = acc AND pool_id = pool AND occurrence = occ\n"
+    "    AND shard = pick;\n"
+    "  RETURN pick;\n"
+    "EXCEPTION WHEN no_data_found THEN\n"
+    "  RETURN NULL;\n"
+    "END $fn$;"
+
+    "CREATE OR REPLACE FUNCTION bo_inventory_take(acc TEXT, pools TEXT[], occs TEXT[], caps BIGINT[],"
+    " amounts BIGINT[], shards INTEGER) RETURNS INTEGER LANGUAGE plpgsql AS $fn$\n"
+    "DECLARE i INTEGER; need BIGINT; got BIGINT; part BIGINT; r RECORD;\n"
+    "BEGIN\n"
+    "  FOR i IN 1 .. COALESCE(array_length(pools, 1), 0) LOOP\n"
+    "    need := amounts[i];\n"
+    "    CONTINUE WHEN need <= 0;\n"
+    "    CONTINUE WHEN bo_inventory_one_row(acc, pools[i], occs[i], need, true) IS NOT NULL;\n"
+    "    IF caps[i] >= 0 AND NOT EXISTS (SELECT 1 FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i]) THEN\n"
+    "      INSERT INTO inventory (account_id, pool_id, occurrence, shard, capacity, used)\n"
+    "        SELECT acc, pools[i], occs[i], k, caps[i] / GREATEST(shards, 1)\n"
+    "               + CASE WHEN k < caps[i] % GREATEST(shards, 1) THEN 1 ELSE 0 END, 0\n"
+    "          FROM generate_series(0, GREATEST(shards, 1) - 1) k\n"
+    "        ON CONFLICT DO NOTHING;\n"
+    "    END IF;\n"
+    "    got := 0;\n"
+    "    FOR r IN SELECT shard, capacity - used AS room FROM inventory WHERE account_id = acc\n"
+    "        AND pool_id = pools[i] AND occurrence = occs[i] ORDER BY shard FOR UPDATE LOOP\n"
+    "      EXIT WHEN got >= need;\n"
+    "      CONTINUE WHEN r.room <= 0;\n"
+    "      part := LEAST(r.room, need - got);\n"
+    "      UPDATE inventory SET used = used + part WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] AND shard = r.shard;\n"
+    "      got := got + part;\n"
+    "    END LOOP;\n"
+    "    IF got < need THEN\n"
+    "      RAISE EXCEPTION 'sold out' USING ERRCODE = 'check_violation', CONSTRAINT = 'inventory_sold_out';\n"
+    "    END IF;\n"
+    "  END LOOP;\n"
+    "  RETURN 1;\n"
+    "END $fn$;"
+
+    "CREATE OR REPLACE FUNCTION bo_inventory_give_back(acc TEXT, pools TEXT[], occs TEXT[], amounts BIGINT[])"
+    " RETURNS INTEGER LANGUAGE plpgsql AS $fn$\n"
+    "DECLARE i INTEGER; need BIGINT; part BIGINT; seen BOOLEAN; r RECORD;\n"
+    "BEGIN\n"
+    "  FOR i IN 1 .. COALESCE(array_length(pools, 1), 0) LOOP\n"
+    "    need := amounts[i];\n"
+    "    CONTINUE WHEN need <= 0;\n"
+    "    CONTINUE WHEN bo_inventory_one_row(acc, pools[i], occs[i], -need, false) IS NOT NULL;\n"
+    "    seen := false;\n"
+    "    FOR r IN SELECT shard, used FROM inventory WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] ORDER BY shard FOR UPDATE LOOP\n"
+    "      seen := true;\n"
+    "      EXIT WHEN need <= 0;\n"
+    "      CONTINUE WHEN r.used <= 0;\n"
+    "      part := LEAST(r.used, need);\n"
+    "      UPDATE inventory SET used = used - part WHERE account_id = acc AND pool_id = pools[i]\n"
+    "        AND occurrence = occs[i] AND shard = r.shard;\n"
+    "      need := need - part;\n"
+    "    END LOOP;\n"
+    "    IF seen AND need > 0 THEN\n"
+    "      RAISE EXCEPTION 'more given back than held' USING ERRCODE = 'check_violation',"
+    " CONSTRAINT = 'inventory_give_back';\n"
+    "    END IF;\n"
+    "  END LOOP;\n"
+    "  RETURN 1;\n"
+    "END $fn$;"
+
+    "CREATE OR REPLACE FUNCTION bo_inventory_set_capacity(acc TEXT, pool TEXT, cap BIGINT)"
+    " RETURNS INTEGER LANGUAGE plpgsql AS $fn$\n"
+    "BEGIN\n"
+    "  PERFORM 1 FROM inventory WHERE account_id = acc AND pool_id = pool ORDER BY occurrence, shard FOR UPDATE;\n"
+    "  IF EXISTS (SELECT 1 FROM inventory WHERE account_id = acc AND pool_id = pool GROUP BY occurrence\n"
+    "      HAVING SUM(used) > cap) THEN\n"
+    "    RAISE EXCEPTION 'capacity below what is held or sold' USING ERRCODE = 'check_violation',"
+    " CONSTRAINT = 'inventory_capacity';\n"
+    "  END IF;\n"
+    "  UPDATE inventory i SET capacity = t.used + t.spare / t.k + CASE WHEN t.r < t.spare % t.k THEN 1 ELSE 0 END\n"
+    "    FROM (SELECT occurrence, shard, used, cap - CAST(SUM(used) OVER w AS BIGINT) AS spare, COUNT(*) OVER w AS k,\n"
+    "                 ROW_NUMBER() OVER (PARTITION BY occurrence ORDER BY shard) - 1 AS r\n"
+    "            FROM inventory WHERE account_id = acc AND pool_id = pool WINDOW w AS (PARTITION BY occurrence)) t\n"
+    "   WHERE i.account_id = acc AND i.pool_id = pool AND i.occurrence = t.occurrence AND i.shard = t.shard;\n"
+    "  RETURN 1;\n"
+    "END $fn$;"
+    "@BOTH@";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -236,6 +361,7 @@ const migration migrations[] = {
     {7, "the seats of each ticket in a column", v7},
     {8, "server key fingerprint; readiness probe row", v8},
     {9, "idempotency keys", v9},
+    {10, "inventory sub-rows for hot pools", v10},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

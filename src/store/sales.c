@@ -35,8 +35,139 @@ static void multi_row_sql(char *out, size_t outlen, const char *head, int ncols,
 
 /* ---------------- capacity ---------------- */
 
+/* PostgreSQL keeps a pool occurrence's seats in several sub-rows and takes or
+ * gives back through migration 10's functions, one call for all of a cart's
+ * holds; SQLite keeps one row and runs one conditional upsert per hold. */
+static bool sub_rows(db_conn *c) { return db_conn_dialect(c) == DB_DIALECT_POSTGRES; }
+
+/* PostgreSQL: a row read FOR UPDATE stays as read until the commit, and
+ * writes whose result is not needed ride in the next round trip; SQLite's
+ * single writer needs neither. */
+static bool row_locks(db_conn *c) { return db_conn_dialect(c) == DB_DIALECT_POSTGRES; }
+
+static int inventory_shards(db_conn *c)
+{
+    int n = ((struct db_conn_header *)c)->inventory_shards;
+    return n > 1 ? n : 1;
+}
+
+/* A PostgreSQL array literal: {"a","b"} with '"' and '\' escaped (texts), or
+ * {1,2} (numbers). A cart's few holds fit in `inline_text`, so a hold
+ * allocates nothing for them; longer ones move to the heap. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    char inline_text[128];
+} array_literal;
+
+static void array_put(array_literal *a, const char *s, size_t n)
+{
+    if (!a->text) {
+        a->text = a->inline_text;
+        a->cap = sizeof a->inline_text;
+    }
+    if (a->len + n + 2 > a->cap) {
+        size_t cap = a->cap;
+        while (a->len + n + 2 > cap) cap *= 2;
+        a->text = a->text == a->inline_text ? memcpy(malloc(cap), a->inline_text, a->len + 1) : realloc(a->text, cap);
+        a->cap = cap;
+    }
+    memcpy(a->text + a->len, s, n);
+    a->len += n;
+    a->text[a->len] = 0;
+}
+
+static void array_text(array_literal *a, const char *s)
+{
+    array_put(a, a->len > 1 ? ",\"" : "\"", a->len > 1 ? 2 : 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') array_put(a, "\\", 1);
+        array_put(a, s, 1);
+    }
+    array_put(a, "\"", 1);
+}
+
+static void array_int(array_literal *a, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%s%lld", a->len > 1 ? "," : "", (long long)v);
+    array_put(a, num, (size_t)n);
+}
+
+/* The holds as the functions' array arguments. */
+typedef struct {
+    array_literal pools, occurrences, capacities, amounts;
+} hold_arrays;
+
+static void hold_arrays_make(hold_arrays *h, const store_hold *holds, size_t n)
+{
+    memset(h, 0, sizeof *h);
+    array_literal *all[] = {&h->pools, &h->occurrences, &h->capacities, &h->amounts};
+    for (size_t k = 0; k < 4; k++) array_put(all[k], "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        array_text(&h->pools, holds[i].pool_id);
+        array_text(&h->occurrences, holds[i].occurrence);
+        array_int(&h->capacities, holds[i].capacity);
+        array_int(&h->amounts, holds[i].amount);
+    }
+    for (size_t k = 0; k < 4; k++) array_put(all[k], "}", 1);
+}
+
+static void hold_arrays_free(hold_arrays *h)
+{
+    array_literal *all[] = {&h->pools, &h->occurrences, &h->capacities, &h->amounts};
+    for (size_t k = 0; k < 4; k++)
+        if (all[k]->text != all[k]->inline_text) free(all[k]->text);
+}
+
+#define TAKE_SQL                                                                                                   \
+    "SELECT bo_inventory_take(?, CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]),"  \
+    " CAST(? AS INTEGER))"
+#define GIVE_BACK_SQL                                                                                              \
+    "SELECT bo_inventory_give_back(?, CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]))"
+
+/* Takes the holds on PostgreSQL; deferred: as the transaction's last step,
+ * sent with the COMMIT, its outcome landing in *outcome (DB_CONFLICT: sold out). */
+static db_status take_sub_rows(db_conn *c, const char *account_id, const store_hold *holds, size_t n, bool deferred,
+                               db_status *outcome)
+{
+    hold_arrays h;
+    hold_arrays_make(&h, holds, n);
+    const db_param args[] = {DB_TEXT(account_id),    DB_TEXT(h.pools.text),   DB_TEXT(h.occurrences.text),
+                             DB_TEXT(h.capacities.text), DB_TEXT(h.amounts.text), DB_INT(inventory_shards(c))};
+    db_status st = deferred ? db_exec_deferred(c, TAKE_SQL, args, 6, DB_CONFLICT, outcome)
+                            : db_exec(c, TAKE_SQL, args, 6, NULL);
+    hold_arrays_free(&h);
+    return st;
+}
+
+static db_status give_back_sub_rows(db_conn *c, const char *account_id, const store_hold *holds, size_t n,
+                                    bool deferred)
+{
+    hold_arrays h;
+    hold_arrays_make(&h, holds, n);
+    const db_param args[] = {DB_TEXT(account_id), DB_TEXT(h.pools.text), DB_TEXT(h.occurrences.text),
+                             DB_TEXT(h.amounts.text)};
+    db_status st = deferred ? db_exec_deferred(c, GIVE_BACK_SQL, args, 4, DB_CONFLICT, NULL)
+                            : db_exec(c, GIVE_BACK_SQL, args, 4, NULL);
+    hold_arrays_free(&h);
+    return st;
+}
+
+/* Notes the holds' occurrences as changed by the transaction (reported only if it commits). */
+static void touch_all(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (holds[i].amount > 0) store_inventory_touched(c, account_id, holds[i].occurrence);
+}
+
 store_status store_inventory_take(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
 {
+    if (sub_rows(c)) {
+        db_status st = take_sub_rows(c, account_id, holds, n, false, NULL);
+        if (st == DB_OK) touch_all(c, account_id, holds, n);
+        return st == DB_CONFLICT ? STORE_SOLD_OUT : store_status_of(st);
+    }
     for (size_t i = 0; i < n; i++) {
         const store_hold *h = &holds[i];
         if (h->amount <= 0) continue;
@@ -65,8 +196,28 @@ store_status store_inventory_take(db_conn *c, const char *account_id, const stor
     return STORE_OK;
 }
 
-store_status store_inventory_give_back(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
+/* store_inventory_take as a transaction's last step: on PostgreSQL it rides
+ * with the COMMIT (the hot row's lock is then held for the commit alone), and
+ * *outcome says after the commit whether it was sold out (DB_CONFLICT). */
+static store_status take_last(db_conn *c, const char *account_id, const store_hold *holds, size_t n,
+                              db_status *outcome)
 {
+    *outcome = DB_OK;
+    if (!sub_rows(c)) {
+        store_status ss = store_inventory_take(c, account_id, holds, n);
+        if (ss == STORE_SOLD_OUT) *outcome = DB_CONFLICT;
+        return ss;
+    }
+    touch_all(c, account_id, holds, n); /* the take runs with the commit: a failed one reports nothing */
+    return store_status_of(take_sub_rows(c, account_id, holds, n, true, outcome));
+}
+
+static store_status give_back(db_conn *c, const char *account_id, const store_hold *holds, size_t n, bool deferred)
+{
+    if (sub_rows(c)) {
+        touch_all(c, account_id, holds, n);
+        return store_status_of(give_back_sub_rows(c, account_id, holds, n, deferred));
+    }
     for (size_t i = 0; i < n; i++) {
         db_status st = db_exec(c,
                                "UPDATE inventory SET used = used - ? WHERE account_id = ? AND pool_id = ?"
@@ -80,8 +231,16 @@ store_status store_inventory_give_back(db_conn *c, const char *account_id, const
     return STORE_OK;
 }
 
+store_status store_inventory_give_back(db_conn *c, const char *account_id, const store_hold *holds, size_t n)
+{
+    return give_back(c, account_id, holds, n, false);
+}
+
 store_status store_inventory_set_capacity(db_conn *c, const char *account_id, const char *pool_id, int64_t capacity)
 {
+    if (sub_rows(c)) /* spread over the sub-rows, each keeping what it holds */
+        return store_status_of(db_exec(c, "SELECT bo_inventory_set_capacity(?, ?, CAST(? AS BIGINT))",
+                                       DB_ARGS(DB_TEXT(account_id), DB_TEXT(pool_id), DB_INT(capacity)), NULL));
     return store_status_of(db_exec(c, "UPDATE inventory SET capacity = ? WHERE account_id = ? AND pool_id = ?",
                            DB_ARGS(DB_INT(capacity), DB_TEXT(account_id), DB_TEXT(pool_id)), NULL));
 }
@@ -109,12 +268,14 @@ static db_status read_used(db_conn *c, void *arg)
     db_rows *r;
     db_status st =
         u->from_key ? db_query(c,
-                               "SELECT occurrence, used FROM inventory WHERE account_id = ? AND pool_id = ?"
-                               " AND occurrence >= ? AND occurrence < ?",
+                               "SELECT occurrence, SUM(used) FROM inventory WHERE account_id = ? AND pool_id = ?"
+                               " AND occurrence >= ? AND occurrence < ? GROUP BY occurrence",
                                DB_ARGS(DB_TEXT(u->account_id), DB_TEXT(u->pool_id), DB_TEXT(u->from_key),
                                        DB_TEXT(u->to_key)),
                                &r)
-                    : db_query(c, "SELECT occurrence, used FROM inventory WHERE account_id = ? AND pool_id = ?",
+                    : db_query(c,
+                               "SELECT occurrence, SUM(used) FROM inventory WHERE account_id = ? AND pool_id = ?"
+                               " GROUP BY occurrence",
                                DB_ARGS(DB_TEXT(u->account_id), DB_TEXT(u->pool_id)), &r);
     if (st != DB_OK) return st;
     while (db_next(r)) u->fn(u->ctx, db_text(r, 0), db_int(r, 1));
@@ -293,6 +454,7 @@ typedef struct {
     const char *account_id, *cart_id;
     instant_us now;
     store_status outcome;
+    db_status take_outcome; /* the seats' take, known after the commit (DB_CONFLICT: sold out) */
 } cart_write;
 
 static db_param opt_int(bool present, int64_t v) { return present ? DB_INT(v) : DB_NULL; }
@@ -301,7 +463,7 @@ static db_status cart_insert(db_conn *c, void *arg)
 {
     cart_write *w = arg;
     const store_cart *k = w->cart;
-    db_status st = db_exec(
+    db_status st = db_exec_deferred(
         c,
         "INSERT INTO carts (id, account_id, status, channel, occurrence, category_id, day, start_time, end_time,"
         " starts_at, ends_at, external_id, extras, customer, priced, price_includes_tax, total, currency, expires_at,"
@@ -314,13 +476,24 @@ static db_status cart_insert(db_conn *c, void *arg)
                 DB_TEXT(k->extras), DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax),
                 DB_INT(k->total), DB_TEXT(k->currency), DB_INT(k->expires_at), DB_INT(k->created_at),
                 DB_INT(k->updated_at), DB_TEXT(w->lines_text), DB_TEXT(w->holds_text)),
-        NULL);
+        DB_CONFLICT, NULL);
     if (st != DB_OK) return st;
-    /* the pool rows are the contended ones: lock them last, just before commit */
-    w->outcome = store_inventory_take(c, k->account_id, w->holds, w->nholds);
+    /* the pool rows are the contended ones: lock them last, with the commit */
+    w->outcome = take_last(c, k->account_id, w->holds, w->nholds, &w->take_outcome);
     return store_db_status(w->outcome);
 }
 
+/* A cart write's result: sold out when its take said so at the commit. */
+static store_status cart_write_result(const cart_write *w, db_status st)
+{
+    if (st == DB_OK) return STORE_OK;
+    if (w->take_outcome == DB_CONFLICT) return STORE_SOLD_OUT;
+    return w->outcome != STORE_OK ? w->outcome : store_status_of(st);
+}
+
+/* The bulk path's step: the cart and its take inside the caller's
+ * transaction. On PostgreSQL the take rides with the commit, so a sold-out
+ * pool fails the whole transaction there (the bulk path is all or nothing). */
 store_status store_cart_insert(db_conn *c, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
     cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,
@@ -328,7 +501,7 @@ store_status store_cart_insert(db_conn *c, const store_cart *cart, const store_h
     db_status st = cart_insert(c, &w);
     free(w.lines_text);
     free(w.holds_text);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
+    return cart_write_result(&w, st);
 }
 
 store_status store_cart_create(store *s, const store_cart *cart, const store_hold *holds, size_t nholds)
@@ -338,30 +511,35 @@ store_status store_cart_create(store *s, const store_cart *cart, const store_hol
     db_status st = store_write(s, cart_insert, &w);
     free(w.lines_text);
     free(w.holds_text);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
+    return cart_write_result(&w, st);
 }
 
 /* Locks the cart in its current state and gives back what it holds, if open.
  * STORE_CONFLICT when it is booked or released. */
 static store_status claim_changeable(db_conn *c, cart_write *w)
 {
-    char *status = NULL;
-    db_status st = db_query_text(c, "SELECT status FROM carts WHERE id = ? AND account_id = ?",
-                                 DB_ARGS(DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), &status);
+    db_rows *r;
+    db_status st = db_query(c,
+                            row_locks(c) ? "SELECT status, holds FROM carts WHERE id = ? AND account_id = ? FOR UPDATE"
+                                         : "SELECT status, holds FROM carts WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), &r);
     if (st != DB_OK) return store_status_of(st);
-    bool open = !strcmp(status, "open"), expired = !strcmp(status, "expired");
-    if (!open && !expired) {
-        free(status);
-        return STORE_CONFLICT;
+    if (!db_next(r)) {
+        db_rows_free(r);
+        return STORE_NOT_FOUND;
     }
-    /* if the reaper or another request changed it since, start over (PostgreSQL) */
-    int64_t locked = 0;
-    st = db_exec(c, "UPDATE carts SET updated_at = ? WHERE id = ? AND account_id = ? AND status = ?",
-                 DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(w->account_id), DB_TEXT(status)), &locked);
-    free(status);
-    if (st != DB_OK) return store_status_of(st);
-    if (locked != 1) return STORE_RETRY;
-    return open ? release_holds(c, w->account_id, w->cart_id) : STORE_OK;
+    const char *status = db_text(r, 0);
+    bool open = !strcmp(status, "open"), expired = !strcmp(status, "expired");
+    store_hold *holds = NULL;
+    size_t n = 0;
+    bool decoded = open && store_holds_decode(db_text(r, 1), &holds, &n);
+    db_rows_free(r);
+    /* the row is locked (PostgreSQL) or the writer is ours alone (SQLite):
+     * nobody changes it before this transaction ends */
+    store_status ss = !open && !expired ? STORE_CONFLICT : open && !decoded ? STORE_ERROR : STORE_OK;
+    if (ss == STORE_OK && open) ss = give_back(c, w->account_id, holds, n, true);
+    free(holds);
+    return ss;
 }
 
 static db_status cart_update(db_conn *c, void *arg)
@@ -370,7 +548,7 @@ static db_status cart_update(db_conn *c, void *arg)
     const store_cart *k = w->cart;
     w->outcome = claim_changeable(c, w);
     if (w->outcome != STORE_OK) return store_db_status(w->outcome);
-    db_status st = db_exec(
+    db_status st = db_exec_deferred(
         c,
         "UPDATE carts SET status = 'open', channel = ?, occurrence = ?, category_id = ?, day = ?, start_time = ?,"
         " end_time = ?, starts_at = ?, ends_at = ?, external_id = ?, extras = ?, customer = ?, priced = ?,"
@@ -383,9 +561,9 @@ static db_status cart_update(db_conn *c, void *arg)
                 DB_TEXT(k->customer), DB_INT(k->priced), DB_INT(k->price_includes_tax), DB_INT(k->total),
                 DB_INT(k->expires_at), DB_INT(k->updated_at), DB_TEXT(w->lines_text), DB_TEXT(w->holds_text),
                 DB_TEXT(k->id), DB_TEXT(k->account_id)),
-        NULL);
+        DB_CONFLICT, NULL);
     if (st != DB_OK) return st;
-    w->outcome = store_inventory_take(c, w->account_id, w->holds, w->nholds);
+    w->outcome = take_last(c, w->account_id, w->holds, w->nholds, &w->take_outcome);
     return store_db_status(w->outcome);
 }
 
@@ -397,7 +575,7 @@ store_status store_cart_replace(store *s, const store_cart *cart, const store_ho
     db_status st = store_write(s, cart_update, &w);
     free(w.lines_text);
     free(w.holds_text);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
+    return cart_write_result(&w, st);
 }
 
 static db_status cart_delete(db_conn *c, void *arg)
@@ -405,15 +583,17 @@ static db_status cart_delete(db_conn *c, void *arg)
     cart_write *w = arg;
     w->outcome = claim_changeable(c, w);
     if (w->outcome != STORE_OK) return store_db_status(w->outcome);
-    return db_exec(c, "UPDATE carts SET status = 'released', holds = '', updated_at = ? WHERE id = ? AND account_id = ?",
-                   DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), NULL);
+    return db_exec_deferred(c,
+                            "UPDATE carts SET status = 'released', holds = '', updated_at = ? WHERE id = ?"
+                            " AND account_id = ?",
+                            DB_ARGS(DB_INT(w->now), DB_TEXT(w->cart_id), DB_TEXT(w->account_id)), DB_CONFLICT, NULL);
 }
 
 store_status store_cart_release(store *s, const char *account_id, const char *cart_id, instant_us now)
 {
     cart_write w = {.account_id = account_id, .cart_id = cart_id, .now = now, .outcome = STORE_OK};
     db_status st = store_write(s, cart_delete, &w);
-    return st == DB_OK ? STORE_OK : w.outcome != STORE_OK ? w.outcome : store_status_of(st);
+    return cart_write_result(&w, st);
 }
 
 #define CART_COLUMNS                                                                                               \
@@ -452,10 +632,15 @@ static void cart_from_row(db_rows *r, store_cart *out)
     out->customer = text_or_null(r, 21);
 }
 
-static db_status read_cart_rows(db_conn *c, const char *account_id, const char *cart_id, store_cart *out)
+/* lock: read it FOR UPDATE (PostgreSQL), for a transaction that changes it */
+static db_status read_cart_rows(db_conn *c, const char *account_id, const char *cart_id, store_cart *out, bool lock)
 {
     db_rows *r;
-    db_status st = db_query(c, "SELECT " CART_COLUMNS ", c.lines FROM carts c WHERE c.id = ? AND c.account_id = ?",
+    db_status st = db_query(c,
+                            lock && row_locks(c)
+                                ? "SELECT " CART_COLUMNS ", c.lines FROM carts c WHERE c.id = ? AND c.account_id = ?"
+                                  " FOR UPDATE"
+                                : "SELECT " CART_COLUMNS ", c.lines FROM carts c WHERE c.id = ? AND c.account_id = ?",
                             DB_ARGS(DB_TEXT(cart_id), DB_TEXT(account_id)), &r);
     if (st != DB_OK) return st;
     st = DB_NOTFOUND;
@@ -475,7 +660,7 @@ typedef struct {
 static db_status cart_read_fn(db_conn *c, void *arg)
 {
     cart_read *r = arg;
-    return read_cart_rows(c, r->account_id, r->cart_id, r->out);
+    return read_cart_rows(c, r->account_id, r->cart_id, r->out, false);
 }
 
 store_status store_cart_get(store *s, const char *account_id, const char *cart_id, instant_us now, store_cart *out)
@@ -567,11 +752,19 @@ store_status store_cart_claim(db_conn *c, const char *account_id, const char *ca
                               instant_us now, store_cart *out, bool *was_expired)
 {
     memset(out, 0, sizeof *out);
-    db_status st = read_cart_rows(c, account_id, cart_id, out);
+    db_status st = read_cart_rows(c, account_id, cart_id, out, true);
     if (st != DB_OK) return store_status_of(st);
     if (*out->order_id) return STORE_CONFLICT; /* booked before */
     bool open = !strcmp(out->status, "open"), expired = !strcmp(out->status, "expired");
     if (!open && !expired) return STORE_CONFLICT;
+    *was_expired = expired;
+    if (row_locks(c)) /* read FOR UPDATE: the claim cannot miss */
+        return store_status_of(db_exec_deferred(c,
+                                                "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ?"
+                                                " WHERE id = ? AND account_id = ?",
+                                                DB_ARGS(DB_TEXT(order_id), DB_INT(now), DB_TEXT(cart_id),
+                                                        DB_TEXT(account_id)),
+                                                DB_CONFLICT, NULL));
     int64_t claimed = 0;
     st = db_exec(c,
                  "UPDATE carts SET status = 'booked', order_id = ?, updated_at = ? WHERE id = ? AND account_id = ?"
@@ -580,7 +773,6 @@ store_status store_cart_claim(db_conn *c, const char *account_id, const char *ca
                  &claimed);
     if (st != DB_OK) return store_status_of(st);
     if (claimed != 1) return STORE_RETRY;
-    *was_expired = expired;
     return STORE_OK;
 }
 
@@ -626,10 +818,9 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
             q[18] = DB_INT(x->allow_overtime), q[19] = DB_INT(x->in_out);
             q[20] = DB_INT(now), q[21] = DB_INT(now), q[22] = DB_TEXT(x->doc), q[23] = DB_TEXT(ticket_pools);
         }
-        db_status st = db_exec(c, sql, p, (int)(TICKET_COLS * k), NULL);
-        for (size_t i = 0; i < k; i++) free(pools[i]);
         /* a barcode collision is astronomically unlikely; retrying makes new ones */
-        if (st == DB_CONFLICT) return STORE_RETRY;
+        db_status st = db_exec_deferred(c, sql, p, (int)(TICKET_COLS * k), DB_RETRY, NULL);
+        for (size_t i = 0; i < k; i++) free(pools[i]);
         if (st != DB_OK) return store_status_of(st);
         /* replies that count an occurrence's tickets (Ticket Tailor's event totals) follow a booking at once,
          * although booking a held cart leaves its seats as they were */
@@ -655,6 +846,33 @@ store_status store_order_insert(db_conn *c, const char *account_id, const store_
         NULL);
     /* the order number is taken, or a concurrent booking of this cart won */
     return st == DB_CONFLICT ? STORE_RETRY : store_status_of(st);
+}
+
+store_status store_order_insert_next_change(db_conn *c, const char *account_id, store_order *o, instant_us now)
+{
+    if (!row_locks(c)) {
+        store_status ss = store_counter_next(c, account_id, "order_change", &o->change_seq);
+        return ss == STORE_OK ? store_order_insert(c, account_id, o, now) : ss;
+    }
+    /* One statement, sent with the COMMIT: the counter's row lock is taken by
+     * the transaction's last statement and held for the commit alone. */
+    o->change_seq = -1;
+    return store_status_of(db_exec_deferred(
+        c,
+        "WITH seq AS (INSERT INTO counters (account_id, name, value) VALUES (?, 'order_change', 1)"
+        " ON CONFLICT (account_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value)"
+        " INSERT INTO orders (id, account_id, number, status, channel, cart_id, external_id, email, customer_name,"
+        " reseller_id, visit_date, currency, total_gross, total_net, discount_total, created_at, updated_at,"
+        " change_seq, doc) SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),"
+        " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),"
+        " CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),"
+        " CAST(? AS BIGINT), seq.value, CAST(? AS TEXT) FROM seq",
+        DB_ARGS(DB_TEXT(account_id), DB_TEXT(o->id), DB_TEXT(account_id), DB_TEXT(o->number), DB_TEXT(o->status),
+                DB_TEXT(o->channel), DB_TEXT(o->cart_id), DB_TEXT(o->external_id), DB_TEXT(o->email),
+                DB_TEXT(o->customer_name), DB_TEXT(o->reseller_id), DB_TEXT(o->visit_date), DB_TEXT(o->currency),
+                DB_INT(o->total_gross), DB_INT(o->total_net), DB_INT(o->discount_total), DB_INT(now), DB_INT(now),
+                DB_TEXT(o->doc)),
+        DB_RETRY /* the order number is taken, or a concurrent booking of this cart won */, NULL));
 }
 
 store_status store_payment_insert(db_conn *c, const char *account_id, const char *order_id, const char *provider,

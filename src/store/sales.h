@@ -137,6 +137,12 @@ typedef struct {
 
 /* STORE_RETRY when the order number is taken. */
 store_status store_order_insert(db_conn *c, const char *account_id, const store_order *o, instant_us now);
+/* store_order_insert with the account's next order-change number
+ * (o->change_seq is set on SQLite; -1 on PostgreSQL, where the counter and
+ * the insert are one statement sent with the COMMIT, so the hot counter row
+ * is locked for the commit alone). Call it as the transaction's last write;
+ * its failure may only show at the commit. */
+store_status store_order_insert_next_change(db_conn *c, const char *account_id, store_order *o, instant_us now);
 store_status store_payment_insert(db_conn *c, const char *account_id, const char *order_id, const char *provider,
                                   const char *method, const char *status, money amount, const char *reference,
                                   instant_us now);

@@ -40,8 +40,19 @@ typedef struct {
 } conn_pool;
 
 /* PostgreSQL: a few connections per core serve best; more backends than that
- * only contend for the same two cores and the same hot rows. */
-#define PG_MAX_CONNECTIONS 24
+ * only contend for the same cores and the same hot rows, and every process
+ * sharing the database brings its own pool, so each stays small: a request
+ * waiting for a connection here costs a condition variable, one waiting for a
+ * row lock in the server costs a backend. BOXOFFICE_PG_POOL overrides. */
+#define PG_CONNECTIONS_PER_CORE 2
+#define PG_MIN_CONNECTIONS 2
+#define PG_MAX_CONNECTIONS 64
+/* A pool occurrence's seats are spread over this many inventory rows
+ * (PostgreSQL): holds pick one at random, so that many commits can wait for
+ * their fsync at once instead of queueing behind one row lock.
+ * BOXOFFICE_PG_INVENTORY_SHARDS overrides (1 turns spreading off). */
+#define PG_SHARDS_PER_CORE 8
+#define PG_MAX_SHARDS 64
 
 struct store {
     const db_driver *driver;
@@ -82,6 +93,7 @@ struct store {
     pthread_mutex_t hook_lock;
     store_commit_hook hook;
     void *hook_arg;
+    int inventory_shards; /* handed to every connection's header */
     /* the inventory change hook: set once before writes, read without a lock */
     store_change_hook change_hook;
     void *change_arg;
@@ -144,6 +156,7 @@ static db_conn *pool_get(store *s, char **err)
     if (c) return c;
     bool writer = s->driver->dialect == DB_DIALECT_POSTGRES;
     c = s->driver->connect(s->target, writer, err);
+    if (c) ((struct db_conn_header *)c)->inventory_shards = s->inventory_shards;
     if (!c) {
         pthread_mutex_lock(&p->lock);
         p->open--;
@@ -419,12 +432,13 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         *notify_flag(c) = false;
         touches_truncate(c, 0);
-        st = db_exec(c, "BEGIN", DB_NOARGS, NULL);
+        /* BEGIN rides with the transaction's first statement (db_pg.c's pipeline) */
+        st = db_exec_deferred(c, "BEGIN", DB_NOARGS, DB_CONFLICT, NULL);
         if (st == DB_OK) {
             st = fn(c, ctx);
             /* the server delivers it to every listener when (and only if) this commits */
             if (st == DB_OK && *notify_flag(c))
-                st = db_exec(c, "SELECT pg_notify('" NOTIFY_CHANNEL "', '')", DB_NOARGS, NULL);
+                st = db_exec_deferred(c, "SELECT pg_notify('" NOTIFY_CHANNEL "', '')", DB_NOARGS, DB_CONFLICT, NULL);
             if (st == DB_OK) st = db_exec(c, "COMMIT", DB_NOARGS, NULL);
             else db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
         }
@@ -442,9 +456,36 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
 
 /* ---- public ---- */
 
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* An integer setting from the environment, clamped; dflt when unset or not a number. */
+static int env_int(const char *name, int dflt, int min, int max)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || *end) n = dflt;
+    return n < min ? min : n > max ? max : (int)n;
+}
+
+void store_set_inventory_shards(store *s, int shards)
+{
+    if (s->driver->dialect == DB_DIALECT_POSTGRES && shards >= 1 && shards <= PG_MAX_SHARDS)
+        s->inventory_shards = shards;
+    pthread_mutex_lock(&s->readers.lock);
+    for (size_t i = 0; i < s->readers.nidle; i++)
+        ((struct db_conn_header *)s->readers.idle[i])->inventory_shards = s->inventory_shards;
+    pthread_mutex_unlock(&s->readers.lock);
+}
+
 store *store_open(const char *uri, char **err)
 {
     store *s = calloc(1, sizeof *s);
+    s->inventory_shards = 1;
     pthread_mutex_init(&s->readers.lock, NULL);
     pthread_cond_init(&s->readers.freed, NULL);
     pthread_mutex_init(&s->hook_lock, NULL);
@@ -454,7 +495,9 @@ store *store_open(const char *uri, char **err)
     } else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
         s->driver = &db_driver_postgres;
         s->target = strdup(uri);
-        s->readers.max = PG_MAX_CONNECTIONS;
+        s->readers.max = (size_t)env_int("BOXOFFICE_PG_POOL", PG_CONNECTIONS_PER_CORE * cores(), PG_MIN_CONNECTIONS,
+                                         PG_MAX_CONNECTIONS);
+        s->inventory_shards = env_int("BOXOFFICE_PG_INVENTORY_SHARDS", PG_SHARDS_PER_CORE * cores(), 1, PG_MAX_SHARDS);
     } else {
         if (err) *err = strdup("database must be sqlite:PATH or a postgresql:// URI");
         free(s);
@@ -610,7 +653,7 @@ db_status store_read(store *s, store_fn fn, void *ctx)
     }
     const char *begin = s->driver->dialect == DB_DIALECT_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
                                                                   : "BEGIN";
-    db_status st = db_exec(c, begin, DB_NOARGS, NULL);
+    db_status st = db_exec_deferred(c, begin, DB_NOARGS, DB_CONFLICT, NULL);
     if (st == DB_OK) {
         st = fn(c, ctx);
         db_exec(c, st == DB_OK ? "COMMIT" : "ROLLBACK", DB_NOARGS, NULL);

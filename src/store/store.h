@@ -67,6 +67,11 @@ store_status store_cap_pages(store *s, int64_t max_pages);
 /* Whether a write of this store was refused for lack of room (DB_FULL) less
  * than window_us ago. */
 bool store_full_within(store *s, int64_t window_us);
+/* PostgreSQL: how many inventory rows each pool occurrence's seats are spread
+ * over when its rows are first made (default from the core count, or
+ * BOXOFFICE_PG_INVENTORY_SHARDS); SQLite always uses one (its single writer
+ * gains nothing from more). Rows made before keep their number. */
+void store_set_inventory_shards(store *s, int shards);
 /* Applies pending migrations (idempotent; safe with several processes). */
 db_status store_migrate(store *s, char **err);
 

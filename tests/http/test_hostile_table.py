@@ -859,7 +859,7 @@ BUSINESS_TABLES = {
     "account_secrets": "name, sealed",
     "catalog": "kind, id, parent_id, doc, created_at, updated_at, deleted",
     "catalog_versions": "version",
-    "inventory": "pool_id, occurrence, capacity, used",
+    "inventory": "pool_id, occurrence, shard, capacity, used",
     "carts": "id, status, channel, occurrence, category_id, day, start_time, external_id, extras, customer, priced, "
              "total, lines, holds, expires_at, order_id, created_at, updated_at",
     "orders": "id, number, status, channel, cart_id, external_id, email, customer_name, total_gross, total_net, "
@@ -948,8 +948,9 @@ def reaped_only(before, after):
             return "cart %s changed: %r -> %r" % (cid, a, b)
         reaped.add(a[col["occurrence"]])
     ic = {c: i for i, c in enumerate(INV_COLS)}
-    inv_old = {row[:2]: row for row in before["inventory"]}
-    inv_new = {row[:2]: row for row in after["inventory"]}
+    # a pool occurrence's seats may be spread over sub-rows (shard, migration 10)
+    inv_old = {row[:3]: row for row in before["inventory"]}
+    inv_new = {row[:3]: row for row in after["inventory"]}
     if set(inv_old) != set(inv_new):
         return "inventory rows added or removed: %s" % sorted(set(inv_old) ^ set(inv_new))[:5]
     for key in inv_old:

@@ -144,7 +144,7 @@ static const char *text_of(const char *sql, const char *id)
 
 static int64_t used_seats(void)
 {
-    probe p = {"SELECT used FROM inventory WHERE pool_id = 'pool-main' AND occurrence = ?", OCC, -1, NULL};
+    probe p = {"SELECT SUM(used) FROM inventory WHERE pool_id = 'pool-main' AND occurrence = ?", OCC, -1, NULL};
     /* scoped to A by the occurrence, which is unique to this run */
     return store_read(S, probe_int_fn, &p) == DB_OK ? p.value : -2;
 }
