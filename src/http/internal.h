@@ -113,6 +113,8 @@ typedef struct http_blob {
 } http_blob;
 void blob_unref(http_blob *b);
 void blob_free_callback(void *cls); /* MHD's free callback for a response made from a blob */
+/* The cache's clock: monotonic microseconds (read_us of reply_cache_store). */
+int64_t reply_cache_now_us(void);
 /* The entry for key if its stamp equals stamp and it is young enough: a new reference. */
 http_blob *reply_cache_lookup(http_reply_cache *c, const char *key, const http_cache_stamp *stamp);
 /* Makes a blob of data (taken) and keeps it under key unless it alone exceeds

@@ -47,7 +47,7 @@ struct http_reply_cache {
     atomic_ulong hits, misses;
 };
 
-static int64_t now_us(void) { return g_get_monotonic_time(); }
+int64_t reply_cache_now_us(void) { return g_get_monotonic_time(); }
 
 void blob_unref(http_blob *b)
 {
@@ -138,7 +138,7 @@ static http_blob *take(stripe *s, cache_entry *e)
 http_blob *reply_cache_lookup(http_reply_cache *c, const char *key, const http_cache_stamp *stamp)
 {
     stripe *s = stripe_of(c, key);
-    int64_t now = now_us();
+    int64_t now = reply_cache_now_us();
     pthread_mutex_lock(&s->lock);
     cache_entry *e = g_hash_table_lookup(s->map, key);
     http_blob *found = serves(c, e, stamp, now) ? take(s, e) : NULL;
@@ -261,7 +261,7 @@ bool http_reply_cached(http_request *r, http_reply_cache *c, const char *scope, 
         return false;
     }
     stripe *s = stripe_of(c, key->str);
-    int64_t asked = now_us(), give_up = asked + RENDER_WAIT_US;
+    int64_t asked = reply_cache_now_us(), give_up = asked + RENDER_WAIT_US;
     http_blob *hit = NULL;
     bool render_alone = false;
     pthread_mutex_lock(&s->lock);
@@ -281,7 +281,7 @@ bool http_reply_cached(http_request *r, http_reply_cache *c, const char *scope, 
             break;
         }
         struct timespec until = {give_up / 1000000, (give_up % 1000000) * 1000};
-        if (pthread_cond_timedwait(&s->rendered, &s->lock, &until) != 0 && now_us() >= give_up) {
+        if (pthread_cond_timedwait(&s->rendered, &s->lock, &until) != 0 && reply_cache_now_us() >= give_up) {
             render_alone = true;
             break;
         }
@@ -298,7 +298,7 @@ bool http_reply_cached(http_request *r, http_reply_cache *c, const char *scope, 
         r->cache = c;
         r->cache_key = http_strdup(r, key->str);
         r->cache_stamp = *stamp;
-        r->cache_read_us = now_us(); /* before the handler reads anything */
+        r->cache_read_us = reply_cache_now_us(); /* before the handler reads anything */
         r->cache_renders = !render_alone;
     }
     g_string_free(key, TRUE);

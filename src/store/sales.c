@@ -455,6 +455,7 @@ typedef struct {
     instant_us now;
     store_status outcome;
     db_status take_outcome; /* the seats' take, known after the commit (DB_CONFLICT: sold out) */
+    bool take_now;          /* a step of someone else's transaction: take at once (outcome known on return) */
 } cart_write;
 
 static db_param opt_int(bool present, int64_t v) { return present ? DB_INT(v) : DB_NULL; }
@@ -479,7 +480,8 @@ static db_status cart_insert(db_conn *c, void *arg)
         DB_CONFLICT, NULL);
     if (st != DB_OK) return st;
     /* the pool rows are the contended ones: lock them last, with the commit */
-    w->outcome = take_last(c, k->account_id, w->holds, w->nholds, &w->take_outcome);
+    w->outcome = w->take_now ? store_inventory_take(c, k->account_id, w->holds, w->nholds)
+                             : take_last(c, k->account_id, w->holds, w->nholds, &w->take_outcome);
     return store_db_status(w->outcome);
 }
 
@@ -492,11 +494,11 @@ static store_status cart_write_result(const cart_write *w, db_status st)
 }
 
 /* The bulk path's step: the cart and its take inside the caller's
- * transaction. On PostgreSQL the take rides with the commit, so a sold-out
- * pool fails the whole transaction there (the bulk path is all or nothing). */
+ * transaction. The take runs at once, not with the commit: its outcome must
+ * be known before this frame (which would hold it) is gone. */
 store_status store_cart_insert(db_conn *c, const store_cart *cart, const store_hold *holds, size_t nholds)
 {
-    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK,
+    cart_write w = {.cart = cart, .holds = holds, .nholds = nholds, .outcome = STORE_OK, .take_now = true,
                     .lines_text = encode_lines(cart->lines, cart->nlines), .holds_text = store_holds_encode(holds, nholds)};
     db_status st = cart_insert(c, &w);
     free(w.lines_text);

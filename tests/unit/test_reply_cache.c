@@ -28,7 +28,7 @@ static char *reply_text(size_t len, char fill)
 /* Keeps a reply of len bytes under key; drops the caller's reference. */
 static void keep(http_reply_cache *c, const char *key, size_t len)
 {
-    blob_unref(reply_cache_store(c, key, &stamp_a, http_now_ms(), 200, "application/json", reply_text(len, 'x'), len));
+    blob_unref(reply_cache_store(c, key, &stamp_a, reply_cache_now_us(), 200, "application/json", reply_text(len, 'x'), len));
 }
 
 static bool kept(http_reply_cache *c, const char *key)
@@ -83,7 +83,7 @@ static void stamp_and_age_decide_a_hit(void)
     http_reply_cache *c = http_reply_cache_new(BUDGET, 50);
     http_cache_stamp other = stamp_a;
     other.v[1]++;
-    blob_unref(reply_cache_store(c, "acct\nGET /a", &stamp_a, http_now_ms(), 200, NULL, reply_text(10, 'a'), 10));
+    blob_unref(reply_cache_store(c, "acct\nGET /a", &stamp_a, reply_cache_now_us(), 200, NULL, reply_text(10, 'a'), 10));
     CHECK(kept(c, "acct\nGET /a"), "an equal stamp within the age hits");
     http_blob *miss = reply_cache_lookup(c, "acct\nGET /a", &other);
     CHECK(miss == NULL, "a stamp that differs in one version misses");
@@ -93,14 +93,14 @@ static void stamp_and_age_decide_a_hit(void)
     CHECK(reply_cache_lookup(c, "acct\nGET /b", &stamp_a) == NULL, "another key misses");
     CHECK(reply_cache_lookup(c, "other\nGET /a", &stamp_a) == NULL, "the same URI in another scope misses");
     /* made 51 ms ago by its read time: older than the 50 ms an entry may serve */
-    blob_unref(reply_cache_store(c, "acct\nGET /old", &stamp_a, http_now_ms() - 51, 200, NULL, reply_text(10, 'o'),
+    blob_unref(reply_cache_store(c, "acct\nGET /old", &stamp_a, reply_cache_now_us() - 51000, 200, NULL, reply_text(10, 'o'),
                                  10));
     CHECK(!kept(c, "acct\nGET /old"), "an entry older than the maximum age misses");
-    blob_unref(reply_cache_store(c, "acct\nGET /young", &stamp_a, http_now_ms() - 10, 200, NULL,
+    blob_unref(reply_cache_store(c, "acct\nGET /young", &stamp_a, reply_cache_now_us() - 10000, 200, NULL,
                                  reply_text(10, 'y'), 10));
     CHECK(kept(c, "acct\nGET /young"), "an entry younger than the maximum age hits");
     /* a newer reply under the same key replaces the old one */
-    blob_unref(reply_cache_store(c, "acct\nGET /a", &other, http_now_ms(), 200, NULL, reply_text(10, 'n'), 10));
+    blob_unref(reply_cache_store(c, "acct\nGET /a", &other, reply_cache_now_us(), 200, NULL, reply_text(10, 'n'), 10));
     http_blob *now = reply_cache_lookup(c, "acct\nGET /a", &other);
     CHECK(now && now->data[0] == 'n', "a reply stored again under its key serves the new stamp and bytes");
     CHECK(reply_cache_lookup(c, "acct\nGET /a", &stamp_a) == NULL, "and the old stamp no longer hits");
@@ -112,7 +112,7 @@ static void too_large_is_served_not_kept(void)
 {
     http_reply_cache *c = http_reply_cache_new(BUDGET, LONG_AGO_MS);
     size_t len = BUDGET / STRIPES; /* with its key and bookkeeping, more than one stripe's share */
-    http_blob *b = reply_cache_store(c, "acct\nGET /huge", &stamp_a, http_now_ms(), 200, "application/json",
+    http_blob *b = reply_cache_store(c, "acct\nGET /huge", &stamp_a, reply_cache_now_us(), 200, "application/json",
                                      reply_text(len, 'h'), len);
     CHECK(b && b->len == len && b->data[len - 1] == 'h' && b->status == 200, "a reply too large is still served");
     CHECK(b && b->etag[0] == '"' && strlen(b->etag) == 34, "and carries an ETag");
@@ -131,7 +131,7 @@ static void too_large_is_served_not_kept(void)
 static void references_outlive_eviction(void)
 {
     http_reply_cache *c = http_reply_cache_new(BUDGET, LONG_AGO_MS);
-    http_blob *stored = reply_cache_store(c, "acct\nGET /held", &stamp_a, http_now_ms(), 200, "application/json",
+    http_blob *stored = reply_cache_store(c, "acct\nGET /held", &stamp_a, reply_cache_now_us(), 200, "application/json",
                                           reply_text(500, 'k'), 500);
     http_blob *looked_up = reply_cache_lookup(c, "acct\nGET /held", &stamp_a);
     CHECK(looked_up == stored, "a lookup shares the stored blob, not a copy");
@@ -148,14 +148,14 @@ static void references_outlive_eviction(void)
     CHECK(looked_up->len == 500 && looked_up->data[499] == 'k', "and while the last one is");
     blob_unref(looked_up);
     /* replaced under its key while a request still sends it */
-    http_blob *sending = reply_cache_store(c, "acct\nGET /replaced", &stamp_a, http_now_ms(), 200, NULL,
+    http_blob *sending = reply_cache_store(c, "acct\nGET /replaced", &stamp_a, reply_cache_now_us(), 200, NULL,
                                            reply_text(100, 'o'), 100);
     keep(c, "acct\nGET /replaced", 100);
     CHECK(sending->data[99] == 'o', "a reply replaced under its key stays whole for its sender");
     blob_unref(sending);
     http_reply_cache_free(c);
     http_reply_cache *freed = http_reply_cache_new(BUDGET, LONG_AGO_MS);
-    http_blob *survivor = reply_cache_store(freed, "acct\nGET /s", &stamp_a, http_now_ms(), 200, NULL,
+    http_blob *survivor = reply_cache_store(freed, "acct\nGET /s", &stamp_a, reply_cache_now_us(), 200, NULL,
                                             reply_text(50, 's'), 50);
     http_reply_cache_free(freed);
     CHECK(survivor->data[49] == 's', "a blob outlives the cache itself while referenced");
