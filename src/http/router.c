@@ -96,6 +96,23 @@ static bool path_has_nul(const char *raw)
     return false;
 }
 
+/* The route of t for path and method, its params filled; NULL when none, with
+ * the methods the path does allow added to allow. */
+static const http_route *scan(http_request *r, const http_route_table *t, const char *path, const char *method,
+                              char allow[128])
+{
+    for (size_t i = 0; i < t->nroutes; i++) {
+        const http_route *route = &t->routes[i];
+        if (!match(r, route->pattern, path)) continue;
+        if (!strcmp(route->method, method)) return route;
+        if (!strstr(allow, route->method) && strlen(allow) + strlen(route->method) + 3 < 128) {
+            if (*allow) strcat(allow, ", ");
+            strcat(allow, route->method);
+        }
+    }
+    return NULL;
+}
+
 bool router_route(http_request *r)
 {
     const http_route_table *t = find_table(r);
@@ -118,16 +135,18 @@ bool router_route(http_request *r)
     if (!*sub) sub = "/";
     const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
     char allow[128] = "";
-    for (size_t i = 0; i < t->nroutes; i++) {
-        const http_route *route = &t->routes[i];
-        if (!match(r, route->pattern, sub)) continue;
-        if (strcmp(route->method, method)) {
-            if (!strstr(allow, route->method) && strlen(allow) + strlen(route->method) + 3 < sizeof allow) {
-                if (*allow) strcat(allow, ", ");
-                strcat(allow, route->method);
-            }
-            continue;
-        }
+    const http_route *route = scan(r, t, sub, method, allow);
+    /* One rule for every dialect: a path with one trailing slash more than its
+     * pattern names the same resource (published clients of the vendors call
+     * `/v1/orders/?limit=2`), when nothing matches it as sent. The other way
+     * round stays 404: Convious' doc spells every path with its slash. */
+    size_t sublen = strlen(sub);
+    if (!route && !*allow && sublen > 1 && sub[sublen - 1] == '/' && sub[sublen - 2] != '/') {
+        char *unslashed = http_strdup(r, sub);
+        unslashed[sublen - 1] = 0;
+        route = scan(r, t, unslashed, method, allow);
+    }
+    if (route) {
         if (route->auth_kind && t->authenticate && !t->authenticate(r, route->auth_kind, r->server->app)) {
             if (!r->replied) router_reply_error(r, 401, "unauthorized", "authentication required");
             return false;

@@ -30,7 +30,7 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "full_name", full ? json_string(full) : json_null());
     json_object_set_new(x, "first_name", json_null());
     json_object_set_new(x, "last_name", json_null());
-    json_object_set_new(x, "status", json_string(!strcmp(status, "valid") || !strcmp(status, "unpaid") ? "valid" : "voided"));
+    json_object_set_new(x, "status", json_string(!strcmp(status, "valid") || !strcmp(status, "unpaid") ? "valid" : "void"));
     json_object_set_new(x, "source", json_string("api"));
     json_object_set_new(x, "ticket_type_id", tt_id("tt_", json_string_value(json_object_get(t, "product_id"))));
     json_object_set_new(x, "updated_at", json_integer(json_integer_value(json_object_get(t, "updated_at")) / US_PER_SEC));
