@@ -327,3 +327,45 @@ bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no %s with id %s", kind_names[k], id);
     return bo_from_db(st, err);
 }
+
+typedef struct {
+    catalog_place *places;
+    size_t n, cap;
+    bool oom;
+} place_list;
+
+static void add_place(void *ctx, const store_catalog_place *row)
+{
+    place_list *l = ctx;
+    if (l->oom) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        catalog_place *grown = realloc(l->places, cap * sizeof *grown);
+        if (!grown) {
+            l->oom = true;
+            return;
+        }
+        l->places = grown;
+        l->cap = cap;
+    }
+    catalog_place *p = &l->places[l->n++];
+    snprintf(p->id, sizeof p->id, "%s", row->id);
+    p->created_at = row->created_at;
+    p->deleted = row->deleted;
+}
+
+bo_status catalog_places(engine *e, const account *a, catalog_kind k, catalog_place **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (k >= CAT__COUNT) return BO_INVALID;
+    place_list l = {0};
+    store_status st = store_catalog_places(e->st, a->id, kind_names[k], add_place, &l);
+    if (st != STORE_OK || l.oom) {
+        free(l.places);
+        return BO_INTERNAL;
+    }
+    *out = l.places;
+    *n = l.n;
+    return BO_OK;
+}

@@ -149,6 +149,15 @@ bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *i
 /* The stored document's text (caller frees), BO_NOT_FOUND, or BO_INTERNAL. */
 bo_status catalog_get(engine *e, const account *a, catalog_kind k, const char *id, char **out);
 bo_status catalog_delete(engine *e, const account *a, catalog_kind k, const char *id, bo_error *err);
+/* Where each object of kind k stands in list order (created_at, then id),
+ * deleted objects included: a list resumed after a deleted object continues
+ * from its place. *out is the caller's to free. */
+typedef struct {
+    char id[48];
+    instant_us created_at;
+    bool deleted;
+} catalog_place;
+bo_status catalog_places(engine *e, const account *a, catalog_kind k, catalog_place **out, size_t *n);
 /* The account's current catalog, held for reading many objects: everything
  * it hands out is borrowed, valid until catalog_view_close. */
 typedef struct catalog_snapshot catalog_view;

@@ -52,6 +52,36 @@ store_status store_catalog_load(store *s, const char *account_id, int64_t *versi
     return store_status_of(store_read(s, load_fn, &l));
 }
 
+typedef struct {
+    const char *account_id, *kind;
+    store_catalog_place_fn fn;
+    void *ctx;
+} catalog_places;
+
+static db_status places_fn(db_conn *c, void *arg)
+{
+    catalog_places *p = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT id, created_at, deleted FROM catalog WHERE account_id = ? AND kind = ?"
+                            " ORDER BY created_at, id",
+                            DB_ARGS(DB_TEXT(p->account_id), DB_TEXT(p->kind)), &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) {
+        store_catalog_place place = {db_text(r, 0), db_int(r, 1), db_int(r, 2) != 0};
+        p->fn(p->ctx, &place);
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_catalog_places(store *s, const char *account_id, const char *kind, store_catalog_place_fn fn,
+                                  void *ctx)
+{
+    catalog_places p = {account_id, kind, fn, ctx};
+    return store_status_of(store_read(s, places_fn, &p));
+}
+
 /* ---- steps of a catalog write ---- */
 
 static store_status changed(db_status st, int64_t changes)

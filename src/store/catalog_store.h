@@ -28,6 +28,18 @@ store_status store_catalog_version(store *s, const char *account_id, int64_t *ve
 store_status store_catalog_load(store *s, const char *account_id, int64_t *version, store_catalog_row_fn fn,
                                 void *ctx);
 
+/* Where each object of one kind stands in the list order (created_at, then
+ * id), deleted ones included: a deleted object keeps its place so that a
+ * list resumed after it continues where it was. Borrowed strings, as above. */
+typedef struct {
+    const char *id;
+    instant_us created_at;
+    bool deleted;
+} store_catalog_place;
+typedef void (*store_catalog_place_fn)(void *ctx, const store_catalog_place *place);
+store_status store_catalog_places(store *s, const char *account_id, const char *kind, store_catalog_place_fn fn,
+                                  void *ctx);
+
 /* ---- steps of a catalog write ---- */
 
 /* STORE_CONFLICT when (kind, id) exists in the account, even deleted (or when

@@ -152,6 +152,41 @@ static void test_catalog(void)
           "catalog_insert: unknown account CONFLICT");
 }
 
+typedef struct {
+    int n;
+    char ids[8][64];
+    bool deleted[8];
+    instant_us created_at[8];
+} places_seen;
+
+static void see_place(void *ctx, const store_catalog_place *p)
+{
+    places_seen *s = ctx;
+    if (s->n < 8) {
+        snprintf(s->ids[s->n], sizeof s->ids[s->n], "%s", p->id);
+        s->deleted[s->n] = p->deleted;
+        s->created_at[s->n] = p->created_at;
+    }
+    s->n++;
+}
+
+/* Runs after test_catalog: pool x1 (deleted), then pool x2, in account A. */
+static void test_catalog_places(void)
+{
+    places_seen s = {0};
+    CHECK(store_catalog_places(S, A.id, "pool", see_place, &s) == STORE_OK && s.n == 2,
+          "catalog_places: OK, deleted rows included");
+    CHECK(s.n == 2 && !strcmp(s.ids[0], "x1") && s.deleted[0] && !strcmp(s.ids[1], "x2") && !s.deleted[1],
+          "catalog_places: in list order, each saying whether it is deleted");
+    CHECK(s.n == 2 && s.created_at[0] > 0 && s.created_at[0] <= s.created_at[1], "catalog_places: created_at kept");
+    memset(&s, 0, sizeof s);
+    CHECK(store_catalog_places(S, A.id, "product", see_place, &s) == STORE_OK && s.n == 1 && !strcmp(s.ids[0], "p1"),
+          "catalog_places: only the kind asked for");
+    memset(&s, 0, sizeof s);
+    CHECK(store_catalog_places(S, B.id, "pool", see_place, &s) == STORE_OK && s.n == 0,
+          "catalog_places: only the account's own rows");
+}
+
 /* ---------------- vouchers ---------------- */
 
 typedef struct {
@@ -273,6 +308,7 @@ int main(void)
     CHECK(store_account_insert(S, &A, clock_now()) == STORE_OK && store_account_insert(S, &B, clock_now()) == STORE_OK,
           "accounts A and B");
     test_catalog();
+    test_catalog_places();
     test_vouchers();
     test_counters();
     store_close(S);

@@ -55,7 +55,6 @@ static const struct {
     {"occurrence_id", "event_id"},
     {"date", "event_id"},
     {"start_time", "event_id"},
-    {"cursor", "starting_after"},
     /* fields of discount documents */
     {"amount", "price"},
     {"percent_bp", "price_percent"},
@@ -223,8 +222,50 @@ json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, 
     return json_pack("{s:o,s:{s:o,s:o}}", "data", data, "links", "next", next, "previous", prev);
 }
 
-void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
-                           json_t *(*render)(engine *, const account *, json_t *))
+void tt_cursor_unknown(http_request *r, const char *cursor, bool before)
+{
+    tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown object %.*s", utf8_prefix(cursor, 60), cursor);
+}
+
+void tt_list_fail(http_request *r, const bo_error *err, bool before, const char *cursor)
+{
+    if (err->status == BO_INVALID && !strcmp(err->field, "cursor")) return tt_cursor_unknown(r, cursor, before);
+    tt_fail(r, err);
+}
+
+/* How many listed objects (oldest first) stand before `cursor` in list order,
+ * when the cursor names an object of kind k that is not listed (deleted since,
+ * or filtered out): a page resumed after it continues from its place. False
+ * when the account never had such an object, or storage failed (*failed). */
+static bool unlisted_place(engine *e, const account *a, catalog_kind k, json_t *oldest_first, const char *cursor,
+                           size_t *listed_before, bool *failed)
+{
+    catalog_place *places;
+    size_t nplaces;
+    *failed = catalog_places(e, a, k, &places, &nplaces) != BO_OK;
+    if (*failed) return false;
+    size_t at;
+    for (at = 0; at < nplaces && strcmp(places[at].id, cursor); at++) {}
+    bool found = at < nplaces;
+    *listed_before = 0;
+    if (found) {
+        json_t *place_of = json_object(); /* id → its index in places */
+        for (size_t i = 0; i < nplaces; i++) json_object_set_new(place_of, places[i].id, json_integer((json_int_t)i));
+        size_t i;
+        json_t *doc;
+        json_array_foreach(oldest_first, i, doc)
+        {
+            json_t *place = json_object_get(place_of, json_string_value(json_object_get(doc, "id")));
+            if (place && (size_t)json_integer_value(place) < at) ++*listed_before;
+        }
+        json_decref(place_of);
+    }
+    free(places);
+    return found;
+}
+
+void tt_reply_catalog_page(http_request *r, engine *e, catalog_kind k, json_t *oldest_first, const char *path,
+                           const char *prefix, json_t *(*render)(engine *, const account *, json_t *))
 {
     int limit;
     const char *after, *before;
@@ -236,8 +277,15 @@ void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, con
     if (cursor) {
         size_t i;
         for (i = 0; i < n && strcmp(json_string_value(json_object_get(NEWEST(i), "id")), cursor); i++) {}
-        if (i == n) return tt_error(r, 422, before ? "ending_before" : "starting_after", "unknown object %.*s", utf8_prefix(cursor, 60), cursor);
-        first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
+        if (i < n) first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i + 1;
+        else {
+            size_t older;
+            bool failed;
+            if (!unlisted_place(e, api_account(r), k, oldest_first, cursor, &older, &failed))
+                return failed ? tt_error(r, 500, NULL, "storage failure; try again") : tt_cursor_unknown(r, cursor, before != NULL);
+            i = n - older; /* the newest-first position the unlisted object would have had */
+            first = before ? (i > (size_t)limit ? i - (size_t)limit : 0) : i;
+        }
         if (before) n = i;
     }
     size_t total = json_array_size(oldest_first), last = first + (size_t)limit < n ? first + (size_t)limit : n;

@@ -126,7 +126,7 @@ void tt_discounts_list(http_request *r, void *app_)
     json_array_foreach(all, i, d) if (!code || !strcasecmp(json_string_value(json_object_get(d, "code")), code))
         json_array_append(matching, d);
     json_decref(all);
-    tt_reply_catalog_page(r, e, matching, "/v1/discounts", "di_", discount_json);
+    tt_reply_catalog_page(r, e, CAT_DISCOUNT, matching, "/v1/discounts", "di_", discount_json);
     json_decref(matching);
 }
 

@@ -174,7 +174,8 @@ void tt_orders_list(http_request *r, void *app_)
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK) return tt_fail(r, &err);
+    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK)
+        return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
     json_t *data = json_array();
     size_t i;
     json_t *o;

@@ -27,7 +27,8 @@ void tt_tickets_list(http_request *r, void *app_)
     json_t *list;
     bool more;
     bo_error err = {0};
-    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK) return tt_fail(r, &err);
+    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK)
+        return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
     json_t *data = json_array();
     size_t i;
     json_t *t;

@@ -27,10 +27,17 @@ bool tt_range_args(http_request *r, const char *base, instant_us v[5]);
 bool tt_in_range(instant_us t, const instant_us v[5]);
 /* {"data": [...], "links": {next, previous}} for a newest-first page. */
 json_t *tt_page(http_request *r, const char *path, json_t *data, bool has_more, bool had_after, bool had_before);
-/* One page of catalog documents (given oldest first, served newest first),
- * each rendered by `render`; replies itself (422 for an unknown cursor). */
-void tt_reply_catalog_page(http_request *r, engine *e, json_t *oldest_first, const char *path, const char *prefix,
-                           json_t *(*render)(engine *, const account *, json_t *));
+/* One page of catalog documents of kind k (given oldest first, served newest
+ * first), each rendered by `render`; replies itself. A cursor naming an
+ * object deleted since (or filtered out) continues from that object's place;
+ * one the account never had is a 422 (tt_cursor_unknown). */
+void tt_reply_catalog_page(http_request *r, engine *e, catalog_kind k, json_t *oldest_first, const char *path,
+                           const char *prefix, json_t *(*render)(engine *, const account *, json_t *));
+/* The one reply for a well-formed cursor that names nothing: 422 naming the
+ * parameter given (starting_after or ending_before), on every list. */
+void tt_cursor_unknown(http_request *r, const char *cursor, bool before);
+/* tt_fail, but an engine list's unknown cursor answers as tt_cursor_unknown. */
+void tt_list_fail(http_request *r, const bo_error *err, bool before, const char *cursor);
 
 /* Checks the body (JSON object or form) against a table (api/body.h) and
  * fills the destinations; false after replying: 400 when the body is neither,
