@@ -11,6 +11,7 @@
 #include "core/catalog_model.h"
 #include "store/orders_store.h"
 #include "store/sales.h"
+#include "store/scan_store.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -478,6 +479,13 @@ void scan_result_free(scan_result *r);
 /* Concurrent redeems of one barcode are serialised: exactly as many succeed as
  * its scan limit allows. */
 bo_status scan_barcode(engine *e, const account *a, const scan_request *req, scan_result *out, bo_error *err);
+
+/* Check-ins: the scans that moved a ticket (in or out), newest first, as a
+ * keyset page over the scan log (store_check_ins_page: after_id / before_id
+ * are scan ids, 0 for none; out has room for limit, 1..100). */
+typedef store_check_in check_in;
+bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t before_id, int limit, check_in *out,
+                         size_t *n, bool *more, bo_error *err);
 
 /* ---------- change notification (core/events.c) ----------
  * Every state change records an outbox event in the same transaction. */

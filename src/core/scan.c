@@ -197,3 +197,15 @@ void scan_result_free(scan_result *r)
     if (r->has_ticket) store_ticket_scan_free(&r->ticket);
     r->has_ticket = false;
 }
+
+bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t before_id, int limit, check_in *out,
+                         size_t *n, bool *more, bo_error *err)
+{
+    *n = 0;
+    *more = false;
+    if (limit < 1 || limit > 100) return bo_fail(err, BO_INVALID, "invalid_field", "limit", "limit is 1 to 100");
+    if (after_id < 0 || before_id < 0) return bo_fail(err, BO_INVALID, "invalid_field", "cursor", "unknown cursor");
+    if (store_check_ins_page(e->st, a->id, after_id, before_id, limit, out, n, more) != STORE_OK)
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure");
+    return BO_OK;
+}

@@ -178,3 +178,67 @@ store_status store_scan_record_unknown(store *s, const scan_record *rec)
     r.ticket_id = NULL;
     return store_status_of(store_write(s, unknown_fn, &r));
 }
+
+typedef struct {
+    const char *account_id;
+    int64_t after_id, before_id;
+    int limit;
+    store_check_in *out;
+    size_t n;
+    bool more;
+} check_ins_op;
+
+#define CHECK_INS_SELECT                                                                                            \
+    "SELECT s.id, s.ticket_id, t.product_id, t.occurrence, s.scanned_at, s.created_at, s.direction FROM scans s"  \
+    " JOIN tickets t ON t.id = s.ticket_id AND t.account_id = s.account_id"                                         \
+    " WHERE s.account_id = ? AND s.redeemed = 1"
+
+static db_status check_ins_fn(db_conn *c, void *arg)
+{
+    check_ins_op *op = arg;
+    bool backwards = op->before_id > 0;
+    db_rows *r;
+    /* one row past the page says whether there is more */
+    db_status st = backwards ? db_query(c, CHECK_INS_SELECT " AND s.id > ? ORDER BY s.id LIMIT ?",
+                                        DB_ARGS(DB_TEXT(op->account_id), DB_INT(op->before_id), DB_INT(op->limit + 1)), &r)
+                             : db_query(c, CHECK_INS_SELECT " AND s.id < ? ORDER BY s.id DESC LIMIT ?",
+                                        DB_ARGS(DB_TEXT(op->account_id), DB_INT(op->after_id > 0 ? op->after_id : INT64_MAX),
+                                                DB_INT(op->limit + 1)),
+                                        &r);
+    if (st != DB_OK) return st;
+    op->n = 0;
+    op->more = false;
+    while (db_next(r)) {
+        if (op->n == (size_t)op->limit) {
+            op->more = true;
+            break;
+        }
+        store_check_in *x = &op->out[op->n++];
+        memset(x, 0, sizeof *x);
+        x->id = db_int(r, 0);
+        snprintf(x->ticket_id, sizeof x->ticket_id, "%s", db_text(r, 1));
+        snprintf(x->product_id, sizeof x->product_id, "%s", db_text(r, 2));
+        snprintf(x->occurrence, sizeof x->occurrence, "%s", db_text(r, 3));
+        x->scanned_at = db_int(r, 4);
+        x->created_at = db_int(r, 5);
+        x->out = !strcmp(db_text(r, 6), "out");
+    }
+    db_rows_free(r);
+    if (backwards) /* read oldest first to stay next to the cursor; served newest first */
+        for (size_t i = 0; i < op->n / 2; i++) {
+            store_check_in tmp = op->out[i];
+            op->out[i] = op->out[op->n - 1 - i];
+            op->out[op->n - 1 - i] = tmp;
+        }
+    return DB_OK;
+}
+
+store_status store_check_ins_page(store *s, const char *account_id, int64_t after_id, int64_t before_id, int limit,
+                                  store_check_in *out, size_t *n, bool *more)
+{
+    check_ins_op op = {account_id, after_id, before_id, limit, out, 0, false};
+    store_status st = store_status_of(store_read(s, check_ins_fn, &op));
+    *n = op.n;
+    *more = op.more;
+    return st;
+}

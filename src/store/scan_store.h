@@ -80,4 +80,23 @@ store_status store_ticket_scan_redeem(store *s, const char *account_id, const ch
 
 /* Logs a scan of a barcode that named no ticket. */
 store_status store_scan_record_unknown(store *s, const scan_record *rec);
+
+/* One scan that moved a ticket (a redeem, in or out), with the ticket's
+ * product and occurrence. Instants are microseconds since the epoch. */
+typedef struct {
+    int64_t id;             /* the scan log's key: its order is the list's */
+    char ticket_id[40];
+    char product_id[40];
+    char occurrence[64];
+    int64_t scanned_at, created_at;
+    bool out;
+} store_check_in;
+
+/* A keyset page of the account's redeems, newest first: those with an id
+ * below after_id (0: from the newest), or, when before_id is set, the
+ * nearest ones above it (still served newest first). Fills up to `limit`
+ * rows into out (room for limit rows) and sets *more when there are more in
+ * that direction. One statement. */
+store_status store_check_ins_page(store *s, const char *account_id, int64_t after_id, int64_t before_id, int limit,
+                                  store_check_in *out, size_t *n, bool *more);
 #endif

@@ -56,7 +56,8 @@ def world():
                                 {"items": [{"productId": GUIDE, "amount": 1}]}), 200)
     tt = {}
     for name, path in (("order_id", "/v1/orders"), ("ticket_id", "/v1/issued_tickets"), ("event_id", "/v1/events"),
-                       ("discount_id", "/v1/discounts"), ("voucher_id", "/v1/vouchers")):
+                       ("discount_id", "/v1/discounts"), ("voucher_id", "/v1/vouchers"),
+                       ("event_series_id", "/v1/event_series")):
         data = expect(a.tickettailor("GET", path), 200)["data"]
         assert data, "the demo account has nothing at %s" % path
         tt[name] = data[0]["id"]

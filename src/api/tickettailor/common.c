@@ -414,6 +414,8 @@ static bool authenticate(http_request *r, int kind, void *app_)
 
 static void table_error(http_request *r, int status, const char *code, const char *message, void *app_)
 {
+    /* an unknown collection answers as the doc's 404 does, word for word */
+    if (status == 404) return tt_error(r, 404, NULL, "The requested resource does not exist.");
     tt_error(r, status, NULL, "%s", message);
 }
 
@@ -427,6 +429,9 @@ static const http_route routes[] = {
     {"POST", "/v1/issued_tickets/{ticket_id}/void", tt_ticket_void, TT_AUTH_KEY},
     {"GET", "/v1/events", tt_events_list, TT_AUTH_KEY},
     {"GET", "/v1/events/{event_id}", tt_event_get, TT_AUTH_KEY},
+    {"GET", "/v1/event_series", tt_event_series_list, TT_AUTH_KEY},
+    {"GET", "/v1/event_series/{event_series_id}", tt_event_series_get, TT_AUTH_KEY},
+    {"GET", "/v1/check_ins", tt_check_ins_list, TT_AUTH_KEY},
     {"GET", "/v1/discounts", tt_discounts_list, TT_AUTH_KEY},
     {"POST", "/v1/discounts", tt_discount_create, TT_AUTH_KEY},
     {"GET", "/v1/discounts/{discount_id}", tt_discount_get, TT_AUTH_KEY},

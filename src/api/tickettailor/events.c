@@ -20,6 +20,31 @@ static int by_start_desc(const void *x, const void *y)
                    json_string_value(json_object_get(b->occurrence, "id")));
 }
 
+/* What an event (one occurrence) and its event series (the engine event)
+ * say alike, from the engine event. */
+static json_t *event_common(const account *a, const json_t *event, const char *object, json_t *id)
+{
+    const char *status = json_string_value(json_object_get(event, "status"));
+    char cur[4] = {(char)(a->currency[0] | 0x20), (char)(a->currency[1] | 0x20), (char)(a->currency[2] | 0x20), 0};
+    json_t *x = json_object();
+    json_object_set_new(x, "object", json_string(object));
+    json_object_set_new(x, "id", id);
+    json_object_set_new(x, "access_code", json_null());
+    json_object_set_new(x, "call_to_action", json_string("Buy tickets"));
+    json_object_set_new(x, "created_at", json_null());
+    json_object_set_new(x, "currency", json_string(cur));
+    json_object_set(x, "description", json_object_get(event, "description") ?: json_null());
+    json_object_set_new(x, "images", json_pack("{s:n,s:n}", "header", "thumbnail"));
+    json_object_set(x, "name", json_object_get(event, "name"));
+    json_object_set_new(x, "online_event", json_string("false"));
+    json_object_set_new(x, "private", json_string("false"));
+    json_object_set_new(x, "status", json_string(status ? status : "published"));
+    json_object_set_new(x, "timezone", json_string(a->timezone));
+    json_object_set_new(x, "url", json_null());
+    json_object_set_new(x, "venue", json_pack("{s:n,s:n}", "name", "postal_code"));
+    return x;
+}
+
 /* The products of the event are found on the typed model; only theirs are read. */
 static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, const catalog_model *m)
 {
@@ -82,38 +107,21 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
         json_decref(seen);
         json_decref(issued);
     }
-    const char *status = json_string_value(json_object_get(ref->event, "status"));
-    json_t *x = json_object();
-    json_object_set_new(x, "object", json_string("event"));
-    json_object_set_new(x, "id", tt_id("ev_", occ));
+    json_t *x = event_common(a, ref->event, "event", tt_id("ev_", occ));
     json_object_set_new(x, "event_series_id", tt_id("es_", ev_id));
-    json_object_set_new(x, "access_code", json_null());
-    json_object_set_new(x, "call_to_action", json_string("Buy tickets"));
-    json_object_set_new(x, "created_at", json_null());
-    char cur[4] = {(char)(a->currency[0] | 0x20), (char)(a->currency[1] | 0x20), (char)(a->currency[2] | 0x20), 0};
-    json_object_set_new(x, "currency", json_string(cur));
-    json_object_set(x, "description", json_object_get(ref->event, "description") ?: json_null());
     json_object_set_new(x, "end", ref->end ? tt_date(a, ref->end) : json_null());
     json_object_set_new(x, "hidden", json_string("false"));
-    json_object_set_new(x, "images", json_pack("{s:n,s:n}", "header", "thumbnail"));
-    json_object_set(x, "name", json_object_get(ref->event, "name"));
-    json_object_set_new(x, "online_event", json_string("false"));
     json_object_set_new(x, "payment_methods", json_array());
-    json_object_set_new(x, "private", json_string("false"));
     json_object_set_new(x, "start", tt_date(a, ref->start));
-    json_object_set_new(x, "status", json_string(status ? status : "published"));
     json_object_set_new(x, "ticket_groups", json_array());
     json_object_set_new(x, "ticket_types", types);
     bool available = !any_limited || total_available > 0;
     json_object_set_new(x, "tickets_available", json_string(available ? "true" : "false"));
-    json_object_set_new(x, "timezone", json_string(a->timezone));
     json_object_set_new(x, "total_holds", json_integer(0));
     json_object_set_new(x, "total_issued_tickets", json_integer((json_int_t)nissued));
     json_object_set_new(x, "total_orders", json_integer((json_int_t)norders));
     json_object_set_new(x, "unavailable", json_string(available ? "false" : "true"));
     json_object_set_new(x, "unavailable_status", available ? json_null() : json_string("sold_out"));
-    json_object_set_new(x, "url", json_null());
-    json_object_set_new(x, "venue", json_pack("{s:n,s:n}", "name", "postal_code"));
     return x;
 }
 
@@ -212,4 +220,48 @@ void tt_event_get(http_request *r, void *app_)
     catalog_view_close(catalog);
     if (!found) return tt_error(r, 404, NULL, "The requested resource does not exist.");
     http_reply_json(r, 200, found);
+}
+
+/* An event series is one engine event: its occurrences are the series'
+ * events (docs/dialects/tickettailor.md). */
+static json_t *series_json(engine *e, const account *a, json_t *event)
+{
+    (void)e;
+    json_t *x = event_common(a, event, "event_series", tt_id("es_", json_string_value(json_object_get(event, "id"))));
+    json_t *occurrences = json_object_get(event, "occurrences");
+    json_object_set_new(x, "total_occurrences", json_integer((json_int_t)json_array_size(occurrences)));
+    return x;
+}
+
+/* The account's events in catalog order (oldest first), borrowed from the view. */
+static json_t *series_oldest_first(const catalog_model *m)
+{
+    json_t *all = json_array();
+    for (size_t i = 0; i < model_count(m, CAT_EVENT); i++)
+        json_array_append(all, (json_t *)model_decoded_at(m, CAT_EVENT, i));
+    return all;
+}
+
+void tt_event_series_list(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    catalog_view *catalog = catalog_view_open(e, api_account(r));
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    json_t *all = series_oldest_first(catalog_view_model(catalog));
+    tt_reply_catalog_page(r, e, all, "/v1/event_series", "es_", series_json);
+    json_decref(all);
+    catalog_view_close(catalog);
+}
+
+void tt_event_series_get(http_request *r, void *app_)
+{
+    engine *e = tt_engine(app_);
+    const char *id = tt_unprefix(r, http_path_param(r, "event_series_id"), "es_");
+    catalog_view *catalog = catalog_view_open(e, api_account(r));
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    const json_t *event = id ? catalog_view_find(catalog, CAT_EVENT, id) : NULL;
+    json_t *x = event ? series_json(e, api_account(r), (json_t *)event) : NULL;
+    catalog_view_close(catalog);
+    if (!x) return tt_error(r, 404, NULL, "The requested resource does not exist.");
+    http_reply_json(r, 200, x);
 }

@@ -80,4 +80,7 @@ void tt_discount_get(http_request *r, void *app);
 void tt_discount_update(http_request *r, void *app);
 void tt_discount_delete(http_request *r, void *app);
 void tt_event_get(http_request *r, void *app);
+void tt_event_series_list(http_request *r, void *app);
+void tt_event_series_get(http_request *r, void *app);
+void tt_check_ins_list(http_request *r, void *app);
 #endif
