@@ -248,7 +248,7 @@ void tt_event_series_list(http_request *r, void *app_)
     catalog_view *catalog = catalog_view_open(e, api_account(r));
     if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
     json_t *all = series_oldest_first(catalog_view_model(catalog));
-    tt_reply_catalog_page(r, e, all, "/v1/event_series", "es_", series_json);
+    tt_reply_catalog_page(r, e, CAT_EVENT, all, "/v1/event_series", "es_", series_json);
     json_decref(all);
     catalog_view_close(catalog);
 }
