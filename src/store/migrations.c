@@ -350,6 +350,9 @@ static const char v10[] =
     "END $fn$;"
     "@BOTH@";
 
+/* Ticket Tailor's check-in list pages an account's redeeming scans by id. */
+static const char v11[] = "CREATE INDEX scans_account_redeemed ON scans(account_id, redeemed, id);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -362,6 +365,7 @@ const migration migrations[] = {
     {8, "server key fingerprint; readiness probe row", v8},
     {9, "idempotency keys", v9},
     {10, "inventory sub-rows for hot pools", v10},
+    {11, "scans by account for the check-in list", v11},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
