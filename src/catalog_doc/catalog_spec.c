@@ -124,7 +124,6 @@ static const field_spec question_fields[] = {
     {"required", F_BOOL, false, NULL, 0},
     {"scope", F_ENUM, false, "order|ticket", 0},
     {"product_ids", F_REF_LIST, false, NULL, CAT_PRODUCT},
-    {"priority", F_INT, false, NULL, 0},
 };
 
 static bo_status check_weekday_list(json_t *arr, const char *field, bo_error *err)

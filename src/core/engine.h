@@ -140,7 +140,7 @@ char *account_secret_get(engine *e, const account *a, const char *name); /* call
  * catalog_model.h per catalog version. The engine never parses them: the
  * catalog codec of engine_config does (src/catalog_doc is the JSON one).
  * Kinds: location, category, schedule, event, pool, product, discount,
- * voucher (catalog_kind, in catalog_model.h). */
+ * voucher, question (catalog_kind, in catalog_model.h). */
 const char *catalog_kind_name(catalog_kind k);
 bool catalog_kind_parse(const char *name, catalog_kind *out);
 

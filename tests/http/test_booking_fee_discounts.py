@@ -7,39 +7,20 @@ import uuid
 
 import pytest
 
-from harness import expect
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def admin_error(resp, status, code, field):
-    assert resp.status == status, "expected %d, got %r" % (status, resp)
-    err = resp.json["error"]
-    assert err["code"] == code and err["field"] == field, resp
-    return err
-
-
-def tt_error(resp, status, field=None):
-    assert resp.status == status, "expected %d, got %r" % (status, resp)
-    assert resp.json["status"] == status and resp.json["message"], resp
-    if field:
-        assert resp.json["errors"][0]["field"] == field, resp
-    return resp.json
+from harness import admin_error, expect, tt_error, unique
 
 
 def product(c, price, fee):
     """An undated product of its own pool, so no other test's sales count."""
-    pool = expect(c.admin("POST", "/pools", {"name": uniq("pool"), "capacity": 5000, "per": "total"}), 201)
+    pool = expect(c.admin("POST", "/pools", {"name": unique("pool"), "capacity": 5000, "per": "total"}), 201)
     return expect(c.admin("POST", "/products", {
-        "name": {"en": uniq("Fee")}, "price": price, "booking_fee": fee, "price_includes_tax": True,
+        "name": {"en": unique("Fee")}, "price": price, "booking_fee": fee, "price_includes_tax": True,
         "taxes": [{"type": "VAT", "rate_bp": 2100, "proportion_bp": 10000}],
         "pools": [{"pool_id": pool["id"], "amount": 1}]}), 201)
 
 
 def discount(c, **fields):
-    body = dict({"code": uniq("FEE").upper(), "type": "fixed"}, **fields)
+    body = dict({"code": unique("FEE").upper(), "type": "fixed"}, **fields)
     return expect(c.admin("POST", "/discounts", body), 201)
 
 
@@ -145,7 +126,7 @@ def test_ticket_tailor_order_shows_the_discounted_fees(c):
     ({}, 400, "missing_field", "amount"),  # a fixed discount with nothing off
 ])
 def test_admin_discount_booking_fee_errors(c, fields, status, code, field):
-    body = dict({"code": uniq("BAD"), "type": "fixed"}, **fields)
+    body = dict({"code": unique("BAD"), "type": "fixed"}, **fields)
     admin_error(c.admin("POST", "/discounts", body), status, code, field)
 
 
@@ -159,7 +140,7 @@ def test_admin_patch_clears_a_booking_fee_rule(c):
 # ---- Ticket Tailor ----
 
 def test_ticket_tailor_discount_booking_fee_lifecycle(c):
-    code = uniq("TTFEE")
+    code = unique("TTFEE")
     d = expect(c.tickettailor("POST", "/v1/discounts", json_body={
         "code": code, "name": "Fee off", "type": "fixed_amount", "booking_fee": 75, "max_redemptions": 5}), 201)
     assert d["booking_fee"] == 75 and d["booking_fee_percent"] is None
@@ -187,7 +168,7 @@ def test_ticket_tailor_discount_booking_fee_lifecycle(c):
 
 def test_ticket_tailor_percentage_discount_of_the_fee_alone(c):
     d = expect(c.tickettailor("POST", "/v1/discounts", form={
-        "code": uniq("TTPF"), "name": "Half fee", "type": "percentage", "booking_fee_percent": "50"}), 201)
+        "code": unique("TTPF"), "name": "Half fee", "type": "percentage", "booking_fee_percent": "50"}), 201)
     assert d["booking_fee_percent"] == 50 and d["type"] == "percentage"
     expect(c.tickettailor("DELETE", "/v1/discounts/" + d["id"]), 200)
 
@@ -202,10 +183,10 @@ def test_ticket_tailor_percentage_discount_of_the_fee_alone(c):
     ({"booking_fee": 10, "booking_fee_percent": 10}, "booking_fee_percent"),
 ])
 def test_ticket_tailor_booking_fee_validation(c, body, field):
-    full = dict({"code": uniq("TTBAD"), "name": "x", "type": "fixed_amount", "price": 1}, **body)
+    full = dict({"code": unique("TTBAD"), "name": "x", "type": "fixed_amount", "price": 1}, **body)
     tt_error(c.tickettailor("POST", "/v1/discounts", json_body=full), 422, field)
 
 
 def test_ticket_tailor_form_booking_fee_must_be_a_number(c):
-    tt_error(c.tickettailor("POST", "/v1/discounts", form={"code": uniq("TTF"), "name": "x", "type": "fixed_amount",
+    tt_error(c.tickettailor("POST", "/v1/discounts", form={"code": unique("TTF"), "name": "x", "type": "fixed_amount",
                                                           "booking_fee": "1e3"}), 422, "booking_fee")

@@ -9,24 +9,13 @@ import uuid
 
 import pytest
 
-from harness import expect
-
-
-def uniq(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def admin_error(resp, status, code, field):
-    assert resp.status == status, "expected %d, got %r" % (status, resp)
-    err = resp.json["error"]
-    assert err["code"] == code and err["field"] == field, resp
-    return err
+from harness import admin_error, expect, unique
 
 
 def product(c, price=1000):
-    pool = expect(c.admin("POST", "/pools", {"name": uniq("pool"), "capacity": 5000, "per": "total"}), 201)
+    pool = expect(c.admin("POST", "/pools", {"name": unique("pool"), "capacity": 5000, "per": "total"}), 201)
     return expect(c.admin("POST", "/products", {
-        "name": {"en": uniq("Q")}, "price": price, "pools": [{"pool_id": pool["id"], "amount": 1}]}), 201)
+        "name": {"en": unique("Q")}, "price": price, "pools": [{"pool_id": pool["id"], "amount": 1}]}), 201)
 
 
 def question(c, **fields):
@@ -229,7 +218,6 @@ def test_refused_answers_write_nothing(c, setup):
     ]
     for answers, status, code, field in cases:
         admin_error(book(c, the_cart, answers), status, code, field)
-    # a code that is used up by nobody: the refusals redeemed nothing either
     assert expect(book(c, the_cart, ok), 201)["quantity"] == 3
 
 
@@ -246,7 +234,7 @@ def test_a_question_deleted_is_no_longer_asked(c):
 def test_answers_with_a_discount_and_voucher_together(c, setup):
     """Per-ticket documents with answers keep the ticket's price and fee shares."""
     s = setup
-    d = expect(c.admin("POST", "/discounts", {"code": uniq("QD").upper(), "type": "percentage", "percent_bp": 3333}),
+    d = expect(c.admin("POST", "/discounts", {"code": unique("QD").upper(), "type": "percentage", "percent_bp": 3333}),
                201)
     order = expect(book(c, cart(c, [(s["a"]["id"], 3)]), good_answers(s, 3), discount_code=d["code"],
                         payment={"provider": "cash"}), 201)
