@@ -5,7 +5,7 @@ against the typed questions before anything is written), and Ticket Tailor's
 
 Every question here names products of its own test, so the required ones ask
 nothing of the other tests' bookings."""
-import uuid
+import datetime
 
 import pytest
 
@@ -241,3 +241,23 @@ def test_answers_with_a_discount_and_voucher_together(c, setup):
     assert sorted(t["discount"] for t in order["tickets"]) == [333, 333, 334]
     assert sorted(t["answers"][0]["answer"] for t in order["tickets"]) == ["halal", "none", "vegan"]
     assert sum(t["discounted_gross"] for t in order["tickets"]) == order["total_after_discount_gross"] == 2000
+
+
+def test_a_channel_without_answers_books_without_them(c):
+    """Convious' booking has no field for answers (docs/MODEL.md, "Custom questions"): a required question
+    does not stop it, while the box office, which can answer, must."""
+    adult, museum = "d0000000-0000-4000-8000-000000000005", "d0000000-0000-4000-8000-000000000003"
+    q = question(c, label="Required here", type="text", required=True, scope="ticket", product_ids=[adult])
+    try:
+        visit = (datetime.date.today() + datetime.timedelta(days=9)).isoformat()
+        body = {"categoryId": museum, "eventDate": visit, "startTime": "11:00:00",
+                "items": [{"productId": adult, "amount": 1}]}
+        cv_cart = expect(c.convious("POST", "/api/v1/accounts/demo/carts/", body), 200)
+        order = expect(c.convious("POST", "/api/v1/accounts/demo/bookings/", {"cartId": cv_cart["id"]}), 200)
+        assert order["status"] == "confirmed"
+        admin_cart = expect(c.admin("POST", "/carts", {"items": [{"product_id": adult, "quantity": 1}],
+                                                       "date": visit, "start_time": "11:00"}), 201)
+        admin_error(book(c, admin_cart, []), 400, "missing_answer", "answers")
+        admin_error(c.admin("POST", "/orders", {"cart_id": admin_cart["id"]}), 400, "missing_answer", "answers")
+    finally:
+        c.admin("DELETE", "/questions/" + q["id"])
