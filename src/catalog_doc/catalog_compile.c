@@ -251,6 +251,8 @@ static void *compile_discount(catalog_model *m, const json_t *doc)
     d->product_ids = string_list(m, json_object_get(doc, "product_ids"), &d->nproducts);
     d->expires_at = instant_or_zero(doc, "expires_at");
     d->max_redemptions = jint(doc, "max_redemptions", -1);
+    d->booking_fee_amount = jint(doc, "booking_fee_amount", 0);
+    d->booking_fee_percent_bp = (int32_t)jint(doc, "booking_fee_percent_bp", 0);
     return d;
 }
 
@@ -265,10 +267,28 @@ static void *compile_voucher(catalog_model *m, const json_t *doc)
     return v;
 }
 
+static void *compile_question(catalog_model *m, const json_t *doc)
+{
+    static const char *const types[] = {"text", "textarea", "select", "checkbox", "email", "phone", "date", "number"};
+    cat_question *q = model_alloc(m, sizeof *q);
+    q->id = model_strdup(m, jstr(doc, "id"));
+    char *label = json_dumps(json_object_get(doc, "label"), JSON_COMPACT);
+    q->label_json = model_strdup(m, label ? label : "{}");
+    free(label);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (enum_is(doc, "type", types[i])) q->type = (cat_question_type)i;
+    q->options = string_list(m, json_object_get(doc, "options"), &q->noptions);
+    q->required = jbool(doc, "required", false);
+    q->per_ticket = enum_is(doc, "scope", "ticket");
+    q->product_ids = string_list(m, json_object_get(doc, "product_ids"), &q->nproducts);
+    return q;
+}
+
 static void *(*const compilers[CAT__COUNT])(catalog_model *m, const json_t *doc) = {
     [CAT_LOCATION] = compile_location, [CAT_SCHEDULE] = compile_schedule, [CAT_POOL] = compile_pool,
     [CAT_CATEGORY] = compile_category, [CAT_EVENT] = compile_event,       [CAT_PRODUCT] = compile_product,
     [CAT_DISCOUNT] = compile_discount, [CAT_VOUCHER] = compile_voucher,
+    [CAT_QUESTION] = compile_question,
 };
 
 void catalog_doc_compile(catalog_model *m, catalog_kind k, const char *doc)

@@ -14,7 +14,8 @@
 #include <time.h>
 
 static const char *kind_names[CAT__COUNT] = {"location", "category", "schedule", "event",
-                                             "pool",     "product",  "discount", "voucher"};
+                                             "pool",     "product",  "discount", "voucher",
+                                             "question"};
 
 const char *catalog_kind_name(catalog_kind k) { return k < CAT__COUNT ? kind_names[k] : "?"; }
 

@@ -128,7 +128,8 @@ struct catalog_model {
 
 /* Pools, locations and schedules first: the kinds after them refer to them. */
 const catalog_kind catalog_compile_order[CAT__COUNT] = {CAT_LOCATION, CAT_SCHEDULE, CAT_POOL,     CAT_CATEGORY,
-                                                        CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER};
+                                                        CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER,
+                                                        CAT_QUESTION};
 
 catalog_model *catalog_model_new(void (*release)(void *decoded))
 {
@@ -232,6 +233,7 @@ LOOKUP(model_pool, cat_pool, CAT_POOL)
 LOOKUP(model_product, cat_product, CAT_PRODUCT)
 LOOKUP(model_voucher, cat_voucher, CAT_VOUCHER)
 LOOKUP(model_discount, cat_discount, CAT_DISCOUNT)
+LOOKUP(model_question, cat_question, CAT_QUESTION)
 
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code)
 {
@@ -260,6 +262,14 @@ bool discount_applies_to(const cat_discount *d, const char *product_id)
     if (!d->nproducts) return true;
     for (size_t i = 0; i < d->nproducts; i++)
         if (!strcmp(d->product_ids[i], product_id)) return true;
+    return false;
+}
+
+bool question_asked_for(const cat_question *q, const char *product_id)
+{
+    if (!q->nproducts) return true;
+    for (size_t i = 0; i < q->nproducts; i++)
+        if (!strcmp(q->product_ids[i], product_id)) return true;
     return false;
 }
 

@@ -19,7 +19,7 @@
 
 /* The kinds of catalog object, in the canonical shapes of docs/MODEL.md. */
 typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
-               CAT__COUNT } catalog_kind;
+               CAT_QUESTION, CAT__COUNT } catalog_kind;
 
 #define WEEKDAYS_ALL 0x7f /* bit d set: open on weekday d (0 = Monday) */
 
@@ -154,6 +154,9 @@ typedef struct {
     size_t nproducts;
     instant_us expires_at;          /* 0: never */
     int64_t max_redemptions;        /* -1: unlimited */
+    /* off each ticket's booking fee (0: nothing); at most one of the two is set */
+    money booking_fee_amount;
+    int32_t booking_fee_percent_bp;
 } cat_discount;
 
 typedef struct {
@@ -162,6 +165,22 @@ typedef struct {
     instant_us expires_at;          /* 0: never */
     bool partial_redemption;
 } cat_voucher;
+
+/* A custom question asked when booking (docs/MODEL.md, "Custom questions"). */
+typedef enum { QUESTION_TEXT, QUESTION_TEXTAREA, QUESTION_SELECT, QUESTION_CHECKBOX, QUESTION_EMAIL, QUESTION_PHONE,
+               QUESTION_DATE, QUESTION_NUMBER } cat_question_type;
+
+typedef struct {
+    const char *id;
+    const char *label_json;         /* the translated label as JSON text, copied into the answers */
+    cat_question_type type;
+    const char *const *options;     /* the choices of a select */
+    size_t noptions;
+    bool required;
+    bool per_ticket;                /* scope ticket: answered for each ticket; else once for the order */
+    const char *const *product_ids; /* asked only when these are booked; none: always */
+    size_t nproducts;
+} cat_question;
 
 typedef struct catalog_model catalog_model;
 
@@ -176,6 +195,7 @@ const cat_voucher *model_voucher(const catalog_model *m, const char *id);
 /* Discount by its code, compared case-insensitively. */
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code);
 const cat_discount *model_discount(const catalog_model *m, const char *id);
+const cat_question *model_question(const catalog_model *m, const char *id);
 
 /* Any object by kind and id (a cat_* struct, which starts with its id). */
 const void *model_object(const catalog_model *m, catalog_kind k, const char *id);
@@ -192,6 +212,8 @@ const void *model_decoded(const catalog_model *m, catalog_kind k, const char *id
 bool schedule_closed_on(const cat_schedule *s, civil_date day);
 bool discount_applies_to(const cat_discount *d, const char *product_id);
 bool product_in_category(const cat_product *p, const char *category_id);
+/* Whether q is asked for a ticket of product_id (its product_ids list it, or it lists none). */
+bool question_asked_for(const cat_question *q, const char *product_id);
 
 /* ---- building a model: for the catalog codec ----
  * The codec compiles documents kind by kind in the order of

@@ -102,6 +102,13 @@ static const http_route routes[] = {
     {"PATCH", "/vouchers/{id}", admin_voucher_merge, A},
     {"DELETE", "/vouchers/{id}", admin_voucher_delete, A},
 
+    {"GET", "/questions", admin_question_list, A},
+    {"POST", "/questions", admin_question_create, A},
+    {"GET", "/questions/{id}", admin_question_get, A},
+    {"PUT", "/questions/{id}", admin_question_replace, A},
+    {"PATCH", "/questions/{id}", admin_question_merge, A},
+    {"DELETE", "/questions/{id}", admin_question_delete, A},
+
     {"GET", "/availability", admin_availability_get, A},
     {"POST", "/carts", admin_cart_create, A},
     {"GET", "/carts/{id}", admin_cart_get, A},

@@ -58,6 +58,8 @@ static const struct {
     /* fields of discount documents */
     {"amount", "price"},
     {"percent_bp", "price_percent"},
+    {"booking_fee_amount", "booking_fee"},
+    {"booking_fee_percent_bp", "booking_fee_percent"},
     {"product_ids", "ticket_types"},
     {"expires_at", "expires"},
 };
