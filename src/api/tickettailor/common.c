@@ -60,6 +60,8 @@ static const struct {
     {"percent_bp", "price_percent"},
     {"product_ids", "ticket_types"},
     {"expires_at", "expires"},
+    /* of vouchers */
+    {"event_ids", "event_series_ids"},
 };
 
 static const char *tt_wire_field(const char *engine_field)
