@@ -7,16 +7,9 @@ a voucher's events when its code pays (refused with nothing spent)."""
 import time
 
 from harness import admin_error, expect, unique
+from test_tickettailor_discounts import tt_error
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # a demo product of no event
-
-
-def tt_error(resp, status, field=None):
-    assert resp.status == status, "expected %d, got %r" % (status, resp)
-    assert resp.json["status"] == status and resp.json["message"], resp
-    if field:
-        assert resp.json["errors"][0]["field"] == field, resp
-    return resp.json
 
 
 class Catalog:
