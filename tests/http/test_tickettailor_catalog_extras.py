@@ -246,7 +246,8 @@ def test_voucher_event_series(c):
         assert upd["event_series_ids"] == []
 
         # errors: unknown series, wrong prefix, wrong shapes; nothing is created
-        bad = [["es_nope"], ["ev_" + occ], [5], "es_" + ev["id"], {"es_" + ev["id"]: 1}, {"nope": "1"}]
+        bad = [["es_nope"], ["ev_" + occ], [5], "es_" + ev["id"], {"es_" + ev["id"]: 1}, {"nope": "1"},
+               ["es_" + ev["id"]] * 1001, {"es_%d" % i: "1" for i in range(1001)}, [None], ["es_"], ["es_" + "x" * 200]]
         for series in bad:
             tt_error(c.tickettailor("POST", "/v1/vouchers", json_body={
                 "name": "Bad", "value": 5, "expiry": expiry, "codes": [], "event_series_ids": series}), 422,

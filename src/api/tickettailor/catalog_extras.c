@@ -91,9 +91,16 @@ static long index_of(const json_t *ids, const char *id)
     return -1;
 }
 
+/* Ids one body may associate: keeps the duplicate checks below (quadratic) small. */
+#define TT_ASSOCIATIONS_MAX 1000
+
 json_t *tt_associations(http_request *r, const json_t *given, const json_t *current, const char *field,
                         const char *prefix)
 {
+    if (json_array_size(given) > TT_ASSOCIATIONS_MAX || json_object_size(given) > TT_ASSOCIATIONS_MAX) {
+        tt_error(r, 422, field, "%s names at most %d ids", field, TT_ASSOCIATIONS_MAX);
+        return NULL;
+    }
     json_t *ids = json_is_array(current) ? json_deep_copy(current) : json_array();
     if (json_is_array(given)) {
         json_array_clear(ids);
@@ -129,6 +136,11 @@ json_t *tt_associations(http_request *r, const json_t *given, const json_t *curr
         long at = index_of(ids, id);
         if (!strcmp(op, "1") && at < 0) json_array_append_new(ids, json_string(id));
         if (!strcmp(op, "0") && at >= 0) json_array_remove(ids, (size_t)at);
+    }
+    if (json_array_size(ids) > TT_ASSOCIATIONS_MAX) {
+        json_decref(ids);
+        tt_error(r, 422, field, "%s names at most %d ids", field, TT_ASSOCIATIONS_MAX);
+        return NULL;
     }
     return ids;
 }

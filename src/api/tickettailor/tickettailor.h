@@ -70,8 +70,8 @@ json_t *tt_payment_methods(const catalog_model *m, const cat_event *event);
 json_t *tt_event_series_ids(const json_t *voucher);
 /* The ids a body associates under `field` (prefixed `prefix`), over the
  * engine ids `current`: a list replaces them, an object {"<prefix>id": "1"
- * (add) | "0" (remove) | "" (keep)} edits them. A new array of engine ids,
- * or NULL after replying 422 naming field. */
+ * (add) | "0" (remove) | "" (keep)} edits them; at most 1,000 ids. A new
+ * array of engine ids, or NULL after replying 422 naming field. */
 json_t *tt_associations(http_request *r, const json_t *given, const json_t *current, const char *field,
                         const char *prefix);
 
