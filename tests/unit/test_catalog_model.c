@@ -788,6 +788,9 @@ static void write_extras(void)
     ok &= put(&A, CAT_EVENT, "{'id':'evpm','name':'Paid','payment_method_ids':['pm1','pm0']}");
     ok &= put(&A, CAT_PRODUCT, "{'id':'prg','name':'Grouped','price':800,'group_id':'tg1','event_id':'evpm'}");
     ok &= put(&A, CAT_VOUCHER, "{'id':'vev','name':'Festival','value':500,'event_ids':['evpm','ev0']}");
+    /* the id every other kind has too (write_catalog) */
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'same','name':'G','sort_order':9}");
+    ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'same','name':'M','kind':'other','sort_order':8}");
     CHECK(ok, "ticket groups, payment methods and their references are accepted");
 }
 
@@ -832,6 +835,11 @@ static void test_extras(const catalog_model *m)
           "voucher default: any event, or none");
     CHECK(!model_ticket_group(m, "nope") && !model_payment_method(m, "nope") && !model_ticket_group(m, NULL),
           "unknown ticket group and payment method: NULL");
+    CHECK(model_ticket_group(m, "same") && model_ticket_group(m, "same")->sort_order == 9 &&
+              model_payment_method(m, "same") && model_payment_method(m, "same")->sort_order == 8 &&
+              model_voucher(m, "same") && model_voucher(m, "same")->value == 77,
+          "shared id: ticket group and payment method beside the other kinds");
+    CHECK(!model_ticket_group(m, "pm1") && !model_payment_method(m, "tg1"), "a kind does not find another kind's ids");
 }
 
 static void test_extras_refused(void)
