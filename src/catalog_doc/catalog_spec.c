@@ -54,6 +54,7 @@ static const field_spec event_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"external_ids", F_OBJECT, false, NULL, 0},
     {"extras", F_OBJECT, false, NULL, 0},
+    {"payment_method_ids", F_REF_LIST, false, NULL, CAT_PAYMENT_METHOD},
 };
 
 static const field_spec pool_fields[] = {
@@ -90,6 +91,7 @@ static const field_spec product_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"apf_enabled", F_BOOL, false, NULL, 0},
     {"business_type", F_STRING, false, NULL, 0},
+    {"group_id", F_REF, false, NULL, CAT_TICKET_GROUP},
 };
 
 static const field_spec discount_fields[] = {
@@ -112,6 +114,25 @@ static const field_spec voucher_fields[] = {
     {"type", F_ENUM, false, "gift_card|credit", 0},
     {"expires_at", F_INSTANT, false, NULL, 0},
     {"partial_redemption", F_BOOL, false, NULL, 0},
+    {"event_ids", F_REF_LIST, false, NULL, CAT_EVENT},
+};
+
+static const field_spec ticket_group_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"max_per_order", F_INT_OR_NULL, false, NULL, 0},
+    {"event_id", F_REF, false, NULL, CAT_EVENT},
+};
+
+static const field_spec payment_method_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"kind", F_ENUM, true, "card|cash|bank_transfer|offline|paypal|other", 0},
+    {"instructions", F_STRING, false, NULL, 0},
+    {"fee_fixed", F_MONEY, false, NULL, 0},
+    {"fee_percent_bp", F_INT, false, NULL, 0},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"external_id", F_STRING, false, NULL, 0},
 };
 
 /* The answer types catalog_compile.c maps to cat_question_type, in that order. */
@@ -303,12 +324,21 @@ static bo_status check_question(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+static bo_status check_payment_method(json_t *doc, bo_error *err)
+{
+    if (jint(doc, "fee_percent_bp", 0) > 10000)
+        return bo_fail(err, BO_INVALID, "invalid_percentage", "fee_percent_bp", "fee_percent_bp is 0..10000");
+    return BO_OK;
+}
+
 static const kind_spec specs[CAT__COUNT] = {
     [CAT_LOCATION] = SPEC(location_fields, NULL), [CAT_CATEGORY] = SPEC(category_fields, NULL),
     [CAT_SCHEDULE] = SPEC(schedule_fields, check_schedule), [CAT_EVENT] = SPEC(event_fields, check_event),
     [CAT_POOL] = SPEC(pool_fields, NULL), [CAT_PRODUCT] = SPEC(product_fields, check_product),
     [CAT_DISCOUNT] = SPEC(discount_fields, check_discount), [CAT_VOUCHER] = SPEC(voucher_fields, NULL),
     [CAT_QUESTION] = SPEC(question_fields, check_question),
+    [CAT_TICKET_GROUP] = SPEC(ticket_group_fields, NULL),
+    [CAT_PAYMENT_METHOD] = SPEC(payment_method_fields, check_payment_method),
 };
 
 const kind_spec *kind_spec_for(catalog_kind k) { return k < CAT__COUNT ? &specs[k] : NULL; }

@@ -146,6 +146,8 @@ typedef struct {
     const char *voucher_problem;
     bool answers_refused; /* answers_err says why */
     bo_error answers_err;
+    bool voucher_wrong_event;     /* the voucher does not pay for tickets of this event: */
+    char voucher_event[48];       /* its id ("" for a product of no event) */
     money voucher_paid;
     money unpaid; /* > 0: a voucher paid part of the order and no payment came for this rest */
     order_record rows; /* the order as booked, when the outbox or the caller wants it */
@@ -154,7 +156,7 @@ typedef struct {
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
  * orders from spending the same value. */
-static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money due)
+static db_status spend_voucher(db_conn *c, book_ctx *b, const store_cart *cart, const char *code, money due)
 {
     store_voucher_code vc;
     store_status ss = store_voucher_code_find(c, b->a->id, code, &vc);
@@ -171,6 +173,16 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
     if (voucher->expires_at && voucher->expires_at < b->now) {
         b->voucher_problem = "voucher has expired";
         return DB_ABORT;
+    }
+    /* a voucher limited to events pays for an order only if every ticket is of one of them */
+    for (size_t i = 0; i < cart->nlines; i++) {
+        const cat_product *p = model_product(b->cs->model, cart->lines[i].product_id);
+        const char *event_id = p ? p->event_id : NULL;
+        if (!voucher_applies_to_event(voucher, event_id)) {
+            b->voucher_wrong_event = true;
+            snprintf(b->voucher_event, sizeof b->voucher_event, "%s", event_id ? event_id : "");
+            return DB_ABORT;
+        }
     }
     money spend = vc.remaining < due ? vc.remaining : due;
     if (spend <= 0) return DB_OK;
@@ -377,6 +389,7 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->answers_refused = false;
+    b->voucher_wrong_event = false;
     b->voucher_paid = 0;
     b->unpaid = 0;
     if (b->rows_loaded) /* from an attempt that had to run again */ store_order_detail_free(&b->rows);
@@ -418,7 +431,7 @@ static db_status book_fn(db_conn *c, void *arg)
                                                          b->discount->code, b->order_id, sum.discount_total, b->now));
     }
     if (st == DB_OK && req->voucher_code && *req->voucher_code)
-        st = spend_voucher(c, b, req->voucher_code, sum.after_gross + sum.fee_total);
+        st = spend_voucher(c, b, &cart, req->voucher_code, sum.after_gross + sum.fee_total);
     money due = sum.after_gross + sum.fee_total - b->voucher_paid;
     /* the admin API has no paying later: a sale a voucher pays in part is
      * paid at the till for the rest, or not made (docs/ADMIN_API.md) */
@@ -480,6 +493,11 @@ static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
         return err->status;
     }
     if (b->voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b->voucher_problem);
+    if (b->voucher_wrong_event)
+        return bo_fail(err, BO_INVALID, "voucher_not_valid_for_event", "voucher_code",
+                       *b->voucher_event ? "the voucher does not pay for tickets of event %s"
+                                         : "the voucher pays only for tickets of its events%s",
+                       b->voucher_event);
     if (b->unpaid > 0) {
         char paid[32], rest[32];
         money_format(b->voucher_paid, a->currency_decimals, paid, sizeof paid);

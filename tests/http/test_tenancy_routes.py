@@ -50,6 +50,10 @@ def world():
     expect(a.admin("POST", "/questions", {"label": "A's question", "type": "text", "scope": "order"}), 201)
     ids = {"orders": order["id"], "tickets": order["tickets"][0]["id"], "carts": open_cart["id"],
            "webhooks": hook["id"]}
+    # kinds the demo account has none of
+    ids["ticket_groups"] = expect(a.admin("POST", "/ticket_groups", {"name": "A's group"}), 201)["id"]
+    ids["payment_methods"] = expect(a.admin("POST", "/payment_methods", {"name": "A's till", "kind": "cash"}),
+                                    201)["id"]
     for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
                  "questions"):
         listed = expect(a.admin("GET", "/" + kind), 200)["data"]
@@ -191,9 +195,11 @@ def test_nothing_of_a_changed(world):
     assert expect(a.admin("GET", "/carts/" + w["ids"]["carts"]), 200)["status"] == "open"
     expect(a.admin("GET", "/webhooks/" + w["ids"]["webhooks"]), 200)
     for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
-                 "questions"):
+                 "questions", "ticket_groups", "payment_methods"):
         expect(a.admin("GET", "/%s/%s" % (kind, w["ids"][kind])), 200)
     for name, path in (("order_id", "/v1/orders/"), ("discount_id", "/v1/discounts/"),
                        ("voucher_id", "/v1/vouchers/")):
         expect(a.tickettailor("GET", path + w["tt"][name]), 200)
     a.admin("DELETE", "/webhooks/" + w["ids"]["webhooks"])  # nothing listens on port 9
+    for kind in ("ticket_groups", "payment_methods"):  # made by world(): leave the demo account as it was
+        a.admin("DELETE", "/%s/%s" % (kind, w["ids"][kind]))

@@ -68,7 +68,9 @@ static inline engine *admin_engine(void *app_) { return ((app *)app_)->e; }
     X(product, CAT_PRODUCT)                                                                                            \
     X(discount, CAT_DISCOUNT)                                                                                          \
     X(voucher, CAT_VOUCHER)                                                                                            \
-    X(question, CAT_QUESTION)
+    X(question, CAT_QUESTION)                                                                                           \
+    X(ticket_group, CAT_TICKET_GROUP)                                                                                  \
+    X(payment_method, CAT_PAYMENT_METHOD)
 #define ADMIN_CATALOG_DECLARE(k, K)                                                                                    \
     void admin_##k##_list(http_request *r, void *app_);                                                                \
     void admin_##k##_create(http_request *r, void *app_);                                                              \
