@@ -1,7 +1,7 @@
 # Boxoffice build. `make` builds build/boxoffice; `make check` builds the
 # sanitizer variant and runs every test on SQLite and on PostgreSQL.
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl glib-2.0 libqrencode
+PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl glib-2.0 libqrencode zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes

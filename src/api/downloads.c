@@ -60,31 +60,24 @@ static void reply_pdf(http_request *r, int rc, unsigned char *pdf, size_t len, c
     http_reply_owned(r, 200, "application/pdf", (char *)pdf, len);
 }
 
-static void ticket_pdf(http_request *r, void *app_)
+/* A PDF download: the token's account and object, rendered by `render`
+ * (eticket_ticket_pdf or eticket_order_pdf). */
+static void serve_pdf(http_request *r, void *app_, eticket_kind kind,
+                      int (*render)(engine *, const account *, const char *, unsigned char **, size_t *))
 {
+    engine *e = ((app *)app_)->e;
     account a;
     char id[37];
-    if (!resolve(r, ((app *)app_)->e, ETICKET_TICKET, "pdf", &a, id)) return;
+    if (!resolve(r, e, kind, "pdf", &a, id)) return;
     unsigned char *pdf = NULL;
     size_t len = 0;
-    int rc = eticket_ticket_pdf(((app *)app_)->e, &a, id, &pdf, &len);
+    int rc = render(e, &a, id, &pdf, &len);
     char filename[64];
-    snprintf(filename, sizeof filename, "ticket-%s.pdf", id);
+    snprintf(filename, sizeof filename, "%s-%s.pdf", kind == ETICKET_ORDER ? "tickets" : "ticket", id);
     reply_pdf(r, rc, pdf, len, filename);
 }
 
-static void order_pdf(http_request *r, void *app_)
-{
-    account a;
-    char id[37];
-    if (!resolve(r, ((app *)app_)->e, ETICKET_ORDER, "pdf", &a, id)) return;
-    unsigned char *pdf = NULL;
-    size_t len = 0;
-    int rc = eticket_order_pdf(((app *)app_)->e, &a, id, &pdf, &len);
-    char filename[64];
-    snprintf(filename, sizeof filename, "tickets-%s.pdf", id);
-    reply_pdf(r, rc, pdf, len, filename);
-}
+static void order_pdf(http_request *r, void *app_) { serve_pdf(r, app_, ETICKET_ORDER, eticket_order_pdf); }
 
 /* The ticket's QR code alone, as an image: live tickets only, as for the PDF. */
 static void ticket_svg(http_request *r, void *app_)
@@ -125,7 +118,7 @@ static void ticket_file(http_request *r, void *app_)
     const char *file = http_path_param(r, "file");
     size_t n = file ? strlen(file) : 0;
     if (n > 4 && !strcmp(file + n - 4, ".svg")) return ticket_svg(r, app_);
-    ticket_pdf(r, app_);
+    serve_pdf(r, app_, ETICKET_TICKET, eticket_ticket_pdf);
 }
 
 static const http_route ticket_routes[] = {{"GET", "/{file}", ticket_file, 0}};

@@ -65,26 +65,29 @@ static char *person_name(const char *obj)
     return out;
 }
 
-static const cat_location *venue_of(const cat_product *p, const catalog_model *m)
+/* The first of the product's categories that names a venue (want_schedule
+ * false) or a schedule; NULL when none does. */
+static const cat_category *category_with(const cat_product *p, const catalog_model *m, bool want_schedule)
 {
-    if (!p) return NULL;
-    if (p->event && p->event->location) return p->event->location;
-    for (size_t i = 0; i < p->ncategories; i++) {
+    for (size_t i = 0; p && i < p->ncategories; i++) {
         const cat_category *c = model_category(m, p->category_ids[i]);
-        if (c && c->location) return c->location;
+        if (c && (want_schedule ? c->schedule != NULL : c->location != NULL)) return c;
     }
     return NULL;
 }
 
+static const cat_location *venue_of(const cat_product *p, const catalog_model *m)
+{
+    if (p && p->event && p->event->location) return p->event->location;
+    const cat_category *c = category_with(p, m, false);
+    return c ? c->location : NULL;
+}
+
 static const cat_schedule *schedule_of(const cat_product *p, const catalog_model *m)
 {
-    if (!p) return NULL;
-    if (p->event && p->event->schedule) return p->event->schedule;
-    for (size_t i = 0; i < p->ncategories; i++) {
-        const cat_category *c = model_category(m, p->category_ids[i]);
-        if (c && c->schedule) return c->schedule;
-    }
-    return NULL;
+    if (p && p->event && p->event->schedule) return p->event->schedule;
+    const cat_category *c = category_with(p, m, true);
+    return c ? c->schedule : NULL;
 }
 
 /* "Tue 1 Dec 2026" */
