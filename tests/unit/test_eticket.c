@@ -5,6 +5,7 @@
 #include "check.h"
 #include "eticket/eticket.h"
 #include "eticket/internal.h"
+#include "util/objtext.h"
 #include "util/secure.h"
 #include <dlfcn.h>
 #include <hpdf.h>
@@ -116,6 +117,16 @@ static void test_glyph_lookup_matches_libhpdf(void)
     HPDF_Free(doc);
 }
 
+/* A translated name falls back to its first language (objtext_first_string). */
+static void test_first_string(void)
+{
+    char *s = objtext_first_string("{\"n\":1,\"x\":{\"a\":\"inner\"},\"de\":\"Nachtf\\u00fchrung\",\"fr\":\"b\"}");
+    CHECK(s && !strcmp(s, "Nachtf\xc3\xbchrung"), "first string: the first top-level string, unescaped");
+    free(s);
+    CHECK(!objtext_first_string("{\"n\":1,\"o\":{\"a\":\"b\"}}"), "first string: none among other values");
+    CHECK(!objtext_first_string("{}") && !objtext_first_string(NULL), "first string: empty or no text");
+}
+
 int main(void)
 {
     secure_init();
@@ -124,5 +135,6 @@ int main(void)
     test_token_refused();
     test_render();
     test_glyph_lookup_matches_libhpdf();
+    test_first_string();
     return check_summary();
 }
