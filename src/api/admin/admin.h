@@ -94,6 +94,9 @@ void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
 /* tickets.c */
+/* Sets `download_url` on an order (and its tickets), a ticket, or each of an
+ * array of them; returns obj (etickets.c). */
+json_t *admin_eticket_urls(http_request *r, const account *a, json_t *obj);
 void admin_ticket_get(http_request *r, void *app_);
 void admin_ticket_void(http_request *r, void *app_);
 /* carts.c */

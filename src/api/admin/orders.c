@@ -68,7 +68,7 @@ void admin_orders_list(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    http_reply_json(r, 200, admin_list(orders, &has_more));
+    http_reply_json(r, 200, admin_list(admin_eticket_urls(r, api_account(r), orders), &has_more));
 }
 
 void admin_order_get(http_request *r, void *app_)
@@ -79,7 +79,7 @@ void admin_order_get(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
 }
 
 #define ANSWERS_MAX 1000
@@ -182,7 +182,7 @@ void admin_order_create(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    json_t *order = order_json(&booked, a);
+    json_t *order = admin_eticket_urls(r, a, order_json(&booked, a));
     order_record_free(&booked);
     if (created)
         admin_reply_created(r, "orders", order_id, order);
@@ -213,5 +213,5 @@ void admin_order_cancel(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
 }

@@ -192,7 +192,7 @@ void tt_orders_list(http_request *r, void *app_)
     json_t *data = json_array();
     size_t i;
     json_t *o;
-    json_array_foreach(orders, i, o) json_array_append_new(data, tt_order(e, a, o));
+    json_array_foreach(orders, i, o) json_array_append_new(data, tt_eticket_urls(r, a, tt_order(e, a, o)));
     json_decref(orders);
     http_reply_json(r, 200, tt_page(r, "/v1/orders", data, more, q.starting_after, q.ending_before));
 }
@@ -205,6 +205,6 @@ void tt_order_get(http_request *r, void *app_)
     json_t *o;
     bo_status st = id ? order_get_json(e, a, id, &o) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
-    http_reply_json(r, 200, tt_order(e, a, o));
+    http_reply_json(r, 200, tt_eticket_urls(r, a, tt_order(e, a, o)));
     json_decref(o);
 }

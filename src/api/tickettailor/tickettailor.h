@@ -77,6 +77,10 @@ json_t *tt_associations(http_request *r, const json_t *given, const json_t *curr
 
 json_t *tt_issued_ticket(const account *a, const json_t *ticket);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
+/* Sets the e-ticket URLs (barcode_url, qr_code_url) of an issued ticket, or
+ * of every issued ticket of an order; r NULL (a webhook body) gives paths.
+ * Returns object (etickets.c). */
+json_t *tt_eticket_urls(http_request *r, const account *a, json_t *object);
 
 void tt_ping(http_request *r, void *app);
 void tt_orders_list(http_request *r, void *app);
