@@ -42,6 +42,7 @@ void api_idempotent(http_request *r, http_handler handler, void *app);
 const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
+const http_route_table *cm_routes(void);
 const http_route_table *root_routes(void); /* /healthz, /readyz */
 /* Headers of a 503 the client should retry later (BO_UNAVAILABLE, an unready
  * /readyz); src/api/health.c. */

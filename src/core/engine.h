@@ -12,6 +12,7 @@
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/scan_store.h"
+#include "store/access_keys_store.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -46,6 +47,7 @@ typedef enum {
  *              customer, extras, discount_code, voucher_code, payment, reason (of a
  *              cancellation), status (of an order), barcode, cursor (a page
  *              boundary: starting_after / ending_before), codes (voucher codes)
+ *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
@@ -504,4 +506,21 @@ typedef struct {
 } outbox_renderer;
 /* At start-up, before requests: copied; later calls are ignored. */
 void events_set_renderer(engine *e, const outbox_renderer *r);
+
+/* ---------- event access keys (core/access_keys.c) ----------
+ * An event locked with keys is sold only to requests that name one of them.
+ * Keys are stored as keyed hashes; adding a key the event has changes nothing. */
+#define EVENT_ACCESS_KEY_MAX 64
+bo_status event_access_key_add(engine *e, const account *a, const char *event_id, const char *key,
+                               const char *label, bo_error *err);
+/* BO_NOT_FOUND when the event has no such key. */
+bo_status event_access_key_remove(engine *e, const account *a, const char *event_id, const char *key,
+                                  bo_error *err);
+/* The account's locked events, each with whether `key` (NULL or malformed:
+ * none) opens it; *out malloc'd (caller frees). */
+typedef store_event_lock event_lock;
+bo_status event_access_locks(engine *e, const account *a, const char *key, event_lock **out, size_t *n);
+/* Whether the event is open to the key the locks were read with (an event
+ * without keys always is). */
+bool event_access_open(const event_lock *locks, size_t n, const char *event_id);
 #endif
