@@ -70,10 +70,12 @@ def world():
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
     c_key = expect(a.admin("POST", "/credentials", {"kind": "api_key"}, token=token), 201)["secret"]
     client = expect(a.admin("POST", "/credentials", {"kind": "oauth_client"}, token=token), 201)
+    c_product_token = expect(a.admin("POST", "/credentials", {"kind": "product_token"}, token=token), 201)["secret"]
     cc = Client()
     cc._cv_token = cc.convious_token((client["client_id"], client["secret"]))
     return {"a": a, "mark": mark, "order": order, "ids": ids, "cv": {"cart_id": cv_cart["id"]}, "tt": tt,
-            "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug}
+            "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug,
+            "c_product_token": c_product_token}
 
 
 def fill(path, w):
@@ -85,6 +87,10 @@ def fill(path, w):
         name = part[1:-1]
         if path.startswith("/admin/v1/") and name == "id":
             value = ids.get(parts[i - 1])
+        elif path.startswith("/admin/v1/") and name == "key":
+            value = "KEY123"  # an event's access key: A's event is not found before the key matters
+        elif path.startswith("/cm/"):
+            value = {"event_uuid": ids.get("events")}.get(name)
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),
@@ -110,6 +116,9 @@ def call_as_c(w, method, path, body=None, query=None):
         extra = {"raw": "", "headers": {"Content-Type": "application/x-www-form-urlencoded"}} \
             if method != "GET" else {}
         return c.tickettailor(method, path[len("/tickettailor"):], key=w["c_key"], **extra, **kw)
+    if path.startswith("/cm"):
+        return c.request(method, path, query=query, headers={"X-CM-PRODUCTTOKEN": w["c_product_token"]},
+                         **({"json_body": body} if method != "GET" else {}))
     raise AssertionError("unknown dialect of " + path)
 
 

@@ -31,7 +31,7 @@ char *cm_dumps(const json_t *body)
 {
     /* 15 significant digits print every amount below 10^13 minor units
      * exactly as its decimal (0.68, not 0.68000000000000005) */
-    return json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    return json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 }
 
 void cm_reply(http_request *r, int status, json_t *body)
