@@ -423,6 +423,11 @@ typedef struct {
 bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, voucher_code_row **out, size_t *n);
 bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err);
 
+/* The code's state as a booking would find it (exact match, as booking
+ * compares): BO_NOT_FOUND when the account has no such code. */
+typedef store_voucher_code voucher_code_state;
+bo_status voucher_code_find(engine *e, const account *a, const char *code, voucher_code_state *out);
+
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);
 

@@ -90,7 +90,7 @@ def fill(path, w):
         elif path.startswith("/admin/v1/") and name == "key":
             value = "KEY123"  # an event's access key: A's event is not found before the key matters
         elif path.startswith("/cm/"):
-            value = {"event_uuid": ids.get("events")}.get(name)
+            value = {"event_uuid": ids.get("events"), "code*": "VEVOLUE="}.get(name)
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),

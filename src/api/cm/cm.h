@@ -49,6 +49,10 @@ bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm
 /* REQUIRED, OPTIONAL or NOT_IN_USE: what the event asks of a buyer's field. */
 const char *cm_customer_requirement(const json_t *event_doc, const char *field);
 
+/* The text a base64 code path segment names (codes.c); false when it is not base64 of a short UTF-8 text. */
+bool cm_code_decode(const char *text, char out[73]);
+
 void cm_events_list(http_request *r, void *app);
 void cm_event_get(http_request *r, void *app);
+void cm_code_get(http_request *r, void *app);
 #endif

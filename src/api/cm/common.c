@@ -198,6 +198,7 @@ static void table_error(http_request *r, int status, const char *code, const cha
 static const http_route routes[] = {
     {"GET", "/ticketingapi/v2.0/ticketshop/events", cm_events_list, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}", cm_event_get, T},
+    {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/codes/{code*}", cm_code_get, T},
 };
 
 static const http_route_table table = {"/cm", routes, sizeof routes / sizeof routes[0], authenticate, table_error,
