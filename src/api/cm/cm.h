@@ -43,6 +43,8 @@ typedef struct {
  * cancelled) and open to ?key=; else replies 404 EVENT_NOT_FOUND or 400
  * ACCESS_KEY_INVALID and returns false. */
 bool cm_event_from_path(http_request *r, engine *e, const catalog_view *v, cm_event *out);
+/* The venue's zone: the event's location's, else its category's, else the account's (the engine's rule). */
+const char *cm_event_timezone(const account *a, const cm_event *ce);
 /* False when the event is not sold in the shop (draft, cancelled). */
 bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm_event *out);
 
@@ -55,4 +57,5 @@ bool cm_code_decode(const char *text, char out[73]);
 void cm_events_list(http_request *r, void *app);
 void cm_event_get(http_request *r, void *app);
 void cm_code_get(http_request *r, void *app);
+void cm_calendar_get(http_request *r, void *app);
 #endif

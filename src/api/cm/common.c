@@ -119,12 +119,19 @@ json_t *cm_texts4(const char *nl, const char *en, const char *fr, const char *de
     return json_pack("{s:s,s:s,s:s,s:s}", "nl", nl, "en", en, "fr", fr, "de", de);
 }
 
+const char *cm_event_timezone(const account *a, const cm_event *ce)
+{
+    const cat_event *ev = ce->event;
+    const cat_location *l = ev->location ? ev->location : ev->category ? ev->category->location : NULL;
+    return l && l->timezone ? l->timezone : a->timezone;
+}
+
 bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm_event *out)
 {
     const cat_event *ev = model_object_at(m, CAT_EVENT, index);
     if (!ev || ev->status != EVENT_PUBLISHED) return false;
     *out = (cm_event){.event = ev, .doc = model_decoded_at(m, CAT_EVENT, index)};
-    const char *tz = ev->location && ev->location->timezone ? ev->location->timezone : a->timezone;
+    const char *tz = cm_event_timezone(a, out);
     size_t live = 0;
     for (size_t i = 0; i < ev->noccurrences; i++) {
         const cat_occurrence *oc = &ev->occurrences[i];
@@ -199,6 +206,10 @@ static const http_route routes[] = {
     {"GET", "/ticketingapi/v2.0/ticketshop/events", cm_events_list, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}", cm_event_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/codes/{code*}", cm_code_get, T},
+    {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}", cm_calendar_get, T},
+    {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}/{day}", cm_calendar_get, T},
+    {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/timeslots/{year}/{month}", cm_calendar_get, T},
+    {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/timeslots/{year}/{month}/{day}", cm_calendar_get, T},
 };
 
 static const http_route_table table = {"/cm", routes, sizeof routes / sizeof routes[0], authenticate, table_error,

@@ -22,7 +22,7 @@ static bool event_current(const account *a, const cm_event *ce, instant_us now)
     if (s->valid_to < 0) return true;
     civil_date today;
     int32_t secs;
-    const char *tz = ce->event->location ? ce->event->location->timezone : a->timezone;
+    const char *tz = cm_event_timezone(a, ce);
     tz_instant_to_local(tz, now, &today, &secs);
     return s->valid_to >= today;
 }
@@ -276,7 +276,7 @@ void cm_event_get(http_request *r, void *app_)
     cm_event ce;
     if (!cm_event_from_path(r, e, v, &ce)) return catalog_view_close(v);
     const catalog_model *m = catalog_view_model(v);
-    event_ctx x = {e, a, m, &ce, ce.event->location ? ce.event->location->timezone : a->timezone, clock_now()};
+    event_ctx x = {e, a, m, &ce, cm_event_timezone(a, &ce), clock_now()};
     bool discounts = model_count(m, CAT_DISCOUNT) || model_count(m, CAT_VOUCHER);
     bool ongoing = ce.calendar || (ce.start <= x.now && x.now <= ce.end);
     json_t *event = json_object();
