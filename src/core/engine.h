@@ -286,7 +286,16 @@ typedef struct {
     const char *extras;        /* JSON object text, optional */
     const char *customer;      /* JSON object text, optional */
     int64_t hold_seconds;      /* 0 = account default */
+    /* a discount code the cart is to be booked with (NULL: none): it must
+     * exist and not have expired, and a discount limited to N redemptions has
+     * one of them held with the seats (DISCOUNT_USE_POOL_PREFIX + its id), so
+     * no more carts hold it than it has uses: BO_SOLD_OUT when none is left */
+    const char *discount_code;
+    bool keep_expiry;          /* cart_update: the hold keeps its expiry instead of being renewed */
 } cart_request;
+/* The inventory pool that counts a limited discount's uses held by carts and
+ * kept by their orders (catalog ids cannot contain '/'). */
+#define DISCOUNT_USE_POOL_PREFIX "d/"
 
 /* A cart as stored: what the dialects render (see store/sales.h for the
  * fields). Free with cart_record_free. */
@@ -427,6 +436,9 @@ bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id,
  * compares): BO_NOT_FOUND when the account has no such code. */
 typedef store_voucher_code voucher_code_state;
 bo_status voucher_code_find(engine *e, const account *a, const char *code, voucher_code_state *out);
+
+/* Uses of a discount held or kept by carts made with cart_request.discount_code. */
+bo_status discount_uses_held(engine *e, const account *a, const char *discount_id, int64_t *held);
 
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);

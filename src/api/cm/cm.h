@@ -38,6 +38,8 @@ typedef struct {
     const json_t *doc;          /* its decoded document (names, description, images, extras) */
     bool calendar;              /* sold per day/timeslot of a schedule, not on fixed occurrences */
     instant_us start, end;      /* first occurrence's start, last one's end (or start); 0 for calendars */
+    const char *occurrence_id;  /* what a reservation of a dated event holds: its first occurrence not yet
+                                   over (CM events have one date), else its first; NULL for calendars */
 } cm_event;
 /* Fills *out for the path's event_uuid when it is in the shop (published, not
  * cancelled) and open to ?key=; else replies 404 EVENT_NOT_FOUND or 400
@@ -58,4 +60,6 @@ void cm_events_list(http_request *r, void *app);
 void cm_event_get(http_request *r, void *app);
 void cm_code_get(http_request *r, void *app);
 void cm_calendar_get(http_request *r, void *app);
+void cm_reservation_create(http_request *r, void *app);
+void cm_reservation_update(http_request *r, void *app);
 #endif

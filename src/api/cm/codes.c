@@ -2,7 +2,7 @@
  * worth at this event. The code travels base64-encoded (the doc); standard or
  * URL-safe alphabet, with or without padding, and with "/" sent as %2F (the
  * route takes the rest of the path). */
-#include "api/cm/cm.h"
+#include "api/cm/reservation.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +46,7 @@ bool cm_code_decode(const char *text, char out[CM_CODE_MAX + 1])
 }
 
 static json_t *discount_json(const account *a, const catalog_model *m, const cm_event *ce, const cat_discount *d,
-                             int64_t redeemed)
+                             int64_t used)
 {
     int decimals = a->currency_decimals;
     bool per_ticket = d->type == DISCOUNT_FIXED || d->nproducts;
@@ -61,7 +61,7 @@ static json_t *discount_json(const account *a, const catalog_model *m, const cm_
     }
     const json_t *doc = model_decoded(m, CAT_DISCOUNT, d->id);
     const json_t *name = json_object_get(doc, "name");
-    int64_t left = d->max_redemptions < 0 ? -1 : d->max_redemptions - redeemed;
+    int64_t left = d->max_redemptions < 0 ? -1 : d->max_redemptions - used;
     return json_pack("{s:s,s:s?,s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "code", d->code, "external_code", d->external_id,
                      "fixed_balance", cm_money(d->type == DISCOUNT_FIXED ? d->amount : 0, decimals), "percentage",
                      cm_percent(d->type == DISCOUNT_PERCENTAGE ? d->percent_bp : 0), "capacity",
@@ -74,7 +74,7 @@ static json_t *discount_json(const account *a, const catalog_model *m, const cm_
 }
 
 /* A discount that names products is a code of the events those belong to. */
-static bool discount_for_event(const catalog_model *m, const cm_event *ce, const cat_discount *d)
+bool cm_discount_for_event(const catalog_model *m, const cm_event *ce, const cat_discount *d)
 {
     if (!d->nproducts) return true;
     for (size_t i = 0; i < d->nproducts; i++) {
@@ -100,10 +100,12 @@ void cm_code_get(http_request *r, void *app_)
     }
     instant_us now = clock_now();
     const cat_discount *d = model_discount_by_code(m, code);
-    if (d && discount_for_event(m, &ce, d)) {
+    if (d && cm_discount_for_event(m, &ce, d)) {
         int64_t redeemed = 0;
         bool expired = d->expires_at && d->expires_at <= now;
-        if (!expired && discount_times_redeemed(e, a, d->id, &redeemed) != BO_OK) {
+        int64_t held = 0;
+        if (!expired && (discount_times_redeemed(e, a, d->id, &redeemed) != BO_OK ||
+                         discount_uses_held(e, a, d->id, &held) != BO_OK)) {
             catalog_view_close(v);
             return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
         }
@@ -111,7 +113,10 @@ void cm_code_get(http_request *r, void *app_)
             catalog_view_close(v);
             return cm_error(r, 400, "CODE_EXPIRED", "code", "this code has expired");
         }
-        json_t *body = json_pack("{s:o,s:n}", "discount_code", discount_json(a, m, &ce, d, redeemed), "voucher_code");
+        /* the shop's reservations hold a use (and keep it once booked); other
+         * channels' orders only count it: the larger is what is gone */
+        json_t *body = json_pack("{s:o,s:n}", "discount_code",
+                                 discount_json(a, m, &ce, d, redeemed > held ? redeemed : held), "voucher_code");
         catalog_view_close(v);
         return cm_reply(r, 200, body);
     }

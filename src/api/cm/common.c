@@ -133,6 +133,7 @@ bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm
     *out = (cm_event){.event = ev, .doc = model_decoded_at(m, CAT_EVENT, index)};
     const char *tz = cm_event_timezone(a, out);
     size_t live = 0;
+    bool chosen_upcoming = false;
     for (size_t i = 0; i < ev->noccurrences; i++) {
         const cat_occurrence *oc = &ev->occurrences[i];
         instant_us start = 0, end = 0;
@@ -140,6 +141,9 @@ bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm
         if (!oc->end_text || !iso_parse(oc->end_text, tz, &end)) end = start;
         if (!live++ || start < out->start) out->start = start;
         if (end > out->end) out->end = end;
+        bool upcoming = end >= clock_now();
+        if (!out->occurrence_id || (upcoming && !chosen_upcoming)) out->occurrence_id = oc->id;
+        chosen_upcoming = chosen_upcoming || upcoming;
     }
     /* an event without dated occurrences is sold per day or slot of its schedule (CM's calendar) */
     out->calendar = !live && (ev->schedule || (ev->category && ev->category->schedule));
@@ -206,6 +210,8 @@ static const http_route routes[] = {
     {"GET", "/ticketingapi/v2.0/ticketshop/events", cm_events_list, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}", cm_event_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/codes/{code*}", cm_code_get, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations", cm_reservation_create, T},
+    {"PUT", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}", cm_reservation_update, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}/{day}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/timeslots/{year}/{month}", cm_calendar_get, T},
