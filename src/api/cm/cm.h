@@ -62,4 +62,5 @@ void cm_code_get(http_request *r, void *app);
 void cm_calendar_get(http_request *r, void *app);
 void cm_reservation_create(http_request *r, void *app);
 void cm_reservation_update(http_request *r, void *app);
+void cm_reservation_generate(http_request *r, void *app);
 #endif

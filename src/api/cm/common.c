@@ -211,6 +211,7 @@ static const http_route routes[] = {
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}", cm_event_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/codes/{code*}", cm_code_get, T},
     {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations", cm_reservation_create, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/generate", cm_reservation_generate, T},
     {"PUT", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}", cm_reservation_update, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}/{day}", cm_calendar_get, T},

@@ -9,7 +9,9 @@
 /* A reservation body, checked against the event. */
 typedef struct {
     json_t *body;            /* borrowed from the request */
+    bool free_only;          /* set by the caller: a free reservation takes no ?code */
     cart_line lines[CM_MAX_TYPES];
+    size_t line_index[CM_MAX_TYPES]; /* each line's place in the body's ticket_types */
     size_t nlines;
     cart_request req;        /* lines, occurrence or slot, discount code */
     json_t *extras;          /* owned: time_slot_id, discount_code / voucher_code */
@@ -25,6 +27,8 @@ void cm_hold_failed(http_request *r, engine *e, const account *a, const catalog_
                     const bo_error *err);
 /* {order_id, due_at, time_slot_id, customer_data, ticket_types} of a reservation. */
 json_t *cm_reservation_json(const cart_record *cart);
+/* The engine's customer document for customer_data (malloc'd text). */
+char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at);
 /* The doc's customer_data object from the engine's customer text. */
 json_t *cm_customer_json(const char *customer_text, instant_us updated_at);
 /* Whether a discount is a code of this event (it names none of its products, or one of them). */

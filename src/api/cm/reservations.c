@@ -108,7 +108,7 @@ static bool customer_checked(http_request *r, const json_t *event_doc, const jso
 /* The engine's customer document: its own keys (email, name, first_name,
  * last_name, phone) and every field of the doc's customer_data as sent, with
  * the customer_data uuid. Returns malloc'd text. */
-static char *customer_text(const json_t *cd, const char *uuid, instant_us created_at)
+char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at)
 {
     json_t *c = json_object();
     for (size_t i = 0; i < NCUSTOMER; i++) {
@@ -144,7 +144,7 @@ json_t *cm_customer_json(const char *customer_text, instant_us updated_at)
 
 /* Reads ticket_types into lines of the event's products; false after replying. */
 static bool lines_checked(http_request *r, const catalog_model *m, const cm_event *ce, const json_t *types,
-                          cart_line *lines, size_t *n)
+                          cart_line *lines, size_t *line_index, size_t *n)
 {
     char field[64];
     *n = 0;
@@ -185,6 +185,7 @@ static bool lines_checked(http_request *r, const catalog_model *m, const cm_even
             cm_error(r, 400, "TICKET_TYPE_NOT_IN_SALE", field, "this ticket type is not on sale");
             return false;
         }
+        line_index[*n] = i;
         lines[(*n)++] = (cart_line){p->id, q};
     }
     if (!*n) {
@@ -296,7 +297,7 @@ bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, co
     }
     in->body = body;
     if (!customer_checked(r, ce->doc, json_object_get(body, "customer_data")) ||
-        !lines_checked(r, m, ce, json_object_get(body, "ticket_types"), in->lines, &in->nlines))
+        !lines_checked(r, m, ce, json_object_get(body, "ticket_types"), in->lines, in->line_index, &in->nlines))
         return false;
     in->req = (cart_request){.channel = "cm", .day = -1, .start_time = -1, .end_time = -1, .lines = in->lines,
                              .nlines = in->nlines, .use_engine_prices = true};
@@ -304,7 +305,7 @@ bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, co
     if (!slot_checked(r, e, a, ce, ts, &in->lines[0], &in->req)) return false;
     in->extras = json_object();
     if (ce->calendar) json_object_set(in->extras, "time_slot_id", ts);
-    if (!code_checked(r, e, a, m, ce, http_query(r, "code"), &in->req, in->extras)) return false;
+    if (!in->free_only && !code_checked(r, e, a, m, ce, http_query(r, "code"), &in->req, in->extras)) return false;
     return true;
 }
 
@@ -313,7 +314,8 @@ void cm_reservation_input_clear(cm_reservation_input *in)
     json_decref(in->extras);
     free(in->customer);
     free(in->extras_text);
-    memset(in, 0, sizeof *in);
+    in->extras = NULL;
+    in->customer = in->extras_text = NULL;
 }
 
 /* A refused hold: the code's last use gone, or the seats. */
@@ -347,7 +349,7 @@ void cm_reservation_create(http_request *r, void *app_)
     }
     char uuid[37];
     rand_uuid(uuid);
-    in.customer = customer_text(json_object_get(in.body, "customer_data"), uuid, clock_now());
+    in.customer = cm_customer_text(json_object_get(in.body, "customer_data"), uuid, clock_now());
     in.extras_text = json_dumps(in.extras, JSON_COMPACT);
     in.req.customer = in.customer;
     in.req.extras = in.extras_text;
@@ -411,7 +413,7 @@ void cm_reservation_update(http_request *r, void *app_)
         char kept[37];
         snprintf(kept, sizeof kept, "%s", uuid ? uuid : "");
         if (!*kept) rand_uuid(kept);
-        in.customer = customer_text(json_object_get(in.body, "customer_data"), kept,
+        in.customer = cm_customer_text(json_object_get(in.body, "customer_data"), kept,
                                     json_integer_value(json_object_get(stored, "created_at")) ?: old.created_at);
         json_decref(stored);
         in.extras_text = json_dumps(in.extras, JSON_COMPACT);
