@@ -39,7 +39,8 @@ typedef enum {
  * Each dialect renames them to its documented names in one table, used by
  * its error helper: admin_field_names (src/api/admin/common.c, admin_fail),
  * cv_field_names (src/api/convious/common.c, cv_fail), tt_field_names
- * (src/api/tickettailor/common.c, tt_fail); a name not in a dialect's table
+ * (src/api/tickettailor/common.c, tt_fail), cm_field_names (src/api/cm/common.c,
+ * cm_fail); a name not in a dialect's table
  * goes out unchanged. The vocabulary:
  *   selling    cart_id, items (a cart's lines), product_id, quantity (of a line),
  *              category_id, date, start_time, occurrence_id, products (any

@@ -65,6 +65,14 @@ def world():
     codes = codes["data"] if isinstance(codes, dict) else codes
     tt["voucher_code_id"] = codes[0]["id"] if codes else "vc_none"
 
+    concert = "d0000000-0000-4000-8000-000000000008"  # the demo's event: A's CM reservation of it
+    reservation = expect(a.request("POST", "/cm/ticketingapi/v2.0/ticketshop/events/%s/reservations" % concert,
+                                   json_body={"customer_data": {"first_name": "A", "last_name": "Buyer",
+                                                                "email": mark},
+                                              "ticket_types": [{"uuid": "d0000000-0000-4000-8000-00000000000a",
+                                                                "amount": 1}]},
+                                   headers={"X-CM-PRODUCTTOKEN": "11111111-2222-3333-4444-555555555555"}), 201)
+    cm_ids = {"event_uuid": concert, "order_id": reservation["order_id"]}
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
@@ -75,7 +83,7 @@ def world():
     cc._cv_token = cc.convious_token((client["client_id"], client["secret"]))
     return {"a": a, "mark": mark, "order": order, "ids": ids, "cv": {"cart_id": cv_cart["id"]}, "tt": tt,
             "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug,
-            "c_product_token": c_product_token}
+            "c_product_token": c_product_token, "cm": cm_ids}
 
 
 def fill(path, w):
@@ -90,7 +98,8 @@ def fill(path, w):
         elif path.startswith("/admin/v1/") and name == "key":
             value = "KEY123"  # an event's access key: A's event is not found before the key matters
         elif path.startswith("/cm/"):
-            value = {"event_uuid": ids.get("events"), "code*": "VEVOLUE="}.get(name)
+            value = {"event_uuid": w["cm"]["event_uuid"], "code*": "VEVOLUE=", "year": "2027", "month": "1",
+                     "day": "1", "order_id": w["cm"]["order_id"]}.get(name)
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),
