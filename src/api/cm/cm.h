@@ -41,10 +41,11 @@ typedef struct {
     const char *occurrence_id;  /* what a reservation of a dated event holds: its first occurrence not yet
                                    over (CM events have one date), else its first; NULL for calendars */
 } cm_event;
-/* Fills *out for the path's event_uuid when it is in the shop (published, not
- * cancelled) and open to ?key=; else replies 404 EVENT_NOT_FOUND or 400
- * ACCESS_KEY_INVALID and returns false. */
-bool cm_event_from_path(http_request *r, engine *e, const catalog_view *v, cm_event *out);
+/* Opens the account's catalog and fills *out for the path's event_uuid when
+ * it is in the shop (published, not cancelled) and open to ?key=: the caller
+ * closes the view. Else replies 404 EVENT_NOT_FOUND, 400 ACCESS_KEY_INVALID
+ * or 500 and returns NULL. */
+catalog_view *cm_event_open(http_request *r, engine *e, cm_event *out);
 /* The venue's zone: the event's location's, else its category's, else the account's (the engine's rule). */
 const char *cm_event_timezone(const account *a, const cm_event *ce);
 /* False when the event is not sold in the shop (draft, cancelled). */

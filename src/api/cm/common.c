@@ -151,9 +151,14 @@ bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm
     return live || out->calendar;
 }
 
-bool cm_event_from_path(http_request *r, engine *e, const catalog_view *v, cm_event *out)
+catalog_view *cm_event_open(http_request *r, engine *e, cm_event *out)
 {
     const account *a = api_account(r);
+    catalog_view *v = catalog_view_open(e, a);
+    if (!v) {
+        cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
+        return NULL;
+    }
     const catalog_model *m = catalog_view_model(v);
     const char *uuid = http_path_param(r, "event_uuid");
     size_t found = model_count(m, CAT_EVENT);
@@ -161,20 +166,21 @@ bool cm_event_from_path(http_request *r, engine *e, const catalog_view *v, cm_ev
         const cat_event *ev = model_object_at(m, CAT_EVENT, i);
         if (!strcmp(ev->id, uuid)) found = i;
     }
-    if (found == model_count(m, CAT_EVENT) || !cm_event_resolve(a, m, found, out)) {
-        cm_error(r, 404, "EVENT_NOT_FOUND", "event_uuid", "no such event");
-        return false;
-    }
     event_lock *locks = NULL;
     size_t nlocks = 0;
-    if (event_access_locks(e, a, http_query(r, "key"), &locks, &nlocks) != BO_OK) {
+    if (found == model_count(m, CAT_EVENT) || !cm_event_resolve(a, m, found, out))
+        cm_error(r, 404, "EVENT_NOT_FOUND", "event_uuid", "no such event");
+    else if (event_access_locks(e, a, http_query(r, "key"), &locks, &nlocks) != BO_OK)
         cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
-        return false;
+    else if (!event_access_open(locks, nlocks, out->event->id))
+        cm_error(r, 400, "ACCESS_KEY_INVALID", "key", "this event needs a valid access key");
+    else {
+        free(locks);
+        return v;
     }
-    bool open = event_access_open(locks, nlocks, out->event->id);
     free(locks);
-    if (!open) cm_error(r, 400, "ACCESS_KEY_INVALID", "key", "this event needs a valid access key");
-    return open;
+    catalog_view_close(v);
+    return NULL;
 }
 
 static bool authenticate(http_request *r, int kind, void *app_)

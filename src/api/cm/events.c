@@ -271,10 +271,9 @@ void cm_event_get(http_request *r, void *app_)
 {
     engine *e = cm_engine(app_);
     const account *a = api_account(r);
-    catalog_view *v = catalog_view_open(e, a);
-    if (!v) return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
     cm_event ce;
-    if (!cm_event_from_path(r, e, v, &ce)) return catalog_view_close(v);
+    catalog_view *v = cm_event_open(r, e, &ce);
+    if (!v) return;
     const catalog_model *m = catalog_view_model(v);
     event_ctx x = {e, a, m, &ce, cm_event_timezone(a, &ce), clock_now()};
     bool discounts = model_count(m, CAT_DISCOUNT) || model_count(m, CAT_VOUCHER);

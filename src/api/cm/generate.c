@@ -45,15 +45,11 @@ void cm_reservation_generate(http_request *r, void *app_)
 {
     engine *e = cm_engine(app_);
     const account *a = api_account(r);
-    catalog_view *v = catalog_view_open(e, a);
-    if (!v) return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
-    const catalog_model *m = catalog_view_model(v);
     cm_event ce;
     cm_reservation_input in = {.free_only = true};
-    if (!cm_event_from_path(r, e, v, &ce) || !cm_reservation_parse(r, e, m, &ce, &in)) {
-        cm_reservation_input_clear(&in);
-        return catalog_view_close(v);
-    }
+    catalog_view *v = cm_reservation_open(r, e, &ce, &in);
+    if (!v) return;
+    const catalog_model *m = catalog_view_model(v);
     for (size_t i = 0; i < in.nlines; i++)
         if (!product_free(model_product(m, in.lines[i].product_id))) {
             char field[64];
@@ -66,10 +62,7 @@ void cm_reservation_generate(http_request *r, void *app_)
     rand_uuid(customer_uuid);
     rand_token("", 32, token, sizeof token);
     json_object_set_new(in.extras, "download_token", json_string(token));
-    in.customer = cm_customer_text(json_object_get(in.body, "customer_data"), customer_uuid, clock_now());
-    in.extras_text = json_dumps(in.extras, JSON_COMPACT);
-    in.req.customer = in.customer;
-    in.req.extras = in.extras_text;
+    cm_reservation_texts(&in, customer_uuid, clock_now());
     cart_record cart;
     bo_error err = {0};
     if (cart_create(e, a, &in.req, &cart, &err) != BO_OK) {

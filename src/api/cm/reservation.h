@@ -22,6 +22,11 @@ typedef struct {
 bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, const cm_event *ce,
                           cm_reservation_input *in);
 void cm_reservation_input_clear(cm_reservation_input *in);
+/* cm_event_open, then cm_reservation_parse: the view (the caller closes it
+ * and clears *in), or NULL after replying. */
+catalog_view *cm_reservation_open(http_request *r, engine *e, cm_event *ce, cm_reservation_input *in);
+/* The engine's customer and extras texts of *in, handed to in->req. */
+void cm_reservation_texts(cm_reservation_input *in, const char *customer_uuid, instant_us created_at);
 /* Replies for a refused hold: CODE_SOLD_OUT, SOLD_OUT, CODE_EXPIRED, ... */
 void cm_hold_failed(http_request *r, engine *e, const account *a, const catalog_model *m, const cart_request *req,
                     const bo_error *err);

@@ -309,6 +309,25 @@ bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, co
     return true;
 }
 
+catalog_view *cm_reservation_open(http_request *r, engine *e, cm_event *ce, cm_reservation_input *in)
+{
+    catalog_view *v = cm_event_open(r, e, ce);
+    if (v && !cm_reservation_parse(r, e, catalog_view_model(v), ce, in)) {
+        cm_reservation_input_clear(in);
+        catalog_view_close(v);
+        v = NULL;
+    }
+    return v;
+}
+
+void cm_reservation_texts(cm_reservation_input *in, const char *customer_uuid, instant_us created_at)
+{
+    in->customer = cm_customer_text(json_object_get(in->body, "customer_data"), customer_uuid, created_at);
+    in->extras_text = json_dumps(in->extras, JSON_COMPACT);
+    in->req.customer = in->customer;
+    in->req.extras = in->extras_text;
+}
+
 void cm_reservation_input_clear(cm_reservation_input *in)
 {
     json_decref(in->extras);
@@ -339,20 +358,13 @@ void cm_reservation_create(http_request *r, void *app_)
 {
     engine *e = cm_engine(app_);
     const account *a = api_account(r);
-    catalog_view *v = catalog_view_open(e, a);
-    if (!v) return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
     cm_event ce;
     cm_reservation_input in = {0};
-    if (!cm_event_from_path(r, e, v, &ce) || !cm_reservation_parse(r, e, catalog_view_model(v), &ce, &in)) {
-        cm_reservation_input_clear(&in);
-        return catalog_view_close(v);
-    }
+    catalog_view *v = cm_reservation_open(r, e, &ce, &in);
+    if (!v) return;
     char uuid[37];
     rand_uuid(uuid);
-    in.customer = cm_customer_text(json_object_get(in.body, "customer_data"), uuid, clock_now());
-    in.extras_text = json_dumps(in.extras, JSON_COMPACT);
-    in.req.customer = in.customer;
-    in.req.extras = in.extras_text;
+    cm_reservation_texts(&in, uuid, clock_now());
     cart_record cart;
     bo_error err = {0};
     if (cart_create(e, a, &in.req, &cart, &err) != BO_OK) {
@@ -384,14 +396,14 @@ void cm_reservation_update(http_request *r, void *app_)
 {
     engine *e = cm_engine(app_);
     const account *a = api_account(r);
-    catalog_view *v = catalog_view_open(e, a);
-    if (!v) return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
-    const catalog_model *m = catalog_view_model(v);
     const char *order_id = http_path_param(r, "order_id");
     cm_event ce;
     cart_record old = {0};
     cm_reservation_input in = {0};
-    if (!cm_event_from_path(r, e, v, &ce) || !reservation_found(r, e, a, m, &ce, order_id, &old)) {
+    catalog_view *v = cm_event_open(r, e, &ce);
+    if (!v) return;
+    const catalog_model *m = catalog_view_model(v);
+    if (!reservation_found(r, e, a, m, &ce, order_id, &old)) {
         catalog_view_close(v);
         return;
     }
@@ -413,12 +425,8 @@ void cm_reservation_update(http_request *r, void *app_)
         char kept[37];
         snprintf(kept, sizeof kept, "%s", uuid ? uuid : "");
         if (!*kept) rand_uuid(kept);
-        in.customer = cm_customer_text(json_object_get(in.body, "customer_data"), kept,
-                                    json_integer_value(json_object_get(stored, "created_at")) ?: old.created_at);
+        cm_reservation_texts(&in, kept, json_integer_value(json_object_get(stored, "created_at")) ?: old.created_at);
         json_decref(stored);
-        in.extras_text = json_dumps(in.extras, JSON_COMPACT);
-        in.req.customer = in.customer;
-        in.req.extras = in.extras_text;
         in.req.keep_expiry = true;
         cart_record cart;
         bo_error err = {0};
