@@ -72,7 +72,7 @@ def test_bad_base64_is_400(c, encoded):
 
 def test_nul_in_the_path_is_400(c):
     # the router refuses a NUL anywhere in a path, before the handler (every dialect)
-    cm_error(cm(c, "GET", "/events/%s/codes/QUJD%%00" % CONCERT), 400, "BAD_REQUEST")
+    cm_error(cm(c, "GET", "/events/%s/codes/QUJD%%00" % CONCERT), 400, "INVALID_ENCODING")
 
 
 def test_unknown_code_is_404(c):

@@ -304,3 +304,16 @@ def test_calendar_reservations(c):
     after = expect(cm(c, "GET", "/events/%s/calendar/%d/6/15" % (ev["id"], year)), 200)
     assert after[1]["status_id"] == "CLOSED" and after[0]["stock"] == 2
     cm_error(reserve(c, ev["id"], dict(b, time_slot_id=slots[1]["id"])), 400, "SOLD_OUT", "ticket_types")
+
+
+def test_idempotency_key(c):
+    ev, product, _ = make_event(c, capacity=2)
+    b = body([{"uuid": product["id"], "amount": 2}])
+    key = {"Idempotency-Key": "cm-" + tag()}
+    first = reserve(c, ev["id"], b, headers=dict(key))
+    again = reserve(c, ev["id"], b, headers=dict(key))
+    assert first.status == again.status == 201 and first.json == again.json
+    assert again.header("Idempotent-Replayed") == "true"
+    cm_error(reserve(c, ev["id"], dict(b, time_slot_id=None, order_id="x"), headers=dict(key)), 422,
+             "IDEMPOTENCY_KEY_REUSED")
+    cm_error(reserve(c, ev["id"], b, headers={"Idempotency-Key": "bad key \u00e9"}), 400, "INVALID_IDEMPOTENCY_KEY")

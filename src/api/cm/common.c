@@ -60,6 +60,15 @@ void cm_error(http_request *r, int status, const char *code, const char *field, 
     cm_reply(r, status, json_pack("{s:s,s:s,s:o}", "message", msg, "code", code, "errors", errors));
 }
 
+/* The engine's and the HTTP layer's codes are snake_case; the shop's are upper case. */
+static void upper_code(const char *code, char out[48])
+{
+    size_t i = 0;
+    for (; code && code[i] && i + 1 < 48; i++) out[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
+    out[i] = 0;
+    if (!i) snprintf(out, 48, "BAD_REQUEST");
+}
+
 void cm_fail(http_request *r, const bo_error *err)
 {
     int status = err->status == BO_NOT_FOUND ? 404 : err->status == BO_INVALID || err->status == BO_SOLD_OUT ||
@@ -68,13 +77,9 @@ void cm_fail(http_request *r, const bo_error *err)
                  : err->status == BO_UNAVAILABLE ? 503
                                                  : 500;
     char code[48];
-    /* the engine's codes are snake_case; the shop's are upper case */
-    size_t i = 0;
-    for (; err->code[i] && i + 1 < sizeof code; i++)
-        code[i] = (char)(err->code[i] >= 'a' && err->code[i] <= 'z' ? err->code[i] - 32 : err->code[i]);
-    code[i] = 0;
+    upper_code(err->code, code);
     if (status == 500) return cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
-    cm_error(r, status, *code ? code : "BAD_REQUEST", cm_wire_field(err->field), "%s", err->message);
+    cm_error(r, status, code, cm_wire_field(err->field), "%s", err->message);
 }
 
 static int64_t pow10_of(int decimals)
@@ -208,7 +213,10 @@ static void table_error(http_request *r, int status, const char *code, const cha
     if (status == 404) return cm_error(r, 404, "NOT_FOUND", NULL, "no such endpoint");
     if (status == 405) return cm_error(r, 405, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed here", http_method(r));
     if (status == 413) return cm_error(r, 413, "PAYLOAD_TOO_LARGE", NULL, "the request body is too large");
-    cm_error(r, status, "BAD_REQUEST", NULL, "%s", message ? message : "bad request");
+    /* the layers' own codes (idempotency_key_reused, invalid_encoding, ...) */
+    char upper[48];
+    upper_code(code, upper);
+    cm_error(r, status, upper, NULL, "%s", message ? message : "bad request");
 }
 
 #define T CM_AUTH_PRODUCT_TOKEN
