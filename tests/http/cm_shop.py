@@ -2,11 +2,10 @@
 product token, the error shape, and catalog objects made for one test."""
 import datetime
 import json
-import socket
-import urllib.parse
 import uuid
 
-from harness import ADMIN_TOKEN, BASE, CM_PRODUCT_TOKEN, create_account, expect
+from harness import ADMIN_TOKEN, CM_PRODUCT_TOKEN, create_account, expect
+from test_admin_meta import raw_post
 
 SHOP = "/cm/ticketingapi/v2.0/ticketshop"
 CONCERT = "d0000000-0000-4000-8000-000000000008"
@@ -69,25 +68,8 @@ def second_account(c):
 
 def cm_raw_post(path, body):
     """POSTs body over a socket, as a client that sends all of it whatever the server says; returns
-    (status, JSON body or None). The server may answer and close before reading it all."""
-    u = urllib.parse.urlsplit(BASE)
-    s = socket.create_connection((u.hostname, u.port or 80), timeout=30)
-    head = "POST %s%s HTTP/1.1\r\nHost: %s\r\nX-CM-PRODUCTTOKEN: %s\r\nContent-Type: application/json\r\n" \
-           "Content-Length: %d\r\nConnection: close\r\n\r\n" % (SHOP, path, u.netloc, CM_PRODUCT_TOKEN, len(body))
-    reply = b""
-    try:
-        s.sendall(head.encode() + body)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
-    s.close()
+    (status, JSON body or None)."""
+    reply = raw_post(SHOP + path, body, headers=(("X-CM-PRODUCTTOKEN", CM_PRODUCT_TOKEN),))
     status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else 0
     payload = reply.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in reply else b""
     try:

@@ -220,9 +220,16 @@ def test_update_errors(c):
                                                    "occurrence_id": "oc_concert_main"}), 201)
     cm_error(cm(c, "PUT", "/events/%s/reservations/%s" % (CONCERT, admin_cart["id"]),
                 json_body=dict(DOC_EXAMPLE, order_id=admin_cart["id"])), 404, "ORDER_NOT_FOUND", "order_id")
-    # once expired: 400, and the seats are not taken again
-    expect(c.admin("POST", "/test/clock", {"advance_seconds": 16 * 60}), 200)
-    cm_error(cm(c, "PUT", path, json_body=b), 400, "RESERVATION_EXPIRED", "order_id")
+    # once expired: 400 (a one-minute hold, so the shared test clock moves little)
+    hold = expect(c.admin("GET", "/account"), 200)["hold_seconds"]
+    expect(c.admin("PATCH", "/account", {"hold_seconds": 60}), 200)
+    try:
+        short = expect(reserve(c, ev["id"], body([{"uuid": product["id"], "amount": 1}])), 201)
+    finally:
+        expect(c.admin("PATCH", "/account", {"hold_seconds": hold}), 200)
+    expect(c.admin("POST", "/test/clock", {"advance_seconds": 61}), 200)
+    cm_error(cm(c, "PUT", "/events/%s/reservations/%s" % (ev["id"], short["order_id"]),
+                json_body=dict(b, order_id=short["order_id"])), 400, "RESERVATION_EXPIRED", "order_id")
     # booked (as checkout will): 400
     made = expect(reserve(c, ev["id"], body([{"uuid": product["id"], "amount": 1}])), 201)
     expect(c.admin("POST", "/orders", {"cart_id": made["order_id"], "payment": {"provider": "cash"}}), 201)
