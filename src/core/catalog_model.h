@@ -250,6 +250,9 @@ bool voucher_applies_to_event(const cat_voucher *v, const char *event_id);
 /* Whether an order of event ev may be paid with pm: enabled, and named by the
  * event when the event names any. */
 bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm);
+/* The methods an order of ev (NULL: of no event) may be paid with, by sort_order then catalog
+ * order; *n of them in a calloc'd array the caller frees (NULL when out of memory). */
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n);
 
 /* ---- building a model: for the catalog codec ----
  * The codec compiles documents kind by kind in the order of
