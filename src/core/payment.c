@@ -158,6 +158,14 @@ payment_step payment_next(const char *status, payment_outcome o, bool past_due, 
 
 /* ---------- transitions ---------- */
 
+/* A session move's outcome inside a transition: a session that left the
+ * state this transaction read (another report committed first, PostgreSQL's
+ * read committed) runs the transition again, which then sees the new state. */
+static db_status session_moved(store_status ss)
+{
+    return ss == STORE_CONFLICT ? DB_RETRY : store_db_status(ss);
+}
+
 /* Releases an open order's seats at its payment deadline: its unpaid tickets
  * are voided (nothing was paid), the order cancelled with EXPIRED_REASON, and
  * every running session of it ended (open ones expired), in the caller's
@@ -223,7 +231,7 @@ static db_status refund_late(report_ctx *x, db_conn *c, const char *reason)
                        : DB_ERROR;
     free(doc);
     if (st == DB_OK)
-        st = store_db_status(store_payment_session_move(c, x->a->id, s->id, s->status, "refunded", reason, x->now));
+        st = session_moved(store_payment_session_move(c, x->a->id, s->id, s->status, "refunded", reason, x->now));
     if (st == DB_OK) st = order_touch(x->e, c, x->a, s->order_id, x->now);
     x->refund_reason = reason;
     return st;
@@ -272,7 +280,7 @@ static db_status take_payment(report_ctx *x, db_conn *c)
     store_payment pay = {s->provider, s->method, s->id, s->amount + s->fee};
     st = store_db_status(store_order_mark_paid(c, x->a->id, s->order_id, &pay, x->now));
     if (st == DB_OK)
-        st = store_db_status(store_payment_session_move(c, x->a->id, s->id, s->status, "paid", NULL, x->now));
+        st = session_moved(store_payment_session_move(c, x->a->id, s->id, s->status, "paid", NULL, x->now));
     if (st == DB_OK) st = store_db_status(store_payment_hold_end(c, x->a->id, s->order_id, false, x->now));
     if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, s->order_id);
     return st;
@@ -299,8 +307,8 @@ static db_status report_fn(db_conn *c, void *arg)
     case PAYMENT_STEP_MOVE:
         if (x->outcome == PAYMENT_PAID) st = take_payment(x, c);
         else
-            st = store_db_status(store_payment_session_move(c, x->a->id, x->s.id, "open",
-                                                            payment_outcome_name(x->outcome), NULL, x->now));
+            st = session_moved(store_payment_session_move(c, x->a->id, x->s.id, "open",
+                                                          payment_outcome_name(x->outcome), NULL, x->now));
         break;
     }
     if (st == DB_OK) st = store_db_status(store_payment_session_get(c, x->a->id, x->payment_id, &x->s));
@@ -534,8 +542,11 @@ static db_status start_fn(db_conn *c, void *arg)
     start_ctx *x = arg;
     x->created = x->not_found = x->not_open = x->not_test_mode = x->provider_refused = false;
     x->replaced.id[0] = 0;
-    store_order_state o;
-    store_status ss = store_order_state_get(c, x->a->id, x->order_id, &o);
+    /* one start of an order at a time: a second waits here for the first to
+     * commit, then finds its open session (PostgreSQL; SQLite has one writer) */
+    store_status ss = store_order_lock(c, x->a->id, x->order_id);
+    store_order_state o = {0};
+    if (ss == STORE_OK) ss = store_order_state_get(c, x->a->id, x->order_id, &o);
     if (ss == STORE_NOT_FOUND) {
         x->not_found = true;
         store_order_state_free(&o);

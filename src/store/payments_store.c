@@ -245,6 +245,15 @@ store_status store_payment_refunded_insert(db_conn *c, const char *account_id, c
                                    NULL));
 }
 
+store_status store_order_lock(db_conn *c, const char *account_id, const char *order_id)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c, "UPDATE orders SET status = status WHERE id = ? AND account_id = ?",
+                           DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
+    if (st != DB_OK) return store_status_of(st);
+    return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
+}
+
 store_status store_order_doc_set(db_conn *c, const char *account_id, const char *order_id, const char *doc)
 {
     int64_t changed = 0;

@@ -80,6 +80,10 @@ store_status store_payment_refunded_insert(db_conn *c, const char *account_id, c
                                            const char *provider, const char *method, const char *reference,
                                            money amount, const char *refund_doc, instant_us now);
 
+/* Locks the order's row until the transaction ends (a write that changes
+ * nothing): STORE_OK or STORE_NOT_FOUND. */
+store_status store_order_lock(db_conn *c, const char *account_id, const char *order_id);
+
 /* Replaces the order's document (the engine merged its change into it). */
 store_status store_order_doc_set(db_conn *c, const char *account_id, const char *order_id, const char *doc);
 

@@ -140,14 +140,16 @@ def test_start_refusals(c):
 
 def test_start_needs_test_mode(c):
     order = open_order(c)
-    expect(c.admin("PATCH", "/account", {"test_mode": False}), 200)
+    assert expect(c.admin("PATCH", "/payment_settings", {"test_mode": False}), 200) == {"test_mode": False}
     try:
         admin_error(c.admin("POST", "/orders/%s/payments" % order["id"], {"method": "ideal", "callback_urls": URLS}),
                     403, "test_mode_required", "provider")
     finally:
-        assert expect(c.admin("PATCH", "/account", {"test_mode": True}), 200)["test_mode"] is True
-    assert expect(c.admin("GET", "/account"), 200)["test_mode"] is True
-    admin_error(c.admin("PATCH", "/account", {"test_mode": "yes"}), 400, "invalid_field", "test_mode")
+        assert expect(c.admin("PATCH", "/payment_settings", {"test_mode": True}), 200) == {"test_mode": True}
+    assert expect(c.admin("GET", "/payment_settings"), 200) == {"test_mode": True}
+    assert expect(c.admin("PATCH", "/payment_settings", {}), 200) == {"test_mode": True}
+    admin_error(c.admin("PATCH", "/payment_settings", {"test_mode": "yes"}), 400, "invalid_field", "test_mode")
+    admin_error(c.admin("PATCH", "/payment_settings", {"api_key": "x"}), 400, "unknown_field", "api_key")
 
 
 LONG = "https://shop.example/" + "a" * 2048
@@ -199,7 +201,7 @@ def test_another_account_sees_nothing(c):
     admin_error(c.admin("POST", "/orders/%s/payments" % order["id"], {"method": "ideal", "callback_urls": URLS},
                         token=token), 404, "not_found")
     admin_error(c.admin("GET", "/payments/" + p["id"], token=token), 404, "not_found")
-    assert expect(c.admin("GET", "/account", token=token), 200)["test_mode"] is False
+    assert expect(c.admin("GET", "/payment_settings", token=token), 200) == {"test_mode": False}
     assert expect(c.admin("GET", "/payments/" + p["id"]), 200)["status"] == "open"
 
 
@@ -419,3 +421,53 @@ def test_late_success_on_a_cancelled_order_refunds(c):
         raise Skip("the fake provider needs a server started with --test-clock")
     assert r.status == 200 and r.json["status"] == "refunded", r
     assert expect(c.admin("GET", "/payments/" + p["id"]), 200)["reason"] == "the order was cancelled"
+
+
+# ---------- webhooks: each transition's outbox rows ----------
+
+def test_transitions_queue_webhooks(c):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    received, lock = [], threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                received.append(json.loads(body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sub = expect(c.admin("POST", "/webhooks", {"url": "http://127.0.0.1:%d/hook" % server.server_address[1],
+                                               "events": ["ORDER.UPDATED", "ISSUED_TICKET.UPDATED"]}), 201)
+
+    def wait_for(predicate):
+        deadline = time.time() + 8
+        while time.time() < deadline:
+            with lock:
+                if any(predicate(d) for d in received):
+                    return
+            time.sleep(0.05)
+        raise AssertionError("no such webhook; got %r" % [(d["event"], d["payload"].get("status")) for d in received])
+
+    try:
+        paid = open_order(c, quantity=1)
+        choose(c, start(c, paid), "paid")
+        wait_for(lambda d: d["event"] == "ORDER.UPDATED" and d["payload"]["id"] == "or_" + paid["id"]
+                 and d["payload"]["status"] == "completed")
+        expired = open_order(c, quantity=1)
+        choose(c, start(c, expired), "expired")
+        wait_for(lambda d: d["event"] == "ORDER.UPDATED" and d["payload"]["id"] == "or_" + expired["id"]
+                 and d["payload"]["status"] == "cancelled")
+        wait_for(lambda d: d["event"] == "ISSUED_TICKET.UPDATED"
+                 and d["payload"].get("order_id") == "or_" + expired["id"])
+    finally:
+        c.admin("DELETE", "/webhooks/" + sub["id"])
+        server.shutdown()

@@ -93,6 +93,8 @@ void admin_order_cancel(http_request *r, void *app_);
 /* payments.c */
 void admin_order_payment_start(http_request *r, void *app_);
 void admin_payment_get(http_request *r, void *app_);
+void admin_payment_settings_get(http_request *r, void *app_);
+void admin_payment_settings_update(http_request *r, void *app_);
 /* tickets.c */
 void admin_ticket_get(http_request *r, void *app_);
 void admin_ticket_void(http_request *r, void *app_);

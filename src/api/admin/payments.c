@@ -1,7 +1,9 @@
 /* POST /admin/v1/orders/{id}/payments: starts paying an open order through a
  * payment provider (the engine's payment step, docs/PAYMENTS.md), the call a
  * shop's checkout makes (CM's, until that dialect exists); GET
- * /admin/v1/payments/{id}: a payment session. */
+ * /admin/v1/payments/{id}: a payment session; GET and PATCH
+ * /admin/v1/payment_settings: the account's test mode (where its providers'
+ * settings will go). */
 #include "api/admin/admin.h"
 #include "core/payment.h"
 #include "util/jbuf.h"
@@ -100,4 +102,30 @@ void admin_payment_get(http_request *r, void *app_)
     bo_status st = payment_get(admin_engine(app_), api_account(r), http_path_param(r, "id"), s);
     if (st != BO_OK) return admin_fail_status(r, st, "payment");
     reply_payment(r, 200, s);
+}
+
+static void reply_settings(http_request *r, engine *e, const account *a)
+{
+    bool test_mode = false;
+    if (account_test_mode_get(e, a, &test_mode) != BO_OK)
+        return admin_error(r, 500, "internal_error", NULL, "the payment settings could not be read");
+    http_reply_json(r, 200, json_pack("{s:b}", "test_mode", test_mode));
+}
+
+void admin_payment_settings_get(http_request *r, void *app_)
+{
+    reply_settings(r, admin_engine(app_), api_account(r));
+}
+
+void admin_payment_settings_update(http_request *r, void *app_)
+{
+    json_t *body = admin_body(r);
+    if (!body) return;
+    bool test_mode = false, given = false;
+    const body_field fields[] = {{"test_mode", BF_BOOL, false, 0, 0, &test_mode, &given}};
+    if (!ADMIN_FIELDS(r, body, "", fields)) return;
+    bo_error err = {0};
+    if (given && account_test_mode_set(admin_engine(app_), api_account(r), test_mode, &err) != BO_OK)
+        return admin_fail(r, &err);
+    reply_settings(r, admin_engine(app_), api_account(r));
 }

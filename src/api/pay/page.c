@@ -82,8 +82,8 @@ static void reply_unknown(http_request *r)
 /* The name of a ticket's product (its document's translated product_name). */
 static const char *product_name(http_request *r, const ticket_record *t)
 {
-    json_t *doc = json_loads(t->doc, 0, NULL);
-    const char *name = http_strdup(r, api_text(json_object_get(doc, "product_name")));
+    json_t *doc = json_loads(t->doc, 0, NULL), *names = json_object_get(doc, "product_name");
+    const char *name = http_strdup(r, json_is_string(names) ? json_string_value(names) : api_text(names));
     json_decref(doc);
     return *name ? name : t->product_id;
 }
@@ -159,25 +159,37 @@ static void show(http_request *r, engine *e, const payment_session *s, const acc
     reply_html(r, 200, page);
 }
 
+/* The test provider's session the path names (expired first when past its
+ * deadline) and its account; NULL after replying. */
+static payment_session *page_session(http_request *r, engine *e, account *owner)
+{
+    payment_session *s = http_alloc(r, sizeof *s);
+    bo_status st = payment_find(e, http_path_param(r, "payment_id"), s, owner);
+    if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) {
+        reply_unknown(r);
+        return NULL;
+    }
+    if (st != BO_OK) {
+        reply_message(r, 500, "Payment unavailable", "The payment could not be read; try again.");
+        return NULL;
+    }
+    return s;
+}
+
 void pay_page_get(http_request *r, void *app_)
 {
     engine *e = ((app *)app_)->e;
-    payment_session *s = http_alloc(r, sizeof *s);
     account a;
-    bo_status st = payment_find(e, http_path_param(r, "payment_id"), s, &a);
-    if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) return reply_unknown(r);
-    if (st != BO_OK) return reply_message(r, 500, "Payment unavailable", "The payment could not be read; try again.");
-    show(r, e, s, &a);
+    payment_session *s = page_session(r, e, &a);
+    if (s) show(r, e, s, &a);
 }
 
 void pay_page_post(http_request *r, void *app_)
 {
     engine *e = ((app *)app_)->e;
-    payment_session *s = http_alloc(r, sizeof *s);
     account a;
-    bo_status st = payment_find(e, http_path_param(r, "payment_id"), s, &a);
-    if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) return reply_unknown(r);
-    if (st != BO_OK) return reply_message(r, 500, "Payment unavailable", "The payment could not be read; try again.");
+    payment_session *s = page_session(r, e, &a);
+    if (!s) return;
     const char *csrf = http_body_is_form(r) ? http_form(r, "csrf") : NULL;
     if (!csrf || !secret_equal(csrf, s->csrf))
         return reply_message(r, 403, "Form refused",
@@ -186,7 +198,7 @@ void pay_page_post(http_request *r, void *app_)
     if (!payment_outcome_parse(http_form(r, "outcome"), &outcome))
         return reply_message(r, 400, "Unknown choice", "Choose Pay, Fail, Cancel or Let it expire.");
     bo_error err = {0};
-    st = payment_report(e, PAYMENT_TEST_PROVIDER, s->id, outcome, true, s, NULL, &err);
+    bo_status st = payment_report(e, PAYMENT_TEST_PROVIDER, s->id, outcome, true, s, NULL, &err);
     if (st == BO_CONFLICT)
         return reply_message(r, 409, "Payment finished", "This payment is finished; it cannot be paid again.");
     if (st == BO_NOT_FOUND) return reply_unknown(r);
