@@ -90,6 +90,7 @@ void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
+void admin_order_apf(http_request *r, void *app_);
 /* tickets.c */
 void admin_ticket_get(http_request *r, void *app_);
 void admin_ticket_void(http_request *r, void *app_);

@@ -109,6 +109,7 @@ static const http_route routes[] = {
     {"POST", "/orders", admin_order_create, A},
     {"GET", "/orders/{id}", admin_order_get, A},
     {"POST", "/orders/{id}/cancel", admin_order_cancel, A},
+    {"POST", "/orders/{id}/apf", admin_order_apf, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 
