@@ -246,3 +246,20 @@ def test_admin_errors(c):
                                                                                "answers": {"name": "A"}}]}),
                 404, "not_found")
     assert "apf" not in expect(c.admin("GET", "/orders/%s" % oid), 200)["tickets"][0]
+
+
+def test_another_accounts_order_is_not_found(c):
+    """Forms and options are scoped by account: account B reaches none of the demo account's orders."""
+    from harness import create_account
+    slug, token = uniq("apf"), "tok-" + uuid.uuid4().hex
+    create_account(slug, "APF tenant", "Europe/London", "GBP", token)
+    p = product(c)
+    order = cv_order(c, (p, 1))
+    t = order["items"][0]["id"]
+    body = {"tickets": [{"ticket_id": t, "answers": {"name": "Intruder"}}]}
+    admin_error(c.admin("POST", "/orders/%s/apf" % order["id"], body, token=token), 404, "not_found")
+    # B's product of the same option ids is B's own; the demo product's options are unknown to B's carts
+    admin_error(c.admin("POST", "/carts", {"items": [{"product_id": p["id"], "quantity": 1,
+                                                      "options": [{"option_id": "x"}]}]}, token=token),
+                400, "unknown_product")
+    assert cv_get(c, order["id"])["items"][0]["afterPaymentForm"] == {}
