@@ -104,15 +104,15 @@ static bo_status check_answers(const cat_product *p, const apf_ticket_answers *t
 {
     if (!p->apf_enabled || !p->napf_fields)
         return bo_fail(err, BO_INVALID, "apf_not_enabled", "ticket_id", "the ticket's product asks no form");
-    if (!t->nanswers) return bo_fail(err, BO_INVALID, "missing_field", "answers", "no answers given");
+    if (!t->nanswers) return bo_fail(err, BO_INVALID, "missing_field", "apf_answers", "no answers given");
     for (size_t k = 0; k < t->nanswers; k++) {
         const apf_answer *ans = &t->answers[k];
         const cat_apf_field *f = product_apf_field(p, ans->field_id);
         if (!f)
-            return bo_fail(err, BO_INVALID, "unknown_apf_field", "answers", "the form has no field %.64s",
+            return bo_fail(err, BO_INVALID, "unknown_apf_field", "apf_answers", "the form has no field %.64s",
                            ans->field_id ? ans->field_id : "");
         if (!ans->value || !answer_valid(f, ans->value))
-            return bo_fail(err, BO_INVALID, "invalid_answer", "answer", "%s is not a valid answer to field %s",
+            return bo_fail(err, BO_INVALID, "invalid_answer", "apf_answer", "%s is not a valid answer to field %s",
                            ans->value ? "the value" : "null", f->id);
     }
     return BO_OK;
@@ -206,9 +206,9 @@ bo_status order_apf_answer(engine *e, const account *a, const char *order_id, co
                            size_t n, bo_error *err)
 {
     if (!order_id || strlen(order_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
-    if (!n) return bo_fail(err, BO_INVALID, "missing_field", "answers", "no tickets to answer for");
+    if (!n) return bo_fail(err, BO_INVALID, "missing_field", "apf_answers", "no tickets to answer for");
     if (n > APF_TICKETS_MAX)
-        return bo_fail(err, BO_INVALID, "invalid_field", "answers", "at most %d tickets at once", APF_TICKETS_MAX);
+        return bo_fail(err, BO_INVALID, "invalid_field", "apf_answers", "at most %d tickets at once", APF_TICKETS_MAX);
     for (size_t i = 0; i < n; i++) {
         if (!tickets[i].ticket_id || strlen(tickets[i].ticket_id) > 64)
             return bo_fail(err, BO_NOT_FOUND, "unknown_ticket", "ticket_id", "the order has no such ticket");

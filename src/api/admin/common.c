@@ -51,7 +51,8 @@ static const struct {
     /* a cart item's options and after-payment answers, as the bodies nest them */
     {"option_id", "options.option_id"},
     {"option_quantity", "options.quantity"},
-    {"answer", "answers"},
+    {"apf_answers", "answers"},
+    {"apf_answer", "answers"},
 };
 
 static const char *admin_wire_field(const char *engine_field)

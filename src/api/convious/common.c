@@ -39,8 +39,8 @@ static const struct {
     {"option_id", "items.options.optionId"},
     {"option_quantity", "items.options.numberOfItems"},
     {"ticket_id", "items.id"},
-    {"answers", "items.afterPaymentForm"},
-    {"answer", "items.afterPaymentForm"},
+    {"apf_answers", "items.afterPaymentForm"},
+    {"apf_answer", "items.afterPaymentForm"},
 };
 
 static const char *cv_wire_field(const char *engine_field)
