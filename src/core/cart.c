@@ -170,6 +170,7 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
     }
     if (bs == BO_OK) bs = check_group_limits(cs->model, req, err);
     int n = bs == BO_OK ? pool_needs_for(cs->model, at.key, req->lines, req->nlines, holds, err) : -1;
+    if (n >= 0 && req->discount_code) n = discount_use_hold(cs->model, req->discount_code, holds, n, err);
     catalog_release(cs);
     if (bs != BO_OK) return bs;
     if (n < 0) return err->status;
@@ -267,7 +268,7 @@ bo_status cart_update(engine *e, const account *a, const char *cart_id, const ca
         snprintf(out->id, sizeof out->id, "%s", old.id);
         out->created_at = old.created_at;
         out->updated_at = clock_now();
-        out->expires_at = out->updated_at + hold_for(e, a, req) * US_PER_SEC;
+        out->expires_at = req->keep_expiry ? old.expires_at : out->updated_at + hold_for(e, a, req) * US_PER_SEC;
         bs = cart_outcome(store_cart_replace(e->st, out, holds, nholds), err);
     }
     free(holds);

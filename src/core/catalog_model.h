@@ -277,6 +277,9 @@ bool voucher_applies_to_event(const cat_voucher *v, const char *event_id);
 /* Whether an order of event ev may be paid with pm: enabled, and named by the
  * event when the event names any. */
 bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm);
+/* The methods an order of ev (NULL: of no event) may be paid with, by sort_order then catalog
+ * order; *n of them in a calloc'd array the caller frees (NULL when out of memory). */
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n);
 /* One of the product's options by id; NULL when it has none of that id. */
 const cat_option *product_option(const cat_product *p, const char *option_id);
 const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id);

@@ -128,6 +128,10 @@ db_status catalog_touch(db_conn *c, const char *account_id);
  * product. *out malloc'd. */
 int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_line *lines, size_t n,
                    store_hold **out, bo_error *err);
+/* Adds to the n holds of *holds (sorted) the one use of the discount with
+ * this code that a cart holds when the discount is limited; returns the new
+ * count, or -1 with err set (unknown or expired code). */
+int discount_use_hold(const catalog_model *m, const char *code, store_hold **holds, int n, bo_error *err);
 
 /* A cart_create up to its write (core/cart.c): checks the request against the
  * catalog, fills *out with a new id and times, and *holds (malloc'd, nholds)

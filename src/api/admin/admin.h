@@ -107,6 +107,8 @@ void admin_cart_get(http_request *r, void *app_);
 void admin_availability_get(http_request *r, void *app_);
 /* credentials.c */
 void admin_credential_create(http_request *r, void *app_);
+void admin_event_access_key_add(http_request *r, void *app_);
+void admin_event_access_key_remove(http_request *r, void *app_);
 /* test_clock.c */
 void admin_test_clock(http_request *r, void *app_);
 /* openapi.c */

@@ -73,6 +73,8 @@ static const http_route routes[] = {
     {"PUT", "/events/{id}", admin_event_replace, A},
     {"PATCH", "/events/{id}", admin_event_merge, A},
     {"DELETE", "/events/{id}", admin_event_delete, A},
+    {"POST", "/events/{id}/access_keys", admin_event_access_key_add, A},
+    {"DELETE", "/events/{id}/access_keys/{key}", admin_event_access_key_remove, A},
 
     {"GET", "/pools", admin_pool_list, A},
     {"POST", "/pools", admin_pool_create, A},
