@@ -318,3 +318,17 @@ const cat_payment_method **model_payment_methods_offered(const catalog_model *m,
     }
     return out;
 }
+
+const cat_option *product_option(const cat_product *p, const char *option_id)
+{
+    for (size_t i = 0; option_id && i < p->noptions; i++)
+        if (!strcmp(p->options[i].id, option_id)) return &p->options[i];
+    return NULL;
+}
+
+const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id)
+{
+    for (size_t i = 0; field_id && i < p->napf_fields; i++)
+        if (!strcmp(p->apf_fields[i].id, field_id)) return &p->apf_fields[i];
+    return NULL;
+}

@@ -49,7 +49,9 @@ typedef enum {
  *              cancellation), status (of an order), barcode, cursor (a page
  *              boundary: starting_after / ending_before), codes (voucher codes),
  *              answers (a booking's answers to the custom questions; one
- *              answer's fields "answers[i].question_id", ".ticket_index", ".answer")
+ *              answer's fields "answers[i].question_id", ".ticket_index", ".answer"),
+ *              options (a line's chosen options), option_id, option_quantity,
+ *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them)
  *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
@@ -218,6 +220,19 @@ typedef struct {
     bool open;              /* false: closed date, outside validity, not for sale */
 } slot;
 
+/* An option chosen with every ticket of a cart line (cat_option). */
+typedef struct {
+    const char *option_id;
+    int64_t quantity;          /* per ticket, 1..its max_quantity (else 1..CART_OPTION_QUANTITY_MAX) */
+} cart_option;
+#define CART_OPTION_QUANTITY_MAX 100
+
+/* The options chosen for one line, at most STORE_LINE_OPTIONS_MAX. */
+typedef struct {
+    const cart_option *options;
+    size_t n;
+} cart_line_options;
+
 typedef struct {
     const char *product_id;
     int64_t quantity;
@@ -289,6 +304,7 @@ typedef struct {
     const char *extras;        /* JSON object text, optional */
     const char *customer;      /* JSON object text, optional */
     int64_t hold_seconds;      /* 0 = account default */
+    const cart_line_options *line_options; /* NULL: no options; else one entry per line */
     /* a discount code the cart is to be booked with (NULL: none): it must
      * exist and not have expired, and a discount limited to N redemptions has
      * one of them held with the seats (DISCOUNT_USE_POOL_PREFIX + its id), so
@@ -474,6 +490,32 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
 /* On BO_OK free *out with ticket_record_free. */
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
+
+/* ---------- after-payment forms (core/apf.c) ----------
+ * A product with apf_enabled asks its apf_fields per ticket after booking;
+ * the answers are the ticket document's `apf` object (field id -> text). */
+typedef struct {
+    const char *field_id;
+    const char *value;       /* text; "" clears the answer; a checkbox is "true" or "false" */
+} apf_answer;
+typedef struct {
+    const char *ticket_id;
+    const apf_answer *answers;
+    size_t nanswers;
+} apf_ticket_answers;
+#define APF_TICKETS_MAX 1000
+/* Records answers for tickets of the order, all or none, over the answers
+ * given before. BO_NOT_FOUND (order, or a ticket not of it: unknown_ticket),
+ * BO_INVALID (apf_not_enabled, unknown_apf_field, invalid_answer),
+ * BO_CONFLICT (order_cancelled, ticket_not_live). The order moves in the
+ * change timeline. */
+bo_status order_apf_answer(engine *e, const account *a, const char *order_id, const apf_ticket_answers *tickets,
+                           size_t n, bo_error *err);
+/* Whether any of n tickets (product_ids[i], answers[i]: the ticket's `apf`
+ * object text or NULL) leaves a required field of its product's form empty.
+ * Pass live tickets only. */
+bo_status apf_unfilled(engine *e, const account *a, size_t n, const char *const *product_ids,
+                       const char *const *answers, bool *unfilled);
 
 /* ---------- scanning (core/scan.c) ---------- */
 typedef enum {

@@ -22,11 +22,21 @@ typedef struct {
     int64_t capacity; /* the pool's capacity, or -1 to use the row's own (re-taking a recorded hold) */
 } store_hold;
 
+/* An option chosen with each ticket of a line, priced when the cart was. */
+#define STORE_LINE_OPTIONS_MAX 8
+typedef struct {
+    char option_id[72];
+    int64_t quantity;  /* per ticket */
+    money unit_price;  /* in the product's tax mode */
+} store_cart_option;
+
 typedef struct {
     char product_id[48];
     int64_t quantity;
     money unit_price, gate_price;
     money booking_fee; /* per ticket, as the booking will charge it */
+    store_cart_option options[STORE_LINE_OPTIONS_MAX];
+    size_t noptions;
 } store_cart_line;
 
 typedef struct {

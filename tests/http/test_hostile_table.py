@@ -187,7 +187,8 @@ FIELDS = {
                  "show_from": "date", "show_to": "date", "valid_from": "date", "valid_to": "date", "dated": "bool",
                  "price": "money", "gate_price": "money", "price_includes_tax": "bool", "booking_fee": "money",
                  "taxes": "array", "prices": "array", "pools": "array", "scan": "object", "barcode_format": "enum",
-                 "external_ids": "object", "images": "array", "apf_enabled": "bool", "business_type": "string"},
+                 "external_ids": "object", "images": "array", "apf_enabled": "bool", "business_type": "string",
+                 "options": "array", "apf_fields": "array"},
     "discounts": {"code": "string", "name": "string", "type": "enum", "amount": "money", "percent_bp": "int",
                   "product_ids": "ref_list", "expires_at": "instant", "max_redemptions": "int_or_null",
                   "external_id": "string"},
@@ -514,6 +515,19 @@ for _m, _p in CV_ROUTES:
 cv("GET", "/api/v1/orders/", 403, "permission_denied", "account", query={"account": "other"})
 cv("PUT", AC + "/carts/", 405, "method_not_allowed", None, body={})
 cv("DELETE", "/api/v1/orders/", 405, "method_not_allowed", None)
+# product options on cart items, after-payment forms (tests/http/test_convious_options.py, test_convious_apf.py)
+cv("POST", AC + "/carts/", 400, "invalid_options", "items.options",
+   body={"items": [{"productId": ADULT, "amount": 1, "options": "audio"}]})
+cv("POST", AC + "/carts/", 400, "invalid_option_quantity", "items.options.numberOfItems",
+   body={"items": [{"productId": ADULT, "amount": 1, "options": [{"optionId": "a", "numberOfItems": -1}]}]})
+cv("GET", "/api/v1/orders/%s/apf/" % NOPE, 404, "not_found", None)
+cv("POST", "/api/v1/orders/%s/apf/" % NOPE, 400, "invalid_items", "items", body={"items": "x"})
+cv("POST", "/api/v1/orders/%s/apf/" % NOPE, 404, "not_found", None,
+   body={"items": [{"id": NOPE, "afterPaymentForm": {"name": "A"}}]})
+cv("DELETE", "/api/v1/orders/%s/apf/" % NOPE, 405, "method_not_allowed", None)
+admin("POST", "/orders/%s/apf" % NOPE, 404, "not_found", None,
+      body={"tickets": [{"ticket_id": NOPE, "answers": {"name": "A"}}]})
+admin("POST", "/orders/%s/apf" % NOPE, 400, "invalid_field", "tickets", body={"tickets": []})
 cv("GET", "/api/v1/nothing/", 404, "not_found", None)
 cv("GET", "/api/v1/orders", 404, "not_found", None, note="no trailing slash")
 

@@ -93,6 +93,7 @@ void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
+void admin_order_apf(http_request *r, void *app_);
 /* payments.c */
 void admin_order_payment_start(http_request *r, void *app_);
 void admin_payment_get(http_request *r, void *app_);
