@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-json_t *tt_issued_ticket(const account *a, const json_t *t)
+json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t *t)
 {
     const char *status = json_string_value(json_object_get(t, "status"));
     json_t *scan = json_object_get(t, "scan");
@@ -24,7 +24,8 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "custom_questions", json_array());
     json_object_set_new(x, "description", json_string(api_text(json_object_get(t, "product_name"))));
     json_object_set_new(x, "email", email ? json_string(email) : json_null());
-    json_object_set_new(x, "event_id", occ && *occ ? tt_id("ev_", occ) : json_null());
+    json_object_set_new(x, "event_id",
+                        tt_ticket_event_id(m, a, json_string_value(json_object_get(t, "product_id")), occ));
     json_t *ref = json_object_get(holder, "reference");
     json_object_set_new(x, "reference", json_is_string(ref) ? json_incref(ref) : json_null());
     json_object_set_new(x, "full_name", full ? json_string(full) : json_null());
@@ -37,7 +38,6 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "voided_at", json_is_integer(inv) ? json_integer(json_integer_value(inv) / US_PER_SEC) : json_null());
     json_object_set_new(x, "order_id", tt_id("or_", json_string_value(json_object_get(t, "order_id"))));
     json_object_set_new(x, "qr_code_url", json_null());
-    (void)a;
     return x;
 }
 
@@ -60,28 +60,13 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     for (int i = 0; i < 3; i++) code[i] = (char)(cur && cur[i] ? cur[i] | 0x20 : '?');
     code[3] = 0;
     json_object_set_new(x, "currency", json_pack("{s:i,s:s}", "base_multiplier", a->currency_decimals ? 100 : 1, "code", code));
-    /* the event summary of an order for an event occurrence */
-    json_t *summary = json_null();
-    const char *event_id = json_string_value(json_object_get(o, "event_id"));
-    catalog_view *catalog = event_id ? catalog_view_open(e, a) : NULL;
-    const json_t *ev = catalog_view_find(catalog, CAT_EVENT, event_id);
-    if (ev) {
-        const char *occ = json_string_value(json_object_get(o, "occurrence"));
-        size_t i;
-        json_t *oc;
-        json_array_foreach(json_object_get(ev, "occurrences"), i, oc)
-        {
-            if (!occ || strcmp(json_string_value(json_object_get(oc, "id")), occ)) continue;
-            instant_us s = 0, en = 0;
-            iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &s);
-            if (json_is_string(json_object_get(oc, "end")))
-                iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &en);
-            summary = json_pack("{s:o,s:o,s:O?,s:o}", "id", tt_id("ev_", occ), "end_date",
-                                en ? tt_date(a, en) : json_null(), "name", json_object_get(ev, "name"), "start_date",
-                                tt_date(a, s));
-        }
-    }
-    catalog_view_close(catalog);
+    /* the event of its tickets (one cart, one occurrence) */
+    catalog_view *catalog = catalog_view_open(e, a);
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    json_t *first = json_array_get(json_object_get(o, "tickets"), 0);
+    json_t *summary = m && first ? tt_order_event_summary(m, a, json_string_value(json_object_get(first, "product_id")),
+                                                          json_string_value(json_object_get(first, "occurrence")))
+                                 : json_null();
     json_object_set_new(x, "event_summary", summary);
     json_t *tickets = json_array(), *lines = json_array();
     size_t i;
@@ -90,7 +75,7 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     {
         json_t *tc = json_deep_copy(t);
         json_object_set(tc, "order_email", json_object_get(cust, "email") ? json_object_get(cust, "email") : json_null());
-        json_array_append_new(tickets, tt_issued_ticket(a, tc));
+        json_array_append_new(tickets, tt_issued_ticket(a, m, tc));
         json_decref(tc);
         /* one line item per order line (tickets of one line share line_id) */
         const char *line = json_string_value(json_object_get(t, "line_id"));
@@ -109,6 +94,7 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
         json_object_set_new(li, "quantity", json_integer(json_integer_value(json_object_get(li, "quantity")) + 1));
         json_object_set_new(li, "total", json_integer(json_integer_value(json_object_get(li, "total")) + value + fee));
     }
+    catalog_view_close(catalog);
     json_object_set_new(x, "issued_tickets", tickets);
     json_object_set_new(x, "line_items", lines);
     json_t *pm = json_null();
@@ -158,6 +144,7 @@ void tt_orders_list(http_request *r, void *app_)
         return tt_error(r, 400, "event_series_id", "event_series_id must be an id like es_123");
     if ((v = http_query(r, "event_id")) && !(q.occurrence = tt_unprefix(r, v, "ev_")))
         return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
+    if (q.occurrence) q.occurrence = tt_event_occurrence(q.occurrence);
     if ((v = http_query(r, "status"))) {
         static const char *map[][2] = {{"completed", "confirmed"}, {"pending", "open"}, {"cancelled", "cancelled"}};
         size_t i;

@@ -2,8 +2,19 @@
  * inventory; 422 when sold out) and void (irreversible, frees the seat, no
  * refund). */
 #include "api/tickettailor/tickettailor.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Replies with one issued ticket (wrapped in {data: [..]} when `listed`), and frees t. */
+static void tt_reply_ticket(http_request *r, void *app_, int status, json_t *t, bool listed)
+{
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    json_t *x = tt_issued_ticket(api_account(r), catalog ? catalog_view_model(catalog) : NULL, t);
+    catalog_view_close(catalog);
+    json_decref(t);
+    http_reply_json(r, status, listed ? json_pack("{s:[o]}", "data", x) : x);
+}
 
 void tt_tickets_list(http_request *r, void *app_)
 {
@@ -13,6 +24,7 @@ void tt_tickets_list(http_request *r, void *app_)
     const char *v;
     if ((v = http_query(r, "event_id")) && !(q.event_id = tt_unprefix(r, v, "ev_")))
         return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
+    if (q.event_id) q.event_id = tt_event_occurrence(q.event_id);
     if ((v = http_query(r, "order_id")) && !(q.order_id = tt_unprefix(r, v, "or_")))
         return tt_error(r, 400, "order_id", "order_id must be an id like or_123");
     if ((v = http_query(r, "status"))) {
@@ -32,7 +44,10 @@ void tt_tickets_list(http_request *r, void *app_)
     json_t *data = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t) json_array_append_new(data, tt_issued_ticket(api_account(r), t));
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    json_array_foreach(list, i, t) json_array_append_new(data, tt_issued_ticket(api_account(r), m, t));
+    catalog_view_close(catalog);
     json_decref(list);
     http_reply_json(r, 200, tt_page(r, "/v1/issued_tickets", data, more, q.starting_after, q.ending_before));
 }
@@ -43,8 +58,7 @@ void tt_ticket_get(http_request *r, void *app_)
     json_t *t;
     bo_status st = id ? ticket_get_json(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
-    http_reply_json(r, 200, tt_issued_ticket(api_account(r), t));
-    json_decref(t);
+    tt_reply_ticket(r, app_, 200, t, false);
 }
 
 void tt_ticket_create(http_request *r, void *app_)
@@ -69,14 +83,24 @@ void tt_ticket_create(http_request *r, void *app_)
     json_decref(holder);
     char id[40];
     bo_error err = {0};
-    bo_status st =
-        ticket_issue(tt_engine(app_), api_account(r), product, occ, -1, -1, holder_text, "tickettailor", id, &err);
+    /* a timeslot names its slot by date and time; an engine event's occurrence by its id */
+    const char *key = tt_event_occurrence(occ);
+    civil_date day = -1;
+    int32_t start_time = -1;
+    char date[11];
+    if (key != occ) {
+        snprintf(date, sizeof date, "%s", key);
+        date_parse(date, &day);
+        if (key[10] == 'T') time_of_day_parse(key + 11, &start_time);
+        occ = NULL;
+    }
+    bo_status st = ticket_issue(tt_engine(app_), api_account(r), product, occ, day, start_time, holder_text,
+                                "tickettailor", id, &err);
     free(holder_text);
     if (st != BO_OK) return tt_fail(r, &err);
     json_t *t;
     if (ticket_get_json(tt_engine(app_), api_account(r), id, &t) != BO_OK) return tt_error(r, 500, NULL, "unreadable");
-    http_reply_json(r, 201, json_pack("{s:[o]}", "data", tt_issued_ticket(api_account(r), t)));
-    json_decref(t);
+    tt_reply_ticket(r, app_, 201, t, true);
 }
 
 void tt_ticket_void(http_request *r, void *app_)

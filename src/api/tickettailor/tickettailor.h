@@ -56,7 +56,20 @@ bool tt_given(http_request *r, const char *name);
 #define TT_AMOUNT_MAX 1000000000000LL
 #define TT_UNIX_MAX 99999999999LL
 
-json_t *tt_issued_ticket(const account *a, const json_t *ticket);
+/* The issued ticket of a canonical ticket document; m (the account's catalog,
+ * NULL when unreadable) names the event its occurrence is (tt_ticket_event_id). */
+json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t *ticket);
+/* The event id a ticket of product at occurrence carries (events.c): a
+ * timeslot's ev_<group>@<key> when the product's occurrences come from a
+ * schedule, else ev_<occurrence>; null when undated. A new reference. */
+json_t *tt_ticket_event_id(const catalog_model *m, const account *a, const char *product_id, const char *occurrence);
+/* An order's event_summary {id, end_date, name, start_date} from its first
+ * ticket's product and occurrence; null when that event does not resolve. */
+/* The occurrence key an event id (without ev_) filters on: a timeslot's
+ * key after its last '@', else the id itself (an engine event's occurrence). */
+const char *tt_event_occurrence(const char *id);
+json_t *tt_order_event_summary(const catalog_model *m, const account *a, const char *product_id,
+                               const char *occurrence);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
 
 void tt_ping(http_request *r, void *app);
