@@ -451,6 +451,7 @@ typedef struct {
     const char *ending_before;   /* ticket id: newer than it (page still newest first) */
     const char *order_id, *event_id, *barcode, *status, *email, *name;
     instant_us created_gt, created_gte, created_lt, created_lte; /* 0 = none */
+    const char *product_ids[8];  /* tickets of any of these products; NULL-terminated unless full */
 } ticket_query;
 /* A page of tickets, newest first, each with its order's buyer (email, name);
  * has_more as for orders. Free with ticket_page_free. */

@@ -1,8 +1,10 @@
 """Ticket Tailor timed entry (issue 11): each category with a schedule is an
 event series (es_cat:<category id>), each of its timeslots an event
-(ev_cat:<category id>@<date>T<time>), listed from the schedule with live
-quantities; every event_id an order, issued ticket or check-in carries
-resolves. Runs in an account of its own, so the counts are exact."""
+(ev_cat:<category id>@<date>T<time>); an event with a schedule of its own is
+its series (es_<event id>) with one event per slot (ev_<event id>@<key>).
+Listed from the schedules with live quantities; every event_id an order,
+issued ticket or check-in carries resolves. Runs in an account of its own,
+so the counts are exact."""
 import datetime
 import uuid
 
@@ -27,7 +29,8 @@ def world(c):
     t = make_second_account(c)
     tag = uuid.uuid4().hex[:8]
     ids = {k: "tm-%s-%s" % (tag, k) for k in ("loc", "sched", "cat_a", "cat_b", "pool_a", "pool_b", "pool_gig",
-                                             "prod_a", "prod_a2", "prod_b", "event", "gig")}
+                                             "prod_a", "prod_a2", "prod_b", "event", "gig", "tour_sched", "tours",
+                                             "tour")}
     ids["occ"] = "oc_tm_" + tag
     ids["gig_day"] = day(40)
     docs = [
@@ -51,6 +54,12 @@ def world(c):
                     "occurrences": [{"id": ids["occ"], "start": ids["gig_day"] + "T10:00:00",
                                      "end": ids["gig_day"] + "T11:30:00"}]}),
         ("products", {"id": ids["gig"], "name": {"en": "Gig seat"}, "price": 3000, "event_id": ids["event"],
+                      "pools": [{"pool_id": ids["pool_gig"], "amount": 1}]}),
+        ("schedules", {"id": ids["tour_sched"], "open": "14:00", "close": "16:00", "slot_minutes": 120,
+                       "valid_from": day(1), "valid_to": day(DAYS)}),
+        ("events", {"id": ids["tours"], "name": "Guided tour", "location_id": ids["loc"], "status": "published",
+                    "schedule_id": ids["tour_sched"]}),
+        ("products", {"id": ids["tour"], "name": {"en": "Tour seat"}, "price": 800, "event_id": ids["tours"],
                       "pools": [{"pool_id": ids["pool_gig"], "amount": 1}]}),
     ]
     for plural, doc in docs:
@@ -104,6 +113,7 @@ def test_every_event_id_resolves(c):
     a = sell(c, t, ids["prod_a"], 2, date, "10:00", ids["cat_a"])
     b = sell(c, t, ids["prod_b"], 1, date, "10:00", ids["cat_b"])
     gig = sell(c, t, ids["gig"], 1, occurrence=ids["occ"])
+    tour = sell(c, t, ids["tour"], 2, date, "14:00")
     issued = expect(t.tt(c, "POST", "/v1/issued_tickets", form={
         "event_id": slot_id(ids["cat_a"], date, "11:00"), "ticket_type_id": "tt_" + ids["prod_a"],
         "full_name": "Walk In"}), 201)["data"][0]
@@ -115,12 +125,14 @@ def test_every_event_id_resolves(c):
     b_event = by_id["or_" + b["id"]]["issued_tickets"][0]["event_id"]
     assert a_event == slot_id(ids["cat_a"], date, "10:00") and b_event == slot_id(ids["cat_b"], date, "10:00")
     assert by_id["or_" + gig["id"]]["issued_tickets"][0]["event_id"] == "ev_" + ids["occ"]
+    tour_event = "ev_%s@%sT14:00" % (ids["tours"], date)
+    assert by_id["or_" + tour["id"]]["issued_tickets"][0]["event_id"] == tour_event
     carried = set()
     for o in orders:
         assert o["event_summary"] and o["event_summary"]["id"] == o["issued_tickets"][0]["event_id"], o
         carried |= {o["event_summary"]["id"]} | {x["event_id"] for x in o["issued_tickets"]}
     carried |= {x["event_id"] for x in tt_get(c, t, "/v1/issued_tickets")["data"]}
-    assert len(carried) == 4, carried
+    assert len(carried) == 5, carried
     for event_id in carried:
         ev = tt_get(c, t, "/v1/events/" + event_id)
         assert ev["id"] == event_id and ev["object"] == "event"
@@ -135,10 +147,27 @@ def test_every_event_id_resolves(c):
     b_ev = tt_get(c, t, "/v1/events/" + b_event)
     assert [x["id"] for x in b_ev["ticket_types"]] == ["tt_" + ids["prod_b"]]
     assert b_ev["total_issued_tickets"] == 1 and type_of(b_ev, ids["prod_b"])["quantity"] == 3
-    # the filters take the ids the objects carry
-    listed = tt_get(c, t, "/v1/issued_tickets", query={"event_id": a_event})["data"]
-    assert {x["id"] for x in listed} >= {x["id"] for x in by_id["or_" + a["id"]]["issued_tickets"]}
-    assert "or_" + a["id"] in [o["id"] for o in tt_get(c, t, "/v1/orders", query={"event_id": a_event})["data"]]
+    tour_ev = tt_get(c, t, "/v1/events/" + tour_event)
+    assert tour_ev["event_series_id"] == "es_" + ids["tours"] and tour_ev["name"] == "Guided tour"
+    assert tour_ev["total_issued_tickets"] == 2 and [x["id"] for x in tour_ev["ticket_types"]] == ["tt_" + ids["tour"]]
+    # the filters take the ids the objects carry, and keep groups that share a slot apart
+    def tickets(**query):
+        return {x["id"] for x in tt_get(c, t, "/v1/issued_tickets", query=query)["data"]}
+
+    def orders_of(**query):
+        return {o["id"] for o in tt_get(c, t, "/v1/orders", query=query)["data"]}
+
+    a_tickets = {x["id"] for x in by_id["or_" + a["id"]]["issued_tickets"]}
+    b_tickets = {x["id"] for x in by_id["or_" + b["id"]]["issued_tickets"]}
+    assert tickets(event_id=a_event) == a_tickets and tickets(event_id=b_event) == b_tickets
+    assert tickets(event_id=tour_event) == {x["id"] for x in by_id["or_" + tour["id"]]["issued_tickets"]}
+    assert orders_of(event_id=a_event) == {"or_" + a["id"]} and orders_of(event_id=b_event) == {"or_" + b["id"]}
+    assert orders_of(event_id=tour_event) == {"or_" + tour["id"]}
+    assert orders_of(event_series_id="es_cat:" + ids["cat_b"]) == {"or_" + b["id"]}
+    assert orders_of(event_series_id="es_cat:" + ids["cat_a"]) == {"or_" + a["id"]}
+    assert orders_of(event_series_id="es_" + ids["tours"]) == {"or_" + tour["id"]}
+    assert orders_of(event_series_id="es_cat:" + ids["cat_a"], event_id=b_event) == set()
+    assert orders_of(event_id=slot_id("nope", date, "10:00")) == set()
     # a check-in carries the same event id as its ticket
     barcode = by_id["or_" + b["id"]]["issued_tickets"][0]["barcode"]
     scanned = expect(t.cv(c, "POST", "/api/v2/accounts/%s/barcode/scan/" % t.slug,
@@ -157,6 +186,7 @@ def test_series_list_and_get(c):
         s = by_id["es_cat:" + cat]
         assert s["name"] == name and s["status"] == "published" and s["total_occurrences"] == DAYS * len(SLOTS)
     assert by_id["es_" + ids["event"]]["total_occurrences"] == 1
+    assert by_id["es_" + ids["tours"]]["total_occurrences"] == DAYS
     first = tt_get(c, t, "/v1/event_series", query={"limit": "1"})
     rest = tt_get(c, t, "/v1/event_series", query={"starting_after": first["data"][0]["id"]})["data"]
     assert [s["id"] for s in first["data"] + rest] == [s["id"] for s in series]
@@ -171,7 +201,8 @@ def test_paging_every_slot_once_in_order(c):
     got = [e["id"] for e in events]
     assert len(got) == len(set(got)), "an event listed twice"
     want = {slot_id(cat, day(n), s) for cat in (ids["cat_a"], ids["cat_b"]) for n in range(1, DAYS + 1)
-            for s in SLOTS} | {"ev_" + ids["occ"]}
+            for s in SLOTS} | {"ev_" + ids["occ"]} | {"ev_%s@%sT14:00" % (ids["tours"], day(n))
+                                                        for n in range(1, DAYS + 1)}
     assert set(got) == want
     keys = [(e["start"]["unix"], e["id"]) for e in events]
     assert keys == sorted(keys, reverse=True), "not newest start first"
@@ -206,7 +237,7 @@ def test_filters(c):
     assert [e["start"]["unix"] for e in ranged] == [morning + 3600] * 2 + [morning] * 2
     ends = tt_get(c, t, "/v1/events", query={"end_at.lte": str(morning + 3600), "end_at.gt": str(morning)})["data"]
     assert sorted(e["id"] for e in ends) == sorted(slot_id(cat, date, "09:00") for cat in (ids["cat_a"], ids["cat_b"]))
-    assert len(all_events(c, t, status="published")) == 2 * DAYS * len(SLOTS) + 1
+    assert len(all_events(c, t, status="published")) == 2 * DAYS * len(SLOTS) + 1 + DAYS
     assert tt_get(c, t, "/v1/events", query={"status": "draft"})["data"] == []
     first = tt_get(c, t, "/v1/events", query={"start_at.gt": str(noon), "limit": "1"})["data"]
     assert first and first[0]["start"]["unix"] > noon
@@ -273,6 +304,15 @@ def test_unknown_ids_and_bad_cursors(c):
                 "ev_nope"):
         tt_error(t.tt(c, "GET", "/v1/events/" + bad), 404)
     tt_get(c, t, "/v1/events/" + slot_id(ids["cat_a"], day(3), "10:00"))
+    # a ticket goes only where its type is sold
+    wrong = tt_error(t.tt(c, "POST", "/v1/issued_tickets", form={
+        "event_id": slot_id(ids["cat_a"], day(3), "10:00"), "ticket_type_id": "tt_" + ids["prod_b"],
+        "full_name": "Wrong Room"}), 422)
+    assert wrong["errors"][0]["field"] == "ticket_type_id", wrong
+    nowhere = tt_error(t.tt(c, "POST", "/v1/issued_tickets", form={
+        "event_id": slot_id("nope", day(3), "10:00"), "ticket_type_id": "tt_" + ids["prod_a"],
+        "full_name": "Nowhere"}), 422)
+    assert nowhere["errors"][0]["field"] == "event_id", nowhere
     # the demo account cannot see this account's slots
     tt_error(c.tickettailor("GET", "/v1/events/" + slot_id(ids["cat_a"], day(3), "10:00")), 404)
     tt_error(t.tt(c, "GET", "/v1/events", query={"starting_after": "or_1"}), 400)

@@ -92,10 +92,63 @@ static civil_date timeslot_day(const char *id)
     return date_parse(date, &day) ? day : -1;
 }
 
-const char *tt_event_occurrence(const char *id)
+bool tt_event_slot(const catalog_model *m, const account *a, const char *event_id, const char *product_id,
+                   const char **occurrence_id, civil_date *day, int32_t *start_time)
 {
-    const char *at = strrchr(id, '@');
-    return at && timeslot_day(id) >= 0 ? at + 1 : id;
+    tt_event_ref ref;
+    bool listed;
+    *occurrence_id = event_id;
+    *day = -1;
+    *start_time = -1;
+    if (!ref_parse(m, a, event_id, &ref, &listed) || !ref.timeslot) return true; /* the engine judges the id */
+    const cat_product *p = model_product(m, product_id);
+    if (p && !timeslot_group_sells(m, a, &ref.group, p)) return false;
+    *occurrence_id = NULL;
+    *day = ref.at.day;
+    *start_time = ref.at.time_from;
+    return true;
+}
+
+/* The products of a category group, into ids[0..8); false when it sells more
+ * than a filter can name. */
+static bool group_products(const catalog_model *m, const account *a, const timeslot_group *g, const char *ids[8])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
+        const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
+        if (!timeslot_group_sells(m, a, g, p)) continue;
+        if (n == 8) return false;
+        ids[n++] = p->id;
+    }
+    return true;
+}
+
+bool tt_event_filter(const catalog_model *m, const account *a, const char *event_id, const char *series_id,
+                     tt_ticket_scope *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t plen = strlen(CATEGORY_GROUP_PREFIX);
+    timeslot_group g;
+    if (series_id) {
+        if (strncmp(series_id, CATEGORY_GROUP_PREFIX, plen) ||
+            !timeslot_group_find(m, a, CAT_CATEGORY, series_id + plen, &g)) {
+            out->event_id = series_id;
+            return true;
+        }
+        return group_products(m, a, &g, out->product_ids);
+    }
+    tt_event_ref ref;
+    bool listed;
+    out->occurrence = event_id; /* an id that names nothing matches no ticket's occurrence */
+    if (!ref_parse(m, a, event_id, &ref, &listed)) return true;
+    if (!ref.timeslot) return true;
+    out->occurrence = strrchr(event_id, '@') + 1; /* a timeslot's id ends in its key as spelt */
+    if (ref.group.event) { /* the event names its tickets; its products narrow a ticket list too when few */
+        out->event_id = ref.group.event->id;
+        if (!group_products(m, a, &ref.group, out->product_ids)) memset(out->product_ids, 0, sizeof out->product_ids);
+        return true;
+    }
+    return group_products(m, a, &ref.group, out->product_ids);
 }
 
 json_t *tt_ticket_event_id(const catalog_model *m, const account *a, const char *product_id, const char *occurrence)

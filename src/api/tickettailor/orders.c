@@ -126,6 +126,21 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     return x;
 }
 
+/* Narrows the products a query names (none: any) to those of `also` too; an
+ * empty intersection names "", which no product is. */
+static void intersect_products(const char *ids[16], const char *const also[8])
+{
+    const char *kept[16] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < 8 && also[i]; i++) {
+        bool in = !ids[0];
+        for (size_t k = 0; k < 16 && ids[k] && !in; k++) in = !strcmp(ids[k], also[i]);
+        if (in) kept[n++] = also[i];
+    }
+    if (n == 0) kept[0] = "";
+    memcpy(ids, kept, sizeof kept);
+}
+
 void tt_orders_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
@@ -140,11 +155,11 @@ void tt_orders_list(http_request *r, void *app_)
     q.external_id = http_query(r, "txn_id");
     q.barcode = http_query(r, "barcode");
     const char *v;
-    if ((v = http_query(r, "event_series_id")) && !(q.event_id = tt_unprefix(r, v, "es_")))
+    const char *series = NULL, *event = NULL;
+    if ((v = http_query(r, "event_series_id")) && !(series = tt_unprefix(r, v, "es_")))
         return tt_error(r, 400, "event_series_id", "event_series_id must be an id like es_123");
-    if ((v = http_query(r, "event_id")) && !(q.occurrence = tt_unprefix(r, v, "ev_")))
+    if ((v = http_query(r, "event_id")) && !(event = tt_unprefix(r, v, "ev_")))
         return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
-    if (q.occurrence) q.occurrence = tt_event_occurrence(q.occurrence);
     if ((v = http_query(r, "status"))) {
         static const char *map[][2] = {{"completed", "confirmed"}, {"pending", "open"}, {"cancelled", "cancelled"}};
         size_t i;
@@ -158,10 +173,33 @@ void tt_orders_list(http_request *r, void *app_)
         q.extras_key = "referral_tag";
         q.extras_value = v;
     }
+    /* the catalog says which tickets an event or series is; its ids live as long as the view */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    tt_ticket_scope series_scope, event_scope;
+    if (series && !tt_event_filter(catalog_view_model(catalog), a, NULL, series, &series_scope)) {
+        catalog_view_close(catalog);
+        return tt_error(r, 422, "event_series_id", "this series has more than 8 ticket types: filter by event_id");
+    }
+    if (event && !tt_event_filter(catalog_view_model(catalog), a, event, NULL, &event_scope)) {
+        catalog_view_close(catalog);
+        return tt_error(r, 422, "event_id", "this event has more than 8 ticket types: filter by event_series_id");
+    }
+    if (series) {
+        q.event_id = series_scope.event_id;
+        memcpy(q.product_ids, series_scope.product_ids, sizeof series_scope.product_ids);
+    }
+    if (event) {
+        q.occurrence = event_scope.occurrence;
+        if (event_scope.event_id) q.event_id = event_scope.event_id;
+        if (event_scope.product_ids[0]) intersect_products(q.product_ids, event_scope.product_ids);
+    }
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK)
+    bo_status listed = orders_list_json(e, a, &q, &orders, &more, &err);
+    catalog_view_close(catalog);
+    if (listed != BO_OK)
         return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
     json_t *data = json_array();
     size_t i;

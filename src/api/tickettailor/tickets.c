@@ -24,7 +24,6 @@ void tt_tickets_list(http_request *r, void *app_)
     const char *v;
     if ((v = http_query(r, "event_id")) && !(q.event_id = tt_unprefix(r, v, "ev_")))
         return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
-    if (q.event_id) q.event_id = tt_event_occurrence(q.event_id);
     if ((v = http_query(r, "order_id")) && !(q.order_id = tt_unprefix(r, v, "or_")))
         return tt_error(r, 400, "order_id", "order_id must be an id like or_123");
     if ((v = http_query(r, "status"))) {
@@ -36,16 +35,29 @@ void tt_tickets_list(http_request *r, void *app_)
     q.barcode = http_query(r, "barcode");
     q.email = http_query(r, "email");
     q.name = http_query(r, "name");
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
+    tt_ticket_scope scope;
+    if (q.event_id) {
+        if (!tt_event_filter(m, api_account(r), q.event_id, NULL, &scope)) {
+            catalog_view_close(catalog);
+            return tt_error(r, 422, "event_id", "this event has more than 8 ticket types to filter by");
+        }
+        /* the ticket query's event_id is the occurrence key */
+        q.event_id = scope.occurrence;
+        memcpy(q.product_ids, scope.product_ids, sizeof q.product_ids);
+    }
     json_t *list;
     bool more;
     bo_error err = {0};
-    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK)
+    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK) {
+        catalog_view_close(catalog);
         return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
+    }
     json_t *data = json_array();
     size_t i;
     json_t *t;
-    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
-    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
     json_array_foreach(list, i, t) json_array_append_new(data, tt_issued_ticket(api_account(r), m, t));
     catalog_view_close(catalog);
     json_decref(list);
@@ -84,15 +96,16 @@ void tt_ticket_create(http_request *r, void *app_)
     char id[40];
     bo_error err = {0};
     /* a timeslot names its slot by date and time; an engine event's occurrence by its id */
-    const char *key = tt_event_occurrence(occ);
-    civil_date day = -1;
-    int32_t start_time = -1;
-    char date[11];
-    if (key != occ) {
-        snprintf(date, sizeof date, "%s", key);
-        date_parse(date, &day);
-        if (key[10] == 'T') time_of_day_parse(key + 11, &start_time);
-        occ = NULL;
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    civil_date day;
+    int32_t start_time;
+    bool sold = catalog && tt_event_slot(catalog_view_model(catalog), api_account(r), occ, product, &occ, &day,
+                                         &start_time);
+    catalog_view_close(catalog);
+    if (!sold) {
+        free(holder_text);
+        if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+        return tt_error(r, 422, "ticket_type_id", "this ticket type is not sold at event %s", event);
     }
     bo_status st = ticket_issue(tt_engine(app_), api_account(r), product, occ, day, start_time, holder_text,
                                 "tickettailor", id, &err);

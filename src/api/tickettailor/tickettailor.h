@@ -65,9 +65,21 @@ json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t 
 json_t *tt_ticket_event_id(const catalog_model *m, const account *a, const char *product_id, const char *occurrence);
 /* An order's event_summary {id, end_date, name, start_date} from its first
  * ticket's product and occurrence; null when that event does not resolve. */
-/* The occurrence key an event id (without ev_) filters on: a timeslot's
- * key after its last '@', else the id itself (an engine event's occurrence). */
-const char *tt_event_occurrence(const char *id);
+/* Where a ticket of product_id issued for event_id (without ev_) goes: a
+ * timeslot's day and start time, else the id as an occurrence id for the
+ * engine to judge. False when the timeslot's group does not sell the product. */
+bool tt_event_slot(const catalog_model *m, const account *a, const char *event_id, const char *product_id,
+                   const char **occurrence_id, civil_date *day, int32_t *start_time);
+/* What an event_id (without ev_) or event_series_id (without es_) filter
+ * narrows tickets to: an occurrence key, an engine event, products (NULL
+ * when not narrowed). False when a category's series sells more products
+ * than a filter can name (8). Points into m and the ids. */
+typedef struct {
+    const char *occurrence, *event_id;
+    const char *product_ids[8];
+} tt_ticket_scope;
+bool tt_event_filter(const catalog_model *m, const account *a, const char *event_id, const char *series_id,
+                     tt_ticket_scope *out);
 json_t *tt_order_event_summary(const catalog_model *m, const account *a, const char *product_id,
                                const char *occurrence);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
