@@ -30,18 +30,13 @@ static void setup(void)
     date_format(TODAY + 1, from);
     date_format(TODAY + 10, to);
     date_format(TODAY + 2, closed);
-    test_id(SCHED, sizeof SCHED, "sched");
-    test_id(WEEKDAY_SCHED, sizeof WEEKDAY_SCHED, "wsched");
-    test_id(CAT, sizeof CAT, "cat");
-    test_id(CAT2, sizeof CAT2, "cat2");
-    test_id(EMPTY_CAT, sizeof EMPTY_CAT, "empty");
-    test_id(EVENT, sizeof EVENT, "event");
-    test_id(SCHED_EVENT, sizeof SCHED_EVENT, "sevent");
-    test_id(POOL, sizeof POOL, "pool");
-    test_id(PA, sizeof PA, "pa");
-    test_id(PC, sizeof PC, "pc");
-    test_id(PE, sizeof PE, "pe");
-    test_id(PS, sizeof PS, "ps");
+    struct {
+        char *id;
+        const char *prefix;
+    } fresh[] = {{SCHED, "sched"}, {WEEKDAY_SCHED, "wsched"}, {CAT, "cat"}, {CAT2, "cat2"}, {EMPTY_CAT, "empty"},
+                 {EVENT, "event"}, {SCHED_EVENT, "sevent"}, {POOL, "pool"}, {PA, "pa"}, {PC, "pc"}, {PE, "pe"},
+                 {PS, "ps"}};
+    for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++) test_id(fresh[i].id, 48, fresh[i].prefix);
     bool ok =
         put(&A, CAT_SCHEDULE, json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:[s]}", "id", SCHED, "open", "09:00", "close", "12:00",
                                         "slot_minutes", 60, "valid_from", from, "valid_to", to, "closed_dates", closed)) &&
