@@ -11,6 +11,7 @@ import uuid
 from harness import expect
 from test_tenancy import make_second_account
 from test_tickettailor import tt_error
+from test_webhooks import Receiver
 
 _world = {}
 DAYS = 120
@@ -321,3 +322,26 @@ def test_unknown_ids_and_bad_cursors(c):
         for cursor in ("ev_nope", slot_id("nope", day(3), "10:00"), slot_id(ids["cat_a"], day(3), "10:30")):
             bad = tt_error(t.tt(c, "GET", "/v1/events", query={param: cursor}), 422)
             assert bad["errors"][0]["field"] == param, bad
+
+
+def test_webhook_payloads_name_the_slot(c):
+    w = world(c)
+    t, ids = w["t"], w["ids"]
+    rx = Receiver()
+    sub = expect(t.admin(c, "POST", "/webhooks", {"url": rx.url, "events": ["ORDER.CREATED", "ISSUED_TICKET.CREATED"],
+                                                  "format": "tickettailor"}), 201)
+    try:
+        date = day(9)
+        order = sell(c, t, ids["prod_b"], 1, date, "11:00", ids["cat_b"])
+        want = slot_id(ids["cat_b"], date, "11:00")
+        _, _, ticket = rx.wait_for(lambda d: d["event"] == "ISSUED_TICKET.CREATED" and
+                                   d["payload"]["order_id"] == "or_" + order["id"])
+        _, _, made = rx.wait_for(lambda d: d["event"] == "ORDER.CREATED" and d["payload"]["id"] == "or_" + order["id"])
+        assert ticket["payload"]["event_id"] == want
+        assert made["payload"]["event_summary"]["id"] == want
+        assert made["payload"]["issued_tickets"][0]["event_id"] == want
+        ev = tt_get(c, t, "/v1/events/" + want)
+        assert tt_get(c, t, "/v1/event_series/" + ev["event_series_id"])["id"] == "es_cat:" + ids["cat_b"]
+    finally:
+        expect(t.admin(c, "DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()

@@ -584,7 +584,7 @@ void tt_event_get(http_request *r, void *app_)
 
 /* The series' document with its total_occurrences: the engine event's own
  * occurrences, or the slots its group lists. A new reference. */
-static json_t *series_doc(const catalog_model *m, const account *a, const json_t *doc, const timeslot_group *g)
+static json_t *series_doc(const json_t *doc, const timeslot_group *g)
 {
     json_t *x = json_copy((json_t *)doc);
     size_t total = json_array_size(json_object_get(doc, "occurrences"));
@@ -593,8 +593,6 @@ static json_t *series_doc(const catalog_model *m, const account *a, const json_t
         timeslot_window(g, &lo, &hi);
         total = timeslots_count(g, lo, hi);
     }
-    (void)m;
-    (void)a;
     json_object_set_new(x, "total_occurrences", json_integer((json_int_t)total));
     return x;
 }
@@ -617,14 +615,14 @@ static json_t *series_oldest_first(const catalog_model *m, const account *a)
         timeslot_group g;
         const cat_event *ev = model_object_at(m, CAT_EVENT, i);
         bool timed = timeslot_group_find(m, a, CAT_EVENT, ev->id, &g);
-        json_array_append_new(all, series_doc(m, a, model_decoded_at(m, CAT_EVENT, i), timed ? &g : NULL));
+        json_array_append_new(all, series_doc(model_decoded_at(m, CAT_EVENT, i), timed ? &g : NULL));
     }
     timeslot_group *groups;
     size_t ng = timeslot_groups(m, a, &groups);
     for (size_t i = 0; i < ng; i++) {
         if (!groups[i].category) continue;
         json_t *doc = category_series_doc(m, groups[i].category);
-        json_array_append_new(all, series_doc(m, a, doc, &groups[i]));
+        json_array_append_new(all, series_doc(doc, &groups[i]));
         json_decref(doc);
     }
     free(groups);
@@ -656,11 +654,11 @@ void tt_event_series_get(http_request *r, void *app_)
     json_t *doc = NULL;
     if (id && !strncmp(id, CATEGORY_GROUP_PREFIX, plen) && timeslot_group_find(m, a, CAT_CATEGORY, id + plen, &g)) {
         json_t *texts = category_series_doc(m, g.category);
-        doc = series_doc(m, a, texts, &g);
+        doc = series_doc(texts, &g);
         json_decref(texts);
     } else if (id && model_event(m, id)) {
         bool timed = timeslot_group_find(m, a, CAT_EVENT, id, &g);
-        doc = series_doc(m, a, model_decoded(m, CAT_EVENT, id), timed ? &g : NULL);
+        doc = series_doc(model_decoded(m, CAT_EVENT, id), timed ? &g : NULL);
     }
     json_t *x = doc ? series_json(e, a, doc) : NULL;
     json_decref(doc);
