@@ -109,8 +109,8 @@ bool tt_event_slot(const catalog_model *m, const account *a, const char *event_i
     return true;
 }
 
-/* The products of a category group, into ids[0..8); false when it sells more
- * than a filter can name. */
+/* The products a group sells, into ids[0..8); false when it sells more than
+ * a filter can name. */
 static bool group_products(const catalog_model *m, const account *a, const timeslot_group *g, const char *ids[8])
 {
     size_t n = 0;
@@ -242,6 +242,41 @@ static void availability_key(char *out, size_t len, const char *product_id, cons
     snprintf(out, len, "%s\t%s", product_id, key);
 }
 
+/* Whether r's availability of p is read with category hint `hint` (one read serves them all). */
+static bool same_read(const catalog_model *m, const account *a, const tt_event_ref *r, const cat_product *p,
+                      const char *hint)
+{
+    const char *other = category_hint(r);
+    return ref_sells(m, a, r, p) && (hint ? other && !strcmp(hint, other) : !other);
+}
+
+/* The day r starts on in its venue's zone. */
+static civil_date ref_day(const account *a, const tt_event_ref *r)
+{
+    civil_date d;
+    int32_t secs;
+    tz_instant_to_local(r->timeslot ? r->group.timezone : a->timezone, r->start, &d, &secs);
+    return d;
+}
+
+/* What is left of product on days [from, to), into available; false when unreadable. */
+static bool remember_available(engine *e, const account *a, const char *product_id, const char *category_hint,
+                               civil_date from, civil_date to, json_t *available)
+{
+    slot *slots = NULL;
+    size_t ns = 0;
+    bo_error err = {0};
+    if (availability_product(e, a, product_id, category_hint, from, to, &slots, &ns, &err) != BO_OK) return false;
+    for (size_t s = 0; s < ns; s++) {
+        if (slots[s].available < 0) continue;
+        char k[160];
+        availability_key(k, sizeof k, product_id, slots[s].key);
+        json_object_set_new(available, k, json_integer(slots[s].available));
+    }
+    free(slots);
+    return true;
+}
+
 static bool page_facts_read(engine *e, const account *a, const catalog_model *m, const tt_event_ref *refs, size_t n,
                             page_facts *f)
 {
@@ -270,25 +305,18 @@ static bool page_facts_read(engine *e, const account *a, const catalog_model *m,
             json_object_set_new(done, pair, json_true());
             civil_date lo = -1, hi = -1;
             for (size_t j = i; j < n; j++) {
-                const char *other = category_hint(&refs[j]);
-                if (!ref_sells(m, a, &refs[j], p) || (hint ? !other || strcmp(hint, other) : other != NULL)) continue;
-                civil_date d;
-                int32_t secs;
-                tz_instant_to_local(refs[j].timeslot ? refs[j].group.timezone : a->timezone, refs[j].start, &d, &secs);
+                if (!same_read(m, a, &refs[j], p, hint)) continue;
+                civil_date d = ref_day(a, &refs[j]);
                 if (lo < 0 || d < lo) lo = d;
                 if (d > hi) hi = d;
             }
-            slot *slots = NULL;
-            size_t ns = 0;
             /* a day either side: an occurrence's day in the venue's zone may differ from the account's */
-            if (availability_product(e, a, p->id, hint, lo - 1, hi + 2, &slots, &ns, &err) == BO_OK)
-                for (size_t s = 0; s < ns; s++) {
-                    if (slots[s].available < 0) continue;
-                    char k[160];
-                    availability_key(k, sizeof k, p->id, slots[s].key);
-                    json_object_set_new(f->available, k, json_integer(slots[s].available));
-                }
-            free(slots);
+            if (!remember_available(e, a, p->id, hint, lo - 1, hi + 2, f->available))
+                /* too many slots between (a filter left most of them out): each event's days alone */
+                for (size_t j = i; j < n; j++)
+                    if (same_read(m, a, &refs[j], p, hint))
+                        remember_available(e, a, p->id, hint, ref_day(a, &refs[j]) - 1, ref_day(a, &refs[j]) + 2,
+                                           f->available);
         }
     }
     json_decref(done);
