@@ -240,6 +240,17 @@ def test_filters(c):
     assert sorted(e["id"] for e in ends) == sorted(slot_id(cat, date, "09:00") for cat in (ids["cat_a"], ids["cat_b"]))
     assert len(all_events(c, t, status="published")) == 2 * DAYS * len(SLOTS) + 1 + DAYS
     assert tt_get(c, t, "/v1/events", query={"status": "draft"})["data"] == []
+    # a disabled category's series is a draft: its slots follow the status filter
+    expect(t.admin(c, "PATCH", "/categories/" + ids["cat_b"], {"enabled": False}), 200)
+    try:
+        drafts = tt_get(c, t, "/v1/events", query={"status": "draft", "start_at": str(noon)})["data"]
+        assert [e["id"] for e in drafts] == [slot_id(ids["cat_b"], date, "11:00")]
+        assert drafts[0]["status"] == "draft"
+        assert tt_get(c, t, "/v1/event_series/es_cat:" + ids["cat_b"])["status"] == "draft"
+        published = tt_get(c, t, "/v1/events", query={"status": "published", "start_at": str(noon)})["data"]
+        assert [e["id"] for e in published] == [slot_id(ids["cat_a"], date, "11:00")]
+    finally:
+        expect(t.admin(c, "PATCH", "/categories/" + ids["cat_b"], {"enabled": True}), 200)
     first = tt_get(c, t, "/v1/events", query={"start_at.gt": str(noon), "limit": "1"})["data"]
     assert first and first[0]["start"]["unix"] > noon
     tt_error(t.tt(c, "GET", "/v1/events", query={"start_at.gt": "soon"}), 400)
