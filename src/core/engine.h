@@ -13,6 +13,7 @@
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/scan_store.h"
+#include "store/access_keys_store.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -39,14 +40,18 @@ typedef enum {
  * Each dialect renames them to its documented names in one table, used by
  * its error helper: admin_field_names (src/api/admin/common.c, admin_fail),
  * cv_field_names (src/api/convious/common.c, cv_fail), tt_field_names
- * (src/api/tickettailor/common.c, tt_fail); a name not in a dialect's table
+ * (src/api/tickettailor/common.c, tt_fail), cm_field_names (src/api/cm/common.c,
+ * cm_fail); a name not in a dialect's table
  * goes out unchanged. The vocabulary:
  *   selling    cart_id, items (a cart's lines), product_id, quantity (of a line),
  *              category_id, date, start_time, occurrence_id, products (any
  *              product of an availability query), date_to, pricing_token,
  *              customer, extras, discount_code, voucher_code, payment, reason (of a
  *              cancellation), status (of an order), barcode, cursor (a page
- *              boundary: starting_after / ending_before), codes (voucher codes)
+ *              boundary: starting_after / ending_before), codes (voucher codes),
+ *              answers (a booking's answers to the custom questions; one
+ *              answer's fields "answers[i].question_id", ".ticket_index", ".answer")
+ *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
@@ -139,7 +144,7 @@ char *account_secret_get(engine *e, const account *a, const char *name); /* call
  * catalog_model.h per catalog version. The engine never parses them: the
  * catalog codec of engine_config does (src/catalog_doc is the JSON one).
  * Kinds: location, category, schedule, event, pool, product, discount,
- * voucher (catalog_kind, in catalog_model.h). */
+ * voucher, question (catalog_kind, in catalog_model.h). */
 const char *catalog_kind_name(catalog_kind k);
 bool catalog_kind_parse(const char *name, catalog_kind *out);
 
@@ -337,7 +342,16 @@ typedef struct {
     const char *extras;        /* JSON object text, optional */
     const char *customer;      /* JSON object text, optional */
     int64_t hold_seconds;      /* 0 = account default */
+    /* a discount code the cart is to be booked with (NULL: none): it must
+     * exist and not have expired, and a discount limited to N redemptions has
+     * one of them held with the seats (DISCOUNT_USE_POOL_PREFIX + its id), so
+     * no more carts hold it than it has uses: BO_SOLD_OUT when none is left */
+    const char *discount_code;
+    bool keep_expiry;          /* cart_update: the hold keeps its expiry instead of being renewed */
 } cart_request;
+/* The inventory pool that counts a limited discount's uses held by carts and
+ * kept by their orders (catalog ids cannot contain '/'). */
+#define DISCOUNT_USE_POOL_PREFIX "d/"
 
 /* A cart as stored: what the dialects render (see store/sales.h for the
  * fields). Free with cart_record_free. */
@@ -374,6 +388,13 @@ void order_record_free(order_record *o);
 typedef store_ticket_row ticket_record;
 void ticket_record_free(ticket_record *t);
 
+/* One answer to a custom question (catalog kind `question`) given when booking. */
+typedef struct {
+    const char *question_id;
+    int64_t ticket_index; /* -1: the order (scope order); else the ticket, 0-based over the cart's lines in order */
+    const char *answer;   /* UTF-8 text; a checkbox is "true" or "false" */
+} question_answer;
+
 typedef struct {
     const char *cart_id;
     /* JSON object text, validated by the caller; the engine stores it without
@@ -391,6 +412,12 @@ typedef struct {
     order_record *order_out;      /* optional: filled with the order as booked, read in the booking's
                                      transaction, so the caller need not read it back; when order_book
                                      returns BO_OK the caller frees it with order_record_free */
+    /* Answers to the account's custom questions, checked against them before
+     * anything is written (docs/MODEL.md, "Custom questions"). NULL: the
+     * channel cannot carry answers, so required questions are not enforced;
+     * non-NULL (nanswers may be 0): every required question must be answered. */
+    const question_answer *answers;
+    size_t nanswers;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same
@@ -475,6 +502,14 @@ typedef struct {
 bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, voucher_code_row **out, size_t *n);
 bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err);
 
+/* The code's state as a booking would find it (exact match, as booking
+ * compares): BO_NOT_FOUND when the account has no such code. */
+typedef store_voucher_code voucher_code_state;
+bo_status voucher_code_find(engine *e, const account *a, const char *code, voucher_code_state *out);
+
+/* Uses of a discount held or kept by carts made with cart_request.discount_code. */
+bo_status discount_uses_held(engine *e, const account *a, const char *discount_id, int64_t *held);
+
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);
 
@@ -558,4 +593,21 @@ typedef struct {
 } outbox_renderer;
 /* At start-up, before requests: copied; later calls are ignored. */
 void events_set_renderer(engine *e, const outbox_renderer *r);
+
+/* ---------- event access keys (core/access_keys.c) ----------
+ * An event locked with keys is sold only to requests that name one of them.
+ * Keys are stored as keyed hashes; adding a key the event has changes nothing. */
+#define EVENT_ACCESS_KEY_MAX 64
+bo_status event_access_key_add(engine *e, const account *a, const char *event_id, const char *key,
+                               const char *label, bo_error *err);
+/* BO_NOT_FOUND when the event has no such key. */
+bo_status event_access_key_remove(engine *e, const account *a, const char *event_id, const char *key,
+                                  bo_error *err);
+/* The account's locked events, each with whether `key` (NULL or malformed:
+ * none) opens it; *out malloc'd (caller frees). */
+typedef store_event_lock event_lock;
+bo_status event_access_locks(engine *e, const account *a, const char *key, event_lock **out, size_t *n);
+/* Whether the event is open to the key the locks were read with (an event
+ * without keys always is). */
+bool event_access_open(const event_lock *locks, size_t n, const char *event_id);
 #endif

@@ -358,6 +358,14 @@ static const char v11[] = "CREATE INDEX scans_account_redeemed ON scans(account_
  * instead of a scan of the account's tickets. */
 static const char v17[] = "CREATE INDEX tickets_occurrence ON tickets(account_id, occurrence);";
 
+/* Access keys that lock an event's shop (issue 12): keyed hashes only, like
+ * credentials; two accounts may lock events of the same id with the same key. */
+static const char v19[] =
+    "CREATE TABLE event_access_keys ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), event_id TEXT NOT NULL, key_hash TEXT NOT NULL,"
+    " label TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, event_id, key_hash));";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -372,6 +380,7 @@ const migration migrations[] = {
     {10, "inventory sub-rows for hot pools", v10},
     {11, "scans by account for the check-in list", v11},
     {17, "tickets by occurrence for event totals", v17},
+    {19, "event access keys", v19},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -334,9 +334,12 @@ static json_t *event_json(const account *a, const catalog_model *m, const tt_eve
     json_t *types = json_array();
     int64_t total_available = 0, holds = 0, issued = 0;
     bool any_limited = false;
+    const cat_product **shown = calloc(model_count(m, CAT_PRODUCT) + 1, sizeof *shown);
+    size_t nshown = 0;
     for (size_t pi = 0; pi < model_count(m, CAT_PRODUCT); pi++) {
         const cat_product *typed = model_object_at(m, CAT_PRODUCT, pi);
         if (!ref_sells(m, a, ref, typed)) continue;
+        shown[nshown++] = typed;
         const json_t *p = model_decoded_at(m, CAT_PRODUCT, pi);
         char k[160];
         availability_key(k, sizeof k, typed->id, ref_key(ref));
@@ -364,6 +367,7 @@ static json_t *event_json(const account *a, const catalog_model *m, const tt_eve
             "price", (json_int_t)typed->price, "status", typed->enabled ? "on_sale" : "hidden", "sort_order",
             (json_int_t)typed->priority, "type", typed->price > 0 ? "paid" : "free");
         /* remaining, held, issued; the total is all three (the doc's example: 10000 + 0 + 5000 = 15000) */
+        json_object_set_new(type, "group_id", tt_group_id(typed));
         json_object_set_new(type, "quantity", left ? json_incref(left) : json_null());
         json_object_set_new(type, "quantity_held", json_integer(held));
         json_object_set_new(type, "quantity_issued", json_integer(live));
@@ -389,9 +393,12 @@ static json_t *event_json(const account *a, const catalog_model *m, const tt_eve
     json_object_set_new(x, "event_series_id", tt_id("es_", ref->timeslot ? gid : ref->event->id));
     json_object_set_new(x, "end", ref->end ? tt_date(a, ref->end) : json_null());
     json_object_set_new(x, "hidden", json_string("false"));
-    json_object_set_new(x, "payment_methods", json_array());
+    /* an engine event's (or its schedule's) own; a category's slots offer every enabled method */
+    const cat_event *event = ref->timeslot ? ref->group.event : ref->event;
+    json_object_set_new(x, "payment_methods", tt_payment_methods(m, event));
     json_object_set_new(x, "start", tt_date(a, ref->start));
-    json_object_set_new(x, "ticket_groups", json_array());
+    json_object_set_new(x, "ticket_groups", tt_ticket_groups(m, event ? event->id : NULL, shown, nshown));
+    free(shown);
     json_object_set_new(x, "ticket_types", types);
     bool available = (!any_limited || total_available > 0) && (!ref->timeslot || ref->at.open);
     json_object_set_new(x, "tickets_available", json_string(available ? "true" : "false"));

@@ -10,7 +10,8 @@
 static void tt_reply_ticket(http_request *r, void *app_, int status, json_t *t, bool listed)
 {
     catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
-    json_t *x = tt_issued_ticket(api_account(r), catalog ? catalog_view_model(catalog) : NULL, t);
+    json_t *x = tt_eticket_urls(r, api_account(r),
+                                tt_issued_ticket(api_account(r), catalog ? catalog_view_model(catalog) : NULL, t));
     catalog_view_close(catalog);
     json_decref(t);
     http_reply_json(r, status, listed ? json_pack("{s:[o]}", "data", x) : x);
@@ -58,7 +59,8 @@ void tt_tickets_list(http_request *r, void *app_)
     json_t *data = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t) json_array_append_new(data, tt_issued_ticket(api_account(r), m, t));
+    json_array_foreach(list, i, t)
+        json_array_append_new(data, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), m, t)));
     catalog_view_close(catalog);
     json_decref(list);
     http_reply_json(r, 200, tt_page(r, "/v1/issued_tickets", data, more, q.starting_after, q.ending_before));
