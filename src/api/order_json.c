@@ -146,6 +146,8 @@ json_t *order_json(const order_record *d, const account *a)
     if (!json_is_object(json_object_get(o, "extras"))) json_object_set_new(o, "extras", json_object());
     if (!json_is_array(json_object_get(o, "discounts"))) json_object_set_new(o, "discounts", json_array());
     copy_member(o, "answers", doc, json_array());
+    /* paid through a test-mode provider (docs/PAYMENTS.md): no money moved */
+    json_object_set_new(o, "test", json_boolean(json_is_true(json_object_get(doc, "test"))));
     json_decref(doc);
     json_t *tickets = json_array();
     for (size_t i = 0; i < d->ntickets; i++) json_array_append_new(tickets, ticket_json(&d->tickets[i]));

@@ -655,7 +655,7 @@ db_status order_touch(engine *e, db_conn *c, const account *a, const char *order
 /* Gives a live ticket's seats back and marks it with new_status, with the
  * document `doc` (NULL keeps it). *step gets the store's answer to the change
  * (STORE_CONFLICT: no longer live). */
-static db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
+db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
                                 const char *new_status, const char *doc, instant_us now, store_status *step)
 {
     *step = store_ticket_invalidate(c, a->id, t->id, new_status, t->pools, t->npools, doc, now);
@@ -711,7 +711,7 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x)
 }
 
 /* The order's document with the cancellation fields set (malloc'd text). */
-static char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
+char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
 {
     jbuf w;
     jb_init(&w, 256);

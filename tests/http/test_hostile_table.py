@@ -410,6 +410,29 @@ admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_field", "reason", bod
 admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_field", "reason", body={"reason": "x" * 501}, note="long reason")
 admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_json", None, raw="{", note="malformed")
 admin("GET", "/orders/" + NOPE + "/cancel", 405, "method_not_allowed", None)
+# the payment step (issue 12, docs/PAYMENTS.md): the body is checked first, then the order
+PAY_URLS = {k: "https://shop.example/" + k for k in ("success", "failure", "cancel", "expired")}
+PAY = {"method": "ideal", "callback_urls": PAY_URLS}
+for _b, _status, _code, _field, _note in [
+        ({}, 400, "missing_field", "method", "empty"),
+        (with_(PAY, method=""), 400, "invalid_field", "method", "empty method"),
+        (with_(PAY, fee=-1), 400, "invalid_field", "fee", "negative fee"),
+        (with_(PAY, fee="1"), 400, "invalid_field", "fee", "fee a string"),
+        (with_(PAY, deadline_seconds=59), 400, "invalid_field", "deadline_seconds", "short deadline"),
+        (with_(PAY, provider="stripe"), 400, "unknown_provider", "provider", "unknown provider"),
+        (with_(PAY, callback_urls=dict(PAY_URLS, success="//x")), 400, "invalid_url", "callback_urls.success",
+         "relative success url"),
+        (with_(PAY, callback_urls=dict(PAY_URLS, failure="https://x.example/\u0007")), 400, "invalid_url",
+         "callback_urls.failure", "control character in a url"),
+        (with_(PAY, extra=1), 400, "unknown_field", "extra", "unknown field"),
+        (PAY, 404, "not_found", None, "unknown order")]:
+    admin("POST", "/orders/" + NOPE + "/payments", _status, _code, _field, body=_b, note=_note)
+admin("POST", "/orders/" + NOPE + "/payments", 400, "invalid_json", None, raw="{", note="malformed")
+admin("GET", "/payments/" + NOPE, 404, "not_found", None)
+admin("GET", "/payments/pay_" + "0" * 32, 404, "not_found", None, note="well-formed unknown id")
+admin("POST", "/orders", 400, "invalid_field", "pay_later", body=with_(ORDER, pay_later="yes"), note="pay_later a string")
+admin("POST", "/orders", 400, "invalid_field", "payment", body=with_(ORDER, pay_later=True, payment={"provider": "cash"}),
+      note="pay_later with a payment")
 admin("GET", "/tickets/" + NOPE, 404, "not_found", None)
 admin("GET", "/tickets/" + ADULT, 404, "not_found", None, note="product id as ticket")
 admin("POST", "/tickets/" + NOPE + "/void", 404, "not_found", None)

@@ -41,6 +41,11 @@ def world():
     order = expect(a.admin("POST", "/orders", {"cart_id": cart["id"], "payment": {"provider": "cash"}}), 201)
     open_cart = expect(a.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]}), 201)
     hook = expect(a.admin("POST", "/webhooks", {"url": "http://127.0.0.1:9/", "events": ["ORDER.CREATED"]}), 201)
+    pay_cart = expect(a.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}],
+                                                 "customer": {"email": mark}}), 201)
+    pay_order = expect(a.admin("POST", "/orders", {"cart_id": pay_cart["id"], "pay_later": True}), 201)
+    payment = expect(a.admin("POST", "/orders/%s/payments" % pay_order["id"], {"method": "ideal", "callback_urls": {
+        k: "https://shop.example/" + k for k in ("success", "failure", "cancel", "expired")}}), 201)
     tag = uuid.uuid4().hex[:8]
     expect(a.tickettailor("POST", "/v1/discounts", form={"code": "TEN-" + tag, "name": "A's discount",
                                                          "type": "percentage", "price_percent": "10"}), 201)
@@ -49,7 +54,7 @@ def world():
     # an optional question asks nothing of other bookings
     expect(a.admin("POST", "/questions", {"label": "A's question", "type": "text", "scope": "order"}), 201)
     ids = {"orders": order["id"], "tickets": order["tickets"][0]["id"], "carts": open_cart["id"],
-           "webhooks": hook["id"]}
+           "webhooks": hook["id"], "payments": payment["id"]}
     # kinds the demo account has none of
     ids["ticket_groups"] = expect(a.admin("POST", "/ticket_groups", {"name": "A's group"}), 201)["id"]
     ids["payment_methods"] = expect(a.admin("POST", "/payment_methods", {"name": "A's till", "kind": "cash"}),

@@ -93,6 +93,11 @@ void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
+/* payments.c */
+void admin_order_payment_start(http_request *r, void *app_);
+void admin_payment_get(http_request *r, void *app_);
+void admin_payment_settings_get(http_request *r, void *app_);
+void admin_payment_settings_update(http_request *r, void *app_);
 /* tickets.c */
 /* Sets `download_url` on an order (and its tickets), a ticket, or each of an
  * array of them; returns obj (etickets.c). */

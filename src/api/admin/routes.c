@@ -132,6 +132,10 @@ static const http_route routes[] = {
     {"POST", "/orders", admin_order_create, A},
     {"GET", "/orders/{id}", admin_order_get, A},
     {"POST", "/orders/{id}/cancel", admin_order_cancel, A},
+    {"POST", "/orders/{id}/payments", admin_order_payment_start, A},
+    {"GET", "/payments/{id}", admin_payment_get, A},
+    {"GET", "/payment_settings", admin_payment_settings_get, A},
+    {"PATCH", "/payment_settings", admin_payment_settings_update, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 
