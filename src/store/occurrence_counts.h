@@ -29,7 +29,7 @@ typedef struct {
 
 /* The counts of occurrences[0..n) (at most STORE_COUNTS_MAX_KEYS), in one read
  * snapshot: one statement for open carts, one for tickets (index
- * tickets_occurrence, migration 17). Free with store_occurrence_counts_free. */
+ * tickets_occurrence, migration 20). Free with store_occurrence_counts_free. */
 #define STORE_COUNTS_MAX_KEYS 200
 store_status store_occurrence_counts_read(store *s, const char *account_id, const char *const *occurrences, size_t n,
                                           store_occurrence_counts *out);
