@@ -353,6 +353,21 @@ static const char v10[] =
 /* Ticket Tailor's check-in list pages an account's redeeming scans by id. */
 static const char v11[] = "CREATE INDEX scans_account_redeemed ON scans(account_id, redeemed, id);";
 
+/* Confirmation mail: an account's SMTP settings (the password sealed with the
+ * server key, like webhook secrets) and the mail outbox, one row per order,
+ * written in the transaction that confirmed the order; the sender claims rows
+ * by moving next_due, as webhook deliveries are claimed. */
+static const char v13[] =
+    "CREATE TABLE mail_settings ("
+    " account_id TEXT PRIMARY KEY REFERENCES accounts(id), enabled INTEGER NOT NULL DEFAULT 0, host TEXT,"
+    " port BIGINT NOT NULL DEFAULT 587, security TEXT NOT NULL DEFAULT 'starttls', username TEXT,"
+    " password_sealed TEXT, from_address TEXT, from_name TEXT, reply_to TEXT, updated_at BIGINT NOT NULL);"
+    "CREATE TABLE mail_outbox ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_id TEXT NOT NULL, recipient TEXT NOT NULL,"
+    " status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, last_error TEXT, next_due BIGINT NOT NULL,"
+    " sent_at BIGINT, created_at BIGINT NOT NULL, UNIQUE (order_id, account_id));"
+    "CREATE INDEX mail_outbox_due ON mail_outbox(status, next_due);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -366,6 +381,7 @@ const migration migrations[] = {
     {9, "idempotency keys", v9},
     {10, "inventory sub-rows for hot pools", v10},
     {11, "scans by account for the check-in list", v11},
+    {13, "confirmation mail settings and outbox", v13},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
