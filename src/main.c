@@ -46,7 +46,7 @@ static const char usage[] =
     "                      (default: beside a SQLite database, PATH.key; required for PostgreSQL)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"
     "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
-    "  --webhook-allow LIST  addresses webhooks may reach although private or loopback,\n"
+    "  --webhook-allow LIST  addresses webhooks and mail may reach although private or loopback,\n"
     "                      e.g. 127.0.0.1,::1 or 10.1.0.0/16 (local testing; default none)\n"
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"

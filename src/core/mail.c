@@ -712,7 +712,9 @@ int mail_deliver_due(engine *e)
 
 void mail_start(engine *e)
 {
-    e->mail_sender = (sender){.name = "bo-mail", .next_due = store_mail_next_due, .deliver_due = mail_deliver_due};
+    /* mail may wait a few seconds; bookings should not wait for it (bench/mail.sh) */
+    e->mail_sender = (sender){.name = "bo-mail", .next_due = store_mail_next_due, .deliver_due = mail_deliver_due,
+                              .nice = 10, .coalesce_ms = 200};
     sender_start(&e->mail_sender, e);
 }
 

@@ -4,6 +4,8 @@
 #include "util/log.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,10 +74,25 @@ static bool sleep_until(sender *s, store_listener **listener, int64_t due, int64
     }
 }
 
+/* Sleeps ms unless the engine stops meanwhile (false then). A wake during
+ * the pause is kept in the pipe for the next sleep_until. */
+static bool pause_ms(sender *s, int ms)
+{
+    int64_t until = monotonic_ms() + ms;
+    for (int64_t left; (left = until - monotonic_ms()) > 0;) {
+        struct timespec ts = {0, (long)(left > 50 ? 50 : left) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (stopping(s->e)) return false;
+    }
+    return !stopping(s->e);
+}
+
 static void *sender_main(void *arg)
 {
     sender *s = arg;
     engine *e = s->e;
+    if (s->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + s->nice) != 0)
+        log_warn("%s: could not lower its priority", s->name);
     bool postgres = store_dialect(e->st) == DB_DIALECT_POSTGRES;
     store_listener *listener = NULL;
     int64_t listen_tried_ms = INT64_MIN / 2;
@@ -95,6 +112,7 @@ static void *sender_main(void *arg)
             due = clock_now() + RETRY_PAUSE_MS * 1000LL;
         }
         if (!sleep_until(s, &listener, due, now_ms + SENDER_RECHECK_MS)) break;
+        if (s->coalesce_ms && !pause_ms(s, s->coalesce_ms)) break;
     }
     store_listener_close(listener);
     return NULL;

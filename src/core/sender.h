@@ -25,6 +25,13 @@ typedef struct {
     store_status (*next_due)(store *s, instant_us *due);
     /* claims and sends what is due now; returns how many were attempted */
     int (*deliver_due)(engine *e);
+    /* added to the thread's nice value (Linux: per thread): a sender whose
+     * work is not urgent yields the CPU to requests */
+    int nice;
+    /* after waking, wait this long before claiming, so the commits of a busy
+     * moment are claimed in a few full batches rather than one write
+     * transaction each (0: claim at once) */
+    int coalesce_ms;
     /* running state, owned by sender_start / sender_stop */
     engine *e;
     pthread_t thread;
