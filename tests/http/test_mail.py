@@ -10,7 +10,6 @@ test restores the demo account's mail settings (disabled) when it ends."""
 import email
 import email.policy
 import glob
-import json
 import os
 import socket
 import sqlite3
@@ -348,5 +347,43 @@ def test_mail_state_in_lists(c):
         assert [o["emailStatus"] for o in rows] == ["delivered"], rows
         page = expect(c.admin("GET", "/orders", query={"email": address}), 200)["data"]
         assert [o["confirmation_mail"]["status"] for o in page] == ["sent"], page
+    finally:
+        rx.stop()
+
+
+def test_kill9_after_booking_then_sent_once_by_another_process(c):
+    """The mail row is committed with the order: a process killed (SIGKILL)
+    right after acknowledging a booking loses no mail, and the server still
+    running sends it, once, though both processes' senders claimed from the
+    same outbox."""
+    import harness
+    binary, db, key = (os.environ.get(k) for k in ("BOXOFFICE_BIN", "BOXOFFICE_TEST_DB", "BOXOFFICE_KEY_FILE"))
+    if not (binary and db and key):
+        raise Skip("needs BOXOFFICE_BIN, BOXOFFICE_TEST_DB and BOXOFFICE_KEY_FILE for a second server")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    rx = Receiver()  # down while the second server lives
+    enable(c, rx.port)
+    proc, url = harness.serve(binary, db, "--key-file", key, "--webhook-allow", "127.0.0.1", env=env)
+    try:
+        other = harness.Client(url)
+        orders = [book(other, unique("k9") + "@example.com") for _ in range(3)]
+    finally:
+        proc.kill()  # SIGKILL: no clean shutdown, maybe mid-attempt
+        proc.wait()
+    try:
+        for order in orders:
+            assert admin_mail(c, order["id"]) is not None, "a mail row was lost"
+        rx.start()
+        # past the retry wait and any lease the killed process held (core/mail.c LEASE_SECONDS)
+        expect(c.admin("POST", "/test/clock", {"advance_seconds": 600}), 200)
+        got = rx.wait_for(3, timeout=30)
+        for order in orders:
+            wait_mail(c, order["id"], lambda m: m["status"] == "sent")
+        time.sleep(2)
+        got = rx.messages()
+        ids = sorted(str(m["Message-ID"]) for m in got)
+        assert len(got) == 3 and len(set(ids)) == 3, ids
+        for order in orders:
+            assert sum(i.startswith("<%s." % order["id"]) for i in ids) == 1
     finally:
         rx.stop()
