@@ -1,5 +1,6 @@
 /* SQL of confirmation mail (see mail_store.h). */
 #include "store/mail_store.h"
+#include "store/outbox.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,70 +123,31 @@ store_status store_mail_queue_order(db_conn *c, const char *mail_id, const char 
     return queued_outcome(c, st, changes, queued);
 }
 
-static db_status next_due_fn(db_conn *c, void *arg)
-{
-    return db_query_int(c, "SELECT MIN(next_due) FROM mail_outbox WHERE status = 'queued'", DB_NOARGS, arg);
-}
-
 store_status store_mail_next_due(store *s, instant_us *due)
 {
-    int64_t v = 0;
-    store_status st = store_status_of(store_read(s, next_due_fn, &v));
-    if (st == STORE_OK) *due = v;
-    return st;
+    return store_outbox_next_due(s, "SELECT MIN(next_due) FROM mail_outbox WHERE status = 'queued'", due);
 }
 
-typedef struct {
-    instant_us now, lease_until;
-    store_mail_claim *out;
-    int max, *n;
-} claim_op;
-
-static db_status claim_fn(db_conn *c, void *arg)
+static void mail_claimed(void *ctx, int index, const char *const *cols)
 {
-    claim_op *x = arg;
-    *x->n = 0;
-    db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT id, account_id, order_id, recipient, attempts, created_at, next_due FROM mail_outbox"
-                            " WHERE status = 'queued' AND next_due <= ? ORDER BY next_due LIMIT ?",
-                            DB_ARGS(DB_INT(x->now), DB_INT(x->max)), &r);
-    if (st != DB_OK) return st;
-    store_mail_claim *rows = calloc((size_t)(x->max > 0 ? x->max : 1), sizeof *rows);
-    int64_t *due = calloc((size_t)(x->max > 0 ? x->max : 1), sizeof *due);
-    int n = 0;
-    while (rows && due && n < x->max && db_next(r)) {
-        snprintf(rows[n].id, sizeof rows[n].id, "%s", db_text(r, 0));
-        snprintf(rows[n].account_id, sizeof rows[n].account_id, "%s", db_text(r, 1));
-        snprintf(rows[n].order_id, sizeof rows[n].order_id, "%s", db_text(r, 2));
-        snprintf(rows[n].recipient, sizeof rows[n].recipient, "%s", db_text(r, 3));
-        rows[n].attempts = db_int(r, 4);
-        rows[n].created_at = db_int(r, 5);
-        due[n] = db_int(r, 6);
-        n++;
-    }
-    db_rows_free(r);
-    if (!rows || !due) st = DB_ERROR;
-    /* the conditional update is the claim: a row another process leased
-     * meanwhile has moved on and is skipped */
-    for (int i = 0; i < n && st == DB_OK; i++) {
-        int64_t got = 0;
-        st = db_exec(c, "UPDATE mail_outbox SET next_due = ? WHERE id = ? AND status = 'queued' AND next_due = ?",
-                     DB_ARGS(DB_INT(x->lease_until), DB_TEXT(rows[i].id), DB_INT(due[i])), &got);
-        if (st == DB_OK && got == 1) x->out[(*x->n)++] = rows[i];
-    }
-    free(rows);
-    free(due);
-    if (st != DB_OK) *x->n = 0;
-    return st;
+    store_mail_claim *m = (store_mail_claim *)ctx + index;
+    snprintf(m->id, sizeof m->id, "%s", cols[0]);
+    snprintf(m->account_id, sizeof m->account_id, "%s", cols[1]);
+    snprintf(m->order_id, sizeof m->order_id, "%s", cols[2]);
+    snprintf(m->recipient, sizeof m->recipient, "%s", cols[3]);
+    m->attempts = strtoll(cols[4], NULL, 10);
+    m->created_at = strtoll(cols[5], NULL, 10);
 }
 
 store_status store_mail_claim_due(store *s, instant_us now, instant_us lease_until, store_mail_claim *out, int max,
                                   int *n)
 {
-    claim_op x = {now, lease_until, out, max, n};
-    *n = 0;
-    store_status st = store_status_of(store_write(s, claim_fn, &x));
+    store_status st = store_outbox_claim(
+        s,
+        "SELECT id, account_id, order_id, recipient, attempts, created_at, next_due FROM mail_outbox"
+        " WHERE status = 'queued' AND next_due <= ? ORDER BY next_due LIMIT ?",
+        "UPDATE mail_outbox SET next_due = ? WHERE id = ? AND status = 'queued' AND next_due = ?", 1, 6, now,
+        lease_until, max, mail_claimed, out, n);
     if (st != STORE_OK) *n = 0;
     return st;
 }
