@@ -5,6 +5,7 @@
 #include "util/log.h"
 #include "util/objtext.h"
 #include "util/secure.h"
+#include "util/utf8.h"
 #include <ctype.h>
 #include <glib.h>
 #include <curl/curl.h>
@@ -375,7 +376,8 @@ static char *text_body(const mail_message *m)
     for (size_t i = 0; i < m->ntickets; i++) {
         amount(price, sizeof price, m->tickets[i].price, m);
         const char *when = m->tickets[i].occurrence && *m->tickets[i].occurrence ? m->tickets[i].occurrence : NULL;
-        snprintf(line, sizeof line, "  - %.300s%s%s%s  %s\n", m->tickets[i].product, when ? " (" : "",
+        snprintf(line, sizeof line, "  - %.*s%s%s%s  %s\n", utf8_prefix(m->tickets[i].product, 300),
+                 m->tickets[i].product, when ? " (" : "",
                  when ? when : "", when ? ")" : "", price);
         g_string_append(w, line);
     }
@@ -422,7 +424,9 @@ char *mail_message_build(const mail_message *m, size_t *len)
     address_header(w, "To", m->to_name, m->to_address);
     if (m->reply_to && *m->reply_to) address_header(w, "Reply-To", NULL, m->reply_to);
     char subject[512];
-    if (m->to_name && *m->to_name) snprintf(subject, sizeof subject, "%.300s, your tickets: order %s", m->to_name, m->order_number);
+    if (m->to_name && *m->to_name)
+        snprintf(subject, sizeof subject, "%.*s, your tickets: order %s", utf8_prefix(m->to_name, 300), m->to_name,
+                 m->order_number);
     else snprintf(subject, sizeof subject, "Your tickets: order %s", m->order_number);
     char *encoded = mail_header_encode(subject);
     header(w, "Subject", encoded ? encoded : "Your tickets");
@@ -540,7 +544,7 @@ static bool prepare(engine *e, outgoing *o)
     }
     store_mail_settings s;
     store_status st = store_mail_settings_get(e->st, a.id, &s);
-    if (st != STORE_OK || !s.enabled || !s.host || !s.from_address) {
+    if (st != STORE_OK || !s.enabled || !s.host || !s.from_address || !strchr(s.from_address, '@')) {
         snprintf(o->error, sizeof o->error, st == STORE_OK || st == STORE_NOT_FOUND ? "mail is disabled for the account"
                                                                                     : "the settings could not be read");
         o->permanent = st == STORE_OK || st == STORE_NOT_FOUND;
@@ -646,7 +650,7 @@ static void send_one(CURL *c, outgoing *o)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     if (o->security == MAIL_STARTTLS) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (o->username) curl_easy_setopt(c, CURLOPT_USERNAME, o->username);
-    if (o->password) curl_easy_setopt(c, CURLOPT_PASSWORD, o->password);
+    if (o->username && o->password) curl_easy_setopt(c, CURLOPT_PASSWORD, o->password);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT_SECONDS);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
