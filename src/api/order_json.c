@@ -63,6 +63,7 @@ json_t *ticket_json(const ticket_record *r)
     copy_member(t, "refund", doc, json_null());
     copy_member(t, "taxes", doc, json_array());
     copy_member(t, "holder", doc, json_null());
+    copy_member(t, "answers", doc, json_array());
     json_t *scan = json_object();
     json_object_set_new(scan, "limit", json_string(r->scan_limit));
     json_object_set_new(scan, "times", json_integer(r->scan_times));
@@ -152,6 +153,7 @@ json_t *order_json(const order_record *d, const account *a)
     if (!json_is_object(json_object_get(o, "customer"))) json_object_set_new(o, "customer", json_object());
     if (!json_is_object(json_object_get(o, "extras"))) json_object_set_new(o, "extras", json_object());
     if (!json_is_array(json_object_get(o, "discounts"))) json_object_set_new(o, "discounts", json_array());
+    copy_member(o, "answers", doc, json_array());
     json_decref(doc);
     json_t *tickets = json_array();
     for (size_t i = 0; i < d->ntickets; i++) json_array_append_new(tickets, ticket_json(&d->tickets[i]));

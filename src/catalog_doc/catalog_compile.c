@@ -152,6 +152,7 @@ static void *compile_event(catalog_model *m, const json_t *doc)
         o[i].cancelled = enum_is(x, "status", "cancelled");
     }
     e->occurrences = o;
+    e->payment_method_ids = string_list(m, json_object_get(doc, "payment_method_ids"), &e->npayment_methods);
     return e;
 }
 
@@ -235,6 +236,7 @@ static void *compile_product(catalog_model *m, const json_t *doc)
     p->pool_ids = pool_id_list(ar, pools, &p->npool_ids);
     p->scan = compile_scan(json_object_get(doc, "scan"));
     p->barcode_format = model_strdup(ar, jstr(doc, "barcode_format") ? jstr(doc, "barcode_format") : "code128");
+    p->group_id = model_strdup(ar, jstr(doc, "group_id"));
     return p;
 }
 
@@ -251,6 +253,8 @@ static void *compile_discount(catalog_model *m, const json_t *doc)
     d->product_ids = string_list(m, json_object_get(doc, "product_ids"), &d->nproducts);
     d->expires_at = instant_or_zero(doc, "expires_at");
     d->max_redemptions = jint(doc, "max_redemptions", -1);
+    d->booking_fee_amount = jint(doc, "booking_fee_amount", 0);
+    d->booking_fee_percent_bp = (int32_t)jint(doc, "booking_fee_percent_bp", 0);
     return d;
 }
 
@@ -262,13 +266,57 @@ static void *compile_voucher(catalog_model *m, const json_t *doc)
     v->value = jint(doc, "value", 0);
     v->expires_at = instant_or_zero(doc, "expires_at");
     v->partial_redemption = jbool(doc, "partial_redemption", true);
+    v->event_ids = string_list(m, json_object_get(doc, "event_ids"), &v->nevents);
     return v;
+}
+
+static void *compile_question(catalog_model *m, const json_t *doc)
+{
+    static const char *const types[] = {"text", "textarea", "select", "checkbox", "email", "phone", "date", "number"};
+    cat_question *q = model_alloc(m, sizeof *q);
+    q->id = model_strdup(m, jstr(doc, "id"));
+    char *label = json_dumps(json_object_get(doc, "label"), JSON_COMPACT);
+    q->label_json = model_strdup(m, label ? label : "{}");
+    free(label);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (enum_is(doc, "type", types[i])) q->type = (cat_question_type)i;
+    q->options = string_list(m, json_object_get(doc, "options"), &q->noptions);
+    q->required = jbool(doc, "required", false);
+    q->per_ticket = enum_is(doc, "scope", "ticket");
+    q->product_ids = string_list(m, json_object_get(doc, "product_ids"), &q->nproducts);
+    return q;
+static void *compile_ticket_group(catalog_model *m, const json_t *doc)
+{
+    cat_ticket_group *g = model_alloc(m, sizeof *g);
+    g->id = model_strdup(m, jstr(doc, "id"));
+    g->name = model_strdup(m, jstr(doc, "name"));
+    g->sort_order = jint(doc, "sort_order", 0);
+    g->max_per_order = jint(doc, "max_per_order", -1);
+    g->event_id = model_strdup(m, jstr(doc, "event_id"));
+    return g;
+}
+
+static void *compile_payment_method(catalog_model *m, const json_t *doc)
+{
+    cat_payment_method *pm = model_alloc(m, sizeof *pm);
+    pm->id = model_strdup(m, jstr(doc, "id"));
+    pm->name = model_strdup(m, jstr(doc, "name"));
+    pm->kind = model_strdup(m, jstr(doc, "kind") ? jstr(doc, "kind") : "other");
+    pm->instructions = model_strdup(m, jstr(doc, "instructions"));
+    pm->external_id = model_strdup(m, jstr(doc, "external_id"));
+    pm->fee_fixed = jint(doc, "fee_fixed", 0);
+    pm->fee_percent_bp = (int32_t)jint(doc, "fee_percent_bp", 0);
+    pm->enabled = jbool(doc, "enabled", true);
+    pm->sort_order = jint(doc, "sort_order", 0);
+    return pm;
 }
 
 static void *(*const compilers[CAT__COUNT])(catalog_model *m, const json_t *doc) = {
     [CAT_LOCATION] = compile_location, [CAT_SCHEDULE] = compile_schedule, [CAT_POOL] = compile_pool,
     [CAT_CATEGORY] = compile_category, [CAT_EVENT] = compile_event,       [CAT_PRODUCT] = compile_product,
     [CAT_DISCOUNT] = compile_discount, [CAT_VOUCHER] = compile_voucher,
+    [CAT_QUESTION] = compile_question,
+    [CAT_TICKET_GROUP] = compile_ticket_group, [CAT_PAYMENT_METHOD] = compile_payment_method,
 };
 
 void catalog_doc_compile(catalog_model *m, catalog_kind k, const char *doc)

@@ -54,6 +54,7 @@ static const field_spec event_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"external_ids", F_OBJECT, false, NULL, 0},
     {"extras", F_OBJECT, false, NULL, 0},
+    {"payment_method_ids", F_REF_LIST, false, NULL, CAT_PAYMENT_METHOD},
 };
 
 static const field_spec pool_fields[] = {
@@ -90,6 +91,7 @@ static const field_spec product_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"apf_enabled", F_BOOL, false, NULL, 0},
     {"business_type", F_STRING, false, NULL, 0},
+    {"group_id", F_REF, false, NULL, CAT_TICKET_GROUP},
 };
 
 static const field_spec discount_fields[] = {
@@ -102,6 +104,8 @@ static const field_spec discount_fields[] = {
     {"expires_at", F_INSTANT, false, NULL, 0},
     {"max_redemptions", F_INT_OR_NULL, false, NULL, 0},
     {"external_id", F_STRING, false, NULL, 0},
+    {"booking_fee_amount", F_MONEY, false, NULL, 0},
+    {"booking_fee_percent_bp", F_INT, false, NULL, 0},
 };
 
 static const field_spec voucher_fields[] = {
@@ -110,6 +114,37 @@ static const field_spec voucher_fields[] = {
     {"type", F_ENUM, false, "gift_card|credit", 0},
     {"expires_at", F_INSTANT, false, NULL, 0},
     {"partial_redemption", F_BOOL, false, NULL, 0},
+    {"event_ids", F_REF_LIST, false, NULL, CAT_EVENT},
+};
+
+static const field_spec ticket_group_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"max_per_order", F_INT_OR_NULL, false, NULL, 0},
+    {"event_id", F_REF, false, NULL, CAT_EVENT},
+};
+
+static const field_spec payment_method_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"kind", F_ENUM, true, "card|cash|bank_transfer|offline|paypal|other", 0},
+    {"instructions", F_STRING, false, NULL, 0},
+    {"fee_fixed", F_MONEY, false, NULL, 0},
+    {"fee_percent_bp", F_INT, false, NULL, 0},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"external_id", F_STRING, false, NULL, 0},
+};
+
+/* The answer types catalog_compile.c maps to cat_question_type, in that order. */
+#define QUESTION_TYPES "text|textarea|select|checkbox|email|phone|date|number"
+
+static const field_spec question_fields[] = {
+    {"label", F_TEXT_MAP, true, NULL, 0},
+    {"type", F_ENUM, true, QUESTION_TYPES, 0},
+    {"options", F_ARRAY, false, NULL, 0},
+    {"required", F_BOOL, false, NULL, 0},
+    {"scope", F_ENUM, false, "order|ticket", 0},
+    {"product_ids", F_REF_LIST, false, NULL, CAT_PRODUCT},
 };
 
 static bo_status check_weekday_list(json_t *arr, const char *field, bo_error *err)
@@ -243,9 +278,18 @@ static bo_status check_product(json_t *doc, bo_error *err)
 static bo_status check_discount(json_t *doc, bo_error *err)
 {
     const char *type = jstr(doc, "type");
-    if (!strcmp(type, "fixed") && !json_is_integer(json_object_get(doc, "amount")))
+    bool fee_amount = json_object_get(doc, "booking_fee_amount") != NULL,
+         fee_percent = json_object_get(doc, "booking_fee_percent_bp") != NULL;
+    if (fee_amount && fee_percent)
+        return bo_fail(err, BO_INVALID, "invalid_field", "booking_fee_percent_bp",
+                       "a discount takes booking_fee_amount or booking_fee_percent_bp, not both");
+    if (fee_percent && jint(doc, "booking_fee_percent_bp", 0) > 10000)
+        return bo_fail(err, BO_INVALID, "invalid_percentage", "booking_fee_percent_bp",
+                       "booking_fee_percent_bp is 0..10000");
+    /* a discount of the booking fee alone needs no amount off the price */
+    if (!strcmp(type, "fixed") && !json_is_integer(json_object_get(doc, "amount")) && !fee_amount && !fee_percent)
         return bo_fail(err, BO_INVALID, "missing_field", "amount", "a fixed discount needs amount");
-    if (!strcmp(type, "percentage")) {
+    if (!strcmp(type, "percentage") && (json_object_get(doc, "percent_bp") || (!fee_amount && !fee_percent))) {
         int64_t bp = jint(doc, "percent_bp", -1);
         if (bp < 0 || bp > 10000)
             return bo_fail(err, BO_INVALID, "invalid_percentage", "percent_bp",
@@ -254,11 +298,47 @@ static bo_status check_discount(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+/* Options are the select's choices: 1..100 distinct non-empty strings, and
+ * only a select has them (an answer is checked against them). */
+static bo_status check_question(json_t *doc, bo_error *err)
+{
+    json_t *options = json_object_get(doc, "options");
+    bool select = !strcmp(jstr(doc, "type"), "select");
+    if (select && json_array_size(options) == 0)
+        return bo_fail(err, BO_INVALID, "missing_field", "options", "a select question needs options");
+    if (!select && options)
+        return bo_fail(err, BO_INVALID, "invalid_field", "options", "only a select question has options");
+    if (json_array_size(options) > 100)
+        return bo_fail(err, BO_INVALID, "invalid_field", "options", "at most 100 options");
+    size_t i, k;
+    json_t *v;
+    json_array_foreach(options, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (!s || !*s || strlen(s) > 200)
+            return bo_fail(err, BO_INVALID, "invalid_field", "options", "options are non-empty strings of 200 bytes at most");
+        for (k = 0; k < i; k++)
+            if (!strcmp(json_string_value(json_array_get(options, k)), s))
+                return bo_fail(err, BO_INVALID, "invalid_field", "options", "option %s is listed twice", s);
+    }
+    return BO_OK;
+}
+
+static bo_status check_payment_method(json_t *doc, bo_error *err)
+{
+    if (jint(doc, "fee_percent_bp", 0) > 10000)
+        return bo_fail(err, BO_INVALID, "invalid_percentage", "fee_percent_bp", "fee_percent_bp is 0..10000");
+    return BO_OK;
+}
+
 static const kind_spec specs[CAT__COUNT] = {
     [CAT_LOCATION] = SPEC(location_fields, NULL), [CAT_CATEGORY] = SPEC(category_fields, NULL),
     [CAT_SCHEDULE] = SPEC(schedule_fields, check_schedule), [CAT_EVENT] = SPEC(event_fields, check_event),
     [CAT_POOL] = SPEC(pool_fields, NULL), [CAT_PRODUCT] = SPEC(product_fields, check_product),
     [CAT_DISCOUNT] = SPEC(discount_fields, check_discount), [CAT_VOUCHER] = SPEC(voucher_fields, NULL),
+    [CAT_QUESTION] = SPEC(question_fields, check_question),
+    [CAT_TICKET_GROUP] = SPEC(ticket_group_fields, NULL),
+    [CAT_PAYMENT_METHOD] = SPEC(payment_method_fields, check_payment_method),
 };
 
 const kind_spec *kind_spec_for(catalog_kind k) { return k < CAT__COUNT ? &specs[k] : NULL; }

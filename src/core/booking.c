@@ -61,8 +61,9 @@ static const char *scan_limit_name(scan_limit_kind k)
 }
 
 /* The free-form part of a ticket, the same for every ticket of one line;
- * holder is JSON object text or NULL. */
-static char *ticket_doc(const cat_product *p, money unit, money discount, const char *holder)
+ * holder is JSON object text or NULL; fee_off is what a discount takes off its
+ * booking fee. */
+static char *ticket_doc(const cat_product *p, money unit, money discount, money fee_off, const char *holder)
 {
     ticket_price tp = price_ticket(p, unit - discount);
     jbuf w;
@@ -85,7 +86,8 @@ static char *ticket_doc(const cat_product *p, money unit, money discount, const 
     jb_arr_end(&w);
     jb_key(&w, "holder"), jb_raw(&w, holder);
     jb_key(&w, "gate_price"), jb_int(&w, p->gate_price_set ? p->gate_price : unit);
-    jb_key(&w, "booking_fee"), jb_int(&w, p->booking_fee);
+    jb_key(&w, "booking_fee"), jb_int(&w, p->booking_fee - fee_off);
+    if (fee_off) jb_key(&w, "booking_fee_discount"), jb_int(&w, fee_off);
     jb_key(&w, "tax_total"), jb_int(&w, tp.tax_total);
     jb_key(&w, "allow_overtime"), jb_bool(&w, p->scan.allow_overtime);
     jb_key(&w, "discounted_gross"), jb_int(&w, tp.gross);
@@ -142,6 +144,10 @@ typedef struct {
     bool created, closed, sold_out, discount_exhausted;
     bool cart_outdated; /* a product of the cart, or its event, left the catalog */
     const char *voucher_problem;
+    bool answers_refused; /* answers_err says why */
+    bo_error answers_err;
+    bool voucher_wrong_event;     /* the voucher does not pay for tickets of this event: */
+    char voucher_event[48];       /* its id ("" for a product of no event) */
     money voucher_paid;
     money unpaid; /* > 0: a voucher paid part of the order and no payment came for this rest */
     order_record rows; /* the order as booked, when the outbox or the caller wants it */
@@ -150,7 +156,7 @@ typedef struct {
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
  * orders from spending the same value. */
-static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money due)
+static db_status spend_voucher(db_conn *c, book_ctx *b, const store_cart *cart, const char *code, money due)
 {
     store_voucher_code vc;
     store_status ss = store_voucher_code_find(c, b->a->id, code, &vc);
@@ -168,6 +174,16 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
         b->voucher_problem = "voucher has expired";
         return DB_ABORT;
     }
+    /* a voucher limited to events pays for an order only if every ticket is of one of them */
+    for (size_t i = 0; i < cart->nlines; i++) {
+        const cat_product *p = model_product(b->cs->model, cart->lines[i].product_id);
+        const char *event_id = p ? p->event_id : NULL;
+        if (!voucher_applies_to_event(voucher, event_id)) {
+            b->voucher_wrong_event = true;
+            snprintf(b->voucher_event, sizeof b->voucher_event, "%s", event_id ? event_id : "");
+            return DB_ABORT;
+        }
+    }
     money spend = vc.remaining < due ? vc.remaining : due;
     if (spend <= 0) return DB_OK;
     b->voucher_paid = spend;
@@ -181,6 +197,7 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
 
 typedef struct {
     money total_gross, total_net, discount_total, after_gross, after_net, fee_total;
+    money fee_discount_total; /* what the discount took off the booking fees (fee_total is after it) */
     int64_t quantity;
     const char *event_id, *category_id;
 } order_sums;
@@ -189,14 +206,20 @@ typedef struct {
 typedef struct {
     store_ticket *tickets;
     size_t ntickets, nlines;
-    char **docs;         /* two documents per line (its tickets' two discount amounts), shared by its tickets */
+    char **docs;         /* four documents per line (its tickets' two discount amounts by their two booking fee
+                            discounts: PLAN_DOCS_PER_LINE), shared by its tickets */
+    char **own_docs;     /* one per ticket that has answers of its own, else NULL */
     store_hold **pools;  /* one list per line, shared by its tickets */
     char (*line_ids)[40];
 } ticket_plan;
 
+#define PLAN_DOCS_PER_LINE 4
+
 static void ticket_plan_free(ticket_plan *tp)
 {
-    for (size_t i = 0; tp->docs && i < 2 * tp->nlines; i++) free(tp->docs[i]);
+    for (size_t i = 0; tp->docs && i < PLAN_DOCS_PER_LINE * tp->nlines; i++) free(tp->docs[i]);
+    for (size_t i = 0; tp->own_docs && i < tp->ntickets; i++) free(tp->own_docs[i]);
+    free(tp->own_docs);
     for (size_t i = 0; tp->pools && i < tp->nlines; i++) free(tp->pools[i]);
     free(tp->docs);
     free(tp->pools);
@@ -212,9 +235,15 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
     for (size_t i = 0; i < cart->nlines; i++) total += (size_t)cart->lines[i].quantity;
     *plan = (ticket_plan){.tickets = calloc(total ? total : 1, sizeof *plan->tickets),
                           .nlines = cart->nlines,
-                          .docs = calloc(2 * cart->nlines + 1, sizeof *plan->docs),
+                          .docs = calloc(PLAN_DOCS_PER_LINE * cart->nlines + 1, sizeof *plan->docs),
+                          .own_docs = calloc(total + 1, sizeof *plan->own_docs),
                           .pools = calloc(cart->nlines + 1, sizeof *plan->pools),
                           .line_ids = calloc(cart->nlines + 1, sizeof *plan->line_ids)};
+    if (b->req->answers && answers_check_cart(b->cs->model, b->req->answers, b->req->nanswers, true, cart,
+                                              &b->answers_err) != BO_OK) {
+        b->answers_refused = true;
+        return DB_ABORT;
+    }
     for (size_t i = 0; i < cart->nlines; i++) {
         const store_cart_line *line = &cart->lines[i];
         const cat_product *p = model_product(b->cs->model, line->product_id);
@@ -234,33 +263,52 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
                              ? discount_line_total(b->discount, unit, line->quantity)
                              : 0;
         money low_off = money_share(line_off, line->quantity, line->quantity - 1);
+        /* the booking fees' discount, by the same rule (MODEL.md, "Money") */
+        money fee_line_off = b->discount && discount_applies_to(b->discount, p->id)
+                                 ? discount_line_fee_total(b->discount, p->booking_fee, line->quantity)
+                                 : 0;
+        money low_fee_off = money_share(fee_line_off, line->quantity, line->quantity - 1);
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
-        plan->docs[2 * i] = ticket_doc(p, unit, low_off, NULL);
-        if (line_off % line->quantity) plan->docs[2 * i + 1] = ticket_doc(p, unit, low_off + 1, NULL);
+        char **docs = &plan->docs[PLAN_DOCS_PER_LINE * i];
         plan->pools[i] = ticket_pools(p, cart->occurrence);
         time_uuid(plan->line_ids[i]);
         ticket_price before = price_ticket(p, unit);
         for (int64_t q = 0; q < line->quantity; q++) {
             money off = money_share(line_off, line->quantity, q);
-            store_ticket *t = &plan->tickets[plan->ntickets++];
+            money fee_off = money_share(fee_line_off, line->quantity, q);
+            size_t variant = 2 * (size_t)(off != low_off) + (size_t)(fee_off != low_fee_off);
+            if (!docs[variant]) docs[variant] = ticket_doc(p, unit, off, fee_off, NULL);
+            char *answers = b->req->answers ? answers_json(b->cs->model, b->req->answers, b->req->nanswers,
+                                                           (int64_t)plan->ntickets)
+                                            : NULL;
+            if (answers) { /* this ticket's answers make its document its own */
+                char *over = malloc(strlen(answers) + 16);
+                if (over) sprintf(over, "{\"answers\":%s}", answers);
+                plan->own_docs[plan->ntickets] = over ? objtext_merge(docs[variant], over) : NULL;
+                free(over);
+                free(answers);
+            }
+            store_ticket *t = &plan->tickets[plan->ntickets];
+            t->doc = plan->own_docs[plan->ntickets] ? plan->own_docs[plan->ntickets] : docs[variant];
+            plan->ntickets++;
             ticket_columns(p, unit, off, vf, vt, t);
             t->order_id = b->order_id;
             t->line_id = plan->line_ids[i];
             t->event_id = p->event_id;
             t->occurrence = cart->occurrence;
             t->status = unpaid ? "unpaid" : "valid";
-            t->doc = plan->docs[2 * i + (off != low_off)];
             t->pools = plan->pools[i];
             t->npools = p->npools;
             ticket_price after = price_ticket(p, unit - off);
             sum->discount_total += before.gross - after.gross;
             sum->after_gross += after.gross;
             sum->after_net += after.net;
+            sum->fee_total += p->booking_fee - fee_off;
+            sum->fee_discount_total += fee_off;
         }
         sum->total_gross += before.gross * line->quantity;
         sum->total_net += before.net * line->quantity;
-        sum->fee_total += p->booking_fee * line->quantity;
         sum->quantity += line->quantity;
     }
     return DB_OK;
@@ -301,6 +349,7 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
         jb_key(&w, "type"), jb_str(&w, b->discount->type == DISCOUNT_PERCENTAGE ? "percentage" : "fixed");
         jb_key(&w, "name"), jb_str(&w, b->discount->name);
         jb_key(&w, "amount"), jb_int(&w, sum->discount_total);
+        jb_key(&w, "booking_fee_amount"), jb_int(&w, sum->fee_discount_total);
         if (b->discount->external_id) jb_key(&w, "external_id"), jb_str(&w, b->discount->external_id);
         jb_obj_end(&w);
     }
@@ -310,6 +359,9 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
     if (req->reseller_name) jb_key(&w, "name"), jb_str(&w, req->reseller_name);
     jb_obj_end(&w);
     jb_key(&w, "event_id"), jb_str(&w, sum->event_id);
+    char *answers = req->answers ? answers_json(b->cs->model, req->answers, req->nanswers, -1) : NULL;
+    if (answers) jb_key(&w, "answers"), jb_raw(&w, answers);
+    free(answers);
     jb_obj_end(&w);
     return jb_take(&w, NULL);
 }
@@ -336,6 +388,8 @@ static db_status book_fn(db_conn *c, void *arg)
     const book_request *req = b->req;
     b->created = false;
     b->voucher_problem = NULL;
+    b->answers_refused = false;
+    b->voucher_wrong_event = false;
     b->voucher_paid = 0;
     b->unpaid = 0;
     if (b->rows_loaded) /* from an attempt that had to run again */ store_order_detail_free(&b->rows);
@@ -377,7 +431,7 @@ static db_status book_fn(db_conn *c, void *arg)
                                                          b->discount->code, b->order_id, sum.discount_total, b->now));
     }
     if (st == DB_OK && req->voucher_code && *req->voucher_code)
-        st = spend_voucher(c, b, req->voucher_code, sum.after_gross + sum.fee_total);
+        st = spend_voucher(c, b, &cart, req->voucher_code, sum.after_gross + sum.fee_total);
     money due = sum.after_gross + sum.fee_total - b->voucher_paid;
     /* the admin API has no paying later: a sale a voucher pays in part is
      * paid at the till for the rest, or not made (docs/ADMIN_API.md) */
@@ -441,7 +495,16 @@ static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
     if (b->cart_outdated)
         return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
                        "a product of the cart, or its event, is no longer in the catalog");
+    if (b->answers_refused) {
+        *err = b->answers_err;
+        return err->status;
+    }
     if (b->voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b->voucher_problem);
+    if (b->voucher_wrong_event)
+        return bo_fail(err, BO_INVALID, "voucher_not_valid_for_event", "voucher_code",
+                       *b->voucher_event ? "the voucher does not pay for tickets of event %s"
+                                         : "the voucher pays only for tickets of its events%s",
+                       b->voucher_event);
     if (b->unpaid > 0) {
         char paid[32], rest[32];
         money_format(b->voucher_paid, a->currency_decimals, paid, sizeof paid);
@@ -474,6 +537,10 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
     book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now()};
+    if (req->nanswers && answers_check(cs->model, req->answers, req->nanswers, err) != BO_OK) {
+        catalog_release(cs);
+        return err->status;
+    }
     if (req->discount_code && *req->discount_code) {
         b.discount = model_discount_by_code(cs->model, req->discount_code);
         if (!b.discount) {
@@ -554,6 +621,8 @@ bo_status orders_book_many(engine *e, const account *a, const cart_request *cart
 {
     if ((booking->discount_code && *booking->discount_code) || (booking->voucher_code && *booking->voucher_code))
         return bo_fail(err, BO_INVALID, "invalid_field", "discount_code", "a bulk booking takes no codes");
+    if (booking->nanswers)
+        return bo_fail(err, BO_INVALID, "invalid_field", "answers", "a bulk booking takes no answers");
     if ((booking->customer && !object_text(booking->customer)) || (booking->extras && !object_text(booking->extras)))
         return bo_fail(err, BO_INVALID, "invalid_field", "customer", "customer and extras must be objects");
     book_many_ctx x = {.e = e, .a = a, .booking = booking, .n = n, .carts = calloc(n + 1, sizeof *x.carts),
@@ -777,7 +846,7 @@ static db_status issue_fn(db_conn *c, void *arg)
     validity(x->product, x->at->day, x->at->day >= 0 ? x->at->ends_at : 0, x->a->timezone, x->now, &vf, &vt);
     store_ticket t = {0};
     ticket_columns(x->product, x->price, 0, vf, vt, &t);
-    char *doc = ticket_doc(x->product, x->price, 0, x->holder);
+    char *doc = ticket_doc(x->product, x->price, 0, 0, x->holder);
     store_hold *pools = ticket_pools(x->product, x->at->key);
     t.pools = pools;
     t.npools = x->product->npools;

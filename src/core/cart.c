@@ -65,6 +65,26 @@ static bo_status resolve_slot(const catalog_model *m, const account *a, const ca
     return BO_OK;
 }
 
+/* A ticket group's max_per_order counts the tickets of all its products in
+ * the cart together. */
+static bo_status check_group_limits(const catalog_model *m, const cart_request *req, bo_error *err)
+{
+    for (size_t i = 0; i < req->nlines; i++) {
+        const cat_product *p = model_product(m, req->lines[i].product_id);
+        const cat_ticket_group *g = p ? model_ticket_group(m, p->group_id) : NULL;
+        if (!g || g->max_per_order < 0) continue;
+        int64_t in_group = 0;
+        for (size_t j = 0; j < req->nlines; j++) {
+            const cat_product *q = model_product(m, req->lines[j].product_id);
+            if (q && q->group_id && !strcmp(q->group_id, g->id)) in_group += req->lines[j].quantity;
+        }
+        if (in_group > g->max_per_order)
+            return bo_fail(err, BO_INVALID, "invalid_amount", "quantity",
+                           "at most %lld tickets of group %s per order", (long long)g->max_per_order, g->id);
+    }
+    return BO_OK;
+}
+
 /* Checks the request against the catalog and fills the cart's content and
  * the seats it must hold. */
 static bo_status plan_cart(engine *e, const account *a, const cart_request *req, cart_record *cart, store_hold **holds,
@@ -100,6 +120,7 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
         cart->price_includes_tax = pq.includes_tax;
         cart->total += gross_of(p, unit) * q;
     }
+    if (bs == BO_OK) bs = check_group_limits(cs->model, req, err);
     int n = bs == BO_OK ? pool_needs_for(cs->model, at.key, req->lines, req->nlines, holds, err) : -1;
     catalog_release(cs);
     if (bs != BO_OK) return bs;

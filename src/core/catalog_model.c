@@ -128,7 +128,10 @@ struct catalog_model {
 
 /* Pools, locations and schedules first: the kinds after them refer to them. */
 const catalog_kind catalog_compile_order[CAT__COUNT] = {CAT_LOCATION, CAT_SCHEDULE, CAT_POOL,     CAT_CATEGORY,
-                                                        CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER};
+                                                        CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER,
+                                                        CAT_QUESTION,
+                                                        /* referred to by id only: compiled in any order */
+                                                        CAT_TICKET_GROUP, CAT_PAYMENT_METHOD};
 
 catalog_model *catalog_model_new(void (*release)(void *decoded))
 {
@@ -232,6 +235,9 @@ LOOKUP(model_pool, cat_pool, CAT_POOL)
 LOOKUP(model_product, cat_product, CAT_PRODUCT)
 LOOKUP(model_voucher, cat_voucher, CAT_VOUCHER)
 LOOKUP(model_discount, cat_discount, CAT_DISCOUNT)
+LOOKUP(model_question, cat_question, CAT_QUESTION)
+LOOKUP(model_ticket_group, cat_ticket_group, CAT_TICKET_GROUP)
+LOOKUP(model_payment_method, cat_payment_method, CAT_PAYMENT_METHOD)
 
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code)
 {
@@ -255,6 +261,13 @@ bool schedule_closed_on(const cat_schedule *s, civil_date day)
     return s->nclosed && bsearch(&day, s->closed_dates, s->nclosed, sizeof day, date_cmp) != NULL;
 }
 
+static bool id_listed(const char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; id && i < n; i++)
+        if (!strcmp(ids[i], id)) return true;
+    return false;
+}
+
 bool discount_applies_to(const cat_discount *d, const char *product_id)
 {
     if (!d->nproducts) return true;
@@ -263,9 +276,27 @@ bool discount_applies_to(const cat_discount *d, const char *product_id)
     return false;
 }
 
+bool question_asked_for(const cat_question *q, const char *product_id)
+{
+    if (!q->nproducts) return true;
+    for (size_t i = 0; i < q->nproducts; i++)
+        if (!strcmp(q->product_ids[i], product_id)) return true;
+    return false;
+}
+
 bool product_in_category(const cat_product *p, const char *category_id)
 {
     for (size_t i = 0; i < p->ncategories; i++)
         if (!strcmp(p->category_ids[i], category_id)) return true;
     return false;
+}
+
+bool voucher_applies_to_event(const cat_voucher *v, const char *event_id)
+{
+    return !v->nevents || id_listed(v->event_ids, v->nevents, event_id);
+}
+
+bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm)
+{
+    return pm->enabled && (!ev->npayment_methods || id_listed(ev->payment_method_ids, ev->npayment_methods, pm->id));
 }

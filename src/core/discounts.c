@@ -16,6 +16,14 @@ money discount_line_total(const cat_discount *d, money unit, int64_t quantity)
     return off > line ? line : off;
 }
 
+money discount_line_fee_total(const cat_discount *d, money fee, int64_t quantity)
+{
+    money fees = fee * quantity;
+    money off = d->booking_fee_percent_bp ? money_percent(fees, d->booking_fee_percent_bp)
+                                          : (d->booking_fee_amount < fee ? d->booking_fee_amount : fee) * quantity;
+    return off > fees ? fees : off < 0 ? 0 : off;
+}
+
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count)
 {
     char name[80];

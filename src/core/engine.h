@@ -45,7 +45,9 @@ typedef enum {
  *              product of an availability query), date_to, pricing_token,
  *              customer, extras, discount_code, voucher_code, payment, reason (of a
  *              cancellation), status (of an order), barcode, cursor (a page
- *              boundary: starting_after / ending_before), codes (voucher codes)
+ *              boundary: starting_after / ending_before), codes (voucher codes),
+ *              answers (a booking's answers to the custom questions; one
+ *              answer's fields "answers[i].question_id", ".ticket_index", ".answer")
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
@@ -138,7 +140,7 @@ char *account_secret_get(engine *e, const account *a, const char *name); /* call
  * catalog_model.h per catalog version. The engine never parses them: the
  * catalog codec of engine_config does (src/catalog_doc is the JSON one).
  * Kinds: location, category, schedule, event, pool, product, discount,
- * voucher (catalog_kind, in catalog_model.h). */
+ * voucher, question (catalog_kind, in catalog_model.h). */
 const char *catalog_kind_name(catalog_kind k);
 bool catalog_kind_parse(const char *name, catalog_kind *out);
 
@@ -321,6 +323,13 @@ void order_record_free(order_record *o);
 typedef store_ticket_row ticket_record;
 void ticket_record_free(ticket_record *t);
 
+/* One answer to a custom question (catalog kind `question`) given when booking. */
+typedef struct {
+    const char *question_id;
+    int64_t ticket_index; /* -1: the order (scope order); else the ticket, 0-based over the cart's lines in order */
+    const char *answer;   /* UTF-8 text; a checkbox is "true" or "false" */
+} question_answer;
+
 typedef struct {
     const char *cart_id;
     /* JSON object text, validated by the caller; the engine stores it without
@@ -338,6 +347,12 @@ typedef struct {
     order_record *order_out;      /* optional: filled with the order as booked, read in the booking's
                                      transaction, so the caller need not read it back; when order_book
                                      returns BO_OK the caller frees it with order_record_free */
+    /* Answers to the account's custom questions, checked against them before
+     * anything is written (docs/MODEL.md, "Custom questions"). NULL: the
+     * channel cannot carry answers, so required questions are not enforced;
+     * non-NULL (nanswers may be 0): every required question must be answered. */
+    const question_answer *answers;
+    size_t nanswers;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

@@ -152,6 +152,22 @@ price_quote product_price_at(const cat_product *p, const slot *at);
  * per ticket (never more than the ticket). Ticket i of the line gets
  * money_share(total, quantity, i), so the tickets sum to the line's discount. */
 money discount_line_total(const cat_discount *d, money unit, int64_t quantity);
+/* What discount d takes off the booking fees of such a line, `fee` per ticket,
+ * by the same rules: booking_fee_amount per ticket (never below a fee of 0),
+ * booking_fee_percent_bp of the line's fees rounded once for the line, spread
+ * over its tickets with money_share. */
+money discount_line_fee_total(const cat_discount *d, money fee, int64_t quantity);
+
+/* Custom questions (core/questions.c). answers_check: each answer against its
+ * question (known, scope, type, options), before the booking's transaction;
+ * answers_check_cart: against the cart inside it (ticket indexes, the products
+ * a question is asked for, and every required question answered when
+ * enforce_required). answers_json: the answers for ticket `index` (-1: the
+ * order's) as JSON array text, malloc'd, or NULL when there are none. */
+bo_status answers_check(const catalog_model *m, const question_answer *answers, size_t n, bo_error *err);
+bo_status answers_check_cart(const catalog_model *m, const question_answer *answers, size_t n, bool enforce_required,
+                             const store_cart *cart, bo_error *err);
+char *answers_json(const catalog_model *m, const question_answer *answers, size_t n, int64_t index);
 
 /* What the order's live tickets were charged, booking fees included
  * (core/refunds.c): what paying an open order later takes. */

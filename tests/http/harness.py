@@ -181,3 +181,12 @@ def admin_error(resp, status, code=None, field=None):
 
 def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def tt_error(resp, status, field=None):
+    """Checks a Ticket Tailor error reply: {status, error_code, message[, errors: [{field, messages}]]}."""
+    assert resp.status == status, "expected %d, got %r" % (status, resp)
+    assert resp.json["status"] == status and resp.json["message"], resp
+    if field:
+        assert resp.json["errors"][0]["field"] == field, resp
+    return resp.json

@@ -46,9 +46,16 @@ def world():
                                                          "type": "percentage", "price_percent": "10"}), 201)
     expect(a.tickettailor("POST", "/v1/vouchers", form={"name": "A's card", "value": "250", "expiry": "2000000000",
                                                         "codes[]": "A-" + tag}), 201)
+    # an optional question asks nothing of other bookings
+    expect(a.admin("POST", "/questions", {"label": "A's question", "type": "text", "scope": "order"}), 201)
     ids = {"orders": order["id"], "tickets": order["tickets"][0]["id"], "carts": open_cart["id"],
            "webhooks": hook["id"]}
-    for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers"):
+    # kinds the demo account has none of
+    ids["ticket_groups"] = expect(a.admin("POST", "/ticket_groups", {"name": "A's group"}), 201)["id"]
+    ids["payment_methods"] = expect(a.admin("POST", "/payment_methods", {"name": "A's till", "kind": "cash"}),
+                                    201)["id"]
+    for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
+                 "questions"):
         listed = expect(a.admin("GET", "/" + kind), 200)["data"]
         assert listed, "the demo account has no %s" % kind
         ids[kind] = listed[0]["id"]
@@ -187,9 +194,12 @@ def test_nothing_of_a_changed(world):
     assert all(t["scan"]["used"] == 0 for t in order["tickets"]), order["tickets"]
     assert expect(a.admin("GET", "/carts/" + w["ids"]["carts"]), 200)["status"] == "open"
     expect(a.admin("GET", "/webhooks/" + w["ids"]["webhooks"]), 200)
-    for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers"):
+    for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
+                 "questions", "ticket_groups", "payment_methods"):
         expect(a.admin("GET", "/%s/%s" % (kind, w["ids"][kind])), 200)
     for name, path in (("order_id", "/v1/orders/"), ("discount_id", "/v1/discounts/"),
                        ("voucher_id", "/v1/vouchers/")):
         expect(a.tickettailor("GET", path + w["tt"][name]), 200)
     a.admin("DELETE", "/webhooks/" + w["ids"]["webhooks"])  # nothing listens on port 9
+    for kind in ("ticket_groups", "payment_methods"):  # made by world(): leave the demo account as it was
+        a.admin("DELETE", "/%s/%s" % (kind, w["ids"][kind]))

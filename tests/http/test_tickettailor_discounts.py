@@ -3,18 +3,10 @@ real bookings (max_redemptions enforced when the code is used)."""
 import time
 import uuid
 
-from harness import expect
+from harness import expect, tt_error
 
 ADULT = "d0000000-0000-4000-8000-000000000005"
 GUIDE = "d0000000-0000-4000-8000-000000000007"
-
-
-def tt_error(resp, status, field=None):
-    assert resp.status == status, "expected %d, got %r" % (status, resp)
-    assert resp.json["status"] == status and resp.json["message"], resp
-    if field:
-        assert resp.json["errors"][0]["field"] == field, resp
-    return resp.json
 
 
 def sell(c, code):

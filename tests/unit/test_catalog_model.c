@@ -773,6 +773,100 @@ static void test_versions(void)
     catalog_release(after);
 }
 
+/* ---------------- ticket groups, payment methods, voucher events ---------------- */
+
+static void write_extras(void)
+{
+    bool ok = true;
+    ok &= put(&A, CAT_PAYMENT_METHOD,
+              "{'id':'pm1','name':'Card','kind':'card','instructions':'Tap','fee_fixed':35,'fee_percent_bp':260,"
+              "'enabled':false,'sort_order':3,'external_id':'acct-9'}");
+    ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'pm0','name':'Door','kind':'offline'}");
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'tg1','name':'April 20th','sort_order':50050,'max_per_order':4,"
+                                    "'event_id':'ev0'}");
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'tg0','name':'Plain','max_per_order':null}");
+    ok &= put(&A, CAT_EVENT, "{'id':'evpm','name':'Paid','payment_method_ids':['pm1','pm0']}");
+    ok &= put(&A, CAT_PRODUCT, "{'id':'prg','name':'Grouped','price':800,'group_id':'tg1','event_id':'evpm'}");
+    ok &= put(&A, CAT_VOUCHER, "{'id':'vev','name':'Festival','value':500,'event_ids':['evpm','ev0']}");
+    /* the id every other kind has too (write_catalog) */
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'same','name':'G','sort_order':9}");
+    ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'same','name':'M','kind':'other','sort_order':8}");
+    CHECK(ok, "ticket groups, payment methods and their references are accepted");
+}
+
+static void test_extras(const catalog_model *m)
+{
+    const cat_payment_method *pm = model_payment_method(m, "pm1");
+    CHECK(pm && streq(pm->name, "Card") && streq(pm->kind, "card") && streq(pm->instructions, "Tap") &&
+              streq(pm->external_id, "acct-9"),
+          "payment method: name, kind, instructions, external_id");
+    CHECK(pm && pm->fee_fixed == 35 && pm->fee_percent_bp == 260 && !pm->enabled && pm->sort_order == 3,
+          "payment method: typed fees, enabled false, sort_order");
+    pm = model_payment_method(m, "pm0");
+    CHECK(pm && pm->enabled && pm->fee_fixed == 0 && pm->fee_percent_bp == 0 && pm->sort_order == 0 &&
+              !pm->instructions && !pm->external_id,
+          "payment method defaults: enabled, no fees, sort 0, no instructions");
+    const cat_ticket_group *g = model_ticket_group(m, "tg1");
+    CHECK(g && streq(g->name, "April 20th") && g->sort_order == 50050 && g->max_per_order == 4 &&
+              streq(g->event_id, "ev0"),
+          "ticket group: name, sort_order, max_per_order, event_id");
+    g = model_ticket_group(m, "tg0");
+    CHECK(g && g->max_per_order == -1 && g->sort_order == 0 && !g->event_id,
+          "ticket group defaults: no limit (null -> -1), sort 0, no event");
+    const cat_product *p = model_product(m, "prg");
+    CHECK(p && streq(p->group_id, "tg1"), "product: group_id");
+    CHECK(model_product(m, "pr0") && !model_product(m, "pr0")->group_id, "product default: no group");
+    const cat_event *ev = model_event(m, "evpm"), *bare = model_event(m, "ev0");
+    CHECK(ev && ev->npayment_methods == 2 && streq(ev->payment_method_ids[0], "pm1") &&
+              streq(ev->payment_method_ids[1], "pm0"),
+          "event: payment_method_ids in order");
+    CHECK(bare && bare->npayment_methods == 0, "event default: no payment methods named");
+    CHECK(ev && bare && !payment_method_offered(ev, model_payment_method(m, "pm1")) &&
+              payment_method_offered(ev, model_payment_method(m, "pm0")) &&
+              payment_method_offered(bare, model_payment_method(m, "pm0")),
+          "payment_method_offered: named and enabled; an event naming none offers every enabled one");
+    const cat_voucher *v = model_voucher(m, "vev");
+    CHECK(v && v->nevents == 2 && streq(v->event_ids[0], "evpm"), "voucher: event_ids");
+    CHECK(v && voucher_applies_to_event(v, "ev0") && !voucher_applies_to_event(v, "ev1") &&
+              !voucher_applies_to_event(v, NULL),
+          "voucher_applies_to_event: its events only, not a product of no event");
+    v = model_voucher(m, "v0");
+    CHECK(v && v->nevents == 0 && voucher_applies_to_event(v, NULL) && voucher_applies_to_event(v, "ev1"),
+          "voucher default: any event, or none");
+    CHECK(!model_ticket_group(m, "nope") && !model_payment_method(m, "nope") && !model_ticket_group(m, NULL),
+          "unknown ticket group and payment method: NULL");
+    CHECK(model_ticket_group(m, "same") && model_ticket_group(m, "same")->sort_order == 9 &&
+              model_payment_method(m, "same") && model_payment_method(m, "same")->sort_order == 8 &&
+              model_voucher(m, "same") && model_voucher(m, "same")->value == 77,
+          "shared id: ticket group and payment method beside the other kinds");
+    CHECK(!model_ticket_group(m, "pm1") && !model_payment_method(m, "tg1"), "a kind does not find another kind's ids");
+}
+
+static void test_extras_refused(void)
+{
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g0'}", "name", "group without a name");
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g1','name':'X','max_per_order':-1}", "max_per_order", "negative limit");
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g2','name':'X','event_id':'nope'}", "event_id", "unknown event");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m0','name':'X'}", "kind", "method without a kind");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m1','name':'X','kind':'gold'}", "kind", "unknown kind");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m2','name':'X','kind':'cash','fee_percent_bp':10001}", "fee_percent_bp",
+            "percentage over 100%");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m3','name':'X','kind':'cash','fee_fixed':-1}", "fee_fixed",
+            "negative fee");
+    refused(CAT_PRODUCT, "{'id':'bad-pg','name':'X','price':1,'group_id':'nope'}", "group_id", "unknown group");
+    refused(CAT_EVENT, "{'id':'bad-em','name':'X','payment_method_ids':['pm0','nope']}", "payment_method_ids",
+            "unknown payment method");
+    refused(CAT_VOUCHER, "{'id':'bad-ve','name':'X','value':1,'event_ids':['nope']}", "event_ids", "unknown event");
+    bo_error err = {0};
+    CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg1", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "a ticket group a product names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_PAYMENT_METHOD, "pm0", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "a payment method an event names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_EVENT, "ev0", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "an event a ticket group or voucher names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg0", &err) == BO_OK, "an unused ticket group is deleted");
+}
+
 int main(void)
 {
     test_server_key(7);
@@ -785,6 +879,7 @@ int main(void)
     CHECK(test_account(E, "cn", "Many", &B), "account B");
 
     write_catalog();
+    write_extras();
     catalog_snapshot *s = catalog_acquire(E, &A);
     CHECK(s && s->model, "snapshot with a compiled model");
     if (s && s->model) {
@@ -797,10 +892,12 @@ int main(void)
         test_discounts(s->model);
         test_vouchers(s->model);
         test_lookups(s->model);
+        test_extras(s->model);
     }
     catalog_release(s);
     test_raw_compile();
     test_refused();
+    test_extras_refused();
     test_documents();
     test_many_products();
     test_versions();

@@ -87,7 +87,7 @@ static void test_ticket(void)
                           "\"discounted_net\":744,\"gate_price\":1200,\"booking_fee\":50,\"valid_from\":5,"
                           "\"valid_to\":null,\"invalidated_at\":77,\"refund\":{\"by\":\"admin\",\"at\":77,"
                           "\"amount\":900,\"paid\":true},\"taxes\":[{\"type\":\"VAT\"}],"
-                          "\"holder\":{\"full_name\":\"Ann\"},\"scan\":{\"limit\":\"once\",\"times\":1,"
+                          "\"holder\":{\"full_name\":\"Ann\"},\"answers\":[],\"scan\":{\"limit\":\"once\",\"times\":1,"
                           "\"max_scans\":null,\"time_seconds\":null,\"used\":0,\"inside\":false,"
                           "\"first_scan_at\":null,\"last_scan_at\":null,\"redeemed_at\":null,"
                           "\"allow_overtime\":true},\"created_at\":1,\"updated_at\":2}"),

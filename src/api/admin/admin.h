@@ -67,7 +67,10 @@ static inline engine *admin_engine(void *app_) { return ((app *)app_)->e; }
     X(pool, CAT_POOL)                                                                                                  \
     X(product, CAT_PRODUCT)                                                                                            \
     X(discount, CAT_DISCOUNT)                                                                                          \
-    X(voucher, CAT_VOUCHER)
+    X(voucher, CAT_VOUCHER)                                                                                            \
+    X(question, CAT_QUESTION)                                                                                           \
+    X(ticket_group, CAT_TICKET_GROUP)                                                                                  \
+    X(payment_method, CAT_PAYMENT_METHOD)
 #define ADMIN_CATALOG_DECLARE(k, K)                                                                                    \
     void admin_##k##_list(http_request *r, void *app_);                                                                \
     void admin_##k##_create(http_request *r, void *app_);                                                              \
@@ -94,6 +97,9 @@ void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
 /* tickets.c */
+/* Sets `download_url` on an order (and its tickets), a ticket, or each of an
+ * array of them; returns obj (etickets.c). */
+json_t *admin_eticket_urls(http_request *r, const account *a, json_t *obj);
 void admin_ticket_get(http_request *r, void *app_);
 void admin_ticket_void(http_request *r, void *app_);
 /* carts.c */

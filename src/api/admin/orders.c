@@ -2,6 +2,7 @@
  * book a cart at the box office, cancel. Orders are the engine's canonical
  * documents (docs/MODEL.md) as they are. */
 #include "api/admin/admin.h"
+#include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_LIMIT 50
@@ -67,7 +68,7 @@ void admin_orders_list(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    http_reply_json(r, 200, admin_list(orders, &has_more));
+    http_reply_json(r, 200, admin_list(admin_eticket_urls(r, api_account(r), orders), &has_more));
 }
 
 void admin_order_get(http_request *r, void *app_)
@@ -78,7 +79,52 @@ void admin_order_get(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
+}
+
+#define ANSWERS_MAX 1000
+
+/* answers: [{question_id, ticket_index?, answer}] -> typed answers in the
+ * request's memory (a checkbox may answer true or false); false after
+ * replying 400. The engine checks them against the questions. */
+static bool parse_answers(http_request *r, json_t *list, question_answer **out, size_t *n)
+{
+    *n = json_array_size(list);
+    *out = http_alloc(r, (*n ? *n : 1) * sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *el = json_array_get(list, i);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "answers[%zu].", i);
+        if (!json_is_object(el)) {
+            admin_error(r, 400, "invalid_field", "answers", "each answer is an object");
+            return false;
+        }
+        json_t *answer = json_object_get(el, "answer");
+        char field[48];
+        snprintf(field, sizeof field, "%sanswer", prefix);
+        if (!answer || json_is_null(answer)) {
+            admin_error(r, 400, "missing_field", field, "%s is required", field);
+            return false;
+        }
+        if (!json_is_string(answer) && !json_is_boolean(answer)) {
+            admin_error(r, 400, "invalid_field", field, "%s must be a string (true or false for a checkbox)", field);
+            return false;
+        }
+        question_answer *x = &(*out)[i];
+        int64_t ticket_index = -1;
+        json_t *rest = json_copy(el); /* the other fields, by the table */
+        json_object_del(rest, "answer");
+        const body_field fields[] = {
+            {"question_id", BF_STRING, true, 1, 64, &x->question_id, NULL},
+            {"ticket_index", BF_INT, false, 0, 1000000, &ticket_index, NULL},
+        };
+        bool ok = admin_fields(r, rest, prefix, fields, sizeof fields / sizeof fields[0]);
+        json_decref(rest); /* its values are el's too: question_id stays valid */
+        if (!ok) return false;
+        x->ticket_index = ticket_index;
+        x->answer = json_is_string(answer) ? json_string_value(answer) : json_is_true(answer) ? "true" : "false";
+    }
+    return true;
 }
 
 /* Books a cart (POST /carts) into an order with tickets. Booking the same cart
@@ -88,7 +134,7 @@ void admin_order_create(http_request *r, void *app_)
     json_t *body = admin_body(r);
     if (!body) return;
     const char *cart_id = NULL, *discount_code = NULL, *voucher_code = NULL;
-    json_t *customer = NULL, *payment = NULL, *extras = NULL;
+    json_t *customer = NULL, *payment = NULL, *extras = NULL, *answers = NULL;
     const body_field fields[] = {
         {"cart_id", BF_STRING, true, 1, 64, &cart_id, NULL},
         {"customer", BF_OBJECT, false, 0, 0, &customer, NULL},
@@ -96,6 +142,7 @@ void admin_order_create(http_request *r, void *app_)
         {"discount_code", BF_STRING, false, 1, 64, &discount_code, NULL},
         {"voucher_code", BF_STRING, false, 1, 64, &voucher_code, NULL},
         {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
+        {"answers", BF_ARRAY, false, 0, ANSWERS_MAX, &answers, NULL},
     };
     if (!ADMIN_FIELDS(r, body, "", fields) || !admin_customer(r, customer)) return;
     payment_input pay = {.amount = -1};
@@ -107,6 +154,9 @@ void admin_order_create(http_request *r, void *app_)
         };
         if (!ADMIN_FIELDS(r, payment, "payment.", pay_fields)) return;
     }
+    question_answer *typed_answers;
+    size_t nanswers;
+    if (!parse_answers(r, answers, &typed_answers, &nanswers)) return;
     engine *e = admin_engine(app_);
     const account *a = api_account(r);
     char *customer_text = customer ? json_dumps(customer, JSON_COMPACT) : NULL;
@@ -116,7 +166,10 @@ void admin_order_create(http_request *r, void *app_)
                        .extras = extras_text,
                        .discount_code = discount_code,
                        .voucher_code = voucher_code,
-                       .payment = payment ? &pay : NULL};
+                       .payment = payment ? &pay : NULL,
+                       /* the box office can ask every question: required ones are enforced */
+                       .answers = typed_answers,
+                       .nanswers = nanswers};
     order_record booked;
     br.order_out = &booked;
     char order_id[40];
@@ -129,7 +182,7 @@ void admin_order_create(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    json_t *order = order_json(&booked, a);
+    json_t *order = admin_eticket_urls(r, a, order_json(&booked, a));
     order_record_free(&booked);
     if (created)
         admin_reply_created(r, "orders", order_id, order);
@@ -160,5 +213,5 @@ void admin_order_cancel(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
 }

@@ -104,6 +104,27 @@ static const http_route routes[] = {
     {"PATCH", "/vouchers/{id}", admin_voucher_merge, A},
     {"DELETE", "/vouchers/{id}", admin_voucher_delete, A},
 
+    {"GET", "/questions", admin_question_list, A},
+    {"POST", "/questions", admin_question_create, A},
+    {"GET", "/questions/{id}", admin_question_get, A},
+    {"PUT", "/questions/{id}", admin_question_replace, A},
+    {"PATCH", "/questions/{id}", admin_question_merge, A},
+    {"DELETE", "/questions/{id}", admin_question_delete, A},
+
+    {"GET", "/ticket_groups", admin_ticket_group_list, A},
+    {"POST", "/ticket_groups", admin_ticket_group_create, A},
+    {"GET", "/ticket_groups/{id}", admin_ticket_group_get, A},
+    {"PUT", "/ticket_groups/{id}", admin_ticket_group_replace, A},
+    {"PATCH", "/ticket_groups/{id}", admin_ticket_group_merge, A},
+    {"DELETE", "/ticket_groups/{id}", admin_ticket_group_delete, A},
+
+    {"GET", "/payment_methods", admin_payment_method_list, A},
+    {"POST", "/payment_methods", admin_payment_method_create, A},
+    {"GET", "/payment_methods/{id}", admin_payment_method_get, A},
+    {"PUT", "/payment_methods/{id}", admin_payment_method_replace, A},
+    {"PATCH", "/payment_methods/{id}", admin_payment_method_merge, A},
+    {"DELETE", "/payment_methods/{id}", admin_payment_method_delete, A},
+
     {"GET", "/availability", admin_availability_get, A},
     {"POST", "/carts", admin_cart_create, A},
     {"GET", "/carts/{id}", admin_cart_get, A},

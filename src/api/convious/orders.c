@@ -266,10 +266,13 @@ void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_
     ktime(b, "visitTime", json_object_get(o, "visit_time"));
     ktime(b, "visitEndTime", json_object_get(o, "visit_end_time"));
     kstr_opt(b, "timezone", a->timezone);
+    /* the order's e-tickets as one PDF (docs/dialects/convious.md); null for an
+     * order that cannot have one (an imported id that is no UUID) */
     char url[256];
-    snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", r ? http_base_url(r) : "",
-             json_string_value(json_object_get(o, "id")));
-    jb_kstr(b, "ticketDownloadUrl", url);
+    if (api_eticket_url(r, ETICKET_ORDER, a->id, json_string_value(json_object_get(o, "id")), "pdf", url, sizeof url))
+        jb_kstr(b, "ticketDownloadUrl", url);
+    else
+        jb_knull(b, "ticketDownloadUrl");
     kopt(b, "quantity", json_object_get(o, "quantity"));
     M("total", "total_gross");
     M("totalPriceInclTax", "total_gross");

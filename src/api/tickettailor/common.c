@@ -58,8 +58,12 @@ static const struct {
     /* fields of discount documents */
     {"amount", "price"},
     {"percent_bp", "price_percent"},
+    {"booking_fee_amount", "booking_fee"},
+    {"booking_fee_percent_bp", "booking_fee_percent"},
     {"product_ids", "ticket_types"},
     {"expires_at", "expires"},
+    /* of vouchers */
+    {"event_ids", "event_series_ids"},
 };
 
 static const char *tt_wire_field(const char *engine_field)

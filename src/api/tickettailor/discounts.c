@@ -26,6 +26,11 @@ static json_t *discount_json(engine *e, const account *a, json_t *d)
     json_object_set(x, "name", json_object_get(d, "name") ? json_object_get(d, "name") : json_object_get(d, "code"));
     if (pct) json_object_set_new(x, "price_percent", json_integer(json_integer_value(json_object_get(d, "percent_bp")) / 100));
     else json_object_set_new(x, "price", json_integer(json_integer_value(json_object_get(d, "amount"))));
+    /* off the booking fee: cents per ticket, or whole percents (null when unset) */
+    json_t *fee = json_object_get(d, "booking_fee_amount"), *fee_bp = json_object_get(d, "booking_fee_percent_bp");
+    json_object_set_new(x, "booking_fee", json_is_integer(fee) ? json_incref(fee) : json_null());
+    json_object_set_new(x, "booking_fee_percent",
+                        json_is_integer(fee_bp) ? json_integer(json_integer_value(fee_bp) / 100) : json_null());
     json_object_set_new(x, "ticket_types", types);
     json_object_set_new(x, "times_redeemed", json_integer(used));
     json_object_set_new(x, "type", json_string(pct ? "percentage" : "fixed_amount"));
@@ -48,15 +53,22 @@ static json_t *to_engine(http_request *r, json_t *base)
         tt_error(r, 422, "type", "type is fixed_amount or percentage");
         return NULL;
     }
-    int64_t price = 0, percent = 0, max_redemptions = 0, expires = 0;
-    bool has_price = false, has_percent = false, has_max = false, has_expires = false;
+    int64_t price = 0, percent = 0, max_redemptions = 0, expires = 0, fee = 0, fee_percent = 0;
+    bool has_price = false, has_percent = false, has_max = false, has_expires = false, has_fee = false,
+         has_fee_percent = false;
     const body_field amounts[] = {
         {"price", BF_INT, false, 0, TT_AMOUNT_MAX, &price, &has_price},
         {"price_percent", BF_INT, false, 0, 100, &percent, &has_percent},
         {"max_redemptions", BF_INT, false, 0, TT_AMOUNT_MAX, &max_redemptions, &has_max},
         {"expires", BF_INT, false, 0, TT_UNIX_MAX, &expires, &has_expires},
+        {"booking_fee", BF_INT, false, 0, TT_AMOUNT_MAX, &fee, &has_fee},
+        {"booking_fee_percent", BF_INT, false, 0, 100, &fee_percent, &has_fee_percent},
     };
     if (!TT_FIELDS(r, amounts)) return NULL;
+    if (has_fee && has_fee_percent) {
+        tt_error(r, 422, "booking_fee_percent", "a discount takes booking_fee or booking_fee_percent, not both");
+        return NULL;
+    }
     json_t *doc = base ? json_deep_copy(base) : json_object();
     json_object_del(doc, "id");
     if (code) json_object_set_new(doc, "code", json_string(code));
@@ -65,48 +77,24 @@ static json_t *to_engine(http_request *r, json_t *base)
     if (has_price) json_object_set_new(doc, "amount", json_integer(price));
     if (has_percent) json_object_set_new(doc, "percent_bp", json_integer(percent * 100));
     if (has_max) json_object_set_new(doc, "max_redemptions", json_integer(max_redemptions));
+    /* one booking fee rule at a time: setting one replaces the other; null clears it */
+    json_t *body = http_body_is_form(r) ? NULL : http_body_json(r, NULL);
+    if (has_fee || has_fee_percent || json_is_null(json_object_get(body, "booking_fee")))
+        json_object_del(doc, "booking_fee_amount");
+    if (has_fee || has_fee_percent || json_is_null(json_object_get(body, "booking_fee_percent")))
+        json_object_del(doc, "booking_fee_percent_bp");
+    if (has_fee) json_object_set_new(doc, "booking_fee_amount", json_integer(fee));
+    if (has_fee_percent) json_object_set_new(doc, "booking_fee_percent_bp", json_integer(fee_percent * 100));
     if (has_expires) {
         char iso[40];
         iso_format_seconds(expires * US_PER_SEC, NULL, iso, sizeof iso);
         json_object_set_new(doc, "expires_at", json_string(iso));
     }
     /* ticket_types: a list of ids (create) or {id: "1"|"0"|""} (update) */
-    json_t *types = http_body_is_form(r) ? NULL : json_object_get(http_body_json(r, NULL), "ticket_types");
-    if (types) {
-        json_t *ids = json_is_array(json_object_get(doc, "product_ids")) ? json_deep_copy(json_object_get(doc, "product_ids"))
-                                                                         : json_array();
-        if (json_is_array(types)) {
-            json_array_clear(ids);
-            size_t i;
-            json_t *t;
-            json_array_foreach(types, i, t)
-            {
-                const char *pid = tt_unprefix(r, json_string_value(t), "tt_");
-                if (!pid) {
-                    json_decref(ids);
-                    tt_error(r, 422, "ticket_types", "ticket types are ids like tt_123");
-                    goto bad;
-                }
-                json_array_append_new(ids, json_string(pid));
-            }
-        } else if (json_is_object(types)) {
-            const char *k;
-            json_t *t;
-            json_object_foreach(types, k, t)
-            {
-                const char *pid = tt_unprefix(r, k, "tt_"), *op = json_string_value(t);
-                if (!pid || !op) {
-                    json_decref(ids);
-                    tt_error(r, 422, "ticket_types", "ticket_types maps tt_ ids to \"1\", \"0\" or \"\"");
-                    goto bad;
-                }
-                size_t i, at = (size_t)-1;
-                json_t *x;
-                json_array_foreach(ids, i, x) if (!strcmp(json_string_value(x), pid)) at = i;
-                if (!strcmp(op, "1") && at == (size_t)-1) json_array_append_new(ids, json_string(pid));
-                if (!strcmp(op, "0") && at != (size_t)-1) json_array_remove(ids, at);
-            }
-        }
+    json_t *types = json_object_get(body, "ticket_types");
+    if (types && (json_is_array(types) || json_is_object(types))) {
+        json_t *ids = tt_associations(r, types, json_object_get(doc, "product_ids"), "ticket_types", "tt_");
+        if (!ids) goto bad;
         json_object_set_new(doc, "product_ids", ids);
     }
     return doc;

@@ -57,9 +57,12 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
     civil_date day;
     int32_t secs;
     tz_instant_to_local(a->timezone, ref->start, &day, &secs);
+    const cat_product **shown = calloc(model_count(m, CAT_PRODUCT) + 1, sizeof *shown);
+    size_t nshown = 0;
     for (size_t pi = 0; pi < model_count(m, CAT_PRODUCT); pi++) {
         const cat_product *typed = model_object_at(m, CAT_PRODUCT, pi);
         if (!typed->event_id || strcmp(typed->event_id, ev_id)) continue;
+        shown[nshown++] = typed;
         const json_t *p = model_decoded_at(m, CAT_PRODUCT, pi);
         slot *slots = NULL;
         size_t n = 0;
@@ -88,6 +91,7 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
                              "sort_order", (json_int_t)json_integer_value(json_object_get(p, "priority")), "type",
                              price > 0 ? "paid" : "free", "quantity",
                              available >= 0 ? json_integer(available) : json_null()));
+        json_object_set_new(json_array_get(types, json_array_size(types) - 1), "group_id", tt_group_id(typed));
     }
     /* totals from the engine's tickets of this occurrence */
     ticket_query q = {.limit = 1000, .event_id = occ, .status = "valid"};
@@ -111,9 +115,10 @@ static json_t *event_json(engine *e, const account *a, const tt_event_ref *ref, 
     json_object_set_new(x, "event_series_id", tt_id("es_", ev_id));
     json_object_set_new(x, "end", ref->end ? tt_date(a, ref->end) : json_null());
     json_object_set_new(x, "hidden", json_string("false"));
-    json_object_set_new(x, "payment_methods", json_array());
+    json_object_set_new(x, "payment_methods", tt_payment_methods(m, model_event(m, ev_id)));
     json_object_set_new(x, "start", tt_date(a, ref->start));
-    json_object_set_new(x, "ticket_groups", json_array());
+    json_object_set_new(x, "ticket_groups", tt_ticket_groups(m, ev_id, shown, nshown));
+    free(shown);
     json_object_set_new(x, "ticket_types", types);
     bool available = !any_limited || total_available > 0;
     json_object_set_new(x, "tickets_available", json_string(available ? "true" : "false"));

@@ -4,6 +4,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The doc's custom question answer: {question, answer}, the question's label
+ * in the account's text language (api_text), from the engine's answers. */
+static json_t *custom_questions(const json_t *answers)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(answers, i, x)
+    json_array_append_new(out, json_pack("{s:s,s:O?}", "question", api_text(json_object_get(x, "label")), "answer",
+                                         json_object_get(x, "answer")));
+    return out;
+}
+
 json_t *tt_issued_ticket(const account *a, const json_t *t)
 {
     const char *status = json_string_value(json_object_get(t, "status"));
@@ -21,7 +34,7 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "barcode_url", json_null());
     json_object_set_new(x, "checked_in", json_string(json_integer_value(json_object_get(scan, "used")) > 0 ? "true" : "false"));
     json_object_set_new(x, "created_at", json_integer(json_integer_value(json_object_get(t, "created_at")) / US_PER_SEC));
-    json_object_set_new(x, "custom_questions", json_array());
+    json_object_set_new(x, "custom_questions", custom_questions(json_object_get(t, "answers")));
     json_object_set_new(x, "description", json_string(api_text(json_object_get(t, "product_name"))));
     json_object_set_new(x, "email", email ? json_string(email) : json_null());
     json_object_set_new(x, "event_id", occ && *occ ? tt_id("ev_", occ) : json_null());
@@ -50,8 +63,8 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     json_object_set_new(x, "id", tt_id("or_", json_string_value(json_object_get(o, "id"))));
     json_object_set_new(
         x, "buyer_details",
-        json_pack("{s:{s:n,s:n,s:n,s:n},s:[],s:O?,s:O?,s:O?,s:s?,s:O?}", "address", "address_1", "address_2",
-                  "address_3", "postal_code", "custom_questions", "email", json_object_get(cust, "email"), "first_name",
+        json_pack("{s:{s:n,s:n,s:n,s:n},s:o,s:O?,s:O?,s:O?,s:s?,s:O?}", "address", "address_1", "address_2",
+                  "address_3", "postal_code", "custom_questions", custom_questions(json_object_get(o, "answers")), "email", json_object_get(cust, "email"), "first_name",
                   json_object_get(cust, "first_name"), "last_name", json_object_get(cust, "last_name"), "name", name,
                   "phone", json_object_get(cust, "phone")));
     json_object_set_new(x, "created_at", json_integer(json_integer_value(json_object_get(o, "created_at")) / US_PER_SEC));
@@ -179,7 +192,7 @@ void tt_orders_list(http_request *r, void *app_)
     json_t *data = json_array();
     size_t i;
     json_t *o;
-    json_array_foreach(orders, i, o) json_array_append_new(data, tt_order(e, a, o));
+    json_array_foreach(orders, i, o) json_array_append_new(data, tt_eticket_urls(r, a, tt_order(e, a, o)));
     json_decref(orders);
     http_reply_json(r, 200, tt_page(r, "/v1/orders", data, more, q.starting_after, q.ending_before));
 }
@@ -192,6 +205,6 @@ void tt_order_get(http_request *r, void *app_)
     json_t *o;
     bo_status st = id ? order_get_json(e, a, id, &o) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
-    http_reply_json(r, 200, tt_order(e, a, o));
+    http_reply_json(r, 200, tt_eticket_urls(r, a, tt_order(e, a, o)));
     json_decref(o);
 }

@@ -32,7 +32,7 @@ void tt_tickets_list(http_request *r, void *app_)
     json_t *data = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t) json_array_append_new(data, tt_issued_ticket(api_account(r), t));
+    json_array_foreach(list, i, t) json_array_append_new(data, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t)));
     json_decref(list);
     http_reply_json(r, 200, tt_page(r, "/v1/issued_tickets", data, more, q.starting_after, q.ending_before));
 }
@@ -43,7 +43,7 @@ void tt_ticket_get(http_request *r, void *app_)
     json_t *t;
     bo_status st = id ? ticket_get_json(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
-    http_reply_json(r, 200, tt_issued_ticket(api_account(r), t));
+    http_reply_json(r, 200, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t)));
     json_decref(t);
 }
 
@@ -75,7 +75,7 @@ void tt_ticket_create(http_request *r, void *app_)
     if (st != BO_OK) return tt_fail(r, &err);
     json_t *t;
     if (ticket_get_json(tt_engine(app_), api_account(r), id, &t) != BO_OK) return tt_error(r, 500, NULL, "unreadable");
-    http_reply_json(r, 201, json_pack("{s:[o]}", "data", tt_issued_ticket(api_account(r), t)));
+    http_reply_json(r, 201, json_pack("{s:[o]}", "data", tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t))));
     json_decref(t);
 }
 

@@ -56,8 +56,31 @@ bool tt_given(http_request *r, const char *name);
 #define TT_AMOUNT_MAX 1000000000000LL
 #define TT_UNIX_MAX 99999999999LL
 
+/* catalog_extras.c. A product's group_id: "tg_<id>", or null. */
+json_t *tt_group_id(const cat_product *p);
+/* An event's ticket_groups: the groups its products (those of the event,
+ * products[0..n)) belong to, with those products as ticket_ids, and the
+ * groups shown on event_id while empty; by sort_order. */
+json_t *tt_ticket_groups(const catalog_model *m, const char *event_id, const cat_product *const *products,
+                         size_t nproducts);
+/* An event's payment_methods: the enabled ones it names, else every enabled
+ * one (also when event is NULL); by sort_order. */
+json_t *tt_payment_methods(const catalog_model *m, const cat_event *event);
+/* A voucher document's event_ids as ["es_<id>", ...]. */
+json_t *tt_event_series_ids(const json_t *voucher);
+/* The ids a body associates under `field` (prefixed `prefix`), over the
+ * engine ids `current`: a list replaces them, an object {"<prefix>id": "1"
+ * (add) | "0" (remove) | "" (keep)} edits them; at most 1,000 ids. A new
+ * array of engine ids, or NULL after replying 422 naming field. */
+json_t *tt_associations(http_request *r, const json_t *given, const json_t *current, const char *field,
+                        const char *prefix);
+
 json_t *tt_issued_ticket(const account *a, const json_t *ticket);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
+/* Sets the e-ticket URLs (barcode_url, qr_code_url) of an issued ticket, or
+ * of every issued ticket of an order; r NULL (a webhook body) gives paths.
+ * Returns object (etickets.c). */
+json_t *tt_eticket_urls(http_request *r, const account *a, json_t *object);
 
 void tt_ping(http_request *r, void *app);
 void tt_orders_list(http_request *r, void *app);
