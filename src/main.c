@@ -1,5 +1,7 @@
 /* boxoffice: the command-line entry point. */
 #include "api/api.h"
+#include "core/mail.h"
+#include "eticket/eticket.h"
 #include "config.h"
 #include "demo.h"
 #include "server_key.h"

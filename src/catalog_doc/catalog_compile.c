@@ -285,6 +285,8 @@ static void *compile_question(catalog_model *m, const json_t *doc)
     q->per_ticket = enum_is(doc, "scope", "ticket");
     q->product_ids = string_list(m, json_object_get(doc, "product_ids"), &q->nproducts);
     return q;
+}
+
 static void *compile_ticket_group(catalog_model *m, const json_t *doc)
 {
     cat_ticket_group *g = model_alloc(m, sizeof *g);
