@@ -43,6 +43,7 @@ void api_idempotent(http_request *r, http_handler handler, void *app);
 const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
+const http_route_table *cm_routes(void);
 const http_route_table *root_routes(void); /* /healthz, /readyz */
 /* E-ticket downloads, public (the token is the credential): /tickets/{token}.pdf
  * and .svg, /orders/{token}.pdf (src/api/downloads.c). */
@@ -54,6 +55,11 @@ const http_route_table *order_download_routes(void);
  * token (not a UUID). */
 bool api_eticket_url(http_request *r, eticket_kind kind, const char *account_id, const char *id, const char *ext,
                      char *out, size_t n);
+/* The test provider's hosted payment page, /pay/{payment_id}, and providers'
+ * notifications, /payments/notify/{provider} (src/api/pay/). Public: the
+ * payment id is the page's secret. */
+const http_route_table *pay_page_routes(void);
+const http_route_table *payment_notify_routes(void);
 /* Headers of a 503 the client should retry later (BO_UNAVAILABLE, an unready
  * /readyz); src/api/health.c. */
 void api_retry_later(http_request *r);

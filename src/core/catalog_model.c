@@ -300,3 +300,35 @@ bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm)
 {
     return pm->enabled && (!ev->npayment_methods || id_listed(ev->payment_method_ids, ev->npayment_methods, pm->id));
 }
+
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n)
+{
+    static const cat_event every_method = {0};
+    size_t total = model_count(m, CAT_PAYMENT_METHOD);
+    const cat_payment_method **out = calloc(total + 1, sizeof *out);
+    *n = 0;
+    if (!out) return NULL;
+    for (size_t i = 0; i < total; i++) {
+        const cat_payment_method *pm = model_object_at(m, CAT_PAYMENT_METHOD, i);
+        if (!payment_method_offered(ev ? ev : &every_method, pm)) continue;
+        size_t at = (*n)++;
+        /* insertion keeps equal sort orders in catalog order; an account has a handful */
+        for (; at > 0 && out[at - 1]->sort_order > pm->sort_order; at--) out[at] = out[at - 1];
+        out[at] = pm;
+    }
+    return out;
+}
+
+const cat_option *product_option(const cat_product *p, const char *option_id)
+{
+    for (size_t i = 0; option_id && i < p->noptions; i++)
+        if (!strcmp(p->options[i].id, option_id)) return &p->options[i];
+    return NULL;
+}
+
+const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id)
+{
+    for (size_t i = 0; field_id && i < p->napf_fields; i++)
+        if (!strcmp(p->apf_fields[i].id, field_id)) return &p->apf_fields[i];
+    return NULL;
+}

@@ -118,6 +118,28 @@ typedef struct {
 
 typedef enum { PRODUCT_TICKET, PRODUCT_ADDON, PRODUCT_BUNDLE } cat_product_kind;
 
+/* An extra priced choice sold with each ticket of a product (an audio guide):
+ * priced in the product's tax mode, taxed with its own taxes or else the
+ * product's. */
+typedef struct {
+    const char *id;
+    const char *name_json;     /* the translated name as JSON text */
+    money price;
+    const cat_tax *taxes;      /* the product's when the option names none */
+    size_t ntaxes;
+    int64_t max_quantity;      /* per ticket; -1: no limit but the engine's */
+} cat_option;
+
+typedef enum { APF_TEXT, APF_EMAIL, APF_PHONE, APF_DATE, APF_NUMBER, APF_CHECKBOX } cat_apf_type;
+
+/* A field of a product's after-payment form, asked per ticket after booking. */
+typedef struct {
+    const char *id;
+    const char *label_json;    /* the translated label as JSON text */
+    cat_apf_type type;
+    bool required;
+} cat_apf_field;
+
 typedef struct {
     const char *id;
     const char *name_json;      /* the translated name as JSON text, for documents that copy it */
@@ -144,6 +166,11 @@ typedef struct {
     cat_scan_options scan;
     const char *barcode_format;
     const char *group_id;       /* its ticket group (cat_ticket_group); NULL when none */
+    const cat_option *options;
+    size_t noptions;
+    bool apf_enabled;           /* the form is asked (apf_fields) */
+    const cat_apf_field *apf_fields;
+    size_t napf_fields;
 } cat_product;
 
 typedef enum { DISCOUNT_FIXED, DISCOUNT_PERCENTAGE } cat_discount_type;
@@ -250,6 +277,12 @@ bool voucher_applies_to_event(const cat_voucher *v, const char *event_id);
 /* Whether an order of event ev may be paid with pm: enabled, and named by the
  * event when the event names any. */
 bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm);
+/* The methods an order of ev (NULL: of no event) may be paid with, by sort_order then catalog
+ * order; *n of them in a calloc'd array the caller frees (NULL when out of memory). */
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n);
+/* One of the product's options by id; NULL when it has none of that id. */
+const cat_option *product_option(const cat_product *p, const char *option_id);
+const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id);
 
 /* ---- building a model: for the catalog codec ----
  * The codec compiles documents kind by kind in the order of

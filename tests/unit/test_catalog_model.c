@@ -108,6 +108,14 @@ static void write_catalog(void)
     ok &= put(&A, CAT_PRODUCT, "{'id':'prt','name':'Ticket','kind':'ticket','price':1,'scan':{'limit':'times_per_day',"
               "'max_scans':null,'validity_seconds':null,'time_seconds':null}}");
     ok &= put(&A, CAT_PRODUCT, "{'id':'pro','name':'Once','price':1,'scan':{'limit':'once','times':5}}");
+    ok &= put(&A, CAT_PRODUCT,
+              "{'id':'propt','name':'Options','price':1000,'taxes':[{'rate_bp':2100}],'apf_enabled':true,"
+              "'options':[{'id':'audio','name':{'en':'Audio','nl':'Audio NL'},'price':250},"
+              "{'id':'book','name':'Book','price':999,'taxes':[{'type':'LOW','rate_bp':900}],'max_quantity':2}],"
+              "'apf_fields':[{'id':'name','label':'Name','required':true},{'id':'mail','label':{'en':'Mail'},"
+              "'type':'email'},{'id':'t','label':'T','type':'text'},{'id':'p','label':'P','type':'phone'},"
+              "{'id':'d','label':'D','type':'date'},{'id':'n','label':'N','type':'number'},"
+              "{'id':'c','label':'C','type':'checkbox'}]}");
     ok &= put(&A, CAT_DISCOUNT,
               "{'id':'d1','code':'Summer-10','name':'Summer','type':'percentage','percent_bp':1000,"
               "'product_ids':['pr0','pr1'],'expires_at':'2026-08-31T23:59:59Z','max_redemptions':100,"
@@ -337,6 +345,39 @@ static void test_products(const catalog_model *m)
           "scan: null integers read as their defaults");
     p = model_product(m, "pro");
     CHECK(p && p->scan.limit == SCAN_LIMIT_ONCE && p->scan.times == 1, "scan: once ignores times");
+    p = model_product(m, "pr0");
+    CHECK(p && p->noptions == 0 && !p->apf_enabled && p->napf_fields == 0 && !product_option(p, "audio"),
+          "product default: no options, no after-payment form");
+
+    p = model_product(m, "propt");
+    CHECK(p && p->noptions == 2, "product: two options");
+    if (p && p->noptions == 2) {
+        const cat_option *o = product_option(p, "audio");
+        CHECK(o == &p->options[0] && streq(o->name_json, "{\"en\":\"Audio\",\"nl\":\"Audio NL\"}") &&
+                  o->price == 250 && o->max_quantity == -1,
+              "option: id, translated name, price; no max_quantity (-1)");
+        CHECK(o->ntaxes == 1 && o->taxes == p->taxes, "option without taxes: the product's");
+        o = product_option(p, "book");
+        CHECK(o && streq(o->name_json, "{\"en\":\"Book\"}") && o->price == 999 && o->max_quantity == 2,
+              "option: a plain name is English; max_quantity");
+        CHECK(o && o->ntaxes == 1 && streq(o->taxes[0].type, "LOW") && o->taxes[0].rate_bp == 900 &&
+                  o->taxes[0].proportion_bp == 10000,
+              "option: its own taxes");
+        CHECK(!product_option(p, "Audio") && !product_option(p, NULL), "product_option: exact ids only");
+    }
+    CHECK(p && p->apf_enabled && p->napf_fields == 7, "product: after-payment form with seven fields");
+    if (p && p->napf_fields == 7) {
+        const cat_apf_field *f = product_apf_field(p, "name");
+        CHECK(f && f->required && f->type == APF_TEXT && streq(f->label_json, "{\"en\":\"Name\"}"),
+              "form field: required, type defaults to text, label");
+        f = product_apf_field(p, "mail");
+        CHECK(f && !f->required && f->type == APF_EMAIL, "form field: required defaults to false; email");
+        CHECK(p->apf_fields[3].type == APF_PHONE && p->apf_fields[4].type == APF_DATE &&
+                  p->apf_fields[5].type == APF_NUMBER && p->apf_fields[6].type == APF_CHECKBOX &&
+                  p->apf_fields[2].type == APF_TEXT,
+              "form field: every type");
+        CHECK(!product_apf_field(p, "nope"), "product_apf_field: unknown id");
+    }
 }
 
 static void test_discounts(const catalog_model *m)
@@ -676,6 +717,23 @@ static void test_refused(void)
             "string scan time_seconds");
     refused(CAT_PRODUCT, "{'id':'bad-p28','name':'X','price':1,'min_per_order':5,'max_per_order':2}",
             "min_per_order", "min above max");
+    refused(CAT_PRODUCT, "{'id':'bad-p29','name':'X','price':1,'options':[{'name':'A','price':1}]}", "options.id",
+            "option without id");
+    refused(CAT_PRODUCT,
+            "{'id':'bad-p30','name':'X','price':1,'options':[{'id':'a','name':'A','price':1},"
+            "{'id':'a','name':'B','price':2}]}",
+            "options.id", "two options of one id");
+    refused(CAT_PRODUCT, "{'id':'bad-p31','name':'X','price':1,'options':[{'id':'a','price':1}]}", "options.name",
+            "option without name");
+    refused(CAT_PRODUCT, "{'id':'bad-p32','name':'X','price':1,'options':[{'id':'a','name':'A','price':1,'x':1}]}",
+            "options.x", "unknown option field");
+    refused(CAT_PRODUCT,
+            "{'id':'bad-p33','name':'X','price':1,'options':[{'id':'a','name':'A','price':1,'max_quantity':1001}]}",
+            "options.max_quantity", "option max_quantity above 1000");
+    refused(CAT_PRODUCT, "{'id':'bad-p34','name':'X','price':1,'apf_fields':[{'id':'f','label':'F','type':'file'}]}",
+            "apf_fields.type", "unknown form field type");
+    refused(CAT_PRODUCT, "{'id':'bad-p35','name':'X','price':1,'apf_fields':[{'id':'','label':'F'}]}",
+            "apf_fields.id", "form field with an empty id");
     refused(CAT_DISCOUNT, "{'id':'bad-d9','code':'X','type':'fixed'}", "amount", "fixed discount without amount");
     refused(CAT_DISCOUNT, "{'id':'bad-d10','code':'X','type':'percentage','percent_bp':20000}", "percent_bp",
             "percentage above 100%");

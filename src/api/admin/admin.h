@@ -96,6 +96,12 @@ void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
+void admin_order_apf(http_request *r, void *app_);
+/* payments.c */
+void admin_order_payment_start(http_request *r, void *app_);
+void admin_payment_get(http_request *r, void *app_);
+void admin_payment_settings_get(http_request *r, void *app_);
+void admin_payment_settings_update(http_request *r, void *app_);
 /* tickets.c */
 /* Sets `download_url` on an order (and its tickets), a ticket, or each of an
  * array of them; returns obj (etickets.c). */
@@ -109,6 +115,8 @@ void admin_cart_get(http_request *r, void *app_);
 void admin_availability_get(http_request *r, void *app_);
 /* credentials.c */
 void admin_credential_create(http_request *r, void *app_);
+void admin_event_access_key_add(http_request *r, void *app_);
+void admin_event_access_key_remove(http_request *r, void *app_);
 /* test_clock.c */
 void admin_test_clock(http_request *r, void *app_);
 /* openapi.c */

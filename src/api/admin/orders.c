@@ -134,6 +134,7 @@ void admin_order_create(http_request *r, void *app_)
     json_t *body = admin_body(r);
     if (!body) return;
     const char *cart_id = NULL, *discount_code = NULL, *voucher_code = NULL;
+    bool pay_later = false;
     json_t *customer = NULL, *payment = NULL, *extras = NULL, *answers = NULL;
     const body_field fields[] = {
         {"cart_id", BF_STRING, true, 1, 64, &cart_id, NULL},
@@ -143,8 +144,12 @@ void admin_order_create(http_request *r, void *app_)
         {"voucher_code", BF_STRING, false, 1, 64, &voucher_code, NULL},
         {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
         {"answers", BF_ARRAY, false, 0, ANSWERS_MAX, &answers, NULL},
+        {"pay_later", BF_BOOL, false, 0, 0, &pay_later, NULL},
     };
     if (!ADMIN_FIELDS(r, body, "", fields) || !admin_customer(r, customer)) return;
+    /* booked open and unpaid, to be paid through POST /orders/{id}/payments */
+    if (pay_later && payment)
+        return admin_error(r, 400, "invalid_field", "payment", "an order paid later takes no payment now");
     payment_input pay = {.amount = -1};
     if (payment) {
         const body_field pay_fields[] = {
@@ -166,6 +171,7 @@ void admin_order_create(http_request *r, void *app_)
                        .extras = extras_text,
                        .discount_code = discount_code,
                        .voucher_code = voucher_code,
+                       .status = pay_later ? "open" : NULL,
                        .payment = payment ? &pay : NULL,
                        /* the box office can ask every question: required ones are enforced */
                        .answers = typed_answers,

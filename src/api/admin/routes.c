@@ -75,6 +75,8 @@ static const http_route routes[] = {
     {"PUT", "/events/{id}", admin_event_replace, A},
     {"PATCH", "/events/{id}", admin_event_merge, A},
     {"DELETE", "/events/{id}", admin_event_delete, A},
+    {"POST", "/events/{id}/access_keys", admin_event_access_key_add, A},
+    {"DELETE", "/events/{id}/access_keys/{key}", admin_event_access_key_remove, A},
 
     {"GET", "/pools", admin_pool_list, A},
     {"POST", "/pools", admin_pool_create, A},
@@ -132,6 +134,11 @@ static const http_route routes[] = {
     {"POST", "/orders", admin_order_create, A},
     {"GET", "/orders/{id}", admin_order_get, A},
     {"POST", "/orders/{id}/cancel", admin_order_cancel, A},
+    {"POST", "/orders/{id}/apf", admin_order_apf, A},
+    {"POST", "/orders/{id}/payments", admin_order_payment_start, A},
+    {"GET", "/payments/{id}", admin_payment_get, A},
+    {"GET", "/payment_settings", admin_payment_settings_get, A},
+    {"PATCH", "/payment_settings", admin_payment_settings_update, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 

@@ -191,9 +191,15 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
     M("pricePerItemAfterDiscount", "discounted_gross");
     M("discountedPriceInclTax", "discounted_gross");
     M("discountedPriceExclTax", "discounted_net");
-    M("pricePerItemWithoutOptionsAfterDiscount", "discounted_gross");
-    M("discountedPriceWithoutOptionsInclTax", "discounted_gross");
-    M("discountedPriceWithoutOptionsExclTax", "discounted_net");
+    /* the ticket's prices include its options (docs/MODEL.md, "Money"); these leave them out */
+    money options_gross = json_integer_value(json_object_get(t, "options_gross"));
+    money options_net = json_integer_value(json_object_get(t, "options_net"));
+    kmoney(b, a, "pricePerItemWithoutOptionsAfterDiscount",
+           json_integer_value(json_object_get(t, "discounted_gross")) - options_gross);
+    kmoney(b, a, "discountedPriceWithoutOptionsInclTax",
+           json_integer_value(json_object_get(t, "discounted_gross")) - options_gross);
+    kmoney(b, a, "discountedPriceWithoutOptionsExclTax",
+           json_integer_value(json_object_get(t, "discounted_net")) - options_net);
     kinstant(b, a, "invalidatedAt", json_object_get(t, "invalidated_at"));
     kinstant(b, a, "validFrom", json_object_get(t, "valid_from"));
     kinstant(b, a, "validTo", json_object_get(t, "valid_to"));
@@ -201,9 +207,7 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
     jb_kbool(b, "refunded", !strcmp(status, "refunded"));
     jb_kbool(b, "canRefund", !strcmp(status, "valid"));
     jb_kbool(b, "isBundle", false);
-    const json_t *holder = json_object_get(t, "holder");
-    if (json_is_object(holder)) jb_kjson(b, "afterPaymentForm", holder);
-    else kempty_obj(b, "afterPaymentForm");
+    cv_jb_after_payment_form(b, t);
     jb_knull(b, "printed");
     jb_knull(b, "downloaded");
     jb_kstr(b, "status", item_status(status, json_string_value(json_object_get(o, "status"))));
@@ -239,11 +243,7 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
         else kempty_obj(b, "product");
         jb_obj_end(b);
     }
-    if (inc & INC_OPTIONS) {
-        jb_key(b, "options");
-        jb_arr(b);
-        jb_arr_end(b);
-    }
+    if (inc & INC_OPTIONS) cv_jb_ticket_options(b, a, t, inc & INC_TAXES);
     if (inc & INC_REFUND_DETAILS) write_refund_details(b, a, o, t);
     if (inc & INC_TAXES) write_taxes(b, a, json_object_get(t, "taxes"));
     jb_obj_end(b);
@@ -286,8 +286,7 @@ void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_
     if (json_is_object(location)) kopt(b, "locationId", json_object_get(location, "id"));
     else jb_knull(b, "locationId");
     jb_kstr(b, "emailStatus", email_status(json_object_get(o, "confirmation_mail")));
-    jb_kbool(b, "unfilledApf", false);
-    jb_knull(b, "unfilledApfUrl");
+    cv_jb_unfilled_apf(b, r, e, a, o);
     jb_knull(b, "printed");
     jb_knull(b, "downloaded");
     kopt(b, "externalId", json_object_get(o, "external_id"));

@@ -7,23 +7,17 @@
 
 json_t *tt_group_id(const cat_product *p) { return p->group_id ? tt_id("tg_", p->group_id) : json_null(); }
 
-/* Ticket groups and payment methods are listed by sort_order, then catalog order. */
-static int64_t sort_order_of(catalog_kind k, const void *obj)
+/* Ticket groups are listed by sort_order, then catalog order. */
+static const cat_ticket_group **groups_by_sort_order(const catalog_model *m, size_t *n)
 {
-    return k == CAT_TICKET_GROUP ? ((const cat_ticket_group *)obj)->sort_order
-                                 : ((const cat_payment_method *)obj)->sort_order;
-}
-
-static const void **by_sort_order(const catalog_model *m, catalog_kind k, size_t *n)
-{
-    *n = model_count(m, k);
-    const void **sorted = calloc(*n + 1, sizeof *sorted);
+    *n = model_count(m, CAT_TICKET_GROUP);
+    const cat_ticket_group **sorted = calloc(*n + 1, sizeof *sorted);
     for (size_t i = 0; i < *n; i++) {
-        const void *obj = model_object_at(m, k, i);
+        const cat_ticket_group *g = model_object_at(m, CAT_TICKET_GROUP, i);
         size_t at = i;
         /* insertion keeps equal sort orders in catalog order; an account has a handful */
-        for (; at > 0 && sort_order_of(k, sorted[at - 1]) > sort_order_of(k, obj); at--) sorted[at] = sorted[at - 1];
-        sorted[at] = obj;
+        for (; at > 0 && sorted[at - 1]->sort_order > g->sort_order; at--) sorted[at] = sorted[at - 1];
+        sorted[at] = g;
     }
     return sorted;
 }
@@ -33,7 +27,7 @@ json_t *tt_ticket_groups(const catalog_model *m, const char *event_id, const cat
 {
     json_t *groups = json_array();
     size_t n;
-    const void **sorted = by_sort_order(m, CAT_TICKET_GROUP, &n);
+    const cat_ticket_group **sorted = groups_by_sort_order(m, &n);
     for (size_t i = 0; i < n; i++) {
         const cat_ticket_group *g = sorted[i];
         json_t *ticket_ids = json_array();
@@ -56,18 +50,16 @@ json_t *tt_ticket_groups(const catalog_model *m, const char *event_id, const cat
 
 json_t *tt_payment_methods(const catalog_model *m, const cat_event *event)
 {
-    static const cat_event every_method = {0};
     json_t *methods = json_array();
     size_t n;
-    const void **sorted = by_sort_order(m, CAT_PAYMENT_METHOD, &n);
+    const cat_payment_method **offered = model_payment_methods_offered(m, event, &n);
     for (size_t i = 0; i < n; i++) {
-        const cat_payment_method *pm = sorted[i];
-        if (!payment_method_offered(event ? event : &every_method, pm)) continue;
+        const cat_payment_method *pm = offered[i];
         json_array_append_new(methods, json_pack("{s:s?,s:o,s:s?,s:s,s:s}", "external_id", pm->external_id, "id",
                                                  tt_id("pm_", pm->id), "instructions", pm->instructions, "name",
                                                  pm->name, "type", pm->kind));
     }
-    free(sorted);
+    free(offered);
     return methods;
 }
 
