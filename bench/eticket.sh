@@ -98,3 +98,7 @@ for t in threads: t.join()
 print("one-ticket PDF from 2 connections at once, 300 GETs: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
       % (pct(results, 50), pct(results, 99), max(results)))
 PY
+# The mail part (issue 11's bench bullet): 1,000 confirmation mails, each
+# with its order's PDF attached, while bookings run (bench/mail.sh).
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
+BENCH_PORT=$((PORT + 10)) BENCH_BIN="$B" bench/mail.sh

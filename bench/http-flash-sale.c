@@ -3,9 +3,11 @@
  * sold out (409). Prints bookings/s and p50/p99 of cart+booking.
  *
  * usage: http-flash-sale --port P --token T --category C --product ID --date D --time HH:MM:SS [--clients N]
- *        [--seconds S] [--days N --slots K]
+ *        [--seconds S] [--days N --slots K] [--email ADDR]
  * --days/--slots spread the carts at random over N days from D and K hourly
  * slots from the time (every slot of a schedule), instead of one timeslot.
+ * --email books each order for a customer with that e-mail (a confirmation mail
+ * per order where the account sends them, bench/mail.sh).
  * Loopback only; stops by itself when sold out or after S seconds (default 120). */
 #include "http_client.h"
 #include <pthread.h>
@@ -17,7 +19,7 @@
 #include <time.h>
 
 static int port, days = 1, slots = 1;
-static const char *token, *category, *product, *date, *start_time;
+static const char *token, *category, *product, *date, *start_time, *email;
 static atomic_long bookings, failures;
 static atomic_bool sold_out;
 static double deadline_ms;
@@ -75,7 +77,11 @@ static void *client(void *arg)
         }
         char cart_id[64];
         snprintf(cart_id, sizeof cart_id, "%.36s", id + 6);
-        snprintf(body, sizeof body, "{\"cartId\":\"%s\"}", cart_id);
+        if (email)
+            snprintf(body, sizeof body, "{\"cartId\":\"%s\",\"customer\":{\"email\":\"%s\",\"name\":\"Bench Buyer\"}}",
+                     cart_id, email);
+        else
+            snprintf(body, sizeof body, "{\"cartId\":\"%s\"}", cart_id);
         st = post(fd, "/convious/api/v1/accounts/demo/bookings/", body, buf, sizeof buf);
         if (st != 200) {
             atomic_fetch_add(&failures, 1);
@@ -103,6 +109,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--slots")) slots = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--email")) email = argv[i + 1];
     }
     if (days < 1 || slots < 1 || days > 3660 || slots > 24) return 2;
     if (!port || !token || !category || !product || !date || !start_time || clients < 1 || clients > 1024) {

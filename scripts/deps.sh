@@ -5,6 +5,8 @@ set -e
 BUILD="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libglib2.0-dev tzdata libhpdf-dev libqrencode-dev zlib1g-dev fonts-dejavu-core"
 # clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz)
 TEST="python3 python3-pytest postgresql-15 postgresql-client-15 clang libclang-rt-dev poppler-utils zbar-tools"
+# the local SMTP receiver of tests/http/test_mail.py and bench/mail.sh (for Debian's /usr/bin/python3)
+TEST="$TEST python3-aiosmtpd"
 BENCH="wrk nginx-light"
 want="$BUILD"
 case "$1" in

@@ -1,5 +1,7 @@
 /* boxoffice: the command-line entry point. */
 #include "api/api.h"
+#include "core/mail.h"
+#include "eticket/eticket.h"
 #include "config.h"
 #include "demo.h"
 #include "server_key.h"
@@ -46,7 +48,7 @@ static const char usage[] =
     "                      (default: beside a SQLite database, PATH.key; required for PostgreSQL)\n"
     "  --hold-seconds N    default cart hold (default 900)\n"
     "  --rate-limit N      Ticket Tailor requests per API key per hour (default 2000)\n"
-    "  --webhook-allow LIST  addresses webhooks may reach although private or loopback,\n"
+    "  --webhook-allow LIST  addresses webhooks and mail may reach although private or loopback,\n"
     "                      e.g. 127.0.0.1,::1 or 10.1.0.0/16 (local testing; default none)\n"
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
@@ -257,6 +259,7 @@ static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
     order_json_install(e);
+    mail_set_pdf_renderer(e, eticket_order_pdf); /* confirmation mails attach the order's e-tickets */
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour,
              .replies = http_reply_cache_new((size_t)cfg->reply_cache_bytes, API_REPLY_MAX_AGE_MS)};

@@ -121,6 +121,14 @@ static json_t *payment_json(const store_payment_row *p)
                      (json_int_t)p->created_at, "updated_at", (json_int_t)p->updated_at);
 }
 
+/* The order's confirmation mail (core/mail.h): null when none was queued. */
+static json_t *confirmation_mail_json(const store_order_mail *m)
+{
+    if (!m->queued) return json_null();
+    return json_pack("{s:s,s:I,s:o,s:o}", "status", m->status, "attempts", (json_int_t)m->attempts, "last_error",
+                     nullable_text(m->last_error), "sent_at", m->sent_at ? json_integer(m->sent_at) : json_null());
+}
+
 json_t *order_json(const order_record *d, const account *a)
 {
     const store_order_row *r = &d->order;
@@ -161,6 +169,7 @@ json_t *order_json(const order_record *d, const account *a)
     json_t *payments = json_array();
     for (size_t i = 0; i < d->npayments; i++) json_array_append_new(payments, payment_json(&d->payments[i]));
     json_object_set_new(o, "payments", payments);
+    json_object_set_new(o, "confirmation_mail", confirmation_mail_json(&d->mail));
     return o;
 }
 

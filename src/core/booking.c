@@ -507,6 +507,13 @@ static db_status book_fn(db_conn *c, void *arg)
     char *customer = st == DB_OK ? objtext_merge(cart.customer, req->customer) : NULL;
     char *doc = customer ? order_doc(b, &cart, &sum, customer) : NULL;
     if (st == DB_OK && !doc) st = DB_ERROR;
+    /* the confirmation mail is queued with the order, so it survives whatever
+     * happens after the commit (an open order gets it when paid) */
+    if (st == DB_OK && !(req->status && !strcmp(req->status, "open"))) {
+        char *recipient = objtext_string(customer, "email");
+        st = mail_queue_booked(c, b->a, b->order_id, recipient, b->now);
+        free(recipient);
+    }
     /* The account's change counter is a hot row: take it last, so its lock is
      * held for one statement and the commit only. */
     if (st == DB_OK) {
@@ -846,6 +853,7 @@ static db_status mark_paid_fn(db_conn *c, void *arg)
     db_status st = pay.amount < 0 ? order_owed(c, x->a->id, x->order_id, &pay.amount) : DB_OK;
     x->paid = st == DB_OK ? store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now) : STORE_ERROR;
     st = store_db_status(x->paid);
+    if (st == DB_OK) st = mail_queue_paid(c, x->a, x->order_id, x->now);
     return st == DB_OK ? events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id) : st;
 }
 

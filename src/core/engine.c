@@ -113,6 +113,15 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/* The store's commit hook: a commit of this process recorded webhook
+ * deliveries or mail, so each sender looks again (a needless look is one read). */
+static void wake_senders(void *arg)
+{
+    engine *e = arg;
+    sender_wake(&e->webhook_sender);
+    sender_wake(&e->mail_sender);
+}
+
 engine *engine_open(store *st, const engine_config *cfg)
 {
     engine *e = calloc(1, sizeof *e);
@@ -136,7 +145,11 @@ engine *engine_open(store *st, const engine_config *cfg)
         e->reaper_running = pthread_create(&e->reaper, NULL, reaper_main, e) == 0;
         if (e->reaper_running) pthread_setname_np(e->reaper, "bo-reaper");
     }
-    if (cfg->start_workers) webhooks_start(e);
+    if (cfg->start_workers) {
+        webhooks_start(e);
+        mail_start(e);
+        store_set_commit_hook(st, wake_senders, e);
+    }
     return e;
 }
 
@@ -148,7 +161,9 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->stop_cond);
     pthread_mutex_unlock(&e->stop_lock);
     if (e->reaper_running) pthread_join(e->reaper, NULL);
+    store_set_commit_hook(e->st, NULL, NULL);
     webhooks_stop(e);
+    mail_stop(e);
     for (size_t i = 0; i < e->nsnapshots; i++) catalog_release(e->snapshots[i]);
     free(e->snapshots);
     auth_cache_destroy(&e->auth);

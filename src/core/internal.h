@@ -3,6 +3,8 @@
 #define BO_CORE_INTERNAL_H
 #include "core/catalog_model.h"
 #include "core/engine.h"
+#include "core/mail.h"
+#include "core/sender.h"
 #include "core/webhooks.h"
 #include "store/accounts_store.h"
 #include "store/order_changes.h"
@@ -51,9 +53,11 @@ struct engine {
     bool stopping;
     bool reaper_running;
     /* webhook delivery (core/webhooks.c) */
-    pthread_t webhook_thread;
-    bool webhook_running;
-    int webhook_wake[2]; /* self-pipe: a byte means "look again" (a commit recorded deliveries, or stop) */
+    sender webhook_sender;
+    /* confirmation mail (core/mail.c): its sender, and the PDF renderer
+     * (mail_set_pdf_renderer: set at start-up, published with a release store) */
+    sender mail_sender;
+    _Atomic(order_pdf_renderer) mail_pdf_renderer;
     /* registered at start-up, never changed or removed: entries below the count
      * are immutable, the count is stored with release and loaded with acquire */
     webhook_format webhook_formats[WEBHOOK_MAX_FORMATS];

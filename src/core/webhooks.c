@@ -8,10 +8,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,19 +178,8 @@ static void describe_address(const struct sockaddr *sa, char *out, size_t len)
     snprintf(out, len, "%s", ip);
 }
 
-/* Whether a subscription may name this URL's host: a literal that is allowed,
- * or a name that resolves to at least one allowed address (each connection is
- * checked again when it is made). False with why (a message) otherwise. */
-static bool url_host_allowed(engine *e, const char *url, char *why, size_t why_len)
+bool webhooks_host_allowed(engine *e, const char *host, const char *what, char *why, size_t why_len)
 {
-    CURLU *u = curl_url();
-    char *host = NULL;
-    bool ok = false;
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        !host || !*host) {
-        snprintf(why, why_len, "url must be an http:// or https:// URL with a host");
-        goto done;
-    }
     char name[256];
     size_t len = strlen(host);
     if (host[0] == '[' && len > 2 && host[len - 1] == ']') snprintf(name, sizeof name, "%.*s", (int)(len - 2), host + 1);
@@ -202,9 +189,10 @@ static bool url_host_allowed(engine *e, const char *url, char *why, size_t why_l
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int rc = getaddrinfo(name, NULL, &hints, &res);
     if (rc != 0 || !res) {
-        snprintf(why, why_len, "the url's host %.100s does not resolve", name);
-        goto done;
+        snprintf(why, why_len, "the %s %.100s does not resolve", what, name);
+        return false;
     }
+    bool ok = false;
     char first[INET6_ADDRSTRLEN] = "";
     for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next) {
         if (webhooks_address_allowed(e, ai->ai_addr)) ok = true;
@@ -212,12 +200,38 @@ static bool url_host_allowed(engine *e, const char *url, char *why, size_t why_l
     }
     freeaddrinfo(res);
     if (!ok)
-        snprintf(why, why_len, "the url's host %.100s is a private, loopback or reserved address (%s); webhooks go to public addresses only",
-                 name, first);
-done:
+        snprintf(why, why_len, "the %s %.100s is a private, loopback or reserved address (%s); only public addresses are reached",
+                 what, name, first);
+    return ok;
+}
+
+/* Whether a subscription may name this URL's host (webhooks_host_allowed).
+ * False with why (a message) otherwise. */
+static bool url_host_allowed(engine *e, const char *url, char *why, size_t why_len)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool ok = false;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        !host || !*host)
+        snprintf(why, why_len, "url must be an http:// or https:// URL with a host");
+    else
+        ok = webhooks_host_allowed(e, host, "url's host", why, why_len);
     curl_free(host);
     curl_url_cleanup(u);
     return ok;
+}
+
+curl_socket_t webhooks_open_socket(engine *e, curlsocktype purpose, struct curl_sockaddr *address, char *why,
+                                   size_t why_len)
+{
+    if (purpose != CURLSOCKTYPE_IPCXN || !webhooks_address_allowed(e, &address->addr)) {
+        char ip[INET6_ADDRSTRLEN];
+        describe_address(&address->addr, ip, sizeof ip);
+        snprintf(why, why_len, "refused to connect to %s: a private, loopback or reserved address", ip);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 /* ---------- subscriptions ---------- */
@@ -445,14 +459,9 @@ static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
 static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
 {
     delivery *d = arg;
-    if (purpose != CURLSOCKTYPE_IPCXN || !webhooks_address_allowed(d->e, &address->addr)) {
-        char ip[INET6_ADDRSTRLEN];
-        describe_address(&address->addr, ip, sizeof ip);
-        snprintf(d->error, sizeof d->error, "refused to connect to %s: a private, loopback or reserved address", ip);
-        d->refused = true;
-        return CURL_SOCKET_BAD;
-    }
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    curl_socket_t fd = webhooks_open_socket(d->e, purpose, address, d->error, sizeof d->error);
+    if (fd == CURL_SOCKET_BAD) d->refused = true;
+    return fd;
 }
 
 static void send_all(delivery *d, int n)
@@ -568,132 +577,14 @@ int webhooks_deliver_due(engine *e)
     return n;
 }
 
-/* ---------- the worker: idle means idle ----------
- * Claiming is a write transaction (an fsync on SQLite), so the worker claims
- * only when a read says something is due. It sleeps until the earliest
- * pending delivery is due, and is woken early by a commit that recorded
- * deliveries: in this process through the store's commit hook, from other
- * PostgreSQL server processes through LISTEN. Every RECHECK_MS it reads again
- * anyway, which catches what nobody announces: another process's retries, an
- * SQLite database shared by several processes, the leases of a crashed one. */
-#define RECHECK_MS 5000
-/* The server clock may jump ahead (the test clock): compare against it at
- * least this often while waiting for a due time; that costs no query. */
-#define CLOCK_CHECK_MS 1000
-/* Something due but nothing claimed (another process was first, or the
- * database failed): look again after this rather than at once. */
-#define RETRY_PAUSE_MS 250
-#define NOTHING_DUE INT64_MAX
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void wake(void *arg)
-{
-    engine *e = arg;
-    /* a full pipe already says "look again" */
-    if (write(e->webhook_wake[1], "w", 1) < 0) {}
-}
-
-static bool stopping(engine *e)
-{
-    pthread_mutex_lock(&e->stop_lock);
-    bool stop = e->stopping;
-    pthread_mutex_unlock(&e->stop_lock);
-    return stop;
-}
-
-/* Waits until `due` (server clock) or monotonic `recheck_ms`, whichever is
- * first, or until woken. Returns false when the engine stops. */
-static bool sleep_until(engine *e, store_listener **listener, int64_t due, int64_t recheck_ms)
-{
-    for (;;) {
-        int64_t left = recheck_ms - monotonic_ms();
-        if (due != NOTHING_DUE) {
-            int64_t to_due = (due - clock_now() + 999) / 1000;
-            if (to_due < left) left = to_due;
-            if (left > CLOCK_CHECK_MS) left = CLOCK_CHECK_MS;
-        }
-        if (left <= 0) return !stopping(e);
-        struct pollfd fds[2] = {{.fd = e->webhook_wake[0], .events = POLLIN},
-                                {.fd = *listener ? store_listener_fd(*listener) : -1, .events = POLLIN}};
-        int n = poll(fds, 2, (int)left);
-        if (stopping(e)) return false;
-        if (n <= 0) continue;
-        bool woken = false;
-        if (fds[0].revents) {
-            char buf[64];
-            while (read(e->webhook_wake[0], buf, sizeof buf) > 0) {}
-            woken = true;
-        }
-        if (fds[1].revents) {
-            /* a notification, or a lost connection: either way look again */
-            if (!store_listener_drain(*listener)) {
-                store_listener_close(*listener);
-                *listener = NULL;
-            }
-            woken = true;
-        }
-        if (woken) return true;
-    }
-}
-
-static void *worker(void *arg)
-{
-    engine *e = arg;
-    bool postgres = store_dialect(e->st) == DB_DIALECT_POSTGRES;
-    store_listener *listener = NULL;
-    int64_t listen_tried_ms = INT64_MIN / 2;
-    for (;;) {
-        int64_t now_ms = monotonic_ms();
-        if (postgres && !listener && now_ms - listen_tried_ms >= RECHECK_MS) {
-            /* (again) before the read below, so nothing committed between them is missed */
-            listen_tried_ms = now_ms;
-            listener = store_listen(e->st);
-        }
-        int64_t due;
-        store_status st = store_deliveries_next_due(e->st, &due);
-        if (st == STORE_NOT_FOUND) due = NOTHING_DUE;
-        else if (st != STORE_OK) due = clock_now() + RETRY_PAUSE_MS * 1000LL;
-        if (due <= clock_now()) {
-            if (webhooks_deliver_due(e) > 0) continue;
-            due = clock_now() + RETRY_PAUSE_MS * 1000LL;
-        }
-        if (!sleep_until(e, &listener, due, now_ms + RECHECK_MS)) break;
-    }
-    store_listener_close(listener);
-    return NULL;
-}
+/* ---------- the worker (core/sender.c runs the loop) ---------- */
 
 void webhooks_start(engine *e)
 {
-    if (pipe2(e->webhook_wake, O_NONBLOCK | O_CLOEXEC) != 0) {
-        log_error("webhooks: no wake pipe; deliveries are not sent");
-        return;
-    }
-    store_set_commit_hook(e->st, wake, e);
-    e->webhook_running = pthread_create(&e->webhook_thread, NULL, worker, e) == 0;
-    if (e->webhook_running) {
-        pthread_setname_np(e->webhook_thread, "bo-webhooks");
-        return;
-    }
-    store_set_commit_hook(e->st, NULL, NULL);
-    close(e->webhook_wake[0]);
-    close(e->webhook_wake[1]);
+    e->webhook_sender = (sender){.name = "bo-webhooks", .next_due = store_deliveries_next_due,
+                                 .deliver_due = webhooks_deliver_due};
+    sender_start(&e->webhook_sender, e);
 }
 
 /* After engine_close set e->stopping. */
-void webhooks_stop(engine *e)
-{
-    if (!e->webhook_running) return;
-    store_set_commit_hook(e->st, NULL, NULL);
-    wake(e);
-    pthread_join(e->webhook_thread, NULL);
-    e->webhook_running = false;
-    close(e->webhook_wake[0]);
-    close(e->webhook_wake[1]);
-}
+void webhooks_stop(engine *e) { sender_stop(&e->webhook_sender); }

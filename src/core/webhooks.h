@@ -11,6 +11,7 @@
 #ifndef BO_WEBHOOKS_H
 #define BO_WEBHOOKS_H
 #include "core/engine.h"
+#include <curl/curl.h>
 
 #define WEBHOOK_MAX_ATTEMPTS 22
 #define WEBHOOK_DISABLE_AFTER_SECONDS (10LL * 86400)
@@ -91,6 +92,17 @@ bool webhooks_parse_allow(const char *list, webhook_net *out, int max, int *n, c
  * engine's allow list. */
 struct sockaddr;
 bool webhooks_address_allowed(engine *e, const struct sockaddr *sa);
+/* Whether a host (a name or an address literal, IPv6 in brackets or not) may
+ * be named in a setting: a literal that is allowed, or a name that resolves
+ * to at least one allowed address (each connection is checked again when it
+ * is made). False with why set, naming it as `what` ("url's host"). The same
+ * rule covers every outgoing connection: webhooks and SMTP (core/mail.c). */
+bool webhooks_host_allowed(engine *e, const char *host, const char *what, char *why, size_t why_len);
+/* A curl CURLOPT_OPENSOCKETFUNCTION's work: the socket for an allowed
+ * address, or CURL_SOCKET_BAD with why set (the address it refused), so a
+ * disallowed address is never connected to, whatever DNS answered. */
+curl_socket_t webhooks_open_socket(engine *e, curlsocktype purpose, struct curl_sockaddr *address, char *why,
+                                   size_t why_len);
 
 /* ---------- subscriptions ---------- */
 

@@ -386,6 +386,21 @@ static const char v19[] =
  * instead of a scan of the account's tickets. */
 static const char v20[] = "CREATE INDEX tickets_occurrence ON tickets(account_id, occurrence);";
 
+/* Confirmation mail: an account's SMTP settings (the password sealed with the
+ * server key, like webhook secrets) and the mail outbox, one row per order,
+ * written in the transaction that confirmed the order; the sender claims rows
+ * by moving next_due, as webhook deliveries are claimed. */
+static const char v21[] =
+    "CREATE TABLE mail_settings ("
+    " account_id TEXT PRIMARY KEY REFERENCES accounts(id), enabled INTEGER NOT NULL DEFAULT 0, host TEXT,"
+    " port BIGINT NOT NULL DEFAULT 587, security TEXT NOT NULL DEFAULT 'starttls', username TEXT,"
+    " password_sealed TEXT, from_address TEXT, from_name TEXT, reply_to TEXT, updated_at BIGINT NOT NULL);"
+    "CREATE TABLE mail_outbox ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_id TEXT NOT NULL, recipient TEXT NOT NULL,"
+    " status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, last_error TEXT, next_due BIGINT NOT NULL,"
+    " sent_at BIGINT, created_at BIGINT NOT NULL, UNIQUE (order_id, account_id));"
+    "CREATE INDEX mail_outbox_due ON mail_outbox(status, next_due);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -402,6 +417,7 @@ const migration migrations[] = {
     {18, "payment sessions; account test mode", v18},
     {19, "event access keys", v19},
     {20, "tickets by occurrence for event totals", v20},
+    {21, "confirmation mail settings and outbox", v21},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

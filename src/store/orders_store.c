@@ -136,6 +136,7 @@ void store_order_detail_free(store_order_detail *d)
     for (size_t i = 0; i < d->npayments; i++) store_payment_row_free(&d->payments[i]);
     free(d->tickets);
     free(d->payments);
+    free(d->mail.last_error);
     memset(d, 0, sizeof *d);
 }
 
@@ -175,6 +176,18 @@ void store_ticket_page_free(store_ticket_page *p)
 
 /* ---------------- one order, one ticket ---------------- */
 
+#define MAIL_COLUMNS "m.status, m.attempts, m.last_error, m.sent_at, m.order_id"
+
+static void mail_from_row(db_rows *r, store_order_mail *m)
+{
+    m->queued = true;
+    snprintf(m->status, sizeof m->status, "%s", db_text(r, 0));
+    m->attempts = db_int(r, 1);
+    free(m->last_error);
+    m->last_error = text_or_null(r, 2);
+    m->sent_at = db_isnull(r, 3) ? 0 : db_int(r, 3);
+}
+
 /* The tickets and payments of d->order (read already). */
 static db_status order_children(db_conn *c, store_order_detail *d)
 {
@@ -198,6 +211,11 @@ static db_status order_children(db_conn *c, store_order_detail *d)
         d->payments = grow(d->payments, d->npayments, sizeof *d->payments);
         payment_from_row(r, &d->payments[d->npayments++]);
     }
+    db_rows_free(r);
+    st = db_query(c, "SELECT " MAIL_COLUMNS " FROM mail_outbox m WHERE m.order_id = ? AND m.account_id = ?",
+                  DB_ARGS(DB_TEXT(d->order.id), DB_TEXT(d->order.account_id)), &r);
+    if (st != DB_OK) return st;
+    if (db_next(r)) mail_from_row(r, &d->mail);
     db_rows_free(r);
     return DB_OK;
 }
@@ -466,10 +484,11 @@ static void reverse_tickets(store_ticket_listed *t, size_t n)
      "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.order_id" in(x, tail)                                      \
      " ORDER BY t.order_id, t.created_at, t.line_id, t.id",                                                        \
      "SELECT p.id, p.account_id, p.order_id, p.kind, p.provider, p.method, p.status, p.amount, p.reference,"       \
-     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" in(x, tail) " ORDER BY p.order_id, p.id"}
+     " p.created_at, p.updated_at, p.doc FROM payments p WHERE p.order_id" in(x, tail) " ORDER BY p.order_id, p.id",  \
+     "SELECT " MAIL_COLUMNS " FROM mail_outbox m WHERE m.order_id" in(x, tail)}
 
 typedef struct {
-    const char *orders, *tickets, *payments;
+    const char *orders, *tickets, *payments, *mail;
 } order_page_sql;
 
 #define BY_CHANGE_SEQ " AND o.change_seq > ? ORDER BY o.change_seq LIMIT ?"
@@ -518,6 +537,14 @@ static db_status page_children(db_conn *c, const order_page_sql *sql, const db_p
             if (!d) continue;
             d->payments = grow(d->payments, d->npayments, sizeof *d->payments);
             payment_from_row(r, &d->payments[d->npayments++]);
+        }
+        db_rows_free(r);
+        st = db_query(c, sql->mail, p, n, &r);
+    }
+    if (st == DB_OK) {
+        while (db_next(r)) {
+            store_order_detail *d = page_order(by_id, out->n, db_text(r, 4));
+            if (d) mail_from_row(r, &d->mail);
         }
         db_rows_free(r);
     }

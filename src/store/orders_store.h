@@ -63,13 +63,24 @@ typedef struct {
     char *doc;                  /* JSON object text */
 } store_payment_row;
 
-/* An order with its tickets (by created_at, line_id, id) and payments (by id). */
+/* The order's confirmation mail (mail_outbox), when one was queued. */
+typedef struct {
+    bool queued;                /* a mail was queued for the order; the rest is unset when not */
+    char status[12];            /* queued | sent | failed */
+    int64_t attempts;
+    char *last_error;           /* nullable */
+    int64_t sent_at;            /* 0 when not sent */
+} store_order_mail;
+
+/* An order with its tickets (by created_at, line_id, id), payments (by id)
+ * and confirmation mail. */
 typedef struct {
     store_order_row order;
     store_ticket_row *tickets;
     size_t ntickets;
     store_payment_row *payments;
     size_t npayments;
+    store_order_mail mail;
 } store_order_detail;
 
 /* A ticket with what a scan reply shows of its order. */

@@ -220,23 +220,37 @@ store_status store_deliveries_list(store *s, const char *account_id, const char 
     return store_status_of(store_read(s, deliveries_fn, &x));
 }
 
+typedef struct {
+    const char *sql;
+    int64_t due;
+} next_due_op;
+
 static db_status next_due_fn(db_conn *c, void *arg)
 {
-    return db_query_int(c, "SELECT MIN(next_due) FROM webhook_deliveries WHERE status = 'pending'", DB_NOARGS, arg);
+    next_due_op *x = arg;
+    return db_query_int(c, x->sql, DB_NOARGS, &x->due);
+}
+
+store_status store_outbox_next_due(store *s, const char *sql, instant_us *due)
+{
+    next_due_op x = {sql, 0};
+    store_status st = store_status_of(store_read(s, next_due_fn, &x));
+    if (st == STORE_OK) *due = x.due;
+    return st;
 }
 
 store_status store_deliveries_next_due(store *s, instant_us *due)
 {
-    int64_t v = 0;
-    store_status st = store_status_of(store_read(s, next_due_fn, &v));
-    if (st == STORE_OK) *due = v;
-    return st;
+    return store_outbox_next_due(s, "SELECT MIN(next_due) FROM webhook_deliveries WHERE status = 'pending'", due);
 }
 
 typedef struct {
+    const char *select_sql, *update_sql;
+    int nkeys, ncols, max;
     instant_us now, lease_until;
-    store_delivery_claim *out;
-    int max, *n;
+    void (*fn)(void *ctx, int index, const char *const *cols);
+    void *ctx;
+    int *n;
 } claim_op;
 
 static db_status claim_fn(db_conn *c, void *arg)
@@ -244,46 +258,65 @@ static db_status claim_fn(db_conn *c, void *arg)
     claim_op *x = arg;
     *x->n = 0;
     db_rows *r;
-    db_status st = db_query(c,
-                            "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
-                            " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
-                            DB_ARGS(DB_INT(x->now), DB_INT(x->max)), &r);
+    db_status st = db_query(c, x->select_sql, DB_ARGS(DB_INT(x->now), DB_INT(x->max)), &r);
     if (st != DB_OK) return st;
-    typedef struct {
-        store_delivery_claim claim;
-        int64_t due;
-    } due_row;
-    due_row *rows = calloc((size_t)(x->max > 0 ? x->max : 1), sizeof *rows);
+    /* copied out before the updates: they move the very index the query walks */
+    size_t width = (size_t)x->ncols + 1;
+    char **rows = calloc((size_t)(x->max > 0 ? x->max : 1) * width, sizeof *rows);
     int n = 0;
-    while (n < x->max && db_next(r)) {
-        snprintf(rows[n].claim.event_id, sizeof rows[n].claim.event_id, "%s", db_text(r, 0));
-        snprintf(rows[n].claim.subscription_id, sizeof rows[n].claim.subscription_id, "%s", db_text(r, 1));
-        rows[n].claim.attempts = db_int(r, 2);
-        rows[n].due = db_int(r, 3);
+    while (rows && n < x->max && db_next(r)) {
+        for (int k = 0; k <= x->ncols; k++) rows[(size_t)n * width + (size_t)k] = strdup(db_text(r, k));
         n++;
     }
     db_rows_free(r);
+    if (!rows) st = DB_ERROR;
+    db_param params[8];
     for (int i = 0; i < n && st == DB_OK; i++) {
+        char **row = rows + (size_t)i * width;
+        int np = 0;
+        params[np++] = DB_INT(x->lease_until);
+        for (int k = 0; k < x->nkeys; k++) params[np++] = DB_TEXT(row[k]);
+        params[np++] = DB_INT(strtoll(row[x->ncols], NULL, 10));
         int64_t got = 0;
-        st = db_exec(c,
-                     "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
-                     " AND status = 'pending' AND next_due = ?",
-                     DB_ARGS(DB_INT(x->lease_until), DB_TEXT(rows[i].claim.event_id),
-                             DB_TEXT(rows[i].claim.subscription_id), DB_INT(rows[i].due)),
-                     &got);
-        if (st == DB_OK && got == 1) x->out[(*x->n)++] = rows[i].claim;
+        st = db_exec(c, x->update_sql, params, np, &got);
+        if (st == DB_OK && got == 1) {
+            x->fn(x->ctx, *x->n, (const char *const *)row);
+            (*x->n)++;
+        }
     }
+    for (size_t i = 0; rows && i < (size_t)n * width; i++) free(rows[i]);
     free(rows);
-    if (st != DB_OK) *x->n = 0;
     return st;
+}
+
+store_status store_outbox_claim(store *s, const char *select_sql, const char *update_sql, int nkeys, int ncols,
+                                instant_us now, instant_us lease_until, int max,
+                                void (*fn)(void *ctx, int index, const char *const *cols), void *ctx, int *n)
+{
+    *n = 0;
+    if (nkeys < 1 || nkeys > 6 || ncols < nkeys) return STORE_ERROR;
+    claim_op x = {select_sql, update_sql, nkeys, ncols, max, now, lease_until, fn, ctx, n};
+    return store_status_of(store_write(s, claim_fn, &x));
+}
+
+static void delivery_claimed(void *ctx, int index, const char *const *cols)
+{
+    store_delivery_claim *d = (store_delivery_claim *)ctx + index;
+    snprintf(d->event_id, sizeof d->event_id, "%s", cols[0]);
+    snprintf(d->subscription_id, sizeof d->subscription_id, "%s", cols[1]);
+    d->attempts = strtoll(cols[2], NULL, 10);
 }
 
 store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_until, store_delivery_claim *out,
                                     int max, int *n)
 {
-    claim_op x = {now, lease_until, out, max, n};
-    *n = 0;
-    store_status st = store_status_of(store_write(s, claim_fn, &x));
+    store_status st = store_outbox_claim(
+        s,
+        "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
+        " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
+        "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
+        " AND status = 'pending' AND next_due = ?",
+        2, 3, now, lease_until, max, delivery_claimed, out, n);
     if (st != STORE_OK) *n = 0;
     return st;
 }

@@ -103,6 +103,9 @@ store_status store_deliveries_list(store *s, const char *account_id, const char 
 /* When the earliest pending delivery is due: STORE_NOT_FOUND when none is
  * pending. A read, so an idle worker writes nothing. */
 store_status store_deliveries_next_due(store *s, instant_us *due);
+/* The same read for any outbox (the mail outbox too): sql selects the
+ * earliest due time of its pending rows, NULL (STORE_NOT_FOUND) for none. */
+store_status store_outbox_next_due(store *s, const char *sql, instant_us *due);
 
 typedef struct {
     char event_id[48], subscription_id[48];
@@ -114,6 +117,19 @@ typedef struct {
  * other processes skip them meanwhile. *n gets how many were leased (0 is OK). */
 store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_until, store_delivery_claim *out,
                                     int max, int *n);
+
+/* The claim of any outbox (webhook deliveries, mail), in one transaction:
+ * select_sql (parameters: now, max) reads the due rows, earliest first, each
+ * as its nkeys key columns, more columns up to ncols, and next_due last
+ * (column ncols); update_sql (parameters: lease_until, the key columns, the
+ * next_due read) moves a row's next_due to the lease's end only if it is
+ * still the one read, so a row another process leased meanwhile is skipped.
+ * fn gets each leased row's columns as text (valid until it returns) and its
+ * index among the leased (0, 1, ...: a transaction run again starts over);
+ * *n how many were leased. */
+store_status store_outbox_claim(store *s, const char *select_sql, const char *update_sql, int nkeys, int ncols,
+                                instant_us now, instant_us lease_until, int max,
+                                void (*fn)(void *ctx, int index, const char *const *cols), void *ctx, int *n);
 
 /* What sending one delivery needs; strings owned (store_delivery_job_free). */
 typedef struct {

@@ -83,6 +83,9 @@ ADMIN_CATALOG_KINDS(ADMIN_CATALOG_DECLARE)
 /* account.c */
 void admin_account_get(http_request *r, void *app_);
 void admin_account_update(http_request *r, void *app_);
+/* mail.c */
+void admin_mail_get(http_request *r, void *app_);
+void admin_mail_put(http_request *r, void *app_);
 void admin_webhooks_list(http_request *r, void *app_);
 void admin_webhook_create(http_request *r, void *app_);
 void admin_webhook_get(http_request *r, void *app_);

@@ -45,6 +45,8 @@ static const http_route routes[] = {
     {"GET", "/openapi.json", admin_openapi_get, 0},
     {"GET", "/account", admin_account_get, A},
     {"PATCH", "/account", admin_account_update, A},
+    {"GET", "/account/mail", admin_mail_get, A},
+    {"PUT", "/account/mail", admin_mail_put, A},
 
     {"GET", "/locations", admin_location_list, A},
     {"POST", "/locations", admin_location_create, A},
