@@ -182,6 +182,31 @@ static void add_cell(int band, double hours, void *ctx)
     list->cells[list->count++] = cell;
 }
 
+static int cell_order(const void *a, const void *b)
+{
+    const exposure_cell *x = a, *y = b;
+    if (x->band != y->band) return x->band - y->band;
+    if (x->weekday != y->weekday) return x->weekday - y->weekday;
+    if (x->daypart != y->daypart) return x->daypart - y->daypart;
+    if (x->month != y->month) return x->month - y->month;
+    return (x->log_price > y->log_price) - (x->log_price < y->log_price);
+}
+
+/* Exposure at the same levels and price adds up: an engine logs a price per
+ * hour per occurrence, but a season holds a few thousand distinct cells, and
+ * every iteration of the fit walks them all. */
+static void merge_cells(cell_list *list)
+{
+    if (list->count < 2) return;
+    qsort(list->cells, list->count, sizeof *list->cells, cell_order);
+    size_t kept = 0;
+    for (size_t i = 1; i < list->count; i++) {
+        if (cell_order(&list->cells[kept], &list->cells[i]) == 0) list->cells[kept].hours += list->cells[i].hours;
+        else list->cells[++kept] = list->cells[i];
+    }
+    list->count = kept + 1;
+}
+
 /* The sufficient statistics of the sales: orders per level of each factor. */
 typedef struct {
     double pace[DEMAND_PACE_BANDS], weekday[7], daypart[DEMAND_DAYPARTS], season[12];
@@ -235,7 +260,7 @@ static const double *count_values(const sale_counts *n, factor_group g)
 }
 
 static void update_factor(demand_model *m, const demand_model *prior, factor_group g, const cell_list *cells,
-                          const sale_counts *counts, double strength)
+                          const sale_counts *counts, double strength, const bool *seen_bands)
 {
     size_t n;
     double *values = factor_values(m, g, &n);
@@ -248,7 +273,9 @@ static void update_factor(demand_model *m, const demand_model *prior, factor_gro
         if (values[level] > 0) exposure[level] += cell_mean(m, c) / values[level];
     }
     for (size_t k = 0; k < n; k++) {
-        if (exposure[k] <= 0 && observed[k] <= 0) continue; /* no data: stays at the prior */
+        /* No exposure: nothing to learn from (sales without an offer are an
+         * inconsistent history), so the level keeps its prior. */
+        if (exposure[k] <= 0) continue;
         values[k] = (strength + observed[k]) / (strength / prior_values[k] + exposure[k]);
     }
     if (g == FACTOR_PACE) return;
@@ -263,7 +290,9 @@ static void update_factor(demand_model *m, const demand_model *prior, factor_gro
     double mean = weighted / weights;
     for (size_t k = 0; k < n; k++)
         if (exposure[k] > 0) values[k] /= mean;
-    for (int b = 0; b < DEMAND_PACE_BANDS; b++) m->pace[b] *= mean;
+    /* only where that scale was seen: an unseen band keeps its prior */
+    for (int b = 0; b < DEMAND_PACE_BANDS; b++)
+        if (seen_bands[b]) m->pace[b] *= mean;
 }
 
 /* One Newton step on the penalised log-likelihood in the elasticity. */
@@ -280,7 +309,11 @@ static void update_elasticity(demand_model *m, const demand_model *prior, const 
     }
     double precision = 1.0 / (prior_sd * prior_sd);
     double gradient = expected - counts->log_price_sum - (m->elasticity - prior->elasticity) * precision;
-    double next = m->elasticity + gradient / (curvature + precision);
+    double move = gradient / (curvature + precision);
+    /* damped: early iterations, with the rates still far off, can ask for wild moves */
+    if (move > 0.5) move = 0.5;
+    if (move < -0.5) move = -0.5;
+    double next = m->elasticity + move;
     if (next < 0.05) next = 0.05;
     if (next > 10) next = 10;
     m->elasticity = next;
@@ -315,6 +348,7 @@ demand_fit_status demand_fit(const demand_history *h, const demand_model *prior_
         free(cells.cells);
         return DEMAND_FIT_NO_MEMORY;
     }
+    merge_cells(&cells);
     sale_counts counts = {0};
     for (size_t i = 0; i < h->sale_count; i++) {
         const price_sale *sale = &h->sales[i];
@@ -333,12 +367,14 @@ demand_fit_status demand_fit(const demand_history *h, const demand_model *prior_
         counts.orders += 1;
     }
 
+    bool seen_bands[DEMAND_PACE_BANDS] = {0};
+    for (size_t i = 0; i < cells.count; i++) seen_bands[cells.cells[i].band] = true;
     demand_model m = prior;
     for (int it = 0; it < o.iterations; it++) {
-        update_factor(&m, &prior, FACTOR_PACE, &cells, &counts, o.strength);
-        update_factor(&m, &prior, FACTOR_WEEKDAY, &cells, &counts, o.strength);
-        update_factor(&m, &prior, FACTOR_DAYPART, &cells, &counts, o.strength);
-        update_factor(&m, &prior, FACTOR_SEASON, &cells, &counts, o.strength);
+        update_factor(&m, &prior, FACTOR_PACE, &cells, &counts, o.strength, seen_bands);
+        update_factor(&m, &prior, FACTOR_WEEKDAY, &cells, &counts, o.strength, seen_bands);
+        update_factor(&m, &prior, FACTOR_DAYPART, &cells, &counts, o.strength, seen_bands);
+        update_factor(&m, &prior, FACTOR_SEASON, &cells, &counts, o.strength, seen_bands);
         update_elasticity(&m, &prior, &cells, &counts, o.elasticity_sd);
     }
     /* group sizes: a Dirichlet posterior mean around the prior's shares */

@@ -11,6 +11,10 @@
 #define STEP_ORDERS_MAX 0.05
 /* Fine steps per plan row, whatever the demand: bounds the work of one build. */
 #define STEPS_PER_ROW_MAX 1000
+/* Seat-steps of one build (~0.3 s): a 5,000-seat venue gets 40,000 fine
+ * steps over its sale, so a busy hour may hold more than STEP_ORDERS_MAX
+ * expected orders per step; docs/PRICING.md measures what that costs. */
+#define PLAN_WORK_MAX 2e8
 /* The plan's table: rows x seats entries of two bytes each. */
 #define PLAN_ENTRIES_MAX ((size_t)64 << 20)
 /* An occurrence's own pace counts after this many orders as much as the model. */
@@ -58,10 +62,12 @@ void price_plan_free(price_plan *plan)
 
 /* Everything one backward step needs that does not change with time. */
 typedef struct {
-    const price_settings *settings;
     size_t grid_count;
     double *response; /* per grid point: (price / reference) ^ -elasticity */
-    double elasticity, bias;
+    double *price;    /* per grid point */
+    double min_price, per_step; /* per_step = 1 / step */
+    double ideal_factor;        /* e / (e - 1); 0 when e <= 1: the top price */
+    double bias;
     double share[DEMAND_GROUP_MAX];
     int largest_group;
     int32_t seats;
@@ -69,8 +75,8 @@ typedef struct {
 
 static size_t grid_floor(const recursion *r, double price)
 {
-    if (!(price > (double)r->settings->min_price)) return 0;
-    double k = floor((price - (double)r->settings->min_price) / (double)r->settings->step);
+    if (!(price > r->min_price)) return 0;
+    double k = floor((price - r->min_price) * r->per_step);
     return k >= (double)(r->grid_count - 1) ? r->grid_count - 1 : (size_t)k;
 }
 
@@ -82,14 +88,13 @@ static size_t grid_floor(const recursion *r, double price)
 static size_t best_grid_point(const recursion *r, double tickets, double seat_value)
 {
     if (!(tickets > 0)) return 0; /* no group fits the seats left: nothing sells */
-    double top = (double)r->settings->max_price;
-    double ideal = r->elasticity > 1 ? r->elasticity * seat_value / ((r->elasticity - 1) * tickets) : top;
-    if (r->bias != 1) return grid_floor(r, ideal * r->bias + 0.5 * (double)r->settings->step);
+    if (r->ideal_factor == 0) return grid_floor(r, r->price[r->grid_count - 1] * r->bias);
+    double ideal = r->ideal_factor * seat_value / tickets;
+    if (r->bias != 1) return grid_floor(r, ideal * r->bias + 0.5 / r->per_step);
     size_t low = grid_floor(r, ideal);
     if (low + 1 >= r->grid_count) return low;
-    double p_low = (double)price_grid_at(r->settings, low), p_high = p_low + (double)r->settings->step;
-    double gain_low = r->response[low] * (p_low * tickets - seat_value);
-    double gain_high = r->response[low + 1] * (p_high * tickets - seat_value);
+    double gain_low = r->response[low] * (r->price[low] * tickets - seat_value);
+    double gain_high = r->response[low + 1] * (r->price[low + 1] * tickets - seat_value);
     return gain_high > gain_low ? low + 1 : low;
 }
 
@@ -119,7 +124,7 @@ static void step_back(const recursion *r, double orders, const double *value_nex
         floor_index = best;
         double chance = orders * r->response[best];
         if (chance > 1) chance = 1;
-        double price = (double)price_grid_at(r->settings, best);
+        double price = r->price[best];
         value[s] = value_next[s] + chance * (price * tickets - seat_value);
         sold[s] = sold_next[s] + chance * (tickets - seats_sold_later);
         if (choice) choice[s] = (uint16_t)best;
@@ -154,9 +159,10 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
     out->reprice_every_us = every;
 
     recursion r = {
-        .settings = settings,
         .grid_count = out->grid_count,
-        .elasticity = demand->elasticity,
+        .min_price = (double)settings->min_price,
+        .per_step = 1.0 / (double)settings->step,
+        .ideal_factor = demand->elasticity > 1 ? demand->elasticity / (demand->elasticity - 1) : 0,
         .bias = request->target_bias > 0 ? request->target_bias : 1,
         .seats = out->seats,
     };
@@ -167,34 +173,55 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
                                      : (k == 0);
         if (r.share[k] > 0) r.largest_group = k + 1;
     }
-    r.response = malloc(r.grid_count * sizeof *r.response);
+    r.response = malloc(2 * r.grid_count * sizeof *r.response);
     double *buffers = malloc(4 * width * sizeof *buffers);
     out->grid_index = malloc(rows * width * sizeof *out->grid_index);
-    if (!r.response || !buffers || !out->grid_index) {
+    int *steps_of = malloc(rows * sizeof *steps_of);
+    if (!r.response || !buffers || !out->grid_index || !steps_of) {
         free(r.response);
         free(buffers);
+        free(steps_of);
         price_plan_free(out);
         return PRICE_NO_MEMORY;
     }
     out->rows = rows;
-    for (size_t i = 0; i < r.grid_count; i++)
-        r.response[i] = pow((double)price_grid_at(settings, i) / demand->reference_price, -demand->elasticity);
+    r.price = r.response ? r.response + r.grid_count : NULL;
+    for (size_t i = 0; i < r.grid_count; i++) {
+        r.price[i] = (double)price_grid_at(settings, i);
+        r.response[i] = pow(r.price[i] / demand->reference_price, -demand->elasticity);
+    }
     double *value_next = buffers, *value = buffers + width, *sold_next = buffers + 2 * width,
            *sold = buffers + 3 * width;
     memset(value_next, 0, width * sizeof *value_next);
     memset(sold_next, 0, width * sizeof *sold_next);
 
+    /* Fine steps per row: the fastest of the row's ends and middle sets its
+     * step; then, if the whole plan would exceed its work budget (large
+     * venues), every row gives up steps in proportion. */
+    double top_response = r.response[0] > 1 ? r.response[0] : 1;
+    double total_steps = 0;
+    for (size_t row = 0; row < rows; row++) {
+        int64_t from = request->now_us + (int64_t)row * every;
+        int64_t to = row + 1 == rows ? request->close_us : from + every;
+        double fastest = fmax(demand->rate(demand->rate_context, from),
+                              fmax(demand->rate(demand->rate_context, from + (to - from) / 2),
+                                   demand->rate(demand->rate_context, to - 1)));
+        double wanted = ceil(fastest * top_response * ((double)(to - from) / US_PER_HOUR) / STEP_ORDERS_MAX);
+        steps_of[row] = wanted < 1 ? 1 : wanted > STEPS_PER_ROW_MAX ? STEPS_PER_ROW_MAX : (int)wanted;
+        total_steps += steps_of[row];
+    }
+    double budget = PLAN_WORK_MAX / (double)width;
+    if (total_steps > budget && total_steps > (double)rows)
+        for (size_t row = 0; row < rows; row++) {
+            double scaled = floor(steps_of[row] * budget / total_steps);
+            steps_of[row] = scaled < 1 ? 1 : (int)scaled;
+        }
+
     for (size_t row = rows; row-- > 0;) {
         int64_t from = request->now_us + (int64_t)row * every;
         int64_t to = row + 1 == rows ? request->close_us : from + every;
         double hours = (double)(to - from) / US_PER_HOUR;
-        /* the fastest of the row's ends and middle sets its fine step */
-        double fastest = fmax(demand->rate(demand->rate_context, from),
-                              fmax(demand->rate(demand->rate_context, from + (to - from) / 2),
-                                   demand->rate(demand->rate_context, to - 1)));
-        double top_response = r.response[0] > 1 ? r.response[0] : 1;
-        double wanted = ceil(fastest * top_response * hours / STEP_ORDERS_MAX);
-        int steps = wanted < 1 ? 1 : wanted > STEPS_PER_ROW_MAX ? STEPS_PER_ROW_MAX : (int)wanted;
+        int steps = steps_of[row];
         double step_hours = hours / steps;
         for (int j = steps; j-- > 0;) {
             int64_t middle = from + (int64_t)(((double)j + 0.5) * step_hours * US_PER_HOUR);
@@ -212,6 +239,7 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
     out->expected_tickets = sold_next[out->seats];
     free(r.response);
     free(buffers);
+    free(steps_of);
     return PRICE_OK;
 }
 
