@@ -17,6 +17,10 @@
 #define PLAN_WORK_MAX 2e8
 /* The plan's table: rows x seats entries of two bytes each. */
 #define PLAN_ENTRIES_MAX ((size_t)64 << 20)
+/* Beyond this many seats capacity never binds in practice (and unlimited
+ * availability arrives as INT32_MAX): the plan covers this many and a lookup
+ * with more seats left reads its last column. */
+#define PLAN_SEATS_MAX 1000000
 /* An occurrence's own pace counts after this many orders as much as the model. */
 #define OCCURRENCE_FACTOR_STRENGTH 10.0
 
@@ -29,6 +33,14 @@ double price_target_bias(const price_settings *s, double bias, int64_t revenue, 
      * overshooting when each update sees a day or more of sales. */
     double next = bias * sqrt((double)s->average_target / average);
     return next < 0.25 ? 0.25 : next > 4 ? 4 : next;
+}
+
+/* A model is data from a fit or from configuration: a rate that is not a
+ * finite number >= 0 counts as no demand rather than poisoning the plan. */
+static double rate_at(const price_demand *demand, int64_t at_us)
+{
+    double rate = demand->rate(demand->rate_context, at_us);
+    return rate >= 0 && rate < 1e12 ? rate : 0;
 }
 
 static double model_view_rate(const void *context, int64_t at_us)
@@ -123,7 +135,7 @@ static void step_back(const recursion *r, double orders, const double *value_nex
         if (best < floor_index) best = floor_index;
         floor_index = best;
         double chance = orders * r->response[best];
-        if (chance > 1) chance = 1;
+        if (!(chance < 1)) chance = orders > 0 ? 1 : 0; /* also 0 x inf */
         double price = r->price[best];
         value[s] = value_next[s] + chance * (price * tickets - seat_value);
         sold[s] = sold_next[s] + chance * (tickets - seats_sold_later);
@@ -142,11 +154,49 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
     out->settings = *settings;
     out->now_us = request->now_us;
     out->close_us = request->close_us;
-    out->seats = request->seats > 0 ? request->seats : 0;
+    out->seats = request->seats <= 0 ? 0 : request->seats > PLAN_SEATS_MAX ? PLAN_SEATS_MAX : request->seats;
     out->grid_count = price_grid_count(settings);
+    if (!(request->target_bias >= 0) || request->target_bias > 1e6) return PRICE_BAD_SETTINGS;
     if (out->seats == 0 || request->close_us <= request->now_us) return PRICE_UNSELLABLE;
 
+    recursion r = {
+        .grid_count = out->grid_count,
+        .min_price = (double)settings->min_price,
+        .per_step = 1.0 / (double)settings->step,
+        .ideal_factor = demand->elasticity > 1 ? demand->elasticity / (demand->elasticity - 1) : 0,
+        .bias = request->target_bias > 0 ? request->target_bias : 1,
+    };
+    double share_total = 0, mean_group = 0;
+    for (int k = 0; k < DEMAND_GROUP_MAX; k++)
+        if (isfinite(demand->group_share[k]) && demand->group_share[k] > 0) share_total += demand->group_share[k];
+    for (int k = 0; k < DEMAND_GROUP_MAX; k++) {
+        double share = isfinite(demand->group_share[k]) && demand->group_share[k] > 0 ? demand->group_share[k] : 0;
+        r.share[k] = share_total > 0 ? share / share_total : (k == 0);
+        if (r.share[k] > 0) r.largest_group = k + 1;
+        mean_group += r.share[k] * (k + 1);
+    }
+    r.response = calloc(2 * r.grid_count, sizeof *r.response); /* calloc: gcc cannot see grid_count >= 1 */
+    if (!r.response) return PRICE_NO_MEMORY;
+    r.price = r.response + r.grid_count;
+    for (size_t i = 0; i < r.grid_count; i++) {
+        r.price[i] = (double)price_grid_at(settings, i);
+        r.response[i] = pow(r.price[i] / demand->reference_price, -demand->elasticity);
+    }
+    double top_response = r.response[0] > 1 ? r.response[0] : 1;
+
+    /* Seats beyond what could ever sell change nothing but the cost (and
+     * unlimited availability arrives as INT32_MAX): the plan covers at most
+     * three times the tickets expected at the lowest price, plus 100. */
     int64_t window = request->close_us - request->now_us;
+    double demand_at_min = 0;
+    for (int64_t at = request->now_us; at < request->close_us; at += (int64_t)US_PER_HOUR) {
+        int64_t to = at + (int64_t)US_PER_HOUR < request->close_us ? at + (int64_t)US_PER_HOUR : request->close_us;
+        demand_at_min += rate_at(demand, at + (to - at) / 2) * ((double)(to - at) / US_PER_HOUR);
+    }
+    double could_sell = 3 * demand_at_min * top_response * mean_group + 100;
+    if (could_sell < (double)out->seats) out->seats = (int32_t)could_sell;
+    r.seats = out->seats;
+
     int64_t every = request->reprice_every_us > 0 ? request->reprice_every_us : (int64_t)US_PER_HOUR;
     size_t width = (size_t)out->seats + 1;
     size_t rows = (size_t)((window + every - 1) / every);
@@ -158,26 +208,10 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
     }
     out->reprice_every_us = every;
 
-    recursion r = {
-        .grid_count = out->grid_count,
-        .min_price = (double)settings->min_price,
-        .per_step = 1.0 / (double)settings->step,
-        .ideal_factor = demand->elasticity > 1 ? demand->elasticity / (demand->elasticity - 1) : 0,
-        .bias = request->target_bias > 0 ? request->target_bias : 1,
-        .seats = out->seats,
-    };
-    double share_total = 0;
-    for (int k = 0; k < DEMAND_GROUP_MAX; k++) share_total += demand->group_share[k] > 0 ? demand->group_share[k] : 0;
-    for (int k = 0; k < DEMAND_GROUP_MAX; k++) {
-        r.share[k] = share_total > 0 ? (demand->group_share[k] > 0 ? demand->group_share[k] : 0) / share_total
-                                     : (k == 0);
-        if (r.share[k] > 0) r.largest_group = k + 1;
-    }
-    r.response = malloc(2 * r.grid_count * sizeof *r.response);
     double *buffers = malloc(4 * width * sizeof *buffers);
     out->grid_index = malloc(rows * width * sizeof *out->grid_index);
     int *steps_of = malloc(rows * sizeof *steps_of);
-    if (!r.response || !buffers || !out->grid_index || !steps_of) {
+    if (!buffers || !out->grid_index || !steps_of) {
         free(r.response);
         free(buffers);
         free(steps_of);
@@ -185,11 +219,6 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
         return PRICE_NO_MEMORY;
     }
     out->rows = rows;
-    r.price = r.response ? r.response + r.grid_count : NULL;
-    for (size_t i = 0; i < r.grid_count; i++) {
-        r.price[i] = (double)price_grid_at(settings, i);
-        r.response[i] = pow(r.price[i] / demand->reference_price, -demand->elasticity);
-    }
     double *value_next = buffers, *value = buffers + width, *sold_next = buffers + 2 * width,
            *sold = buffers + 3 * width;
     memset(value_next, 0, width * sizeof *value_next);
@@ -198,16 +227,14 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
     /* Fine steps per row: the fastest of the row's ends and middle sets its
      * step; then, if the whole plan would exceed its work budget (large
      * venues), every row gives up steps in proportion. */
-    double top_response = r.response[0] > 1 ? r.response[0] : 1;
     double total_steps = 0;
     for (size_t row = 0; row < rows; row++) {
         int64_t from = request->now_us + (int64_t)row * every;
         int64_t to = row + 1 == rows ? request->close_us : from + every;
-        double fastest = fmax(demand->rate(demand->rate_context, from),
-                              fmax(demand->rate(demand->rate_context, from + (to - from) / 2),
-                                   demand->rate(demand->rate_context, to - 1)));
+        double fastest = fmax(rate_at(demand, from), fmax(rate_at(demand, from + (to - from) / 2),
+                                                          rate_at(demand, to - 1)));
         double wanted = ceil(fastest * top_response * ((double)(to - from) / US_PER_HOUR) / STEP_ORDERS_MAX);
-        steps_of[row] = wanted < 1 ? 1 : wanted > STEPS_PER_ROW_MAX ? STEPS_PER_ROW_MAX : (int)wanted;
+        steps_of[row] = !(wanted >= 1) ? 1 : wanted > STEPS_PER_ROW_MAX ? STEPS_PER_ROW_MAX : (int)wanted;
         total_steps += steps_of[row];
     }
     double budget = PLAN_WORK_MAX / (double)width;
@@ -225,7 +252,7 @@ price_outcome price_plan_build(const price_settings *settings, const price_deman
         double step_hours = hours / steps;
         for (int j = steps; j-- > 0;) {
             int64_t middle = from + (int64_t)(((double)j + 0.5) * step_hours * US_PER_HOUR);
-            double orders = demand->rate(demand->rate_context, middle) * step_hours;
+            double orders = rate_at(demand, middle) * step_hours;
             step_back(&r, orders, value_next, sold_next, value, sold, j == 0 ? out->grid_index + row * width : NULL);
             double *t = value_next;
             value_next = value;

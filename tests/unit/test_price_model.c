@@ -6,6 +6,7 @@
 #include "core/price_model.h"
 #include "util/seeded_random.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,52 @@ static void test_bounds_property(void)
     bad.average_target = 0;
     bad.max_change_per_hour = -1;
     CHECK(price_settings_validate(&bad) == PRICE_SETTINGS_BAD_CHANGE, "settings: a negative change is refused");
+
+    /* hostile models and states: a price on the grid or a clear refusal, never garbage */
+    demand_model hostile;
+    demand_model_prior(&hostile, 2000, 1.5, 0.01);
+    hostile.pace[0] = NAN;
+    hostile.pace[1] = INFINITY;
+    hostile.pace[2] = -5;
+    hostile.group_share[1] = INFINITY;
+    hostile.group_share[2] = NAN;
+    price_settings fine = {.dynamic = true, .min_price = 100, .max_price = 100000, .step = 7, .gate_price = 2000};
+    price_quote_request hq = {.settings = &fine, .model = &hostile, .occurrence = occurrence_at(T0 + 2 * DAY, 0, 12),
+                              .now_us = T0, .close_us = T0 + 2 * DAY, .seats_left = INT32_MAX, .quantity = 2,
+                              .observed_orders = NAN, .expected_orders = -1};
+    price_quote hout;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
+          "hostile: NaN, infinite and negative rates, unlimited seats: a price on the grid");
+    hq.seats_left = 1;
+    hq.quantity = 1;
+    hostile.reference_price = 1e-300;
+    hostile.elasticity = 9.5;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
+          "hostile: an overflowing price response: a price on the grid");
+    hostile.elasticity = NAN;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN elasticity is refused");
+    hostile.elasticity = 1.5;
+    hostile.reference_price = 0;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a zero reference price is refused");
+    hostile.reference_price = 2000;
+    hq.target_bias = NAN;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN target bias is refused");
+    price_settings huge_grid = {.dynamic = true, .min_price = 1, .max_price = 1000000, .step = 1, .gate_price = 5};
+    hq.settings = &huge_grid;
+    hq.target_bias = 1;
+    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a grid of a million prices is refused");
+
+    /* the rate limit's arithmetic, by hand: 30.00 an hour, 2 hours, step 25 */
+    price_settings limited_settings = {.dynamic = true, .min_price = 1000, .max_price = 9000, .step = 25,
+                                       .gate_price = 2000, .max_change_per_hour = 3000};
+    CHECK(price_rate_limit(&limited_settings, 2000, 2 * HOUR, 9000) == 8000, "rate limit: up by 60.00 over 2 hours");
+    CHECK(price_rate_limit(&limited_settings, 8000, HOUR / 2, 1000) == 6500, "rate limit: down by 15.00 in 30 min");
+    CHECK(price_rate_limit(&limited_settings, 2010, HOUR, 2500) == 2500, "rate limit: within the limit, as wanted");
+    CHECK(price_rate_limit(&limited_settings, 0, 0, 4000) == 4000, "rate limit: no previous price, as wanted");
+    limited_settings.max_change_per_hour = 1010; /* not a whole number of steps: rounds inwards */
+    CHECK(price_rate_limit(&limited_settings, 2000, HOUR, 5000) == 3000, "rate limit: whole steps only");
+    CHECK(price_grid_nearest(&limited_settings, 1012.4) == 1000 && price_grid_nearest(&limited_settings, 1012.6) == 1025,
+          "grid: nearest point, anchored at the minimum");
 
     price_settings off = {.dynamic = false, .min_price = 100, .max_price = 500, .step = 10, .gate_price = 200};
     demand_model m;
@@ -355,6 +402,17 @@ static void test_learning(void)
     price_offer bad_offer = {.occurrence = 9999, .from_us = 0, .to_us = 1, .price = 100};
     demand_history bad = {h.occurrences, h.occurrence_count, &bad_offer, 1, NULL, 0};
     CHECK(demand_fit(&bad, &fit, &options, &prior) == DEMAND_FIT_BAD_HISTORY, "fit: an unknown occurrence is refused");
+    bad_offer = (price_offer){.occurrence = 0, .from_us = T0, .to_us = T0 - 1, .price = 100};
+    CHECK(demand_fit(&bad, &fit, &options, &prior) == DEMAND_FIT_BAD_HISTORY, "fit: an offer ending before it starts");
+    bad_offer = (price_offer){.occurrence = 0, .from_us = T0, .to_us = T0 + 1, .price = 0};
+    CHECK(demand_fit(&bad, &fit, &options, &prior) == DEMAND_FIT_BAD_HISTORY, "fit: an offer at no price");
+    price_sale bad_sale = {.occurrence = 0, .sold_at_us = T0, .price_paid = -5, .quantity = 1};
+    demand_history bad_sales = {h.occurrences, h.occurrence_count, NULL, 0, &bad_sale, 1};
+    CHECK(demand_fit(&bad_sales, &fit, &options, &prior) == DEMAND_FIT_BAD_HISTORY, "fit: a sale at a negative price");
+    demand_history empty = {h.occurrences, h.occurrence_count, NULL, 0, NULL, 0};
+    CHECK(demand_fit(&empty, &fit, NULL, &prior) == DEMAND_FIT_OK && prior.elasticity == fit.elasticity &&
+              prior.pace[3] == fit.pace[3] && prior.sales == 0,
+          "fit: no history gives the prior back");
     free(h.occurrences);
     free(h.offers);
     free(h.sales);
