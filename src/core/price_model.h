@@ -202,6 +202,7 @@ typedef enum {
     PRICE_UNSELLABLE,   /* closed, sold out, or fewer seats than wanted: no price */
     PRICE_BAD_SETTINGS,
     PRICE_NO_MEMORY,
+    PRICE_BAD_HISTORY,  /* dynamic_quote_from_history: demand_fit refused the history */
 } price_outcome;
 
 /* Builds the plan (the caller frees it with price_plan_free). */
@@ -227,14 +228,32 @@ typedef struct {
     double observed_orders, expected_orders; /* this occurrence so far: its recent pace */
     int64_t previous_price, previous_at_us;  /* for the rate limit; 0 = none */
     double target_bias;
-} price_quote_request;
+} dynamic_quote_request;
 
 typedef struct {
     int64_t price;    /* per ticket */
     bool at_min, at_max, rate_limited;
     double forecast_tickets; /* expected sales to close under the plan */
     double occurrence_factor;
-} price_quote;
+} dynamic_quote;
 
-price_outcome price_quote_compute(const price_quote_request *request, price_quote *out);
+price_outcome dynamic_quote_compute(const dynamic_quote_request *request, dynamic_quote *out);
+
+/* The whole path from a product's history to one price: fit the product's
+ * model on its history (shrunk to prior: its category's model), count the
+ * occurrence's orders so far against what the fitted model expected over its
+ * offers (its recent pace), and quote. What a future rtp handler calls until
+ * the engine caches fitted models and plans. */
+typedef struct {
+    const price_settings *settings;
+    const demand_model *prior;
+    const demand_history *history; /* the product's offers and sales */
+    uint32_t occurrence;           /* index into history->occurrences */
+    int64_t now_us, close_us;
+    int32_t seats_left, quantity;
+    int64_t previous_price, previous_at_us;
+    double target_bias;
+} dynamic_history_quote_request;
+
+price_outcome dynamic_quote_from_history(const dynamic_history_quote_request *request, dynamic_quote *out);
 #endif

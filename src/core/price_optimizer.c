@@ -280,7 +280,7 @@ int64_t price_plan_lookup(const price_plan *plan, int64_t at_us, int32_t seats_l
     return price_grid_at(&plan->settings, plan->grid_index[row * ((size_t)plan->seats + 1) + (size_t)seats_left]);
 }
 
-price_outcome price_quote_compute(const price_quote_request *q, price_quote *out)
+price_outcome dynamic_quote_compute(const dynamic_quote_request *q, dynamic_quote *out)
 {
     memset(out, 0, sizeof *out);
     if (price_settings_validate(q->settings) != PRICE_SETTINGS_OK) return PRICE_BAD_SETTINGS;
@@ -311,4 +311,40 @@ price_outcome price_quote_compute(const price_quote_request *q, price_quote *out
     out->at_min = out->price == q->settings->min_price;
     out->at_max = out->price == q->settings->max_price;
     return PRICE_OK;
+}
+
+price_outcome dynamic_quote_from_history(const dynamic_history_quote_request *q, dynamic_quote *out)
+{
+    memset(out, 0, sizeof *out);
+    const demand_history *h = q->history;
+    if (q->occurrence >= h->occurrence_count) return PRICE_BAD_HISTORY;
+    demand_model fitted;
+    switch (demand_fit(h, q->prior, NULL, &fitted)) {
+    case DEMAND_FIT_OK: break;
+    case DEMAND_FIT_BAD_HISTORY: return PRICE_BAD_HISTORY;
+    case DEMAND_FIT_NO_MEMORY: return PRICE_NO_MEMORY;
+    }
+    const price_occurrence *occurrence = &h->occurrences[q->occurrence];
+    double observed = 0, expected = 0;
+    for (size_t i = 0; i < h->sale_count; i++)
+        if (h->sales[i].occurrence == q->occurrence) observed += 1;
+    for (size_t i = 0; i < h->offer_count; i++)
+        if (h->offers[i].occurrence == q->occurrence)
+            expected += demand_expected_orders(&fitted, occurrence, h->offers[i].from_us, h->offers[i].to_us,
+                                               (double)h->offers[i].price);
+    dynamic_quote_request request = {
+        .settings = q->settings,
+        .model = &fitted,
+        .occurrence = *occurrence,
+        .now_us = q->now_us,
+        .close_us = q->close_us,
+        .seats_left = q->seats_left,
+        .quantity = q->quantity,
+        .observed_orders = observed,
+        .expected_orders = expected,
+        .previous_price = q->previous_price,
+        .previous_at_us = q->previous_at_us,
+        .target_bias = q->target_bias,
+    };
+    return dynamic_quote_compute(&request, out);
 }

@@ -54,7 +54,7 @@ static void test_bounds_property(void)
         for (int w = 0; w < 7; w++) m.weekday[w] = 0.5 + seeded_random_unit(&r);
         for (int k = 0; k < 4; k++) m.group_share[k] = seeded_random_unit(&r);
 
-        price_quote_request q = {
+        dynamic_quote_request q = {
             .settings = &s,
             .model = &m,
             .occurrence = occurrence_at(T0 + random_between(&r, 0, 5 * DAY), (int)random_between(&r, 0, 6),
@@ -71,8 +71,8 @@ static void test_bounds_property(void)
             q.previous_price = random_between(&r, 1, 2 * s.max_price);
             q.previous_at_us = T0 - random_between(&r, 0, 3 * HOUR);
         }
-        price_quote out;
-        price_outcome outcome = price_quote_compute(&q, &out);
+        dynamic_quote out;
+        price_outcome outcome = dynamic_quote_compute(&q, &out);
         int32_t wanted = q.quantity < 1 ? 1 : q.quantity;
         bool sellable = q.seats_left >= wanted && q.close_us > q.now_us;
         if (!sellable) {
@@ -118,30 +118,30 @@ static void test_bounds_property(void)
     hostile.group_share[1] = INFINITY;
     hostile.group_share[2] = NAN;
     price_settings fine = {.dynamic = true, .min_price = 100, .max_price = 100000, .step = 7, .gate_price = 2000};
-    price_quote_request hq = {.settings = &fine, .model = &hostile, .occurrence = occurrence_at(T0 + 2 * DAY, 0, 12),
+    dynamic_quote_request hq = {.settings = &fine, .model = &hostile, .occurrence = occurrence_at(T0 + 2 * DAY, 0, 12),
                               .now_us = T0, .close_us = T0 + 2 * DAY, .seats_left = INT32_MAX, .quantity = 2,
                               .observed_orders = NAN, .expected_orders = -1};
-    price_quote hout;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
+    dynamic_quote hout;
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
           "hostile: NaN, infinite and negative rates, unlimited seats: a price on the grid");
     hq.seats_left = 1;
     hq.quantity = 1;
     hostile.reference_price = 1e-300;
     hostile.elasticity = 9.5;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_OK && on_grid(&fine, hout.price),
           "hostile: an overflowing price response: a price on the grid");
     hostile.elasticity = NAN;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN elasticity is refused");
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN elasticity is refused");
     hostile.elasticity = 1.5;
     hostile.reference_price = 0;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a zero reference price is refused");
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a zero reference price is refused");
     hostile.reference_price = 2000;
     hq.target_bias = NAN;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN target bias is refused");
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a NaN target bias is refused");
     price_settings huge_grid = {.dynamic = true, .min_price = 1, .max_price = 1000000, .step = 1, .gate_price = 5};
     hq.settings = &huge_grid;
     hq.target_bias = 1;
-    CHECK(price_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a grid of a million prices is refused");
+    CHECK(dynamic_quote_compute(&hq, &hout) == PRICE_BAD_SETTINGS, "hostile: a grid of a million prices is refused");
 
     /* the rate limit's arithmetic, by hand: 30.00 an hour, 2 hours, step 25 */
     price_settings limited_settings = {.dynamic = true, .min_price = 1000, .max_price = 9000, .step = 25,
@@ -158,12 +158,12 @@ static void test_bounds_property(void)
     price_settings off = {.dynamic = false, .min_price = 100, .max_price = 500, .step = 10, .gate_price = 200};
     demand_model m;
     demand_model_prior(&m, 200, 1.5, 1);
-    price_quote out;
-    price_quote_request q = {.settings = &off, .model = &m, .occurrence = occurrence_at(T0 + DAY, 0, 12),
+    dynamic_quote out;
+    dynamic_quote_request q = {.settings = &off, .model = &m, .occurrence = occurrence_at(T0 + DAY, 0, 12),
                              .now_us = T0, .close_us = T0 + DAY, .seats_left = 10, .quantity = 1};
-    CHECK(price_quote_compute(&q, &out) == PRICE_STATIC, "dynamic off: the price tables apply");
+    CHECK(dynamic_quote_compute(&q, &out) == PRICE_STATIC, "dynamic off: the price tables apply");
     q.settings = &bad;
-    CHECK(price_quote_compute(&q, &out) == PRICE_BAD_SETTINGS, "bad settings: no price is made up");
+    CHECK(dynamic_quote_compute(&q, &out) == PRICE_BAD_SETTINGS, "bad settings: no price is made up");
 }
 
 /* ---- Responses to demand ------------------------------------------------------ */
@@ -186,11 +186,11 @@ static demand_model slot_model(void)
 static int64_t quote(const demand_model *m, price_occurrence occ, int64_t now, int32_t seats, double observed,
                      double expected)
 {
-    price_quote_request q = {.settings = &SLOT, .model = m, .occurrence = occ, .now_us = now,
+    dynamic_quote_request q = {.settings = &SLOT, .model = m, .occurrence = occ, .now_us = now,
                              .close_us = occ.start_us, .seats_left = seats, .quantity = 1,
                              .observed_orders = observed, .expected_orders = expected};
-    price_quote out;
-    return price_quote_compute(&q, &out) == PRICE_OK ? out.price : -1;
+    dynamic_quote out;
+    return dynamic_quote_compute(&q, &out) == PRICE_OK ? out.price : -1;
 }
 
 static void test_responses(void)
@@ -357,6 +357,48 @@ static bool within(double estimate, double truth, double tolerance)
     return fabs(estimate / truth - 1) <= tolerance;
 }
 
+/* The entry point a future rtp handler calls: history in, one price out. */
+static void test_quote_from_history(synthetic_history *h, const demand_model *prior)
+{
+    /* the last occurrence with a sale: on sale at the cut, with a pace of its own */
+    uint32_t target = h->sales[h->sale_count - 1].occurrence;
+    int64_t now = h->sales[h->sale_count - 1].sold_at_us + 1;
+    demand_history history = {h->occurrences, h->occurrence_count, h->offers, h->offer_count, h->sales,
+                              h->sale_count};
+    dynamic_history_quote_request q = {.settings = &SLOT, .prior = prior, .history = &history,
+                                       .occurrence = target, .now_us = now,
+                                       .close_us = h->occurrences[target].start_us, .seats_left = 30,
+                                       .quantity = 2};
+    dynamic_quote normal, busy;
+    CHECK(dynamic_quote_from_history(&q, &normal) == PRICE_OK && on_grid(&SLOT, normal.price),
+          "history quote: a price on the grid");
+
+    /* the same history with this occurrence's sales counted four times over */
+    size_t extra = 0;
+    for (size_t i = 0; i < h->sale_count; i++) extra += h->sales[i].occurrence == target;
+    price_sale *sales = malloc((h->sale_count + 3 * extra + 20) * sizeof *sales);
+    memcpy(sales, h->sales, h->sale_count * sizeof *sales);
+    size_t n = h->sale_count;
+    for (int copy = 0; copy < 3; copy++)
+        for (size_t i = 0; i < h->sale_count; i++)
+            if (h->sales[i].occurrence == target) sales[n++] = h->sales[i];
+    for (int i = 0; i < 20; i++) /* and a rush in the last hour */
+        sales[n++] = (price_sale){target, now - 1 - i * 60000000LL, 1000, 2};
+    history.sales = sales;
+    history.sale_count = n;
+    CHECK(dynamic_quote_from_history(&q, &busy) == PRICE_OK, "history quote: the busy history quotes");
+    printf("# history quote: %lld (pace x%.2f), busy %lld (pace x%.2f)\n", (long long)normal.price,
+           normal.occurrence_factor, (long long)busy.price, busy.occurrence_factor);
+    CHECK(busy.occurrence_factor > normal.occurrence_factor && busy.price >= normal.price,
+          "history quote: an occurrence selling faster quotes higher or equal");
+    q.occurrence = (uint32_t)h->occurrence_count;
+    CHECK(dynamic_quote_from_history(&q, &busy) == PRICE_BAD_HISTORY, "history quote: an unknown occurrence");
+    q.occurrence = target;
+    q.seats_left = 1;
+    CHECK(dynamic_quote_from_history(&q, &busy) == PRICE_UNSELLABLE, "history quote: 2 wanted, 1 left: no price");
+    free(sales);
+}
+
 static void test_learning(void)
 {
     seeded_random r = {.state = 5000};
@@ -413,6 +455,7 @@ static void test_learning(void)
     CHECK(demand_fit(&empty, &fit, NULL, &prior) == DEMAND_FIT_OK && prior.elasticity == fit.elasticity &&
               prior.pace[3] == fit.pace[3] && prior.sales == 0,
           "fit: no history gives the prior back");
+    test_quote_from_history(&h, &prior);
     free(h.occurrences);
     free(h.offers);
     free(h.sales);
