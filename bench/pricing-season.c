@@ -391,7 +391,8 @@ static double thread_seconds(void)
 /* ---- The simulation ---------------------------------------------------------------- */
 
 typedef struct {
-    double revenue, tickets, capacity_sold_over;
+    double revenue, tickets;
+    double concert_revenue, concert_tickets; /* of which the concert */
     double seconds;
     bool oversold;
 } outcome;
@@ -445,6 +446,10 @@ static outcome simulate(policy *p)
                     state[i].sold += b->quantity;
                     out.revenue += (double)(price * b->quantity);
                     out.tickets += b->quantity;
+                    if (o->concert) {
+                        out.concert_revenue += (double)(price * b->quantity);
+                        out.concert_tickets += b->quantity;
+                    }
                     if (p->sold) p->sold(p, i, b->at_us, price, b->quantity);
                     at = b->at_us;
                 }
@@ -512,9 +517,9 @@ static void *run_learning(void *context)
 
 static void print_row(const char *name, const outcome *o, double optimum)
 {
-    printf("%-44s %12.2f %8.0f %6.1f%% %9.2f %7.1f%% %7.1f s\n", name, o->revenue / 100, o->tickets,
-           100 * o->tickets / total_capacity(), o->tickets > 0 ? o->revenue / o->tickets / 100 : 0,
-           100 * o->revenue / optimum, o->seconds);
+    printf("%-44s %12.2f %8.0f %6.1f%% %9.2f %7.1f%% %7.1f s   concert %10.2f %5.0f\n", name, o->revenue / 100,
+           o->tickets, 100 * o->tickets / total_capacity(), o->tickets > 0 ? o->revenue / o->tickets / 100 : 0,
+           100 * o->revenue / optimum, o->seconds, o->concert_revenue / 100, o->concert_tickets);
 }
 
 int main(int argc, char **argv)
@@ -591,7 +596,8 @@ int main(int argc, char **argv)
     printf("# (d) done: %.1f s\n", dd.seconds);
     char best_name[64];
     snprintf(best_name, sizeof best_name, "(b) best static price in hindsight (%.2f)", (double)best_static / 100);
-    printf("%-44s %12s %8s %7s %9s %8s %9s\n", "policy", "revenue", "tickets", "load", "mean", "vs (e)", "CPU");
+    printf("%-44s %12s %8s %7s %9s %8s %9s   %-7s %10s %5s\n", "policy", "revenue", "tickets", "load", "mean", "vs (e)",
+           "CPU", "(of it)", "revenue", "tix");
     print_row("(a) static gate price (20.00)", &a, ee.revenue);
     print_row(best_name, &b, ee.revenue);
     print_row("(c) engine, true parameters", &cc, ee.revenue);
