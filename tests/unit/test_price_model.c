@@ -423,6 +423,12 @@ static void test_learning(void)
     CHECK(pace, "learning: the pace curve within 15% in every band with sales");
     CHECK(within(demand_mean_group(&fit), 2.5, 0.15), "learning: tickets per order");
     CHECK(fit.sales == 5000, "learning: the confidence counts the sales");
+    /* what was learned moves prices: the same show, seats and lead time on the learned busier day */
+    int64_t learned_saturday = quote(&fit, occurrence_at(T0 + 10 * DAY, 5, 10), T0, 40, 0, 0);
+    int64_t learned_monday = quote(&fit, occurrence_at(T0 + 10 * DAY, 0, 10), T0, 40, 0, 0);
+    printf("# learned model, 40 seats 10 days out: Saturday %lld, Monday %lld\n", (long long)learned_saturday,
+           (long long)learned_monday);
+    CHECK(learned_saturday > learned_monday, "learning: the weekday with more learned demand gets the higher price");
 
     /* a product with a handful of sales stays near its category's model */
     demand_model category = fit, sparse_fit;
