@@ -1,14 +1,15 @@
 # Boxoffice build. `make` builds build/boxoffice; `make check` builds the
 # sanitizer variant and runs every test on SQLite and on PostgreSQL.
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl glib-2.0
+PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl glib-2.0 libqrencode zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(PKG_CFLAGS) -pthread
 CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS  := $(PKG_LIBS) -pthread -lm
+# libhpdf (e-ticket PDFs) ships no pkg-config file.
+LDLIBS  := $(PKG_LIBS) -lhpdf -pthread -lm
 
 # docs/openapi.json, served at GET /admin/v1/openapi.json, is compiled in (rule below).
 GEN_SRC  := build/gen/openapi_json.c

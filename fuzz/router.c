@@ -153,12 +153,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_engine();
     bo_error be = {0};
     if (demo_seed(application.e, &be) != BO_OK) die(be.message);
-    static const http_route_table *tables[4];
+    static const http_route_table *tables[8];
     tables[0] = root_routes();
     tables[1] = admin_routes();
     tables[2] = convious_routes();
     tables[3] = tickettailor_routes();
-    server = (http_server){.tables = tables, .ntables = 4, .app = &application,
+    tables[4] = ticket_download_routes();
+    tables[5] = order_download_routes();
+    tables[6] = pay_page_routes();
+    tables[7] = payment_notify_routes();
+    server = (http_server){.tables = tables, .ntables = 8, .app = &application,
                            .cfg = {.max_body_bytes = 1024 * 1024}};
 
     char b64[96];

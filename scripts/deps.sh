@@ -2,9 +2,9 @@
 # Installs the Debian packages Boxoffice needs, and only those that are missing,
 # so `make run` on a fresh Debian 12 machine needs nothing done by hand.
 set -e
-BUILD="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libglib2.0-dev tzdata"
+BUILD="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libglib2.0-dev tzdata libhpdf-dev libqrencode-dev zlib1g-dev fonts-dejavu-core"
 # clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets (make fuzz)
-TEST="python3 python3-pytest postgresql-15 postgresql-client-15 clang libclang-rt-dev"
+TEST="python3 python3-pytest postgresql-15 postgresql-client-15 clang libclang-rt-dev poppler-utils zbar-tools"
 BENCH="wrk nginx-light"
 want="$BUILD"
 case "$1" in

@@ -1,5 +1,6 @@
 #include "demo.h"
 #include "catalog_doc/catalog_doc.h"
+#include "core/payment.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +162,8 @@ bo_status demo_seed(engine *e, bo_error *err)
         (st = credential_add(e, &a, CRED_PRODUCT_TOKEN, NULL, "11111111-2222-3333-4444-555555555555", "demo", 0, err)) ||
         (st = credential_add(e, &a, CRED_CHANNEL_KEY, NULL, "fv_demo_key", "demo", 0, err)))
         return st;
+    /* the demo sells through the hosted test payment page (docs/PAYMENTS.md) */
+    if ((st = account_test_mode_set(e, &a, true, err)) != BO_OK) return st;
     if ((st = seed_catalog(e, &a, err)) != BO_OK) return st;
     if ((st = seed_orders(e, &a, err)) != BO_OK) return st;
     log_info("demo account ready (slug demo)");

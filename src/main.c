@@ -196,16 +196,19 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-static size_t served_tables(const http_route_table *out[4])
+#define SERVED_TABLES 9
+static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
-    return 4;
+    out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
+    out[7] = pay_page_routes(), out[8] = payment_notify_routes();
+    return SERVED_TABLES;
 }
 
 /* For tests that must cover every route without listing them again. */
 static int print_routes(void)
 {
-    const http_route_table *tables[4];
+    const http_route_table *tables[SERVED_TABLES];
     size_t n = served_tables(tables);
     for (size_t t = 0; t < n; t++)
         for (size_t i = 0; i < tables[t]->nroutes; i++)
@@ -257,7 +260,7 @@ static int run_serve(const config *cfg, engine *e)
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour,
              .replies = http_reply_cache_new((size_t)cfg->reply_cache_bytes, API_REPLY_MAX_AGE_MS)};
-    const http_route_table *tables[4];
+    const http_route_table *tables[SERVED_TABLES];
     size_t ntables = served_tables(tables);
     http_config hc = {.host = cfg->listen_host, .port = cfg->listen_port, .threads = cfg->threads,
                       .max_body_bytes = cfg->max_body, .request_timeout_seconds = cfg->request_timeout,

@@ -7,6 +7,7 @@
 #include "catalog_doc/catalog_doc.h"
 #include "api/order_json.h"
 #include "core/engine.h"
+#include "eticket/eticket.h"
 #include "http/http.h"
 
 typedef struct {
@@ -42,7 +43,23 @@ void api_idempotent(http_request *r, http_handler handler, void *app);
 const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
+const http_route_table *cm_routes(void);
 const http_route_table *root_routes(void); /* /healthz, /readyz */
+/* E-ticket downloads, public (the token is the credential): /tickets/{token}.pdf
+ * and .svg, /orders/{token}.pdf (src/api/downloads.c). */
+const http_route_table *ticket_download_routes(void);
+const http_route_table *order_download_routes(void);
+/* The absolute URL of an object's e-ticket ("{base}/tickets/{token}.pdf"; kind
+ * ETICKET_ORDER: /orders/...; ext "pdf" or, for a ticket, "svg"), built from
+ * the request's base URL (r NULL: a path alone). False when the id can have no
+ * token (not a UUID). */
+bool api_eticket_url(http_request *r, eticket_kind kind, const char *account_id, const char *id, const char *ext,
+                     char *out, size_t n);
+/* The test provider's hosted payment page, /pay/{payment_id}, and providers'
+ * notifications, /payments/notify/{provider} (src/api/pay/). Public: the
+ * payment id is the page's secret. */
+const http_route_table *pay_page_routes(void);
+const http_route_table *payment_notify_routes(void);
 /* Headers of a 503 the client should retry later (BO_UNAVAILABLE, an unready
  * /readyz); src/api/health.c. */
 void api_retry_later(http_request *r);

@@ -13,11 +13,19 @@ static json_t *int_or_null(bool present, int64_t v) { return present ? json_inte
 json_t *api_cart_json(const account *a, const cart_record *c)
 {
     json_t *lines = json_array();
-    for (size_t i = 0; i < c->nlines; i++)
-        json_array_append_new(lines, json_pack("{s:s,s:I,s:I,s:I}", "product_id", c->lines[i].product_id, "quantity",
-                                               (json_int_t)c->lines[i].quantity, "unit_price",
-                                               (json_int_t)c->lines[i].unit_price, "gate_price",
-                                               (json_int_t)c->lines[i].gate_price));
+    for (size_t i = 0; i < c->nlines; i++) {
+        json_t *line = json_pack("{s:s,s:I,s:I,s:I}", "product_id", c->lines[i].product_id, "quantity",
+                                 (json_int_t)c->lines[i].quantity, "unit_price", (json_int_t)c->lines[i].unit_price,
+                                 "gate_price", (json_int_t)c->lines[i].gate_price);
+        /* a line without options keeps the shape it always had */
+        json_t *options = c->lines[i].noptions ? json_array() : NULL;
+        for (size_t k = 0; k < c->lines[i].noptions; k++)
+            json_array_append_new(options, json_pack("{s:s,s:I,s:I}", "option_id", c->lines[i].options[k].option_id,
+                                                     "quantity", (json_int_t)c->lines[i].options[k].quantity,
+                                                     "unit_price", (json_int_t)c->lines[i].options[k].unit_price));
+        if (options) json_object_set_new(line, "options", options);
+        json_array_append_new(lines, line);
+    }
     char day[11];
     if (c->day >= 0) date_format(c->day, day);
     json_t *doc = json_object();

@@ -64,6 +64,12 @@ json_t *ticket_json(const ticket_record *r)
     copy_member(t, "taxes", doc, json_array());
     copy_member(t, "holder", doc, json_null());
     copy_member(t, "answers", doc, json_array());
+    /* what only some tickets carry: their options, their after-payment answers */
+    static const char *const when_present[] = {"options", "options_gross", "options_net", "apf"};
+    for (size_t i = 0; i < sizeof when_present / sizeof when_present[0]; i++) {
+        json_t *v = json_object_get(doc, when_present[i]);
+        if (v) json_object_set(t, when_present[i], v);
+    }
     json_t *scan = json_object();
     json_object_set_new(scan, "limit", json_string(r->scan_limit));
     json_object_set_new(scan, "times", json_integer(r->scan_times));
@@ -146,6 +152,8 @@ json_t *order_json(const order_record *d, const account *a)
     if (!json_is_object(json_object_get(o, "extras"))) json_object_set_new(o, "extras", json_object());
     if (!json_is_array(json_object_get(o, "discounts"))) json_object_set_new(o, "discounts", json_array());
     copy_member(o, "answers", doc, json_array());
+    /* paid through a test-mode provider (docs/PAYMENTS.md): no money moved */
+    json_object_set_new(o, "test", json_boolean(json_is_true(json_object_get(doc, "test"))));
     json_decref(doc);
     json_t *tickets = json_array();
     for (size_t i = 0; i < d->ntickets; i++) json_array_append_new(tickets, ticket_json(&d->tickets[i]));

@@ -152,6 +152,7 @@ static void *compile_event(catalog_model *m, const json_t *doc)
         o[i].cancelled = enum_is(x, "status", "cancelled");
     }
     e->occurrences = o;
+    e->payment_method_ids = string_list(m, json_object_get(doc, "payment_method_ids"), &e->npayment_methods);
     return e;
 }
 
@@ -166,6 +167,66 @@ static cat_scan_options compile_scan(const json_t *scan)
     s.allow_overtime = jbool(scan, "allow_overtime", false);
     s.in_out = jbool(scan, "in_out", false); /* pay-per-minute implies it too: see scan.c */
     return s;
+}
+
+static const cat_tax *compile_taxes(catalog_model *ar, const json_t *taxes, size_t *n)
+{
+    *n = json_array_size(taxes);
+    cat_tax *t = *n ? model_alloc(ar, *n * sizeof *t) : NULL;
+    for (size_t i = 0; i < *n; i++) {
+        json_t *x = json_array_get(taxes, i);
+        t[i].type = model_strdup(ar, jstr(x, "type") ? jstr(x, "type") : "VAT");
+        t[i].rate_bp = (int32_t)jint(x, "rate_bp", 0);
+        t[i].proportion_bp = (int32_t)jint(x, "proportion_bp", RATE_ONE);
+    }
+    return t;
+}
+
+static const char *json_text(catalog_model *ar, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *copy = model_strdup(ar, text ? text : "null");
+    free(text);
+    return copy;
+}
+
+/* A product's options; one without taxes of its own is taxed as the product. */
+static void compile_options(catalog_model *ar, cat_product *p, const json_t *options)
+{
+    p->noptions = json_array_size(options);
+    cat_option *o = p->noptions ? model_alloc(ar, p->noptions * sizeof *o) : NULL;
+    for (size_t i = 0; i < p->noptions; i++) {
+        const json_t *x = json_array_get(options, i);
+        o[i].id = model_strdup(ar, jstr(x, "id"));
+        o[i].name_json = json_text(ar, json_object_get(x, "name"));
+        o[i].price = jint(x, "price", 0);
+        const json_t *taxes = json_object_get(x, "taxes");
+        if (json_is_array(taxes)) o[i].taxes = compile_taxes(ar, taxes, &o[i].ntaxes);
+        else {
+            o[i].taxes = p->taxes;
+            o[i].ntaxes = p->ntaxes;
+        }
+        o[i].max_quantity = jint(x, "max_quantity", -1);
+    }
+    p->options = o;
+}
+
+static void compile_apf_fields(catalog_model *ar, cat_product *p, const json_t *fields)
+{
+    static const char *const types[] = {[APF_TEXT] = "text",     [APF_EMAIL] = "email",
+                                        [APF_PHONE] = "phone",   [APF_DATE] = "date",
+                                        [APF_NUMBER] = "number", [APF_CHECKBOX] = "checkbox"};
+    p->napf_fields = json_array_size(fields);
+    cat_apf_field *f = p->napf_fields ? model_alloc(ar, p->napf_fields * sizeof *f) : NULL;
+    for (size_t i = 0; i < p->napf_fields; i++) {
+        const json_t *x = json_array_get(fields, i);
+        f[i].id = model_strdup(ar, jstr(x, "id"));
+        f[i].label_json = json_text(ar, json_object_get(x, "label"));
+        f[i].required = jbool(x, "required", false);
+        for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
+            if (enum_is(x, "type", types[k])) f[i].type = (cat_apf_type)k;
+    }
+    p->apf_fields = f;
 }
 
 static void *compile_product(catalog_model *m, const json_t *doc)
@@ -196,16 +257,7 @@ static void *compile_product(catalog_model *m, const json_t *doc)
     p->booking_fee = jint(doc, "booking_fee", 0);
     p->price_includes_tax = jbool(doc, "price_includes_tax", true);
 
-    json_t *taxes = json_object_get(doc, "taxes");
-    p->ntaxes = json_array_size(taxes);
-    cat_tax *t = p->ntaxes ? model_alloc(ar, p->ntaxes * sizeof *t) : NULL;
-    for (size_t i = 0; i < p->ntaxes; i++) {
-        json_t *x = json_array_get(taxes, i);
-        t[i].type = model_strdup(ar, jstr(x, "type") ? jstr(x, "type") : "VAT");
-        t[i].rate_bp = (int32_t)jint(x, "rate_bp", 0);
-        t[i].proportion_bp = (int32_t)jint(x, "proportion_bp", RATE_ONE);
-    }
-    p->taxes = t;
+    p->taxes = compile_taxes(ar, json_object_get(doc, "taxes"), &p->ntaxes);
 
     json_t *prices = json_object_get(doc, "prices");
     p->nprices = json_array_size(prices);
@@ -235,6 +287,10 @@ static void *compile_product(catalog_model *m, const json_t *doc)
     p->pool_ids = pool_id_list(ar, pools, &p->npool_ids);
     p->scan = compile_scan(json_object_get(doc, "scan"));
     p->barcode_format = model_strdup(ar, jstr(doc, "barcode_format") ? jstr(doc, "barcode_format") : "code128");
+    p->group_id = model_strdup(ar, jstr(doc, "group_id"));
+    compile_options(ar, p, json_object_get(doc, "options"));
+    p->apf_enabled = jbool(doc, "apf_enabled", false);
+    compile_apf_fields(ar, p, json_object_get(doc, "apf_fields"));
     return p;
 }
 
@@ -264,6 +320,7 @@ static void *compile_voucher(catalog_model *m, const json_t *doc)
     v->value = jint(doc, "value", 0);
     v->expires_at = instant_or_zero(doc, "expires_at");
     v->partial_redemption = jbool(doc, "partial_redemption", true);
+    v->event_ids = string_list(m, json_object_get(doc, "event_ids"), &v->nevents);
     return v;
 }
 
@@ -284,11 +341,38 @@ static void *compile_question(catalog_model *m, const json_t *doc)
     return q;
 }
 
+static void *compile_ticket_group(catalog_model *m, const json_t *doc)
+{
+    cat_ticket_group *g = model_alloc(m, sizeof *g);
+    g->id = model_strdup(m, jstr(doc, "id"));
+    g->name = model_strdup(m, jstr(doc, "name"));
+    g->sort_order = jint(doc, "sort_order", 0);
+    g->max_per_order = jint(doc, "max_per_order", -1);
+    g->event_id = model_strdup(m, jstr(doc, "event_id"));
+    return g;
+}
+
+static void *compile_payment_method(catalog_model *m, const json_t *doc)
+{
+    cat_payment_method *pm = model_alloc(m, sizeof *pm);
+    pm->id = model_strdup(m, jstr(doc, "id"));
+    pm->name = model_strdup(m, jstr(doc, "name"));
+    pm->kind = model_strdup(m, jstr(doc, "kind") ? jstr(doc, "kind") : "other");
+    pm->instructions = model_strdup(m, jstr(doc, "instructions"));
+    pm->external_id = model_strdup(m, jstr(doc, "external_id"));
+    pm->fee_fixed = jint(doc, "fee_fixed", 0);
+    pm->fee_percent_bp = (int32_t)jint(doc, "fee_percent_bp", 0);
+    pm->enabled = jbool(doc, "enabled", true);
+    pm->sort_order = jint(doc, "sort_order", 0);
+    return pm;
+}
+
 static void *(*const compilers[CAT__COUNT])(catalog_model *m, const json_t *doc) = {
     [CAT_LOCATION] = compile_location, [CAT_SCHEDULE] = compile_schedule, [CAT_POOL] = compile_pool,
     [CAT_CATEGORY] = compile_category, [CAT_EVENT] = compile_event,       [CAT_PRODUCT] = compile_product,
     [CAT_DISCOUNT] = compile_discount, [CAT_VOUCHER] = compile_voucher,
     [CAT_QUESTION] = compile_question,
+    [CAT_TICKET_GROUP] = compile_ticket_group, [CAT_PAYMENT_METHOD] = compile_payment_method,
 };
 
 void catalog_doc_compile(catalog_model *m, catalog_kind k, const char *doc)

@@ -54,6 +54,7 @@ static const field_spec event_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"external_ids", F_OBJECT, false, NULL, 0},
     {"extras", F_OBJECT, false, NULL, 0},
+    {"payment_method_ids", F_REF_LIST, false, NULL, CAT_PAYMENT_METHOD},
 };
 
 static const field_spec pool_fields[] = {
@@ -90,7 +91,28 @@ static const field_spec product_fields[] = {
     {"images", F_ARRAY, false, NULL, 0},
     {"apf_enabled", F_BOOL, false, NULL, 0},
     {"business_type", F_STRING, false, NULL, 0},
+    {"group_id", F_REF, false, NULL, CAT_TICKET_GROUP},
+    {"options", F_ARRAY, false, NULL, 0},
+    {"apf_fields", F_ARRAY, false, NULL, 0},
 };
+
+/* The entries of a product's lists that are objects of their own: checked
+ * with the same table machinery (check_entries), their ids by hand. */
+static const field_spec option_fields[] = {
+    {"name", F_TEXT_MAP, true, NULL, 0},
+    {"price", F_MONEY, true, NULL, 0},
+    {"taxes", F_ARRAY, false, NULL, 0},
+    {"max_quantity", F_INT, false, NULL, 0},
+};
+
+static const field_spec apf_field_fields[] = {
+    {"label", F_TEXT_MAP, true, NULL, 0},
+    {"type", F_ENUM, false, "text|email|phone|date|number|checkbox", 0},
+    {"required", F_BOOL, false, NULL, 0},
+};
+
+#define PRODUCT_LIST_MAX 50 /* options or form fields of one product */
+#define ENTRY_ID_MAX 64
 
 static const field_spec discount_fields[] = {
     {"code", F_STRING, true, NULL, 0},
@@ -112,6 +134,25 @@ static const field_spec voucher_fields[] = {
     {"type", F_ENUM, false, "gift_card|credit", 0},
     {"expires_at", F_INSTANT, false, NULL, 0},
     {"partial_redemption", F_BOOL, false, NULL, 0},
+    {"event_ids", F_REF_LIST, false, NULL, CAT_EVENT},
+};
+
+static const field_spec ticket_group_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"max_per_order", F_INT_OR_NULL, false, NULL, 0},
+    {"event_id", F_REF, false, NULL, CAT_EVENT},
+};
+
+static const field_spec payment_method_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"kind", F_ENUM, true, "card|cash|bank_transfer|offline|paypal|other", 0},
+    {"instructions", F_STRING, false, NULL, 0},
+    {"fee_fixed", F_MONEY, false, NULL, 0},
+    {"fee_percent_bp", F_INT, false, NULL, 0},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"sort_order", F_INT, false, NULL, 0},
+    {"external_id", F_STRING, false, NULL, 0},
 };
 
 /* The answer types catalog_compile.c maps to cat_question_type, in that order. */
@@ -189,22 +230,77 @@ static bo_status check_event(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
-static bo_status check_product(json_t *doc, bo_error *err)
+static bo_status check_taxes(json_t *taxes, const char *field, bo_error *err)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(doc, "taxes"), i, v)
+    json_array_foreach(taxes, i, v)
     {
         json_t *rate = json_object_get(v, "rate_bp");
         if (!json_is_object(v) || !json_is_integer(rate) || json_integer_value(rate) < 0 ||
             json_integer_value(rate) > 10000)
-            return bo_fail(err, BO_INVALID, "invalid_tax", "taxes", "each tax needs rate_bp 0..10000");
+            return bo_fail(err, BO_INVALID, "invalid_tax", field, "each tax needs rate_bp 0..10000");
         json_t *prop = json_object_get(v, "proportion_bp");
         if (prop && (!json_is_integer(prop) || json_integer_value(prop) < 0 || json_integer_value(prop) > 10000))
-            return bo_fail(err, BO_INVALID, "invalid_tax", "taxes", "proportion_bp must be 0..10000");
+            return bo_fail(err, BO_INVALID, "invalid_tax", field, "proportion_bp must be 0..10000");
         if (!prop) json_object_set_new(v, "proportion_bp", json_integer(10000));
         if (!jstr(v, "type")) json_object_set_new(v, "type", json_string("VAT"));
     }
+    return BO_OK;
+}
+
+/* A list of objects with ids unique in the list (a product's options or form
+ * fields), each checked against `fields`; errors name "<list>.<field>". */
+static bo_status check_entries(json_t *list, const char *name, const field_spec *fields, size_t nfields,
+                               bo_error *err)
+{
+    if (json_array_size(list) > PRODUCT_LIST_MAX)
+        return bo_fail(err, BO_INVALID, "invalid_field", name, "%s holds at most %d entries", name, PRODUCT_LIST_MAX);
+    const kind_spec spec = {fields, nfields, NULL};
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        char field[64];
+        const char *id = jstr(v, "id");
+        snprintf(field, sizeof field, "%s.id", name);
+        if (!json_is_object(v) || !id || !*id || strlen(id) > ENTRY_ID_MAX)
+            return bo_fail(err, BO_INVALID, "invalid_field", field, "each entry of %s needs an id of 1 to %d characters",
+                           name, ENTRY_ID_MAX);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(id, jstr(json_array_get(list, j), "id")))
+                return bo_fail(err, BO_INVALID, "duplicate_id", field, "%s names %s twice", name, id);
+        json_t *created = json_object_get(v, "created_at"), *updated = json_object_get(v, "updated_at");
+        if (created || updated)
+            return bo_fail(err, BO_INVALID, "unknown_field", name, "unknown field in %s", name);
+        if (spec_validate(&spec, v, NULL, NULL, err) != BO_OK) {
+            char dotted[sizeof err->field + 16];
+            snprintf(dotted, sizeof dotted, "%s.%s", name, err->field);
+            snprintf(err->field, sizeof err->field, "%.*s", (int)sizeof err->field - 1, dotted);
+            return err->status;
+        }
+    }
+    return BO_OK;
+}
+
+static bo_status check_product(json_t *doc, bo_error *err)
+{
+    size_t i;
+    json_t *v;
+    if (check_taxes(json_object_get(doc, "taxes"), "taxes", err) != BO_OK) return err->status;
+    json_t *options = json_object_get(doc, "options");
+    if (check_entries(options, "options", option_fields, sizeof option_fields / sizeof option_fields[0], err) != BO_OK)
+        return err->status;
+    json_array_foreach(options, i, v)
+    {
+        if (check_taxes(json_object_get(v, "taxes"), "options.taxes", err) != BO_OK) return err->status;
+        int64_t max = jint(v, "max_quantity", 1);
+        if (max < 1 || max > 1000)
+            return bo_fail(err, BO_INVALID, "invalid_field", "options.max_quantity", "max_quantity must be 1..1000");
+    }
+    if (check_entries(json_object_get(doc, "apf_fields"), "apf_fields", apf_field_fields,
+                      sizeof apf_field_fields / sizeof apf_field_fields[0], err) != BO_OK)
+        return err->status;
     json_array_foreach(json_object_get(doc, "pools"), i, v)
     {
         if (!json_is_object(v) || !jstr(v, "pool_id"))
@@ -303,12 +399,21 @@ static bo_status check_question(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+static bo_status check_payment_method(json_t *doc, bo_error *err)
+{
+    if (jint(doc, "fee_percent_bp", 0) > 10000)
+        return bo_fail(err, BO_INVALID, "invalid_percentage", "fee_percent_bp", "fee_percent_bp is 0..10000");
+    return BO_OK;
+}
+
 static const kind_spec specs[CAT__COUNT] = {
     [CAT_LOCATION] = SPEC(location_fields, NULL), [CAT_CATEGORY] = SPEC(category_fields, NULL),
     [CAT_SCHEDULE] = SPEC(schedule_fields, check_schedule), [CAT_EVENT] = SPEC(event_fields, check_event),
     [CAT_POOL] = SPEC(pool_fields, NULL), [CAT_PRODUCT] = SPEC(product_fields, check_product),
     [CAT_DISCOUNT] = SPEC(discount_fields, check_discount), [CAT_VOUCHER] = SPEC(voucher_fields, NULL),
     [CAT_QUESTION] = SPEC(question_fields, check_question),
+    [CAT_TICKET_GROUP] = SPEC(ticket_group_fields, NULL),
+    [CAT_PAYMENT_METHOD] = SPEC(payment_method_fields, check_payment_method),
 };
 
 const kind_spec *kind_spec_for(catalog_kind k) { return k < CAT__COUNT ? &specs[k] : NULL; }

@@ -60,10 +60,66 @@ static const char *scan_limit_name(scan_limit_kind k)
     return k == SCAN_LIMIT_NONE ? "none" : k == SCAN_LIMIT_TIMES_PER_DAY ? "times_per_day" : "once";
 }
 
+/* The options sold with each ticket of a line: their value and, as JSON
+ * text, the list a ticket's document carries (docs/MODEL.md, "Money": each
+ * option is taxed once per ticket on its quantity times its price). */
+typedef struct {
+    money gross, net;
+    char *json; /* malloc'd; NULL when the line has none */
+} options_priced;
+
+static void write_tax(jbuf *w, const cat_tax *t, tax_split s)
+{
+    jb_obj(w);
+    jb_key(w, "type"), jb_str(w, t->type);
+    jb_key(w, "rate_bp"), jb_int(w, t->rate_bp);
+    jb_key(w, "proportion_bp"), jb_int(w, t->proportion_bp);
+    jb_key(w, "taxable"), jb_int(w, s.taxable);
+    jb_key(w, "tax"), jb_int(w, s.tax);
+    jb_obj_end(w);
+}
+
+static options_priced price_options(const cat_product *p, const store_cart_line *line)
+{
+    options_priced op = {0};
+    if (!line || !line->noptions) return op;
+    jbuf w;
+    jb_init(&w, 256);
+    jb_arr(&w);
+    for (size_t k = 0; k < line->noptions; k++) {
+        const store_cart_option *so = &line->options[k];
+        const cat_option *o = product_option(p, so->option_id);
+        money amount = so->unit_price * so->quantity, tax = 0;
+        for (size_t i = 0; o && i < o->ntaxes; i++)
+            tax += tax_compute(amount, o->taxes[i].rate_bp, o->taxes[i].proportion_bp, p->price_includes_tax).tax;
+        money gross = p->price_includes_tax ? amount : amount + tax, net = p->price_includes_tax ? amount - tax : amount;
+        op.gross += gross;
+        op.net += net;
+        jb_obj(&w);
+        jb_key(&w, "id"), jb_str(&w, so->option_id);
+        /* an option deleted since the cart was made keeps its price, without name or tax */
+        jb_key(&w, "name"), jb_raw(&w, o ? o->name_json : "{}");
+        jb_key(&w, "quantity"), jb_int(&w, so->quantity);
+        jb_key(&w, "unit_price"), jb_int(&w, so->unit_price);
+        jb_key(&w, "gross"), jb_int(&w, gross);
+        jb_key(&w, "net"), jb_int(&w, net);
+        jb_key(&w, "taxes"), jb_arr(&w);
+        for (size_t i = 0; o && i < o->ntaxes; i++)
+            write_tax(&w, &o->taxes[i],
+                      tax_compute(amount, o->taxes[i].rate_bp, o->taxes[i].proportion_bp, p->price_includes_tax));
+        jb_arr_end(&w);
+        jb_obj_end(&w);
+    }
+    jb_arr_end(&w);
+    op.json = jb_take(&w, NULL);
+    return op;
+}
+
 /* The free-form part of a ticket, the same for every ticket of one line;
  * holder is JSON object text or NULL; fee_off is what a discount takes off its
- * booking fee. */
-static char *ticket_doc(const cat_product *p, money unit, money discount, money fee_off, const char *holder)
+ * booking fee; options those of its line (NULL: none). */
+static char *ticket_doc(const cat_product *p, money unit, money discount, money fee_off, const char *holder,
+                        const options_priced *options)
 {
     ticket_price tp = price_ticket(p, unit - discount);
     jbuf w;
@@ -74,14 +130,7 @@ static char *ticket_doc(const cat_product *p, money unit, money discount, money 
     jb_key(&w, "taxes"), jb_arr(&w);
     for (size_t i = 0; i < p->ntaxes; i++) {
         const cat_tax *t = &p->taxes[i];
-        tax_split s = tax_compute(unit - discount, t->rate_bp, t->proportion_bp, p->price_includes_tax);
-        jb_obj(&w);
-        jb_key(&w, "type"), jb_str(&w, t->type);
-        jb_key(&w, "rate_bp"), jb_int(&w, t->rate_bp);
-        jb_key(&w, "proportion_bp"), jb_int(&w, t->proportion_bp);
-        jb_key(&w, "taxable"), jb_int(&w, s.taxable);
-        jb_key(&w, "tax"), jb_int(&w, s.tax);
-        jb_obj_end(&w);
+        write_tax(&w, t, tax_compute(unit - discount, t->rate_bp, t->proportion_bp, p->price_includes_tax));
     }
     jb_arr_end(&w);
     jb_key(&w, "holder"), jb_raw(&w, holder);
@@ -90,8 +139,13 @@ static char *ticket_doc(const cat_product *p, money unit, money discount, money 
     if (fee_off) jb_key(&w, "booking_fee_discount"), jb_int(&w, fee_off);
     jb_key(&w, "tax_total"), jb_int(&w, tp.tax_total);
     jb_key(&w, "allow_overtime"), jb_bool(&w, p->scan.allow_overtime);
-    jb_key(&w, "discounted_gross"), jb_int(&w, tp.gross);
-    jb_key(&w, "discounted_net"), jb_int(&w, tp.net);
+    jb_key(&w, "discounted_gross"), jb_int(&w, tp.gross + (options ? options->gross : 0));
+    jb_key(&w, "discounted_net"), jb_int(&w, tp.net + (options ? options->net : 0));
+    if (options && options->json) {
+        jb_key(&w, "options"), jb_raw(&w, options->json);
+        jb_key(&w, "options_gross"), jb_int(&w, options->gross);
+        jb_key(&w, "options_net"), jb_int(&w, options->net);
+    }
     jb_obj_end(&w);
     return jb_take(&w, NULL);
 }
@@ -146,6 +200,8 @@ typedef struct {
     const char *voucher_problem;
     bool answers_refused; /* answers_err says why */
     bo_error answers_err;
+    bool voucher_wrong_event;     /* the voucher does not pay for tickets of this event: */
+    char voucher_event[48];       /* its id ("" for a product of no event) */
     money voucher_paid;
     money unpaid; /* > 0: a voucher paid part of the order and no payment came for this rest */
     order_record rows; /* the order as booked, when the outbox or the caller wants it */
@@ -154,7 +210,7 @@ typedef struct {
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
  * orders from spending the same value. */
-static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money due)
+static db_status spend_voucher(db_conn *c, book_ctx *b, const store_cart *cart, const char *code, money due)
 {
     store_voucher_code vc;
     store_status ss = store_voucher_code_find(c, b->a->id, code, &vc);
@@ -171,6 +227,16 @@ static db_status spend_voucher(db_conn *c, book_ctx *b, const char *code, money 
     if (voucher->expires_at && voucher->expires_at < b->now) {
         b->voucher_problem = "voucher has expired";
         return DB_ABORT;
+    }
+    /* a voucher limited to events pays for an order only if every ticket is of one of them */
+    for (size_t i = 0; i < cart->nlines; i++) {
+        const cat_product *p = model_product(b->cs->model, cart->lines[i].product_id);
+        const char *event_id = p ? p->event_id : NULL;
+        if (!voucher_applies_to_event(voucher, event_id)) {
+            b->voucher_wrong_event = true;
+            snprintf(b->voucher_event, sizeof b->voucher_event, "%s", event_id ? event_id : "");
+            return DB_ABORT;
+        }
     }
     money spend = vc.remaining < due ? vc.remaining : due;
     if (spend <= 0) return DB_OK;
@@ -259,6 +325,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
         instant_us vf, vt;
         validity(p, cart->day, cart->ends_at, b->a->timezone, b->now, &vf, &vt);
         char **docs = &plan->docs[PLAN_DOCS_PER_LINE * i];
+        options_priced options = price_options(p, line);
         plan->pools[i] = ticket_pools(p, cart->occurrence);
         time_uuid(plan->line_ids[i]);
         ticket_price before = price_ticket(p, unit);
@@ -266,7 +333,7 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             money off = money_share(line_off, line->quantity, q);
             money fee_off = money_share(fee_line_off, line->quantity, q);
             size_t variant = 2 * (size_t)(off != low_off) + (size_t)(fee_off != low_fee_off);
-            if (!docs[variant]) docs[variant] = ticket_doc(p, unit, off, fee_off, NULL);
+            if (!docs[variant]) docs[variant] = ticket_doc(p, unit, off, fee_off, NULL, &options);
             char *answers = b->req->answers ? answers_json(b->cs->model, b->req->answers, b->req->nanswers,
                                                            (int64_t)plan->ntickets)
                                             : NULL;
@@ -281,6 +348,9 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             t->doc = plan->own_docs[plan->ntickets] ? plan->own_docs[plan->ntickets] : docs[variant];
             plan->ntickets++;
             ticket_columns(p, unit, off, vf, vt, t);
+            /* a ticket's price includes its options; discounts never touch them */
+            t->price_gross += options.gross;
+            t->price_net += options.net;
             t->order_id = b->order_id;
             t->line_id = plan->line_ids[i];
             t->event_id = p->event_id;
@@ -290,13 +360,14 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             t->npools = p->npools;
             ticket_price after = price_ticket(p, unit - off);
             sum->discount_total += before.gross - after.gross;
-            sum->after_gross += after.gross;
-            sum->after_net += after.net;
+            sum->after_gross += after.gross + options.gross;
+            sum->after_net += after.net + options.net;
             sum->fee_total += p->booking_fee - fee_off;
             sum->fee_discount_total += fee_off;
         }
-        sum->total_gross += before.gross * line->quantity;
-        sum->total_net += before.net * line->quantity;
+        free(options.json);
+        sum->total_gross += (before.gross + options.gross) * line->quantity;
+        sum->total_net += (before.net + options.net) * line->quantity;
         sum->quantity += line->quantity;
     }
     return DB_OK;
@@ -377,6 +448,7 @@ static db_status book_fn(db_conn *c, void *arg)
     b->created = false;
     b->voucher_problem = NULL;
     b->answers_refused = false;
+    b->voucher_wrong_event = false;
     b->voucher_paid = 0;
     b->unpaid = 0;
     if (b->rows_loaded) /* from an attempt that had to run again */ store_order_detail_free(&b->rows);
@@ -418,7 +490,7 @@ static db_status book_fn(db_conn *c, void *arg)
                                                          b->discount->code, b->order_id, sum.discount_total, b->now));
     }
     if (st == DB_OK && req->voucher_code && *req->voucher_code)
-        st = spend_voucher(c, b, req->voucher_code, sum.after_gross + sum.fee_total);
+        st = spend_voucher(c, b, &cart, req->voucher_code, sum.after_gross + sum.fee_total);
     money due = sum.after_gross + sum.fee_total - b->voucher_paid;
     /* the admin API has no paying later: a sale a voucher pays in part is
      * paid at the till for the rest, or not made (docs/ADMIN_API.md) */
@@ -480,6 +552,11 @@ static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
         return err->status;
     }
     if (b->voucher_problem) return bo_fail(err, BO_INVALID, "invalid_voucher", "voucher_code", "%s", b->voucher_problem);
+    if (b->voucher_wrong_event)
+        return bo_fail(err, BO_INVALID, "voucher_not_valid_for_event", "voucher_code",
+                       *b->voucher_event ? "the voucher does not pay for tickets of event %s"
+                                         : "the voucher pays only for tickets of its events%s",
+                       b->voucher_event);
     if (b->unpaid > 0) {
         char paid[32], rest[32];
         money_format(b->voucher_paid, a->currency_decimals, paid, sizeof paid);
@@ -637,7 +714,7 @@ db_status order_touch(engine *e, db_conn *c, const account *a, const char *order
 /* Gives a live ticket's seats back and marks it with new_status, with the
  * document `doc` (NULL keeps it). *step gets the store's answer to the change
  * (STORE_CONFLICT: no longer live). */
-static db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
+db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
                                 const char *new_status, const char *doc, instant_us now, store_status *step)
 {
     *step = store_ticket_invalidate(c, a->id, t->id, new_status, t->pools, t->npools, doc, now);
@@ -693,7 +770,7 @@ static db_status refund_tickets(db_conn *c, cancel_ctx *x)
 }
 
 /* The order's document with the cancellation fields set (malloc'd text). */
-static char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
+char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now)
 {
     jbuf w;
     jb_init(&w, 256);
@@ -820,7 +897,7 @@ static db_status issue_fn(db_conn *c, void *arg)
     validity(x->product, x->at->day, x->at->day >= 0 ? x->at->ends_at : 0, x->a->timezone, x->now, &vf, &vt);
     store_ticket t = {0};
     ticket_columns(x->product, x->price, 0, vf, vt, &t);
-    char *doc = ticket_doc(x->product, x->price, 0, 0, x->holder);
+    char *doc = ticket_doc(x->product, x->price, 0, 0, x->holder, NULL);
     store_hold *pools = ticket_pools(x->product, x->at->key);
     t.pools = pools;
     t.npools = x->product->npools;

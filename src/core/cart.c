@@ -43,6 +43,50 @@ static money gross_of(const cat_product *p, money unit)
     return gross;
 }
 
+/* An option of p at `unit` with its tax, as the booking charges it (taxed
+ * with the option's own taxes, in the product's tax mode). */
+static money option_gross_of(const cat_product *p, const cat_option *o, money unit)
+{
+    money gross = unit;
+    for (size_t i = 0; !p->price_includes_tax && i < o->ntaxes; i++)
+        gross += tax_compute(unit, o->taxes[i].rate_bp, o->taxes[i].proportion_bp, false).tax;
+    return gross;
+}
+
+/* Checks a line's chosen options against its product and records them, priced
+ * (0 in an unpriced cart, as its tickets are); *per_ticket gets their value
+ * with tax for one ticket. */
+static bo_status plan_options(const cat_product *p, const cart_line_options *in, bool priced, store_cart_line *l,
+                              money *per_ticket, bo_error *err)
+{
+    *per_ticket = 0;
+    if (!in) return BO_OK;
+    if (in->n > STORE_LINE_OPTIONS_MAX)
+        return bo_fail(err, BO_INVALID, "too_many_options", "options", "at most %d options per item",
+                       STORE_LINE_OPTIONS_MAX);
+    for (size_t k = 0; k < in->n; k++) {
+        const cart_option *c = &in->options[k];
+        const cat_option *o = product_option(p, c->option_id);
+        if (!o)
+            return bo_fail(err, BO_INVALID, "unknown_option", "option_id", "product %s has no option %s", p->id,
+                           c->option_id ? c->option_id : "(none)");
+        int64_t max = o->max_quantity >= 0 ? o->max_quantity : CART_OPTION_QUANTITY_MAX;
+        if (c->quantity < 1 || c->quantity > max)
+            return bo_fail(err, BO_INVALID, "invalid_option_quantity", "option_quantity",
+                           "option %s is sold 1 to %lld times per ticket", o->id, (long long)max);
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(l->options[j].option_id, o->id))
+                return bo_fail(err, BO_INVALID, "duplicate_option", "option_id",
+                               "option %s appears twice; send it once with its number", o->id);
+        store_cart_option *so = &l->options[l->noptions++];
+        snprintf(so->option_id, sizeof so->option_id, "%s", o->id);
+        so->quantity = c->quantity;
+        so->unit_price = priced ? o->price : 0;
+        *per_ticket += option_gross_of(p, o, so->unit_price * so->quantity);
+    }
+    return BO_OK;
+}
+
 /* The one slot every line of the cart is for. */
 static bo_status resolve_slot(const catalog_model *m, const account *a, const cart_request *req, slot *at,
                               bo_error *err)
@@ -62,6 +106,26 @@ static bo_status resolve_slot(const catalog_model *m, const account *a, const ca
                            "all items of a cart must be for the same date and time");
     }
     if (!at->open) return bo_fail(err, BO_SOLD_OUT, "not_available", "date", "not on sale for that date or time");
+    return BO_OK;
+}
+
+/* A ticket group's max_per_order counts the tickets of all its products in
+ * the cart together. */
+static bo_status check_group_limits(const catalog_model *m, const cart_request *req, bo_error *err)
+{
+    for (size_t i = 0; i < req->nlines; i++) {
+        const cat_product *p = model_product(m, req->lines[i].product_id);
+        const cat_ticket_group *g = p ? model_ticket_group(m, p->group_id) : NULL;
+        if (!g || g->max_per_order < 0) continue;
+        int64_t in_group = 0;
+        for (size_t j = 0; j < req->nlines; j++) {
+            const cat_product *q = model_product(m, req->lines[j].product_id);
+            if (q && q->group_id && !strcmp(q->group_id, g->id)) in_group += req->lines[j].quantity;
+        }
+        if (in_group > g->max_per_order)
+            return bo_fail(err, BO_INVALID, "invalid_amount", "quantity",
+                           "at most %lld tickets of group %s per order", (long long)g->max_per_order, g->id);
+    }
     return BO_OK;
 }
 
@@ -98,9 +162,15 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
         l->gate_price = pq.gate_price;
         l->booking_fee = p->booking_fee;
         cart->price_includes_tax = pq.includes_tax;
-        cart->total += gross_of(p, unit) * q;
+        money options_gross;
+        bs = plan_options(p, req->line_options ? &req->line_options[i] : NULL, req->unit_prices || req->use_engine_prices,
+                          l, &options_gross, err);
+        if (bs != BO_OK) break;
+        cart->total += (gross_of(p, unit) + options_gross) * q;
     }
+    if (bs == BO_OK) bs = check_group_limits(cs->model, req, err);
     int n = bs == BO_OK ? pool_needs_for(cs->model, at.key, req->lines, req->nlines, holds, err) : -1;
+    if (n >= 0 && req->discount_code) n = discount_use_hold(cs->model, req->discount_code, holds, n, err);
     catalog_release(cs);
     if (bs != BO_OK) return bs;
     if (n < 0) return err->status;
@@ -198,7 +268,7 @@ bo_status cart_update(engine *e, const account *a, const char *cart_id, const ca
         snprintf(out->id, sizeof out->id, "%s", old.id);
         out->created_at = old.created_at;
         out->updated_at = clock_now();
-        out->expires_at = out->updated_at + hold_for(e, a, req) * US_PER_SEC;
+        out->expires_at = req->keep_expiry ? old.expires_at : out->updated_at + hold_for(e, a, req) * US_PER_SEC;
         bs = cart_outcome(store_cart_replace(e->st, out, holds, nholds), err);
     }
     free(holds);

@@ -15,7 +15,7 @@
 
 static const char *kind_names[CAT__COUNT] = {"location", "category", "schedule", "event",
                                              "pool",     "product",  "discount", "voucher",
-                                             "question"};
+                                             "question", "ticket_group", "payment_method"};
 
 const char *catalog_kind_name(catalog_kind k) { return k < CAT__COUNT ? kind_names[k] : "?"; }
 
@@ -230,6 +230,40 @@ static bool names(const char *const *ids, size_t n, const char *id)
     return false;
 }
 
+/* The references of ticket groups, payment methods and vouchers'
+ * events: a product's group, an event's payment methods, a ticket group's or
+ * a voucher's events. Each would otherwise name nothing (a voucher limited to
+ * a deleted event could pay for nothing, silently). */
+static const char *blocking_reference_more(const catalog_model *m, catalog_kind k, const char *id,
+                                           catalog_kind *user_kind)
+{
+    if (k == CAT_TICKET_GROUP) {
+        *user_kind = CAT_PRODUCT;
+        for (size_t i = 0; i < model_count(m, CAT_PRODUCT); i++) {
+            const cat_product *p = model_object_at(m, CAT_PRODUCT, i);
+            if (p->group_id && !strcmp(p->group_id, id)) return p->id;
+        }
+    } else if (k == CAT_PAYMENT_METHOD) {
+        *user_kind = CAT_EVENT;
+        for (size_t i = 0; i < model_count(m, CAT_EVENT); i++) {
+            const cat_event *ev = model_object_at(m, CAT_EVENT, i);
+            if (names(ev->payment_method_ids, ev->npayment_methods, id)) return ev->id;
+        }
+    } else if (k == CAT_EVENT) {
+        *user_kind = CAT_TICKET_GROUP;
+        for (size_t i = 0; i < model_count(m, CAT_TICKET_GROUP); i++) {
+            const cat_ticket_group *g = model_object_at(m, CAT_TICKET_GROUP, i);
+            if (g->event_id && !strcmp(g->event_id, id)) return g->id;
+        }
+        *user_kind = CAT_VOUCHER;
+        for (size_t i = 0; i < model_count(m, CAT_VOUCHER); i++) {
+            const cat_voucher *v = model_object_at(m, CAT_VOUCHER, i);
+            if (names(v->event_ids, v->nevents, id)) return v->id;
+        }
+    }
+    return NULL;
+}
+
 /* The id of a live object that refers to (k, id) and keeps it from being
  * deleted, or NULL: a pool a product sells from, an event a product belongs
  * to, a product a discount names. Other references (locations, categories,
@@ -250,7 +284,7 @@ static const char *blocking_reference(const catalog_model *m, catalog_kind k, co
             if (names(d->product_ids, d->nproducts, id)) return d->id;
         }
     }
-    return NULL;
+    return blocking_reference_more(m, k, id, user_kind);
 }
 
 bo_status catalog_put(engine *e, const account *a, catalog_kind k, const char *id, const char *doc, bool partial,

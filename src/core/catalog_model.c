@@ -129,7 +129,9 @@ struct catalog_model {
 /* Pools, locations and schedules first: the kinds after them refer to them. */
 const catalog_kind catalog_compile_order[CAT__COUNT] = {CAT_LOCATION, CAT_SCHEDULE, CAT_POOL,     CAT_CATEGORY,
                                                         CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER,
-                                                        CAT_QUESTION};
+                                                        CAT_QUESTION,
+                                                        /* referred to by id only: compiled in any order */
+                                                        CAT_TICKET_GROUP, CAT_PAYMENT_METHOD};
 
 catalog_model *catalog_model_new(void (*release)(void *decoded))
 {
@@ -234,6 +236,8 @@ LOOKUP(model_product, cat_product, CAT_PRODUCT)
 LOOKUP(model_voucher, cat_voucher, CAT_VOUCHER)
 LOOKUP(model_discount, cat_discount, CAT_DISCOUNT)
 LOOKUP(model_question, cat_question, CAT_QUESTION)
+LOOKUP(model_ticket_group, cat_ticket_group, CAT_TICKET_GROUP)
+LOOKUP(model_payment_method, cat_payment_method, CAT_PAYMENT_METHOD)
 
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code)
 {
@@ -257,6 +261,13 @@ bool schedule_closed_on(const cat_schedule *s, civil_date day)
     return s->nclosed && bsearch(&day, s->closed_dates, s->nclosed, sizeof day, date_cmp) != NULL;
 }
 
+static bool id_listed(const char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; id && i < n; i++)
+        if (!strcmp(ids[i], id)) return true;
+    return false;
+}
+
 bool discount_applies_to(const cat_discount *d, const char *product_id)
 {
     if (!d->nproducts) return true;
@@ -278,4 +289,46 @@ bool product_in_category(const cat_product *p, const char *category_id)
     for (size_t i = 0; i < p->ncategories; i++)
         if (!strcmp(p->category_ids[i], category_id)) return true;
     return false;
+}
+
+bool voucher_applies_to_event(const cat_voucher *v, const char *event_id)
+{
+    return !v->nevents || id_listed(v->event_ids, v->nevents, event_id);
+}
+
+bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm)
+{
+    return pm->enabled && (!ev->npayment_methods || id_listed(ev->payment_method_ids, ev->npayment_methods, pm->id));
+}
+
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n)
+{
+    static const cat_event every_method = {0};
+    size_t total = model_count(m, CAT_PAYMENT_METHOD);
+    const cat_payment_method **out = calloc(total + 1, sizeof *out);
+    *n = 0;
+    if (!out) return NULL;
+    for (size_t i = 0; i < total; i++) {
+        const cat_payment_method *pm = model_object_at(m, CAT_PAYMENT_METHOD, i);
+        if (!payment_method_offered(ev ? ev : &every_method, pm)) continue;
+        size_t at = (*n)++;
+        /* insertion keeps equal sort orders in catalog order; an account has a handful */
+        for (; at > 0 && out[at - 1]->sort_order > pm->sort_order; at--) out[at] = out[at - 1];
+        out[at] = pm;
+    }
+    return out;
+}
+
+const cat_option *product_option(const cat_product *p, const char *option_id)
+{
+    for (size_t i = 0; option_id && i < p->noptions; i++)
+        if (!strcmp(p->options[i].id, option_id)) return &p->options[i];
+    return NULL;
+}
+
+const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id)
+{
+    for (size_t i = 0; field_id && i < p->napf_fields; i++)
+        if (!strcmp(p->apf_fields[i].id, field_id)) return &p->apf_fields[i];
+    return NULL;
 }

@@ -19,7 +19,7 @@
 
 /* The kinds of catalog object, in the canonical shapes of docs/MODEL.md. */
 typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
-               CAT_QUESTION, CAT__COUNT } catalog_kind;
+               CAT_QUESTION, CAT_TICKET_GROUP, CAT_PAYMENT_METHOD, CAT__COUNT } catalog_kind;
 
 #define WEEKDAYS_ALL 0x7f /* bit d set: open on weekday d (0 = Monday) */
 
@@ -67,6 +67,8 @@ typedef struct {
     cat_event_status status;
     const cat_occurrence *occurrences;
     size_t noccurrences;
+    const char *const *payment_method_ids; /* none: every enabled payment method of the account */
+    size_t npayment_methods;
 } cat_event;
 
 typedef struct {
@@ -116,6 +118,28 @@ typedef struct {
 
 typedef enum { PRODUCT_TICKET, PRODUCT_ADDON, PRODUCT_BUNDLE } cat_product_kind;
 
+/* An extra priced choice sold with each ticket of a product (an audio guide):
+ * priced in the product's tax mode, taxed with its own taxes or else the
+ * product's. */
+typedef struct {
+    const char *id;
+    const char *name_json;     /* the translated name as JSON text */
+    money price;
+    const cat_tax *taxes;      /* the product's when the option names none */
+    size_t ntaxes;
+    int64_t max_quantity;      /* per ticket; -1: no limit but the engine's */
+} cat_option;
+
+typedef enum { APF_TEXT, APF_EMAIL, APF_PHONE, APF_DATE, APF_NUMBER, APF_CHECKBOX } cat_apf_type;
+
+/* A field of a product's after-payment form, asked per ticket after booking. */
+typedef struct {
+    const char *id;
+    const char *label_json;    /* the translated label as JSON text */
+    cat_apf_type type;
+    bool required;
+} cat_apf_field;
+
 typedef struct {
     const char *id;
     const char *name_json;      /* the translated name as JSON text, for documents that copy it */
@@ -141,6 +165,12 @@ typedef struct {
     size_t npool_ids;
     cat_scan_options scan;
     const char *barcode_format;
+    const char *group_id;       /* its ticket group (cat_ticket_group); NULL when none */
+    const cat_option *options;
+    size_t noptions;
+    bool apf_enabled;           /* the form is asked (apf_fields) */
+    const cat_apf_field *apf_fields;
+    size_t napf_fields;
 } cat_product;
 
 typedef enum { DISCOUNT_FIXED, DISCOUNT_PERCENTAGE } cat_discount_type;
@@ -164,6 +194,8 @@ typedef struct {
     money value;
     instant_us expires_at;          /* 0: never */
     bool partial_redemption;
+    const char *const *event_ids;   /* none: pays for orders of any event */
+    size_t nevents;
 } cat_voucher;
 
 /* A custom question asked when booking (docs/MODEL.md, "Custom questions"). */
@@ -182,6 +214,29 @@ typedef struct {
     size_t nproducts;
 } cat_question;
 
+/* Products shown and limited together (Ticket Tailor's ticket groups): a
+ * product joins one by its group_id. */
+typedef struct {
+    const char *id, *name;
+    int64_t sort_order;
+    int64_t max_per_order; /* tickets of all its products in one cart; -1: no limit */
+    const char *event_id;  /* the event it is shown on even while empty; NULL: wherever its products are */
+} cat_ticket_group;
+
+/* A way the account takes payment, with what it charges for it: an order
+ * paid this way costs fee_fixed + its total x fee_percent_bp / 10000 more
+ * (a dialect that quotes payment fees, e.g. CM.com's, reads these). */
+typedef struct {
+    const char *id, *name;
+    const char *kind;          /* card|cash|bank_transfer|offline|paypal|other */
+    const char *instructions;  /* NULL when none */
+    const char *external_id;   /* NULL when none */
+    money fee_fixed;
+    int32_t fee_percent_bp;
+    bool enabled;
+    int64_t sort_order;
+} cat_payment_method;
+
 typedef struct catalog_model catalog_model;
 
 /* Lookups by id; NULL when absent. */
@@ -192,6 +247,8 @@ const cat_event *model_event(const catalog_model *m, const char *id);
 const cat_pool *model_pool(const catalog_model *m, const char *id);
 const cat_product *model_product(const catalog_model *m, const char *id);
 const cat_voucher *model_voucher(const catalog_model *m, const char *id);
+const cat_ticket_group *model_ticket_group(const catalog_model *m, const char *id);
+const cat_payment_method *model_payment_method(const catalog_model *m, const char *id);
 /* Discount by its code, compared case-insensitively. */
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code);
 const cat_discount *model_discount(const catalog_model *m, const char *id);
@@ -214,6 +271,18 @@ bool discount_applies_to(const cat_discount *d, const char *product_id);
 bool product_in_category(const cat_product *p, const char *category_id);
 /* Whether q is asked for a ticket of product_id (its product_ids list it, or it lists none). */
 bool question_asked_for(const cat_question *q, const char *product_id);
+
+/* Whether a code of v may pay for tickets of event_id (NULL: a product of no event). */
+bool voucher_applies_to_event(const cat_voucher *v, const char *event_id);
+/* Whether an order of event ev may be paid with pm: enabled, and named by the
+ * event when the event names any. */
+bool payment_method_offered(const cat_event *ev, const cat_payment_method *pm);
+/* The methods an order of ev (NULL: of no event) may be paid with, by sort_order then catalog
+ * order; *n of them in a calloc'd array the caller frees (NULL when out of memory). */
+const cat_payment_method **model_payment_methods_offered(const catalog_model *m, const cat_event *ev, size_t *n);
+/* One of the product's options by id; NULL when it has none of that id. */
+const cat_option *product_option(const cat_product *p, const char *option_id);
+const cat_apf_field *product_apf_field(const cat_product *p, const char *field_id);
 
 /* ---- building a model: for the catalog codec ----
  * The codec compiles documents kind by kind in the order of

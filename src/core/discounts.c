@@ -30,3 +30,17 @@ bo_status discount_times_redeemed(engine *e, const account *a, const char *disco
     snprintf(name, sizeof name, "discount:%s", discount_id);
     return store_counter_get(e->st, a->id, name, count) == STORE_OK ? BO_OK : BO_INTERNAL;
 }
+
+static void add_used(void *ctx, const char *occurrence, int64_t used)
+{
+    (void)occurrence;
+    *(int64_t *)ctx += used;
+}
+
+bo_status discount_uses_held(engine *e, const account *a, const char *discount_id, int64_t *held)
+{
+    char pool[64];
+    snprintf(pool, sizeof pool, "%s%s", DISCOUNT_USE_POOL_PREFIX, discount_id);
+    *held = 0;
+    return store_inventory_used(e->st, a->id, pool, NULL, NULL, add_used, held) == STORE_OK ? BO_OK : BO_INTERNAL;
+}

@@ -1,5 +1,6 @@
 #include "core/internal.h"
 #include "util/utf8.h"
+#include "core/payment.h"
 #include "core/webhooks.h"
 #include "store/idempotency_store.h"
 #include "util/log.h"
@@ -98,6 +99,8 @@ static void *reaper_main(void *arg)
     while (engine_wait(e, e->cfg.reaper_interval_ms)) {
         int n = cart_reap_expired(e);
         if (n > 0) log_info("reaper: released %d expired cart(s)", n);
+        int orders = payments_expire_due(e);
+        if (orders > 0) log_info("reaper: released %d order(s) past their payment deadline", orders);
         instant_us now = clock_now();
         if (now - last_purge >= IDEMPOTENCY_PURGE_EVERY_US || now < last_purge) {
             last_purge = now;

@@ -9,9 +9,11 @@
 #ifndef BO_ENGINE_H
 #define BO_ENGINE_H
 #include "core/catalog_model.h"
+#include "store/occurrence_counts.h"
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/scan_store.h"
+#include "store/access_keys_store.h"
 #include "store/store.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -38,7 +40,8 @@ typedef enum {
  * Each dialect renames them to its documented names in one table, used by
  * its error helper: admin_field_names (src/api/admin/common.c, admin_fail),
  * cv_field_names (src/api/convious/common.c, cv_fail), tt_field_names
- * (src/api/tickettailor/common.c, tt_fail); a name not in a dialect's table
+ * (src/api/tickettailor/common.c, tt_fail), cm_field_names (src/api/cm/common.c,
+ * cm_fail); a name not in a dialect's table
  * goes out unchanged. The vocabulary:
  *   selling    cart_id, items (a cart's lines), product_id, quantity (of a line),
  *              category_id, date, start_time, occurrence_id, products (any
@@ -47,7 +50,10 @@ typedef enum {
  *              cancellation), status (of an order), barcode, cursor (a page
  *              boundary: starting_after / ending_before), codes (voucher codes),
  *              answers (a booking's answers to the custom questions; one
- *              answer's fields "answers[i].question_id", ".ticket_index", ".answer")
+ *              answer's fields "answers[i].question_id", ".ticket_index", ".answer"),
+ *              options (a line's chosen options), option_id, option_quantity,
+ *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them)
+ *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
@@ -215,6 +221,19 @@ typedef struct {
     bool open;              /* false: closed date, outside validity, not for sale */
 } slot;
 
+/* An option chosen with every ticket of a cart line (cat_option). */
+typedef struct {
+    const char *option_id;
+    int64_t quantity;          /* per ticket, 1..its max_quantity (else 1..CART_OPTION_QUANTITY_MAX) */
+} cart_option;
+#define CART_OPTION_QUANTITY_MAX 100
+
+/* The options chosen for one line, at most STORE_LINE_OPTIONS_MAX. */
+typedef struct {
+    const cart_option *options;
+    size_t n;
+} cart_line_options;
+
 typedef struct {
     const char *product_id;
     int64_t quantity;
@@ -253,6 +272,58 @@ bo_status availability_cart(engine *e, const account *a, const char *category_id
 bo_status occurrence_resolve(engine *e, const account *a, const char *product_id, const char *category_id,
                              civil_date day, int32_t start_time, const char *occurrence_id, slot *out, bo_error *err);
 
+/* ---------- timeslot groups and live counts (core/timeslots.c) ----------
+ * Products whose occurrences come from a schedule (docs/MODEL.md, "Where a
+ * product's occurrences come from") form groups by where the schedule is
+ * named: an event with a schedule and no occurrences of its own (its
+ * products), or a category with a schedule (its products no event times).
+ * Each slot of the group's schedule is one occurrence of the group; two
+ * groups may share occurrence keys (two museums both open at 10:00). */
+typedef struct {
+    const cat_event *event;       /* the group is an event's ... */
+    const cat_category *category; /* ... or a category's: exactly one is set */
+    const cat_schedule *schedule;
+    const char *timezone;         /* the venue's */
+} timeslot_group;
+
+/* How far from today a schedule without a validity bound is listed. */
+#define TIMESLOT_HORIZON_DAYS 366
+/* The account's groups: events' first, then categories', each in catalog
+ * order. Borrowed from m; *out malloc'd (caller frees). */
+size_t timeslot_groups(const catalog_model *m, const account *a, timeslot_group **out);
+/* The group of the event (CAT_EVENT) or category (CAT_CATEGORY) with this id;
+ * false when it has none. */
+bool timeslot_group_find(const catalog_model *m, const account *a, catalog_kind k, const char *id,
+                         timeslot_group *out);
+/* The group a product's occurrences come from: its event's, else its first
+ * category whose schedule times it; false when they come from elsewhere. */
+bool timeslot_group_for_product(const catalog_model *m, const account *a, const cat_product *p, timeslot_group *out);
+/* Whether p sells in g's slots (its event's group, or g's category times it). */
+bool timeslot_group_sells(const catalog_model *m, const account *a, const timeslot_group *g, const cat_product *p);
+/* The days g's slots are listed on: the schedule's validity, an open end
+ * bounded TIMESLOT_HORIZON_DAYS from today. */
+void timeslot_window(const timeslot_group *g, civil_date *lo, civil_date *hi);
+/* The slot of g whose occurrence key is `key`, when the key lies on the
+ * schedule's grid (any day); *listed says whether the schedule opens that
+ * day (validity, weekdays, closed dates). open = listed and not yet ended. */
+bool timeslot_at(const timeslot_group *g, const char *key, slot *out, bool *listed);
+/* Up to max listed slots of g on days [lo, hi], in start order (descending
+ * or ascending), beginning at `from` inclusive (0: at the window's edge).
+ * Built from the schedule alone, so a page costs what its slots cost. */
+size_t timeslots_walk(const timeslot_group *g, civil_date lo, civil_date hi, instant_us from, bool descending,
+                      slot *out, size_t max);
+/* How many listed slots g has on days [lo, hi]. */
+size_t timeslots_count(const timeslot_group *g, civil_date lo, civil_date hi);
+
+/* What is held and issued per (occurrence, product) of up to
+ * STORE_COUNTS_MAX_KEYS occurrence keys, and the orders behind the live
+ * tickets (store/occurrence_counts.h), in one read. Free with
+ * occurrence_counts_free. */
+typedef store_occurrence_counts occurrence_counts;
+bo_status occurrence_counts_read(engine *e, const account *a, const char *const *keys, size_t n,
+                                 occurrence_counts *out, bo_error *err);
+void occurrence_counts_free(occurrence_counts *c);
+
 /* ---------- prices (core/pricing.c) ---------- */
 typedef struct {
     money unit_price;     /* what the customer pays per ticket, in the product's tax mode */
@@ -286,7 +357,17 @@ typedef struct {
     const char *extras;        /* JSON object text, optional */
     const char *customer;      /* JSON object text, optional */
     int64_t hold_seconds;      /* 0 = account default */
+    const cart_line_options *line_options; /* NULL: no options; else one entry per line */
+    /* a discount code the cart is to be booked with (NULL: none): it must
+     * exist and not have expired, and a discount limited to N redemptions has
+     * one of them held with the seats (DISCOUNT_USE_POOL_PREFIX + its id), so
+     * no more carts hold it than it has uses: BO_SOLD_OUT when none is left */
+    const char *discount_code;
+    bool keep_expiry;          /* cart_update: the hold keeps its expiry instead of being renewed */
 } cart_request;
+/* The inventory pool that counts a limited discount's uses held by carts and
+ * kept by their orders (catalog ids cannot contain '/'). */
+#define DISCOUNT_USE_POOL_PREFIX "d/"
 
 /* A cart as stored: what the dialects render (see store/sales.h for the
  * fields). Free with cart_record_free. */
@@ -413,6 +494,7 @@ typedef struct {
     const char *ending_before;   /* ticket id: newer than it (page still newest first) */
     const char *order_id, *event_id, *barcode, *status, *email, *name;
     instant_us created_gt, created_gte, created_lt, created_lte; /* 0 = none */
+    const char *product_ids[8];  /* tickets of any of these products; NULL-terminated unless full */
 } ticket_query;
 /* A page of tickets, newest first, each with its order's buyer (email, name);
  * has_more as for orders. Free with ticket_page_free. */
@@ -436,6 +518,14 @@ typedef struct {
 bo_status voucher_codes_list(engine *e, const account *a, const char *voucher_id, voucher_code_row **out, size_t *n);
 bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id, const char *code_id, bo_error *err);
 
+/* The code's state as a booking would find it (exact match, as booking
+ * compares): BO_NOT_FOUND when the account has no such code. */
+typedef store_voucher_code voucher_code_state;
+bo_status voucher_code_find(engine *e, const account *a, const char *code, voucher_code_state *out);
+
+/* Uses of a discount held or kept by carts made with cart_request.discount_code. */
+bo_status discount_uses_held(engine *e, const account *a, const char *discount_id, int64_t *held);
+
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);
 
@@ -454,6 +544,32 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
 /* On BO_OK free *out with ticket_record_free. */
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
+
+/* ---------- after-payment forms (core/apf.c) ----------
+ * A product with apf_enabled asks its apf_fields per ticket after booking;
+ * the answers are the ticket document's `apf` object (field id -> text). */
+typedef struct {
+    const char *field_id;
+    const char *value;       /* text; "" clears the answer; a checkbox is "true" or "false" */
+} apf_answer;
+typedef struct {
+    const char *ticket_id;
+    const apf_answer *answers;
+    size_t nanswers;
+} apf_ticket_answers;
+#define APF_TICKETS_MAX 1000
+/* Records answers for tickets of the order, all or none, over the answers
+ * given before. BO_NOT_FOUND (order, or a ticket not of it: unknown_ticket),
+ * BO_INVALID (apf_not_enabled, unknown_apf_field, invalid_answer),
+ * BO_CONFLICT (order_cancelled, ticket_not_live). The order moves in the
+ * change timeline. */
+bo_status order_apf_answer(engine *e, const account *a, const char *order_id, const apf_ticket_answers *tickets,
+                           size_t n, bo_error *err);
+/* Whether any of n tickets (product_ids[i], answers[i]: the ticket's `apf`
+ * object text or NULL) leaves a required field of its product's form empty.
+ * Pass live tickets only. */
+bo_status apf_unfilled(engine *e, const account *a, size_t n, const char *const *product_ids,
+                       const char *const *answers, bool *unfilled);
 
 /* ---------- scanning (core/scan.c) ---------- */
 typedef enum {
@@ -519,4 +635,21 @@ typedef struct {
 } outbox_renderer;
 /* At start-up, before requests: copied; later calls are ignored. */
 void events_set_renderer(engine *e, const outbox_renderer *r);
+
+/* ---------- event access keys (core/access_keys.c) ----------
+ * An event locked with keys is sold only to requests that name one of them.
+ * Keys are stored as keyed hashes; adding a key the event has changes nothing. */
+#define EVENT_ACCESS_KEY_MAX 64
+bo_status event_access_key_add(engine *e, const account *a, const char *event_id, const char *key,
+                               const char *label, bo_error *err);
+/* BO_NOT_FOUND when the event has no such key. */
+bo_status event_access_key_remove(engine *e, const account *a, const char *event_id, const char *key,
+                                  bo_error *err);
+/* The account's locked events, each with whether `key` (NULL or malformed:
+ * none) opens it; *out malloc'd (caller frees). */
+typedef store_event_lock event_lock;
+bo_status event_access_locks(engine *e, const account *a, const char *key, event_lock **out, size_t *n);
+/* Whether the event is open to the key the locks were read with (an event
+ * without keys always is). */
+bool event_access_open(const event_lock *locks, size_t n, const char *event_id);
 #endif

@@ -128,6 +128,10 @@ db_status catalog_touch(db_conn *c, const char *account_id);
  * product. *out malloc'd. */
 int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_line *lines, size_t n,
                    store_hold **out, bo_error *err);
+/* Adds to the n holds of *holds (sorted) the one use of the discount with
+ * this code that a cart holds when the discount is limited; returns the new
+ * count, or -1 with err set (unknown or expired code). */
+int discount_use_hold(const catalog_model *m, const char *code, store_hold **holds, int n, bo_error *err);
 
 /* A cart_create up to its write (core/cart.c): checks the request against the
  * catalog, fills *out with a new id and times, and *holds (malloc'd, nholds)
@@ -173,6 +177,15 @@ db_status order_owed(db_conn *c, const char *account_id, const char *order_id, m
  * for ticket i, *refunded the sum, which is what the payments got back. */
 db_status order_refund(db_conn *c, const char *account_id, const char *order_id, const store_ticket_state *t, size_t n,
                        instant_us now, money *amounts, money *refunded);
+
+/* Gives a live ticket's seats back and marks it new_status (voided |
+ * refunded) with doc (NULL keeps it), recording TICKET.UPDATED
+ * (core/booking.c). *step: the store's answer (STORE_CONFLICT: not live). */
+db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ticket_state *t,
+                         const char *new_status, const char *doc, instant_us now, store_status *step);
+/* The order's document with status_reason, cancelled_at and cancelled_by set
+ * (malloc'd text; core/booking.c). */
+char *cancelled_doc(const char *doc_text, const char *reason, const char *by, instant_us now);
 
 /* Maps a storage outcome onto the engine's status for storage failures. */
 bo_status bo_from_store(store_status st, bo_error *err);

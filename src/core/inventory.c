@@ -50,6 +50,31 @@ int pool_needs_for(const catalog_model *m, const char *occurrence, const cart_li
     return (int)count;
 }
 
+int discount_use_hold(const catalog_model *m, const char *code, store_hold **holds, int n, bo_error *err)
+{
+    const cat_discount *d = model_discount_by_code(m, code);
+    if (!d || (d->expires_at && d->expires_at <= clock_now())) {
+        free(*holds);
+        *holds = NULL;
+        bo_fail(err, BO_INVALID, d ? "discount_expired" : "unknown_discount_code", "discount_code",
+                d ? "the discount code has expired" : "no such discount code");
+        return -1;
+    }
+    if (d->max_redemptions < 0) return n;
+    store_hold *grown = realloc(*holds, (size_t)(n + 1) * sizeof *grown);
+    if (!grown) {
+        bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+        return -1;
+    }
+    memset(&grown[n], 0, sizeof grown[n]);
+    snprintf(grown[n].pool_id, sizeof grown[n].pool_id, "%s%s", DISCOUNT_USE_POOL_PREFIX, d->id);
+    grown[n].amount = 1;
+    grown[n].capacity = d->max_redemptions;
+    qsort(grown, (size_t)n + 1, sizeof *grown, hold_cmp);
+    *holds = grown;
+    return n + 1;
+}
+
 /* ---------- inventory versions: what a cached read of the inventory depends on ---------- */
 
 #define ANY_DAY INT64_MIN

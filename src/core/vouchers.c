@@ -87,3 +87,24 @@ bo_status voucher_code_void(engine *e, const account *a, const char *voucher_id,
         return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such voucher code, or already void");
     return bo_from_store(st, err);
 }
+
+typedef struct {
+    const char *account_id, *code;
+    voucher_code_state *out;
+    store_status found;
+} code_find_op;
+
+static db_status code_find_fn(db_conn *c, void *arg)
+{
+    code_find_op *op = arg;
+    op->found = store_voucher_code_find(c, op->account_id, op->code, op->out);
+    return op->found == STORE_OK || op->found == STORE_NOT_FOUND ? DB_OK : DB_ERROR;
+}
+
+bo_status voucher_code_find(engine *e, const account *a, const char *code, voucher_code_state *out)
+{
+    memset(out, 0, sizeof *out);
+    code_find_op op = {a->id, code, out, STORE_ERROR};
+    if (store_read(e->st, code_find_fn, &op) != DB_OK) return BO_INTERNAL;
+    return op.found == STORE_OK ? BO_OK : BO_NOT_FOUND;
+}

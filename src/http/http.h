@@ -34,7 +34,7 @@ typedef void (*http_around_fn)(http_request *req, http_handler handler, void *ap
 
 typedef struct {
     const char *method;   /* "GET", "POST", ... */
-    const char *pattern;  /* below the table's prefix: "/api/v1/orders/{order_id}/" */
+    const char *pattern;  /* below the table's prefix: "/api/v1/orders/{order_id}/"; a last {name*} takes the rest, slashes too */
     http_handler handler;
     int auth_kind;        /* 0 = public; otherwise passed to the table's auth fn */
 } http_route;

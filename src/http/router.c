@@ -50,10 +50,13 @@ static bool match(http_request *r, const char *pattern, const char *path)
         if (*p == '{') {
             const char *close = strchr(p, '}');
             const char *end = strchr(s, '/');
-            size_t len = end ? (size_t)(end - s) : strlen(s);
+            /* a last parameter named {name*} takes the rest of the path, slashes
+             * included (a base64 value whose %2F the server decoded) */
+            bool rest = close && close > p + 1 && close[-1] == '*' && !close[1];
+            size_t len = end && !rest ? (size_t)(end - s) : strlen(s);
             if (!close || len == 0 || np >= MAX_PATH_PARAMS || close - p - 1 > 255) return false;
             names[np] = p + 1;
-            name_lens[np] = (size_t)(close - p - 1);
+            name_lens[np] = (size_t)(close - p - 1 - rest);
             values[np] = s;
             value_lens[np] = len;
             np++;

@@ -353,6 +353,39 @@ static const char v10[] =
 /* Ticket Tailor's check-in list pages an account's redeeming scans by id. */
 static const char v11[] = "CREATE INDEX scans_account_redeemed ON scans(account_id, redeemed, id);";
 
+
+/* The payment step (issue 12, docs/PAYMENTS.md). A payment session is one
+ * attempt to pay an open order through a provider: its id is the secret of
+ * its hosted page (128 random bits), csrf the page form's token, due_at the
+ * order's hold deadline. released_at is set, on every session of the order,
+ * when the deadline passed and the order's seats went back: a late success
+ * re-holds the tickets invalidated at exactly that instant. An account in
+ * test mode may use the test provider (the demo account is). */
+static const char v18[] =
+    "CREATE TABLE payment_sessions ("
+    " id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_id TEXT NOT NULL, provider TEXT NOT NULL,"
+    " method TEXT NOT NULL, status TEXT NOT NULL, amount BIGINT NOT NULL, fee BIGINT NOT NULL,"
+    " currency TEXT NOT NULL, due_at BIGINT NOT NULL, success_url TEXT NOT NULL, failure_url TEXT NOT NULL,"
+    " cancel_url TEXT NOT NULL, expired_url TEXT NOT NULL, csrf TEXT NOT NULL, provider_ref TEXT,"
+    " redirect_url TEXT NOT NULL,"
+    " reason TEXT, released_at BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+    "CREATE INDEX payment_sessions_order ON payment_sessions(account_id, order_id);"
+    "CREATE INDEX payment_sessions_due ON payment_sessions(released_at, due_at);"
+    "ALTER TABLE accounts ADD COLUMN test_mode INTEGER NOT NULL DEFAULT 0;";
+
+/* Access keys that lock an event's shop (issue 12): keyed hashes only, like
+ * credentials; two accounts may lock events of the same id with the same key. */
+static const char v19[] =
+    "CREATE TABLE event_access_keys ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), event_id TEXT NOT NULL, key_hash TEXT NOT NULL,"
+    " label TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, event_id, key_hash));";
+
+/* Ticket Tailor's event pages count each occurrence's live tickets and their
+ * orders (store/occurrence_counts.c): one index range per page of events
+ * instead of a scan of the account's tickets. */
+static const char v20[] = "CREATE INDEX tickets_occurrence ON tickets(account_id, occurrence);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -366,6 +399,9 @@ const migration migrations[] = {
     {9, "idempotency keys", v9},
     {10, "inventory sub-rows for hot pools", v10},
     {11, "scans by account for the check-in list", v11},
+    {18, "payment sessions; account test mode", v18},
+    {19, "event access keys", v19},
+    {20, "tickets by occurrence for event totals", v20},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -233,6 +233,28 @@ store_status store_ticket_invalidate(db_conn *c, const char *account_id, const c
     return store_inventory_give_back(c, account_id, holds, nholds);
 }
 
+store_status store_ticket_set_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
+                                  const char *doc, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+                           " AND account_id = ? AND status IN ('valid', 'unpaid') AND doc = ?",
+                           DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id),
+                                   DB_TEXT(old_doc)),
+                           &changed);
+    if (st != DB_OK) return store_status_of(st);
+    if (changed == 1) return STORE_OK;
+    char *status = NULL;
+    st = db_query_text(c, "SELECT status FROM tickets WHERE id = ? AND account_id = ?",
+                       DB_ARGS(DB_TEXT(ticket_id), DB_TEXT(account_id)), &status);
+    if (st == DB_NOTFOUND) return STORE_NOT_FOUND;
+    if (st != DB_OK) return store_status_of(st);
+    bool live = !strcmp(status, "valid") || !strcmp(status, "unpaid");
+    free(status);
+    return live ? STORE_RETRY : STORE_CONFLICT;
+}
+
 store_status store_order_touch(db_conn *c, const char *account_id, const char *order_id, instant_us now)
 {
     int64_t seq;

@@ -82,6 +82,13 @@ store_status store_ticket_invalidate(db_conn *c, const char *account_id, const c
                                      const char *new_status, const store_hold *holds, size_t nholds,
                                      const char *doc, instant_us now);
 
+/* Replaces a live ticket's document with `doc` if it still is `old_doc` (read
+ * in this transaction), bumping its version and updated_at. STORE_NOT_FOUND;
+ * STORE_CONFLICT when it is no longer valid or unpaid; STORE_RETRY when its
+ * document changed since it was read (nothing written). */
+store_status store_ticket_set_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
+                                  const char *doc, instant_us now);
+
 /* Gives the order the account's next change sequence and sets updated_at.
  * The counter is a hot row: call this last in a transaction. STORE_NOT_FOUND. */
 store_status store_order_touch(db_conn *c, const char *account_id, const char *order_id, instant_us now);

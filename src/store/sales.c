@@ -367,9 +367,29 @@ static char *encode_lines(const store_cart_line *lines, size_t n)
         put_int(&buf, &len, &cap, lines[i].quantity, '\t');
         put_int(&buf, &len, &cap, lines[i].unit_price, '\t');
         put_int(&buf, &len, &cap, lines[i].gate_price, '\t');
-        put_int(&buf, &len, &cap, lines[i].booking_fee, '\n');
+        put_int(&buf, &len, &cap, lines[i].booking_fee, lines[i].noptions ? '\t' : '\n');
+        /* options follow as (id, quantity, price) triples; a line without any reads as before */
+        for (size_t k = 0; k < lines[i].noptions; k++) {
+            const store_cart_option *o = &lines[i].options[k];
+            put_id(&buf, &len, &cap, o->option_id, '\t');
+            put_int(&buf, &len, &cap, o->quantity, '\t');
+            put_int(&buf, &len, &cap, o->unit_price, k + 1 < lines[i].noptions ? '\t' : '\n');
+        }
     }
     return buf;
+}
+
+/* The options after a line's booking fee, up to the record's end. */
+static bool decode_options(const char **text, store_cart_line *l)
+{
+    for (;;) {
+        if (l->noptions >= STORE_LINE_OPTIONS_MAX) return false;
+        store_cart_option *o = &l->options[l->noptions++];
+        if (!get_id(text, '\t', o->option_id, sizeof o->option_id) || !get_int(text, '\t', &o->quantity))
+            return false;
+        if (get_int(text, '\n', &o->unit_price)) return true;
+        if (!get_int(text, '\t', &o->unit_price)) return false;
+    }
 }
 
 char *store_holds_encode(const store_hold *holds, size_t n)
@@ -402,12 +422,15 @@ static bool decode_lines(const char *text, store_cart *out)
             !get_int(&text, '\t', &l->unit_price))
             return false;
         /* a line held before carts recorded booking fees ends at its gate price */
-        if (!get_int(&text, '\n', &l->gate_price) &&
-            !(get_int(&text, '\t', &l->gate_price) && get_int(&text, '\n', &l->booking_fee)))
-            return false;
+        if (get_int(&text, '\n', &l->gate_price)) continue;
+        if (!get_int(&text, '\t', &l->gate_price)) return false;
+        if (get_int(&text, '\n', &l->booking_fee)) continue;
+        if (!get_int(&text, '\t', &l->booking_fee) || !decode_options(&text, l)) return false;
     }
     return true;
 }
+
+bool store_cart_lines_decode(const char *text, store_cart *out) { return decode_lines(text, out); }
 
 bool store_holds_decode(const char *text, store_hold **out, size_t *n)
 {

@@ -22,11 +22,21 @@ typedef struct {
     int64_t capacity; /* the pool's capacity, or -1 to use the row's own (re-taking a recorded hold) */
 } store_hold;
 
+/* An option chosen with each ticket of a line, priced when the cart was. */
+#define STORE_LINE_OPTIONS_MAX 8
+typedef struct {
+    char option_id[72];
+    int64_t quantity;  /* per ticket */
+    money unit_price;  /* in the product's tax mode */
+} store_cart_option;
+
 typedef struct {
     char product_id[48];
     int64_t quantity;
     money unit_price, gate_price;
     money booking_fee; /* per ticket, as the booking will charge it */
+    store_cart_option options[STORE_LINE_OPTIONS_MAX];
+    size_t noptions;
 } store_cart_line;
 
 typedef struct {
@@ -127,6 +137,8 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
  * (capacity -1) and returns false on malformed text. */
 char *store_holds_encode(const store_hold *holds, size_t n);
 bool store_holds_decode(const char *text, store_hold **out, size_t *n);
+/* A cart's `lines` column into out->lines (malloc'd, out->nlines); false when malformed. */
+bool store_cart_lines_decode(const char *text, store_cart *out);
 
 typedef struct {
     const char *id, *number, *status, *channel, *cart_id, *external_id, *email, *customer_name, *reseller_id,

@@ -184,10 +184,11 @@ char *objtext_member(const char *obj, const char *key)
     return out;
 }
 
-char *objtext_string(const char *obj, const char *key)
+/* A member's string value, unescaped (malloc'd); NULL when not a string or holding a NUL. */
+static char *string_value(const member *mp)
 {
-    member m;
-    if (!find_named(obj, key, &m) || *m.value != '"' || m.value_len < 2) return NULL;
+    member m = *mp;
+    if (*m.value != '"' || m.value_len < 2) return NULL;
     /* an escape never grows: \uXXXX (6 bytes) is at most 4 in UTF-8, a pair (12) 4 */
     char *out = malloc(m.value_len), *o = out;
     if (!out) return NULL;
@@ -227,5 +228,20 @@ char *objtext_string(const char *obj, const char *key)
     return out;
 bad:
     free(out);
+    return NULL;
+}
+
+char *objtext_string(const char *obj, const char *key)
+{
+    member m;
+    return find_named(obj, key, &m) ? string_value(&m) : NULL;
+}
+
+char *objtext_first_string(const char *obj)
+{
+    const char *p = members_start(obj);
+    member m;
+    while (p && next_member(&p, &m))
+        if (*m.value == '"') return string_value(&m);
     return NULL;
 }

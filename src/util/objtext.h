@@ -14,6 +14,9 @@ char *objtext_merge(const char *base, const char *over);
 /* The string value of the top-level member `key` (unescaped, malloc'd), or
  * NULL when absent, not a string, or holding a NUL. */
 char *objtext_string(const char *obj, const char *key);
+/* The first top-level member's value that is a string (unescaped,
+ * malloc'd): a translated text's first language. NULL when there is none. */
+char *objtext_first_string(const char *obj);
 /* The text of the top-level member `key`'s value as written (malloc'd), or
  * NULL when absent. */
 char *objtext_member(const char *obj, const char *key);

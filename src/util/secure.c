@@ -67,6 +67,14 @@ void secure_key_fingerprint(char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
+void secure_purpose_mac(const char *purpose, const void *msg, size_t msglen, unsigned char *out, size_t outlen)
+{
+    unsigned char personal[crypto_generichash_blake2b_PERSONALBYTES] = {0};
+    size_t n = strlen(purpose);
+    memcpy(personal, purpose, n < sizeof personal ? n : sizeof personal);
+    crypto_generichash_blake2b_salt_personal(out, outlen, msg, msglen, server_key, sizeof server_key, NULL, personal);
+}
+
 static void uuid_format(const unsigned char b[16], char out[37])
 {
     static const char hex[] = "0123456789abcdef";

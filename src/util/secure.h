@@ -48,6 +48,11 @@ char *secret_decrypt(const char *sealed); /* NULL if tampered */
 
 void hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t msglen, char out[65]);
 
+/* A keyed BLAKE2b of msg under the server key, personalised by `purpose`
+ * (at most 16 bytes, one per use), so a MAC made for one purpose never
+ * verifies for another nor matches a credential hash; outlen 16..64. */
+void secure_purpose_mac(const char *purpose, const void *msg, size_t msglen, unsigned char *out, size_t outlen);
+
 /* Signed tokens: base64url(payload) "." base64url(mac). Caller frees. */
 char *token_sign(const char *payload);
 char *token_verify(const char *token); /* payload, or NULL when forged */

@@ -187,7 +187,8 @@ FIELDS = {
                  "show_from": "date", "show_to": "date", "valid_from": "date", "valid_to": "date", "dated": "bool",
                  "price": "money", "gate_price": "money", "price_includes_tax": "bool", "booking_fee": "money",
                  "taxes": "array", "prices": "array", "pools": "array", "scan": "object", "barcode_format": "enum",
-                 "external_ids": "object", "images": "array", "apf_enabled": "bool", "business_type": "string"},
+                 "external_ids": "object", "images": "array", "apf_enabled": "bool", "business_type": "string",
+                 "options": "array", "apf_fields": "array"},
     "discounts": {"code": "string", "name": "string", "type": "enum", "amount": "money", "percent_bp": "int",
                   "product_ids": "ref_list", "expires_at": "instant", "max_redemptions": "int_or_null",
                   "external_id": "string"},
@@ -410,6 +411,29 @@ admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_field", "reason", bod
 admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_field", "reason", body={"reason": "x" * 501}, note="long reason")
 admin("POST", "/orders/" + NOPE + "/cancel", 400, "invalid_json", None, raw="{", note="malformed")
 admin("GET", "/orders/" + NOPE + "/cancel", 405, "method_not_allowed", None)
+# the payment step (issue 12, docs/PAYMENTS.md): the body is checked first, then the order
+PAY_URLS = {k: "https://shop.example/" + k for k in ("success", "failure", "cancel", "expired")}
+PAY = {"method": "ideal", "callback_urls": PAY_URLS}
+for _b, _status, _code, _field, _note in [
+        ({}, 400, "missing_field", "method", "empty"),
+        (with_(PAY, method=""), 400, "invalid_field", "method", "empty method"),
+        (with_(PAY, fee=-1), 400, "invalid_field", "fee", "negative fee"),
+        (with_(PAY, fee="1"), 400, "invalid_field", "fee", "fee a string"),
+        (with_(PAY, deadline_seconds=59), 400, "invalid_field", "deadline_seconds", "short deadline"),
+        (with_(PAY, provider="stripe"), 400, "unknown_provider", "provider", "unknown provider"),
+        (with_(PAY, callback_urls=dict(PAY_URLS, success="//x")), 400, "invalid_url", "callback_urls.success",
+         "relative success url"),
+        (with_(PAY, callback_urls=dict(PAY_URLS, failure="https://x.example/\u0007")), 400, "invalid_url",
+         "callback_urls.failure", "control character in a url"),
+        (with_(PAY, extra=1), 400, "unknown_field", "extra", "unknown field"),
+        (PAY, 404, "not_found", None, "unknown order")]:
+    admin("POST", "/orders/" + NOPE + "/payments", _status, _code, _field, body=_b, note=_note)
+admin("POST", "/orders/" + NOPE + "/payments", 400, "invalid_json", None, raw="{", note="malformed")
+admin("GET", "/payments/" + NOPE, 404, "not_found", None)
+admin("GET", "/payments/pay_" + "0" * 32, 404, "not_found", None, note="well-formed unknown id")
+admin("POST", "/orders", 400, "invalid_field", "pay_later", body=with_(ORDER, pay_later="yes"), note="pay_later a string")
+admin("POST", "/orders", 400, "invalid_field", "payment", body=with_(ORDER, pay_later=True, payment={"provider": "cash"}),
+      note="pay_later with a payment")
 admin("GET", "/tickets/" + NOPE, 404, "not_found", None)
 admin("GET", "/tickets/" + ADULT, 404, "not_found", None, note="product id as ticket")
 admin("POST", "/tickets/" + NOPE + "/void", 404, "not_found", None)
@@ -491,6 +515,19 @@ for _m, _p in CV_ROUTES:
 cv("GET", "/api/v1/orders/", 403, "permission_denied", "account", query={"account": "other"})
 cv("PUT", AC + "/carts/", 405, "method_not_allowed", None, body={})
 cv("DELETE", "/api/v1/orders/", 405, "method_not_allowed", None)
+# product options on cart items, after-payment forms (tests/http/test_convious_options.py, test_convious_apf.py)
+cv("POST", AC + "/carts/", 400, "invalid_options", "items.options",
+   body={"items": [{"productId": ADULT, "amount": 1, "options": "audio"}]})
+cv("POST", AC + "/carts/", 400, "invalid_option_quantity", "items.options.numberOfItems",
+   body={"items": [{"productId": ADULT, "amount": 1, "options": [{"optionId": "a", "numberOfItems": -1}]}]})
+cv("GET", "/api/v1/orders/%s/apf/" % NOPE, 404, "not_found", None)
+cv("POST", "/api/v1/orders/%s/apf/" % NOPE, 400, "invalid_items", "items", body={"items": "x"})
+cv("POST", "/api/v1/orders/%s/apf/" % NOPE, 404, "not_found", None,
+   body={"items": [{"id": NOPE, "afterPaymentForm": {"name": "A"}}]})
+cv("DELETE", "/api/v1/orders/%s/apf/" % NOPE, 405, "method_not_allowed", None)
+admin("POST", "/orders/%s/apf" % NOPE, 404, "not_found", None,
+      body={"tickets": [{"ticket_id": NOPE, "answers": {"name": "A"}}]})
+admin("POST", "/orders/%s/apf" % NOPE, 400, "invalid_field", "tickets", body={"tickets": []})
 cv("GET", "/api/v1/nothing/", 404, "not_found", None)
 cv("GET", "/api/v1/orders", 404, "not_found", None, note="no trailing slash")
 

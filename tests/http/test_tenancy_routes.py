@@ -41,6 +41,11 @@ def world():
     order = expect(a.admin("POST", "/orders", {"cart_id": cart["id"], "payment": {"provider": "cash"}}), 201)
     open_cart = expect(a.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]}), 201)
     hook = expect(a.admin("POST", "/webhooks", {"url": "http://127.0.0.1:9/", "events": ["ORDER.CREATED"]}), 201)
+    pay_cart = expect(a.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}],
+                                                 "customer": {"email": mark}}), 201)
+    pay_order = expect(a.admin("POST", "/orders", {"cart_id": pay_cart["id"], "pay_later": True}), 201)
+    payment = expect(a.admin("POST", "/orders/%s/payments" % pay_order["id"], {"method": "ideal", "callback_urls": {
+        k: "https://shop.example/" + k for k in ("success", "failure", "cancel", "expired")}}), 201)
     tag = uuid.uuid4().hex[:8]
     expect(a.tickettailor("POST", "/v1/discounts", form={"code": "TEN-" + tag, "name": "A's discount",
                                                          "type": "percentage", "price_percent": "10"}), 201)
@@ -49,7 +54,11 @@ def world():
     # an optional question asks nothing of other bookings
     expect(a.admin("POST", "/questions", {"label": "A's question", "type": "text", "scope": "order"}), 201)
     ids = {"orders": order["id"], "tickets": order["tickets"][0]["id"], "carts": open_cart["id"],
-           "webhooks": hook["id"]}
+           "webhooks": hook["id"], "payments": payment["id"]}
+    # kinds the demo account has none of
+    ids["ticket_groups"] = expect(a.admin("POST", "/ticket_groups", {"name": "A's group"}), 201)["id"]
+    ids["payment_methods"] = expect(a.admin("POST", "/payment_methods", {"name": "A's till", "kind": "cash"}),
+                                    201)["id"]
     for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
                  "questions"):
         listed = expect(a.admin("GET", "/" + kind), 200)["data"]
@@ -68,15 +77,25 @@ def world():
     codes = codes["data"] if isinstance(codes, dict) else codes
     tt["voucher_code_id"] = codes[0]["id"] if codes else "vc_none"
 
+    concert = "d0000000-0000-4000-8000-000000000008"  # the demo's event: A's CM reservation of it
+    reservation = expect(a.request("POST", "/cm/ticketingapi/v2.0/ticketshop/events/%s/reservations" % concert,
+                                   json_body={"customer_data": {"first_name": "A", "last_name": "Buyer",
+                                                                "email": mark},
+                                              "ticket_types": [{"uuid": "d0000000-0000-4000-8000-00000000000a",
+                                                                "amount": 1}]},
+                                   headers={"X-CM-PRODUCTTOKEN": "11111111-2222-3333-4444-555555555555"}), 201)
+    cm_ids = {"event_uuid": concert, "order_id": reservation["order_id"]}
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
     c_key = expect(a.admin("POST", "/credentials", {"kind": "api_key"}, token=token), 201)["secret"]
     client = expect(a.admin("POST", "/credentials", {"kind": "oauth_client"}, token=token), 201)
+    c_product_token = expect(a.admin("POST", "/credentials", {"kind": "product_token"}, token=token), 201)["secret"]
     cc = Client()
     cc._cv_token = cc.convious_token((client["client_id"], client["secret"]))
     return {"a": a, "mark": mark, "order": order, "ids": ids, "cv": {"cart_id": cv_cart["id"]}, "tt": tt,
-            "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug}
+            "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug,
+            "c_product_token": c_product_token, "cm": cm_ids}
 
 
 def fill(path, w):
@@ -88,6 +107,11 @@ def fill(path, w):
         name = part[1:-1]
         if path.startswith("/admin/v1/") and name == "id":
             value = ids.get(parts[i - 1])
+        elif path.startswith("/admin/v1/") and name == "key":
+            value = "KEY123"  # an event's access key: A's event is not found before the key matters
+        elif path.startswith("/cm/"):
+            value = {"event_uuid": w["cm"]["event_uuid"], "code*": "VEVOLUE=", "year": "2027", "month": "1",
+                     "day": "1", "order_id": w["cm"]["order_id"]}.get(name)
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),
@@ -113,6 +137,9 @@ def call_as_c(w, method, path, body=None, query=None):
         extra = {"raw": "", "headers": {"Content-Type": "application/x-www-form-urlencoded"}} \
             if method != "GET" else {}
         return c.tickettailor(method, path[len("/tickettailor"):], key=w["c_key"], **extra, **kw)
+    if path.startswith("/cm"):
+        return c.request(method, path, query=query, headers={"X-CM-PRODUCTTOKEN": w["c_product_token"]},
+                         **({"json_body": body} if method != "GET" else {}))
     raise AssertionError("unknown dialect of " + path)
 
 
@@ -191,9 +218,11 @@ def test_nothing_of_a_changed(world):
     assert expect(a.admin("GET", "/carts/" + w["ids"]["carts"]), 200)["status"] == "open"
     expect(a.admin("GET", "/webhooks/" + w["ids"]["webhooks"]), 200)
     for kind in ("locations", "categories", "schedules", "events", "pools", "products", "discounts", "vouchers",
-                 "questions"):
+                 "questions", "ticket_groups", "payment_methods"):
         expect(a.admin("GET", "/%s/%s" % (kind, w["ids"][kind])), 200)
     for name, path in (("order_id", "/v1/orders/"), ("discount_id", "/v1/discounts/"),
                        ("voucher_id", "/v1/vouchers/")):
         expect(a.tickettailor("GET", path + w["tt"][name]), 200)
     a.admin("DELETE", "/webhooks/" + w["ids"]["webhooks"])  # nothing listens on port 9
+    for kind in ("ticket_groups", "payment_methods"):  # made by world(): leave the demo account as it was
+        a.admin("DELETE", "/%s/%s" % (kind, w["ids"][kind]))

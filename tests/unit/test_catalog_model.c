@@ -108,6 +108,14 @@ static void write_catalog(void)
     ok &= put(&A, CAT_PRODUCT, "{'id':'prt','name':'Ticket','kind':'ticket','price':1,'scan':{'limit':'times_per_day',"
               "'max_scans':null,'validity_seconds':null,'time_seconds':null}}");
     ok &= put(&A, CAT_PRODUCT, "{'id':'pro','name':'Once','price':1,'scan':{'limit':'once','times':5}}");
+    ok &= put(&A, CAT_PRODUCT,
+              "{'id':'propt','name':'Options','price':1000,'taxes':[{'rate_bp':2100}],'apf_enabled':true,"
+              "'options':[{'id':'audio','name':{'en':'Audio','nl':'Audio NL'},'price':250},"
+              "{'id':'book','name':'Book','price':999,'taxes':[{'type':'LOW','rate_bp':900}],'max_quantity':2}],"
+              "'apf_fields':[{'id':'name','label':'Name','required':true},{'id':'mail','label':{'en':'Mail'},"
+              "'type':'email'},{'id':'t','label':'T','type':'text'},{'id':'p','label':'P','type':'phone'},"
+              "{'id':'d','label':'D','type':'date'},{'id':'n','label':'N','type':'number'},"
+              "{'id':'c','label':'C','type':'checkbox'}]}");
     ok &= put(&A, CAT_DISCOUNT,
               "{'id':'d1','code':'Summer-10','name':'Summer','type':'percentage','percent_bp':1000,"
               "'product_ids':['pr0','pr1'],'expires_at':'2026-08-31T23:59:59Z','max_redemptions':100,"
@@ -337,6 +345,39 @@ static void test_products(const catalog_model *m)
           "scan: null integers read as their defaults");
     p = model_product(m, "pro");
     CHECK(p && p->scan.limit == SCAN_LIMIT_ONCE && p->scan.times == 1, "scan: once ignores times");
+    p = model_product(m, "pr0");
+    CHECK(p && p->noptions == 0 && !p->apf_enabled && p->napf_fields == 0 && !product_option(p, "audio"),
+          "product default: no options, no after-payment form");
+
+    p = model_product(m, "propt");
+    CHECK(p && p->noptions == 2, "product: two options");
+    if (p && p->noptions == 2) {
+        const cat_option *o = product_option(p, "audio");
+        CHECK(o == &p->options[0] && streq(o->name_json, "{\"en\":\"Audio\",\"nl\":\"Audio NL\"}") &&
+                  o->price == 250 && o->max_quantity == -1,
+              "option: id, translated name, price; no max_quantity (-1)");
+        CHECK(o->ntaxes == 1 && o->taxes == p->taxes, "option without taxes: the product's");
+        o = product_option(p, "book");
+        CHECK(o && streq(o->name_json, "{\"en\":\"Book\"}") && o->price == 999 && o->max_quantity == 2,
+              "option: a plain name is English; max_quantity");
+        CHECK(o && o->ntaxes == 1 && streq(o->taxes[0].type, "LOW") && o->taxes[0].rate_bp == 900 &&
+                  o->taxes[0].proportion_bp == 10000,
+              "option: its own taxes");
+        CHECK(!product_option(p, "Audio") && !product_option(p, NULL), "product_option: exact ids only");
+    }
+    CHECK(p && p->apf_enabled && p->napf_fields == 7, "product: after-payment form with seven fields");
+    if (p && p->napf_fields == 7) {
+        const cat_apf_field *f = product_apf_field(p, "name");
+        CHECK(f && f->required && f->type == APF_TEXT && streq(f->label_json, "{\"en\":\"Name\"}"),
+              "form field: required, type defaults to text, label");
+        f = product_apf_field(p, "mail");
+        CHECK(f && !f->required && f->type == APF_EMAIL, "form field: required defaults to false; email");
+        CHECK(p->apf_fields[3].type == APF_PHONE && p->apf_fields[4].type == APF_DATE &&
+                  p->apf_fields[5].type == APF_NUMBER && p->apf_fields[6].type == APF_CHECKBOX &&
+                  p->apf_fields[2].type == APF_TEXT,
+              "form field: every type");
+        CHECK(!product_apf_field(p, "nope"), "product_apf_field: unknown id");
+    }
 }
 
 static void test_discounts(const catalog_model *m)
@@ -676,6 +717,23 @@ static void test_refused(void)
             "string scan time_seconds");
     refused(CAT_PRODUCT, "{'id':'bad-p28','name':'X','price':1,'min_per_order':5,'max_per_order':2}",
             "min_per_order", "min above max");
+    refused(CAT_PRODUCT, "{'id':'bad-p29','name':'X','price':1,'options':[{'name':'A','price':1}]}", "options.id",
+            "option without id");
+    refused(CAT_PRODUCT,
+            "{'id':'bad-p30','name':'X','price':1,'options':[{'id':'a','name':'A','price':1},"
+            "{'id':'a','name':'B','price':2}]}",
+            "options.id", "two options of one id");
+    refused(CAT_PRODUCT, "{'id':'bad-p31','name':'X','price':1,'options':[{'id':'a','price':1}]}", "options.name",
+            "option without name");
+    refused(CAT_PRODUCT, "{'id':'bad-p32','name':'X','price':1,'options':[{'id':'a','name':'A','price':1,'x':1}]}",
+            "options.x", "unknown option field");
+    refused(CAT_PRODUCT,
+            "{'id':'bad-p33','name':'X','price':1,'options':[{'id':'a','name':'A','price':1,'max_quantity':1001}]}",
+            "options.max_quantity", "option max_quantity above 1000");
+    refused(CAT_PRODUCT, "{'id':'bad-p34','name':'X','price':1,'apf_fields':[{'id':'f','label':'F','type':'file'}]}",
+            "apf_fields.type", "unknown form field type");
+    refused(CAT_PRODUCT, "{'id':'bad-p35','name':'X','price':1,'apf_fields':[{'id':'','label':'F'}]}",
+            "apf_fields.id", "form field with an empty id");
     refused(CAT_DISCOUNT, "{'id':'bad-d9','code':'X','type':'fixed'}", "amount", "fixed discount without amount");
     refused(CAT_DISCOUNT, "{'id':'bad-d10','code':'X','type':'percentage','percent_bp':20000}", "percent_bp",
             "percentage above 100%");
@@ -773,6 +831,100 @@ static void test_versions(void)
     catalog_release(after);
 }
 
+/* ---------------- ticket groups, payment methods, voucher events ---------------- */
+
+static void write_extras(void)
+{
+    bool ok = true;
+    ok &= put(&A, CAT_PAYMENT_METHOD,
+              "{'id':'pm1','name':'Card','kind':'card','instructions':'Tap','fee_fixed':35,'fee_percent_bp':260,"
+              "'enabled':false,'sort_order':3,'external_id':'acct-9'}");
+    ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'pm0','name':'Door','kind':'offline'}");
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'tg1','name':'April 20th','sort_order':50050,'max_per_order':4,"
+                                    "'event_id':'ev0'}");
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'tg0','name':'Plain','max_per_order':null}");
+    ok &= put(&A, CAT_EVENT, "{'id':'evpm','name':'Paid','payment_method_ids':['pm1','pm0']}");
+    ok &= put(&A, CAT_PRODUCT, "{'id':'prg','name':'Grouped','price':800,'group_id':'tg1','event_id':'evpm'}");
+    ok &= put(&A, CAT_VOUCHER, "{'id':'vev','name':'Festival','value':500,'event_ids':['evpm','ev0']}");
+    /* the id every other kind has too (write_catalog) */
+    ok &= put(&A, CAT_TICKET_GROUP, "{'id':'same','name':'G','sort_order':9}");
+    ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'same','name':'M','kind':'other','sort_order':8}");
+    CHECK(ok, "ticket groups, payment methods and their references are accepted");
+}
+
+static void test_extras(const catalog_model *m)
+{
+    const cat_payment_method *pm = model_payment_method(m, "pm1");
+    CHECK(pm && streq(pm->name, "Card") && streq(pm->kind, "card") && streq(pm->instructions, "Tap") &&
+              streq(pm->external_id, "acct-9"),
+          "payment method: name, kind, instructions, external_id");
+    CHECK(pm && pm->fee_fixed == 35 && pm->fee_percent_bp == 260 && !pm->enabled && pm->sort_order == 3,
+          "payment method: typed fees, enabled false, sort_order");
+    pm = model_payment_method(m, "pm0");
+    CHECK(pm && pm->enabled && pm->fee_fixed == 0 && pm->fee_percent_bp == 0 && pm->sort_order == 0 &&
+              !pm->instructions && !pm->external_id,
+          "payment method defaults: enabled, no fees, sort 0, no instructions");
+    const cat_ticket_group *g = model_ticket_group(m, "tg1");
+    CHECK(g && streq(g->name, "April 20th") && g->sort_order == 50050 && g->max_per_order == 4 &&
+              streq(g->event_id, "ev0"),
+          "ticket group: name, sort_order, max_per_order, event_id");
+    g = model_ticket_group(m, "tg0");
+    CHECK(g && g->max_per_order == -1 && g->sort_order == 0 && !g->event_id,
+          "ticket group defaults: no limit (null -> -1), sort 0, no event");
+    const cat_product *p = model_product(m, "prg");
+    CHECK(p && streq(p->group_id, "tg1"), "product: group_id");
+    CHECK(model_product(m, "pr0") && !model_product(m, "pr0")->group_id, "product default: no group");
+    const cat_event *ev = model_event(m, "evpm"), *bare = model_event(m, "ev0");
+    CHECK(ev && ev->npayment_methods == 2 && streq(ev->payment_method_ids[0], "pm1") &&
+              streq(ev->payment_method_ids[1], "pm0"),
+          "event: payment_method_ids in order");
+    CHECK(bare && bare->npayment_methods == 0, "event default: no payment methods named");
+    CHECK(ev && bare && !payment_method_offered(ev, model_payment_method(m, "pm1")) &&
+              payment_method_offered(ev, model_payment_method(m, "pm0")) &&
+              payment_method_offered(bare, model_payment_method(m, "pm0")),
+          "payment_method_offered: named and enabled; an event naming none offers every enabled one");
+    const cat_voucher *v = model_voucher(m, "vev");
+    CHECK(v && v->nevents == 2 && streq(v->event_ids[0], "evpm"), "voucher: event_ids");
+    CHECK(v && voucher_applies_to_event(v, "ev0") && !voucher_applies_to_event(v, "ev1") &&
+              !voucher_applies_to_event(v, NULL),
+          "voucher_applies_to_event: its events only, not a product of no event");
+    v = model_voucher(m, "v0");
+    CHECK(v && v->nevents == 0 && voucher_applies_to_event(v, NULL) && voucher_applies_to_event(v, "ev1"),
+          "voucher default: any event, or none");
+    CHECK(!model_ticket_group(m, "nope") && !model_payment_method(m, "nope") && !model_ticket_group(m, NULL),
+          "unknown ticket group and payment method: NULL");
+    CHECK(model_ticket_group(m, "same") && model_ticket_group(m, "same")->sort_order == 9 &&
+              model_payment_method(m, "same") && model_payment_method(m, "same")->sort_order == 8 &&
+              model_voucher(m, "same") && model_voucher(m, "same")->value == 77,
+          "shared id: ticket group and payment method beside the other kinds");
+    CHECK(!model_ticket_group(m, "pm1") && !model_payment_method(m, "tg1"), "a kind does not find another kind's ids");
+}
+
+static void test_extras_refused(void)
+{
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g0'}", "name", "group without a name");
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g1','name':'X','max_per_order':-1}", "max_per_order", "negative limit");
+    refused(CAT_TICKET_GROUP, "{'id':'bad-g2','name':'X','event_id':'nope'}", "event_id", "unknown event");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m0','name':'X'}", "kind", "method without a kind");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m1','name':'X','kind':'gold'}", "kind", "unknown kind");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m2','name':'X','kind':'cash','fee_percent_bp':10001}", "fee_percent_bp",
+            "percentage over 100%");
+    refused(CAT_PAYMENT_METHOD, "{'id':'bad-m3','name':'X','kind':'cash','fee_fixed':-1}", "fee_fixed",
+            "negative fee");
+    refused(CAT_PRODUCT, "{'id':'bad-pg','name':'X','price':1,'group_id':'nope'}", "group_id", "unknown group");
+    refused(CAT_EVENT, "{'id':'bad-em','name':'X','payment_method_ids':['pm0','nope']}", "payment_method_ids",
+            "unknown payment method");
+    refused(CAT_VOUCHER, "{'id':'bad-ve','name':'X','value':1,'event_ids':['nope']}", "event_ids", "unknown event");
+    bo_error err = {0};
+    CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg1", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "a ticket group a product names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_PAYMENT_METHOD, "pm0", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "a payment method an event names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_EVENT, "ev0", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "an event a ticket group or voucher names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg0", &err) == BO_OK, "an unused ticket group is deleted");
+}
+
 int main(void)
 {
     test_server_key(7);
@@ -785,6 +937,7 @@ int main(void)
     CHECK(test_account(E, "cn", "Many", &B), "account B");
 
     write_catalog();
+    write_extras();
     catalog_snapshot *s = catalog_acquire(E, &A);
     CHECK(s && s->model, "snapshot with a compiled model");
     if (s && s->model) {
@@ -797,10 +950,12 @@ int main(void)
         test_discounts(s->model);
         test_vouchers(s->model);
         test_lookups(s->model);
+        test_extras(s->model);
     }
     catalog_release(s);
     test_raw_compile();
     test_refused();
+    test_extras_refused();
     test_documents();
     test_many_products();
     test_versions();

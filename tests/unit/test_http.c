@@ -21,6 +21,11 @@ static void echo_param(http_request *r, void *app)
     http_reply_json(r, 200, json_pack("{s:s,s:s?}", "id", http_path_param(r, "id"), "q", http_query(r, "q")));
 }
 
+static void echo_rest(http_request *r, void *app)
+{
+    http_reply_json(r, 200, json_pack("{s:s,s:s}", "id", http_path_param(r, "id"), "rest", http_path_param(r, "rest")));
+}
+
 static void echo_body(http_request *r, void *app)
 {
     const char *err = NULL;
@@ -61,6 +66,7 @@ static void table_error(http_request *r, int status, const char *code, const cha
 
 static const http_route routes[] = {
     {"GET", "/things/{id}/", echo_param, 0},
+    {"GET", "/codes/{id}/{rest*}", echo_rest, 0},
     {"POST", "/things/", echo_body, 0},
     {"POST", "/form", echo_form, 0},
     {"GET", "/forgets", forgets, 0},
@@ -345,6 +351,13 @@ int main(void)
     CHECK(r.status == 404 && strstr(r.body, "error_code"), "trailing slash is significant; 404 in the table's shape");
     r = call("DELETE", "/api/things/42/", NULL, NULL, NULL);
     CHECK(r.status == 405 && strstr(r.headers, "Allow: GET"), "wrong method: 405 with Allow");
+    r = call("GET", "/api/codes/7/ab%2Fc/d=", NULL, NULL, NULL);
+    CHECK(r.status == 200 && strstr(r.body, "\"id\":\"7\"") && strstr(r.body, "\"rest\":\"ab/c/d=\""),
+          "a last {name*} takes the rest of the path, a decoded %2F and slashes included");
+    r = call("GET", "/api/codes/7/", NULL, NULL, NULL);
+    CHECK(r.status == 404, "a rest parameter is never empty");
+    r = call("GET", "/api/elsewhere", NULL, NULL, NULL);
+    CHECK(r.status == 404, "unmatched path under the table");
     r = call("GET", "/elsewhere", NULL, NULL, NULL);
     CHECK(r.status == 404 && strstr(r.body, "not_found"), "no table: plain 404");
     r = call("POST", "/api/things/", "{\"name\":\"x\"}", "application/json", NULL);

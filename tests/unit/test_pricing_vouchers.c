@@ -3,7 +3,9 @@
  * token's signed text payload round-trips any product id and occurrence, is
  * URL-safe and versioned, and is refused for another account, occurrence,
  * cart, after expiry or when tampered with; voucher codes go in as a C array
- * and come back as typed rows. */
+ * and come back as typed rows; a voucher limited to events pays only for
+ * their tickets (a refusal spends nothing); a ticket group's max_per_order
+ * counts its products together. */
 #include "fixture.h"
 #include "core/engine.h"
 #include "util/secure.h"
@@ -130,6 +132,79 @@ static void test_voucher_codes(void)
     CHECK(voucher_codes_list(E, &B, "gift", &rows, &n) == BO_NOT_FOUND, "another account's codes: not found");
 }
 
+static bool put_doc(catalog_kind k, const char *doc)
+{
+    bo_error err = {0};
+    bool ok = catalog_put(E, &A, k, NULL, doc, false, NULL, &err) == BO_OK;
+    if (!ok) printf("# %s: %s\n", doc, err.message);
+    return ok;
+}
+
+/* A cart (of an occurrence, or undated), booked with a code: the outcome's code, "" when booked. */
+static const char *book_with(const char *occurrence, const cart_line *lines, size_t n, const char *code,
+                             bo_error *err)
+{
+    cart_request cr = {.channel = "test", .day = -1, .start_time = -1, .end_time = -1, .occurrence_id = occurrence,
+                       .lines = lines, .nlines = n, .use_engine_prices = true};
+    cart_record cart = {0};
+    if (cart_create(E, &A, &cr, &cart, err) != BO_OK) return err->code;
+    payment_input pay = {.provider = "cash", .amount = -1};
+    book_request br = {.cart_id = cart.id, .voucher_code = code, .payment = &pay};
+    char order_id[40];
+    bool created = false;
+    bo_status st = order_book(E, &A, &br, order_id, &created, err);
+    cart_record_free(&cart);
+    return st == BO_OK ? "" : err->code;
+}
+
+static money remaining_of(const char *voucher_id)
+{
+    voucher_code_row *rows = NULL;
+    size_t n = 0;
+    money left = -1;
+    if (voucher_codes_list(E, &A, voucher_id, &rows, &n) == BO_OK && n) left = rows[0].remaining;
+    free(rows);
+    return left;
+}
+
+/* A voucher limited to events (event_ids) pays only for tickets of them, and
+ * a refusal spends nothing; a ticket group's max_per_order counts its
+ * products together. */
+static void test_voucher_events_and_groups(void)
+{
+    bool ok = put_doc(CAT_EVENT, "{\"id\":\"fest\",\"name\":\"Fest\",\"occurrences\":[{\"id\":\"fest-1\","
+                                 "\"start\":\"2031-05-01T18:00\"}]}");
+    ok &= put_doc(CAT_EVENT, "{\"id\":\"gala\",\"name\":\"Gala\"}");
+    ok &= put_doc(CAT_TICKET_GROUP, "{\"id\":\"early\",\"name\":\"Early\",\"max_per_order\":3}");
+    ok &= put_doc(CAT_PRODUCT, "{\"id\":\"fa\",\"name\":\"Adult\",\"price\":1000,\"event_id\":\"fest\","
+                               "\"group_id\":\"early\"}");
+    ok &= put_doc(CAT_PRODUCT, "{\"id\":\"fs\",\"name\":\"Senior\",\"price\":800,\"event_id\":\"fest\","
+                               "\"group_id\":\"early\"}");
+    ok &= put_doc(CAT_PRODUCT, "{\"id\":\"fx\",\"name\":\"Extra\",\"price\":100}");
+    ok &= put_doc(CAT_VOUCHER, "{\"id\":\"galaonly\",\"name\":\"Gala\",\"value\":500,\"event_ids\":[\"gala\"]}");
+    ok &= put_doc(CAT_VOUCHER, "{\"id\":\"festonly\",\"name\":\"Fest\",\"value\":500,\"event_ids\":[\"fest\"]}");
+    CHECK(ok, "event, group, products and limited vouchers written");
+    bo_error err = {0};
+    const char *gala[] = {"GALA-1"}, *fest[] = {"FEST-1"};
+    CHECK(voucher_codes_add(E, &A, "galaonly", gala, 1, &err) == BO_OK &&
+              voucher_codes_add(E, &A, "festonly", fest, 1, &err) == BO_OK,
+          "codes of the limited vouchers added");
+
+    cart_line two_and_two[] = {{"fa", 2}, {"fs", 2}}, two_and_one[] = {{"fa", 2}, {"fs", 1}};
+    CHECK(!strcmp(book_with("fest-1", two_and_two, 2, NULL, &err), "invalid_amount") && !strcmp(err.field, "quantity"),
+          "group: 4 tickets over its max_per_order of 3 refused (invalid_amount, quantity)");
+    CHECK(!strcmp(book_with("fest-1", two_and_one, 2, "GALA-1", &err), "voucher_not_valid_for_event") &&
+              !strcmp(err.field, "voucher_code"),
+          "voucher of another event refused (voucher_not_valid_for_event, voucher_code)");
+    CHECK(remaining_of("galaonly") == 500, "the refused code kept its value");
+    cart_line no_event[] = {{"fx", 1}};
+    CHECK(!strcmp(book_with(NULL, no_event, 1, "FEST-1", &err), "voucher_not_valid_for_event"),
+          "voucher of an event refused for a product of no event");
+    CHECK(remaining_of("festonly") == 500, "nothing spent on that order");
+    CHECK(!strcmp(book_with("fest-1", two_and_one, 2, "FEST-1", &err), ""), "voucher of the order's event pays");
+    CHECK(remaining_of("festonly") == 0, "its value spent");
+}
+
 int main(void)
 {
     test_server_key(9);
@@ -142,5 +217,6 @@ int main(void)
     CHECK(test_account(E, "pw", "Other", &B), "account B");
     test_pricing_tokens();
     test_voucher_codes();
+    test_voucher_events_and_groups();
     return test_finish(E, S, uri, path);
 }

@@ -219,6 +219,48 @@ static store_status claim(const account *a, const char *cart_id, bool retake, cl
 
 /* ---------------- carts ---------------- */
 
+/* A line's chosen options travel in the cart's row after its booking fee:
+ * ids with tabs, newlines and percent signs survive, lines without options
+ * read as before, and text with more options than a line holds is refused. */
+static void test_cart_line_options(void)
+{
+    char id[40];
+    test_id(id, sizeof id, "cart");
+    store_cart_line lines[3];
+    store_cart c;
+    cart_init(&c, &A, id, "", NOW + 900 * US_PER_SEC, lines, 3);
+    lines[0].noptions = STORE_LINE_OPTIONS_MAX;
+    for (size_t k = 0; k < STORE_LINE_OPTIONS_MAX; k++) {
+        snprintf(lines[0].options[k].option_id, sizeof lines[0].options[k].option_id, "opt\t%zu%%\n", k);
+        lines[0].options[k].quantity = (int64_t)k + 1;
+        lines[0].options[k].unit_price = 250 * (int64_t)k;
+    }
+    lines[2].noptions = 1;
+    snprintf(lines[2].options[0].option_id, sizeof lines[2].options[0].option_id, "audio");
+    lines[2].options[0].quantity = 2;
+    lines[2].options[0].unit_price = 450;
+    CHECK(store_cart_create(S, &c, NULL, 0) == STORE_OK, "cart options: created");
+    store_cart got;
+    bool same = get_cart(&A, id, &got) == STORE_OK && got.nlines == 3;
+    for (size_t i = 0; same && i < 3; i++) {
+        same = got.lines[i].noptions == lines[i].noptions && got.lines[i].booking_fee == lines[i].booking_fee;
+        for (size_t k = 0; same && k < lines[i].noptions; k++)
+            same = !strcmp(got.lines[i].options[k].option_id, lines[i].options[k].option_id) &&
+                   got.lines[i].options[k].quantity == lines[i].options[k].quantity &&
+                   got.lines[i].options[k].unit_price == lines[i].options[k].unit_price;
+    }
+    CHECK(same, "cart options: every line's options read back, escaped ids intact, none where none");
+    store_cart_free(&got);
+    char nine[512] = "prod-00\t1\t100\t110\t0";
+    for (int k = 0; k <= STORE_LINE_OPTIONS_MAX; k++)
+        snprintf(nine + strlen(nine), sizeof nine - strlen(nine), "\to%d\t1\t5", k);
+    strcat(nine, "\n");
+    old_line_set set = {id, nine};
+    CHECK(store_write(S, old_line_fn, &set) == DB_OK && get_cart(&A, id, &got) == STORE_ERROR,
+          "cart options: more options than a line holds is a malformed row");
+    store_cart_free(&got);
+}
+
 static void test_cart_create(void)
 {
     char id[40];
@@ -273,6 +315,7 @@ static void test_cart_create(void)
 
     CHECK(store_cart_get(S, B.id, id, NOW, &got) == STORE_NOT_FOUND, "cart_get: another account's cart id NOT_FOUND");
     store_cart_free(&got);
+    test_cart_line_options();
     CHECK(get_cart(&A, "no-such-cart", &got) == STORE_NOT_FOUND, "cart_get: unknown id NOT_FOUND");
     store_cart_free(&got);
 

@@ -68,7 +68,9 @@ static inline engine *admin_engine(void *app_) { return ((app *)app_)->e; }
     X(product, CAT_PRODUCT)                                                                                            \
     X(discount, CAT_DISCOUNT)                                                                                          \
     X(voucher, CAT_VOUCHER)                                                                                            \
-    X(question, CAT_QUESTION)
+    X(question, CAT_QUESTION)                                                                                           \
+    X(ticket_group, CAT_TICKET_GROUP)                                                                                  \
+    X(payment_method, CAT_PAYMENT_METHOD)
 #define ADMIN_CATALOG_DECLARE(k, K)                                                                                    \
     void admin_##k##_list(http_request *r, void *app_);                                                                \
     void admin_##k##_create(http_request *r, void *app_);                                                              \
@@ -91,7 +93,16 @@ void admin_orders_list(http_request *r, void *app_);
 void admin_order_get(http_request *r, void *app_);
 void admin_order_create(http_request *r, void *app_);
 void admin_order_cancel(http_request *r, void *app_);
+void admin_order_apf(http_request *r, void *app_);
+/* payments.c */
+void admin_order_payment_start(http_request *r, void *app_);
+void admin_payment_get(http_request *r, void *app_);
+void admin_payment_settings_get(http_request *r, void *app_);
+void admin_payment_settings_update(http_request *r, void *app_);
 /* tickets.c */
+/* Sets `download_url` on an order (and its tickets), a ticket, or each of an
+ * array of them; returns obj (etickets.c). */
+json_t *admin_eticket_urls(http_request *r, const account *a, json_t *obj);
 void admin_ticket_get(http_request *r, void *app_);
 void admin_ticket_void(http_request *r, void *app_);
 /* carts.c */
@@ -101,6 +112,8 @@ void admin_cart_get(http_request *r, void *app_);
 void admin_availability_get(http_request *r, void *app_);
 /* credentials.c */
 void admin_credential_create(http_request *r, void *app_);
+void admin_event_access_key_add(http_request *r, void *app_);
+void admin_event_access_key_remove(http_request *r, void *app_);
 /* test_clock.c */
 void admin_test_clock(http_request *r, void *app_);
 /* openapi.c */

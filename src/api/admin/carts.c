@@ -7,8 +7,37 @@
 
 #define MAX_ITEMS 50
 
-/* items[] -> cart lines; false after replying 400. */
-static bool parse_items(http_request *r, json_t *items, cart_line *lines, size_t *n)
+/* An item's options [{option_id, quantity (per ticket, default 1)}]; false after replying 400. */
+static bool parse_options(http_request *r, json_t *options, const char *item_prefix, cart_line_options *line,
+                          cart_option *out)
+{
+    size_t i;
+    json_t *o;
+    line->options = out;
+    line->n = 0;
+    json_array_foreach(options, i, o)
+    {
+        char prefix[80];
+        snprintf(prefix, sizeof prefix, "%soptions[%zu].", item_prefix, i);
+        if (!json_is_object(o)) {
+            admin_error(r, 400, "invalid_field", "options", "each option is an object {option_id, quantity}");
+            return false;
+        }
+        const char *option_id = NULL;
+        int64_t quantity = 1;
+        const body_field fields[] = {
+            {"option_id", BF_STRING, true, 1, 64, &option_id, NULL},
+            {"quantity", BF_INT, false, 1, CART_OPTION_QUANTITY_MAX, &quantity, NULL},
+        };
+        if (!ADMIN_FIELDS(r, o, prefix, fields)) return false;
+        out[line->n++] = (cart_option){option_id, quantity};
+    }
+    return true;
+}
+
+/* items[] -> cart lines and their options; false after replying 400. */
+static bool parse_items(http_request *r, json_t *items, cart_line *lines, size_t *n, cart_line_options *line_options,
+                        cart_option (*options)[STORE_LINE_OPTIONS_MAX])
 {
     size_t i;
     json_t *item;
@@ -26,12 +55,15 @@ static bool parse_items(http_request *r, json_t *items, cart_line *lines, size_t
         }
         const char *product_id = NULL;
         int64_t quantity = 0;
+        json_t *item_options = NULL;
         const body_field fields[] = {
             {"product_id", BF_STRING, true, 1, 64, &product_id, NULL},
             {"quantity", BF_INT, true, 1, 1000, &quantity, NULL},
+            {"options", BF_ARRAY, false, 0, STORE_LINE_OPTIONS_MAX, &item_options, NULL},
         };
         if (!ADMIN_FIELDS(r, item, prefix, fields)) return false;
         lines[i] = (cart_line){product_id, quantity};
+        if (!parse_options(r, item_options, prefix, &line_options[i], options[i])) return false;
     }
     *n = json_array_size(items);
     return true;
@@ -70,8 +102,10 @@ void admin_cart_create(http_request *r, void *app_)
         return;
     }
     cart_line lines[MAX_ITEMS];
+    cart_line_options line_options[MAX_ITEMS];
+    cart_option options[MAX_ITEMS][STORE_LINE_OPTIONS_MAX];
     size_t nlines = 0;
-    if (!parse_items(r, items, lines, &nlines)) return;
+    if (!parse_items(r, items, lines, &nlines, line_options, options)) return;
     char *customer_text = customer ? json_dumps(customer, JSON_COMPACT) : NULL;
     cart_request req = {
         .channel = "admin",
@@ -86,6 +120,7 @@ void admin_cart_create(http_request *r, void *app_)
         .external_id = external_id,
         .customer = customer_text,
         .hold_seconds = hold_seconds,
+        .line_options = line_options,
     };
     engine *e = admin_engine(app_);
     const account *a = api_account(r);

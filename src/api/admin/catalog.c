@@ -1,4 +1,5 @@
-/* /admin/v1/{locations,categories,schedules,events,pools,products,discounts,vouchers,questions}
+/* /admin/v1/{locations,categories,schedules,events,pools,products,discounts,vouchers,questions,
+ *  ticket_groups,payment_methods}
  * and /{plural}/{id}: one set of handlers for every catalog kind. The catalog
  * codec checks documents against src/catalog_doc/catalog_spec.c, so unknown
  * fields, wrong types and missing fields come back as its BO_INVALID (400) with the field named. */
@@ -10,6 +11,7 @@ static const char *plurals[CAT__COUNT] = {
     [CAT_EVENT] = "events",       [CAT_POOL] = "pools",          [CAT_PRODUCT] = "products",
     [CAT_DISCOUNT] = "discounts", [CAT_VOUCHER] = "vouchers",
     [CAT_QUESTION] = "questions",
+    [CAT_TICKET_GROUP] = "ticket_groups", [CAT_PAYMENT_METHOD] = "payment_methods",
 };
 
 /* The {id} of the path, or NULL after replying 404 (ids are at most 40 characters). */

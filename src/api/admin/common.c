@@ -48,6 +48,11 @@ static const struct {
     {"max_scans", "scan.max_scans"},
     {"validity_seconds", "scan.validity_seconds"},
     {"time_seconds", "scan.time_seconds"},
+    /* a cart item's options and after-payment answers, as the bodies nest them */
+    {"option_id", "options.option_id"},
+    {"option_quantity", "options.quantity"},
+    {"apf_answers", "answers"},
+    {"apf_answer", "answers"},
 };
 
 static const char *admin_wire_field(const char *engine_field)

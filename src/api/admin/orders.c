@@ -68,7 +68,7 @@ void admin_orders_list(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    http_reply_json(r, 200, admin_list(orders, &has_more));
+    http_reply_json(r, 200, admin_list(admin_eticket_urls(r, api_account(r), orders), &has_more));
 }
 
 void admin_order_get(http_request *r, void *app_)
@@ -79,7 +79,7 @@ void admin_order_get(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
 }
 
 #define ANSWERS_MAX 1000
@@ -134,6 +134,7 @@ void admin_order_create(http_request *r, void *app_)
     json_t *body = admin_body(r);
     if (!body) return;
     const char *cart_id = NULL, *discount_code = NULL, *voucher_code = NULL;
+    bool pay_later = false;
     json_t *customer = NULL, *payment = NULL, *extras = NULL, *answers = NULL;
     const body_field fields[] = {
         {"cart_id", BF_STRING, true, 1, 64, &cart_id, NULL},
@@ -143,8 +144,12 @@ void admin_order_create(http_request *r, void *app_)
         {"voucher_code", BF_STRING, false, 1, 64, &voucher_code, NULL},
         {"extras", BF_OBJECT, false, 0, 0, &extras, NULL},
         {"answers", BF_ARRAY, false, 0, ANSWERS_MAX, &answers, NULL},
+        {"pay_later", BF_BOOL, false, 0, 0, &pay_later, NULL},
     };
     if (!ADMIN_FIELDS(r, body, "", fields) || !admin_customer(r, customer)) return;
+    /* booked open and unpaid, to be paid through POST /orders/{id}/payments */
+    if (pay_later && payment)
+        return admin_error(r, 400, "invalid_field", "payment", "an order paid later takes no payment now");
     payment_input pay = {.amount = -1};
     if (payment) {
         const body_field pay_fields[] = {
@@ -166,6 +171,7 @@ void admin_order_create(http_request *r, void *app_)
                        .extras = extras_text,
                        .discount_code = discount_code,
                        .voucher_code = voucher_code,
+                       .status = pay_later ? "open" : NULL,
                        .payment = payment ? &pay : NULL,
                        /* the box office can ask every question: required ones are enforced */
                        .answers = typed_answers,
@@ -182,7 +188,7 @@ void admin_order_create(http_request *r, void *app_)
         admin_fail(r, &err);
         return;
     }
-    json_t *order = order_json(&booked, a);
+    json_t *order = admin_eticket_urls(r, a, order_json(&booked, a));
     order_record_free(&booked);
     if (created)
         admin_reply_created(r, "orders", order_id, order);
@@ -213,5 +219,5 @@ void admin_order_cancel(http_request *r, void *app_)
         admin_fail_status(r, st, "order");
         return;
     }
-    http_reply_json(r, 200, order);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), order));
 }

@@ -73,6 +73,8 @@ static const http_route routes[] = {
     {"PUT", "/events/{id}", admin_event_replace, A},
     {"PATCH", "/events/{id}", admin_event_merge, A},
     {"DELETE", "/events/{id}", admin_event_delete, A},
+    {"POST", "/events/{id}/access_keys", admin_event_access_key_add, A},
+    {"DELETE", "/events/{id}/access_keys/{key}", admin_event_access_key_remove, A},
 
     {"GET", "/pools", admin_pool_list, A},
     {"POST", "/pools", admin_pool_create, A},
@@ -109,6 +111,20 @@ static const http_route routes[] = {
     {"PATCH", "/questions/{id}", admin_question_merge, A},
     {"DELETE", "/questions/{id}", admin_question_delete, A},
 
+    {"GET", "/ticket_groups", admin_ticket_group_list, A},
+    {"POST", "/ticket_groups", admin_ticket_group_create, A},
+    {"GET", "/ticket_groups/{id}", admin_ticket_group_get, A},
+    {"PUT", "/ticket_groups/{id}", admin_ticket_group_replace, A},
+    {"PATCH", "/ticket_groups/{id}", admin_ticket_group_merge, A},
+    {"DELETE", "/ticket_groups/{id}", admin_ticket_group_delete, A},
+
+    {"GET", "/payment_methods", admin_payment_method_list, A},
+    {"POST", "/payment_methods", admin_payment_method_create, A},
+    {"GET", "/payment_methods/{id}", admin_payment_method_get, A},
+    {"PUT", "/payment_methods/{id}", admin_payment_method_replace, A},
+    {"PATCH", "/payment_methods/{id}", admin_payment_method_merge, A},
+    {"DELETE", "/payment_methods/{id}", admin_payment_method_delete, A},
+
     {"GET", "/availability", admin_availability_get, A},
     {"POST", "/carts", admin_cart_create, A},
     {"GET", "/carts/{id}", admin_cart_get, A},
@@ -116,6 +132,11 @@ static const http_route routes[] = {
     {"POST", "/orders", admin_order_create, A},
     {"GET", "/orders/{id}", admin_order_get, A},
     {"POST", "/orders/{id}/cancel", admin_order_cancel, A},
+    {"POST", "/orders/{id}/apf", admin_order_apf, A},
+    {"POST", "/orders/{id}/payments", admin_order_payment_start, A},
+    {"GET", "/payments/{id}", admin_payment_get, A},
+    {"GET", "/payment_settings", admin_payment_settings_get, A},
+    {"PATCH", "/payment_settings", admin_payment_settings_update, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 

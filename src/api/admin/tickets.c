@@ -9,7 +9,7 @@ void admin_ticket_get(http_request *r, void *app_)
         admin_fail_status(r, st, "ticket");
         return;
     }
-    http_reply_json(r, 200, ticket);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), ticket));
 }
 
 /* Irreversible: the seat is freed and nothing is refunded (cancel the order to refund). */
@@ -29,5 +29,5 @@ void admin_ticket_void(http_request *r, void *app_)
         admin_fail_status(r, st, "ticket");
         return;
     }
-    http_reply_json(r, 200, ticket);
+    http_reply_json(r, 200, admin_eticket_urls(r, api_account(r), ticket));
 }

@@ -50,6 +50,20 @@ static char *cart_reply(const account *a, const cart_record *c, size_t *len)
         cv_jb_money(&b, a, c->lines[i].unit_price);
         jb_key(&b, "gatePrice");
         cv_jb_money(&b, a, c->lines[i].gate_price);
+        if (c->lines[i].noptions) {
+            jb_key(&b, "options");
+            jb_arr(&b);
+            for (size_t j = 0; j < c->lines[i].noptions; j++) {
+                const store_cart_option *o = &c->lines[i].options[j];
+                jb_obj(&b);
+                jb_kstr(&b, "optionId", o->option_id);
+                jb_kint(&b, "numberOfItems", o->quantity);
+                jb_key(&b, "price");
+                cv_jb_money(&b, a, o->unit_price);
+                jb_obj_end(&b);
+            }
+            jb_arr_end(&b);
+        }
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -78,6 +92,8 @@ static char *cart_reply(const account *a, const cart_record *c, size_t *len)
 typedef struct {
     cart_line lines[MAX_ITEMS];
     money prices[MAX_ITEMS];
+    cart_line_options line_options[MAX_ITEMS];
+    cart_option options[MAX_ITEMS][STORE_LINE_OPTIONS_MAX];
     size_t n;
 } parsed_items;
 
@@ -87,8 +103,33 @@ static const cv_field_code cart_codes[] = {
     {"items", "invalid_items", NULL},
     {"items.productId", "invalid_items", NULL},
     {"items.amount", "invalid_amount", NULL},
+    {"items.options", "invalid_options", NULL},
+    {"items.options.optionId", "invalid_options", NULL},
+    {"items.options.numberOfItems", "invalid_option_quantity", NULL},
     {NULL, NULL, NULL},
 };
+
+/* An item's options (a list the item's table checked): [{optionId,
+ * numberOfItems (default 1)}], chosen with each of its tickets. */
+static bool parse_options(http_request *r, json_t *options, cart_line_options *line, cart_option *out)
+{
+    size_t i;
+    json_t *o;
+    line->options = out;
+    line->n = 0;
+    json_array_foreach(options, i, o)
+    {
+        const char *id = NULL;
+        int64_t count = 1;
+        const body_field fields[] = {
+            {"optionId", BF_STRING, true, 1, 64, &id, NULL},
+            {"numberOfItems", BF_INT, false, 1, CART_OPTION_QUANTITY_MAX, &count, NULL},
+        };
+        if (!CV_FIELDS(r, o, "items.options.", fields, cart_codes)) return false;
+        out[line->n++] = (cart_option){id, count};
+    }
+    return true;
+}
 
 /* items (a list the body's table already checked): [{productId, amount}];
  * replies 400 and returns false on bad input. */
@@ -105,14 +146,17 @@ static bool parse_items(http_request *r, json_t *items, parsed_items *out)
     {
         const char *pid = NULL;
         int64_t amount = 0;
+        json_t *options = NULL;
         /* an item that is no object has no productId: invalid_items too */
         const body_field fields[] = {
             {"productId", BF_STRING, true, 0, 64, &pid, NULL},
             {"amount", BF_INT, true, 1, 1000, &amount, NULL},
+            {"options", BF_ARRAY, false, 0, STORE_LINE_OPTIONS_MAX, &options, NULL},
         };
         if (!CV_FIELDS(r, it, "items.", fields, cart_codes)) return false;
         out->lines[out->n].product_id = pid;
         out->lines[out->n].quantity = amount;
+        if (!parse_options(r, options, &out->line_options[out->n], out->options[out->n])) return false;
         out->n++;
     }
     return true;
@@ -186,7 +230,7 @@ void cv_cart_create(http_request *r, void *app_)
     cart_request req = {.channel = "convious", .category_id = category, .day = day, .start_time = t_start,
                         .end_time = t_end, .lines = items.lines, .nlines = items.n,
                         .unit_prices = token ? items.prices : NULL, .external_id = external,
-                        .extras = extras_text};
+                        .extras = extras_text, .line_options = items.line_options};
     cart_record cart;
     bo_error err = {0};
     bo_status st = cart_create(e, a, &req, &cart, &err);
@@ -227,7 +271,7 @@ void cv_cart_update(http_request *r, void *app_)
     cart_record_free(&old);
     if (!ok) return;
     cart_request req = {.day = -1, .start_time = -1, .end_time = -1, .lines = items.lines, .nlines = items.n,
-                        .unit_prices = token ? items.prices : NULL};
+                        .unit_prices = token ? items.prices : NULL, .line_options = items.line_options};
     bo_error err = {0};
     cart_record cart;
     if (cart_update(e, a, cart_id, &req, &cart, &err) != BO_OK) return cv_fail(r, &err);

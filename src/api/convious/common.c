@@ -35,6 +35,12 @@ static const struct {
     {"quantity", "amount"},
     {"pricing_token", "pricingToken"},
     {"reason", "statusReason"},
+    {"options", "items.options"},
+    {"option_id", "items.options.optionId"},
+    {"option_quantity", "items.options.numberOfItems"},
+    {"ticket_id", "items.id"},
+    {"apf_answers", "items.afterPaymentForm"},
+    {"apf_answer", "items.afterPaymentForm"},
 };
 
 static const char *cv_wire_field(const char *engine_field)
@@ -192,6 +198,8 @@ static const http_route routes[] = {
     {"GET", "/api/v1/orders/", cv_orders_list, CV_AUTH_TOKEN},
     {"GET", "/api/v1/orders/{order_id}/", cv_order_get, CV_AUTH_TOKEN},
     {"POST", "/api/v1/orders/{order_id}/status/", cv_order_status, CV_AUTH_TOKEN},
+    {"GET", "/api/v1/orders/{order_id}/apf/", cv_order_apf_get, CV_AUTH_TOKEN},
+    {"POST", "/api/v1/orders/{order_id}/apf/", cv_order_apf_post, CV_AUTH_TOKEN},
     {"POST", "/api/v1/accounts/{account_slug}/carts/", cv_cart_create, CV_AUTH_TOKEN},
     {"GET", "/api/v1/accounts/{account_slug}/carts/{cart_id}/", cv_cart_get, CV_AUTH_TOKEN},
     {"PATCH", "/api/v1/accounts/{account_slug}/carts/{cart_id}/", cv_cart_update, CV_AUTH_TOKEN},

@@ -69,6 +69,13 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out);
 void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_order_reply(http_request *r, engine *e, const account *a, json_t *order, unsigned includes);
 void cv_attach_location(engine *e, const account *a, json_t *order);
+/* Parts of an order's items and of the order (order_apf.c): a ticket's
+ * options (with their taxes when asked), its afterPaymentForm (the holder's
+ * fields with the form's answers over them), and the order's unfilledApf and
+ * unfilledApfUrl from the live tickets' answers and their products' forms. */
+void cv_jb_ticket_options(jbuf *b, const account *a, const json_t *ticket, bool with_taxes);
+void cv_jb_after_payment_form(jbuf *b, const json_t *ticket);
+void cv_jb_unfilled_apf(jbuf *b, http_request *r, engine *e, const account *a, const json_t *order);
 /* A product of the open view `catalog` (its decoded document, borrowed) in the
  * Convious shape, written into b. */
 void cv_jb_product(jbuf *b, const account *a, const catalog_view *catalog, const json_t *product, unsigned includes);
@@ -93,4 +100,6 @@ void cv_pricing_period(http_request *r, void *app);
 void cv_pricing_day(http_request *r, void *app);
 void cv_scan_check(http_request *r, void *app);
 void cv_scan_redeem(http_request *r, void *app);
+void cv_order_apf_get(http_request *r, void *app);
+void cv_order_apf_post(http_request *r, void *app);
 #endif

@@ -177,9 +177,15 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
     M("pricePerItemAfterDiscount", "discounted_gross");
     M("discountedPriceInclTax", "discounted_gross");
     M("discountedPriceExclTax", "discounted_net");
-    M("pricePerItemWithoutOptionsAfterDiscount", "discounted_gross");
-    M("discountedPriceWithoutOptionsInclTax", "discounted_gross");
-    M("discountedPriceWithoutOptionsExclTax", "discounted_net");
+    /* the ticket's prices include its options (docs/MODEL.md, "Money"); these leave them out */
+    money options_gross = json_integer_value(json_object_get(t, "options_gross"));
+    money options_net = json_integer_value(json_object_get(t, "options_net"));
+    kmoney(b, a, "pricePerItemWithoutOptionsAfterDiscount",
+           json_integer_value(json_object_get(t, "discounted_gross")) - options_gross);
+    kmoney(b, a, "discountedPriceWithoutOptionsInclTax",
+           json_integer_value(json_object_get(t, "discounted_gross")) - options_gross);
+    kmoney(b, a, "discountedPriceWithoutOptionsExclTax",
+           json_integer_value(json_object_get(t, "discounted_net")) - options_net);
     kinstant(b, a, "invalidatedAt", json_object_get(t, "invalidated_at"));
     kinstant(b, a, "validFrom", json_object_get(t, "valid_from"));
     kinstant(b, a, "validTo", json_object_get(t, "valid_to"));
@@ -187,9 +193,7 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
     jb_kbool(b, "refunded", !strcmp(status, "refunded"));
     jb_kbool(b, "canRefund", !strcmp(status, "valid"));
     jb_kbool(b, "isBundle", false);
-    const json_t *holder = json_object_get(t, "holder");
-    if (json_is_object(holder)) jb_kjson(b, "afterPaymentForm", holder);
-    else kempty_obj(b, "afterPaymentForm");
+    cv_jb_after_payment_form(b, t);
     jb_knull(b, "printed");
     jb_knull(b, "downloaded");
     jb_kstr(b, "status", item_status(status, json_string_value(json_object_get(o, "status"))));
@@ -225,11 +229,7 @@ static void write_item(jbuf *b, const account *a, const json_t *o, const json_t 
         else kempty_obj(b, "product");
         jb_obj_end(b);
     }
-    if (inc & INC_OPTIONS) {
-        jb_key(b, "options");
-        jb_arr(b);
-        jb_arr_end(b);
-    }
+    if (inc & INC_OPTIONS) cv_jb_ticket_options(b, a, t, inc & INC_TAXES);
     if (inc & INC_REFUND_DETAILS) write_refund_details(b, a, o, t);
     if (inc & INC_TAXES) write_taxes(b, a, json_object_get(t, "taxes"));
     jb_obj_end(b);
@@ -252,10 +252,13 @@ void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_
     ktime(b, "visitTime", json_object_get(o, "visit_time"));
     ktime(b, "visitEndTime", json_object_get(o, "visit_end_time"));
     kstr_opt(b, "timezone", a->timezone);
+    /* the order's e-tickets as one PDF (docs/dialects/convious.md); null for an
+     * order that cannot have one (an imported id that is no UUID) */
     char url[256];
-    snprintf(url, sizeof url, "%s/convious/api/v1/orders/%s/", r ? http_base_url(r) : "",
-             json_string_value(json_object_get(o, "id")));
-    jb_kstr(b, "ticketDownloadUrl", url);
+    if (api_eticket_url(r, ETICKET_ORDER, a->id, json_string_value(json_object_get(o, "id")), "pdf", url, sizeof url))
+        jb_kstr(b, "ticketDownloadUrl", url);
+    else
+        jb_knull(b, "ticketDownloadUrl");
     kopt(b, "quantity", json_object_get(o, "quantity"));
     M("total", "total_gross");
     M("totalPriceInclTax", "total_gross");
@@ -269,8 +272,7 @@ void cv_order_write(jbuf *b, http_request *r, engine *e, const account *a, json_
     if (json_is_object(location)) kopt(b, "locationId", json_object_get(location, "id"));
     else jb_knull(b, "locationId");
     jb_kstr(b, "emailStatus", "disabled");
-    jb_kbool(b, "unfilledApf", false);
-    jb_knull(b, "unfilledApfUrl");
+    cv_jb_unfilled_apf(b, r, e, a, o);
     jb_knull(b, "printed");
     jb_knull(b, "downloaded");
     kopt(b, "externalId", json_object_get(o, "external_id"));

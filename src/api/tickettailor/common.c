@@ -62,6 +62,8 @@ static const struct {
     {"booking_fee_percent_bp", "booking_fee_percent"},
     {"product_ids", "ticket_types"},
     {"expires_at", "expires"},
+    /* of vouchers */
+    {"event_ids", "event_series_ids"},
 };
 
 static const char *tt_wire_field(const char *engine_field)

@@ -92,41 +92,9 @@ static json_t *to_engine(http_request *r, json_t *base)
     }
     /* ticket_types: a list of ids (create) or {id: "1"|"0"|""} (update) */
     json_t *types = json_object_get(body, "ticket_types");
-    if (types) {
-        json_t *ids = json_is_array(json_object_get(doc, "product_ids")) ? json_deep_copy(json_object_get(doc, "product_ids"))
-                                                                         : json_array();
-        if (json_is_array(types)) {
-            json_array_clear(ids);
-            size_t i;
-            json_t *t;
-            json_array_foreach(types, i, t)
-            {
-                const char *pid = tt_unprefix(r, json_string_value(t), "tt_");
-                if (!pid) {
-                    json_decref(ids);
-                    tt_error(r, 422, "ticket_types", "ticket types are ids like tt_123");
-                    goto bad;
-                }
-                json_array_append_new(ids, json_string(pid));
-            }
-        } else if (json_is_object(types)) {
-            const char *k;
-            json_t *t;
-            json_object_foreach(types, k, t)
-            {
-                const char *pid = tt_unprefix(r, k, "tt_"), *op = json_string_value(t);
-                if (!pid || !op) {
-                    json_decref(ids);
-                    tt_error(r, 422, "ticket_types", "ticket_types maps tt_ ids to \"1\", \"0\" or \"\"");
-                    goto bad;
-                }
-                size_t i, at = (size_t)-1;
-                json_t *x;
-                json_array_foreach(ids, i, x) if (!strcmp(json_string_value(x), pid)) at = i;
-                if (!strcmp(op, "1") && at == (size_t)-1) json_array_append_new(ids, json_string(pid));
-                if (!strcmp(op, "0") && at != (size_t)-1) json_array_remove(ids, at);
-            }
-        }
+    if (types && (json_is_array(types) || json_is_object(types))) {
+        json_t *ids = tt_associations(r, types, json_object_get(doc, "product_ids"), "ticket_types", "tt_");
+        if (!ids) goto bad;
         json_object_set_new(doc, "product_ids", ids);
     }
     return doc;

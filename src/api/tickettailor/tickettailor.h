@@ -56,8 +56,56 @@ bool tt_given(http_request *r, const char *name);
 #define TT_AMOUNT_MAX 1000000000000LL
 #define TT_UNIX_MAX 99999999999LL
 
-json_t *tt_issued_ticket(const account *a, const json_t *ticket);
+/* catalog_extras.c. A product's group_id: "tg_<id>", or null. */
+json_t *tt_group_id(const cat_product *p);
+/* An event's ticket_groups: the groups its products (those of the event,
+ * products[0..n)) belong to, with those products as ticket_ids, and the
+ * groups shown on event_id while empty; by sort_order. */
+json_t *tt_ticket_groups(const catalog_model *m, const char *event_id, const cat_product *const *products,
+                         size_t nproducts);
+/* An event's payment_methods: the enabled ones it names, else every enabled
+ * one (also when event is NULL); by sort_order. */
+json_t *tt_payment_methods(const catalog_model *m, const cat_event *event);
+/* A voucher document's event_ids as ["es_<id>", ...]. */
+json_t *tt_event_series_ids(const json_t *voucher);
+/* The ids a body associates under `field` (prefixed `prefix`), over the
+ * engine ids `current`: a list replaces them, an object {"<prefix>id": "1"
+ * (add) | "0" (remove) | "" (keep)} edits them; at most 1,000 ids. A new
+ * array of engine ids, or NULL after replying 422 naming field. */
+json_t *tt_associations(http_request *r, const json_t *given, const json_t *current, const char *field,
+                        const char *prefix);
+
+/* The issued ticket of a canonical ticket document; m (the account's catalog,
+ * NULL when unreadable) names the event its occurrence is (tt_ticket_event_id). */
+json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t *ticket);
+/* The event id a ticket of product at occurrence carries (events.c): a
+ * timeslot's ev_<group>@<key> when the product's occurrences come from a
+ * schedule, else ev_<occurrence>; null when undated. A new reference. */
+json_t *tt_ticket_event_id(const catalog_model *m, const account *a, const char *product_id, const char *occurrence);
+/* Where a ticket of product_id issued for event_id (without ev_) goes: a
+ * timeslot's day and start time, else the id as an occurrence id for the
+ * engine to judge. False when the timeslot's group does not sell the product. */
+bool tt_event_slot(const catalog_model *m, const account *a, const char *event_id, const char *product_id,
+                   const char **occurrence_id, civil_date *day, int32_t *start_time);
+/* What an event_id (without ev_) or event_series_id (without es_) filter
+ * narrows tickets to: an occurrence key, an engine event, products (NULL
+ * when not narrowed). False when a category's series sells more products
+ * than a filter can name (8). Points into m and the ids. */
+typedef struct {
+    const char *occurrence, *event_id;
+    const char *product_ids[8];
+} tt_ticket_scope;
+bool tt_event_filter(const catalog_model *m, const account *a, const char *event_id, const char *series_id,
+                     tt_ticket_scope *out);
+/* An order's event_summary {id, end_date, name, start_date} from its first
+ * ticket's product and occurrence; null when that event does not resolve. */
+json_t *tt_order_event_summary(const catalog_model *m, const account *a, const char *product_id,
+                               const char *occurrence);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
+/* Sets the e-ticket URLs (barcode_url, qr_code_url) of an issued ticket, or
+ * of every issued ticket of an order; r NULL (a webhook body) gives paths.
+ * Returns object (etickets.c). */
+json_t *tt_eticket_urls(http_request *r, const account *a, json_t *object);
 
 void tt_ping(http_request *r, void *app);
 void tt_orders_list(http_request *r, void *app);

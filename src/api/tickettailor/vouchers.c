@@ -1,6 +1,6 @@
-/* Vouchers and their codes. A voucher's value and expiry are enforced when a
- * code pays for an order (core/booking.c). event_series_ids are accepted and
- * answered as [] (vouchers apply to every event; docs/dialects/tickettailor.md). */
+/* Vouchers and their codes. A voucher's value, expiry and event series
+ * (the engine voucher's event_ids) are enforced when a code pays for an order
+ * (core/booking.c). */
 #include "api/tickettailor/tickettailor.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@ static json_t *voucher_json(engine *e, const account *a, json_t *v)
         for (size_t i = 0; i < total; i++) available += !strcmp(codes[i].status, "available");
         free(codes);
     }
-    json_t *x = json_pack("{s:s,s:o,s:I,s:[]}", "object", "voucher", "id", tt_id("vo_", id), "available_codes",
-                          (json_int_t)available, "event_series_ids");
+    json_t *x = json_pack("{s:s,s:o,s:I,s:o}", "object", "voucher", "id", tt_id("vo_", id), "available_codes",
+                          (json_int_t)available, "event_series_ids", tt_event_series_ids(v));
     instant_us exp;
     const char *e_at = json_string_value(json_object_get(v, "expires_at"));
     json_object_set_new(x, "expiry", e_at && iso_parse(e_at, NULL, &exp) ? tt_date(a, exp) : json_null());
@@ -55,6 +55,20 @@ static json_t *to_engine(http_request *r, json_t *base, json_t **codes)
         char iso[40];
         iso_format_seconds(expiry * US_PER_SEC, NULL, iso, sizeof iso);
         json_object_set_new(doc, "expires_at", json_string(iso));
+    }
+    /* a list of es_ ids, or on update {es_id: "1"|"0"|""}; a form names one as event_series_ids[] */
+    json_t *series = http_body_is_form(r) ? NULL : json_object_get(http_body_json(r, NULL), "event_series_ids");
+    json_t *form_series = NULL;
+    if (http_body_is_form(r) && http_form(r, "event_series_ids[]"))
+        series = form_series = json_pack("[s]", http_form(r, "event_series_ids[]"));
+    if (series && !json_is_null(series)) {
+        json_t *ids = tt_associations(r, series, json_object_get(doc, "event_ids"), "event_series_ids", "es_");
+        json_decref(form_series);
+        if (!ids) {
+            json_decref(doc);
+            return NULL;
+        }
+        json_object_set_new(doc, "event_ids", ids);
     }
     return doc;
 }

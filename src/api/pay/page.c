@@ -1,0 +1,216 @@
+/* GET and POST /pay/{payment_id}: the test provider's hosted payment page
+ * (docs/PAYMENTS.md). Server-rendered HTML that works without JavaScript: the
+ * order's items, the method's fee, the total and the deadline, and a form
+ * whose buttons post `outcome` (paid, failed, cancelled, expired) with the
+ * session's CSRF token back here; the outcome is applied and the buyer is
+ * sent (303) to the matching callback URL. The payment id is the page's
+ * secret: the page is public, and says nothing for an id it does not know.
+ * Everything shown is escaped. */
+#include "api/pay/pay.h"
+#include "core/payment.h"
+#include "util/secure.h"
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void html_text(GString *out, const char *text)
+{
+    char *escaped = g_markup_escape_text(text ? text : "", -1);
+    g_string_append(out, escaped);
+    g_free(escaped);
+}
+
+static void html_money(GString *out, money amount, const account *a)
+{
+    char figure[40];
+    money_format(amount, a->currency_decimals, figure, sizeof figure);
+    html_text(out, figure);
+    g_string_append_c(out, ' ');
+    html_text(out, a->currency);
+}
+
+/* Replies with the page: nothing of it is cached, framed or leaked in a
+ * Referer (its URL is the payment's secret). */
+static void reply_html(http_request *r, int status, GString *page)
+{
+    g_string_append(page, "</main></body></html>\n");
+    http_add_header(r, "Cache-Control", "no-store");
+    http_add_header(r, "Referrer-Policy", "no-referrer");
+    http_add_header(r, "X-Frame-Options", "DENY");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    http_add_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    size_t len = page->len;
+    char *body = g_string_free(page, FALSE);
+    /* the server frees with free(): hand it a malloc'd copy */
+    char *owned = malloc(len + 1);
+    if (owned) memcpy(owned, body, len + 1);
+    g_free(body);
+    if (!owned) return http_reply_raw(r, 500, "text/plain", "out of memory", 13);
+    http_reply_owned(r, status, "text/html; charset=utf-8", owned, len);
+}
+
+static GString *page_start(const char *title)
+{
+    GString *page = g_string_new("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                                 "<meta name=\"robots\" content=\"noindex\"><title>");
+    html_text(page, title);
+    g_string_append(page, "</title><style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
+                          "table{border-collapse:collapse;width:100%}td,th{padding:.3em;border-bottom:1px solid #ddd;"
+                          "text-align:left}td.n{text-align:right}button{margin:.3em;padding:.5em 1em}"
+                          ".test{background:#fff3cd;padding:.5em}</style></head><body><main><h1>");
+    html_text(page, title);
+    g_string_append(page, "</h1>");
+    return page;
+}
+
+static void reply_message(http_request *r, int status, const char *title, const char *message)
+{
+    GString *page = page_start(title);
+    g_string_append(page, "<p>");
+    html_text(page, message);
+    g_string_append(page, "</p>");
+    reply_html(r, status, page);
+}
+
+static void reply_unknown(http_request *r)
+{
+    reply_message(r, 404, "Payment not found", "There is no such payment. Check the link you followed.");
+}
+
+/* The name of a ticket's product (its document's translated product_name). */
+static const char *product_name(http_request *r, const ticket_record *t)
+{
+    json_t *doc = json_loads(t->doc, 0, NULL), *names = json_object_get(doc, "product_name");
+    const char *name = http_strdup(r, json_is_string(names) ? json_string_value(names) : api_text(names));
+    json_decref(doc);
+    return *name ? name : t->product_id;
+}
+
+/* One row per order line: the product, its live tickets, what they cost. */
+static void item_rows(http_request *r, GString *page, const order_record *o, const account *a)
+{
+    for (size_t i = 0; i < o->ntickets; i++) {
+        const ticket_record *t = &o->tickets[i];
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++) first = strcmp(o->tickets[k].line_id, t->line_id) != 0;
+        if (!first) continue;
+        int64_t quantity = 0;
+        money amount = 0;
+        for (size_t k = i; k < o->ntickets; k++) {
+            const ticket_record *u = &o->tickets[k];
+            if (strcmp(u->line_id, t->line_id) || (strcmp(u->status, "unpaid") && strcmp(u->status, "valid")))
+                continue;
+            json_t *doc = json_loads(u->doc, 0, NULL);
+            json_t *fee = json_object_get(doc, "booking_fee");
+            amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+            json_decref(doc);
+            quantity++;
+        }
+        if (!quantity) continue;
+        g_string_append(page, "<tr><td>");
+        html_text(page, product_name(r, t));
+        g_string_append_printf(page, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)quantity);
+        html_money(page, amount, a);
+        g_string_append(page, "</td></tr>");
+    }
+}
+
+static void show(http_request *r, engine *e, const payment_session *s, const account *a)
+{
+    order_record o;
+    if (order_get(e, a, s->order_id, &o) != BO_OK)
+        return reply_message(r, 500, "Payment unavailable", "The order could not be read; try again.");
+    GString *page = page_start("Test payment");
+    g_string_append(page, "<p class=\"test\">This is the test payment provider: no money moves.</p><p>Order ");
+    html_text(page, o.order.number);
+    g_string_append(page, " &middot; payment method ");
+    html_text(page, s->method);
+    g_string_append(page, "</p><table><thead><tr><th>Item</th><th>Quantity</th><th>Amount</th></tr></thead><tbody>");
+    item_rows(r, page, &o, a);
+    g_string_append(page, "<tr><td>Payment fee (");
+    html_text(page, s->method);
+    g_string_append(page, ")</td><td></td><td class=\"n\">");
+    html_money(page, s->fee, a);
+    g_string_append(page, "</td></tr></tbody><tfoot><tr><th>Total</th><th></th><th class=\"n\" id=\"total\">");
+    html_money(page, s->amount + s->fee, a);
+    char due[64];
+    iso_format_seconds(s->due_at, a->timezone, due, sizeof due);
+    g_string_append(page, "</th></tr></tfoot></table><p>Pay before <time id=\"due_at\">");
+    html_text(page, due);
+    g_string_append(page, "</time>.</p><p>Status: <strong id=\"status\">");
+    html_text(page, s->status);
+    g_string_append(page, "</strong></p>");
+    order_record_free(&o);
+    if (!strcmp(s->status, "open")) {
+        g_string_append(page, "<form method=\"post\" action=\"/pay/");
+        html_text(page, s->id);
+        g_string_append(page, "\"><input type=\"hidden\" name=\"csrf\" value=\"");
+        html_text(page, s->csrf);
+        g_string_append(page, "\"><button type=\"submit\" name=\"outcome\" value=\"paid\">Pay</button>"
+                              "<button type=\"submit\" name=\"outcome\" value=\"failed\">Fail</button>"
+                              "<button type=\"submit\" name=\"outcome\" value=\"cancelled\">Cancel</button>"
+                              "<button type=\"submit\" name=\"outcome\" value=\"expired\">Let it expire</button>"
+                              "</form>");
+    } else {
+        g_string_append(page, "<p>This payment is finished; it cannot be paid again.</p>");
+    }
+    reply_html(r, 200, page);
+}
+
+/* The test provider's session the path names (expired first when past its
+ * deadline) and its account; NULL after replying. */
+static payment_session *page_session(http_request *r, engine *e, account *owner)
+{
+    payment_session *s = http_alloc(r, sizeof *s);
+    bo_status st = payment_find(e, http_path_param(r, "payment_id"), s, owner);
+    if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) {
+        reply_unknown(r);
+        return NULL;
+    }
+    if (st != BO_OK) {
+        reply_message(r, 500, "Payment unavailable", "The payment could not be read; try again.");
+        return NULL;
+    }
+    return s;
+}
+
+void pay_page_get(http_request *r, void *app_)
+{
+    engine *e = ((app *)app_)->e;
+    account a;
+    payment_session *s = page_session(r, e, &a);
+    if (s) show(r, e, s, &a);
+}
+
+void pay_page_post(http_request *r, void *app_)
+{
+    engine *e = ((app *)app_)->e;
+    account a;
+    payment_session *s = page_session(r, e, &a);
+    if (!s) return;
+    const char *csrf = http_body_is_form(r) ? http_form(r, "csrf") : NULL;
+    if (!csrf || !secret_equal(csrf, s->csrf))
+        return reply_message(r, 403, "Form refused",
+                             "This form was not sent from the payment page. Open the payment page and try again.");
+    payment_outcome outcome;
+    if (!payment_outcome_parse(http_form(r, "outcome"), &outcome))
+        return reply_message(r, 400, "Unknown choice", "Choose Pay, Fail, Cancel or Let it expire.");
+    bo_error err = {0};
+    bo_status st = payment_report(e, PAYMENT_TEST_PROVIDER, s->id, outcome, true, s, NULL, &err);
+    if (st == BO_CONFLICT)
+        return reply_message(r, 409, "Payment finished", "This payment is finished; it cannot be paid again.");
+    if (st == BO_NOT_FOUND) return reply_unknown(r);
+    if (st != BO_OK) return reply_message(r, 500, "Payment unavailable", "The payment could not be changed; try again.");
+    order_record o;
+    if (order_get(e, &a, s->order_id, &o) != BO_OK)
+        return reply_message(r, 500, "Payment unavailable", "The order could not be read; try again.");
+    char *location = http_alloc(r, 4 * PAYMENT_URL_MAX);
+    payment_callback_url(s, o.order.number, location, 4 * PAYMENT_URL_MAX);
+    order_record_free(&o);
+    http_add_header(r, "Location", location);
+    http_add_header(r, "Cache-Control", "no-store");
+    http_add_header(r, "Referrer-Policy", "no-referrer");
+    http_reply_empty(r, 303);
+}

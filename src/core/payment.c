@@ -1,0 +1,717 @@
+/* The payment step (payment.h, docs/PAYMENTS.md): sessions, the providers,
+ * the state machine, and each transition as one transaction with the order
+ * change and outbox events it causes. Paying reuses what paying an open order
+ * always did (store_order_mark_paid); releasing reuses a cancellation's
+ * pieces (release_ticket, cancelled_doc, store_order_cancel). */
+#include "core/payment.h"
+#include "core/internal.h"
+#include "store/payments_store.h"
+#include "util/jbuf.h"
+#include "util/log.h"
+#include "util/objtext.h"
+#include "util/secure.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Why an order was cancelled when its payment deadline passed: a late
+ * success re-holds only such an order (docs/PAYMENTS.md). */
+#define EXPIRED_REASON "payment_expired"
+
+static const char *const outcome_names[] = {"paid", "failed", "cancelled", "expired"};
+
+const char *payment_outcome_name(payment_outcome o)
+{
+    return o <= PAYMENT_EXPIRED ? outcome_names[o] : "expired";
+}
+
+bool payment_outcome_parse(const char *name, payment_outcome *out)
+{
+    for (int i = 0; name && i <= PAYMENT_EXPIRED; i++)
+        if (!strcmp(name, outcome_names[i])) {
+            *out = (payment_outcome)i;
+            return true;
+        }
+    return false;
+}
+
+/* ---------- the built-in providers ---------- */
+
+/* Both built-in providers live in this process: the session row is all the
+ * state they have, so there is nothing to ask, stop or send back elsewhere. */
+static bo_status own_status(const payment_session *s, char status[16], bo_error *err)
+{
+    (void)err;
+    snprintf(status, 16, "%s", s->status);
+    return BO_OK;
+}
+
+static bo_status nothing_to_cancel(const payment_session *s, bo_error *err)
+{
+    (void)s, (void)err;
+    return BO_OK;
+}
+
+static bo_status nothing_to_refund(const payment_session *s, money amount, const char *reason, bo_error *err)
+{
+    (void)err;
+    log_info("payments: %s gives back %lld of payment %s (%s)", s->provider, (long long)amount, s->id, reason);
+    return BO_OK;
+}
+
+static bo_status test_create(const payment_session *s, char *redirect, size_t n, char provider_ref[128],
+                             bo_error *err)
+{
+    (void)err;
+    snprintf(redirect, n, "/pay/%s", s->id);
+    provider_ref[0] = 0;
+    return BO_OK;
+}
+
+static bo_status test_parse(const payment_notification *n, char session_id[72], payment_outcome *out, bo_error *err)
+{
+    (void)n, (void)session_id, (void)out;
+    return bo_fail(err, BO_INVALID, "invalid_notification", "", "the test provider reports through its page");
+}
+
+/* The fake provider's own id for a session, as a real provider's would be
+ * (Mollie's tr_..., Stripe's cs_...): its notifications name this. */
+#define FAKE_REF_PREFIX "fk_"
+
+static bo_status fake_create(const payment_session *s, char *redirect, size_t n, char provider_ref[128],
+                             bo_error *err)
+{
+    (void)err;
+    snprintf(provider_ref, 128, FAKE_REF_PREFIX "%s", s->id);
+    snprintf(redirect, n, "https://fake-provider.invalid/checkout/%s", provider_ref);
+    return BO_OK;
+}
+
+/* The value of `key` in a form body without percent-encoding (the fake
+ * provider sends ids and words only); false when absent, encoded or too long. */
+static bool form_value(const char *body, size_t len, const char *key, char *out, size_t n)
+{
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != '&') end++;
+        if (end - i > klen && !strncmp(body + i, key, klen) && body[i + klen] == '=') {
+            size_t vlen = end - i - klen - 1;
+            const char *v = body + i + klen + 1;
+            if (vlen == 0 || vlen >= n) return false;
+            for (size_t k = 0; k < vlen; k++)
+                if (!((v[k] >= 'a' && v[k] <= 'z') || (v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= '0' && v[k] <= '9') ||
+                      v[k] == '_' || v[k] == '-'))
+                    return false;
+            memcpy(out, v, vlen);
+            out[vlen] = 0;
+            return true;
+        }
+        i = end + 1;
+    }
+    return false;
+}
+
+static bo_status fake_parse(const payment_notification *n, char session_id[72], payment_outcome *out, bo_error *err)
+{
+    char ref[128], status[16];
+    if (!n->body || !form_value(n->body, n->len, "id", ref, sizeof ref) ||
+        strncmp(ref, FAKE_REF_PREFIX, strlen(FAKE_REF_PREFIX)) || strlen(ref) - strlen(FAKE_REF_PREFIX) >= 72)
+        return bo_fail(err, BO_INVALID, "invalid_notification", "id", "id must be a payment reference of this provider");
+    if (!form_value(n->body, n->len, "status", status, sizeof status) || !payment_outcome_parse(status, out))
+        return bo_fail(err, BO_INVALID, "invalid_notification", "status",
+                       "status must be paid, failed, cancelled or expired");
+    memcpy(session_id, ref + strlen(FAKE_REF_PREFIX), strlen(ref) - strlen(FAKE_REF_PREFIX) + 1);
+    return BO_OK;
+}
+
+static const payment_provider providers[] = {
+    {PAYMENT_TEST_PROVIDER, true, false, test_create, own_status, nothing_to_cancel, nothing_to_refund, test_parse},
+    {PAYMENT_FAKE_PROVIDER, false, true, fake_create, own_status, nothing_to_cancel, nothing_to_refund, fake_parse},
+};
+
+const payment_provider *payment_provider_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof providers / sizeof providers[0]; i++)
+        if (!strcmp(providers[i].name, name)) return &providers[i];
+    return NULL;
+}
+
+/* ---------- the state machine ---------- */
+
+payment_step payment_next(const char *status, payment_outcome o, bool past_due, bool from_page)
+{
+    bool open = !strcmp(status, "open");
+    if (from_page) {
+        if (!open) return PAYMENT_STEP_REFUSE;
+        return past_due || o == PAYMENT_EXPIRED ? PAYMENT_STEP_EXPIRE : PAYMENT_STEP_MOVE;
+    }
+    if (!strcmp(status, payment_outcome_name(o))) return PAYMENT_STEP_SAME;
+    if (o == PAYMENT_PAID && !strcmp(status, "refunded")) return PAYMENT_STEP_SAME;
+    if (open) return o == PAYMENT_EXPIRED ? PAYMENT_STEP_EXPIRE : PAYMENT_STEP_MOVE;
+    /* the provider took the money after the session ended here: it must be
+     * honoured (re-hold) or given back, never dropped */
+    if (o == PAYMENT_PAID && strcmp(status, "paid")) return PAYMENT_STEP_LATE_PAID;
+    return PAYMENT_STEP_REFUSE;
+}
+
+/* ---------- transitions ---------- */
+
+/* A session move's outcome inside a transition: a session that left the
+ * state this transaction read (another report committed first, PostgreSQL's
+ * read committed) runs the transition again, which then sees the new state. */
+static db_status session_moved(store_status ss)
+{
+    return ss == STORE_CONFLICT ? DB_RETRY : store_db_status(ss);
+}
+
+/* Releases an open order's seats at its payment deadline: its unpaid tickets
+ * are voided (nothing was paid), the order cancelled with EXPIRED_REASON, and
+ * every running session of it ended (open ones expired), in the caller's
+ * transaction. An order no longer open only has its sessions ended. */
+static db_status release_order(engine *e, db_conn *c, const account *a, const char *order_id, instant_us now)
+{
+    store_order_state o;
+    db_status st = store_db_status(store_order_state_get(c, a->id, order_id, &o));
+    if (st == DB_OK && !strcmp(o.status, "open")) {
+        store_ticket_state *t = NULL;
+        size_t n = 0;
+        st = store_db_status(store_order_live_tickets(c, a->id, order_id, &t, &n));
+        for (size_t i = 0; i < n && st == DB_OK; i++) {
+            if (strcmp(t[i].status, "unpaid")) continue;
+            store_status step;
+            st = release_ticket(e, c, a, &t[i], "voided", NULL, now, &step);
+            if (step == STORE_CONFLICT) st = DB_RETRY;
+        }
+        store_ticket_states_free(t, n);
+        char *doc = st == DB_OK ? cancelled_doc(o.doc, EXPIRED_REASON, "payments", now) : NULL;
+        if (st == DB_OK) st = doc ? store_db_status(store_order_cancel(c, a->id, order_id, doc, now)) : DB_ERROR;
+        free(doc);
+        if (st == DB_OK) st = events_record_order(e, c, a, EV_ORDER_UPDATED, order_id);
+    }
+    store_order_state_free(&o);
+    return st == DB_OK ? store_db_status(store_payment_hold_end(c, a->id, order_id, true, now)) : st;
+}
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *provider, *payment_id;
+    payment_outcome outcome;
+    bool from_page;
+    instant_us now;
+    payment_session s;     /* as it is afterwards */
+    payment_step step;
+    bool not_found;
+    const char *refund_reason; /* set: the payment went back (after commit the provider is told) */
+} report_ctx;
+
+/* The order document without the cancellation an expiry wrote. */
+static char *reopened_doc(const char *doc)
+{
+    return objtext_merge(doc, "{\"status_reason\":null,\"cancelled_at\":null,\"cancelled_by\":null}");
+}
+
+/* The money came in for an order that cannot take it: record it and give it
+ * straight back, saying why. */
+static db_status refund_late(report_ctx *x, db_conn *c, const char *reason)
+{
+    payment_session *s = &x->s;
+    jbuf w;
+    jb_init(&w, 128);
+    jb_obj(&w);
+    jb_kstr(&w, "reason", reason);
+    jb_kstr(&w, "payment_id", s->id);
+    jb_obj_end(&w);
+    char *doc = jb_take(&w, NULL);
+    db_status st = doc ? store_db_status(store_payment_refunded_insert(c, x->a->id, s->order_id, s->provider,
+                                                                      s->method, s->id, s->amount + s->fee, doc,
+                                                                      x->now))
+                       : DB_ERROR;
+    free(doc);
+    if (st == DB_OK)
+        st = session_moved(store_payment_session_move(c, x->a->id, s->id, s->status, "refunded", reason, x->now));
+    if (st == DB_OK) st = order_touch(x->e, c, x->a, s->order_id, x->now);
+    x->refund_reason = reason;
+    return st;
+}
+
+/* Pays the order with this session's money, as paying an open order always
+ * did; an order released at its deadline is re-held first if its seats are
+ * still there, else (or when it cannot be paid) the money goes back. */
+static db_status take_payment(report_ctx *x, db_conn *c)
+{
+    payment_session *s = &x->s;
+    store_order_state o;
+    db_status st = store_db_status(store_order_state_get(c, x->a->id, s->order_id, &o));
+    if (st != DB_OK) {
+        store_order_state_free(&o);
+        return st;
+    }
+    char *why = strcmp(o.status, "cancelled") ? NULL : objtext_string(o.doc, "status_reason");
+    bool released = why && !strcmp(why, EXPIRED_REASON);
+    free(why);
+    const char *refuse = !strcmp(o.status, "confirmed")   ? "the order was already paid"
+                         : strcmp(o.status, "open") && !released ? "the order was cancelled"
+                                                                 : NULL;
+    if (!refuse && released) {
+        instant_us due, released_at;
+        st = store_db_status(store_payment_order_hold(c, x->a->id, s->order_id, &due, &released_at));
+        if (st == DB_OK) st = db_exec(c, "SAVEPOINT payment_rehold", DB_NOARGS, NULL);
+        store_status held = st == DB_OK ? store_payment_rehold(c, x->a->id, s->order_id, released_at, x->now)
+                                        : STORE_ERROR;
+        if (held == STORE_SOLD_OUT) {
+            st = db_exec(c, "ROLLBACK TO payment_rehold", DB_NOARGS, NULL);
+            refuse = "the seats were sold after the payment deadline";
+        } else if (held != STORE_OK) {
+            st = store_db_status(held);
+        }
+        if (st == DB_OK) st = db_exec(c, "RELEASE payment_rehold", DB_NOARGS, NULL);
+        if (st == DB_OK && !refuse) {
+            char *doc = reopened_doc(o.doc);
+            st = doc ? store_db_status(store_order_doc_set(c, x->a->id, s->order_id, doc)) : DB_ERROR;
+            free(doc);
+        }
+    }
+    store_order_state_free(&o);
+    if (st != DB_OK) return st;
+    if (refuse) return refund_late(x, c, refuse);
+    store_payment pay = {s->provider, s->method, s->id, s->amount + s->fee};
+    st = store_db_status(store_order_mark_paid(c, x->a->id, s->order_id, &pay, x->now));
+    if (st == DB_OK)
+        st = session_moved(store_payment_session_move(c, x->a->id, s->id, s->status, "paid", NULL, x->now));
+    if (st == DB_OK) st = store_db_status(store_payment_hold_end(c, x->a->id, s->order_id, false, x->now));
+    if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, s->order_id);
+    return st;
+}
+
+static db_status report_fn(db_conn *c, void *arg)
+{
+    report_ctx *x = arg;
+    x->not_found = false;
+    x->refund_reason = NULL;
+    store_status ss = store_payment_session_get(c, x->a->id, x->payment_id, &x->s);
+    if (ss == STORE_NOT_FOUND || (ss == STORE_OK && strcmp(x->s.provider, x->provider))) {
+        x->not_found = true;
+        return DB_OK;
+    }
+    if (ss != STORE_OK) return store_db_status(ss);
+    x->step = payment_next(x->s.status, x->outcome, x->now > x->s.due_at, x->from_page);
+    db_status st = DB_OK;
+    switch (x->step) {
+    case PAYMENT_STEP_REFUSE:
+    case PAYMENT_STEP_SAME: return DB_OK;
+    case PAYMENT_STEP_EXPIRE: st = release_order(x->e, c, x->a, x->s.order_id, x->now); break;
+    case PAYMENT_STEP_LATE_PAID: st = take_payment(x, c); break;
+    case PAYMENT_STEP_MOVE:
+        if (x->outcome == PAYMENT_PAID) st = take_payment(x, c);
+        else
+            st = session_moved(store_payment_session_move(c, x->a->id, x->s.id, "open",
+                                                          payment_outcome_name(x->outcome), NULL, x->now));
+        break;
+    }
+    if (st == DB_OK) st = store_db_status(store_payment_session_get(c, x->a->id, x->payment_id, &x->s));
+    return st;
+}
+
+typedef struct {
+    const char *payment_id;
+    payment_session s;
+} session_read;
+
+static db_status session_read_fn(db_conn *c, void *arg)
+{
+    session_read *x = arg;
+    return store_db_status(store_payment_session_get(c, NULL, x->payment_id, &x->s));
+}
+
+/* Whether id can name a session at all (ids are "pay_" and hex). */
+static bool session_id_plausible(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < 8 || n > 71) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '_')) return false;
+    return true;
+}
+
+/* The session (of any account) and its account. */
+static bo_status session_and_owner(engine *e, const char *payment_id, payment_session *out, account *owner)
+{
+    if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
+    session_read x = {.payment_id = payment_id};
+    db_status st = store_read(e->st, session_read_fn, &x);
+    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
+    if (st != DB_OK) return BO_INTERNAL;
+    bo_status bs = account_by_id(e, x.s.account_id, owner);
+    if (bs == BO_OK) *out = x.s;
+    return bs;
+}
+
+bo_status payment_report(engine *e, const char *provider, const char *payment_id, payment_outcome o, bool from_page,
+                         payment_session *out, payment_step *step, bo_error *err)
+{
+    account owner;
+    payment_session *found = malloc(sizeof *found);
+    if (!found) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    bo_status bs = session_and_owner(e, payment_id, found, &owner);
+    free(found);
+    if (bs == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such payment");
+    if (bs != BO_OK) return bo_fail(err, bs, "internal_error", "", "storage failed");
+    report_ctx *x = calloc(1, sizeof *x);
+    if (!x) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    *x = (report_ctx){.e = e, .a = &owner, .provider = provider, .payment_id = payment_id, .outcome = o,
+                      .from_page = from_page, .now = clock_now()};
+    db_status st = store_write(e->st, report_fn, x);
+    if (st != DB_OK) bs = bo_from_db(st, err);
+    else if (x->not_found) bs = bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such payment");
+    else if (x->step == PAYMENT_STEP_REFUSE)
+        bs = bo_fail(err, BO_CONFLICT, "payment_finished", "outcome", "the payment is already %s", x->s.status);
+    if (bs == BO_OK && x->refund_reason) {
+        const payment_provider *p = payment_provider_find(x->s.provider);
+        bo_error refund_err;
+        if (p && p->refund(&x->s, x->s.amount + x->s.fee, x->refund_reason, &refund_err) != BO_OK)
+            log_warn("payments: provider %s did not take back payment %s: %s", p->name, x->s.id,
+                     refund_err.message);
+    }
+    if (out) *out = x->s;
+    if (step) *step = x->step;
+    free(x);
+    return bs;
+}
+
+bo_status payment_notify(engine *e, const char *provider, const payment_notification *n, bool test_server,
+                         payment_session *out, bo_error *err)
+{
+    const payment_provider *p = payment_provider_find(provider);
+    if (!p || (p->test_server_only && !test_server))
+        return bo_fail(err, BO_NOT_FOUND, "unknown_provider", "provider", "no such payment provider");
+    char session_id[72];
+    payment_outcome o;
+    bo_status bs = p->parse_notification(n, session_id, &o, err);
+    if (bs != BO_OK) return bs;
+    return payment_report(e, p->name, session_id, o, false, out, NULL, err);
+}
+
+/* ---------- expiry ---------- */
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *order_id;
+    instant_us now;
+} expire_ctx;
+
+static db_status expire_fn(db_conn *c, void *arg)
+{
+    expire_ctx *x = arg;
+    instant_us due, released_at;
+    db_status st = store_db_status(store_payment_order_hold(c, x->a->id, x->order_id, &due, &released_at));
+    if (st != DB_OK || due == 0 || due >= x->now) return st; /* paid, released or extended meanwhile */
+    return release_order(x->e, c, x->a, x->order_id, x->now);
+}
+
+static bo_status expire_order(engine *e, const account *a, const char *order_id)
+{
+    expire_ctx x = {e, a, order_id, clock_now()};
+    bo_error err;
+    return bo_from_db(store_write(e->st, expire_fn, &x), &err);
+}
+
+typedef struct {
+    instant_us now;
+    store_payment_due *due;
+    size_t n;
+} due_read;
+
+static db_status due_read_fn(db_conn *c, void *arg)
+{
+    due_read *x = arg;
+    return store_db_status(store_payment_holds_due(c, x->now, 100, &x->due, &x->n));
+}
+
+int payments_expire_due(engine *e)
+{
+    due_read x = {.now = clock_now()};
+    if (store_read(e->st, due_read_fn, &x) != DB_OK) {
+        log_warn("reaper: payment deadlines not checked, will retry");
+        return 0;
+    }
+    int released = 0;
+    for (size_t i = 0; i < x.n; i++) {
+        account a;
+        if (account_by_id(e, x.due[i].account_id, &a) == BO_OK && expire_order(e, &a, x.due[i].order_id) == BO_OK)
+            released++;
+    }
+    free(x.due);
+    return released;
+}
+
+bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner)
+{
+    bo_status bs = session_and_owner(e, payment_id, out, owner);
+    if (bs != BO_OK || strcmp(out->status, "open") || clock_now() <= out->due_at) return bs;
+    bs = expire_order(e, owner, out->order_id);
+    return bs == BO_OK ? session_and_owner(e, payment_id, out, owner) : bs;
+}
+
+typedef struct {
+    const char *account_id, *payment_id;
+    payment_session *s;
+} account_session_read;
+
+static db_status account_session_fn(db_conn *c, void *arg)
+{
+    account_session_read *x = arg;
+    return store_db_status(store_payment_session_get(c, x->account_id, x->payment_id, x->s));
+}
+
+bo_status payment_get(engine *e, const account *a, const char *payment_id, payment_session *out)
+{
+    if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
+    account_session_read x = {a->id, payment_id, out};
+    db_status st = store_read(e->st, account_session_fn, &x);
+    return st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
+}
+
+/* ---------- starting ---------- */
+
+/* An absolute http(s) URL of at most PAYMENT_URL_MAX characters with a host
+ * and nothing a Location header or an HTML attribute could be broken by. */
+static bool callback_url_ok(const char *u)
+{
+    size_t n = u ? strlen(u) : 0;
+    if (n == 0 || n > PAYMENT_URL_MAX) return false;
+    size_t scheme = !strncasecmp(u, "https://", 8) ? 8 : !strncasecmp(u, "http://", 7) ? 7 : 0;
+    if (!scheme || !u[scheme] || u[scheme] == '/' || u[scheme] == '?' || u[scheme] == '#') return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)u[i];
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"<>\\^`{|}", ch)) return false;
+    }
+    return true;
+}
+
+void payment_callback_url(const payment_session *s, const char *order_number, char *out, size_t n)
+{
+    const char *base = !strcmp(s->status, "paid")        ? s->success_url
+                       : !strcmp(s->status, "cancelled") ? s->cancel_url
+                       : !strcmp(s->status, "expired")   ? s->expired_url
+                                                         : s->failure_url;
+    const char *hash = strchr(base, '#');
+    size_t head = hash ? (size_t)(hash - base) : strlen(base);
+    const char *sep = !memchr(base, '?', head)                               ? "?"
+                      : base[head - 1] == '?' || base[head - 1] == '&' ? ""
+                                                                       : "&";
+    snprintf(out, n, "%.*s%sorder_id=%s&status=%s%s", (int)head, base, sep, order_number, s->status,
+             hash ? hash : "");
+}
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *order_id;
+    const payment_start_request *req;
+    const payment_provider *provider;
+    instant_us now;
+    payment_session *s;
+    bool created, not_found, not_open, not_test_mode;
+    payment_session replaced; /* the open session this start cancelled; id "" none */
+    bo_error provider_err;
+    bool provider_refused;
+} start_ctx;
+
+static bool same_request(const payment_session *s, const payment_start_request *r, const char *provider)
+{
+    return !strcmp(s->provider, provider) && !strcmp(s->method, r->method) && s->fee == r->fee &&
+           !strcmp(s->success_url, r->success_url) && !strcmp(s->failure_url, r->failure_url) &&
+           !strcmp(s->cancel_url, r->cancel_url) && !strcmp(s->expired_url, r->expired_url);
+}
+
+/* Marks the order test (test-mode providers): its document says so. */
+static db_status mark_test(start_ctx *x, db_conn *c, const char *doc)
+{
+    char *marked = objtext_merge(doc, "{\"test\":true}");
+    db_status st = marked ? store_db_status(store_order_doc_set(c, x->a->id, x->order_id, marked)) : DB_ERROR;
+    free(marked);
+    return st;
+}
+
+static db_status start_fn(db_conn *c, void *arg)
+{
+    start_ctx *x = arg;
+    x->created = x->not_found = x->not_open = x->not_test_mode = x->provider_refused = false;
+    x->replaced.id[0] = 0;
+    /* one start of an order at a time: a second waits here for the first to
+     * commit, then finds its open session (PostgreSQL; SQLite has one writer) */
+    store_status ss = store_order_lock(c, x->a->id, x->order_id);
+    store_order_state o = {0};
+    if (ss == STORE_OK) ss = store_order_state_get(c, x->a->id, x->order_id, &o);
+    if (ss == STORE_NOT_FOUND) {
+        x->not_found = true;
+        store_order_state_free(&o);
+        return DB_OK;
+    }
+    instant_us due = 0, released_at = 0;
+    if (ss == STORE_OK) ss = store_payment_order_hold(c, x->a->id, x->order_id, &due, &released_at);
+    db_status st = store_db_status(ss);
+    /* the deadline passed and nobody released the seats yet: do it now, and
+     * then there is nothing to pay */
+    if (st == DB_OK && due && due < x->now && !strcmp(o.status, "open")) {
+        st = release_order(x->e, c, x->a, x->order_id, x->now);
+        x->not_open = true;
+    }
+    if (st == DB_OK && !x->not_open && strcmp(o.status, "open")) x->not_open = true;
+    if (st != DB_OK || x->not_open) {
+        store_order_state_free(&o);
+        return st;
+    }
+    ss = store_payment_session_open_for_order(c, x->a->id, x->order_id, x->s);
+    if (ss == STORE_OK && same_request(x->s, x->req, x->provider->name)) {
+        store_order_state_free(&o);
+        return DB_OK;
+    }
+    if (ss == STORE_OK) {
+        x->replaced = *x->s;
+        ss = store_payment_session_move(c, x->a->id, x->s->id, "open", "cancelled", "replaced by another payment",
+                                        x->now);
+    } else if (ss == STORE_NOT_FOUND) {
+        ss = STORE_OK;
+    }
+    bool test_mode = false;
+    if (ss == STORE_OK && x->provider->test_mode_only) {
+        ss = store_account_test_mode_get(c, x->a->id, &test_mode);
+        if (ss == STORE_OK && !test_mode) x->not_test_mode = true;
+    }
+    st = store_db_status(ss);
+    money owed = 0;
+    if (st == DB_OK && !x->not_test_mode) st = order_owed(c, x->a->id, x->order_id, &owed);
+    if (st != DB_OK || x->not_test_mode) {
+        store_order_state_free(&o);
+        return st == DB_OK ? DB_ABORT : st;
+    }
+    payment_session *s = x->s;
+    const payment_start_request *r = x->req;
+    memset(s, 0, sizeof *s);
+    rand_token("pay_", 16, s->id, sizeof s->id);
+    rand_token("", 16, s->csrf, sizeof s->csrf);
+    snprintf(s->account_id, sizeof s->account_id, "%s", x->a->id);
+    snprintf(s->order_id, sizeof s->order_id, "%s", x->order_id);
+    snprintf(s->provider, sizeof s->provider, "%s", x->provider->name);
+    snprintf(s->method, sizeof s->method, "%s", r->method);
+    snprintf(s->status, sizeof s->status, "open");
+    snprintf(s->currency, sizeof s->currency, "%s", x->a->currency);
+    snprintf(s->success_url, sizeof s->success_url, "%s", r->success_url);
+    snprintf(s->failure_url, sizeof s->failure_url, "%s", r->failure_url);
+    snprintf(s->cancel_url, sizeof s->cancel_url, "%s", r->cancel_url);
+    snprintf(s->expired_url, sizeof s->expired_url, "%s", r->expired_url);
+    s->amount = owed;
+    s->fee = r->fee;
+    s->due_at = x->now + (r->deadline_seconds ? r->deadline_seconds : PAYMENT_DEFAULT_DEADLINE_SECONDS) * US_PER_SEC;
+    s->created_at = s->updated_at = x->now;
+    if (x->provider->create(s, s->redirect_url, sizeof s->redirect_url, s->provider_ref, &x->provider_err) != BO_OK) {
+        x->provider_refused = true;
+        store_order_state_free(&o);
+        return DB_ABORT;
+    }
+    st = store_db_status(store_payment_session_insert(c, s));
+    if (st == DB_OK && x->provider->test_mode_only) st = mark_test(x, c, o.doc);
+    store_order_state_free(&o);
+    /* the order's document and hold changed: it takes its next change number */
+    if (st == DB_OK) st = order_touch(x->e, c, x->a, x->order_id, x->now);
+    if (st == DB_OK) x->created = true;
+    return st;
+}
+
+/* The request's own checks, before any storage is read. */
+static bo_status start_request_ok(const payment_start_request *r, bo_error *err)
+{
+    if (!r->method || !*r->method || strlen(r->method) > 64)
+        return bo_fail(err, BO_INVALID, "invalid_field", "method", "method is 1 to 64 characters");
+    if (r->fee < 0 || r->fee > PAYMENT_MAX_FEE)
+        return bo_fail(err, BO_INVALID, "invalid_field", "fee", "fee is 0 to %d minor units", PAYMENT_MAX_FEE);
+    if (r->deadline_seconds &&
+        (r->deadline_seconds < PAYMENT_MIN_DEADLINE_SECONDS || r->deadline_seconds > PAYMENT_MAX_DEADLINE_SECONDS))
+        return bo_fail(err, BO_INVALID, "invalid_field", "deadline_seconds", "deadline_seconds is %d to %d",
+                       PAYMENT_MIN_DEADLINE_SECONDS, PAYMENT_MAX_DEADLINE_SECONDS);
+    const struct {
+        const char *url, *field;
+    } urls[] = {{r->success_url, "callback_urls.success"},
+                {r->failure_url, "callback_urls.failure"},
+                {r->cancel_url, "callback_urls.cancel"},
+                {r->expired_url, "callback_urls.expired"}};
+    for (size_t i = 0; i < 4; i++)
+        if (!callback_url_ok(urls[i].url))
+            return bo_fail(err, BO_INVALID, "invalid_url", urls[i].field,
+                           "an absolute http(s) URL of at most %d characters is required", PAYMENT_URL_MAX);
+    return BO_OK;
+}
+
+bo_status payment_start(engine *e, const account *a, const char *order_id, const payment_start_request *req,
+                        payment_session *out, bool *created, bo_error *err)
+{
+    if (!order_id || !*order_id || strlen(order_id) > 64)
+        return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
+    const char *name = req->provider ? req->provider : PAYMENT_TEST_PROVIDER;
+    const payment_provider *p = payment_provider_find(name);
+    if (!p || (p->test_server_only && !req->test_server))
+        return bo_fail(err, BO_INVALID, "unknown_provider", "provider", "no payment provider named so");
+    if (start_request_ok(req, err) != BO_OK) return err->status;
+    start_ctx x = {.e = e, .a = a, .order_id = order_id, .req = req, .provider = p, .now = clock_now(), .s = out};
+    db_status st = store_write(e->st, start_fn, &x);
+    if (x.not_found) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
+    if (x.not_open)
+        return bo_fail(err, BO_CONFLICT, "not_open", "status",
+                       "only an open order can be paid (this one is paid, cancelled or past its payment deadline)");
+    if (x.not_test_mode)
+        return bo_fail(err, BO_FORBIDDEN, "test_mode_required", "provider",
+                       "the test provider serves accounts in test mode only");
+    if (x.provider_refused) {
+        *err = x.provider_err;
+        return err->status;
+    }
+    if (st != DB_OK) return bo_from_db(st, err);
+    if (*x.replaced.id) {
+        bo_error cancel_err;
+        const payment_provider *old = payment_provider_find(x.replaced.provider);
+        if (old && old->cancel(&x.replaced, &cancel_err) != BO_OK)
+            log_warn("payments: provider %s did not cancel payment %s: %s", old->name, x.replaced.id,
+                     cancel_err.message);
+    }
+    if (created) *created = x.created;
+    return BO_OK;
+}
+
+/* ---------- test mode ---------- */
+
+typedef struct {
+    const char *account_id;
+    bool on;
+    instant_us now;
+} test_mode_ctx;
+
+static db_status test_mode_get_fn(db_conn *c, void *arg)
+{
+    test_mode_ctx *x = arg;
+    return store_db_status(store_account_test_mode_get(c, x->account_id, &x->on));
+}
+
+static db_status test_mode_set_fn(db_conn *c, void *arg)
+{
+    test_mode_ctx *x = arg;
+    return store_db_status(store_account_test_mode_set(c, x->account_id, x->on, x->now));
+}
+
+bo_status account_test_mode_get(engine *e, const account *a, bool *on)
+{
+    test_mode_ctx x = {a->id, false, 0};
+    db_status st = store_read(e->st, test_mode_get_fn, &x);
+    *on = x.on;
+    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+}
+
+bo_status account_test_mode_set(engine *e, const account *a, bool on, bo_error *err)
+{
+    test_mode_ctx x = {a->id, on, clock_now()};
+    return bo_from_db(store_write(e->st, test_mode_set_fn, &x), err);
+}

@@ -1,0 +1,131 @@
+/* The payment step (core/payment.c; docs/PAYMENTS.md): an open order is paid
+ * through a payment provider. Starting a payment makes a payment session and
+ * extends the order's hold to the session's deadline; the provider reports an
+ * outcome (its hosted page, or a notification to /payments/notify/{provider});
+ * each outcome is one transaction with the order change and outbox events it
+ * causes. Like engine.h, this speaks no HTTP, SQL or JSON. */
+#ifndef BO_CORE_PAYMENT_H
+#define BO_CORE_PAYMENT_H
+#include "core/engine.h"
+#include "store/payments_store.h"
+
+#define PAYMENT_DEFAULT_DEADLINE_SECONDS 900
+#define PAYMENT_MIN_DEADLINE_SECONDS 60
+#define PAYMENT_MAX_DEADLINE_SECONDS 86400
+#define PAYMENT_MAX_FEE 100000000 /* a million in major units: anything above is a mistake */
+#define PAYMENT_TEST_PROVIDER "test"
+#define PAYMENT_FAKE_PROVIDER "fake"
+
+/* A payment session as stored (store/payments_store.h). */
+typedef store_payment_session payment_session;
+
+typedef enum {
+    PAYMENT_PAID,
+    PAYMENT_FAILED,
+    PAYMENT_CANCELLED,
+    PAYMENT_EXPIRED,
+} payment_outcome;
+/* "paid", "failed", "cancelled", "expired" */
+const char *payment_outcome_name(payment_outcome o);
+bool payment_outcome_parse(const char *name, payment_outcome *out);
+
+/* A provider's notification as it arrived (the notify route's request). */
+typedef struct {
+    const char *body;
+    size_t len;
+    const char *content_type; /* NULL when none */
+    const char *signature;    /* the provider's signature header, NULL when none */
+} payment_notification;
+
+/* A payment provider. The engine calls these around its own transactions;
+ * each returns BO_OK or a refusal with err set. The two built in: "test"
+ * (the hosted test page, /pay/{id}; test-mode accounts only) and "fake"
+ * (confirms out of band through /payments/notify/fake; only on a server
+ * started with --test-clock). Real ones (Mollie, Stripe) map as described in
+ * docs/PAYMENTS.md. */
+typedef struct payment_provider {
+    const char *name;
+    bool test_mode_only;   /* only accounts in test mode may use it; their orders are marked test */
+    bool test_server_only; /* only on a server started with test hooks (--test-clock) */
+    /* Registers a new session with the provider: *redirect (n bytes) gets
+     * where the buyer goes to pay (a path on this server or the provider's
+     * absolute URL), provider_ref the provider's own id for it ("" none). */
+    bo_status (*create)(const payment_session *s, char *redirect, size_t n, char provider_ref[128], bo_error *err);
+    /* The provider's view of the session: one of the outcome names, or "open". */
+    bo_status (*status)(const payment_session *s, char status[16], bo_error *err);
+    /* Asks the provider to stop taking money for the session (replaced by another). */
+    bo_status (*cancel)(const payment_session *s, bo_error *err);
+    /* Sends `amount` of the session's money back (a late payment that cannot be honoured). */
+    bo_status (*refund)(const payment_session *s, money amount, const char *reason, bo_error *err);
+    /* Reads a notification: the session id it is about (the session's id, or
+     * what create put in provider_ref) and its outcome. BO_INVALID (err.field
+     * names what is wrong) when it is not one this provider sent. */
+    bo_status (*parse_notification)(const payment_notification *n, char session_id[72], payment_outcome *out,
+                                    bo_error *err);
+} payment_provider;
+
+/* The built-in provider of that name, NULL when none. */
+const payment_provider *payment_provider_find(const char *name);
+
+/* ---------- the state machine (pure: tests/unit/test_payment.c) ---------- */
+typedef enum {
+    PAYMENT_STEP_REFUSE,   /* the session is finished: nothing changes (409) */
+    PAYMENT_STEP_SAME,     /* it is already there: nothing changes, answered as done (idempotent) */
+    PAYMENT_STEP_MOVE,     /* open -> the outcome */
+    PAYMENT_STEP_EXPIRE,   /* open past its deadline: -> expired, the order's seats released */
+    PAYMENT_STEP_LATE_PAID /* money came for a session that had ended: re-hold the order or refund */
+} payment_step;
+/* What an outcome does to a session in `status`. from_page: the hosted test
+ * page (a finished payment cannot be paid again there; past its deadline
+ * every button expires it); else a provider's report, which is believed. */
+payment_step payment_next(const char *status, payment_outcome o, bool past_due, bool from_page);
+
+/* ---------- the engine's calls ---------- */
+typedef struct {
+    const char *provider; /* NULL: "test" */
+    const char *method;   /* the payment method ("ideal", "card", ...), 1..64 characters */
+    money fee;            /* the method's fee, added to what the order charges; 0..PAYMENT_MAX_FEE */
+    /* where the buyer is sent back: absolute http(s) URLs of at most
+     * PAYMENT_URL_MAX characters, with order_id and status added to the query */
+    const char *success_url, *failure_url, *cancel_url, *expired_url;
+    int64_t deadline_seconds; /* 0: PAYMENT_DEFAULT_DEADLINE_SECONDS */
+    bool test_server;         /* the server runs with test hooks: test_server_only providers may serve */
+} payment_start_request;
+
+/* Starts paying the account's open order: amount = what the order charges
+ * (docs/MODEL.md, "Money") plus the fee; the order's hold is extended to the
+ * deadline. The same request again (provider, method, fee and URLs) while
+ * the session is open returns it (*created false); another one cancels the
+ * open session and starts a new one. out->redirect_url is where the buyer goes.
+ * BO_NOT_FOUND (another account's order too), BO_CONFLICT "not_open" (the
+ * order is paid, cancelled or its deadline passed), BO_FORBIDDEN
+ * "test_mode_required", BO_INVALID naming the field. */
+bo_status payment_start(engine *e, const account *a, const char *order_id, const payment_start_request *req,
+                        payment_session *out, bool *created, bo_error *err);
+/* Where the buyer is sent back now: the session's callback URL for its
+ * status (paid: success; cancelled: cancel; expired: expired; failed or
+ * refunded: failure) with order_id (the order's number) and status (the
+ * session's) added to its query, before any fragment. */
+void payment_callback_url(const payment_session *s, const char *order_number, char *out, size_t n);
+/* The session of this id, of any account (the id is the hosted page's
+ * secret), and that account; a session past its deadline is expired first. */
+bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner);
+/* The account's session: BO_OK or BO_NOT_FOUND. */
+bo_status payment_get(engine *e, const account *a, const char *payment_id, payment_session *out);
+/* Applies an outcome to a session of `provider` (payment_next); *out gets the
+ * session as it is afterwards. BO_CONFLICT "payment_finished" for
+ * PAYMENT_STEP_REFUSE, BO_NOT_FOUND. *step (optional) says what was done. */
+bo_status payment_report(engine *e, const char *provider, const char *payment_id, payment_outcome o, bool from_page,
+                         payment_session *out, payment_step *step, bo_error *err);
+/* A provider's notification: parsed by the provider, then payment_report.
+ * BO_NOT_FOUND for an unknown provider (or one not served here). */
+bo_status payment_notify(engine *e, const char *provider, const payment_notification *n, bool test_server,
+                         payment_session *out, bo_error *err);
+/* Releases the seats of orders whose payment deadline passed (the reaper);
+ * returns how many orders. */
+int payments_expire_due(engine *e);
+
+/* The account's test mode (the test provider may take its payments). */
+bo_status account_test_mode_get(engine *e, const account *a, bool *on);
+bo_status account_test_mode_set(engine *e, const account *a, bool on, bo_error *err);
+#endif

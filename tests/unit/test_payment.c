@@ -1,0 +1,302 @@
+/* The payment step (core/payment.c): the state machine as a table, callback
+ * URLs, the fake provider's notifications, and the transitions against the
+ * database (BOXOFFICE_TEST_DB: SQLite or PostgreSQL): start, idempotent
+ * start, replacement, each outcome, expiry by the reaper's sweep, a late
+ * success re-holding and one refunding, and no seat oversold. */
+#include "catalog_doc/catalog_doc.h"
+#include "core/payment.h"
+#include "fixture.h"
+#include <string.h>
+
+static engine *E;
+static account A, B;
+
+/* ---------- the state machine ---------- */
+
+static void test_state_machine(void)
+{
+    static const struct {
+        const char *status;
+        payment_outcome o;
+        bool past_due, from_page;
+        payment_step want;
+    } rows[] = {
+        /* the page: only an open session, before its deadline, moves */
+        {"open", PAYMENT_PAID, false, true, PAYMENT_STEP_MOVE},
+        {"open", PAYMENT_FAILED, false, true, PAYMENT_STEP_MOVE},
+        {"open", PAYMENT_CANCELLED, false, true, PAYMENT_STEP_MOVE},
+        {"open", PAYMENT_EXPIRED, false, true, PAYMENT_STEP_EXPIRE},
+        {"open", PAYMENT_PAID, true, true, PAYMENT_STEP_EXPIRE},
+        {"open", PAYMENT_CANCELLED, true, true, PAYMENT_STEP_EXPIRE},
+        {"paid", PAYMENT_PAID, false, true, PAYMENT_STEP_REFUSE},
+        {"failed", PAYMENT_PAID, false, true, PAYMENT_STEP_REFUSE},
+        {"cancelled", PAYMENT_PAID, false, true, PAYMENT_STEP_REFUSE},
+        {"expired", PAYMENT_PAID, false, true, PAYMENT_STEP_REFUSE},
+        {"refunded", PAYMENT_FAILED, false, true, PAYMENT_STEP_REFUSE},
+        /* a provider is believed; the same report again changes nothing */
+        {"open", PAYMENT_PAID, true, false, PAYMENT_STEP_MOVE},
+        {"open", PAYMENT_FAILED, false, false, PAYMENT_STEP_MOVE},
+        {"open", PAYMENT_EXPIRED, false, false, PAYMENT_STEP_EXPIRE},
+        {"paid", PAYMENT_PAID, false, false, PAYMENT_STEP_SAME},
+        {"failed", PAYMENT_FAILED, false, false, PAYMENT_STEP_SAME},
+        {"expired", PAYMENT_EXPIRED, true, false, PAYMENT_STEP_SAME},
+        {"refunded", PAYMENT_PAID, false, false, PAYMENT_STEP_SAME},
+        {"failed", PAYMENT_PAID, false, false, PAYMENT_STEP_LATE_PAID},
+        {"cancelled", PAYMENT_PAID, false, false, PAYMENT_STEP_LATE_PAID},
+        {"expired", PAYMENT_PAID, true, false, PAYMENT_STEP_LATE_PAID},
+        {"paid", PAYMENT_FAILED, false, false, PAYMENT_STEP_REFUSE},
+        {"paid", PAYMENT_EXPIRED, true, false, PAYMENT_STEP_REFUSE},
+        {"refunded", PAYMENT_CANCELLED, false, false, PAYMENT_STEP_REFUSE},
+        {"failed", PAYMENT_CANCELLED, false, false, PAYMENT_STEP_REFUSE},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "state machine: %s + %s%s%s", rows[i].status, payment_outcome_name(rows[i].o),
+                 rows[i].past_due ? " past due" : "", rows[i].from_page ? " (page)" : " (provider)");
+        CHECK(payment_next(rows[i].status, rows[i].o, rows[i].past_due, rows[i].from_page) == rows[i].want, name);
+    }
+    payment_outcome o;
+    CHECK(payment_outcome_parse("cancelled", &o) && o == PAYMENT_CANCELLED, "outcome names parse");
+    CHECK(!payment_outcome_parse("refunded", &o) && !payment_outcome_parse(NULL, &o), "refunded is no outcome");
+}
+
+static void test_callback_urls(void)
+{
+    payment_session s = {0};
+    snprintf(s.success_url, sizeof s.success_url, "https://a.example/ok");
+    snprintf(s.failure_url, sizeof s.failure_url, "https://a.example/f?x=1");
+    snprintf(s.cancel_url, sizeof s.cancel_url, "https://a.example/c?");
+    snprintf(s.expired_url, sizeof s.expired_url, "https://a.example/e?x=1#frag");
+    static const struct {
+        const char *status, *want;
+    } rows[] = {
+        {"paid", "https://a.example/ok?order_id=42&status=paid"},
+        {"failed", "https://a.example/f?x=1&order_id=42&status=failed"},
+        {"refunded", "https://a.example/f?x=1&order_id=42&status=refunded"},
+        {"cancelled", "https://a.example/c?order_id=42&status=cancelled"},
+        {"expired", "https://a.example/e?x=1&order_id=42&status=expired#frag"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char out[256], name[96];
+        snprintf(s.status, sizeof s.status, "%s", rows[i].status);
+        payment_callback_url(&s, "42", out, sizeof out);
+        snprintf(name, sizeof name, "callback url for %s", rows[i].status);
+        CHECK(!strcmp(out, rows[i].want), name);
+    }
+}
+
+static void test_fake_notifications(void)
+{
+    const payment_provider *p = payment_provider_find(PAYMENT_FAKE_PROVIDER);
+    CHECK(p && !p->test_mode_only && p->test_server_only, "fake provider: test servers only");
+    CHECK(payment_provider_find("mollie") == NULL, "no real provider is built");
+    static const struct {
+        const char *body;
+        bool ok;
+    } rows[] = {
+        {"id=fk_pay_0123456789abcdef&status=paid", true},
+        {"status=failed&id=fk_pay_0123456789abcdef", true},
+        {"id=fk_pay_01&status=refunded", false},
+        {"id=tr_123&status=paid", false},
+        {"id=fk_pay%20x&status=paid", false},
+        {"id=&status=paid", false},
+        {"status=paid", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        payment_notification n = {.body = rows[i].body, .len = strlen(rows[i].body)};
+        char id[72] = "";
+        payment_outcome o;
+        bo_error err;
+        char name[128];
+        snprintf(name, sizeof name, "fake notification \"%s\" %s", rows[i].body, rows[i].ok ? "read" : "refused");
+        CHECK((p->parse_notification(&n, id, &o, &err) == BO_OK) == rows[i].ok, name);
+        if (i == 0) CHECK(!strcmp(id, "pay_0123456789abcdef") && o == PAYMENT_PAID, "fake: session id and outcome");
+    }
+    payment_notification n = {.body = "id=fk_x&status=paid", .len = 19};
+    payment_session s;
+    bo_error err;
+    CHECK(payment_notify(E, PAYMENT_FAKE_PROVIDER, &n, false, &s, &err) == BO_NOT_FOUND,
+          "fake provider: unknown on a server without test hooks");
+}
+
+/* ---------- against the database ---------- */
+
+static char PRODUCT[48];
+
+static void setup(void)
+{
+    CHECK(test_account(E, "pa", "Payments", &A) && test_account(E, "pb", "Other", &B), "accounts");
+    bo_error err;
+    CHECK(account_test_mode_set(E, &A, true, &err) == BO_OK, "test mode on for A");
+    json_t *pool = NULL, *product = NULL;
+    json_t *doc = json_pack("{s:i}", "capacity", 3);
+    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
+    json_decref(doc);
+    doc = json_pack("{s:s,s:i,s:i,s:[{s:s}]}", "name", "Workshop", "price", 1000, "booking_fee", 50, "pools",
+                    "pool_id", json_string_value(json_object_get(pool, "id")));
+    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
+    json_decref(doc);
+    CHECK(pool && product, "catalog made");
+    snprintf(PRODUCT, sizeof PRODUCT, "%s", json_string_value(json_object_get(product, "id")));
+    json_decref(pool);
+    json_decref(product);
+}
+
+/* An order of n seats, open (unpaid) or paid at once. */
+static bool book(int64_t n, bool open, char order_id[40])
+{
+    cart_line l = {PRODUCT, n};
+    cart_request r = {.day = -1, .start_time = -1, .end_time = -1, .lines = &l, .nlines = 1,
+                      .use_engine_prices = true};
+    cart_record cart;
+    bo_error err;
+    if (cart_create(E, &A, &r, &cart, &err) != BO_OK) return false;
+    payment_input cash = {.provider = "cash", .amount = -1};
+    book_request br = {.cart_id = cart.id, .status = open ? "open" : NULL, .payment = open ? NULL : &cash};
+    bool created;
+    bo_status st = order_book(E, &A, &br, order_id, &created, &err);
+    cart_record_free(&cart);
+    return st == BO_OK;
+}
+
+static payment_start_request request(const char *provider, const char *method)
+{
+    return (payment_start_request){.provider = provider, .method = method, .fee = 35,
+                                   .success_url = "https://s.example/ok", .failure_url = "https://s.example/f",
+                                   .cancel_url = "https://s.example/c", .expired_url = "https://s.example/e",
+                                   .test_server = true};
+}
+
+static bool order_is(const char *order_id, const char *status, const char *ticket_status, size_t npayments)
+{
+    order_record o;
+    if (order_get(E, &A, order_id, &o) != BO_OK) return false;
+    bool ok = !strcmp(o.order.status, status) && o.npayments == npayments;
+    for (size_t i = 0; i < o.ntickets; i++) ok = ok && !strcmp(o.tickets[i].status, ticket_status);
+    order_record_free(&o);
+    return ok;
+}
+
+static void test_start_and_outcomes(void)
+{
+    char order[40];
+    CHECK(book(2, true, order), "open order of 2");
+    payment_start_request req = request(NULL, "ideal");
+    payment_session s, again, other;
+    bool created = false;
+    bo_error err;
+    CHECK(payment_start(E, &A, order, &req, &s, &created, &err) == BO_OK && created, "start");
+    CHECK(s.amount == 2 * (1000 + 50) && s.fee == 35 && !strcmp(s.status, "open"), "amount: tickets and fees");
+    CHECK(!strncmp(s.redirect_url, "/pay/pay_", 9) && strlen(s.id) == 36, "redirect to the page; 128-bit id");
+    CHECK(payment_start(E, &B, order, &req, &other, &created, &err) == BO_NOT_FOUND, "another account: not found");
+    CHECK(payment_start(E, &A, order, &req, &again, &created, &err) == BO_OK && !created && !strcmp(again.id, s.id),
+          "the same request: the same payment");
+    payment_start_request card = request(NULL, "card");
+    CHECK(payment_start(E, &A, order, &card, &other, &created, &err) == BO_OK && created && strcmp(other.id, s.id),
+          "another method: a new payment");
+    CHECK(payment_get(E, &A, s.id, &again) == BO_OK && !strcmp(again.status, "cancelled"), "the first is cancelled");
+    CHECK(payment_get(E, &B, s.id, &again) == BO_NOT_FOUND, "payment_get is scoped by account");
+    payment_step step;
+    CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, s.id, PAYMENT_PAID, true, &again, &step, &err) == BO_CONFLICT &&
+              !strcmp(err.code, "payment_finished"),
+          "the cancelled one cannot be paid on the page");
+    CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_FAILED, true, &again, &step, &err) == BO_OK &&
+              !strcmp(again.status, "failed"),
+          "fail");
+    CHECK(order_is(order, "open", "unpaid", 0), "failed: the hold stays");
+    CHECK(payment_start(E, &A, order, &card, &other, &created, &err) == BO_OK && created, "retry after a failure");
+    CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_PAID, true, &again, &step, &err) == BO_OK &&
+              !strcmp(again.status, "paid") && step == PAYMENT_STEP_MOVE,
+          "pay");
+    CHECK(order_is(order, "confirmed", "valid", 1), "paid: confirmed, tickets valid, one payment");
+    CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_PAID, false, &again, &step, &err) == BO_OK &&
+              step == PAYMENT_STEP_SAME,
+          "the provider's second report changes nothing");
+    CHECK(order_is(order, "confirmed", "valid", 1), "still one payment");
+    CHECK(payment_start(E, &A, order, &card, &other, &created, &err) == BO_CONFLICT, "a paid order: not_open");
+    CHECK(payment_report(E, PAYMENT_FAKE_PROVIDER, s.id, PAYMENT_PAID, false, &again, &step, &err) == BO_NOT_FOUND,
+          "another provider's report of the session: not found");
+
+    char off[40];
+    CHECK(book(1, true, off), "an open order of B's account holder");
+    CHECK(account_test_mode_set(E, &A, false, &err) == BO_OK, "test mode off");
+    CHECK(payment_start(E, &A, off, &req, &s, &created, &err) == BO_FORBIDDEN, "test provider needs test mode");
+    CHECK(account_test_mode_set(E, &A, true, &err) == BO_OK, "test mode on again");
+    payment_start_request bad = request(NULL, "ideal");
+    bad.success_url = "javascript:alert(1)";
+    CHECK(payment_start(E, &A, off, &bad, &s, &created, &err) == BO_INVALID && !strcmp(err.field, "callback_urls.success"),
+          "bad callback url refused");
+    bad = request("nope", "ideal");
+    CHECK(payment_start(E, &A, off, &bad, &s, &created, &err) == BO_INVALID && !strcmp(err.field, "provider"),
+          "unknown provider refused");
+    bad = request(PAYMENT_FAKE_PROVIDER, "ideal");
+    bad.test_server = false;
+    CHECK(payment_start(E, &A, off, &bad, &s, &created, &err) == BO_INVALID, "fake provider only on test servers");
+    order_cancel(E, &A, off, NULL, "test", &err);
+}
+
+static void test_expiry_and_late_success(void)
+{
+    /* the pool has 3 seats; 2 were sold above */
+    CHECK(book(0, true, (char[40]){0}) == false, "zero seats is no order");
+    char order[40], order2[40];
+    /* capacity left: 1 (the first test's order holds 2) */
+    CHECK(book(1, true, order), "open order of the last seat");
+    payment_start_request req = request(PAYMENT_FAKE_PROVIDER, "card");
+    req.deadline_seconds = 60;
+    payment_session s, after;
+    bool created;
+    bo_error err;
+    CHECK(payment_start(E, &A, order, &req, &s, &created, &err) == BO_OK, "fake payment started");
+    CHECK(!book(1, true, order2), "sold out while held");
+    clock_advance(61);
+    CHECK(payments_expire_due(E) >= 1, "the sweep releases the order past its deadline");
+    CHECK(order_is(order, "cancelled", "voided", 0), "released: cancelled, tickets voided");
+    CHECK(payment_get(E, &A, s.id, &after) == BO_OK && !strcmp(after.status, "expired"), "session expired");
+    CHECK(payments_expire_due(E) == 0, "nothing left to release");
+    payment_step step;
+    CHECK(payment_report(E, PAYMENT_FAKE_PROVIDER, s.id, PAYMENT_PAID, false, &after, &step, &err) == BO_OK &&
+              step == PAYMENT_STEP_LATE_PAID && !strcmp(after.status, "paid"),
+          "late success with the seat free: re-held and paid");
+    CHECK(order_is(order, "confirmed", "valid", 1), "re-held: confirmed, tickets valid");
+    CHECK(!book(1, true, order2), "and the seat counts again");
+
+    /* the same again, but the seat is sold meanwhile */
+    char victim[40];
+    CHECK(order_cancel(E, &A, order, NULL, "test", &err) == BO_OK, "free the seat");
+    CHECK(book(1, true, victim), "open order of the last seat");
+    CHECK(payment_start(E, &A, victim, &req, &s, &created, &err) == BO_OK, "started");
+    CHECK(payment_report(E, PAYMENT_FAKE_PROVIDER, s.id, PAYMENT_EXPIRED, false, &after, &step, &err) == BO_OK &&
+              step == PAYMENT_STEP_EXPIRE,
+          "the provider says expired: released");
+    CHECK(book(1, false, order2), "someone else buys the seat");
+    CHECK(payment_report(E, PAYMENT_FAKE_PROVIDER, s.id, PAYMENT_PAID, false, &after, &step, &err) == BO_OK &&
+              !strcmp(after.status, "refunded") &&
+              !strcmp(after.reason, "the seats were sold after the payment deadline"),
+          "late success without the seat: refunded, and why");
+    CHECK(order_is(victim, "cancelled", "voided", 2), "the order stays cancelled: a payment and its refund");
+    CHECK(payment_report(E, PAYMENT_FAKE_PROVIDER, s.id, PAYMENT_PAID, false, &after, &step, &err) == BO_OK &&
+              step == PAYMENT_STEP_SAME,
+          "a repeated late success refunds nothing more");
+    CHECK(order_is(victim, "cancelled", "voided", 2), "still two payment rows");
+    CHECK(!book(1, true, order2), "never oversold");
+}
+
+int main(void)
+{
+    secure_init();
+    test_server_key(9);
+    test_state_machine();
+    test_callback_urls();
+    char path[128];
+    const char *uri = test_db_uri("payment", path);
+    store *st = test_store_open(uri);
+    if (!st) return check_summary();
+    E = test_engine_open(st);
+    test_fake_notifications();
+    setup();
+    test_start_and_outcomes();
+    test_expiry_and_late_success();
+    return test_finish(E, st, uri, path);
+}
