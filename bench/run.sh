@@ -1,6 +1,6 @@
 #!/bin/bash
 # Benchmarks, bounded in time, loopback only. Prints figures beside a
-# reference measured in the same run. Usage: bench/run.sh [sqlite|postgres|http|all]
+# reference measured in the same run. Usage: bench/run.sh [sqlite|postgres|http|pricing|all]
 set -u
 cd "$(dirname "$0")/.."
 WHAT=${1:-all}
@@ -52,6 +52,11 @@ if [ "$WHAT" = all ] || [ "$WHAT" = postgres ]; then
     PG_DIR=
     echo "--- HTTP on PostgreSQL: cart + booking over every slot, 1 and 3 processes, against pgbench TPC-B ---"
     bench/http-pg.sh
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = pricing ]; then
+    echo "--- dynamic pricing: a synthetic season, five policies (bench/pricing-season.sh) ---"
+    bench/pricing-season.sh
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = http ]; then
