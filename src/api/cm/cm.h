@@ -64,4 +64,7 @@ void cm_calendar_get(http_request *r, void *app);
 void cm_reservation_create(http_request *r, void *app);
 void cm_reservation_update(http_request *r, void *app);
 void cm_reservation_generate(http_request *r, void *app);
+void cm_checkout(http_request *r, void *app);
+/* Whether id is one of the iDEAL issuers the shop lists (events.c). */
+bool cm_ideal_issuer_known(const char *id);
 #endif

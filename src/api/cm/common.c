@@ -227,6 +227,8 @@ static const http_route routes[] = {
     {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations", cm_reservation_create, T},
     {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/generate", cm_reservation_generate, T},
     {"PUT", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}", cm_reservation_update, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}/checkout", cm_checkout, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/orders/{order_id}/checkout", cm_checkout, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}/{day}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/timeslots/{year}/{month}", cm_calendar_get, T},

@@ -238,16 +238,25 @@ static json_t *customer_data_json(const json_t *event_doc)
     return c;
 }
 
+static const char *const ideal_issuers[][2] = {
+    {"ABNANL2A", "ABN AMRO"}, {"ASNBNL21", "ASN Bank"},  {"BUNQNL2A", "bunq"},     {"INGBNL2A", "ING"},
+    {"MOYONL21", "Moneyou"},  {"RABONL2U", "Rabobank"}, {"RBRBNL21", "RegioBank"}, {"KNABNL2H", "Knab"},
+    {"SNSBNL2A", "SNS"},      {"TRIONL2U", "Triodos Bank"}, {"FVLBNL22", "Van Lanschot"},
+};
+#define NIDEAL_ISSUERS (sizeof ideal_issuers / sizeof ideal_issuers[0])
+
+bool cm_ideal_issuer_known(const char *id)
+{
+    for (size_t i = 0; id && i < NIDEAL_ISSUERS; i++)
+        if (!strcmp(id, ideal_issuers[i][0])) return true;
+    return false;
+}
+
 static json_t *ideal_issuers_json(void)
 {
-    static const char *const issuers[][2] = {
-        {"ABNANL2A", "ABN AMRO"}, {"ASNBNL21", "ASN Bank"},  {"BUNQNL2A", "bunq"},     {"INGBNL2A", "ING"},
-        {"MOYONL21", "Moneyou"},  {"RABONL2U", "Rabobank"}, {"RBRBNL21", "RegioBank"}, {"KNABNL2H", "Knab"},
-        {"SNSBNL2A", "SNS"},      {"TRIONL2U", "Triodos Bank"}, {"FVLBNL22", "Van Lanschot"},
-    };
     json_t *list = json_array();
-    for (size_t i = 0; i < sizeof issuers / sizeof issuers[0]; i++)
-        json_array_append_new(list, json_pack("{s:s,s:s}", "id", issuers[i][0], "name", issuers[i][1]));
+    for (size_t i = 0; i < NIDEAL_ISSUERS; i++)
+        json_array_append_new(list, json_pack("{s:s,s:s}", "id", ideal_issuers[i][0], "name", ideal_issuers[i][1]));
     return list;
 }
 

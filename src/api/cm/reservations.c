@@ -377,9 +377,7 @@ void cm_reservation_create(http_request *r, void *app_)
     catalog_view_close(v);
 }
 
-/* The cart of order_id when it is a reservation of this event made here:
- * false after replying 404. */
-static bool reservation_found(http_request *r, engine *e, const account *a, const catalog_model *m,
+bool cm_reservation_find(http_request *r, engine *e, const account *a, const catalog_model *m,
                               const cm_event *ce, const char *order_id, cart_record *cart)
 {
     bool ok = cart_get(e, a, order_id, cart) == BO_OK && !strcmp(cart->channel, "cm") && cart->nlines;
@@ -403,7 +401,7 @@ void cm_reservation_update(http_request *r, void *app_)
     catalog_view *v = cm_event_open(r, e, &ce);
     if (!v) return;
     const catalog_model *m = catalog_view_model(v);
-    if (!reservation_found(r, e, a, m, &ce, order_id, &old)) {
+    if (!cm_reservation_find(r, e, a, m, &ce, order_id, &old)) {
         catalog_view_close(v);
         return;
     }
