@@ -183,8 +183,11 @@ static bool order_booked(http_request *r, engine *e, const account *a, const car
 static bool reservation_of(http_request *r, engine *e, const account *a, const catalog_model *m, const cm_event *ce,
                            const char *order_id, cart_record *cart)
 {
+    /* order numbers are digits; reservation ids are UUIDs, which skip the lookup */
     order_record by_number;
-    if (strlen(order_id) <= 16 && order_get_by_number(e, a, order_id, &by_number) == BO_OK) {
+    size_t len = strlen(order_id);
+    if (len && len <= 16 && strspn(order_id, "0123456789") == len &&
+        order_get_by_number(e, a, order_id, &by_number) == BO_OK) {
         bool cm_order = by_number.order.cart_id && !strcmp(by_number.order.channel, "cm");
         const char *cart_id = cm_order ? http_strdup(r, by_number.order.cart_id) : NULL;
         order_record_free(&by_number);
