@@ -433,3 +433,18 @@ def test_access_key_is_required_on_checkout(c, shop):
     path = "/events/%s/reservations/%s/checkout" % (ev["id"], r["order_id"])
     b = {"order_id": r["order_id"], "payment_method_uuid": shop.bancontact["id"], "callback_urls": CALLBACKS}
     expect(shop.shop(c, "POST", path, json_body=b, query={"key": key}), 201)
+
+
+def test_ticket_status_counts_an_order_in_checkout_as_sold(c, shop):
+    """An open reservation takes its seats as IN_RESERVATION, an order in checkout (unpaid tickets) as sold."""
+    ev, regular, _, cheap = shop.new_event(c, capacity=2)
+
+    def status():
+        d = expect(shop.shop(c, "GET", "/events/" + ev["id"]), 200)
+        return next(t["ticket_status_type_id"] for cat in d["categories"] for t in cat["tickets"]
+                    if t["uuid"] == regular["id"])
+    assert status() == "ONLINE"
+    r = shop.reserve(c, regular=2, cheap=0, event=ev, products=(regular, cheap))
+    assert status() == "IN_RESERVATION"
+    expect(shop.checkout(c, r["order_id"], event=ev), 201)
+    assert status() == "SOLD_OUT"
