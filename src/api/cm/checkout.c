@@ -36,17 +36,8 @@ static bool method_is_ideal(const cat_payment_method *pm)
 static bool checkout_parsed(http_request *r, const catalog_model *m, const cm_event *ce, const char *order_id,
                             checkout_input *in)
 {
-    const char *ctype = http_header(r, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16)) {
-        cm_error(r, 400, "CONTENT_TYPE_INVALID", NULL, "send the body as application/json");
-        return false;
-    }
-    const char *why = NULL;
-    json_t *body = http_body_json(r, &why);
-    if (!json_is_object(body)) {
-        cm_error(r, 400, "BODY_INVALID", NULL, "the body must be a JSON object");
-        return false;
-    }
+    json_t *body = cm_body_object(r);
+    if (!body) return false;
     const json_t *body_order = json_object_get(body, "order_id");
     if (body_order && !json_is_null(body_order) &&
         (!json_is_string(body_order) || strcmp(json_string_value(body_order), order_id))) {

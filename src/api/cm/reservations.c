@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ISO 3166-1 alpha-2, as Debian's iso-codes lists it (249 codes). */
 static const char iso_countries[] =
@@ -284,17 +283,8 @@ bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, co
                           cm_reservation_input *in)
 {
     const account *a = api_account(r);
-    const char *ctype = http_header(r, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16)) {
-        cm_error(r, 400, "CONTENT_TYPE_INVALID", NULL, "send the body as application/json");
-        return false;
-    }
-    const char *why = NULL;
-    json_t *body = http_body_json(r, &why);
-    if (!json_is_object(body)) {
-        cm_error(r, 400, "BODY_INVALID", NULL, "the body must be a JSON object");
-        return false;
-    }
+    json_t *body = cm_body_object(r);
+    if (!body) return false;
     in->body = body;
     if (!customer_checked(r, ce->doc, json_object_get(body, "customer_data")) ||
         !lines_checked(r, m, ce, json_object_get(body, "ticket_types"), in->lines, in->line_index, &in->nlines))
