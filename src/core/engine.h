@@ -9,6 +9,7 @@
 #ifndef BO_ENGINE_H
 #define BO_ENGINE_H
 #include "core/catalog_model.h"
+#include "store/occurrence_counts.h"
 #include "store/orders_store.h"
 #include "store/sales.h"
 #include "store/scan_store.h"
@@ -271,6 +272,58 @@ bo_status availability_cart(engine *e, const account *a, const char *category_id
 bo_status occurrence_resolve(engine *e, const account *a, const char *product_id, const char *category_id,
                              civil_date day, int32_t start_time, const char *occurrence_id, slot *out, bo_error *err);
 
+/* ---------- timeslot groups and live counts (core/timeslots.c) ----------
+ * Products whose occurrences come from a schedule (docs/MODEL.md, "Where a
+ * product's occurrences come from") form groups by where the schedule is
+ * named: an event with a schedule and no occurrences of its own (its
+ * products), or a category with a schedule (its products no event times).
+ * Each slot of the group's schedule is one occurrence of the group; two
+ * groups may share occurrence keys (two museums both open at 10:00). */
+typedef struct {
+    const cat_event *event;       /* the group is an event's ... */
+    const cat_category *category; /* ... or a category's: exactly one is set */
+    const cat_schedule *schedule;
+    const char *timezone;         /* the venue's */
+} timeslot_group;
+
+/* How far from today a schedule without a validity bound is listed. */
+#define TIMESLOT_HORIZON_DAYS 366
+/* The account's groups: events' first, then categories', each in catalog
+ * order. Borrowed from m; *out malloc'd (caller frees). */
+size_t timeslot_groups(const catalog_model *m, const account *a, timeslot_group **out);
+/* The group of the event (CAT_EVENT) or category (CAT_CATEGORY) with this id;
+ * false when it has none. */
+bool timeslot_group_find(const catalog_model *m, const account *a, catalog_kind k, const char *id,
+                         timeslot_group *out);
+/* The group a product's occurrences come from: its event's, else its first
+ * category whose schedule times it; false when they come from elsewhere. */
+bool timeslot_group_for_product(const catalog_model *m, const account *a, const cat_product *p, timeslot_group *out);
+/* Whether p sells in g's slots (its event's group, or g's category times it). */
+bool timeslot_group_sells(const catalog_model *m, const account *a, const timeslot_group *g, const cat_product *p);
+/* The days g's slots are listed on: the schedule's validity, an open end
+ * bounded TIMESLOT_HORIZON_DAYS from today. */
+void timeslot_window(const timeslot_group *g, civil_date *lo, civil_date *hi);
+/* The slot of g whose occurrence key is `key`, when the key lies on the
+ * schedule's grid (any day); *listed says whether the schedule opens that
+ * day (validity, weekdays, closed dates). open = listed and not yet ended. */
+bool timeslot_at(const timeslot_group *g, const char *key, slot *out, bool *listed);
+/* Up to max listed slots of g on days [lo, hi], in start order (descending
+ * or ascending), beginning at `from` inclusive (0: at the window's edge).
+ * Built from the schedule alone, so a page costs what its slots cost. */
+size_t timeslots_walk(const timeslot_group *g, civil_date lo, civil_date hi, instant_us from, bool descending,
+                      slot *out, size_t max);
+/* How many listed slots g has on days [lo, hi]. */
+size_t timeslots_count(const timeslot_group *g, civil_date lo, civil_date hi);
+
+/* What is held and issued per (occurrence, product) of up to
+ * STORE_COUNTS_MAX_KEYS occurrence keys, and the orders behind the live
+ * tickets (store/occurrence_counts.h), in one read. Free with
+ * occurrence_counts_free. */
+typedef store_occurrence_counts occurrence_counts;
+bo_status occurrence_counts_read(engine *e, const account *a, const char *const *keys, size_t n,
+                                 occurrence_counts *out, bo_error *err);
+void occurrence_counts_free(occurrence_counts *c);
+
 /* ---------- prices (core/pricing.c) ---------- */
 typedef struct {
     money unit_price;     /* what the customer pays per ticket, in the product's tax mode */
@@ -441,6 +494,7 @@ typedef struct {
     const char *ending_before;   /* ticket id: newer than it (page still newest first) */
     const char *order_id, *event_id, *barcode, *status, *email, *name;
     instant_us created_gt, created_gte, created_lt, created_lte; /* 0 = none */
+    const char *product_ids[8];  /* tickets of any of these products; NULL-terminated unless full */
 } ticket_query;
 /* A page of tickets, newest first, each with its order's buyer (email, name);
  * has_more as for orders. Free with ticket_page_free. */

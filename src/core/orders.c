@@ -116,6 +116,7 @@ bo_status tickets_list(engine *e, const account *a, const ticket_query *q, ticke
         .created_lt = q->created_lt,
         .created_lte = q->created_lte,
     };
+    memcpy(f.product_ids, q->product_ids, sizeof f.product_ids);
     store_status st = store_tickets_page(e->st, a->id, &f, out);
     return st == STORE_OK ? BO_OK : list_status(st, err);
 }

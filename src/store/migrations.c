@@ -353,6 +353,7 @@ static const char v10[] =
 /* Ticket Tailor's check-in list pages an account's redeeming scans by id. */
 static const char v11[] = "CREATE INDEX scans_account_redeemed ON scans(account_id, redeemed, id);";
 
+
 /* The payment step (issue 12, docs/PAYMENTS.md). A payment session is one
  * attempt to pay an open order through a provider: its id is the secret of
  * its hosted page (128 random bits), csrf the page form's token, due_at the
@@ -380,6 +381,11 @@ static const char v19[] =
     " label TEXT NOT NULL, created_at BIGINT NOT NULL,"
     " PRIMARY KEY (account_id, event_id, key_hash));";
 
+/* Ticket Tailor's event pages count each occurrence's live tickets and their
+ * orders (store/occurrence_counts.c): one index range per page of events
+ * instead of a scan of the account's tickets. */
+static const char v20[] = "CREATE INDEX tickets_occurrence ON tickets(account_id, occurrence);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -395,6 +401,7 @@ const migration migrations[] = {
     {11, "scans by account for the check-in list", v11},
     {18, "payment sessions; account test mode", v18},
     {19, "event access keys", v19},
+    {20, "tickets by occurrence for event totals", v20},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -363,7 +363,8 @@ store_status store_ticket_load_scan(db_conn *c, const char *account_id, const ch
     " AND (CAST(? AS BIGINT) IS NULL OR t.created_at > ?)"                                                          \
     " AND (CAST(? AS BIGINT) IS NULL OR t.created_at >= ?)"                                                         \
     " AND (CAST(? AS BIGINT) IS NULL OR t.created_at < ?)"                                                          \
-    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at <= ?)"
+    " AND (CAST(? AS BIGINT) IS NULL OR t.created_at <= ?)"                                                         \
+    " AND (CAST(? AS TEXT) IS NULL OR t.product_id IN (?, ?, ?, ?, ?, ?, ?, ?))"
 
 /* Keyset paging, newest first by (created_at, id); orders and tickets share
  * it. A page starting after a cursor object takes the older rows, newest
@@ -619,9 +620,14 @@ static db_status tickets_page_fn(db_conn *c, void *arg)
     const db_param base[] = {DB_TEXT(x->account_id), OPT_TEXT(f->order_id), OPT_TEXT(f->occurrence),
                              OPT_TEXT(f->barcode), OPT_TEXT(f->status), OPT_TEXT(f->email),
                              OPT_TEXT(f->name ? name_like : NULL), OPT_INT(f->created_gt), OPT_INT(f->created_gte),
-                             OPT_INT(f->created_lt), OPT_INT(f->created_lte)};
+                             OPT_INT(f->created_lt), OPT_INT(f->created_lte), DB_TEXT(f->product_ids[0])};
     memcpy(p, base, sizeof base);
     int n = (int)(sizeof base / sizeof base[0]);
+    bool more = f->product_ids[0] != NULL;
+    for (int i = 0; i < 8; i++) {
+        more = more && f->product_ids[i];
+        p[n++] = more ? DB_TEXT(f->product_ids[i]) : DB_NULL;
+    }
     char cursor_id[64] = "";
     db_status st = keyset_params(c, "SELECT created_at, id FROM tickets WHERE id = ? AND account_id = ?",
                                  x->account_id, f->starting_after, f->ending_before, f->limit, p, &n, cursor_id);

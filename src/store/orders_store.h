@@ -138,6 +138,7 @@ typedef struct {
     const char *order_id, *occurrence, *barcode, *status, *email;
     const char *name;           /* substring of the order's customer name, case-insensitive */
     instant_us created_gt, created_gte, created_lt, created_lte;
+    const char *product_ids[8]; /* tickets of any; NULL-terminated unless full */
 } store_ticket_filter;
 
 typedef struct {

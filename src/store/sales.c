@@ -430,6 +430,8 @@ static bool decode_lines(const char *text, store_cart *out)
     return true;
 }
 
+bool store_cart_lines_decode(const char *text, store_cart *out) { return decode_lines(text, out); }
+
 bool store_holds_decode(const char *text, store_hold **out, size_t *n)
 {
     *n = count_records(text);

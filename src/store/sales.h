@@ -141,6 +141,8 @@ store_status store_tickets_insert(db_conn *c, const char *account_id, const stor
  * (capacity -1) and returns false on malformed text. */
 char *store_holds_encode(const store_hold *holds, size_t n);
 bool store_holds_decode(const char *text, store_hold **out, size_t *n);
+/* A cart's `lines` column into out->lines (malloc'd, out->nlines); false when malformed. */
+bool store_cart_lines_decode(const char *text, store_cart *out);
 
 typedef struct {
     const char *id, *number, *status, *channel, *cart_id, *external_id, *email, *customer_name, *reseller_id,

@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static json_t *check_in_json(const check_in *c)
+static json_t *check_in_json(const account *a, const catalog_model *m, const check_in *c)
 {
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)c->id);
     json_int_t at = (json_int_t)(c->scanned_at / 1000000), created = (json_int_t)(c->created_at / 1000000);
     /* a scan out is a negative quantity: the sum over a ticket is whether it is inside */
     return json_pack("{s:s,s:o,s:I,s:I,s:o,s:o,s:i,s:o,s:I}", "object", "check_in", "id", tt_id("ch_", id), "checkin_at",
-                     at, "created_at", created, "event_id", tt_id("ev_", c->occurrence), "issued_ticket_id",
+                     at, "created_at", created, "event_id", tt_ticket_event_id(m, a, c->product_id, c->occurrence), "issued_ticket_id",
                      tt_id("it_", c->ticket_id), "quantity", c->out ? -1 : 1, "ticket_type_id",
                      tt_id("tt_", c->product_id), "updated_at", created);
 }
@@ -44,7 +44,10 @@ void tt_check_ins_list(http_request *r, void *app_)
         return tt_fail(r, &err);
     }
     json_t *data = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(data, check_in_json(&rows[i]));
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    for (size_t i = 0; i < n; i++) json_array_append_new(data, check_in_json(api_account(r), m, &rows[i]));
+    catalog_view_close(catalog);
     free(rows);
     http_reply_json(r, 200, tt_page(r, "/v1/check_ins", data, more, after != NULL, before != NULL));
 }

@@ -17,7 +17,7 @@ static json_t *custom_questions(const json_t *answers)
     return out;
 }
 
-json_t *tt_issued_ticket(const account *a, const json_t *t)
+json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t *t)
 {
     const char *status = json_string_value(json_object_get(t, "status"));
     json_t *scan = json_object_get(t, "scan");
@@ -37,7 +37,8 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "custom_questions", custom_questions(json_object_get(t, "answers")));
     json_object_set_new(x, "description", json_string(api_text(json_object_get(t, "product_name"))));
     json_object_set_new(x, "email", email ? json_string(email) : json_null());
-    json_object_set_new(x, "event_id", occ && *occ ? tt_id("ev_", occ) : json_null());
+    json_object_set_new(x, "event_id",
+                        tt_ticket_event_id(m, a, json_string_value(json_object_get(t, "product_id")), occ));
     json_t *ref = json_object_get(holder, "reference");
     json_object_set_new(x, "reference", json_is_string(ref) ? json_incref(ref) : json_null());
     json_object_set_new(x, "full_name", full ? json_string(full) : json_null());
@@ -50,7 +51,6 @@ json_t *tt_issued_ticket(const account *a, const json_t *t)
     json_object_set_new(x, "voided_at", json_is_integer(inv) ? json_integer(json_integer_value(inv) / US_PER_SEC) : json_null());
     json_object_set_new(x, "order_id", tt_id("or_", json_string_value(json_object_get(t, "order_id"))));
     json_object_set_new(x, "qr_code_url", json_null());
-    (void)a;
     return x;
 }
 
@@ -73,28 +73,13 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     for (int i = 0; i < 3; i++) code[i] = (char)(cur && cur[i] ? cur[i] | 0x20 : '?');
     code[3] = 0;
     json_object_set_new(x, "currency", json_pack("{s:i,s:s}", "base_multiplier", a->currency_decimals ? 100 : 1, "code", code));
-    /* the event summary of an order for an event occurrence */
-    json_t *summary = json_null();
-    const char *event_id = json_string_value(json_object_get(o, "event_id"));
-    catalog_view *catalog = event_id ? catalog_view_open(e, a) : NULL;
-    const json_t *ev = catalog_view_find(catalog, CAT_EVENT, event_id);
-    if (ev) {
-        const char *occ = json_string_value(json_object_get(o, "occurrence"));
-        size_t i;
-        json_t *oc;
-        json_array_foreach(json_object_get(ev, "occurrences"), i, oc)
-        {
-            if (!occ || strcmp(json_string_value(json_object_get(oc, "id")), occ)) continue;
-            instant_us s = 0, en = 0;
-            iso_parse(json_string_value(json_object_get(oc, "start")), a->timezone, &s);
-            if (json_is_string(json_object_get(oc, "end")))
-                iso_parse(json_string_value(json_object_get(oc, "end")), a->timezone, &en);
-            summary = json_pack("{s:o,s:o,s:O?,s:o}", "id", tt_id("ev_", occ), "end_date",
-                                en ? tt_date(a, en) : json_null(), "name", json_object_get(ev, "name"), "start_date",
-                                tt_date(a, s));
-        }
-    }
-    catalog_view_close(catalog);
+    /* the event of its tickets (one cart, one occurrence) */
+    catalog_view *catalog = catalog_view_open(e, a);
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    json_t *first = json_array_get(json_object_get(o, "tickets"), 0);
+    json_t *summary = m && first ? tt_order_event_summary(m, a, json_string_value(json_object_get(first, "product_id")),
+                                                          json_string_value(json_object_get(first, "occurrence")))
+                                 : json_null();
     json_object_set_new(x, "event_summary", summary);
     json_t *tickets = json_array(), *lines = json_array();
     size_t i;
@@ -103,7 +88,7 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     {
         json_t *tc = json_deep_copy(t);
         json_object_set(tc, "order_email", json_object_get(cust, "email") ? json_object_get(cust, "email") : json_null());
-        json_array_append_new(tickets, tt_issued_ticket(a, tc));
+        json_array_append_new(tickets, tt_issued_ticket(a, m, tc));
         json_decref(tc);
         /* one line item per order line (tickets of one line share line_id) */
         const char *line = json_string_value(json_object_get(t, "line_id"));
@@ -122,6 +107,7 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
         json_object_set_new(li, "quantity", json_integer(json_integer_value(json_object_get(li, "quantity")) + 1));
         json_object_set_new(li, "total", json_integer(json_integer_value(json_object_get(li, "total")) + value + fee));
     }
+    catalog_view_close(catalog);
     json_object_set_new(x, "issued_tickets", tickets);
     json_object_set_new(x, "line_items", lines);
     json_t *pm = json_null();
@@ -153,6 +139,21 @@ json_t *tt_order(engine *e, const account *a, const json_t *o)
     return x;
 }
 
+/* Narrows the products a query names (none: any) to those of `also` too; an
+ * empty intersection names "", which no product is. */
+static void intersect_products(const char *ids[16], const char *const also[8])
+{
+    const char *kept[16] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < 8 && also[i]; i++) {
+        bool in = !ids[0];
+        for (size_t k = 0; k < 16 && ids[k] && !in; k++) in = !strcmp(ids[k], also[i]);
+        if (in) kept[n++] = also[i];
+    }
+    if (n == 0) kept[0] = "";
+    memcpy(ids, kept, sizeof kept);
+}
+
 void tt_orders_list(http_request *r, void *app_)
 {
     engine *e = tt_engine(app_);
@@ -167,9 +168,10 @@ void tt_orders_list(http_request *r, void *app_)
     q.external_id = http_query(r, "txn_id");
     q.barcode = http_query(r, "barcode");
     const char *v;
-    if ((v = http_query(r, "event_series_id")) && !(q.event_id = tt_unprefix(r, v, "es_")))
+    const char *series = NULL, *event = NULL;
+    if ((v = http_query(r, "event_series_id")) && !(series = tt_unprefix(r, v, "es_")))
         return tt_error(r, 400, "event_series_id", "event_series_id must be an id like es_123");
-    if ((v = http_query(r, "event_id")) && !(q.occurrence = tt_unprefix(r, v, "ev_")))
+    if ((v = http_query(r, "event_id")) && !(event = tt_unprefix(r, v, "ev_")))
         return tt_error(r, 400, "event_id", "event_id must be an id like ev_123");
     if ((v = http_query(r, "status"))) {
         static const char *map[][2] = {{"completed", "confirmed"}, {"pending", "open"}, {"cancelled", "cancelled"}};
@@ -184,10 +186,33 @@ void tt_orders_list(http_request *r, void *app_)
         q.extras_key = "referral_tag";
         q.extras_value = v;
     }
+    /* the catalog says which tickets an event or series is; its ids live as long as the view */
+    catalog_view *catalog = catalog_view_open(e, a);
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    tt_ticket_scope series_scope, event_scope;
+    if (series && !tt_event_filter(catalog_view_model(catalog), a, NULL, series, &series_scope)) {
+        catalog_view_close(catalog);
+        return tt_error(r, 422, "event_series_id", "this series has more than 8 ticket types: filter by event_id");
+    }
+    if (event && !tt_event_filter(catalog_view_model(catalog), a, event, NULL, &event_scope)) {
+        catalog_view_close(catalog);
+        return tt_error(r, 422, "event_id", "this event has more than 8 ticket types: filter by event_series_id");
+    }
+    if (series) {
+        q.event_id = series_scope.event_id;
+        memcpy(q.product_ids, series_scope.product_ids, sizeof series_scope.product_ids);
+    }
+    if (event) {
+        q.occurrence = event_scope.occurrence;
+        if (event_scope.event_id) q.event_id = event_scope.event_id;
+        if (event_scope.product_ids[0]) intersect_products(q.product_ids, event_scope.product_ids);
+    }
     json_t *orders;
     bool more;
     bo_error err = {0};
-    if (orders_list_json(e, a, &q, &orders, &more, &err) != BO_OK)
+    bo_status listed = orders_list_json(e, a, &q, &orders, &more, &err);
+    catalog_view_close(catalog);
+    if (listed != BO_OK)
         return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
     json_t *data = json_array();
     size_t i;

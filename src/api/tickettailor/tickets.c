@@ -2,8 +2,20 @@
  * inventory; 422 when sold out) and void (irreversible, frees the seat, no
  * refund). */
 #include "api/tickettailor/tickettailor.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Replies with one issued ticket (wrapped in {data: [..]} when `listed`), and frees t. */
+static void tt_reply_ticket(http_request *r, void *app_, int status, json_t *t, bool listed)
+{
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    json_t *x = tt_eticket_urls(r, api_account(r),
+                                tt_issued_ticket(api_account(r), catalog ? catalog_view_model(catalog) : NULL, t));
+    catalog_view_close(catalog);
+    json_decref(t);
+    http_reply_json(r, status, listed ? json_pack("{s:[o]}", "data", x) : x);
+}
 
 void tt_tickets_list(http_request *r, void *app_)
 {
@@ -24,15 +36,32 @@ void tt_tickets_list(http_request *r, void *app_)
     q.barcode = http_query(r, "barcode");
     q.email = http_query(r, "email");
     q.name = http_query(r, "name");
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+    const catalog_model *m = catalog_view_model(catalog);
+    tt_ticket_scope scope;
+    if (q.event_id) {
+        if (!tt_event_filter(m, api_account(r), q.event_id, NULL, &scope)) {
+            catalog_view_close(catalog);
+            return tt_error(r, 422, "event_id", "this event has more than 8 ticket types to filter by");
+        }
+        /* the ticket query's event_id is the occurrence key */
+        q.event_id = scope.occurrence;
+        memcpy(q.product_ids, scope.product_ids, sizeof q.product_ids);
+    }
     json_t *list;
     bool more;
     bo_error err = {0};
-    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK)
+    if (tickets_list_json(tt_engine(app_), api_account(r), &q, &list, &more, &err) != BO_OK) {
+        catalog_view_close(catalog);
         return tt_list_fail(r, &err, q.ending_before != NULL, q.ending_before ? q.ending_before : q.starting_after);
+    }
     json_t *data = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t) json_array_append_new(data, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t)));
+    json_array_foreach(list, i, t)
+        json_array_append_new(data, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), m, t)));
+    catalog_view_close(catalog);
     json_decref(list);
     http_reply_json(r, 200, tt_page(r, "/v1/issued_tickets", data, more, q.starting_after, q.ending_before));
 }
@@ -43,8 +72,7 @@ void tt_ticket_get(http_request *r, void *app_)
     json_t *t;
     bo_status st = id ? ticket_get_json(tt_engine(app_), api_account(r), id, &t) : BO_NOT_FOUND;
     if (st != BO_OK) return tt_missing(r, st);
-    http_reply_json(r, 200, tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t)));
-    json_decref(t);
+    tt_reply_ticket(r, app_, 200, t, false);
 }
 
 void tt_ticket_create(http_request *r, void *app_)
@@ -69,14 +97,25 @@ void tt_ticket_create(http_request *r, void *app_)
     json_decref(holder);
     char id[40];
     bo_error err = {0};
-    bo_status st =
-        ticket_issue(tt_engine(app_), api_account(r), product, occ, -1, -1, holder_text, "tickettailor", id, &err);
+    /* a timeslot names its slot by date and time; an engine event's occurrence by its id */
+    catalog_view *catalog = catalog_view_open(tt_engine(app_), api_account(r));
+    civil_date day;
+    int32_t start_time;
+    bool sold = catalog && tt_event_slot(catalog_view_model(catalog), api_account(r), occ, product, &occ, &day,
+                                         &start_time);
+    catalog_view_close(catalog);
+    if (!sold) {
+        free(holder_text);
+        if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
+        return tt_error(r, 422, "ticket_type_id", "this ticket type is not sold at event %s", event);
+    }
+    bo_status st = ticket_issue(tt_engine(app_), api_account(r), product, occ, day, start_time, holder_text,
+                                "tickettailor", id, &err);
     free(holder_text);
     if (st != BO_OK) return tt_fail(r, &err);
     json_t *t;
     if (ticket_get_json(tt_engine(app_), api_account(r), id, &t) != BO_OK) return tt_error(r, 500, NULL, "unreadable");
-    http_reply_json(r, 201, json_pack("{s:[o]}", "data", tt_eticket_urls(r, api_account(r), tt_issued_ticket(api_account(r), t))));
-    json_decref(t);
+    tt_reply_ticket(r, app_, 201, t, true);
 }
 
 void tt_ticket_void(http_request *r, void *app_)

@@ -75,7 +75,32 @@ json_t *tt_event_series_ids(const json_t *voucher);
 json_t *tt_associations(http_request *r, const json_t *given, const json_t *current, const char *field,
                         const char *prefix);
 
-json_t *tt_issued_ticket(const account *a, const json_t *ticket);
+/* The issued ticket of a canonical ticket document; m (the account's catalog,
+ * NULL when unreadable) names the event its occurrence is (tt_ticket_event_id). */
+json_t *tt_issued_ticket(const account *a, const catalog_model *m, const json_t *ticket);
+/* The event id a ticket of product at occurrence carries (events.c): a
+ * timeslot's ev_<group>@<key> when the product's occurrences come from a
+ * schedule, else ev_<occurrence>; null when undated. A new reference. */
+json_t *tt_ticket_event_id(const catalog_model *m, const account *a, const char *product_id, const char *occurrence);
+/* Where a ticket of product_id issued for event_id (without ev_) goes: a
+ * timeslot's day and start time, else the id as an occurrence id for the
+ * engine to judge. False when the timeslot's group does not sell the product. */
+bool tt_event_slot(const catalog_model *m, const account *a, const char *event_id, const char *product_id,
+                   const char **occurrence_id, civil_date *day, int32_t *start_time);
+/* What an event_id (without ev_) or event_series_id (without es_) filter
+ * narrows tickets to: an occurrence key, an engine event, products (NULL
+ * when not narrowed). False when a category's series sells more products
+ * than a filter can name (8). Points into m and the ids. */
+typedef struct {
+    const char *occurrence, *event_id;
+    const char *product_ids[8];
+} tt_ticket_scope;
+bool tt_event_filter(const catalog_model *m, const account *a, const char *event_id, const char *series_id,
+                     tt_ticket_scope *out);
+/* An order's event_summary {id, end_date, name, start_date} from its first
+ * ticket's product and occurrence; null when that event does not resolve. */
+json_t *tt_order_event_summary(const catalog_model *m, const account *a, const char *product_id,
+                               const char *occurrence);
 json_t *tt_order(engine *e, const account *a, const json_t *order);
 /* Sets the e-ticket URLs (barcode_url, qr_code_url) of an issued ticket, or
  * of every issued ticket of an order; r NULL (a webhook body) gives paths.

@@ -21,7 +21,10 @@ static json_t *payload(engine *e, const account *a, const char *resource, json_t
     }
     if (!strcmp(resource, "issued_ticket")) {
         snprintf(url, len, "/tickettailor/v1/issued_tickets/it_%s", id ? id : "");
-        return tt_eticket_urls(NULL, a, tt_issued_ticket(a, object));
+        catalog_view *catalog = catalog_view_open(e, a);
+        json_t *x = tt_issued_ticket(a, catalog ? catalog_view_model(catalog) : NULL, object);
+        catalog_view_close(catalog);
+        return tt_eticket_urls(NULL, a, x);
     }
     /* an event series: its occurrences are the Ticket Tailor events */
     snprintf(url, len, "/tickettailor/v1/events?event_series_id=es_%s", id ? id : "");
