@@ -63,4 +63,6 @@ if [ "$WHAT" = all ] || [ "$WHAT" = http ]; then
     if [ -x bench/http-flash-sale.sh ]; then bench/http-flash-sale.sh; fi
     echo "--- reads against nginx serving the same bytes (bench/http-read.sh) ---"
     bench/http-read.sh
+    echo "--- CM shop checkout: reserve -> checkout -> pay, and the event detail against nginx (bench/cm-checkout.sh) ---"
+    bench/cm-checkout.sh
 fi

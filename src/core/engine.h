@@ -526,6 +526,11 @@ bo_status voucher_code_find(engine *e, const account *a, const char *code, vouch
 /* Uses of a discount held or kept by carts made with cart_request.discount_code. */
 bo_status discount_uses_held(engine *e, const account *a, const char *discount_id, int64_t *held);
 
+/* Seats of a pool occurrence taken by issued tickets (valid or unpaid), not
+ * by carts' holds: what is used minus what open carts hold. Two reads, so a
+ * figure to show, not to decide a sale on. */
+bo_status pool_seats_sold(engine *e, const account *a, const char *pool_id, const char *occurrence, int64_t *sold);
+
 /* How often a discount was redeemed by orders (cancelled ones included). */
 bo_status discount_times_redeemed(engine *e, const account *a, const char *discount_id, int64_t *count);
 

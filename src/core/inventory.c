@@ -122,3 +122,26 @@ uint64_t inventory_version(engine *e, const char *account_id, civil_date from, c
     for (civil_date d = from; d < to; d++) v += atomic_load(&e->inventory_versions[version_slot(account_id, d)]);
     return v;
 }
+
+typedef struct {
+    const char *occurrence;
+    int64_t used;
+} used_ctx;
+
+static void add_used_of(void *ctx, const char *occurrence, int64_t used)
+{
+    used_ctx *x = ctx;
+    if (!strcmp(occurrence, x->occurrence)) x->used += used;
+}
+
+bo_status pool_seats_sold(engine *e, const account *a, const char *pool_id, const char *occurrence, int64_t *sold)
+{
+    used_ctx x = {occurrence, 0};
+    int64_t held = 0;
+    *sold = 0;
+    if (store_inventory_used(e->st, a->id, pool_id, NULL, NULL, add_used_of, &x) != STORE_OK ||
+        store_open_carts_held(e->st, a->id, pool_id, occurrence, &held) != STORE_OK)
+        return BO_INTERNAL;
+    *sold = x.used > held ? x.used - held : 0;
+    return BO_OK;
+}

@@ -479,7 +479,7 @@ bo_status payment_get(engine *e, const account *a, const char *payment_id, payme
 
 /* An absolute http(s) URL of at most PAYMENT_URL_MAX characters with a host
  * and nothing a Location header or an HTML attribute could be broken by. */
-static bool callback_url_ok(const char *u)
+bool payment_callback_url_ok(const char *u)
 {
     size_t n = u ? strlen(u) : 0;
     if (n == 0 || n > PAYMENT_URL_MAX) return false;
@@ -641,7 +641,7 @@ static bo_status start_request_ok(const payment_start_request *r, bo_error *err)
                 {r->cancel_url, "callback_urls.cancel"},
                 {r->expired_url, "callback_urls.expired"}};
     for (size_t i = 0; i < 4; i++)
-        if (!callback_url_ok(urls[i].url))
+        if (!payment_callback_url_ok(urls[i].url))
             return bo_fail(err, BO_INVALID, "invalid_url", urls[i].field,
                            "an absolute http(s) URL of at most %d characters is required", PAYMENT_URL_MAX);
     return BO_OK;

@@ -107,6 +107,10 @@ bo_status payment_start(engine *e, const account *a, const char *order_id, const
  * refunded: failure) with order_id (the order's number) and status (the
  * session's) added to its query, before any fragment. */
 void payment_callback_url(const payment_session *s, const char *order_number, char *out, size_t n);
+/* Whether u may be a callback URL (absolute http(s), at most PAYMENT_URL_MAX
+ * characters, nothing a Location header or HTML attribute could be broken by):
+ * for a dialect that checks its body before booking. */
+bool payment_callback_url_ok(const char *u);
 /* The session of this id, of any account (the id is the hosted page's
  * secret), and that account; a session past its deadline is expired first. */
 bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner);

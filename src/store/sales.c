@@ -974,3 +974,41 @@ store_status store_voucher_code_spend(db_conn *c, const char *code_id, money amo
     if (st != DB_OK) return store_status_of(st);
     return changed == 1 ? STORE_OK : STORE_RETRY; /* spent by a concurrent order: look again */
 }
+
+/* ---------------- seats held by open carts ---------------- */
+
+typedef struct {
+    const char *account_id, *pool_id, *occurrence;
+    int64_t held;
+} carts_held_ctx;
+
+static db_status open_carts_held(db_conn *c, void *arg)
+{
+    carts_held_ctx *x = arg;
+    x->held = 0;
+    db_rows *r;
+    /* open carts are few (each holds for minutes) and carts_expiry leads with status */
+    db_status st = db_query(c, "SELECT holds FROM carts WHERE status = 'open' AND account_id = ?",
+                            DB_ARGS(DB_TEXT(x->account_id)), &r);
+    if (st != DB_OK) return st;
+    while (st == DB_OK && db_next(r)) {
+        store_hold *holds = NULL;
+        size_t n = 0;
+        if (!store_holds_decode(db_text(r, 0), &holds, &n)) st = DB_ERROR;
+        for (size_t i = 0; st == DB_OK && i < n; i++)
+            if (!strcmp(holds[i].pool_id, x->pool_id) && !strcmp(holds[i].occurrence, x->occurrence))
+                x->held += holds[i].amount;
+        free(holds);
+    }
+    db_rows_free(r);
+    return st;
+}
+
+store_status store_open_carts_held(store *s, const char *account_id, const char *pool_id, const char *occurrence,
+                                   int64_t *held)
+{
+    carts_held_ctx x = {account_id, pool_id, occurrence, 0};
+    db_status st = store_read(s, open_carts_held, &x);
+    *held = x.held;
+    return store_status_of(st);
+}

@@ -88,6 +88,10 @@ store_status store_carts_expired_exist(store *s, instant_us now, bool *any);
 store_status store_inventory_used(store *s, const char *account_id, const char *pool_id, const char *from_key,
                                   const char *to_key, void (*fn)(void *ctx, const char *occurrence, int64_t used),
                                   void *ctx);
+/* Seats of one pool occurrence held by the account's open carts (an expired
+ * cart the reaper has not released yet included: its seats are still taken). */
+store_status store_open_carts_held(store *s, const char *account_id, const char *pool_id, const char *occurrence,
+                                   int64_t *held);
 /* Sets a pool's capacity on every occurrence already counted (in a catalog
  * write). STORE_CONFLICT when it would drop below what is held or sold. */
 store_status store_inventory_set_capacity(db_conn *c, const char *account_id, const char *pool_id,

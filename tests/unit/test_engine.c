@@ -319,6 +319,30 @@ static void test_expiry(void)
     CHECK(order_book(E, &A, &br, o, &created, &err) == BO_SOLD_OUT, "expired cart cannot take sold seats");
 }
 
+/* pool_seats_sold: what is used less what open carts hold (the CM shop's SOLD_OUT vs IN_RESERVATION). */
+static void test_seats_sold(void)
+{
+    bo_error err;
+    char held[40], booked[40], o[40];
+    bool created;
+    CHECK(hold(PA, 2, 16 * 3600, booked, &err) == BO_OK && hold(PA, 3, 16 * 3600, held, &err) == BO_OK,
+          "hold 2 and 3 at 16:00");
+    cart_record cart;
+    CHECK(cart_get(E, &A, held, &cart) == BO_OK, "the cart reads back");
+    char occurrence[64];
+    snprintf(occurrence, sizeof occurrence, "%s", cart.occurrence);
+    cart_record_free(&cart);
+    int64_t sold = -1;
+    CHECK(pool_seats_sold(E, &A, POOL, occurrence, &sold) == BO_OK && sold == 0, "holds are not sold");
+    book_request br = {.cart_id = booked};
+    CHECK(order_book(E, &A, &br, o, &created, &err) == BO_OK, "book the 2");
+    CHECK(pool_seats_sold(E, &A, POOL, occurrence, &sold) == BO_OK && sold == 2, "2 sold beside 3 held");
+    CHECK(pool_seats_sold(E, &B, POOL, occurrence, &sold) == BO_OK && sold == 0, "another account sells none of them");
+    CHECK(pool_seats_sold(E, &A, POOL, "no-such-occurrence", &sold) == BO_OK && sold == 0, "nothing at another one");
+    CHECK(cart_delete(E, &A, held, &err) == BO_OK, "give the 3 back");
+    CHECK(pool_seats_sold(E, &A, POOL, occurrence, &sold) == BO_OK && sold == 2, "still 2 sold");
+}
+
 static void test_scans(void)
 {
     bo_error err;
@@ -651,6 +675,7 @@ int main(void)
     setup();
     test_holds_and_booking();
     test_expiry();
+    test_seats_sold();
     test_scans();
     test_scan_race();
     test_scan_rules();

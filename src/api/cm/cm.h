@@ -11,6 +11,10 @@ engine *cm_engine(void *app);
 /* {message, code, errors: [{field, message}]}; errors is empty without a field. */
 void cm_error(http_request *r, int status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The request's body when it is a JSON object sent as application/json
+ * (borrowed from the request); else NULL after replying 400
+ * CONTENT_TYPE_INVALID or BODY_INVALID. */
+json_t *cm_body_object(http_request *r);
 /* An engine error in the shape above, its field renamed by cm_field_names. */
 void cm_fail(http_request *r, const bo_error *err);
 /* body as the shop's JSON text (money as the shortest decimal); caller frees. */
@@ -64,4 +68,7 @@ void cm_calendar_get(http_request *r, void *app);
 void cm_reservation_create(http_request *r, void *app);
 void cm_reservation_update(http_request *r, void *app);
 void cm_reservation_generate(http_request *r, void *app);
+void cm_checkout(http_request *r, void *app);
+/* Whether id is one of the iDEAL issuers the shop lists (events.c). */
+bool cm_ideal_issuer_known(const char *id);
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 engine *cm_engine(void *app_) { return ((app *)app_)->e; }
 
@@ -58,6 +59,22 @@ void cm_error(http_request *r, int status, const char *code, const char *field, 
     if (field && *field) json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message", msg));
     if (status == 503) api_retry_later(r);
     cm_reply(r, status, json_pack("{s:s,s:s,s:o}", "message", msg, "code", code, "errors", errors));
+}
+
+json_t *cm_body_object(http_request *r)
+{
+    const char *ctype = http_header(r, "Content-Type");
+    if (!ctype || strncasecmp(ctype, "application/json", 16)) {
+        cm_error(r, 400, "CONTENT_TYPE_INVALID", NULL, "send the body as application/json");
+        return NULL;
+    }
+    const char *why = NULL;
+    json_t *body = http_body_json(r, &why);
+    if (!json_is_object(body)) {
+        cm_error(r, 400, "BODY_INVALID", NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return body;
 }
 
 /* The engine's and the HTTP layer's codes are snake_case; the shop's are upper case. */
@@ -227,6 +244,8 @@ static const http_route routes[] = {
     {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations", cm_reservation_create, T},
     {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/generate", cm_reservation_generate, T},
     {"PUT", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}", cm_reservation_update, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/reservations/{order_id}/checkout", cm_checkout, T},
+    {"POST", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/orders/{order_id}/checkout", cm_checkout, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/calendar/{year}/{month}/{day}", cm_calendar_get, T},
     {"GET", "/ticketingapi/v2.0/ticketshop/events/{event_uuid}/timeslots/{year}/{month}", cm_calendar_get, T},

@@ -65,33 +65,6 @@ static json_t *first_image(const json_t *doc)
     return url ? json_string(url) : json_null();
 }
 
-/* Seats of a pool at an occurrence taken by issued tickets, not by holds:
- * only asked when nothing is left, to tell SOLD_OUT from IN_RESERVATION. */
-static int64_t seats_sold(engine *e, const account *a, const catalog_model *m, const cat_pool *pool,
-                          const char *occurrence)
-{
-    int64_t sold = 0;
-    char after[48] = "";
-    ticket_query q = {.limit = 1000, .event_id = occurrence};
-    for (;;) {
-        ticket_page page = {0};
-        bo_error err = {0};
-        if (tickets_list(e, a, &q, &page, &err) != BO_OK) return -1;
-        for (size_t i = 0; i < page.n; i++) {
-            const store_ticket_row *t = &page.tickets[i].ticket;
-            if (strcmp(t->status, "valid") && strcmp(t->status, "unpaid")) continue;
-            const cat_product *p = model_product(m, t->product_id);
-            for (size_t k = 0; p && k < p->npools; k++)
-                if (p->pools[k].pool == pool) sold += p->pools[k].amount;
-        }
-        bool more = page.has_more && page.n;
-        if (more) snprintf(after, sizeof after, "%s", page.tickets[page.n - 1].ticket.id);
-        ticket_page_free(&page);
-        if (!more) return sold;
-        q.starting_after = after;
-    }
-}
-
 /* The start of a date's day in the venue's zone; 0 for an unbounded (-1) date. */
 static instant_us day_start(const char *tz, civil_date d) { return d < 0 ? 0 : tz_local_to_instant(tz, d, 0); }
 
@@ -133,8 +106,11 @@ static const char *ticket_status(const event_ctx *x, const cat_product *p)
     /* none left: sold when issued tickets alone fill a pool the ticket needs */
     for (size_t k = 0; k < p->npools; k++) {
         const cat_pool *pool = p->pools[k].pool;
-        int64_t sold = seats_sold(x->e, x->a, x->m, pool, pool_occurrence(pool, first->id));
-        if (sold >= 0 && sold + p->pools[k].amount > pool->capacity) return "SOLD_OUT";
+        /* what is used less what open carts hold: no walk over the tickets sold */
+        int64_t sold = 0;
+        if (pool_seats_sold(x->e, x->a, pool->id, pool_occurrence(pool, first->id), &sold) == BO_OK &&
+            sold + p->pools[k].amount > pool->capacity)
+            return "SOLD_OUT";
     }
     return "IN_RESERVATION";
 }
@@ -238,16 +214,25 @@ static json_t *customer_data_json(const json_t *event_doc)
     return c;
 }
 
+static const char *const ideal_issuers[][2] = {
+    {"ABNANL2A", "ABN AMRO"}, {"ASNBNL21", "ASN Bank"},  {"BUNQNL2A", "bunq"},     {"INGBNL2A", "ING"},
+    {"MOYONL21", "Moneyou"},  {"RABONL2U", "Rabobank"}, {"RBRBNL21", "RegioBank"}, {"KNABNL2H", "Knab"},
+    {"SNSBNL2A", "SNS"},      {"TRIONL2U", "Triodos Bank"}, {"FVLBNL22", "Van Lanschot"},
+};
+#define NIDEAL_ISSUERS (sizeof ideal_issuers / sizeof ideal_issuers[0])
+
+bool cm_ideal_issuer_known(const char *id)
+{
+    for (size_t i = 0; id && i < NIDEAL_ISSUERS; i++)
+        if (!strcmp(id, ideal_issuers[i][0])) return true;
+    return false;
+}
+
 static json_t *ideal_issuers_json(void)
 {
-    static const char *const issuers[][2] = {
-        {"ABNANL2A", "ABN AMRO"}, {"ASNBNL21", "ASN Bank"},  {"BUNQNL2A", "bunq"},     {"INGBNL2A", "ING"},
-        {"MOYONL21", "Moneyou"},  {"RABONL2U", "Rabobank"}, {"RBRBNL21", "RegioBank"}, {"KNABNL2H", "Knab"},
-        {"SNSBNL2A", "SNS"},      {"TRIONL2U", "Triodos Bank"}, {"FVLBNL22", "Van Lanschot"},
-    };
     json_t *list = json_array();
-    for (size_t i = 0; i < sizeof issuers / sizeof issuers[0]; i++)
-        json_array_append_new(list, json_pack("{s:s,s:s}", "id", issuers[i][0], "name", issuers[i][1]));
+    for (size_t i = 0; i < NIDEAL_ISSUERS; i++)
+        json_array_append_new(list, json_pack("{s:s,s:s}", "id", ideal_issuers[i][0], "name", ideal_issuers[i][1]));
     return list;
 }
 

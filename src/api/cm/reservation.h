@@ -38,4 +38,8 @@ char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at
 json_t *cm_customer_json(const char *customer_text, instant_us updated_at);
 /* Whether a discount is a code of this event (it names none of its products, or one of them). */
 bool cm_discount_for_event(const catalog_model *m, const cm_event *ce, const cat_discount *d);
+/* The cart of order_id when it is a reservation of this event made here:
+ * false after replying 404 ORDER_NOT_FOUND. */
+bool cm_reservation_find(http_request *r, engine *e, const account *a, const catalog_model *m, const cm_event *ce,
+                         const char *order_id, cart_record *cart);
 #endif

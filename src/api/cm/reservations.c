@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ISO 3166-1 alpha-2, as Debian's iso-codes lists it (249 codes). */
 static const char iso_countries[] =
@@ -284,17 +283,8 @@ bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, co
                           cm_reservation_input *in)
 {
     const account *a = api_account(r);
-    const char *ctype = http_header(r, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16)) {
-        cm_error(r, 400, "CONTENT_TYPE_INVALID", NULL, "send the body as application/json");
-        return false;
-    }
-    const char *why = NULL;
-    json_t *body = http_body_json(r, &why);
-    if (!json_is_object(body)) {
-        cm_error(r, 400, "BODY_INVALID", NULL, "the body must be a JSON object");
-        return false;
-    }
+    json_t *body = cm_body_object(r);
+    if (!body) return false;
     in->body = body;
     if (!customer_checked(r, ce->doc, json_object_get(body, "customer_data")) ||
         !lines_checked(r, m, ce, json_object_get(body, "ticket_types"), in->lines, in->line_index, &in->nlines))
@@ -377,9 +367,7 @@ void cm_reservation_create(http_request *r, void *app_)
     catalog_view_close(v);
 }
 
-/* The cart of order_id when it is a reservation of this event made here:
- * false after replying 404. */
-static bool reservation_found(http_request *r, engine *e, const account *a, const catalog_model *m,
+bool cm_reservation_find(http_request *r, engine *e, const account *a, const catalog_model *m,
                               const cm_event *ce, const char *order_id, cart_record *cart)
 {
     bool ok = cart_get(e, a, order_id, cart) == BO_OK && !strcmp(cart->channel, "cm") && cart->nlines;
@@ -403,7 +391,7 @@ void cm_reservation_update(http_request *r, void *app_)
     catalog_view *v = cm_event_open(r, e, &ce);
     if (!v) return;
     const catalog_model *m = catalog_view_model(v);
-    if (!reservation_found(r, e, a, m, &ce, order_id, &old)) {
+    if (!cm_reservation_find(r, e, a, m, &ce, order_id, &old)) {
         catalog_view_close(v);
         return;
     }
