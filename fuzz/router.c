@@ -114,6 +114,8 @@ static http_request *run(const uint8_t *data, size_t len)
                                                                      : NULL;
         if (auth) c->headers[c->nheaders++] = (fake_value){"Authorization", auth};
     }
+    if (!strncmp(r->path, "/cm/", 4) && !http_header(r, "X-CM-PRODUCTTOKEN") && c->nheaders < FAKE_MAX_VALUES)
+        c->headers[c->nheaders++] = (fake_value){"X-CM-PRODUCTTOKEN", "11111111-2222-3333-4444-555555555555"};
     if (router_route(r)) {
         size_t body_len = len - body_at;
         size_t limit = r->route->auth_kind ? server.cfg.max_body_bytes : HTTP_PUBLIC_BODY_MAX;
@@ -153,7 +155,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_engine();
     bo_error be = {0};
     if (demo_seed(application.e, &be) != BO_OK) die(be.message);
-    static const http_route_table *tables[8];
+    static const http_route_table *tables[9];
     tables[0] = root_routes();
     tables[1] = admin_routes();
     tables[2] = convious_routes();
@@ -162,7 +164,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tables[5] = order_download_routes();
     tables[6] = pay_page_routes();
     tables[7] = payment_notify_routes();
-    server = (http_server){.tables = tables, .ntables = 8, .app = &application,
+    tables[8] = cm_routes();
+    server = (http_server){.tables = tables, .ntables = 9, .app = &application,
                            .cfg = {.max_body_bytes = 1024 * 1024}};
 
     char b64[96];
