@@ -13,4 +13,8 @@ int utf8_prefix(const char *s, size_t max);
  * it cuts a message at its buffer's size). */
 void utf8_trim(char *s);
 
+/* Replaces each byte of s that begins no valid UTF-8 character with '?', so a
+ * message echoing client bytes (a method, an id) can always go into JSON. */
+void utf8_scrub(char *s);
+
 #endif

@@ -120,6 +120,12 @@ static void test_zones(void)
     CHECK(!strcmp(t1, "ab") && !strcmp(t2, "a") && !strcmp(t3, "a\xe2\x82\xac") && !strcmp(t4, "a") &&
               !strcmp(t5, "abc"),
           "utf8_trim drops an incomplete last character");
+    char s1[] = "GE\xf2\xff\xff\xffT", s2[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab", s3[] = "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80";
+    utf8_scrub(s1);
+    utf8_scrub(s2);
+    utf8_scrub(s3);
+    CHECK(!strcmp(s1, "GE????T") && !strcmp(s2, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab") && !strcmp(s3, "?????????"),
+          "utf8_scrub keeps valid characters and replaces bytes that begin none");
     civil_date d;
     date_parse("2022-08-01", &d);
     instant_us t = tz_local_to_instant("Europe/Amsterdam", d, 9 * 3600);

@@ -13,9 +13,8 @@ static json_t *utf8_string(const char *s)
 {
     json_t *j = json_string(s);
     if (j) return j;
-    size_t n = strlen(s);
-    char *copy = malloc(n + 1);
-    for (size_t i = 0; i <= n; i++) copy[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+    char *copy = strdup(s);
+    utf8_scrub(copy);
     j = json_string(copy);
     free(copy);
     return j;

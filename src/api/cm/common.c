@@ -55,6 +55,7 @@ void cm_error(http_request *r, int status, const char *code, const char *field, 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     utf8_trim(msg);
+    utf8_scrub(msg);
     json_t *errors = json_array();
     if (field && *field) json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message", msg));
     if (status == 503) api_retry_later(r);
