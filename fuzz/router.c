@@ -114,6 +114,8 @@ static http_request *run(const uint8_t *data, size_t len)
                                                                      : NULL;
         if (auth) c->headers[c->nheaders++] = (fake_value){"Authorization", auth};
     }
+    if (!strncmp(r->path, "/fourvenues/", 12) && !http_header(r, "X-Api-Key") && c->nheaders < FAKE_MAX_VALUES)
+        c->headers[c->nheaders++] = (fake_value){"X-Api-Key", "fv_demo_key"};
     if (router_route(r)) {
         size_t body_len = len - body_at;
         size_t limit = r->route->auth_kind ? server.cfg.max_body_bytes : HTTP_PUBLIC_BODY_MAX;
@@ -153,14 +155,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_engine();
     bo_error be = {0};
     if (demo_seed(application.e, &be) != BO_OK) die(be.message);
-    static const http_route_table *tables[6];
+    static const http_route_table *tables[7];
     tables[0] = root_routes();
     tables[1] = admin_routes();
     tables[2] = convious_routes();
     tables[3] = tickettailor_routes();
     tables[4] = ticket_download_routes();
     tables[5] = order_download_routes();
-    server = (http_server){.tables = tables, .ntables = 6, .app = &application,
+    tables[6] = fourvenues_routes();
+    server = (http_server){.tables = tables, .ntables = 7, .app = &application,
                            .cfg = {.max_body_bytes = 1024 * 1024}};
 
     char b64[96];

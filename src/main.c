@@ -196,11 +196,12 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 7
+#define SERVED_TABLES 8
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
     out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
+    out[7] = fourvenues_routes();
     return SERVED_TABLES;
 }
 

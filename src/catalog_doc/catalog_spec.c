@@ -55,6 +55,7 @@ static const field_spec event_fields[] = {
     {"external_ids", F_OBJECT, false, NULL, 0},
     {"extras", F_OBJECT, false, NULL, 0},
     {"payment_method_ids", F_REF_LIST, false, NULL, CAT_PAYMENT_METHOD},
+    {"slug", F_STRING, false, NULL, 0},
 };
 
 static const field_spec pool_fields[] = {
@@ -92,6 +93,7 @@ static const field_spec product_fields[] = {
     {"apf_enabled", F_BOOL, false, NULL, 0},
     {"business_type", F_STRING, false, NULL, 0},
     {"group_id", F_REF, false, NULL, CAT_TICKET_GROUP},
+    {"slug", F_STRING, false, NULL, 0},
 };
 
 static const field_spec discount_fields[] = {
@@ -182,8 +184,20 @@ static bo_status check_schedule(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+/* A slug names its object in a URL path (Fourvenues' by-slug reads): 1-100 of [a-z0-9-]. */
+static bo_status check_slug(json_t *doc, bo_error *err)
+{
+    const char *slug = jstr(doc, "slug");
+    if (!slug) return BO_OK;
+    size_t n = strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-");
+    if (!*slug || slug[n] || n > 100)
+        return bo_fail(err, BO_INVALID, "invalid_slug", "slug", "slug must be 1-100 of a-z, 0-9 and -");
+    return BO_OK;
+}
+
 static bo_status check_event(json_t *doc, bo_error *err)
 {
+    if (check_slug(doc, err) != BO_OK) return err->status;
     json_t *occ = json_object_get(doc, "occurrences");
     size_t i;
     json_t *o;
@@ -212,6 +226,7 @@ static bo_status check_event(json_t *doc, bo_error *err)
 
 static bo_status check_product(json_t *doc, bo_error *err)
 {
+    if (check_slug(doc, err) != BO_OK) return err->status;
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(doc, "taxes"), i, v)

@@ -77,6 +77,7 @@ typedef struct {
     char currency[4];
     int currency_decimals;
     int64_t hold_seconds;
+    instant_us created_at;
 } account;
 
 typedef struct {
