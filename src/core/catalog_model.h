@@ -118,6 +118,32 @@ typedef struct {
 
 typedef enum { PRODUCT_TICKET, PRODUCT_ADDON, PRODUCT_BUNDLE } cat_product_kind;
 
+/* One step of a tiered price (docs/MODEL.md, "Price tiers"): sold while its
+ * deadline has not passed and its quantity is not used up. */
+typedef struct {
+    const char *id, *name;
+    money price;
+    instant_us valid_until;  /* 0: no deadline */
+    int64_t quantity;        /* tickets at this tier; 0: unlimited */
+    money fee_amount;        /* the organization's fee per ticket: this, */
+    int32_t fee_percent_bp;  /* or this share of the price (-1: fee_amount applies) */
+    const char *includes, *additional_info; /* "" when none */
+} cat_price_tier;
+
+/* An extra a ticket may carry once (a drink, a cloakroom). */
+typedef struct {
+    const char *id, *name;
+    money price;
+} cat_supplement;
+
+/* Refund insurance a buyer may add: percent_bp of the ticket price, letting
+ * the holder ask for a refund until `hours` before the event. */
+typedef struct {
+    bool enabled;
+    int32_t percent_bp;
+    int64_t hours;
+} cat_warranty;
+
 typedef struct {
     const char *id;
     const char *name_json;      /* the translated name as JSON text, for documents that copy it */
@@ -144,6 +170,11 @@ typedef struct {
     cat_scan_options scan;
     const char *barcode_format;
     const char *group_id;       /* its ticket group (cat_ticket_group); NULL when none */
+    const cat_price_tier *tiers; /* in order; none: it sells at price */
+    size_t ntiers;
+    const cat_supplement *supplements;
+    size_t nsupplements;
+    cat_warranty warranty;
 } cat_product;
 
 typedef enum { DISCOUNT_FIXED, DISCOUNT_PERCENTAGE } cat_discount_type;

@@ -361,6 +361,15 @@ static const char v19[] =
     " label TEXT NOT NULL, created_at BIGINT NOT NULL,"
     " PRIMARY KEY (account_id, event_id, key_hash));";
 
+/* Tickets sold per price tier (store/price_tiers_store.c): the conditional
+ * update decides, the CHECK stands behind it. */
+static const char v21[] =
+    "CREATE TABLE price_tier_sales ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), product_id TEXT NOT NULL, occurrence TEXT NOT NULL,"
+    " tier_id TEXT NOT NULL, quantity BIGINT NOT NULL, used BIGINT NOT NULL,"
+    " CHECK (used >= 0), CHECK (quantity = 0 OR used <= quantity),"
+    " PRIMARY KEY (account_id, product_id, occurrence, tier_id));";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -375,6 +384,7 @@ const migration migrations[] = {
     {10, "inventory sub-rows for hot pools", v10},
     {11, "scans by account for the check-in list", v11},
     {19, "event access keys", v19},
+    {21, "price tier counts", v21},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
