@@ -225,6 +225,9 @@ static const http_route routes[] = {
     {"GET", "/events", fv_events_list, K},
     {"GET", "/events/{id}", fv_event_get, K},
     {"GET", "/events/by-slug/{slug}", fv_event_by_slug, K},
+    {"GET", "/ticket-rates", fv_ticket_rates_list, K},
+    {"GET", "/ticket-rates/{id}", fv_ticket_rate_get, K},
+    {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
 };
 
 static const http_route_table table = {"/fourvenues", routes, sizeof routes / sizeof routes[0], authenticate,

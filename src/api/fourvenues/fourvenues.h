@@ -64,4 +64,7 @@ void fv_auth_get(http_request *r, void *app);
 void fv_events_list(http_request *r, void *app);
 void fv_event_get(http_request *r, void *app);
 void fv_event_by_slug(http_request *r, void *app);
+void fv_ticket_rates_list(http_request *r, void *app);
+void fv_ticket_rate_get(http_request *r, void *app);
+void fv_ticket_rate_by_slug(http_request *r, void *app);
 #endif
