@@ -81,6 +81,7 @@ static void open_engine(void)
     engine_config ec = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     application.e = engine_open(st, &ec);
     tickettailor_install(application.e);
+    fourvenues_install(application.e);
     order_json_install(application.e);
 }
 

@@ -256,6 +256,7 @@ static int migrate(store *st, const char *key_path, bool chosen)
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
+    fourvenues_install(e);
     order_json_install(e);
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,
              .rate_limit_per_hour = cfg->rate_limit_per_hour,

@@ -63,4 +63,7 @@ void api_retry_later(http_request *r);
  * what /admin/v1 subscriptions get when they name no format. */
 #define TICKETTAILOR_WEBHOOK_FORMAT "tickettailor"
 void tickettailor_install(engine *e);
+/* Registers the Fourvenues webhook format (src/api/fourvenues/webhooks.c). */
+#define FOURVENUES_WEBHOOK_FORMAT "fourvenues"
+void fourvenues_install(engine *e);
 #endif

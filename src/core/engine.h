@@ -526,7 +526,8 @@ bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t 
 /* ---------- change notification (core/events.c) ----------
  * Every state change records an outbox event in the same transaction. */
 typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
-               EV_EVENT_UPDATED, EV_EVENT_DELETED } change_event;
+               EV_EVENT_UPDATED, EV_EVENT_DELETED,
+               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */ } change_event;
 const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
 
 /* What an outbox event records as its object: the canonical document of the

@@ -13,7 +13,7 @@
 
 static const char *event_names[] = {"ORDER.CREATED",          "ORDER.UPDATED",   "ISSUED_TICKET.CREATED",
                                     "ISSUED_TICKET.UPDATED",  "EVENT.CREATED",   "EVENT.UPDATED",
-                                    "EVENT.DELETED"};
+                                    "EVENT.DELETED",          "ORDER.PAID"};
 
 const char *change_event_name(change_event ev) { return event_names[ev]; }
 
@@ -21,7 +21,8 @@ static const char *resource_of(change_event ev)
 {
     switch (ev) {
     case EV_ORDER_CREATED:
-    case EV_ORDER_UPDATED: return "order";
+    case EV_ORDER_UPDATED:
+    case EV_ORDER_PAID: return "order";
     case EV_TICKET_CREATED:
     case EV_TICKET_UPDATED: return "issued_ticket";
     default: return "event";
@@ -215,6 +216,8 @@ db_status events_record_booking(engine *e, db_conn *c, const account *a, const o
     const outbox_renderer *r = renderer(e);
     char *object = r && r->order ? r->order(o, a) : NULL;
     db_status st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
+    if (st == DB_OK && o->order.status && !strcmp(o->order.status, "paid"))
+        st = events_record(c, a->id, EV_ORDER_PAID, o->order.id, object);
     free(object);
     for (size_t i = 0; i < o->ntickets && st == DB_OK; i++)
         st = record_ticket(e, c, a->id, EV_TICKET_CREATED, &o->tickets[i]);

@@ -368,7 +368,9 @@ static const char v21[] =
     " account_id TEXT NOT NULL REFERENCES accounts(id), product_id TEXT NOT NULL, occurrence TEXT NOT NULL,"
     " tier_id TEXT NOT NULL, quantity BIGINT NOT NULL, used BIGINT NOT NULL,"
     " CHECK (used >= 0), CHECK (quantity = 0 OR used <= quantity),"
-    " PRIMARY KEY (account_id, product_id, occurrence, tier_id));";
+    " PRIMARY KEY (account_id, product_id, occurrence, tier_id));"
+    /* a subscription's label (Fourvenues' webhook endpoints have a name) */
+    "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {

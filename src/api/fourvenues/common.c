@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 engine *fv_engine(void *app_) { return ((app *)app_)->e; }
 
@@ -27,9 +28,8 @@ static const char *fv_wire_field(const char *engine_field)
 
 static void reply_text(http_request *r, int status, json_t *whole)
 {
-    /* 15 significant digits print every amount below 10^13 minor units the
-     * way JavaScript prints the same double (1.1, not 1.1000000000000001) */
-    char *text = json_dumps(whole, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    size_t len = 0;
+    char *text = whole ? fv_stringify(whole, &len) : NULL;
     json_decref(whole);
     if (!text) {
         static const char failed[] = "{\"data\":null,\"success\":false,\"error\":{\"code\":\"internal_error\","
@@ -37,7 +37,7 @@ static void reply_text(http_request *r, int status, json_t *whole)
         http_reply_raw(r, 500, "application/json", failed, sizeof failed - 1);
         return;
     }
-    http_reply_owned(r, status, "application/json", text, strlen(text));
+    http_reply_owned(r, status, "application/json", text, len);
 }
 
 void fv_reply(http_request *r, int status, json_t *data)
@@ -190,6 +190,22 @@ bool fv_query_instant(http_request *r, const char *name, instant_us *out, bool *
     return false;
 }
 
+json_t *fv_body_object(http_request *r)
+{
+    const char *ctype = http_header(r, "Content-Type");
+    if (!ctype || strncasecmp(ctype, "application/json", 16)) {
+        fv_error(r, 400, "invalid_body", NULL, "send the body as application/json");
+        return NULL;
+    }
+    const char *why = NULL;
+    json_t *body = http_body_json(r, &why);
+    if (!json_is_object(body)) {
+        fv_error(r, 400, "invalid_body", NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
 static bool authenticate(http_request *r, int kind, void *app_)
 {
     (void)kind;
@@ -228,6 +244,9 @@ static const http_route routes[] = {
     {"GET", "/ticket-rates", fv_ticket_rates_list, K},
     {"GET", "/ticket-rates/{id}", fv_ticket_rate_get, K},
     {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
+    {"POST", "/webhooks/endpoints", fv_webhook_endpoint_create, K},
+    {"GET", "/webhooks/endpoints", fv_webhook_endpoints_list, K},
+    {"DELETE", "/webhooks/endpoints/{id}", fv_webhook_endpoint_delete, K},
 };
 
 static const http_route_table table = {"/fourvenues", routes, sizeof routes / sizeof routes[0], authenticate,

@@ -20,6 +20,17 @@ void fv_fail(http_request *r, const bo_error *err);
 /* {"data": data, "success": true} (data stolen), money in JavaScript's number form. */
 void fv_reply(http_request *r, int status, json_t *data);
 
+/* v as JavaScript's JSON.stringify writes it (stringify.c): compact, keys in
+ * insertion order, UTF-8 unescaped, numbers in ECMAScript's form; malloc'd,
+ * NULL when out of memory. */
+char *fv_stringify(const json_t *v, size_t *len);
+/* A double as ECMAScript's Number::toString prints it ("1.1", "1e+21", "null" when not finite). */
+void fv_js_number(double v, char out[40]);
+
+/* The request's body as a JSON object (owned by the request), or NULL after
+ * a 400 invalid_body (not application/json, not a JSON object). */
+json_t *fv_body_object(http_request *r);
+
 /* Money as JavaScript prints a number of major units: 1210 → 12.1, 1200 → 12. */
 json_t *fv_money(money amount, int decimals);
 /* "2022-01-01T00:00:00.000Z"; null for 0. */
@@ -67,4 +78,7 @@ void fv_event_by_slug(http_request *r, void *app);
 void fv_ticket_rates_list(http_request *r, void *app);
 void fv_ticket_rate_get(http_request *r, void *app);
 void fv_ticket_rate_by_slug(http_request *r, void *app);
+void fv_webhook_endpoint_create(http_request *r, void *app);
+void fv_webhook_endpoints_list(http_request *r, void *app);
+void fv_webhook_endpoint_delete(http_request *r, void *app);
 #endif
