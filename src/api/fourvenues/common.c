@@ -108,6 +108,15 @@ void fv_public_id(const char *purpose, const char *part1, const char *part2, cha
     sodium_bin2hex(out, FV_ID_LEN + 1, digest, sizeof digest);
 }
 
+void fv_numeric_id(const char *purpose, const char *part1, const char *part2, char out[21])
+{
+    char hex[FV_ID_LEN + 1];
+    fv_public_id(purpose, part1, part2, hex);
+    unsigned long long v = 0;
+    for (int i = 0; i < 12; i++) v = v * 16 + (unsigned long long)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    snprintf(out, 21, "%llu", v % 1000000000000000ULL);
+}
+
 void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]) { fv_public_id("organization", a->id, NULL, out); }
 
 void fv_slugify(const char *name, char *out, size_t n)
@@ -244,6 +253,8 @@ static const http_route routes[] = {
     {"GET", "/ticket-rates", fv_ticket_rates_list, K},
     {"GET", "/ticket-rates/{id}", fv_ticket_rate_get, K},
     {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
+    {"GET", "/tickets", fv_tickets_list, K},
+    {"GET", "/tickets/{id}", fv_ticket_get, K},
     {"POST", "/webhooks/endpoints", fv_webhook_endpoint_create, K},
     {"GET", "/webhooks/endpoints", fv_webhook_endpoints_list, K},
     {"DELETE", "/webhooks/endpoints/{id}", fv_webhook_endpoint_delete, K},

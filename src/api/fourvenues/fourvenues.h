@@ -39,6 +39,8 @@ json_t *fv_time(instant_us t);
  * ("event", "rate", ...) and the engine's key parts, stable across restarts
  * and servers. out gets FV_ID_LEN + 1 bytes. */
 void fv_public_id(const char *purpose, const char *part1, const char *part2, char out[FV_ID_LEN + 1]);
+/* The vendor's price, supplement and question ids are numeric strings: up to 15 digits of the same hash. */
+void fv_numeric_id(const char *purpose, const char *part1, const char *part2, char out[21]);
 /* A slug from a name: lower-case ASCII letters and digits, other runs as one "-". */
 void fv_slugify(const char *name, char *out, size_t n);
 
@@ -71,6 +73,11 @@ json_t *fv_event_json(engine *e, const account *a, const catalog_model *m, const
 /* The organization (account) id as the channel sees it. */
 void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
 
+/* The seed's ticket object from a canonical ticket (docs/MODEL.md; order_email
+ * and order_name used when the holder names none); NULL when the ticket is
+ * not of a channel event (no event or occurrence). */
+json_t *fv_ticket_json(const account *a, const json_t *ticket);
+
 void fv_auth_get(http_request *r, void *app);
 void fv_events_list(http_request *r, void *app);
 void fv_event_get(http_request *r, void *app);
@@ -78,6 +85,8 @@ void fv_event_by_slug(http_request *r, void *app);
 void fv_ticket_rates_list(http_request *r, void *app);
 void fv_ticket_rate_get(http_request *r, void *app);
 void fv_ticket_rate_by_slug(http_request *r, void *app);
+void fv_tickets_list(http_request *r, void *app);
+void fv_ticket_get(http_request *r, void *app);
 void fv_webhook_endpoint_create(http_request *r, void *app);
 void fv_webhook_endpoints_list(http_request *r, void *app);
 void fv_webhook_endpoint_delete(http_request *r, void *app);

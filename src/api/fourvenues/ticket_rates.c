@@ -5,16 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The vendor's price and supplement ids are numeric strings: 15 digits of a hash. */
-static void numeric_id(const char *purpose, const char *part1, const char *part2, char out[21])
-{
-    char hex[FV_ID_LEN + 1];
-    fv_public_id(purpose, part1, part2, hex);
-    unsigned long long v = 0;
-    for (int i = 0; i < 12; i++) v = v * 16 + (unsigned long long)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
-    snprintf(out, 21, "%llu", v % 1000000000000000ULL);
-}
-
 typedef struct {
     const char *product_id;
     int64_t sold;
@@ -65,7 +55,7 @@ static json_t *percent_json(int32_t bp) { return fv_money(bp, 2); }
 static json_t *tier_json(const account *a, const cat_product *p, const cat_price_tier *t)
 {
     char id[21];
-    numeric_id("price", p->id, t->id, id);
+    fv_numeric_id("price", p->id, t->id, id);
     bool percentage = t->fee_percent_bp >= 0;
     return json_pack("{s:s,s:s,s:o,s:o,s:I,s:s,s:o,s:s,s:s}", "_id", id, "name", t->name, "price",
                      fv_money(t->price, a->currency_decimals), "valid_until", fv_time(t->valid_until), "quantity",
@@ -87,7 +77,7 @@ static json_t *supplements_json(const account *a, const cat_product *p)
     json_t *list = json_array();
     for (size_t i = 0; i < p->nsupplements; i++) {
         char id[21];
-        numeric_id("supplement", p->id, p->supplements[i].id, id);
+        fv_numeric_id("supplement", p->id, p->supplements[i].id, id);
         json_array_append_new(list, json_pack("{s:s,s:s,s:o}", "_id", id, "name", p->supplements[i].name, "price",
                                               fv_money(p->supplements[i].price, a->currency_decimals)));
     }
@@ -101,7 +91,7 @@ static json_t *questions_json(const catalog_model *m, const cat_product *p)
         const cat_question *q = model_object_at(m, CAT_QUESTION, i);
         if (!q->per_ticket || !question_asked_for(q, p->id)) continue;
         char id[21];
-        numeric_id("question", q->id, NULL, id);
+        fv_numeric_id("question", q->id, NULL, id);
         json_t *label = json_loads(q->label_json ? q->label_json : "\"\"", JSON_DECODE_ANY, NULL);
         const char *text = json_is_string(label) ? json_string_value(label) : api_text(label);
         json_array_append_new(list, json_pack("{s:s,s:s,s:b}", "_id", id, "question", text ? text : "", "required",
