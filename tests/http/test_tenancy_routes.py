@@ -83,6 +83,9 @@ def world():
     a_events = expect(a.request("GET", "/fourvenues/events", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
     assert a_events, "the demo account has no channel events"
     fv_ids = {"id": a_events[0]["_id"], "slug": a_events[0]["slug"]}
+    a_rate = a_events[0]["ticket_rates"][0]["_id"]
+    a_tickets = expect(a.request("GET", "/fourvenues/tickets", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
+    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else ids["tickets"])
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
@@ -113,6 +116,10 @@ def fill(path, w):
                      "day": "1", "order_id": w["cm"]["order_id"]}.get(name)
         elif path.startswith("/fourvenues/"):
             value = w["fv"].get(name)
+            if name == "id" and path.startswith("/fourvenues/ticket-rates/"):
+                value = w["fv"]["rate_id"]
+            elif name == "id" and path.startswith("/fourvenues/tickets/"):
+                value = w["fv"]["ticket_id"]
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),

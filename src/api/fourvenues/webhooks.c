@@ -33,8 +33,8 @@ static json_t *payment_success(const account *a, const json_t *order)
     const json_t *extras = json_object_get(order, "extras");
     json_t *metadata = json_object_get(extras, "metadata");
     json_t *send = json_object_get(extras, "send_resources");
-    return json_pack("{s:s,s:s,s:o,s:O,s:b}", "payment_id", payment_id, "resource_type", "ticket", "resource_ids", ids,
-                     "metadata", json_is_object(metadata) ? metadata : json_object(), "send_resources",
+    return json_pack("{s:s,s:s,s:o,s:o,s:b}", "payment_id", payment_id, "resource_type", "ticket", "resource_ids", ids,
+                     "metadata", json_is_object(metadata) ? json_incref(metadata) : json_object(), "send_resources",
                      json_is_true(send));
 }
 
