@@ -11,20 +11,12 @@
 
 engine *fv_engine(void *app_) { return ((app *)app_)->e; }
 
-/* The engine's field names (engine.h) → the channel API's. Names not listed are the same in both. */
-static const struct {
-    const char *engine, *fourvenues;
-} fv_field_names[] = {
+/* The engine's field names (engine.h) → the channel API's. */
+static const api_field_name fv_field_names[] = {
     {"product_id", "ticket_rate_id"},
     {"occurrence_id", "event_id"},
 };
-
-static const char *fv_wire_field(const char *engine_field)
-{
-    for (size_t i = 0; i < sizeof fv_field_names / sizeof fv_field_names[0]; i++)
-        if (!strcmp(engine_field, fv_field_names[i].engine)) return fv_field_names[i].fourvenues;
-    return engine_field;
-}
+#define FV_FIELD(engine_field) api_wire_field(fv_field_names, sizeof fv_field_names / sizeof fv_field_names[0], engine_field)
 
 static void reply_text(http_request *r, int status, json_t *whole)
 {
@@ -50,9 +42,8 @@ void fv_error(http_request *r, int status, const char *code, const char *field, 
     char msg[300];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    api_message_v(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    utf8_trim(msg);
     json_t *fields = json_array();
     if (field && *field) json_array_append_new(fields, json_string(field));
     if (status == 503) api_retry_later(r);
@@ -64,10 +55,10 @@ void fv_error(http_request *r, int status, const char *code, const char *field, 
 void fv_fail(http_request *r, const bo_error *err)
 {
     switch (err->status) {
-    case BO_NOT_FOUND: return fv_error(r, 404, err->code, fv_wire_field(err->field), "%s", err->message);
-    case BO_INVALID: return fv_error(r, 400, err->code, fv_wire_field(err->field), "%s", err->message);
+    case BO_NOT_FOUND: return fv_error(r, 404, err->code, FV_FIELD(err->field), "%s", err->message);
+    case BO_INVALID: return fv_error(r, 400, err->code, FV_FIELD(err->field), "%s", err->message);
     case BO_SOLD_OUT:
-    case BO_CONFLICT: return fv_error(r, 409, err->code, fv_wire_field(err->field), "%s", err->message);
+    case BO_CONFLICT: return fv_error(r, 409, err->code, FV_FIELD(err->field), "%s", err->message);
     case BO_UNAVAILABLE: return fv_error(r, 503, "unavailable", NULL, "the database has no room; try again later");
     default: return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     }
@@ -218,20 +209,11 @@ json_t *fv_body_object(http_request *r)
 static bool authenticate(http_request *r, int kind, void *app_)
 {
     (void)kind;
-    const char *key = http_header(r, "X-Api-Key");
-    account *a = http_alloc(r, sizeof *a);
-    bo_status st = key && *key && strlen(key) <= 256 ? auth_lookup(fv_engine(app_), CRED_CHANNEL_KEY, key, a)
-                                                      : BO_UNAUTHORIZED;
-    if (st == BO_INTERNAL) {
-        fv_error(r, 500, "internal_error", NULL, "credentials could not be checked");
-        return false;
+    switch (api_authenticate(r, app_, CRED_CHANNEL_KEY, http_header(r, "X-Api-Key"))) {
+    case BO_OK: return true;
+    case BO_INTERNAL: fv_error(r, 500, "internal_error", NULL, "credentials could not be checked"); return false;
+    default: fv_error(r, 401, "unauthorized", NULL, "send a valid X-Api-Key header"); return false;
     }
-    if (st != BO_OK) {
-        fv_error(r, 401, "unauthorized", NULL, "send a valid X-Api-Key header");
-        return false;
-    }
-    http_set_user(r, a);
-    return true;
 }
 
 static void table_error(http_request *r, int status, const char *code, const char *message, void *app_)

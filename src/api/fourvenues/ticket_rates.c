@@ -233,16 +233,34 @@ static bool named(char ids[MAX_EVENT_IDS][FV_ID_LEN + 1], size_t n, const char *
     return false;
 }
 
+/* What a rate read works on: the account's catalog and its channel events. */
+typedef struct {
+    engine *e;
+    const account *a;
+    catalog_view *v;
+    const catalog_model *m;
+    fv_event *evs;
+    size_t n;
+} rates_read;
+
 /* Opens the catalog and lists the account's channel events; false after a 500. */
-static bool events_open(http_request *r, engine *e, catalog_view **v, fv_event **evs, size_t *n)
+static bool rates_open(http_request *r, void *app_, rates_read *x)
 {
-    *v = catalog_view_open(e, api_account(r));
-    if (!*v) {
+    *x = (rates_read){.e = fv_engine(app_), .a = api_account(r)};
+    x->v = catalog_view_open(x->e, x->a);
+    if (!x->v) {
         fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
         return false;
     }
-    *evs = fv_events(api_account(r), catalog_view_model(*v), n);
+    x->m = catalog_view_model(x->v);
+    x->evs = fv_events(x->a, x->m, &x->n);
     return true;
+}
+
+static void rates_close(rates_read *x)
+{
+    free(x->evs);
+    catalog_view_close(x->v);
 }
 
 void fv_ticket_rates_list(http_request *r, void *app_)
@@ -251,21 +269,16 @@ void fv_ticket_rates_list(http_request *r, void *app_)
     char ids[MAX_EVENT_IDS][FV_ID_LEN + 1];
     size_t nids, limit, offset;
     if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !event_ids_arg(r, ids, &nids)) return;
-    engine *e = fv_engine(app_);
-    const account *a = api_account(r);
-    catalog_view *v;
-    fv_event *evs;
-    size_t n;
-    if (!events_open(r, e, &v, &evs, &n)) return;
-    const catalog_model *m = catalog_view_model(v);
+    rates_read x;
+    if (!rates_open(r, app_, &x)) return;
     instant_us now = clock_now();
     json_t *out = json_array();
     size_t skipped = 0;
     bool failed = false;
-    for (size_t i = 0; i < n && !failed && json_array_size(out) < limit; i++) {
+    for (size_t i = 0; i < x.n && !failed && json_array_size(out) < limit; i++) {
         /* without event_id: the rates of events not over yet, as GET /events lists them */
-        if (nids ? !named(ids, nids, evs[i].id) : evs[i].end < now) continue;
-        json_t *rates = rates_of(e, a, m, &evs[i], NULL);
+        if (nids ? !named(ids, nids, x.evs[i].id) : x.evs[i].end < now) continue;
+        json_t *rates = rates_of(x.e, x.a, x.m, &x.evs[i], NULL);
         failed = !rates;
         size_t k;
         json_t *rate;
@@ -279,8 +292,7 @@ void fv_ticket_rates_list(http_request *r, void *app_)
         }
         json_decref(rates);
     }
-    free(evs);
-    catalog_view_close(v);
+    rates_close(&x);
     if (failed) {
         json_decref(out);
         return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
@@ -291,38 +303,32 @@ void fv_ticket_rates_list(http_request *r, void *app_)
 /* The one rate the path names: by id (slug NULL), or by slug within ?event_id. */
 static void rate_reply(http_request *r, void *app_, const char *id, const char *slug, const char *event_id)
 {
-    engine *e = fv_engine(app_);
-    const account *a = api_account(r);
-    catalog_view *v;
-    fv_event *evs;
-    size_t n;
-    if (!events_open(r, e, &v, &evs, &n)) return;
-    const catalog_model *m = catalog_view_model(v);
+    rates_read x;
+    if (!rates_open(r, app_, &x)) return;
     json_t *found = NULL;
     bool failed = false;
-    for (size_t i = 0; i < n && !found && !failed; i++) {
-        if (event_id && strcmp(evs[i].id, event_id)) continue;
-        for (size_t k = 0; id && k < model_count(m, CAT_PRODUCT) && !found && !failed; k++) {
-            const cat_product *p = model_object_at(m, CAT_PRODUCT, k);
+    for (size_t i = 0; i < x.n && !found && !failed; i++) {
+        if (event_id && strcmp(x.evs[i].id, event_id)) continue;
+        for (size_t k = 0; id && k < model_count(x.m, CAT_PRODUCT) && !found && !failed; k++) {
+            const cat_product *p = model_object_at(x.m, CAT_PRODUCT, k);
             char rid[FV_ID_LEN + 1];
-            if (p->kind != PRODUCT_TICKET || !p->enabled || p->event != evs[i].event) continue;
-            fv_public_id("rate", p->id, evs[i].occurrence->id, rid);
+            if (p->kind != PRODUCT_TICKET || !p->enabled || p->event != x.evs[i].event) continue;
+            fv_public_id("rate", p->id, x.evs[i].occurrence->id, rid);
             if (strcmp(rid, id)) continue;
             product_sold sold = {p->id, 0};
             char organization_id[FV_ID_LEN + 1];
-            fv_organization_id(a, organization_id);
-            failed = !count_sold(e, a, evs[i].occurrence->id, &sold, 1) ||
-                     !(found = rate_json(e, a, m, &evs[i], p, sold.sold, organization_id));
+            fv_organization_id(x.a, organization_id);
+            failed = !count_sold(x.e, x.a, x.evs[i].occurrence->id, &sold, 1) ||
+                     !(found = rate_json(x.e, x.a, x.m, &x.evs[i], p, sold.sold, organization_id));
         }
         if (slug) {
-            json_t *rates = rates_of(e, a, m, &evs[i], slug);
+            json_t *rates = rates_of(x.e, x.a, x.m, &x.evs[i], slug);
             failed = !rates;
             if (json_array_size(rates)) found = json_incref(json_array_get(rates, 0));
             json_decref(rates);
         }
     }
-    free(evs);
-    catalog_view_close(v);
+    rates_close(&x);
     if (failed) {
         json_decref(found);
         return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
