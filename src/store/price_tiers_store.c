@@ -18,18 +18,22 @@ store_status store_price_tier_take(db_conn *c, const char *account_id, const cha
                            &changes);
     if (st == DB_CONFLICT) return STORE_SOLD_OUT; /* CHECK: a first take larger than the tier */
     if (st != DB_OK) return store_status_of(st);
+    /* the active tier is what rates show: cached replies of the occurrence must see the change */
+    if (changes) store_inventory_touched(c, account_id, occurrence);
     return changes ? STORE_OK : STORE_SOLD_OUT;
 }
 
 store_status store_price_tier_give_back(db_conn *c, const char *account_id, const char *product_id,
                                         const char *occurrence, const char *tier_id, int64_t n)
 {
-    return store_status_of(db_exec(c,
-                                   "UPDATE price_tier_sales SET used = CASE WHEN used > ? THEN used - ? ELSE 0 END"
-                                   " WHERE account_id = ? AND product_id = ? AND occurrence = ? AND tier_id = ?",
-                                   DB_ARGS(DB_INT(n), DB_INT(n), DB_TEXT(account_id), DB_TEXT(product_id),
-                                           DB_TEXT(occurrence), DB_TEXT(tier_id)),
-                                   NULL));
+    db_status st = db_exec(c,
+                           "UPDATE price_tier_sales SET used = CASE WHEN used > ? THEN used - ? ELSE 0 END"
+                           " WHERE account_id = ? AND product_id = ? AND occurrence = ? AND tier_id = ?",
+                           DB_ARGS(DB_INT(n), DB_INT(n), DB_TEXT(account_id), DB_TEXT(product_id), DB_TEXT(occurrence),
+                                   DB_TEXT(tier_id)),
+                           NULL);
+    if (st == DB_OK) store_inventory_touched(c, account_id, occurrence);
+    return store_status_of(st);
 }
 
 typedef struct {

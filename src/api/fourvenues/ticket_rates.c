@@ -268,7 +268,9 @@ void fv_ticket_rates_list(http_request *r, void *app_)
     static const char *const params[] = {"event_id", "limit", "offset", NULL};
     char ids[MAX_EVENT_IDS][FV_ID_LEN + 1];
     size_t nids, limit, offset;
-    if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !event_ids_arg(r, ids, &nids)) return;
+    if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !event_ids_arg(r, ids, &nids) ||
+        api_reply_cached(r, app_, -1, -1))
+        return;
     rates_read x;
     if (!rates_open(r, app_, &x)) return;
     instant_us now = clock_now();
@@ -303,6 +305,7 @@ void fv_ticket_rates_list(http_request *r, void *app_)
 /* The one rate the path names: by id (slug NULL), or by slug within ?event_id. */
 static void rate_reply(http_request *r, void *app_, const char *id, const char *slug, const char *event_id)
 {
+    if (api_reply_cached(r, app_, -1, -1)) return;
     rates_read x;
     if (!rates_open(r, app_, &x)) return;
     json_t *found = NULL;
