@@ -227,3 +227,28 @@ def test_another_accounts_events_are_not_found(c):
     fv_error(fv(c, "GET", "/events/" + their_events[0]["_id"]), 404, "not_found", "id")
     assert find_by_name(channel_events(c), theirs["name"]) == []
     assert fv_data(fv(c, "GET", "/auth", key=key))["channel"]["hosts"][0]["_id"] != mine["organization_id"]
+
+
+@pytest.mark.parametrize("request_line", [b"G\xffT /fourvenues/events", b"GET /fourvenues/events?\xff\xfe=1",
+                                          b"GET /fourvenues/events?a\xc3=1&limit=2"],
+                         ids=["method", "param_bytes", "param_cut"])
+def test_raw_bytes_get_an_error_in_the_shape(c, request_line):
+    """Bytes that are not UTF-8 where a reply might echo them still get JSON in the error shape (never a 500)."""
+    import json
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(c.base)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(request_line + b" HTTP/1.1\r\nHost: x\r\nX-Api-Key: fv_demo_key\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    status = int(reply.split(b" ", 2)[1])
+    assert 400 <= status < 500, reply[:300]
+    body = reply.split(b"\r\n\r\n", 1)[1]
+    if body:
+        doc = json.loads(body)
+        assert doc["success"] is False and doc["data"] is None and doc["error"]["code"], doc

@@ -44,12 +44,14 @@ void fv_error(http_request *r, int status, const char *code, const char *field, 
     va_start(ap, fmt);
     api_message_v(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a message or field echoing a client's bytes may not be UTF-8: jansson refuses such text */
+    json_t *message = json_string(msg), *name = field && *field ? json_string(field) : NULL;
     json_t *fields = json_array();
-    if (field && *field) json_array_append_new(fields, json_string(field));
+    if (name) json_array_append_new(fields, name);
     if (status == 503) api_retry_later(r);
     reply_text(r, status,
-               json_pack("{s:n,s:b,s:{s:s,s:s,s:o}}", "data", "success", 0, "error", "code", code, "message", msg,
-                         "fields", fields));
+               json_pack("{s:n,s:b,s:{s:s,s:o,s:o}}", "data", "success", 0, "error", "code", code, "message",
+                         message ? message : json_string("the request could not be read"), "fields", fields));
 }
 
 void fv_fail(http_request *r, const bo_error *err)
@@ -220,7 +222,7 @@ static void table_error(http_request *r, int status, const char *code, const cha
 {
     (void)app_;
     if (status == 404) return fv_error(r, 404, "not_found", NULL, "no such endpoint");
-    if (status == 405) return fv_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here", http_method(r));
+    if (status == 405) return fv_error(r, 405, "method_not_allowed", NULL, "this method is not allowed here");
     if (status == 413) return fv_error(r, 413, "payload_too_large", NULL, "the request body is too large");
     /* the layers' own codes (idempotency_key_reused, invalid_encoding, ...) */
     fv_error(r, status, code && *code ? code : "bad_request", NULL, "%s", message ? message : "bad request");
