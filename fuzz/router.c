@@ -81,6 +81,7 @@ static void open_engine(void)
     engine_config ec = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     application.e = engine_open(st, &ec);
     tickettailor_install(application.e);
+    fourvenues_install(application.e);
     order_json_install(application.e);
 }
 
@@ -116,6 +117,8 @@ static http_request *run(const uint8_t *data, size_t len)
     }
     if (!strncmp(r->path, "/cm/", 4) && !http_header(r, "X-CM-PRODUCTTOKEN") && c->nheaders < FAKE_MAX_VALUES)
         c->headers[c->nheaders++] = (fake_value){"X-CM-PRODUCTTOKEN", "11111111-2222-3333-4444-555555555555"};
+    if (!strncmp(r->path, "/fourvenues/", 12) && !http_header(r, "X-Api-Key") && c->nheaders < FAKE_MAX_VALUES)
+        c->headers[c->nheaders++] = (fake_value){"X-Api-Key", "fv_demo_key"};
     if (router_route(r)) {
         size_t body_len = len - body_at;
         size_t limit = r->route->auth_kind ? server.cfg.max_body_bytes : HTTP_PUBLIC_BODY_MAX;
@@ -155,7 +158,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_engine();
     bo_error be = {0};
     if (demo_seed(application.e, &be) != BO_OK) die(be.message);
-    static const http_route_table *tables[9];
+    static const http_route_table *tables[10];
     tables[0] = root_routes();
     tables[1] = admin_routes();
     tables[2] = convious_routes();
@@ -165,7 +168,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tables[6] = pay_page_routes();
     tables[7] = payment_notify_routes();
     tables[8] = cm_routes();
-    server = (http_server){.tables = tables, .ntables = 9, .app = &application,
+    tables[9] = fourvenues_routes();
+    server = (http_server){.tables = tables, .ntables = 10, .app = &application,
                            .cfg = {.max_body_bytes = 1024 * 1024}};
 
     char b64[96];

@@ -198,12 +198,13 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 9
+#define SERVED_TABLES 10
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
     out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
     out[7] = pay_page_routes(), out[8] = payment_notify_routes();
+    out[9] = fourvenues_routes();
     return SERVED_TABLES;
 }
 
@@ -258,6 +259,7 @@ static int migrate(store *st, const char *key_path, bool chosen)
 static int run_serve(const config *cfg, engine *e)
 {
     tickettailor_install(e);
+    fourvenues_install(e);
     order_json_install(e);
     mail_set_pdf_renderer(e, eticket_order_pdf); /* confirmation mails attach the order's e-tickets */
     app a = {.e = e, .test_clock = cfg->test_clock, .oauth_token_ttl = cfg->oauth_token_ttl,

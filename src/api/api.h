@@ -9,6 +9,7 @@
 #include "core/engine.h"
 #include "eticket/eticket.h"
 #include "http/http.h"
+#include <stdarg.h>
 
 typedef struct {
     engine *e;
@@ -36,6 +37,24 @@ json_t *api_cart_json(const account *a, const cart_record *c);
 /* The authenticated account of a request (set by the dialect's auth fn). */
 static inline const account *api_account(const http_request *r) { return (const account *)http_user(r); }
 
+/* Looks the secret (1-256 bytes) up as a credential of `kind` and makes its
+ * account the request's user (api_account): BO_OK, BO_UNAUTHORIZED (none,
+ * unknown, revoked, expired), or BO_INTERNAL; the caller answers refusals in
+ * its dialect's shape (src/api/dialect.c). */
+bo_status api_authenticate(http_request *r, void *app, cred_kind kind, const char *secret);
+
+/* One row of a dialect's table renaming the engine's field names (engine.h)
+ * to its own; names not listed are the same in both. */
+typedef struct {
+    const char *engine, *wire;
+} api_field_name;
+/* The dialect's name for engine_field in names (n rows). */
+const char *api_wire_field(const api_field_name *names, size_t n, const char *engine_field);
+
+/* An error message from printf-style arguments, cut to n bytes on a
+ * character boundary (jansson refuses a split UTF-8 character). */
+void api_message_v(char *out, size_t n, const char *fmt, va_list ap);
+
 /* The around fn of every dialect's route table: Idempotency-Key on every
  * authenticated POST (src/api/idempotency.c). */
 void api_idempotent(http_request *r, http_handler handler, void *app);
@@ -44,6 +63,7 @@ const http_route_table *admin_routes(void);
 const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
 const http_route_table *cm_routes(void);
+const http_route_table *fourvenues_routes(void);
 const http_route_table *root_routes(void); /* /healthz, /readyz */
 /* E-ticket downloads, public (the token is the credential): /tickets/{token}.pdf
  * and .svg, /orders/{token}.pdf (src/api/downloads.c). */
@@ -67,4 +87,7 @@ void api_retry_later(http_request *r);
  * what /admin/v1 subscriptions get when they name no format. */
 #define TICKETTAILOR_WEBHOOK_FORMAT "tickettailor"
 void tickettailor_install(engine *e);
+/* Registers the Fourvenues webhook format (src/api/fourvenues/webhooks.c). */
+#define FOURVENUES_WEBHOOK_FORMAT "fourvenues"
+void fourvenues_install(engine *e);
 #endif

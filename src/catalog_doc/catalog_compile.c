@@ -229,6 +229,40 @@ static void compile_apf_fields(catalog_model *ar, cat_product *p, const json_t *
     p->apf_fields = f;
 }
 
+static const char *text_or_empty(catalog_model *ar, const json_t *o, const char *key)
+{
+    return model_strdup(ar, jstr(o, key) ? jstr(o, key) : "");
+}
+
+static void compile_tiers(catalog_model *ar, const json_t *doc, cat_product *p)
+{
+    json_t *tiers = json_object_get(doc, "price_tiers");
+    p->ntiers = json_array_size(tiers);
+    cat_price_tier *t = p->ntiers ? model_alloc(ar, p->ntiers * sizeof *t) : NULL;
+    for (size_t i = 0; i < p->ntiers; i++) {
+        json_t *x = json_array_get(tiers, i);
+        t[i] = (cat_price_tier){.id = model_strdup(ar, jstr(x, "id")), .name = text_or_empty(ar, x, "name"),
+                                .price = jint(x, "price", 0), .valid_until = instant_or_zero(x, "valid_until"),
+                                .quantity = jint(x, "quantity", 0), .fee_amount = jint(x, "fee_amount", 0),
+                                .fee_percent_bp = (int32_t)jint(x, "fee_percent_bp", -1),
+                                .includes = text_or_empty(ar, x, "includes"),
+                                .additional_info = text_or_empty(ar, x, "additional_info")};
+    }
+    p->tiers = t;
+    json_t *supplements = json_object_get(doc, "supplements");
+    p->nsupplements = json_array_size(supplements);
+    cat_supplement *s = p->nsupplements ? model_alloc(ar, p->nsupplements * sizeof *s) : NULL;
+    for (size_t i = 0; i < p->nsupplements; i++) {
+        json_t *x = json_array_get(supplements, i);
+        s[i] = (cat_supplement){.id = model_strdup(ar, jstr(x, "id")), .name = text_or_empty(ar, x, "name"),
+                                .price = jint(x, "price", 0)};
+    }
+    p->supplements = s;
+    json_t *w = json_object_get(doc, "warranty");
+    p->warranty = (cat_warranty){.enabled = jbool(w, "enabled", false), .percent_bp = (int32_t)jint(w, "percent_bp", 0),
+                                 .hours = jint(w, "hours", 0)};
+}
+
 static void *compile_product(catalog_model *m, const json_t *doc)
 {
     catalog_model *ar = m;
@@ -291,6 +325,7 @@ static void *compile_product(catalog_model *m, const json_t *doc)
     compile_options(ar, p, json_object_get(doc, "options"));
     p->apf_enabled = jbool(doc, "apf_enabled", false);
     compile_apf_fields(ar, p, json_object_get(doc, "apf_fields"));
+    compile_tiers(ar, doc, p);
     return p;
 }
 

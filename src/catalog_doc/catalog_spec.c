@@ -55,6 +55,7 @@ static const field_spec event_fields[] = {
     {"external_ids", F_OBJECT, false, NULL, 0},
     {"extras", F_OBJECT, false, NULL, 0},
     {"payment_method_ids", F_REF_LIST, false, NULL, CAT_PAYMENT_METHOD},
+    {"slug", F_STRING, false, NULL, 0},
 };
 
 static const field_spec pool_fields[] = {
@@ -94,6 +95,10 @@ static const field_spec product_fields[] = {
     {"group_id", F_REF, false, NULL, CAT_TICKET_GROUP},
     {"options", F_ARRAY, false, NULL, 0},
     {"apf_fields", F_ARRAY, false, NULL, 0},
+    {"slug", F_STRING, false, NULL, 0},
+    {"price_tiers", F_ARRAY, false, NULL, 0},
+    {"supplements", F_ARRAY, false, NULL, 0},
+    {"warranty", F_OBJECT, false, NULL, 0},
 };
 
 /* The entries of a product's lists that are objects of their own: checked
@@ -202,8 +207,20 @@ static bo_status check_schedule(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+/* A slug names its object in a URL path (Fourvenues' by-slug reads): 1-100 of [a-z0-9-]. */
+static bo_status check_slug(json_t *doc, bo_error *err)
+{
+    const char *slug = jstr(doc, "slug");
+    if (!slug) return BO_OK;
+    size_t n = strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-");
+    if (!*slug || slug[n] || n > 100)
+        return bo_fail(err, BO_INVALID, "invalid_slug", "slug", "slug must be 1-100 of a-z, 0-9 and -");
+    return BO_OK;
+}
+
 static bo_status check_event(json_t *doc, bo_error *err)
 {
+    if (check_slug(doc, err) != BO_OK) return err->status;
     json_t *occ = json_object_get(doc, "occurrences");
     size_t i;
     json_t *o;
@@ -227,6 +244,96 @@ static bo_status check_event(json_t *doc, bo_error *err)
             json_object_set_new(o, "id", json_string(full));
         }
     }
+    return BO_OK;
+}
+
+/* Whether every key of o is one of the NULL-terminated names. */
+static bool keys_within(const json_t *o, const char *const *names)
+{
+    const char *key;
+    json_t *ignored;
+    json_object_foreach((json_t *)o, key, ignored)
+    {
+        bool known = false;
+        for (size_t i = 0; names[i] && !known; i++) known = !strcmp(key, names[i]);
+        if (!known) return false;
+    }
+    return true;
+}
+
+static bool int_within(const json_t *o, const char *key, int64_t lo, int64_t hi, bool required)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return !required;
+    return json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi;
+}
+
+static bool text_within(const json_t *o, const char *key, size_t max, bool required)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return !required;
+    return json_is_string(v) && json_string_length(v) >= (required ? 1 : 0) && json_string_length(v) <= max &&
+           strlen(json_string_value(v)) == json_string_length(v);
+}
+
+#define MAX_TIERS 100
+#define MAX_MONEY 1000000000000LL
+
+/* Whether list's objects have unique string ids of 1-64 characters. */
+static bool ids_unique(const json_t *list)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *id = jstr(json_array_get(list, i), "id");
+        if (!id || !*id || strlen(id) > 64) return false;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(id, jstr(json_array_get(list, k), "id"))) return false;
+    }
+    return true;
+}
+
+/* Price tiers, supplements and warranty (docs/MODEL.md, "Price tiers"). */
+static bo_status check_tiers(json_t *doc, bo_error *err)
+{
+    static const char *const tier_keys[] = {"id", "name", "price", "valid_until", "quantity", "fee_amount",
+                                            "fee_percent_bp", "includes", "additional_info", NULL};
+    static const char *const supplement_keys[] = {"id", "name", "price", NULL};
+    static const char *const warranty_keys[] = {"enabled", "percent_bp", "hours", NULL};
+    json_t *tiers = json_object_get(doc, "price_tiers"), *supplements = json_object_get(doc, "supplements");
+    size_t i;
+    json_t *v;
+    if (json_array_size(tiers) > MAX_TIERS || !ids_unique(tiers))
+        return bo_fail(err, BO_INVALID, "invalid_price_tier", "price_tiers",
+                       "at most 100 price tiers, each with its own id of 1-64 characters");
+    json_array_foreach(tiers, i, v)
+    {
+        instant_us until;
+        if (!json_is_object(v) || !keys_within(v, tier_keys) || !text_within(v, "name", 200, true) ||
+            !int_within(v, "price", 0, MAX_MONEY, true) || !int_within(v, "quantity", 0, MAX_MONEY, false) ||
+            !int_within(v, "fee_amount", 0, MAX_MONEY, false) || !int_within(v, "fee_percent_bp", 0, 10000, false) ||
+            !text_within(v, "includes", 500, false) || !text_within(v, "additional_info", 500, false) ||
+            (json_object_get(v, "valid_until") && !iso_parse(jstr(v, "valid_until"), NULL, &until)))
+            return bo_fail(err, BO_INVALID, "invalid_price_tier", "price_tiers",
+                           "each price tier needs id, name and price >= 0; quantity >= 0; fee_amount >= 0 or "
+                           "fee_percent_bp 0..10000; valid_until an ISO 8601 time; texts of at most 500 characters");
+        if (json_object_get(v, "fee_amount") && json_object_get(v, "fee_percent_bp"))
+            return bo_fail(err, BO_INVALID, "invalid_price_tier", "price_tiers",
+                           "a price tier's fee is fee_amount or fee_percent_bp, not both");
+    }
+    if (json_array_size(supplements) > MAX_TIERS || !ids_unique(supplements))
+        return bo_fail(err, BO_INVALID, "invalid_supplement", "supplements",
+                       "at most 100 supplements, each with its own id of 1-64 characters");
+    json_array_foreach(supplements, i, v)
+    {
+        if (!json_is_object(v) || !keys_within(v, supplement_keys) || !text_within(v, "name", 200, true) ||
+            !int_within(v, "price", 0, MAX_MONEY, true))
+            return bo_fail(err, BO_INVALID, "invalid_supplement", "supplements",
+                           "each supplement needs id, name and price >= 0");
+    }
+    json_t *w = json_object_get(doc, "warranty");
+    if (w && (!keys_within(w, warranty_keys) || !json_is_boolean(json_object_get(w, "enabled")) ||
+              !int_within(w, "percent_bp", 0, 10000, true) || !int_within(w, "hours", 0, 8760, true)))
+        return bo_fail(err, BO_INVALID, "invalid_warranty", "warranty",
+                       "warranty needs enabled (true/false), percent_bp 0..10000 and hours 0..8760");
     return BO_OK;
 }
 
@@ -287,6 +394,7 @@ static bo_status check_product(json_t *doc, bo_error *err)
 {
     size_t i;
     json_t *v;
+    if (check_slug(doc, err) != BO_OK || check_tiers(doc, err) != BO_OK) return err->status;
     if (check_taxes(json_object_get(doc, "taxes"), "taxes", err) != BO_OK) return err->status;
     json_t *options = json_object_get(doc, "options");
     if (check_entries(options, "options", option_fields, sizeof option_fields / sizeof option_fields[0], err) != BO_OK)

@@ -15,6 +15,7 @@ void account_from_store(const store_account *in, account *a)
     snprintf(a->timezone, sizeof a->timezone, "%s", in->timezone);
     snprintf(a->currency, sizeof a->currency, "%s", in->currency);
     a->hold_seconds = in->hold_seconds;
+    a->created_at = in->created_at;
     /* ISO 4217 minor units: the few zero-decimal currencies we are likely to meet */
     a->currency_decimals = (!strcmp(a->currency, "JPY") || !strcmp(a->currency, "KRW") || !strcmp(a->currency, "ISK"))
                                ? 0

@@ -854,7 +854,8 @@ static db_status mark_paid_fn(db_conn *c, void *arg)
     x->paid = st == DB_OK ? store_order_mark_paid(c, x->a->id, x->order_id, &pay, x->now) : STORE_ERROR;
     st = store_db_status(x->paid);
     if (st == DB_OK) st = mail_queue_paid(c, x->a, x->order_id, x->now);
-    return st == DB_OK ? events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id) : st;
+    if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id);
+    return st == DB_OK ? events_record_order(x->e, c, x->a, EV_ORDER_PAID, x->order_id) : st;
 }
 
 bo_status order_mark_paid(engine *e, const account *a, const char *order_id, const payment_input *p, bo_error *err)

@@ -139,6 +139,31 @@ typedef struct {
     cat_apf_type type;
     bool required;
 } cat_apf_field;
+/* One step of a tiered price (docs/MODEL.md, "Price tiers"): sold while its
+ * deadline has not passed and its quantity is not used up. */
+typedef struct {
+    const char *id, *name;
+    money price;
+    instant_us valid_until;  /* 0: no deadline */
+    int64_t quantity;        /* tickets at this tier; 0: unlimited */
+    money fee_amount;        /* the organization's fee per ticket: this, */
+    int32_t fee_percent_bp;  /* or this share of the price (-1: fee_amount applies) */
+    const char *includes, *additional_info; /* "" when none */
+} cat_price_tier;
+
+/* An extra a ticket may carry once (a drink, a cloakroom). */
+typedef struct {
+    const char *id, *name;
+    money price;
+} cat_supplement;
+
+/* Refund insurance a buyer may add: percent_bp of the ticket price, letting
+ * the holder ask for a refund until `hours` before the event. */
+typedef struct {
+    bool enabled;
+    int32_t percent_bp;
+    int64_t hours;
+} cat_warranty;
 
 typedef struct {
     const char *id;
@@ -171,6 +196,11 @@ typedef struct {
     bool apf_enabled;           /* the form is asked (apf_fields) */
     const cat_apf_field *apf_fields;
     size_t napf_fields;
+    const cat_price_tier *tiers; /* in order; none: it sells at price */
+    size_t ntiers;
+    const cat_supplement *supplements;
+    size_t nsupplements;
+    cat_warranty warranty;
 } cat_product;
 
 typedef enum { DISCOUNT_FIXED, DISCOUNT_PERCENTAGE } cat_discount_type;

@@ -80,6 +80,7 @@ typedef struct {
     char currency[4];
     int currency_decimals;
     int64_t hold_seconds;
+    instant_us created_at;
 } account;
 
 typedef struct {
@@ -626,7 +627,8 @@ bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t 
 /* ---------- change notification (core/events.c) ----------
  * Every state change records an outbox event in the same transaction. */
 typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
-               EV_EVENT_UPDATED, EV_EVENT_DELETED } change_event;
+               EV_EVENT_UPDATED, EV_EVENT_DELETED,
+               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */ } change_event;
 const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
 
 /* What an outbox event records as its object: the canonical document of the
@@ -657,4 +659,26 @@ bo_status event_access_locks(engine *e, const account *a, const char *key, event
 /* Whether the event is open to the key the locks were read with (an event
  * without keys always is). */
 bool event_access_open(const event_lock *locks, size_t n, const char *event_id);
+
+/* ---------- price tiers (core/price_tiers.c; docs/MODEL.md, "Price tiers") ---------- */
+/* The tier a sale at `now` gets: the first in order whose valid_until has not
+ * passed and whose quantity (0: unlimited) is not used up by used[i] (NULL:
+ * nothing used). -1 when none is left, or p has no tiers. */
+int price_tier_active(const cat_product *p, instant_us now, const int64_t *used);
+/* The organization's fee on one ticket at tier t: fee_amount, or
+ * fee_percent_bp of the tier's price rounded half up to the minor unit. */
+money price_tier_fee(const cat_price_tier *t);
+/* The warranty's price on one ticket of `price`: percent_bp of it, half up; 0 when not enabled. */
+money warranty_price(const cat_warranty *w, money price);
+/* Tickets of p taken at each of its tiers at an occurrence (its key; "" undated):
+ * used[i] for p->tiers[i], 0 for a tier never taken. BO_INTERNAL, BO_UNAVAILABLE. */
+bo_status price_tier_usage(engine *e, const account *a, const cat_product *p, const char *occurrence, int64_t *used);
+/* Takes n tickets of tier t (durably, a transaction of its own): BO_SOLD_OUT
+ * ("tier_sold_out" on price_tier_id) when that would pass the tier's quantity;
+ * nothing is taken then. The database decides, so concurrent takes never pass it. */
+bo_status price_tier_take(engine *e, const account *a, const cat_product *p, const char *occurrence,
+                          const cat_price_tier *t, int64_t n, bo_error *err);
+/* Gives n tickets of tier t back (a released hold, a void); never below 0. */
+bo_status price_tier_give_back(engine *e, const account *a, const cat_product *p, const char *occurrence,
+                               const cat_price_tier *t, int64_t n, bo_error *err);
 #endif

@@ -13,7 +13,7 @@
 
 static const char *event_names[] = {"ORDER.CREATED",          "ORDER.UPDATED",   "ISSUED_TICKET.CREATED",
                                     "ISSUED_TICKET.UPDATED",  "EVENT.CREATED",   "EVENT.UPDATED",
-                                    "EVENT.DELETED"};
+                                    "EVENT.DELETED",          "ORDER.PAID"};
 
 const char *change_event_name(change_event ev) { return event_names[ev]; }
 
@@ -21,7 +21,8 @@ static const char *resource_of(change_event ev)
 {
     switch (ev) {
     case EV_ORDER_CREATED:
-    case EV_ORDER_UPDATED: return "order";
+    case EV_ORDER_UPDATED:
+    case EV_ORDER_PAID: return "order";
     case EV_TICKET_CREATED:
     case EV_TICKET_UPDATED: return "issued_ticket";
     default: return "event";
@@ -210,11 +211,24 @@ static db_status record_ticket(engine *e, db_conn *c, const char *account_id, ch
     return st;
 }
 
+/* Booked paid: confirmed with a payment that went through (an order booked
+ * open, or confirmed with nothing paid, becomes paid through order_mark_paid). */
+static bool order_paid(const order_record *o)
+{
+    if (!o->order.status || strcmp(o->order.status, "confirmed")) return false;
+    for (size_t i = 0; i < o->npayments; i++) {
+        const store_payment_row *p = &o->payments[i];
+        if (p->kind && !strcmp(p->kind, "payment") && p->status && !strcmp(p->status, "paid")) return true;
+    }
+    return false;
+}
+
 db_status events_record_booking(engine *e, db_conn *c, const account *a, const order_record *o)
 {
     const outbox_renderer *r = renderer(e);
     char *object = r && r->order ? r->order(o, a) : NULL;
     db_status st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
+    if (st == DB_OK && order_paid(o)) st = events_record(c, a->id, EV_ORDER_PAID, o->order.id, object);
     free(object);
     for (size_t i = 0; i < o->ntickets && st == DB_OK; i++)
         st = record_ticket(e, c, a->id, EV_TICKET_CREATED, &o->tickets[i]);

@@ -24,7 +24,7 @@
 
 static const char *known_events[] = {"ORDER.CREATED",         "ORDER.UPDATED", "ISSUED_TICKET.CREATED",
                                      "ISSUED_TICKET.UPDATED", "EVENT.CREATED", "EVENT.UPDATED",
-                                     "EVENT.DELETED",         NULL};
+                                     "EVENT.DELETED",         "ORDER.PAID",    NULL};
 
 /* ---------- formats ---------- */
 
@@ -246,6 +246,7 @@ void webhook_subscription_free(webhook_subscription *s)
     free(s->format);
     free(s->events);
     free(s->secret);
+    free(s->name);
     memset(s, 0, sizeof *s);
 }
 
@@ -264,7 +265,7 @@ static void sub_collect(void *ctx, const store_subscription *sub)
     l->items[l->n++] = (webhook_subscription){
         .id = dup_or_null(sub->id), .url = dup_or_null(sub->url), .format = dup_or_null(sub->format),
         .events = dup_or_null(sub->events), .active = sub->active, .failing = sub->failing,
-        .failing_since = sub->failing_since, .created_at = sub->created_at};
+        .failing_since = sub->failing_since, .created_at = sub->created_at, .name = dup_or_null(sub->name)};
 }
 
 /* Whether a comma-separated list names `name`. */
@@ -280,10 +281,11 @@ static bool listed(const char *list, const char *name)
 }
 
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
-                                      const char *const *events, size_t nevents, const char *secret,
+                                      const char *const *events, size_t nevents, const char *secret, const char *label,
                                       webhook_subscription *out, bo_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (label && strlen(label) > 200) return bo_fail(err, BO_INVALID, "invalid_name", "name", "name is at most 200 bytes");
     if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2000 || strpbrk(url, " \r\n"))
         return bo_fail(err, BO_INVALID, "invalid_url", "url", "url must be an http:// or https:// URL");
     char why[300];
@@ -315,7 +317,7 @@ bo_status webhook_subscription_create(engine *e, const account *a, const char *u
     rand_token("ws_", 12, id, sizeof id);
     char *sealed = secret_encrypt(secret);
     store_subscription sub = {.id = id, .account_id = a->id, .url = url, .format = format, .events = list,
-                              .active = true};
+                              .active = true, .name = label ? label : ""};
     int64_t version = 0;
     store_status st = store_subscription_create(e->st, &sub, sealed, clock_now(), &version);
     free(sealed);

@@ -114,6 +114,7 @@ typedef struct {
     bool failing;              /* whether failing_since is set */
     instant_us failing_since, created_at;
     char *secret;              /* only from webhook_subscription_create (shown that once); else NULL */
+    char *name;                /* the subscriber's label; "" when none */
 } webhook_subscription;
 void webhook_subscription_free(webhook_subscription *s);
 
@@ -143,14 +144,15 @@ typedef struct {
 } webhook_delivery_list;
 void webhook_delivery_list_free(webhook_delivery_list *l);
 
-/* url: http:// or https:// whose host is allowed (see above; else
+/* label: the subscription's name, at most 200 bytes (NULL: none; else BO_INVALID "invalid_name" on "name").
+ * url: http:// or https:// whose host is allowed (see above; else
  * BO_INVALID "invalid_url", field "url"; a name that does not resolve too).
  * format: a registered format's name (else BO_INVALID, field "format").
  * events: nevents names like "ORDER.CREATED"; none = every event.
  * secret: NULL = generate one. *out shows the secret (only this once); free
  * it with webhook_subscription_free. */
 bo_status webhook_subscription_create(engine *e, const account *a, const char *url, const char *format,
-                                      const char *const *events, size_t nevents, const char *secret,
+                                      const char *const *events, size_t nevents, const char *secret, const char *label,
                                       webhook_subscription *out, bo_error *err);
 bo_status webhook_subscription_list(engine *e, const account *a, webhook_subscriptions *out);
 /* BO_NOT_FOUND; on BO_OK free *out with webhook_subscription_free. */

@@ -9,7 +9,7 @@ static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", 
 
 /* ---------------- accounts ---------------- */
 
-#define ACCOUNT_COLUMNS "SELECT id, slug, name, timezone, currency, hold_seconds FROM accounts"
+#define ACCOUNT_COLUMNS "SELECT id, slug, name, timezone, currency, hold_seconds, created_at FROM accounts"
 
 static db_status read_account(db_conn *c, bool by_id, const char *key, store_account *out)
 {
@@ -26,6 +26,7 @@ static db_status read_account(db_conn *c, bool by_id, const char *key, store_acc
         copy(out->timezone, sizeof out->timezone, db_text(r, 3));
         copy(out->currency, sizeof out->currency, db_text(r, 4));
         out->hold_seconds = db_int(r, 5);
+        out->created_at = db_int(r, 6);
     }
     db_rows_free(r);
     return found ? DB_OK : DB_NOTFOUND;

@@ -17,6 +17,7 @@ typedef struct {
     char timezone[64];
     char currency[4];
     int64_t hold_seconds;
+    instant_us created_at; /* read only; an insert stamps its own */
 } store_account;
 
 /* ---- accounts ---- */

@@ -401,6 +401,17 @@ static const char v21[] =
     " sent_at BIGINT, created_at BIGINT NOT NULL, UNIQUE (order_id, account_id));"
     "CREATE INDEX mail_outbox_due ON mail_outbox(status, next_due);";
 
+/* Tickets sold per price tier (store/price_tiers_store.c): the conditional
+ * update decides, the CHECK stands behind it. */
+static const char v22[] =
+    "CREATE TABLE price_tier_sales ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), product_id TEXT NOT NULL, occurrence TEXT NOT NULL,"
+    " tier_id TEXT NOT NULL, quantity BIGINT NOT NULL, used BIGINT NOT NULL,"
+    " CHECK (used >= 0), CHECK (quantity = 0 OR used <= quantity),"
+    " PRIMARY KEY (account_id, product_id, occurrence, tier_id));"
+    /* a subscription's label (Fourvenues' webhook endpoints have a name) */
+    "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -418,6 +429,7 @@ const migration migrations[] = {
     {19, "event access keys", v19},
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
+    {22, "price tier counts; webhook subscription names", v22},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

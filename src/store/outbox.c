@@ -55,9 +55,10 @@ static db_status create_fn(db_conn *c, void *arg)
     const store_subscription *s = x->sub;
     db_status st = db_exec(c,
                            "INSERT INTO webhook_subscriptions (id, account_id, url, format, events, secret_sealed,"
-                           " active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                           " active, created_at, updated_at, name) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
                            DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->account_id), DB_TEXT(s->url), DB_TEXT(s->format),
-                                   DB_TEXT(s->events), DB_TEXT(x->sealed), DB_INT(x->now), DB_INT(x->now)),
+                                   DB_TEXT(s->events), DB_TEXT(x->sealed), DB_INT(x->now), DB_INT(x->now),
+                                   DB_TEXT(s->name ? s->name : "")),
                            NULL);
     return st == DB_OK ? store_db_status(store_webhook_version_bump(c, s->account_id, x->version)) : st;
 }
@@ -80,7 +81,7 @@ static db_status list_fn(db_conn *c, void *arg)
     sub_list *x = arg;
     db_rows *r;
     db_status st = db_query(c,
-                            "SELECT id, url, events, active, failing_since, created_at, format FROM webhook_subscriptions"
+                            "SELECT id, url, events, active, failing_since, created_at, format, name FROM webhook_subscriptions"
                             " WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR id = ?) ORDER BY created_at, id",
                             DB_ARGS(DB_TEXT(x->account_id), DB_TEXT(x->id), DB_TEXT(x->id)), &r);
     if (st != DB_OK) return st;
@@ -96,6 +97,7 @@ static db_status list_fn(db_conn *c, void *arg)
             .failing_since = db_isnull(r, 4) ? 0 : db_int(r, 4),
             .created_at = db_int(r, 5),
             .format = db_text(r, 6),
+            .name = db_text(r, 7),
         };
         found = true;
         x->fn(x->ctx, &sub);

@@ -37,6 +37,7 @@ typedef struct {
     bool failing;           /* whether failing_since is set */
     instant_us failing_since;
     instant_us created_at;
+    const char *name;       /* the subscriber's label; "" when none */
 } store_subscription;
 
 /* Inserts an active subscription and bumps the account's version (*version

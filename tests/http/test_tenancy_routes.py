@@ -85,17 +85,24 @@ def world():
                                                                 "amount": 1}]},
                                    headers={"X-CM-PRODUCTTOKEN": "11111111-2222-3333-4444-555555555555"}), 201)
     cm_ids = {"event_uuid": concert, "order_id": reservation["order_id"]}
+    a_events = expect(a.request("GET", "/fourvenues/events", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
+    assert a_events, "the demo account has no channel events"
+    fv_ids = {"id": a_events[0]["_id"], "slug": a_events[0]["slug"]}
+    a_rate = next((r["_id"] for e in a_events for r in e["ticket_rates"]), "0" * 24)
+    a_tickets = expect(a.request("GET", "/fourvenues/tickets", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
+    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else ids["tickets"])
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
     c_key = expect(a.admin("POST", "/credentials", {"kind": "api_key"}, token=token), 201)["secret"]
     client = expect(a.admin("POST", "/credentials", {"kind": "oauth_client"}, token=token), 201)
     c_product_token = expect(a.admin("POST", "/credentials", {"kind": "product_token"}, token=token), 201)["secret"]
+    c_channel_key = expect(a.admin("POST", "/credentials", {"kind": "channel_key"}, token=token), 201)["secret"]
     cc = Client()
     cc._cv_token = cc.convious_token((client["client_id"], client["secret"]))
     return {"a": a, "mark": mark, "order": order, "ids": ids, "cv": {"cart_id": cv_cart["id"]}, "tt": tt,
             "c": cc, "c_token": token, "c_key": c_key, "c_slug": slug,
-            "c_product_token": c_product_token, "cm": cm_ids}
+            "c_product_token": c_product_token, "cm": cm_ids, "c_channel_key": c_channel_key, "fv": fv_ids}
 
 
 def fill(path, w):
@@ -112,6 +119,12 @@ def fill(path, w):
         elif path.startswith("/cm/"):
             value = {"event_uuid": w["cm"]["event_uuid"], "code*": "VEVOLUE=", "year": "2027", "month": "1",
                      "day": "1", "order_id": w["cm"]["order_id"]}.get(name)
+        elif path.startswith("/fourvenues/"):
+            value = w["fv"].get(name)
+            if name == "id" and path.startswith("/fourvenues/ticket-rates/"):
+                value = w["fv"]["rate_id"]
+            elif name == "id" and path.startswith("/fourvenues/tickets/"):
+                value = w["fv"]["ticket_id"]
         elif path.startswith("/convious/"):
             value = {"account_slug": "demo", "cart_id": w["cv"]["cart_id"], "order_id": w["order"]["id"],
                      "product_id": GUIDE, "date": tomorrow(), "date_from": tomorrow(),
@@ -139,6 +152,9 @@ def call_as_c(w, method, path, body=None, query=None):
         return c.tickettailor(method, path[len("/tickettailor"):], key=w["c_key"], **extra, **kw)
     if path.startswith("/cm"):
         return c.request(method, path, query=query, headers={"X-CM-PRODUCTTOKEN": w["c_product_token"]},
+                         **({"json_body": body} if method != "GET" else {}))
+    if path.startswith("/fourvenues"):
+        return c.request(method, path, query=query, headers={"X-Api-Key": w["c_channel_key"]},
                          **({"json_body": body} if method != "GET" else {}))
     raise AssertionError("unknown dialect of " + path)
 

@@ -6,6 +6,7 @@
 #include "core/internal.h" /* USAGE_FRESH_MS */
 #include "api/order_json.h"
 #include "core/engine.h"
+#include "core/webhooks.h"
 #include "util/secure.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -526,8 +527,24 @@ static void test_scan_rules(void)
     json_decref(order);
     res.has_ticket = false;
     CHECK(scan_at(b, 0, false, true, &res) == SCAN_NOT_SCANNABLE, "unpaid: not_scannable_code");
+    /* becoming paid is an event of its own (ORDER.PAID) beside ORDER.UPDATED */
+    static const webhook_format quiet = {.name = "engine-test"};
+    webhooks_register_format(E, &quiet);
+    static const char *const paid_only[] = {"ORDER.PAID"};
+    webhook_subscription sub;
+    CHECK(webhook_subscription_create(E, &A, "http://93.184.216.34/hook", "engine-test", paid_only, 1, NULL, "paid",
+                                      &sub, &err) == BO_OK &&
+              !strcmp(sub.name, "paid"),
+          "a subscription to ORDER.PAID, named");
     payment_input pay = {.provider = "cash", .amount = -1};
     CHECK(order_mark_paid(E, &A, o, &pay, &err) == BO_OK, "mark paid");
+    webhook_delivery_list paid_events = {0};
+    CHECK(sub.id && webhook_deliveries_list(E, &A, sub.id, &paid_events) == BO_OK && paid_events.n == 1 &&
+              !strcmp(paid_events.items[0].event, "ORDER.PAID"),
+          "mark paid: one ORDER.PAID, nothing else for that subscription");
+    webhook_delivery_list_free(&paid_events);
+    if (sub.id) webhook_subscription_delete(E, &A, sub.id, &err);
+    webhook_subscription_free(&sub);
     order_get_json(E, &A, o, &order);
     json_t *ticket = json_array_get(json_object_get(order, "tickets"), 0);
     json_t *payment = json_array_get(json_object_get(order, "payments"), 0);

@@ -158,11 +158,11 @@ static void test_formats(void)
 
     webhook_subscription sub;
     bo_error err = {0};
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, "nope", NULL, 0, NULL, &sub, &err) == BO_INVALID &&
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, "nope", NULL, 0, NULL, NULL, &sub, &err) == BO_INVALID &&
               !strcmp(err.field, "format"),
           "an unregistered format is refused (field format)");
     memset(&err, 0, sizeof err);
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, NULL, NULL, 0, NULL, &sub, &err) == BO_INVALID &&
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, NULL, NULL, 0, NULL, NULL, &sub, &err) == BO_INVALID &&
               !strcmp(err.field, "format"),
           "a subscription needs a format");
 
@@ -174,7 +174,7 @@ static void test_formats(void)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx.port);
     const char *events[] = {"EVENT.UPDATED"};
-    CHECK(webhook_subscription_create(E, &A, url, TEST_FORMAT, events, 1, TEST_SECRET, &sub, &err) == BO_OK,
+    CHECK(webhook_subscription_create(E, &A, url, TEST_FORMAT, events, 1, TEST_SECRET, NULL, &sub, &err) == BO_OK,
           "a subscription in the test's format");
     if (!sub.id) return;
     CHECK(sub.format && !strcmp(sub.format, TEST_FORMAT) && sub.secret && !strcmp(sub.secret, TEST_SECRET) &&
@@ -271,7 +271,7 @@ static void test_wake_and_cache(const char *uri)
     const char *events[] = {"EVENT.UPDATED"};
     webhook_subscription sub;
     bo_error err;
-    CHECK(webhook_subscription_create(E, &A, DEAD_URL, TEST_FORMAT, events, 1, NULL, &sub, &err) == BO_OK,
+    CHECK(webhook_subscription_create(E, &A, DEAD_URL, TEST_FORMAT, events, 1, NULL, NULL, &sub, &err) == BO_OK,
           "subscription created");
     if (!sub.id) return;
     char sub_id[48];
@@ -335,7 +335,7 @@ static void test_ssrf_subscribe(void)
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         webhook_subscription sub;
         bo_error err = {0};
-        bo_status st = webhook_subscription_create(E, &A, refused[i], TEST_FORMAT, NULL, 0, NULL, &sub, &err);
+        bo_status st = webhook_subscription_create(E, &A, refused[i], TEST_FORMAT, NULL, 0, NULL, NULL, &sub, &err);
         char what[160];
         snprintf(what, sizeof what, "subscription to %s is refused (invalid_url, field url)", refused[i]);
         CHECK(st == BO_INVALID && !strcmp(err.code, "invalid_url") && !strcmp(err.field, "url"), what);

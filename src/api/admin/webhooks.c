@@ -74,7 +74,7 @@ void admin_webhook_create(http_request *r, void *app_)
     bo_error err = {0};
     if (webhook_subscription_create(admin_engine(app_), api_account(r), json_string_value(url),
                                     format ? json_string_value(format) : TICKETTAILOR_WEBHOOK_FORMAT, names, nnames,
-                                    json_string_value(secret), &made, &err) != BO_OK) {
+                                    json_string_value(secret), NULL, &made, &err) != BO_OK) {
         webhook_subscription_free(&made);
         return admin_fail(r, &err);
     }

@@ -1,0 +1,93 @@
+/* The Fourvenues channels API dialect (docs/dialects/fourvenues.md), served
+ * under /fourvenues. A channel API key (X-Api-Key) is one sales channel of one
+ * account; the account is the channel's only host organization. */
+#ifndef BO_FOURVENUES_H
+#define BO_FOURVENUES_H
+#include "api/api.h"
+
+#define FV_AUTH_CHANNEL_KEY 1
+/* The vendor's ids are 24 lowercase hex digits (MongoDB object ids). */
+#define FV_ID_LEN 24
+
+engine *fv_engine(void *app);
+
+/* {"data": null, "success": false, "error": {code, message, fields}};
+ * fields lists the offending input's name, empty when none. */
+void fv_error(http_request *r, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* An engine error in that shape, its field renamed by fv_field_names. */
+void fv_fail(http_request *r, const bo_error *err);
+/* {"data": data, "success": true} (data stolen), money in JavaScript's number form. */
+void fv_reply(http_request *r, int status, json_t *data);
+
+/* v as JavaScript's JSON.stringify writes it (stringify.c): compact, keys in
+ * insertion order, UTF-8 unescaped, numbers in ECMAScript's form; malloc'd,
+ * NULL when out of memory. */
+char *fv_stringify(const json_t *v, size_t *len);
+/* A double as ECMAScript's Number::toString prints it ("1.1", "1e+21", "null" when not finite). */
+void fv_js_number(double v, char out[40]);
+
+/* The request's body as a JSON object (owned by the request), or NULL after
+ * a 400 invalid_body (not application/json, not a JSON object). */
+json_t *fv_body_object(http_request *r);
+
+/* Money as JavaScript prints a number of major units: 1210 → 12.1, 1200 → 12. */
+json_t *fv_money(money amount, int decimals);
+/* "2022-01-01T00:00:00.000Z"; null for 0. */
+json_t *fv_time(instant_us t);
+/* The public id of an engine object: 24 hex digits of a hash of the purpose
+ * ("event", "rate", ...) and the engine's key parts, stable across restarts
+ * and servers. out gets FV_ID_LEN + 1 bytes. */
+void fv_public_id(const char *purpose, const char *part1, const char *part2, char out[FV_ID_LEN + 1]);
+/* The vendor's price, supplement and question ids are numeric strings: up to 15 digits of the same hash. */
+void fv_numeric_id(const char *purpose, const char *part1, const char *part2, char out[21]);
+/* A slug from a name: lower-case ASCII letters and digits, other runs as one "-". */
+void fv_slugify(const char *name, char *out, size_t n);
+
+/* Refuses (400 invalid_parameter) a query parameter not named in allowed
+ * (NULL-terminated); true when all are known. */
+bool fv_query_known(http_request *r, const char *const *allowed);
+/* ?limit (1-100, default 50) and ?offset (≥ 0, default 0); false after a 400. */
+bool fv_page_args(http_request *r, size_t *limit, size_t *offset);
+/* ?name as a date (YYYY-MM-DD, the start of that day in UTC) or an ISO 8601
+ * instant; *set false when absent. False after a 400. */
+bool fv_query_instant(http_request *r, const char *name, instant_us *out, bool *set);
+
+/* One Fourvenues event: one live occurrence of a published engine event. */
+typedef struct {
+    const cat_event *event;
+    const json_t *doc;     /* the event's decoded document */
+    const cat_occurrence *occurrence;
+    const char *timezone;  /* the venue's: the location's, else the category's, else the account's */
+    instant_us start, end; /* end = start when the occurrence names no end */
+    char id[FV_ID_LEN + 1];
+    char slug[160];
+} fv_event;
+
+/* The account's Fourvenues events, in start order, into a calloc'd array the
+ * caller frees (*n of them; NULL with *n = 0 when none or out of memory). */
+fv_event *fv_events(const account *a, const catalog_model *m, size_t *n);
+/* The ticket rates of ev (its enabled ticket products) as a JSON list. */
+json_t *fv_event_rates_json(engine *e, const account *a, const catalog_model *m, const fv_event *ev);
+json_t *fv_event_json(engine *e, const account *a, const catalog_model *m, const fv_event *ev);
+/* The organization (account) id as the channel sees it. */
+void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
+
+/* The seed's ticket object from a canonical ticket (docs/MODEL.md; order_email
+ * and order_name used when the holder names none); NULL when the ticket is
+ * not of a channel event (no event or occurrence). */
+json_t *fv_ticket_json(const account *a, const json_t *ticket);
+
+void fv_auth_get(http_request *r, void *app);
+void fv_events_list(http_request *r, void *app);
+void fv_event_get(http_request *r, void *app);
+void fv_event_by_slug(http_request *r, void *app);
+void fv_ticket_rates_list(http_request *r, void *app);
+void fv_ticket_rate_get(http_request *r, void *app);
+void fv_ticket_rate_by_slug(http_request *r, void *app);
+void fv_tickets_list(http_request *r, void *app);
+void fv_ticket_get(http_request *r, void *app);
+void fv_webhook_endpoint_create(http_request *r, void *app);
+void fv_webhook_endpoints_list(http_request *r, void *app);
+void fv_webhook_endpoint_delete(http_request *r, void *app);
+#endif
