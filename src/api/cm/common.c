@@ -12,9 +12,7 @@
 engine *cm_engine(void *app_) { return ((app *)app_)->e; }
 
 /* The engine's field names (engine.h) → the shop doc's. Names not listed are the same in both. */
-static const struct {
-    const char *engine, *cm;
-} cm_field_names[] = {
+static const api_field_name cm_field_names[] = {
     {"product_id", "uuid"},
     {"event_id", "event_uuid"},
     {"access_key", "key"},
@@ -23,9 +21,7 @@ static const struct {
 
 static const char *cm_wire_field(const char *engine_field)
 {
-    for (size_t i = 0; i < sizeof cm_field_names / sizeof cm_field_names[0]; i++)
-        if (!strcmp(engine_field, cm_field_names[i].engine)) return cm_field_names[i].cm;
-    return engine_field;
+    return api_wire_field(cm_field_names, sizeof cm_field_names / sizeof cm_field_names[0], engine_field);
 }
 
 char *cm_dumps(const json_t *body)
