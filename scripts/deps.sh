@@ -7,6 +7,8 @@ BUILD="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq
 TEST="python3 python3-pytest postgresql-15 postgresql-client-15 clang libclang-rt-dev poppler-utils zbar-tools"
 # the local SMTP receiver of tests/http/test_mail.py and bench/mail.sh (for Debian's /usr/bin/python3)
 TEST="$TEST python3-aiosmtpd"
+# checks Fourvenues webhook signatures as a JavaScript receiver would (tests/http/fv_verify.js)
+TEST="$TEST nodejs"
 BENCH="wrk nginx-light"
 want="$BUILD"
 case "$1" in
