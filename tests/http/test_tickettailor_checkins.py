@@ -94,8 +94,10 @@ def test_event_series_are_the_engines_events(c):
         first = expect(c.tickettailor("GET", "/v1/event_series", query={"limit": "1"}), 200)
         assert [s["id"] for s in first["data"]] == ids[:1]
         assert first["links"]["next"] == "/v1/event_series?starting_after=" + ids[0]
+        # the page after the first series continues where the full page did (it may reach one further,
+        # when the tests before this one made more series than a page holds)
         rest = expect(c.tickettailor("GET", "/v1/event_series", query={"starting_after": ids[0]}), 200)
-        assert [s["id"] for s in rest["data"]] == ids[1:]
+        assert [s["id"] for s in rest["data"]][:len(ids) - 1] == ids[1:]
     tt_error(c.tickettailor("GET", "/v1/event_series", query={"starting_after": "es_%s" % uuid.uuid4()}), 422)
     assert tt_error(c.tickettailor("GET", "/v1/event_series/es_%s" % uuid.uuid4()), 404)["message"] == MISSING
     assert tt_error(c.tickettailor("GET", "/v1/event_series/ev_1"), 404)["message"] == MISSING
