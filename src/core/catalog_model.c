@@ -284,6 +284,17 @@ bool question_asked_for(const cat_question *q, const char *product_id)
     return false;
 }
 
+const cat_location *event_venue(const cat_event *ev)
+{
+    return ev->location ? ev->location : ev->category ? ev->category->location : NULL;
+}
+
+const char *event_timezone(const cat_event *ev, const char *fallback)
+{
+    const cat_location *l = event_venue(ev);
+    return l && l->timezone ? l->timezone : fallback;
+}
+
 bool product_in_category(const cat_product *p, const char *category_id)
 {
     for (size_t i = 0; i < p->ncategories; i++)

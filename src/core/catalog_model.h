@@ -299,6 +299,10 @@ const void *model_decoded(const catalog_model *m, catalog_kind k, const char *id
 bool schedule_closed_on(const cat_schedule *s, civil_date day);
 bool discount_applies_to(const cat_discount *d, const char *product_id);
 bool product_in_category(const cat_product *p, const char *category_id);
+/* An event's venue: its own location, else its category's; NULL when neither names one. */
+const cat_location *event_venue(const cat_event *ev);
+/* The zone of the event's venue, else fallback (the account's). */
+const char *event_timezone(const cat_event *ev, const char *fallback);
 /* Whether q is asked for a ticket of product_id (its product_ids list it, or it lists none). */
 bool question_asked_for(const cat_question *q, const char *product_id);
 

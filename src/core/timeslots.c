@@ -11,7 +11,7 @@ static bool event_group(const account *a, const cat_event *ev, timeslot_group *o
 {
     if (!ev || ev->noccurrences > 0 || !ev->schedule) return false;
     *out = (timeslot_group){.event = ev, .schedule = ev->schedule,
-                            .timezone = zone_of(a, ev->location ? ev->location : ev->category ? ev->category->location : NULL)};
+                            .timezone = event_timezone(ev, a->timezone)};
     return true;
 }
 

@@ -140,9 +140,7 @@ json_t *cm_texts4(const char *nl, const char *en, const char *fr, const char *de
 
 const char *cm_event_timezone(const account *a, const cm_event *ce)
 {
-    const cat_event *ev = ce->event;
-    const cat_location *l = ev->location ? ev->location : ev->category ? ev->category->location : NULL;
-    return l && l->timezone ? l->timezone : a->timezone;
+    return event_timezone(ce->event, a->timezone);
 }
 
 bool cm_event_resolve(const account *a, const catalog_model *m, size_t index, cm_event *out)

@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *event_timezone(const account *a, const cat_event *ev)
-{
-    const cat_location *l = ev->location ? ev->location : ev->category ? ev->category->location : NULL;
-    return l && l->timezone ? l->timezone : a->timezone;
-}
-
 /* The local start "YYYY-MM-DD" and "HHMM" of an instant in the venue's zone. */
 static void local_stamp(const char *tz, instant_us t, char day[11], char hhmm[5])
 {
@@ -67,7 +61,7 @@ fv_event *fv_events(const account *a, const catalog_model *m, size_t *n)
     for (size_t i = 0; i < model_count(m, CAT_EVENT); i++) {
         const cat_event *ev = model_object_at(m, CAT_EVENT, i);
         if (ev->status != EVENT_PUBLISHED) continue;
-        const char *tz = event_timezone(a, ev);
+        const char *tz = event_timezone(ev, a->timezone);
         size_t first = *n;
         for (size_t k = 0; k < ev->noccurrences; k++) {
             const cat_occurrence *oc = &ev->occurrences[k];

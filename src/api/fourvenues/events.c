@@ -6,14 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cat_location *event_location(const cat_event *ev)
-{
-    return ev->location ? ev->location : ev->category ? ev->category->location : NULL;
-}
-
 static json_t *location_json(const catalog_model *m, const fv_event *ev)
 {
-    const cat_location *l = event_location(ev->event);
+    const cat_location *l = event_venue(ev->event);
     if (!l) return json_null();
     const json_t *doc = model_decoded(m, CAT_LOCATION, l->id);
     char id[FV_ID_LEN + 1];
@@ -78,7 +73,7 @@ void fv_events_list(http_request *r, void *app_)
         if (ev->end < from || (to_set && ev->start > to)) continue;
         if (organization && strcmp(organization, organization_id)) continue;
         if (location) {
-            const cat_location *l = event_location(ev->event);
+            const cat_location *l = event_venue(ev->event);
             char lid[FV_ID_LEN + 1] = "";
             if (l) fv_public_id("location", l->id, NULL, lid);
             if (strcmp(location, lid)) continue;
