@@ -9,7 +9,6 @@ bool api_reply_cached(http_request *r, void *app_, civil_date from, civil_date t
     if (!ap->replies || !a) return false;
     read_stamp rs;
     if (!engine_read_stamp(ap->e, a, from, to, &rs)) return false;
-    http_cache_stamp stamp = {{rs.catalog, rs.inventory, (uint64_t)rs.clock_offset,
-                               0}};
+    http_cache_stamp stamp = {{rs.catalog, rs.inventory, (uint64_t)rs.clock_offset, rs.access}};
     return http_reply_cached(r, ap->replies, a->id, &stamp);
 }

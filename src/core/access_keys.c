@@ -26,6 +26,9 @@ static bool access_key_valid(const char *key)
     return true;
 }
 
+/* After the commit: a cached reply that checked a ?key= is stale now (read_stamp.access). */
+void access_changed(engine *e) { atomic_fetch_add(&e->access_version, 1); }
+
 static bo_status event_known(engine *e, const account *a, const char *event_id, bo_error *err)
 {
     catalog_snapshot *cs = catalog_acquire(e, a);
@@ -51,7 +54,7 @@ bo_status event_access_key_add(engine *e, const account *a, const char *event_id
     char hash[65];
     access_key_hash(key, hash);
     switch (store_access_key_add(e->st, a->id, event_id, hash, label ? label : "", clock_now())) {
-    case STORE_OK: return BO_OK;
+    case STORE_OK: access_changed(e); return BO_OK;
     case STORE_FULL: return bo_fail(err, BO_UNAVAILABLE, "storage_full", "", "no room to store the key");
     default: return bo_fail(err, BO_INTERNAL, "internal_error", "", "the key could not be stored");
     }
@@ -64,7 +67,7 @@ bo_status event_access_key_remove(engine *e, const account *a, const char *event
     char hash[65];
     access_key_hash(key, hash);
     switch (store_access_key_delete(e->st, a->id, event_id, hash)) {
-    case STORE_OK: return BO_OK;
+    case STORE_OK: access_changed(e); return BO_OK;
     case STORE_NOT_FOUND: return bo_fail(err, BO_NOT_FOUND, "not_found", "access_key", "the event has no such key");
     case STORE_FULL: return bo_fail(err, BO_UNAVAILABLE, "storage_full", "", "no room to write");
     default: return bo_fail(err, BO_INTERNAL, "internal_error", "", "the key could not be removed");

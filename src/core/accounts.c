@@ -98,6 +98,7 @@ bo_status account_update(engine *e, const account *a, const char *name, int64_t 
                                            clock_now(), &auth_version);
     if (st != STORE_OK) return bo_from_store(st, err);
     auth_cache_advance(e, auth_version);
+    access_changed(e); /* the hold length is shown in cached replies */
     return account_by_id(e, a->id, out) == BO_OK ? BO_OK : bo_fail(err, BO_INTERNAL, "internal_error", "", "reload failed");
 }
 

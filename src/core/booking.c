@@ -206,6 +206,8 @@ typedef struct {
     money unpaid; /* > 0: a voucher paid part of the order and no payment came for this rest */
     order_record rows; /* the order as booked, when the outbox or the caller wants it */
     bool rows_loaded;
+    booked_step then; /* order_book_then's step, in this transaction; NULL none */
+    void *then_arg;
 } book_ctx;
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
@@ -431,13 +433,15 @@ static db_status after_booking(db_conn *c, book_ctx *b, bool created)
 {
     bool wanted = false;
     db_status st = created ? events_wanted(c, b->a->id, &wanted) : DB_OK;
-    if (st != DB_OK || (!wanted && !b->req->order_out)) return st;
+    if (st != DB_OK || (!wanted && !b->req->order_out && !b->then)) return st;
     /* only the caller's copy is read after this: commit first (PostgreSQL),
-     * so the account's order counter is not held over the reads */
-    if (!wanted) db_commit_early(c);
+     * so the account's order counter is not held over the reads (not when a
+     * step of the caller's still writes in this transaction) */
+    if (!wanted && !b->then) db_commit_early(c);
     st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
     b->rows_loaded = st == DB_OK;
     if (st == DB_OK && wanted) st = events_record_booking(b->e, c, b->a, &b->rows);
+    if (st == DB_OK && b->then) st = b->then(c, &b->rows, b->then_arg);
     return st;
 }
 
@@ -586,6 +590,12 @@ static bool object_text(const char *text)
 bo_status order_book(engine *e, const account *a, const book_request *req, char order_id[40], bool *created,
                      bo_error *err)
 {
+    return order_book_then(e, a, req, NULL, NULL, order_id, created, err);
+}
+
+bo_status order_book_then(engine *e, const account *a, const book_request *req, booked_step then, void *then_arg,
+                          char order_id[40], bool *created, bo_error *err)
+{
     if (req->order_out) memset(req->order_out, 0, sizeof *req->order_out);
     if (!req->cart_id || strlen(req->cart_id) > 64)
         return bo_fail(err, BO_INVALID, "missing_field", "cart_id", "cartId is required");
@@ -595,7 +605,7 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
         return bo_fail(err, BO_INVALID, "invalid_field", "extras", "extras must be an object");
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now()};
+    book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now(), .then = then, .then_arg = then_arg};
     if (req->nanswers && answers_check(cs->model, req->answers, req->nanswers, err) != BO_OK) {
         catalog_release(cs);
         return err->status;

@@ -182,6 +182,7 @@ bool engine_read_stamp(engine *e, const account *a, civil_date from, civil_date 
     catalog_release(cs);
     out->inventory = inventory;
     out->clock_offset = clock_offset_seconds();
+    out->access = atomic_load(&e->access_version);
     return true;
 }
 

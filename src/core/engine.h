@@ -250,6 +250,9 @@ typedef struct {
 typedef struct {
     uint64_t catalog, inventory;
     int64_t clock_offset;
+    /* access keys and account settings (hold length): a reply that checks a
+     * ?key= or shows a setting changes with this too */
+    uint64_t access;
 } read_stamp;
 bool engine_read_stamp(engine *e, const account *a, civil_date from, civil_date to, read_stamp *out);
 

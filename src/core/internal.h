@@ -75,7 +75,23 @@ struct engine {
      * Two keys sharing a slot only cost a needless refresh, never a stale one */
     _Atomic uint64_t inventory_versions[INVENTORY_VERSION_SLOTS];
     struct usage_memory *usage; /* used seats per pool and day as last read (core/usage_memory.c) */
+    /* bumped after this process changed an account's access keys or settings:
+     * rare admin writes, so one counter for all accounts (a needless refresh
+     * of others' cached replies, never a stale one) */
+    _Atomic uint64_t access_version;
 };
+
+/* order_book with a step of the caller's run in the booking's transaction
+ * once the order is written (rows: the order as booked, also when the cart
+ * was booked before): its refusal (DB_ABORT) or failure undoes the booking,
+ * and it runs again when the transaction does. payment_book_and_start uses it
+ * so a checkout is one write transaction, not two. */
+typedef db_status (*booked_step)(db_conn *c, const order_record *rows, void *arg);
+bo_status order_book_then(engine *e, const account *a, const book_request *req, booked_step then, void *then_arg,
+                          char order_id[40], bool *created, bo_error *err);
+
+/* Access keys or account settings changed (core/access_keys.c): bumps access_version. */
+void access_changed(engine *e);
 
 /* The store's change hook (store_set_change_hook): a commit of this process
  * changed the inventory of (account, occurrence). */

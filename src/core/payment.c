@@ -647,18 +647,37 @@ static bo_status start_request_ok(const payment_start_request *r, bo_error *err)
     return BO_OK;
 }
 
+static bo_status start_outcome(const start_ctx *x, db_status st, bool *created, bo_error *err);
+
+/* The provider a request names (NULL: the test one), if this server serves it. */
+static const payment_provider *start_provider(const payment_start_request *req, bo_error *err)
+{
+    const payment_provider *p = payment_provider_find(req->provider ? req->provider : PAYMENT_TEST_PROVIDER);
+    if (!p || (p->test_server_only && !req->test_server)) {
+        bo_fail(err, BO_INVALID, "unknown_provider", "provider", "no payment provider named so");
+        return NULL;
+    }
+    return p;
+}
+
 bo_status payment_start(engine *e, const account *a, const char *order_id, const payment_start_request *req,
                         payment_session *out, bool *created, bo_error *err)
 {
     if (!order_id || !*order_id || strlen(order_id) > 64)
         return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
-    const char *name = req->provider ? req->provider : PAYMENT_TEST_PROVIDER;
-    const payment_provider *p = payment_provider_find(name);
-    if (!p || (p->test_server_only && !req->test_server))
-        return bo_fail(err, BO_INVALID, "unknown_provider", "provider", "no payment provider named so");
+    const payment_provider *p = start_provider(req, err);
+    if (!p) return err->status;
     if (start_request_ok(req, err) != BO_OK) return err->status;
     start_ctx x = {.e = e, .a = a, .order_id = order_id, .req = req, .provider = p, .now = clock_now(), .s = out};
     db_status st = store_write(e->st, start_fn, &x);
+    return start_outcome(&x, st, created, err);
+}
+
+/* A start's outcome after its transaction: the refusal start_fn recorded, else
+ * the transaction's status; the provider is told of a session it replaced. */
+static bo_status start_outcome(const start_ctx *x_, db_status st, bool *created, bo_error *err)
+{
+    const start_ctx x = *x_;
     if (x.not_found) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (x.not_open)
         return bo_fail(err, BO_CONFLICT, "not_open", "status",
@@ -680,6 +699,64 @@ bo_status payment_start(engine *e, const account *a, const char *order_id, const
     }
     if (created) *created = x.created;
     return BO_OK;
+}
+
+/* ---------- booking and starting in one transaction ---------- */
+
+typedef struct {
+    start_ctx start;
+    payment_start_request req; /* the caller's, with the fee fee_of gave */
+    payment_fee_fn fee_of;
+    void *fee_arg;
+    char order_id[40];
+    bool fee_refused;
+} book_start_ctx;
+
+/* The booking's step (order_book_then): the fee of the order as booked, then
+ * start_fn in the same transaction. */
+static db_status start_booked(db_conn *c, const order_record *rows, void *arg)
+{
+    book_start_ctx *x = arg;
+    snprintf(x->order_id, sizeof x->order_id, "%s", rows->order.id);
+    x->fee_refused = !x->fee_of(rows, x->fee_arg, &x->req.fee) || x->req.fee < 0 || x->req.fee > PAYMENT_MAX_FEE;
+    if (x->fee_refused) return DB_ABORT;
+    x->start.now = clock_now();
+    return start_fn(c, &x->start);
+}
+
+bo_status payment_book_and_start(engine *e, const account *a, const book_request *booking,
+                                 const payment_start_request *req, payment_fee_fn fee_of, void *fee_arg,
+                                 payment_session *out, bool *created, bo_error *err)
+{
+    const payment_provider *p = start_provider(req, err);
+    if (!p) return err->status;
+    book_start_ctx *x = calloc(1, sizeof *x);
+    if (!x) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    x->req = *req;
+    x->req.fee = 0; /* fee_of's, once booked */
+    x->fee_of = fee_of;
+    x->fee_arg = fee_arg;
+    x->start = (start_ctx){.e = e, .a = a, .order_id = x->order_id, .req = &x->req, .provider = p, .s = out};
+    if (start_request_ok(&x->req, err) != BO_OK) {
+        free(x);
+        return err->status;
+    }
+    char order_id[40];
+    bo_error book_err = {0};
+    bo_status bs = order_book_then(e, a, booking, start_booked, x, order_id, NULL, &book_err);
+    /* the step's refusals first: the booking saw only an aborted transaction */
+    if (bs != BO_OK) {
+        if (x->fee_refused)
+            bs = bo_fail(err, BO_INVALID, "invalid_field", "fee", "fee is 0 to %d minor units", PAYMENT_MAX_FEE);
+        else if (x->start.not_found || x->start.not_open || x->start.not_test_mode || x->start.provider_refused)
+            bs = start_outcome(&x->start, DB_ABORT, created, err);
+        else
+            *err = book_err;
+    } else if (bs == BO_OK) {
+        bs = start_outcome(&x->start, DB_OK, created, err);
+    }
+    free(x);
+    return bs;
 }
 
 /* ---------- test mode ---------- */

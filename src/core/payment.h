@@ -102,6 +102,18 @@ typedef struct {
  * "test_mode_required", BO_INVALID naming the field. */
 bo_status payment_start(engine *e, const account *a, const char *order_id, const payment_start_request *req,
                         payment_session *out, bool *created, bo_error *err);
+/* The fee a payment method adds to an order as booked (a dialect's formula);
+ * false when it cannot be computed or is out of range. */
+typedef bool (*payment_fee_fn)(const order_record *o, void *arg, money *fee);
+/* Books the cart (order_book; booking->status "open") and starts paying the
+ * order as payment_start does, in one write transaction: either both happen or
+ * neither. req->fee is ignored: fee_of computes it from the order as booked. A
+ * cart booked before gives its order, and the same request its open session
+ * (idempotent as both calls are). Refusals: order_book's, payment_start's, and
+ * BO_INVALID "invalid_field" on "fee" when fee_of refuses. */
+bo_status payment_book_and_start(engine *e, const account *a, const book_request *booking,
+                                 const payment_start_request *req, payment_fee_fn fee_of, void *fee_arg,
+                                 payment_session *out, bool *created, bo_error *err);
 /* Where the buyer is sent back now: the session's callback URL for its
  * status (paid: success; cancelled: cancel; expired: expired; failed or
  * refunded: failure) with order_id (the order's number) and status (the

@@ -235,3 +235,53 @@ def test_payment_methods_with_their_fees(c):
     finally:
         for m in (ideal, bancontact, off):
             expect(c.admin("DELETE", "/payment_methods/" + m["id"]), 204)
+
+
+def test_event_detail_is_kept_and_every_change_shows_at_once(c):
+    """The event detail is served from the reply cache (docs/dialects/cm.md): a repeated read is the
+    kept reply (its ETag gets a 304), and every change it shows is in the very next reply: seats held
+    and given back, an access key added (the kept reply is not served without it) or removed (not with
+    it), the account's hold length. An account of its own, so its hold length touches no other test."""
+    admin, token = second_account(c)
+    ev, product, occ = make_event(c, capacity=1, token=admin)
+    path, keys = "/events/" + ev["id"], "/events/%s/access_keys" % ev["id"]
+
+    def detail(**q):
+        return expect(cm(c, "GET", path, token=token, query=q or None), 200)
+
+    def status(**q):
+        return ticket_of(detail(**q), product["id"])["ticket_status_type_id"]
+    first = cm(c, "GET", path, token=token)
+    etag = first.header("ETag")
+    assert first.status == 200 and etag, first.headers
+    again = cm(c, "GET", path, token=token, headers={"If-None-Match": etag})
+    assert again.status == 304 and again.raw == "", again
+    # the last seat held, sold, then given back
+    cart = expect(c.admin("POST", "/carts", {"items": [{"product_id": product["id"], "quantity": 1}],
+                                             "occurrence_id": occ}, token=admin), 201)
+    assert status() == "IN_RESERVATION"
+    order = expect(c.admin("POST", "/orders", {"cart_id": cart["id"], "payment": {"provider": "cash"}},
+                           token=admin), 201)
+    assert status() == "SOLD_OUT"
+    expect(c.admin("POST", "/orders/%s/cancel" % order["id"], token=admin), 200)
+    assert status() == "ONLINE"
+    # a key locks the event: the reply kept without a key is not served any more
+    k1, k2 = "K1-" + tag(), "K2-" + tag()
+    expect(c.admin("POST", keys, {"key": k1}, token=admin), 201)
+    cm_error(cm(c, "GET", path, token=token), 400, "ACCESS_KEY_INVALID", "key")
+    assert status(key=k1) == "ONLINE"
+    cm_error(cm(c, "GET", path, token=token, query={"key": k2}), 400, "ACCESS_KEY_INVALID", "key")
+    # a second key, then the first removed: the reply kept for ?key=K1 is not served
+    expect(c.admin("POST", keys, {"key": k2}, token=admin), 201)
+    assert status(key=k1) == "ONLINE" and status(key=k2) == "ONLINE"
+    assert c.admin("DELETE", keys + "/" + k1, token=admin).status == 204
+    cm_error(cm(c, "GET", path, token=token, query={"key": k1}), 400, "ACCESS_KEY_INVALID", "key")
+    assert status(key=k2) == "ONLINE"
+    # the account's hold length is minutes_to_order
+    expect(c.admin("PATCH", "/account", {"hold_seconds": 1200}, token=admin), 200)
+    assert detail(key=k2)["event"]["minutes_to_order"] == 20
+    expect(c.admin("PATCH", "/account", {"hold_seconds": 600}, token=admin), 200)
+    assert detail(key=k2)["event"]["minutes_to_order"] == 10
+    # the last key removed unlocks it for everyone
+    assert c.admin("DELETE", keys + "/" + k2, token=admin).status == 204
+    assert status() == "ONLINE"

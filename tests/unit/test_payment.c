@@ -283,6 +283,109 @@ static void test_expiry_and_late_success(void)
     CHECK(!book(1, true, order2), "never oversold");
 }
 
+/* ---------- booking and starting in one transaction ---------- */
+
+static bool fee_35(const order_record *o, void *arg, money *fee)
+{
+    (void)arg;
+    *fee = 35;
+    return o->ntickets > 0;
+}
+
+static bool fee_refused(const order_record *o, void *arg, money *fee)
+{
+    (void)o, (void)arg;
+    *fee = 0;
+    return false;
+}
+
+/* A cart of n seats of product, held. */
+static bool hold(const char *product, int64_t n, cart_record *cart)
+{
+    cart_line l = {product, n};
+    cart_request r = {.day = -1, .start_time = -1, .end_time = -1, .lines = &l, .nlines = 1,
+                      .use_engine_prices = true};
+    bo_error err;
+    return cart_create(E, &A, &r, cart, &err) == BO_OK;
+}
+
+/* Still a cart holding its seats, booked into no order. */
+static bool cart_unbooked(const char *cart_id)
+{
+    cart_record c;
+    if (cart_get(E, &A, cart_id, &c) != BO_OK) return false;
+    bool ok = !strcmp(c.status, "open") && !*c.order_id;
+    cart_record_free(&c);
+    return ok;
+}
+
+static void test_book_and_start(void)
+{
+    bo_error err;
+    json_t *pool = NULL, *product = NULL;
+    json_t *doc = json_pack("{s:i}", "capacity", 10);
+    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
+    json_decref(doc);
+    doc = json_pack("{s:s,s:i,s:i,s:[{s:s}]}", "name", "Concert", "price", 2000, "booking_fee", 100, "pools",
+                    "pool_id", json_string_value(json_object_get(pool, "id")));
+    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
+    json_decref(doc);
+    CHECK(pool && product, "a product of its own");
+    const char *concert = json_string_value(json_object_get(product, "id"));
+
+    cart_record cart;
+    CHECK(hold(concert, 2, &cart), "a cart of 2");
+    order_record o;
+    book_request br = {.cart_id = cart.id, .status = "open", .order_out = &o};
+    payment_start_request req = request(NULL, "card");
+    payment_session s, again;
+    bool created = false;
+    CHECK(payment_book_and_start(E, &A, &br, &req, fee_35, NULL, &s, &created, &err) == BO_OK && created,
+          "booked and started");
+    CHECK(s.amount == 2 * (2000 + 100) && s.fee == 35 && !strcmp(s.status, "open") && !strcmp(s.order_id, o.order.id),
+          "the session pays the order as booked, with fee_of's fee");
+    CHECK(!strcmp(o.order.status, "open") && *o.order.number && o.ntickets == 2, "the order as booked is handed back");
+    CHECK(order_is(o.order.id, "open", "unpaid", 0), "an open order with unpaid tickets");
+    char order_id[40];
+    snprintf(order_id, sizeof order_id, "%s", o.order.id);
+    order_record_free(&o);
+    CHECK(payment_book_and_start(E, &A, &br, &req, fee_35, NULL, &again, &created, &err) == BO_OK && !created &&
+              !strcmp(again.id, s.id) && !strcmp(again.order_id, order_id),
+          "the same cart and request again: the same order and payment");
+    order_record_free(&o);
+    cart_record_free(&cart);
+
+    /* a refusal of either half undoes both: the cart is still held, unbooked */
+    CHECK(hold(concert, 1, &cart), "another cart");
+    br = (book_request){.cart_id = cart.id, .status = "open"};
+    CHECK(payment_book_and_start(E, &A, &br, &req, fee_refused, NULL, &s, &created, &err) == BO_INVALID &&
+              !strcmp(err.field, "fee"),
+          "a fee the dialect cannot compute: refused on fee");
+    CHECK(cart_unbooked(cart.id), "and nothing was booked");
+    CHECK(account_test_mode_set(E, &A, false, &err) == BO_OK, "test mode off");
+    CHECK(payment_book_and_start(E, &A, &br, &req, fee_35, NULL, &s, &created, &err) == BO_FORBIDDEN &&
+              !strcmp(err.code, "test_mode_required"),
+          "the test provider without test mode: refused");
+    CHECK(cart_unbooked(cart.id), "and nothing was booked");
+    CHECK(account_test_mode_set(E, &A, true, &err) == BO_OK, "test mode on again");
+    payment_start_request bad = request(NULL, "card");
+    bad.failure_url = "ftp://x.example/";
+    CHECK(payment_book_and_start(E, &A, &br, &bad, fee_35, NULL, &s, &created, &err) ==
+                  BO_INVALID &&
+              !strcmp(err.field, "callback_urls.failure"),
+          "a bad callback URL: refused before booking");
+    CHECK(cart_unbooked(cart.id), "and nothing was booked");
+    book_request other = {.cart_id = cart.id, .status = "open"};
+    CHECK(payment_book_and_start(E, &B, &other, &req, fee_35, NULL, &s, &created, &err) == BO_NOT_FOUND,
+          "another account's cart: not found");
+    CHECK(payment_book_and_start(E, &A, &br, &req, fee_35, NULL, &s, &created, &err) == BO_OK && created,
+          "then it books and starts");
+    cart_record_free(&cart);
+
+    json_decref(pool);
+    json_decref(product);
+}
+
 int main(void)
 {
     secure_init();
@@ -298,5 +401,6 @@ int main(void)
     setup();
     test_start_and_outcomes();
     test_expiry_and_late_success();
+    test_book_and_start();
     return test_finish(E, st, uri, path);
 }

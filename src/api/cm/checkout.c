@@ -80,9 +80,11 @@ static bool checkout_parsed(http_request *r, const catalog_model *m, const cm_ev
 }
 
 /* The fee the method adds to the order: Total − Sub_Total by the shop's
- * formula over the order's live tickets (price after discount, booking fee). */
-static bool method_fee(const order_record *o, const cat_payment_method *pm, money *fee)
+ * formula over the order's live tickets (price after discount, booking fee).
+ * A payment_fee_fn of the method (payment_book_and_start). */
+static bool method_fee(const order_record *o, void *method, money *fee)
 {
+    const cat_payment_method *pm = method;
     fee_line *lines = calloc(o->ntickets ? o->ntickets : 1, sizeof *lines);
     size_t n = 0;
     for (size_t i = 0; lines && i < o->ntickets; i++) {
@@ -129,6 +131,30 @@ static void reply_completed(http_request *r, const order_record *o, const checko
                                "redirect_url", url));
 }
 
+#define TEST_MODE_ONLY "this shop takes no payments yet (the test provider serves accounts in test mode only)"
+
+static void checkout_refused(http_request *r, const bo_error *err);
+
+/* False after replying when the reservation can no longer be checked out. */
+static bool reservation_open(http_request *r, const cart_record *cart)
+{
+    if (!strcmp(cart->status, "open") && cart->expires_at >= clock_now()) return true;
+    cm_error(r, 400, "RESERVATION_EXPIRED", "order_id", "the reservation has expired");
+    return false;
+}
+
+/* The booking of a reservation, with the codes its ?code put in the cart's
+ * extras (pointers into extras). A voucher that pays everything completes the
+ * order; one that pays part of it is refused by the engine
+ * (payment_required), as the payment step charges what the order's tickets owe. */
+static book_request cart_booking(const cart_record *cart, const json_t *extras, order_record *o)
+{
+    const char *voucher = json_string_value(json_object_get(extras, "voucher_code"));
+    return (book_request){.cart_id = cart->id, .channel = "cm", .status = voucher ? "confirmed" : "open",
+                          .discount_code = json_string_value(json_object_get(extras, "discount_code")),
+                          .voucher_code = voucher, .order_out = o};
+}
+
 /* The order a checked-out reservation became, or the cart's booking now;
  * false after replying. */
 static bool order_booked(http_request *r, engine *e, const account *a, const cart_record *cart, order_record *o)
@@ -138,36 +164,63 @@ static bool order_booked(http_request *r, engine *e, const account *a, const car
         cm_error(r, 500, "INTERNAL_ERROR", NULL, "storage failure; try again");
         return false;
     }
-    if (strcmp(cart->status, "open") || cart->expires_at < clock_now()) {
-        cm_error(r, 400, "RESERVATION_EXPIRED", "order_id", "the reservation has expired");
-        return false;
-    }
+    if (!reservation_open(r, cart)) return false;
     json_t *extras = json_loads(cart->extras ? cart->extras : "{}", 0, NULL);
-    const char *discount = json_string_value(json_object_get(extras, "discount_code"));
-    const char *voucher = json_string_value(json_object_get(extras, "voucher_code"));
-    /* a voucher that pays everything completes the order; one that pays
-     * part of it is refused by the engine (payment_required), as the
-     * payment step charges what the order's tickets owe */
-    book_request booking = {.cart_id = cart->id, .channel = "cm", .status = voucher ? "confirmed" : "open",
-                            .discount_code = discount, .voucher_code = voucher, .order_out = o};
+    book_request booking = cart_booking(cart, extras, o);
     char order_id[40];
     bool created = false;
     bo_error err = {0};
     bo_status st = order_book(e, a, &booking, order_id, &created, &err);
     json_decref(extras);
     if (st == BO_OK) return true;
-    if (!strcmp(err.code, "payment_required"))
+    checkout_refused(r, &err);
+    return false;
+}
+
+/* A refusal of the booking or of the payment step, in the shop's words. */
+static void checkout_refused(http_request *r, const bo_error *err)
+{
+    if (!strcmp(err->code, "not_open"))
+        cm_error(r, 400, "RESERVATION_EXPIRED", "order_id", "the order is paid, cancelled or past its deadline");
+    else if (!strcmp(err->code, "test_mode_required"))
+        cm_error(r, 400, "PAYMENT_METHOD_UNAVAILABLE", "payment_method_uuid", "%s", TEST_MODE_ONLY);
+    else if (err->status == BO_INVALID && !strcmp(err->field, "fee"))
+        cm_error(r, 400, "PAYMENT_METHOD_INVALID", "payment_method_uuid", "the method's fee is out of range");
+    else if (!strcmp(err->code, "payment_required"))
         cm_error(r, 400, "VOUCHER_INSUFFICIENT", "code", "%s; the shop takes a voucher only for a whole order",
-                 err.message);
-    else if (!strcmp(err.code, "invalid_voucher") || !strcmp(err.code, "voucher_not_valid_for_event"))
-        cm_error(r, 400, "CODE_INVALID", "code", "%s", err.message);
-    else if (!strcmp(err.code, "discount_exhausted"))
+                 err->message);
+    else if (!strcmp(err->code, "invalid_voucher") || !strcmp(err->code, "voucher_not_valid_for_event"))
+        cm_error(r, 400, "CODE_INVALID", "code", "%s", err->message);
+    else if (!strcmp(err->code, "discount_exhausted"))
         cm_error(r, 400, "CODE_SOLD_OUT", "code", "this code has no uses left");
-    else if (err.status == BO_SOLD_OUT || !strcmp(err.code, "cart_closed"))
+    else if (err->status == BO_SOLD_OUT || !strcmp(err->code, "cart_closed"))
         cm_error(r, 400, "RESERVATION_EXPIRED", "order_id", "the reservation has expired");
     else
-        cm_fail(r, &err);
-    return false;
+        cm_fail(r, err);
+}
+
+static void reply_started(http_request *r, const order_record *o, const payment_session *s)
+{
+    cm_reply(r, 201, json_pack("{s:s,s:o,s:s,s:o}", "order_id", o->order.number, "due_at", cm_time(s->due_at),
+                               "status", "OPEN", "redirect_url", absolute_url(r, s->redirect_url)));
+}
+
+/* A reservation's first checkout when it is to be paid: the booking and the
+ * payment's start in one write transaction (payment_book_and_start). */
+static void checkout_first(http_request *r, engine *e, const account *a, const cart_record *cart,
+                           const checkout_input *in)
+{
+    if (!reservation_open(r, cart)) return;
+    json_t *extras = json_loads(cart->extras ? cart->extras : "{}", 0, NULL);
+    order_record o;
+    book_request booking = cart_booking(cart, extras, &o);
+    payment_session *s = http_alloc(r, sizeof *s);
+    bo_error err = {0};
+    bo_status st = payment_book_and_start(e, a, &booking, &in->start, method_fee, (void *)in->method, s, NULL, &err);
+    json_decref(extras);
+    if (st != BO_OK) return checkout_refused(r, &err);
+    reply_started(r, &o, s);
+    order_record_free(&o);
 }
 
 /* The reservation of the path's order_id: its id, or the number of the order it became. */
@@ -203,11 +256,17 @@ void cm_checkout(http_request *r, void *app_)
     if (!reservation_of(r, e, a, m, &ce, order_id, &cart)) return catalog_view_close(v);
     bool ready = checkout_parsed(r, m, &ce, order_id, &in);
     in.start.test_server = ((app *)app_)->test_clock;
+    /* a reservation checked out for the first time, to be paid: booked and
+     * its payment started in one transaction, so neither happens alone */
+    if (ready && !*cart.order_id && !objtext_has_voucher(cart.extras)) {
+        checkout_first(r, e, a, &cart, &in);
+        cart_record_free(&cart);
+        return catalog_view_close(v);
+    }
     /* refused before booking, so a checkout that cannot pay books nothing
      * (a voucher that pays everything needs no payment) */
     if (ready && !objtext_has_voucher(cart.extras) && (account_test_mode_get(e, a, &test_mode) != BO_OK || !test_mode)) {
-        cm_error(r, 400, "PAYMENT_METHOD_UNAVAILABLE", "payment_method_uuid",
-                 "this shop takes no payments yet (the test provider serves accounts in test mode only)");
+        cm_error(r, 400, "PAYMENT_METHOD_UNAVAILABLE", "payment_method_uuid", TEST_MODE_ONLY);
         ready = false;
     }
     if (!ready || !order_booked(r, e, a, &cart, &o)) {
@@ -222,16 +281,12 @@ void cm_checkout(http_request *r, void *app_)
         bool cancelled = !strcmp(o.order.status, "cancelled");
         cm_error(r, 400, cancelled ? "RESERVATION_EXPIRED" : "RESERVATION_COMPLETED", "order_id",
                  cancelled ? "the reservation has expired" : "the order is paid");
-    } else if (!method_fee(&o, in.method, &in.start.fee)) {
+    } else if (!method_fee(&o, (void *)in.method, &in.start.fee)) {
         cm_error(r, 400, "PAYMENT_METHOD_INVALID", "payment_method_uuid", "the method's fee is out of range");
     } else if (payment_start(e, a, o.order.id, &in.start, s, NULL, &err) != BO_OK) {
-        if (!strcmp(err.code, "not_open"))
-            cm_error(r, 400, "RESERVATION_EXPIRED", "order_id", "the order is paid, cancelled or past its deadline");
-        else
-            cm_fail(r, &err);
+        checkout_refused(r, &err);
     } else {
-        cm_reply(r, 201, json_pack("{s:s,s:o,s:s,s:o}", "order_id", o.order.number, "due_at", cm_time(s->due_at),
-                                   "status", "OPEN", "redirect_url", absolute_url(r, s->redirect_url)));
+        reply_started(r, &o, s);
     }
     order_record_free(&o);
     cart_record_free(&cart);

@@ -266,6 +266,10 @@ void cm_event_get(http_request *r, void *app_)
 {
     engine *e = cm_engine(app_);
     const account *a = api_account(r);
+    /* ticket statuses show what is left (any day: a pool may be shared);
+     * the stamp's access version covers the ?key= this reply opened with, so
+     * a key removed locks the event at once (docs/dialects/cm.md) */
+    if (api_reply_cached(r, app_, -1, -1)) return;
     cm_event ce;
     catalog_view *v = cm_event_open(r, e, &ce);
     if (!v) return;
