@@ -59,12 +59,23 @@ ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "--- CM checkout: 64 clients, reserve -> checkout -> page -> pay, capacity $CAPACITY (SQLite, durable) ---"
 T0=$(ticks)
-timeout 150 build/bench/cm-checkout --port $PORT --token $PRODUCT_TOKEN --event "$EVENT" --ticket-type "$TYPE" \
-    --method "$METHOD" --clients 64 | tee "$WORK/co.out"
+L0=$(cut -d' ' -f1 /proc/loadavg)
+/usr/bin/time -f '%U %S' -o "$WORK/client.cpu" timeout 150 build/bench/cm-checkout --port $PORT \
+    --token $PRODUCT_TOKEN --event "$EVENT" --ticket-type "$TYPE" --method "$METHOD" --clients 64 | tee "$WORK/co.out"
 T1=$(ticks)
 PAID=$(awk '/paid orders in/{print $5}' "$WORK/co.out")
-python3 -c "import os,sys; print('  server CPU   %.0f us per paid order' % ((int(sys.argv[2])-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK')*1e6/max(int(sys.argv[3]),1)))" \
-    "$T0" "$T1" "${PAID:-0}"
+# CPU per paid order is the figure a loaded machine moves least: two idle cores
+# would give at most 2 s of CPU / (server + client CPU per paid order)
+python3 - "$T0" "$T1" "${PAID:-0}" "$(cat "$WORK/client.cpu")" "$L0" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+import os, sys
+t0, t1, paid = int(sys.argv[1]), int(sys.argv[2]), max(int(sys.argv[3]), 1)
+client = sum(float(x) for x in sys.argv[4].split()[-2:])
+server_us = (t1 - t0) / os.sysconf('SC_CLK_TCK') * 1e6 / paid
+client_us = client * 1e6 / paid
+print('  server CPU   %.0f us per paid order; client %.0f us; two idle cores: at most %.0f paid orders/s'
+      ' (server alone on them: %.0f)' % (server_us, client_us, 2e6 / (server_us + client_us), 2e6 / server_us))
+print('  load average %s at the start, %s at the end' % (sys.argv[5], sys.argv[6]))
+PY
 # the database itself: tickets that hold a seat of the event, and confirmed orders
 VALID=$(sqlite3 "$DBFILE" "SELECT count(*) FROM tickets WHERE product_id = '$TYPE' AND status IN ('valid', 'unpaid')")
 CONFIRMED=$(sqlite3 "$DBFILE" "SELECT count(*) FROM orders WHERE channel = 'cm' AND status = 'confirmed'")

@@ -441,7 +441,7 @@ static db_status after_booking(db_conn *c, book_ctx *b, bool created)
     st = store_db_status(store_order_load(c, b->a->id, b->order_id, &b->rows));
     b->rows_loaded = st == DB_OK;
     if (st == DB_OK && wanted) st = events_record_booking(b->e, c, b->a, &b->rows);
-    if (st == DB_OK && b->then) st = b->then(c, &b->rows, b->then_arg);
+    if (st == DB_OK && b->then) st = b->then(c, &b->rows, created, b->then_arg);
     return st;
 }
 

@@ -83,10 +83,10 @@ struct engine {
 
 /* order_book with a step of the caller's run in the booking's transaction
  * once the order is written (rows: the order as booked, also when the cart
- * was booked before): its refusal (DB_ABORT) or failure undoes the booking,
+ * was booked before; created: by this transaction): its refusal (DB_ABORT) or failure undoes the booking,
  * and it runs again when the transaction does. payment_book_and_start uses it
  * so a checkout is one write transaction, not two. */
-typedef db_status (*booked_step)(db_conn *c, const order_record *rows, void *arg);
+typedef db_status (*booked_step)(db_conn *c, const order_record *rows, bool created, void *arg);
 bo_status order_book_then(engine *e, const account *a, const book_request *req, booked_step then, void *then_arg,
                           char order_id[40], bool *created, bo_error *err);
 

@@ -359,9 +359,17 @@ bo_status payment_report(engine *e, const char *provider, const char *payment_id
     free(found);
     if (bs == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such payment");
     if (bs != BO_OK) return bo_fail(err, bs, "internal_error", "", "storage failed");
+    return payment_report_owned(e, &owner, provider, payment_id, o, from_page, out, step, err);
+}
+
+bo_status payment_report_owned(engine *e, const account *owner, const char *provider, const char *payment_id,
+                               payment_outcome o, bool from_page, payment_session *out, payment_step *step,
+                               bo_error *err)
+{
+    bo_status bs = BO_OK;
     report_ctx *x = calloc(1, sizeof *x);
     if (!x) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
-    *x = (report_ctx){.e = e, .a = &owner, .provider = provider, .payment_id = payment_id, .outcome = o,
+    *x = (report_ctx){.e = e, .a = owner, .provider = provider, .payment_id = payment_id, .outcome = o,
                       .from_page = from_page, .now = clock_now()};
     db_status st = store_write(e->st, report_fn, x);
     if (st != DB_OK) bs = bo_from_db(st, err);
@@ -457,6 +465,25 @@ bo_status payment_find(engine *e, const char *payment_id, payment_session *out, 
 }
 
 typedef struct {
+    const char *account_id, *order_id;
+    char *number;
+} number_read;
+
+static db_status number_read_fn(db_conn *c, void *arg)
+{
+    number_read *x = arg;
+    return store_db_status(store_order_number_get(c, x->account_id, x->order_id, x->number));
+}
+
+bo_status payment_order_number(engine *e, const account *a, const char *order_id, char out[16])
+{
+    out[0] = 0;
+    number_read x = {a->id, order_id, out};
+    db_status st = store_read(e->st, number_read_fn, &x);
+    return st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
+}
+
+typedef struct {
     const char *account_id, *payment_id;
     payment_session *s;
 } account_session_read;
@@ -516,6 +543,9 @@ typedef struct {
     instant_us now;
     payment_session *s;
     bool created, not_found, not_open, not_test_mode;
+    /* the order was booked in this very transaction: nobody else sees it
+     * yet, so it has no session and no payment hold to look for */
+    bool fresh;
     payment_session replaced; /* the open session this start cancelled; id "" none */
     bo_error provider_err;
     bool provider_refused;
@@ -544,7 +574,7 @@ static db_status start_fn(db_conn *c, void *arg)
     x->replaced.id[0] = 0;
     /* one start of an order at a time: a second waits here for the first to
      * commit, then finds its open session (PostgreSQL; SQLite has one writer) */
-    store_status ss = store_order_lock(c, x->a->id, x->order_id);
+    store_status ss = x->fresh ? STORE_OK : store_order_lock(c, x->a->id, x->order_id);
     store_order_state o = {0};
     if (ss == STORE_OK) ss = store_order_state_get(c, x->a->id, x->order_id, &o);
     if (ss == STORE_NOT_FOUND) {
@@ -553,7 +583,7 @@ static db_status start_fn(db_conn *c, void *arg)
         return DB_OK;
     }
     instant_us due = 0, released_at = 0;
-    if (ss == STORE_OK) ss = store_payment_order_hold(c, x->a->id, x->order_id, &due, &released_at);
+    if (ss == STORE_OK && !x->fresh) ss = store_payment_order_hold(c, x->a->id, x->order_id, &due, &released_at);
     db_status st = store_db_status(ss);
     /* the deadline passed and nobody released the seats yet: do it now, and
      * then there is nothing to pay */
@@ -566,7 +596,7 @@ static db_status start_fn(db_conn *c, void *arg)
         store_order_state_free(&o);
         return st;
     }
-    ss = store_payment_session_open_for_order(c, x->a->id, x->order_id, x->s);
+    ss = x->fresh ? STORE_NOT_FOUND : store_payment_session_open_for_order(c, x->a->id, x->order_id, x->s);
     if (ss == STORE_OK && same_request(x->s, x->req, x->provider->name)) {
         store_order_state_free(&o);
         return DB_OK;
@@ -714,9 +744,10 @@ typedef struct {
 
 /* The booking's step (order_book_then): the fee of the order as booked, then
  * start_fn in the same transaction. */
-static db_status start_booked(db_conn *c, const order_record *rows, void *arg)
+static db_status start_booked(db_conn *c, const order_record *rows, bool created, void *arg)
 {
     book_start_ctx *x = arg;
+    x->start.fresh = created;
     snprintf(x->order_id, sizeof x->order_id, "%s", rows->order.id);
     x->fee_refused = !x->fee_of(rows, x->fee_arg, &x->req.fee) || x->req.fee < 0 || x->req.fee > PAYMENT_MAX_FEE;
     if (x->fee_refused) return DB_ABORT;

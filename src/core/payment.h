@@ -133,6 +133,14 @@ bo_status payment_get(engine *e, const account *a, const char *payment_id, payme
  * PAYMENT_STEP_REFUSE, BO_NOT_FOUND. *step (optional) says what was done. */
 bo_status payment_report(engine *e, const char *provider, const char *payment_id, payment_outcome o, bool from_page,
                          payment_session *out, payment_step *step, bo_error *err);
+/* payment_report of a session the caller has just read with payment_find,
+ * whose account is owner: the session is not looked up twice. */
+bo_status payment_report_owned(engine *e, const account *owner, const char *provider, const char *payment_id,
+                               payment_outcome o, bool from_page, payment_session *out, payment_step *step,
+                               bo_error *err);
+/* The number of the account's order (what callback URLs carry as order_id):
+ * BO_OK or BO_NOT_FOUND; a read of one column, not of the whole order. */
+bo_status payment_order_number(engine *e, const account *a, const char *order_id, char out[16]);
 /* A provider's notification: parsed by the provider, then payment_report.
  * BO_NOT_FOUND for an unknown provider (or one not served here). */
 bo_status payment_notify(engine *e, const char *provider, const payment_notification *n, bool test_server,

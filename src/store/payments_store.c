@@ -263,6 +263,17 @@ store_status store_order_doc_set(db_conn *c, const char *account_id, const char 
     return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
 }
 
+store_status store_order_number_get(db_conn *c, const char *account_id, const char *order_id, char out[16])
+{
+    char *number = NULL;
+    out[0] = 0;
+    db_status st = db_query_text(c, "SELECT number FROM orders WHERE id = ? AND account_id = ?",
+                                 DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &number);
+    if (st == DB_OK) snprintf(out, 16, "%s", number);
+    free(number);
+    return store_status_of(st);
+}
+
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on)
 {
     int64_t v = 0;

@@ -87,6 +87,9 @@ store_status store_order_lock(db_conn *c, const char *account_id, const char *or
 /* Replaces the order's document (the engine merged its change into it). */
 store_status store_order_doc_set(db_conn *c, const char *account_id, const char *order_id, const char *doc);
 
+/* The order's number (what callbacks carry): STORE_OK or STORE_NOT_FOUND. */
+store_status store_order_number_get(db_conn *c, const char *account_id, const char *order_id, char out[16]);
+
 /* The account's test mode: whether the test provider may take its payments. */
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on);
 store_status store_account_test_mode_set(db_conn *c, const char *account_id, bool on, instant_us now);

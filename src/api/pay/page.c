@@ -198,17 +198,16 @@ void pay_page_post(http_request *r, void *app_)
     if (!payment_outcome_parse(http_form(r, "outcome"), &outcome))
         return reply_message(r, 400, "Unknown choice", "Choose Pay, Fail, Cancel or Let it expire.");
     bo_error err = {0};
-    bo_status st = payment_report(e, PAYMENT_TEST_PROVIDER, s->id, outcome, true, s, NULL, &err);
+    bo_status st = payment_report_owned(e, &a, PAYMENT_TEST_PROVIDER, s->id, outcome, true, s, NULL, &err);
     if (st == BO_CONFLICT)
         return reply_message(r, 409, "Payment finished", "This payment is finished; it cannot be paid again.");
     if (st == BO_NOT_FOUND) return reply_unknown(r);
     if (st != BO_OK) return reply_message(r, 500, "Payment unavailable", "The payment could not be changed; try again.");
-    order_record o;
-    if (order_get(e, &a, s->order_id, &o) != BO_OK)
+    char number[16];
+    if (payment_order_number(e, &a, s->order_id, number) != BO_OK)
         return reply_message(r, 500, "Payment unavailable", "The order could not be read; try again.");
     char *location = http_alloc(r, 4 * PAYMENT_URL_MAX);
-    payment_callback_url(s, o.order.number, location, 4 * PAYMENT_URL_MAX);
-    order_record_free(&o);
+    payment_callback_url(s, number, location, 4 * PAYMENT_URL_MAX);
     http_add_header(r, "Location", location);
     http_add_header(r, "Cache-Control", "no-store");
     http_add_header(r, "Referrer-Policy", "no-referrer");
