@@ -464,42 +464,41 @@ bo_status payment_find(engine *e, const char *payment_id, payment_session *out, 
     return bs == BO_OK ? session_and_owner(e, payment_id, out, owner) : bs;
 }
 
+/* One row the account owns, read by its key: a session (payment_get) or an order's number. */
 typedef struct {
-    const char *account_id, *order_id;
-    char *number;
-} number_read;
+    const char *account_id, *key;
+    void *out;
+} owned_read;
 
-static db_status number_read_fn(db_conn *c, void *arg)
+static db_status session_of_account_fn(db_conn *c, void *arg)
 {
-    number_read *x = arg;
-    return store_db_status(store_order_number_get(c, x->account_id, x->order_id, x->number));
+    owned_read *x = arg;
+    return store_db_status(store_payment_session_get(c, x->account_id, x->key, x->out));
+}
+
+static db_status order_number_fn(db_conn *c, void *arg)
+{
+    owned_read *x = arg;
+    return store_db_status(store_order_number_get(c, x->account_id, x->key, x->out));
+}
+
+static bo_status owned_row(engine *e, store_fn fn, const account *a, const char *key, void *out)
+{
+    owned_read x = {a->id, key, out};
+    db_status st = store_read(e->st, fn, &x);
+    return st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
 }
 
 bo_status payment_order_number(engine *e, const account *a, const char *order_id, char out[16])
 {
     out[0] = 0;
-    number_read x = {a->id, order_id, out};
-    db_status st = store_read(e->st, number_read_fn, &x);
-    return st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
-}
-
-typedef struct {
-    const char *account_id, *payment_id;
-    payment_session *s;
-} account_session_read;
-
-static db_status account_session_fn(db_conn *c, void *arg)
-{
-    account_session_read *x = arg;
-    return store_db_status(store_payment_session_get(c, x->account_id, x->payment_id, x->s));
+    return owned_row(e, order_number_fn, a, order_id, out);
 }
 
 bo_status payment_get(engine *e, const account *a, const char *payment_id, payment_session *out)
 {
     if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
-    account_session_read x = {a->id, payment_id, out};
-    db_status st = store_read(e->st, account_session_fn, &x);
-    return st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
+    return owned_row(e, session_of_account_fn, a, payment_id, out);
 }
 
 /* ---------- starting ---------- */

@@ -124,23 +124,31 @@ static void test_fake_notifications(void)
 
 static char PRODUCT[48];
 
+/* A product of A's on a pool of its own; its id in id. */
+static bool make_product(const char *name, int capacity, int price, int booking_fee, char id[48])
+{
+    bo_error err;
+    json_t *pool = NULL, *product = NULL;
+    json_t *doc = json_pack("{s:i}", "capacity", capacity);
+    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
+    json_decref(doc);
+    doc = json_pack("{s:s,s:i,s:i,s:[{s:s?}]}", "name", name, "price", price, "booking_fee", booking_fee, "pools",
+                    "pool_id", json_string_value(json_object_get(pool, "id")));
+    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
+    json_decref(doc);
+    if (product) snprintf(id, 48, "%s", json_string_value(json_object_get(product, "id")));
+    bool made = pool && product;
+    json_decref(pool);
+    json_decref(product);
+    return made;
+}
+
 static void setup(void)
 {
     CHECK(test_account(E, "pa", "Payments", &A) && test_account(E, "pb", "Other", &B), "accounts");
     bo_error err;
     CHECK(account_test_mode_set(E, &A, true, &err) == BO_OK, "test mode on for A");
-    json_t *pool = NULL, *product = NULL;
-    json_t *doc = json_pack("{s:i}", "capacity", 3);
-    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
-    json_decref(doc);
-    doc = json_pack("{s:s,s:i,s:i,s:[{s:s}]}", "name", "Workshop", "price", 1000, "booking_fee", 50, "pools",
-                    "pool_id", json_string_value(json_object_get(pool, "id")));
-    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
-    json_decref(doc);
-    CHECK(pool && product, "catalog made");
-    snprintf(PRODUCT, sizeof PRODUCT, "%s", json_string_value(json_object_get(product, "id")));
-    json_decref(pool);
-    json_decref(product);
+    CHECK(make_product("Workshop", 3, 1000, 50, PRODUCT), "catalog made");
 }
 
 /* An order of n seats, open (unpaid) or paid at once. */
@@ -322,16 +330,8 @@ static bool cart_unbooked(const char *cart_id)
 static void test_book_and_start(void)
 {
     bo_error err;
-    json_t *pool = NULL, *product = NULL;
-    json_t *doc = json_pack("{s:i}", "capacity", 10);
-    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
-    json_decref(doc);
-    doc = json_pack("{s:s,s:i,s:i,s:[{s:s}]}", "name", "Concert", "price", 2000, "booking_fee", 100, "pools",
-                    "pool_id", json_string_value(json_object_get(pool, "id")));
-    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
-    json_decref(doc);
-    CHECK(pool && product, "a product of its own");
-    const char *concert = json_string_value(json_object_get(product, "id"));
+    char concert[48];
+    CHECK(make_product("Concert", 10, 2000, 100, concert), "a product of its own");
 
     cart_record cart;
     CHECK(hold(concert, 2, &cart), "a cart of 2");
@@ -381,9 +381,6 @@ static void test_book_and_start(void)
     CHECK(payment_book_and_start(E, &A, &br, &req, fee_35, NULL, &s, &created, &err) == BO_OK && created,
           "then it books and starts");
     cart_record_free(&cart);
-
-    json_decref(pool);
-    json_decref(product);
 }
 
 int main(void)
