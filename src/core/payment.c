@@ -318,12 +318,15 @@ static db_status report_fn(db_conn *c, void *arg)
 typedef struct {
     const char *payment_id;
     payment_session s;
+    store_account owner;
 } session_read;
 
+/* The session and its account in one read: the page asks for both on every request. */
 static db_status session_read_fn(db_conn *c, void *arg)
 {
     session_read *x = arg;
-    return store_db_status(store_payment_session_get(c, NULL, x->payment_id, &x->s));
+    db_status st = store_db_status(store_payment_session_get(c, NULL, x->payment_id, &x->s));
+    return st == DB_OK ? store_db_status(store_account_load(c, x->s.account_id, &x->owner)) : st;
 }
 
 /* Whether id can name a session at all (ids are "pay_" and hex). */
@@ -340,12 +343,16 @@ static bool session_id_plausible(const char *id)
 static bo_status session_and_owner(engine *e, const char *payment_id, payment_session *out, account *owner)
 {
     if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
-    session_read x = {.payment_id = payment_id};
-    db_status st = store_read(e->st, session_read_fn, &x);
-    if (st == DB_NOTFOUND) return BO_NOT_FOUND;
-    if (st != DB_OK) return BO_INTERNAL;
-    bo_status bs = account_by_id(e, x.s.account_id, owner);
-    if (bs == BO_OK) *out = x.s;
+    session_read *x = calloc(1, sizeof *x);
+    if (!x) return BO_INTERNAL;
+    x->payment_id = payment_id;
+    db_status st = store_read(e->st, session_read_fn, x);
+    bo_status bs = st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
+    if (bs == BO_OK) {
+        account_from_store(&x->owner, owner);
+        *out = x->s;
+    }
+    free(x);
     return bs;
 }
 
