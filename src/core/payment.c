@@ -311,6 +311,14 @@ static db_status report_fn(db_conn *c, void *arg)
                                                           payment_outcome_name(x->outcome), NULL, x->now));
         break;
     }
+    if (st == DB_OK && x->step == PAYMENT_STEP_MOVE && !x->refund_reason) {
+        /* the move wrote only these (store_payment_session_move, and the
+         * paid order's store_payment_hold_end): no need to read it back */
+        snprintf(x->s.status, sizeof x->s.status, "%s", payment_outcome_name(x->outcome));
+        x->s.updated_at = x->now;
+        if (x->outcome == PAYMENT_PAID && !x->s.released_at) x->s.released_at = x->now;
+        return st;
+    }
     if (st == DB_OK) st = store_db_status(store_payment_session_get(c, x->a->id, x->payment_id, &x->s));
     return st;
 }

@@ -186,6 +186,15 @@ static bool order_is(const char *order_id, const char *status, const char *ticke
     return ok;
 }
 
+/* A session as a report answered it equals the stored one (the report may not read it back). */
+static bool same_as_stored(const payment_session *s)
+{
+    payment_session stored;
+    return payment_get(E, &A, s->id, &stored) == BO_OK && !strcmp(stored.status, s->status) &&
+           stored.updated_at == s->updated_at && stored.released_at == s->released_at &&
+           stored.due_at == s->due_at && !strcmp(stored.reason, s->reason) && stored.amount == s->amount;
+}
+
 static void test_start_and_outcomes(void)
 {
     char order[40];
@@ -212,11 +221,13 @@ static void test_start_and_outcomes(void)
     CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_FAILED, true, &again, &step, &err) == BO_OK &&
               !strcmp(again.status, "failed"),
           "fail");
+    CHECK(same_as_stored(&again), "the failed session as reported is the one stored");
     CHECK(order_is(order, "open", "unpaid", 0), "failed: the hold stays");
     CHECK(payment_start(E, &A, order, &card, &other, &created, &err) == BO_OK && created, "retry after a failure");
     CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_PAID, true, &again, &step, &err) == BO_OK &&
               !strcmp(again.status, "paid") && step == PAYMENT_STEP_MOVE,
           "pay");
+    CHECK(same_as_stored(&again) && again.released_at, "the paid session as reported is the one stored");
     CHECK(order_is(order, "confirmed", "valid", 1), "paid: confirmed, tickets valid, one payment");
     CHECK(payment_report(E, PAYMENT_TEST_PROVIDER, other.id, PAYMENT_PAID, false, &again, &step, &err) == BO_OK &&
               step == PAYMENT_STEP_SAME,
