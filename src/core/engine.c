@@ -101,6 +101,8 @@ static void *reaper_main(void *arg)
         if (n > 0) log_info("reaper: released %d expired cart(s)", n);
         int orders = payments_expire_due(e);
         if (orders > 0) log_info("reaper: released %d order(s) past their payment deadline", orders);
+        int reconciled = payments_reconcile(e);
+        if (reconciled > 0) log_info("reaper: %d payment(s) moved as their providers said", reconciled);
         instant_us now = clock_now();
         if (now - last_purge >= IDEMPOTENCY_PURGE_EVERY_US || now < last_purge) {
             last_purge = now;

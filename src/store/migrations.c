@@ -415,6 +415,12 @@ static const char v22[] =
     /* a subscription's label (Fourvenues' webhook endpoints have a name) */
     "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* The reconciler asks a provider about each open session at most every
+ * PAYMENT_RECONCILE_EVERY_SECONDS (core/payment.c): it records when it last did. */
+static const char v23[] =
+    "ALTER TABLE payment_sessions ADD COLUMN reconciled_at BIGINT;"
+    "CREATE INDEX payment_sessions_open ON payment_sessions(status, provider);";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -433,6 +439,7 @@ const migration migrations[] = {
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
+    {23, "when each open payment session was last asked of its provider", v23},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -139,6 +139,9 @@ static const http_route routes[] = {
     {"GET", "/payments/{id}", admin_payment_get, A},
     {"GET", "/payment_settings", admin_payment_settings_get, A},
     {"PATCH", "/payment_settings", admin_payment_settings_update, A},
+    {"GET", "/payment_providers/{provider}", admin_payment_provider_get, A},
+    {"PUT", "/payment_providers/{provider}", admin_payment_provider_put, A},
+    {"DELETE", "/payment_providers/{provider}", admin_payment_provider_delete, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 
