@@ -306,3 +306,55 @@ def test_cancelling_with_the_test_page_session(c):
     assert post_form(c, page_path(p), {"csrf": token, "outcome": "paid"})[0] == 409
     status, _, html = raw(c, "GET", page_path(p))
     assert status == 200 and 'id="status">cancelled<' in html and "<form" not in html
+
+
+# ---------- a voucher paying part of an open order ----------
+
+def voucher_code(acct, value):
+    if not getattr(acct, "tt_key", None):
+        acct.tt_key = expect(acct.admin("POST", "/credentials", {"kind": "api_key"}), 201)["secret"]
+    code = "VC-" + uuid.uuid4().hex[:10].upper()
+    expect(acct.c.tickettailor("POST", "/v1/vouchers", key=acct.tt_key, form={
+        "name": "Card", "value": str(value), "expiry": "2000000000", "codes[]": code}), 201)
+    return code
+
+
+def voucher_balance(acct, code):
+    vouchers = expect(acct.c.tickettailor("GET", "/v1/vouchers", key=acct.tt_key), 200)["data"]
+    for v in vouchers:
+        codes = expect(acct.c.tickettailor("GET", "/v1/vouchers/%s/codes" % v["id"], key=acct.tt_key), 200)["data"]
+        for x in codes:
+            if x["code"] == code:
+                return x["value"]
+    raise AssertionError("no code " + code)
+
+
+def test_an_open_order_with_a_partial_voucher_is_charged_the_rest(c, acct):
+    code = voucher_code(acct, 400)
+    cart = expect(acct.admin("POST", "/carts", {"items": [{"product_id": acct.product(), "quantity": 1}]}), 201)
+    order = expect(acct.admin("POST", "/orders", {"cart_id": cart["id"], "pay_later": True, "voucher_code": code}),
+                   201)
+    assert order["status"] == "open" and voucher_balance(acct, code) == 0, order
+    p = acct.start_fake(order, fee=25)
+    assert (p["amount"], p["fee"], p["total"]) == (1100, 25, 1125), p
+    assert signed_notify(c, p, "paid", None).json["status"] == "paid"
+    after = acct.order(order)
+    assert after["status"] == "confirmed", after
+    assert sorted((x["provider"], x["amount"]) for x in after["payments"] if x["kind"] == "payment") == [
+        ("fake", 1125), ("voucher", 400)], after["payments"]
+
+
+def test_a_late_payment_of_a_voucher_order_is_given_back(c, acct):
+    code = voucher_code(acct, 500)
+    cart = expect(acct.admin("POST", "/carts", {"items": [{"product_id": acct.product(), "quantity": 1}]}), 201)
+    order = expect(acct.admin("POST", "/orders", {"cart_id": cart["id"], "pay_later": True, "voucher_code": code}),
+                   201)
+    p = acct.start_fake(order, deadline_seconds=60)
+    assert p["amount"] == 1000, p
+    assert signed_notify(c, p, "expired", None).json["status"] == "expired"
+    assert voucher_balance(acct, code) == 500  # released with the seats
+    r = signed_notify(c, p, "paid", None)
+    assert r.status == 200 and r.json["status"] == "refunded", r
+    assert acct.payment(p)["reason"] == "the voucher was released at the payment deadline"
+    assert acct.order(order)["status"] == "cancelled"
+    assert voucher_balance(acct, code) == 500
