@@ -56,6 +56,8 @@ typedef enum {
  *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
+ *   payments   provider, method, fee, deadline_seconds, callback_urls.<name>, outcome,
+ *              api_key, webhook_secret (a provider's settings), X-Signature (a notification's), id, status
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
  *              there, e.g. "amount", "percent_bp", "product_ids", "expires_at",
  *              "pools", a nested one dotted ("scan.limit"); plus "id" and
