@@ -143,12 +143,18 @@ def test_settings_refusals(c, acct):
     expect(acct.admin("GET", settings_path("test")), 200)
 
 
-def test_another_account_cannot_read_or_use_them(c, acct):
-    if acct.admin("GET", settings_path()).status == 404:
+def configure_fresh(account):
+    """Sets a new API key and webhook secret for the fake provider; the secret."""
+    if account.admin("GET", settings_path()).status == 404:
         raise Skip("the fake provider needs a server started with --test-clock")
     secret = "whsec_" + uuid.uuid4().hex
-    expect(acct.admin("PUT", settings_path(), {"api_key": "sk_test_" + uuid.uuid4().hex, "webhook_secret": secret}),
-           200)
+    expect(account.admin("PUT", settings_path(), {"api_key": "sk_test_" + uuid.uuid4().hex,
+                                                  "webhook_secret": secret}), 200)
+    return secret
+
+
+def test_another_account_cannot_read_or_use_them(c, acct):
+    secret = configure_fresh(acct)
     try:
         other = Account(c)
         assert expect(other.admin("GET", settings_path()), 200)["configured"] is False
@@ -156,9 +162,7 @@ def test_another_account_cannot_read_or_use_them(c, acct):
         op = other.start_fake(other.open_order(other.product()))
         assert signed_notify(c, op, "paid", None).status == 200
         # ... and this account's secret does not sign for it once it has its own
-        other_secret = "whsec_" + uuid.uuid4().hex
-        expect(other.admin("PUT", settings_path(), {"api_key": "sk_test_" + uuid.uuid4().hex,
-                                                    "webhook_secret": other_secret}), 200)
+        other_secret = configure_fresh(other)
         op2 = other.start_fake(other.open_order(other.product()))
         r = signed_notify(c, op2, "paid", secret)
         assert r.status == 401 and r.json["error"]["code"] == "invalid_signature", r
@@ -172,11 +176,7 @@ def test_another_account_cannot_read_or_use_them(c, acct):
 
 
 def test_signed_notifications_with_a_webhook_secret(c, acct):
-    if acct.admin("GET", settings_path()).status == 404:
-        raise Skip("the fake provider needs a server started with --test-clock")
-    secret = "whsec_" + uuid.uuid4().hex
-    expect(acct.admin("PUT", settings_path(), {"api_key": "sk_test_" + uuid.uuid4().hex, "webhook_secret": secret}),
-           200)
+    secret = configure_fresh(acct)
     try:
         order = acct.open_order(acct.product())
         p = acct.start_fake(order)

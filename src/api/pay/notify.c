@@ -6,7 +6,6 @@
  * provider or payment, 409 the payment is finished otherwise. */
 #include "api/pay/pay.h"
 #include "core/payment.h"
-#include <string.h>
 
 void payment_notify_post(http_request *r, void *app_)
 {
@@ -37,25 +36,6 @@ void payment_notify_post(http_request *r, void *app_)
     http_reply_error(r, 500, "internal_error", "the notification could not be applied; send it again");
 }
 
-/* The value of a form field of the settle hook's body (ids and words only). */
-static const char *form_field(http_request *r, const char *body, size_t len, const char *key)
-{
-    size_t klen = strlen(key);
-    for (size_t i = 0; i < len;) {
-        size_t end = i;
-        while (end < len && body[end] != '&') end++;
-        if (end - i > klen && !strncmp(body + i, key, klen) && body[i + klen] == '=') {
-            size_t vlen = end - i - klen - 1;
-            char *v = http_alloc(r, vlen + 1);
-            memcpy(v, body + i + klen + 1, vlen);
-            v[vlen] = 0;
-            return v;
-        }
-        i = end + 1;
-    }
-    return NULL;
-}
-
 /* POST /payments/fake/settle, form id=fk_<session id>&status=<outcome>: the
  * fake provider's test hook (servers started with --test-clock only). It
  * records the outcome at the fake provider's end and tells the engine
@@ -66,10 +46,9 @@ void payment_fake_settle_post(http_request *r, void *app_)
 {
     app *a = app_;
     if (!a->test_clock) return http_reply_error(r, 404, "not_found", "no such route");
-    size_t len = 0;
-    const char *body = http_body(r, &len);
-    const char *id = body ? form_field(r, body, len, "id") : NULL;
-    const char *status = body ? form_field(r, body, len, "status") : NULL;
+    bool form = http_body_is_form(r);
+    const char *id = form ? http_form(r, "id") : NULL;
+    const char *status = form ? http_form(r, "status") : NULL;
     payment_outcome o;
     bo_error err = {0};
     if (!payment_outcome_parse(status, &o))
