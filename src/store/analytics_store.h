@@ -1,0 +1,28 @@
+/* Browser analytics of the Convious pricing API: raw events, daily counters
+ * and their rate-limit windows; the SQL of core/inventory_refs.h. Steps run
+ * inside the ingest transaction the engine composes. */
+#ifndef BO_STORE_ANALYTICS_H
+#define BO_STORE_ANALYTICS_H
+#include "store/store.h"
+
+typedef struct {
+    const char *account_id, *kind, *cookie_id;
+    int64_t event_time, received_at;
+    const char *ip_prefix;    /* "" when unknown */
+    const char *product_kind; /* "reference", "product" or "" */
+    const char *product_key;  /* "" when none */
+    const char *order_id;     /* NULL when none */
+    const char *detail;
+} store_analytics_event;
+
+store_status store_analytics_event_add(db_conn *c, const store_analytics_event *ev);
+/* Adds n to the counter of (account, day, kind, product_key). */
+store_status store_analytics_count(db_conn *c, const char *account_id, int32_t day, const char *kind,
+                                   const char *product_key, int64_t n);
+/* Adds n to key's count in the window (a rate_limits row) and returns the new count. */
+store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count);
+/* Deletes raw events received before before_us, counters of days before
+ * before_day, and analytics rate windows that started before window_before. */
+store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before,
+                                   int *deleted);
+#endif
