@@ -81,6 +81,17 @@ store_status store_inventory_ref_active(db_conn *c, const char *account_id, cons
     return st == DB_NOTFOUND ? STORE_OK : store_status_of(st);
 }
 
+/* Room for one more of items (n used of *cap, each size bytes); false when memory ran out. */
+static bool room_for_one(void **items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap) return true;
+    size_t more = *cap ? *cap * 2 : 16;
+    void *grown = realloc(*items, more * size);
+    if (!grown) return false;
+    *items = grown, *cap = more;
+    return true;
+}
+
 typedef struct {
     const char *account_id, *reference;
     int32_t from, to;
@@ -117,14 +128,9 @@ static db_status ref_read_fn(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     size_t cap = 0;
     while (db_next(r)) {
-        if (x->nseats == cap) {
-            cap = cap ? cap * 2 : 16;
-            store_inventory_seats *grown = realloc(x->seats, cap * sizeof *grown);
-            if (!grown) {
-                db_rows_free(r);
-                return DB_ERROR;
-            }
-            x->seats = grown;
+        if (!room_for_one((void **)&x->seats, x->nseats, &cap, sizeof *x->seats)) {
+            db_rows_free(r);
+            return DB_ERROR;
         }
         x->seats[x->nseats++] = (store_inventory_seats){(int32_t)db_int(r, 0), (int32_t)db_int(r, 1), db_int(r, 2)};
     }
@@ -177,14 +183,9 @@ static db_status sales_read_fn(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     size_t cap = 0;
     while (db_next(r)) {
-        if (x->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            store_inventory_sale *grown = realloc(x->out, cap * sizeof *grown);
-            if (!grown) {
-                db_rows_free(r);
-                return DB_ERROR;
-            }
-            x->out = grown;
+        if (!room_for_one((void **)&x->out, x->n, &cap, sizeof *x->out)) {
+            db_rows_free(r);
+            return DB_ERROR;
         }
         store_inventory_sale *s = &x->out[x->n++];
         snprintf(s->order_id, sizeof s->order_id, "%s", db_text(r, 0));

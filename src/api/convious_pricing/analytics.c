@@ -6,44 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const analytics_types[] = {
-    [ANALYTICS_PAGE_VIEWED] = "PageViewed",
-    [ANALYTICS_ENTERED_CHECKOUT] = "UserEnteredCheckout",
-    [ANALYTICS_SELECTED_DATE] = "UserSelectedDate",
-    [ANALYTICS_VIEWED_PRODUCTS] = "UserViewedProducts",
-    [ANALYTICS_VIEWED_PRICES] = "UserViewedPrices",
-    [ANALYTICS_ADDED_TO_CART] = "UserAddedItemToCart",
-    [ANALYTICS_ORDER_CREATED] = "OrderCreated",
-    [ANALYTICS_TRANSACTION] = "Transaction",
-};
-#define ANALYTICS_TYPES (sizeof analytics_types / sizeof analytics_types[0])
 
 #define CP_ID_MAX 128      /* accountId, cookieId, orderId, productId */
 #define CP_URL_MAX 2048    /* refererUrl, currentUrl */
 #define CP_ITEMS_MAX 100   /* items of one order */
 #define CP_AMOUNT_MAX 10000
 
-bool cp_analytics_type(const char *type)
+/* The wire's type names are the engine's kind names. */
+static int analytics_kind_of(const char *type)
 {
-    for (size_t i = 0; i < ANALYTICS_TYPES; i++)
-        if (!strcmp(type, analytics_types[i])) return true;
-    return false;
+    for (int k = ANALYTICS_PAGE_VIEWED; k <= ANALYTICS_TRANSACTION; k++)
+        if (!strcmp(type, analytics_kind_name((analytics_kind)k))) return k;
+    return -1;
 }
+
+bool cp_analytics_type(const char *type) { return analytics_kind_of(type) >= 0; }
 
 /* The parse of one batch: the accounts its events named so far, so a batch
  * of one site's events looks its account up once. */
 typedef struct {
-    http_request *r;
+    cp_event_at at;
     engine *e;
-    size_t index;
     account *accounts;
     size_t naccounts;
 } batch_parse;
 
 static bool refuse(batch_parse *p, const char *code, const char *field, const char *why)
 {
-    cp_event_error(p->r, 400, code, p->index, field, "%s", why);
-    return false;
+    return cp_refuse(&p->at, code, field, why);
 }
 
 /* A string of 1..max characters; absent or null is fine unless required. */
@@ -76,7 +66,7 @@ static bool account_member(batch_parse *p, json_t *event, json_t *payload, const
     if (st == BO_NOT_FOUND) st = account_by_id(p->e, id, a);
     if (st == BO_NOT_FOUND) return refuse(p, "unknown_account", "payload.accountId", "no account has this accountId");
     if (st != BO_OK) {
-        cv_error(p->r, 500, "internal_error", NULL, "storage failure; try again");
+        cv_error(p->at.r, 500, "internal_error", NULL, "storage failure; try again");
         return false;
     }
     p->naccounts++;
@@ -119,7 +109,7 @@ static bool order_items(batch_parse *p, json_t *payload, const account *a, analy
     size_t n = json_array_size(items);
     if (!json_is_array(items) || n == 0 || n > CP_ITEMS_MAX)
         return refuse(p, "invalid_field", "payload.items", "must be an array of 1 to 100 items");
-    analytics_item *out = http_alloc(p->r, n * sizeof *out);
+    analytics_item *out = http_alloc(p->at.r, n * sizeof *out);
     for (size_t k = 0; k < n; k++) {
         json_t *item = json_array_get(items, k);
         char field[64];
@@ -159,9 +149,7 @@ static bool order_items(batch_parse *p, json_t *payload, const account *a, analy
 static bool parse_event(batch_parse *p, json_t *event, analytics_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    const char *type = json_string_value(json_object_get(event, "type"));
-    for (size_t k = 0; k < ANALYTICS_TYPES; k++)
-        if (!strcmp(type, analytics_types[k])) ev->kind = (analytics_kind)k;
+    ev->kind = (analytics_kind)analytics_kind_of(json_string_value(json_object_get(event, "type")));
     json_t *payload = json_object_get(event, "payload");
     if (payload && !json_is_null(payload) && !json_is_object(payload))
         return refuse(p, "invalid_field", "payload", "must be an object");
@@ -207,7 +195,7 @@ static bool parse_event(batch_parse *p, json_t *event, analytics_event *ev)
     case ANALYTICS_VIEWED_PRODUCTS: break;
     }
     char *detail = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
-    ev->detail = detail ? http_strdup(p->r, detail) : "";
+    ev->detail = detail ? http_strdup(p->at.r, detail) : "";
     free(detail);
     return true;
 }
@@ -215,9 +203,9 @@ static bool parse_event(batch_parse *p, json_t *event, analytics_event *ev)
 bool cp_analytics_parse(http_request *r, engine *e, json_t *batch, analytics_event *out)
 {
     size_t n = json_array_size(batch);
-    batch_parse p = {r, e, 0, http_alloc(r, n * sizeof(account)), 0};
+    batch_parse p = {{r, 0}, e, http_alloc(r, n * sizeof(account)), 0};
     for (size_t i = 0; i < n; i++) {
-        p.index = i;
+        p.at.index = i;
         if (!parse_event(&p, json_array_get(batch, i), &out[i])) return false;
     }
     return true;

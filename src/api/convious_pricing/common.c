@@ -25,6 +25,19 @@ void cp_event_error(http_request *r, int status, const char *code, size_t index,
                               (json_int_t)index));
 }
 
+bool cp_refuse(const cp_event_at *at, const char *code, const char *field, const char *why)
+{
+    cp_event_error(at->r, 400, code, at->index, field, "%s", why);
+    return false;
+}
+
+int cp_type_index(const char *type, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && !strcmp(type, names[i])) return (int)i;
+    return -1;
+}
+
 void cp_cors(http_request *r)
 {
     http_add_header(r, "Access-Control-Allow-Origin", "*");

@@ -17,6 +17,16 @@
 bool cp_authenticate(http_request *r, int kind, void *app);
 /* Unmatched routes (404, 405) in the Convious error shape. */
 void cp_table_error(http_request *r, int status, const char *code, const char *message, void *app);
+/* Where a batch's parse stands: the request and the event being read. */
+typedef struct {
+    http_request *r;
+    size_t index;
+} cp_event_at;
+/* Replies 400 code on the event's field (cp_event_error) and returns false. */
+bool cp_refuse(const cp_event_at *at, const char *code, const char *field, const char *why);
+/* The index of type in names (n of them), or -1. */
+int cp_type_index(const char *type, const char *const *names, size_t n);
+
 /* A 400 (or other status) on one event of a batch: the Convious error shape
  * with "field" "[index].<field>" and "index". */
 void cp_event_error(http_request *r, int status, const char *code, size_t index, const char *field, const char *fmt,

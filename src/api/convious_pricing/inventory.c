@@ -11,24 +11,17 @@ static const char *const inventory_types[] = {
 };
 #define INVENTORY_TYPES (sizeof inventory_types / sizeof inventory_types[0])
 
-bool cp_inventory_type(const char *type)
-{
-    for (size_t i = 0; i < INVENTORY_TYPES; i++)
-        if (!strcmp(type, inventory_types[i])) return true;
-    return false;
-}
+bool cp_inventory_type(const char *type) { return cp_type_index(type, inventory_types, INVENTORY_TYPES) >= 0; }
 
-/* The parse of one event: where a failure is reported. */
+/* The parse of one event: where a failure is reported, and the account's decimals. */
 typedef struct {
-    http_request *r;
-    size_t index;
+    cp_event_at at;
     int decimals;
 } event_parse;
 
 static bool refuse(event_parse *p, const char *code, const char *field, const char *why)
 {
-    cp_event_error(p->r, 400, code, p->index, field, "%s", why);
-    return false;
+    return cp_refuse(&p->at, code, field, why);
 }
 
 /* A required string of 1..max characters. */
@@ -136,9 +129,8 @@ static bool availability_day(event_parse *p, json_t *payload, inventory_event *e
 static bool parse_event(event_parse *p, json_t *event, inventory_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    const char *type = json_string_value(json_object_get(event, "type"));
-    for (size_t k = 0; k < INVENTORY_TYPES; k++)
-        if (!strcmp(type, inventory_types[k])) ev->kind = (inventory_event_kind)k;
+    ev->kind = (inventory_event_kind)cp_type_index(json_string_value(json_object_get(event, "type")),
+                                                   inventory_types, INVENTORY_TYPES);
     json_t *payload = json_object_get(event, "payload");
     if (!payload || json_is_null(payload)) return refuse(p, "missing_field", "payload", "this field is required");
     if (!json_is_object(payload)) return refuse(p, "invalid_field", "payload", "must be an object");
@@ -162,7 +154,7 @@ static bool parse_event(event_parse *p, json_t *event, inventory_event *ev)
 bool cp_inventory_parse(http_request *r, const account *a, json_t *batch, inventory_event *out)
 {
     for (size_t i = 0; i < json_array_size(batch); i++) {
-        event_parse p = {r, i, a->currency_decimals};
+        event_parse p = {{r, i}, a->currency_decimals};
         if (!parse_event(&p, json_array_get(batch, i), &out[i])) return false;
     }
     return true;
