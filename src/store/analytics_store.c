@@ -2,28 +2,44 @@
 #include "store/analytics_store.h"
 #include "store/db.h"
 
-store_status store_analytics_event_add(db_conn *c, const store_analytics_event *ev)
+#define EVENT_COLS 10
+#define EVENTS_PER_INSERT 25 /* a browser's batch of 50 is two statements */
+
+store_status store_analytics_events_add(db_conn *c, const store_analytics_event *events, size_t n)
 {
-    return store_status_of(db_exec(
-        c,
-        "INSERT INTO analytics_events (account_id, kind, cookie_id, event_time, received_at, ip_prefix, product_kind,"
-        " product_key, order_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        DB_ARGS(DB_TEXT(ev->account_id), DB_TEXT(ev->kind), DB_TEXT(ev->cookie_id), DB_INT(ev->event_time),
-                DB_INT(ev->received_at), DB_TEXT(ev->ip_prefix), DB_TEXT(ev->product_kind), DB_TEXT(ev->product_key),
-                DB_TEXT(ev->order_id), DB_TEXT(ev->detail)),
-        NULL));
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < EVENTS_PER_INSERT ? n - done : EVENTS_PER_INSERT;
+        char sql[2048];
+        multi_row_sql(sql, sizeof sql,
+                      "INSERT INTO analytics_events (account_id, kind, cookie_id, event_time, received_at, ip_prefix,"
+                      " product_kind, product_key, order_id, detail) VALUES ",
+                      EVENT_COLS, k);
+        db_param p[EVENT_COLS * EVENTS_PER_INSERT];
+        for (size_t i = 0; i < k; i++) {
+            const store_analytics_event *ev = &events[done + i];
+            db_param *q = &p[EVENT_COLS * i];
+            q[0] = DB_TEXT(ev->account_id), q[1] = DB_TEXT(ev->kind), q[2] = DB_TEXT(ev->cookie_id);
+            q[3] = DB_INT(ev->event_time), q[4] = DB_INT(ev->received_at), q[5] = DB_TEXT(ev->ip_prefix);
+            q[6] = DB_TEXT(ev->product_kind), q[7] = DB_TEXT(ev->product_key), q[8] = DB_TEXT(ev->order_id);
+            q[9] = DB_TEXT(ev->detail);
+        }
+        db_status st = db_exec_deferred(c, sql, p, (int)(EVENT_COLS * k), DB_CONFLICT, NULL);
+        if (st != DB_OK) return store_status_of(st);
+        done += k;
+    }
+    return STORE_OK;
 }
 
 store_status store_analytics_count(db_conn *c, const char *account_id, int32_t day, const char *kind,
-                                   const char *product_key, int64_t n)
+                                   const char *product_key, int64_t shard, int64_t n)
 {
-    return store_status_of(db_exec(c,
-                                   "INSERT INTO analytics_daily (account_id, day, kind, product_key, count)"
-                                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, day, kind, product_key)"
-                                   " DO UPDATE SET count = analytics_daily.count + excluded.count",
-                                   DB_ARGS(DB_TEXT(account_id), DB_INT(day), DB_TEXT(kind), DB_TEXT(product_key),
-                                           DB_INT(n)),
-                                   NULL));
+    return store_status_of(db_exec_deferred(
+        c,
+        "INSERT INTO analytics_daily (account_id, day, kind, product_key, shard, count) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (account_id, day, kind, product_key, shard) DO UPDATE"
+        " SET count = analytics_daily.count + excluded.count",
+        DB_ARGS(DB_TEXT(account_id), DB_INT(day), DB_TEXT(kind), DB_TEXT(product_key), DB_INT(shard), DB_INT(n)),
+        DB_RETRY, NULL));
 }
 
 store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count)
@@ -33,6 +49,21 @@ store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t windo
                                         " ON CONFLICT (key, window_start) DO UPDATE"
                                         " SET count = rate_limits.count + excluded.count RETURNING count",
                                         DB_ARGS(DB_TEXT(key), DB_INT(window_start), DB_INT(n)), count));
+}
+
+store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
+                                             int64_t window_start, int64_t n, int64_t *total)
+{
+    int64_t own = 0;
+    store_status st = store_analytics_rate_add(c, keys[mine], window_start, n, &own);
+    if (st != STORE_OK) return st;
+    return store_status_of(db_query_int(c,
+                                        "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE window_start = ?"
+                                        " AND key IN (?, ?, ?, ?, ?, ?, ?, ?)",
+                                        DB_ARGS(DB_INT(window_start), DB_TEXT(keys[0]), DB_TEXT(keys[1]),
+                                                DB_TEXT(keys[2]), DB_TEXT(keys[3]), DB_TEXT(keys[4]),
+                                                DB_TEXT(keys[5]), DB_TEXT(keys[6]), DB_TEXT(keys[7])),
+                                        total));
 }
 
 typedef struct {

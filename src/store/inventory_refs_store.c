@@ -72,13 +72,30 @@ store_status store_inventory_ref_set_seats(db_conn *c, const char *account_id, c
     return changed_one(st, changes);
 }
 
-store_status store_inventory_ref_active(db_conn *c, const char *account_id, const char *reference, bool *active)
+typedef struct {
+    const char *const *account_ids, *const *refs;
+    size_t n;
+    bool *active;
+} refs_active;
+
+static db_status refs_active_fn(db_conn *c, void *arg)
 {
-    int64_t removed = 1;
-    db_status st = db_query_int(c, "SELECT removed FROM inventory_refs WHERE account_id = ? AND reference = ?",
-                                DB_ARGS(DB_TEXT(account_id), DB_TEXT(reference)), &removed);
-    *active = st == DB_OK && removed == 0;
-    return st == DB_NOTFOUND ? STORE_OK : store_status_of(st);
+    refs_active *x = arg;
+    for (size_t i = 0; i < x->n; i++) {
+        int64_t removed = 1;
+        db_status st = db_query_int(c, "SELECT removed FROM inventory_refs WHERE account_id = ? AND reference = ?",
+                                    DB_ARGS(DB_TEXT(x->account_ids[i]), DB_TEXT(x->refs[i])), &removed);
+        if (st != DB_OK && st != DB_NOTFOUND) return st;
+        x->active[i] = st == DB_OK && removed == 0;
+    }
+    return DB_OK;
+}
+
+store_status store_inventory_refs_active(store *s, const char *const *account_ids, const char *const *refs, size_t n,
+                                         bool *active)
+{
+    refs_active x = {account_ids, refs, n, active};
+    return n ? store_status_of(store_read(s, refs_active_fn, &x)) : STORE_OK;
 }
 
 /* Room for one more of items (n used of *cap, each size bytes); false when memory ran out. */
@@ -155,14 +172,14 @@ store_status store_inventory_ref_get(store *s, const char *account_id, const cha
 store_status store_inventory_sale_add(db_conn *c, const char *account_id, const char *reference,
                                       const store_inventory_sale *sale)
 {
-    return store_status_of(db_exec(
+    return store_status_of(db_exec_deferred(
         c,
         "INSERT INTO inventory_ref_sales (account_id, order_id, line, reference, quantity, unit_price, event_day,"
         " sold_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, order_id, line) DO NOTHING",
         DB_ARGS(DB_TEXT(account_id), DB_TEXT(sale->order_id), DB_INT(sale->line), DB_TEXT(reference),
                 DB_INT(sale->quantity), DB_INT(sale->unit_price), sale->has_day ? DB_INT(sale->event_day) : DB_NULL,
                 DB_INT(sale->sold_at)),
-        NULL));
+        DB_CONFLICT, NULL));
 }
 
 typedef struct {

@@ -28,14 +28,17 @@ store_status store_inventory_ref_set_pricing(db_conn *c, const char *account_id,
 store_status store_inventory_ref_remove(db_conn *c, const char *account_id, const char *reference, int64_t now);
 store_status store_inventory_ref_set_seats(db_conn *c, const char *account_id, const char *reference,
                                            const store_inventory_seats *seats, int64_t now);
-/* *active: the reference exists and is not removed. */
-store_status store_inventory_ref_active(db_conn *c, const char *account_id, const char *reference, bool *active);
+/* active[i]: account_ids[i] has an active (not removed) reference refs[i];
+ * n lookups in one read snapshot. */
+store_status store_inventory_refs_active(store *s, const char *const *account_ids, const char *const *refs, size_t n,
+                                         bool *active);
 /* The row and its seats on days from..to (inclusive; *seats malloc'd), in one
  * snapshot. STORE_NOT_FOUND when there is no such reference. */
 store_status store_inventory_ref_get(store *s, const char *account_id, const char *reference, int32_t from, int32_t to,
                                      store_inventory_ref *out, store_inventory_seats **seats, size_t *nseats);
 
-/* One line of an order; a line already stored (a retried event) is kept as it was. */
+/* One line of an order; a line already stored (a retried event) is kept as it
+ * was. Deferred (db_exec_deferred): its outcome shows in the transaction's. */
 typedef struct {
     char order_id[513];
     int64_t line, quantity, unit_price;

@@ -441,9 +441,10 @@ static const char v26[] =
     " order_id TEXT, detail TEXT NOT NULL);"
     "CREATE INDEX analytics_events_received ON analytics_events(received_at);"
     "CREATE INDEX analytics_events_account ON analytics_events(account_id, received_at);"
+    /* a counter is spread over shards (a batch adds to one): concurrent batches rarely wait for each other */
     "CREATE TABLE analytics_daily ("
     " account_id TEXT NOT NULL, day BIGINT NOT NULL, kind TEXT NOT NULL, product_key TEXT NOT NULL,"
-    " count BIGINT NOT NULL, PRIMARY KEY (account_id, day, kind, product_key));";
+    " shard BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account_id, day, kind, product_key, shard));";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {

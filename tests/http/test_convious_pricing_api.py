@@ -6,6 +6,7 @@ another account's references), browser analytics events (every kind, CORS and
 the preflight, validation, product resolution, the sales history of inventory
 references, rate limits per cookie and per network, retention with the test
 clock) and hostile input. The database is read directly to see what was kept."""
+import http.client
 import json
 import os
 import random
@@ -14,7 +15,7 @@ import uuid
 
 import pytest
 
-from harness import (OAUTH_CLIENT, Client, Skip, create_account, db_rows, expect, serve, unique)
+from harness import (OAUTH_CLIENT, Client, Response, Skip, create_account, db_rows, expect, serve, unique)
 
 EVENTS = "/convious-pricing/events"
 DEMO = "(SELECT id FROM accounts WHERE slug = 'demo')"
@@ -460,18 +461,34 @@ def second_server(*flags):
     return serve(binary, db, "--key-file", key, "--test-clock", *flags)
 
 
-def test_rate_limit_per_network(c):
-    proc, url = second_server("--analytics-per-ip", "5")
+def post_from(url, source, events):
+    """POST /events from the local address source (any 127.x.y.z reaches the server)."""
+    host, port = url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
     try:
-        other = Client(url)
-        # a minute of its own: the windows are shared with every server on the database
-        expect(other.admin("POST", "/test/clock", {"advance_seconds": 86400 * 10 + 60 * random.randrange(1, 10**6)}),
-               200)
-        ok_empty(post(other, [page_view(unique("a")) for _ in range(3)]))
-        ok_empty(post(other, [page_view(unique("b")) for _ in range(2)]))
+        conn.request("POST", EVENTS, json.dumps(events), {"Content-Type": "application/json",
+                                                          "Accept-Version": "1.0.0"})
+        resp = conn.getresponse()
+        raw = resp.read().decode()
+        return Response(resp.status, dict(resp.getheaders()), raw)
+    finally:
+        conn.close()
+
+
+def test_rate_limit_per_network(c):
+    proc, url = second_server("--analytics-per-ip", "5", "--reaper-ms", "0")
+    try:
+        # a /24 of its own: the counts are shared by every server on the database
+        net = "127.%d.%d" % (random.randrange(1, 255), random.randrange(1, 255))
+        ok_empty(post_from(url, net + ".1", [page_view(unique("a")) for _ in range(3)]))
+        ok_empty(post_from(url, net + ".2", [page_view(unique("b")) for _ in range(2)]))
         cookie = unique("c")
-        cp_error(post(other, [page_view(cookie)]), 429, "rate_limited")
+        cp_error(post_from(url, net + ".3", [page_view(cookie)]), 429, "rate_limited")
         assert events_of(cookie) == []
+        prefixes = db_rows("SELECT DISTINCT ip_prefix FROM analytics_events WHERE ip_prefix LIKE '%s.%%'" % net)
+        assert [p[0] for p in prefixes] == [net + ".0/24"], prefixes
+        # another network is not held back
+        ok_empty(post_from(url, "127.%d.0.1" % ((int(net.split(".")[1]) % 254) + 1), [page_view(cookie)]))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

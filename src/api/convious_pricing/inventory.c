@@ -1,6 +1,7 @@
 /* Inventory events (ProductCreated, ProductPricingChanged, ProductRemoved,
  * ProductAvailabilityChanged) read into the engine's inventory_event. */
 #include "api/convious_pricing/convious_pricing.h"
+#include <stdio.h>
 #include <string.h>
 
 static const char *const inventory_types[] = {
@@ -32,7 +33,11 @@ static bool text_field(event_parse *p, json_t *payload, const char *name, const 
     if (!v || json_is_null(v)) return refuse(p, "missing_field", field, "this field is required");
     const char *s = json_string_value(v);
     size_t chars = s ? cp_chars(s) : 0;
-    if (!s || chars == 0 || chars > max) return refuse(p, "invalid_field", field, "must be a non-empty string within the length limit");
+    if (!s || chars == 0 || chars > max) {
+        char why[64];
+        snprintf(why, sizeof why, "must be a string of 1 to %zu characters", max);
+        return refuse(p, "invalid_field", field, why);
+    }
     *out = s;
     return true;
 }
