@@ -279,11 +279,27 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
     return out;
 }
 
+/* Raw events deleted per transaction, and transactions per call: a backlog
+ * goes in steps that keep the writer free for ingest between them, and what
+ * one call leaves waits for the next. */
+#define ANALYTICS_PRUNE_STEP 10000
+#define ANALYTICS_PRUNE_STEPS 100
+
 bo_status analytics_prune(engine *e, instant_us now, int *deleted)
 {
     int days = e->cfg.analytics_retention_days > 0 ? e->cfg.analytics_retention_days : ANALYTICS_DEFAULT_RETENTION_DAYS;
     instant_us before = now - (instant_us)days * 86400 * US_PER_SEC;
     civil_date before_day = (civil_date)(before / US_PER_SEC / 86400);
-    store_status st = store_analytics_prune(e->st, before, before_day, now / US_PER_SEC - 3600, deleted);
-    return st == STORE_OK ? BO_OK : BO_INTERNAL;
+    int total = 0, step = ANALYTICS_PRUNE_STEP;
+    for (int i = 0; i < ANALYTICS_PRUNE_STEPS && step == ANALYTICS_PRUNE_STEP; i++) {
+        step = 0;
+        if (store_analytics_prune(e->st, before, before_day, now / US_PER_SEC - 3600, ANALYTICS_PRUNE_STEP, &step) !=
+            STORE_OK) {
+            if (deleted) *deleted = total;
+            return BO_INTERNAL;
+        }
+        total += step;
+    }
+    if (deleted) *deleted = total;
+    return BO_OK;
 }

@@ -70,14 +70,17 @@ typedef struct {
     int64_t before_us;
     int32_t before_day;
     int64_t window_before;
+    int limit;
     int64_t deleted;
 } prune;
 
 static db_status prune_fn(db_conn *c, void *arg)
 {
     prune *p = arg;
-    db_status st = db_exec(c, "DELETE FROM analytics_events WHERE received_at < ?", DB_ARGS(DB_INT(p->before_us)),
-                           &p->deleted);
+    db_status st = db_exec(c,
+                           "DELETE FROM analytics_events WHERE id IN (SELECT id FROM analytics_events"
+                           " WHERE received_at < ? ORDER BY received_at LIMIT ?)",
+                           DB_ARGS(DB_INT(p->before_us), DB_INT(p->limit)), &p->deleted);
     if (st == DB_OK)
         st = db_exec(c, "DELETE FROM analytics_daily WHERE day < ?", DB_ARGS(DB_INT(p->before_day)), NULL);
     if (st == DB_OK)
@@ -86,10 +89,10 @@ static db_status prune_fn(db_conn *c, void *arg)
     return st;
 }
 
-store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before,
+store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before, int limit,
                                    int *deleted)
 {
-    prune p = {before_us, before_day, window_before, 0};
+    prune p = {before_us, before_day, window_before, limit, 0};
     db_status st = store_write(s, prune_fn, &p);
     if (deleted) *deleted = st == DB_OK ? (int)p.deleted : 0;
     return store_status_of(st);

@@ -33,8 +33,10 @@ store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t windo
 #define STORE_RATE_SHARDS 8
 store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
                                              int64_t window_start, int64_t n, int64_t *total);
-/* Deletes raw events received before before_us, counters of days before
- * before_day, and analytics rate windows that started before window_before. */
-store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before,
+/* Deletes at most `limit` raw events received before before_us (the oldest
+ * first; *deleted says how many), counters of days before before_day, and
+ * analytics rate windows that started before window_before, in one
+ * transaction: a caller deletes a backlog in bounded steps. */
+store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before, int limit,
                                    int *deleted);
 #endif
