@@ -546,6 +546,18 @@ def test_other_accounts(c, token):
     assert flags == [(True, "", ""), (True, "reference", shared), (False, "reference", mine_only)], rows
 
 
+def test_a_batch_names_at_most_16_accounts(c):
+    slugs = ["demo"]
+    for _ in range(16):
+        slugs.append("cpa-" + uuid.uuid4().hex[:10])
+        create_account(slugs[-1], "Many", "Europe/Amsterdam", "EUR", "adm_" + uuid.uuid4().hex)
+    cookie = unique("many")
+    ok_empty(post(c, [page_view(cookie, account=s) for s in slugs[:16]]))
+    cp_error(post(c, [page_view(cookie, account=s) for s in slugs]), 400, "too_many_accounts", "[16].payload.accountId",
+             16)
+    assert len(events_of(cookie)) == 16
+
+
 def test_retention_prunes_events_and_counters(c):
     proc, url = second_server("--analytics-retention-days", "1", "--reaper-ms", "100")
     try:

@@ -11,6 +11,7 @@
 #define CP_URL_MAX 2048    /* refererUrl, currentUrl */
 #define CP_ITEMS_MAX 100   /* items of one order */
 #define CP_AMOUNT_MAX 10000
+#define CP_BATCH_ACCOUNTS 16 /* a site's batch names one account; a batch of many is refused early */
 
 /* The wire's type names are the engine's kind names. */
 static int analytics_kind_of(const char *type)
@@ -61,6 +62,8 @@ static bool account_member(batch_parse *p, json_t *event, json_t *payload, const
     if (!text_member(p, event, payload, "accountId", 63, true, &id)) return false;
     for (size_t i = 0; i < p->naccounts; i++)
         if (!strcmp(p->accounts[i].slug, id) || !strcmp(p->accounts[i].id, id)) return *out = &p->accounts[i], true;
+    if (p->naccounts == CP_BATCH_ACCOUNTS)
+        return refuse(p, "too_many_accounts", "payload.accountId", "a batch names at most 16 accounts");
     account *a = &p->accounts[p->naccounts];
     bo_status st = account_by_slug(p->e, id, a);
     if (st == BO_NOT_FOUND) st = account_by_id(p->e, id, a);
@@ -203,7 +206,7 @@ static bool parse_event(batch_parse *p, json_t *event, analytics_event *ev)
 bool cp_analytics_parse(http_request *r, engine *e, json_t *batch, analytics_event *out)
 {
     size_t n = json_array_size(batch);
-    batch_parse p = {{r, 0}, e, http_alloc(r, n * sizeof(account)), 0};
+    batch_parse p = {{r, 0}, e, http_alloc(r, CP_BATCH_ACCOUNTS * sizeof(account)), 0};
     for (size_t i = 0; i < n; i++) {
         p.at.index = i;
         if (!parse_event(&p, json_array_get(batch, i), &out[i])) return false;
