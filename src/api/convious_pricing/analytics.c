@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define CP_ID_MAX 128      /* accountId, cookieId, orderId, productId */
 #define CP_URL_MAX 2048    /* refererUrl, currentUrl */
 #define CP_ITEMS_MAX 100   /* items of one order */
@@ -62,12 +61,13 @@ static bool account_member(batch_parse *p, json_t *event, json_t *payload, const
     if (!text_member(p, event, payload, "accountId", 63, true, &id)) return false;
     for (size_t i = 0; i < p->naccounts; i++)
         if (!strcmp(p->accounts[i].slug, id) || !strcmp(p->accounts[i].id, id)) return *out = &p->accounts[i], true;
+    const char *field = payload ? "payload.accountId" : "accountId";
     if (p->naccounts == CP_BATCH_ACCOUNTS)
-        return refuse(p, "too_many_accounts", "payload.accountId", "a batch names at most 16 accounts");
+        return refuse(p, "too_many_accounts", field, "a batch names at most 16 accounts");
     account *a = &p->accounts[p->naccounts];
     bo_status st = account_by_slug(p->e, id, a);
     if (st == BO_NOT_FOUND) st = account_by_id(p->e, id, a);
-    if (st == BO_NOT_FOUND) return refuse(p, "unknown_account", "payload.accountId", "no account has this accountId");
+    if (st == BO_NOT_FOUND) return refuse(p, "unknown_account", field, "no account has this accountId");
     if (st != BO_OK) {
         cv_error(p->at.r, 500, "internal_error", NULL, "storage failure; try again");
         return false;
