@@ -279,6 +279,13 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
     return out;
 }
 
+bo_status analytics_daily_count(engine *e, const account *a, civil_date day, analytics_kind kind,
+                                const char *product_key, int64_t *count)
+{
+    store_status st = store_analytics_daily_count(e->st, a->id, day, analytics_kind_name(kind), product_key, count);
+    return st == STORE_OK ? BO_OK : BO_INTERNAL;
+}
+
 /* Raw events deleted per transaction, and transactions per call: a backlog
  * goes in steps that keep the writer free for ingest between them, and what
  * one call leaves waits for the next. */

@@ -139,6 +139,10 @@ typedef struct {
  * cookie would pass the configured limits. */
 bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_event *events, size_t n,
                            bo_error *err);
+/* Events of kind on the account's local day that named product_key (an
+ * inventory reference or product id as resolved; "" for none). */
+bo_status analytics_daily_count(engine *e, const account *a, civil_date day, analytics_kind kind,
+                                const char *product_key, int64_t *count);
 /* The network prefix kept of an address: "203.0.113.0/24", "2001:db8:1::/48";
  * "" when ip is NULL or not an address. */
 void analytics_ip_prefix(const char *ip, char out[64]);

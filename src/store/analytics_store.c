@@ -42,6 +42,30 @@ store_status store_analytics_count(db_conn *c, const char *account_id, int32_t d
         DB_RETRY, NULL));
 }
 
+typedef struct {
+    const char *account_id, *kind, *product_key;
+    int32_t day;
+    int64_t *count;
+} daily_read;
+
+static db_status daily_read_fn(db_conn *c, void *arg)
+{
+    daily_read *x = arg;
+    return db_query_int(c,
+                        "SELECT COALESCE(SUM(count), 0) FROM analytics_daily WHERE account_id = ? AND day = ?"
+                        " AND kind = ? AND product_key = ?",
+                        DB_ARGS(DB_TEXT(x->account_id), DB_INT(x->day), DB_TEXT(x->kind), DB_TEXT(x->product_key)),
+                        x->count);
+}
+
+store_status store_analytics_daily_count(store *s, const char *account_id, int32_t day, const char *kind,
+                                         const char *product_key, int64_t *count)
+{
+    *count = 0;
+    daily_read x = {account_id, kind, product_key, day, count};
+    return store_status_of(store_read(s, daily_read_fn, &x));
+}
+
 store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count)
 {
     return store_status_of(db_query_int(c,

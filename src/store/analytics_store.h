@@ -24,6 +24,9 @@ store_status store_analytics_events_add(db_conn *c, const store_analytics_event 
  * the counter is the sum of its shards. */
 store_status store_analytics_count(db_conn *c, const char *account_id, int32_t day, const char *kind,
                                    const char *product_key, int64_t shard, int64_t n);
+/* The counter of (account, day, kind, product_key): the sum of its shards. */
+store_status store_analytics_daily_count(store *s, const char *account_id, int32_t day, const char *kind,
+                                         const char *product_key, int64_t *count);
 /* Adds n to key's count in the window (a rate_limits row) and returns the new count. */
 store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count);
 /* A count spread over STORE_RATE_SHARDS rows (keys[0..7]): adds n to

@@ -5,6 +5,8 @@
 #include "check.h"
 #include "fixture.h"
 #include "core/inventory_refs.h"
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +157,70 @@ static void test_analytics(engine *e, const account *a, const account *b)
           "prune: events past the retention go");
 }
 
+/* Concurrent batches of one account and network, adding to the same
+ * counters: none is lost or refused (the rows are spread and locked in one
+ * order, so no batch deadlocks another). */
+#define INGEST_THREADS 4
+#define INGEST_BATCHES 20
+#define INGEST_EVENTS 50
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *ip; /* a network of this run's own: the windows are shared by every run on the database */
+    int failures;
+} ingest_worker;
+
+static void *ingest_batches(void *arg)
+{
+    ingest_worker *w = arg;
+    analytics_event events[INGEST_EVENTS];
+    char cookie[48];
+    for (int b = 0; b < INGEST_BATCHES; b++) {
+        test_id(cookie, sizeof cookie, "busy");
+        for (int i = 0; i < INGEST_EVENTS; i++)
+            events[i] = (analytics_event){.kind = (analytics_kind)(i % 5), .acct = w->a, .cookie_id = cookie,
+                                          .time = i, .detail = "{}"};
+        bo_error err = {0};
+        if (analytics_ingest(w->e, w->ip, events, INGEST_EVENTS, &err) != BO_OK) {
+            printf("# ingest: %s\n", err.message);
+            w->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_ingest(engine *e)
+{
+    account a;
+    CHECK(test_account(e, "invc", "C", &a), "concurrent: an account of its own");
+    ingest_worker workers[INGEST_THREADS];
+    pthread_t threads[INGEST_THREADS];
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.%u.%u.20", rand_below(256), rand_below(256));
+    for (int t = 0; t < INGEST_THREADS; t++) {
+        workers[t] = (ingest_worker){e, &a, ip, 0};
+        pthread_create(&threads[t], NULL, ingest_batches, &workers[t]);
+    }
+    int failures = 0;
+    for (int t = 0; t < INGEST_THREADS; t++) pthread_join(threads[t], NULL), failures += workers[t].failures;
+    CHECK(failures == 0, "concurrent: every batch is taken");
+    civil_date day;
+    int32_t secs;
+    tz_instant_to_local(a.timezone, clock_now(), &day, &secs);
+    int64_t total = 0, count = 0;
+    for (int k = 0; k < 5; k++) {
+        /* a batch that began before midnight counts on the day before */
+        int64_t today = 0, before = 0;
+        analytics_daily_count(e, &a, day, (analytics_kind)k, "", &today);
+        analytics_daily_count(e, &a, day - 1, (analytics_kind)k, "", &before);
+        total += today + before;
+    }
+    CHECK(total == INGEST_THREADS * INGEST_BATCHES * INGEST_EVENTS, "concurrent: the counters add up");
+    CHECK(analytics_daily_count(e, &a, day, ANALYTICS_TRANSACTION, "", &count) == BO_OK && count == 0,
+          "concurrent: a kind never sent counts 0");
+}
+
 int main(void)
 {
     char path[128];
@@ -169,5 +235,6 @@ int main(void)
     test_seats_rule();
     test_events(e, &a, &b);
     test_analytics(e, &a, &b);
+    test_concurrent_ingest(e);
     return test_finish(e, s, uri, path);
 }
