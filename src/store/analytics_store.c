@@ -113,10 +113,26 @@ static db_status prune_fn(db_conn *c, void *arg)
     return st;
 }
 
+static db_status prune_check_fn(db_conn *c, void *arg)
+{
+    prune *p = arg;
+    return db_query_int(c,
+                        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM analytics_events WHERE received_at < ? LIMIT 1) e)"
+                        " + (SELECT COUNT(*) FROM (SELECT 1 FROM analytics_daily WHERE day < ? LIMIT 1) d)"
+                        " + (SELECT COUNT(*) FROM (SELECT 1 FROM rate_limits WHERE key LIKE 'cpa:%' AND"
+                        " window_start < ? LIMIT 1) r)",
+                        DB_ARGS(DB_INT(p->before_us), DB_INT(p->before_day), DB_INT(p->window_before)), &p->deleted);
+}
+
 store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before, int limit,
                                    int *deleted)
 {
     prune p = {before_us, before_day, window_before, limit, 0};
+    if (deleted) *deleted = 0;
+    /* read first: an idle server writes nothing */
+    store_status check = store_status_of(store_read(s, prune_check_fn, &p));
+    if (check != STORE_OK || p.deleted == 0) return check;
+    p.deleted = 0;
     db_status st = store_write(s, prune_fn, &p);
     if (deleted) *deleted = st == DB_OK ? (int)p.deleted : 0;
     return store_status_of(st);
