@@ -95,6 +95,11 @@ typedef struct {
     const char *webhook_allow;
     /* reads and writes catalog documents; required (src/catalog_doc) */
     const struct catalog_codec *catalog_codec;
+    /* browser analytics (core/inventory_refs.h): days raw events and daily
+     * counters are kept (0: 30), and events per minute from one /24 or /48
+     * prefix and from one cookie (0: 6000 and 600) */
+    int analytics_retention_days;
+    long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
 } engine_config;
 
 engine *engine_open(store *st, const engine_config *cfg);
