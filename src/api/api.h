@@ -64,6 +64,7 @@ const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
 const http_route_table *cm_routes(void);
 const http_route_table *fourvenues_routes(void);
+const http_route_table *convious_pricing_routes(void); /* /convious-pricing */
 const http_route_table *root_routes(void); /* /healthz, /readyz */
 /* E-ticket downloads, public (the token is the credential): /tickets/{token}.pdf
  * and .svg, /orders/{token}.pdf (src/api/downloads.c). */
