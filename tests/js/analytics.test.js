@@ -472,6 +472,8 @@ test('a network failure is retried with backoff until it goes through', async (f
   await env.clock.advance(500);
   assert.equal(env.requests.length, 2);
   assert.deepEqual(env.clock.pending(), [1000]);
+  // a retry goes without keepalive (old Chromium refuses preflighted keepalive requests)
+  assert.deepEqual(env.requests.map((r) => r.init.keepalive), [true, false]);
   env.api.logUserViewedPrices(); // new events do not cut the backoff short
   for (let i = 0; i < 60; i++) env.api.logUserViewedProducts();
   await env.clock.advance(999);
@@ -485,6 +487,20 @@ test('a network failure is retried with backoff until it goes through', async (f
   const sent = env.requests.slice(3).flatMap((r) => r.events);
   assert.equal(sent.length, 62);
   assert.equal(env.clock.pending().length, 0);
+});
+
+test('leaving the page sends retries with keepalive', async (form) => {
+  const env = await ready(form, { random: 0 });
+  let fail = 1;
+  env.reply = () => (fail-- > 0 ? new TypeError('Failed to fetch') : 200);
+  env.api.logUserEnteredCheckout();
+  await env.clock.advance(1000);
+  env.api.logUserViewedProducts();
+  env.fire('pagehide');
+  await settle();
+  assert.deepEqual(env.requests.map((r) => [r.init.keepalive, r.events.length]), [[true, 1], [true, 2]]);
+  await env.clock.advance(120000);
+  assert.equal(env.requests.length, 2);
 });
 
 test('5xx, 408 and 429 are retried; another 4xx is dropped', async (form) => {

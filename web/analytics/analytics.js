@@ -131,17 +131,20 @@ function take() {
   return queue.splice(0, n);
 }
 
-function post(batch) {
+// keepalive lets a request outlive the page. One event over its budget goes
+// without it rather than never; so do retries, which run while the page
+// lives, because Chromium before 81 fails every keepalive request that needs
+// a CORS preflight (and Accept-Version needs one). The last flush keeps it.
+function post(batch, leaving) {
   if (!batch.length) return;
   inFlight++;
   let request;
   try {
     const body = JSON.stringify(batch.map(function (entry) { return entry.event; }));
+    const fresh = batch.every(function (entry) { return !entry.tries; });
     request = fetch(settings.eventsUrl, {
       method: 'POST',
-      // keepalive lets the request outlive the page; one event over the
-      // keepalive budget goes without it rather than never
-      keepalive: body.length <= BATCH_MAX_CHARS,
+      keepalive: body.length <= BATCH_MAX_CHARS && (fresh || leaving === true),
       credentials: 'omit',
       headers: { 'Content-Type': 'application/json', 'Accept-Version': API_VERSION },
       body: body
@@ -185,7 +188,7 @@ function flush() {
     if (!settings) return;
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    while (queue.length) post(take());
+    while (queue.length) post(take(), true);
   } catch (error) {
     // a page's unload must never fail because of analytics
   }
