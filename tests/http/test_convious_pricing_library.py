@@ -5,9 +5,12 @@ for clients that take it. The library's behaviour is tested by
 tests/js/analytics.test.js; here it also runs on the bytes served, so the
 server cannot serve other bytes than the tested ones."""
 import gzip
+import json
 import os
 import shutil
 import subprocess
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -22,10 +25,16 @@ def get(c, path, method="GET", **headers):
 
 def raw(c, path, **headers):
     """The reply's bytes as sent (the harness decodes text)."""
-    import urllib.request
     req = urllib.request.Request(c.base + path, headers=headers)
     with urllib.request.urlopen(req, timeout=30) as resp:
         return resp.status, dict(resp.headers), resp.read()
+
+
+def node_or_skip():
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        raise Skip("node is not installed")
+    return node
 
 
 @pytest.mark.parametrize("path", FORMS)
@@ -127,9 +136,7 @@ def test_nothing_else_is_served(c, path):
 
 def test_the_served_bytes_pass_the_library_tests(c):
     """tests/js/analytics.test.js on the served files, in a zone ahead of UTC."""
-    node = shutil.which("node") or shutil.which("nodejs")
-    if not node:
-        raise Skip("node is not installed")
+    node = node_or_skip()
     where = scratch_dir("boxoffice-analytics-")
     for path in FORMS:
         with open(os.path.join(where, os.path.basename(path)), "w") as out:
@@ -141,3 +148,36 @@ def test_the_served_bytes_pass_the_library_tests(c):
     out = run.stdout.decode()
     assert run.returncode == 0, "\n".join(line for line in out.splitlines() if not line.startswith("ok - "))
     assert out.strip().splitlines()[-1].endswith(" passed, 0 failed"), out[-2000:]
+
+
+@pytest.mark.parametrize("form", ["classic", "module"])
+def test_what_the_library_sends_the_ingest_takes(c, form):
+    """Every function's request, as the served library makes it (tests/js/emit_events.js), posted to
+    POST /convious-pricing/events as a browser on a shop's page would: 200, empty, with CORS."""
+    node = node_or_skip()
+    where = scratch_dir("boxoffice-analytics-")
+    for path in FORMS:
+        with open(os.path.join(where, os.path.basename(path)), "w") as out:
+            out.write(get(c, path).raw)
+    run = subprocess.run([node, "--experimental-vm-modules", "--no-warnings",
+                          os.path.join(ROOT, "tests/js/emit_events.js"), where, "demo", form],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert run.returncode == 0, run.stderr.decode()
+    requests = [json.loads(line) for line in run.stdout.decode().splitlines()]
+    types = [e["type"] for r in requests for e in json.loads(r["body"])]
+    assert sorted(set(types)) == sorted(["PageViewed", "UserEnteredCheckout", "UserSelectedDate", "UserViewedProducts",
+                                         "UserViewedPrices", "UserAddedItemToCart", "OrderCreated", "Transaction"])
+    preflight = c.request("OPTIONS", "/convious-pricing/events", headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,accept-version"})
+    if preflight.status in (404, 405):
+        raise Skip("this server has no /convious-pricing/events (the ingest of issue 14, branch cpapi)")
+    assert preflight.status in (200, 204), preflight
+    allowed = (preflight.header("Access-Control-Allow-Headers") or "").lower()
+    assert "content-type" in allowed and "accept-version" in allowed, allowed
+    for req in requests:
+        assert urllib.parse.urlparse(req["url"]).path == "/convious-pricing/events"
+        r = c.request("POST", "/convious-pricing/events", raw=req["body"],
+                      headers=dict(req["headers"], Origin="https://shop.example"))
+        assert r.status == 200 and r.raw == "", (r, req["body"][:500])
+        assert r.header("Access-Control-Allow-Origin") == "*"
