@@ -54,4 +54,9 @@ bool cp_analytics_parse(http_request *r, engine *e, json_t *batch, analytics_eve
 /* Whether the type names an inventory event / an analytics event. */
 bool cp_inventory_type(const char *type);
 bool cp_analytics_type(const char *type);
+
+/* GET /analytics.js (classic script, global conviousPricing) and /analytics.mjs
+ * (ES module): the browser library, public (library.c). */
+void cp_library_classic_get(http_request *r, void *app);
+void cp_library_module_get(http_request *r, void *app);
 #endif

@@ -6,6 +6,9 @@ static const http_route routes[] = {
     {"POST", "/oauth/token/", cv_oauth_token, 0},
     {"POST", "/events", cp_events_post, CP_AUTH_OPTIONAL},
     {"OPTIONS", "/events", cp_events_preflight, 0},
+    /* the browser library: public, like any script a shop's page loads */
+    {"GET", "/analytics.js", cp_library_classic_get, 0},
+    {"GET", "/analytics.mjs", cp_library_module_get, 0},
 };
 
 static const http_route_table table = {"/convious-pricing", routes, sizeof routes / sizeof routes[0], cp_authenticate,
