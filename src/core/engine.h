@@ -52,7 +52,8 @@ typedef enum {
  *              answers (a booking's answers to the custom questions; one
  *              answer's fields "answers[i].question_id", ".ticket_index", ".answer"),
  *              options (a line's chosen options), option_id, option_quantity,
- *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them)
+ *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them),
+ *              amount (of a refund)
  *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
@@ -550,6 +551,27 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
 /* On BO_OK free *out with ticket_record_free. */
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
+
+/* ---------- ticket refunds (core/ticket_refunds.c; docs/MODEL.md, "Ticket refunds") ---------- */
+typedef struct {
+    money amount;        /* > 0, minor units */
+    const char *by;      /* who refunds ("fourvenues"), NULL none */
+    const char *channel; /* the selling channel's id as its dialect shows it, NULL none */
+    const char *reason;  /* at most 500 bytes, NULL none */
+} ticket_refund_request;
+typedef struct {
+    money refunded; /* what went back for the ticket in all, this refund included */
+    money left;     /* what may still go back */
+} ticket_refund_result;
+/* Gives `amount` of what was paid for a valid or refunded ticket back to its
+ * order's payments, all or nothing. The first refund takes the ticket out of
+ * use (seats back, status refunded); later ones add to it until what it was
+ * charged (its price after discount and booking fee, at most what the order's
+ * payments can still give back) has gone back. BO_NOT_FOUND; BO_INVALID
+ * "invalid_amount" / "amount_too_large" on amount, "not_paid" (unpaid, no
+ * order, nothing paid), "not_refundable" (voided without a refund). */
+bo_status ticket_refund(engine *e, const account *a, const char *ticket_id, const ticket_refund_request *req,
+                        ticket_refund_result *out, bo_error *err);
 
 /* ---------- after-payment forms (core/apf.c) ----------
  * A product with apf_enabled asks its apf_fields per ticket after booking;

@@ -415,6 +415,12 @@ static const char v22[] =
     /* a subscription's label (Fourvenues' webhook endpoints have a name) */
     "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* What of a payment went back (store/order_changes.c): a ticket refund gives
+ * back part of a payment, and later ones only the rest. Payments refunded
+ * whole before this gave back all they took. */
+static const char v25[] = "ALTER TABLE payments ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;"
+                          "UPDATE payments SET refunded = amount WHERE kind = 'payment' AND status = 'refunded';";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -433,6 +439,7 @@ const migration migrations[] = {
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
+    {25, "what of each payment was refunded", v25},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

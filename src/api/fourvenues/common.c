@@ -239,6 +239,7 @@ static const http_route routes[] = {
     {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
     {"GET", "/tickets", fv_tickets_list, K},
     {"GET", "/tickets/{id}", fv_ticket_get, K},
+    {"PUT", "/tickets/{id}/refund", fv_ticket_refund, K},
     {"POST", "/webhooks/endpoints", fv_webhook_endpoint_create, K},
     {"GET", "/webhooks/endpoints", fv_webhook_endpoints_list, K},
     {"DELETE", "/webhooks/endpoints/{id}", fv_webhook_endpoint_delete, K},

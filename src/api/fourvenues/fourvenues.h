@@ -78,6 +78,11 @@ void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
  * not of a channel event (no event or occurrence). */
 json_t *fv_ticket_json(const account *a, const json_t *ticket);
 
+/* The id of the channel the request's X-Api-Key opens (GET /auth's channel._id). */
+void fv_channel_id(http_request *r, char out[FV_ID_LEN + 1]);
+/* Replies 200 with the account's ticket `id` in the seed's shape, or 404. */
+void fv_ticket_reply(http_request *r, engine *e, const char *id);
+
 void fv_auth_get(http_request *r, void *app);
 void fv_events_list(http_request *r, void *app);
 void fv_event_get(http_request *r, void *app);
@@ -87,6 +92,7 @@ void fv_ticket_rate_get(http_request *r, void *app);
 void fv_ticket_rate_by_slug(http_request *r, void *app);
 void fv_tickets_list(http_request *r, void *app);
 void fv_ticket_get(http_request *r, void *app);
+void fv_ticket_refund(http_request *r, void *app);
 void fv_webhook_endpoint_create(http_request *r, void *app);
 void fv_webhook_endpoints_list(http_request *r, void *app);
 void fv_webhook_endpoint_delete(http_request *r, void *app);
