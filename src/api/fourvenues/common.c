@@ -237,6 +237,8 @@ static const http_route routes[] = {
     {"GET", "/ticket-rates", fv_ticket_rates_list, K},
     {"GET", "/ticket-rates/{id}", fv_ticket_rate_get, K},
     {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
+    {"GET", "/list-rates", fv_list_rates_list, K},
+    {"GET", "/list-rates/by-slug/{slug}", fv_list_rate_by_slug, K},
     {"GET", "/tickets", fv_tickets_list, K},
     {"GET", "/tickets/{id}", fv_ticket_get, K},
     {"PUT", "/tickets/{id}/refund", fv_ticket_refund, K},

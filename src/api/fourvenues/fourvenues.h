@@ -53,6 +53,12 @@ bool fv_page_args(http_request *r, size_t *limit, size_t *offset);
  * instant; *set false when absent. False after a 400. */
 bool fv_query_instant(http_request *r, const char *name, instant_us *out, bool *set);
 
+#define FV_MAX_EVENT_IDS 50
+/* ?event_id=a,b: up to 50 channel event ids; *n = 0 when absent. False after a 400. */
+bool fv_event_ids_arg(http_request *r, char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t *n);
+/* Whether id is one of ids[0..n). */
+bool fv_event_named(char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t n, const char *id);
+
 /* One Fourvenues event: one live occurrence of a published engine event. */
 typedef struct {
     const cat_event *event;
@@ -93,6 +99,8 @@ void fv_ticket_rate_by_slug(http_request *r, void *app);
 void fv_tickets_list(http_request *r, void *app);
 void fv_ticket_get(http_request *r, void *app);
 void fv_ticket_refund(http_request *r, void *app);
+void fv_list_rates_list(http_request *r, void *app);
+void fv_list_rate_by_slug(http_request *r, void *app);
 void fv_webhook_endpoint_create(http_request *r, void *app);
 void fv_webhook_endpoints_list(http_request *r, void *app);
 void fv_webhook_endpoint_delete(http_request *r, void *app);
