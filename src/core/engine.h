@@ -573,6 +573,21 @@ typedef struct {
 bo_status ticket_refund(engine *e, const account *a, const char *ticket_id, const ticket_refund_request *req,
                         ticket_refund_result *out, bo_error *err);
 
+typedef struct {
+    instant_us requested_at; /* when the holder asked (the first time) */
+    instant_us deadline;     /* until when the warranty allowed asking */
+    bool created;            /* false: asked before, nothing new recorded */
+} ticket_refund_request_result;
+/* The holder of a valid ticket bought with a refund warranty (its document's
+ * sale_terms.warranty {price, hours}) asks for a refund, up to `hours` before
+ * its event starts: records refund_request {at, reason?} in the ticket's
+ * document and the outbox event ISSUED_TICKET.REFUND_REQUESTED, once (asking
+ * again answers the first request). The seller decides and refunds
+ * (ticket_refund). BO_NOT_FOUND; BO_CONFLICT "not_refundable" (not valid),
+ * "no_warranty", "warranty_expired"; BO_INVALID on reason (at most 500 bytes). */
+bo_status ticket_request_refund(engine *e, const account *a, const char *ticket_id, const char *reason,
+                                ticket_refund_request_result *out, bo_error *err);
+
 /* ---------- after-payment forms (core/apf.c) ----------
  * A product with apf_enabled asks its apf_fields per ticket after booking;
  * the answers are the ticket document's `apf` object (field id -> text). */
@@ -650,7 +665,8 @@ bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t 
  * Every state change records an outbox event in the same transaction. */
 typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
                EV_EVENT_UPDATED, EV_EVENT_DELETED,
-               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */ } change_event;
+               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */,
+               EV_TICKET_REFUND_REQUESTED /* a holder asked for a refund under the ticket's warranty */ } change_event;
 const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
 
 /* What an outbox event records as its object: the canonical document of the

@@ -179,3 +179,115 @@ bo_status ticket_refund(engine *e, const account *a, const char *ticket_id, cons
     free(x);
     return bs;
 }
+
+/* ---------- refund requests under a warranty ---------- */
+
+/* The hours before its event until which the ticket's warranty lets its
+ * holder ask for a refund: its document's sale_terms.warranty.hours (the
+ * channel that sold it records what was bought); -1 when it has none. */
+static int64_t warranty_hours(const char *doc)
+{
+    char *terms = objtext_member(doc, "sale_terms");
+    char *warranty = terms && terms[0] == '{' ? objtext_member(terms, "warranty") : NULL;
+    char *hours = warranty && warranty[0] == '{' ? objtext_member(warranty, "hours") : NULL;
+    char *end = NULL;
+    int64_t v = hours ? strtoll(hours, &end, 10) : -1;
+    if (!hours || end == hours || *end || v < 0) v = -1;
+    free(hours);
+    free(warranty);
+    free(terms);
+    return v;
+}
+
+/* When the ticket's event occurrence starts; 0 when it is no event's. */
+static instant_us occurrence_start(engine *e, const account *a, const char *event_id, const char *occurrence)
+{
+    catalog_snapshot *cs = event_id ? catalog_acquire(e, a) : NULL;
+    const cat_event *ev = cs ? model_event(cs->model, event_id) : NULL;
+    instant_us start = 0;
+    for (size_t i = 0; ev && i < ev->noccurrences && !start; i++)
+        if (!strcmp(ev->occurrences[i].id, occurrence) &&
+            !iso_parse(ev->occurrences[i].start_text, event_timezone(ev, a->timezone), &start))
+            start = 0;
+    if (cs) catalog_release(cs);
+    return start;
+}
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *ticket_id, *reason;
+    instant_us now, starts_at;
+    bo_error refusal;
+    ticket_refund_request_result result;
+} request_ctx;
+
+static db_status request_fn(db_conn *c, void *arg)
+{
+    request_ctx *x = arg;
+    x->refusal.status = BO_OK;
+    store_ticket_state t;
+    db_status st = store_db_status(store_ticket_state_get(c, x->a->id, x->ticket_id, &t));
+    int64_t hours = st == DB_OK ? warranty_hours(t.doc) : -1;
+    char *asked = st == DB_OK ? objtext_member(t.doc, "refund_request") : NULL;
+    char *asked_at = asked && asked[0] == '{' ? objtext_member(asked, "at") : NULL;
+    if (st != DB_OK) {
+        /* nothing read: st says why */
+    } else if (strcmp(t.status, "valid")) {
+        bo_fail(&x->refusal, BO_CONFLICT, "not_refundable", "", "only a paid, unused-up ticket that was not refunded can be");
+        st = DB_ABORT;
+    } else if (hours < 0 || !x->starts_at) {
+        bo_fail(&x->refusal, BO_CONFLICT, "no_warranty", "", "the ticket was bought without a refund warranty");
+        st = DB_ABORT;
+    } else if (asked_at) {
+        x->result = (ticket_refund_request_result){strtoll(asked_at, NULL, 10), x->starts_at - hours * 3600000000LL,
+                                                   false};
+    } else if (x->now > x->starts_at - hours * 3600000000LL) {
+        bo_fail(&x->refusal, BO_CONFLICT, "warranty_expired", "",
+                "the warranty allowed a refund request until %lld hours before the event", (long long)hours);
+        st = DB_ABORT;
+    } else {
+        jbuf w;
+        jb_init(&w, 128);
+        jb_obj(&w);
+        jb_key(&w, "refund_request"), jb_obj(&w);
+        jb_kint(&w, "at", x->now);
+        if (x->reason) jb_kstr(&w, "reason", x->reason);
+        jb_obj_end(&w);
+        jb_obj_end(&w);
+        char *fields = jb_take(&w, NULL);
+        char *doc = fields ? objtext_merge(t.doc, fields) : NULL;
+        free(fields);
+        st = doc ? store_db_status(store_ticket_set_doc(c, x->a->id, t.id, t.doc, doc, x->now)) : DB_ERROR;
+        free(doc);
+        if (st == DB_OK) st = events_record_ticket(x->e, c, x->a->id, EV_TICKET_REFUND_REQUESTED, t.id);
+        x->result = (ticket_refund_request_result){x->now, x->starts_at - hours * 3600000000LL, true};
+    }
+    free(asked_at);
+    free(asked);
+    store_ticket_state_free(&t);
+    return st;
+}
+
+bo_status ticket_request_refund(engine *e, const account *a, const char *ticket_id, const char *reason,
+                                ticket_refund_request_result *out, bo_error *err)
+{
+    if (reason && strlen(reason) > 500)
+        return bo_fail(err, BO_INVALID, "invalid_field", "reason", "reason is at most 500 characters");
+    ticket_record t;
+    bo_status bs = ticket_get(e, a, ticket_id, &t);
+    if (bs == BO_NOT_FOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "ticket_id", "no such ticket");
+    if (bs != BO_OK) return bo_fail(err, bs, "internal_error", "", "storage failure");
+    request_ctx x = {.e = e, .a = a, .ticket_id = ticket_id, .reason = reason, .now = clock_now(),
+                     .starts_at = occurrence_start(e, a, t.event_id, t.occurrence)};
+    ticket_record_free(&t);
+    db_status st = store_write(e->st, request_fn, &x);
+    if (x.refusal.status != BO_OK) {
+        *err = x.refusal;
+        return err->status;
+    }
+    if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "not_found", "ticket_id", "no such ticket");
+    if (st != DB_OK) return bo_from_db(st, err);
+    if (out) *out = x.result;
+    return BO_OK;
+}

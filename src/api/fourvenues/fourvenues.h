@@ -83,6 +83,8 @@ void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
  * and order_name used when the holder names none); NULL when the ticket is
  * not of a channel event (no event or occurrence). */
 json_t *fv_ticket_json(const account *a, const json_t *ticket);
+/* The channel's id of the payment that paid for the canonical ticket t. */
+void fv_ticket_payment_id(const account *a, const json_t *t, char out[FV_ID_LEN + 1]);
 
 /* The id of the channel the request's X-Api-Key opens (GET /auth's channel._id). */
 void fv_channel_id(http_request *r, char out[FV_ID_LEN + 1]);

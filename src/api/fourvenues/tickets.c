@@ -135,6 +135,15 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     return out;
 }
 
+void fv_ticket_payment_id(const account *a, const json_t *t, char out[FV_ID_LEN + 1])
+{
+    /* a checkout's ticket names its payment; before checkout the order was the payment */
+    const char *sold_in = json_string_value(json_object_get(json_object_get(t, "sale_terms"), "payment_id"));
+    const char *order = json_string_value(json_object_get(t, "order_id"));
+    if (sold_in) snprintf(out, FV_ID_LEN + 1, "%s", sold_in);
+    else fv_public_id("payment", order ? order : "", a->id, out);
+}
+
 /* The filters of GET /tickets, in the channel's ids. */
 typedef struct {
     const char *event_id, *rate_id, *payment_id, *status;

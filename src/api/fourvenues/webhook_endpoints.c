@@ -1,7 +1,8 @@
 /* POST /webhooks/endpoints {name, url}, GET /webhooks/endpoints,
  * DELETE /webhooks/endpoints/{id}: the account's webhook subscriptions in the
  * Fourvenues format (the outbox's, one queue for every dialect). An endpoint
- * hears payment.success (ORDER.PAID); its sign_secret is generated, shown in
+ * hears payment.success (ORDER.PAID) and ticket.request_refund
+ * (ISSUED_TICKET.REFUND_REQUESTED); its sign_secret is generated, shown in
  * the create reply only, and kept sealed with the server key. */
 #include "api/fourvenues/fourvenues.h"
 #include "core/webhooks.h"
@@ -43,10 +44,10 @@ void fv_webhook_endpoint_create(http_request *r, void *app_)
         return fv_error(r, 400, "invalid_field", "name", "name must be text of 1 to 100 characters");
     if (!url || strlen(url) != json_string_length(json_object_get(body, "url")))
         return fv_error(r, 400, "invalid_field", "url", "url must be an absolute http:// or https:// URL");
-    static const char *const events[] = {"ORDER.PAID"};
+    static const char *const events[] = {"ORDER.PAID", "ISSUED_TICKET.REFUND_REQUESTED"};
     webhook_subscription made;
     bo_error err = {0};
-    if (webhook_subscription_create(fv_engine(app_), api_account(r), url, FOURVENUES_WEBHOOK_FORMAT, events, 1, NULL,
+    if (webhook_subscription_create(fv_engine(app_), api_account(r), url, FOURVENUES_WEBHOOK_FORMAT, events, 2, NULL,
                                     name, &made, &err) != BO_OK) {
         webhook_subscription_free(&made);
         return fv_fail(r, &err);
