@@ -258,20 +258,6 @@ store_status store_order_refundable(db_conn *c, const char *account_id, const ch
                                         DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), left));
 }
 
-store_status store_ticket_refunded_doc_set(db_conn *c, const char *account_id, const char *ticket_id,
-                                           const char *old_doc, const char *doc, instant_us now)
-{
-    int64_t changed = 0;
-    db_status st = db_exec(c,
-                           "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
-                           " AND account_id = ? AND status = 'refunded' AND doc = ?",
-                           DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id),
-                                   DB_TEXT(old_doc)),
-                           &changed);
-    if (st != DB_OK) return store_status_of(st);
-    return changed == 1 ? STORE_OK : STORE_RETRY;
-}
-
 store_status store_ticket_invalidate(db_conn *c, const char *account_id, const char *ticket_id,
                                      const char *new_status, const store_hold *holds, size_t nholds,
                                      const char *doc, instant_us now)
@@ -290,16 +276,34 @@ store_status store_ticket_invalidate(db_conn *c, const char *account_id, const c
     return store_inventory_give_back(c, account_id, holds, nholds);
 }
 
+/* Replaces a ticket's document if it still is old_doc and the ticket is live
+ * (or, with refunded, refunded): *changed is 1 when it was. */
+static db_status swap_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
+                          const char *doc, instant_us now, bool refunded, int64_t *changed)
+{
+    return db_exec(c,
+                   refunded ? "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+                              " AND account_id = ? AND status = 'refunded' AND doc = ?"
+                            : "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+                              " AND account_id = ? AND status IN ('valid', 'unpaid') AND doc = ?",
+                   DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id), DB_TEXT(old_doc)),
+                   changed);
+}
+
+store_status store_ticket_refunded_doc_set(db_conn *c, const char *account_id, const char *ticket_id,
+                                           const char *old_doc, const char *doc, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = swap_doc(c, account_id, ticket_id, old_doc, doc, now, true, &changed);
+    if (st != DB_OK) return store_status_of(st);
+    return changed == 1 ? STORE_OK : STORE_RETRY;
+}
+
 store_status store_ticket_set_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
                                   const char *doc, instant_us now)
 {
     int64_t changed = 0;
-    db_status st = db_exec(c,
-                           "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
-                           " AND account_id = ? AND status IN ('valid', 'unpaid') AND doc = ?",
-                           DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id),
-                                   DB_TEXT(old_doc)),
-                           &changed);
+    db_status st = swap_doc(c, account_id, ticket_id, old_doc, doc, now, false, &changed);
     if (st != DB_OK) return store_status_of(st);
     if (changed == 1) return STORE_OK;
     char *status = NULL;

@@ -89,10 +89,17 @@ def test_disabled_and_deleted_lists_are_not_served(c):
     expect(c.admin("PATCH", "/guest_lists/" + g["id"], {"enabled": False}), 200)
     assert fv_data(fv(c, "GET", "/list-rates", query={"event_id": e["_id"]})) == []
     fv_error(fv(c, "GET", "/list-rates/by-slug/" + g["slug"]), 404, "not_found", "slug")
-    # an event with a guest list cannot be deleted from under it
-    admin_error(c.admin("DELETE", "/events/" + ev["id"]), 409)
     expect(c.admin("DELETE", "/guest_lists/" + g["id"]), 204)
     assert fv_data(fv(c, "GET", "/list-rates", query={"event_id": e["_id"]})) == []
+
+
+def test_an_event_with_a_guest_list_cannot_be_deleted(c):
+    ev = expect(c.admin("POST", "/events", {"name": "Lists only " + tag(), "status": "published",
+                                            "occurrences": [{"start": iso_day(DAY)}]}), 201)
+    g = guest_list(c, ev)
+    admin_error(c.admin("DELETE", "/events/" + ev["id"]), 409, "in_use")
+    expect(c.admin("DELETE", "/guest_lists/" + g["id"]), 204)
+    expect(c.admin("DELETE", "/events/" + ev["id"]), 204)
 
 
 @pytest.mark.parametrize("query,field", [

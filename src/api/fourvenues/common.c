@@ -208,6 +208,23 @@ json_t *fv_body_object(http_request *r)
     return body;
 }
 
+json_t *fv_body_fields(http_request *r, const char *const *allowed)
+{
+    json_t *body = fv_body_object(r);
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++) known = !strcmp(key, allowed[i]);
+        if (!known) {
+            fv_error(r, 400, "invalid_field", *key && strlen(key) < 60 ? key : NULL, "unknown field");
+            return NULL;
+        }
+    }
+    return body;
+}
+
 static bool authenticate(http_request *r, int kind, void *app_)
 {
     (void)kind;

@@ -30,6 +30,9 @@ void fv_js_number(double v, char out[40]);
 /* The request's body as a JSON object (owned by the request), or NULL after
  * a 400 invalid_body (not application/json, not a JSON object). */
 json_t *fv_body_object(http_request *r);
+/* fv_body_object whose keys are all in allowed (NULL-terminated), or NULL
+ * after a 400 (invalid_field naming the first other key). */
+json_t *fv_body_fields(http_request *r, const char *const *allowed);
 
 /* Money as JavaScript prints a number of major units: 1210 → 12.1, 1200 → 12. */
 json_t *fv_money(money amount, int decimals);

@@ -29,15 +29,9 @@ void fv_webhook_endpoint_create(http_request *r, void *app_)
 {
     static const char *const no_params[] = {NULL};
     if (!fv_query_known(r, no_params)) return;
-    json_t *body = fv_body_object(r);
+    static const char *const fields[] = {"name", "url", NULL};
+    json_t *body = fv_body_fields(r, fields);
     if (!body) return;
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "name") && strcmp(key, "url"))
-            return fv_error(r, 400, "invalid_field", *key && strlen(key) < 60 ? key : NULL, "unknown field");
-    }
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *url = json_string_value(json_object_get(body, "url"));
     if (!name || !*name || characters(name) > 100 || strlen(name) != json_string_length(json_object_get(body, "name")))
