@@ -450,6 +450,11 @@ static const char v26[] =
     "CREATE TABLE analytics_daily ("
     " account_id TEXT NOT NULL, day BIGINT NOT NULL, kind TEXT NOT NULL, product_key TEXT NOT NULL,"
     " shard BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account_id, day, kind, product_key, shard));";
+/* What of a payment went back (store/order_changes.c): a ticket refund gives
+ * back part of a payment, and later ones only the rest. Payments refunded
+ * whole before this gave back all they took. */
+static const char v25[] = "ALTER TABLE payments ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;"
+                          "UPDATE payments SET refunded = amount WHERE kind = 'payment' AND status = 'refunded';";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
@@ -470,6 +475,7 @@ const migration migrations[] = {
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
     {23, "when each open payment session was last asked of its provider", v23},
+    {25, "what of each payment was refunded", v25},
     {26, "Convious pricing: inventory references, their sales, analytics events", v26},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
