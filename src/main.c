@@ -53,6 +53,10 @@ static const char usage[] =
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
     "  --reply-cache-bytes N memory for rendered replies of read endpoints (default 32 MiB; 0: none)\n"
+    "  --analytics-retention-days N  days Convious pricing analytics events and counters are kept\n"
+    "                      (default 30)\n"
+    "  --analytics-per-ip N, --analytics-per-cookie N  analytics events per minute from one /24 or\n"
+    "                      /48 network and from one cookie (default 6000 and 600)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
     "  --help              this text\n"
@@ -90,6 +94,9 @@ static const struct {
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
     {"--webhook-allow", "webhook_allow"}, {"--sqlite-max-pages", "sqlite_max_pages"},
     {"--reply-cache-bytes", "reply_cache_bytes"},
+    {"--analytics-retention-days", "analytics_retention_days"},
+    {"--analytics-per-ip", "analytics_per_ip_per_minute"},
+    {"--analytics-per-cookie", "analytics_per_cookie_per_minute"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -198,13 +205,14 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 10
+#define SERVED_TABLES 11
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
     out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
     out[7] = pay_page_routes(), out[8] = payment_notify_routes();
     out[9] = fourvenues_routes();
+    out[10] = convious_pricing_routes();
     return SERVED_TABLES;
 }
 
@@ -378,7 +386,10 @@ int main(int argc, char **argv)
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
                         .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow,
-                        .catalog_codec = &catalog_doc_json_codec};
+                        .catalog_codec = &catalog_doc_json_codec,
+                        .analytics_retention_days = cfg.analytics_retention_days,
+                        .analytics_per_ip_per_minute = cfg.analytics_per_ip_per_minute,
+                        .analytics_per_cookie_per_minute = cfg.analytics_per_cookie_per_minute};
     engine *e = engine_open(st, &ec);
     if (!strcmp(cmd, "demo")) {
         bo_error err = {0};
