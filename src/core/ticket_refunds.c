@@ -149,10 +149,13 @@ static void provider_refunds(engine *e, const account *a, const refund_ctx *x)
         const store_refund_part *part = &x->parts[i];
         const payment_provider *p = payment_provider_find(part->provider);
         if (!p || !part->reference || payment_get(e, a, part->reference, s) != BO_OK) continue;
-        bo_error err;
-        if (p->refund(s, part->amount, x->req->reason ? x->req->reason : "ticket refund", &err) != BO_OK)
+        bo_error err = {0};
+        payment_credentials cred = {0};
+        if (payment_credentials_load(e, a, p, &cred) != BO_OK ||
+            p->refund(&cred, s, part->amount, x->req->reason ? x->req->reason : "ticket refund", &err) != BO_OK)
             log_warn("refunds: provider %s did not take back %lld of payment %s: %s", p->name, (long long)part->amount,
-                     s->id, err.message);
+                     s->id, *err.message ? err.message : "its settings could not be opened");
+        payment_credentials_free(&cred);
     }
     free(s);
 }
