@@ -1,5 +1,6 @@
 /* boxoffice: the command-line entry point. */
 #include "api/api.h"
+#include "api/convious_pricing/rtp.h"
 #include "core/mail.h"
 #include "eticket/eticket.h"
 #include "config.h"
@@ -198,13 +199,14 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 10
+#define SERVED_TABLES 11
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
     out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
     out[7] = pay_page_routes(), out[8] = payment_notify_routes();
     out[9] = fourvenues_routes();
+    out[10] = convious_pricing_rtp_routes();
     return SERVED_TABLES;
 }
 

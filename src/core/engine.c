@@ -139,6 +139,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     auth_cache_init(&e->auth);
     e->usage = usage_memory_new();
     store_set_change_hook(st, inventory_changed, e);
+    e->pricing = pricing_cache_open(e);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
@@ -168,6 +169,7 @@ void engine_close(engine *e)
     free(e->snapshots);
     auth_cache_destroy(&e->auth);
     store_set_change_hook(e->st, NULL, NULL);
+    pricing_cache_close(e->pricing);
     usage_memory_free(e->usage);
     free(e);
 }

@@ -75,7 +75,12 @@ struct engine {
      * Two keys sharing a slot only cost a needless refresh, never a stale one */
     _Atomic uint64_t inventory_versions[INVENTORY_VERSION_SLOTS];
     struct usage_memory *usage; /* used seats per pool and day as last read (core/usage_memory.c) */
+    struct pricing_cache *pricing; /* settings, models and plans (core/dynamic_pricing.c), its own lock */
 };
+struct pricing_cache *pricing_cache_open(engine *e);
+void pricing_cache_close(struct pricing_cache *c);
+/* A commit changed the account's inventory: plans are rebuilt soon. */
+void pricing_inventory_changed(engine *e, const char *account_id);
 
 /* The store's change hook (store_set_change_hook): a commit of this process
  * changed the inventory of (account, occurrence). */

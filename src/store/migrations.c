@@ -415,6 +415,15 @@ static const char v22[] =
     /* a subscription's label (Fourvenues' webhook endpoints have a name) */
     "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* Dynamic pricing's per-product settings (store/pricing_store.c); absent or
+ * dynamic = 0: the product's price tables. */
+static const char v27[] =
+    "CREATE TABLE pricing_settings ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), product_id TEXT NOT NULL, dynamic INTEGER NOT NULL,"
+    " min_price BIGINT NOT NULL, max_price BIGINT NOT NULL, step BIGINT NOT NULL, gate_price BIGINT NOT NULL,"
+    " average_target BIGINT NOT NULL, max_change_per_hour BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, product_id));";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -433,6 +442,7 @@ const migration migrations[] = {
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
+    {27, "dynamic pricing settings", v27},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

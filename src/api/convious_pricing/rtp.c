@@ -1,0 +1,342 @@
+/* POST /convious-pricing/api/price/rtp: real-time prices per day x start time
+ * for a visitor's cart (../shared/seeds/convious-pricing-api.txt, "Pricing
+ * API"; docs/dialects/convious-pricing.md). Bearer tokens of the /convious
+ * OAuth; Accept-Version 1.0.x; errors in the partner API's shape.
+ *
+ * A request is parsed whole into an rtp_request, each product resolved to a
+ * priced subject (rtp_subject), then every cell priced. Subjects are
+ * Boxoffice products today; inventory references (POST /events) resolve in
+ * rtp_subject_resolve, ahead of products, with one more call there. */
+#include "api/convious/convious.h"
+#include "api/convious_pricing/rtp.h"
+#include "util/utf8.h"
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define RTP_MAX_DAYS 92
+#define RTP_MAX_PRODUCTS 50
+#define RTP_MAX_TIMES 1440
+#define RTP_MAX_CELLS 10000
+#define RTP_QUOTE_TTL_SECONDS 900
+#define SUPPORTED_VERSIONS "1.0.x (e.g. 1.0.0)"
+
+typedef struct {
+    const char *reference;
+    int64_t items;
+    /* what it prices: a Boxoffice product, with its slots over the range */
+    const cat_product *product;
+    slot *slots;
+    size_t nslots;
+} rtp_subject;
+
+typedef struct {
+    const char *cookie, *ip, *timezone;
+    civil_date from, to; /* inclusive */
+    rtp_subject products[RTP_MAX_PRODUCTS];
+    size_t nproducts;
+    int32_t times[RTP_MAX_TIMES];
+    size_t ntimes; /* 0: times null, one price per day */
+} rtp_request;
+
+/* "1.0" followed by nothing or ".<digits>". */
+static bool version_supported(const char *v)
+{
+    if (!v || strncmp(v, "1.0", 3)) return false;
+    if (!v[3]) return true;
+    if (v[3] != '.' || !v[4]) return false;
+    for (const char *p = v + 4; *p; p++)
+        if (*p < '0' || *p > '9') return false;
+    return true;
+}
+
+/* A day: YYYY-MM-DD, or an ISO instant (the vendor's JS client sends
+ * Date.toISOString()) read as its day in the request's time zone. */
+static bool day_of(const char *text, const char *tz, civil_date *out)
+{
+    if (date_parse(text, out)) return true;
+    instant_us t;
+    if (strlen(text) <= 10 || !iso_parse(text, tz, &t)) return false;
+    int32_t ignored;
+    tz_instant_to_local(tz, t, out, &ignored);
+    return true;
+}
+
+static bool time_strict(const char *text, int32_t *secs)
+{
+    return strlen(text) == 8 && text[2] == ':' && text[5] == ':' && time_of_day_parse(text, secs);
+}
+
+static bool ip_valid(const char *ip)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+static bool string_field(http_request *r, json_t *body, const char *name, bool required, size_t max,
+                         const char **out)
+{
+    json_t *v = json_object_get(body, name);
+    if (!v || json_is_null(v)) {
+        if (required) cv_error(r, 400, "missing_field", name, "%s is required", name);
+        return !required;
+    }
+    if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max) {
+        cv_error(r, 400, "invalid_field", name, "%s must be a string of 1 to %zu characters", name, max);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static bool parse_products(http_request *r, json_t *list, rtp_request *q)
+{
+    if (!json_is_array(list) || json_array_size(list) < 1 || json_array_size(list) > RTP_MAX_PRODUCTS) {
+        cv_error(r, 400, "invalid_field", "products", "products must be a list of 1 to %d products",
+                 RTP_MAX_PRODUCTS);
+        return false;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        char field[48];
+        json_t *ref = json_object_get(item, "productReference"), *n = json_object_get(item, "numberOfItems");
+        if (!json_is_string(ref) || !json_string_length(ref) || json_string_length(ref) > 128) {
+            snprintf(field, sizeof field, "products[%zu].productReference", i);
+            cv_error(r, 400, "invalid_field", field, "productReference must be a string of 1 to 128 characters");
+            return false;
+        }
+        if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 1000) {
+            snprintf(field, sizeof field, "products[%zu].numberOfItems", i);
+            cv_error(r, 400, "invalid_field", field, "numberOfItems must be a whole number from 1 to 1000");
+            return false;
+        }
+        q->products[i] = (rtp_subject){json_string_value(ref), json_integer_value(n), NULL, NULL, 0};
+    }
+    q->nproducts = json_array_size(list);
+    return true;
+}
+
+static bool parse_times(http_request *r, json_t *list, rtp_request *q)
+{
+    if (!list || json_is_null(list)) return true;
+    if (!json_is_array(list) || json_array_size(list) < 1 || json_array_size(list) > RTP_MAX_TIMES) {
+        cv_error(r, 400, "invalid_field", "times", "times must be null or a list of 1 to %d times", RTP_MAX_TIMES);
+        return false;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t) {
+        if (!json_is_string(t) || !time_strict(json_string_value(t), &q->times[i])) {
+            char field[32];
+            snprintf(field, sizeof field, "times[%zu]", i);
+            cv_error(r, 400, "invalid_field", field, "times are HH:MM:SS");
+            return false;
+        }
+    }
+    q->ntimes = json_array_size(list);
+    return true;
+}
+
+static bool parse_request(http_request *r, json_t *body, rtp_request *q)
+{
+    static const char *const known[] = {"cookieId", "ip", "dateFrom", "dateTo", "timezone", "products", "times"};
+    const char *key;
+    json_t *ignored;
+    json_object_foreach(body, key, ignored) {
+        size_t k = 0;
+        while (k < sizeof known / sizeof *known && strcmp(known[k], key)) k++;
+        if (k == sizeof known / sizeof *known) {
+            cv_error(r, 400, "unknown_field", key, "unknown field %.*s", utf8_prefix(key, 60), key);
+            return false;
+        }
+    }
+    const char *from = NULL, *to = NULL;
+    if (!string_field(r, body, "cookieId", true, 256, &q->cookie) || !string_field(r, body, "ip", false, 64, &q->ip) ||
+        !string_field(r, body, "timezone", true, 64, &q->timezone) ||
+        !string_field(r, body, "dateFrom", true, 40, &from) || !string_field(r, body, "dateTo", true, 40, &to))
+        return false;
+    if (q->ip && !ip_valid(q->ip)) {
+        cv_error(r, 400, "invalid_field", "ip", "ip must be an IPv4 or IPv6 address");
+        return false;
+    }
+    if (!tz_valid(q->timezone)) {
+        cv_error(r, 400, "invalid_field", "timezone", "timezone must be a tz database name, e.g. Europe/Amsterdam");
+        return false;
+    }
+    if (!day_of(from, q->timezone, &q->from)) {
+        cv_error(r, 400, "invalid_field", "dateFrom", "dateFrom must be YYYY-MM-DD or an ISO 8601 instant");
+        return false;
+    }
+    if (!day_of(to, q->timezone, &q->to)) {
+        cv_error(r, 400, "invalid_field", "dateTo", "dateTo must be YYYY-MM-DD or an ISO 8601 instant");
+        return false;
+    }
+    if (q->to < q->from) {
+        cv_error(r, 400, "invalid_field", "dateTo", "dateTo must not be before dateFrom");
+        return false;
+    }
+    if (q->to - q->from + 1 > RTP_MAX_DAYS) {
+        cv_error(r, 400, "invalid_field", "dateTo", "at most %d days at once", RTP_MAX_DAYS);
+        return false;
+    }
+    json_t *products = json_object_get(body, "products");
+    if (!products || json_is_null(products)) {
+        cv_error(r, 400, "missing_field", "products", "products is required");
+        return false;
+    }
+    if (!parse_products(r, products, q) || !parse_times(r, json_object_get(body, "times"), q)) return false;
+    int64_t cells = (int64_t)(q->to - q->from + 1) * (int64_t)(q->ntimes ? q->ntimes : 1) * (int64_t)q->nproducts;
+    if (cells > RTP_MAX_CELLS) {
+        cv_error(r, 400, "too_many_prices", "times",
+                 "%lld prices (days x times x products) are more than %d at once; ask for fewer", (long long)cells,
+                 RTP_MAX_CELLS);
+        return false;
+    }
+    return true;
+}
+
+/* What the reference prices; false after replying 400 for an unknown one. */
+static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, const catalog_model *m, rtp_request *q,
+                                size_t i)
+{
+    rtp_subject *s = &q->products[i];
+    /* inventory references (POST /convious-pricing/events) resolve here first, once they exist */
+    s->product = model_product(m, s->reference);
+    if (!s->product) {
+        char field[48];
+        snprintf(field, sizeof field, "products[%zu].productReference", i);
+        cv_error(r, 400, "unknown_product", field, "no product %.*s", utf8_prefix(s->reference, 60), s->reference);
+        return false;
+    }
+    bo_error err = {0};
+    if (availability_product(e, a, s->product->id, NULL, q->from, q->to + 1, &s->slots, &s->nslots, &err) != BO_OK) {
+        s->slots = NULL, s->nslots = 0; /* undated, or nothing in range: every cell null */
+    }
+    return true;
+}
+
+static bool sellable(const slot *s, int64_t items) { return s->open && (s->available < 0 || s->available >= items); }
+
+/* The unit price of one cell, -1 when nothing can be sold there: the slot
+ * starting at `time` that day (time < 0: the day's own occurrence, else its
+ * cheapest sellable slot). */
+static money cell_price(engine *e, const account *a, const rtp_request *q, const rtp_subject *s, civil_date day,
+                        int32_t time)
+{
+    money best = -1;
+    for (size_t k = 0; k < s->nslots; k++) {
+        const slot *sl = &s->slots[k];
+        if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
+        price_quote pq = engine_price_at(e, a, s->product, sl, s->items);
+        if (pq.unsellable) continue;
+        money unit = pricing_visitor_hold(e, a, q->cookie, s->product->id, sl->key, s->items, pq.unit_price,
+                                          RTP_QUOTE_TTL_SECONDS);
+        if (best < 0 || unit < best) best = unit;
+    }
+    return best;
+}
+
+static void write_cell(jbuf *b, engine *e, const account *a, const rtp_request *q, civil_date day, int32_t time)
+{
+    char d[11], t[9], amount[32];
+    date_format(day, d);
+    jb_obj(b);
+    jb_kstr(b, "priceDate", d);
+    if (time >= 0) {
+        time_of_day_format(time, t);
+        jb_kstr(b, "priceTime", t);
+    } else {
+        jb_knull(b, "priceTime");
+    }
+    jb_key(b, "products");
+    jb_arr(b);
+    for (size_t i = 0; i < q->nproducts; i++) {
+        const rtp_subject *s = &q->products[i];
+        jb_obj(b);
+        jb_kstr(b, "productReference", s->reference);
+        jb_kint(b, "numberOfItems", s->items);
+        money unit = cell_price(e, a, q, s, day, time);
+        if (unit >= 0) {
+            money_format(unit, a->currency_decimals, amount, sizeof amount);
+            jb_kstr(b, "price", amount);
+        } else {
+            jb_knull(b, "price");
+        }
+        jb_obj_end(b);
+    }
+    jb_arr_end(b);
+    jb_obj_end(b);
+}
+
+void cvp_rtp(http_request *r, void *app_)
+{
+    if (!version_supported(http_header(r, "Accept-Version"))) {
+        cv_error(r, 400, "unsupported_version", "Accept-Version",
+                 "send Accept-Version: 1.0.0; supported versions: " SUPPORTED_VERSIONS);
+        return;
+    }
+    json_t *body = cv_body(r);
+    if (!body) return;
+    rtp_request *q = http_alloc(r, sizeof *q);
+    memset(q, 0, sizeof *q);
+    if (!parse_request(r, body, q)) return;
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    catalog_view *catalog = catalog_view_open(e, a);
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    bool ok = m != NULL;
+    if (!ok) cv_error(r, 500, "internal_error", NULL, "catalog unavailable");
+    size_t resolved = 0;
+    while (ok && resolved < q->nproducts) ok = rtp_subject_resolve(r, e, a, m, q, resolved++);
+    if (ok) {
+        jbuf b;
+        jb_init(&b, 256 + (size_t)(q->to - q->from + 1) * (q->ntimes ? q->ntimes : 1) * (64 + q->nproducts * 96));
+        jb_obj(&b);
+        jb_key(&b, "prices");
+        jb_arr(&b);
+        for (civil_date d = q->from; d <= q->to; d++) {
+            if (!q->ntimes) write_cell(&b, e, a, q, d, -1);
+            for (size_t t = 0; t < q->ntimes; t++) write_cell(&b, e, a, q, d, q->times[t]);
+        }
+        jb_arr_end(&b);
+        jb_obj_end(&b);
+        cv_reply_jbuf(r, &b);
+    }
+    for (size_t i = 0; i < resolved; i++) free(q->products[i].slots);
+    catalog_view_close(catalog);
+}
+
+/* ---- a minimal route table of its own, under the longest prefix, so the
+ * rest of /convious-pricing (oauth, events, analytics) is another table ---- */
+
+static bool authenticate(http_request *r, int kind, void *app_)
+{
+    (void)kind;
+    const char *h = http_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7)) {
+        cv_error(r, 401, "not_authenticated", NULL, "Authentication credentials were not provided.");
+        return false;
+    }
+    bo_status st = api_authenticate(r, app_, CRED_ACCESS_TOKEN, h + 7);
+    if (st == BO_INTERNAL) cv_error(r, 500, "internal_error", NULL, "credentials could not be checked");
+    else if (st != BO_OK) cv_error(r, 401, "authentication_failed", NULL, "Invalid or expired access token.");
+    return st == BO_OK;
+}
+
+static void table_error(http_request *r, int status, const char *code, const char *message, void *app_)
+{
+    (void)app_;
+    cv_error(r, status, code ? code : "error", NULL, "%s", message ? message : "error");
+}
+
+static const http_route routes[] = {
+    {"POST", "/rtp", cvp_rtp, CV_AUTH_TOKEN},
+};
+
+static const http_route_table table = {"/convious-pricing/api/price", routes, sizeof routes / sizeof routes[0],
+                                       authenticate, table_error, NULL};
+
+const http_route_table *convious_pricing_rtp_routes(void) { return &table; }
