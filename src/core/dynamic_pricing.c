@@ -831,6 +831,7 @@ bo_status pricing_explain(engine *e, const account *a, const char *product_id, c
                           pricing_explain_info *out, bo_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (!product_exists(e, a, product_id, err)) return err->status;
     bo_status st = occurrence_resolve(e, a, product_id, NULL, day, start_time, NULL, &out->at, err);
     if (st != BO_OK) return st;
     refresh_settings(e, a->id, product_id);
