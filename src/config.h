@@ -30,6 +30,11 @@ typedef struct {
     /* rendered replies of read endpoints kept in memory (0: no reply cache) */
     int64_t reply_cache_bytes;
     char webhook_allow[512]; /* addresses webhooks may reach although private: "127.0.0.1,::1" (tests only) */
+    /* dynamic pricing (docs/PRICING.md): the background recompute's period,
+     * the days ahead it plans, and the prior of products without sales */
+    unsigned pricing_interval_ms;
+    int pricing_horizon_days;
+    double pricing_prior_orders_per_hour, pricing_prior_elasticity;
 } config;
 
 void config_defaults(config *c);

@@ -54,6 +54,10 @@ static const char usage[] =
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
     "  --reply-cache-bytes N memory for rendered replies of read endpoints (default 32 MiB; 0: none)\n"
+    "  --pricing-interval-ms N  how often dynamic prices are refitted and replanned (default 600000)\n"
+    "  --pricing-horizon-days N days ahead the price plans cover (default 14)\n"
+    "  --pricing-prior-orders-per-hour X, --pricing-prior-elasticity X\n"
+    "                      the demand prior of products without sales (defaults 0.2 and 1.5)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
     "  --help              this text\n"
@@ -90,7 +94,10 @@ static const struct {
     {"--max-connections-per-ip", "max_connections_per_ip"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
     {"--webhook-allow", "webhook_allow"}, {"--sqlite-max-pages", "sqlite_max_pages"},
-    {"--reply-cache-bytes", "reply_cache_bytes"},
+    {"--reply-cache-bytes", "reply_cache_bytes"}, {"--pricing-interval-ms", "pricing_interval_ms"},
+    {"--pricing-horizon-days", "pricing_horizon_days"},
+    {"--pricing-prior-orders-per-hour", "pricing_prior_orders_per_hour"},
+    {"--pricing-prior-elasticity", "pricing_prior_elasticity"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -380,7 +387,10 @@ int main(int argc, char **argv)
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
                         .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow,
-                        .catalog_codec = &catalog_doc_json_codec};
+                        .catalog_codec = &catalog_doc_json_codec, .pricing_interval_ms = cfg.pricing_interval_ms,
+                        .pricing_horizon_days = cfg.pricing_horizon_days,
+                        .pricing_prior_orders_per_hour = cfg.pricing_prior_orders_per_hour,
+                        .pricing_prior_elasticity = cfg.pricing_prior_elasticity};
     engine *e = engine_open(st, &ec);
     if (!strcmp(cmd, "demo")) {
         bo_error err = {0};

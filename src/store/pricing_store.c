@@ -21,29 +21,45 @@ static void settings_row(db_rows *r, store_pricing_settings *out)
     out->updated_at = db_int(r, 9);
 }
 
+/* Calls fn for each settings row matching where (with its parameters). */
+static db_status settings_query(db_conn *c, const char *where, const db_param *params, int nparams,
+                                void (*fn)(void *ctx, const store_pricing_settings *row), void *ctx)
+{
+    char sql[320];
+    snprintf(sql, sizeof sql, "SELECT %s FROM pricing_settings WHERE %s", settings_columns, where);
+    db_rows *r;
+    db_status st = db_query(c, sql, params, nparams, &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) {
+        store_pricing_settings row;
+        settings_row(r, &row);
+        fn(ctx, &row);
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
 typedef struct {
     const char *account_id, *product_id;
     store_pricing_settings *out;
+    bool found;
     void (*fn)(void *ctx, const store_pricing_settings *row);
     void *ctx;
 } settings_op;
 
+static void settings_found(void *ctx, const store_pricing_settings *row)
+{
+    settings_op *x = ctx;
+    *x->out = *row;
+    x->found = true;
+}
+
 static db_status settings_get_fn(db_conn *c, void *arg)
 {
     settings_op *x = arg;
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT %s FROM pricing_settings WHERE account_id = ? AND product_id = ?",
-             settings_columns);
-    db_rows *r;
-    db_status st = db_query(c, sql, DB_ARGS(DB_TEXT(x->account_id), DB_TEXT(x->product_id)), &r);
-    if (st != DB_OK) return st;
-    st = DB_NOTFOUND;
-    if (db_next(r)) {
-        settings_row(r, x->out);
-        st = DB_OK;
-    }
-    db_rows_free(r);
-    return st;
+    db_status st = settings_query(c, "account_id = ? AND product_id = ?",
+                                  DB_ARGS(DB_TEXT(x->account_id), DB_TEXT(x->product_id)), settings_found, x);
+    return st == DB_OK && !x->found ? DB_NOTFOUND : st;
 }
 
 store_status store_pricing_settings_get(store *s, const char *account_id, const char *product_id,
@@ -78,19 +94,7 @@ store_status store_pricing_settings_put(store *s, const store_pricing_settings *
 static db_status settings_dynamic_fn(db_conn *c, void *arg)
 {
     settings_op *x = arg;
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT %s FROM pricing_settings WHERE dynamic = ? ORDER BY account_id, product_id",
-             settings_columns);
-    db_rows *r;
-    db_status st = db_query(c, sql, DB_ARGS(DB_INT(1)), &r);
-    if (st != DB_OK) return st;
-    while (db_next(r)) {
-        store_pricing_settings row;
-        settings_row(r, &row);
-        x->fn(x->ctx, &row);
-    }
-    db_rows_free(r);
-    return DB_OK;
+    return settings_query(c, "dynamic = ? ORDER BY account_id, product_id", DB_ARGS(DB_INT(1)), x->fn, x->ctx);
 }
 
 store_status store_pricing_settings_dynamic(store *s, void (*fn)(void *ctx, const store_pricing_settings *row),

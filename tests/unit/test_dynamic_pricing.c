@@ -17,14 +17,7 @@ static account A, B;
 static civil_date TODAY;
 static char SCHED[48], CAT[48], POOL[48], PRODUCT[48];
 
-static bool put(const account *a, catalog_kind k, json_t *doc)
-{
-    bo_error err = {0};
-    bo_status st = catalog_put_json(E, a, k, NULL, doc, false, NULL, &err);
-    if (st != BO_OK) printf("# catalog_put %s: %s\n", catalog_kind_name(k), err.message);
-    json_decref(doc);
-    return st == BO_OK;
-}
+static bool put(const account *a, catalog_kind k, json_t *doc) { return test_catalog_put(E, a, k, doc); }
 
 static void setup(void)
 {
