@@ -8,6 +8,7 @@
  * properties are tests/unit/test_price_model.c. */
 #include "fixture.h"
 #include "core/engine.h"
+#include "util/seeded_random.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ static slot slot_at(civil_date day, int hour)
 {
     slot s = {0};
     bo_error err = {0};
-    CHECK(occurrence_resolve(E, &A, PRODUCT, CAT, day, hour * 3600, NULL, &s, &err) == BO_OK, "slot resolves");
+    if (occurrence_resolve(E, &A, PRODUCT, CAT, day, hour * 3600, NULL, &s, &err) != BO_OK)
+        CHECK(false, "slot resolves"); /* reported only when it fails: called for every slot */
     return s;
 }
 
@@ -50,7 +52,7 @@ static price_quote price_of(const slot *s, int64_t quantity)
 {
     price_quote q = {0};
     bo_error err = {0};
-    CHECK(price_for(E, &A, PRODUCT, s, quantity, &q, &err) == BO_OK, "price_for answers");
+    if (price_for(E, &A, PRODUCT, s, quantity, &q, &err) != BO_OK) CHECK(false, "price_for answers");
     return q;
 }
 
@@ -142,6 +144,55 @@ static void test_prices(void)
     CHECK(price_of(&s, 2).unit_price == 2200, "min = max: that price");
 }
 
+/* Bounds as a property through the engine: random settings, and seats taken
+ * between them, give every price on the grid within the bounds. */
+static void test_random_settings(void)
+{
+    seeded_random r = {14};
+    bool all_on_grid = true, all_planned = true;
+    int taken = 0;
+    for (int round = 0; round < 20; round++) {
+        price_settings s = {.dynamic = true};
+        s.min_price = 1 + (int64_t)(seeded_random_next(&r) % 5000);
+        s.max_price = s.min_price + (round % 4 == 0 ? 0 : (int64_t)(seeded_random_next(&r) % 20000));
+        s.step = 1 + (int64_t)(seeded_random_next(&r) % 700);
+        if ((s.max_price - s.min_price) / s.step > 60000) s.step = (s.max_price - s.min_price) / 60000 + 1;
+        s.gate_price = 1 + (int64_t)(seeded_random_next(&r) % 30000);
+        s.average_target = round % 3 ? 0 : s.min_price + (s.max_price - s.min_price) / 2;
+        s.max_change_per_hour = round % 2 ? 0 : (int64_t)(seeded_random_next(&r) % 1000);
+        pricing_product_settings got;
+        bo_error err = {0};
+        if (pricing_settings_put(E, &A, PRODUCT, &s, &got, &err) != BO_OK ||
+            pricing_recompute(E, &A, PRODUCT, &err) != BO_OK) {
+            all_on_grid = false;
+            printf("# round %d refused: %s\n", round, err.message);
+            continue;
+        }
+        for (civil_date d = TODAY + 1; d <= TODAY + 10; d++)
+            for (int h = 9; h < 12; h++) {
+                slot at = slot_at(d, h);
+                for (int64_t n = 1; n <= 3; n++) {
+                    price_quote q = price_of(&at, n);
+                    all_planned &= q.dynamic;
+                    bool ok = q.unsellable || on_grid(q.unit_price, &s);
+                    if (!ok) printf("# round %d: %lld off [%lld, %lld] step %lld\n", round, (long long)q.unit_price,
+                                    (long long)s.min_price, (long long)s.max_price, (long long)s.step);
+                    all_on_grid &= ok;
+                }
+            }
+        /* a few seats go between rounds, so the states differ too */
+        cart_line line = {PRODUCT, 1 + round % 3};
+        cart_request req = {.channel = "admin", .category_id = CAT, .day = TODAY + 5 + round % 5, /* the hold test uses day 4 */
+                            .start_time = (9 + round % 3) * 3600, .end_time = -1, .lines = &line, .nlines = 1,
+                            .use_engine_prices = true};
+        cart_record cart = {0};
+        if (cart_create(E, &A, &req, &cart, &err) == BO_OK) taken++;
+        cart_record_free(&cart);
+    }
+    CHECK(all_planned && all_on_grid, "property: 20 random settings, every price on the grid within the bounds");
+    CHECK(taken > 0, "property: seats taken between the rounds");
+}
+
 static void test_hold_lock(void)
 {
     bo_error err = {0};
@@ -204,6 +255,7 @@ int main(void)
     setup();
     test_settings();
     test_prices();
+    test_random_settings();
     test_hold_lock();
     test_visitor_holds();
     return test_finish(E, s, uri, path);
