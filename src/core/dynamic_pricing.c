@@ -34,6 +34,8 @@
 #define OFFER_WINDOW_US (30LL * 86400 * US_PER_SEC)
 #define MAX_PLANS_PER_PRODUCT 500
 #define MAX_WANTED 64
+/* an occurrence a request found unplanned is planned within this */
+#define WANTED_SPACING_MS 1000
 #define VISITOR_HOLDS_MAX 200000
 
 typedef struct {
@@ -75,7 +77,8 @@ struct pricing_cache {
     GHashTable *products;        /* "account\x1fproduct" -> product_pricing* */
     GHashTable *dynamic_accounts; /* account id -> GINT count of dynamic products */
     GHashTable *visitors;        /* "account\x1fvisitor\x1fproduct\x1foccurrence\x1fqty" -> visitor_quote* */
-    bool stopping, sales_dirty, wanted_dirty;
+    GHashTable *sales_accounts, *wanted_accounts; /* account ids the worker recomputes soon */
+    bool stopping;
     pthread_t worker;
     bool worker_running;
     /* only one recompute at a time (the worker's or an admin's): it owns the
@@ -188,14 +191,27 @@ static occ_plan *find_plan(product_pricing *pp, const char *key)
     return NULL;
 }
 
+static void wake_for_locked(struct pricing_cache *c, const char *account_id)
+{
+    if (!g_hash_table_contains(c->wanted_accounts, account_id))
+        g_hash_table_add(c->wanted_accounts, g_strdup(account_id));
+    pthread_cond_signal(&c->wake);
+}
+
+static bool key_is_dated(const char *key);
+
+/* An occurrence without a plan: the worker plans it soon. Only dated keys:
+ * an event's own occurrence id says no day to look it up by, so beyond the
+ * horizon it waits for the schedule to bring it within (and asking again
+ * and again would only make the worker spin). */
 static void want_locked(struct pricing_cache *c, product_pricing *pp, const char *key)
 {
+    if (!key_is_dated(key)) return;
     for (size_t i = 0; i < pp->nwanted; i++)
         if (!strcmp(pp->wanted[i], key)) return;
     if (pp->nwanted == MAX_WANTED) return; /* planned with the next scheduled run's horizon, or the next miss */
     snprintf(pp->wanted[pp->nwanted++], 64, "%s", key);
-    c->wanted_dirty = true;
-    pthread_cond_signal(&c->wake);
+    wake_for_locked(c, pp->account_id);
 }
 
 /* ---- the sales history ---------------------------------------------------- */
@@ -250,6 +266,12 @@ static bool key_occurrence(const char *tz, const char *key, price_occurrence *ou
                               (uint8_t)(n == 16 ? secs / 3600 : 12), (uint8_t)m};
     if (day_out) *day_out = day;
     return true;
+}
+
+static bool key_is_dated(const char *key)
+{
+    price_occurrence ignored;
+    return key_occurrence("UTC", key, &ignored, NULL);
 }
 
 /* Only sales of the products keep() says belong to the level. */
@@ -505,6 +527,10 @@ static bo_status recompute_account(engine *e, const account *a, const char *prod
     for (size_t i = 0; i < np; i++) {
         const cat_product *p = model_object_at(cs->model, CAT_PRODUCT, i);
         if (product_id && strcmp(p->id, product_id)) continue;
+        pthread_mutex_lock(&c->lock);
+        bool stopping = c->stopping; /* the engine is closing: the rest can wait for the next start */
+        pthread_mutex_unlock(&c->lock);
+        if (stopping) break;
         refresh_settings(e, a->id, p->id);
         pthread_mutex_lock(&c->lock);
         product_pricing *pp = entry_locked(c, a->id, p->id);
@@ -542,65 +568,85 @@ static void note_dynamic(void *ctx, const store_pricing_settings *row)
         g_ptr_array_add(l, g_strdup(row->account_id));
 }
 
+static void recompute_ids(engine *e, GPtrArray *ids)
+{
+    for (guint i = 0; i < ids->len; i++) {
+        account a;
+        if (account_by_id(e, g_ptr_array_index(ids, i), &a) != BO_OK) continue;
+        pthread_mutex_lock(&e->pricing->recompute_lock);
+        if (recompute_account(e, &a, NULL) != BO_OK) log_warn("pricing: recompute of account %s failed", a.id);
+        pthread_mutex_unlock(&e->pricing->recompute_lock);
+    }
+}
+
 static void recompute_all(engine *e)
 {
     dynamic_rows d = {g_ptr_array_new_with_free_func(g_free)};
-    if (store_pricing_settings_dynamic(e->st, note_dynamic, &d) == STORE_OK) {
-        for (guint i = 0; i < d.accounts->len; i++) {
-            account a;
-            if (account_by_id(e, g_ptr_array_index(d.accounts, i), &a) != BO_OK) continue;
-            pthread_mutex_lock(&e->pricing->recompute_lock);
-            if (recompute_account(e, &a, NULL) != BO_OK) log_warn("pricing: recompute of account %s failed", a.id);
-            pthread_mutex_unlock(&e->pricing->recompute_lock);
-        }
-    } else {
-        log_warn("pricing: settings unreadable; plans kept, retrying on schedule");
-    }
+    if (store_pricing_settings_dynamic(e->st, note_dynamic, &d) == STORE_OK) recompute_ids(e, d.accounts);
+    else log_warn("pricing: settings unreadable; plans kept, retrying on schedule");
     g_ptr_array_free(d.accounts, TRUE);
 }
 
-static void add_ms(struct timespec *ts, unsigned ms)
+/* Under the lock: the set's account ids, moved into a new array (the caller frees). */
+static GPtrArray *take_ids_locked(GHashTable *set)
 {
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) ts->tv_sec++, ts->tv_nsec -= 1000000000L;
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, set);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_ptr_array_add(ids, key);
+        g_hash_table_iter_steal(&it);
+    }
+    return ids;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Three reasons to run, each with its own pace: the schedule (every account
+ * with a dynamic product), sales (the accounts whose inventory changed, at
+ * most every AFTER_SALES_SPACING_MS) and wants (accounts with new settings or
+ * an occurrence a request found unplanned, at most every WANTED_SPACING_MS). */
 static void *worker_main(void *arg)
 {
     struct pricing_cache *c = arg;
     engine *e = c->e;
-    unsigned interval = e->cfg.pricing_interval_ms ? e->cfg.pricing_interval_ms : DEFAULT_INTERVAL_MS;
-    struct timespec next_run, last_after_sales = {0};
-    clock_gettime(CLOCK_MONOTONIC, &next_run); /* a first run at start */
+    int64_t interval = e->cfg.pricing_interval_ms ? e->cfg.pricing_interval_ms : DEFAULT_INTERVAL_MS;
+    int64_t next_run = monotonic_ms(), last_sales = 0, last_wanted = 0; /* a first run at start */
     pthread_mutex_lock(&c->lock);
     while (!c->stopping) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        bool scheduled = now.tv_sec > next_run.tv_sec ||
-                         (now.tv_sec == next_run.tv_sec && now.tv_nsec >= next_run.tv_nsec);
-        struct timespec sales_due = last_after_sales;
-        add_ms(&sales_due, AFTER_SALES_SPACING_MS);
-        bool sales_ready = c->sales_dirty && (now.tv_sec > sales_due.tv_sec ||
-                                              (now.tv_sec == sales_due.tv_sec && now.tv_nsec >= sales_due.tv_nsec));
-        if (!scheduled && !sales_ready && !c->wanted_dirty) {
-            struct timespec until = c->sales_dirty && (sales_due.tv_sec < next_run.tv_sec ||
-                                                       (sales_due.tv_sec == next_run.tv_sec &&
-                                                        sales_due.tv_nsec < next_run.tv_nsec))
-                                        ? sales_due
-                                        : next_run;
-            pthread_cond_timedwait(&c->wake, &c->lock, &until);
+        int64_t now = monotonic_ms(), sales_due = last_sales + AFTER_SALES_SPACING_MS,
+                wanted_due = last_wanted + WANTED_SPACING_MS;
+        bool sales = g_hash_table_size(c->sales_accounts) > 0, wanted = g_hash_table_size(c->wanted_accounts) > 0;
+        GPtrArray *ids = NULL;
+        if (now >= next_run) {
+            g_hash_table_remove_all(c->sales_accounts);
+            g_hash_table_remove_all(c->wanted_accounts);
+            next_run = now + interval;
+            last_sales = last_wanted = now;
+        } else if (wanted && now >= wanted_due) {
+            ids = take_ids_locked(c->wanted_accounts);
+            last_wanted = now;
+        } else if (sales && now >= sales_due) {
+            ids = take_ids_locked(c->sales_accounts);
+            last_sales = now;
+        } else {
+            int64_t until = next_run;
+            if (wanted && wanted_due < until) until = wanted_due;
+            if (sales && sales_due < until) until = sales_due;
+            struct timespec ts = {until / 1000, (long)(until % 1000) * 1000000L};
+            pthread_cond_timedwait(&c->wake, &c->lock, &ts);
             continue;
         }
-        if (scheduled || sales_ready) {
-            c->sales_dirty = false;
-            last_after_sales = now;
-            next_run = now;
-            add_ms(&next_run, interval);
-        }
-        c->wanted_dirty = false;
         pthread_mutex_unlock(&c->lock);
-        recompute_all(e);
+        if (ids) recompute_ids(e, ids);
+        else recompute_all(e);
+        if (ids) g_ptr_array_free(ids, TRUE);
         pthread_mutex_lock(&c->lock);
     }
     pthread_mutex_unlock(&c->lock);
@@ -621,6 +667,8 @@ struct pricing_cache *pricing_cache_open(engine *e)
     c->products = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, product_free);
     c->dynamic_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->visitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
+    c->sales_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    c->wanted_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (e->cfg.start_workers) {
         c->worker_running = pthread_create(&c->worker, NULL, worker_main, c) == 0;
         if (c->worker_running) pthread_setname_np(c->worker, "bo-pricing");
@@ -639,6 +687,8 @@ void pricing_cache_close(struct pricing_cache *c)
     g_hash_table_destroy(c->products);
     g_hash_table_destroy(c->dynamic_accounts);
     g_hash_table_destroy(c->visitors);
+    g_hash_table_destroy(c->sales_accounts);
+    g_hash_table_destroy(c->wanted_accounts);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->recompute_lock);
@@ -650,8 +700,9 @@ void pricing_inventory_changed(engine *e, const char *account_id)
     struct pricing_cache *c = e->pricing;
     if (!c) return;
     pthread_mutex_lock(&c->lock);
-    if (g_hash_table_contains(c->dynamic_accounts, account_id)) {
-        c->sales_dirty = true;
+    if (g_hash_table_contains(c->dynamic_accounts, account_id) &&
+        !g_hash_table_contains(c->sales_accounts, account_id)) {
+        g_hash_table_add(c->sales_accounts, g_strdup(account_id));
         pthread_cond_signal(&c->wake);
     }
     pthread_mutex_unlock(&c->lock);
@@ -723,8 +774,7 @@ bo_status pricing_settings_put(engine *e, const account *a, const char *product_
     struct pricing_cache *c = e->pricing;
     pthread_mutex_lock(&c->lock);
     apply_settings_locked(c, entry_locked(c, a->id, product_id), &row, true, clock_now());
-    c->wanted_dirty = true; /* plan it now, not at the next scheduled run */
-    pthread_cond_signal(&c->wake);
+    wake_for_locked(c, a->id); /* plan it now, not at the next scheduled run */
     pthread_mutex_unlock(&c->lock);
     out->settings = *in;
     out->stored = true;

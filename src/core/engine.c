@@ -162,6 +162,9 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->stop_cond);
     pthread_mutex_unlock(&e->stop_lock);
     if (e->reaper_running) pthread_join(e->reaper, NULL);
+    /* its worker reads the catalog snapshots and the store: stopped before they go */
+    pricing_cache_close(e->pricing);
+    e->pricing = NULL;
     store_set_commit_hook(e->st, NULL, NULL);
     webhooks_stop(e);
     mail_stop(e);
@@ -169,7 +172,6 @@ void engine_close(engine *e)
     free(e->snapshots);
     auth_cache_destroy(&e->auth);
     store_set_change_hook(e->st, NULL, NULL);
-    pricing_cache_close(e->pricing);
     usage_memory_free(e->usage);
     free(e);
 }
