@@ -61,6 +61,7 @@ typedef struct {
     instant_us fitted_at;
     occ_plan *plans;
     size_t nplans;
+    GHashTable *plan_index; /* key -> index + 1 into plans (keys borrowed from plans) */
     char wanted[MAX_WANTED][64];
     size_t nwanted;
 } product_pricing;
@@ -93,10 +94,21 @@ static void plans_free(occ_plan *plans, size_t n)
     free(plans);
 }
 
+/* Under the lock: the product's plans become plans[0..n) (taken), indexed by key. */
+static void set_plans_locked(product_pricing *pp, occ_plan *plans, size_t n)
+{
+    plans_free(pp->plans, pp->nplans);
+    if (pp->plan_index) g_hash_table_destroy(pp->plan_index);
+    pp->plans = plans;
+    pp->nplans = n;
+    pp->plan_index = n ? g_hash_table_new(g_str_hash, g_str_equal) : NULL;
+    for (size_t i = 0; i < n; i++) g_hash_table_insert(pp->plan_index, plans[i].key, GSIZE_TO_POINTER(i + 1));
+}
+
 static void product_free(gpointer p)
 {
     product_pricing *pp = p;
-    plans_free(pp->plans, pp->nplans);
+    set_plans_locked(pp, NULL, 0);
     free(pp);
 }
 
@@ -159,21 +171,38 @@ static void apply_settings_locked(struct pricing_cache *c, product_pricing *pp, 
     pp->settings_read_at = now;
     if (pp->dynamic != was) count_dynamic(c, pp->account_id, pp->dynamic ? 1 : -1);
     if (changed) { /* a plan of other bounds would answer off the grid */
-        plans_free(pp->plans, pp->nplans);
-        pp->plans = NULL;
-        pp->nplans = 0;
+        set_plans_locked(pp, NULL, 0);
     }
 }
 
 /* The settings as stored, read when the cached ones are older than
  * SETTINGS_FRESH_US (the read is outside the lock). */
+static void refresh_settings(engine *e, const char *account_id, const char *product_id);
+
+static bool settings_fresh(const product_pricing *pp, instant_us now)
+{
+    return pp->settings_read_at && now - pp->settings_read_at < SETTINGS_FRESH_US && now >= pp->settings_read_at;
+}
+
+/* Under the lock: the entry with settings at most SETTINGS_FRESH_US old. A
+ * stale one is reread with the lock released (so the entry is looked up again). */
+static product_pricing *fresh_entry_locked(engine *e, const char *account_id, const char *product_id)
+{
+    struct pricing_cache *c = e->pricing;
+    product_pricing *pp = entry_locked(c, account_id, product_id);
+    if (settings_fresh(pp, clock_now())) return pp;
+    pthread_mutex_unlock(&c->lock);
+    refresh_settings(e, account_id, product_id);
+    pthread_mutex_lock(&c->lock);
+    return entry_locked(c, account_id, product_id);
+}
+
 static void refresh_settings(engine *e, const char *account_id, const char *product_id)
 {
     struct pricing_cache *c = e->pricing;
     instant_us now = clock_now();
     pthread_mutex_lock(&c->lock);
-    product_pricing *pp = entry_locked(c, account_id, product_id);
-    bool fresh = pp->settings_read_at && now - pp->settings_read_at < SETTINGS_FRESH_US && now >= pp->settings_read_at;
+    bool fresh = settings_fresh(entry_locked(c, account_id, product_id), now);
     pthread_mutex_unlock(&c->lock);
     if (fresh) return;
     store_pricing_settings row;
@@ -186,9 +215,8 @@ static void refresh_settings(engine *e, const char *account_id, const char *prod
 
 static occ_plan *find_plan(product_pricing *pp, const char *key)
 {
-    for (size_t i = 0; i < pp->nplans; i++)
-        if (!strcmp(pp->plans[i].key, key)) return &pp->plans[i];
-    return NULL;
+    size_t at = pp->plan_index ? GPOINTER_TO_SIZE(g_hash_table_lookup(pp->plan_index, key)) : 0;
+    return at ? &pp->plans[at - 1] : NULL;
 }
 
 static void wake_for_locked(struct pricing_cache *c, const char *account_id)
@@ -493,9 +521,7 @@ static void install_locked(product_pricing *pp, product_result *r, instant_us no
         occ_plan *old = find_plan(pp, r->plans[i].key);
         if (old) r->plans[i].shown = old->shown, r->plans[i].shown_at = old->shown_at;
     }
-    plans_free(pp->plans, pp->nplans);
-    pp->plans = r->plans;
-    pp->nplans = r->nplans;
+    set_plans_locked(pp, r->plans, r->nplans);
     pp->model = r->model;
     pp->fitted = true;
     pp->category_sales = r->category_sales;
@@ -859,9 +885,8 @@ bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, co
     struct pricing_cache *c = e->pricing;
     memset(out, 0, sizeof *out);
     if (!c) return false;
-    refresh_settings(e, a->id, p->id);
     pthread_mutex_lock(&c->lock);
-    product_pricing *pp = entry_locked(c, a->id, p->id);
+    product_pricing *pp = fresh_entry_locked(e, a->id, p->id);
     bool dynamic = pp->dynamic;
     if (dynamic) {
         pricing_explain_info x = {0};
@@ -902,6 +927,16 @@ bool pricing_account_dynamic(engine *e, const account *a)
     bool any = g_hash_table_contains(c->dynamic_accounts, a->id);
     pthread_mutex_unlock(&c->lock);
     return any;
+}
+
+bool pricing_product_dynamic(engine *e, const account *a, const char *product_id)
+{
+    struct pricing_cache *c = e->pricing;
+    if (!c || !product_id) return false;
+    pthread_mutex_lock(&c->lock);
+    bool dynamic = fresh_entry_locked(e, a->id, product_id)->dynamic;
+    pthread_mutex_unlock(&c->lock);
+    return dynamic;
 }
 
 static gboolean visitor_expired(gpointer key, gpointer value, gpointer now)

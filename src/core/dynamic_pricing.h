@@ -62,9 +62,11 @@ typedef struct {
 } pricing_current;
 bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity,
                            pricing_current *out);
-/* Whether any product of the account prices dynamically (replies quoting
- * prices then skip reply caches: prices move with time). */
+/* Whether any product of the account prices dynamically. */
 bool pricing_account_dynamic(engine *e, const account *a);
+/* Whether this product does (replies quoting its price skip reply caches:
+ * dynamic prices move with time). */
+bool pricing_product_dynamic(engine *e, const account *a, const char *product_id);
 
 /* A visitor's quotes (rtp's cookieId), held for their life: the price shown
  * is never above what this visitor was quoted within ttl for the same

@@ -69,6 +69,22 @@ static bool price_slots(http_request *r, void *app_, civil_date from, civil_date
     return true;
 }
 
+/* Whether the reply may come from the reply cache: not when the cart has a
+ * dynamic product (its price moves with time), nor when the body is one
+ * price_slots will refuse anyway. */
+static bool cacheable(http_request *r, void *app_)
+{
+    json_t *body = http_body_json(r, NULL), *products = json_object_get(body, "products"), *line;
+    if (!json_is_array(products)) return false;
+    size_t i;
+    json_array_foreach(products, i, line) {
+        json_t *id = json_object_get(line, "id");
+        if (!json_is_string(id) || pricing_product_dynamic(cv_engine(app_), api_account(r), json_string_value(id)))
+            return false;
+    }
+    return true;
+}
+
 static int colour(money price, money lo, money hi)
 {
     if (hi <= lo) return 5;
@@ -114,8 +130,7 @@ void cv_pricing_period(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date from, to;
     if (!cv_period_args(r, &from, &to)) return;
-    /* dynamic prices move with time: no cached reply can say them */
-    if (!pricing_account_dynamic(cv_engine(app_), api_account(r)) && api_reply_cached(r, app_, from, to)) return;
+    if (cacheable(r, app_) && api_reply_cached(r, app_, from, to)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];
@@ -151,7 +166,7 @@ void cv_pricing_day(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date day;
     if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
-    if (!pricing_account_dynamic(cv_engine(app_), api_account(r)) && api_reply_cached(r, app_, day, day + 1)) return;
+    if (cacheable(r, app_) && api_reply_cached(r, app_, day, day + 1)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];

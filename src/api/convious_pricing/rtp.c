@@ -30,6 +30,7 @@ typedef struct {
     const cat_product *product;
     slot *slots;
     size_t nslots;
+    size_t *day_first; /* day - from -> the first slot of that day (slots are in start order); days + 1 entries */
 } rtp_subject;
 
 typedef struct {
@@ -113,7 +114,7 @@ static bool parse_products(http_request *r, json_t *list, rtp_request *q)
             cv_error(r, 400, "invalid_field", field, "numberOfItems must be a whole number from 1 to 1000");
             return false;
         }
-        q->products[i] = (rtp_subject){json_string_value(ref), json_integer_value(n), NULL, NULL, 0};
+        q->products[i] = (rtp_subject){json_string_value(ref), json_integer_value(n), NULL, NULL, 0, NULL};
     }
     q->nproducts = json_array_size(list);
     return true;
@@ -198,6 +199,12 @@ static bool parse_request(http_request *r, json_t *body, rtp_request *q)
     return true;
 }
 
+static int by_day(const void *x, const void *y)
+{
+    civil_date a = ((const slot *)x)->day, b = ((const slot *)y)->day;
+    return (a > b) - (a < b);
+}
+
 /* What the reference prices; false after replying 400 for an unknown one. */
 static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, const catalog_model *m, rtp_request *q,
                                 size_t i)
@@ -215,6 +222,14 @@ static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, co
     if (availability_product(e, a, s->product->id, NULL, q->from, q->to + 1, &s->slots, &s->nslots, &err) != BO_OK) {
         s->slots = NULL, s->nslots = 0; /* undated, or nothing in range: every cell null */
     }
+    /* each cell then reads its own day's slots, not all of them (sorted: whatever order they came in) */
+    if (s->nslots) qsort(s->slots, s->nslots, sizeof *s->slots, by_day);
+    size_t days = (size_t)(q->to - q->from + 1), k = 0;
+    s->day_first = http_alloc(r, (days + 1) * sizeof *s->day_first);
+    for (size_t d = 0; d <= days; d++) {
+        while (k < s->nslots && s->slots[k].day < q->from + (civil_date)d) k++;
+        s->day_first[d] = k;
+    }
     return true;
 }
 
@@ -227,7 +242,8 @@ static money cell_price(engine *e, const account *a, const rtp_request *q, const
                         int32_t time)
 {
     money best = -1;
-    for (size_t k = 0; k < s->nslots; k++) {
+    size_t d = (size_t)(day - q->from);
+    for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
         const slot *sl = &s->slots[k];
         if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
         price_quote pq = engine_price_at(e, a, s->product, sl, s->items);
