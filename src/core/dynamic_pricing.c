@@ -679,7 +679,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct pricing_cache *pricing_cache_open(engine *e)
+void pricing_cache_open(engine *e)
 {
     struct pricing_cache *c = calloc(1, sizeof *c);
     c->e = e;
@@ -695,11 +695,11 @@ struct pricing_cache *pricing_cache_open(engine *e)
     c->visitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
     c->sales_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->wanted_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    e->pricing = c; /* before the worker starts: it reads it */
     if (e->cfg.start_workers) {
         c->worker_running = pthread_create(&c->worker, NULL, worker_main, c) == 0;
         if (c->worker_running) pthread_setname_np(c->worker, "bo-pricing");
     }
-    return c;
 }
 
 void pricing_cache_close(struct pricing_cache *c)

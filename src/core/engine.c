@@ -139,7 +139,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     auth_cache_init(&e->auth);
     e->usage = usage_memory_new();
     store_set_change_hook(st, inventory_changed, e);
-    e->pricing = pricing_cache_open(e);
+    pricing_cache_open(e);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {

@@ -77,7 +77,9 @@ struct engine {
     struct usage_memory *usage; /* used seats per pool and day as last read (core/usage_memory.c) */
     struct pricing_cache *pricing; /* settings, models and plans (core/dynamic_pricing.c), its own lock */
 };
-struct pricing_cache *pricing_cache_open(engine *e);
+/* Sets e->pricing, then starts its worker (which reads e->pricing) when
+ * e->cfg.start_workers. */
+void pricing_cache_open(engine *e);
 void pricing_cache_close(struct pricing_cache *c);
 /* A commit changed the account's inventory: plans are rebuilt soon. */
 void pricing_inventory_changed(engine *e, const char *account_id);
