@@ -73,13 +73,15 @@ typedef struct {
 
 struct pricing_cache {
     engine *e;
-    pthread_mutex_t lock; /* everything below */
+    pthread_mutex_t lock; /* the fields up to `stopping` */
     pthread_cond_t wake;
     GHashTable *products;        /* "account\x1fproduct" -> product_pricing* */
     GHashTable *dynamic_accounts; /* account id -> GINT count of dynamic products */
-    GHashTable *visitors;        /* "account\x1fvisitor\x1fproduct\x1foccurrence\x1fqty" -> visitor_quote* */
     GHashTable *sales_accounts, *wanted_accounts; /* account ids the worker recomputes soon */
     bool stopping;
+    /* visitors alone: rtp's cells take it apart from the plans' lock */
+    pthread_mutex_t visitor_lock;
+    GHashTable *visitors; /* "account\x1fvisitor\x1fproduct\x1foccurrence\x1fqty" -> visitor_quote* */
     pthread_t worker;
     bool worker_running;
     /* only one recompute at a time (the worker's or an admin's): it owns the
@@ -444,16 +446,55 @@ static void plan_slot(const account *a, const price_settings *settings, const de
     else price_plan_free(&out->plan);
 }
 
-static int wanted_day(const account *a, const char *key, civil_date *day)
+static int by_date(const void *x, const void *y)
 {
-    price_occurrence ignored;
-    return key_occurrence(a->timezone, key, &ignored, day);
+    civil_date a = *(const civil_date *)x, b = *(const civil_date *)y;
+    return (a > b) - (a < b);
 }
 
-/* Fits and plans one product: the slow part, on no lock but recompute_lock. */
+/* Plans the occurrences named in extra (keys beyond the horizon) that are not
+ * planned yet and still ahead, one availability read per day. */
+static void plan_extra(engine *e, const account *a, const price_settings *settings, const sale_list *sales,
+                       const char *product_id, char (*extra)[64], size_t nextra, civil_date today, instant_us now,
+                       product_result *out, size_t capacity)
+{
+    GHashTable *planned = g_hash_table_new(g_str_hash, g_str_equal), *wanted = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < out->nplans; i++) g_hash_table_add(planned, out->plans[i].key);
+    civil_date *days = calloc(nextra + 1, sizeof *days);
+    size_t ndays = 0;
+    for (size_t w = 0; w < nextra; w++) {
+        price_occurrence ignored;
+        civil_date day;
+        if (g_hash_table_contains(planned, extra[w]) || !key_occurrence(a->timezone, extra[w], &ignored, &day) ||
+            day < today)
+            continue;
+        g_hash_table_add(wanted, extra[w]);
+        days[ndays++] = day;
+    }
+    qsort(days, ndays, sizeof *days, by_date);
+    for (size_t d = 0; d < ndays && out->nplans < capacity; d++) {
+        if (d && days[d] == days[d - 1]) continue;
+        slot *slots = NULL;
+        size_t n = 0;
+        bo_error err;
+        if (availability_product(e, a, product_id, NULL, days[d], days[d] + 1, &slots, &n, &err) != BO_OK) n = 0;
+        for (size_t i = 0; i < n && out->nplans < capacity; i++)
+            if (g_hash_table_contains(wanted, slots[i].key) && !g_hash_table_contains(planned, slots[i].key))
+                plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], now,
+                          &out->plans[out->nplans++]);
+        free(slots);
+    }
+    free(days);
+    g_hash_table_destroy(wanted);
+    g_hash_table_destroy(planned);
+}
+
+/* Fits and plans one product: the slow part, on no lock but recompute_lock.
+ * extra: occurrences beyond the horizon to plan as well (wanted by requests,
+ * or planned before and still ahead). */
 static bool compute_product(engine *e, const account *a, const catalog_model *m, const sale_list *sales,
-                            const price_settings *settings, const char *product_id, char (*wanted)[64],
-                            size_t nwanted, instant_us now, product_result *out)
+                            const price_settings *settings, const char *product_id, char (*extra)[64],
+                            size_t nextra, instant_us now, product_result *out)
 {
     memset(out, 0, sizeof *out);
     const cat_product *p = model_product(m, product_id);
@@ -493,23 +534,12 @@ static bool compute_product(engine *e, const account *a, const catalog_model *m,
     size_t n = 0;
     bo_error err;
     if (availability_product(e, a, product_id, NULL, today, today + horizon, &slots, &n, &err) != BO_OK) n = 0;
-    out->plans = calloc(MAX_PLANS_PER_PRODUCT + MAX_WANTED, sizeof *out->plans);
+    size_t capacity = 2 * MAX_PLANS_PER_PRODUCT;
+    out->plans = calloc(capacity, sizeof *out->plans);
     for (size_t i = 0; i < n && out->nplans < MAX_PLANS_PER_PRODUCT; i++)
         plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], now, &out->plans[out->nplans++]);
     free(slots);
-    for (size_t w = 0; w < nwanted; w++) {
-        civil_date day;
-        bool planned = false;
-        for (size_t i = 0; i < out->nplans && !planned; i++) planned = !strcmp(out->plans[i].key, wanted[w]);
-        if (planned || !wanted_day(a, wanted[w], &day)) continue;
-        slots = NULL, n = 0;
-        if (availability_product(e, a, product_id, NULL, day, day + 1, &slots, &n, &err) != BO_OK) n = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(slots[i].key, wanted[w]))
-                plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], now,
-                          &out->plans[out->nplans++]);
-        free(slots);
-    }
+    plan_extra(e, a, settings, sales, product_id, extra, nextra, today, now, out, capacity);
     return true;
 }
 
@@ -562,13 +592,17 @@ static bo_status recompute_account(engine *e, const account *a, const char *prod
         product_pricing *pp = entry_locked(c, a->id, p->id);
         bool dynamic = pp->dynamic;
         price_settings settings = pp->settings;
-        char wanted[MAX_WANTED][64];
-        size_t nwanted = pp->nwanted;
-        memcpy(wanted, pp->wanted, sizeof wanted);
+        /* what requests wanted, and what was planned before: an occurrence
+         * beyond the horizon stays planned once asked for */
+        size_t nextra = 0, most = pp->nwanted + (pp->nplans < MAX_PLANS_PER_PRODUCT ? pp->nplans : MAX_PLANS_PER_PRODUCT);
+        char(*extra)[64] = malloc((most + 1) * sizeof *extra);
+        for (size_t w = 0; w < pp->nwanted; w++) memcpy(extra[nextra++], pp->wanted[w], 64);
+        for (size_t k = 0; k < pp->nplans && nextra < most; k++) memcpy(extra[nextra++], pp->plans[k].key, 64);
         pthread_mutex_unlock(&c->lock);
-        if (!dynamic) continue;
         product_result r;
-        if (!compute_product(e, a, cs->model, &sales, &settings, p->id, wanted, nwanted, now, &r)) continue;
+        bool computed = dynamic && compute_product(e, a, cs->model, &sales, &settings, p->id, extra, nextra, now, &r);
+        free(extra);
+        if (!computed) continue;
         pthread_mutex_lock(&c->lock);
         pp = entry_locked(c, a->id, p->id);
         if (memcmp(&pp->settings, &settings, sizeof settings) == 0) install_locked(pp, &r, now);
@@ -685,6 +719,7 @@ void pricing_cache_open(engine *e)
     c->e = e;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->recompute_lock, NULL);
+    pthread_mutex_init(&c->visitor_lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -718,6 +753,7 @@ void pricing_cache_close(struct pricing_cache *c)
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->recompute_lock);
+    pthread_mutex_destroy(&c->visitor_lock);
     free(c);
 }
 
@@ -951,26 +987,37 @@ money pricing_visitor_hold(engine *e, const account *a, const char *visitor, con
     struct pricing_cache *c = e->pricing;
     if (!c || current < 0 || !visitor || !*visitor) return current;
     instant_us now = clock_now();
-    char *key = g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%lld", a->id, visitor, product_id, occurrence,
-                                (long long)quantity);
-    pthread_mutex_lock(&c->lock);
+    /* rtp asks this for every cell: the key is built without printf, and
+     * copied only when a new quote is kept */
+    char key[1024];
+    const char *parts[] = {a->id, visitor, product_id, occurrence};
+    size_t len = 0;
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = strlen(parts[i]);
+        if (len + n + 24 > sizeof key) return current; /* no hold for an absurdly long key */
+        memcpy(key + len, parts[i], n);
+        len += n;
+        key[len++] = '\x1f';
+    }
+    snprintf(key + len, sizeof key - len, "%lld", (long long)quantity);
+    pthread_mutex_lock(&c->visitor_lock);
     visitor_quote *held = g_hash_table_lookup(c->visitors, key);
     money shown = current;
-    if (held && held->expires > now && held->price < current) {
-        shown = held->price; /* quoted lower within the quote's life: kept */
-        g_free(key);
+    if (held && held->expires > now && held->price <= current) {
+        shown = held->price; /* quoted this or lower within the quote's life: kept, its life unchanged */
     } else {
         if (g_hash_table_size(c->visitors) >= VISITOR_HOLDS_MAX)
             g_hash_table_foreach_remove(c->visitors, visitor_expired, &now);
-        if (held || g_hash_table_size(c->visitors) < VISITOR_HOLDS_MAX) {
+        if (held && held->expires > now) {
+            held->price = current; /* lower now: a new quote */
+            held->expires = now + ttl_seconds * US_PER_SEC;
+        } else if (g_hash_table_size(c->visitors) < VISITOR_HOLDS_MAX) {
             visitor_quote *q = malloc(sizeof *q);
             *q = (visitor_quote){current, now + ttl_seconds * US_PER_SEC};
-            g_hash_table_replace(c->visitors, key, q);
-        } else {
-            g_free(key); /* full of live quotes: this visitor just sees the current price */
-        }
+            g_hash_table_replace(c->visitors, g_strdup(key), q);
+        } /* else full of live quotes: this visitor just sees the current price */
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->visitor_lock);
     return shown;
 }
 
