@@ -106,7 +106,7 @@ static bool parse_times(http_request *r, json_t *list, rtp_request *q)
 {
     if (!list) return true; /* null: one price per day */
     if (json_array_size(list) < 1) {
-        cv_error(r, 400, "invalid_field", "times", "times must be null or list 1 to %d times", RTP_MAX_TIMES);
+        cv_error(r, 400, "invalid_field", "times", "times must be null or a list of 1 to %d times", RTP_MAX_TIMES);
         return false;
     }
     size_t i;
