@@ -13,6 +13,8 @@ LDLIBS  := $(PKG_LIBS) -lhpdf -pthread -lm
 
 # docs/openapi.json, served at GET /admin/v1/openapi.json, is compiled in (rule below).
 GEN_SRC  := build/gen/openapi_json.c
+# The Convious pricing browser library, made from web/analytics/ (web/analytics/build.sh).
+GEN_SRC  += build/gen/analytics_js.c
 SRC      := $(shell find src -name '*.c' | sort) $(GEN_SRC)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 OBJ      := $(SRC:%.c=build/obj/%.o)
@@ -41,7 +43,7 @@ DB ?= sqlite:var/boxoffice.db
 all: build/boxoffice
 
 # od and sed rather than xxd: coreutils are everywhere. NUL-terminated.
-$(GEN_SRC): docs/openapi.json
+build/gen/openapi_json.c: docs/openapi.json
 	@mkdir -p $(dir $@)
 	@echo GEN $@
 	@{ echo '/* generated from $< by the Makefile; do not edit */'; \
@@ -49,6 +51,10 @@ $(GEN_SRC): docs/openapi.json
 	  od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0x00};'; \
 	  echo 'const unsigned long openapi_json_len = sizeof openapi_json - 1;'; } > $@.tmp && mv $@.tmp $@
+
+build/gen/analytics_js.c: web/analytics/analytics.js web/analytics/build.sh
+	@echo GEN $@
+	@web/analytics/build.sh $< $(dir $@)
 
 build/boxoffice: $(OBJ)
 	@echo LINK $@

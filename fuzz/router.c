@@ -158,7 +158,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_engine();
     bo_error be = {0};
     if (demo_seed(application.e, &be) != BO_OK) die(be.message);
-    static const http_route_table *tables[10];
+    static const http_route_table *tables[11];
     tables[0] = root_routes();
     tables[1] = admin_routes();
     tables[2] = convious_routes();
@@ -169,7 +169,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tables[7] = payment_notify_routes();
     tables[8] = cm_routes();
     tables[9] = fourvenues_routes();
-    server = (http_server){.tables = tables, .ntables = 10, .app = &application,
+    tables[10] = convious_pricing_routes();
+    server = (http_server){.tables = tables, .ntables = 11, .app = &application,
                            .cfg = {.max_body_bytes = 1024 * 1024}};
 
     char b64[96];

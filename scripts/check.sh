@@ -152,6 +152,11 @@ run_suite() {
     fi
 }
 
+# the Convious pricing browser library (web/analytics/) under node, in three time zones
+JS_LOG="$WORK/js.log"
+tests/js/run.sh build/gen >"$JS_LOG" 2>&1
+tally "browser library (tests/js)" "$JS_LOG" $?
+
 run_suite "sqlite:$WORK/boxoffice.db" sqlite
 
 # every libFuzzer target (fuzz/), briefly: make fuzz runs them longer

@@ -24,6 +24,9 @@ void config_defaults(config *c)
     c->rate_limit_per_hour = 2000;
     c->oauth_token_ttl = 3600;
     c->reaper_interval_ms = 1000;
+    c->analytics_retention_days = 30;
+    c->analytics_per_ip_per_minute = 6000;
+    c->analytics_per_cookie_per_minute = 600;
     c->pricing_interval_ms = 600000;
     c->pricing_horizon_days = 14;
     c->pricing_prior_orders_per_hour = 0.2;
@@ -141,6 +144,15 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
         if (strlen(v) >= sizeof c->webhook_allow) return *why = "too long", false;
         if (!webhooks_parse_allow(v, nets, WEBHOOK_MAX_ALLOW, &count, why)) return false;
         snprintf(c->webhook_allow, sizeof c->webhook_allow, "%s", v);
+    } else if (!strcmp(key, "analytics_retention_days")) {
+        if (!parse_long(v, 1, 3650, &n)) return *why = "must be 1..3650 days", false;
+        c->analytics_retention_days = (int)n;
+    } else if (!strcmp(key, "analytics_per_ip_per_minute")) {
+        if (!parse_long(v, 1, 100000000, &n)) return *why = "must be 1..100000000", false;
+        c->analytics_per_ip_per_minute = n;
+    } else if (!strcmp(key, "analytics_per_cookie_per_minute")) {
+        if (!parse_long(v, 1, 100000000, &n)) return *why = "must be 1..100000000", false;
+        c->analytics_per_cookie_per_minute = n;
     } else {
         return *why = "unknown setting", false;
     }
@@ -205,8 +217,9 @@ bool config_load_env(config *c, char *err, size_t errlen)
     static const char *keys[] = {"db", "listen", "probe_listen", "threads", "max_body", "request_timeout", "max_connections",
                                  "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
                                  "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow",
-                                 "sqlite_max_pages", "reply_cache_bytes", "pricing_interval_ms",
-                                 "pricing_horizon_days", "pricing_prior_orders_per_hour",
+                                 "sqlite_max_pages", "reply_cache_bytes", "analytics_retention_days",
+                                 "analytics_per_ip_per_minute", "analytics_per_cookie_per_minute",
+                                 "pricing_interval_ms", "pricing_horizon_days", "pricing_prior_orders_per_hour",
                                  "pricing_prior_elasticity"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];

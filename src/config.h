@@ -30,6 +30,10 @@ typedef struct {
     /* rendered replies of read endpoints kept in memory (0: no reply cache) */
     int64_t reply_cache_bytes;
     char webhook_allow[512]; /* addresses webhooks may reach although private: "127.0.0.1,::1" (tests only) */
+    /* Convious pricing analytics: retention in days; events per minute from one
+     * /24 or /48 prefix and from one cookie */
+    int analytics_retention_days;
+    long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
     /* dynamic pricing (docs/PRICING.md): the background recompute's period,
      * the days ahead it plans, and the prior of products without sales */
     unsigned pricing_interval_ms;

@@ -54,6 +54,10 @@ static const char usage[] =
     "  --sqlite-max-pages N  refuse writes that would grow a SQLite database past N pages\n"
     "                      (a quota; answered like a full disk: 503; default 0, no cap)\n"
     "  --reply-cache-bytes N memory for rendered replies of read endpoints (default 32 MiB; 0: none)\n"
+    "  --analytics-retention-days N  days Convious pricing analytics events and counters are kept\n"
+    "                      (default 30)\n"
+    "  --analytics-per-ip N, --analytics-per-cookie N  analytics events per minute from one /24 or\n"
+    "                      /48 network and from one cookie (default 6000 and 600)\n"
     "  --pricing-interval-ms N  how often dynamic prices are refitted and replanned (default 600000)\n"
     "  --pricing-horizon-days N days ahead the price plans cover (default 14)\n"
     "  --pricing-prior-orders-per-hour X, --pricing-prior-elasticity X\n"
@@ -94,8 +98,11 @@ static const struct {
     {"--max-connections-per-ip", "max_connections_per_ip"},
     {"--rate-limit", "rate_limit_per_hour"}, {"--reaper-ms", "reaper_interval_ms"},
     {"--webhook-allow", "webhook_allow"}, {"--sqlite-max-pages", "sqlite_max_pages"},
-    {"--reply-cache-bytes", "reply_cache_bytes"}, {"--pricing-interval-ms", "pricing_interval_ms"},
-    {"--pricing-horizon-days", "pricing_horizon_days"},
+    {"--reply-cache-bytes", "reply_cache_bytes"},
+    {"--analytics-retention-days", "analytics_retention_days"},
+    {"--analytics-per-ip", "analytics_per_ip_per_minute"},
+    {"--analytics-per-cookie", "analytics_per_cookie_per_minute"},
+    {"--pricing-interval-ms", "pricing_interval_ms"}, {"--pricing-horizon-days", "pricing_horizon_days"},
     {"--pricing-prior-orders-per-hour", "pricing_prior_orders_per_hour"},
     {"--pricing-prior-elasticity", "pricing_prior_elasticity"},
 };
@@ -206,14 +213,15 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 11
+#define SERVED_TABLES 12
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
     out[4] = ticket_download_routes(), out[5] = order_download_routes(), out[6] = cm_routes();
     out[7] = pay_page_routes(), out[8] = payment_notify_routes();
     out[9] = fourvenues_routes();
-    out[10] = convious_pricing_rtp_routes();
+    out[10] = convious_pricing_routes();
+    out[11] = convious_pricing_rtp_routes();
     return SERVED_TABLES;
 }
 
@@ -387,8 +395,11 @@ int main(int argc, char **argv)
     }
     engine_config ec = {.default_hold_seconds = cfg.hold_seconds, .reaper_interval_ms = cfg.reaper_interval_ms,
                         .start_workers = !strcmp(cmd, "serve"), .webhook_allow = cfg.webhook_allow,
-                        .catalog_codec = &catalog_doc_json_codec, .pricing_interval_ms = cfg.pricing_interval_ms,
-                        .pricing_horizon_days = cfg.pricing_horizon_days,
+                        .catalog_codec = &catalog_doc_json_codec,
+                        .analytics_retention_days = cfg.analytics_retention_days,
+                        .analytics_per_ip_per_minute = cfg.analytics_per_ip_per_minute,
+                        .analytics_per_cookie_per_minute = cfg.analytics_per_cookie_per_minute,
+                        .pricing_interval_ms = cfg.pricing_interval_ms, .pricing_horizon_days = cfg.pricing_horizon_days,
                         .pricing_prior_orders_per_hour = cfg.pricing_prior_orders_per_hour,
                         .pricing_prior_elasticity = cfg.pricing_prior_elasticity};
     engine *e = engine_open(st, &ec);

@@ -64,10 +64,14 @@ const http_route_table *convious_routes(void);
 const http_route_table *tickettailor_routes(void);
 const http_route_table *cm_routes(void);
 const http_route_table *fourvenues_routes(void);
+const http_route_table *convious_pricing_routes(void); /* /convious-pricing (src/api/convious_pricing/) */
 const http_route_table *root_routes(void); /* /healthz, /readyz */
 /* E-ticket downloads, public (the token is the credential): /tickets/{token}.pdf
  * and .svg, /orders/{token}.pdf (src/api/downloads.c). */
 const http_route_table *ticket_download_routes(void);
+/* POST /tickets/{token}/refund-request: the holder asks for a refund under the
+ * ticket's warranty (src/api/refund_requests.c), on the downloads' table. */
+void api_ticket_refund_request(http_request *r, void *app);
 const http_route_table *order_download_routes(void);
 /* The absolute URL of an object's e-ticket ("{base}/tickets/{token}.pdf"; kind
  * ETICKET_ORDER: /orders/...; ext "pdf" or, for a ticket, "svg"), built from

@@ -121,9 +121,11 @@ static void ticket_file(http_request *r, void *app_)
     serve_pdf(r, app_, ETICKET_TICKET, eticket_ticket_pdf);
 }
 
-static const http_route ticket_routes[] = {{"GET", "/{file}", ticket_file, 0}};
+static const http_route ticket_routes[] = {{"GET", "/{file}", ticket_file, 0},
+                                           {"POST", "/{token}/refund-request", api_ticket_refund_request, 0}};
 static const http_route order_routes[] = {{"GET", "/{file}", order_pdf, 0}};
-static const http_route_table tickets_table = {"/tickets", ticket_routes, 1, NULL, NULL, NULL};
+static const http_route_table tickets_table = {"/tickets", ticket_routes, sizeof ticket_routes / sizeof ticket_routes[0],
+                                              NULL, NULL, NULL};
 static const http_route_table orders_table = {"/orders", order_routes, 1, NULL, NULL, NULL};
 
 const http_route_table *ticket_download_routes(void) { return &tickets_table; }

@@ -402,12 +402,38 @@ static void *compile_payment_method(catalog_model *m, const json_t *doc)
     return pm;
 }
 
+static void *compile_guest_list(catalog_model *m, const json_t *doc)
+{
+    cat_guest_list *g = model_alloc(m, sizeof *g);
+    g->id = model_strdup(m, jstr(doc, "id"));
+    g->name = model_strdup(m, jstr(doc, "name"));
+    g->event_id = model_strdup(m, jstr(doc, "event_id"));
+    g->slug = model_strdup(m, jstr(doc, "slug"));
+    g->enabled = jbool(doc, "enabled", true);
+    json_t *prices = json_object_get(doc, "prices");
+    g->nprices = json_array_size(prices);
+    cat_guest_list_price *p = g->nprices ? model_alloc(m, g->nprices * sizeof *p) : NULL;
+    for (size_t i = 0; i < g->nprices; i++) {
+        json_t *x = json_array_get(prices, i);
+        /* a price names whom it is for; naming neither means everyone */
+        bool men = jbool(x, "men", true), women = jbool(x, "women", true);
+        p[i] = (cat_guest_list_price){.id = model_strdup(m, jstr(x, "id")), .name = text_or_empty(m, x, "name"),
+                                      .price = jint(x, "price", 0), .shown_from = instant_or_zero(x, "shown_from"),
+                                      .valid_from = instant_or_zero(x, "valid_from"),
+                                      .valid_until = instant_or_zero(x, "valid_until"), .men = men, .women = women,
+                                      .min_age = jint(x, "min_age", 0)};
+    }
+    g->prices = p;
+    return g;
+}
+
 static void *(*const compilers[CAT__COUNT])(catalog_model *m, const json_t *doc) = {
     [CAT_LOCATION] = compile_location, [CAT_SCHEDULE] = compile_schedule, [CAT_POOL] = compile_pool,
     [CAT_CATEGORY] = compile_category, [CAT_EVENT] = compile_event,       [CAT_PRODUCT] = compile_product,
     [CAT_DISCOUNT] = compile_discount, [CAT_VOUCHER] = compile_voucher,
     [CAT_QUESTION] = compile_question,
     [CAT_TICKET_GROUP] = compile_ticket_group, [CAT_PAYMENT_METHOD] = compile_payment_method,
+    [CAT_GUEST_LIST] = compile_guest_list,
 };
 
 void catalog_doc_compile(catalog_model *m, catalog_kind k, const char *doc)

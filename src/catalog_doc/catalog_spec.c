@@ -160,6 +160,14 @@ static const field_spec payment_method_fields[] = {
     {"external_id", F_STRING, false, NULL, 0},
 };
 
+static const field_spec guest_list_fields[] = {
+    {"name", F_STRING, true, NULL, 0},
+    {"event_id", F_REF, true, NULL, CAT_EVENT},
+    {"slug", F_STRING, false, NULL, 0},
+    {"enabled", F_BOOL, false, NULL, 0},
+    {"prices", F_ARRAY, true, NULL, 0},
+};
+
 /* The answer types catalog_compile.c maps to cat_question_type, in that order. */
 #define QUESTION_TYPES "text|textarea|select|checkbox|email|phone|date|number"
 
@@ -514,6 +522,42 @@ static bo_status check_payment_method(json_t *doc, bo_error *err)
     return BO_OK;
 }
 
+/* A guest list's prices (docs/MODEL.md, "Guest lists"): 1-100, each with its
+ * own id, a name, a price, for men and/or women, a minimum age, and times. */
+static bo_status check_guest_list(json_t *doc, bo_error *err)
+{
+    static const char *const price_keys[] = {"id", "name", "price", "shown_from", "valid_from", "valid_until",
+                                             "men", "women", "min_age", NULL};
+    static const char *const times[] = {"shown_from", "valid_from", "valid_until"};
+    if (check_slug(doc, err) != BO_OK) return err->status;
+    json_t *prices = json_object_get(doc, "prices");
+    if (!json_array_size(prices) || json_array_size(prices) > MAX_TIERS || !ids_unique(prices))
+        return bo_fail(err, BO_INVALID, "invalid_guest_list_price", "prices",
+                       "1 to 100 prices, each with its own id of 1-64 characters");
+    size_t i;
+    json_t *v;
+    json_array_foreach(prices, i, v)
+    {
+        instant_us at[3] = {0, 0, 0};
+        bool ok = json_is_object(v) && keys_within(v, price_keys) && text_within(v, "name", 200, true) &&
+                  int_within(v, "price", 0, MAX_MONEY, true) && int_within(v, "min_age", 0, 150, false);
+        for (size_t k = 0; ok && k < 3; k++)
+            ok = !json_object_get(v, times[k]) || iso_parse(jstr(v, times[k]), NULL, &at[k]);
+        for (size_t k = 0; ok && k < 2; k++) {
+            json_t *b = json_object_get(v, k ? "women" : "men");
+            ok = !b || json_is_boolean(b);
+        }
+        if (!ok)
+            return bo_fail(err, BO_INVALID, "invalid_guest_list_price", "prices",
+                           "each price needs id, name and price >= 0; men and women true or false; min_age "
+                           "0..150; shown_from, valid_from and valid_until ISO 8601 times");
+        if (at[1] && at[2] && at[2] < at[1])
+            return bo_fail(err, BO_INVALID, "invalid_guest_list_price", "prices",
+                           "a price's valid_until must not be before its valid_from");
+    }
+    return BO_OK;
+}
+
 static const kind_spec specs[CAT__COUNT] = {
     [CAT_LOCATION] = SPEC(location_fields, NULL), [CAT_CATEGORY] = SPEC(category_fields, NULL),
     [CAT_SCHEDULE] = SPEC(schedule_fields, check_schedule), [CAT_EVENT] = SPEC(event_fields, check_event),
@@ -522,6 +566,7 @@ static const kind_spec specs[CAT__COUNT] = {
     [CAT_QUESTION] = SPEC(question_fields, check_question),
     [CAT_TICKET_GROUP] = SPEC(ticket_group_fields, NULL),
     [CAT_PAYMENT_METHOD] = SPEC(payment_method_fields, check_payment_method),
+    [CAT_GUEST_LIST] = SPEC(guest_list_fields, check_guest_list),
 };
 
 const kind_spec *kind_spec_for(catalog_kind k) { return k < CAT__COUNT ? &specs[k] : NULL; }

@@ -2,6 +2,7 @@
  * voiding single tickets. Each is one transaction: capacity, order, tickets,
  * payments and the outbox events commit together or not at all. */
 #include "core/internal.h"
+#include "core/payment.h"
 #include "store/order_changes.h"
 #include "util/jbuf.h"
 #include "util/log.h"
@@ -492,9 +493,11 @@ static db_status book_fn(db_conn *c, void *arg)
     if (st == DB_OK && req->voucher_code && *req->voucher_code)
         st = spend_voucher(c, b, &cart, req->voucher_code, sum.after_gross + sum.fee_total);
     money due = sum.after_gross + sum.fee_total - b->voucher_paid;
-    /* the admin API has no paying later: a sale a voucher pays in part is
-     * paid at the till for the rest, or not made (docs/ADMIN_API.md) */
-    if (st == DB_OK && !req->payment && b->voucher_paid > 0 && due > 0) {
+    /* a sale a voucher pays in part is paid at the till for the rest, or
+     * not made (docs/ADMIN_API.md); an open order is paid for the rest later,
+     * through the payment step (docs/PAYMENTS.md, "Vouchers") */
+    bool pay_later = req->status && !strcmp(req->status, "open");
+    if (st == DB_OK && !req->payment && !pay_later && b->voucher_paid > 0 && due > 0) {
         b->unpaid = due;
         st = DB_ABORT;
     }
@@ -735,6 +738,7 @@ typedef struct {
     const char *order_id, *reason, *by;
     instant_us now;
     store_status refused; /* the order's state refused it: STORE_NOT_FOUND or STORE_CONFLICT (cancelled) */
+    payment_session *closed; /* the open payment session cancelled with the order; id "" none */
 } cancel_ctx;
 
 /* Refunds the order for every live ticket (order_refund) and records each
@@ -810,6 +814,8 @@ static db_status cancel_fn(db_conn *c, void *arg)
         st = store_db_status(ss);
     }
     store_order_state_free(&o);
+    /* nobody can pay for it any more: its payment session ends with it */
+    if (st == DB_OK) st = payment_sessions_end_with_order(c, x->a, x->order_id, x->now, x->closed);
     if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id);
     return st;
 }
@@ -820,8 +826,12 @@ bo_status order_cancel(engine *e, const account *a, const char *order_id, const 
     if (!order_id || strlen(order_id) > 64) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (reason && strlen(reason) > 500)
         return bo_fail(err, BO_INVALID, "invalid_field", "reason", "reason is at most 500 characters");
-    cancel_ctx x = {e, a, order_id, reason, by, clock_now(), STORE_OK};
+    payment_session *closed = calloc(1, sizeof *closed);
+    if (!closed) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    cancel_ctx x = {e, a, order_id, reason, by, clock_now(), STORE_OK, closed};
     db_status st = store_write(e->st, cancel_fn, &x);
+    if (st == DB_OK && x.refused == STORE_OK) payment_session_cancel_at_provider(e, a, closed);
+    free(closed);
     switch (x.refused) {
     case STORE_CONFLICT:
         return bo_fail(err, BO_CONFLICT, "already_cancelled", "status", "the order is already cancelled");

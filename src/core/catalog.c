@@ -15,7 +15,7 @@
 
 static const char *kind_names[CAT__COUNT] = {"location", "category", "schedule", "event",
                                              "pool",     "product",  "discount", "voucher",
-                                             "question", "ticket_group", "payment_method"};
+                                             "question", "ticket_group", "payment_method", "guest_list"};
 
 const char *catalog_kind_name(catalog_kind k) { return k < CAT__COUNT ? kind_names[k] : "?"; }
 
@@ -230,9 +230,9 @@ static bool names(const char *const *ids, size_t n, const char *id)
     return false;
 }
 
-/* The references of ticket groups, payment methods and vouchers'
- * events: a product's group, an event's payment methods, a ticket group's or
- * a voucher's events. Each would otherwise name nothing (a voucher limited to
+/* The references of ticket groups, payment methods and vouchers' and guest
+ * lists' events: a product's group, an event's payment methods, a ticket
+ * group's, a voucher's or a guest list's events. Each would otherwise name nothing (a voucher limited to
  * a deleted event could pay for nothing, silently). */
 static const char *blocking_reference_more(const catalog_model *m, catalog_kind k, const char *id,
                                            catalog_kind *user_kind)
@@ -259,6 +259,11 @@ static const char *blocking_reference_more(const catalog_model *m, catalog_kind 
         for (size_t i = 0; i < model_count(m, CAT_VOUCHER); i++) {
             const cat_voucher *v = model_object_at(m, CAT_VOUCHER, i);
             if (names(v->event_ids, v->nevents, id)) return v->id;
+        }
+        *user_kind = CAT_GUEST_LIST;
+        for (size_t i = 0; i < model_count(m, CAT_GUEST_LIST); i++) {
+            const cat_guest_list *g = model_object_at(m, CAT_GUEST_LIST, i);
+            if (!strcmp(g->event_id, id)) return g->id;
         }
     }
     return NULL;

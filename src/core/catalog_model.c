@@ -131,7 +131,7 @@ const catalog_kind catalog_compile_order[CAT__COUNT] = {CAT_LOCATION, CAT_SCHEDU
                                                         CAT_EVENT,    CAT_PRODUCT,  CAT_DISCOUNT, CAT_VOUCHER,
                                                         CAT_QUESTION,
                                                         /* referred to by id only: compiled in any order */
-                                                        CAT_TICKET_GROUP, CAT_PAYMENT_METHOD};
+                                                        CAT_TICKET_GROUP, CAT_PAYMENT_METHOD, CAT_GUEST_LIST};
 
 catalog_model *catalog_model_new(void (*release)(void *decoded))
 {
@@ -238,6 +238,7 @@ LOOKUP(model_discount, cat_discount, CAT_DISCOUNT)
 LOOKUP(model_question, cat_question, CAT_QUESTION)
 LOOKUP(model_ticket_group, cat_ticket_group, CAT_TICKET_GROUP)
 LOOKUP(model_payment_method, cat_payment_method, CAT_PAYMENT_METHOD)
+LOOKUP(model_guest_list, cat_guest_list, CAT_GUEST_LIST)
 
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code)
 {

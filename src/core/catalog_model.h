@@ -19,7 +19,7 @@
 
 /* The kinds of catalog object, in the canonical shapes of docs/MODEL.md. */
 typedef enum { CAT_LOCATION, CAT_CATEGORY, CAT_SCHEDULE, CAT_EVENT, CAT_POOL, CAT_PRODUCT, CAT_DISCOUNT, CAT_VOUCHER,
-               CAT_QUESTION, CAT_TICKET_GROUP, CAT_PAYMENT_METHOD, CAT__COUNT } catalog_kind;
+               CAT_QUESTION, CAT_TICKET_GROUP, CAT_PAYMENT_METHOD, CAT_GUEST_LIST, CAT__COUNT } catalog_kind;
 
 #define WEEKDAYS_ALL 0x7f /* bit d set: open on weekday d (0 = Monday) */
 
@@ -267,6 +267,28 @@ typedef struct {
     int64_t sort_order;
 } cat_payment_method;
 
+/* One price of a guest list: who it is for (men, women, at least min_age
+ * years old; 0 none), the door-entry window it holds in (valid_from ..
+ * valid_until, 0: open) and from when it is shown (shown_from, 0: always). */
+typedef struct {
+    const char *id, *name;
+    money price;
+    instant_us shown_from, valid_from, valid_until;
+    bool men, women;
+    int64_t min_age;
+} cat_guest_list_price;
+
+/* A guest list of an event (Fourvenues' list rates): names put on it get in
+ * at one of its prices. Read-only for the channels; managed through /admin/v1. */
+typedef struct {
+    const char *id, *name;
+    const char *event_id;
+    const char *slug;     /* NULL: derived from the name by the dialect */
+    bool enabled;
+    const cat_guest_list_price *prices; /* in order */
+    size_t nprices;
+} cat_guest_list;
+
 typedef struct catalog_model catalog_model;
 
 /* Lookups by id; NULL when absent. */
@@ -279,6 +301,7 @@ const cat_product *model_product(const catalog_model *m, const char *id);
 const cat_voucher *model_voucher(const catalog_model *m, const char *id);
 const cat_ticket_group *model_ticket_group(const catalog_model *m, const char *id);
 const cat_payment_method *model_payment_method(const catalog_model *m, const char *id);
+const cat_guest_list *model_guest_list(const catalog_model *m, const char *id);
 /* Discount by its code, compared case-insensitively. */
 const cat_discount *model_discount_by_code(const catalog_model *m, const char *code);
 const cat_discount *model_discount(const catalog_model *m, const char *id);

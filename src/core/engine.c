@@ -1,4 +1,5 @@
 #include "core/internal.h"
+#include "core/inventory_refs.h"
 #include "util/utf8.h"
 #include "core/payment.h"
 #include "core/webhooks.h"
@@ -92,15 +93,20 @@ bool engine_wait(engine *e, unsigned ms)
 /* How often the reaper deletes the Idempotency-Keys past their retention. */
 #define IDEMPOTENCY_PURGE_EVERY_US (60LL * 1000000)
 
+/* How often the reaper deletes analytics past their retention (core/analytics.c). */
+#define ANALYTICS_PRUNE_EVERY_US (600LL * 1000000)
+
 static void *reaper_main(void *arg)
 {
     engine *e = arg;
-    instant_us last_purge = 0;
+    instant_us last_purge = 0, last_analytics_prune = 0;
     while (engine_wait(e, e->cfg.reaper_interval_ms)) {
         int n = cart_reap_expired(e);
         if (n > 0) log_info("reaper: released %d expired cart(s)", n);
         int orders = payments_expire_due(e);
         if (orders > 0) log_info("reaper: released %d order(s) past their payment deadline", orders);
+        int reconciled = payments_reconcile(e);
+        if (reconciled > 0) log_info("reaper: %d payment(s) moved as their providers said", reconciled);
         instant_us now = clock_now();
         if (now - last_purge >= IDEMPOTENCY_PURGE_EVERY_US || now < last_purge) {
             last_purge = now;
@@ -108,6 +114,12 @@ static void *reaper_main(void *arg)
             if (store_idempotency_purge(e->st, now - IDEMPOTENCY_RETENTION_US, &purged) != STORE_OK)
                 log_warn("reaper: idempotency keys not purged, will retry");
             else if (purged > 0) log_info("reaper: deleted %d idempotency key(s) past retention", purged);
+        }
+        if (now - last_analytics_prune >= ANALYTICS_PRUNE_EVERY_US || now < last_analytics_prune) {
+            last_analytics_prune = now;
+            int pruned = 0;
+            if (analytics_prune(e, now, &pruned) != BO_OK) log_warn("reaper: analytics not pruned, will retry");
+            else if (pruned > 0) log_info("reaper: deleted %d analytics event(s) past retention", pruned);
         }
     }
     return NULL;

@@ -52,10 +52,13 @@ typedef enum {
  *              answers (a booking's answers to the custom questions; one
  *              answer's fields "answers[i].question_id", ".ticket_index", ".answer"),
  *              options (a line's chosen options), option_id, option_quantity,
- *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them)
+ *              ticket_id, apf_answers (after-payment form answers), apf_answer (one of them),
+ *              amount (of a refund)
  *   access     event_id, access_key (an event's access keys)
  *   accounts   slug, name, timezone, currency, hold_seconds, secret, client_id
  *   webhooks   url, events, secret
+ *   payments   provider, method, fee, deadline_seconds, callback_urls.<name>, outcome,
+ *              api_key, webhook_secret (a provider's settings), X-Signature (a notification's), id, status
  *   catalog    the field of the canonical document (docs/MODEL.md) as written
  *              there, e.g. "amount", "percent_bp", "product_ids", "expires_at",
  *              "pools", a nested one dotted ("scan.limit"); plus "id" and
@@ -93,6 +96,11 @@ typedef struct {
     const char *webhook_allow;
     /* reads and writes catalog documents; required (src/catalog_doc) */
     const struct catalog_codec *catalog_codec;
+    /* browser analytics (core/inventory_refs.h): days raw events and daily
+     * counters are kept (0: 30), and events per minute from one /24 or /48
+     * prefix and from one cookie (0: 6000 and 600) */
+    int analytics_retention_days;
+    long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
     /* dynamic pricing (core/dynamic_pricing.c), 0 = the default in brackets:
      * the background recompute's period [600000 ms], the days ahead it plans
      * [14], and the prior of products without sales: orders per hour [0.2]
@@ -569,6 +577,42 @@ bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_err
 /* On BO_OK free *out with ticket_record_free. */
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
 
+/* ---------- ticket refunds (core/ticket_refunds.c; docs/MODEL.md, "Ticket refunds") ---------- */
+typedef struct {
+    money amount;        /* > 0, minor units */
+    const char *by;      /* who refunds ("fourvenues"), NULL none */
+    const char *channel; /* the selling channel's id as its dialect shows it, NULL none */
+    const char *reason;  /* at most 500 bytes, NULL none */
+} ticket_refund_request;
+typedef struct {
+    money refunded; /* what went back for the ticket in all, this refund included */
+    money left;     /* what may still go back */
+} ticket_refund_result;
+/* Gives `amount` of what was paid for a valid or refunded ticket back to its
+ * order's payments, all or nothing. The first refund takes the ticket out of
+ * use (seats back, status refunded); later ones add to it until what it was
+ * charged (its price after discount and booking fee, at most what the order's
+ * payments can still give back) has gone back. BO_NOT_FOUND; BO_INVALID
+ * "invalid_amount" / "amount_too_large" on amount, "not_paid" (unpaid, no
+ * order, nothing paid), "not_refundable" (voided without a refund). */
+bo_status ticket_refund(engine *e, const account *a, const char *ticket_id, const ticket_refund_request *req,
+                        ticket_refund_result *out, bo_error *err);
+
+typedef struct {
+    instant_us requested_at; /* when the holder asked (the first time) */
+    instant_us deadline;     /* until when the warranty allowed asking */
+    bool created;            /* false: asked before, nothing new recorded */
+} ticket_refund_request_result;
+/* The holder of a valid ticket bought with a refund warranty (its document's
+ * sale_terms.warranty {price, hours}) asks for a refund, up to `hours` before
+ * its event starts: records refund_request {at, reason?} in the ticket's
+ * document and the outbox event ISSUED_TICKET.REFUND_REQUESTED, once (asking
+ * again answers the first request). The seller decides and refunds
+ * (ticket_refund). BO_NOT_FOUND; BO_CONFLICT "not_refundable" (not valid),
+ * "no_warranty", "warranty_expired"; BO_INVALID on reason (at most 500 bytes). */
+bo_status ticket_request_refund(engine *e, const account *a, const char *ticket_id, const char *reason,
+                                ticket_refund_request_result *out, bo_error *err);
+
 /* ---------- after-payment forms (core/apf.c) ----------
  * A product with apf_enabled asks its apf_fields per ticket after booking;
  * the answers are the ticket document's `apf` object (field id -> text). */
@@ -646,7 +690,8 @@ bo_status check_ins_list(engine *e, const account *a, int64_t after_id, int64_t 
  * Every state change records an outbox event in the same transaction. */
 typedef enum { EV_ORDER_CREATED, EV_ORDER_UPDATED, EV_TICKET_CREATED, EV_TICKET_UPDATED, EV_EVENT_CREATED,
                EV_EVENT_UPDATED, EV_EVENT_DELETED,
-               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */ } change_event;
+               EV_ORDER_PAID /* an order became paid: booked paid, or marked paid later */,
+               EV_TICKET_REFUND_REQUESTED /* a holder asked for a refund under the ticket's warranty */ } change_event;
 const char *change_event_name(change_event ev); /* "ORDER.CREATED", ... */
 
 /* What an outbox event records as its object: the canonical document of the

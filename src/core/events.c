@@ -13,7 +13,7 @@
 
 static const char *event_names[] = {"ORDER.CREATED",          "ORDER.UPDATED",   "ISSUED_TICKET.CREATED",
                                     "ISSUED_TICKET.UPDATED",  "EVENT.CREATED",   "EVENT.UPDATED",
-                                    "EVENT.DELETED",          "ORDER.PAID"};
+                                    "EVENT.DELETED",          "ORDER.PAID",      "ISSUED_TICKET.REFUND_REQUESTED"};
 
 const char *change_event_name(change_event ev) { return event_names[ev]; }
 
@@ -24,7 +24,8 @@ static const char *resource_of(change_event ev)
     case EV_ORDER_UPDATED:
     case EV_ORDER_PAID: return "order";
     case EV_TICKET_CREATED:
-    case EV_TICKET_UPDATED: return "issued_ticket";
+    case EV_TICKET_UPDATED:
+    case EV_TICKET_REFUND_REQUESTED: return "issued_ticket";
     default: return "event";
     }
 }

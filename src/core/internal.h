@@ -180,6 +180,9 @@ bo_status answers_check_cart(const catalog_model *m, const question_answer *answ
                              const store_cart *cart, bo_error *err);
 char *answers_json(const catalog_model *m, const question_answer *answers, size_t n, int64_t index);
 
+/* What was charged for a ticket: its price after discount and its booking
+ * fee (core/refunds.c). */
+money ticket_charged(const store_ticket_state *t);
 /* What the order's live tickets were charged, booking fees included
  * (core/refunds.c): what paying an open order later takes. */
 db_status order_owed(db_conn *c, const char *account_id, const char *order_id, money *owed);

@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "util/objtext.h"
 #include "util/secure.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,30 +41,31 @@ bool payment_outcome_parse(const char *name, payment_outcome *out)
 
 /* Both built-in providers live in this process: the session row is all the
  * state they have, so there is nothing to ask, stop or send back elsewhere. */
-static bo_status own_status(const payment_session *s, char status[16], bo_error *err)
+static bo_status own_status(const payment_credentials *cred, const payment_session *s, char status[16], bo_error *err)
 {
-    (void)err;
+    (void)cred, (void)err;
     snprintf(status, 16, "%s", s->status);
     return BO_OK;
 }
 
-static bo_status nothing_to_cancel(const payment_session *s, bo_error *err)
+static bo_status nothing_to_cancel(const payment_credentials *cred, const payment_session *s, bo_error *err)
 {
-    (void)s, (void)err;
+    (void)cred, (void)s, (void)err;
     return BO_OK;
 }
 
-static bo_status nothing_to_refund(const payment_session *s, money amount, const char *reason, bo_error *err)
+static bo_status nothing_to_refund(const payment_credentials *cred, const payment_session *s, money amount,
+                                   const char *reason, bo_error *err)
 {
-    (void)err;
+    (void)cred, (void)err;
     log_info("payments: %s gives back %lld of payment %s (%s)", s->provider, (long long)amount, s->id, reason);
     return BO_OK;
 }
 
-static bo_status test_create(const payment_session *s, char *redirect, size_t n, char provider_ref[128],
-                             bo_error *err)
+static bo_status test_create(const payment_credentials *cred, const payment_session *s, char *redirect, size_t n,
+                             char provider_ref[128], bo_error *err)
 {
-    (void)err;
+    (void)cred, (void)err;
     snprintf(redirect, n, "/pay/%s", s->id);
     provider_ref[0] = 0;
     return BO_OK;
@@ -79,10 +81,18 @@ static bo_status test_parse(const payment_notification *n, char session_id[72], 
  * (Mollie's tr_..., Stripe's cs_...): its notifications name this. */
 #define FAKE_REF_PREFIX "fk_"
 
-static bo_status fake_create(const payment_session *s, char *redirect, size_t n, char provider_ref[128],
-                             bo_error *err)
+/* Notifications of the test page's provider need no authentication: it has none. */
+static bo_status nothing_to_authenticate(const payment_credentials *cred, const payment_notification *n,
+                                         bo_error *err)
 {
-    (void)err;
+    (void)cred, (void)n, (void)err;
+    return BO_OK;
+}
+
+static bo_status fake_create(const payment_credentials *cred, const payment_session *s, char *redirect, size_t n,
+                             char provider_ref[128], bo_error *err)
+{
+    (void)cred, (void)err;
     snprintf(provider_ref, 128, FAKE_REF_PREFIX "%s", s->id);
     snprintf(redirect, n, "https://fake-provider.invalid/checkout/%s", provider_ref);
     return BO_OK;
@@ -126,9 +136,70 @@ static bo_status fake_parse(const payment_notification *n, char session_id[72], 
     return BO_OK;
 }
 
+/* The fake provider's own records: what it settled at its end (the test
+ * hook payment_fake_settle) without notifying us, as a real provider knows a
+ * payment was made before its webhook arrives, or when it never does. Only a
+ * server with test hooks serves the fake provider; the ring keeps the newest
+ * FAKE_LEDGER_SIZE outcomes. Shared by every request thread and the reaper,
+ * hence the lock. */
+#define FAKE_LEDGER_SIZE 1024
+static struct {
+    char session_id[72];
+    payment_outcome outcome;
+} fake_ledger[FAKE_LEDGER_SIZE];
+static size_t fake_ledger_next;
+static pthread_mutex_t fake_ledger_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bo_status payment_fake_settle(const char *provider_ref, payment_outcome o, bo_error *err)
+{
+    size_t prefix = strlen(FAKE_REF_PREFIX);
+    if (!provider_ref || strncmp(provider_ref, FAKE_REF_PREFIX, prefix) || strlen(provider_ref) - prefix >= 72 ||
+        strlen(provider_ref) == prefix)
+        return bo_fail(err, BO_INVALID, "invalid_field", "id", "id must be a payment reference of the fake provider");
+    pthread_mutex_lock(&fake_ledger_lock);
+    size_t entry = fake_ledger_next++ % FAKE_LEDGER_SIZE;
+    snprintf(fake_ledger[entry].session_id, sizeof fake_ledger[entry].session_id, "%s", provider_ref + prefix);
+    fake_ledger[entry].outcome = o;
+    pthread_mutex_unlock(&fake_ledger_lock);
+    return BO_OK;
+}
+
+static bo_status fake_status(const payment_credentials *cred, const payment_session *s, char status[16], bo_error *err)
+{
+    (void)cred, (void)err;
+    snprintf(status, 16, "open");
+    pthread_mutex_lock(&fake_ledger_lock);
+    /* newest first: the latest settlement of a session is the provider's view */
+    for (size_t k = 0; k < FAKE_LEDGER_SIZE && k < fake_ledger_next; k++) {
+        size_t entry = (fake_ledger_next - 1 - k) % FAKE_LEDGER_SIZE;
+        if (!strcmp(fake_ledger[entry].session_id, s->id)) {
+            snprintf(status, 16, "%s", payment_outcome_name(fake_ledger[entry].outcome));
+            break;
+        }
+    }
+    pthread_mutex_unlock(&fake_ledger_lock);
+    return BO_OK;
+}
+
+/* With a webhook secret set, the fake provider signs its notifications as
+ * real ones do: X-Signature is the hex HMAC-SHA256 of the body under it.
+ * Without one it is unauthenticated (test servers only). */
+static bo_status fake_authenticate(const payment_credentials *cred, const payment_notification *n, bo_error *err)
+{
+    if (!cred->webhook_secret) return BO_OK;
+    char expected[65];
+    hmac_sha256_hex(cred->webhook_secret, strlen(cred->webhook_secret), n->body ? n->body : "", n->len, expected);
+    if (!n->signature || strlen(n->signature) != 64 || !secret_equal(n->signature, expected))
+        return bo_fail(err, BO_UNAUTHORIZED, "invalid_signature", "X-Signature",
+                       "the notification is not signed with the account's webhook secret");
+    return BO_OK;
+}
+
 static const payment_provider providers[] = {
-    {PAYMENT_TEST_PROVIDER, true, false, test_create, own_status, nothing_to_cancel, nothing_to_refund, test_parse},
-    {PAYMENT_FAKE_PROVIDER, false, true, fake_create, own_status, nothing_to_cancel, nothing_to_refund, fake_parse},
+    {PAYMENT_TEST_PROVIDER, true, false, false, false, test_create, own_status, nothing_to_cancel, nothing_to_refund,
+     test_parse, nothing_to_authenticate},
+    {PAYMENT_FAKE_PROVIDER, false, true, true, true, fake_create, fake_status, nothing_to_cancel, nothing_to_refund,
+     fake_parse, fake_authenticate},
 };
 
 const payment_provider *payment_provider_find(const char *name)
@@ -185,6 +256,11 @@ static db_status release_order(engine *e, db_conn *c, const account *a, const ch
             if (step == STORE_CONFLICT) st = DB_RETRY;
         }
         store_ticket_states_free(t, n);
+        /* a voucher's part goes back to its code: the order was not made */
+        money voucher_paid = 0, given_back = 0;
+        if (st == DB_OK) st = store_db_status(store_order_voucher_paid(c, a->id, order_id, &voucher_paid));
+        if (st == DB_OK && voucher_paid > 0)
+            st = store_db_status(store_order_refund_payments(c, a->id, order_id, voucher_paid, now, &given_back));
         char *doc = st == DB_OK ? cancelled_doc(o.doc, EXPIRED_REASON, "payments", now) : NULL;
         if (st == DB_OK) st = doc ? store_db_status(store_order_cancel(c, a->id, order_id, doc, now)) : DB_ERROR;
         free(doc);
@@ -255,7 +331,13 @@ static db_status take_payment(report_ctx *x, db_conn *c)
     const char *refuse = !strcmp(o.status, "confirmed")   ? "the order was already paid"
                          : strcmp(o.status, "open") && !released ? "the order was cancelled"
                                                                  : NULL;
-    if (!refuse && released) {
+    /* the voucher's part went back to its code at the deadline and may be
+     * spent since: such an order is not re-held (docs/PAYMENTS.md, "Vouchers") */
+    money voucher_back = 0;
+    if (!refuse && released)
+        st = store_db_status(store_order_voucher_given_back(c, x->a->id, s->order_id, &voucher_back));
+    if (st == DB_OK && !refuse && released && voucher_back > 0) refuse = "the voucher was released at the payment deadline";
+    if (st == DB_OK && !refuse && released) {
         instant_us due, released_at;
         st = store_db_status(store_payment_order_hold(c, x->a->id, s->order_id, &due, &released_at));
         if (st == DB_OK) st = db_exec(c, "SAVEPOINT payment_rehold", DB_NOARGS, NULL);
@@ -370,10 +452,13 @@ bo_status payment_report(engine *e, const char *provider, const char *payment_id
         bs = bo_fail(err, BO_CONFLICT, "payment_finished", "outcome", "the payment is already %s", x->s.status);
     if (bs == BO_OK && x->refund_reason) {
         const payment_provider *p = payment_provider_find(x->s.provider);
-        bo_error refund_err;
-        if (p && p->refund(&x->s, x->s.amount + x->s.fee, x->refund_reason, &refund_err) != BO_OK)
+        payment_credentials cred = {0};
+        bo_error refund_err = {0};
+        if (p && (payment_credentials_load(e, &owner, p, &cred) != BO_OK ||
+                  p->refund(&cred, &x->s, x->s.amount + x->s.fee, x->refund_reason, &refund_err) != BO_OK))
             log_warn("payments: provider %s did not take back payment %s: %s", p->name, x->s.id,
-                     refund_err.message);
+                     *refund_err.message ? refund_err.message : "its settings could not be opened");
+        payment_credentials_free(&cred);
     }
     if (out) *out = x->s;
     if (step) *step = x->step;
@@ -390,6 +475,21 @@ bo_status payment_notify(engine *e, const char *provider, const payment_notifica
     char session_id[72];
     payment_outcome o;
     bo_status bs = p->parse_notification(n, session_id, &o, err);
+    if (bs != BO_OK) return bs;
+    /* the session names the account whose webhook secret must have signed it */
+    account owner;
+    payment_session *found = malloc(sizeof *found);
+    if (!found) return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    bs = session_and_owner(e, session_id, found, &owner);
+    bool theirs = bs == BO_OK && !strcmp(found->provider, p->name);
+    free(found);
+    if (bs == BO_NOT_FOUND || (bs == BO_OK && !theirs)) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such payment");
+    if (bs != BO_OK) return bo_fail(err, bs, "internal_error", "", "storage failed");
+    payment_credentials cred = {0};
+    if (payment_credentials_load(e, &owner, p, &cred) != BO_OK)
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "the provider's settings could not be opened");
+    bs = p->authenticate(&cred, n, err);
+    payment_credentials_free(&cred);
     if (bs != BO_OK) return bs;
     return payment_report(e, p->name, session_id, o, false, out, NULL, err);
 }
@@ -513,6 +613,7 @@ typedef struct {
     const char *order_id;
     const payment_start_request *req;
     const payment_provider *provider;
+    const payment_credentials *cred;
     instant_us now;
     payment_session *s;
     bool created, not_found, not_open, not_test_mode;
@@ -586,6 +687,11 @@ static db_status start_fn(db_conn *c, void *arg)
     st = store_db_status(ss);
     money owed = 0;
     if (st == DB_OK && !x->not_test_mode) st = order_owed(c, x->a->id, x->order_id, &owed);
+    /* what a voucher paid at booking is not charged again */
+    money voucher_paid = 0;
+    if (st == DB_OK && !x->not_test_mode)
+        st = store_db_status(store_order_voucher_paid(c, x->a->id, x->order_id, &voucher_paid));
+    owed = owed > voucher_paid ? owed - voucher_paid : 0;
     if (st != DB_OK || x->not_test_mode) {
         store_order_state_free(&o);
         return st == DB_OK ? DB_ABORT : st;
@@ -609,7 +715,7 @@ static db_status start_fn(db_conn *c, void *arg)
     s->fee = r->fee;
     s->due_at = x->now + (r->deadline_seconds ? r->deadline_seconds : PAYMENT_DEFAULT_DEADLINE_SECONDS) * US_PER_SEC;
     s->created_at = s->updated_at = x->now;
-    if (x->provider->create(s, s->redirect_url, sizeof s->redirect_url, s->provider_ref, &x->provider_err) != BO_OK) {
+    if (x->provider->create(x->cred, s, s->redirect_url, sizeof s->redirect_url, s->provider_ref, &x->provider_err) != BO_OK) {
         x->provider_refused = true;
         store_order_state_free(&o);
         return DB_ABORT;
@@ -657,8 +763,13 @@ bo_status payment_start(engine *e, const account *a, const char *order_id, const
     if (!p || (p->test_server_only && !req->test_server))
         return bo_fail(err, BO_INVALID, "unknown_provider", "provider", "no payment provider named so");
     if (start_request_ok(req, err) != BO_OK) return err->status;
-    start_ctx x = {.e = e, .a = a, .order_id = order_id, .req = req, .provider = p, .now = clock_now(), .s = out};
+    payment_credentials cred = {0};
+    if (payment_credentials_load(e, a, p, &cred) != BO_OK)
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "the provider's settings could not be opened");
+    start_ctx x = {.e = e, .a = a, .order_id = order_id, .req = req, .provider = p, .cred = &cred,
+                   .now = clock_now(), .s = out};
     db_status st = store_write(e->st, start_fn, &x);
+    payment_credentials_free(&cred);
     if (x.not_found) return bo_fail(err, BO_NOT_FOUND, "not_found", "", "no such order");
     if (x.not_open)
         return bo_fail(err, BO_CONFLICT, "not_open", "status",
@@ -671,13 +782,7 @@ bo_status payment_start(engine *e, const account *a, const char *order_id, const
         return err->status;
     }
     if (st != DB_OK) return bo_from_db(st, err);
-    if (*x.replaced.id) {
-        bo_error cancel_err;
-        const payment_provider *old = payment_provider_find(x.replaced.provider);
-        if (old && old->cancel(&x.replaced, &cancel_err) != BO_OK)
-            log_warn("payments: provider %s did not cancel payment %s: %s", old->name, x.replaced.id,
-                     cancel_err.message);
-    }
+    if (*x.replaced.id) payment_session_cancel_at_provider(e, a, &x.replaced);
     if (created) *created = x.created;
     return BO_OK;
 }
@@ -714,4 +819,112 @@ bo_status account_test_mode_set(engine *e, const account *a, bool on, bo_error *
 {
     test_mode_ctx x = {a->id, on, clock_now()};
     return bo_from_db(store_write(e->st, test_mode_set_fn, &x), err);
+}
+
+/* ---------- ending a session with its order ---------- */
+
+void payment_session_cancel_at_provider(engine *e, const account *a, const payment_session *closed)
+{
+    const payment_provider *p = *closed->id ? payment_provider_find(closed->provider) : NULL;
+    if (!p) return;
+    payment_credentials cred = {0};
+    bo_error cancel_err = {0};
+    if (payment_credentials_load(e, a, p, &cred) != BO_OK || p->cancel(&cred, closed, &cancel_err) != BO_OK)
+        log_warn("payments: provider %s did not cancel payment %s: %s", p->name, closed->id,
+                 *cancel_err.message ? cancel_err.message : "its settings could not be opened");
+    payment_credentials_free(&cred);
+}
+
+db_status payment_sessions_end_with_order(db_conn *c, const account *a, const char *order_id, instant_us now,
+                                          payment_session *closed)
+{
+    closed->id[0] = 0;
+    store_status ss = store_payment_session_open_for_order(c, a->id, order_id, closed);
+    if (ss == STORE_NOT_FOUND) {
+        closed->id[0] = 0;
+        ss = STORE_OK;
+    } else if (ss == STORE_OK) {
+        ss = store_payment_session_move(c, a->id, closed->id, "open", "cancelled", "the order was cancelled", now);
+        snprintf(closed->status, sizeof closed->status, "cancelled");
+    }
+    db_status st = ss == STORE_CONFLICT ? DB_RETRY : store_db_status(ss);
+    /* the seats are given back with the cancellation: no hold runs any more */
+    return st == DB_OK ? store_db_status(store_payment_hold_end(c, a->id, order_id, false, now)) : st;
+}
+
+/* ---------- reconciling open sessions with their providers ---------- */
+
+typedef struct {
+    const char *provider;
+    instant_us now;
+    store_payment_to_reconcile *due;
+    size_t n;
+} reconcile_read;
+
+static db_status reconcile_read_fn(db_conn *c, void *arg)
+{
+    reconcile_read *x = arg;
+    return store_db_status(store_payment_sessions_to_reconcile(
+        c, x->provider, x->now - PAYMENT_RECONCILE_EVERY_SECONDS * US_PER_SEC, 100, &x->due, &x->n));
+}
+
+typedef struct {
+    const store_payment_to_reconcile *one;
+    instant_us now;
+} reconciled_mark;
+
+static db_status reconciled_fn(db_conn *c, void *arg)
+{
+    reconciled_mark *x = arg;
+    return store_db_status(store_payment_session_reconciled(c, x->one->account_id, x->one->id, x->now));
+}
+
+/* Asks the provider about one session and applies a changed answer;
+ * true when the session moved. */
+static bool reconcile_one(engine *e, const payment_provider *p, const store_payment_to_reconcile *one)
+{
+    account a;
+    payment_session *s = malloc(sizeof *s);
+    if (!s || account_by_id(e, one->account_id, &a) != BO_OK || payment_get(e, &a, one->id, s) != BO_OK) {
+        free(s);
+        return false;
+    }
+    payment_credentials cred = {0};
+    char status[16] = "open";
+    bo_error err = {0};
+    bool asked = payment_credentials_load(e, &a, p, &cred) == BO_OK && p->status(&cred, s, status, &err) == BO_OK;
+    payment_credentials_free(&cred);
+    payment_outcome o;
+    bool moved = false;
+    if (!asked) {
+        log_warn("payments: provider %s could not say what became of payment %s: %s", p->name, s->id,
+                 *err.message ? err.message : "its settings could not be opened");
+    } else if (strcmp(status, "open") && payment_outcome_parse(status, &o)) {
+        payment_step step = PAYMENT_STEP_SAME;
+        if (payment_report(e, p->name, s->id, o, false, NULL, &step, &err) == BO_OK && step != PAYMENT_STEP_SAME) {
+            log_info("payments: provider %s says payment %s is %s", p->name, s->id, status);
+            moved = true;
+        }
+    }
+    reconciled_mark mark = {one, clock_now()};
+    if (store_write(e->st, reconciled_fn, &mark) != DB_OK) log_warn("payments: payment %s not marked asked", s->id);
+    free(s);
+    return moved;
+}
+
+int payments_reconcile(engine *e)
+{
+    int moved = 0;
+    for (size_t k = 0; k < sizeof providers / sizeof providers[0]; k++) {
+        const payment_provider *p = &providers[k];
+        if (!p->remote_status) continue;
+        reconcile_read x = {.provider = p->name, .now = clock_now()};
+        if (store_read(e->st, reconcile_read_fn, &x) != DB_OK) {
+            log_warn("reaper: payments of %s not reconciled, will retry", p->name);
+            continue;
+        }
+        for (size_t i = 0; i < x.n; i++) moved += reconcile_one(e, p, &x.due[i]);
+        free(x.due);
+    }
+    return moved;
 }

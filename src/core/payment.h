@@ -37,31 +37,52 @@ typedef struct {
     const char *signature;    /* the provider's signature header, NULL when none */
 } payment_notification;
 
-/* A payment provider. The engine calls these around its own transactions;
- * each returns BO_OK or a refusal with err set. The two built in: "test"
- * (the hosted test page, /pay/{id}; test-mode accounts only) and "fake"
- * (confirms out of band through /payments/notify/fake; only on a server
- * started with --test-clock). Real ones (Mollie, Stripe) map as described in
- * docs/PAYMENTS.md. */
+/* An account's settings for one provider, opened from their sealed form
+ * (payment_credentials_load): a real provider's create and status would sign
+ * their API calls with api_key and check notifications with webhook_secret.
+ * NULL fields are not set. */
+typedef struct {
+    char *api_key;
+    char *webhook_secret;
+} payment_credentials;
+void payment_credentials_free(payment_credentials *c);
+
+/* A payment provider. The engine calls these around its own transactions
+ * (never inside one, except create: docs/PAYMENTS.md), each with the
+ * account's credentials for it; each returns BO_OK or a refusal with err set.
+ * The two built in: "test" (the hosted test page, /pay/{id}; test-mode
+ * accounts only) and "fake" (confirms out of band through
+ * /payments/notify/fake or only at its own end, found by the reconciler; only
+ * on a server started with --test-clock). Real ones (Mollie, Stripe) map as
+ * described in docs/PAYMENTS.md. */
 typedef struct payment_provider {
     const char *name;
     bool test_mode_only;   /* only accounts in test mode may use it; their orders are marked test */
     bool test_server_only; /* only on a server started with test hooks (--test-clock) */
+    bool uses_credentials; /* the account's settings are opened for its calls (else they get empty ones) */
+    bool remote_status;    /* its status is its own, not the session row: the reconciler asks it */
     /* Registers a new session with the provider: *redirect (n bytes) gets
      * where the buyer goes to pay (a path on this server or the provider's
      * absolute URL), provider_ref the provider's own id for it ("" none). */
-    bo_status (*create)(const payment_session *s, char *redirect, size_t n, char provider_ref[128], bo_error *err);
+    bo_status (*create)(const payment_credentials *cred, const payment_session *s, char *redirect, size_t n,
+                        char provider_ref[128], bo_error *err);
     /* The provider's view of the session: one of the outcome names, or "open". */
-    bo_status (*status)(const payment_session *s, char status[16], bo_error *err);
-    /* Asks the provider to stop taking money for the session (replaced by another). */
-    bo_status (*cancel)(const payment_session *s, bo_error *err);
+    bo_status (*status)(const payment_credentials *cred, const payment_session *s, char status[16], bo_error *err);
+    /* Asks the provider to stop taking money for the session (replaced by another, or its order cancelled). */
+    bo_status (*cancel)(const payment_credentials *cred, const payment_session *s, bo_error *err);
     /* Sends `amount` of the session's money back (a late payment that cannot be honoured). */
-    bo_status (*refund)(const payment_session *s, money amount, const char *reason, bo_error *err);
+    bo_status (*refund)(const payment_credentials *cred, const payment_session *s, money amount, const char *reason,
+                        bo_error *err);
     /* Reads a notification: the session id it is about (the session's id, or
      * what create put in provider_ref) and its outcome. BO_INVALID (err.field
      * names what is wrong) when it is not one this provider sent. */
     bo_status (*parse_notification)(const payment_notification *n, char session_id[72], payment_outcome *out,
                                     bo_error *err);
+    /* Whether the notification really comes from the provider for the
+     * account whose credentials these are (a signature under its webhook
+     * secret): BO_UNAUTHORIZED when not. Asked once parse_notification named
+     * the session, so the account is known. */
+    bo_status (*authenticate)(const payment_credentials *cred, const payment_notification *n, bo_error *err);
 } payment_provider;
 
 /* The built-in provider of that name, NULL when none. */
@@ -128,6 +149,50 @@ bo_status payment_notify(engine *e, const char *provider, const payment_notifica
 /* Releases the seats of orders whose payment deadline passed (the reaper);
  * returns how many orders. */
 int payments_expire_due(engine *e);
+
+/* Asks the providers of open sessions (those with remote_status) what
+ * became of each not asked within PAYMENT_RECONCILE_EVERY_SECONDS, and
+ * applies what they answer as if they had notified it (the reaper), so a
+ * payment confirmed without a notification still completes its order.
+ * Returns how many sessions moved. */
+#define PAYMENT_RECONCILE_EVERY_SECONDS 10
+int payments_reconcile(engine *e);
+
+/* Ends the order's open session with the order (its cancellation, in the
+ * caller's transaction): the session becomes cancelled ("the order was
+ * cancelled") and its hold ends. *closed gets it (id "" when there was none);
+ * after the commit, payment_session_cancel_at_provider tells its provider. */
+db_status payment_sessions_end_with_order(db_conn *c, const account *a, const char *order_id, instant_us now,
+                                          payment_session *closed);
+void payment_session_cancel_at_provider(engine *e, const account *a, const payment_session *closed);
+
+/* The fake provider's test hook (test servers only): records at "its end"
+ * that the session of provider_ref (fk_...) ended with o, without notifying
+ * us; its status then says so and the reconciler finds it. BO_INVALID "id". */
+bo_status payment_fake_settle(const char *provider_ref, payment_outcome o, bo_error *err);
+
+/* ---------- per-account provider settings (core/payment_settings.c) ---------- */
+#define PAYMENT_SECRET_MIN 8
+#define PAYMENT_SECRET_MAX 512
+/* What may be shown of them: never the secrets, only whether they are set
+ * and their last four characters. */
+typedef struct {
+    bool api_key_set, webhook_secret_set;
+    char api_key_hint[8], webhook_secret_hint[8];
+} payment_provider_settings;
+/* BO_NOT_FOUND "unknown_provider" for a provider not served here. */
+bo_status payment_provider_settings_get(engine *e, const account *a, const char *provider, bool test_server,
+                                        payment_provider_settings *out, bo_error *err);
+/* Replaces the account's settings for the provider, sealed with the server
+ * key; webhook_secret NULL: none. BO_INVALID naming the field. */
+bo_status payment_provider_settings_put(engine *e, const account *a, const char *provider, bool test_server,
+                                        const char *api_key, const char *webhook_secret, bo_error *err);
+bo_status payment_provider_settings_delete(engine *e, const account *a, const char *provider, bool test_server,
+                                           bo_error *err);
+/* The account's credentials for the provider, opened ({NULL, NULL} when not
+ * set or the provider does not use them). BO_INTERNAL when they cannot be
+ * read or opened (sealed under another key). */
+bo_status payment_credentials_load(engine *e, const account *a, const payment_provider *p, payment_credentials *out);
 
 /* The account's test mode (the test provider may take its payments). */
 bo_status account_test_mode_get(engine *e, const account *a, bool *on);

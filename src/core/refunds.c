@@ -10,9 +10,8 @@
 #include "util/objtext.h"
 #include <stdlib.h>
 
-/* What was charged for a ticket: its price after discount and its booking fee
- * (read from its document: the fee is not a column). */
-static money owed_for(const store_ticket_state *t)
+/* Read from its document: the fee is not a column. */
+money ticket_charged(const store_ticket_state *t)
 {
     char *fee = objtext_member(t->doc, "booking_fee");
     money v = fee ? strtoll(fee, NULL, 10) : 0;
@@ -26,7 +25,7 @@ db_status order_owed(db_conn *c, const char *account_id, const char *order_id, m
     size_t n;
     *owed = 0;
     db_status st = store_db_status(store_order_live_tickets(c, account_id, order_id, &t, &n));
-    for (size_t i = 0; st == DB_OK && i < n; i++) *owed += owed_for(&t[i]);
+    for (size_t i = 0; st == DB_OK && i < n; i++) *owed += ticket_charged(&t[i]);
     store_ticket_states_free(t, n);
     return st;
 }
@@ -36,7 +35,7 @@ db_status order_refund(db_conn *c, const char *account_id, const char *order_id,
 {
     money owed = 0;
     for (size_t i = 0; i < n; i++) {
-        amounts[i] = owed_for(&t[i]);
+        amounts[i] = ticket_charged(&t[i]);
         owed += amounts[i];
     }
     db_status st = store_db_status(store_order_refund_payments(c, account_id, order_id, owed, now, refunded));

@@ -126,6 +126,12 @@ size_t occurrence_slots(const occurrence_source *src, const cat_product *product
                 occurrence_key(day, t, s.key);
                 s.starts_at = tz_local_to_instant(src->timezone, day, t);
                 s.ends_at = tz_local_to_instant(src->timezone, day, s.time_to);
+                /* across a DST change: a slot whose wall time is in the
+                 * spring gap does not exist (it would share its start with
+                 * the first slot after the gap), and one ending in the autumn
+                 * overlap keeps its length instead of swallowing the hour */
+                if (s.ends_at - s.starts_at > slot_secs * US_PER_SEC) s.ends_at = s.starts_at + slot_secs * US_PER_SEC;
+                if (s.ends_at <= s.starts_at) continue;
                 s.open = day_open && s.ends_at > now;
                 if (!push(&arr, &n, &cap, max, &s)) goto done;
             }

@@ -24,7 +24,8 @@
 
 static const char *known_events[] = {"ORDER.CREATED",         "ORDER.UPDATED", "ISSUED_TICKET.CREATED",
                                      "ISSUED_TICKET.UPDATED", "EVENT.CREATED", "EVENT.UPDATED",
-                                     "EVENT.DELETED",         "ORDER.PAID",    NULL};
+                                     "EVENT.DELETED",         "ORDER.PAID",    "ISSUED_TICKET.REFUND_REQUESTED",
+                                     NULL};
 
 /* ---------- formats ---------- */
 

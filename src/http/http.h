@@ -108,6 +108,9 @@ void http_set_user(http_request *r, void *user);
 void *http_user(const http_request *r);
 void *http_alloc(http_request *r, size_t n);      /* zeroed; freed with the request */
 char *http_strdup(http_request *r, const char *s);
+/* The peer's address as text ("203.0.113.7", "2001:db8::1"); NULL when
+ * unknown. A proxy in front is the peer: forwarded headers are not trusted. */
+const char *http_client_ip(http_request *r);
 /* The base URL the client used: "http://host:port" from the Host header. */
 const char *http_base_url(http_request *r);
 

@@ -1,5 +1,7 @@
 /* Reading a request: headers, query, path parameters, body as JSON or form. */
 #include "http/internal.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +226,17 @@ const char *http_base_url(http_request *r)
     strcpy(url, "http://");
     strcat(url, clean);
     return r->base_url = url;
+}
+
+const char *http_client_ip(http_request *r)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return NULL;
+    char text[INET6_ADDRSTRLEN];
+    const struct sockaddr *sa = info->client_addr;
+    const void *addr = sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                       : sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                   : NULL;
+    if (!addr || !inet_ntop(sa->sa_family, addr, text, sizeof text)) return NULL;
+    return http_strdup(r, text);
 }

@@ -1,6 +1,7 @@
 #include "store/db.h"
 #include <ctype.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,3 +92,15 @@ db_status db_query_text(db_conn *c, const char *sql, const db_param *p, int n, c
     db_rows_free(r);
     return st;
 }
+
+/* "INSERT INTO t (cols) VALUES (?,..),(?,..)" for n rows of ncols each. */
+void multi_row_sql(char *out, size_t outlen, const char *head, int ncols, size_t n)
+{
+    size_t len = (size_t)snprintf(out, outlen, "%s", head);
+    for (size_t r = 0; r < n && len < outlen; r++) {
+        len += (size_t)snprintf(out + len, outlen - len, r ? ",(" : "(");
+        for (int k = 0; k < ncols && len < outlen; k++) len += (size_t)snprintf(out + len, outlen - len, k ? ",?" : "?");
+        if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, ")");
+    }
+}
+

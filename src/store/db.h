@@ -70,6 +70,9 @@ void db_rows_free(db_rows *r);
 /* Convenience: first row's first column as integer / text copy (caller frees). */
 db_status db_query_int(db_conn *c, const char *sql, const db_param *p, int n, int64_t *out);
 db_status db_query_text(db_conn *c, const char *sql, const db_param *p, int n, char **out);
+/* "INSERT INTO t (cols) VALUES (?,..),(?,..)": head, then n rows of ncols
+ * placeholders each (several rows in one statement). */
+void multi_row_sql(char *out, size_t outlen, const char *head, int ncols, size_t n);
 /* Runs several ;-separated statements without parameters (migrations). */
 db_status db_exec_script(db_conn *c, const char *sql);
 db_dialect db_conn_dialect(db_conn *c);

@@ -415,6 +415,46 @@ static const char v22[] =
     /* a subscription's label (Fourvenues' webhook endpoints have a name) */
     "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* The reconciler asks a provider about each open session at most every
+ * PAYMENT_RECONCILE_EVERY_SECONDS (core/payment.c): it records when it last did. */
+static const char v23[] =
+    "ALTER TABLE payment_sessions ADD COLUMN reconciled_at BIGINT;"
+    "CREATE INDEX payment_sessions_open ON payment_sessions(status, provider);";
+/* Convious pricing (store/inventory_refs_store.c, store/analytics_store.c):
+ * the caller's inventory references with their pricing settings and seats left
+ * (one row per reference; per day and start time, -1 for the whole day), the
+ * sales history of references from analytics OrderCreated items, and the
+ * browsers' analytics events with their daily counters (pruned after the
+ * retention; ip_prefix is a /24 or /48, never a full address). */
+static const char v26[] =
+    "CREATE TABLE inventory_refs ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), reference TEXT NOT NULL, name TEXT NOT NULL,"
+    " availability BIGINT, min_price BIGINT NOT NULL, max_price BIGINT NOT NULL, step BIGINT NOT NULL,"
+    " gate_price BIGINT NOT NULL, average_target BIGINT NOT NULL, removed INTEGER NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (account_id, reference));"
+    "CREATE TABLE inventory_ref_seats ("
+    " account_id TEXT NOT NULL, reference TEXT NOT NULL, day BIGINT NOT NULL, start_time BIGINT NOT NULL,"
+    " seats_left BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (account_id, reference, day, start_time));"
+    "CREATE TABLE inventory_ref_sales ("
+    " account_id TEXT NOT NULL, order_id TEXT NOT NULL, line BIGINT NOT NULL, reference TEXT NOT NULL,"
+    " quantity BIGINT NOT NULL, unit_price BIGINT NOT NULL, event_day BIGINT, sold_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, order_id, line));"
+    "CREATE INDEX inventory_ref_sales_ref ON inventory_ref_sales(account_id, reference, sold_at);"
+    "CREATE TABLE analytics_events ("
+    " id @ID@, account_id TEXT NOT NULL, kind TEXT NOT NULL, cookie_id TEXT NOT NULL, event_time BIGINT NOT NULL,"
+    " received_at BIGINT NOT NULL, ip_prefix TEXT NOT NULL, product_kind TEXT NOT NULL, product_key TEXT NOT NULL,"
+    " order_id TEXT, detail TEXT NOT NULL);"
+    "CREATE INDEX analytics_events_received ON analytics_events(received_at);"
+    "CREATE INDEX analytics_events_account ON analytics_events(account_id, received_at);"
+    /* a counter is spread over shards (a batch adds to one): concurrent batches rarely wait for each other */
+    "CREATE TABLE analytics_daily ("
+    " account_id TEXT NOT NULL, day BIGINT NOT NULL, kind TEXT NOT NULL, product_key TEXT NOT NULL,"
+    " shard BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account_id, day, kind, product_key, shard));";
+/* What of a payment went back (store/order_changes.c): a ticket refund gives
+ * back part of a payment, and later ones only the rest. Payments refunded
+ * whole before this gave back all they took. */
+static const char v25[] = "ALTER TABLE payments ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;"
+                          "UPDATE payments SET refunded = amount WHERE kind = 'payment' AND status = 'refunded';";
 /* Dynamic pricing's per-product settings (store/pricing_store.c); absent or
  * dynamic = 0: the product's price tables. */
 static const char v27[] =
@@ -442,6 +482,9 @@ const migration migrations[] = {
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
+    {23, "when each open payment session was last asked of its provider", v23},
+    {25, "what of each payment was refunded", v25},
+    {26, "Convious pricing: inventory references, their sales, analytics events", v26},
     {27, "dynamic pricing settings", v27},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -129,7 +129,7 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
 typedef struct {
     int64_t id;
     char *provider, *method, *reference; /* owned; NULL none */
-    money amount;
+    money amount;                        /* what of it has not gone back yet */
 } paid_payment;
 
 static char *text_or_null(db_rows *r, int col) { return db_isnull(r, col) ? NULL : strdup(db_text(r, col)); }
@@ -152,7 +152,7 @@ static db_status paid_payments(db_conn *c, const char *account_id, const char *o
     *n = 0;
     db_rows *r;
     db_status st = db_query(c,
-                            "SELECT id, provider, method, reference, amount FROM payments WHERE order_id = ?"
+                            "SELECT id, provider, method, reference, amount - refunded FROM payments WHERE order_id = ?"
                             " AND account_id = ? AND kind = 'payment' AND status = 'paid' ORDER BY created_at, id",
                             DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
     if (st != DB_OK) return st;
@@ -174,14 +174,22 @@ static db_status paid_payments(db_conn *c, const char *account_id, const char *o
     return st;
 }
 
-/* Gives `part` of payment p back to where it came from. */
+/* Gives `part` of payment p back to where it came from. The payment counts
+ * what went back (`refunded`): ticket refunds give a payment back piece by
+ * piece, and the guard keeps two of them from giving back more than it took. */
 static store_status refund_payment(db_conn *c, const char *account_id, const char *order_id, const paid_payment *p,
                                    money part, instant_us now)
 {
-    db_status st = DB_OK;
-    if (part == p->amount)
-        st = db_exec(c, "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND account_id = ?",
-                     DB_ARGS(DB_INT(now), DB_INT(p->id), DB_TEXT(account_id)), NULL);
+    if (part == 0 && p->amount > 0) return STORE_OK; /* nothing of this one goes back */
+    int64_t changed = 0;
+    db_status st = db_exec(c,
+                           "UPDATE payments SET refunded = refunded + ?, updated_at = ?,"
+                           " status = CASE WHEN ? = 1 THEN 'refunded' ELSE status END"
+                           " WHERE id = ? AND account_id = ? AND status = 'paid' AND refunded + ? <= amount",
+                           DB_ARGS(DB_INT(part), DB_INT(now), DB_INT(part == p->amount ? 1 : 0), DB_INT(p->id),
+                                   DB_TEXT(account_id), DB_INT(part)),
+                           &changed);
+    if (st == DB_OK && changed != 1) return STORE_RETRY; /* another refund got there first */
     if (st == DB_OK && part > 0)
         st = db_exec(c,
                      "INSERT INTO payments (account_id, order_id, kind, provider, method, status, amount, reference,"
@@ -195,24 +203,59 @@ static store_status refund_payment(db_conn *c, const char *account_id, const cha
     return STORE_OK;
 }
 
-store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, money amount,
-                                         instant_us now, money *refunded)
+void store_refund_parts_free(store_refund_part *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++) {
+        free(p[i].provider);
+        free(p[i].reference);
+    }
+    free(p);
+}
+
+store_status store_order_refund_payments_to(db_conn *c, const char *account_id, const char *order_id, money amount,
+                                            instant_us now, money *refunded, store_refund_part **parts,
+                                            size_t *nparts)
 {
     *refunded = 0;
+    if (parts) *parts = NULL, *nparts = 0;
     paid_payment *p;
     size_t n;
     db_status st = paid_payments(c, account_id, order_id, &p, &n);
     store_status ss = store_status_of(st);
+    if (ss == STORE_OK && parts && n && !(*parts = calloc(n, sizeof **parts))) ss = STORE_ERROR;
     money left = amount > 0 ? amount : 0;
     for (size_t i = 0; i < n && ss == STORE_OK; i++) {
         money part = p[i].amount < left ? p[i].amount : left;
         ss = refund_payment(c, account_id, order_id, &p[i], part, now);
         left -= part;
         *refunded += part;
+        if (ss == STORE_OK && parts && part > 0) {
+            store_refund_part *out = &(*parts)[(*nparts)++];
+            out->amount = part;
+            out->provider = p[i].provider, p[i].provider = NULL;
+            out->reference = p[i].reference, p[i].reference = NULL;
+        }
     }
     paid_payments_free(p, n);
-    if (ss != STORE_OK) *refunded = 0;
+    if (ss != STORE_OK) {
+        *refunded = 0;
+        if (parts) store_refund_parts_free(*parts, *nparts), *parts = NULL, *nparts = 0;
+    }
     return ss;
+}
+
+store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, money amount,
+                                         instant_us now, money *refunded)
+{
+    return store_order_refund_payments_to(c, account_id, order_id, amount, now, refunded, NULL, NULL);
+}
+
+store_status store_order_refundable(db_conn *c, const char *account_id, const char *order_id, money *left)
+{
+    return store_status_of(db_query_int(c,
+                                        "SELECT COALESCE(SUM(amount - refunded), 0) FROM payments WHERE order_id = ?"
+                                        " AND account_id = ? AND kind = 'payment' AND status = 'paid'",
+                                        DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), left));
 }
 
 store_status store_ticket_invalidate(db_conn *c, const char *account_id, const char *ticket_id,
@@ -233,16 +276,34 @@ store_status store_ticket_invalidate(db_conn *c, const char *account_id, const c
     return store_inventory_give_back(c, account_id, holds, nholds);
 }
 
+/* Replaces a ticket's document if it still is old_doc and the ticket is live
+ * (or, with refunded, refunded): *changed is 1 when it was. */
+static db_status swap_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
+                          const char *doc, instant_us now, bool refunded, int64_t *changed)
+{
+    return db_exec(c,
+                   refunded ? "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+                              " AND account_id = ? AND status = 'refunded' AND doc = ?"
+                            : "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+                              " AND account_id = ? AND status IN ('valid', 'unpaid') AND doc = ?",
+                   DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id), DB_TEXT(old_doc)),
+                   changed);
+}
+
+store_status store_ticket_refunded_doc_set(db_conn *c, const char *account_id, const char *ticket_id,
+                                           const char *old_doc, const char *doc, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = swap_doc(c, account_id, ticket_id, old_doc, doc, now, true, &changed);
+    if (st != DB_OK) return store_status_of(st);
+    return changed == 1 ? STORE_OK : STORE_RETRY;
+}
+
 store_status store_ticket_set_doc(db_conn *c, const char *account_id, const char *ticket_id, const char *old_doc,
                                   const char *doc, instant_us now)
 {
     int64_t changed = 0;
-    db_status st = db_exec(c,
-                           "UPDATE tickets SET doc = ?, updated_at = ?, version = version + 1 WHERE id = ?"
-                           " AND account_id = ? AND status IN ('valid', 'unpaid') AND doc = ?",
-                           DB_ARGS(DB_TEXT(doc), DB_INT(now), DB_TEXT(ticket_id), DB_TEXT(account_id),
-                                   DB_TEXT(old_doc)),
-                           &changed);
+    db_status st = swap_doc(c, account_id, ticket_id, old_doc, doc, now, false, &changed);
     if (st != DB_OK) return store_status_of(st);
     if (changed == 1) return STORE_OK;
     char *status = NULL;

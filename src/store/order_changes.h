@@ -68,11 +68,33 @@ store_status store_order_live_tickets(db_conn *c, const char *account_id, const 
  * from (docs/MODEL.md, "Money"): the paid payments are refunded oldest first,
  * each with a refund row of the part of it that goes back (its provider,
  * method and reference); a payment that goes back whole (a 0.00 one too) is
- * marked refunded, one that goes back in part stays paid. A voucher payment's
+ * marked refunded, one that goes back in part stays paid (its `refunded`
+ * counts what did: a later refund gives back only the rest). A voucher payment's
  * part goes back to its code (store_voucher_code_give_back). *refunded gets
  * the sum: min(amount, what was paid), 0 when nothing was. */
 store_status store_order_refund_payments(db_conn *c, const char *account_id, const char *order_id, money amount,
                                          instant_us now, money *refunded);
+
+/* Where one part of a refund went: a payment's provider and reference (the
+ * payment session's id for a session's payment; NULL none), and how much. */
+typedef struct {
+    char *provider, *reference; /* owned */
+    money amount;
+} store_refund_part;
+void store_refund_parts_free(store_refund_part *p, size_t n);
+/* store_order_refund_payments, telling where the money went: *parts (malloc'd,
+ * NULL when nothing went back) one entry per payment given something back. */
+store_status store_order_refund_payments_to(db_conn *c, const char *account_id, const char *order_id, money amount,
+                                            instant_us now, money *refunded, store_refund_part **parts,
+                                            size_t *nparts);
+/* What the order's paid payments can still give back: Σ (amount - refunded). */
+store_status store_order_refundable(db_conn *c, const char *account_id, const char *order_id, money *left);
+
+/* Replaces a refunded ticket's document (another refund of it recorded) if it
+ * still is `old_doc`: STORE_OK, STORE_RETRY when it changed or is no longer
+ * refunded (read it again). */
+store_status store_ticket_refunded_doc_set(db_conn *c, const char *account_id, const char *ticket_id,
+                                           const char *old_doc, const char *doc, instant_us now);
 
 /* Takes a live ticket out of use: sets its status (voided | refunded),
  * invalidated_at, updated_at and document (NULL keeps it), bumps its version

@@ -279,3 +279,123 @@ store_status store_account_test_mode_set(db_conn *c, const char *account_id, boo
     if (st != DB_OK) return store_status_of(st);
     return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
 }
+
+/* ---------- provider settings ---------- */
+
+static void credential_name(char *out, size_t n, const char *provider, const char *which)
+{
+    snprintf(out, n, "payment:%s:%s", provider, which);
+}
+
+static db_status secret_text(db_conn *c, const char *account_id, const char *name, char **out)
+{
+    *out = NULL;
+    db_status st = db_query_text(c, "SELECT sealed FROM account_secrets WHERE account_id = ? AND name = ?",
+                                 DB_ARGS(DB_TEXT(account_id), DB_TEXT(name)), out);
+    return st == DB_NOTFOUND ? DB_OK : st;
+}
+
+store_status store_payment_credentials_get(db_conn *c, const char *account_id, const char *provider,
+                                           char **sealed_api_key, char **sealed_webhook_secret)
+{
+    char key_name[64], secret_name[64];
+    credential_name(key_name, sizeof key_name, provider, "api_key");
+    credential_name(secret_name, sizeof secret_name, provider, "webhook_secret");
+    db_status st = secret_text(c, account_id, key_name, sealed_api_key);
+    if (st == DB_OK) st = secret_text(c, account_id, secret_name, sealed_webhook_secret);
+    else *sealed_webhook_secret = NULL;
+    if (st != DB_OK) {
+        free(*sealed_api_key);
+        free(*sealed_webhook_secret);
+        *sealed_api_key = *sealed_webhook_secret = NULL;
+    }
+    return store_status_of(st);
+}
+
+store_status store_payment_credentials_delete(db_conn *c, const char *account_id, const char *provider)
+{
+    char key_name[64], secret_name[64];
+    credential_name(key_name, sizeof key_name, provider, "api_key");
+    credential_name(secret_name, sizeof secret_name, provider, "webhook_secret");
+    return store_status_of(db_exec(c, "DELETE FROM account_secrets WHERE account_id = ? AND name IN (?, ?)",
+                                   DB_ARGS(DB_TEXT(account_id), DB_TEXT(key_name), DB_TEXT(secret_name)), NULL));
+}
+
+store_status store_payment_credentials_put(db_conn *c, const char *account_id, const char *provider,
+                                           const char *sealed_api_key, const char *sealed_webhook_secret)
+{
+    store_status ss = store_payment_credentials_delete(c, account_id, provider);
+    const char *which[2] = {"api_key", "webhook_secret"}, *sealed[2] = {sealed_api_key, sealed_webhook_secret};
+    for (int i = 0; i < 2 && ss == STORE_OK; i++) {
+        if (!sealed[i]) continue;
+        char name[64];
+        credential_name(name, sizeof name, provider, which[i]);
+        ss = store_status_of(db_exec(c, "INSERT INTO account_secrets (account_id, name, sealed) VALUES (?, ?, ?)",
+                                     DB_ARGS(DB_TEXT(account_id), DB_TEXT(name), DB_TEXT(sealed[i])), NULL));
+    }
+    return ss;
+}
+
+/* ---------- reconciling ---------- */
+
+store_status store_payment_sessions_to_reconcile(db_conn *c, const char *provider, instant_us asked_before, int limit,
+                                                 store_payment_to_reconcile **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT account_id, id, provider FROM payment_sessions WHERE status = 'open'"
+                            " AND provider = ? AND COALESCE(reconciled_at, created_at) < ?"
+                            " ORDER BY COALESCE(reconciled_at, created_at), id LIMIT ?",
+                            DB_ARGS(DB_TEXT(provider), DB_INT(asked_before), DB_INT(limit)), &r);
+    if (st != DB_OK) return store_status_of(st);
+    size_t cap = 0;
+    while (st == DB_OK && db_next(r)) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            store_payment_to_reconcile *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                st = DB_ERROR;
+                break;
+            }
+            *out = grown;
+        }
+        store_payment_to_reconcile *one = &(*out)[(*n)++];
+        copy(one->account_id, sizeof one->account_id, db_text(r, 0));
+        copy(one->id, sizeof one->id, db_text(r, 1));
+        copy(one->provider, sizeof one->provider, db_text(r, 2));
+    }
+    db_rows_free(r);
+    if (st != DB_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return store_status_of(st);
+}
+
+store_status store_payment_session_reconciled(db_conn *c, const char *account_id, const char *id, instant_us now)
+{
+    return store_status_of(db_exec(c, "UPDATE payment_sessions SET reconciled_at = ? WHERE id = ? AND account_id = ?",
+                                   DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(account_id)), NULL));
+}
+
+store_status store_order_voucher_paid(db_conn *c, const char *account_id, const char *order_id, money *amount)
+{
+    *amount = 0;
+    return store_status_of(db_query_int(c,
+                                        "SELECT COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ?"
+                                        " AND account_id = ? AND kind = 'payment' AND status = 'paid'"
+                                        " AND provider = 'voucher'",
+                                        DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), amount));
+}
+
+store_status store_order_voucher_given_back(db_conn *c, const char *account_id, const char *order_id, money *amount)
+{
+    *amount = 0;
+    return store_status_of(db_query_int(c,
+                                        "SELECT COALESCE(SUM(amount), 0) FROM payments WHERE order_id = ?"
+                                        " AND account_id = ? AND kind = 'refund' AND provider = 'voucher'",
+                                        DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), amount));
+}

@@ -90,4 +90,32 @@ store_status store_order_doc_set(db_conn *c, const char *account_id, const char 
 /* The account's test mode: whether the test provider may take its payments. */
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on);
 store_status store_account_test_mode_set(db_conn *c, const char *account_id, bool on, instant_us now);
+
+/* An account's settings for a payment provider, sealed by the caller with
+ * the server key (rows of account_secrets named "payment:<provider>:api_key"
+ * and ":webhook_secret"). get: malloc'd texts, NULL when not set (STORE_OK
+ * either way). put replaces both (sealed_secret NULL: none). */
+store_status store_payment_credentials_get(db_conn *c, const char *account_id, const char *provider,
+                                           char **sealed_api_key, char **sealed_webhook_secret);
+store_status store_payment_credentials_put(db_conn *c, const char *account_id, const char *provider,
+                                           const char *sealed_api_key, const char *sealed_webhook_secret);
+store_status store_payment_credentials_delete(db_conn *c, const char *account_id, const char *provider);
+
+/* An open session to ask its provider about. */
+typedef struct {
+    char account_id[40];
+    char id[72];
+    char provider[24];
+} store_payment_to_reconcile;
+/* Up to `limit` open sessions of `provider` last asked (or, never asked,
+ * created) before `asked_before`, least recently asked first; *out malloc'd. */
+store_status store_payment_sessions_to_reconcile(db_conn *c, const char *provider, instant_us asked_before, int limit,
+                                                 store_payment_to_reconcile **out, size_t *n);
+/* Records that the session's provider was asked at `now`. */
+store_status store_payment_session_reconciled(db_conn *c, const char *account_id, const char *id, instant_us now);
+
+/* What vouchers paid towards the order (its paid voucher payments). */
+store_status store_order_voucher_paid(db_conn *c, const char *account_id, const char *order_id, money *amount);
+/* What went back to voucher codes from the order (its voucher refunds). */
+store_status store_order_voucher_given_back(db_conn *c, const char *account_id, const char *order_id, money *amount);
 #endif

@@ -20,17 +20,6 @@ void store_cart_free(store_cart *c)
     c->nlines = 0;
 }
 
-/* "INSERT INTO t (cols) VALUES (?,..),(?,..)" for n rows of ncols each. */
-static void multi_row_sql(char *out, size_t outlen, const char *head, int ncols, size_t n)
-{
-    size_t len = (size_t)snprintf(out, outlen, "%s", head);
-    for (size_t r = 0; r < n && len < outlen; r++) {
-        len += (size_t)snprintf(out + len, outlen - len, r ? ",(" : "(");
-        for (int k = 0; k < ncols && len < outlen; k++) len += (size_t)snprintf(out + len, outlen - len, k ? ",?" : "?");
-        if (len < outlen) len += (size_t)snprintf(out + len, outlen - len, ")");
-    }
-}
-
 #define ROWS_PER_INSERT 16
 
 /* ---------------- capacity ---------------- */

@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -177,6 +178,23 @@ def admin_error(resp, status, code=None, field=None):
     if field is not None:
         assert err["field"] == field, "expected field %s, got %r" % (field, resp)
     return err
+
+
+def db_rows(sql):
+    """Rows of a query on the server's database, read directly."""
+    db = os.environ.get("BOXOFFICE_TEST_DB")
+    if not db:
+        raise Skip("BOXOFFICE_TEST_DB is not set: the database cannot be read")
+    if db.startswith("sqlite:"):
+        con = sqlite3.connect("file:%s?mode=ro" % db[len("sqlite:"):], uri=True, timeout=30)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    run = subprocess.run(["psql", db, "-X", "-A", "-t", "-q", "-F", "\x1f", "-c", sql], capture_output=True, timeout=60)
+    if run.returncode != 0:
+        raise Skip("psql failed: %s" % run.stderr.decode(errors="replace")[-200:])
+    return [tuple(line.split("\x1f")) for line in run.stdout.decode().splitlines() if line]
 
 
 def unique(prefix):

@@ -264,15 +264,97 @@ def test_a_voucher_covering_everything_completes_without_payment(c, shop):
                   200)["voucher_code"]["balance"] == 1000 - 11
 
 
-def test_a_voucher_paying_part_is_refused_and_nothing_is_spent(c, shop):
+def code_balance(c, shop, code):
+    b64 = base64.b64encode(code.encode()).decode()
+    return expect(shop.shop(c, "GET", "/events/%s/codes/%s" % (shop.event["id"], b64)), 200)["voucher_code"]["balance"]
+
+
+def session_of(c, shop, answer):
+    """The payment session behind a checkout's redirect (its id is the page's path)."""
+    pay_id = urllib.parse.urlsplit(answer["redirect_url"]).path.rsplit("/", 1)[1]
+    return expect(shop.admin(c, "GET", "/payments/" + pay_id), 200)
+
+
+def test_a_voucher_paying_part_reduces_the_payment(c, shop):
+    code = voucher_code(c, shop, 500)
+    r = shop.reserve(c, regular=1, cheap=0, query={"code": code})  # 10.00 + 1.00
+    answer = expect(shop.checkout(c, r["order_id"], method=shop.ideal, ideal_issuer_id="INGBNL2A"), 201)
+    assert answer["status"] == "OPEN" and answer["due_at"], answer
+    # the voucher's part is spent at checkout; the payment charges the rest plus the method's fee
+    assert code_balance(c, shop, code) == 0
+    session = session_of(c, shop, answer)
+    assert (session["amount"], session["fee"], session["total"]) == (600, 68, 668), session
+    page = urllib.parse.urlsplit(answer["redirect_url"]).path
+    status, _, html = raw(c, "GET", page)
+    assert status == 200 and "6.68" in html and "-5.00" in html, html
+    # the same checkout again is the same payment; nothing more is spent
+    assert expect(shop.checkout(c, r["order_id"], method=shop.ideal, ideal_issuer_id="INGBNL2A"), 201) == answer
+    assert code_balance(c, shop, code) == 0
+    assert "status=paid" in choose(c, page, "paid")
+    order = order_by_number(c, shop, answer["order_id"])
+    assert order["status"] == "confirmed" and {t["status"] for t in order["tickets"]} == {"valid"}, order
+    paid = sorted((p["provider"], p["amount"]) for p in order["payments"] if p["kind"] == "payment")
+    assert paid == [("test", 668), ("voucher", 500)], order["payments"]
+
+
+def test_a_partial_voucher_takes_the_percentage_fee_off_the_rest_only(c, shop):
+    code = voucher_code(c, shop, 2000)
+    r = shop.reserve(c, regular=2, cheap=5, query={"code": code})  # 49.50 in all, 29.50 left
+    answer = expect(shop.checkout(c, r["order_id"]), 201)  # Bancontact: 2.6% + 0.35
+    session = session_of(c, shop, answer)
+    # 29.50 × 2.6% = 0.767 -> 0.77, + 0.35
+    assert (session["amount"], session["fee"], session["total"]) == (2950, 112, 3062), session
+
+
+def test_a_failed_payment_keeps_the_voucher_part_and_expiry_gives_it_back(c, shop):
+    code = voucher_code(c, shop, 700)
+    r = shop.reserve(c, regular=1, cheap=0, query={"code": code})
+    answer = expect(shop.checkout(c, r["order_id"], method=shop.ideal, ideal_issuer_id="INGBNL2A"), 201)
+    page = urllib.parse.urlsplit(answer["redirect_url"]).path
+    assert "status=failed" in choose(c, page, "failed")
+    # failed: the hold and the voucher's part stay until the deadline, for a retry
+    assert code_balance(c, shop, code) == 0
+    retry = expect(shop.checkout(c, r["order_id"], method=shop.ideal, ideal_issuer_id="INGBNL2A"), 201)
+    assert retry["order_id"] == answer["order_id"] and retry["redirect_url"] != answer["redirect_url"], retry
+    assert session_of(c, shop, retry)["amount"] == 400
+    assert code_balance(c, shop, code) == 0
+    advance(c, 16 * 60)  # past the 15-minute payment deadline
+    deadline = time.time() + 8
+    while order_by_number(c, shop, answer["order_id"])["status"] == "open" and time.time() < deadline:
+        time.sleep(0.2)
+    order = order_by_number(c, shop, answer["order_id"])
+    assert order["status"] == "cancelled" and order["status_reason"] == "payment_expired", order
+    # the voucher's part went back to its code, exactly once
+    assert code_balance(c, shop, code) == 7
+    assert [p["status"] for p in order["payments"] if p["provider"] == "voucher" and p["kind"] == "payment"] == \
+        ["refunded"], order["payments"]
+
+
+def test_cancelling_the_order_gives_the_voucher_part_back(c, shop):
+    code = voucher_code(c, shop, 300)
+    r = shop.reserve(c, regular=1, cheap=0, query={"code": code})
+    answer = expect(shop.checkout(c, r["order_id"], method=shop.ideal, ideal_issuer_id="INGBNL2A"), 201)
+    order = order_by_number(c, shop, answer["order_id"])
+    assert code_balance(c, shop, code) == 0
+    expect(shop.admin(c, "POST", "/orders/%s/cancel" % order["id"], {"reason": "buyer left"}), 200)
+    assert code_balance(c, shop, code) == 3
+    assert session_of(c, shop, answer)["status"] == "cancelled"
+    page = urllib.parse.urlsplit(answer["redirect_url"]).path
+    status, _, html = raw(c, "GET", page)
+    assert status == 200 and "<form" not in html
+
+
+def test_a_partial_voucher_without_payments_is_refused_and_nothing_is_spent(c, shop):
     code = voucher_code(c, shop, 500)
     r = shop.reserve(c, regular=1, cheap=0, query={"code": code})
-    cm_error(shop.checkout(c, r["order_id"]), 400, "VOUCHER_INSUFFICIENT", "code")
+    expect(shop.admin(c, "PATCH", "/payment_settings", {"test_mode": False}), 200)
+    try:
+        cm_error(shop.checkout(c, r["order_id"]), 400, "VOUCHER_INSUFFICIENT", "code")
+    finally:
+        expect(shop.admin(c, "PATCH", "/payment_settings", {"test_mode": True}), 200)
     cart = expect(shop.admin(c, "GET", "/carts/" + r["order_id"]), 200)
     assert cart["status"] == "open", cart
-    b64 = base64.b64encode(code.encode()).decode()
-    assert expect(shop.shop(c, "GET", "/events/%s/codes/%s" % (shop.event["id"], b64)),
-                  200)["voucher_code"]["balance"] == 5
+    assert code_balance(c, shop, code) == 5
 
 
 def concurrently(n, fn):
@@ -291,15 +373,29 @@ def concurrently(n, fn):
 
 
 def test_voucher_balance_never_negative_under_concurrent_checkouts(c, shop):
-    code = voucher_code(c, shop, 2500)  # pays two orders of 11.00, not a third
-    reservations = [shop.reserve(c, regular=1, cheap=0, query={"code": code}) for _ in range(12)]
-    results = concurrently(12, lambda i: shop.checkout(c, reservations[i]["order_id"]))
-    paid = [r for r in results if r.status == 201]
-    assert len(paid) == 2 and all(r.json["status"] == "PAID" for r in paid), [(r.status, r.json) for r in results]
-    assert all((r.status, r.json["code"]) == (400, "VOUCHER_INSUFFICIENT") for r in results if r.status != 201)
-    b64 = base64.b64encode(code.encode()).decode()
-    assert expect(shop.shop(c, "GET", "/events/%s/codes/%s" % (shop.event["id"], b64)),
-                  200)["voucher_code"]["balance"] == 3
+    code = voucher_code(c, shop, 2500)  # pays two orders of 11.00 and 3.00 of a third
+    reservations = [shop.reserve(c, regular=1, cheap=0, query={"code": code}) for _ in range(20)]
+    indexed = concurrently(20, lambda i: (i, shop.checkout(c, reservations[i]["order_id"], method=shop.ideal,
+                                                         ideal_issuer_id="INGBNL2A")))
+    results = [r for _, r in indexed]
+    paid = [r for r in results if r.status == 201 and r.json["status"] == "PAID"]
+    open_ = [r for r in results if r.status == 201 and r.json["status"] == "OPEN"]
+    refused = [r for r in results if r.status != 201]
+    assert len(paid) == 2 and len(open_) == 1, [(r.status, r.json) for r in results]
+    assert all((r.status, r.json["code"]) == (400, "CODE_INVALID") for r in refused), refused
+    assert session_of(c, shop, open_[0].json)["amount"] == 1100 - 300
+    assert code_balance(c, shop, code) == 0
+    spent = 0
+    for r in paid + open_:
+        order = order_by_number(c, shop, r.json["order_id"])
+        spent += sum(p["amount"] for p in order["payments"] if p["provider"] == "voucher" and p["kind"] == "payment")
+    assert spent == 2500  # never more than the voucher held
+    # the refused reservations booked nothing: their carts are still open
+    for i, r in indexed:
+        if r.status == 201:
+            continue
+        cart = expect(shop.admin(c, "GET", "/carts/" + reservations[i]["order_id"]), 200)
+        assert cart["status"] == "open", cart
 
 
 def test_concurrent_checkouts_of_one_reservation_make_one_payment(c, shop):

@@ -903,7 +903,7 @@ BUSINESS_TABLES = {
               "discount_total, created_at, updated_at, change_seq, doc",
     "tickets": "id, order_id, product_id, occurrence, barcode, status, scans_used, inside, first_scan_at, last_scan_at, "
                "redeemed_at, day_scans, invalidated_at, version, updated_at, doc",
-    "payments": "id, order_id, kind, provider, method, status, amount, reference, updated_at, doc",
+    "payments": "id, order_id, kind, provider, method, status, amount, refunded, reference, updated_at, doc",
     "scans": "id, ticket_id, barcode, scanned_at, direction, result, redeemed",
     "counters": "name, value",
     "redemptions": "id, object_kind, object_id, code, order_id, amount",

@@ -12,13 +12,12 @@ import email.policy
 import glob
 import os
 import socket
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from harness import Skip, admin_error, expect, unique, scratch_dir
+from harness import Skip, admin_error, db_rows, expect, unique, scratch_dir
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -144,23 +143,6 @@ def wait_mail(c, order_id, predicate, timeout=15.0):
 def email_status(c, order_id):
     c._cv_token = None  # the test clock may have moved past the last token's expiry
     return expect(c.convious("GET", "/api/v1/orders/%s/" % order_id), 200)["emailStatus"]
-
-
-def db_rows(sql):
-    """Rows of a query on the server's database, read directly."""
-    db = os.environ.get("BOXOFFICE_TEST_DB")
-    if not db:
-        raise Skip("BOXOFFICE_TEST_DB is not set: the database cannot be read")
-    if db.startswith("sqlite:"):
-        con = sqlite3.connect("file:%s?mode=ro" % db[len("sqlite:"):], uri=True, timeout=30)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    run = subprocess.run(["psql", db, "-X", "-A", "-t", "-q", "-F", "\x1f", "-c", sql], capture_output=True, timeout=60)
-    if run.returncode != 0:
-        raise Skip("psql failed: %s" % run.stderr.decode(errors="replace")[-200:])
-    return [tuple(line.split("\x1f")) for line in run.stdout.decode().splitlines() if line]
 
 
 # ---------- settings ----------

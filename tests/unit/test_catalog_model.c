@@ -849,7 +849,15 @@ static void write_extras(void)
     /* the id every other kind has too (write_catalog) */
     ok &= put(&A, CAT_TICKET_GROUP, "{'id':'same','name':'G','sort_order':9}");
     ok &= put(&A, CAT_PAYMENT_METHOD, "{'id':'same','name':'M','kind':'other','sort_order':8}");
-    CHECK(ok, "ticket groups, payment methods and their references are accepted");
+    ok &= put(&A, CAT_EVENT, "{'id':'evgl','name':'Listed'}");
+    ok &= put(&A, CAT_GUEST_LIST, "{'id':'gl0','name':'Only','event_id':'evgl','prices':[{'id':'a','name':'A',"
+                                  "'price':0}]}");
+    ok &= put(&A, CAT_GUEST_LIST,
+              "{'id':'gl1','name':'Lista VIP','event_id':'evpm','slug':'vip','enabled':false,'prices':["
+              "{'id':'girls','name':'Free before 1','price':0,'men':false,'min_age':18,"
+              "'shown_from':'2030-01-01T00:00:00Z','valid_from':'2030-01-02T20:00:00Z',"
+              "'valid_until':'2030-01-03T01:00:00Z'},{'id':'all','name':'Door','price':1250}]}");
+    CHECK(ok, "ticket groups, payment methods, guest lists and their references are accepted");
 }
 
 static void test_extras(const catalog_model *m)
@@ -898,6 +906,21 @@ static void test_extras(const catalog_model *m)
               model_voucher(m, "same") && model_voucher(m, "same")->value == 77,
           "shared id: ticket group and payment method beside the other kinds");
     CHECK(!model_ticket_group(m, "pm1") && !model_payment_method(m, "tg1"), "a kind does not find another kind's ids");
+    const cat_guest_list *gl = model_guest_list(m, "gl1");
+    CHECK(gl && streq(gl->name, "Lista VIP") && streq(gl->event_id, "evpm") && streq(gl->slug, "vip") &&
+              !gl->enabled && gl->nprices == 2,
+          "guest list: name, event, slug, enabled, prices");
+    instant_us shown, from, until;
+    iso_parse("2030-01-01T00:00:00Z", NULL, &shown);
+    iso_parse("2030-01-02T20:00:00Z", NULL, &from);
+    iso_parse("2030-01-03T01:00:00Z", NULL, &until);
+    const cat_guest_list_price *gp = gl && gl->nprices == 2 ? gl->prices : NULL;
+    CHECK(gp && streq(gp[0].id, "girls") && gp[0].price == 0 && !gp[0].men && gp[0].women && gp[0].min_age == 18 &&
+              gp[0].shown_from == shown && gp[0].valid_from == from && gp[0].valid_until == until,
+          "guest list price: whom, age and times");
+    CHECK(gp && gp[1].price == 1250 && gp[1].men && gp[1].women && !gp[1].min_age && !gp[1].shown_from &&
+              !gp[1].valid_from && !gp[1].valid_until,
+          "guest list price defaults: for everyone, no age, open times");
 }
 
 static void test_extras_refused(void)
@@ -915,6 +938,13 @@ static void test_extras_refused(void)
     refused(CAT_EVENT, "{'id':'bad-em','name':'X','payment_method_ids':['pm0','nope']}", "payment_method_ids",
             "unknown payment method");
     refused(CAT_VOUCHER, "{'id':'bad-ve','name':'X','value':1,'event_ids':['nope']}", "event_ids", "unknown event");
+    refused(CAT_GUEST_LIST, "{'id':'bad-gl0','name':'X','event_id':'nope','prices':[{'id':'a','name':'A','price':1}]}",
+            "event_id", "guest list of an unknown event");
+    refused(CAT_GUEST_LIST, "{'id':'bad-gl1','name':'X','event_id':'evpm','prices':[]}", "prices",
+            "guest list without prices");
+    refused(CAT_GUEST_LIST, "{'id':'bad-gl2','name':'X','event_id':'evpm','prices':[{'id':'a','name':'A','price':1,"
+            "'valid_from':'2030-01-02T00:00:00Z','valid_until':'2030-01-01T00:00:00Z'}]}",
+            "prices", "a price ending before it starts");
     bo_error err = {0};
     CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg1", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
           "a ticket group a product names cannot be deleted (in_use)");
@@ -923,6 +953,11 @@ static void test_extras_refused(void)
     CHECK(catalog_delete(E, &A, CAT_EVENT, "ev0", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
           "an event a ticket group or voucher names cannot be deleted (in_use)");
     CHECK(catalog_delete(E, &A, CAT_TICKET_GROUP, "tg0", &err) == BO_OK, "an unused ticket group is deleted");
+    CHECK(catalog_delete(E, &A, CAT_EVENT, "evgl", &err) == BO_CONFLICT && !strcmp(err.code, "in_use"),
+          "an event a guest list names cannot be deleted (in_use)");
+    CHECK(catalog_delete(E, &A, CAT_GUEST_LIST, "gl0", &err) == BO_OK &&
+              catalog_delete(E, &A, CAT_EVENT, "evgl", &err) == BO_OK,
+          "without its guest list, it can");
 }
 
 int main(void)

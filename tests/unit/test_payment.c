@@ -2,10 +2,13 @@
  * URLs, the fake provider's notifications, and the transitions against the
  * database (BOXOFFICE_TEST_DB: SQLite or PostgreSQL): start, idempotent
  * start, replacement, each outcome, expiry by the reaper's sweep, a late
- * success re-holding and one refunding, and no seat oversold. */
+ * success re-holding and one refunding, and no seat oversold; provider
+ * settings sealed per account, the fake provider's signatures, the
+ * reconciler, and a session cancelled with its order. */
 #include "catalog_doc/catalog_doc.h"
 #include "core/payment.h"
 #include "fixture.h"
+#include "store/accounts_store.h"
 #include <string.h>
 
 static engine *E;
@@ -283,6 +286,111 @@ static void test_expiry_and_late_success(void)
     CHECK(!book(1, true, order2), "never oversold");
 }
 
+
+/* ---------- provider settings, the reconciler, cancelling with the order ---------- */
+
+static void test_provider_settings(store *st)
+{
+    bo_error err;
+    payment_provider_settings ps;
+    const char *key = "sk_test_abcdef1234", *secret = "whsec_0123456789";
+    CHECK(payment_provider_settings_put(E, &A, "fake", true, key, secret, &err) == BO_OK, "settings stored");
+    CHECK(payment_provider_settings_get(E, &A, "fake", true, &ps, &err) == BO_OK && ps.api_key_set &&
+              ps.webhook_secret_set && !strcmp(ps.api_key_hint, "1234") && !strcmp(ps.webhook_secret_hint, "6789"),
+          "shown only as set, with the last four characters");
+    CHECK(payment_provider_settings_get(E, &B, "fake", true, &ps, &err) == BO_OK && !ps.api_key_set &&
+              !ps.webhook_secret_set,
+          "another account has none");
+    char *sealed = NULL;
+    CHECK(store_account_secret_get(st, A.id, "payment:fake:api_key", &sealed) == STORE_OK && sealed &&
+              !strstr(sealed, key) && !strstr(sealed, "abcdef1234"),
+          "the row holds the sealed key, not the key");
+    free(sealed);
+    const payment_provider *fake = payment_provider_find(PAYMENT_FAKE_PROVIDER);
+    payment_credentials cred;
+    CHECK(payment_credentials_load(E, &A, fake, &cred) == BO_OK && cred.api_key && !strcmp(cred.api_key, key) &&
+              cred.webhook_secret && !strcmp(cred.webhook_secret, secret),
+          "the provider gets them opened");
+    payment_credentials_free(&cred);
+    CHECK(payment_credentials_load(E, &B, fake, &cred) == BO_OK && !cred.api_key && !cred.webhook_secret,
+          "and another account's provider none of them");
+    CHECK(payment_credentials_load(E, &A, payment_provider_find(PAYMENT_TEST_PROVIDER), &cred) == BO_OK &&
+              !cred.api_key,
+          "a provider that uses no credentials gets none");
+    CHECK(payment_provider_settings_put(E, &A, "fake", false, key, NULL, &err) == BO_NOT_FOUND,
+          "the fake provider is unknown on a server without test hooks");
+    CHECK(payment_provider_settings_put(E, &A, "mollie", true, key, NULL, &err) == BO_NOT_FOUND, "unknown provider");
+    CHECK(payment_provider_settings_put(E, &A, "fake", true, "short", NULL, &err) == BO_INVALID &&
+              !strcmp(err.field, "api_key"),
+          "a short key is refused");
+    CHECK(payment_provider_settings_put(E, &A, "fake", true, key, "has space", &err) == BO_INVALID &&
+              !strcmp(err.field, "webhook_secret"),
+          "a secret with a space is refused");
+    CHECK(payment_provider_settings_get(E, &A, "fake", true, &ps, &err) == BO_OK && ps.webhook_secret_set,
+          "a refused put changes nothing");
+
+    /* the fake provider signs with the secret */
+    const char *body = "id=fk_pay_x&status=paid";
+    char sig[65];
+    hmac_sha256_hex(secret, strlen(secret), body, strlen(body), sig);
+    payment_notification n = {body, strlen(body), NULL, sig};
+    CHECK(payment_credentials_load(E, &A, fake, &cred) == BO_OK, "loaded");
+    CHECK(fake->authenticate(&cred, &n, &err) == BO_OK, "a signed notification is authentic");
+    n.signature = NULL;
+    CHECK(fake->authenticate(&cred, &n, &err) == BO_UNAUTHORIZED, "an unsigned one is not");
+    sig[0] = sig[0] == '0' ? '1' : '0';
+    n.signature = sig;
+    CHECK(fake->authenticate(&cred, &n, &err) == BO_UNAUTHORIZED, "nor a wrong signature");
+    payment_credentials_free(&cred);
+    CHECK(payment_provider_settings_delete(E, &A, "fake", true, &err) == BO_OK &&
+              payment_provider_settings_get(E, &A, "fake", true, &ps, &err) == BO_OK && !ps.api_key_set,
+          "deleted");
+}
+
+static void test_reconciler_and_cancel(void)
+{
+    bo_error err;
+    json_t *pool = NULL, *product = NULL;
+    json_t *doc = json_pack("{s:i}", "capacity", 10);
+    catalog_put_json(E, &A, CAT_POOL, NULL, doc, false, &pool, &err);
+    json_decref(doc);
+    doc = json_pack("{s:s,s:i,s:[{s:s}]}", "name", "Reconciled", "price", 500, "pools", "pool_id",
+                    json_string_value(json_object_get(pool, "id")));
+    catalog_put_json(E, &A, CAT_PRODUCT, NULL, doc, false, &product, &err);
+    json_decref(doc);
+    snprintf(PRODUCT, sizeof PRODUCT, "%s", json_string_value(json_object_get(product, "id")));
+    json_decref(pool);
+    json_decref(product);
+
+    char order[40], cancelled[40];
+    CHECK(book(1, true, order) && book(1, true, cancelled), "two open orders");
+    payment_start_request req = request(PAYMENT_FAKE_PROVIDER, "card");
+    payment_session s, c2, after;
+    bool created;
+    CHECK(payment_start(E, &A, order, &req, &s, &created, &err) == BO_OK, "fake payment started");
+    CHECK(payment_start(E, &A, cancelled, &req, &c2, &created, &err) == BO_OK, "another started");
+    const payment_provider *fake = payment_provider_find(PAYMENT_FAKE_PROVIDER);
+    payment_credentials none = {0};
+    char status[16];
+    CHECK(fake->status(&none, &s, status, &err) == BO_OK && !strcmp(status, "open"), "the provider knows nothing yet");
+    char ref[80];
+    snprintf(ref, sizeof ref, "fk_%s", s.id);
+    CHECK(payment_fake_settle(ref, PAYMENT_PAID, &err) == BO_OK, "paid at the provider's end");
+    CHECK(payment_fake_settle("tr_1", PAYMENT_PAID, &err) == BO_INVALID, "another provider's reference refused");
+    CHECK(fake->status(&none, &s, status, &err) == BO_OK && !strcmp(status, "paid"), "its status says so");
+    CHECK(payments_reconcile(E) == 0, "not asked before PAYMENT_RECONCILE_EVERY_SECONDS");
+    CHECK(order_is(order, "open", "unpaid", 0), "still open");
+    CHECK(order_cancel(E, &A, cancelled, NULL, "test", &err) == BO_OK, "the other order cancelled");
+    CHECK(payment_get(E, &A, c2.id, &after) == BO_OK && !strcmp(after.status, "cancelled") &&
+              !strcmp(after.reason, "the order was cancelled"),
+          "its session is cancelled with it");
+    clock_advance(PAYMENT_RECONCILE_EVERY_SECONDS + 1);
+    CHECK(payments_reconcile(E) == 1, "the reconciler moves the one the provider settled");
+    CHECK(order_is(order, "confirmed", "valid", 1), "and its order is paid");
+    CHECK(payment_get(E, &A, s.id, &after) == BO_OK && !strcmp(after.status, "paid"), "session paid");
+    CHECK(payments_reconcile(E) == 0, "nothing more to move");
+}
+
 int main(void)
 {
     secure_init();
@@ -298,5 +406,7 @@ int main(void)
     setup();
     test_start_and_outcomes();
     test_expiry_and_late_success();
+    test_provider_settings(st);
+    test_reconciler_and_cancel();
     return test_finish(E, st, uri, path);
 }

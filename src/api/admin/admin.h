@@ -70,7 +70,8 @@ static inline engine *admin_engine(void *app_) { return ((app *)app_)->e; }
     X(voucher, CAT_VOUCHER)                                                                                            \
     X(question, CAT_QUESTION)                                                                                           \
     X(ticket_group, CAT_TICKET_GROUP)                                                                                  \
-    X(payment_method, CAT_PAYMENT_METHOD)
+    X(payment_method, CAT_PAYMENT_METHOD)                                                                              \
+    X(guest_list, CAT_GUEST_LIST)
 #define ADMIN_CATALOG_DECLARE(k, K)                                                                                    \
     void admin_##k##_list(http_request *r, void *app_);                                                                \
     void admin_##k##_create(http_request *r, void *app_);                                                              \
@@ -102,6 +103,9 @@ void admin_order_payment_start(http_request *r, void *app_);
 void admin_payment_get(http_request *r, void *app_);
 void admin_payment_settings_get(http_request *r, void *app_);
 void admin_payment_settings_update(http_request *r, void *app_);
+void admin_payment_provider_get(http_request *r, void *app_);
+void admin_payment_provider_put(http_request *r, void *app_);
+void admin_payment_provider_delete(http_request *r, void *app_);
 /* tickets.c */
 /* Sets `download_url` on an order (and its tickets), a ticket, or each of an
  * array of them; returns obj (etickets.c). */

@@ -12,6 +12,7 @@ static const char *plurals[CAT__COUNT] = {
     [CAT_DISCOUNT] = "discounts", [CAT_VOUCHER] = "vouchers",
     [CAT_QUESTION] = "questions",
     [CAT_TICKET_GROUP] = "ticket_groups", [CAT_PAYMENT_METHOD] = "payment_methods",
+    [CAT_GUEST_LIST] = "guest_lists",
 };
 
 /* The {id} of the path, or NULL after replying 404 (ids are at most 40 characters). */

@@ -129,3 +129,58 @@ void admin_payment_settings_update(http_request *r, void *app_)
         return admin_fail(r, &err);
     reply_settings(r, admin_engine(app_), api_account(r));
 }
+
+/* GET, PUT and DELETE /admin/v1/payment_providers/{provider}: the account's
+ * settings for a payment provider. The secrets are sealed at rest and never
+ * answered: only whether each is set and its last four characters. */
+static void reply_provider_settings(http_request *r, const char *provider, const payment_provider_settings *ps)
+{
+    http_reply_json(r, 200,
+                    json_pack("{s:s,s:b,s:{s:b,s:s?},s:{s:b,s:s?}}", "provider", provider, "configured",
+                              ps->api_key_set, "api_key", "configured", ps->api_key_set, "last4",
+                              ps->api_key_set ? ps->api_key_hint : NULL, "webhook_secret", "configured",
+                              ps->webhook_secret_set, "last4",
+                              ps->webhook_secret_set ? ps->webhook_secret_hint : NULL));
+}
+
+void admin_payment_provider_get(http_request *r, void *app_)
+{
+    payment_provider_settings ps;
+    bo_error err = {0};
+    const char *provider = http_path_param(r, "provider");
+    if (payment_provider_settings_get(admin_engine(app_), api_account(r), provider, ((app *)app_)->test_clock, &ps,
+                                      &err) != BO_OK)
+        return admin_fail(r, &err);
+    reply_provider_settings(r, provider, &ps);
+}
+
+void admin_payment_provider_put(http_request *r, void *app_)
+{
+    json_t *body = admin_body(r);
+    if (!body) return;
+    const char *api_key = NULL, *webhook_secret = NULL;
+    const body_field fields[] = {
+        {"api_key", BF_STRING, true, PAYMENT_SECRET_MIN, PAYMENT_SECRET_MAX, &api_key, NULL},
+        {"webhook_secret", BF_STRING, false, PAYMENT_SECRET_MIN, PAYMENT_SECRET_MAX, &webhook_secret, NULL},
+    };
+    if (!ADMIN_FIELDS(r, body, "", fields)) return;
+    engine *e = admin_engine(app_);
+    bool test_server = ((app *)app_)->test_clock;
+    const char *provider = http_path_param(r, "provider");
+    payment_provider_settings ps;
+    bo_error err = {0};
+    if (payment_provider_settings_put(e, api_account(r), provider, test_server, api_key, webhook_secret, &err) !=
+            BO_OK ||
+        payment_provider_settings_get(e, api_account(r), provider, test_server, &ps, &err) != BO_OK)
+        return admin_fail(r, &err);
+    reply_provider_settings(r, provider, &ps);
+}
+
+void admin_payment_provider_delete(http_request *r, void *app_)
+{
+    bo_error err = {0};
+    if (payment_provider_settings_delete(admin_engine(app_), api_account(r), http_path_param(r, "provider"),
+                                         ((app *)app_)->test_clock, &err) != BO_OK)
+        return admin_fail(r, &err);
+    http_reply_empty(r, 204);
+}

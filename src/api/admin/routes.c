@@ -126,6 +126,12 @@ static const http_route routes[] = {
     {"PUT", "/payment_methods/{id}", admin_payment_method_replace, A},
     {"PATCH", "/payment_methods/{id}", admin_payment_method_merge, A},
     {"DELETE", "/payment_methods/{id}", admin_payment_method_delete, A},
+    {"GET", "/guest_lists", admin_guest_list_list, A},
+    {"POST", "/guest_lists", admin_guest_list_create, A},
+    {"GET", "/guest_lists/{id}", admin_guest_list_get, A},
+    {"PUT", "/guest_lists/{id}", admin_guest_list_replace, A},
+    {"PATCH", "/guest_lists/{id}", admin_guest_list_merge, A},
+    {"DELETE", "/guest_lists/{id}", admin_guest_list_delete, A},
 
     {"GET", "/availability", admin_availability_get, A},
     {"GET", "/pricing/products/{id}", admin_pricing_model_get, A},
@@ -144,6 +150,9 @@ static const http_route routes[] = {
     {"GET", "/payments/{id}", admin_payment_get, A},
     {"GET", "/payment_settings", admin_payment_settings_get, A},
     {"PATCH", "/payment_settings", admin_payment_settings_update, A},
+    {"GET", "/payment_providers/{provider}", admin_payment_provider_get, A},
+    {"PUT", "/payment_providers/{provider}", admin_payment_provider_put, A},
+    {"DELETE", "/payment_providers/{provider}", admin_payment_provider_delete, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 

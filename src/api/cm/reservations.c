@@ -419,7 +419,11 @@ void cm_reservation_update(http_request *r, void *app_)
         cart_record cart;
         bo_error err = {0};
         if (cart_update(e, a, old.id, &in.req, &cart, &err) != BO_OK) {
-            cm_hold_failed(r, e, a, m, &in.req, &err);
+            /* a checkout booked it after it was read above: as if it had been before */
+            if (!strcmp(err.code, "cart_closed"))
+                cm_error(r, 400, "RESERVATION_COMPLETED", "order_id", "the reservation is in checkout or completed");
+            else
+                cm_hold_failed(r, e, a, m, &in.req, &err);
         } else {
             cm_reply(r, 200, cm_reservation_json(&cart));
             cart_record_free(&cart);

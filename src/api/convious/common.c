@@ -166,7 +166,7 @@ bool cv_includes(http_request *r, const char *const *known, unsigned *out)
 
 /* ---- authentication and routing glue ---- */
 
-static bool authenticate(http_request *r, int kind, void *app_)
+bool cv_bearer(http_request *r, void *app_)
 {
     const char *h = http_header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7)) {
@@ -179,6 +179,14 @@ static bool authenticate(http_request *r, int kind, void *app_)
         return false;
     }
     http_set_user(r, a);
+    return true;
+}
+
+static bool authenticate(http_request *r, int kind, void *app_)
+{
+    (void)kind;
+    if (!cv_bearer(r, app_)) return false;
+    const account *a = api_account(r);
     /* an explicit account filter naming another account sees nothing of it */
     const char *acct = http_query(r, "account");
     if (acct && *acct && strcmp(acct, a->slug)) {

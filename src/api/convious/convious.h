@@ -11,6 +11,10 @@ engine *cv_engine(void *app);
 /* {"error": code, "message": ..., "field"?: ...} with the given status. */
 void cv_error(http_request *r, int status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The request's OAuth2 bearer token (an access token of /convious or
+ * /convious-pricing: one kind of credential) makes its account the request's
+ * user; else replies 401 in Convious' shape and returns false. */
+bool cv_bearer(http_request *r, void *app);
 /* Maps an engine failure onto one HTTP reply. */
 void cv_fail(http_request *r, const bo_error *err);
 /* A getter's failure: 404 "not_found" when the object is absent, 500 when storage failed. */

@@ -208,6 +208,23 @@ json_t *fv_body_object(http_request *r)
     return body;
 }
 
+json_t *fv_body_fields(http_request *r, const char *const *allowed)
+{
+    json_t *body = fv_body_object(r);
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++) known = !strcmp(key, allowed[i]);
+        if (!known) {
+            fv_error(r, 400, "invalid_field", *key && strlen(key) < 60 ? key : NULL, "unknown field");
+            return NULL;
+        }
+    }
+    return body;
+}
+
 static bool authenticate(http_request *r, int kind, void *app_)
 {
     (void)kind;
@@ -237,8 +254,11 @@ static const http_route routes[] = {
     {"GET", "/ticket-rates", fv_ticket_rates_list, K},
     {"GET", "/ticket-rates/{id}", fv_ticket_rate_get, K},
     {"GET", "/ticket-rates/by-slug/{slug}", fv_ticket_rate_by_slug, K},
+    {"GET", "/list-rates", fv_list_rates_list, K},
+    {"GET", "/list-rates/by-slug/{slug}", fv_list_rate_by_slug, K},
     {"GET", "/tickets", fv_tickets_list, K},
     {"GET", "/tickets/{id}", fv_ticket_get, K},
+    {"PUT", "/tickets/{id}/refund", fv_ticket_refund, K},
     {"POST", "/webhooks/endpoints", fv_webhook_endpoint_create, K},
     {"GET", "/webhooks/endpoints", fv_webhook_endpoints_list, K},
     {"DELETE", "/webhooks/endpoints/{id}", fv_webhook_endpoint_delete, K},

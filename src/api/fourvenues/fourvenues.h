@@ -30,6 +30,9 @@ void fv_js_number(double v, char out[40]);
 /* The request's body as a JSON object (owned by the request), or NULL after
  * a 400 invalid_body (not application/json, not a JSON object). */
 json_t *fv_body_object(http_request *r);
+/* fv_body_object whose keys are all in allowed (NULL-terminated), or NULL
+ * after a 400 (invalid_field naming the first other key). */
+json_t *fv_body_fields(http_request *r, const char *const *allowed);
 
 /* Money as JavaScript prints a number of major units: 1210 → 12.1, 1200 → 12. */
 json_t *fv_money(money amount, int decimals);
@@ -52,6 +55,12 @@ bool fv_page_args(http_request *r, size_t *limit, size_t *offset);
 /* ?name as a date (YYYY-MM-DD, the start of that day in UTC) or an ISO 8601
  * instant; *set false when absent. False after a 400. */
 bool fv_query_instant(http_request *r, const char *name, instant_us *out, bool *set);
+
+#define FV_MAX_EVENT_IDS 50
+/* ?event_id=a,b: up to 50 channel event ids; *n = 0 when absent. False after a 400. */
+bool fv_event_ids_arg(http_request *r, char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t *n);
+/* Whether id is one of ids[0..n). */
+bool fv_event_named(char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t n, const char *id);
 
 /* One Fourvenues event: one live occurrence of a published engine event. */
 typedef struct {
@@ -77,6 +86,13 @@ void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
  * and order_name used when the holder names none); NULL when the ticket is
  * not of a channel event (no event or occurrence). */
 json_t *fv_ticket_json(const account *a, const json_t *ticket);
+/* The channel's id of the payment that paid for the canonical ticket t. */
+void fv_ticket_payment_id(const account *a, const json_t *t, char out[FV_ID_LEN + 1]);
+
+/* The id of the channel the request's X-Api-Key opens (GET /auth's channel._id). */
+void fv_channel_id(http_request *r, char out[FV_ID_LEN + 1]);
+/* Replies 200 with the account's ticket `id` in the seed's shape, or 404. */
+void fv_ticket_reply(http_request *r, engine *e, const char *id);
 
 void fv_auth_get(http_request *r, void *app);
 void fv_events_list(http_request *r, void *app);
@@ -87,6 +103,9 @@ void fv_ticket_rate_get(http_request *r, void *app);
 void fv_ticket_rate_by_slug(http_request *r, void *app);
 void fv_tickets_list(http_request *r, void *app);
 void fv_ticket_get(http_request *r, void *app);
+void fv_ticket_refund(http_request *r, void *app);
+void fv_list_rates_list(http_request *r, void *app);
+void fv_list_rate_by_slug(http_request *r, void *app);
 void fv_webhook_endpoint_create(http_request *r, void *app);
 void fv_webhook_endpoints_list(http_request *r, void *app);
 void fv_webhook_endpoint_delete(http_request *r, void *app);

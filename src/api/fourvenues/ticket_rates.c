@@ -204,10 +204,7 @@ json_t *fv_event_rates_json(engine *e, const account *a, const catalog_model *m,
 
 /* ---- the endpoints ---- */
 
-#define MAX_EVENT_IDS 50
-
-/* ?event_id=a,b: up to 50 channel event ids; *n = 0 when absent. False after a 400. */
-static bool event_ids_arg(http_request *r, char ids[MAX_EVENT_IDS][FV_ID_LEN + 1], size_t *n)
+bool fv_event_ids_arg(http_request *r, char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t *n)
 {
     *n = 0;
     const char *text = http_query(r, "event_id");
@@ -215,7 +212,7 @@ static bool event_ids_arg(http_request *r, char ids[MAX_EVENT_IDS][FV_ID_LEN + 1
     for (const char *p = text;;) {
         size_t len = strcspn(p, ",");
         bool hex = len == FV_ID_LEN && strspn(p, "0123456789abcdef") >= FV_ID_LEN;
-        if (!hex || *n == MAX_EVENT_IDS) {
+        if (!hex || *n == FV_MAX_EVENT_IDS) {
             fv_error(r, 400, "invalid_parameter", "event_id",
                      "event_id must be 1 to 50 event ids (24 hex digits) separated by commas");
             return false;
@@ -226,7 +223,7 @@ static bool event_ids_arg(http_request *r, char ids[MAX_EVENT_IDS][FV_ID_LEN + 1
     }
 }
 
-static bool named(char ids[MAX_EVENT_IDS][FV_ID_LEN + 1], size_t n, const char *id)
+bool fv_event_named(char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1], size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(ids[i], id)) return true;
@@ -266,9 +263,9 @@ static void rates_close(rates_read *x)
 void fv_ticket_rates_list(http_request *r, void *app_)
 {
     static const char *const params[] = {"event_id", "limit", "offset", NULL};
-    char ids[MAX_EVENT_IDS][FV_ID_LEN + 1];
+    char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1];
     size_t nids, limit, offset;
-    if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !event_ids_arg(r, ids, &nids) ||
+    if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !fv_event_ids_arg(r, ids, &nids) ||
         api_reply_cached(r, app_, -1, -1))
         return;
     rates_read x;
@@ -279,7 +276,7 @@ void fv_ticket_rates_list(http_request *r, void *app_)
     bool failed = false;
     for (size_t i = 0; i < x.n && !failed && json_array_size(out) < limit; i++) {
         /* without event_id: the rates of events not over yet, as GET /events lists them */
-        if (nids ? !named(ids, nids, x.evs[i].id) : x.evs[i].end < now) continue;
+        if (nids ? !fv_event_named(ids, nids, x.evs[i].id) : x.evs[i].end < now) continue;
         json_t *rates = rates_of(x.e, x.a, x.m, &x.evs[i], NULL);
         failed = !rates;
         size_t k;

@@ -1,7 +1,8 @@
 /* GET /tickets and GET /tickets/{id}: the engine's tickets of channel events
  * (a ticket of a product of an event, at one of its occurrences) in the
  * seed's ticket shape, from the canonical ticket (docs/MODEL.md): scans give
- * enter and entry_time, a cancellation's refund gives refunds. Tickets keep
+ * enter and entry_time, the scan limit `for`, the ticket's refunds (or a
+ * cancellation's) refunds. Tickets keep
  * the engine's ids, the same in every dialect. */
 #include "api/fourvenues/fourvenues.h"
 #include <stdio.h>
@@ -45,6 +46,38 @@ static json_t *answers_json(const json_t *answers)
     return list;
 }
 
+/* Entries allowed in by one ticket: its scan limit (0: no limit, as a tier's quantity 0 is unlimited). */
+static json_t *entries_allowed(const json_t *scan)
+{
+    const char *limit = json_string_value(json_object_get(scan, "limit"));
+    if (!limit || !strcmp(limit, "once")) return json_integer(1);
+    if (!strcmp(limit, "none")) return json_integer(0);
+    json_t *max = json_object_get(scan, "max_scans"); /* times_per_day: its whole allowance when capped */
+    return json_integer(json_is_integer(max) ? json_integer_value(max)
+                                             : json_integer_value(json_object_get(scan, "times")));
+}
+
+/* The ticket's refunds one by one (ticket_refund records them), else the one a
+ * cancellation gave (not through a channel). */
+static json_t *refunds_json(const account *a, const json_t *t)
+{
+    json_t *list = json_array();
+    const json_t *each = json_object_get(t, "refunds"), *refund = json_object_get(t, "refund");
+    size_t i;
+    json_t *x;
+    json_array_foreach(each, i, x)
+    {
+        const char *channel = json_string_value(json_object_get(x, "channel"));
+        json_array_append_new(list, json_pack("{s:o,s:o,s:o}", "channel_id", channel ? json_string(channel) : json_null(),
+                                              "amount", money_of(a, x, "amount"), "at",
+                                              fv_time(json_integer_value(json_object_get(x, "at")))));
+    }
+    if (!json_array_size(each) && json_is_object(refund))
+        json_array_append_new(list, json_pack("{s:n,s:o,s:o}", "channel_id", "amount", money_of(a, refund, "amount"),
+                                              "at", fv_time(json_integer_value(json_object_get(refund, "at")))));
+    return list;
+}
+
 json_t *fv_ticket_json(const account *a, const json_t *t)
 {
     const char *event = json_string_value(json_object_get(t, "event_id"));
@@ -62,12 +95,7 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     money price = json_integer_value(json_object_get(t, "discounted_gross"));
     int64_t used = json_integer_value(json_object_get(scan, "used"));
     json_t *first_scan = json_object_get(scan, "first_scan_at");
-    json_t *refunds = json_array();
-    if (json_is_object(refund))
-        json_array_append_new(refunds, json_pack("{s:n,s:o,s:o}", "channel_id", "amount",
-                                                 fv_money(json_integer_value(json_object_get(refund, "amount")),
-                                                          a->currency_decimals),
-                                                 "at", fv_time(json_integer_value(json_object_get(refund, "at")))));
+    json_t *refunds = refunds_json(a, t);
     const char *product_name = api_text(json_object_get(t, "product_name"));
     json_t *out = json_pack(
         "{s:O,s:s,s:s,s:O,s:s,s:{s:s,s:s,s:o,s:n,s:i,s:s,s:o,s:s,s:s},s:s,s:n,s:{s:o,s:i}}", "_id",
@@ -96,9 +124,8 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
                         json_is_object(refund) ? fv_time(json_integer_value(json_object_get(refund, "at")))
                                                : json_null());
     json_object_set_new(out, "refunds", refunds);
-    /* one ticket admits one person; enter counts whether that person came in */
-    json_object_set_new(out, "for", json_integer(1));
-    json_object_set_new(out, "enter", json_integer(used > 0 ? 1 : 0));
+    json_object_set_new(out, "for", entries_allowed(scan));
+    json_object_set_new(out, "enter", json_integer(used));
     json_object_set_new(out, "entry_time",
                         json_is_integer(first_scan) ? fv_time(json_integer_value(first_scan)) : json_null());
     json_object_set_new(out, "total_supplements", json_integer(0));
@@ -106,6 +133,15 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     json_object_set_new(out, "total_price", fv_money(price + fee, a->currency_decimals));
     json_object_set_new(out, "warranty", json_pack("{s:i,s:i}", "total", 0, "hours", 0));
     return out;
+}
+
+void fv_ticket_payment_id(const account *a, const json_t *t, char out[FV_ID_LEN + 1])
+{
+    /* a checkout's ticket names its payment; before checkout the order was the payment */
+    const char *sold_in = json_string_value(json_object_get(json_object_get(t, "sale_terms"), "payment_id"));
+    const char *order = json_string_value(json_object_get(t, "order_id"));
+    if (sold_in) snprintf(out, FV_ID_LEN + 1, "%s", sold_in);
+    else fv_public_id("payment", order ? order : "", a->id, out);
 }
 
 /* The filters of GET /tickets, in the channel's ids. */
@@ -206,18 +242,15 @@ void fv_tickets_list(http_request *r, void *app_)
     fv_reply(r, 200, out);
 }
 
-void fv_ticket_get(http_request *r, void *app_)
+void fv_ticket_reply(http_request *r, engine *e, const char *id)
 {
-    static const char *const no_params[] = {NULL};
-    if (!fv_query_known(r, no_params)) return;
     const account *a = api_account(r);
-    const char *id = http_path_param(r, "id");
     json_t *t = NULL;
-    bo_status st = id && strlen(id) <= 64 ? ticket_get_json(fv_engine(app_), a, id, &t) : BO_NOT_FOUND;
+    bo_status st = id && strlen(id) <= 64 ? ticket_get_json(e, a, id, &t) : BO_NOT_FOUND;
     const char *order_id = st == BO_OK ? json_string_value(json_object_get(t, "order_id")) : NULL;
     json_t *order = NULL;
     /* as a list page shows it: the buyer's name and e-mail where the holder has none */
-    if (order_id && order_get_json(fv_engine(app_), a, order_id, &order) == BO_OK) {
+    if (order_id && order_get_json(e, a, order_id, &order) == BO_OK) {
         const json_t *customer = json_object_get(order, "customer");
         json_object_set(t, "order_email", json_object_get(customer, "email"));
         json_object_set(t, "order_name", json_object_get(customer, "name"));
@@ -228,4 +261,11 @@ void fv_ticket_get(http_request *r, void *app_)
     json_decref(t);
     if (!item) return fv_error(r, 404, "not_found", "id", "no such ticket");
     fv_reply(r, 200, item);
+}
+
+void fv_ticket_get(http_request *r, void *app_)
+{
+    static const char *const no_params[] = {NULL};
+    if (!fv_query_known(r, no_params)) return;
+    fv_ticket_reply(r, fv_engine(app_), http_path_param(r, "id"));
 }

@@ -1,7 +1,8 @@
 /* POST /webhooks/endpoints {name, url}, GET /webhooks/endpoints,
  * DELETE /webhooks/endpoints/{id}: the account's webhook subscriptions in the
  * Fourvenues format (the outbox's, one queue for every dialect). An endpoint
- * hears payment.success (ORDER.PAID); its sign_secret is generated, shown in
+ * hears payment.success (ORDER.PAID) and ticket.request_refund
+ * (ISSUED_TICKET.REFUND_REQUESTED); its sign_secret is generated, shown in
  * the create reply only, and kept sealed with the server key. */
 #include "api/fourvenues/fourvenues.h"
 #include "core/webhooks.h"
@@ -28,25 +29,19 @@ void fv_webhook_endpoint_create(http_request *r, void *app_)
 {
     static const char *const no_params[] = {NULL};
     if (!fv_query_known(r, no_params)) return;
-    json_t *body = fv_body_object(r);
+    static const char *const fields[] = {"name", "url", NULL};
+    json_t *body = fv_body_fields(r, fields);
     if (!body) return;
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "name") && strcmp(key, "url"))
-            return fv_error(r, 400, "invalid_field", *key && strlen(key) < 60 ? key : NULL, "unknown field");
-    }
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *url = json_string_value(json_object_get(body, "url"));
     if (!name || !*name || characters(name) > 100 || strlen(name) != json_string_length(json_object_get(body, "name")))
         return fv_error(r, 400, "invalid_field", "name", "name must be text of 1 to 100 characters");
     if (!url || strlen(url) != json_string_length(json_object_get(body, "url")))
         return fv_error(r, 400, "invalid_field", "url", "url must be an absolute http:// or https:// URL");
-    static const char *const events[] = {"ORDER.PAID"};
+    static const char *const events[] = {"ORDER.PAID", "ISSUED_TICKET.REFUND_REQUESTED"};
     webhook_subscription made;
     bo_error err = {0};
-    if (webhook_subscription_create(fv_engine(app_), api_account(r), url, FOURVENUES_WEBHOOK_FORMAT, events, 1, NULL,
+    if (webhook_subscription_create(fv_engine(app_), api_account(r), url, FOURVENUES_WEBHOOK_FORMAT, events, 2, NULL,
                                     name, &made, &err) != BO_OK) {
         webhook_subscription_free(&made);
         return fv_fail(r, &err);

@@ -3,7 +3,8 @@
  * check:
  *   x-webhook-id: <the body's id, the same on every retry>
  *   x-webhook-signature: <lower-case hex HMAC-SHA256(sign_secret, exact body bytes)>
- * ORDER.PAID is the channel's payment.success; the engine's other events (a
+ * ORDER.PAID is the channel's payment.success, ISSUED_TICKET.REFUND_REQUESTED
+ * its ticket.request_refund; the engine's other events (a
  * subscription made through /admin/v1 with this format may ask for them) go
  * under their own names in lower case with the canonical object as payload. */
 #include "api/fourvenues/fourvenues.h"
@@ -38,6 +39,26 @@ static json_t *payment_success(const account *a, const json_t *order)
                      json_is_true(send));
 }
 
+/* ticket.request_refund's payload: which ticket, of which payment, how much
+ * it may get back, and when and why its holder asked. */
+static json_t *request_refund(const account *a, const json_t *ticket)
+{
+    json_t *item = fv_ticket_json(a, ticket);
+    if (!item) return json_null();
+    char payment_id[FV_ID_LEN + 1];
+    fv_ticket_payment_id(a, ticket, payment_id);
+    const json_t *asked = json_object_get(ticket, "refund_request");
+    const char *reason = json_string_value(json_object_get(asked, "reason"));
+    json_t *payload = json_pack("{s:O,s:s,s:O,s:O,s:O,s:O,s:o,s:o}", "ticket_id", json_object_get(item, "_id"),
+                                "payment_id", payment_id, "event_id", json_object_get(item, "event_id"),
+                                "ticket_rate_id", json_object_get(item, "ticket_rate_id"), "qr_code",
+                                json_object_get(item, "qr_code"), "refundable", json_object_get(item, "total_price"),
+                                "requested_at", fv_time(json_integer_value(json_object_get(asked, "at"))), "reason",
+                                reason ? json_string(reason) : json_null());
+    json_decref(item);
+    return payload ? payload : json_null();
+}
+
 static char *body(engine *e, const account *a, const webhook_event_info *ev, const char *recorded)
 {
     (void)e;
@@ -47,6 +68,9 @@ static char *body(engine *e, const account *a, const webhook_event_info *ev, con
     if (!strcmp(ev->event, "ORDER.PAID") && json_is_object(object)) {
         snprintf(name, sizeof name, "payment.success");
         payload = payment_success(a, object);
+    } else if (!strcmp(ev->event, "ISSUED_TICKET.REFUND_REQUESTED") && json_is_object(object)) {
+        snprintf(name, sizeof name, "ticket.request_refund");
+        payload = request_refund(a, object);
     } else {
         size_t i = 0;
         for (; ev->event[i] && i + 1 < sizeof name; i++) name[i] = (char)tolower((unsigned char)ev->event[i]);

@@ -25,11 +25,38 @@ void payment_notify_post(http_request *r, void *app_)
                                json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", err.code, "message", err.message,
                                          "field", *err.field ? err.field : NULL));
     case BO_UNAVAILABLE: api_retry_later(r); return http_reply_error(r, 503, "unavailable", "try again later");
-    case BO_SOLD_OUT:
     case BO_UNAUTHORIZED:
+        return http_reply_json(r, 401, json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", err.code, "message",
+                                                 err.message, "field", *err.field ? err.field : NULL));
+    case BO_SOLD_OUT:
     case BO_FORBIDDEN:
     case BO_RATE_LIMITED:
     case BO_INTERNAL: break;
     }
     http_reply_error(r, 500, "internal_error", "the notification could not be applied; send it again");
+}
+
+/* POST /payments/fake/settle, form id=fk_<session id>&status=<outcome>: the
+ * fake provider's test hook (servers started with --test-clock only). It
+ * records the outcome at the fake provider's end and tells the engine
+ * nothing, as when a real provider's notification is lost; the reconciler
+ * then finds it by asking the provider (docs/PAYMENTS.md). 204, 400 a bad
+ * id or status, 404 on a server without test hooks. */
+void payment_fake_settle_post(http_request *r, void *app_)
+{
+    app *a = app_;
+    if (!a->test_clock) return http_reply_error(r, 404, "not_found", "no such route");
+    bool form = http_body_is_form(r);
+    const char *id = form ? http_form(r, "id") : NULL;
+    const char *status = form ? http_form(r, "status") : NULL;
+    payment_outcome o;
+    bo_error err = {0};
+    if (!payment_outcome_parse(status, &o))
+        return http_reply_json(r, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid_field", "message",
+                                                 "status must be paid, failed, cancelled or expired", "field",
+                                                 "status"));
+    if (payment_fake_settle(id, o, &err) != BO_OK)
+        return http_reply_json(r, 400, json_pack("{s:{s:s,s:s,s:s}}", "error", "code", err.code, "message",
+                                                 err.message, "field", err.field));
+    http_reply_empty(r, 204);
 }

@@ -129,6 +129,15 @@ static void show(http_request *r, engine *e, const payment_session *s, const acc
     html_text(page, s->method);
     g_string_append(page, "</p><table><thead><tr><th>Item</th><th>Quantity</th><th>Amount</th></tr></thead><tbody>");
     item_rows(r, page, &o, a);
+    /* what vouchers paid at booking is taken off the total (docs/PAYMENTS.md, "Vouchers") */
+    for (size_t i = 0; i < o.npayments; i++) {
+        const store_payment_row *p = &o.payments[i];
+        if (strcmp(p->kind, "payment") || strcmp(p->status, "paid") || !p->provider || strcmp(p->provider, "voucher"))
+            continue;
+        g_string_append(page, "<tr><td>Voucher</td><td></td><td class=\"n voucher\">-");
+        html_money(page, p->amount, a);
+        g_string_append(page, "</td></tr>");
+    }
     g_string_append(page, "<tr><td>Payment fee (");
     html_text(page, s->method);
     g_string_append(page, ")</td><td></td><td class=\"n\">");

@@ -8,4 +8,6 @@ void pay_page_get(http_request *r, void *app_);
 void pay_page_post(http_request *r, void *app_);
 /* notify.c: POST /payments/notify/{provider} */
 void payment_notify_post(http_request *r, void *app_);
+/* notify.c: POST /payments/fake/settle (test servers only) */
+void payment_fake_settle_post(http_request *r, void *app_);
 #endif

@@ -27,6 +27,7 @@ static const http_route_table pay_table = {
 
 static const http_route notify_routes[] = {
     {"POST", "/notify/{provider}", payment_notify_post, 0},
+    {"POST", "/fake/settle", payment_fake_settle_post, 0},
 };
 
 static const http_route_table notify_table = {

@@ -1,0 +1,45 @@
+/* Browser analytics of the Convious pricing API: raw events, daily counters
+ * and their rate-limit windows; the SQL of core/inventory_refs.h. Steps run
+ * inside the ingest transaction the engine composes. The event and counter
+ * writes are deferred (db_exec_deferred): PostgreSQL sends a batch's writes
+ * in one pipeline with the rate-limit statement that ends it, so the hot
+ * rows (counters, rate windows) are locked for the commit alone. */
+#ifndef BO_STORE_ANALYTICS_H
+#define BO_STORE_ANALYTICS_H
+#include "store/store.h"
+
+typedef struct {
+    const char *account_id, *kind, *cookie_id;
+    int64_t event_time, received_at;
+    const char *ip_prefix;    /* "" when unknown */
+    const char *product_kind; /* "reference", "product" or "" */
+    const char *product_key;  /* "" when none */
+    const char *order_id;     /* NULL when none */
+    const char *detail;
+} store_analytics_event;
+
+/* Inserts n events, several rows per statement. */
+store_status store_analytics_events_add(db_conn *c, const store_analytics_event *events, size_t n);
+/* Adds n to shard `shard` of the counter of (account, day, kind, product_key);
+ * the counter is the sum of its shards. */
+store_status store_analytics_count(db_conn *c, const char *account_id, int32_t day, const char *kind,
+                                   const char *product_key, int64_t shard, int64_t n);
+/* The counter of (account, day, kind, product_key): the sum of its shards. */
+store_status store_analytics_daily_count(store *s, const char *account_id, int32_t day, const char *kind,
+                                         const char *product_key, int64_t *count);
+/* Adds n to key's count in the window (a rate_limits row) and returns the new count. */
+store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count);
+/* A count spread over STORE_RATE_SHARDS rows (keys[0..7]): adds n to
+ * keys[mine] and returns the sum of all of them as this transaction sees it
+ * (other transactions' uncounted increments aside), so batches from one busy
+ * network lock one of eight rows rather than all the same one. */
+#define STORE_RATE_SHARDS 8
+store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
+                                             int64_t window_start, int64_t n, int64_t *total);
+/* Deletes at most `limit` raw events received before before_us (the oldest
+ * first; *deleted says how many), counters of days before before_day, and
+ * analytics rate windows that started before window_before, in one
+ * transaction: a caller deletes a backlog in bounded steps. */
+store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before, int limit,
+                                   int *deleted);
+#endif

@@ -1,0 +1,240 @@
+/* Inventory references and browser analytics (core/inventory_refs.h): events
+ * applied all or none, the seats-left rule, reading a reference for pricing,
+ * the sales history from OrderCreated, IP prefixes, rate limits and pruning,
+ * scoped by account; on BOXOFFICE_TEST_DB or a fresh SQLite file. */
+#include "check.h"
+#include "fixture.h"
+#include "core/inventory_refs.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static price_settings settings(int64_t min, int64_t max)
+{
+    return (price_settings){.dynamic = true, .min_price = min, .max_price = max, .step = 1, .gate_price = max};
+}
+
+static inventory_event created(const char *ref, int64_t availability, int64_t min, int64_t max)
+{
+    return (inventory_event){.kind = INVENTORY_PRODUCT_CREATED, .reference = ref, .name = "Boat tour",
+                             .unlimited = availability < 0, .availability = availability, .settings = settings(min, max)};
+}
+
+static inventory_event seats(const char *ref, civil_date day, int32_t start, int64_t left)
+{
+    return (inventory_event){.kind = INVENTORY_AVAILABILITY_CHANGED, .reference = ref, .day = day, .start_time = start,
+                             .availability = left};
+}
+
+static void test_ip_prefix(void)
+{
+    char out[64];
+    analytics_ip_prefix("203.0.113.77", out);
+    CHECK(!strcmp(out, "203.0.113.0/24"), "ip: v4 keeps its /24");
+    analytics_ip_prefix("2001:db8:abcd:12::1", out);
+    CHECK(!strcmp(out, "2001:db8:abcd::/48"), "ip: v6 keeps its /48");
+    analytics_ip_prefix("::ffff:198.51.100.9", out);
+    CHECK(!strcmp(out, "198.51.100.0/24"), "ip: a v4-mapped v6 address is its v4 /24");
+    analytics_ip_prefix("not an address", out);
+    CHECK(!strcmp(out, ""), "ip: garbage keeps nothing");
+    analytics_ip_prefix(NULL, out);
+    CHECK(!strcmp(out, ""), "ip: none keeps nothing");
+}
+
+static void test_seats_rule(void)
+{
+    inventory_ref_seats rows[] = {{100, INVENTORY_WHOLE_DAY, 5}, {100, 36000, 2}, {101, 36000, 0}, {101, 39600, 3}};
+    inventory_ref_view v = {.presence = INVENTORY_REF_ACTIVE, .availability = 9, .seats = rows, .nseats = 4};
+    CHECK(inventory_ref_seats_left(&v, 100, 36000) == 2, "seats: a start time's own");
+    CHECK(inventory_ref_seats_left(&v, 100, 43200) == 5, "seats: else the day's");
+    CHECK(inventory_ref_seats_left(&v, 100, INVENTORY_WHOLE_DAY) == 5, "seats: the day's for the whole day");
+    CHECK(inventory_ref_seats_left(&v, 101, INVENTORY_WHOLE_DAY) == 3, "seats: the whole day sells while a time does");
+    CHECK(inventory_ref_seats_left(&v, 101, 43200) == 9, "seats: a time with none of its own: the reference's");
+    CHECK(inventory_ref_seats_left(&v, 102, 36000) == 9, "seats: a day with none: the reference's");
+    v.unlimited = true;
+    CHECK(inventory_ref_seats_left(&v, 102, 36000) == -1, "seats: unlimited is -1");
+}
+
+static void test_events(engine *e, const account *a, const account *b)
+{
+    bo_error err = {0};
+    size_t failed = 99;
+    civil_date day = date_from_ymd(2030, 6, 1);
+    inventory_event batch[] = {created("tour", 40, 1250, 1800), seats("tour", day, 36000, 4),
+                               seats("tour", day, INVENTORY_WHOLE_DAY, 10),
+                               {.kind = INVENTORY_PRICING_CHANGED, .reference = "ghost", .settings = settings(1, 2)}};
+    CHECK(inventory_events_apply(e, a, batch, 4, &failed, &err) == BO_NOT_FOUND && failed == 3 &&
+              !strcmp(err.code, "unknown_product"),
+          "events: an unknown reference refuses the batch and names its index");
+    inventory_ref_view v;
+    CHECK(inventory_ref_read(e, a, "tour", day, day, &v) == BO_OK && v.presence == INVENTORY_REF_UNKNOWN,
+          "events: nothing of a refused batch is applied");
+    inventory_ref_view_free(&v);
+    CHECK(inventory_events_apply(e, a, batch, 3, &failed, &err) == BO_OK, "events: a good batch applies");
+    CHECK(inventory_events_apply(e, a, batch, 3, &failed, &err) == BO_OK, "events: and applies again (a retry)");
+    CHECK(inventory_ref_read(e, a, "tour", day, day, &v) == BO_OK && v.presence == INVENTORY_REF_ACTIVE &&
+              v.settings.dynamic && v.settings.min_price == 1250 && v.settings.max_price == 1800 &&
+              v.settings.gate_price == 1800 && !strcmp(v.name, "Boat tour") && !v.unlimited && v.availability == 40,
+          "read: the settings map onto price_settings");
+    CHECK(v.nseats == 2 && inventory_ref_seats_left(&v, day, 36000) == 4 &&
+              inventory_ref_seats_left(&v, day, 40000) == 10 && inventory_ref_seats_left(&v, day + 1, 36000) == 40,
+          "read: seats left by day and start time");
+    inventory_ref_view_free(&v);
+    CHECK(inventory_ref_read(e, a, "tour", day + 1, day + 5, &v) == BO_OK && v.nseats == 0,
+          "read: only the days asked for");
+    inventory_ref_view_free(&v);
+    CHECK(inventory_ref_read(e, b, "tour", day, day, &v) == BO_OK && v.presence == INVENTORY_REF_UNKNOWN,
+          "read: another account's reference is unknown");
+    inventory_ref_view_free(&v);
+    inventory_event removed = {.kind = INVENTORY_PRODUCT_REMOVED, .reference = "tour"};
+    CHECK(inventory_events_apply(e, b, &removed, 1, &failed, &err) == BO_NOT_FOUND,
+          "events: another account cannot remove it");
+    CHECK(inventory_events_apply(e, a, &removed, 1, &failed, &err) == BO_OK, "events: removed");
+    CHECK(inventory_ref_read(e, a, "tour", day, day, &v) == BO_OK && v.presence == INVENTORY_REF_REMOVED,
+          "read: a removed reference says so");
+    inventory_ref_view_free(&v);
+    inventory_event again = created("tour", -1, 100, 200);
+    CHECK(inventory_events_apply(e, a, &again, 1, &failed, &err) == BO_OK &&
+              inventory_ref_read(e, a, "tour", day, day, &v) == BO_OK && v.presence == INVENTORY_REF_ACTIVE &&
+              v.unlimited && inventory_ref_seats_left(&v, day + 1, INVENTORY_WHOLE_DAY) == -1,
+          "events: created again it is back, unlimited");
+    inventory_ref_view_free(&v);
+    char long_ref[INVENTORY_REF_MAX * 5];
+    memset(long_ref, 'x', sizeof long_ref - 1), long_ref[sizeof long_ref - 1] = 0;
+    CHECK(inventory_ref_read(e, a, long_ref, day, day, &v) == BO_OK && v.presence == INVENTORY_REF_UNKNOWN,
+          "read: a reference longer than any stored one is unknown");
+    inventory_ref_view_free(&v);
+}
+
+static void test_analytics(engine *e, const account *a, const account *b)
+{
+    bo_error err = {0};
+    size_t failed;
+    inventory_event ref = created("kayak", 10, 500, 900);
+    CHECK(inventory_events_apply(e, a, &ref, 1, &failed, &err) == BO_OK, "analytics: a reference to sell");
+    char order[48];
+    test_id(order, sizeof order, "order");
+    analytics_item items[] = {{"kayak", 2, 650, true, date_from_ymd(2030, 7, 1)}, {"not-a-product", 1, 100, false, 0}};
+    analytics_event events[] = {
+        {.kind = ANALYTICS_PAGE_VIEWED, .acct = a, .cookie_id = "cookie-1", .time = 1, .detail = "{}"},
+        {.kind = ANALYTICS_ORDER_CREATED, .acct = a, .cookie_id = "cookie-1", .time = 2, .order_id = order,
+         .items = items, .nitems = 2, .detail = "{}"},
+        {.kind = ANALYTICS_VIEWED_PRICES, .acct = b, .cookie_id = "cookie-1", .time = 3, .product_id = "kayak"},
+    };
+    instant_us before = clock_now();
+    CHECK(analytics_ingest(e, "192.0.2.5", events, 3, &err) == BO_OK, "analytics: a batch is stored");
+    CHECK(analytics_ingest(e, "192.0.2.5", events + 1, 1, &err) == BO_OK, "analytics: a retried order is fine");
+    inventory_ref_sale *sales;
+    size_t n;
+    CHECK(inventory_ref_sales(e, a, "kayak", before, &sales, &n) == BO_OK && n == 1 && sales[0].quantity == 2 &&
+              sales[0].unit_price == 650 && sales[0].has_day && sales[0].event_day == date_from_ymd(2030, 7, 1) &&
+              !strcmp(sales[0].order_id, order) && sales[0].sold_at >= before,
+          "analytics: an order's reference items are its sales, once");
+    free(sales);
+    CHECK(inventory_ref_sales(e, b, "kayak", 0, &sales, &n) == BO_OK && n == 0,
+          "analytics: another account has no sales of it");
+    free(sales);
+    CHECK(inventory_ref_sales(e, a, "kayak", clock_now() + US_PER_SEC, &sales, &n) == BO_OK && n == 0,
+          "analytics: sales since a later instant: none");
+    free(sales);
+
+    /* the cookie limit counts a batch whole: the batch over it stores nothing */
+    char cookie[48];
+    test_id(cookie, sizeof cookie, "flood");
+    size_t many = 600;
+    analytics_event *flood = calloc(many + 1, sizeof *flood);
+    for (size_t i = 0; i <= many; i++)
+        flood[i] = (analytics_event){.kind = ANALYTICS_VIEWED_PRODUCTS, .acct = a, .cookie_id = cookie, .detail = ""};
+    CHECK(analytics_ingest(e, NULL, flood, many, &err) == BO_OK, "limit: 600 events of one cookie in a minute");
+    CHECK(analytics_ingest(e, NULL, flood, 1, &err) == BO_RATE_LIMITED && !strcmp(err.code, "rate_limited"),
+          "limit: the 601st is refused");
+    free(flood);
+
+    int deleted = -1;
+    CHECK(analytics_prune(e, clock_now(), &deleted) == BO_OK && deleted == 0, "prune: recent events stay");
+    CHECK(analytics_prune(e, clock_now() + 31LL * 86400 * US_PER_SEC, &deleted) == BO_OK && deleted >= 603,
+          "prune: events past the retention go");
+}
+
+/* Concurrent batches of one account and network, adding to the same
+ * counters: none is lost or refused (the rows are spread and locked in one
+ * order, so no batch deadlocks another). */
+#define INGEST_THREADS 4
+#define INGEST_BATCHES 20
+#define INGEST_EVENTS 50
+
+typedef struct {
+    engine *e;
+    const account *a;
+    const char *ip; /* a network of this run's own: the windows are shared by every run on the database */
+    int failures;
+} ingest_worker;
+
+static void *ingest_batches(void *arg)
+{
+    ingest_worker *w = arg;
+    analytics_event events[INGEST_EVENTS];
+    char cookie[48];
+    for (int b = 0; b < INGEST_BATCHES; b++) {
+        test_id(cookie, sizeof cookie, "busy");
+        for (int i = 0; i < INGEST_EVENTS; i++)
+            events[i] = (analytics_event){.kind = (analytics_kind)(i % 5), .acct = w->a, .cookie_id = cookie,
+                                          .time = i, .detail = "{}"};
+        bo_error err = {0};
+        if (analytics_ingest(w->e, w->ip, events, INGEST_EVENTS, &err) != BO_OK) {
+            printf("# ingest: %s\n", err.message);
+            w->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_ingest(engine *e)
+{
+    account a;
+    CHECK(test_account(e, "invc", "C", &a), "concurrent: an account of its own");
+    ingest_worker workers[INGEST_THREADS];
+    pthread_t threads[INGEST_THREADS];
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.%u.%u.20", rand_below(256), rand_below(256));
+    for (int t = 0; t < INGEST_THREADS; t++) {
+        workers[t] = (ingest_worker){e, &a, ip, 0};
+        pthread_create(&threads[t], NULL, ingest_batches, &workers[t]);
+    }
+    int failures = 0;
+    for (int t = 0; t < INGEST_THREADS; t++) pthread_join(threads[t], NULL), failures += workers[t].failures;
+    CHECK(failures == 0, "concurrent: every batch is taken");
+    civil_date day;
+    int32_t secs;
+    tz_instant_to_local(a.timezone, clock_now(), &day, &secs);
+    int64_t total = 0, count = 0;
+    for (int k = 0; k < 5; k++) {
+        /* a batch that began before midnight counts on the day before */
+        int64_t today = 0, before = 0;
+        analytics_daily_count(e, &a, day, (analytics_kind)k, "", &today);
+        analytics_daily_count(e, &a, day - 1, (analytics_kind)k, "", &before);
+        total += today + before;
+    }
+    CHECK(total == INGEST_THREADS * INGEST_BATCHES * INGEST_EVENTS, "concurrent: the counters add up");
+    CHECK(analytics_daily_count(e, &a, day, ANALYTICS_TRANSACTION, "", &count) == BO_OK && count == 0,
+          "concurrent: a kind never sent counts 0");
+}
+
+int main(void)
+{
+    char path[128];
+    const char *uri = test_db_uri("inventory_refs", path);
+    test_server_key(7);
+    store *s = test_store_open(uri);
+    if (!s) return check_summary();
+    engine *e = test_engine_open(s);
+    account a, b;
+    CHECK(test_account(e, "inva", "A", &a) && test_account(e, "invb", "B", &b), "accounts");
+    test_ip_prefix();
+    test_seats_rule();
+    test_events(e, &a, &b);
+    test_analytics(e, &a, &b);
+    test_concurrent_ingest(e);
+    return test_finish(e, s, uri, path);
+}
