@@ -1,6 +1,5 @@
 /* boxoffice: the command-line entry point. */
 #include "api/api.h"
-#include "api/convious_pricing/rtp.h"
 #include "core/mail.h"
 #include "eticket/eticket.h"
 #include "config.h"
@@ -213,7 +212,7 @@ static store *open_store(const config *cfg)
 }
 
 /* The route tables every server serves, in matching order. */
-#define SERVED_TABLES 12
+#define SERVED_TABLES 11
 static size_t served_tables(const http_route_table *out[SERVED_TABLES])
 {
     out[0] = root_routes(), out[1] = admin_routes(), out[2] = convious_routes(), out[3] = tickettailor_routes();
@@ -221,7 +220,6 @@ static size_t served_tables(const http_route_table *out[SERVED_TABLES])
     out[7] = pay_page_routes(), out[8] = payment_notify_routes();
     out[9] = fourvenues_routes();
     out[10] = convious_pricing_routes();
-    out[11] = convious_pricing_rtp_routes();
     return SERVED_TABLES;
 }
 

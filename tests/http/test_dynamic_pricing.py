@@ -381,10 +381,13 @@ def test_rtp_headers_and_auth(c, dyn):
     body = rtp_body(dyn)
     token = c.convious_token()
     r = c.request("POST", RTP, body, headers={"Authorization": "Bearer " + token})
-    assert r.status == 400 and r.json["field"] == "Accept-Version" and "1.0" in r.json["message"], r
-    for v in ("2.0.0", "1.1.0", "1.0.x", "1.0.0.0", "", "1.00"):
+    assert r.status == 400 and r.json["error"] == "missing_version" and r.json["field"] == "Accept-Version", r
+    assert r.json["supported_versions"] == ["1.0.0"], r
+    for v in ("2.0.0", "1.1.0", "1.0", "1.0.x", "1.0.0.0", "1.00"):
         r = c.request("POST", RTP, body, headers={"Authorization": "Bearer " + token, "Accept-Version": v})
         assert r.status == 400 and r.json["error"] == "unsupported_version", (v, r)
+    # Accept-Version is checked before the bearer, as on every route of the dialect
+    assert c.request("POST", RTP, body).status == 400
     assert c.request("POST", RTP, body, headers=V).status == 401
     assert c.request("POST", RTP, body, headers=dict(V, Authorization="Bearer nope")).status == 401
     assert c.request("POST", RTP, body, headers=dict(V, Authorization="Bearer " + "x" * 5000)).status in (400, 401)

@@ -1,7 +1,8 @@
 /* POST /convious-pricing/api/price/rtp: real-time prices per day x start time
  * for a visitor's cart (../shared/seeds/convious-pricing-api.txt, "Pricing
- * API"; docs/dialects/convious-pricing.md). Bearer tokens of the /convious
- * OAuth; Accept-Version 1.0.x; errors in the partner API's shape.
+ * API"; docs/PRICING.md). Routed by the dialect's table (routes.c), whose auth
+ * checks Accept-Version and the /convious OAuth bearer; errors in the partner
+ * API's shape.
  *
  * A request is parsed whole into an rtp_request, each product resolved to a
  * priced subject (rtp_subject), then every cell priced. Subjects are
@@ -14,14 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define RTP_MAX_DAYS 92
 #define RTP_MAX_PRODUCTS 50
 #define RTP_MAX_TIMES 1440
 #define RTP_MAX_CELLS 10000
 #define RTP_QUOTE_TTL_SECONDS 900
-#define SUPPORTED_VERSIONS "1.0.x (e.g. 1.0.0)"
 
 typedef struct {
     const char *reference;
@@ -41,17 +40,6 @@ typedef struct {
     int32_t times[RTP_MAX_TIMES];
     size_t ntimes; /* 0: times null, one price per day */
 } rtp_request;
-
-/* "1.0" followed by nothing or ".<digits>". */
-static bool version_supported(const char *v)
-{
-    if (!v || strncmp(v, "1.0", 3)) return false;
-    if (!v[3]) return true;
-    if (v[3] != '.' || !v[4]) return false;
-    for (const char *p = v + 4; *p; p++)
-        if (*p < '0' || *p > '9') return false;
-    return true;
-}
 
 /* A day: YYYY-MM-DD, or an ISO instant (the vendor's JS client sends
  * Date.toISOString()) read as its day in the request's time zone. */
@@ -265,11 +253,6 @@ static void write_cell(jbuf *b, engine *e, const account *a, const rtp_request *
 
 void cvp_rtp(http_request *r, void *app_)
 {
-    if (!version_supported(http_header(r, "Accept-Version"))) {
-        cv_error(r, 400, "unsupported_version", "Accept-Version",
-                 "send Accept-Version: 1.0.0; supported versions: " SUPPORTED_VERSIONS);
-        return;
-    }
     json_t *body = cv_body(r);
     if (!body) return;
     rtp_request *q = http_alloc(r, sizeof *q);
@@ -300,35 +283,3 @@ void cvp_rtp(http_request *r, void *app_)
     for (size_t i = 0; i < resolved; i++) free(q->products[i].slots);
     catalog_view_close(catalog);
 }
-
-/* ---- a minimal route table of its own, under the longest prefix, so the
- * rest of /convious-pricing (oauth, events, analytics) is another table ---- */
-
-static bool authenticate(http_request *r, int kind, void *app_)
-{
-    (void)kind;
-    const char *h = http_header(r, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7)) {
-        cv_error(r, 401, "not_authenticated", NULL, "Authentication credentials were not provided.");
-        return false;
-    }
-    bo_status st = api_authenticate(r, app_, CRED_ACCESS_TOKEN, h + 7);
-    if (st == BO_INTERNAL) cv_error(r, 500, "internal_error", NULL, "credentials could not be checked");
-    else if (st != BO_OK) cv_error(r, 401, "authentication_failed", NULL, "Invalid or expired access token.");
-    return st == BO_OK;
-}
-
-static void table_error(http_request *r, int status, const char *code, const char *message, void *app_)
-{
-    (void)app_;
-    cv_error(r, status, code ? code : "error", NULL, "%s", message ? message : "error");
-}
-
-static const http_route routes[] = {
-    {"POST", "/rtp", cvp_rtp, CV_AUTH_TOKEN},
-};
-
-static const http_route_table table = {"/convious-pricing/api/price", routes, sizeof routes / sizeof routes[0],
-                                       authenticate, table_error, NULL};
-
-const http_route_table *convious_pricing_rtp_routes(void) { return &table; }
