@@ -27,6 +27,21 @@ void config_defaults(config *c)
     c->analytics_retention_days = 30;
     c->analytics_per_ip_per_minute = 6000;
     c->analytics_per_cookie_per_minute = 600;
+    c->pricing_interval_ms = 600000;
+    c->pricing_horizon_days = 14;
+    c->pricing_prior_orders_per_hour = 0.2;
+    c->pricing_prior_elasticity = 1.5;
+}
+
+/* A finite decimal in [lo, hi]. */
+static bool parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (!*v || *end || errno || !(d >= lo && d <= hi)) return false;
+    *out = d;
+    return true;
 }
 
 static bool parse_long(const char *v, long lo, long hi, long *out)
@@ -111,6 +126,18 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else if (!strcmp(key, "reply_cache_bytes")) {
         if (!parse_long(v, 0, 1L << 40, &n)) return *why = "must be 0 (no cache) .. 1099511627776 bytes", false;
         c->reply_cache_bytes = n;
+    } else if (!strcmp(key, "pricing_interval_ms")) {
+        if (!parse_long(v, 1000, 86400000, &n)) return *why = "must be 1000..86400000", false;
+        c->pricing_interval_ms = (unsigned)n;
+    } else if (!strcmp(key, "pricing_horizon_days")) {
+        if (!parse_long(v, 1, 366, &n)) return *why = "must be 1..366", false;
+        c->pricing_horizon_days = (int)n;
+    } else if (!strcmp(key, "pricing_prior_orders_per_hour")) {
+        if (!parse_double(v, 1e-6, 10000, &c->pricing_prior_orders_per_hour))
+            return *why = "must be a number from 0.000001 to 10000", false;
+    } else if (!strcmp(key, "pricing_prior_elasticity")) {
+        if (!parse_double(v, 0.05, 20, &c->pricing_prior_elasticity))
+            return *why = "must be a number from 0.05 to 20", false;
     } else if (!strcmp(key, "webhook_allow")) {
         webhook_net nets[WEBHOOK_MAX_ALLOW];
         int count;
@@ -191,7 +218,9 @@ bool config_load_env(config *c, char *err, size_t errlen)
                                  "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
                                  "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow",
                                  "sqlite_max_pages", "reply_cache_bytes", "analytics_retention_days",
-                                 "analytics_per_ip_per_minute", "analytics_per_cookie_per_minute"};
+                                 "analytics_per_ip_per_minute", "analytics_per_cookie_per_minute",
+                                 "pricing_interval_ms", "pricing_horizon_days", "pricing_prior_orders_per_hour",
+                                 "pricing_prior_elasticity"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "BOXOFFICE_");

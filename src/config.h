@@ -34,6 +34,11 @@ typedef struct {
      * /24 or /48 prefix and from one cookie */
     int analytics_retention_days;
     long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
+    /* dynamic pricing (docs/PRICING.md): the background recompute's period,
+     * the days ahead it plans, and the prior of products without sales */
+    unsigned pricing_interval_ms;
+    int pricing_horizon_days;
+    double pricing_prior_orders_per_hour, pricing_prior_elasticity;
 } config;
 
 void config_defaults(config *c);

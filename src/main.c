@@ -57,6 +57,10 @@ static const char usage[] =
     "                      (default 30)\n"
     "  --analytics-per-ip N, --analytics-per-cookie N  analytics events per minute from one /24 or\n"
     "                      /48 network and from one cookie (default 6000 and 600)\n"
+    "  --pricing-interval-ms N  how often dynamic prices are refitted and replanned (default 600000)\n"
+    "  --pricing-horizon-days N days ahead the price plans cover (default 14)\n"
+    "  --pricing-prior-orders-per-hour X, --pricing-prior-elasticity X\n"
+    "                      the demand prior of products without sales (defaults 0.2 and 1.5)\n"
     "  --test-clock        allow POST /admin/v1/test/clock (tests only)\n"
     "  --no-access-log     do not log one line per request\n"
     "  --help              this text\n"
@@ -97,6 +101,9 @@ static const struct {
     {"--analytics-retention-days", "analytics_retention_days"},
     {"--analytics-per-ip", "analytics_per_ip_per_minute"},
     {"--analytics-per-cookie", "analytics_per_cookie_per_minute"},
+    {"--pricing-interval-ms", "pricing_interval_ms"}, {"--pricing-horizon-days", "pricing_horizon_days"},
+    {"--pricing-prior-orders-per-hour", "pricing_prior_orders_per_hour"},
+    {"--pricing-prior-elasticity", "pricing_prior_elasticity"},
 };
 
 /* The account command. credential_add is idempotent on the secret: a token
@@ -389,7 +396,10 @@ int main(int argc, char **argv)
                         .catalog_codec = &catalog_doc_json_codec,
                         .analytics_retention_days = cfg.analytics_retention_days,
                         .analytics_per_ip_per_minute = cfg.analytics_per_ip_per_minute,
-                        .analytics_per_cookie_per_minute = cfg.analytics_per_cookie_per_minute};
+                        .analytics_per_cookie_per_minute = cfg.analytics_per_cookie_per_minute,
+                        .pricing_interval_ms = cfg.pricing_interval_ms, .pricing_horizon_days = cfg.pricing_horizon_days,
+                        .pricing_prior_orders_per_hour = cfg.pricing_prior_orders_per_hour,
+                        .pricing_prior_elasticity = cfg.pricing_prior_elasticity};
     engine *e = engine_open(st, &ec);
     if (!strcmp(cmd, "demo")) {
         bo_error err = {0};

@@ -963,7 +963,7 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
         catalog_release(cs);
         return bo_fail(err, BO_INVALID, "invalid_field", "holder", "holder must be an object");
     }
-    issue_ctx x = {e, a, cs, p, &at, holder, product_price_at(p, &at).unit_price, clock_now(), {0}, false};
+    issue_ctx x = {e, a, cs, p, &at, holder, engine_price_at(e, a, p, &at, 1).unit_price, clock_now(), {0}, false};
     db_status st = store_write(e->st, issue_fn, &x);
     catalog_release(cs);
     if (x.sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "product_id", "no tickets left");

@@ -153,7 +153,7 @@ static bo_status plan_cart(engine *e, const account *a, const cart_request *req,
                          (long long)(p->max_per_order >= 0 ? p->max_per_order : MAX_QUANTITY));
             break;
         }
-        price_quote pq = product_price_at(p, &at);
+        price_quote pq = engine_price_at(e, a, p, &at, q);
         money unit = req->unit_prices ? req->unit_prices[i] : req->use_engine_prices ? pq.unit_price : 0;
         store_cart_line *l = &cart->lines[cart->nlines++];
         snprintf(l->product_id, sizeof l->product_id, "%s", p->id);

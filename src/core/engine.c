@@ -151,6 +151,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     auth_cache_init(&e->auth);
     e->usage = usage_memory_new();
     store_set_change_hook(st, inventory_changed, e);
+    pricing_cache_open(e);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
@@ -173,6 +174,9 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->stop_cond);
     pthread_mutex_unlock(&e->stop_lock);
     if (e->reaper_running) pthread_join(e->reaper, NULL);
+    /* its worker reads the catalog snapshots and the store: stopped before they go */
+    pricing_cache_close(e->pricing);
+    e->pricing = NULL;
     store_set_commit_hook(e->st, NULL, NULL);
     webhooks_stop(e);
     mail_stop(e);

@@ -101,6 +101,13 @@ typedef struct {
      * prefix and from one cookie (0: 6000 and 600) */
     int analytics_retention_days;
     long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
+    /* dynamic pricing (core/dynamic_pricing.c), 0 = the default in brackets:
+     * the background recompute's period [600000 ms], the days ahead it plans
+     * [14], and the prior of products without sales: orders per hour [0.2]
+     * and price elasticity [1.5] */
+    unsigned pricing_interval_ms;
+    int pricing_horizon_days;
+    double pricing_prior_orders_per_hour, pricing_prior_elasticity;
 } engine_config;
 
 engine *engine_open(store *st, const engine_config *cfg);
@@ -341,17 +348,28 @@ typedef struct {
     money unit_price;     /* what the customer pays per ticket, in the product's tax mode */
     money gate_price;
     bool includes_tax;
+    /* dynamic pricing (core/dynamic_pricing.h): the plan's price for the
+     * quantity asked; unsellable when the plan says nothing can be sold */
+    bool dynamic, unsellable;
+    money min_price, max_price; /* dynamic: the settings' bounds */
 } price_quote;
-/* Price of one ticket of product at slot (price rules, else the base price). */
-bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, price_quote *out,
-                    bo_error *err);
-/* Signed pricing token binding prices to (products, quantities, occurrence),
- * valid ttl: URL-safe, versioned ("pt1" payload, see pricing.c). Caller frees. */
-char *pricing_token_make(const account *a, const char *occurrence, const cart_line *lines, const money *unit_prices,
-                         size_t n, int64_t ttl_seconds);
+/* Price of one ticket of product at slot, when buying quantity of them: the
+ * dynamic price if the product has it on, else its price rules, else the
+ * base price. */
+bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, int64_t quantity,
+                    price_quote *out, bo_error *err);
+/* Signed pricing token binding prices to (category, products, quantities,
+ * occurrence: date and times), valid ttl: URL-safe, versioned ("pt2" payload,
+ * see pricing.c). category NULL = none. Caller frees. */
+char *pricing_token_make(const account *a, const char *category, const char *occurrence, const cart_line *lines,
+                         const money *unit_prices, size_t n, int64_t ttl_seconds);
 /* Verifies a token against the given cart; fills unit_prices (n entries). */
-bo_status pricing_token_check(const account *a, const char *token, const char *occurrence, const cart_line *lines,
-                              size_t n, money *unit_prices, bo_error *err);
+bo_status pricing_token_check(const account *a, const char *token, const char *category, const char *occurrence,
+                              const cart_line *lines, size_t n, money *unit_prices, bo_error *err);
+/* The price of quantity tickets of p at `at` that a hold locks: dynamic when
+ * on (a provisional price when the plan says unsellable: the holds decide),
+ * else the price rules. */
+price_quote engine_price_at(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity);
 
 /* ---------- carts: capacity held until expiry (core/cart.c) ---------- */
 typedef struct {
@@ -729,4 +747,5 @@ bo_status price_tier_take(engine *e, const account *a, const cat_product *p, con
 /* Gives n tickets of tier t back (a released hold, a void); never below 0. */
 bo_status price_tier_give_back(engine *e, const account *a, const cat_product *p, const char *occurrence,
                                const cat_price_tier *t, int64_t n, bo_error *err);
+#include "core/dynamic_pricing.h"
 #endif

@@ -79,7 +79,14 @@ struct engine {
      * rare admin writes, so one counter for all accounts (a needless refresh
      * of others' cached replies, never a stale one) */
     _Atomic uint64_t access_version;
+    struct pricing_cache *pricing; /* settings, models and plans (core/dynamic_pricing.c), its own lock */
 };
+/* Sets e->pricing, then starts its worker (which reads e->pricing) when
+ * e->cfg.start_workers. */
+void pricing_cache_open(engine *e);
+void pricing_cache_close(struct pricing_cache *c);
+/* A commit changed the account's inventory: plans are rebuilt soon. */
+void pricing_inventory_changed(engine *e, const char *account_id);
 
 /* order_book with a step of the caller's run in the booking's transaction
  * once the order is written (rows: the order as booked, also when the cart

@@ -106,6 +106,7 @@ void inventory_changed(void *arg, const char *account_id, const char *occurrence
     civil_date day = occurrence_day(occurrence);
     atomic_fetch_add(&e->inventory_versions[version_slot(account_id, day >= 0 ? day : NO_DAY)], 1);
     atomic_fetch_add(&e->inventory_versions[version_slot(account_id, ANY_DAY)], 1);
+    pricing_inventory_changed(e, account_id);
 }
 
 uint64_t inventory_day_version(engine *e, const char *account_id, civil_date day)

@@ -23,7 +23,7 @@ static bool rule_matches(const cat_price_rule *rule, const slot *at)
 
 price_quote product_price_at(const cat_product *p, const slot *at)
 {
-    price_quote q = {p->price, p->gate_price, p->price_includes_tax};
+    price_quote q = {.unit_price = p->price, .gate_price = p->gate_price, .includes_tax = p->price_includes_tax};
     for (size_t i = 0; i < p->nprices; i++)
         if (rule_matches(&p->prices[i], at)) {
             q.unit_price = p->prices[i].price;
@@ -32,25 +32,27 @@ price_quote product_price_at(const cat_product *p, const slot *at)
     return q;
 }
 
-bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, price_quote *out,
-                    bo_error *err)
+bo_status price_for(engine *e, const account *a, const char *product_id, const slot *at, int64_t quantity,
+                    price_quote *out, bo_error *err)
 {
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
     const cat_product *p = model_product(cs->model, product_id);
-    if (p) *out = product_price_at(p, at);
+    if (p) *out = engine_price_at(e, a, p, at, quantity);
     catalog_release(cs);
     if (!p) return bo_fail(err, BO_NOT_FOUND, "unknown_product", "product_id", "no product with id %s", product_id);
     return BO_OK;
 }
 
 /* ---- pricing tokens ----
- * The signed payload is text, not JSON: "pt1" SP account SP occurrence SP
- * expiry SP lines, each line "product~quantity~unit_price" and lines joined
+ * The signed payload is text, not JSON: "pt2" SP account SP category SP
+ * occurrence SP expiry SP lines (category empty when none; pt1, before
+ * dynamic prices, had no category and is no longer accepted), each line "product~quantity~unit_price" and lines joined
  * by ",". Strings are percent-encoded (every byte outside [A-Za-z0-9._-]), so
  * the separators never occur inside a field. token_sign wraps the payload in
  * URL-safe base64 with its MAC; a new layout takes a new version tag. */
-#define TOKEN_VERSION "pt1"
+#define TOKEN_VERSION "pt2"
+#define TOKEN_FIELDS 6
 
 typedef struct {
     char *p;
@@ -92,12 +94,14 @@ static void put_escaped(text_buf *b, const char *s)
     }
 }
 
-char *pricing_token_make(const account *a, const char *occurrence, const cart_line *lines, const money *unit_prices,
-                         size_t n, int64_t ttl_seconds)
+char *pricing_token_make(const account *a, const char *category, const char *occurrence, const cart_line *lines,
+                         const money *unit_prices, size_t n, int64_t ttl_seconds)
 {
     text_buf b = {0};
     put_text(&b, TOKEN_VERSION " ");
     put_escaped(&b, a->id);
+    put_text(&b, " ");
+    put_escaped(&b, category ? category : "");
     put_text(&b, " ");
     put_escaped(&b, occurrence);
     put_text(&b, " ");
@@ -151,28 +155,33 @@ typedef struct {
     int64_t quantity, unit_price;
 } token_line;
 
-/* Splits the payload into its fields; false when it is not a pt1 payload. */
-static bool token_parse(const char *text, const char **acct, const char **acct_end, const char **occ,
-                        const char **occ_end, int64_t *expiry, token_line **lines, size_t *nlines)
+typedef struct {
+    const char *acct, *acct_end, *category, *category_end, *occ, *occ_end;
+    int64_t expiry;
+} token_head;
+
+/* Splits the payload into its fields; false when it is not a pt2 payload. */
+static bool token_parse(const char *text, token_head *h, token_line **lines, size_t *nlines)
 {
-    const char *f[5], *e[5];
+    enum { LINES = TOKEN_FIELDS - 1 };
+    const char *f[TOKEN_FIELDS], *e[TOKEN_FIELDS];
     const char *p = text;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
         f[i] = p;
-        const char *sp = i < 4 ? strchr(p, ' ') : p + strlen(p);
+        const char *sp = i < LINES ? strchr(p, ' ') : p + strlen(p);
         if (!sp) return false;
         e[i] = sp;
         p = sp + 1;
     }
-    if (e[0] - f[0] != 3 || strncmp(f[0], TOKEN_VERSION, 3) || !int_field(f[3], e[3], expiry)) return false;
-    *acct = f[1], *acct_end = e[1], *occ = f[2], *occ_end = e[2];
-    size_t n = f[4] == e[4] ? 0 : 1;
-    for (const char *q = f[4]; q < e[4]; q++) n += *q == ',';
+    if (e[0] - f[0] != 3 || strncmp(f[0], TOKEN_VERSION, 3) || !int_field(f[4], e[4], &h->expiry)) return false;
+    h->acct = f[1], h->acct_end = e[1], h->category = f[2], h->category_end = e[2], h->occ = f[3], h->occ_end = e[3];
+    size_t n = f[LINES] == e[LINES] ? 0 : 1;
+    for (const char *q = f[LINES]; q < e[LINES]; q++) n += *q == ',';
     token_line *l = calloc(n ? n : 1, sizeof *l);
-    const char *q = f[4];
+    const char *q = f[LINES];
     for (size_t i = 0; i < n; i++) {
-        const char *line_end = memchr(q, ',', (size_t)(e[4] - q));
-        if (!line_end) line_end = e[4];
+        const char *line_end = memchr(q, ',', (size_t)(e[LINES] - q));
+        if (!line_end) line_end = e[LINES];
         const char *t1 = memchr(q, '~', (size_t)(line_end - q));
         const char *t2 = t1 ? memchr(t1 + 1, '~', (size_t)(line_end - t1 - 1)) : NULL;
         if (!t2 || !int_field(t1 + 1, t2, &l[i].quantity) || !int_field(t2 + 1, line_end, &l[i].unit_price)) {
@@ -187,21 +196,23 @@ static bool token_parse(const char *text, const char **acct, const char **acct_e
     return true;
 }
 
-bo_status pricing_token_check(const account *a, const char *token, const char *occurrence, const cart_line *lines,
-                              size_t n, money *unit_prices, bo_error *err)
+bo_status pricing_token_check(const account *a, const char *token, const char *category, const char *occurrence,
+                              const cart_line *lines, size_t n, money *unit_prices, bo_error *err)
 {
     char *text = token_verify(token);
-    const char *acct, *acct_end, *occ, *occ_end;
-    int64_t expiry;
+    token_head h;
     token_line *l = NULL;
     size_t nl = 0;
-    bool parsed = text && token_parse(text, &acct, &acct_end, &occ, &occ_end, &expiry, &l, &nl);
+    bool parsed = text && token_parse(text, &h, &l, &nl);
     bo_status st = BO_OK;
-    if (!parsed || !escaped_equals(acct, acct_end, a->id)) {
+    if (!parsed || !escaped_equals(h.acct, h.acct_end, a->id)) {
         st = bo_fail(err, BO_INVALID, "invalid_pricing_token", "pricing_token", "pricing token is not valid");
-    } else if (expiry < clock_now() / US_PER_SEC) {
+    } else if (h.expiry < clock_now() / US_PER_SEC) {
         st = bo_fail(err, BO_INVALID, "pricing_token_expired", "pricing_token", "pricing token has expired");
-    } else if (!escaped_equals(occ, occ_end, occurrence)) {
+    } else if (!escaped_equals(h.category, h.category_end, category ? category : "")) {
+        st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
+                     "pricing token was issued for another category");
+    } else if (!escaped_equals(h.occ, h.occ_end, occurrence)) {
         st = bo_fail(err, BO_INVALID, "pricing_token_mismatch", "pricing_token",
                      "pricing token was issued for another date or time");
     } else if (nl != n) {

@@ -455,6 +455,14 @@ static const char v26[] =
  * whole before this gave back all they took. */
 static const char v25[] = "ALTER TABLE payments ADD COLUMN refunded BIGINT NOT NULL DEFAULT 0;"
                           "UPDATE payments SET refunded = amount WHERE kind = 'payment' AND status = 'refunded';";
+/* Dynamic pricing's per-product settings (store/pricing_store.c); absent or
+ * dynamic = 0: the product's price tables. */
+static const char v27[] =
+    "CREATE TABLE pricing_settings ("
+    " account_id TEXT NOT NULL REFERENCES accounts(id), product_id TEXT NOT NULL, dynamic INTEGER NOT NULL,"
+    " min_price BIGINT NOT NULL, max_price BIGINT NOT NULL, step BIGINT NOT NULL, gate_price BIGINT NOT NULL,"
+    " average_target BIGINT NOT NULL, max_change_per_hour BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (account_id, product_id));";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
@@ -477,6 +485,7 @@ const migration migrations[] = {
     {23, "when each open payment session was last asked of its provider", v23},
     {25, "what of each payment was refunded", v25},
     {26, "Convious pricing: inventory references, their sales, analytics events", v26},
+    {27, "dynamic pricing settings", v27},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -72,6 +72,17 @@ static inline bool test_account(engine *e, const char *slug_prefix, const char *
     return account_create(e, slug, name, "Europe/Amsterdam", "EUR", out, &err) == BO_OK;
 }
 
+/* Writes a catalog object (doc, which it takes) for a; true when stored, else
+ * prints the engine's message. */
+static inline bool test_catalog_put(engine *e, const account *a, catalog_kind k, json_t *doc)
+{
+    bo_error err = {0};
+    bo_status st = catalog_put_json(e, a, k, NULL, doc, false, NULL, &err);
+    if (st != BO_OK) printf("# catalog_put %s: %s\n", catalog_kind_name(k), err.message);
+    json_decref(doc);
+    return st == BO_OK;
+}
+
 /* Closes the engine (may be NULL) and the store, removes the SQLite file
  * test_db_uri chose, and returns check_summary() for main to return. */
 static inline int test_finish(engine *e, store *s, const char *uri, const char *path)

@@ -36,9 +36,33 @@ static void test_max_pages(void)
           "a negative or non-numeric cap is refused");
 }
 
+static void test_pricing(void)
+{
+    config c;
+    const char *why;
+    config_defaults(&c);
+    CHECK(c.pricing_interval_ms == 600000 && c.pricing_horizon_days == 14 && c.pricing_prior_orders_per_hour == 0.2 &&
+              c.pricing_prior_elasticity == 1.5,
+          "pricing: the documented defaults");
+    CHECK(config_set(&c, "pricing_prior_orders_per_hour", "0.75", &why) && c.pricing_prior_orders_per_hour == 0.75 &&
+              config_set(&c, "pricing_prior_elasticity", "2", &why) && c.pricing_prior_elasticity == 2 &&
+              config_set(&c, "pricing_horizon_days", "30", &why) && c.pricing_horizon_days == 30 &&
+              config_set(&c, "pricing_interval_ms", "60000", &why) && c.pricing_interval_ms == 60000,
+          "pricing: set");
+    CHECK(!config_set(&c, "pricing_prior_orders_per_hour", "0", &why) &&
+              !config_set(&c, "pricing_prior_orders_per_hour", "nan", &why) &&
+              !config_set(&c, "pricing_prior_orders_per_hour", "1e9", &why) &&
+              !config_set(&c, "pricing_prior_elasticity", "1.5x", &why) &&
+              !config_set(&c, "pricing_prior_elasticity", "", &why) && !config_set(&c, "pricing_horizon_days", "0", &why) &&
+              !config_set(&c, "pricing_interval_ms", "10", &why),
+          "pricing: zero, NaN, out of range or not a number refused");
+    CHECK(c.pricing_prior_orders_per_hour == 0.75 && c.pricing_prior_elasticity == 2, "pricing: refusals changed nothing");
+}
+
 int main(void)
 {
     test_key_path();
     test_max_pages();
+    test_pricing();
     return check_summary();
 }

@@ -26,11 +26,14 @@ static bool url_safe(const char *s)
     return true;
 }
 
+/* tokens below are made for this category unless a test says otherwise */
+static const char *token_category = "tours";
+
 static bo_status check_token(const account *a, const char *token, const char *occurrence, const cart_line *lines,
                              size_t n, money *prices, const char *want_code, const char *what)
 {
     bo_error err = {0};
-    bo_status st = pricing_token_check(a, token, occurrence, lines, n, prices, &err);
+    bo_status st = pricing_token_check(a, token, token_category, occurrence, lines, n, prices, &err);
     bool ok = want_code ? st == BO_INVALID && !strcmp(err.code, want_code) && !strcmp(err.field, "pricing_token")
                         : st == BO_OK;
     CHECK(ok, what);
@@ -43,10 +46,10 @@ static void test_pricing_tokens(void)
     /* ids with the payload's separators, escapes and non-ASCII in them */
     cart_line lines[] = {{"plain", 2}, {"a b,c~d%e", 1}, {"caf\xc3\xa9/\xe2\x82\xac", 3}};
     money prices[] = {1250, 0, 99999999};
-    char *token = pricing_token_make(&A, "2026-11-24T09:00", lines, prices, 3, 600);
+    char *token = pricing_token_make(&A, "tours", "2026-11-24T09:00", lines, prices, 3, 600);
     CHECK(token && url_safe(token), "token: URL-safe characters only");
     char *payload = token_verify(token);
-    CHECK(payload && !strncmp(payload, "pt1 ", 4) && !strchr(payload, '{'), "token: signed pt1 text, not JSON");
+    CHECK(payload && !strncmp(payload, "pt2 ", 4) && !strchr(payload, '{'), "token: signed pt2 text, not JSON");
     free(payload);
 
     money got[3] = {-1, -1, -1};
@@ -58,6 +61,11 @@ static void test_pricing_tokens(void)
 
     check_token(&B, token, "2026-11-24T09:00", lines, 3, got, "invalid_pricing_token", "token: another account");
     check_token(&A, token, "2026-11-24T10:00", lines, 3, got, "pricing_token_mismatch", "token: another occurrence");
+    token_category = "museums";
+    check_token(&A, token, "2026-11-24T09:00", lines, 3, got, "pricing_token_mismatch", "token: another category");
+    token_category = NULL;
+    check_token(&A, token, "2026-11-24T09:00", lines, 3, got, "pricing_token_mismatch", "token: no category");
+    token_category = "tours";
     check_token(&A, token, "2026-11-24T09:00", lines, 2, got, "pricing_token_mismatch", "token: a line fewer");
     cart_line more[] = {{"plain", 3}, lines[1], lines[2]};
     check_token(&A, token, "2026-11-24T09:00", more, 3, got, "pricing_token_mismatch", "token: another quantity");
@@ -71,14 +79,16 @@ static void test_pricing_tokens(void)
     check_token(&A, "garbage", "", lines, 0, got, "invalid_pricing_token", "token: not a token");
     check_token(&A, NULL, "", lines, 0, got, "invalid_pricing_token", "token: none");
     char *foreign = token_sign("{\"a\":\"x\"}");
-    check_token(&A, foreign, "", lines, 0, got, "invalid_pricing_token", "token: signed but not pt1");
+    check_token(&A, foreign, "", lines, 0, got, "invalid_pricing_token", "token: signed but not pt2");
     free(foreign);
 
-    char *undated = pricing_token_make(&A, "", lines, prices, 0, 600);
-    check_token(&A, undated, "", lines, 0, got, NULL, "token: undated, no lines");
+    token_category = NULL;
+    char *undated = pricing_token_make(&A, NULL, "", lines, prices, 0, 600);
+    check_token(&A, undated, "", lines, 0, got, NULL, "token: undated, no lines, no category");
     free(undated);
+    token_category = "tours";
 
-    char *expired = pricing_token_make(&A, "2026-11-24", lines, prices, 1, -1);
+    char *expired = pricing_token_make(&A, "tours", "2026-11-24", lines, prices, 1, -1);
     check_token(&A, expired, "2026-11-24", lines, 1, got, "pricing_token_expired", "token: past its expiry");
     free(expired);
     free(token);

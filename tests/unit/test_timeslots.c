@@ -13,14 +13,7 @@ static civil_date TODAY;
 static char SCHED[48], WEEKDAY_SCHED[48], CAT[48], CAT2[48], EMPTY_CAT[48], EVENT[48], SCHED_EVENT[48];
 static char POOL[48], PA[48], PC[48], PE[48], PS[48];
 
-static bool put(const account *a, catalog_kind k, json_t *doc)
-{
-    bo_error err = {0};
-    bo_status st = catalog_put_json(E, a, k, NULL, doc, false, NULL, &err);
-    if (st != BO_OK) printf("# catalog_put %s: %s\n", catalog_kind_name(k), err.message);
-    json_decref(doc);
-    return st == BO_OK;
-}
+static bool put(const account *a, catalog_kind k, json_t *doc) { return test_catalog_put(E, a, k, doc); }
 
 static void setup(void)
 {

@@ -117,6 +117,12 @@ void admin_cart_create(http_request *r, void *app_);
 void admin_cart_get(http_request *r, void *app_);
 /* availability.c */
 void admin_availability_get(http_request *r, void *app_);
+/* pricing.c: dynamic pricing per product */
+void admin_pricing_settings_get(http_request *r, void *app_);
+void admin_pricing_settings_put(http_request *r, void *app_);
+void admin_pricing_model_get(http_request *r, void *app_);
+void admin_pricing_explain(http_request *r, void *app_);
+void admin_pricing_recompute(http_request *r, void *app_);
 /* credentials.c */
 void admin_credential_create(http_request *r, void *app_);
 void admin_event_access_key_add(http_request *r, void *app_);

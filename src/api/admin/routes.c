@@ -134,6 +134,11 @@ static const http_route routes[] = {
     {"DELETE", "/guest_lists/{id}", admin_guest_list_delete, A},
 
     {"GET", "/availability", admin_availability_get, A},
+    {"GET", "/pricing/products/{id}", admin_pricing_model_get, A},
+    {"GET", "/pricing/products/{id}/settings", admin_pricing_settings_get, A},
+    {"PUT", "/pricing/products/{id}/settings", admin_pricing_settings_put, A},
+    {"GET", "/pricing/products/{id}/explain", admin_pricing_explain, A},
+    {"POST", "/pricing/products/{id}/recompute", admin_pricing_recompute, A},
     {"POST", "/carts", admin_cart_create, A},
     {"GET", "/carts/{id}", admin_cart_get, A},
     {"GET", "/orders", admin_orders_list, A},

@@ -172,7 +172,7 @@ static bool apply_token(http_request *r, engine *e, const account *a, const char
         cv_fail(r, &err);
         return false;
     }
-    if (pricing_token_check(a, token, at.key, items->lines, items->n, items->prices, &err) != BO_OK) {
+    if (pricing_token_check(a, token, category, at.key, items->lines, items->n, items->prices, &err) != BO_OK) {
         cv_fail(r, &err);
         return false;
     }

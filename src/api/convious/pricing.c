@@ -1,7 +1,10 @@
 /* Pricing: per day (the cheapest open timeslot) and per timeslot, with a
  * signed pricingToken per timeslot that a cart can later present. Prices come
- * from the engine's price rules. Colours rank a price within the period from
- * 5 (cheapest, dark green) to 1 (dearest, red); see docs/dialects/convious.md. */
+ * from the engine: dynamic prices where a product has them on, else its price
+ * rules. Colours run from 5 (cheapest, dark green) to 1 (dearest, red): where
+ * the cart's price sits between its dynamic bounds (the sum of each line's
+ * min and max), or, for a cart of static prices only, its rank within the
+ * period; see docs/dialects/convious.md. */
 #include "api/convious/convious.h"
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +22,23 @@ bool cv_period_args(http_request *r, civil_date *from, civil_date *to);
 typedef struct {
     slot s;
     money price, original;
+    money lowest, highest; /* the cart's price at every dynamic line's min / max */
+    bool dynamic;
     money unit[50];
 } priced_slot;
 
 static bool price_slots(http_request *r, void *app_, civil_date from, civil_date to, priced_slot **out, size_t *n,
-                        cart_line *lines, size_t *nl)
+                        cart_line *lines, size_t *nl, const char **category)
 {
     json_t *body = cv_body(r);
     if (!body) return false;
-    const char *category;
-    if (!cv_cart_lines(r, body, lines, 50, nl, &category)) return false;
+    if (!cv_cart_lines(r, body, lines, 50, nl, category)) return false;
     engine *e = cv_engine(app_);
     const account *a = api_account(r);
     slot *slots;
     size_t ns;
     bo_error err = {0};
-    if (availability_cart(e, a, category, lines, *nl, from, to, &slots, &ns, &err) != BO_OK) {
+    if (availability_cart(e, a, *category, lines, *nl, from, to, &slots, &ns, &err) != BO_OK) {
         cv_fail(r, &err);
         return false;
     }
@@ -50,10 +54,13 @@ static bool price_slots(http_request *r, void *app_, civil_date from, civil_date
         ps[i].s = slots[i];
         for (size_t l = 0; l < *nl; l++) {
             price_quote q;
-            if (price_for(e, a, lines[l].product_id, &slots[i], &q, &err) != BO_OK) continue;
+            if (price_for(e, a, lines[l].product_id, &slots[i], lines[l].quantity, &q, &err) != BO_OK) continue;
             ps[i].unit[l] = q.unit_price;
             ps[i].price += q.unit_price * lines[l].quantity;
             ps[i].original += q.gate_price * lines[l].quantity;
+            ps[i].dynamic |= q.dynamic;
+            ps[i].lowest += (q.dynamic ? q.min_price : q.unit_price) * lines[l].quantity;
+            ps[i].highest += (q.dynamic ? q.max_price : q.unit_price) * lines[l].quantity;
         }
     }
     free(slots);
@@ -62,18 +69,38 @@ static bool price_slots(http_request *r, void *app_, civil_date from, civil_date
     return true;
 }
 
+/* Whether the reply may come from the reply cache: not when the cart has a
+ * dynamic product (its price moves with time), nor when the body is one
+ * price_slots will refuse anyway. */
+static bool cacheable(http_request *r, void *app_)
+{
+    json_t *body = http_body_json(r, NULL), *products = json_object_get(body, "products"), *line;
+    if (!json_is_array(products)) return false;
+    size_t i;
+    json_array_foreach(products, i, line) {
+        json_t *id = json_object_get(line, "id");
+        if (!json_is_string(id) || pricing_product_dynamic(cv_engine(app_), api_account(r), json_string_value(id)))
+            return false;
+    }
+    return true;
+}
+
 static int colour(money price, money lo, money hi)
 {
     if (hi <= lo) return 5;
+    if (price <= lo) return 5;
+    if (price >= hi) return 1;
     return 5 - (int)((price - lo) * 4 / (hi - lo));
 }
 
-/* The fields of one price, into an object the caller opened (and closes). */
+/* The fields of one price, into an object the caller opened (and closes).
+ * lo and hi rank a static cart's price within the period; a dynamic one is
+ * placed between its own bounds. */
 static void price_fields(jbuf *b, const account *a, const priced_slot *p, money lo, money hi)
 {
     char day[11];
     date_format(p->s.day, day);
-    int c = colour(p->price, lo, hi);
+    int c = p->dynamic ? colour(p->price, p->lowest, p->highest) : colour(p->price, lo, hi);
     JB_KEY(b, "day");
     jb_plain(b, day, 10);
     JB_KEY(b, "available");
@@ -103,11 +130,12 @@ void cv_pricing_period(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date from, to;
     if (!cv_period_args(r, &from, &to)) return;
-    if (api_reply_cached(r, app_, from, to)) return;
+    if (cacheable(r, app_) && api_reply_cached(r, app_, from, to)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];
-    if (!price_slots(r, app_, from, to, &ps, &n, lines, &nl)) return;
+    const char *category;
+    if (!price_slots(r, app_, from, to, &ps, &n, lines, &nl, &category)) return;
     money lo, hi;
     range_of(ps, n, &lo, &hi);
     jbuf b;
@@ -138,11 +166,12 @@ void cv_pricing_day(http_request *r, void *app_)
     if (!cv_own_slug(r)) return;
     civil_date day;
     if (!cv_date_arg(r, http_path_param(r, "date"), "date", &day)) return;
-    if (api_reply_cached(r, app_, day, day + 1)) return;
+    if (cacheable(r, app_) && api_reply_cached(r, app_, day, day + 1)) return;
     priced_slot *ps;
     size_t n, nl;
     cart_line lines[50];
-    if (!price_slots(r, app_, day, day + 1, &ps, &n, lines, &nl)) return;
+    const char *category;
+    if (!price_slots(r, app_, day, day + 1, &ps, &n, lines, &nl, &category)) return;
     money lo, hi;
     range_of(ps, n, &lo, &hi);
     const account *a = api_account(r);
@@ -158,7 +187,7 @@ void cv_pricing_day(http_request *r, void *app_)
         jb_obj(&b);
         price_fields(&b, a, &ps[i], lo, hi);
         cv_jb_slot_times(&b, a, &ps[i].s, &offsets);
-        char *token = pricing_token_make(a, ps[i].s.key, lines, ps[i].unit, nl, TOKEN_TTL_SECONDS);
+        char *token = pricing_token_make(a, category, ps[i].s.key, lines, ps[i].unit, nl, TOKEN_TTL_SECONDS);
         jb_kstr(&b, "pricingToken", token);
         free(token);
         jb_obj_end(&b);

@@ -1,0 +1,285 @@
+/* POST /convious-pricing/api/price/rtp: real-time prices per day x start time
+ * for a visitor's cart (../shared/seeds/convious-pricing-api.txt, "Pricing
+ * API"; docs/PRICING.md). Routed by the dialect's table (routes.c), whose auth
+ * checks Accept-Version and the /convious OAuth bearer; errors in the partner
+ * API's shape.
+ *
+ * A request is parsed whole into an rtp_request, each product resolved to a
+ * priced subject (rtp_subject), then every cell priced. Subjects are
+ * Boxoffice products today; inventory references (POST /events) resolve in
+ * rtp_subject_resolve, ahead of products, with one more call there. */
+#include "api/convious/convious.h"
+#include "api/convious_pricing/rtp.h"
+#include "util/utf8.h"
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RTP_MAX_DAYS 92
+#define RTP_MAX_PRODUCTS 50
+#define RTP_MAX_TIMES 1440
+#define RTP_MAX_CELLS 10000
+#define RTP_QUOTE_TTL_SECONDS 900
+
+typedef struct {
+    const char *reference;
+    int64_t items;
+    /* what it prices: a Boxoffice product, with its slots over the range */
+    const cat_product *product;
+    slot *slots;
+    size_t nslots;
+    size_t *day_first; /* day - from -> the first slot of that day (slots are in start order); days + 1 entries */
+} rtp_subject;
+
+typedef struct {
+    const char *cookie, *ip, *timezone;
+    civil_date from, to; /* inclusive */
+    rtp_subject products[RTP_MAX_PRODUCTS];
+    size_t nproducts;
+    int32_t times[RTP_MAX_TIMES];
+    size_t ntimes; /* 0: times null, one price per day */
+} rtp_request;
+
+/* A day: YYYY-MM-DD, or an ISO instant (the vendor's JS client sends
+ * Date.toISOString()) read as its day in the request's time zone. */
+static bool day_of(const char *text, const char *tz, civil_date *out)
+{
+    if (date_parse(text, out)) return true;
+    instant_us t;
+    if (strlen(text) <= 10 || !iso_parse(text, tz, &t)) return false;
+    int32_t ignored;
+    tz_instant_to_local(tz, t, out, &ignored);
+    return true;
+}
+
+static bool time_strict(const char *text, int32_t *secs)
+{
+    return strlen(text) == 8 && text[2] == ':' && text[5] == ':' && time_of_day_parse(text, secs);
+}
+
+static bool ip_valid(const char *ip)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
+static bool parse_products(http_request *r, json_t *list, rtp_request *q)
+{
+    if (json_array_size(list) < 1) {
+        cv_error(r, 400, "invalid_field", "products", "products must list 1 to %d products", RTP_MAX_PRODUCTS);
+        return false;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "products[%zu].", i);
+        rtp_subject *s = &q->products[i];
+        const body_field fields[] = {
+            {"productReference", BF_STRING, true, 1, 128, &s->reference, NULL},
+            {"numberOfItems", BF_INT, true, 1, 1000, &s->items, NULL},
+        };
+        if (!json_is_object(item)) {
+            cv_error(r, 400, "invalid_field", "products", "each product is an object");
+            return false;
+        }
+        if (!CV_FIELDS(r, item, prefix, fields, NULL)) return false;
+    }
+    q->nproducts = json_array_size(list);
+    return true;
+}
+
+static bool parse_times(http_request *r, json_t *list, rtp_request *q)
+{
+    if (!list) return true; /* null: one price per day */
+    if (json_array_size(list) < 1) {
+        cv_error(r, 400, "invalid_field", "times", "times must be null or a list of 1 to %d times", RTP_MAX_TIMES);
+        return false;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t) {
+        if (!json_is_string(t) || !time_strict(json_string_value(t), &q->times[i])) {
+            char field[32];
+            snprintf(field, sizeof field, "times[%zu]", i);
+            cv_error(r, 400, "invalid_field", field, "times are HH:MM:SS");
+            return false;
+        }
+    }
+    q->ntimes = json_array_size(list);
+    return true;
+}
+
+static bool parse_day(http_request *r, const char *text, const char *field, const char *tz, civil_date *out)
+{
+    if (day_of(text, tz, out)) return true;
+    cv_error(r, 400, "invalid_field", field, "%s must be YYYY-MM-DD or an ISO 8601 instant", field);
+    return false;
+}
+
+/* Fields the table does not know are ignored, as everywhere in this dialect
+ * (a vendor's client sends more than it must). */
+static bool parse_request(http_request *r, json_t *body, rtp_request *q)
+{
+    const char *from = NULL, *to = NULL;
+    json_t *products = NULL, *times = NULL;
+    const body_field fields[] = {
+        {"cookieId", BF_STRING, true, 1, 256, &q->cookie, NULL},
+        {"ip", BF_STRING, false, 1, 64, &q->ip, NULL},
+        {"dateFrom", BF_STRING, true, 1, 40, &from, NULL},
+        {"dateTo", BF_STRING, true, 1, 40, &to, NULL},
+        {"timezone", BF_STRING, true, 1, 64, &q->timezone, NULL},
+        {"products", BF_ARRAY, true, 0, RTP_MAX_PRODUCTS, &products, NULL},
+        {"times", BF_ARRAY, false, 0, RTP_MAX_TIMES, &times, NULL},
+    };
+    if (!CV_FIELDS(r, body, "", fields, NULL)) return false;
+    if (q->ip && !ip_valid(q->ip)) {
+        cv_error(r, 400, "invalid_field", "ip", "ip must be an IPv4 or IPv6 address");
+        return false;
+    }
+    if (!tz_valid(q->timezone)) {
+        cv_error(r, 400, "invalid_field", "timezone", "timezone must be a tz database name, e.g. Europe/Amsterdam");
+        return false;
+    }
+    if (!parse_day(r, from, "dateFrom", q->timezone, &q->from) || !parse_day(r, to, "dateTo", q->timezone, &q->to))
+        return false;
+    if (q->to < q->from) {
+        cv_error(r, 400, "invalid_field", "dateTo", "dateTo must not be before dateFrom");
+        return false;
+    }
+    if (q->to - q->from + 1 > RTP_MAX_DAYS) {
+        cv_error(r, 400, "invalid_field", "dateTo", "at most %d days at once", RTP_MAX_DAYS);
+        return false;
+    }
+    if (!parse_products(r, products, q) || !parse_times(r, times, q)) return false;
+    int64_t cells = (int64_t)(q->to - q->from + 1) * (int64_t)(q->ntimes ? q->ntimes : 1) * (int64_t)q->nproducts;
+    if (cells > RTP_MAX_CELLS) {
+        cv_error(r, 400, "too_many_prices", "times",
+                 "%lld prices (days x times x products) are more than %d at once; ask for fewer", (long long)cells,
+                 RTP_MAX_CELLS);
+        return false;
+    }
+    return true;
+}
+
+static int by_day(const void *x, const void *y)
+{
+    civil_date a = ((const slot *)x)->day, b = ((const slot *)y)->day;
+    return (a > b) - (a < b);
+}
+
+/* What the reference prices; false after replying 400 for an unknown one. */
+static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, const catalog_model *m, rtp_request *q,
+                                size_t i)
+{
+    rtp_subject *s = &q->products[i];
+    /* inventory references (POST /convious-pricing/events) resolve here first, once they exist */
+    s->product = model_product(m, s->reference);
+    if (!s->product) {
+        char field[48];
+        snprintf(field, sizeof field, "products[%zu].productReference", i);
+        cv_error(r, 400, "unknown_product", field, "no product %.*s", utf8_prefix(s->reference, 60), s->reference);
+        return false;
+    }
+    bo_error err = {0};
+    if (availability_product(e, a, s->product->id, NULL, q->from, q->to + 1, &s->slots, &s->nslots, &err) != BO_OK) {
+        s->slots = NULL, s->nslots = 0; /* undated, or nothing in range: every cell null */
+    }
+    /* each cell then reads its own day's slots, not all of them (sorted: whatever order they came in) */
+    if (s->nslots) qsort(s->slots, s->nslots, sizeof *s->slots, by_day);
+    size_t days = (size_t)(q->to - q->from + 1), k = 0;
+    s->day_first = http_alloc(r, (days + 1) * sizeof *s->day_first);
+    for (size_t d = 0; d <= days; d++) {
+        while (k < s->nslots && s->slots[k].day < q->from + (civil_date)d) k++;
+        s->day_first[d] = k;
+    }
+    return true;
+}
+
+static bool sellable(const slot *s, int64_t items) { return s->open && (s->available < 0 || s->available >= items); }
+
+/* The unit price of one cell, -1 when nothing can be sold there: the slot
+ * starting at `time` that day (time < 0: the day's own occurrence, else its
+ * cheapest sellable slot). */
+static money cell_price(engine *e, const account *a, const rtp_request *q, const rtp_subject *s, civil_date day,
+                        int32_t time)
+{
+    money best = -1;
+    size_t d = (size_t)(day - q->from);
+    for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
+        const slot *sl = &s->slots[k];
+        if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
+        price_quote pq = engine_price_at(e, a, s->product, sl, s->items);
+        if (pq.unsellable) continue;
+        money unit = pricing_visitor_hold(e, a, q->cookie, s->product->id, sl->key, s->items, pq.unit_price,
+                                          RTP_QUOTE_TTL_SECONDS);
+        if (best < 0 || unit < best) best = unit;
+    }
+    return best;
+}
+
+static void write_cell(jbuf *b, engine *e, const account *a, const rtp_request *q, civil_date day, int32_t time)
+{
+    char d[11], t[9], amount[32];
+    date_format(day, d);
+    jb_obj(b);
+    jb_kstr(b, "priceDate", d);
+    if (time >= 0) {
+        time_of_day_format(time, t);
+        jb_kstr(b, "priceTime", t);
+    } else {
+        jb_knull(b, "priceTime");
+    }
+    jb_key(b, "products");
+    jb_arr(b);
+    for (size_t i = 0; i < q->nproducts; i++) {
+        const rtp_subject *s = &q->products[i];
+        jb_obj(b);
+        jb_kstr(b, "productReference", s->reference);
+        jb_kint(b, "numberOfItems", s->items);
+        money unit = cell_price(e, a, q, s, day, time);
+        if (unit >= 0) {
+            money_format(unit, a->currency_decimals, amount, sizeof amount);
+            jb_kstr(b, "price", amount);
+        } else {
+            jb_knull(b, "price");
+        }
+        jb_obj_end(b);
+    }
+    jb_arr_end(b);
+    jb_obj_end(b);
+}
+
+void cvp_rtp(http_request *r, void *app_)
+{
+    json_t *body = cv_body(r);
+    if (!body) return;
+    rtp_request *q = http_alloc(r, sizeof *q);
+    memset(q, 0, sizeof *q);
+    if (!parse_request(r, body, q)) return;
+    engine *e = cv_engine(app_);
+    const account *a = api_account(r);
+    catalog_view *catalog = catalog_view_open(e, a);
+    const catalog_model *m = catalog ? catalog_view_model(catalog) : NULL;
+    bool ok = m != NULL;
+    if (!ok) cv_error(r, 500, "internal_error", NULL, "catalog unavailable");
+    size_t resolved = 0;
+    while (ok && resolved < q->nproducts) ok = rtp_subject_resolve(r, e, a, m, q, resolved++);
+    if (ok) {
+        jbuf b;
+        jb_init(&b, 256 + (size_t)(q->to - q->from + 1) * (q->ntimes ? q->ntimes : 1) * (64 + q->nproducts * 96));
+        jb_obj(&b);
+        jb_key(&b, "prices");
+        jb_arr(&b);
+        for (civil_date d = q->from; d <= q->to; d++) {
+            if (!q->ntimes) write_cell(&b, e, a, q, d, -1);
+            for (size_t t = 0; t < q->ntimes; t++) write_cell(&b, e, a, q, d, q->times[t]);
+        }
+        jb_arr_end(&b);
+        jb_obj_end(&b);
+        cv_reply_jbuf(r, &b);
+    }
+    for (size_t i = 0; i < resolved; i++) free(q->products[i].slots);
+    catalog_view_close(catalog);
+}
