@@ -65,7 +65,8 @@ json_t *ticket_json(const ticket_record *r)
     copy_member(t, "holder", doc, json_null());
     copy_member(t, "answers", doc, json_array());
     /* what only some tickets carry: their options, their after-payment answers */
-    static const char *const when_present[] = {"options", "options_gross", "options_net", "apf"};
+    static const char *const when_present[] = {"options", "options_gross", "options_net", "apf", "price_tier",
+                                               "extras_gross", "sale_terms"};
     for (size_t i = 0; i < sizeof when_present / sizeof when_present[0]; i++) {
         json_t *v = json_object_get(doc, when_present[i]);
         if (v) json_object_set(t, when_present[i], v);

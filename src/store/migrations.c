@@ -415,6 +415,10 @@ static const char v22[] =
     /* a subscription's label (Fourvenues' webhook endpoints have a name) */
     "ALTER TABLE webhook_subscriptions ADD COLUMN name TEXT NOT NULL DEFAULT '';";
 
+/* Fourvenues checkout (src/api/fourvenues/checkout.c): the account's platform
+ * fee per ticket (`discocil`; /admin/v1/payment_settings). */
+static const char v24[] = "ALTER TABLE accounts ADD COLUMN platform_fee BIGINT NOT NULL DEFAULT 0;";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -433,6 +437,7 @@ const migration migrations[] = {
     {20, "tickets by occurrence for event totals", v20},
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
+    {24, "platform fee per account", v24},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

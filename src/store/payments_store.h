@@ -90,4 +90,12 @@ store_status store_order_doc_set(db_conn *c, const char *account_id, const char 
 /* The account's test mode: whether the test provider may take its payments. */
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on);
 store_status store_account_test_mode_set(db_conn *c, const char *account_id, bool on, instant_us now);
+
+/* The order's newest session, whatever its status: STORE_OK or STORE_NOT_FOUND. */
+store_status store_payment_session_latest_for_order(db_conn *c, const char *account_id, const char *order_id,
+                                                    store_payment_session *out);
+/* The account's platform fee per ticket (minor units; a sales channel's, e.g.
+ * Fourvenues' `discocil`), 0 unless set. */
+store_status store_account_platform_fee_get(db_conn *c, const char *account_id, money *fee);
+store_status store_account_platform_fee_set(db_conn *c, const char *account_id, money fee, instant_us now);
 #endif

@@ -139,6 +139,8 @@ static const http_route routes[] = {
     {"GET", "/payments/{id}", admin_payment_get, A},
     {"GET", "/payment_settings", admin_payment_settings_get, A},
     {"PATCH", "/payment_settings", admin_payment_settings_update, A},
+    {"GET", "/channel_settings", admin_channel_settings_get, A},
+    {"PATCH", "/channel_settings", admin_channel_settings_update, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 
