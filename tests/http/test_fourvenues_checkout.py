@@ -9,10 +9,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from harness import ADMIN_TOKEN, Skip, admin_error, expect
+from harness import ADMIN_TOKEN, admin_error, expect
 from fv_channel import HEX24, ISO_MS, find_by_name, fv, fv_data, fv_error, iso_day, second_account, tag
 from test_fourvenues_webhooks import header, listening, node_verify
-from test_payments import csrf_of, post_form, raw
+from test_cm_checkout import advance, choose as choose_on_page
+from test_payments import raw
 
 OK_URL = "https://app.yourwebpage.com/checkout/internal-id/success"
 ERR_URL = "https://app.yourwebpage.com/checkout/internal-id/error"
@@ -84,18 +85,7 @@ def page_of(answer):
 
 def choose(c, answer, outcome):
     """Posts the outcome through the hosted page's form; where the buyer is sent."""
-    status, _, html = raw(c, "GET", page_of(answer))
-    assert status == 200, html[:300]
-    status, headers, _ = post_form(c, page_of(answer), {"csrf": csrf_of(html), "outcome": outcome})
-    assert status == 303, (status, headers)
-    return headers["location"]
-
-
-def advance(c, seconds):
-    r = c.admin("POST", "/test/clock", {"advance_seconds": seconds})
-    if r.status == 404:
-        raise Skip("needs a server started with --test-clock")
-    expect(r, 200)
+    return choose_on_page(c, page_of(answer), outcome)
 
 
 def engine_order(c, ticket_id):

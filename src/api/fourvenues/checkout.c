@@ -516,16 +516,6 @@ static json_t *tickets_reply(engine *e, const account *a, const char *order_id)
     return out;
 }
 
-/* Where the buyer goes: the test page's path after the base URL the client used. */
-static json_t *absolute_url(http_request *r, const char *url)
-{
-    if (url[0] != '/') return json_string(url);
-    size_t n = strlen(http_base_url(r)) + strlen(url) + 1;
-    char *out = http_alloc(r, n);
-    snprintf(out, n, "%s%s", http_base_url(r), url);
-    return json_string(out);
-}
-
 /* A callback URL with payment_id added to its query (the page adds order_id and status). */
 static const char *with_payment_id(http_request *r, const char *url, const char *payment_id)
 {
@@ -707,7 +697,7 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     json_t *tickets = tickets_reply(e, a, order_id);
     if (!tickets) return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     fv_reply(r, 201,
-             json_pack("{s:s,s:o,s:o,s:o,s:b}", "payment_id", payment_id, "payment_url", absolute_url(r, s->redirect_url),
+             json_pack("{s:s,s:o,s:o,s:o,s:b}", "payment_id", payment_id, "payment_url", api_absolute_url(r, s->redirect_url),
                        "total_amount", fv_money(s->amount + s->fee, a->currency_decimals), "tickets", tickets,
                        "conditions_changed", changed));
 }
