@@ -116,6 +116,8 @@ def test_the_documented_example(c):
     assert one["status"] == two["status"] == "pending_payment"
     assert one["qr_code"] == holder["qr_code"] and two["qr_code"].isdigit()
     assert one["ticket_rate_id"] == rate["_id"] and one["event_id"] == rate["event_id"]
+    channel = fv_data(fv(c, "GET", "/auth"))["channel"]["_id"]
+    assert one["channel_id"] == two["channel_id"] == channel and one["payment_currency"] == "EUR"
     assert one["price"] == {"_id": early, "name": "Early Bird", "price": 12, "valid_until": "2099-01-01T00:00:00.000Z",
                             "quantity": 100, "fee_type": "percentage", "fee_quantity": 10, "includes": "1 Drink",
                             "additional_info": "Only valid before 2:00 am."}

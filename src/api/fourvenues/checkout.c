@@ -8,6 +8,7 @@
 #include "api/fourvenues/fourvenues.h"
 #include "api/order_json.h"
 #include "core/payment.h"
+#include "util/secure.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ typedef struct {
     fv_event ev;
     const cat_product *p;
     char rate_id[FV_ID_LEN + 1];
+    char channel_id[FV_ID_LEN + 1]; /* the key's channel (auth.c): the tickets' channel_id */
     fv_ticket_in *tickets;
     size_t n;
     json_t *metadata; /* borrowed */
@@ -424,7 +426,9 @@ static char *terms_doc(const checkout_in *in, const char *payment_id, size_t i, 
                                             (json_int_t)p->warranty.hours)
                                 : json_null(),
         "payment_id", json_string(payment_id));
-    if (doc) json_object_set_new(json_object_get(doc, "sale_terms"), "index", json_integer((json_int_t)i));
+    json_t *terms = json_object_get(doc, "sale_terms");
+    json_object_set_new(terms, "index", json_integer((json_int_t)i));
+    json_object_set_new(terms, "channel_id", json_string(in->channel_id));
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -481,6 +485,8 @@ void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item)
     money warranty_total = json_integer_value(json_object_get(warranty, "price"));
     money fee_off = json_integer_value(json_object_get(t, "booking_fee_discount"));
     money price_paid = json_integer_value(json_object_get(terms, "price")) - discount;
+    const char *channel = json_string_value(json_object_get(terms, "channel_id"));
+    if (channel) json_object_set_new(item, "channel_id", json_string(channel));
     json_object_set_new(item, "fees", json_pack("{s:o,s:o}", "organization", fv_money(organization, d), "discocil",
                                                 fv_money(platform, d)));
     json_object_set_new(item, "supplements", supplements);
@@ -631,6 +637,9 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     bool test_mode = false;
     money platform = 0;
     if (!checkout_parsed(r, a, catalog_view_model(v), &in)) return catalog_view_close(v);
+    char key_hash[65];
+    secret_hash(http_header(r, "X-Api-Key"), key_hash);
+    fv_public_id("channel", a->id, key_hash, in.channel_id);
     instant_us now = clock_now();
     instant_us valid_from = in.p->show_from < 0 ? 0 : tz_local_to_instant(in.ev.timezone, in.p->show_from, 0);
     if (in.ev.end < now || (valid_from && valid_from > now)) {
@@ -693,7 +702,12 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
                                    .test_server = ((app *)app_)->test_clock};
     start.cancel_url = start.expired_url = start.failure_url;
     payment_session *s = http_alloc(r, sizeof *s);
-    if (payment_start(e, a, order_id, &start, s, NULL, &err) != BO_OK) return fv_fail(r, &err);
+    if (payment_start(e, a, order_id, &start, s, NULL, &err) != BO_OK) {
+        bo_error ignored = {0};
+        /* an order that cannot be paid must not keep its seats: no deadline would release them */
+        order_cancel(e, a, order_id, "payment could not start", "fourvenues", &ignored);
+        return fv_fail(r, &err);
+    }
     json_t *tickets = tickets_reply(e, a, order_id);
     if (!tickets) return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     fv_reply(r, 201,
