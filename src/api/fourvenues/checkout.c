@@ -67,7 +67,7 @@ typedef struct {
 /* Refuses with the field named after ticket i: "tickets[i].<name>". */
 static bool ticket_error(http_request *r, int status, const char *code, size_t i, const char *name, const char *message)
 {
-    char field[64];
+    char field[128];
     snprintf(field, sizeof field, "tickets[%zu].%s", i, name);
     fv_error(r, status, code, field, "%s", message);
     return false;
@@ -499,26 +499,27 @@ void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item)
                                   json_is_object(warranty) ? json_integer_value(json_object_get(warranty, "hours")) : 0));
 }
 
-/* The order's tickets in the body's order, in the seed's shape. */
-static json_t *tickets_reply(engine *e, const account *a, const char *order_id)
+/* The order's tickets (as the booking read them back) in the body's order, in the seed's shape. */
+static json_t *tickets_reply(const account *a, const order_record *o, const checkout_in *in)
 {
-    ticket_query q = {.limit = 1000, .order_id = order_id};
-    json_t *page = NULL;
-    bool more = false;
-    bo_error err = {0};
-    if (tickets_list_json(e, a, &q, &page, &more, &err) != BO_OK) return NULL;
-    size_t n = json_array_size(page);
     json_t *out = json_array();
+    const json_t *first = in->tickets[0].holder;
     /* in the body's order: each ticket's terms say where it stood there */
-    for (size_t want = 0; want < n; want++)
-        for (size_t i = 0; i < n; i++) {
-            json_t *t = json_array_get(page, i);
-            if ((size_t)json_integer_value(json_object_get(json_object_get(t, "sale_terms"), "index")) != want) continue;
-            json_t *item = fv_ticket_json(a, t);
-            if (item) fv_ticket_sale_terms(a, t, item);
+    for (size_t want = 0; want < o->ntickets; want++)
+        for (size_t i = 0; i < o->ntickets; i++) {
+            json_t *t = ticket_json(&o->tickets[i]);
+            json_t *terms = json_object_get(t, "sale_terms");
+            json_t *item = NULL;
+            if ((size_t)json_integer_value(json_object_get(terms, "index")) == want) {
+                /* as GET /tickets shows it: the buyer (the first holder) where the holder names nobody */
+                json_object_set(t, "order_email", json_object_get(first, "email"));
+                json_object_set(t, "order_name", json_object_get(first, "name"));
+                item = fv_ticket_json(a, t);
+                if (item) fv_ticket_sale_terms(a, t, item);
+            }
             if (item) json_array_append_new(out, item);
+            json_decref(t);
         }
-    json_decref(page);
     return out;
 }
 
@@ -580,7 +581,7 @@ static size_t clashing_ticket(engine *e, const account *a, const checkout_in *in
  * when one filled meanwhile. */
 static bo_status book_with_terms(engine *e, const account *a, const checkout_in *in, const char *cart_id,
                                  const char *payment_id, money platform, ticket_money *money_of, bool *changed, char order_id[40],
-                                 bo_error *err)
+                                 order_record *booked, bo_error *err)
 {
     ticket_terms *terms = calloc(in->n, sizeof *terms);
     char **docs = calloc(in->n, sizeof *docs);
@@ -617,7 +618,7 @@ static bo_status book_with_terms(engine *e, const account *a, const checkout_in 
         }
         book_request req = {.cart_id = cart_id, .status = "open", .channel = "fourvenues",
                             .discount_code = in->discount_code, .answers = answers, .nanswers = nanswers,
-                            .terms = terms, .nterms = in->n};
+                            .terms = terms, .nterms = in->n, .order_out = booked};
         bool created = false;
         bs = order_book(e, a, &req, order_id, &created, err);
         if (bs != BO_SOLD_OUT || strcmp(err->code, "tier_sold_out")) break;
@@ -681,7 +682,8 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
         if (err.status == BO_SOLD_OUT) return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
         return fv_fail(r, &err);
     }
-    bs = book_with_terms(e, a, &in, cart.id, payment_id, platform, money_of, &changed, order_id, &err);
+    order_record booked = {0};
+    bs = book_with_terms(e, a, &in, cart.id, payment_id, platform, money_of, &changed, order_id, &booked, &err);
     if (bs != BO_OK) {
         bo_error ignored = {0};
         cart_delete(e, a, cart.id, &ignored); /* the seats go back at once, not at expiry */
@@ -703,13 +705,14 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     start.cancel_url = start.expired_url = start.failure_url;
     payment_session *s = http_alloc(r, sizeof *s);
     if (payment_start(e, a, order_id, &start, s, NULL, &err) != BO_OK) {
+        order_record_free(&booked);
         bo_error ignored = {0};
         /* an order that cannot be paid must not keep its seats: no deadline would release them */
         order_cancel(e, a, order_id, "payment could not start", "fourvenues", &ignored);
         return fv_fail(r, &err);
     }
-    json_t *tickets = tickets_reply(e, a, order_id);
-    if (!tickets) return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
+    json_t *tickets = tickets_reply(a, &booked, &in);
+    order_record_free(&booked);
     fv_reply(r, 201,
              json_pack("{s:s,s:o,s:o,s:o,s:b}", "payment_id", payment_id, "payment_url", api_absolute_url(r, s->redirect_url),
                        "total_amount", fv_money(s->amount + s->fee, a->currency_decimals), "tickets", tickets,
