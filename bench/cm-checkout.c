@@ -32,37 +32,16 @@ typedef struct {
     client_stats step[NSTEPS];
 } client_steps;
 
-/* One request on the connection; the reply's body moved to the front of buf. */
+/* One request on the connection with the client's credential. */
 static int request(int fd, const char *method_name, const char *path, const char *ctype, const char *body, char *buf,
                    size_t buflen)
 {
-    char req[4096];
-    int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CM-PRODUCTTOKEN: %s\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
-                     method_name, path, token, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-                     body ? strlen(body) : 0, body ? body : "");
-    if (n <= 0 || (size_t)n >= sizeof req) return -1;
-    char *reply_body;
-    int status = http_exchange(fd, req, (size_t)n, buf, buflen, &reply_body);
-    /* a 303's Location is in the headers: keep them for the caller */
-    if (reply_body && status != 303) memmove(buf, reply_body, strlen(reply_body) + 1);
-    return status;
+    char header[320];
+    snprintf(header, sizeof header, "X-CM-PRODUCTTOKEN: %s", token);
+    return http_request_with(fd, method_name, path, header, ctype, body, buf, buflen);
 }
 
-/* The text after `"key":"` in buf, up to the next quote, into out. */
-static bool json_text(const char *buf, const char *key, char *out, size_t n)
-{
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *at = strstr(buf, pattern);
-    if (!at) return false;
-    at += strlen(pattern);
-    const char *end = strchr(at, '"');
-    if (!end || (size_t)(end - at) >= n) return false;
-    memcpy(out, at, (size_t)(end - at));
-    out[end - at] = 0;
-    return true;
-}
+#define json_text json_text_of
 
 /* A broken step: counted, and the connection made again when it broke. */
 static int step_failed(int fd, int status)

@@ -138,4 +138,36 @@ static inline void print_latencies(const double *all, size_t n)
     printf("  latency p99  %.2f ms\n", n ? all[(size_t)(n * 0.99)] : 0.0);
     printf("  latency max  %.2f ms\n", n ? all[n - 1] : 0.0);
 }
+/* One request on the connection with one extra header line ("Name: value");
+ * the reply's body moved to the front of buf, except a 303's: its Location is
+ * in the headers, which stay for the caller. The status, or -1. */
+static inline int http_request_with(int fd, const char *method, const char *path, const char *header, const char *ctype,
+                                    const char *body, char *buf, size_t buflen)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+                     method, path, header, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+                     body ? strlen(body) : 0, body ? body : "");
+    if (n <= 0 || (size_t)n >= sizeof req) return -1;
+    char *reply_body;
+    int status = http_exchange(fd, req, (size_t)n, buf, buflen, &reply_body);
+    if (reply_body && status != 303) memmove(buf, reply_body, strlen(reply_body) + 1);
+    return status;
+}
+
+/* The text after `"name":"` in buf, up to the next quote, into out. */
+static inline int json_text_of(const char *buf, const char *name, char *out, size_t n)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", name);
+    const char *at = strstr(buf, pattern);
+    if (!at) return 0;
+    at += strlen(pattern);
+    const char *end = strchr(at, '"');
+    if (!end || (size_t)(end - at) >= n) return 0;
+    memcpy(out, at, (size_t)(end - at));
+    out[end - at] = 0;
+    return 1;
+}
+
 #endif

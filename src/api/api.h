@@ -31,6 +31,11 @@ bool api_reply_cached(http_request *r, void *app, civil_date from, civil_date to
  * language, else "" (src/api/text.c). */
 const char *api_text(const json_t *texts);
 
+/* Where a payment sends the buyer, as an absolute URL: a path on this server
+ * (the hosted page, /pay/{id}) after the base URL the client used; a
+ * provider's absolute URL as it is (src/api/dialect.c). */
+json_t *api_absolute_url(http_request *r, const char *url);
+
 /* The canonical cart document of docs/MODEL.md (src/api/cart_json.c). */
 json_t *api_cart_json(const account *a, const cart_record *c);
 

@@ -28,3 +28,12 @@ void api_message_v(char *out, size_t n, const char *fmt, va_list ap)
     vsnprintf(out, n, fmt, ap);
     utf8_trim(out);
 }
+
+json_t *api_absolute_url(http_request *r, const char *url)
+{
+    if (url[0] != '/') return json_string(url);
+    size_t n = strlen(http_base_url(r)) + strlen(url) + 1;
+    char *out = http_alloc(r, n);
+    snprintf(out, n, "%s%s", http_base_url(r), url);
+    return json_string(out);
+}

@@ -64,9 +64,10 @@ json_t *ticket_json(const ticket_record *r)
     copy_member(t, "taxes", doc, json_array());
     copy_member(t, "holder", doc, json_null());
     copy_member(t, "answers", doc, json_array());
-    /* what only some tickets carry: their options, their after-payment answers, their refunds one by one */
+    /* what only some tickets carry: their options, their after-payment answers, their refunds one by one,
+     * the terms a sales channel sold them on */
     static const char *const when_present[] = {"options", "options_gross", "options_net", "apf", "refunds",
-                                               "refund_request"};
+                                               "refund_request", "price_tier", "extras_gross", "sale_terms"};
     for (size_t i = 0; i < sizeof when_present / sizeof when_present[0]; i++) {
         json_t *v = json_object_get(doc, when_present[i]);
         if (v) json_object_set(t, when_present[i], v);

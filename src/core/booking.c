@@ -4,6 +4,7 @@
 #include "core/internal.h"
 #include "core/payment.h"
 #include "store/order_changes.h"
+#include "store/price_tiers_store.h"
 #include "util/jbuf.h"
 #include "util/log.h"
 #include "util/objtext.h"
@@ -151,6 +152,41 @@ static char *ticket_doc(const cat_product *p, money unit, money discount, money 
     return jb_take(&w, NULL);
 }
 
+/* The document of a ticket sold on its channel's terms: the product's, with
+ * the terms' fee and extras, the tier it took (release_ticket gives it back)
+ * and the channel's own members. Malloc'd; NULL out of memory. */
+static char *terms_doc(const cat_product *p, const ticket_terms *tt, money off, money fee_off, const char *occurrence,
+                       const options_priced *options)
+{
+    char *base = ticket_doc(p, tt->price, off, fee_off, NULL, options);
+    ticket_price tp = price_ticket(p, tt->price - off);
+    money opt_gross = options ? options->gross : 0, opt_net = options ? options->net : 0;
+    jbuf w;
+    jb_init(&w, 256);
+    jb_obj(&w);
+    jb_key(&w, "booking_fee"), jb_int(&w, tt->booking_fee - fee_off);
+    jb_key(&w, "discounted_gross"), jb_int(&w, tp.gross + opt_gross + tt->extras);
+    jb_key(&w, "discounted_net"), jb_int(&w, tp.net + opt_net + tt->extras);
+    jb_key(&w, "extras_gross"), jb_int(&w, tt->extras);
+    if (tt->price_tier_id) {
+        jb_key(&w, "price_tier"), jb_obj(&w);
+        jb_kstr(&w, "id", tt->price_tier_id);
+        jb_kstr(&w, "product_id", p->id);
+        jb_kstr(&w, "occurrence", occurrence);
+        jb_obj_end(&w);
+    }
+    jb_obj_end(&w);
+    char *own = jb_take(&w, NULL);
+    char *merged = base && own ? objtext_merge(base, own) : NULL;
+    free(base), free(own);
+    if (merged && tt->doc) {
+        char *more = objtext_merge(merged, tt->doc);
+        free(merged);
+        merged = more;
+    }
+    return merged;
+}
+
 /* The seats one ticket of p takes at the occurrence, as the store records
  * them with its line (given back when it is voided or refunded). Malloc'd. */
 static store_hold *ticket_pools(const cat_product *p, const char *occurrence)
@@ -197,6 +233,10 @@ typedef struct {
     instant_us now;
     char order_id[40];
     bool created, closed, sold_out, discount_exhausted;
+    bool terms_wrong;    /* book_request.terms does not match the cart's tickets */
+    bool tier_sold_out;  /* a ticket's price tier had no room left */
+    bool tier_unknown;   /* a ticket names a tier its product does not have */
+    bool barcode_taken;  /* a ticket's own barcode is in use */
     bool cart_outdated; /* a product of the cart, or its event, left the catalog */
     const char *voucher_problem;
     bool answers_refused; /* answers_err says why */
@@ -296,6 +336,10 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
                           .own_docs = calloc(total + 1, sizeof *plan->own_docs),
                           .pools = calloc(cart->nlines + 1, sizeof *plan->pools),
                           .line_ids = calloc(cart->nlines + 1, sizeof *plan->line_ids)};
+    if (b->req->terms && b->req->nterms != total) {
+        b->terms_wrong = true;
+        return DB_ABORT;
+    }
     if (b->req->answers && answers_check_cart(b->cs->model, b->req->answers, b->req->nanswers, true, cart,
                                               &b->answers_err) != BO_OK) {
         b->answers_refused = true;
@@ -333,27 +377,43 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
         time_uuid(plan->line_ids[i]);
         ticket_price before = price_ticket(p, unit);
         for (int64_t q = 0; q < line->quantity; q++) {
+            const ticket_terms *tt = b->req->terms ? &b->req->terms[plan->ntickets] : NULL;
             money off = money_share(line_off, line->quantity, q);
             money fee_off = money_share(fee_line_off, line->quantity, q);
+            money ticket_unit = unit, extras = 0;
+            char *terms_text = NULL;
+            if (tt) { /* its own price and fee: its discount is its own too */
+                bool applies = b->discount && discount_applies_to(b->discount, p->id);
+                ticket_unit = tt->price, extras = tt->extras;
+                off = applies ? discount_line_total(b->discount, ticket_unit, 1) : 0;
+                fee_off = applies ? discount_line_fee_total(b->discount, tt->booking_fee, 1) : 0;
+                terms_text = terms_doc(p, tt, off, fee_off, cart->occurrence, &options);
+                if (!terms_text) return DB_ERROR;
+            }
             size_t variant = 2 * (size_t)(off != low_off) + (size_t)(fee_off != low_fee_off);
-            if (!docs[variant]) docs[variant] = ticket_doc(p, unit, off, fee_off, NULL, &options);
+            if (!tt && !docs[variant]) docs[variant] = ticket_doc(p, unit, off, fee_off, NULL, &options);
+            const char *base = tt ? terms_text : docs[variant];
             char *answers = b->req->answers ? answers_json(b->cs->model, b->req->answers, b->req->nanswers,
                                                            (int64_t)plan->ntickets)
                                             : NULL;
             if (answers) { /* this ticket's answers make its document its own */
                 char *over = malloc(strlen(answers) + 16);
                 if (over) sprintf(over, "{\"answers\":%s}", answers);
-                plan->own_docs[plan->ntickets] = over ? objtext_merge(docs[variant], over) : NULL;
+                plan->own_docs[plan->ntickets] = over ? objtext_merge(base, over) : NULL;
                 free(over);
                 free(answers);
+                free(terms_text);
+            } else if (terms_text) {
+                plan->own_docs[plan->ntickets] = terms_text;
             }
             store_ticket *t = &plan->tickets[plan->ntickets];
             t->doc = plan->own_docs[plan->ntickets] ? plan->own_docs[plan->ntickets] : docs[variant];
             plan->ntickets++;
-            ticket_columns(p, unit, off, vf, vt, t);
-            /* a ticket's price includes its options; discounts never touch them */
-            t->price_gross += options.gross;
-            t->price_net += options.net;
+            ticket_columns(p, ticket_unit, off, vf, vt, t);
+            if (tt && tt->barcode) snprintf(t->barcode, sizeof t->barcode, "%s", tt->barcode);
+            /* a ticket's price includes its options and extras; discounts never touch them */
+            t->price_gross += options.gross + extras;
+            t->price_net += options.net + extras;
             t->order_id = b->order_id;
             t->line_id = plan->line_ids[i];
             t->event_id = p->event_id;
@@ -361,16 +421,17 @@ static db_status plan_tickets(book_ctx *b, const store_cart *cart, ticket_plan *
             t->status = unpaid ? "unpaid" : "valid";
             t->pools = plan->pools[i];
             t->npools = p->npools;
-            ticket_price after = price_ticket(p, unit - off);
-            sum->discount_total += before.gross - after.gross;
-            sum->after_gross += after.gross + options.gross;
-            sum->after_net += after.net + options.net;
-            sum->fee_total += p->booking_fee - fee_off;
+            ticket_price own_before = tt ? price_ticket(p, ticket_unit) : before;
+            ticket_price after = price_ticket(p, ticket_unit - off);
+            sum->discount_total += own_before.gross - after.gross;
+            sum->after_gross += after.gross + options.gross + extras;
+            sum->after_net += after.net + options.net + extras;
+            sum->fee_total += (tt ? tt->booking_fee : p->booking_fee) - fee_off;
             sum->fee_discount_total += fee_off;
+            sum->total_gross += own_before.gross + options.gross + extras;
+            sum->total_net += own_before.net + options.net + extras;
         }
         free(options.json);
-        sum->total_gross += (before.gross + options.gross) * line->quantity;
-        sum->total_net += (before.net + options.net) * line->quantity;
         sum->quantity += line->quantity;
     }
     return DB_OK;
@@ -446,12 +507,47 @@ static db_status after_booking(db_conn *c, book_ctx *b, bool created)
     return st;
 }
 
+/* Takes the price tiers the booking's terms name, one count per ticket, in
+ * this transaction: a tier with no room left aborts the booking. */
+static db_status take_tiers(db_conn *c, book_ctx *b, const store_cart *cart, const ticket_plan *plan)
+{
+    const ticket_terms *terms = b->req->terms;
+    for (size_t i = 0; i < plan->ntickets; i++) {
+        if (!terms[i].price_tier_id) continue;
+        bool seen = false; /* counted with an earlier ticket of the same product and tier */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = terms[j].price_tier_id && !strcmp(terms[j].price_tier_id, terms[i].price_tier_id) &&
+                   !strcmp(plan->tickets[j].product_id, plan->tickets[i].product_id);
+        if (seen) continue;
+        int64_t n = 0;
+        for (size_t j = i; j < plan->ntickets; j++)
+            n += terms[j].price_tier_id && !strcmp(terms[j].price_tier_id, terms[i].price_tier_id) &&
+                 !strcmp(plan->tickets[j].product_id, plan->tickets[i].product_id);
+        const cat_product *p = model_product(b->cs->model, plan->tickets[i].product_id);
+        const cat_price_tier *tier = NULL;
+        for (size_t k = 0; p && k < p->ntiers && !tier; k++)
+            if (!strcmp(p->tiers[k].id, terms[i].price_tier_id)) tier = &p->tiers[k];
+        if (!tier) {
+            b->tier_unknown = true;
+            return DB_ABORT;
+        }
+        store_status ss = store_price_tier_take(c, b->a->id, p->id, cart->occurrence, tier->id, tier->quantity, n);
+        if (ss == STORE_SOLD_OUT) {
+            b->tier_sold_out = true;
+            return DB_ABORT;
+        }
+        if (ss != STORE_OK) return store_db_status(ss);
+    }
+    return DB_OK;
+}
+
 static db_status book_fn(db_conn *c, void *arg)
 {
     book_ctx *b = arg;
     const book_request *req = b->req;
     b->created = false;
     b->voucher_problem = NULL;
+    b->terms_wrong = b->tier_sold_out = b->tier_unknown = b->barcode_taken = false;
     b->answers_refused = false;
     b->voucher_wrong_event = false;
     b->voucher_paid = 0;
@@ -480,6 +576,13 @@ static db_status book_fn(db_conn *c, void *arg)
     ticket_plan plan;
     order_sums sum = {.category_id = *cart.category_id ? cart.category_id : NULL};
     db_status st = plan_tickets(b, &cart, &plan, &sum);
+    if (st == DB_OK && req->terms) st = take_tiers(c, b, &cart, &plan);
+    /* a channel's own barcode must be free: barcodes are unique in the store, of every account */
+    for (size_t i = 0; st == DB_OK && req->terms && i < req->nterms; i++) {
+        if (!req->terms[i].barcode) continue;
+        st = store_db_status(store_barcode_taken(c, req->terms[i].barcode, &b->barcode_taken));
+        if (st == DB_OK && b->barcode_taken) st = DB_ABORT;
+    }
     if (st == DB_OK) st = store_db_status(store_tickets_insert(c, b->a->id, plan.tickets, plan.ntickets, b->now));
     if (st == DB_OK && b->discount) {
         char counter[80];
@@ -561,6 +664,14 @@ static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
     if (b->cart_outdated)
         return bo_fail(err, BO_CONFLICT, "cart_outdated", "cart_id",
                        "a product of the cart, or its event, is no longer in the catalog");
+    if (b->terms_wrong)
+        return bo_fail(err, BO_INVALID, "invalid_terms", "items", "the booking's terms must name every ticket of the cart");
+    if (b->tier_unknown)
+        return bo_fail(err, BO_INVALID, "unknown_price_tier", "price_tier_id", "the product has no such price tier");
+    if (b->tier_sold_out)
+        return bo_fail(err, BO_SOLD_OUT, "tier_sold_out", "price_tier_id", "a price tier has no tickets left");
+    if (b->barcode_taken)
+        return bo_fail(err, BO_CONFLICT, "barcode_taken", "barcode", "a ticket's barcode is already in use");
     if (b->answers_refused) {
         *err = b->answers_err;
         return err->status;
@@ -739,6 +850,15 @@ db_status release_ticket(engine *e, db_conn *c, const account *a, const store_ti
 {
     *step = store_ticket_invalidate(c, a->id, t->id, new_status, t->pools, t->npools, doc, now);
     db_status st = store_db_status(*step);
+    /* a ticket sold at a price tier gives its place in the tier back with its seats */
+    char *tier = st == DB_OK && t->doc ? objtext_member(t->doc, "price_tier") : NULL;
+    if (tier) {
+        char *id = objtext_string(tier, "id"), *product = objtext_string(tier, "product_id");
+        char *occurrence = objtext_string(tier, "occurrence");
+        if (id && product && occurrence)
+            st = store_db_status(store_price_tier_give_back(c, a->id, product, occurrence, id, 1));
+        free(id), free(product), free(occurrence), free(tier);
+    }
     return st == DB_OK ? events_record_ticket(e, c, a->id, EV_TICKET_UPDATED, t->id) : st;
 }
 

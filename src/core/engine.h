@@ -441,6 +441,21 @@ typedef struct {
     const char *answer;   /* UTF-8 text; a checkbox is "true" or "false" */
 } question_answer;
 
+/* What one ticket of a booking is charged and carries when its channel
+ * decides it (book_request.terms; docs/MODEL.md, "Price tiers"). */
+typedef struct {
+    /* the price tier the ticket is sold at (NULL: none): taken in the
+     * booking's transaction (price_tier_take's count, one per ticket), so a
+     * booking that would pass the tier's quantity books nothing (BO_SOLD_OUT
+     * "tier_sold_out"); given back when the ticket is voided or refunded */
+    const char *price_tier_id;
+    money price;         /* charged per ticket instead of the cart line's unit price (discounts apply to it) */
+    money booking_fee;   /* instead of the product's booking fee (e.g. organization + platform fee) */
+    money extras;        /* added to the ticket's price, never discounted, untaxed (supplements, warranty) */
+    const char *barcode; /* NULL: generated; else 1..64 characters: BO_CONFLICT "barcode_taken" when in use */
+    const char *doc;     /* NULL or JSON object text merged into the ticket's document (holder, choices) */
+} ticket_terms;
+
 typedef struct {
     const char *cart_id;
     /* JSON object text, validated by the caller; the engine stores it without
@@ -464,6 +479,11 @@ typedef struct {
      * non-NULL (nanswers may be 0): every required question must be answered. */
     const question_answer *answers;
     size_t nanswers;
+    /* Per-ticket terms (a sales channel that prices each ticket itself, e.g.
+     * Fourvenues' tiers): NULL, or one per ticket in the cart's line order
+     * (nterms = the cart's tickets, else BO_INVALID on "items"). */
+    const ticket_terms *terms;
+    size_t nterms;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

@@ -313,6 +313,23 @@ static db_status refund_late(report_ctx *x, db_conn *c, const char *reason)
     return st;
 }
 
+/* Whether the order's buyer is to be told it is paid: unless its extras say
+ * notify_customer false (a channel that sends its own confirmation). */
+static bool notify_customer(db_conn *c, const char *account_id, const char *order_id)
+{
+    store_order_state o;
+    if (store_order_state_get(c, account_id, order_id, &o) != STORE_OK) {
+        store_order_state_free(&o);
+        return true;
+    }
+    char *extras = objtext_member(o.doc, "extras");
+    char *flag = extras ? objtext_member(extras, "notify_customer") : NULL;
+    bool notify = !flag || strcmp(flag, "false");
+    free(flag), free(extras);
+    store_order_state_free(&o);
+    return notify;
+}
+
 /* Pays the order with this session's money, as paying an open order always
  * did; an order released at its deadline is re-held first if its seats are
  * still there, else (or when it cannot be paid) the money goes back. */
@@ -365,6 +382,10 @@ static db_status take_payment(report_ctx *x, db_conn *c)
         st = session_moved(store_payment_session_move(c, x->a->id, s->id, s->status, "paid", NULL, x->now));
     if (st == DB_OK) st = store_db_status(store_payment_hold_end(c, x->a->id, s->order_id, false, x->now));
     if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, s->order_id);
+    /* paid now, as order_mark_paid pays: ORDER.PAID and the confirmation mail
+     * (which a channel may decline for its buyer: extras.notify_customer false) */
+    if (st == DB_OK) st = events_record_order(x->e, c, x->a, EV_ORDER_PAID, s->order_id);
+    if (st == DB_OK && notify_customer(c, x->a->id, s->order_id)) st = mail_queue_paid(c, x->a, s->order_id, x->now);
     return st;
 }
 
@@ -1056,4 +1077,53 @@ int payments_reconcile(engine *e)
         free(x.due);
     }
     return moved;
+}
+
+typedef struct {
+    const char *account_id, *order_id;
+    payment_session *out;
+    money fee;
+    instant_us now;
+} order_session_ctx;
+
+static db_status order_session_fn(db_conn *c, void *arg)
+{
+    order_session_ctx *x = arg;
+    return store_db_status(store_payment_session_latest_for_order(c, x->account_id, x->order_id, x->out));
+}
+
+bo_status payment_for_order(engine *e, const account *a, const char *order_id, payment_session *out)
+{
+    order_session_ctx x = {.account_id = a->id, .order_id = order_id, .out = out};
+    db_status st = store_read(e->st, order_session_fn, &x);
+    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+}
+
+static db_status platform_fee_get_fn(db_conn *c, void *arg)
+{
+    order_session_ctx *x = arg;
+    return store_db_status(store_account_platform_fee_get(c, x->account_id, &x->fee));
+}
+
+static db_status platform_fee_set_fn(db_conn *c, void *arg)
+{
+    order_session_ctx *x = arg;
+    return store_db_status(store_account_platform_fee_set(c, x->account_id, x->fee, x->now));
+}
+
+bo_status account_platform_fee_get(engine *e, const account *a, money *fee)
+{
+    order_session_ctx x = {.account_id = a->id};
+    db_status st = store_read(e->st, platform_fee_get_fn, &x);
+    *fee = x.fee;
+    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+}
+
+bo_status account_platform_fee_set(engine *e, const account *a, money fee, bo_error *err)
+{
+    if (fee < 0 || fee > PAYMENT_MAX_FEE)
+        return bo_fail(err, BO_INVALID, "invalid_amount", "platform_fee", "platform_fee must be 0 to %d",
+                       PAYMENT_MAX_FEE);
+    order_session_ctx x = {.account_id = a->id, .fee = fee, .now = clock_now()};
+    return bo_from_db(store_write(e->st, platform_fee_set_fn, &x), err);
 }

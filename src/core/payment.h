@@ -217,4 +217,12 @@ bo_status payment_credentials_load(engine *e, const account *a, const payment_pr
 /* The account's test mode (the test provider may take its payments). */
 bo_status account_test_mode_get(engine *e, const account *a, bool *on);
 bo_status account_test_mode_set(engine *e, const account *a, bool on, bo_error *err);
+
+/* The order's newest payment session, whatever its status: BO_OK or BO_NOT_FOUND. */
+bo_status payment_for_order(engine *e, const account *a, const char *order_id, payment_session *out);
+
+/* The platform fee a sales channel adds to each ticket (minor units,
+ * 0..PAYMENT_MAX_FEE; default 0): Fourvenues' `discocil`. */
+bo_status account_platform_fee_get(engine *e, const account *a, money *fee);
+bo_status account_platform_fee_set(engine *e, const account *a, money fee, bo_error *err);
 #endif

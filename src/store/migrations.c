@@ -463,6 +463,9 @@ static const char v27[] =
     " min_price BIGINT NOT NULL, max_price BIGINT NOT NULL, step BIGINT NOT NULL, gate_price BIGINT NOT NULL,"
     " average_target BIGINT NOT NULL, max_change_per_hour BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
     " PRIMARY KEY (account_id, product_id));";
+/* Fourvenues checkout (src/api/fourvenues/checkout.c): the account's platform
+ * fee per ticket (`discocil`; /admin/v1/payment_settings). */
+static const char v24[] = "ALTER TABLE accounts ADD COLUMN platform_fee BIGINT NOT NULL DEFAULT 0;";
 
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
@@ -483,6 +486,7 @@ const migration migrations[] = {
     {21, "confirmation mail settings and outbox", v21},
     {22, "price tier counts; webhook subscription names", v22},
     {23, "when each open payment session was last asked of its provider", v23},
+    {24, "platform fee per account", v24},
     {25, "what of each payment was refunded", v25},
     {26, "Convious pricing: inventory references, their sales, analytics events", v26},
     {27, "dynamic pricing settings", v27},

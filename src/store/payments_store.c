@@ -410,3 +410,30 @@ store_status store_order_voucher_given_back(db_conn *c, const char *account_id, 
                                         " AND account_id = ? AND kind = 'refund' AND provider = 'voucher'",
                                         DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), amount));
 }
+
+store_status store_payment_session_latest_for_order(db_conn *c, const char *account_id, const char *order_id,
+                                                    store_payment_session *out)
+{
+    memset(out, 0, sizeof *out);
+    return one_session(c,
+                       "SELECT " SESSION_COLUMNS " FROM payment_sessions WHERE account_id = ? AND order_id = ?"
+                       " ORDER BY created_at DESC, id DESC LIMIT 1",
+                       DB_ARGS(DB_TEXT(account_id), DB_TEXT(order_id)), out);
+}
+
+store_status store_account_platform_fee_get(db_conn *c, const char *account_id, money *fee)
+{
+    int64_t v = 0;
+    db_status st = db_query_int(c, "SELECT platform_fee FROM accounts WHERE id = ?", DB_ARGS(DB_TEXT(account_id)), &v);
+    *fee = st == DB_OK ? v : 0;
+    return store_status_of(st);
+}
+
+store_status store_account_platform_fee_set(db_conn *c, const char *account_id, money fee, instant_us now)
+{
+    int64_t changed = 0;
+    db_status st = db_exec(c, "UPDATE accounts SET platform_fee = ?, updated_at = ? WHERE id = ?",
+                           DB_ARGS(DB_INT(fee), DB_INT(now), DB_TEXT(account_id)), &changed);
+    if (st != DB_OK) return store_status_of(st);
+    return changed == 1 ? STORE_OK : STORE_NOT_FOUND;
+}

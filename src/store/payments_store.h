@@ -121,4 +121,11 @@ store_status store_payment_session_reconciled(db_conn *c, const char *account_id
 store_status store_order_voucher_paid(db_conn *c, const char *account_id, const char *order_id, money *amount);
 /* What went back to voucher codes from the order (its voucher refunds). */
 store_status store_order_voucher_given_back(db_conn *c, const char *account_id, const char *order_id, money *amount);
+/* The order's newest session, whatever its status: STORE_OK or STORE_NOT_FOUND. */
+store_status store_payment_session_latest_for_order(db_conn *c, const char *account_id, const char *order_id,
+                                                    store_payment_session *out);
+/* The account's platform fee per ticket (minor units; a sales channel's, e.g.
+ * Fourvenues' `discocil`), 0 unless set. */
+store_status store_account_platform_fee_get(db_conn *c, const char *account_id, money *fee);
+store_status store_account_platform_fee_set(db_conn *c, const char *account_id, money fee, instant_us now);
 #endif

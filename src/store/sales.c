@@ -1001,3 +1001,11 @@ store_status store_open_carts_held(store *s, const char *account_id, const char 
     *held = x.held;
     return store_status_of(st);
 }
+
+store_status store_barcode_taken(db_conn *c, const char *barcode, bool *taken)
+{
+    int64_t one = 0;
+    db_status st = db_query_int(c, "SELECT 1 FROM tickets WHERE barcode = ?", DB_ARGS(DB_TEXT(barcode)), &one);
+    *taken = st == DB_OK && one == 1;
+    return st == DB_NOTFOUND ? STORE_OK : store_status_of(st);
+}

@@ -116,7 +116,7 @@ store_status store_inventory_give_back(db_conn *c, const char *account_id, const
 typedef struct {
     char id[40];
     const char *order_id, *line_id, *product_id, *event_id, *occurrence, *status;
-    char barcode[24];
+    char barcode[72]; /* generated: 20 digits; a channel's own: up to 64 characters */
     money price_gross, price_net, discount;
     instant_us valid_from, valid_to; /* 0 none */
     const char *scan_limit;
@@ -134,6 +134,9 @@ typedef struct {
  * one line must be consecutive. STORE_RETRY on a barcode collision. */
 store_status store_tickets_insert(db_conn *c, const char *account_id, const store_ticket *t, size_t n,
                                   instant_us now);
+/* Whether any ticket, of any account, has this barcode (barcodes are unique
+ * in the store): a step before inserting a ticket whose barcode a caller chose. */
+store_status store_barcode_taken(db_conn *c, const char *barcode, bool *taken);
 
 /* Holds as text, as carts and tickets store them: one record per hold,
  * "pool_id TAB occurrence TAB amount NL", ids escaping '%', tab and newline

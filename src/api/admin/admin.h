@@ -106,6 +106,9 @@ void admin_payment_settings_update(http_request *r, void *app_);
 void admin_payment_provider_get(http_request *r, void *app_);
 void admin_payment_provider_put(http_request *r, void *app_);
 void admin_payment_provider_delete(http_request *r, void *app_);
+/* GET, PATCH /channel_settings {platform_fee} (channel_settings.c). */
+void admin_channel_settings_get(http_request *r, void *app_);
+void admin_channel_settings_update(http_request *r, void *app_);
 /* tickets.c */
 /* Sets `download_url` on an order (and its tickets), a ticket, or each of an
  * array of them; returns obj (etickets.c). */

@@ -153,6 +153,8 @@ static const http_route routes[] = {
     {"GET", "/payment_providers/{provider}", admin_payment_provider_get, A},
     {"PUT", "/payment_providers/{provider}", admin_payment_provider_put, A},
     {"DELETE", "/payment_providers/{provider}", admin_payment_provider_delete, A},
+    {"GET", "/channel_settings", admin_channel_settings_get, A},
+    {"PATCH", "/channel_settings", admin_channel_settings_update, A},
     {"GET", "/tickets/{id}", admin_ticket_get, A},
     {"POST", "/tickets/{id}/void", admin_ticket_void, A},
 

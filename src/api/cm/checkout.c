@@ -120,16 +120,6 @@ static bool objtext_has_voucher(const char *extras)
     return has;
 }
 
-/* Where the buyer goes: the test page's path after the base URL the client used, a provider's URL as is. */
-static json_t *absolute_url(http_request *r, const char *url)
-{
-    if (url[0] != '/') return json_string(url);
-    size_t n = strlen(http_base_url(r)) + strlen(url) + 1;
-    char *out = http_alloc(r, n);
-    snprintf(out, n, "%s%s", http_base_url(r), url);
-    return json_string(out);
-}
-
 /* A voucher paid for everything: the order is complete, the buyer goes straight to success_url. */
 static void reply_completed(http_request *r, const order_record *o, const checkout_input *in)
 {
@@ -219,7 +209,7 @@ static void checkout_refused(http_request *r, const bo_error *err)
 static void reply_started(http_request *r, const order_record *o, const payment_session *s)
 {
     cm_reply(r, 201, json_pack("{s:s,s:o,s:s,s:o}", "order_id", o->order.number, "due_at", cm_time(s->due_at),
-                               "status", "OPEN", "redirect_url", absolute_url(r, s->redirect_url)));
+                               "status", "OPEN", "redirect_url", api_absolute_url(r, s->redirect_url)));
 }
 
 /* A reservation's first checkout when it is to be paid: the booking and the

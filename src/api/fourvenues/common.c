@@ -262,6 +262,9 @@ static const http_route routes[] = {
     {"POST", "/webhooks/endpoints", fv_webhook_endpoint_create, K},
     {"GET", "/webhooks/endpoints", fv_webhook_endpoints_list, K},
     {"DELETE", "/webhooks/endpoints/{id}", fv_webhook_endpoint_delete, K},
+    {"POST", "/tickets/checkout", fv_checkout, K},
+    {"GET", "/payments", fv_payments_list, K},
+    {"GET", "/payments/{id}", fv_payment_get, K},
 };
 
 static const http_route_table table = {"/fourvenues", routes, sizeof routes / sizeof routes[0], authenticate,

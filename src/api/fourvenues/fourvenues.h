@@ -109,4 +109,12 @@ void fv_list_rate_by_slug(http_request *r, void *app);
 void fv_webhook_endpoint_create(http_request *r, void *app);
 void fv_webhook_endpoints_list(http_request *r, void *app);
 void fv_webhook_endpoint_delete(http_request *r, void *app);
+/* POST /tickets/checkout (checkout.c), GET /payments, /payments/{id} (payments.c). */
+void fv_checkout(http_request *r, void *app);
+void fv_payments_list(http_request *r, void *app);
+void fv_payment_get(http_request *r, void *app);
+/* Sets the sale's terms a checkout recorded in the canonical ticket t
+ * ("sale_terms": tier, fees, supplements, warranty) over item, the seed's
+ * ticket object fv_ticket_json made of t; nothing for a ticket without them. */
+void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item);
 #endif

@@ -132,6 +132,7 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     json_object_set_new(out, "total_fees", fv_money(fee, a->currency_decimals));
     json_object_set_new(out, "total_price", fv_money(price + fee, a->currency_decimals));
     json_object_set_new(out, "warranty", json_pack("{s:i,s:i}", "total", 0, "hours", 0));
+    fv_ticket_sale_terms(a, t, out); /* a checkout's ticket: its tier, fees, supplements, warranty */
     return out;
 }
 
@@ -155,6 +156,9 @@ static bool matches(const account *a, const ticket_filter *f, const json_t *t, c
     if (f->event_id && strcmp(f->event_id, json_string_value(json_object_get(item, "event_id")))) return false;
     if (f->rate_id && strcmp(f->rate_id, json_string_value(json_object_get(item, "ticket_rate_id")))) return false;
     if (f->status && strcmp(f->status, json_string_value(json_object_get(item, "status")))) return false;
+    /* a checkout's ticket names its payment (checkout.c) */
+    const char *sold_in = json_string_value(json_object_get(json_object_get(t, "sale_terms"), "payment_id"));
+    if (f->payment_id && sold_in) return !strcmp(sold_in, f->payment_id);
     if (f->payment_id) {
         const char *order = json_string_value(json_object_get(t, "order_id"));
         char payment[FV_ID_LEN + 1];

@@ -20,8 +20,14 @@
 static json_t *payment_success(const account *a, const json_t *order)
 {
     const char *order_id = json_string_value(json_object_get(order, "id"));
+    const json_t *extras = json_object_get(order, "extras");
+    /* a checkout's payment has its own id (checkout.c); another order paid is its own payment */
+    const char *checkout_payment = json_string_value(json_object_get(extras, "payment_id"));
     char payment_id[FV_ID_LEN + 1];
-    fv_public_id("payment", order_id ? order_id : "", a->id, payment_id);
+    if (checkout_payment && strlen(checkout_payment) == FV_ID_LEN)
+        snprintf(payment_id, sizeof payment_id, "%s", checkout_payment);
+    else
+        fv_public_id("payment", order_id ? order_id : "", a->id, payment_id);
     json_t *ids = json_array();
     size_t i;
     json_t *t;
@@ -31,7 +37,6 @@ static json_t *payment_success(const account *a, const json_t *order)
         if (status && !strcmp(status, "voided")) continue;
         json_array_append(ids, json_object_get(t, "id"));
     }
-    const json_t *extras = json_object_get(order, "extras");
     json_t *metadata = json_object_get(extras, "metadata");
     json_t *send = json_object_get(extras, "send_resources");
     return json_pack("{s:s,s:s,s:o,s:o,s:b}", "payment_id", payment_id, "resource_type", "ticket", "resource_ids", ids,

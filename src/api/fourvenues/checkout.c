@@ -1,0 +1,730 @@
+/* POST /tickets/checkout: the seed's body verbatim (docs/dialects/fourvenues.md,
+ * "Checkout"). Every ticket of one rate is held in one cart, booked as one
+ * open order whose tickets carry their own terms (book_request.terms: the
+ * price tier taken in the booking's transaction, the tier's price and fee,
+ * the account's platform fee, supplements and warranty), then paid through
+ * the engine's payment step (core/payment.h) on the hosted page. The payment's
+ * id is the order's external_id. */
+#include "api/fourvenues/fourvenues.h"
+#include "api/order_json.h"
+#include "core/payment.h"
+#include "util/secure.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECKOUT_MAX_TICKETS 100
+#define METADATA_MAX_BYTES 1024
+#define HOLDER_TEXT_MAX 200
+/* a price tier that fills between the plan and the booking: plan again */
+#define TIER_ATTEMPTS 20
+
+/* ISO 3166-1 alpha-2, officially assigned codes. */
+static const char countries[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
+    "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO "
+    "FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE "
+    "JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO "
+    "MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW "
+    "PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM "
+    "TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+static bool country_known(const char *code)
+{
+    if (strlen(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z') return false;
+    for (size_t k = 0; k + 2 < sizeof countries; k += 3)
+        if (countries[k] == code[0] && countries[k + 1] == code[1]) return true;
+    return false;
+}
+
+/* One ticket of the body, checked. */
+typedef struct {
+    int requested;                  /* the tier its price_id names (-1: the product's own price) */
+    const char *qr_code;            /* NULL: generated */
+    json_t *holder;                 /* the holder's fields, as the canonical ticket's holder */
+    const cat_supplement **supplements;
+    size_t nsupplements;
+    bool warranty;
+    question_answer *answers;
+    size_t nanswers;
+} fv_ticket_in;
+
+/* The body, checked. */
+typedef struct {
+    fv_event ev;
+    const cat_product *p;
+    char rate_id[FV_ID_LEN + 1];
+    char channel_id[FV_ID_LEN + 1]; /* the key's channel (auth.c): the tickets' channel_id */
+    fv_ticket_in *tickets;
+    size_t n;
+    json_t *metadata; /* borrowed */
+    json_t *holders;  /* owns every ticket's holder; the caller frees it */
+    bool send_resources;
+    const char *redirect_url, *error_url, *discount_code;
+} checkout_in;
+
+/* Refuses with the field named after ticket i: "tickets[i].<name>". */
+static bool ticket_error(http_request *r, int status, const char *code, size_t i, const char *name, const char *message)
+{
+    char field[128];
+    snprintf(field, sizeof field, "tickets[%zu].%s", i, name);
+    fv_error(r, status, code, field, "%s", message);
+    return false;
+}
+
+static bool qr_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 6 || n > 64) return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return false;
+    return true;
+}
+
+/* A holder text field: absent or null, else text of 1..HOLDER_TEXT_MAX bytes without NUL. */
+static bool holder_text(http_request *r, const json_t *t, size_t i, const char *name, json_t *holder,
+                        const char *as)
+{
+    const json_t *v = json_object_get(t, name);
+    if (!v || json_is_null(v)) return true;
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) != json_string_length(v) || strlen(s) > HOLDER_TEXT_MAX)
+        return ticket_error(r, 400, "invalid_field", i, name, "must be text of 1 to 200 characters");
+    json_object_set_new(holder, as, json_string(s));
+    return true;
+}
+
+static bool holder_checked(http_request *r, const json_t *t, size_t i, json_t *holder)
+{
+    static const char *const texts[][2] = {{"full_name", "name"},   {"phone", "phone"},
+                                           {"email", "email"},      {"address", "address"},
+                                           {"postal_code", "postal_code"},
+                                           {"personal_document_number", "personal_document_number"}};
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
+        if (!holder_text(r, t, i, texts[k][0], holder, texts[k][1])) return false;
+    const char *email = json_string_value(json_object_get(holder, "email"));
+    const char *at = email ? strchr(email, '@') : NULL;
+    if (email && (!at || at == email || !at[1] || strchr(at + 1, '@') || strpbrk(email, " \t\r\n<>,;")))
+        return ticket_error(r, 400, "invalid_field", i, "email", "email must be an e-mail address");
+    const json_t *g = json_object_get(t, "gender");
+    if (g && !json_is_null(g)) {
+        const char *gs = json_string_value(g);
+        int64_t v = json_is_integer(g) ? json_integer_value(g) : gs && !strcmp(gs, "0") ? 0 : gs && !strcmp(gs, "1") ? 1 : -1;
+        if (v != 0 && v != 1) return ticket_error(r, 400, "invalid_field", i, "gender", "gender is 0 or 1");
+        json_object_set_new(holder, "gender", json_integer(v));
+    }
+    const json_t *b = json_object_get(t, "birthday");
+    if (b && !json_is_null(b)) {
+        civil_date day, today;
+        int32_t secs;
+        tz_instant_to_local("UTC", clock_now(), &today, &secs);
+        if (!json_is_string(b) || !date_parse(json_string_value(b), &day) || day > today ||
+            day < date_from_ymd(1900, 1, 1))
+            return ticket_error(r, 400, "invalid_field", i, "birthday",
+                                "birthday must be a real date (YYYY-MM-DD) from 1900 to today");
+        json_object_set_new(holder, "birthday", json_string(json_string_value(b)));
+    }
+    const json_t *cc = json_object_get(t, "country_code");
+    if (cc && !json_is_null(cc)) {
+        if (!json_is_string(cc) || !country_known(json_string_value(cc)))
+            return ticket_error(r, 400, "invalid_field", i, "country_code",
+                                "country_code must be an ISO 3166-1 alpha-2 code (ES)");
+        json_object_set_new(holder, "country_code", json_string(json_string_value(cc)));
+    }
+    const json_t *dt = json_object_get(t, "personal_document_type");
+    if (dt && !json_is_null(dt)) {
+        const char *s = json_string_value(dt);
+        if (!s || (strcmp(s, "dni") && strcmp(s, "nie") && strcmp(s, "passport") && strcmp(s, "other")))
+            return ticket_error(r, 400, "invalid_field", i, "personal_document_type",
+                                "personal_document_type is dni, nie, passport or other");
+        json_object_set_new(holder, "personal_document_type", json_string(s));
+    }
+    return true;
+}
+
+/* The tier a price_id names: its index, -1 for a product without tiers; false when none. */
+static bool tier_of(const cat_product *p, const char *price_id, int *out)
+{
+    char id[21];
+    if (!p->ntiers) {
+        fv_numeric_id("price", p->id, "", id);
+        *out = -1;
+        return !strcmp(id, price_id);
+    }
+    for (size_t k = 0; k < p->ntiers; k++) {
+        fv_numeric_id("price", p->id, p->tiers[k].id, id);
+        if (!strcmp(id, price_id)) return *out = (int)k, true;
+    }
+    return false;
+}
+
+static bool supplements_checked(http_request *r, const cat_product *p, const json_t *t, size_t i, fv_ticket_in *out)
+{
+    const json_t *list = json_object_get(t, "supplements");
+    if (!list || json_is_null(list)) return true;
+    if (!json_is_array(list) || json_array_size(list) > 100)
+        return ticket_error(r, 400, "invalid_field", i, "supplements", "supplements is a list of {supplement_id}");
+    out->supplements = http_alloc(r, (p->nsupplements + 1) * sizeof *out->supplements);
+    size_t k;
+    json_t *s;
+    json_array_foreach(list, k, s)
+    {
+        const char *sid = json_string_value(json_object_get(s, "supplement_id"));
+        const cat_supplement *found = NULL;
+        for (size_t x = 0; sid && x < p->nsupplements && !found; x++) {
+            char id[21];
+            fv_numeric_id("supplement", p->id, p->supplements[x].id, id);
+            if (!strcmp(id, sid)) found = &p->supplements[x];
+        }
+        if (!found) {
+            char name[64];
+            snprintf(name, sizeof name, "supplements[%zu].supplement_id", k);
+            return ticket_error(r, 400, "invalid_field", i, name, "not a supplement of this ticket rate");
+        }
+        bool seen = false; /* each at most once per ticket: a repeat collapses */
+        for (size_t x = 0; x < out->nsupplements && !seen; x++) seen = out->supplements[x] == found;
+        if (!seen) out->supplements[out->nsupplements++] = found;
+    }
+    return true;
+}
+
+/* The ticket's answers to the rate's questions; every required one present. */
+static bool answers_checked(http_request *r, const catalog_model *m, const cat_product *p, const json_t *t, size_t i,
+                            fv_ticket_in *out)
+{
+    const json_t *list = json_object_get(t, "answers");
+    if (list && !json_is_null(list) && (!json_is_array(list) || json_array_size(list) > 100))
+        return ticket_error(r, 400, "invalid_field", i, "answers", "answers is a list of {question_id, answer}");
+    size_t n = json_array_size(list);
+    out->answers = http_alloc(r, (n + 1) * sizeof *out->answers);
+    size_t k;
+    json_t *x;
+    json_array_foreach(list, k, x)
+    {
+        const char *qid = json_string_value(json_object_get(x, "question_id"));
+        const json_t *answer = json_object_get(x, "answer");
+        const cat_question *q = NULL;
+        for (size_t j = 0; qid && j < model_count(m, CAT_QUESTION) && !q; j++) {
+            const cat_question *c = model_object_at(m, CAT_QUESTION, j);
+            char id[21];
+            fv_numeric_id("question", c->id, NULL, id);
+            if (c->per_ticket && question_asked_for(c, p->id) && !strcmp(id, qid)) q = c;
+        }
+        char name[48];
+        snprintf(name, sizeof name, "answers[%zu].question_id", k);
+        if (!q) return ticket_error(r, 400, "invalid_field", i, name, "not a question of this ticket rate");
+        snprintf(name, sizeof name, "answers[%zu].answer", k);
+        const char *text = json_string_value(answer);
+        if (!text || strlen(text) != json_string_length(answer) || strlen(text) > 2000)
+            return ticket_error(r, 400, "invalid_field", i, name, "an answer is text of at most 2000 characters");
+        out->answers[out->nanswers++] = (question_answer){q->id, (int64_t)i, text};
+    }
+    for (size_t j = 0; j < model_count(m, CAT_QUESTION); j++) {
+        const cat_question *q = model_object_at(m, CAT_QUESTION, j);
+        if (!q->per_ticket || !q->required || !question_asked_for(q, p->id)) continue;
+        bool answered = false;
+        for (size_t a = 0; a < out->nanswers && !answered; a++)
+            answered = !strcmp(out->answers[a].question_id, q->id) && *out->answers[a].answer;
+        if (!answered) return ticket_error(r, 400, "missing_answer", i, "answers", "a required question is not answered");
+    }
+    return true;
+}
+
+static bool ticket_checked(http_request *r, const catalog_model *m, const cat_product *p, const json_t *t, size_t i,
+                           json_t *holders, fv_ticket_in *out)
+{
+    if (!json_is_object(t)) return ticket_error(r, 400, "invalid_field", i, "price_id", "every ticket is an object");
+    const char *price_id = json_string_value(json_object_get(t, "price_id"));
+    if (!price_id || !tier_of(p, price_id, &out->requested))
+        return ticket_error(r, 400, "invalid_field", i, "price_id", "price_id must be one of the rate's prices");
+    const json_t *qr = json_object_get(t, "qr_code");
+    if (qr && !json_is_null(qr)) {
+        out->qr_code = json_string_value(qr);
+        if (!out->qr_code || !qr_code_ok(out->qr_code))
+            return ticket_error(r, 400, "invalid_field", i, "qr_code", "qr_code is 6 to 64 of A-Z, a-z, 0-9 and -");
+    }
+    out->holder = json_object();
+    json_array_append_new(holders, out->holder);
+    if (!holder_checked(r, t, i, out->holder) || !supplements_checked(r, p, t, i, out) ||
+        !answers_checked(r, m, p, t, i, out))
+        return false;
+    const json_t *w = json_object_get(t, "warranty");
+    if (w && !json_is_null(w) && !json_is_boolean(w))
+        return ticket_error(r, 400, "invalid_field", i, "warranty", "warranty is true or false");
+    out->warranty = json_is_true(w);
+    if (out->warranty && !p->warranty.enabled)
+        return ticket_error(r, 400, "invalid_field", i, "warranty", "this ticket rate offers no warranty");
+    return true;
+}
+
+/* The rate the body names, among the account's channel events: false after a 404. */
+static bool rate_found(http_request *r, const account *a, const catalog_model *m, const char *rate_id, checkout_in *in)
+{
+    size_t n;
+    fv_event *evs = fv_events(a, m, &n);
+    for (size_t i = 0; i < n && !in->p; i++)
+        for (size_t k = 0; k < model_count(m, CAT_PRODUCT) && !in->p; k++) {
+            const cat_product *p = model_object_at(m, CAT_PRODUCT, k);
+            if (p->kind != PRODUCT_TICKET || !p->enabled || p->event != evs[i].event) continue;
+            char id[FV_ID_LEN + 1];
+            fv_public_id("rate", p->id, evs[i].occurrence->id, id);
+            if (!strcmp(id, rate_id)) in->p = p, in->ev = evs[i];
+        }
+    free(evs);
+    if (!in->p) fv_error(r, 404, "not_found", "ticket_rate_id", "no such ticket rate");
+    return in->p != NULL;
+}
+
+static bool url_checked(http_request *r, const json_t *body, const char *name, const char **out)
+{
+    *out = json_string_value(json_object_get(body, name));
+    if (*out && payment_callback_url_ok(*out) && strlen(*out) < PAYMENT_URL_MAX - 64) return true;
+    fv_error(r, 400, "invalid_url", name, "%s must be an absolute http(s) URL", name);
+    return false;
+}
+
+static bool flag_checked(http_request *r, const json_t *body, const char *name, bool *out)
+{
+    const json_t *v = json_object_get(body, name);
+    if (!v || json_is_null(v)) return true;
+    if (!json_is_boolean(v)) {
+        fv_error(r, 400, "invalid_field", name, "%s is true or false", name);
+        return false;
+    }
+    *out = *out || json_is_true(v);
+    return true;
+}
+
+/* Reads and checks the body; false after replying. */
+static bool checkout_parsed(http_request *r, const account *a, const catalog_model *m, checkout_in *in)
+{
+    json_t *body = fv_body_object(r);
+    if (!body) return false;
+    const char *rate_id = json_string_value(json_object_get(body, "ticket_rate_id"));
+    if (!rate_id || strlen(rate_id) != FV_ID_LEN || strspn(rate_id, "0123456789abcdef") != FV_ID_LEN) {
+        fv_error(r, 400, "invalid_field", "ticket_rate_id", "ticket_rate_id must be an id of 24 hex digits");
+        return false;
+    }
+    if (!url_checked(r, body, "redirect_url", &in->redirect_url) || !url_checked(r, body, "error_url", &in->error_url))
+        return false;
+    /* the seed's own spelling and the right one: either asks for the resources */
+    if (!flag_checked(r, body, "send_resourcers", &in->send_resources) ||
+        !flag_checked(r, body, "send_resources", &in->send_resources))
+        return false;
+    json_t *metadata = json_object_get(body, "metadata");
+    if (metadata && !json_is_null(metadata)) {
+        size_t len = 0;
+        char *text = json_is_object(metadata) ? fv_stringify(metadata, &len) : NULL;
+        free(text);
+        if (!text || len > METADATA_MAX_BYTES) {
+            fv_error(r, 400, "invalid_field", "metadata", "metadata is an object of at most 1024 bytes as JSON");
+            return false;
+        }
+        in->metadata = metadata;
+    }
+    const json_t *code = json_object_get(body, "discount_code");
+    if (code && !json_is_null(code)) {
+        in->discount_code = json_string_value(code);
+        if (!in->discount_code || !*in->discount_code || strlen(in->discount_code) > 64) {
+            fv_error(r, 400, "invalid_field", "discount_code", "discount_code is text of 1 to 64 characters");
+            return false;
+        }
+    }
+    if (!rate_found(r, a, m, rate_id, in)) return false;
+    memcpy(in->rate_id, rate_id, sizeof in->rate_id);
+    const json_t *tickets = json_object_get(body, "tickets");
+    const cat_product *p = in->p;
+    int64_t min = p->min_per_order > 0 ? p->min_per_order : 1;
+    int64_t max = p->max_per_order >= 0 && p->max_per_order < CHECKOUT_MAX_TICKETS ? p->max_per_order
+                                                                                  : CHECKOUT_MAX_TICKETS;
+    size_t n = json_array_size(tickets);
+    if (!json_is_array(tickets) || (int64_t)n < min || (int64_t)n > max) {
+        fv_error(r, 400, "invalid_field", "tickets", "this rate sells %lld to %lld tickets at a time", (long long)min,
+                 (long long)max);
+        return false;
+    }
+    in->tickets = http_alloc(r, n * sizeof *in->tickets);
+    memset(in->tickets, 0, n * sizeof *in->tickets);
+    in->n = n;
+    for (size_t i = 0; i < n; i++)
+        if (!ticket_checked(r, m, p, json_array_get(tickets, i), i, in->holders, &in->tickets[i])) return false;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i && in->tickets[i].qr_code; j++)
+            if (in->tickets[j].qr_code && !strcmp(in->tickets[i].qr_code, in->tickets[j].qr_code))
+                return ticket_error(r, 409, "qr_code_taken", i, "qr_code", "two tickets name the same qr_code");
+    return true;
+}
+
+/* ---------- the terms of each ticket ---------- */
+
+/* What one ticket is sold at. */
+typedef struct {
+    int tier;              /* -1: the product's own price */
+    money price, organization, platform, supplements, warranty;
+} ticket_money;
+
+/* Gives each ticket the active tier as the counts stand (each ticket counts
+ * towards its tier, so a tier with one left sells one here); false when no
+ * tier is left for some ticket (*sold_out). *changed: a ticket's tier is not the one it asked for. */
+static bo_status plan_money(engine *e, const account *a, const checkout_in *in, money platform, ticket_money *out,
+                            bool *changed, bool *sold_out)
+{
+    const cat_product *p = in->p;
+    *changed = *sold_out = false;
+    int64_t *used = calloc(p->ntiers + 1, sizeof *used);
+    if (!used) return BO_INTERNAL;
+    bo_status bs = price_tier_usage(e, a, p, in->ev.occurrence->id, used);
+    instant_us now = clock_now();
+    for (size_t i = 0; bs == BO_OK && i < in->n && !*sold_out; i++) {
+        ticket_money *t = &out[i];
+        *t = (ticket_money){.tier = -1, .price = p->price, .organization = p->booking_fee, .platform = platform};
+        if (p->ntiers) {
+            t->tier = price_tier_active(p, now, used);
+            if (t->tier < 0) {
+                *sold_out = true;
+                break;
+            }
+            used[t->tier]++;
+            t->price = p->tiers[t->tier].price;
+            t->organization = price_tier_fee(&p->tiers[t->tier]);
+        }
+        if (t->tier != in->tickets[i].requested) *changed = true;
+        for (size_t k = 0; k < in->tickets[i].nsupplements; k++) t->supplements += in->tickets[i].supplements[k]->price;
+        if (in->tickets[i].warranty) t->warranty = warranty_price(&p->warranty, t->price);
+    }
+    free(used);
+    return bs;
+}
+
+/* What the ticket's document carries for the channel (docs/MODEL.md, "Ticket"):
+ * the holder and sale_terms. Malloc'd JSON text. */
+static char *terms_doc(const checkout_in *in, const char *payment_id, size_t i, const ticket_money *t)
+{
+    const cat_product *p = in->p;
+    json_t *supplements = json_array();
+    for (size_t k = 0; k < in->tickets[i].nsupplements; k++) {
+        const cat_supplement *s = in->tickets[i].supplements[k];
+        json_array_append_new(supplements, json_pack("{s:s,s:s,s:I}", "id", s->id, "name", s->name, "price",
+                                                     (json_int_t)s->price));
+    }
+    const cat_price_tier *tier = t->tier >= 0 ? &p->tiers[t->tier] : NULL;
+    /* the tier as it was sold, so the ticket shows it after the catalog moves on */
+    json_t *sold_at = tier ? json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "id", tier->id, "name", tier->name,
+                                       "price", (json_int_t)tier->price, "valid_until", (json_int_t)tier->valid_until,
+                                       "quantity", (json_int_t)tier->quantity, "fee_percent_bp",
+                                       (json_int_t)tier->fee_percent_bp, "includes", tier->includes,
+                                       "additional_info", tier->additional_info)
+                           : json_null();
+    json_t *doc = json_pack(
+        "{s:O,s:{s:o,s:o,s:I,s:{s:I,s:I},s:o,s:o,s:o}}", "holder", in->tickets[i].holder, "sale_terms",
+        "price_tier_id", tier ? json_string(tier->id) : json_null(), "tier", sold_at, "price", (json_int_t)t->price,
+        "fees", "organization",
+        (json_int_t)t->organization, "platform", (json_int_t)t->platform, "supplements", supplements, "warranty",
+        in->tickets[i].warranty ? json_pack("{s:I,s:I}", "price", (json_int_t)t->warranty, "hours",
+                                            (json_int_t)p->warranty.hours)
+                                : json_null(),
+        "payment_id", json_string(payment_id));
+    json_t *terms = json_object_get(doc, "sale_terms");
+    json_object_set_new(terms, "index", json_integer((json_int_t)i));
+    json_object_set_new(terms, "channel_id", json_string(in->channel_id));
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+/* ---------- the reply ---------- */
+
+/* The sale's terms over the seed's ticket object fv_ticket_json made: the
+ * tier, fees, supplements and warranty the ticket was sold with. */
+void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item)
+{
+    const json_t *terms = json_object_get(t, "sale_terms");
+    if (!json_is_object(terms) || !json_is_object(item)) return;
+    int d = a->currency_decimals;
+    const char *product = json_string_value(json_object_get(t, "product_id"));
+    const char *tier_id = json_string_value(json_object_get(terms, "price_tier_id"));
+    const json_t *fees = json_object_get(terms, "fees");
+    money organization = json_integer_value(json_object_get(fees, "organization"));
+    money platform = json_integer_value(json_object_get(fees, "platform"));
+    money discount = json_integer_value(json_object_get(t, "discount"));
+    json_t *price = json_object_get(item, "price");
+    const json_t *tier = json_object_get(terms, "tier");
+    if (json_is_object(price) && product) {
+        char id[21];
+        fv_numeric_id("price", product, tier_id ? tier_id : "", id);
+        json_object_set_new(price, "_id", json_string(id));
+        json_object_set_new(price, "price", fv_money(json_integer_value(json_object_get(terms, "price")), d));
+    }
+    if (json_is_object(price) && json_is_object(tier)) { /* the tier's own terms, as its rate showed them */
+        json_int_t bp = json_integer_value(json_object_get(tier, "fee_percent_bp"));
+        json_object_set(price, "name", json_object_get(tier, "name"));
+        json_object_set_new(price, "valid_until", fv_time(json_integer_value(json_object_get(tier, "valid_until"))));
+        json_object_set(price, "quantity", json_object_get(tier, "quantity"));
+        json_object_set_new(price, "fee_type", json_string(bp >= 0 ? "percentage" : "fixed"));
+        json_object_set_new(price, "fee_quantity", bp >= 0 ? fv_money(bp, 2) : fv_money(organization, d));
+        json_object_set(price, "includes", json_object_get(tier, "includes"));
+        json_object_set(price, "additional_info", json_object_get(tier, "additional_info"));
+    } else if (json_is_object(price)) { /* the product's own price: its booking fee, fixed */
+        json_object_set_new(price, "fee_quantity", fv_money(organization, d));
+    }
+    json_t *supplements = json_array();
+    money total_supplements = 0;
+    size_t k;
+    json_t *s;
+    json_array_foreach(json_object_get(terms, "supplements"), k, s)
+    {
+        char id[21];
+        fv_numeric_id("supplement", product ? product : "", json_string_value(json_object_get(s, "id")), id);
+        money amount = json_integer_value(json_object_get(s, "price"));
+        total_supplements += amount;
+        json_array_append_new(supplements, json_pack("{s:s,s:o}", "supplement_id", id, "price", fv_money(amount, d)));
+    }
+    const json_t *warranty = json_object_get(terms, "warranty");
+    money warranty_total = json_integer_value(json_object_get(warranty, "price"));
+    money fee_off = json_integer_value(json_object_get(t, "booking_fee_discount"));
+    money price_paid = json_integer_value(json_object_get(terms, "price")) - discount;
+    const char *channel = json_string_value(json_object_get(terms, "channel_id"));
+    if (channel) json_object_set_new(item, "channel_id", json_string(channel));
+    json_object_set_new(item, "fees", json_pack("{s:o,s:o}", "organization", fv_money(organization, d), "discocil",
+                                                fv_money(platform, d)));
+    json_object_set_new(item, "supplements", supplements);
+    json_object_set_new(item, "total_supplements", fv_money(total_supplements, d));
+    json_object_set_new(item, "total_fees", fv_money(organization + platform - fee_off, d));
+    json_object_set_new(item, "total_price",
+                        fv_money(price_paid + organization + platform - fee_off + total_supplements + warranty_total, d));
+    json_object_set_new(item, "warranty",
+                        json_pack("{s:o,s:I}", "total", fv_money(warranty_total, d), "hours",
+                                  json_is_object(warranty) ? json_integer_value(json_object_get(warranty, "hours")) : 0));
+}
+
+/* The order's tickets (as the booking read them back) in the body's order, in the seed's shape. */
+static json_t *tickets_reply(const account *a, const order_record *o, const checkout_in *in)
+{
+    json_t *out = json_array();
+    const json_t *first = in->tickets[0].holder;
+    /* in the body's order: each ticket's terms say where it stood there */
+    for (size_t want = 0; want < o->ntickets; want++)
+        for (size_t i = 0; i < o->ntickets; i++) {
+            json_t *t = ticket_json(&o->tickets[i]);
+            json_t *terms = json_object_get(t, "sale_terms");
+            json_t *item = NULL;
+            if ((size_t)json_integer_value(json_object_get(terms, "index")) == want) {
+                /* as GET /tickets shows it: the buyer (the first holder) where the holder names nobody */
+                json_object_set(t, "order_email", json_object_get(first, "email"));
+                json_object_set(t, "order_name", json_object_get(first, "name"));
+                item = fv_ticket_json(a, t);
+                if (item) fv_ticket_sale_terms(a, t, item);
+            }
+            if (item) json_array_append_new(out, item);
+            json_decref(t);
+        }
+    return out;
+}
+
+/* A callback URL with payment_id added to its query (the page adds order_id and status). */
+static const char *with_payment_id(http_request *r, const char *url, const char *payment_id)
+{
+    const char *hash = strchr(url, '#');
+    size_t head = hash ? (size_t)(hash - url) : strlen(url);
+    const char *sep = !memchr(url, '?', head) ? "?" : url[head - 1] == '?' || url[head - 1] == '&' ? "" : "&";
+    size_t n = strlen(url) + strlen(payment_id) + 16;
+    char *out = http_alloc(r, n);
+    snprintf(out, n, "%.*s%spayment_id=%s%s", (int)head, url, sep, payment_id, hash ? hash : "");
+    return out;
+}
+
+/* The order's extras: what payment.success and GET /payments read back. */
+static char *extras_text(const checkout_in *in, const char *payment_id)
+{
+    json_t *x = json_pack("{s:s,s:s,s:s,s:o,s:b,s:b}", "payment_id", payment_id, "rate_id", in->rate_id, "event_id",
+                          in->ev.id, "metadata", in->metadata ? json_incref(in->metadata) : json_object(),
+                          "send_resources", in->send_resources, "notify_customer", in->send_resources);
+    char *text = x ? json_dumps(x, JSON_COMPACT) : NULL;
+    json_decref(x);
+    return text;
+}
+
+/* The first ticket's holder is the order's customer (name, e-mail). */
+static char *customer_text(const checkout_in *in)
+{
+    const json_t *h = in->tickets[0].holder;
+    json_t *c = json_object();
+    if (json_object_get(h, "email")) json_object_set(c, "email", json_object_get(h, "email"));
+    if (json_object_get(h, "name")) json_object_set(c, "name", json_object_get(h, "name"));
+    if (json_object_get(h, "phone")) json_object_set(c, "phone", json_object_get(h, "phone"));
+    char *text = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    return text;
+}
+
+/* Which ticket's qr_code is in use: the first the account has (another
+ * account's cannot be named), else the first given. */
+static size_t clashing_ticket(engine *e, const account *a, const checkout_in *in)
+{
+    size_t first = in->n;
+    for (size_t i = 0; i < in->n; i++) {
+        if (!in->tickets[i].qr_code) continue;
+        if (first == in->n) first = i;
+        ticket_page page = {0};
+        bo_error err = {0};
+        ticket_query q = {.limit = 1, .barcode = in->tickets[i].qr_code};
+        bool found = tickets_list(e, a, &q, &page, &err) == BO_OK && page.n;
+        ticket_page_free(&page);
+        if (found) return i;
+    }
+    return first == in->n ? 0 : first;
+}
+
+/* Books the held cart with each ticket's terms, planning the tiers again
+ * when one filled meanwhile. */
+static bo_status book_with_terms(engine *e, const account *a, const checkout_in *in, const char *cart_id,
+                                 const char *payment_id, money platform, ticket_money *money_of, bool *changed, char order_id[40],
+                                 order_record *booked, bo_error *err)
+{
+    ticket_terms *terms = calloc(in->n, sizeof *terms);
+    char **docs = calloc(in->n, sizeof *docs);
+    size_t nanswers = 0;
+    for (size_t i = 0; i < in->n; i++) nanswers += in->tickets[i].nanswers;
+    question_answer *answers = calloc(nanswers + 1, sizeof *answers);
+    if (!terms || !docs || !answers) {
+        free(terms), free(docs), free(answers);
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "out of memory");
+    }
+    nanswers = 0;
+    for (size_t i = 0; i < in->n; i++)
+        for (size_t k = 0; k < in->tickets[i].nanswers; k++) answers[nanswers++] = in->tickets[i].answers[k];
+    bo_status bs = BO_SOLD_OUT;
+    for (int attempt = 0; attempt < TIER_ATTEMPTS; attempt++) {
+        bool sold_out = false;
+        bs = plan_money(e, a, in, platform, money_of, changed, &sold_out);
+        if (bs != BO_OK) {
+            bo_fail(err, bs, "internal_error", "", "storage failure");
+            break;
+        }
+        if (sold_out) {
+            bs = bo_fail(err, BO_SOLD_OUT, "sold_out", "tickets", "no price of this ticket rate is left");
+            break;
+        }
+        for (size_t i = 0; i < in->n; i++) {
+            free(docs[i]);
+            docs[i] = terms_doc(in, payment_id, i, &money_of[i]);
+            const ticket_money *t = &money_of[i];
+            terms[i] = (ticket_terms){.price_tier_id = t->tier >= 0 ? in->p->tiers[t->tier].id : NULL,
+                                      .price = t->price, .booking_fee = t->organization + t->platform,
+                                      .extras = t->supplements + t->warranty, .barcode = in->tickets[i].qr_code,
+                                      .doc = docs[i]};
+        }
+        book_request req = {.cart_id = cart_id, .status = "open", .channel = "fourvenues",
+                            .discount_code = in->discount_code, .answers = answers, .nanswers = nanswers,
+                            .terms = terms, .nterms = in->n, .order_out = booked};
+        bool created = false;
+        bs = order_book(e, a, &req, order_id, &created, err);
+        if (bs != BO_SOLD_OUT || strcmp(err->code, "tier_sold_out")) break;
+    }
+    for (size_t i = 0; i < in->n; i++) free(docs[i]);
+    free(docs), free(terms), free(answers);
+    return bs;
+}
+
+static void checkout(http_request *r, void *app_, checkout_in *in_)
+{
+    checkout_in in = *in_;
+    engine *e = fv_engine(app_);
+    const account *a = api_account(r);
+    catalog_view *v = catalog_view_open(e, a);
+    if (!v) return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
+    bool test_mode = false;
+    money platform = 0;
+    if (!checkout_parsed(r, a, catalog_view_model(v), &in)) return catalog_view_close(v);
+    char key_hash[65];
+    secret_hash(http_header(r, "X-Api-Key"), key_hash);
+    fv_public_id("channel", a->id, key_hash, in.channel_id);
+    instant_us now = clock_now();
+    instant_us valid_from = in.p->show_from < 0 ? 0 : tz_local_to_instant(in.ev.timezone, in.p->show_from, 0);
+    if (in.ev.end < now || (valid_from && valid_from > now)) {
+        catalog_view_close(v);
+        return fv_error(r, 409, "not_on_sale", "ticket_rate_id", "this ticket rate is not on sale");
+    }
+    /* refused before anything is held: a checkout that cannot be paid sells nothing */
+    if (account_test_mode_get(e, a, &test_mode) != BO_OK || account_platform_fee_get(e, a, &platform) != BO_OK) {
+        catalog_view_close(v);
+        return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
+    }
+    if (!test_mode) {
+        catalog_view_close(v);
+        return fv_error(r, 409, "payments_unavailable", NULL,
+                        "this organization takes no payments yet (the test provider serves accounts in test mode)");
+    }
+    char payment_id[FV_ID_LEN + 1];
+    unsigned char raw[FV_ID_LEN / 2];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(payment_id, sizeof payment_id, raw, sizeof raw);
+    char *extras = extras_text(&in, payment_id), *customer = customer_text(&in);
+    cart_line line = {in.p->id, (int64_t)in.n};
+    money unit = in.p->ntiers ? in.p->tiers[0].price : in.p->price;
+    cart_request creq = {.channel = "fourvenues", .day = -1, .start_time = -1, .end_time = -1,
+                         .occurrence_id = in.ev.occurrence->id, .lines = &line, .nlines = 1, .unit_prices = &unit,
+                         .external_id = payment_id, .extras = extras, .customer = customer,
+                         .discount_code = in.discount_code};
+    cart_record cart = {0};
+    bo_error err = {0};
+    ticket_money *money_of = http_alloc(r, in.n * sizeof *money_of);
+    bool changed = false;
+    char order_id[40] = "";
+    bo_status bs = cart_create(e, a, &creq, &cart, &err);
+    free(extras), free(customer);
+    catalog_view_close(v);
+    if (bs != BO_OK) {
+        if (!strcmp(err.field, "discount_code"))
+            return fv_error(r, err.status == BO_SOLD_OUT ? 409 : 400, err.code, "discount_code", "%s", err.message);
+        if (err.status == BO_SOLD_OUT) return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
+        return fv_fail(r, &err);
+    }
+    order_record booked = {0};
+    bs = book_with_terms(e, a, &in, cart.id, payment_id, platform, money_of, &changed, order_id, &booked, &err);
+    if (bs != BO_OK) {
+        bo_error ignored = {0};
+        cart_delete(e, a, cart.id, &ignored); /* the seats go back at once, not at expiry */
+        cart_record_free(&cart);
+        if (!strcmp(err.code, "barcode_taken")) {
+            size_t i = clashing_ticket(e, a, &in);
+            ticket_error(r, 409, "qr_code_taken", i, "qr_code", "this qr_code is already in use");
+            return;
+        }
+        if (!strcmp(err.code, "sold_out"))
+            return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
+        return fv_fail(r, &err);
+    }
+    cart_record_free(&cart);
+    payment_start_request start = {.provider = PAYMENT_TEST_PROVIDER, .method = "fourvenues",
+                                   .success_url = with_payment_id(r, in.redirect_url, payment_id),
+                                   .failure_url = with_payment_id(r, in.error_url, payment_id),
+                                   .test_server = ((app *)app_)->test_clock};
+    start.cancel_url = start.expired_url = start.failure_url;
+    payment_session *s = http_alloc(r, sizeof *s);
+    if (payment_start(e, a, order_id, &start, s, NULL, &err) != BO_OK) {
+        order_record_free(&booked);
+        bo_error ignored = {0};
+        /* an order that cannot be paid must not keep its seats: no deadline would release them */
+        order_cancel(e, a, order_id, "payment could not start", "fourvenues", &ignored);
+        return fv_fail(r, &err);
+    }
+    json_t *tickets = tickets_reply(a, &booked, &in);
+    order_record_free(&booked);
+    fv_reply(r, 201,
+             json_pack("{s:s,s:o,s:o,s:o,s:b}", "payment_id", payment_id, "payment_url", api_absolute_url(r, s->redirect_url),
+                       "total_amount", fv_money(s->amount + s->fee, a->currency_decimals), "tickets", tickets,
+                       "conditions_changed", changed));
+}
+
+void fv_checkout(http_request *r, void *app_)
+{
+    static const char *const no_params[] = {NULL};
+    if (!fv_query_known(r, no_params)) return;
+    checkout_in in = {.holders = json_array()};
+    if (!in.holders) return fv_error(r, 500, "internal_error", NULL, "out of memory");
+    checkout(r, app_, &in);
+    json_decref(in.holders);
+}
