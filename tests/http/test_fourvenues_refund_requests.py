@@ -51,7 +51,9 @@ def db_doc(ticket_id, change):
 
 def with_warranty(hours, price=120):
     def change(doc):
-        doc["sale_terms"] = {"warranty": {"price": price, "hours": hours}}
+        # what a checkout records (checkout.c): the price and fees make_event sets, and the warranty
+        doc["sale_terms"] = {"price": 1000, "fees": {"organization": 100, "platform": 0}, "supplements": [],
+                             "warranty": {"price": price, "hours": hours}}
     return change
 
 
@@ -102,7 +104,7 @@ def test_request_signed_webhook_then_refund(c):
         assert list(p) == ["ticket_id", "payment_id", "event_id", "ticket_rate_id", "qr_code", "refundable",
                            "requested_at", "reason"]
         assert p["ticket_id"] == t["id"] and HEX24.match(p["payment_id"]) and HEX24.match(p["event_id"])
-        assert p["qr_code"] == t["barcode"] and p["refundable"] == 11 and p["reason"] == "I am ill ☹"
+        assert p["qr_code"] == t["barcode"] and p["refundable"] == 12.2 and p["reason"] == "I am ill ☹"
         assert ISO_MS.match(p["requested_at"])
         time.sleep(0.5)
         with rx.lock:

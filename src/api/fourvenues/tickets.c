@@ -156,15 +156,10 @@ static bool matches(const account *a, const ticket_filter *f, const json_t *t, c
     if (f->event_id && strcmp(f->event_id, json_string_value(json_object_get(item, "event_id")))) return false;
     if (f->rate_id && strcmp(f->rate_id, json_string_value(json_object_get(item, "ticket_rate_id")))) return false;
     if (f->status && strcmp(f->status, json_string_value(json_object_get(item, "status")))) return false;
-    /* a checkout's ticket names its payment (checkout.c) */
-    const char *sold_in = json_string_value(json_object_get(json_object_get(t, "sale_terms"), "payment_id"));
-    if (f->payment_id && sold_in) return !strcmp(sold_in, f->payment_id);
     if (f->payment_id) {
-        const char *order = json_string_value(json_object_get(t, "order_id"));
         char payment[FV_ID_LEN + 1];
-        /* the payment id payment.success names (webhooks.c) */
-        fv_public_id("payment", order ? order : "", a->id, payment);
-        if (!order || strcmp(payment, f->payment_id)) return false;
+        fv_ticket_payment_id(a, t, payment);
+        if (strcmp(payment, f->payment_id)) return false;
     }
     return true;
 }
