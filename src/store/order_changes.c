@@ -345,13 +345,13 @@ store_status store_order_cancel(db_conn *c, const char *account_id, const char *
 store_status store_order_mark_paid(db_conn *c, const char *account_id, const char *order_id, const store_payment *p,
                                    instant_us now)
 {
-    char *status = NULL;
-    db_status st = db_query_text(c, "SELECT status FROM orders WHERE id = ? AND account_id = ?",
-                                 DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &status);
+    /* confirmed first: the order's status is read only when it was not open */
+    int64_t changed = 0;
+    db_status st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ? AND account_id = ? AND status = 'open'",
+                           DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
     if (st != DB_OK) return store_status_of(st);
-    bool open = !strcmp(status, "open");
-    free(status);
-    if (!open) return STORE_CONFLICT;
+    if (changed != 1)
+        return exists_or_not_found(c, "SELECT 1 FROM orders WHERE id = ? AND account_id = ?", account_id, order_id);
     money amount = p ? p->amount : -1;
     if (amount < 0)
         st = db_query_int(c,
@@ -371,10 +371,5 @@ store_status store_order_mark_paid(db_conn *c, const char *account_id, const cha
     /* replies counting an occurrence's valid tickets follow the payment at once */
     while (db_next(valid)) store_inventory_touched(c, account_id, db_text(valid, 0));
     db_rows_free(valid);
-    int64_t changed = 0;
-    st = db_exec(c, "UPDATE orders SET status = 'confirmed' WHERE id = ? AND account_id = ? AND status = 'open'",
-                 DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &changed);
-    if (st != DB_OK) return store_status_of(st);
-    if (changed != 1) return STORE_RETRY; /* it stopped being open after it was read */
     return store_order_touch(c, account_id, order_id, now);
 }
