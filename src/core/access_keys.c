@@ -74,13 +74,47 @@ bo_status event_access_key_remove(engine *e, const account *a, const char *event
     }
 }
 
+static size_t unlocked_slot(const char *account_id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = account_id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)(h % ACCESS_UNLOCKED_SLOTS);
+}
+
+/* True when the account was seen without keys at this very version. */
+static bool known_unlocked(engine *e, const char *account_id, uint64_t version)
+{
+    size_t i = unlocked_slot(account_id);
+    pthread_mutex_lock(&e->unlocked_lock);
+    bool known = e->unlocked[i].version == version && !strcmp(e->unlocked[i].account_id, account_id);
+    pthread_mutex_unlock(&e->unlocked_lock);
+    return known;
+}
+
+static void remember_unlocked(engine *e, const char *account_id, uint64_t version)
+{
+    size_t i = unlocked_slot(account_id);
+    pthread_mutex_lock(&e->unlocked_lock);
+    snprintf(e->unlocked[i].account_id, sizeof e->unlocked[i].account_id, "%s", account_id);
+    e->unlocked[i].version = version;
+    pthread_mutex_unlock(&e->unlocked_lock);
+}
+
 bo_status event_access_locks(engine *e, const account *a, const char *key, event_lock **out, size_t *n)
 {
+    /* read before looking: a key added while this reads has moved it, so what
+     * is remembered below is never taken for the account after the key */
+    uint64_t version = atomic_load(&e->access_version);
+    *out = NULL;
+    *n = 0;
+    if (strlen(a->id) < sizeof e->unlocked[0].account_id && known_unlocked(e, a->id, version)) return BO_OK;
     char hash[65];
     bool given = access_key_valid(key);
     if (given) access_key_hash(key, hash);
     /* a malformed key opens nothing, but still lists what is locked */
-    return store_event_locks(e->st, a->id, given ? hash : NULL, out, n) == STORE_OK ? BO_OK : BO_INTERNAL;
+    if (store_event_locks(e->st, a->id, given ? hash : NULL, out, n) != STORE_OK) return BO_INTERNAL;
+    if (*n == 0 && strlen(a->id) < sizeof e->unlocked[0].account_id) remember_unlocked(e, a->id, version);
+    return BO_OK;
 }
 
 bool event_access_open(const event_lock *locks, size_t n, const char *event_id)

@@ -40,6 +40,7 @@ typedef struct {
 } auth_cache;
 
 #define INVENTORY_VERSION_SLOTS 4096
+#define ACCESS_UNLOCKED_SLOTS 64
 
 struct engine {
     store *st;
@@ -79,6 +80,14 @@ struct engine {
      * rare admin writes, so one counter for all accounts (a needless refresh
      * of others' cached replies, never a stale one) */
     _Atomic uint64_t access_version;
+    /* accounts found with no access keys at all, each with the access_version
+     * read before looking (core/access_keys.c): every shop request asks, few
+     * accounts lock events, and a key added since has moved the version */
+    pthread_mutex_t unlocked_lock;
+    struct {
+        char account_id[40]; /* "" empty slot */
+        uint64_t version;
+    } unlocked[ACCESS_UNLOCKED_SLOTS];
     struct pricing_cache *pricing; /* settings, models and plans (core/dynamic_pricing.c), its own lock */
 };
 /* Sets e->pricing, then starts its worker (which reads e->pricing) when
@@ -202,6 +211,9 @@ money ticket_charged(const store_ticket_state *t);
 /* What the order's live tickets were charged, booking fees included
  * (core/refunds.c): what paying an open order later takes. */
 db_status order_owed(db_conn *c, const char *account_id, const char *order_id, money *owed);
+/* The same sum from an order already read in the caller's transaction (its
+ * rows as store_order_load gives them): no second read. */
+money order_rows_owed(const order_record *o);
 /* Refunds the order for its live tickets t[0..n) as a cancellation does
  * (core/refunds.c), in the caller's transaction: amounts[i] gets what went back
  * for ticket i, *refunded the sum, which is what the payments got back. */

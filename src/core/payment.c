@@ -430,14 +430,25 @@ typedef struct {
     const char *payment_id;
     payment_session s;
     store_account owner;
+    order_record *order; /* optional: the session's order too, in the same snapshot */
+    char *order_number;  /* optional, char[16]: or just its number */
 } session_read;
 
-/* The session and its account in one read: the page asks for both on every request. */
+/* The session and its account in one read: the page asks for both on every
+ * request, and for the order (GET) or its number (POST's redirect) too. */
 static db_status session_read_fn(db_conn *c, void *arg)
 {
     session_read *x = arg;
     db_status st = store_db_status(store_payment_session_get(c, NULL, x->payment_id, &x->s));
-    return st == DB_OK ? store_db_status(store_account_load(c, x->s.account_id, &x->owner)) : st;
+    if (st == DB_OK) st = store_db_status(store_account_load(c, x->s.account_id, &x->owner));
+    if (st == DB_OK && x->order) {
+        order_record_free(x->order); /* from an attempt that ran again */
+        memset(x->order, 0, sizeof *x->order);
+        st = store_db_status(store_order_load(c, x->s.account_id, x->s.order_id, x->order));
+    }
+    if (st == DB_OK && x->order_number)
+        st = store_db_status(store_order_number_get(c, x->s.account_id, x->s.order_id, x->order_number));
+    return st;
 }
 
 /* Whether id can name a session at all (ids are "pay_" and hex). */
@@ -450,13 +461,18 @@ static bool session_id_plausible(const char *id)
     return true;
 }
 
-/* The session (of any account) and its account. */
-static bo_status session_and_owner(engine *e, const char *payment_id, payment_session *out, account *owner)
+/* The session (of any account) and its account; with order or
+ * order_number, also the session's order or its number, read in the same
+ * snapshot. */
+static bo_status session_and_owner_with(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                        order_record *order, char order_number[16])
 {
     if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
     session_read *x = calloc(1, sizeof *x);
     if (!x) return BO_INTERNAL;
     x->payment_id = payment_id;
+    x->order = order;
+    x->order_number = order_number;
     db_status st = store_read(e->st, session_read_fn, x);
     bo_status bs = st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
     if (bs == BO_OK) {
@@ -465,6 +481,11 @@ static bo_status session_and_owner(engine *e, const char *payment_id, payment_se
     }
     free(x);
     return bs;
+}
+
+static bo_status session_and_owner(engine *e, const char *payment_id, payment_session *out, account *owner)
+{
+    return session_and_owner_with(e, payment_id, out, owner, NULL, NULL);
 }
 
 bo_status payment_report(engine *e, const char *provider, const char *payment_id, payment_outcome o, bool from_page,
@@ -592,12 +613,22 @@ int payments_expire_due(engine *e)
     return released;
 }
 
+bo_status payment_find_with_order(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                  order_record *order, char order_number[16])
+{
+    if (order) memset(order, 0, sizeof *order);
+    bo_status bs = session_and_owner_with(e, payment_id, out, owner, order, order_number);
+    if (bs == BO_OK && !strcmp(out->status, "open") && clock_now() > out->due_at) {
+        bs = expire_order(e, owner, out->order_id);
+        if (bs == BO_OK) bs = session_and_owner_with(e, payment_id, out, owner, order, order_number);
+    }
+    if (bs != BO_OK && order) order_record_free(order);
+    return bs;
+}
+
 bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner)
 {
-    bo_status bs = session_and_owner(e, payment_id, out, owner);
-    if (bs != BO_OK || strcmp(out->status, "open") || clock_now() <= out->due_at) return bs;
-    bs = expire_order(e, owner, out->order_id);
-    return bs == BO_OK ? session_and_owner(e, payment_id, out, owner) : bs;
+    return payment_find_with_order(e, payment_id, out, owner, NULL, NULL);
 }
 
 /* One row the account owns, read by its key: a session (payment_get) or an order's number. */
@@ -682,6 +713,10 @@ typedef struct {
     /* the order was booked in this very transaction: nobody else sees it
      * yet, so it has no session and no payment hold to look for */
     bool fresh;
+    /* with fresh: the order as booked, read back in this transaction; its
+     * status, document, tickets and voucher payments are taken from here
+     * instead of being read again */
+    const order_record *booked;
     payment_session replaced; /* the open session this start cancelled; id "" none */
     bo_error provider_err;
     bool provider_refused;
@@ -703,6 +738,19 @@ static db_status mark_test(start_ctx *x, db_conn *c, const char *doc)
     return st;
 }
 
+/* What vouchers paid towards an order read as rows: store_order_voucher_paid's
+ * sum, without reading it again. */
+static money booked_voucher_paid(const order_record *o)
+{
+    money paid = 0;
+    for (size_t i = 0; i < o->npayments; i++) {
+        const store_payment_row *p = &o->payments[i];
+        if (!strcmp(p->kind, "payment") && !strcmp(p->status, "paid") && p->provider && !strcmp(p->provider, "voucher"))
+            paid += p->amount;
+    }
+    return paid;
+}
+
 static db_status start_fn(db_conn *c, void *arg)
 {
     start_ctx *x = arg;
@@ -712,7 +760,13 @@ static db_status start_fn(db_conn *c, void *arg)
      * commit, then finds its open session (PostgreSQL; SQLite has one writer) */
     store_status ss = x->fresh ? STORE_OK : store_order_lock(c, x->a->id, x->order_id);
     store_order_state o = {0};
-    if (ss == STORE_OK) ss = store_order_state_get(c, x->a->id, x->order_id, &o);
+    if (ss == STORE_OK && x->booked) {
+        snprintf(o.status, sizeof o.status, "%s", x->booked->order.status);
+        o.doc = strdup(x->booked->order.doc);
+        ss = o.doc ? STORE_OK : STORE_ERROR;
+    } else if (ss == STORE_OK) {
+        ss = store_order_state_get(c, x->a->id, x->order_id, &o);
+    }
     if (ss == STORE_NOT_FOUND) {
         x->not_found = true;
         store_order_state_free(&o);
@@ -751,11 +805,15 @@ static db_status start_fn(db_conn *c, void *arg)
     }
     st = store_db_status(ss);
     money owed = 0;
-    if (st == DB_OK && !x->not_test_mode) st = order_owed(c, x->a->id, x->order_id, &owed);
     /* what a voucher paid at booking is not charged again */
     money voucher_paid = 0;
-    if (st == DB_OK && !x->not_test_mode)
-        st = store_db_status(store_order_voucher_paid(c, x->a->id, x->order_id, &voucher_paid));
+    if (st == DB_OK && !x->not_test_mode && x->booked) {
+        owed = order_rows_owed(x->booked);
+        voucher_paid = booked_voucher_paid(x->booked);
+    } else if (st == DB_OK && !x->not_test_mode) {
+        st = order_owed(c, x->a->id, x->order_id, &owed);
+        if (st == DB_OK) st = store_db_status(store_order_voucher_paid(c, x->a->id, x->order_id, &voucher_paid));
+    }
     owed = owed > voucher_paid ? owed - voucher_paid : 0;
     if (st != DB_OK || x->not_test_mode) {
         store_order_state_free(&o);
@@ -788,8 +846,11 @@ static db_status start_fn(db_conn *c, void *arg)
     st = store_db_status(store_payment_session_insert(c, s));
     if (st == DB_OK && x->provider->test_mode_only) st = mark_test(x, c, o.doc);
     store_order_state_free(&o);
-    /* the order's document and hold changed: it takes its next change number */
-    if (st == DB_OK) st = order_touch(x->e, c, x->a, x->order_id, x->now);
+    /* the order's document and hold changed: it takes its next change number,
+     * unless it was booked in this transaction: the number it took then is
+     * not visible to anyone before this commit either */
+    if (st == DB_OK && x->booked) st = events_record_order(x->e, c, x->a, EV_ORDER_UPDATED, x->order_id);
+    else if (st == DB_OK) st = order_touch(x->e, c, x->a, x->order_id, x->now);
     if (st == DB_OK) x->created = true;
     return st;
 }
@@ -888,6 +949,7 @@ static db_status start_booked(db_conn *c, const order_record *rows, bool created
 {
     book_start_ctx *x = arg;
     x->start.fresh = created;
+    x->start.booked = created ? rows : NULL;
     snprintf(x->order_id, sizeof x->order_id, "%s", rows->order.id);
     x->fee_refused = !x->fee_of(rows, x->fee_arg, &x->req.fee) || x->req.fee < 0 || x->req.fee > PAYMENT_MAX_FEE;
     if (x->fee_refused) return DB_ABORT;

@@ -147,6 +147,12 @@ bool payment_callback_url_ok(const char *u);
 /* The session of this id, of any account (the id is the hosted page's
  * secret), and that account; a session past its deadline is expired first. */
 bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner);
+/* payment_find that also reads, in the same read transaction, the session's
+ * order (order, optional: freed by the caller with order_record_free on
+ * BO_OK, left empty otherwise) or its number (order_number, optional): the
+ * hosted page's one read. */
+bo_status payment_find_with_order(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                  order_record *order, char order_number[16]);
 /* The account's session: BO_OK or BO_NOT_FOUND. */
 bo_status payment_get(engine *e, const account *a, const char *payment_id, payment_session *out);
 /* Applies an outcome to a session of `provider` (payment_next); *out gets the

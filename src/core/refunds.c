@@ -9,14 +9,31 @@
 #include "store/order_changes.h"
 #include "util/objtext.h"
 #include <stdlib.h>
+#include <string.h>
 
 /* Read from its document: the fee is not a column. */
-money ticket_charged(const store_ticket_state *t)
+static money charged(money amount, const char *doc)
 {
-    char *fee = objtext_member(t->doc, "booking_fee");
+    char *fee = objtext_member(doc, "booking_fee");
     money v = fee ? strtoll(fee, NULL, 10) : 0;
     free(fee);
-    return t->amount + v;
+    return amount + v;
+}
+
+money ticket_charged(const store_ticket_state *t)
+{
+    return charged(t->amount, t->doc);
+}
+
+money order_rows_owed(const order_record *o)
+{
+    money owed = 0;
+    for (size_t i = 0; i < o->ntickets; i++) {
+        const store_ticket_row *t = &o->tickets[i];
+        if (!strcmp(t->status, "valid") || !strcmp(t->status, "unpaid"))
+            owed += charged(t->price_gross - t->discount, t->doc);
+    }
+    return owed;
 }
 
 db_status order_owed(db_conn *c, const char *account_id, const char *order_id, money *owed)

@@ -124,8 +124,7 @@ store_status store_order_cancel(db_conn *c, const char *account_id, const char *
 /* Marks an open (pay-later) order paid: records a paid payment (p NULL: no
  * details, the ticket total), makes its unpaid tickets valid, confirms the
  * order and touches it (store_order_touch). STORE_NOT_FOUND, STORE_CONFLICT
- * when the order is not open (nothing written), STORE_RETRY when it stopped
- * being open while this ran. */
+ * when the order is not open (nothing written). */
 store_status store_order_mark_paid(db_conn *c, const char *account_id, const char *order_id, const store_payment *p,
                                    instant_us now);
 #endif

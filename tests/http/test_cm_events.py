@@ -285,3 +285,21 @@ def test_event_detail_is_kept_and_every_change_shows_at_once(c):
     # the last key removed unlocks it for everyone
     assert c.admin("DELETE", keys + "/" + k2, token=admin).status == 204
     assert status() == "ONLINE"
+
+
+def test_a_key_locks_an_account_that_had_none_at_once(c):
+    """The server remembers that an account has no access keys (docs/dialects/cm.md): the first key locks its
+    event from the next request on, and removing the last key opens it again; another account is not touched."""
+    b_admin, b_token = second_account(c)
+    ev, _, _ = make_event(c, token=b_admin)
+    other, _, _ = make_event(c)
+    path = "/events/%s/calendar/2027/1" % ev["id"]
+    for _ in range(2):  # the second answer comes from what the first remembered
+        cm_error(cm(c, "GET", path, token=b_token), 400, "CALENDAR_NOT_ENABLED", "event_uuid")
+    expect(c.admin("POST", "/events/%s/access_keys" % ev["id"], {"key": "B-KEY"}, token=b_admin), 201)
+    cm_error(cm(c, "GET", path, token=b_token), 400, "ACCESS_KEY_INVALID", "key")
+    cm_error(cm(c, "GET", path, token=b_token, query={"key": "B-KEY"}), 400, "CALENDAR_NOT_ENABLED", "event_uuid")
+    cm_error(cm(c, "GET", "/events/%s/calendar/2027/1" % other["id"]), 400, "CALENDAR_NOT_ENABLED", "event_uuid")
+    expect(c.admin("DELETE", "/events/%s/access_keys/B-KEY" % ev["id"], token=b_admin), 204)
+    for _ in range(2):
+        cm_error(cm(c, "GET", path, token=b_token), 400, "CALENDAR_NOT_ENABLED", "event_uuid")

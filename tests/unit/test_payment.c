@@ -360,6 +360,27 @@ static void test_book_and_start(void)
           "the session pays the order as booked, with fee_of's fee");
     CHECK(!strcmp(o.order.status, "open") && *o.order.number && o.ntickets == 2, "the order as booked is handed back");
     CHECK(order_is(o.order.id, "open", "unpaid", 0), "an open order with unpaid tickets");
+    order_record after;
+    CHECK(order_get(E, &A, s.order_id, &after) == BO_OK && strstr(after.order.doc, "\"test\":true") &&
+              after.order.change_seq == o.order.change_seq,
+          "marked test in the same transaction, with the change number the booking took");
+    order_record_free(&after);
+    /* the hosted page's one read: the session, its account and its order or the order's number */
+    payment_session found;
+    account owner;
+    order_record with;
+    char number[16] = "";
+    CHECK(payment_find_with_order(E, s.id, &found, &owner, &with, NULL) == BO_OK && !strcmp(owner.id, A.id) &&
+              !strcmp(with.order.id, s.order_id) && with.ntickets == 2 && !strcmp(found.id, s.id),
+          "payment_find_with_order: the session with its order");
+    order_record_free(&with);
+    CHECK(payment_find_with_order(E, s.id, &found, &owner, NULL, number) == BO_OK &&
+              !strcmp(number, o.order.number),
+          "payment_find_with_order: or just the order's number");
+    CHECK(payment_find_with_order(E, "pay_00000000000000000000000000000000", &found, &owner, &with, number) ==
+                  BO_NOT_FOUND &&
+              !with.order.id && with.ntickets == 0,
+          "an unknown session: not found, the order left empty");
     char order_id[40];
     snprintf(order_id, sizeof order_id, "%s", o.order.id);
     order_record_free(&o);

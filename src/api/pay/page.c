@@ -117,11 +117,9 @@ static void item_rows(http_request *r, GString *page, const order_record *o, con
     }
 }
 
-static void show(http_request *r, engine *e, const payment_session *s, const account *a)
+/* o: the session's order, read with it; freed here. */
+static void show(http_request *r, const payment_session *s, const account *a, order_record o)
 {
-    order_record o;
-    if (order_get(e, a, s->order_id, &o) != BO_OK)
-        return reply_message(r, 500, "Payment unavailable", "The order could not be read; try again.");
     GString *page = page_start("Test payment");
     g_string_append(page, "<p class=\"test\">This is the test payment provider: no money moves.</p><p>Order ");
     html_text(page, o.order.number);
@@ -170,10 +168,13 @@ static void show(http_request *r, engine *e, const payment_session *s, const acc
 
 /* The test provider's session the path names (expired first when past its
  * deadline) and its account; NULL after replying. */
-static payment_session *page_session(http_request *r, engine *e, account *owner)
+/* With order or order_number, the session's order or its number in the same read. */
+static payment_session *page_session(http_request *r, engine *e, account *owner, order_record *order,
+                                     char order_number[16])
 {
     payment_session *s = http_alloc(r, sizeof *s);
-    bo_status st = payment_find(e, http_path_param(r, "payment_id"), s, owner);
+    bo_status st = payment_find_with_order(e, http_path_param(r, "payment_id"), s, owner, order, order_number);
+    if (st == BO_OK && order && strcmp(s->provider, PAYMENT_TEST_PROVIDER)) order_record_free(order);
     if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) {
         reply_unknown(r);
         return NULL;
@@ -189,15 +190,17 @@ void pay_page_get(http_request *r, void *app_)
 {
     engine *e = ((app *)app_)->e;
     account a;
-    payment_session *s = page_session(r, e, &a);
-    if (s) show(r, e, s, &a);
+    order_record o;
+    payment_session *s = page_session(r, e, &a, &o, NULL);
+    if (s) show(r, s, &a, o);
 }
 
 void pay_page_post(http_request *r, void *app_)
 {
     engine *e = ((app *)app_)->e;
     account a;
-    payment_session *s = page_session(r, e, &a);
+    char number[16] = "";
+    payment_session *s = page_session(r, e, &a, NULL, number);
     if (!s) return;
     const char *csrf = http_body_is_form(r) ? http_form(r, "csrf") : NULL;
     if (!csrf || !secret_equal(csrf, s->csrf))
@@ -212,9 +215,6 @@ void pay_page_post(http_request *r, void *app_)
         return reply_message(r, 409, "Payment finished", "This payment is finished; it cannot be paid again.");
     if (st == BO_NOT_FOUND) return reply_unknown(r);
     if (st != BO_OK) return reply_message(r, 500, "Payment unavailable", "The payment could not be changed; try again.");
-    char number[16];
-    if (payment_order_number(e, &a, s->order_id, number) != BO_OK)
-        return reply_message(r, 500, "Payment unavailable", "The order could not be read; try again.");
     char *location = http_alloc(r, 4 * PAYMENT_URL_MAX);
     payment_callback_url(s, number, location, 4 * PAYMENT_URL_MAX);
     http_add_header(r, "Location", location);
