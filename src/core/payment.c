@@ -5,7 +5,9 @@
  * pieces (release_ticket, cancelled_doc, store_order_cancel). */
 #include "core/payment.h"
 #include "core/internal.h"
+#include "store/order_changes.h"
 #include "store/payments_store.h"
+#include "store/price_tiers_store.h"
 #include "util/jbuf.h"
 #include "util/log.h"
 #include "util/objtext.h"
@@ -333,6 +335,26 @@ static bool notify_customer(db_conn *c, const char *account_id, const char *orde
 /* Pays the order with this session's money, as paying an open order always
  * did; an order released at its deadline is re-held first if its seats are
  * still there, else (or when it cannot be paid) the money goes back. */
+/* The price-tier places of an order's re-held tickets, taken again (their
+ * release gave them back, release_ticket): STORE_SOLD_OUT when a tier filled
+ * meanwhile, so a late payment never sells a tier past its quantity. */
+static store_status retake_price_tiers(db_conn *c, const char *account_id, const char *order_id)
+{
+    store_ticket_state *t = NULL;
+    size_t n = 0;
+    store_status ss = store_order_live_tickets(c, account_id, order_id, &t, &n);
+    for (size_t i = 0; ss == STORE_OK && i < n; i++) {
+        char *tier = t[i].doc ? objtext_member(t[i].doc, "price_tier") : NULL;
+        if (!tier) continue;
+        char *id = objtext_string(tier, "id"), *product = objtext_string(tier, "product_id");
+        char *occurrence = objtext_string(tier, "occurrence");
+        if (id && product && occurrence) ss = store_price_tier_retake(c, account_id, product, occurrence, id, 1);
+        free(id), free(product), free(occurrence), free(tier);
+    }
+    store_ticket_states_free(t, n);
+    return ss;
+}
+
 static db_status take_payment(report_ctx *x, db_conn *c)
 {
     payment_session *s = &x->s;
@@ -360,6 +382,7 @@ static db_status take_payment(report_ctx *x, db_conn *c)
         if (st == DB_OK) st = db_exec(c, "SAVEPOINT payment_rehold", DB_NOARGS, NULL);
         store_status held = st == DB_OK ? store_payment_rehold(c, x->a->id, s->order_id, released_at, x->now)
                                         : STORE_ERROR;
+        if (held == STORE_OK) held = retake_price_tiers(c, x->a->id, s->order_id);
         if (held == STORE_SOLD_OUT) {
             st = db_exec(c, "ROLLBACK TO payment_rehold", DB_NOARGS, NULL);
             refuse = "the seats were sold after the payment deadline";

@@ -23,6 +23,22 @@ store_status store_price_tier_take(db_conn *c, const char *account_id, const cha
     return changes ? STORE_OK : STORE_SOLD_OUT;
 }
 
+store_status store_price_tier_retake(db_conn *c, const char *account_id, const char *product_id,
+                                     const char *occurrence, const char *tier_id, int64_t n)
+{
+    int64_t changes = 0;
+    db_status st = db_exec(c,
+                           "UPDATE price_tier_sales SET used = used + ? WHERE account_id = ? AND product_id = ?"
+                           " AND occurrence = ? AND tier_id = ? AND (quantity = 0 OR used + ? <= quantity)",
+                           DB_ARGS(DB_INT(n), DB_TEXT(account_id), DB_TEXT(product_id), DB_TEXT(occurrence),
+                                   DB_TEXT(tier_id), DB_INT(n)),
+                           &changes);
+    if (st == DB_CONFLICT) return STORE_SOLD_OUT;
+    if (st != DB_OK) return store_status_of(st);
+    if (changes) store_inventory_touched(c, account_id, occurrence);
+    return changes ? STORE_OK : STORE_SOLD_OUT;
+}
+
 store_status store_price_tier_give_back(db_conn *c, const char *account_id, const char *product_id,
                                         const char *occurrence, const char *tier_id, int64_t n)
 {

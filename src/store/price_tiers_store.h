@@ -11,6 +11,11 @@
  * would not. */
 store_status store_price_tier_take(db_conn *c, const char *account_id, const char *product_id, const char *occurrence,
                                    const char *tier_id, int64_t quantity, int64_t n);
+/* Takes n places again at the count's own recorded quantity (a late payment
+ * re-holding tickets whose places were given back at the deadline), as a step
+ * of an open transaction. STORE_SOLD_OUT (nothing changed) when they no longer fit. */
+store_status store_price_tier_retake(db_conn *c, const char *account_id, const char *product_id,
+                                     const char *occurrence, const char *tier_id, int64_t n);
 /* Gives n back (a released hold, a void); never below 0. A step of an open transaction. */
 store_status store_price_tier_give_back(db_conn *c, const char *account_id, const char *product_id,
                                         const char *occurrence, const char *tier_id, int64_t n);

@@ -510,3 +510,30 @@ def test_platform_fee_setting(c):
         # another account's setting is its own
         token, _ = second_account(c)
         assert expect(c.admin("GET", "/channel_settings", token=token), 200) == {"platform_fee": 0}
+
+
+def test_a_late_payment_never_sells_a_tier_past_its_quantity(c):
+    """Money that comes after the deadline re-holds the tickets only if their tier still has room."""
+    from test_payments import URLS, notify
+    tiers = [{"id": "t1", "name": "Tier 1", "price": 1000, "quantity": 1},
+             {"id": "t2", "name": "Tier 2", "price": 1500}]
+    ev, _, _ = tiered_event(c, tiers, capacity=5)
+    rate = rate_of(c, ev)
+    first = fv_data(checkout(c, body_for(rate, [{"price_id": price_id(rate, "Tier 1")}])), 201)
+    order = engine_order(c, first["tickets"][0]["_id"])
+    # the buyer pays through a provider that reports out of band
+    p = expect(c.admin("POST", "/orders/%s/payments" % order["id"],
+                       {"provider": "fake", "method": "card", "callback_urls": URLS, "deadline_seconds": 60}), 201)
+    if notify(c, p, "expired").status == 404:
+        pytest.skip("the fake provider needs a server started with --test-clock")
+    assert fresh_rate(c, rate)["current_price"]["name"] == "Tier 1"  # its place went back
+    second = fv_data(checkout(c, body_for(rate, [{"price_id": price_id(rate, "Tier 1")}])), 201)
+    assert not second["conditions_changed"]
+    r = notify(c, p, "paid")
+    assert r.status == 200 and r.json["status"] == "refunded", r
+    assert expect(c.admin("GET", "/payments/" + p["id"]), 200)["reason"] == \
+        "the seats were sold after the payment deadline"
+    assert fv_data(fv(c, "GET", "/tickets/" + first["tickets"][0]["_id"]))["status"] == "voided"
+    # one place of Tier 1, held by the second buyer: the next pays Tier 2
+    third = fv_data(checkout(c, body_for(rate, [{"price_id": price_id(rate, "Tier 1")}])), 201)
+    assert third["conditions_changed"] and third["tickets"][0]["price"]["name"] == "Tier 2", third
