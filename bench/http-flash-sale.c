@@ -8,6 +8,9 @@
  * slots from the time (every slot of a schedule), instead of one timeslot.
  * --email books each order for a customer with that e-mail (a confirmation mail
  * per order where the account sends them, bench/mail.sh).
+ * --rate R paces the clients together at R bookings/s on a fixed schedule, each
+ * latency counted from its scheduled time (a steady booking load beside another,
+ * bench/convious-pricing.sh); without it each client books as fast as replies come.
  * Loopback only; stops by itself when sold out or after S seconds (default 120). */
 #include "http_client.h"
 #include <pthread.h>
@@ -22,7 +25,8 @@ static int port, days = 1, slots = 1;
 static const char *token, *category, *product, *date, *start_time, *email;
 static atomic_long bookings, failures;
 static atomic_bool sold_out;
-static double deadline_ms;
+static double deadline_ms, rate, start_ms;
+static int clients = 64;
 
 /* Sends one POST and reads the reply; returns the status, body into buf. */
 static int post(int fd, const char *path, const char *json, char *buf, size_t buflen)
@@ -52,8 +56,15 @@ static void *client(void *arg)
     first.tm_mon -= 1;
     time_t day0 = timegm(&first);
     unsigned seed = (unsigned)(uintptr_t)cs;
+    double interval = rate > 0 ? 1e3 * clients / rate : 0, next = start_ms + (rate > 0 ? 1e3 * cs->index / rate : 0);
     while (fd >= 0 && !atomic_load(&sold_out) && now_ms() < deadline_ms) {
         double t0 = now_ms();
+        if (rate > 0) {
+            if (next >= deadline_ms) break;
+            sleep_until(next);
+            t0 = next;
+            next += interval;
+        }
         time_t day = day0 + (time_t)(rand_r(&seed) % days) * 86400;
         struct tm d;
         gmtime_r(&day, &d);
@@ -96,7 +107,6 @@ static void *client(void *arg)
 
 int main(int argc, char **argv)
 {
-    int clients = 64;
     double seconds = 120;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
@@ -110,6 +120,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--slots")) slots = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--email")) email = argv[i + 1];
+        else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
     }
     if (days < 1 || slots < 1 || days > 3660 || slots > 24) return 2;
     if (!port || !token || !category || !product || !date || !start_time || clients < 1 || clients > 1024) {
@@ -118,17 +129,22 @@ int main(int argc, char **argv)
         return 2;
     }
     if (seconds <= 0 || seconds > 120) seconds = 120;
-    deadline_ms = now_ms() + seconds * 1e3;
+    if (rate < 0) return 2;
+    start_ms = now_ms() + 20;
+    deadline_ms = start_ms + seconds * 1e3;
     pthread_t *th = calloc((size_t)clients, sizeof *th);
     client_stats *cs = calloc((size_t)clients, sizeof *cs);
     double t0 = now_ms();
-    for (int i = 0; i < clients; i++) pthread_create(&th[i], NULL, client, &cs[i]);
+    for (int i = 0; i < clients; i++) {
+        cs[i].index = i;
+        pthread_create(&th[i], NULL, client, &cs[i]);
+    }
     for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
     double secs = (now_ms() - t0) / 1e3;
     size_t n;
     double *all = latencies_sorted(cs, clients, &n);
-    printf("http flash sale: %d clients, %ld bookings in %.2f s, %ld failed requests\n", clients,
-           atomic_load(&bookings), secs, atomic_load(&failures));
+    printf("http flash sale: %d clients%s, %ld bookings in %.2f s, %ld failed requests\n", clients,
+           rate > 0 ? " (paced)" : "", atomic_load(&bookings), secs, atomic_load(&failures));
     printf("  bookings/s   %.0f (cart + booking, each acknowledged after commit)\n", atomic_load(&bookings) / secs);
     printf("  latency p50  %.2f ms\n", n ? all[n / 2] : 0.0);
     printf("  latency p99  %.2f ms\n", n ? all[(size_t)(n * 0.99)] : 0.0);

@@ -57,6 +57,8 @@ fi
 if [ "$WHAT" = all ] || [ "$WHAT" = pricing ]; then
     echo "--- dynamic pricing: a synthetic season, five policies (bench/pricing-season.sh) ---"
     bench/pricing-season.sh
+    echo "--- Convious pricing: rtp against nginx, analytics ingest beside bookings (bench/convious-pricing.sh) ---"
+    bench/convious-pricing.sh
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = http ]; then

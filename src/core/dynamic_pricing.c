@@ -39,6 +39,9 @@
 /* an occurrence a request found unplanned is planned within this */
 #define WANTED_SPACING_MS 1000
 #define VISITOR_HOLDS_MAX 200000
+/* a full table of live quotes is swept for expired ones at most this often:
+ * sweeping it for every new cell took seconds a request (bench/convious-pricing.sh) */
+#define VISITOR_SWEEP_SPACING_US 1000000
 
 typedef struct {
     char key[64];
@@ -89,6 +92,7 @@ struct pricing_cache {
     /* visitors alone: rtp's cells take it apart from the plans' lock */
     pthread_mutex_t visitor_lock;
     GHashTable *visitors; /* "account\x1fvisitor\x1fproduct\x1foccurrence\x1fqty" -> visitor_quote* */
+    instant_us visitors_swept_at;
     pthread_t worker;
     bool worker_running;
     /* only one recompute at a time (the worker's or an admin's): it owns the
@@ -121,9 +125,16 @@ static void product_free(gpointer p)
     free(pp);
 }
 
-static char *product_key(const char *account_id, const char *product_id)
+/* Into out (room for two ids and the separator); false if they do not fit.
+ * Built without printf or malloc: rtp looks an entry up for every cell. */
+static bool product_key(const char *account_id, const char *product_id, char *out, size_t outlen)
 {
-    return g_strdup_printf("%s\x1f%s", account_id, product_id);
+    size_t a = strlen(account_id), p = strlen(product_id);
+    if (a + p + 2 > outlen) return false;
+    memcpy(out, account_id, a);
+    out[a] = '\x1f';
+    memcpy(out + a + 1, product_id, p + 1);
+    return true;
 }
 
 static void prior_of(const engine *e, double reference, demand_model *out)
@@ -156,12 +167,16 @@ static void count_dynamic(struct pricing_cache *c, const char *account_id, int d
 /* Under the lock: the entry, made when absent. */
 static product_pricing *entry_locked(struct pricing_cache *c, const char *account_id, const char *product_id)
 {
-    char *key = product_key(account_id, product_id);
+    char stack_key[256];
+    char *key = product_key(account_id, product_id, stack_key, sizeof stack_key)
+                    ? stack_key
+                    : g_strdup_printf("%s\x1f%s", account_id, product_id);
     product_pricing *pp = g_hash_table_lookup(c->products, key);
     if (pp) {
-        g_free(key);
+        if (key != stack_key) g_free(key);
         return pp;
     }
+    if (key == stack_key) key = g_strdup(stack_key);
     pp = calloc(1, sizeof *pp);
     snprintf(pp->account_id, sizeof pp->account_id, "%s", account_id);
     snprintf(pp->product_id, sizeof pp->product_id, "%s", product_id);
@@ -817,7 +832,7 @@ static void refs_compute(engine *e, const account *a, const catalog_model *m, sa
             plans_free(r.plans, r.nplans);
             continue;
         }
-        char *key = product_key(a->id, job->id);
+        char *key = g_strdup_printf("%s\x1f%s", a->id, job->id); /* the worker's pace: no need for the stack */
         pthread_mutex_lock(&c->lock);
         product_pricing *pp = g_hash_table_lookup(c->products, key);
         /* removed: forgotten until a request finds it active again */
@@ -1319,8 +1334,11 @@ money pricing_visitor_hold(engine *e, const account *a, const char *visitor, con
     if (held && held->expires > now && held->price <= current) {
         shown = held->price; /* quoted this or lower within the quote's life: kept, its life unchanged */
     } else {
-        if (g_hash_table_size(c->visitors) >= VISITOR_HOLDS_MAX)
+        if (g_hash_table_size(c->visitors) >= VISITOR_HOLDS_MAX &&
+            (now < c->visitors_swept_at || now - c->visitors_swept_at >= VISITOR_SWEEP_SPACING_US)) {
             g_hash_table_foreach_remove(c->visitors, visitor_expired, &now);
+            c->visitors_swept_at = now;
+        }
         if (held && held->expires > now) {
             held->price = current; /* lower now: a new quote */
             held->expires = now + ttl_seconds * US_PER_SEC;

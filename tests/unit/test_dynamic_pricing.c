@@ -242,6 +242,37 @@ static void test_visitor_holds(void)
           "visitor: an expired quote is not held");
 }
 
+/* A table full of live quotes (a flood of cookies) answers new visitors at
+ * once with the current price, instead of sweeping the whole table for every
+ * cell; once the quotes expire, new visitors are held again. Runs last: it
+ * moves the clock. */
+static void test_visitor_holds_full(void)
+{
+    char visitor[32];
+    for (int i = 0; i < 200000; i++) {
+        snprintf(visitor, sizeof visitor, "flood-%d", i);
+        pricing_visitor_hold(E, &A, visitor, "p", "k", 1, 2000, 60); /* live for the whole test */
+    }
+    CHECK(pricing_visitor_hold(E, &A, "late", "p", "k", 1, 2000, 900) == 2000 &&
+              pricing_visitor_hold(E, &A, "late", "p", "k", 1, 2500, 900) == 2500,
+          "visitor: a full table shows a new visitor the current price, unheld");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(visitor, sizeof visitor, "later-%d", i);
+        pricing_visitor_hold(E, &A, visitor, "p", "k", 1, 2000, 900);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* a sweep per call was 200,000 entries each: minutes for these 20,000 */
+    printf("# 20,000 new visitors on a full table: %.3f s\n", secs);
+    CHECK(secs < 5, "visitor: a full table is not swept for every new visitor");
+    clock_advance(61);
+    CHECK(pricing_visitor_hold(E, &A, "after", "p", "k", 1, 2000, 900) == 2000 &&
+              pricing_visitor_hold(E, &A, "after", "p", "k", 1, 2500, 900) == 2000,
+          "visitor: once the flood's quotes expire, a new visitor is held again");
+}
+
 int main(void)
 {
     test_server_key(11);
@@ -258,5 +289,6 @@ int main(void)
     test_random_settings();
     test_hold_lock();
     test_visitor_holds();
+    test_visitor_holds_full();
     return test_finish(E, s, uri, path);
 }

@@ -1,0 +1,140 @@
+#!/bin/bash
+# The Convious pricing API's two hot paths (issue 14), on SQLite, loopback only,
+# bounded in time (about 2 minutes), stops by itself:
+#  1. rtp: POST /convious-pricing/api/price/rtp for 30 days x 9 times (09:00-17:00)
+#     x the demo's Adult and Child products, both dynamically priced: at full
+#     load (BENCH_CLIENTS clients, default 8), then paced at 1,000 requests/s
+#     (latency from each request's scheduled time); beside it wrk on nginx
+#     serving the same reply's bytes as a static file (same connections, same
+#     time). Target: >= 1,000 req/s with p99 < 25 ms.
+#  2. analytics ingest: POST /convious-pricing/events, batches of 50 browser
+#     events (no bearer, accountId demo) at full load, then a paced booking load
+#     (build/bench/http-flash-sale --rate, 100 bookings/s on the demo Adult
+#     09:00 slot tomorrow) alone and again while ingest runs paced at 10,000
+#     events/s. Target: >= 10,000 events/s; booking p99 moves < 20%.
+# All requests come from 127.0.0.1, so the per-network analytics limit (6,000
+# events a minute from one /24 by default) is raised with --analytics-per-ip;
+# each bench visitor (cookieId) sends one batch of 50, under the per-cookie
+# limit (600 a minute), which stays at its default. Beside each run: the server's CPU per request
+# (user + system, every thread, from /proc/PID/stat), which other load on a
+# shared machine disturbs less than requests/s; and the load average.
+# BENCH_PORT picks the port (default 18471; nginx gets the one below); BENCH_BIN
+# the server (default build/boxoffice); BENCH_SECONDS each run (default 10).
+set -u
+cd "$(dirname "$0")/.."
+WORK=$(mktemp -d /tmp/boxoffice-cpbench.XXXXXX)
+SERVER=
+cleanup() {
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT=${BENCH_PORT:-18471}; NGINX_PORT=$((PORT - 1))
+SECS=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-8}
+DB="sqlite:$WORK/bench.db"
+B=${BENCH_BIN:-build/boxoffice}
+CP=build/bench/convious-pricing
+for tool in wrk nginx curl python3 $B $CP build/bench/http-flash-sale; do
+    command -v $tool >/dev/null || { echo "convious-pricing: $tool is not there (make bench)"; exit 1; }
+done
+$B migrate --db "$DB" --key-file "$WORK/key" >/dev/null 2>&1
+$B demo --db "$DB" --key-file "$WORK/key" >/dev/null 2>&1
+$B serve --db "$DB" --key-file "$WORK/key" --listen 127.0.0.1:$PORT --analytics-per-ip 100000000 \
+    ${BENCH_SERVE_ARGS:-} --no-access-log >"$WORK/server.log" 2>&1 &
+SERVER=$!
+. bench/nginx.sh
+nginx_start "$WORK" $NGINX_PORT || exit 1
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
+URL=http://127.0.0.1:$PORT
+ADMIN=(-s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer demo-admin-token" -H "Content-Type: application/json")
+ADULT=d0000000-0000-4000-8000-000000000005
+CHILD=d0000000-0000-4000-8000-000000000006
+for p in $ADULT $CHILD; do
+    st=$(curl "${ADMIN[@]}" -X PUT -d '{"dynamic":true,"min_price":1000,"max_price":3000,"step":50,"gate_price":2000}' \
+         "$URL/admin/v1/pricing/products/$p/settings")
+    [ "$st" = 200 ] || { echo "dynamic pricing for $p: status $st"; exit 1; }
+    curl "${ADMIN[@]}" -X POST "$URL/admin/v1/pricing/products/$p/recompute" >/dev/null
+done
+TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \
+        $URL/convious-pricing/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+nginx_ticks() {
+    local master; master=$(cat "$WORK/nginx.pid")
+    cat "/proc/$master/stat" $(pgrep -P "$master" | sed 's|.*|/proc/&/stat|') 2>/dev/null | awk '{t += $14 + $15} END{print t}'
+}
+# per_req T0 T1 N WHAT: the CPU time between two tick counts per request
+per_req() {
+    python3 -c "import os,sys; t=(int(sys.argv[2])-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK'); n=int(sys.argv[3]); print('  %s CPU %.0f us per %s' % (sys.argv[5], t*1e6/max(n,1), sys.argv[4]))" "$@"
+}
+replies() { awk '/replies|batches|bookings in/{for (i = 1; i <= NF; i++) if ($(i+1) ~ /^(replies|batches|bookings)$/) print $i}' "$1"; }
+load() { echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); each run ${SECS} s"
+RTP=(rtp --port $PORT --token "$TOKEN" --products "$ADULT,$CHILD" --days 30)
+# the reply nginx serves: the same bytes the server sends
+$CP "${RTP[@]}" --clients 1 --requests 1 >/dev/null || { echo "rtp failed"; exit 1; }
+curl -s -o "$WORK/www/rtp.json" -H "Accept-Version: 1.0.0" -H "Authorization: Bearer $TOKEN" \
+    -H "Content-Type: application/json" -d "{\"cookieId\":\"bench\",\"dateFrom\":\"$(date -u -d tomorrow +%F)\",
+    \"dateTo\":\"$(date -u -d '+30 days' +%F)\",\"timezone\":\"Europe/Amsterdam\",\"times\":[\"09:00:00\",\"10:00:00\",
+    \"11:00:00\",\"12:00:00\",\"13:00:00\",\"14:00:00\",\"15:00:00\",\"16:00:00\",\"17:00:00\"],
+    \"products\":[{\"productReference\":\"$ADULT\",\"numberOfItems\":1},{\"productReference\":\"$CHILD\",\"numberOfItems\":1}]}" \
+    "$URL/convious-pricing/api/price/rtp"
+echo "--- rtp: 30 days x 9 times x 2 dynamic products, $CLIENTS clients at full load ($(stat -c %s "$WORK/www/rtp.json") bytes a reply) ---"
+T0=$(ticks)
+timeout $((SECS + 20)) $CP "${RTP[@]}" --clients $CLIENTS --seconds $SECS | tee "$WORK/rtp.out"
+per_req "$T0" "$(ticks)" "$(replies "$WORK/rtp.out")" "rtp reply" server
+load
+echo "--- rtp paced at 1,000 requests/s (latency from each request's scheduled time) ---"
+T0=$(ticks)
+timeout $((SECS + 20)) $CP "${RTP[@]}" --clients 32 --rate 1000 --seconds $SECS | tee "$WORK/rtp-paced.out"
+per_req "$T0" "$(ticks)" "$(replies "$WORK/rtp-paced.out")" "rtp reply" server
+load
+echo "--- nginx serving the same reply as a static file: wrk -t2 -c$CLIENTS ---"
+N0=$(nginx_ticks)
+timeout $((SECS + 20)) wrk -t2 -c$CLIENTS -d${SECS}s --latency "http://127.0.0.1:$NGINX_PORT/rtp.json" >"$WORK/wrk.out" 2>&1
+N1=$(nginx_ticks)
+awk '/Requests\/sec/{print "  requests/s   " $2} /^ +50%/{print "  latency p50  " $2} /^ +99%/{print "  latency p99  " $2}' \
+    "$WORK/wrk.out"
+per_req "$N0" "$N1" "$(awk '/ requests in /{print $1}' "$WORK/wrk.out")" "reply" nginx
+python3 - "$(awk '/requests\/s/{print $2}' "$WORK/rtp.out")" "$(awk '/Requests\/sec/{print $2}' "$WORK/wrk.out")" <<'PY'
+import sys
+ours, nginx = float(sys.argv[1]), float(sys.argv[2])
+print("  rtp req/s as a share of nginx's: %.1f%%" % (100 * ours / max(nginx, 1)))
+PY
+
+echo "--- analytics ingest: batches of 50 browser events, $CLIENTS clients at full load ---"
+EV=(events --port $PORT --account demo --batch 50)
+T0=$(ticks)
+timeout $((SECS + 20)) $CP "${EV[@]}" --clients $CLIENTS --seconds $SECS | tee "$WORK/ev.out"
+per_req "$T0" "$(ticks)" "$(( $(replies "$WORK/ev.out") * 50 ))" "event" server
+load
+# the booking load must outlast the runs: the demo pool's 100 seats become 1,000,000
+curl "${ADMIN[@]}" -X PATCH -d '{"capacity":1000000}' "$URL/admin/v1/pools/d0000000-0000-4000-8000-000000000004" >/dev/null
+CV_TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \
+        $URL/convious/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+booking() {
+    timeout $((SECS + 30)) build/bench/http-flash-sale --port $PORT --token "$CV_TOKEN" \
+        --category d0000000-0000-4000-8000-000000000003 --product $ADULT --date "$(date -d tomorrow +%F)" \
+        --time 09:00:00 --clients 8 --rate 100 --seconds $SECS
+}
+echo "--- bookings paced at 100/s (cart + booking, 8 clients), alone ---"
+booking | tee "$WORK/book-alone.out"
+load
+echo "--- bookings paced at 100/s while ingest runs paced at 10,000 events/s (200 batches of 50 a second) ---"
+timeout $((SECS + 30)) $CP "${EV[@]}" --clients 8 --rate 200 --seconds $((SECS + 1)) >"$WORK/ev-paced.out" 2>&1 &
+INGEST=$!
+sleep 0.5
+booking | tee "$WORK/book-ingest.out"
+wait $INGEST
+sed 's/^/  ingest: /' "$WORK/ev-paced.out"
+load
+python3 - "$(awk '/latency p99/{print $3}' "$WORK/book-alone.out")" \
+    "$(awk '/latency p99/{print $3}' "$WORK/book-ingest.out")" <<'PY'
+import sys
+alone, ingest = float(sys.argv[1]), float(sys.argv[2])
+print("booking p99 %.2f ms alone, %.2f ms beside ingest: %+.0f%% (target < 20%%)" % (
+    alone, ingest, 100 * (ingest - alone) / max(alone, 1e-9)))
+PY
