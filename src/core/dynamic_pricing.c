@@ -793,6 +793,14 @@ static bool compute_ref(engine *e, const account *a, const catalog_model *m, con
     bool read = !ncells || inventory_ref_read(e, a, job->reference, lo, hi, &v) == BO_OK;
     *gone = read && ncells && v.presence != INVENTORY_REF_ACTIVE;
     for (size_t i = 0; read && !*gone && i < ncells; i++) {
+        /* hundreds of cells take a while: a closing engine does not wait for them */
+        pthread_mutex_lock(&e->pricing->lock);
+        bool stopping = e->pricing->stopping;
+        pthread_mutex_unlock(&e->pricing->lock);
+        if (stopping) {
+            read = false; /* nothing installed */
+            break;
+        }
         civil_date day;
         int32_t start;
         ref_cell_of_key(job->keys[cells[i]], &day, &start);
