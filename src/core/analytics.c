@@ -274,6 +274,13 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
     } else {
         bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was stored");
     }
+    /* references sold: their prices are replanned as after a sale */
+    for (size_t i = 0; i < n && out == BO_OK; i++)
+        for (size_t k = 0; events[i].kind == ANALYTICS_ORDER_CREATED && k < events[i].nitems; k++)
+            if (!strcmp(b.resolved[b.first_slot[i] + 1 + k].kind, "reference")) {
+                pricing_references_sold(e, events[i].acct->id);
+                break;
+            }
     free(b.first_slot), free(b.slot_account), free(b.slot_product), free(b.resolved), free(cookies), free(counters);
     free(rows);
     return out;

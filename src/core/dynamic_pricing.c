@@ -9,6 +9,8 @@
  * cached plan. Everything cached lives in one pricing_cache guarded by its
  * lock; plans are built outside it and swapped in. */
 #include "core/internal.h"
+#include "core/inventory_refs.h"
+#include "store/inventory_refs_store.h"
 #include "store/pricing_store.h"
 #include "util/log.h"
 #include <glib.h>
@@ -53,7 +55,11 @@ typedef struct {
 } occ_plan;
 
 typedef struct {
-    char account_id[40], product_id[48];
+    char account_id[40];
+    /* a product's id, or a reference's pricing id (inventory_ref_pricing_id) */
+    char product_id[INVENTORY_REF_MAX * 4 + 8];
+    bool is_ref; /* an inventory reference: its settings come with each request's read of it */
+    char reference[INVENTORY_REF_MAX * 4 + 1];
     bool dynamic;
     price_settings settings;
     instant_us settings_read_at, updated_at;
@@ -80,6 +86,7 @@ struct pricing_cache {
     pthread_cond_t wake;
     GHashTable *products;        /* "account\x1fproduct" -> product_pricing* */
     GHashTable *dynamic_accounts; /* account id -> GINT count of dynamic products */
+    GHashTable *ref_accounts;     /* account id -> GINT count of the references cached */
     GHashTable *sales_accounts, *wanted_accounts; /* account ids the worker recomputes soon */
     bool stopping;
     /* visitors alone: rtp's cells take it apart from the plans' lock */
@@ -145,11 +152,16 @@ static void settings_from_row(const store_pricing_settings *row, price_settings 
                             row->gate_price, row->average_target, row->max_change_per_hour};
 }
 
+static void count_in(GHashTable *counts, const char *account_id, int delta)
+{
+    int n = GPOINTER_TO_INT(g_hash_table_lookup(counts, account_id)) + delta;
+    if (n > 0) g_hash_table_replace(counts, g_strdup(account_id), GINT_TO_POINTER(n));
+    else g_hash_table_remove(counts, account_id);
+}
+
 static void count_dynamic(struct pricing_cache *c, const char *account_id, int delta)
 {
-    int n = GPOINTER_TO_INT(g_hash_table_lookup(c->dynamic_accounts, account_id)) + delta;
-    if (n > 0) g_hash_table_replace(c->dynamic_accounts, g_strdup(account_id), GINT_TO_POINTER(n));
-    else g_hash_table_remove(c->dynamic_accounts, account_id);
+    count_in(c->dynamic_accounts, account_id, delta);
 }
 
 /* Under the lock: the entry, made when absent. */
@@ -267,6 +279,7 @@ typedef struct {
     double scaled_price; /* the price paid, scaled to the product being fitted: paid x ref / its gate */
     money paid;
     int64_t quantity;
+    money own_gate; /* a reference's sale: its gate price (a product's comes from the catalog) */
 } sale_row;
 
 typedef struct {
@@ -283,7 +296,7 @@ static void sale_add(void *ctx, const store_pricing_sale *s)
         l->rows = realloc(l->rows, l->cap * sizeof *l->rows);
     }
     l->rows[l->n++] = (sale_row){strdup(s->product_id), strdup(s->occurrence), s->sold_at, 0, s->unit_price,
-                                 s->quantity};
+                                 s->quantity, 0};
 }
 
 static void sales_free(sale_list *l)
@@ -299,16 +312,16 @@ static bool key_occurrence(const char *tz, const char *key, price_occurrence *ou
 {
     char date[11];
     size_t n = strlen(key);
-    if (n != 10 && n != 16) return false;
+    if (n != 10 && n != 16 && n != 19) return false; /* 19: a reference's start time with seconds */
     memcpy(date, key, 10), date[10] = 0;
     civil_date day;
     int32_t secs = 0;
     if (!date_parse(date, &day)) return false;
-    if (n == 16 && (key[10] != 'T' || !time_of_day_parse(key + 11, &secs))) return false;
+    if (n > 10 && (key[10] != 'T' || !time_of_day_parse(key + 11, &secs))) return false;
     int y, m, d;
     date_to_ymd(day, &y, &m, &d);
     *out = (price_occurrence){tz_local_to_instant(tz, day, secs), (uint8_t)date_weekday(day),
-                              (uint8_t)(n == 16 ? secs / 3600 : 12), (uint8_t)m};
+                              (uint8_t)(n > 10 ? secs / 3600 : 12), (uint8_t)m};
     if (day_out) *day_out = day;
     return true;
 }
@@ -435,8 +448,11 @@ static instant_us close_of(const account *a, const slot *s, instant_us now)
     return s->day >= 0 ? tz_local_to_instant(a->timezone, s->day + 1, 0) : now;
 }
 
+/* pace_known false: the sales do not say which occurrence they were for (a
+ * reference's start time), so its recent pace is left out (factor 1). */
 static void plan_slot(const account *a, const price_settings *settings, const demand_model *model, double bias,
-                      const sale_list *sales, const char *product_id, const slot *s, instant_us now, occ_plan *out)
+                      const sale_list *sales, const char *product_id, const slot *s, bool pace_known, instant_us now,
+                      occ_plan *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->key, sizeof out->key, "%s", s->key);
@@ -446,11 +462,11 @@ static void plan_slot(const account *a, const price_settings *settings, const de
     price_occurrence occ;
     if (!key_occurrence(a->timezone, s->key, &occ, NULL))
         occ = (price_occurrence){s->starts_at ? s->starts_at : close, 0, 12, 1};
-    for (size_t i = 0; i < sales->n; i++)
+    for (size_t i = 0; pace_known && i < sales->n; i++)
         if (!strcmp(sales->rows[i].product_id, product_id) && !strcmp(sales->rows[i].occurrence, s->key))
             out->observed += 1;
     instant_us from = occ.start_us - OFFER_WINDOW_US;
-    if (from < now) out->expected = demand_expected_orders(model, &occ, from, now < close ? now : close,
+    if (pace_known && from < now) out->expected = demand_expected_orders(model, &occ, from, now < close ? now : close,
                                                            settings->gate_price);
     out->factor = demand_occurrence_factor(out->observed, out->expected, 10);
     if (!s->open || s->available == 0 || close <= now) return;
@@ -495,13 +511,49 @@ static void plan_extra(engine *e, const account *a, const price_settings *settin
         if (availability_product(e, a, product_id, NULL, days[d], days[d] + 1, &slots, &n, &err) != BO_OK) n = 0;
         for (size_t i = 0; i < n && out->nplans < capacity; i++)
             if (g_hash_table_contains(wanted, slots[i].key) && !g_hash_table_contains(planned, slots[i].key))
-                plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], now,
+                plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], true, now,
                           &out->plans[out->nplans++]);
         free(slots);
     }
     free(days);
     g_hash_table_destroy(wanted);
     g_hash_table_destroy(planned);
+}
+
+/* The model of one priced subject (a product, or a reference with no
+ * category) and its average target's bias: the subject shrunk towards its
+ * category (when it has one), the category towards the account, the account
+ * towards the configured prior. */
+static void fit_subject(engine *e, const account *a, const catalog_model *m, const sale_list *sales,
+                        const price_settings *settings, const char *subject_id, const char *category_id,
+                        instant_us now, product_result *out)
+{
+    double reference = settings->gate_price;
+    /* every sale's price scaled to this subject's gate, so subjects of other
+     * price levels inform its pace and calendar, not its level of price */
+    for (size_t i = 0; i < sales->n; i++) {
+        sale_row *r = &sales->rows[i];
+        const cat_product *q = r->own_gate ? NULL : model_product(m, r->product_id);
+        money gate = r->own_gate ? r->own_gate : q ? q->gate_price : 0;
+        if (!strcmp(r->product_id, subject_id)) gate = settings->gate_price;
+        r->scaled_price = gate > 0 ? (double)r->paid * reference / (double)gate : (double)r->paid;
+    }
+    demand_model prior, account_model, category_model;
+    prior_of(e, reference, &prior);
+    fit_level(sales, a->timezone, now, keep_all, NULL, &prior, &account_model, &out->account_sales);
+    category_model = account_model;
+    if (category_id) {
+        category_ctx cc = {m, category_id};
+        fit_level(sales, a->timezone, now, keep_category, &cc, &account_model, &category_model,
+                  &out->category_sales);
+    }
+    double own = 0;
+    fit_level(sales, a->timezone, now, keep_product, subject_id, &category_model, &out->model, &own);
+    int64_t revenue = 0, tickets = 0;
+    for (size_t i = 0; i < sales->n; i++)
+        if (!strcmp(sales->rows[i].product_id, subject_id))
+            revenue += sales->rows[i].paid * sales->rows[i].quantity, tickets += sales->rows[i].quantity;
+    out->bias = price_target_bias(settings, 1, revenue, tickets);
 }
 
 /* Fits and plans one product: the slow part, on no lock but recompute_lock.
@@ -514,32 +566,7 @@ static bool compute_product(engine *e, const account *a, const catalog_model *m,
     memset(out, 0, sizeof *out);
     const cat_product *p = model_product(m, product_id);
     if (!p) return false;
-    double reference = settings->gate_price;
-    /* every sale's price scaled to this product's gate, so products of other
-     * price levels inform its pace and calendar, not its level of price */
-    for (size_t i = 0; i < sales->n; i++) {
-        sale_row *r = &sales->rows[i];
-        const cat_product *q = model_product(m, r->product_id);
-        money gate = q ? q->gate_price : 0;
-        if (!strcmp(r->product_id, product_id)) gate = settings->gate_price;
-        r->scaled_price = gate > 0 ? (double)r->paid * reference / (double)gate : (double)r->paid;
-    }
-    demand_model prior, account_model, category_model;
-    prior_of(e, reference, &prior);
-    fit_level(sales, a->timezone, now, keep_all, NULL, &prior, &account_model, &out->account_sales);
-    category_model = account_model;
-    if (p->ncategories) {
-        category_ctx cc = {m, p->category_ids[0]};
-        fit_level(sales, a->timezone, now, keep_category, &cc, &account_model, &category_model,
-                  &out->category_sales);
-    }
-    double own = 0;
-    fit_level(sales, a->timezone, now, keep_product, product_id, &category_model, &out->model, &own);
-    int64_t revenue = 0, tickets = 0;
-    for (size_t i = 0; i < sales->n; i++)
-        if (!strcmp(sales->rows[i].product_id, product_id))
-            revenue += sales->rows[i].paid * sales->rows[i].quantity, tickets += sales->rows[i].quantity;
-    out->bias = price_target_bias(settings, 1, revenue, tickets);
+    fit_subject(e, a, m, sales, settings, product_id, p->ncategories ? p->category_ids[0] : NULL, now, out);
 
     civil_date today;
     int32_t ignored;
@@ -552,7 +579,8 @@ static bool compute_product(engine *e, const account *a, const catalog_model *m,
     size_t capacity = 2 * MAX_PLANS_PER_PRODUCT;
     out->plans = calloc(capacity, sizeof *out->plans);
     for (size_t i = 0; i < n && out->nplans < MAX_PLANS_PER_PRODUCT; i++)
-        plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], now, &out->plans[out->nplans++]);
+        plan_slot(a, settings, &out->model, out->bias, sales, product_id, &slots[i], true, now,
+                  &out->plans[out->nplans++]);
     free(slots);
     plan_extra(e, a, settings, sales, product_id, extra, nextra, today, now, out, capacity);
     return true;
@@ -579,6 +607,268 @@ static void install_locked(product_pricing *pp, product_result *r, instant_us no
     r->nplans = 0;
 }
 
+/* ---- inventory references ------------------------------------------------------ */
+
+static void current_locked(struct pricing_cache *c, product_pricing *pp, const char *key, int64_t quantity,
+                           int64_t live_seats, instant_us now, pricing_explain_info *x);
+
+/* A reference is priced like a product, in the same cache under its pricing
+ * id (a prefix no product id has, so the two never alias), with two
+ * differences: its settings and seats come from the request's read of it
+ * (inventory_ref_read), and it has no calendar of occurrences, so the cells
+ * planned are those requests asked for (and, once planned, kept while ahead). */
+#define REF_PREFIX "\x1eref:"
+
+void inventory_ref_pricing_id(const char *reference, char *out, size_t size)
+{
+    snprintf(out, size, REF_PREFIX "%s", reference);
+}
+
+void inventory_ref_cell_key(civil_date day, int32_t start_time, char out[24])
+{
+    char d[11], t[9];
+    date_format(day, d);
+    if (start_time < 0) {
+        snprintf(out, 24, "%s", d);
+        return;
+    }
+    time_of_day_format(start_time, t);
+    /* HH:MM as products' keys are, seconds only when there are any */
+    snprintf(out, 24, "%sT%.*s", d, start_time % 60 ? 8 : 5, t);
+}
+
+static bool ref_cell_of_key(const char *key, civil_date *day, int32_t *start_time)
+{
+    price_occurrence ignored;
+    if (!key_occurrence("UTC", key, &ignored, day)) return false;
+    *start_time = INVENTORY_WHOLE_DAY;
+    return strlen(key) == 10 || time_of_day_parse(key + 11, start_time);
+}
+
+/* Under the lock: the reference's settings as just read take the entry's place. */
+static void ref_settings_locked(struct pricing_cache *c, product_pricing *pp, const inventory_ref_view *v,
+                                instant_us now)
+{
+    if (!pp->is_ref) {
+        pp->is_ref = true;
+        count_in(c->ref_accounts, pp->account_id, 1);
+        snprintf(pp->reference, sizeof pp->reference, "%s", v->reference);
+    }
+    if (memcmp(&v->settings, &pp->settings, sizeof v->settings) != 0) {
+        pp->settings = v->settings;
+        set_plans_locked(pp, NULL, 0); /* a plan of other bounds would answer off the grid */
+    }
+    pp->dynamic = price_settings_validate(&pp->settings) == PRICE_SETTINGS_OK &&
+                  price_grid_count(&pp->settings) <= 65535;
+    pp->stored = true;
+    pp->settings_read_at = now;
+}
+
+money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
+                          int32_t start_time, int64_t seats_left, int64_t quantity, bool *planned)
+{
+    struct pricing_cache *c = e->pricing;
+    if (planned) *planned = false;
+    if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1) return -1;
+    if (seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
+    instant_us now = clock_now();
+    /* a start time sells until it starts; the whole day until it ends */
+    instant_us close = start_time >= 0 ? tz_local_to_instant(a->timezone, day, start_time)
+                                       : tz_local_to_instant(a->timezone, day + 1, 0);
+    if (close <= now) return -1;
+    char id[sizeof ((product_pricing *)0)->product_id], key[24];
+    inventory_ref_pricing_id(v->reference, id, sizeof id);
+    inventory_ref_cell_key(day, start_time, key);
+    pthread_mutex_lock(&c->lock);
+    product_pricing *pp = entry_locked(c, a->id, id);
+    ref_settings_locked(c, pp, v, now);
+    money price = pp->settings.gate_price;
+    if (pp->dynamic) {
+        occ_plan *op = find_plan(pp, key);
+        /* planned with fewer seats than are left now (or sold out then): the
+         * plan cannot say, so the worker replans it */
+        bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
+        if (stale) want_locked(c, pp, key);
+        pricing_explain_info x = {0};
+        if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
+        else current_locked(c, pp, key, quantity, seats_left, now, &x);
+        price = x.price;
+        if (planned) *planned = x.planned && !stale;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return price;
+}
+
+typedef struct {
+    char id[sizeof ((product_pricing *)0)->product_id], reference[INVENTORY_REF_MAX * 4 + 1];
+    price_settings settings;
+    char (*keys)[64];
+    size_t nkeys;
+} ref_job;
+
+typedef struct {
+    ref_job *jobs;
+    size_t n;
+} ref_jobs;
+
+static void ref_jobs_free(ref_jobs *r)
+{
+    for (size_t i = 0; i < r->n; i++) free(r->jobs[i].keys);
+    free(r->jobs);
+    memset(r, 0, sizeof *r);
+}
+
+static void sale_add_ref(void *ctx, const char *reference, int64_t gate_price, const store_inventory_sale *s)
+{
+    sale_list *l = ctx;
+    if (s->unit_price <= 0 || s->quantity <= 0) return; /* free items say nothing about price */
+    char day[11] = "", id[sizeof ((product_pricing *)0)->product_id];
+    if (s->has_day) date_format(s->event_day, day); /* no day: kept out of the fit, as undated keys are */
+    inventory_ref_pricing_id(reference, id, sizeof id);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->rows = realloc(l->rows, l->cap * sizeof *l->rows);
+    }
+    l->rows[l->n++] = (sale_row){strdup(id), strdup(day), s->sold_at, 0, s->unit_price, s->quantity,
+                                 gate_price > 0 ? gate_price : 1};
+}
+
+/* The account's references the cache prices (requests asked for them), each
+ * with the cells to plan (wanted, and planned before). */
+static void refs_take(engine *e, const account *a, ref_jobs *out)
+{
+    struct pricing_cache *c = e->pricing;
+    pthread_mutex_lock(&c->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->products);
+    size_t cap = 0;
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        product_pricing *pp = value;
+        if (!pp->is_ref || !pp->dynamic || strcmp(pp->account_id, a->id)) continue;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            out->jobs = realloc(out->jobs, cap * sizeof *out->jobs);
+        }
+        ref_job *job = &out->jobs[out->n++];
+        memset(job, 0, sizeof *job);
+        snprintf(job->id, sizeof job->id, "%s", pp->product_id);
+        snprintf(job->reference, sizeof job->reference, "%s", pp->reference);
+        job->settings = pp->settings;
+        size_t most = pp->nwanted + (pp->nplans < MAX_PLANS_PER_PRODUCT ? pp->nplans : MAX_PLANS_PER_PRODUCT);
+        job->keys = malloc((most + 1) * sizeof *job->keys);
+        for (size_t w = 0; w < pp->nwanted; w++) memcpy(job->keys[job->nkeys++], pp->wanted[w], 64);
+        for (size_t k = 0; k < pp->nplans && job->nkeys < most; k++) memcpy(job->keys[job->nkeys++], pp->plans[k].key, 64);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Fits a reference (shrunk towards the account: it has no category) and
+ * plans its cells still ahead with the seats left now. False: the reference
+ * could not be read (plans kept); *gone: it is removed or unknown now. */
+static bool compute_ref(engine *e, const account *a, const catalog_model *m, const sale_list *sales,
+                        const ref_job *job, instant_us now, product_result *out, bool *gone)
+{
+    memset(out, 0, sizeof *out);
+    *gone = false;
+    fit_subject(e, a, m, sales, &job->settings, job->id, NULL, now, out);
+    civil_date today, lo = 0, hi = 0;
+    int32_t ignored;
+    tz_instant_to_local(a->timezone, now, &today, &ignored);
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    size_t *cells = calloc(job->nkeys + 1, sizeof *cells), ncells = 0;
+    for (size_t k = 0; k < job->nkeys && ncells < MAX_PLANS_PER_PRODUCT; k++) {
+        civil_date day;
+        int32_t start;
+        if (!ref_cell_of_key(job->keys[k], &day, &start) || day < today || g_hash_table_contains(seen, job->keys[k]))
+            continue;
+        g_hash_table_add(seen, job->keys[k]);
+        if (!ncells || day < lo) lo = day;
+        if (!ncells || day > hi) hi = day;
+        cells[ncells++] = k;
+    }
+    g_hash_table_destroy(seen);
+    out->plans = calloc(ncells + 1, sizeof *out->plans);
+    inventory_ref_view v = {0};
+    bool read = !ncells || inventory_ref_read(e, a, job->reference, lo, hi, &v) == BO_OK;
+    *gone = read && ncells && v.presence != INVENTORY_REF_ACTIVE;
+    for (size_t i = 0; read && !*gone && i < ncells; i++) {
+        /* hundreds of cells take a while: a closing engine does not wait for them */
+        pthread_mutex_lock(&e->pricing->lock);
+        bool stopping = e->pricing->stopping;
+        pthread_mutex_unlock(&e->pricing->lock);
+        if (stopping) {
+            read = false; /* nothing installed */
+            break;
+        }
+        civil_date day;
+        int32_t start;
+        ref_cell_of_key(job->keys[cells[i]], &day, &start);
+        slot sl = {.day = day, .time_from = start, .time_to = -1, .open = true};
+        snprintf(sl.key, sizeof sl.key, "%s", job->keys[cells[i]]);
+        sl.starts_at = start >= 0 ? tz_local_to_instant(a->timezone, day, start) : 0;
+        sl.available = inventory_ref_seats_left(&v, day, start);
+        /* OrderCreated names a day, not a start time: only a whole day's pace is known */
+        plan_slot(a, &job->settings, &out->model, out->bias, sales, job->id, &sl, start < 0, now,
+                  &out->plans[out->nplans++]);
+    }
+    inventory_ref_view_free(&v);
+    free(cells);
+    return read;
+}
+
+/* The references' history is the account's Boxoffice sales and every
+ * reference's (the account level they shrink towards), read after the
+ * products were fitted: a product's prices never move with a reference's
+ * sales, which another system reports. */
+static void refs_compute(engine *e, const account *a, const catalog_model *m, sale_list *sales,
+                         const ref_jobs *refs, instant_us now)
+{
+    struct pricing_cache *c = e->pricing;
+    if (!refs->n) return;
+    if (store_inventory_sales_all(e->st, a->id, now - HISTORY_US, HISTORY_MAX_SALES, sale_add_ref, sales) != STORE_OK)
+        return; /* plans kept; the next run retries */
+    for (size_t i = 0; i < refs->n; i++) {
+        const ref_job *job = &refs->jobs[i];
+        pthread_mutex_lock(&c->lock);
+        bool stopping = c->stopping;
+        pthread_mutex_unlock(&c->lock);
+        if (stopping) break;
+        product_result r;
+        bool gone;
+        if (!compute_ref(e, a, m, sales, job, now, &r, &gone)) {
+            plans_free(r.plans, r.nplans);
+            continue;
+        }
+        char *key = g_strdup_printf("%s\x1f%s", a->id, job->id); /* the worker's pace: no need for the stack */
+        pthread_mutex_lock(&c->lock);
+        product_pricing *pp = g_hash_table_lookup(c->products, key);
+        /* removed: forgotten until a request finds it active again */
+        if (pp && gone) {
+            count_in(c->ref_accounts, a->id, -1);
+            g_hash_table_remove(c->products, key);
+        }
+        else if (pp && memcmp(&pp->settings, &job->settings, sizeof job->settings) == 0) install_locked(pp, &r, now);
+        pthread_mutex_unlock(&c->lock);
+        g_free(key);
+        plans_free(r.plans, r.nplans);
+    }
+}
+
+/* Under the lock: adds the accounts of the references the cache prices to ids. */
+static void ref_accounts_locked(struct pricing_cache *c, GPtrArray *ids)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->products);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const product_pricing *pp = value;
+        bool listed = !pp->is_ref;
+        for (guint i = 0; !listed && i < ids->len; i++) listed = !strcmp(g_ptr_array_index(ids, i), pp->account_id);
+        if (!listed) g_ptr_array_add(ids, g_strdup(pp->account_id));
+    }
+}
+
 /* Refits and replans the account's products named (all dynamic ones when
  * product_id is NULL). The caller holds recompute_lock. */
 static bo_status recompute_account(engine *e, const account *a, const char *product_id)
@@ -594,6 +884,8 @@ static bo_status recompute_account(engine *e, const account *a, const char *prod
         catalog_release(cs);
         return BO_INTERNAL;
     }
+    ref_jobs refs = {0};
+    if (!product_id) refs_take(e, a, &refs);
     size_t np = model_count(cs->model, CAT_PRODUCT);
     for (size_t i = 0; i < np; i++) {
         const cat_product *p = model_object_at(cs->model, CAT_PRODUCT, i);
@@ -624,6 +916,8 @@ static bo_status recompute_account(engine *e, const account *a, const char *prod
         pthread_mutex_unlock(&c->lock);
         plans_free(r.plans, r.nplans);
     }
+    refs_compute(e, a, cs->model, &sales, &refs, now);
+    ref_jobs_free(&refs);
     sales_free(&sales);
     catalog_release(cs);
     return BO_OK;
@@ -657,8 +951,12 @@ static void recompute_ids(engine *e, GPtrArray *ids)
 static void recompute_all(engine *e)
 {
     dynamic_rows d = {g_ptr_array_new_with_free_func(g_free)};
-    if (store_pricing_settings_dynamic(e->st, note_dynamic, &d) == STORE_OK) recompute_ids(e, d.accounts);
-    else log_warn("pricing: settings unreadable; plans kept, retrying on schedule");
+    if (store_pricing_settings_dynamic(e->st, note_dynamic, &d) != STORE_OK)
+        log_warn("pricing: settings unreadable; products' plans kept, retrying on schedule");
+    pthread_mutex_lock(&e->pricing->lock);
+    ref_accounts_locked(e->pricing, d.accounts);
+    pthread_mutex_unlock(&e->pricing->lock);
+    recompute_ids(e, d.accounts);
     g_ptr_array_free(d.accounts, TRUE);
 }
 
@@ -742,6 +1040,7 @@ void pricing_cache_open(engine *e)
     pthread_condattr_destroy(&attr);
     c->products = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, product_free);
     c->dynamic_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    c->ref_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->visitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
     c->sales_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->wanted_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -762,6 +1061,7 @@ void pricing_cache_close(struct pricing_cache *c)
     if (c->worker_running) pthread_join(c->worker, NULL);
     g_hash_table_destroy(c->products);
     g_hash_table_destroy(c->dynamic_accounts);
+    g_hash_table_destroy(c->ref_accounts);
     g_hash_table_destroy(c->visitors);
     g_hash_table_destroy(c->sales_accounts);
     g_hash_table_destroy(c->wanted_accounts);
@@ -779,6 +1079,18 @@ void pricing_inventory_changed(engine *e, const char *account_id)
     pthread_mutex_lock(&c->lock);
     if (g_hash_table_contains(c->dynamic_accounts, account_id) &&
         !g_hash_table_contains(c->sales_accounts, account_id)) {
+        g_hash_table_add(c->sales_accounts, g_strdup(account_id));
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void pricing_references_sold(engine *e, const char *account_id)
+{
+    struct pricing_cache *c = e->pricing;
+    if (!c) return;
+    pthread_mutex_lock(&c->lock);
+    if (g_hash_table_contains(c->ref_accounts, account_id) && !g_hash_table_contains(c->sales_accounts, account_id)) {
         g_hash_table_add(c->sales_accounts, g_strdup(account_id));
         pthread_cond_signal(&c->wake);
     }
@@ -892,10 +1204,16 @@ bo_status pricing_model_get(engine *e, const account *a, const char *product_id,
     return BO_OK;
 }
 
+/* live_seats: PLANNED_SEATS, the seats left when the occurrence was planned
+ * (a product's plans are rebuilt after every sale); else the seats left now
+ * (-1 unlimited), which a reference's request has just read: the plan covers
+ * every count up to the one it was made with. */
+#define PLANNED_SEATS (-2)
+
 /* Under the lock: the price of quantity tickets at the occurrence `key`,
  * moving the shown price (rate limit) when it does. */
 static void current_locked(struct pricing_cache *c, product_pricing *pp, const char *key, int64_t quantity,
-                           instant_us now, pricing_explain_info *x)
+                           int64_t live_seats, instant_us now, pricing_explain_info *x)
 {
     const price_settings *s = &pp->settings;
     occ_plan *op = find_plan(pp, key);
@@ -917,7 +1235,10 @@ static void current_locked(struct pricing_cache *c, product_pricing *pp, const c
     }
     x->forecast_tickets = op->plan.expected_tickets;
     int64_t q = quantity < 1 ? 1 : quantity > INT32_MAX ? INT32_MAX : quantity;
-    x->wanted = price_plan_lookup(&op->plan, now, op->seats, (int32_t)q);
+    int32_t seats = live_seats == PLANNED_SEATS ? op->seats
+                    : live_seats < 0 || live_seats > INT32_MAX ? INT32_MAX
+                                                               : (int32_t)live_seats;
+    x->wanted = price_plan_lookup(&op->plan, now, seats, (int32_t)q);
     if (x->wanted < 0) {
         x->price = -1;
         return;
@@ -941,7 +1262,7 @@ bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, co
     bool dynamic = pp->dynamic;
     if (dynamic) {
         pricing_explain_info x = {0};
-        current_locked(c, pp, at->key, quantity, clock_now(), &x);
+        current_locked(c, pp, at->key, quantity, PLANNED_SEATS, clock_now(), &x);
         *out = (pricing_current){x.price,
                                  pp->settings.gate_price,
                                  pp->settings.min_price,
@@ -965,7 +1286,7 @@ bo_status pricing_explain(engine *e, const account *a, const char *product_id, c
     pthread_mutex_lock(&c->lock);
     product_pricing *pp = entry_locked(c, a->id, product_id);
     out->dynamic = pp->dynamic;
-    if (pp->dynamic) current_locked(c, pp, out->at.key, 1, clock_now(), out);
+    if (pp->dynamic) current_locked(c, pp, out->at.key, 1, PLANNED_SEATS, clock_now(), out);
     pthread_mutex_unlock(&c->lock);
     return BO_OK;
 }

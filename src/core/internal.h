@@ -96,6 +96,9 @@ void pricing_cache_open(engine *e);
 void pricing_cache_close(struct pricing_cache *c);
 /* A commit changed the account's inventory: plans are rebuilt soon. */
 void pricing_inventory_changed(engine *e, const char *account_id);
+/* An OrderCreated sold inventory references of the account: their plans are
+ * rebuilt as after a sale (when the cache prices any of the account's). */
+void pricing_references_sold(engine *e, const char *account_id);
 
 /* order_book with a step of the caller's run in the booking's transaction
  * once the order is written (rows: the order as booked, also when the cart

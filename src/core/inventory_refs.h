@@ -81,6 +81,23 @@ void inventory_ref_view_free(inventory_ref_view *v);
  * availability. The day must lie in the range the view was read for. */
 int64_t inventory_ref_seats_left(const inventory_ref_view *v, civil_date day, int32_t start_time);
 
+/* ---- Pricing a reference (core/dynamic_pricing.c, docs/PRICING.md) --------- */
+
+/* The dynamic unit price of quantity items of the active reference v on day
+ * at start_time (INVENTORY_WHOLE_DAY: the day as a whole), given the seats
+ * left there now (inventory_ref_seats_left; -1 unlimited): -1 when nothing can
+ * be sold (no seats, fewer than quantity, the start or the day past, or not
+ * active). A lookup in the cached plan of that cell; a cell without a plan,
+ * or planned with fewer seats than are left now, answers the gate price on
+ * the grid and asks the pricing worker to plan it (*planned false). */
+money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
+                          int32_t start_time, int64_t seats_left, int64_t quantity, bool *planned);
+/* The id a reference is priced under (plans, visitors' held quotes): a prefix
+ * no product id has, so a reference never shares a product's. */
+void inventory_ref_pricing_id(const char *reference, char *out, size_t size);
+/* A cell's occurrence key: YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS] at a start time. */
+void inventory_ref_cell_key(civil_date day, int32_t start_time, char out[24]);
+
 /* One sale of a reference, from an analytics OrderCreated item. */
 typedef struct {
     char order_id[INVENTORY_REF_MAX * 4 + 1];

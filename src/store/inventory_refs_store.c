@@ -227,3 +227,42 @@ store_status store_inventory_sales(store *s, const char *account_id, const char 
     *out = x.out, *n = x.n;
     return store_status_of(st);
 }
+
+typedef struct {
+    const char *account_id;
+    int64_t since;
+    int limit;
+    void (*fn)(void *ctx, const char *reference, int64_t gate_price, const store_inventory_sale *sale);
+    void *ctx;
+} all_sales_read;
+
+static db_status all_sales_read_fn(db_conn *c, void *arg)
+{
+    all_sales_read *x = arg;
+    db_rows *r;
+    db_status st = db_query(c,
+                            "SELECT s.reference, r.gate_price, s.order_id, s.line, s.quantity, s.unit_price,"
+                            " s.event_day, s.sold_at FROM inventory_ref_sales s JOIN inventory_refs r"
+                            " ON r.account_id = s.account_id AND r.reference = s.reference"
+                            " WHERE s.account_id = ? AND s.sold_at >= ? ORDER BY s.sold_at DESC LIMIT ?",
+                            DB_ARGS(DB_TEXT(x->account_id), DB_INT(x->since), DB_INT(x->limit)), &r);
+    if (st != DB_OK) return st;
+    while (db_next(r)) {
+        store_inventory_sale sale = {.line = db_int(r, 3), .quantity = db_int(r, 4), .unit_price = db_int(r, 5),
+                                     .has_day = !db_isnull(r, 6), .sold_at = db_int(r, 7)};
+        snprintf(sale.order_id, sizeof sale.order_id, "%s", db_text(r, 2));
+        sale.event_day = sale.has_day ? (int32_t)db_int(r, 6) : 0;
+        x->fn(x->ctx, db_text(r, 0), db_int(r, 1), &sale);
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_inventory_sales_all(store *s, const char *account_id, int64_t since, int limit,
+                                       void (*fn)(void *ctx, const char *reference, int64_t gate_price,
+                                                  const store_inventory_sale *sale),
+                                       void *ctx)
+{
+    all_sales_read x = {account_id, since, limit, fn, ctx};
+    return store_status_of(store_read(s, all_sales_read_fn, &x));
+}

@@ -48,6 +48,14 @@ typedef struct {
 } store_inventory_sale;
 store_status store_inventory_sale_add(db_conn *c, const char *account_id, const char *reference,
                                       const store_inventory_sale *sale);
+/* Every reference's sales of the account with sold_at >= since (the newest
+ * `limit`), fn once per sale with its reference and that reference's gate
+ * price (the pricing worker's history: the account level of the references'
+ * demand model). */
+store_status store_inventory_sales_all(store *s, const char *account_id, int64_t since, int limit,
+                                       void (*fn)(void *ctx, const char *reference, int64_t gate_price,
+                                                  const store_inventory_sale *sale),
+                                       void *ctx);
 /* The reference's sales with sold_at >= since, oldest first (*out malloc'd). */
 store_status store_inventory_sales(store *s, const char *account_id, const char *reference, int64_t since,
                                    store_inventory_sale **out, size_t *n);

@@ -221,6 +221,84 @@ static void test_concurrent_ingest(engine *e)
           "concurrent: a kind never sent counts 0");
 }
 
+/* Pricing a reference (inventory_ref_price): the gate on the grid until the
+ * cell is planned, plans within the bounds and on the grid, the seats left now
+ * moving the price, sales raising it, scoped by account; removed: no price. */
+static money ref_price(engine *e, const account *a, const char *ref, civil_date day, int32_t start, int64_t quantity,
+                       int64_t seats, bool *planned)
+{
+    inventory_ref_view v;
+    if (inventory_ref_read(e, a, ref, day, day, &v) != BO_OK) return -2;
+    if (seats == -3) seats = inventory_ref_seats_left(&v, day, start); /* -3: as stored */
+    money price = inventory_ref_price(e, a, &v, day, start, seats, quantity, planned);
+    inventory_ref_view_free(&v);
+    return price;
+}
+
+static void test_pricing(engine *e, const account *a, const account *b)
+{
+    bo_error err = {0};
+    size_t failed;
+    civil_date today;
+    int32_t ignored;
+    tz_instant_to_local(a->timezone, clock_now(), &today, &ignored);
+    civil_date day = today + 3;
+    inventory_event made[] = {created("boat", 100, 1250, 1800), seats("boat", day, 36000, 100)};
+    inventory_event theirs = created("boat", 5, 100, 200);
+    CHECK(inventory_events_apply(e, a, made, 2, &failed, &err) == BO_OK &&
+              inventory_events_apply(e, b, &theirs, 1, &failed, &err) == BO_OK,
+          "pricing: a reference in each account, the same id");
+    bool planned = true;
+    CHECK(ref_price(e, a, "boat", day, 36000, 2, -3, &planned) == 1800 && !planned,
+          "pricing: unplanned, the gate price on the grid");
+    CHECK(ref_price(e, a, "boat", day, 36000, 2, 0, NULL) == -1, "pricing: no seats, no price");
+    CHECK(ref_price(e, a, "boat", day, 36000, 2, 1, NULL) == -1, "pricing: fewer seats than items, no price");
+    CHECK(ref_price(e, a, "boat", today - 1, INVENTORY_WHOLE_DAY, 1, -3, NULL) == -1, "pricing: a past day, no price");
+    CHECK(ref_price(e, b, "boat", day, 36000, 2, -3, NULL) == 200, "pricing: another account's own settings");
+    CHECK(ref_price(e, a, "boat", day, INVENTORY_WHOLE_DAY, 1, -3, NULL) == 1800, "pricing: the whole day wanted too");
+    CHECK(pricing_recompute(e, a, NULL, &err) == BO_OK, "pricing: the worker's recompute");
+    money many = ref_price(e, a, "boat", day, 36000, 1, -3, &planned);
+    CHECK(planned && many >= 1250 && many <= 1800, "pricing: planned, within the bounds");
+    money few = ref_price(e, a, "boat", day, 36000, 1, 2, &planned);
+    CHECK(planned && few > many && few <= 1800, "pricing: fewer seats left, a higher price");
+    CHECK(ref_price(e, b, "boat", day, 36000, 2, -3, &planned) == 200 && !planned,
+          "pricing: one account's recompute plans none of another's");
+    ref_price(e, a, "boat", day, 36000, 1, 500, &planned);
+    CHECK(!planned, "pricing: more seats than planned with: replanned");
+    money whole = ref_price(e, a, "boat", day, INVENTORY_WHOLE_DAY, 1, -3, &planned);
+    CHECK(planned && whole >= 1250 && whole <= 1800, "pricing: the whole day planned");
+
+    /* sales for that day: its pace and the fitted level rise, and so does its price */
+    analytics_item items[] = {{"boat", 4, 1800, true, day}};
+    analytics_event orders[40];
+    char ids[40][32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(ids[i], sizeof ids[i], "boat-order-%d-%lld", i, (long long)clock_now());
+        orders[i] = (analytics_event){.kind = ANALYTICS_ORDER_CREATED, .acct = a, .cookie_id = ids[i],
+                                      .time = clock_now(), .order_id = ids[i], .items = items, .nitems = 1,
+                                      .detail = "{}"};
+    }
+    CHECK(analytics_ingest(e, "192.0.2.9", orders, 40, &err) == BO_OK, "pricing: orders of the reference");
+    CHECK(pricing_recompute(e, a, NULL, &err) == BO_OK, "pricing: recompute after sales");
+    money busy = ref_price(e, a, "boat", day, INVENTORY_WHOLE_DAY, 1, 100, &planned);
+    CHECK(planned && busy > whole && busy <= 1800, "pricing: sales raise the day's price");
+
+    inventory_event removed = {.kind = INVENTORY_PRODUCT_REMOVED, .reference = "boat"};
+    CHECK(inventory_events_apply(e, a, &removed, 1, &failed, &err) == BO_OK &&
+              pricing_recompute(e, a, NULL, &err) == BO_OK,
+          "pricing: removed, and recomputed");
+    CHECK(ref_price(e, a, "boat", day, 36000, 1, -3, NULL) == -1, "pricing: a removed reference has no price");
+    char id[64], key[24];
+    inventory_ref_pricing_id("boat", id, sizeof id);
+    CHECK(strcmp(id, "boat") != 0, "pricing: a reference's id never names a product");
+    inventory_ref_cell_key(date_from_ymd(2030, 6, 1), 36000, key);
+    CHECK(!strcmp(key, "2030-06-01T10:00"), "pricing: a start time's key is a product's");
+    inventory_ref_cell_key(date_from_ymd(2030, 6, 1), 36005, key);
+    CHECK(!strcmp(key, "2030-06-01T10:00:05"), "pricing: seconds when there are any");
+    inventory_ref_cell_key(date_from_ymd(2030, 6, 1), INVENTORY_WHOLE_DAY, key);
+    CHECK(!strcmp(key, "2030-06-01"), "pricing: the whole day's key is the day");
+}
+
 int main(void)
 {
     char path[128];
@@ -236,5 +314,6 @@ int main(void)
     test_events(e, &a, &b);
     test_analytics(e, &a, &b);
     test_concurrent_ingest(e);
+    test_pricing(e, &a, &b);
     return test_finish(e, s, uri, path);
 }

@@ -5,11 +5,12 @@
  * API's shape.
  *
  * A request is parsed whole into an rtp_request, each product resolved to a
- * priced subject (rtp_subject), then every cell priced. Subjects are
- * Boxoffice products today; inventory references (POST /events) resolve in
- * rtp_subject_resolve, ahead of products, with one more call there. */
+ * priced subject (rtp_subject), then every cell priced. A subject is an
+ * active inventory reference of the account (POST /events), else a Boxoffice
+ * product, as analytics resolve product ids. */
 #include "api/convious/convious.h"
 #include "api/convious_pricing/rtp.h"
+#include "core/inventory_refs.h"
 #include "util/utf8.h"
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -25,11 +26,15 @@
 typedef struct {
     const char *reference;
     int64_t items;
-    /* what it prices: a Boxoffice product, with its slots over the range */
+    /* what it prices: an inventory reference with its seats over the range ... */
+    bool is_ref;
+    inventory_ref_view ref;
+    char pricing_id[INVENTORY_REF_MAX * 4 + 8];
+    /* ... or a Boxoffice product, with its slots over the range */
     const cat_product *product;
     slot *slots;
     size_t nslots;
-    size_t *day_first; /* day - from -> the first slot of that day (slots are in start order); days + 1 entries */
+    size_t *day_first; /* day - from -> the first slot (or reference's seats row) of that day; days + 1 entries */
 } rtp_subject;
 
 typedef struct {
@@ -174,7 +179,23 @@ static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, co
                                 size_t i)
 {
     rtp_subject *s = &q->products[i];
-    /* inventory references (POST /convious-pricing/events) resolve here first, once they exist */
+    if (inventory_ref_read(e, a, s->reference, q->from, q->to, &s->ref) != BO_OK) {
+        cv_error(r, 500, "internal_error", NULL, "inventory unavailable");
+        return false;
+    }
+    if (s->ref.presence == INVENTORY_REF_ACTIVE) {
+        s->is_ref = true;
+        inventory_ref_pricing_id(s->reference, s->pricing_id, sizeof s->pricing_id);
+        /* its seats rows come by day: each cell reads its day's, not all of them */
+        size_t days = (size_t)(q->to - q->from + 1), k = 0;
+        s->day_first = http_alloc(r, (days + 1) * sizeof *s->day_first);
+        for (size_t d = 0; d <= days; d++) {
+            while (k < s->ref.nseats && s->ref.seats[k].day < q->from + (civil_date)d) k++;
+            s->day_first[d] = k;
+        }
+        return true;
+    }
+    inventory_ref_view_free(&s->ref); /* removed or unknown: a product of that id, else unknown */
     s->product = model_product(m, s->reference);
     if (!s->product) {
         char field[48];
@@ -205,6 +226,20 @@ static bool sellable(const slot *s, int64_t items) { return s->open && (s->avail
 static money cell_price(engine *e, const account *a, const rtp_request *q, const rtp_subject *s, civil_date day,
                         int32_t time)
 {
+    if (s->is_ref) {
+        int32_t start = time >= 0 ? time : INVENTORY_WHOLE_DAY;
+        size_t d = (size_t)(day - q->from);
+        const inventory_ref_view that_day = {.seats = s->ref.seats + s->day_first[d],
+                                             .nseats = s->day_first[d + 1] - s->day_first[d],
+                                             .unlimited = s->ref.unlimited,
+                                             .availability = s->ref.availability};
+        int64_t seats = inventory_ref_seats_left(&that_day, day, start);
+        money unit = inventory_ref_price(e, a, &s->ref, day, start, seats, s->items, NULL);
+        if (unit < 0) return -1;
+        char key[24];
+        inventory_ref_cell_key(day, start, key);
+        return pricing_visitor_hold(e, a, q->cookie, s->pricing_id, key, s->items, unit, RTP_QUOTE_TTL_SECONDS);
+    }
     money best = -1;
     size_t d = (size_t)(day - q->from);
     for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
@@ -280,6 +315,6 @@ void cvp_rtp(http_request *r, void *app_)
         jb_obj_end(&b);
         cv_reply_jbuf(r, &b);
     }
-    for (size_t i = 0; i < resolved; i++) free(q->products[i].slots);
+    for (size_t i = 0; i < resolved; i++) free(q->products[i].slots), inventory_ref_view_free(&q->products[i].ref);
     catalog_view_close(catalog);
 }
