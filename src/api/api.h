@@ -26,6 +26,14 @@ typedef struct {
  * account's catalog, and its inventory on days [from, to) (from < 0: any day).
  * Else arms r so that the 200 the handler gives is kept. True when answered. */
 bool api_reply_cached(http_request *r, void *app, civil_date from, civil_date to);
+/* api_reply_cached for replies that show prices: never answered from the
+ * cache when the account prices any product dynamically (src/api/listed_price.c). */
+bool api_reply_cached_priced(http_request *r, void *app, civil_date from, civil_date to);
+/* The price a listing shows for one ticket of p at an occurrence (an id, or a
+ * day and start time as occurrence_resolve takes them): a dynamic product's
+ * current price there, which a hold made now locks; else p's base price. */
+money api_listed_price(engine *e, const account *a, const cat_product *p, const char *occurrence_id, civil_date day,
+                       int32_t start_time);
 
 /* A translated text ({"en": ..., "nl": ...}) in English, else its first
  * language, else "" (src/api/text.c). */

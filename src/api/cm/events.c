@@ -121,7 +121,10 @@ static json_t *cm_ticket_type_json(const event_ctx *x, const cat_product *p, con
     int decimals = x->a->currency_decimals;
     json_t *t = json_object();
     json_object_set_new(t, "uuid", json_string(p->id));
-    json_object_set_new(t, "price", cm_money(p->price, decimals));
+    /* a dated event's reservation holds its occurrence_id: a dynamic price shows as that hold would lock it;
+     * a calendar event's slot is chosen later, so its detail shows the base price (docs/dialects/cm.md) */
+    money price = x->ce->calendar ? p->price : api_listed_price(x->e, x->a, p, x->ce->occurrence_id, -1, -1);
+    json_object_set_new(t, "price", cm_money(price, decimals));
     json_object_set_new(t, "fixed_fee", cm_money(p->booking_fee, decimals));
     json_object_set_new(t, "is_visible", json_boolean(p->enabled));
     json_object_set_new(t, "is_selectable_on_calendar", json_boolean(x->ce->calendar));
@@ -269,7 +272,7 @@ void cm_event_get(http_request *r, void *app_)
     /* ticket statuses show what is left (any day: a pool may be shared);
      * the stamp's access version covers the ?key= this reply opened with, so
      * a key removed locks the event at once (docs/dialects/cm.md) */
-    if (api_reply_cached(r, app_, -1, -1)) return;
+    if (api_reply_cached_priced(r, app_, -1, -1)) return;
     cm_event ce;
     catalog_view *v = cm_event_open(r, e, &ce);
     if (!v) return;

@@ -41,6 +41,8 @@ static bool country_known(const char *code)
 /* One ticket of the body, checked. */
 typedef struct {
     int requested;                  /* the tier its price_id names (-1: the product's own price) */
+    bool price_seen;                /* the body's optional price: what the buyer was shown for it */
+    money seen_price;
     const char *qr_code;            /* NULL: generated */
     json_t *holder;                 /* the holder's fields, as the canonical ticket's holder */
     const cat_supplement **supplements;
@@ -62,6 +64,8 @@ typedef struct {
     json_t *holders;  /* owns every ticket's holder; the caller frees it */
     bool send_resources;
     const char *redirect_url, *error_url, *discount_code;
+    money own_price; /* a product without tiers: its price now (a dynamic product's current one) */
+    bool dynamic;    /* own_price is a dynamic price, which may have moved since the rate was shown */
 } checkout_in;
 
 /* Refuses with the field named after ticket i: "tickets[i].<name>". */
@@ -232,13 +236,45 @@ static bool answers_checked(http_request *r, const catalog_model *m, const cat_p
     return true;
 }
 
-static bool ticket_checked(http_request *r, const catalog_model *m, const cat_product *p, const json_t *t, size_t i,
-                           json_t *holders, fv_ticket_in *out)
+/* The optional price a ticket was shown at, as the rates render it (a number
+ * or a decimal string, at most the currency's decimals); false when malformed. */
+static bool seen_price_parsed(const json_t *v, int decimals, money *out)
+{
+    char text[40];
+    if (json_is_string(v)) {
+        if (json_string_length(v) >= sizeof text) return false;
+        snprintf(text, sizeof text, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (!(d >= 0 && d < 1e12)) return false;
+        /* the shortest text that reads back as d: 12.3 stays "12.3", never "12.300000000000001" */
+        for (int digits = 1; digits <= 17; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, d);
+            if (strtod(text, NULL) == d) break;
+        }
+        if (strchr(text, 'e')) return false;
+    } else {
+        return false;
+    }
+    return money_parse(text, decimals, out) && *out >= 0 && *out < (money)1e15;
+}
+
+static bool ticket_checked(http_request *r, const catalog_model *m, const cat_product *p, int decimals,
+                           const json_t *t, size_t i, json_t *holders, fv_ticket_in *out)
 {
     if (!json_is_object(t)) return ticket_error(r, 400, "invalid_field", i, "price_id", "every ticket is an object");
     const char *price_id = json_string_value(json_object_get(t, "price_id"));
     if (!price_id || !tier_of(p, price_id, &out->requested))
         return ticket_error(r, 400, "invalid_field", i, "price_id", "price_id must be one of the rate's prices");
+    const json_t *seen = json_object_get(t, "price");
+    if (seen && !json_is_null(seen)) {
+        out->price_seen = true;
+        if (!seen_price_parsed(seen, decimals, &out->seen_price))
+            return ticket_error(r, 400, "invalid_field", i, "price",
+                                "price is the price the rate showed, a non-negative amount in the currency");
+    }
     const json_t *qr = json_object_get(t, "qr_code");
     if (qr && !json_is_null(qr)) {
         out->qr_code = json_string_value(qr);
@@ -349,7 +385,8 @@ static bool checkout_parsed(http_request *r, const account *a, const catalog_mod
     memset(in->tickets, 0, n * sizeof *in->tickets);
     in->n = n;
     for (size_t i = 0; i < n; i++)
-        if (!ticket_checked(r, m, p, json_array_get(tickets, i), i, in->holders, &in->tickets[i])) return false;
+        if (!ticket_checked(r, m, p, a->currency_decimals, json_array_get(tickets, i), i, in->holders, &in->tickets[i]))
+            return false;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i && in->tickets[i].qr_code; j++)
             if (in->tickets[j].qr_code && !strcmp(in->tickets[i].qr_code, in->tickets[j].qr_code))
@@ -379,7 +416,7 @@ static bo_status plan_money(engine *e, const account *a, const checkout_in *in, 
     instant_us now = clock_now();
     for (size_t i = 0; bs == BO_OK && i < in->n && !*sold_out; i++) {
         ticket_money *t = &out[i];
-        *t = (ticket_money){.tier = -1, .price = p->price, .organization = p->booking_fee, .platform = platform};
+        *t = (ticket_money){.tier = -1, .price = in->own_price, .organization = p->booking_fee, .platform = platform};
         if (p->ntiers) {
             t->tier = price_tier_active(p, now, used);
             if (t->tier < 0) {
@@ -391,6 +428,10 @@ static bo_status plan_money(engine *e, const account *a, const checkout_in *in, 
             t->organization = price_tier_fee(&p->tiers[t->tier]);
         }
         if (t->tier != in->tickets[i].requested) *changed = true;
+        /* a dynamic price moved since it was shown: since the price the body says
+         * the buyer saw, or without one since the rate's listed base price */
+        if (in->dynamic && t->price != (in->tickets[i].price_seen ? in->tickets[i].seen_price : p->price))
+            *changed = true;
         for (size_t k = 0; k < in->tickets[i].nsupplements; k++) t->supplements += in->tickets[i].supplements[k]->price;
         if (in->tickets[i].warranty) t->warranty = warranty_price(&p->warranty, t->price);
     }
@@ -663,7 +704,10 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     sodium_bin2hex(payment_id, sizeof payment_id, raw, sizeof raw);
     char *extras = extras_text(&in, payment_id), *customer = customer_text(&in);
     cart_line line = {in.p->id, (int64_t)in.n};
-    money unit = in.p->ntiers ? in.p->tiers[0].price : in.p->price;
+    /* one engine call: the price the rate shows now is the one the hold locks and the order charges */
+    in.dynamic = !in.p->ntiers && pricing_product_dynamic(e, a, in.p->id);
+    in.own_price = in.dynamic ? api_listed_price(e, a, in.p, in.ev.occurrence->id, -1, -1) : in.p->price;
+    money unit = in.p->ntiers ? in.p->tiers[0].price : in.own_price;
     cart_request creq = {.channel = "fourvenues", .day = -1, .start_time = -1, .end_time = -1,
                          .occurrence_id = in.ev.occurrence->id, .lines = &line, .nlines = 1, .unit_prices = &unit,
                          .external_id = payment_id, .extras = extras, .customer = customer,

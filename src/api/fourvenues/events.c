@@ -57,7 +57,7 @@ void fv_events_list(http_request *r, void *app_)
     /* without start_date a channel sees what it can still sell: events not over yet */
     if (!from_set) from = clock_now();
     /* what it shows moves with the catalog and with any day's sales */
-    if (api_reply_cached(r, app_, -1, -1)) return;
+    if (api_reply_cached_priced(r, app_, -1, -1)) return;
     char organization_id[FV_ID_LEN + 1];
     fv_organization_id(a, organization_id);
     const char *organization = http_query(r, "organization_id"), *location = http_query(r, "location_id");
@@ -95,7 +95,7 @@ void fv_events_list(http_request *r, void *app_)
 static void event_reply(http_request *r, void *app_, bool by_slug)
 {
     static const char *const no_params[] = {NULL};
-    if (!fv_query_known(r, no_params) || api_reply_cached(r, app_, -1, -1)) return;
+    if (!fv_query_known(r, no_params) || api_reply_cached_priced(r, app_, -1, -1)) return;
     engine *e = fv_engine(app_);
     const account *a = api_account(r);
     const char *wanted = http_path_param(r, by_slug ? "slug" : "id");

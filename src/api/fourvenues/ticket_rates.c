@@ -64,10 +64,12 @@ static json_t *tier_json(const account *a, const cat_product *p, const cat_price
                      "includes", t->includes, "additional_info", t->additional_info);
 }
 
-/* A product without tiers sells at one price: its own, with its booking fee as a fixed fee. */
-static json_t *single_tier_json(const account *a, const cat_product *p, const char *name)
+/* A product without tiers sells at one price: its own (a dynamic product's
+ * current one at this occurrence), with its booking fee as a fixed fee. */
+static json_t *single_tier_json(engine *e, const account *a, const fv_event *ev, const cat_product *p,
+                                const char *name)
 {
-    cat_price_tier only = {.id = "", .name = name, .price = p->price, .fee_amount = p->booking_fee,
+    cat_price_tier only = {.id = "", .name = name, .price = api_listed_price(e, a, p, ev->occurrence->id, -1, -1), .fee_amount = p->booking_fee,
                            .fee_percent_bp = -1, .includes = "", .additional_info = ""};
     return tier_json(a, p, &only);
 }
@@ -120,7 +122,7 @@ static json_t *prices_json(engine *e, const account *a, const fv_event *ev, cons
     json_t *prices = json_array();
     *current = json_null();
     if (!p->ntiers) {
-        json_array_append_new(prices, single_tier_json(a, p, name));
+        json_array_append_new(prices, single_tier_json(e, a, ev, p, name));
         *current = json_incref(json_array_get(prices, 0));
         return prices;
     }
@@ -266,7 +268,7 @@ void fv_ticket_rates_list(http_request *r, void *app_)
     char ids[FV_MAX_EVENT_IDS][FV_ID_LEN + 1];
     size_t nids, limit, offset;
     if (!fv_query_known(r, params) || !fv_page_args(r, &limit, &offset) || !fv_event_ids_arg(r, ids, &nids) ||
-        api_reply_cached(r, app_, -1, -1))
+        api_reply_cached_priced(r, app_, -1, -1))
         return;
     rates_read x;
     if (!rates_open(r, app_, &x)) return;
@@ -302,7 +304,7 @@ void fv_ticket_rates_list(http_request *r, void *app_)
 /* The one rate the path names: by id (slug NULL), or by slug within ?event_id. */
 static void rate_reply(http_request *r, void *app_, const char *id, const char *slug, const char *event_id)
 {
-    if (api_reply_cached(r, app_, -1, -1)) return;
+    if (api_reply_cached_priced(r, app_, -1, -1)) return;
     rates_read x;
     if (!rates_open(r, app_, &x)) return;
     json_t *found = NULL;

@@ -329,7 +329,8 @@ static void page_facts_free(page_facts *f)
     json_decref(f->available);
 }
 
-static json_t *event_json(const account *a, const catalog_model *m, const tt_event_ref *ref, const page_facts *f)
+static json_t *event_json(engine *e, const account *a, const catalog_model *m, const tt_event_ref *ref,
+                          const page_facts *f)
 {
     json_t *types = json_array();
     int64_t total_available = 0, holds = 0, issued = 0;
@@ -359,13 +360,16 @@ static json_t *event_json(const account *a, const catalog_model *m, const tt_eve
             total_available += json_integer_value(left);
         }
         json_t *desc = json_object_get(json_object_get(p, "description"), "en");
+        /* as ticket_issue resolves this event: a timeslot by day and time, an occurrence by id */
+        money price = ref->timeslot ? api_listed_price(e, a, typed, NULL, ref->at.day, ref->at.time_from)
+                                    : api_listed_price(e, a, typed, ref_key(ref), -1, -1);
         json_t *type = json_pack(
             "{s:s,s:o,s:n,s:I,s:O?,s:n,s:o,s:I,s:O?,s:I,s:s,s:I,s:s}", "object", "ticket_type", "id",
             tt_id("tt_", typed->id), "access_code", "booking_fee", (json_int_t)typed->booking_fee, "description", desc,
             "group_id", "max_per_order", typed->max_per_order >= 0 ? json_integer(typed->max_per_order) : json_null(),
             "min_per_order", (json_int_t)typed->min_per_order, "name", json_object_get(json_object_get(p, "name"), "en"),
-            "price", (json_int_t)typed->price, "status", typed->enabled ? "on_sale" : "hidden", "sort_order",
-            (json_int_t)typed->priority, "type", typed->price > 0 ? "paid" : "free");
+            "price", (json_int_t)price, "status", typed->enabled ? "on_sale" : "hidden", "sort_order",
+            (json_int_t)typed->priority, "type", price > 0 ? "paid" : "free");
         /* remaining, held, issued; the total is all three (the doc's example: 10000 + 0 + 5000 = 15000) */
         json_object_set_new(type, "group_id", tt_group_id(typed));
         json_object_set_new(type, "quantity", left ? json_incref(left) : json_null());
@@ -546,7 +550,7 @@ void tt_events_list(http_request *r, void *app_)
     if (!tt_page_args(r, "ev_", &limit, &after, &before)) return;
     page_query q = {.statuses = http_query(r, "status"), .descending = before == NULL, .want = (size_t)limit + 1};
     if (!tt_range_args(r, "start_at", q.start) || !tt_range_args(r, "end_at", q.end)) return;
-    if (api_reply_cached(r, app_, -1, -1)) return; /* events show what is left of every day */
+    if (api_reply_cached_priced(r, app_, -1, -1)) return; /* events show what is left of every day */
     catalog_view *catalog = catalog_view_open(e, a);
     if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
     const catalog_model *m = catalog_view_model(catalog);
@@ -576,7 +580,7 @@ void tt_events_list(http_request *r, void *app_)
     page_facts facts;
     bool ok = page_facts_read(e, a, m, found.refs, n, &facts);
     json_t *data = json_array();
-    for (size_t i = 0; ok && i < n; i++) json_array_append_new(data, event_json(a, m, &found.refs[i], &facts));
+    for (size_t i = 0; ok && i < n; i++) json_array_append_new(data, event_json(e, a, m, &found.refs[i], &facts));
     page_facts_free(&facts);
     free(found.refs);
     catalog_view_close(catalog);
@@ -594,7 +598,7 @@ void tt_event_get(http_request *r, void *app_)
     const char *id = tt_unprefix(r, http_path_param(r, "event_id"), "ev_");
     civil_date day = timeslot_day(id);
     /* a timeslot's totals move only with its own day's inventory */
-    if (api_reply_cached(r, app_, day, day < 0 ? -1 : day + 1)) return;
+    if (api_reply_cached_priced(r, app_, day, day < 0 ? -1 : day + 1)) return;
     catalog_view *catalog = catalog_view_open(e, a);
     if (!catalog) return tt_error(r, 500, NULL, "catalog unavailable");
     const catalog_model *m = catalog_view_model(catalog);
@@ -606,7 +610,7 @@ void tt_event_get(http_request *r, void *app_)
         ok = page_facts_read(e, a, m, &ref, 1, &facts);
         /* a slot the schedule no longer opens stays readable while it has tickets or holds */
         bool used = facts.counts.nproducts > 0;
-        if (ok && (listed || used)) found = event_json(a, m, &ref, &facts);
+        if (ok && (listed || used)) found = event_json(e, a, m, &ref, &facts);
         page_facts_free(&facts);
     }
     catalog_view_close(catalog);
