@@ -69,8 +69,13 @@ static json_t *tier_json(const account *a, const cat_product *p, const cat_price
 static json_t *single_tier_json(engine *e, const account *a, const fv_event *ev, const cat_product *p,
                                 const char *name)
 {
-    cat_price_tier only = {.id = "", .name = name, .price = api_listed_price(e, a, p, ev->occurrence->id, -1, -1), .fee_amount = p->booking_fee,
-                           .fee_percent_bp = -1, .includes = "", .additional_info = ""};
+    cat_price_tier only = {.id = "",
+                           .name = name,
+                           .price = api_listed_price(e, a, p, ev->occurrence->id, -1, -1),
+                           .fee_amount = p->booking_fee,
+                           .fee_percent_bp = -1,
+                           .includes = "",
+                           .additional_info = ""};
     return tier_json(a, p, &only);
 }
 
