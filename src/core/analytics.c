@@ -2,7 +2,8 @@
  * a batch is checked against the rate limits of its network prefix and
  * cookies, then queued; the writer thread stores the queued raw events, adds
  * to the daily counters and rate windows, and records OrderCreated items as
- * sales of inventory references, all queued batches in one transaction. */
+ * sales of inventory references, the queued batches a few hundred events a
+ * transaction. */
 #include "core/internal.h"
 #include "core/inventory_refs.h"
 #include "store/analytics_store.h"
@@ -135,9 +136,10 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * Analytics are not bookings: a batch is checked against the rate limits with
  * a read, accepted into a bounded queue in memory, and the queue's batches are
  * written together every ANALYTICS_FLUSH_MS by a low-priority writer thread,
- * in one transaction. The single SQLite writer (and PostgreSQL's hot counter
- * rows) then see one short transaction per interval rather than one per
- * browser batch, so bookings do not queue behind analytics. A batch accepted
+ * ANALYTICS_WRITE_CHUNK_EVENTS a transaction with their counters summed. The
+ * single SQLite writer (and PostgreSQL's hot counter rows) then see a few
+ * transactions per interval rather than one per browser batch, each short
+ * enough that a booking behind one barely waits. A batch accepted
  * (200) but not yet written is lost if the process is killed (kill -9, power
  * loss) within that interval; a clean stop writes the queue first. Losing a
  * fraction of a second of page views only blurs demand counters that are
@@ -148,6 +150,10 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * than held, so a stalled database never grows memory without limit. */
 #define ANALYTICS_QUEUE_MAX_EVENTS 50000
 #define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
+/* Events per write transaction: a flush of a full interval goes in several,
+ * so a booking queued behind one waits for ~10 ms of writes at most, never
+ * for the whole queue. */
+#define ANALYTICS_WRITE_CHUNK_EVENTS 500
 
 typedef struct {
     const char *account_id, *reference;
@@ -316,45 +322,64 @@ static db_status flush_fn(db_conn *c, void *arg)
     return store_db_status(st);
 }
 
-bo_status analytics_flush(engine *e, size_t *written)
+/* Writes the oldest queued batches, ANALYTICS_WRITE_CHUNK_EVENTS events or
+ * one batch at least, in one transaction; *written += their events. */
+static bo_status write_chunk(engine *e, size_t *written)
 {
     struct analytics_queue *aq = e->analytics;
-    if (written) *written = 0;
-    pthread_mutex_lock(&aq->flush_lock);
     pthread_mutex_lock(&aq->lock);
-    queued_batch *taken = aq->head;
-    aq->head = NULL, aq->tail = &aq->head;
+    queued_batch *taken = aq->head, **end = &aq->head;
+    size_t events = 0;
+    while (*end && (events == 0 || events + (*end)->n <= ANALYTICS_WRITE_CHUNK_EVENTS))
+        events += (*end)->n, end = &(*end)->next;
+    aq->head = *end;
+    if (!aq->head) aq->tail = &aq->head;
+    *end = NULL;
     pthread_mutex_unlock(&aq->lock);
-    bo_status out = BO_OK;
-    if (taken) {
-        db_status st = store_write(e->st, flush_fn, taken);
-        pthread_mutex_lock(&aq->lock);
-        if (st == DB_OK) {
-            aq->writes++;
-            for (queued_batch *q = taken; q; q = q->next) {
-                pending_add(aq, q, -1);
-                aq->events -= q->n, aq->bytes -= q->bytes;
-                if (written) *written += q->n;
-            }
-        } else {
-            /* back in front, in order: the next flush tries again; meanwhile the bound refuses new batches */
-            queued_batch *last = taken;
-            while (last->next) last = last->next;
-            last->next = aq->head;
-            if (!aq->head) aq->tail = &last->next;
-            aq->head = taken;
-            taken = NULL;
-            out = BO_INTERNAL;
-        }
+    if (!taken) return BO_OK;
+    db_status st = store_write(e->st, flush_fn, taken);
+    pthread_mutex_lock(&aq->lock);
+    if (st != DB_OK) {
+        /* back in front, in order: the next flush tries again; meanwhile the bound refuses new batches */
+        *end = aq->head;
+        if (!aq->head) aq->tail = end;
+        aq->head = taken;
         pthread_mutex_unlock(&aq->lock);
+        return BO_INTERNAL;
     }
-    pthread_mutex_unlock(&aq->flush_lock);
+    aq->writes++;
+    for (queued_batch *q = taken; q; q = q->next) {
+        pending_add(aq, q, -1);
+        aq->events -= q->n, aq->bytes -= q->bytes;
+    }
+    pthread_mutex_unlock(&aq->lock);
+    *written += events;
     while (taken) {
         queued_batch *next = taken->next;
         for (size_t i = 0; i < taken->nsold; i++) pricing_references_sold(e, taken->sold_accounts[i]);
         batch_free(taken);
         taken = next;
     }
+    return BO_OK;
+}
+
+bo_status analytics_flush(engine *e, size_t *written)
+{
+    struct analytics_queue *aq = e->analytics;
+    size_t done = 0;
+    bo_status out = BO_OK;
+    pthread_mutex_lock(&aq->flush_lock);
+    pthread_mutex_lock(&aq->lock);
+    size_t queued = aq->events;
+    pthread_mutex_unlock(&aq->lock);
+    /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
+    while (out == BO_OK && done < queued) {
+        size_t before = done;
+        out = write_chunk(e, &done);
+        if (done == before) break;
+    }
+    pthread_mutex_unlock(&aq->flush_lock);
+    if (written) *written = done;
     return out;
 }
 
