@@ -150,10 +150,12 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * than held, so a stalled database never grows memory without limit. */
 #define ANALYTICS_QUEUE_MAX_EVENTS 50000
 #define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
-/* Events per write transaction: a flush of a full interval goes in several,
- * so a booking queued behind one waits for ~10 ms of writes at most, never
- * for the whole queue. */
-#define ANALYTICS_WRITE_CHUNK_EVENTS 500
+/* Events per write transaction: a flush goes in about four, of at least
+ * 500 events (a booking queued behind one waits ~10 ms of writes) and at most
+ * 5,000: one chunk is in flight at a time, so a backlog (ingest beyond the
+ * steady rate) is written in bigger ones rather than never caught up. */
+#define ANALYTICS_WRITE_CHUNK_MIN 500
+#define ANALYTICS_WRITE_CHUNK_MAX 5000
 
 typedef struct {
     const char *account_id, *reference;
@@ -322,15 +324,15 @@ static db_status flush_fn(db_conn *c, void *arg)
     return store_db_status(st);
 }
 
-/* Writes the oldest queued batches, ANALYTICS_WRITE_CHUNK_EVENTS events or
- * one batch at least, in one transaction; *written += their events. */
-static bo_status write_chunk(engine *e, size_t *written)
+/* Writes the oldest queued batches, up to `chunk` events or one batch at
+ * least, in one transaction; *written += their events. */
+static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
 {
     struct analytics_queue *aq = e->analytics;
     pthread_mutex_lock(&aq->lock);
     queued_batch *taken = aq->head, **end = &aq->head;
     size_t events = 0;
-    while (*end && (events == 0 || events + (*end)->n <= ANALYTICS_WRITE_CHUNK_EVENTS))
+    while (*end && (events == 0 || events + (*end)->n <= chunk))
         events += (*end)->n, end = &(*end)->next;
     aq->head = *end;
     if (!aq->head) aq->tail = &aq->head;
@@ -372,10 +374,13 @@ bo_status analytics_flush(engine *e, size_t *written)
     pthread_mutex_lock(&aq->lock);
     size_t queued = aq->events;
     pthread_mutex_unlock(&aq->lock);
+    size_t chunk = queued / 4 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
+                   : queued / 4 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
+                                                            : queued / 4;
     /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
     while (out == BO_OK && done < queued) {
         size_t before = done;
-        out = write_chunk(e, &done);
+        out = write_chunk(e, chunk, &done);
         if (done == before) break;
     }
     pthread_mutex_unlock(&aq->flush_lock);

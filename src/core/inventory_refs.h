@@ -165,7 +165,7 @@ bo_status analytics_daily_count(engine *e, const account *a, civil_date day, ana
 /* The network prefix kept of an address: "203.0.113.0/24", "2001:db8:1::/48";
  * "" when ip is NULL or not an address. */
 void analytics_ip_prefix(const char *ip, char out[64]);
-/* Writes what is queued now, 500 events a transaction (the writer thread's
+/* Writes what is queued now, in about four transactions (the writer thread's
  * step; also a test hook and the flush before analytics are read);
  * *written (may be NULL) gets the number of events written. BO_INTERNAL
  * keeps them queued for the next try. */
