@@ -61,6 +61,13 @@ TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d cli
         $URL/convious-pricing/oauth/token/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# the analytics writer thread's ticks (it writes the queued batches: core/analytics.c)
+writer_ticks() {
+    for t in /proc/$SERVER/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = bo-analytics ] && awk '{print $14 + $15}' "$t/stat" && return
+    done
+    echo 0
+}
 nginx_ticks() {
     local master; master=$(cat "$WORK/nginx.pid")
     cat "/proc/$master/stat" $(pgrep -P "$master" | sed 's|.*|/proc/&/stat|') 2>/dev/null | awk '{t += $14 + $15} END{print t}'
@@ -107,9 +114,11 @@ PY
 
 echo "--- analytics ingest: batches of 50 browser events, $CLIENTS clients at full load ---"
 EV=(events --port $PORT --account demo --batch 50)
-T0=$(ticks)
+T0=$(ticks); W0=$(writer_ticks)
 timeout $((SECS + 20)) $CP "${EV[@]}" --clients $CLIENTS --seconds $SECS | tee "$WORK/ev.out"
+sleep 0.5 # the queue's last write
 per_req "$T0" "$(ticks)" "$(( $(replies "$WORK/ev.out") * 50 ))" "event" server
+per_req "$W0" "$(writer_ticks)" "$(replies "$WORK/ev.out")" "batch of 50" "analytics writer thread"
 load
 # the booking load must outlast the runs: the demo pool's 100 seats become 1,000,000
 curl "${ADMIN[@]}" -X PATCH -d '{"capacity":1000000}' "$URL/admin/v1/pools/d0000000-0000-4000-8000-000000000004" >/dev/null
@@ -124,12 +133,15 @@ echo "--- bookings paced at 100/s (cart + booking, 8 clients), alone ---"
 booking | tee "$WORK/book-alone.out"
 load
 echo "--- bookings paced at 100/s while ingest runs paced at 10,000 events/s (200 batches of 50 a second) ---"
+T0=$(ticks); W0=$(writer_ticks)
 timeout $((SECS + 30)) $CP "${EV[@]}" --clients 8 --rate 200 --seconds $((SECS + 1)) >"$WORK/ev-paced.out" 2>&1 &
 INGEST=$!
 sleep 0.5
 booking | tee "$WORK/book-ingest.out"
 wait $INGEST
+sleep 0.5
 sed 's/^/  ingest: /' "$WORK/ev-paced.out"
+per_req "$W0" "$(writer_ticks)" "$(replies "$WORK/ev-paced.out")" "batch of 50" "  analytics writer thread"
 load
 python3 - "$(awk '/latency p99/{print $3}' "$WORK/book-alone.out")" \
     "$(awk '/latency p99/{print $3}' "$WORK/book-ingest.out")" <<'PY'

@@ -1,12 +1,21 @@
 /* Browser analytics of the Convious pricing API (core/inventory_refs.h):
- * one transaction per batch stores the raw events, adds to the daily
- * counters, records OrderCreated items as sales of inventory references, and
- * counts the batch against the rate limits of its network prefix and cookies. */
+ * a batch is checked against the rate limits of its network prefix and
+ * cookies, then queued; the writer thread stores the queued raw events, adds
+ * to the daily counters and rate windows, and records OrderCreated items as
+ * sales of inventory references, the queued batches a few hundred events a
+ * transaction. */
 #include "core/internal.h"
 #include "core/inventory_refs.h"
 #include "store/analytics_store.h"
 #include "store/inventory_refs_store.h"
+#include "util/log.h"
 #include <arpa/inet.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,118 +132,432 @@ static bo_status resolve_products(engine *e, batch_products *b)
     return out;
 }
 
-/* A counted key of the batch: a rate-limit cookie or a daily counter. */
+/* ---- The ingest queue ------------------------------------------------------
+ * Analytics are not bookings: a batch is checked against the rate limits with
+ * a read, accepted into a bounded queue in memory, and the queue's batches are
+ * written together every ANALYTICS_FLUSH_MS by a low-priority writer thread,
+ * ANALYTICS_WRITE_CHUNK_EVENTS a transaction with their counters summed. The
+ * single SQLite writer (and PostgreSQL's hot counter rows) then see a few
+ * transactions per interval rather than one per browser batch, each short
+ * enough that a booking behind one barely waits. A batch accepted
+ * (200) but not yet written is lost if the process is killed (kill -9, power
+ * loss) within that interval; a clean stop writes the queue first. Losing a
+ * fraction of a second of page views only blurs demand counters that are
+ * statistical anyway; OrderCreated sales of references are the vendor's
+ * signal too and are resent by its own retries. See docs/dialects/convious-pricing.md. */
+#define ANALYTICS_FLUSH_MS 200
+/* The queue's bound: beyond it a batch is refused (503, Retry-After) rather
+ * than held, so a stalled database never grows memory without limit. */
+#define ANALYTICS_QUEUE_MAX_EVENTS 50000
+#define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
+/* Events per write transaction: a flush goes in about four, of at least
+ * 500 events (a booking queued behind one waits ~10 ms of writes) and at most
+ * 5,000: one chunk is in flight at a time, so a backlog (ingest beyond the
+ * steady rate) is written in bigger ones rather than never caught up. */
+#define ANALYTICS_WRITE_CHUNK_MIN 500
+#define ANALYTICS_WRITE_CHUNK_MAX 5000
+
 typedef struct {
-    const account *acct;
-    const char *text; /* the cookie, or the counter's product key */
+    const char *account_id, *reference;
+    store_inventory_sale sale;
+} queued_sale;
+
+typedef struct {
+    const char *account_id;
+    civil_date day;
     analytics_kind kind;
+    const char *product_key;
     int64_t n;
-} batch_count;
+} queued_count;
 
-static int count_order(const void *l, const void *r)
-{
-    const batch_count *a = l, *b = r;
-    int c = strcmp(a->acct->id, b->acct->id);
-    if (!c) c = (int)a->kind - (int)b->kind;
-    return c ? c : strcmp(a->text, b->text);
-}
-
-/* Adds one to (acct, kind, text) among the n counts so far; returns the new n. */
-static size_t count_add(batch_count *counts, size_t n, const account *acct, analytics_kind kind, const char *text)
-{
-    for (size_t i = 0; i < n; i++)
-        if (counts[i].kind == kind && !strcmp(counts[i].acct->id, acct->id) && !strcmp(counts[i].text, text))
-            return counts[i].n++, n;
-    counts[n] = (batch_count){acct, text, kind, 1};
-    return n + 1;
-}
-
+/* A rate_limits key of the batch and its count; a key ending in '#' is the
+ * network's count spread over STORE_RATE_SHARDS rows. */
 typedef struct {
-    const batch_products *products;
-    const char *ip_prefix;
-    instant_us now;
-    long per_ip, per_cookie;
-    batch_count *cookies, *counters; /* sorted: rows are locked in one order, so batches never deadlock */
-    size_t ncookies, ncounters;
-    int64_t shard; /* of the spread counters this batch adds to */
-    store_analytics_event *rows; /* the events as stored */
-    bool limited;
-} ingest;
+    const char *key;
+    int64_t n;
+} queued_rate;
 
-/* Adds the batch to its rate windows; sets x->limited when one overflows.
- * Last in the transaction: the statements that need an answer send the
- * deferred writes with them. */
-static db_status count_against_limits(ingest *x, db_conn *c)
+typedef struct queued_batch {
+    struct queued_batch *next;
+    GStringChunk *text; /* every string of the batch: the request's memory is gone when it is written */
+    size_t bytes;
+    int64_t window, shard;
+    store_analytics_event *rows;
+    size_t n;
+    queued_count *counters;
+    size_t ncounters;
+    queued_rate *rates;
+    size_t nrates;
+    queued_sale *sales;
+    size_t nsales;
+    const char **sold_accounts; /* accounts whose references sold: replanned after the write */
+    size_t nsold;
+} queued_batch;
+
+struct analytics_queue {
+    pthread_mutex_t lock; /* guards the list, its size and pending */
+    queued_batch *head, **tail;
+    size_t events, bytes;
+    /* counts accepted but not yet committed, by "window|key": a limit is the
+     * committed count (read) plus these, so a batch is never counted zero
+     * times (at worst twice, between its commit and its removal here) */
+    GHashTable *pending;
+    uint64_t writes; /* successful flushes that took counts out of pending: a read older than one re-reads */
+    pthread_mutex_t flush_lock; /* one flush at a time: batches commit in the order accepted */
+    pthread_t writer;
+    bool writing; /* the writer thread runs; else each batch is written as it comes */
+};
+
+static void batch_free(queued_batch *q)
 {
-    int64_t window = x->now / US_PER_SEC / 60 * 60, count = 0;
-    char key[700];
-    if (*x->ip_prefix) {
-        char spread[STORE_RATE_SHARDS][100];
-        const char *keys[STORE_RATE_SHARDS];
-        for (size_t k = 0; k < STORE_RATE_SHARDS; k++)
-            snprintf(spread[k], sizeof spread[k], ANALYTICS_RATE_KEY "ip:%s#%zu", x->ip_prefix, k), keys[k] = spread[k];
-        store_status st = store_analytics_rate_add_spread(c, keys, (size_t)x->shard % STORE_RATE_SHARDS, window,
-                                                          (int64_t)x->products->n, &count);
-        if (st != STORE_OK) return store_db_status(st);
-        if (count > x->per_ip) return x->limited = true, DB_ABORT;
-    }
-    for (size_t i = 0; i < x->ncookies; i++) {
-        snprintf(key, sizeof key, ANALYTICS_RATE_KEY "cookie:%s:%s", x->cookies[i].acct->id, x->cookies[i].text);
-        store_status st = store_analytics_rate_add(c, key, window, x->cookies[i].n, &count);
-        if (st != STORE_OK) return store_db_status(st);
-        if (count > x->per_cookie) return x->limited = true, DB_ABORT;
-    }
-    return DB_OK;
+    if (!q) return;
+    if (q->text) g_string_chunk_free(q->text);
+    free(q->rows), free(q->counters), free(q->rates), free(q->sales), free(q->sold_accounts), free(q);
 }
 
-static store_status store_sales(ingest *x, db_conn *c, const analytics_event *ev, size_t first_item)
+static const char *keep(queued_batch *q, const char *s)
 {
-    store_status st = STORE_OK;
-    for (size_t k = 0; k < ev->nitems && st == STORE_OK; k++) {
-        const resolved_product *item = &x->products->resolved[first_item + k];
-        if (strcmp(item->kind, "reference")) continue; /* Boxoffice products have their own sales */
-        store_inventory_sale sale = {.line = (int64_t)k,
-                                     .quantity = ev->items[k].amount,
-                                     .unit_price = ev->items[k].price,
-                                     .has_day = ev->items[k].has_day,
-                                     .event_day = ev->items[k].day,
-                                     .sold_at = x->now};
-        snprintf(sale.order_id, sizeof sale.order_id, "%s", ev->order_id ? ev->order_id : "");
-        st = store_inventory_sale_add(c, ev->acct->id, item->key, &sale);
+    if (!s) return NULL;
+    q->bytes += strlen(s) + 1;
+    return g_string_chunk_insert_const(q->text, s);
+}
+
+static char *pending_key(int64_t window, const char *key)
+{
+    return g_strdup_printf("%" PRId64 "|%s", window, key);
+}
+
+/* Adds sign * each rate count of q to pending. Under the queue's lock. */
+static void pending_add(struct analytics_queue *aq, const queued_batch *q, int sign)
+{
+    for (size_t i = 0; i < q->nrates; i++) {
+        char *key = pending_key(q->window, q->rates[i].key);
+        int64_t *count = g_hash_table_lookup(aq->pending, key);
+        if (!count) g_hash_table_insert(aq->pending, g_strdup(key), count = g_new0(int64_t, 1));
+        *count += sign * q->rates[i].n;
+        if (*count <= 0) g_hash_table_remove(aq->pending, key);
+        g_free(key);
     }
+}
+
+static int64_t pending_of(struct analytics_queue *aq, int64_t window, const char *key)
+{
+    char *k = pending_key(window, key);
+    int64_t *count = g_hash_table_lookup(aq->pending, k);
+    g_free(k);
+    return count ? *count : 0;
+}
+
+/* A rate window's count: a rate_limits row (key, window_start). */
+typedef struct {
+    const char *key;
+    int64_t window, n;
+} window_count;
+
+static int counter_order(const void *l, const void *r)
+{
+    const queued_count *a = l, *b = r;
+    int c = strcmp(a->account_id, b->account_id);
+    if (!c) c = (a->day > b->day) - (a->day < b->day);
+    if (!c) c = (int)a->kind - (int)b->kind;
+    return c ? c : strcmp(a->product_key, b->product_key);
+}
+
+static int window_order(const void *l, const void *r)
+{
+    const window_count *a = l, *b = r;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->window > b->window) - (a->window < b->window);
+}
+
+/* The taken batches' counts summed per row and sorted: each counter and rate
+ * row is written once per flush, and every process locks them in the same
+ * order, so flushes of several processes on PostgreSQL do not deadlock. */
+static store_status write_counts(db_conn *c, const queued_batch *taken)
+{
+    size_t ncounters = 0, nrates = 0;
+    for (const queued_batch *q = taken; q; q = q->next) ncounters += q->ncounters, nrates += q->nrates;
+    queued_count *counters = calloc(ncounters ? ncounters : 1, sizeof *counters);
+    window_count *rates = calloc(nrates ? nrates : 1, sizeof *rates);
+    store_status st = counters && rates ? STORE_OK : STORE_ERROR;
+    size_t nc = 0, nr = 0;
+    for (const queued_batch *q = taken; q && st == STORE_OK; q = q->next) {
+        memcpy(counters + nc, q->counters, q->ncounters * sizeof *counters), nc += q->ncounters;
+        for (size_t i = 0; i < q->nrates; i++) rates[nr++] = (window_count){q->rates[i].key, q->window, q->rates[i].n};
+    }
+    qsort(counters, nc, sizeof *counters, counter_order);
+    qsort(rates, nr, sizeof *rates, window_order);
+    /* the shard of this flush: the first batch's, spread by its arrival microsecond */
+    int64_t shard = taken->shard;
+    for (size_t i = 0; i < nc && st == STORE_OK;) {
+        queued_count sum = counters[i];
+        while (++i < nc && !counter_order(&sum, &counters[i])) sum.n += counters[i].n;
+        st = store_analytics_count(c, sum.account_id, sum.day, analytics_kind_name(sum.kind), sum.product_key, shard,
+                                   sum.n);
+    }
+    for (size_t i = 0; i < nr && st == STORE_OK;) {
+        window_count sum = rates[i];
+        while (++i < nr && !window_order(&sum, &rates[i])) sum.n += rates[i].n;
+        char shard_key[800];
+        size_t len = strlen(sum.key);
+        if (len && sum.key[len - 1] == '#') {
+            snprintf(shard_key, sizeof shard_key, "%s%zu", sum.key, (size_t)shard % STORE_RATE_SHARDS);
+            sum.key = shard_key;
+        }
+        int64_t total = 0;
+        st = store_analytics_rate_add(c, sum.key, sum.window, sum.n, &total);
+    }
+    free(counters), free(rates);
     return st;
 }
 
-static db_status ingest_fn(db_conn *c, void *arg)
+static db_status flush_fn(db_conn *c, void *arg)
 {
-    ingest *x = arg;
-    x->limited = false;
-    const batch_products *b = x->products;
-    store_status st = store_analytics_events_add(c, x->rows, b->n);
-    for (size_t i = 0; i < b->n && st == STORE_OK; i++) st = store_sales(x, c, &b->events[i], b->first_slot[i] + 1);
-    for (size_t i = 0; i < x->ncounters && st == STORE_OK; i++) {
-        const batch_count *k = &x->counters[i];
+    const queued_batch *taken = arg;
+    store_status st = STORE_OK;
+    for (const queued_batch *q = taken; q && st == STORE_OK; q = q->next) {
+        st = store_analytics_events_add(c, q->rows, q->n);
+        for (size_t i = 0; i < q->nsales && st == STORE_OK; i++)
+            st = store_inventory_sale_add(c, q->sales[i].account_id, q->sales[i].reference, &q->sales[i].sale);
+    }
+    if (st == STORE_OK) st = write_counts(c, taken);
+    return store_db_status(st);
+}
+
+/* Writes the oldest queued batches, up to `chunk` events or one batch at
+ * least, in one transaction; *written += their events. */
+static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
+{
+    struct analytics_queue *aq = e->analytics;
+    pthread_mutex_lock(&aq->lock);
+    queued_batch *taken = aq->head, **end = &aq->head;
+    size_t events = 0;
+    while (*end && (events == 0 || events + (*end)->n <= chunk))
+        events += (*end)->n, end = &(*end)->next;
+    aq->head = *end;
+    if (!aq->head) aq->tail = &aq->head;
+    *end = NULL;
+    pthread_mutex_unlock(&aq->lock);
+    if (!taken) return BO_OK;
+    db_status st = store_write(e->st, flush_fn, taken);
+    pthread_mutex_lock(&aq->lock);
+    if (st != DB_OK) {
+        /* back in front, in order: the next flush tries again; meanwhile the bound refuses new batches */
+        *end = aq->head;
+        if (!aq->head) aq->tail = end;
+        aq->head = taken;
+        pthread_mutex_unlock(&aq->lock);
+        return BO_INTERNAL;
+    }
+    aq->writes++;
+    for (queued_batch *q = taken; q; q = q->next) {
+        pending_add(aq, q, -1);
+        aq->events -= q->n, aq->bytes -= q->bytes;
+    }
+    pthread_mutex_unlock(&aq->lock);
+    *written += events;
+    while (taken) {
+        queued_batch *next = taken->next;
+        for (size_t i = 0; i < taken->nsold; i++) pricing_references_sold(e, taken->sold_accounts[i]);
+        batch_free(taken);
+        taken = next;
+    }
+    return BO_OK;
+}
+
+bo_status analytics_flush(engine *e, size_t *written)
+{
+    struct analytics_queue *aq = e->analytics;
+    size_t done = 0;
+    bo_status out = BO_OK;
+    pthread_mutex_lock(&aq->flush_lock);
+    pthread_mutex_lock(&aq->lock);
+    size_t queued = aq->events;
+    pthread_mutex_unlock(&aq->lock);
+    size_t chunk = queued / 4 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
+                   : queued / 4 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
+                                                            : queued / 4;
+    /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
+    while (out == BO_OK && done < queued) {
+        size_t before = done;
+        out = write_chunk(e, chunk, &done);
+        if (done == before) break;
+    }
+    pthread_mutex_unlock(&aq->flush_lock);
+    if (written) *written = done;
+    return out;
+}
+
+static void *writer_main(void *arg)
+{
+    engine *e = arg;
+    /* below the request threads: a busy machine serves bookings first */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        log_warn("analytics writer: priority not lowered");
+    while (engine_wait(e, ANALYTICS_FLUSH_MS))
+        if (analytics_flush(e, NULL) != BO_OK) log_warn("analytics: queued events not written, will retry");
+    return NULL;
+}
+
+void analytics_queue_open(engine *e)
+{
+    struct analytics_queue *aq = calloc(1, sizeof *aq);
+    if (!aq) abort();
+    pthread_mutex_init(&aq->lock, NULL);
+    pthread_mutex_init(&aq->flush_lock, NULL);
+    aq->tail = &aq->head;
+    aq->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->analytics = aq;
+    if (e->cfg.start_workers) {
+        aq->writing = pthread_create(&aq->writer, NULL, writer_main, e) == 0;
+        if (aq->writing) pthread_setname_np(aq->writer, "bo-analytics");
+    }
+}
+
+void analytics_queue_close(engine *e)
+{
+    struct analytics_queue *aq = e->analytics;
+    if (!aq) return;
+    if (aq->writing) pthread_join(aq->writer, NULL); /* e->stopping is set: it returns after its wait */
+    if (analytics_flush(e, NULL) != BO_OK) log_warn("analytics: queued events lost at shutdown: storage failure");
+    for (queued_batch *q = aq->head, *next; q; q = next) next = q->next, batch_free(q);
+    g_hash_table_destroy(aq->pending);
+    pthread_mutex_destroy(&aq->lock), pthread_mutex_destroy(&aq->flush_lock);
+    free(aq);
+    e->analytics = NULL;
+}
+
+/* The batch as it will be written: every string copied, counts gathered. */
+static queued_batch *batch_build(const analytics_event *events, size_t n, const batch_products *b,
+                                 const char *prefix, instant_us now)
+{
+    queued_batch *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    q->text = g_string_chunk_new(4096);
+    q->window = now / US_PER_SEC / 60 * 60;
+    q->shard = now % STORE_RATE_SHARDS; /* the microsecond spreads concurrent batches over the shards */
+    q->n = n;
+    size_t items = 0;
+    for (size_t i = 0; i < n; i++) items += events[i].nitems;
+    q->rows = calloc(n, sizeof *q->rows);
+    q->counters = calloc(n, sizeof *q->counters);
+    q->rates = calloc(n + 1, sizeof *q->rates);
+    q->sales = calloc(items ? items : 1, sizeof *q->sales);
+    q->sold_accounts = calloc(n, sizeof *q->sold_accounts);
+    if (!q->rows || !q->counters || !q->rates || !q->sales || !q->sold_accounts) return batch_free(q), NULL;
+    char key[700];
+    if (*prefix) {
+        snprintf(key, sizeof key, ANALYTICS_RATE_KEY "ip:%s#", prefix);
+        q->rates[q->nrates++] = (queued_rate){keep(q, key), (int64_t)n};
+    }
+    size_t first_cookie = q->nrates;
+    for (size_t i = 0; i < n; i++) {
+        const analytics_event *ev = &events[i];
+        const resolved_product *p = &b->resolved[b->first_slot[i]];
+        const char *acct = keep(q, ev->acct->id);
+        q->rows[i] = (store_analytics_event){acct,
+                                             analytics_kind_name(ev->kind),
+                                             keep(q, ev->cookie_id),
+                                             ev->time,
+                                             now,
+                                             keep(q, prefix),
+                                             p->kind,
+                                             keep(q, p->key),
+                                             keep(q, ev->order_id),
+                                             keep(q, ev->detail ? ev->detail : "")};
+        /* one cookie's count in every kind: the limit is per cookie */
+        snprintf(key, sizeof key, ANALYTICS_RATE_KEY "cookie:%s:%s", ev->acct->id, ev->cookie_id);
+        size_t r = first_cookie;
+        while (r < q->nrates && strcmp(q->rates[r].key, key)) r++;
+        if (r == q->nrates) q->rates[q->nrates++] = (queued_rate){keep(q, key), 0};
+        q->rates[r].n++;
         civil_date day;
         int32_t secs;
-        tz_instant_to_local(k->acct->timezone, x->now, &day, &secs);
-        st = store_analytics_count(c, k->acct->id, day, analytics_kind_name(k->kind), k->text, x->shard, k->n);
+        tz_instant_to_local(ev->acct->timezone, now, &day, &secs);
+        size_t k = 0;
+        while (k < q->ncounters && !(q->counters[k].kind == ev->kind && q->counters[k].account_id == acct &&
+                                     q->counters[k].day == day && !strcmp(q->counters[k].product_key, p->key)))
+            k++;
+        if (k == q->ncounters) q->counters[q->ncounters++] = (queued_count){acct, day, ev->kind, keep(q, p->key), 0};
+        q->counters[k].n++;
+        bool sold = false;
+        for (size_t j = 0; j < ev->nitems; j++) {
+            const resolved_product *item = &b->resolved[b->first_slot[i] + 1 + j];
+            if (strcmp(item->kind, "reference")) continue; /* Boxoffice products have their own sales */
+            queued_sale *sale = &q->sales[q->nsales++];
+            sale->account_id = acct, sale->reference = keep(q, item->key);
+            sale->sale = (store_inventory_sale){.line = (int64_t)j,
+                                                .quantity = ev->items[j].amount,
+                                                .unit_price = ev->items[j].price,
+                                                .has_day = ev->items[j].has_day,
+                                                .event_day = ev->items[j].day,
+                                                .sold_at = now};
+            snprintf(sale->sale.order_id, sizeof sale->sale.order_id, "%s", ev->order_id ? ev->order_id : "");
+            sold = ev->kind == ANALYTICS_ORDER_CREATED;
+        }
+        size_t s = 0;
+        while (s < q->nsold && q->sold_accounts[s] != acct) s++;
+        if (sold && s == q->nsold) q->sold_accounts[q->nsold++] = acct;
     }
-    if (st != STORE_OK) return store_db_status(st);
-    return count_against_limits(x, c);
+    q->bytes += sizeof *q + n * (sizeof *q->rows + sizeof *q->counters + sizeof *q->rates) + items * sizeof *q->sales;
+    return q;
+}
+
+/* Whether q fits the limits: the committed counts (read by the caller
+ * without the lock, into committed[]) plus what is accepted and not yet
+ * written. Under the queue's lock. */
+static bool within_limits(engine *e, const queued_batch *q, const int64_t *committed)
+{
+    long per_ip = e->cfg.analytics_per_ip_per_minute > 0 ? e->cfg.analytics_per_ip_per_minute
+                                                         : ANALYTICS_DEFAULT_PER_IP_PER_MINUTE;
+    long per_cookie = e->cfg.analytics_per_cookie_per_minute > 0 ? e->cfg.analytics_per_cookie_per_minute
+                                                                 : ANALYTICS_DEFAULT_PER_COOKIE_PER_MINUTE;
+    for (size_t i = 0; i < q->nrates; i++) {
+        const char *key = q->rates[i].key;
+        bool network = key[strlen(key) - 1] == '#';
+        if (committed[i] + pending_of(e->analytics, q->window, key) + q->rates[i].n > (network ? per_ip : per_cookie))
+            return false;
+    }
+    return true;
+}
+
+/* Reads the committed counts of q's rate keys, then takes the queue's lock:
+ * if a flush committed meanwhile (its counts may be in neither the read nor
+ * pending any more), reads again. Returns with the lock held, or false (not
+ * held) on a storage failure. */
+static bool lock_with_committed_counts(engine *e, const queued_batch *q, int64_t *committed)
+{
+    struct analytics_queue *aq = e->analytics;
+    const char **keys = calloc(q->nrates ? q->nrates : 1, sizeof *keys);
+    if (!keys) return false;
+    for (size_t i = 0; i < q->nrates; i++) keys[i] = q->rates[i].key;
+    for (;;) {
+        pthread_mutex_lock(&aq->lock);
+        uint64_t writes = aq->writes;
+        pthread_mutex_unlock(&aq->lock);
+        if (store_analytics_rate_read(e->st, keys, q->nrates, q->window, committed) != STORE_OK) {
+            free(keys);
+            return false;
+        }
+        pthread_mutex_lock(&aq->lock);
+        if (aq->writes == writes) break;
+        pthread_mutex_unlock(&aq->lock);
+    }
+    free(keys);
+    return true;
 }
 
 bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_event *events, size_t n, bo_error *err)
 {
     if (!n) return BO_OK;
     batch_products b = {events, n, calloc(n, sizeof(size_t)), 0, NULL, NULL, NULL};
-    batch_count *cookies = calloc(n, sizeof *cookies), *counters = calloc(n, sizeof *counters);
     bo_status out = BO_OK;
     if (b.first_slot)
         for (size_t i = 0; i < n; i++) b.first_slot[i] = b.slots, b.slots += 1 + events[i].nitems;
     b.slot_account = calloc(b.slots ? b.slots : 1, sizeof *b.slot_account);
     b.slot_product = calloc(b.slots ? b.slots : 1, sizeof *b.slot_product);
     b.resolved = calloc(b.slots ? b.slots : 1, sizeof *b.resolved);
-    if (!b.first_slot || !cookies || !counters || !b.slot_account || !b.slot_product || !b.resolved) out = BO_INTERNAL;
+    if (!b.first_slot || !b.slot_account || !b.slot_product || !b.resolved) out = BO_INTERNAL;
     for (size_t i = 0; i < n && out == BO_OK; i++) {
         size_t first = b.first_slot[i];
         b.slot_account[first] = events[i].acct, b.slot_product[first] = events[i].product_id;
@@ -244,51 +567,39 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
     if (out == BO_OK) out = resolve_products(e, &b);
     char prefix[64];
     analytics_ip_prefix(client_ip, prefix);
-    ingest x = {&b, prefix, clock_now(),
-                e->cfg.analytics_per_ip_per_minute > 0 ? e->cfg.analytics_per_ip_per_minute
-                                                       : ANALYTICS_DEFAULT_PER_IP_PER_MINUTE,
-                e->cfg.analytics_per_cookie_per_minute > 0 ? e->cfg.analytics_per_cookie_per_minute
-                                                           : ANALYTICS_DEFAULT_PER_COOKIE_PER_MINUTE,
-                cookies, counters, 0, 0, 0, NULL, false};
-    /* the microsecond spreads concurrent batches over the shards well enough */
-    x.shard = x.now % STORE_RATE_SHARDS;
-    store_analytics_event *rows = calloc(n, sizeof *rows);
-    if (!rows) out = BO_INTERNAL;
-    x.rows = rows;
-    for (size_t i = 0; i < n && out == BO_OK; i++) {
-        const analytics_event *ev = &events[i];
-        const resolved_product *p = &b.resolved[b.first_slot[i]];
-        rows[i] = (store_analytics_event){ev->acct->id, analytics_kind_name(ev->kind), ev->cookie_id, ev->time, x.now,
-                                          x.ip_prefix,  p->kind, p->key, ev->order_id, ev->detail ? ev->detail : ""};
-        /* one cookie's count in every kind: the limit is per cookie */
-        x.ncookies = count_add(cookies, x.ncookies, ev->acct, ANALYTICS_PAGE_VIEWED, ev->cookie_id);
-        x.ncounters = count_add(counters, x.ncounters, ev->acct, ev->kind, p->key);
+    queued_batch *q = out == BO_OK ? batch_build(events, n, &b, prefix, clock_now()) : NULL;
+    free(b.first_slot), free(b.slot_account), free(b.slot_product), free(b.resolved);
+    if (!q) return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was stored");
+    struct analytics_queue *aq = e->analytics;
+    int64_t *committed = calloc(q->nrates ? q->nrates : 1, sizeof *committed);
+    if (!committed || !lock_with_committed_counts(e, q, committed)) {
+        free(committed), batch_free(q);
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was stored");
     }
+    if (aq->events + n > ANALYTICS_QUEUE_MAX_EVENTS || aq->bytes + q->bytes > ANALYTICS_QUEUE_MAX_BYTES)
+        out = bo_fail(err, BO_UNAVAILABLE, "unavailable", "", "too many events waiting to be stored; try again soon");
+    else if (!within_limits(e, q, committed))
+        out = bo_fail(err, BO_RATE_LIMITED, "rate_limited", "", "too many events; try again in a minute");
+    free(committed);
     if (out == BO_OK) {
-        qsort(cookies, x.ncookies, sizeof *cookies, count_order);
-        qsort(counters, x.ncounters, sizeof *counters, count_order);
-        db_status st = store_write(e->st, ingest_fn, &x);
-        if (st == DB_ABORT && x.limited)
-            out = bo_fail(err, BO_RATE_LIMITED, "rate_limited", "", "too many events; try again in a minute");
-        else out = bo_from_db(st, err);
-    } else {
-        bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure, nothing was stored");
+        pending_add(aq, q, +1);
+        aq->events += n, aq->bytes += q->bytes;
+        *aq->tail = q, aq->tail = &q->next;
+        q = NULL;
     }
-    /* references sold: their prices are replanned as after a sale */
-    for (size_t i = 0; i < n && out == BO_OK; i++)
-        for (size_t k = 0; events[i].kind == ANALYTICS_ORDER_CREATED && k < events[i].nitems; k++)
-            if (!strcmp(b.resolved[b.first_slot[i] + 1 + k].kind, "reference")) {
-                pricing_references_sold(e, events[i].acct->id);
-                break;
-            }
-    free(b.first_slot), free(b.slot_account), free(b.slot_product), free(b.resolved), free(cookies), free(counters);
-    free(rows);
+    bool write_now = out == BO_OK && !aq->writing;
+    pthread_mutex_unlock(&aq->lock);
+    batch_free(q);
+    /* no writer thread (tools, unit tests): written before the answer, as a batch of its own */
+    if (write_now && analytics_flush(e, NULL) != BO_OK)
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "storage failure; the events are kept and retried");
     return out;
 }
 
 bo_status analytics_daily_count(engine *e, const account *a, civil_date day, analytics_kind kind,
                                 const char *product_key, int64_t *count)
 {
+    if (analytics_flush(e, NULL) != BO_OK) return BO_INTERNAL; /* what was accepted is counted */
     store_status st = store_analytics_daily_count(e->st, a->id, day, analytics_kind_name(kind), product_key, count);
     return st == STORE_OK ? BO_OK : BO_INTERNAL;
 }

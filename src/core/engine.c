@@ -155,6 +155,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     pricing_cache_open(e);
     pthread_mutex_init(&e->stop_lock, NULL);
     pthread_cond_init(&e->stop_cond, NULL);
+    analytics_queue_open(e);
     if (cfg->start_workers && cfg->reaper_interval_ms > 0) {
         e->reaper_running = pthread_create(&e->reaper, NULL, reaper_main, e) == 0;
         if (e->reaper_running) pthread_setname_np(e->reaper, "bo-reaper");
@@ -175,6 +176,7 @@ void engine_close(engine *e)
     pthread_cond_broadcast(&e->stop_cond);
     pthread_mutex_unlock(&e->stop_lock);
     if (e->reaper_running) pthread_join(e->reaper, NULL);
+    analytics_queue_close(e); /* its last write replans prices: before the pricing cache goes */
     /* its worker reads the catalog snapshots and the store: stopped before they go */
     pricing_cache_close(e->pricing);
     e->pricing = NULL;

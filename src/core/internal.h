@@ -89,6 +89,7 @@ struct engine {
         uint64_t version;
     } unlocked[ACCESS_UNLOCKED_SLOTS];
     struct pricing_cache *pricing; /* settings, models and plans (core/dynamic_pricing.c), its own lock */
+    struct analytics_queue *analytics; /* accepted analytics not yet written (core/analytics.c), its own lock */
 };
 /* Sets e->pricing, then starts its worker (which reads e->pricing) when
  * e->cfg.start_workers. */
@@ -99,6 +100,12 @@ void pricing_inventory_changed(engine *e, const char *account_id);
 /* An OrderCreated sold inventory references of the account: their plans are
  * rebuilt as after a sale (when the cache prices any of the account's). */
 void pricing_references_sold(engine *e, const char *account_id);
+
+/* The analytics ingest queue (core/analytics.c): opened by engine_open (its
+ * writer thread when e->cfg.start_workers), closed by engine_close after
+ * e->stopping is set, writing what is still queued. */
+void analytics_queue_open(engine *e);
+void analytics_queue_close(engine *e);
 
 /* order_book with a step of the caller's run in the booking's transaction
  * once the order is written (rows: the order as booked, also when the cart

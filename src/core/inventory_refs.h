@@ -149,11 +149,13 @@ typedef struct {
     const char *detail; /* the event as received, stored opaque with the raw event */
 } analytics_event;
 
-/* Stores the events (in one transaction) and counts them per account, day,
- * kind and product. client_ip (text, v4 or v6; NULL or unparsable: none) is
- * kept only as its /24 or /48 prefix, and it and each cookie are rate limited:
- * BO_RATE_LIMITED (nothing stored) when a minute's events from the prefix or a
- * cookie would pass the configured limits. */
+/* Accepts the events into the ingest queue, written with the other queued
+ * batches within about 200 ms (at once when the engine runs no workers), and
+ * counted per account, day, kind and product. client_ip (text, v4 or v6;
+ * NULL or unparsable: none) is kept only as its /24 or /48 prefix, and it and
+ * each cookie are rate limited: BO_RATE_LIMITED (nothing stored) when a
+ * minute's events from the prefix or a cookie would pass the configured
+ * limits; BO_UNAVAILABLE (nothing stored) when the queue is full. */
 bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_event *events, size_t n,
                            bo_error *err);
 /* Events of kind on the account's local day that named product_key (an
@@ -163,6 +165,11 @@ bo_status analytics_daily_count(engine *e, const account *a, civil_date day, ana
 /* The network prefix kept of an address: "203.0.113.0/24", "2001:db8:1::/48";
  * "" when ip is NULL or not an address. */
 void analytics_ip_prefix(const char *ip, char out[64]);
+/* Writes what is queued now, in about four transactions (the writer thread's
+ * step; also a test hook and the flush before analytics are read);
+ * *written (may be NULL) gets the number of events written. BO_INTERNAL
+ * keeps them queued for the next try. */
+bo_status analytics_flush(engine *e, size_t *written);
 
 /* Deletes raw events and daily counters older than the retention (and the
  * analytics' spent rate-limit windows); *deleted (may be NULL) gets the number

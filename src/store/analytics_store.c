@@ -1,6 +1,8 @@
 /* Browser analytics: the SQL of store/analytics_store.h. */
 #include "store/analytics_store.h"
 #include "store/db.h"
+#include <stdio.h>
+#include <string.h>
 
 #define EVENT_COLS 10
 #define EVENTS_PER_INSERT 25 /* a browser's batch of 50 is two statements */
@@ -88,6 +90,46 @@ store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[
                                                 DB_TEXT(keys[2]), DB_TEXT(keys[3]), DB_TEXT(keys[4]),
                                                 DB_TEXT(keys[5]), DB_TEXT(keys[6]), DB_TEXT(keys[7])),
                                         total));
+}
+
+typedef struct {
+    const char *const *keys;
+    size_t n;
+    int64_t window_start;
+    int64_t *counts;
+} rate_read;
+
+static db_status rate_read_fn(db_conn *c, void *arg)
+{
+    rate_read *x = arg;
+    db_status st = DB_OK;
+    for (size_t i = 0; i < x->n && st == DB_OK; i++) {
+        const char *key = x->keys[i];
+        size_t len = strlen(key);
+        x->counts[i] = 0;
+        if (len && key[len - 1] == '#') {
+            char shard[STORE_RATE_SHARDS][800];
+            for (size_t k = 0; k < STORE_RATE_SHARDS; k++) snprintf(shard[k], sizeof shard[k], "%s%zu", key, k);
+            st = db_query_int(c,
+                              "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE window_start = ?"
+                              " AND key IN (?, ?, ?, ?, ?, ?, ?, ?)",
+                              DB_ARGS(DB_INT(x->window_start), DB_TEXT(shard[0]), DB_TEXT(shard[1]),
+                                      DB_TEXT(shard[2]), DB_TEXT(shard[3]), DB_TEXT(shard[4]), DB_TEXT(shard[5]),
+                                      DB_TEXT(shard[6]), DB_TEXT(shard[7])),
+                              &x->counts[i]);
+        } else {
+            st = db_query_int(c, "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE key = ? AND window_start = ?",
+                              DB_ARGS(DB_TEXT(key), DB_INT(x->window_start)), &x->counts[i]);
+        }
+    }
+    return st;
+}
+
+store_status store_analytics_rate_read(store *s, const char *const *keys, size_t n, int64_t window_start,
+                                       int64_t *counts)
+{
+    rate_read x = {keys, n, window_start, counts};
+    return store_status_of(store_read(s, rate_read_fn, &x));
 }
 
 typedef struct {

@@ -36,6 +36,13 @@ store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t windo
 #define STORE_RATE_SHARDS 8
 store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
                                              int64_t window_start, int64_t n, int64_t *total);
+/* The counts of the n keys in the window as committed (0 for a key without
+ * a row), read in one read transaction: the queued ingest (core/analytics.c)
+ * checks its limits with a read and adds its counts at flush time. A key
+ * ending in '#' is a spread count: the sum of its STORE_RATE_SHARDS rows
+ * key#0..key#7. */
+store_status store_analytics_rate_read(store *s, const char *const *keys, size_t n, int64_t window_start,
+                                       int64_t *counts);
 /* Deletes at most `limit` raw events received before before_us (the oldest
  * first; *deleted says how many), counters of days before before_day, and
  * analytics rate windows that started before window_before, in one

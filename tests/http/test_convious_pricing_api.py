@@ -314,7 +314,18 @@ def analytics(kind, cookie, account="demo", **payload):
     return {"type": kind, "payload": payload}
 
 
-def events_of(cookie):
+def flush(client=None):
+    """Writes the server's queued analytics now (they are written within about 200 ms anyway): the test hook
+    POST /admin/v1/test/analytics-flush of --test-clock servers, so the database can be read right after."""
+    client = client or Client(os.environ["BOXOFFICE_URL"])
+    r = client.admin("POST", "/test/analytics-flush", {})
+    if r.status == 404:
+        raise Skip("the server does not run with --test-clock: queued analytics cannot be flushed")
+    return expect(r, 200)["written"]
+
+
+def events_of(cookie, client=None):
+    flush(client)
     return db_rows("SELECT kind, ip_prefix, product_kind, product_key, order_id FROM analytics_events"
                    " WHERE cookie_id = '%s' ORDER BY id" % cookie)
 
@@ -354,6 +365,7 @@ def test_every_analytics_event_is_stored_and_counted(c):
     assert [tuple(int(v) for v in s) for s in sales] == [(0, 2, 1299, 17652), (2, 1, 1100, 17652)], sales
     # a retried event (the library retries) does not sell twice
     ok_empty(post(c, [batch[6]]))
+    flush(c)
     again = db_rows("SELECT COUNT(*) FROM inventory_ref_sales WHERE account_id = %s AND reference = '%s'" % (DEMO, ref))
     assert int(again[0][0]) == 2
     counters = db_rows("SELECT kind, product_key, count FROM analytics_daily WHERE account_id = %s AND"
@@ -508,7 +520,7 @@ def test_rate_limit_per_network(c):
         ok_empty(post_from(url, net + ".2", [page_view(unique("b")) for _ in range(2)]))
         cookie = unique("c")
         cp_error(post_from(url, net + ".3", [page_view(cookie)]), 429, "rate_limited")
-        assert events_of(cookie) == []
+        assert events_of(cookie, Client(url)) == []
         prefixes = db_rows("SELECT DISTINCT ip_prefix FROM analytics_events WHERE ip_prefix LIKE '%s.%%'" % net)
         assert [p[0] for p in prefixes] == [net + ".0/24"], prefixes
         # another network is not held back
@@ -516,6 +528,43 @@ def test_rate_limit_per_network(c):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_network_limit_counts_every_server(c):
+    """Accepted batches are queued and written later, but the limit is the database's count (what every server
+    wrote) plus the server's own queue: a second server sees what the first one took."""
+    proc, url = second_server("--analytics-per-ip", "5", "--reaper-ms", "0")
+    try:
+        net = "127.%d.%d" % (random.randrange(1, 255), random.randrange(1, 255))
+        ok_empty(post_from(os.environ["BOXOFFICE_URL"], net + ".1", [page_view(unique("a")) for _ in range(4)]))
+        flush(c)
+        cp_error(post_from(url, net + ".2", [page_view(unique("b")) for _ in range(2)]), 429, "rate_limited")
+        # its own queue counts before it is written
+        other_net = "127.%d.%d" % ((int(net.split(".")[1]) % 254) + 1, random.randrange(1, 255))
+        ok_empty(post_from(url, other_net + ".1", [page_view(unique("d")) for _ in range(3)]))
+        cp_error(post_from(url, other_net + ".2", [page_view(unique("e")) for _ in range(3)]), 429, "rate_limited")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_queued_events_are_written_without_the_hook(c):
+    """The writer thread writes the queue every ~200 ms on its own; a clean stop writes what is left."""
+    cookie = unique("later")
+    ok_empty(post(c, [page_view(cookie), analytics("UserViewedProducts", cookie)]))
+    sql = "SELECT COUNT(*) FROM analytics_events WHERE cookie_id = '%s'" % cookie
+    deadline = time.time() + 10
+    while int(db_rows(sql)[0][0]) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert int(db_rows(sql)[0][0]) == 2
+    proc, url = second_server("--reaper-ms", "0")
+    cookie = unique("stop")
+    try:
+        ok_empty(post(Client(url), [page_view(cookie)]))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert int(db_rows("SELECT COUNT(*) FROM analytics_events WHERE cookie_id = '%s'" % cookie)[0][0]) == 1
 
 
 def test_other_accounts(c, token):
@@ -540,6 +589,7 @@ def test_other_accounts(c, token):
     ok_empty(post(c, [analytics("UserViewedPrices", cookie, account=slug, productId=mine_only),
                       analytics("UserViewedPrices", cookie, account=slug, productId=shared),
                       analytics("UserViewedPrices", cookie, productId=mine_only)]))
+    flush(c)
     rows = db_rows("SELECT account_id = %s, product_kind, product_key FROM analytics_events WHERE cookie_id = '%s'"
                    " ORDER BY id" % (b, cookie))
     flags = [(str(r[0]).lower() in ("1", "t", "true"), r[1], r[2]) for r in rows]
@@ -564,15 +614,15 @@ def test_retention_prunes_events_and_counters(c):
         other = Client(url)
         cookie = unique("old")
         ok_empty(post(other, [page_view(cookie), analytics("UserViewedProducts", cookie)]))
-        assert len(events_of(cookie)) == 2
+        assert len(events_of(cookie, other)) == 2
         time.sleep(0.5)
-        assert len(events_of(cookie)) == 2, "kept within the retention"
+        assert len(events_of(cookie, other)) == 2, "kept within the retention"
         expect(other.admin("POST", "/test/clock", {"advance_seconds": 2 * 86400}), 200)
         for _ in range(200):
-            if not events_of(cookie):
+            if not events_of(cookie, other):
                 break
             time.sleep(0.05)
-        assert events_of(cookie) == []
+        assert events_of(cookie, other) == []
         old = db_rows("SELECT COUNT(*) FROM analytics_daily WHERE day < %d" % (int(time.time()) // 86400 + 1))
         assert int(old[0][0]) == 0, old
         leftover = db_rows("SELECT COUNT(*) FROM rate_limits WHERE key LIKE 'cpa:%%' AND window_start < %d" % (

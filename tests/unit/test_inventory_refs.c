@@ -221,6 +221,49 @@ static void test_concurrent_ingest(engine *e)
           "concurrent: a kind never sent counts 0");
 }
 
+/* The queued ingest: an engine with workers answers from its queue and its
+ * writer thread writes it; the per-cookie limit counts what one engine has
+ * queued and what another has written, and a clean close writes the rest. */
+static void test_queued_ingest(store *s)
+{
+    engine_config with_writer = {.default_hold_seconds = 900,
+                                 .catalog_codec = &catalog_doc_json_codec,
+                                 .start_workers = true,
+                                 .analytics_per_cookie_per_minute = 3};
+    engine_config inline_writes = with_writer;
+    inline_writes.start_workers = false;
+    engine *queued = engine_open(s, &with_writer), *other = engine_open(s, &inline_writes);
+    account a;
+    CHECK(test_account(other, "invq", "Q", &a), "queued: an account of its own");
+    char cookie[48];
+    test_id(cookie, sizeof cookie, "queued");
+    analytics_event two[2];
+    for (int i = 0; i < 2; i++)
+        two[i] = (analytics_event){.kind = ANALYTICS_PAGE_VIEWED, .acct = &a, .cookie_id = cookie, .detail = "{}"};
+    bo_error err = {0};
+    CHECK(analytics_ingest(queued, NULL, two, 2, &err) == BO_OK, "queued: a batch is accepted");
+    CHECK(analytics_ingest(queued, NULL, two, 2, &err) == BO_RATE_LIMITED,
+          "queued: its count holds the next one back, written or not");
+    size_t written = 99;
+    CHECK(analytics_flush(queued, &written) == BO_OK && written <= 2, "queued: a flush writes what is left");
+    CHECK(analytics_ingest(other, NULL, two, 2, &err) == BO_RATE_LIMITED,
+          "queued: another engine counts what the first wrote");
+    CHECK(analytics_ingest(other, NULL, two, 1, &err) == BO_OK, "queued: up to the limit");
+    char later[48];
+    test_id(later, sizeof later, "close");
+    analytics_event last = {.kind = ANALYTICS_PAGE_VIEWED, .acct = &a, .cookie_id = later, .detail = "{}"};
+    CHECK(analytics_ingest(queued, NULL, &last, 1, &err) == BO_OK, "queued: one more, then a clean stop");
+    engine_close(queued);
+    civil_date day;
+    int32_t secs;
+    tz_instant_to_local(a.timezone, clock_now(), &day, &secs);
+    int64_t today = 0, before = 0;
+    analytics_daily_count(other, &a, day, ANALYTICS_PAGE_VIEWED, "", &today);
+    analytics_daily_count(other, &a, day - 1, ANALYTICS_PAGE_VIEWED, "", &before);
+    CHECK(today + before == 4, "queued: every accepted event is written, the last at the close");
+    engine_close(other);
+}
+
 /* Pricing a reference (inventory_ref_price): the gate on the grid until the
  * cell is planned, plans within the bounds and on the grid, the seats left now
  * moving the price, sales raising it, scoped by account; removed: no price. */
@@ -314,6 +357,7 @@ int main(void)
     test_events(e, &a, &b);
     test_analytics(e, &a, &b);
     test_concurrent_ingest(e);
+    test_queued_ingest(s);
     test_pricing(e, &a, &b);
     return test_finish(e, s, uri, path);
 }

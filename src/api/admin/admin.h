@@ -132,6 +132,7 @@ void admin_event_access_key_add(http_request *r, void *app_);
 void admin_event_access_key_remove(http_request *r, void *app_);
 /* test_clock.c */
 void admin_test_clock(http_request *r, void *app_);
+void admin_test_analytics_flush(http_request *r, void *app_);
 /* openapi.c */
 void admin_openapi_get(http_request *r, void *app_);
 

@@ -166,6 +166,7 @@ static const http_route routes[] = {
     {"GET", "/webhooks/{id}/deliveries", admin_webhook_deliveries, A},
 
     {"POST", "/test/clock", admin_test_clock, A},
+    {"POST", "/test/analytics-flush", admin_test_analytics_flush, A},
 };
 #undef A
 
