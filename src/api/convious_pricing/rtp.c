@@ -231,15 +231,29 @@ typedef struct {
     size_t *quote_cell;           /* the cell each quote is a candidate for */
     char (*ref_keys)[24];         /* a reference's occurrence keys, borrowed by quotes */
     size_t nquotes, cap;
+    bool failed; /* out of memory: the request answers 500 */
 } rtp_cells;
+
+/* Grows *p (n elements of size) to hold one more; false when out of memory. */
+static bool grow(void **p, size_t size, size_t n, size_t *cap)
+{
+    if (n < *cap) return true;
+    size_t more = *cap ? *cap * 2 : 256;
+    void *grown = realloc(*p, more * size);
+    if (!grown) return false;
+    *p = grown;
+    *cap = more;
+    return true;
+}
 
 static void quote_add(rtp_cells *c, size_t cell, const char *product_id, const char *occurrence, int64_t items,
                       money unit)
 {
-    if (c->nquotes == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 1024;
-        c->quotes = realloc(c->quotes, c->cap * sizeof *c->quotes);
-        c->quote_cell = realloc(c->quote_cell, c->cap * sizeof *c->quote_cell);
+    size_t cap = c->cap;
+    if (!grow((void **)&c->quotes, sizeof *c->quotes, c->nquotes, &cap) ||
+        !grow((void **)&c->quote_cell, sizeof *c->quote_cell, c->nquotes, &c->cap)) {
+        c->failed = true;
+        return;
     }
     c->quotes[c->nquotes] = (pricing_visitor_cell){product_id, occurrence, items, unit};
     c->quote_cell[c->nquotes++] = cell;
@@ -277,7 +291,8 @@ static void ref_cells(engine *e, const account *a, const rtp_request *q, size_t 
 static void product_cells(engine *e, const account *a, const rtp_request *q, size_t i, rtp_cells *c)
 {
     const rtp_subject *s = &q->products[i];
-    size_t per_day = times_per_day(q), first = c->nquotes;
+    size_t per_day = times_per_day(q), n = 0, cap = 0, cell_cap = 0, *cell_of = NULL;
+    const slot **at = NULL;
     for (civil_date day = q->from; day <= q->to; day++) {
         size_t d = (size_t)(day - q->from);
         for (size_t t = 0; t < per_day; t++) {
@@ -285,18 +300,22 @@ static void product_cells(engine *e, const account *a, const rtp_request *q, siz
             for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
                 const slot *sl = &s->slots[k];
                 if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
-                quote_add(c, (d * per_day + t) * q->nproducts + i, s->product->id, sl->key, s->items, k);
+                if (!grow((void **)&at, sizeof *at, n, &cap) ||
+                    !grow((void **)&cell_of, sizeof *cell_of, n, &cell_cap)) {
+                    c->failed = true;
+                    return free(at), free(cell_of);
+                }
+                at[n] = sl, cell_of[n++] = (d * per_day + t) * q->nproducts + i;
             }
         }
     }
-    size_t n = c->nquotes - first;
-    if (!n) return;
-    const slot **at = malloc(n * sizeof *at);
-    price_quote *priced = malloc(n * sizeof *priced);
-    for (size_t k = 0; k < n; k++) at[k] = &s->slots[c->quotes[first + k].price]; /* the slot's index, for now */
-    engine_prices_at(e, a, s->product, at, n, s->items, priced);
-    for (size_t k = 0; k < n; k++) c->quotes[first + k].price = priced[k].unsellable ? -1 : priced[k].unit_price;
-    free(at), free(priced);
+    price_quote *priced = n ? malloc(n * sizeof *priced) : NULL;
+    if (n && !priced) c->failed = true;
+    if (priced) engine_prices_at(e, a, s->product, at, n, s->items, priced);
+    for (size_t k = 0; priced && k < n; k++)
+        if (!priced[k].unsellable)
+            quote_add(c, cell_of[k], s->product->id, at[k]->key, s->items, priced[k].unit_price);
+    free(at), free(cell_of), free(priced);
 }
 
 /* Every cell's price as the visitor is shown it; false when out of memory. */
@@ -310,6 +329,7 @@ static bool price_cells(engine *e, const account *a, const rtp_request *q, size_
         if (q->products[i].is_ref) ref_cells(e, a, q, i, c);
         else product_cells(e, a, q, i, c);
     }
+    if (c->failed) return false;
     pricing_visitor_hold_cells(e, a, q->cookie, c->quotes, c->nquotes, RTP_QUOTE_TTL_SECONDS);
     for (size_t k = 0; k < c->nquotes; k++) {
         money unit = c->quotes[k].price, *best = &c->price[c->quote_cell[k]];
