@@ -675,39 +675,57 @@ static void ref_settings_locked(struct pricing_cache *c, product_pricing *pp, co
     pp->settings_read_at = now;
 }
 
+/* Under the lock: one cell of the reference whose entry pp is. */
+static money ref_cell_price_locked(struct pricing_cache *c, product_pricing *pp, const account *a,
+                                   const inventory_ref_cell *cell, int64_t quantity, instant_us now, bool *planned)
+{
+    if (planned) *planned = false;
+    int64_t seats_left = cell->seats_left;
+    if (quantity < 1 || seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
+    /* a start time sells until it starts; the whole day until it ends */
+    instant_us close = cell->start_time >= 0 ? tz_local_to_instant(a->timezone, cell->day, cell->start_time)
+                                             : tz_local_to_instant(a->timezone, cell->day + 1, 0);
+    if (close <= now) return -1;
+    if (!pp->dynamic) return pp->settings.gate_price;
+    char key[24];
+    inventory_ref_cell_key(cell->day, cell->start_time, key);
+    occ_plan *op = find_plan(pp, key);
+    /* planned with fewer seats than are left now (or sold out then): the
+     * plan cannot say, so the worker replans it */
+    bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
+    if (stale) want_locked(c, pp, key);
+    pricing_explain_info x = {0};
+    if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
+    else current_locked(c, pp, key, quantity, seats_left, now, &x);
+    if (planned) *planned = x.planned && !stale;
+    return x.price;
+}
+
 money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
                           int32_t start_time, int64_t seats_left, int64_t quantity, bool *planned)
 {
-    struct pricing_cache *c = e->pricing;
+    inventory_ref_cell cell = {day, start_time, seats_left};
+    money price;
     if (planned) *planned = false;
-    if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1) return -1;
-    if (seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
+    inventory_ref_prices(e, a, v, &cell, 1, quantity, &price, planned);
+    return price;
+}
+
+void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view *v, const inventory_ref_cell *cells,
+                          size_t n, int64_t quantity, money *out, bool *planned)
+{
+    struct pricing_cache *c = e->pricing;
+    for (size_t i = 0; i < n; i++) out[i] = -1;
+    if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1 || !n) return;
     instant_us now = clock_now();
-    /* a start time sells until it starts; the whole day until it ends */
-    instant_us close = start_time >= 0 ? tz_local_to_instant(a->timezone, day, start_time)
-                                       : tz_local_to_instant(a->timezone, day + 1, 0);
-    if (close <= now) return -1;
-    char id[sizeof ((product_pricing *)0)->product_id], key[24];
+    char id[sizeof ((product_pricing *)0)->product_id];
     inventory_ref_pricing_id(v->reference, id, sizeof id);
-    inventory_ref_cell_key(day, start_time, key);
     pthread_mutex_lock(&c->lock);
     product_pricing *pp = entry_locked(c, a->id, id);
     ref_settings_locked(c, pp, v, now);
-    money price = pp->settings.gate_price;
-    if (pp->dynamic) {
-        occ_plan *op = find_plan(pp, key);
-        /* planned with fewer seats than are left now (or sold out then): the
-         * plan cannot say, so the worker replans it */
-        bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
-        if (stale) want_locked(c, pp, key);
-        pricing_explain_info x = {0};
-        if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
-        else current_locked(c, pp, key, quantity, seats_left, now, &x);
-        price = x.price;
-        if (planned) *planned = x.planned && !stale;
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = ref_cell_price_locked(c, pp, a, &cells[i], quantity, now, planned ? &planned[i] : NULL);
     pthread_mutex_unlock(&c->lock);
-    return price;
 }
 
 typedef struct {

@@ -263,11 +263,17 @@ static size_t times_per_day(const rtp_request *q) { return q->ntimes ? q->ntimes
 
 static int32_t time_at(const rtp_request *q, size_t t) { return q->ntimes ? q->times[t] : -1; }
 
-/* A reference's cells: its seats that day and its plan's price. */
+/* A reference's cells: its seats each day, then every cell's plan price at once. */
 static void ref_cells(engine *e, const account *a, const rtp_request *q, size_t i, rtp_cells *c)
 {
     const rtp_subject *s = &q->products[i];
-    size_t per_day = times_per_day(q);
+    size_t per_day = times_per_day(q), n = (size_t)(q->to - q->from + 1) * per_day;
+    inventory_ref_cell *cells = malloc(n * sizeof *cells);
+    money *unit = malloc(n * sizeof *unit);
+    if (!cells || !unit) {
+        c->failed = true;
+        return free(cells), free(unit);
+    }
     for (civil_date day = q->from; day <= q->to; day++) {
         size_t d = (size_t)(day - q->from);
         const inventory_ref_view that_day = {.seats = s->ref.seats + s->day_first[d],
@@ -276,14 +282,17 @@ static void ref_cells(engine *e, const account *a, const rtp_request *q, size_t 
                                              .availability = s->ref.availability};
         for (size_t t = 0; t < per_day; t++) {
             int32_t time = time_at(q, t), start = time >= 0 ? time : INVENTORY_WHOLE_DAY;
-            size_t cell = (d * per_day + t) * q->nproducts + i;
-            int64_t seats = inventory_ref_seats_left(&that_day, day, start);
-            money unit = inventory_ref_price(e, a, &s->ref, day, start, seats, s->items, NULL);
-            if (unit < 0) continue;
-            inventory_ref_cell_key(day, start, c->ref_keys[cell]);
-            quote_add(c, cell, s->pricing_id, c->ref_keys[cell], s->items, unit);
+            cells[d * per_day + t] = (inventory_ref_cell){day, start, inventory_ref_seats_left(&that_day, day, start)};
         }
     }
+    inventory_ref_prices(e, a, &s->ref, cells, n, s->items, unit, NULL);
+    for (size_t k = 0; k < n; k++) {
+        if (unit[k] < 0) continue;
+        size_t cell = k * q->nproducts + i;
+        inventory_ref_cell_key(cells[k].day, cells[k].start_time, c->ref_keys[cell]);
+        quote_add(c, cell, s->pricing_id, c->ref_keys[cell], s->items, unit[k]);
+    }
+    free(cells), free(unit);
 }
 
 /* A product's cells: the slot starting at the cell's time that day (no
