@@ -19,7 +19,8 @@
 # (user + system, every thread, from /proc/PID/stat), which other load on a
 # shared machine disturbs less than requests/s; and the load average.
 # BENCH_PORT picks the port (default 18471; nginx gets the one below); BENCH_BIN
-# the server (default build/boxoffice); BENCH_SECONDS each run (default 10).
+# the server (default build/boxoffice); BENCH_SECONDS each run (default 10); BENCH_ONLY=rtp stops
+# after the two rtp runs (to compare two builds' rtp, alternating, without the rest).
 set -u
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/boxoffice-cpbench.XXXXXX)
@@ -99,6 +100,7 @@ T0=$(ticks)
 timeout $((SECS + 20)) $CP "${RTP[@]}" --clients 32 --rate 1000 --seconds $SECS | tee "$WORK/rtp-paced.out"
 per_req "$T0" "$(ticks)" "$(replies "$WORK/rtp-paced.out")" "rtp reply" server
 load
+[ "${BENCH_ONLY:-}" = rtp ] && exit 0
 echo "--- nginx serving the same reply as a static file: wrk -t2 -c$CLIENTS ---"
 N0=$(nginx_ticks)
 timeout $((SECS + 20)) wrk -t2 -c$CLIENTS -d${SECS}s --latency "http://127.0.0.1:$NGINX_PORT/rtp.json" >"$WORK/wrk.out" 2>&1

@@ -75,10 +75,20 @@ typedef struct {
     size_t nwanted;
 } product_pricing;
 
+/* One visitor's quote, its key's strings stored after it (one allocation). */
 typedef struct {
+    const char *product_id, *occurrence;
+    int64_t quantity;
     money price;
     instant_us expires;
 } visitor_quote;
+
+/* A visitor's quotes: rtp asks for hundreds of cells of one visitor, so the
+ * visitor is found once and each cell looks up a small table keyed by
+ * (product, occurrence, quantity), not a global one by built strings. */
+typedef struct {
+    GHashTable *quotes; /* visitor_quote* (key and value) */
+} visitor_book;
 
 struct pricing_cache {
     engine *e;
@@ -91,7 +101,8 @@ struct pricing_cache {
     bool stopping;
     /* visitors alone: rtp's cells take it apart from the plans' lock */
     pthread_mutex_t visitor_lock;
-    GHashTable *visitors; /* "account\x1fvisitor\x1fproduct\x1foccurrence\x1fqty" -> visitor_quote* */
+    GHashTable *visitors; /* "account\x1fvisitor" -> visitor_book* */
+    size_t nquotes;       /* over every book: at most VISITOR_HOLDS_MAX */
     instant_us visitors_swept_at;
     pthread_t worker;
     bool worker_running;
@@ -664,39 +675,57 @@ static void ref_settings_locked(struct pricing_cache *c, product_pricing *pp, co
     pp->settings_read_at = now;
 }
 
+/* Under the lock: one cell of the reference whose entry pp is. */
+static money ref_cell_price_locked(struct pricing_cache *c, product_pricing *pp, const account *a,
+                                   const inventory_ref_cell *cell, int64_t quantity, instant_us now, bool *planned)
+{
+    if (planned) *planned = false;
+    int64_t seats_left = cell->seats_left;
+    if (quantity < 1 || seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
+    /* a start time sells until it starts; the whole day until it ends */
+    instant_us close = cell->start_time >= 0 ? tz_local_to_instant(a->timezone, cell->day, cell->start_time)
+                                             : tz_local_to_instant(a->timezone, cell->day + 1, 0);
+    if (close <= now) return -1;
+    if (!pp->dynamic) return pp->settings.gate_price;
+    char key[24];
+    inventory_ref_cell_key(cell->day, cell->start_time, key);
+    occ_plan *op = find_plan(pp, key);
+    /* planned with fewer seats than are left now (or sold out then): the
+     * plan cannot say, so the worker replans it */
+    bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
+    if (stale) want_locked(c, pp, key);
+    pricing_explain_info x = {0};
+    if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
+    else current_locked(c, pp, key, quantity, seats_left, now, &x);
+    if (planned) *planned = x.planned && !stale;
+    return x.price;
+}
+
 money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
                           int32_t start_time, int64_t seats_left, int64_t quantity, bool *planned)
 {
-    struct pricing_cache *c = e->pricing;
+    inventory_ref_cell cell = {day, start_time, seats_left};
+    money price;
     if (planned) *planned = false;
-    if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1) return -1;
-    if (seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
+    inventory_ref_prices(e, a, v, &cell, 1, quantity, &price, planned);
+    return price;
+}
+
+void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view *v, const inventory_ref_cell *cells,
+                          size_t n, int64_t quantity, money *out, bool *planned)
+{
+    struct pricing_cache *c = e->pricing;
+    for (size_t i = 0; i < n; i++) out[i] = -1;
+    if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1 || !n) return;
     instant_us now = clock_now();
-    /* a start time sells until it starts; the whole day until it ends */
-    instant_us close = start_time >= 0 ? tz_local_to_instant(a->timezone, day, start_time)
-                                       : tz_local_to_instant(a->timezone, day + 1, 0);
-    if (close <= now) return -1;
-    char id[sizeof ((product_pricing *)0)->product_id], key[24];
+    char id[sizeof ((product_pricing *)0)->product_id];
     inventory_ref_pricing_id(v->reference, id, sizeof id);
-    inventory_ref_cell_key(day, start_time, key);
     pthread_mutex_lock(&c->lock);
     product_pricing *pp = entry_locked(c, a->id, id);
     ref_settings_locked(c, pp, v, now);
-    money price = pp->settings.gate_price;
-    if (pp->dynamic) {
-        occ_plan *op = find_plan(pp, key);
-        /* planned with fewer seats than are left now (or sold out then): the
-         * plan cannot say, so the worker replans it */
-        bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
-        if (stale) want_locked(c, pp, key);
-        pricing_explain_info x = {0};
-        if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
-        else current_locked(c, pp, key, quantity, seats_left, now, &x);
-        price = x.price;
-        if (planned) *planned = x.planned && !stale;
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = ref_cell_price_locked(c, pp, a, &cells[i], quantity, now, planned ? &planned[i] : NULL);
     pthread_mutex_unlock(&c->lock);
-    return price;
 }
 
 typedef struct {
@@ -1026,6 +1055,25 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+static guint visitor_quote_hash(gconstpointer p)
+{
+    const visitor_quote *q = p;
+    return g_str_hash(q->product_id) * 31u + g_str_hash(q->occurrence) * 17u + (guint)q->quantity;
+}
+
+static gboolean visitor_quote_equal(gconstpointer x, gconstpointer y)
+{
+    const visitor_quote *a = x, *b = y;
+    return a->quantity == b->quantity && !strcmp(a->occurrence, b->occurrence) && !strcmp(a->product_id, b->product_id);
+}
+
+static void visitor_book_free(gpointer p)
+{
+    visitor_book *book = p;
+    g_hash_table_destroy(book->quotes);
+    free(book);
+}
+
 void pricing_cache_open(engine *e)
 {
     struct pricing_cache *c = calloc(1, sizeof *c);
@@ -1041,7 +1089,7 @@ void pricing_cache_open(engine *e)
     c->products = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, product_free);
     c->dynamic_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->ref_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    c->visitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
+    c->visitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, visitor_book_free);
     c->sales_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->wanted_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     e->pricing = c; /* before the worker starts: it reads it */
@@ -1254,21 +1302,27 @@ static void current_locked(struct pricing_cache *c, product_pricing *pp, const c
 bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity,
                            pricing_current *out)
 {
+    return pricing_dynamic_prices(e, a, p, &at, 1, quantity, out);
+}
+
+bool pricing_dynamic_prices(engine *e, const account *a, const cat_product *p, const slot *const *at, size_t n,
+                            int64_t quantity, pricing_current *out)
+{
     struct pricing_cache *c = e->pricing;
-    memset(out, 0, sizeof *out);
+    memset(out, 0, n * sizeof *out);
     if (!c) return false;
     pthread_mutex_lock(&c->lock);
     product_pricing *pp = fresh_entry_locked(e, a->id, p->id);
     bool dynamic = pp->dynamic;
     if (dynamic) {
-        pricing_explain_info x = {0};
-        current_locked(c, pp, at->key, quantity, PLANNED_SEATS, clock_now(), &x);
-        *out = (pricing_current){x.price,
-                                 pp->settings.gate_price,
-                                 pp->settings.min_price,
-                                 pp->settings.max_price,
-                                 price_grid_nearest(&pp->settings, (double)pp->settings.gate_price),
-                                 x.planned};
+        instant_us now = clock_now();
+        money provisional = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
+        for (size_t i = 0; i < n; i++) {
+            pricing_explain_info x = {0};
+            current_locked(c, pp, at[i]->key, quantity, PLANNED_SEATS, now, &x);
+            out[i] = (pricing_current){x.price,          pp->settings.gate_price, pp->settings.min_price,
+                                       pp->settings.max_price, provisional,     x.planned};
+        }
     }
     pthread_mutex_unlock(&c->lock);
     return dynamic;
@@ -1317,61 +1371,102 @@ static gboolean visitor_expired(gpointer key, gpointer value, gpointer now)
     return ((visitor_quote *)value)->expires <= *(instant_us *)now;
 }
 
+/* Under the visitor lock: drops every expired quote, and books left empty. */
+static gboolean visitor_book_sweep(gpointer key, gpointer value, gpointer ctx)
+{
+    (void)key;
+    visitor_book *book = value;
+    struct pricing_cache *c = ((void **)ctx)[0];
+    c->nquotes -= g_hash_table_foreach_remove(book->quotes, visitor_expired, ((void **)ctx)[1]);
+    return g_hash_table_size(book->quotes) == 0;
+}
+
 money pricing_visitor_hold(engine *e, const account *a, const char *visitor, const char *product_id,
                            const char *occurrence, int64_t quantity, money current, int64_t ttl_seconds)
 {
+    pricing_visitor_cell cell = {product_id, occurrence, quantity, current};
+    pricing_visitor_hold_cells(e, a, visitor, &cell, 1, ttl_seconds);
+    return cell.price;
+}
+
+void pricing_visitor_hold_cells(engine *e, const account *a, const char *visitor, pricing_visitor_cell *cells,
+                                size_t n, int64_t ttl_seconds)
+{
     struct pricing_cache *c = e->pricing;
-    if (!c || current < 0 || !visitor || !*visitor) return current;
+    if (!c || !visitor || !*visitor || !n) return;
+    char stack_key[256];
+    char *key = product_key(a->id, visitor, stack_key, sizeof stack_key)
+                    ? stack_key
+                    : g_strdup_printf("%s\x1f%s", a->id, visitor);
     instant_us now = clock_now();
-    /* rtp asks this for every cell: the key is built without printf, and
-     * copied only when a new quote is kept */
-    char key[1024];
-    const char *parts[] = {a->id, visitor, product_id, occurrence};
-    size_t len = 0;
-    for (size_t i = 0; i < 4; i++) {
-        size_t n = strlen(parts[i]);
-        if (len + n + 24 > sizeof key) return current; /* no hold for an absurdly long key */
-        memcpy(key + len, parts[i], n);
-        len += n;
-        key[len++] = '\x1f';
-    }
-    snprintf(key + len, sizeof key - len, "%lld", (long long)quantity);
     pthread_mutex_lock(&c->visitor_lock);
-    visitor_quote *held = g_hash_table_lookup(c->visitors, key);
-    money shown = current;
-    if (held && held->expires > now && held->price <= current) {
-        shown = held->price; /* quoted this or lower within the quote's life: kept, its life unchanged */
-    } else {
-        if (g_hash_table_size(c->visitors) >= VISITOR_HOLDS_MAX &&
-            (now < c->visitors_swept_at || now - c->visitors_swept_at >= VISITOR_SWEEP_SPACING_US)) {
-            g_hash_table_foreach_remove(c->visitors, visitor_expired, &now);
-            c->visitors_swept_at = now;
+    visitor_book *book = g_hash_table_lookup(c->visitors, key);
+    for (size_t i = 0; i < n; i++) {
+        pricing_visitor_cell *cell = &cells[i];
+        if (cell->price < 0) continue; /* nothing sellable stays null */
+        visitor_quote probe = {cell->product_id, cell->occurrence, cell->quantity, 0, 0};
+        visitor_quote *held = book ? g_hash_table_lookup(book->quotes, &probe) : NULL;
+        if (held && held->expires > now && held->price <= cell->price) {
+            cell->price = held->price; /* quoted this or lower within the quote's life: kept, its life unchanged */
+            continue;
         }
-        if (held && held->expires > now) {
-            held->price = current; /* lower now: a new quote */
+        if (c->nquotes >= VISITOR_HOLDS_MAX &&
+            (now < c->visitors_swept_at || now - c->visitors_swept_at >= VISITOR_SWEEP_SPACING_US)) {
+            void *ctx[] = {c, &now};
+            g_hash_table_foreach_remove(c->visitors, visitor_book_sweep, ctx);
+            c->visitors_swept_at = now;
+            book = g_hash_table_lookup(c->visitors, key); /* the sweep may have dropped it */
+            held = book ? g_hash_table_lookup(book->quotes, &probe) : NULL;
+        }
+        if (held) { /* lower now, or expired but not swept yet: a new quote */
+            held->price = cell->price;
             held->expires = now + ttl_seconds * US_PER_SEC;
-        } else if (g_hash_table_size(c->visitors) < VISITOR_HOLDS_MAX) {
-            visitor_quote *q = malloc(sizeof *q);
-            *q = (visitor_quote){current, now + ttl_seconds * US_PER_SEC};
-            g_hash_table_replace(c->visitors, g_strdup(key), q);
-        } /* else full of live quotes: this visitor just sees the current price */
+            continue;
+        }
+        if (c->nquotes >= VISITOR_HOLDS_MAX) continue; /* full of live quotes: this visitor sees the current price */
+        if (!book) {
+            book = calloc(1, sizeof *book);
+            book->quotes = g_hash_table_new_full(visitor_quote_hash, visitor_quote_equal, free, NULL);
+            g_hash_table_insert(c->visitors, g_strdup(key), book);
+        }
+        size_t plen = strlen(cell->product_id) + 1, olen = strlen(cell->occurrence) + 1;
+        visitor_quote *q = malloc(sizeof *q + plen + olen);
+        char *strings = (char *)(q + 1);
+        memcpy(strings, cell->product_id, plen);
+        memcpy(strings + plen, cell->occurrence, olen);
+        *q = (visitor_quote){strings, strings + plen, cell->quantity, cell->price, now + ttl_seconds * US_PER_SEC};
+        g_hash_table_add(book->quotes, q);
+        c->nquotes++;
     }
     pthread_mutex_unlock(&c->visitor_lock);
-    return shown;
+    if (key != stack_key) g_free(key);
 }
 
 price_quote engine_price_at(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity)
 {
-    price_quote q = product_price_at(p, at);
-    pricing_current cur;
-    if (!pricing_dynamic_price(e, a, p, at, quantity, &cur)) return q;
-    q.dynamic = true;
-    q.gate_price = cur.gate;
-    q.min_price = cur.min_price;
-    q.max_price = cur.max_price;
-    q.unsellable = cur.unit < 0;
-    /* the plan may lag a released hold: the holds decide whether seats are
-     * left, and an unsellable plan prices at the gate on the grid */
-    q.unit_price = cur.unit >= 0 ? cur.unit : cur.provisional;
+    price_quote q;
+    engine_prices_at(e, a, p, &at, 1, quantity, &q);
     return q;
+}
+
+void engine_prices_at(engine *e, const account *a, const cat_product *p, const slot *const *at, size_t n,
+                      int64_t quantity, price_quote *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = product_price_at(p, at[i]);
+    pricing_current stack_current[16];
+    pricing_current *cur = n <= 16 ? stack_current : malloc(n * sizeof *cur);
+    if (pricing_dynamic_prices(e, a, p, at, n, quantity, cur)) {
+        for (size_t i = 0; i < n; i++) {
+            price_quote *q = &out[i];
+            q->dynamic = true;
+            q->gate_price = cur[i].gate;
+            q->min_price = cur[i].min_price;
+            q->max_price = cur[i].max_price;
+            q->unsellable = cur[i].unit < 0;
+            /* the plan may lag a released hold: the holds decide whether seats are
+             * left, and an unsellable plan prices at the gate on the grid */
+            q->unit_price = cur[i].unit >= 0 ? cur[i].unit : cur[i].provisional;
+        }
+    }
+    if (cur != stack_current) free(cur);
 }

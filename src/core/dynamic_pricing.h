@@ -62,6 +62,13 @@ typedef struct {
 } pricing_current;
 bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity,
                            pricing_current *out);
+/* pricing_dynamic_price for n occurrences of one product (rtp's cells), the
+ * lock and the product's entry taken once; out has n entries. */
+bool pricing_dynamic_prices(engine *e, const account *a, const cat_product *p, const slot *const *at, size_t n,
+                            int64_t quantity, pricing_current *out);
+/* engine_price_at for n occurrences of one product, priced as one pass. */
+void engine_prices_at(engine *e, const account *a, const cat_product *p, const slot *const *at, size_t n,
+                      int64_t quantity, price_quote *out);
 /* Whether any product of the account prices dynamically. */
 bool pricing_account_dynamic(engine *e, const account *a);
 /* Whether this product does (replies quoting its price skip reply caches:
@@ -73,4 +80,14 @@ bool pricing_product_dynamic(engine *e, const account *a, const char *product_id
  * product, occurrence and quantity. Returns the price to show. */
 money pricing_visitor_hold(engine *e, const account *a, const char *visitor, const char *product_id,
                            const char *occurrence, int64_t quantity, money current, int64_t ttl_seconds);
+/* pricing_visitor_hold for many cells of one visitor (rtp's whole request),
+ * the visitor found once: each cell's price (-1: nothing sellable) becomes
+ * the price to show. */
+typedef struct {
+    const char *product_id, *occurrence;
+    int64_t quantity;
+    money price;
+} pricing_visitor_cell;
+void pricing_visitor_hold_cells(engine *e, const account *a, const char *visitor, pricing_visitor_cell *cells,
+                                size_t n, int64_t ttl_seconds);
 #endif

@@ -92,6 +92,15 @@ int64_t inventory_ref_seats_left(const inventory_ref_view *v, civil_date day, in
  * the grid and asks the pricing worker to plan it (*planned false). */
 money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
                           int32_t start_time, int64_t seats_left, int64_t quantity, bool *planned);
+/* inventory_ref_price for n cells of v (rtp's request), the pricing lock and
+ * the reference's entry taken once; out (and planned, if not NULL) n entries. */
+typedef struct {
+    civil_date day;
+    int32_t start_time;
+    int64_t seats_left;
+} inventory_ref_cell;
+void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view *v, const inventory_ref_cell *cells,
+                          size_t n, int64_t quantity, money *out, bool *planned);
 /* The id a reference is priced under (plans, visitors' held quotes): a prefix
  * no product id has, so a reference never shares a product's. */
 void inventory_ref_pricing_id(const char *reference, char *out, size_t size);

@@ -101,6 +101,46 @@ static bool on_grid(money p, const price_settings *s)
     return p >= s->min_price && p <= s->max_price && (p - s->min_price) % s->step == 0;
 }
 
+/* rtp's batch calls answer what the one-cell calls do: every planned slot
+ * of the horizon at once, and a visitor's quotes held cell by cell. */
+static void test_batch_prices(void)
+{
+    catalog_view *v = catalog_view_open(E, &A);
+    const cat_product *p = v ? model_product(catalog_view_model(v), PRODUCT) : NULL;
+    CHECK(p != NULL, "batch: the product");
+    if (!p) return catalog_view_close(v);
+    slot slots[30];
+    const slot *at[31];
+    price_quote batch[31];
+    size_t n = 0;
+    for (civil_date d = TODAY + 1; d <= TODAY + 10; d++)
+        for (int h = 9; h < 12; h++) slots[n] = slot_at(d, h), at[n] = &slots[n], n++;
+    at[n++] = &slots[0]; /* the same occurrence twice in one batch */
+    engine_prices_at(E, &A, p, at, n, 2, batch);
+    bool same = true;
+    for (size_t i = 0; i < n; i++) {
+        price_quote one = engine_price_at(E, &A, p, at[i], 2);
+        same &= batch[i].dynamic && one.unit_price == batch[i].unit_price && one.unsellable == batch[i].unsellable &&
+                one.min_price == batch[i].min_price && one.max_price == batch[i].max_price;
+    }
+    CHECK(same, "batch: engine_prices_at gives engine_price_at's price for each occurrence");
+    catalog_view_close(v);
+
+    pricing_visitor_cell cells[] = {
+        {"p", "k1", 1, 2000}, {"p", "k2", 1, -1}, {"p", "k1", 2, 2100}, {"q", "k1", 1, 900}};
+    pricing_visitor_hold_cells(E, &A, "batch", cells, 4, 900);
+    CHECK(cells[0].price == 2000 && cells[1].price == -1 && cells[2].price == 2100 && cells[3].price == 900,
+          "batch: first quotes shown as they are, nothing sellable stays null");
+    pricing_visitor_cell risen[] = {
+        {"p", "k1", 1, 2500}, {"p", "k1", 2, 2000}, {"q", "k1", 1, 950}, {"p", "k2", 1, 700}};
+    pricing_visitor_hold_cells(E, &A, "batch", risen, 4, 900);
+    CHECK(risen[0].price == 2000 && risen[1].price == 2000 && risen[2].price == 900 && risen[3].price == 700,
+          "batch: each cell held apart (product, occurrence and quantity), never above the current price");
+    CHECK(pricing_visitor_hold(E, &A, "batch", "p", "k1", 1, 2600, 900) == 2000 &&
+              pricing_visitor_hold(E, &B, "batch", "p", "k1", 1, 2600, 900) == 2600,
+          "batch: the one-cell call reads the same quotes, scoped by account");
+}
+
 static void test_prices(void)
 {
     slot s = slot_at(TODAY + 3, 10);
@@ -128,6 +168,7 @@ static void test_prices(void)
             for (int64_t n = 1; n <= 4; n++) all_on_grid &= on_grid(price_of(&at, n).unit_price, &ON);
         }
     CHECK(all_on_grid, "planned: every price on the grid, within the bounds");
+    test_batch_prices();
 
     pricing_explain_info x;
     CHECK(pricing_explain(E, &A, PRODUCT, TODAY + 3, 10 * 3600, &x, &err) == BO_OK && x.dynamic && x.planned &&

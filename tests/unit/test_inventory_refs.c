@@ -267,6 +267,8 @@ static void test_queued_ingest(store *s)
 /* Pricing a reference (inventory_ref_price): the gate on the grid until the
  * cell is planned, plans within the bounds and on the grid, the seats left now
  * moving the price, sales raising it, scoped by account; removed: no price. */
+static bool batch_agrees = true; /* inventory_ref_prices answered as inventory_ref_price, every cell so far */
+
 static money ref_price(engine *e, const account *a, const char *ref, civil_date day, int32_t start, int64_t quantity,
                        int64_t seats, bool *planned)
 {
@@ -274,6 +276,12 @@ static money ref_price(engine *e, const account *a, const char *ref, civil_date 
     if (inventory_ref_read(e, a, ref, day, day, &v) != BO_OK) return -2;
     if (seats == -3) seats = inventory_ref_seats_left(&v, day, start); /* -3: as stored */
     money price = inventory_ref_price(e, a, &v, day, start, seats, quantity, planned);
+    /* rtp's batch call answers the same for the cell, and nothing for a sold-out one beside it */
+    inventory_ref_cell cells[] = {{day, start, seats}, {day, start, 0}};
+    money batch[2];
+    bool batch_planned[2];
+    inventory_ref_prices(e, a, &v, cells, 2, quantity, batch, batch_planned);
+    batch_agrees &= batch[0] == price && batch[1] == -1 && (!planned || batch_planned[0] == *planned);
     inventory_ref_view_free(&v);
     return price;
 }
@@ -340,6 +348,7 @@ static void test_pricing(engine *e, const account *a, const account *b)
     CHECK(!strcmp(key, "2030-06-01T10:00:05"), "pricing: seconds when there are any");
     inventory_ref_cell_key(date_from_ymd(2030, 6, 1), INVENTORY_WHOLE_DAY, key);
     CHECK(!strcmp(key, "2030-06-01"), "pricing: the whole day's key is the day");
+    CHECK(batch_agrees, "pricing: inventory_ref_prices answers each cell as inventory_ref_price does");
 }
 
 int main(void)

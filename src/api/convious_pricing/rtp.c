@@ -220,70 +220,174 @@ static bool rtp_subject_resolve(http_request *r, engine *e, const account *a, co
 
 static bool sellable(const slot *s, int64_t items) { return s->open && (s->available < 0 || s->available >= items); }
 
-/* The unit price of one cell, -1 when nothing can be sold there: the slot
- * starting at `time` that day (time < 0: the day's own occurrence, else its
- * cheapest sellable slot). */
-static money cell_price(engine *e, const account *a, const rtp_request *q, const rtp_subject *s, civil_date day,
-                        int32_t time)
+/* The request's cells, priced in one pass per product before the reply is
+ * written: a product's plans under one pricing lock, then every quote the
+ * visitor is shown under one visitor lock (docs/PERFORMANCE.md, "Convious
+ * pricing"). A cell is (day, time, product), index ((day - from) x times +
+ * time) x products + product; its price is -1 when nothing can be sold. */
+typedef struct {
+    money *price;                 /* per cell */
+    pricing_visitor_cell *quotes; /* what the visitor is shown, before the hold */
+    size_t *quote_cell;           /* the cell each quote is a candidate for */
+    char (*ref_keys)[24];         /* a reference's occurrence keys, borrowed by quotes */
+    size_t nquotes, cap;
+    bool failed; /* out of memory: the request answers 500 */
+} rtp_cells;
+
+/* Grows *p (n elements of size) to hold one more; false when out of memory. */
+static bool grow(void **p, size_t size, size_t n, size_t *cap)
 {
-    if (s->is_ref) {
-        int32_t start = time >= 0 ? time : INVENTORY_WHOLE_DAY;
+    if (n < *cap) return true;
+    size_t more = *cap ? *cap * 2 : 256;
+    void *grown = realloc(*p, more * size);
+    if (!grown) return false;
+    *p = grown;
+    *cap = more;
+    return true;
+}
+
+static void quote_add(rtp_cells *c, size_t cell, const char *product_id, const char *occurrence, int64_t items,
+                      money unit)
+{
+    size_t cap = c->cap;
+    if (!grow((void **)&c->quotes, sizeof *c->quotes, c->nquotes, &cap) ||
+        !grow((void **)&c->quote_cell, sizeof *c->quote_cell, c->nquotes, &c->cap)) {
+        c->failed = true;
+        return;
+    }
+    c->quotes[c->nquotes] = (pricing_visitor_cell){product_id, occurrence, items, unit};
+    c->quote_cell[c->nquotes++] = cell;
+}
+
+static size_t times_per_day(const rtp_request *q) { return q->ntimes ? q->ntimes : 1; }
+
+static int32_t time_at(const rtp_request *q, size_t t) { return q->ntimes ? q->times[t] : -1; }
+
+/* A reference's cells: its seats each day, then every cell's plan price at once. */
+static void ref_cells(engine *e, const account *a, const rtp_request *q, size_t i, rtp_cells *c)
+{
+    const rtp_subject *s = &q->products[i];
+    size_t per_day = times_per_day(q), n = (size_t)(q->to - q->from + 1) * per_day;
+    inventory_ref_cell *cells = malloc(n * sizeof *cells);
+    money *unit = malloc(n * sizeof *unit);
+    if (!cells || !unit) {
+        c->failed = true;
+        return free(cells), free(unit);
+    }
+    for (civil_date day = q->from; day <= q->to; day++) {
         size_t d = (size_t)(day - q->from);
         const inventory_ref_view that_day = {.seats = s->ref.seats + s->day_first[d],
                                              .nseats = s->day_first[d + 1] - s->day_first[d],
                                              .unlimited = s->ref.unlimited,
                                              .availability = s->ref.availability};
-        int64_t seats = inventory_ref_seats_left(&that_day, day, start);
-        money unit = inventory_ref_price(e, a, &s->ref, day, start, seats, s->items, NULL);
-        if (unit < 0) return -1;
-        char key[24];
-        inventory_ref_cell_key(day, start, key);
-        return pricing_visitor_hold(e, a, q->cookie, s->pricing_id, key, s->items, unit, RTP_QUOTE_TTL_SECONDS);
+        for (size_t t = 0; t < per_day; t++) {
+            int32_t time = time_at(q, t), start = time >= 0 ? time : INVENTORY_WHOLE_DAY;
+            cells[d * per_day + t] = (inventory_ref_cell){day, start, inventory_ref_seats_left(&that_day, day, start)};
+        }
     }
-    money best = -1;
-    size_t d = (size_t)(day - q->from);
-    for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
-        const slot *sl = &s->slots[k];
-        if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
-        price_quote pq = engine_price_at(e, a, s->product, sl, s->items);
-        if (pq.unsellable) continue;
-        money unit = pricing_visitor_hold(e, a, q->cookie, s->product->id, sl->key, s->items, pq.unit_price,
-                                          RTP_QUOTE_TTL_SECONDS);
-        if (best < 0 || unit < best) best = unit;
+    inventory_ref_prices(e, a, &s->ref, cells, n, s->items, unit, NULL);
+    for (size_t k = 0; k < n; k++) {
+        if (unit[k] < 0) continue;
+        size_t cell = k * q->nproducts + i;
+        inventory_ref_cell_key(cells[k].day, cells[k].start_time, c->ref_keys[cell]);
+        quote_add(c, cell, s->pricing_id, c->ref_keys[cell], s->items, unit[k]);
     }
-    return best;
+    free(cells), free(unit);
 }
 
-static void write_cell(jbuf *b, engine *e, const account *a, const rtp_request *q, civil_date day, int32_t time)
+/* A product's cells: the slot starting at the cell's time that day (no
+ * times: each sellable slot of the day, the cheapest shown), all priced at once. */
+static void product_cells(engine *e, const account *a, const rtp_request *q, size_t i, rtp_cells *c)
 {
-    char d[11], t[9], amount[32];
-    date_format(day, d);
-    jb_obj(b);
-    jb_kstr(b, "priceDate", d);
-    if (time >= 0) {
-        time_of_day_format(time, t);
-        jb_kstr(b, "priceTime", t);
-    } else {
-        jb_knull(b, "priceTime");
-    }
-    jb_key(b, "products");
-    jb_arr(b);
-    for (size_t i = 0; i < q->nproducts; i++) {
-        const rtp_subject *s = &q->products[i];
-        jb_obj(b);
-        jb_kstr(b, "productReference", s->reference);
-        jb_kint(b, "numberOfItems", s->items);
-        money unit = cell_price(e, a, q, s, day, time);
-        if (unit >= 0) {
-            money_format(unit, a->currency_decimals, amount, sizeof amount);
-            jb_kstr(b, "price", amount);
-        } else {
-            jb_knull(b, "price");
+    const rtp_subject *s = &q->products[i];
+    size_t per_day = times_per_day(q), n = 0, cap = 0, cell_cap = 0, *cell_of = NULL;
+    const slot **at = NULL;
+    for (civil_date day = q->from; day <= q->to; day++) {
+        size_t d = (size_t)(day - q->from);
+        for (size_t t = 0; t < per_day; t++) {
+            int32_t time = time_at(q, t);
+            for (size_t k = s->day_first[d]; k < s->day_first[d + 1]; k++) {
+                const slot *sl = &s->slots[k];
+                if (sl->day != day || (time >= 0 && sl->time_from != time) || !sellable(sl, s->items)) continue;
+                if (!grow((void **)&at, sizeof *at, n, &cap) ||
+                    !grow((void **)&cell_of, sizeof *cell_of, n, &cell_cap)) {
+                    c->failed = true;
+                    return free(at), free(cell_of);
+                }
+                at[n] = sl, cell_of[n++] = (d * per_day + t) * q->nproducts + i;
+            }
         }
-        jb_obj_end(b);
+    }
+    price_quote *priced = n ? malloc(n * sizeof *priced) : NULL;
+    if (n && !priced) c->failed = true;
+    if (priced) engine_prices_at(e, a, s->product, at, n, s->items, priced);
+    for (size_t k = 0; priced && k < n; k++)
+        if (!priced[k].unsellable)
+            quote_add(c, cell_of[k], s->product->id, at[k]->key, s->items, priced[k].unit_price);
+    free(at), free(cell_of), free(priced);
+}
+
+/* Every cell's price as the visitor is shown it; false when out of memory. */
+static bool price_cells(engine *e, const account *a, const rtp_request *q, size_t ncells, rtp_cells *c)
+{
+    c->price = malloc(ncells * sizeof *c->price);
+    c->ref_keys = malloc(ncells * sizeof *c->ref_keys);
+    if (!c->price || !c->ref_keys) return false;
+    for (size_t k = 0; k < ncells; k++) c->price[k] = -1;
+    for (size_t i = 0; i < q->nproducts; i++) {
+        if (q->products[i].is_ref) ref_cells(e, a, q, i, c);
+        else product_cells(e, a, q, i, c);
+    }
+    if (c->failed) return false;
+    pricing_visitor_hold_cells(e, a, q->cookie, c->quotes, c->nquotes, RTP_QUOTE_TTL_SECONDS);
+    for (size_t k = 0; k < c->nquotes; k++) {
+        money unit = c->quotes[k].price, *best = &c->price[c->quote_cell[k]];
+        if (unit >= 0 && (*best < 0 || unit < *best)) *best = unit;
+    }
+    return true;
+}
+
+static void cells_free(rtp_cells *c) { free(c->price), free(c->quotes), free(c->quote_cell), free(c->ref_keys); }
+
+/* The reply, from the priced cells: each product's reference escaped once,
+ * dates and times formatted once, keys copied as literals. */
+static void write_prices(jbuf *b, const account *a, const rtp_request *q, const rtp_cells *c, const char **refs)
+{
+    size_t per_day = times_per_day(q), cell = 0;
+    char(*times)[9] = malloc((q->ntimes + 1) * sizeof *times); /* up to 13 kB: not on a server thread's stack */
+    if (!times) return (void)(b->failed = true);
+    for (size_t t = 0; t < q->ntimes; t++) time_of_day_format(q->times[t], times[t]);
+    JB_KEY(b, "prices");
+    jb_arr(b);
+    for (civil_date day = q->from; day <= q->to; day++) {
+        char d[11];
+        date_format(day, d);
+        for (size_t t = 0; t < per_day; t++) {
+            jb_obj(b);
+            JB_KEY(b, "priceDate");
+            jb_plain(b, d, 10);
+            JB_KEY(b, "priceTime");
+            if (q->ntimes) jb_plain(b, times[t], 8);
+            else jb_null(b);
+            JB_KEY(b, "products");
+            jb_arr(b);
+            for (size_t i = 0; i < q->nproducts; i++, cell++) {
+                jb_obj(b);
+                JB_KEY(b, "productReference");
+                jb_raw(b, refs[i]);
+                JB_KEY(b, "numberOfItems");
+                jb_int(b, q->products[i].items);
+                JB_KEY(b, "price");
+                if (c->price[cell] >= 0) jb_money(b, c->price[cell], a->currency_decimals);
+                else jb_null(b);
+                jb_obj_end(b);
+            }
+            jb_arr_end(b);
+            jb_obj_end(b);
+        }
     }
     jb_arr_end(b);
-    jb_obj_end(b);
+    free(times);
 }
 
 void cvp_rtp(http_request *r, void *app_)
@@ -301,20 +405,30 @@ void cvp_rtp(http_request *r, void *app_)
     if (!ok) cv_error(r, 500, "internal_error", NULL, "catalog unavailable");
     size_t resolved = 0;
     while (ok && resolved < q->nproducts) ok = rtp_subject_resolve(r, e, a, m, q, resolved++);
+    size_t ncells = (size_t)(q->to - q->from + 1) * times_per_day(q) * q->nproducts;
+    rtp_cells cells = {0};
+    if (ok && !price_cells(e, a, q, ncells, &cells)) {
+        cv_error(r, 500, "internal_error", NULL, "out of memory");
+        ok = false;
+    }
     if (ok) {
-        jbuf b;
-        jb_init(&b, 256 + (size_t)(q->to - q->from + 1) * (q->ntimes ? q->ntimes : 1) * (64 + q->nproducts * 96));
-        jb_obj(&b);
-        jb_key(&b, "prices");
-        jb_arr(&b);
-        for (civil_date d = q->from; d <= q->to; d++) {
-            if (!q->ntimes) write_cell(&b, e, a, q, d, -1);
-            for (size_t t = 0; t < q->ntimes; t++) write_cell(&b, e, a, q, d, q->times[t]);
+        const char *refs[RTP_MAX_PRODUCTS];
+        for (size_t i = 0; i < q->nproducts; i++) {
+            jbuf one;
+            jb_init(&one, 64);
+            jb_str(&one, q->products[i].reference);
+            char *text = jb_take(&one, NULL);
+            refs[i] = text ? http_strdup(r, text) : "null";
+            free(text);
         }
-        jb_arr_end(&b);
+        jbuf b;
+        jb_init(&b, 256 + (size_t)(q->to - q->from + 1) * times_per_day(q) * (64 + q->nproducts * 96));
+        jb_obj(&b);
+        write_prices(&b, a, q, &cells, refs);
         jb_obj_end(&b);
         cv_reply_jbuf(r, &b);
     }
+    cells_free(&cells);
     for (size_t i = 0; i < resolved; i++) free(q->products[i].slots), inventory_ref_view_free(&q->products[i].ref);
     catalog_view_close(catalog);
 }
