@@ -323,6 +323,47 @@ store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_u
     return st;
 }
 
+static void delivery_claimed_job(void *ctx, int index, const char *const *cols)
+{
+    store_delivery_claimed *d = (store_delivery_claimed *)ctx + index;
+    store_delivery_job_free(&d->job); /* a transaction run again starts over */
+    delivery_claimed(&d->claim, 0, cols);
+    d->found = !strcmp(cols[3], "1");
+    if (!d->found) return;
+    store_delivery_job *j = &d->job;
+    snprintf(j->account_id, sizeof j->account_id, "%s", cols[4]);
+    j->event = strdup(cols[5]);
+    j->resource_url = strdup(cols[6]);
+    j->payload = strdup(cols[7]);
+    j->created_at = strtoll(cols[8], NULL, 10);
+    j->url = strdup(cols[9]);
+    j->secret_sealed = strdup(cols[10]);
+    j->format = strdup(cols[11]);
+}
+
+store_status store_deliveries_claim_jobs(store *s, instant_us now, instant_us lease_until, store_delivery_claimed *out,
+                                         int max, int *n)
+{
+    for (int i = 0; i < max; i++) memset(&out[i], 0, sizeof out[i]);
+    /* left joins: a delivery whose event or subscription is gone is still
+     * claimed, so its attempt is recorded as failed rather than left due */
+    store_status st = store_outbox_claim(
+        s,
+        "SELECT d.event_id, d.subscription_id, d.attempts,"
+        " CASE WHEN e.id IS NULL OR s.id IS NULL THEN 0 ELSE 1 END, COALESCE(e.account_id, ''),"
+        " COALESCE(e.event, ''), COALESCE(e.resource_url, ''), COALESCE(e.payload, 'null'), COALESCE(e.created_at, 0),"
+        " COALESCE(s.url, ''), COALESCE(s.secret_sealed, ''), COALESCE(s.format, ''), d.next_due"
+        " FROM webhook_deliveries d LEFT JOIN webhook_events e ON e.id = d.event_id"
+        " LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id"
+        " WHERE d.status = 'pending' AND d.next_due <= ? ORDER BY d.next_due LIMIT ?",
+        "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
+        " AND status = 'pending' AND next_due = ?",
+        2, 12, now, lease_until, max, delivery_claimed_job, out, n);
+    if (st != STORE_OK) *n = 0;
+    for (int i = *n; i < max; i++) store_delivery_job_free(&out[i].job); /* leased in a run that was retried */
+    return st;
+}
+
 typedef struct {
     const char *event_id, *subscription_id;
     store_delivery_job *out;
@@ -405,6 +446,17 @@ static db_status note_failure(db_conn *c, const char *sub_id, instant_us now, in
     return st;
 }
 
+/* Whether the next result for r[i]'s subscription in this batch is a
+ * success too, which clears failing_since itself: a batch of one endpoint's
+ * deliveries then writes its subscription once, not once per delivery. A
+ * failure next still sees the clear, so its failing_since starts at it. */
+static bool cleared_later(const results_op *x, size_t i)
+{
+    for (size_t k = i + 1; k < x->n; k++)
+        if (!strcmp(x->r[k].subscription_id, x->r[i].subscription_id)) return x->r[k].ok;
+    return false;
+}
+
 static db_status results_fn(db_conn *c, void *arg)
 {
     results_op *x = arg;
@@ -419,7 +471,7 @@ static db_status results_fn(db_conn *c, void *arg)
                                        DB_INT(x->now), DB_INT(d->next_due), DB_TEXT(d->event_id),
                                        DB_TEXT(d->subscription_id)),
                                NULL);
-        if (st == DB_OK && d->ok)
+        if (st == DB_OK && d->ok && !cleared_later(x, i))
             st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
                          DB_ARGS(DB_TEXT(d->subscription_id)), NULL);
         if (st == DB_OK && !d->ok) st = note_failure(c, d->subscription_id, x->now, x->disable_after_us);
