@@ -25,6 +25,9 @@
  * endpoint is not reconnected to. No cap per host: a capped batch would queue
  * its sends, and the queued time counts against each send's timeout */
 #define KEPT_CONNECTIONS BATCH
+/* sends in flight at once: a batch opens at most this many connections at a
+ * time, so a receiver is not hit by a batch's worth of connects at once */
+#define SENDS_AT_ONCE 16
 #define LEASE_SECONDS 60
 #define SEND_TIMEOUT_SECONDS 10
 
@@ -507,6 +510,8 @@ static void done_with_multi(engine *e, CURLM *multi, bool kept)
     else curl_multi_cleanup(multi);
 }
 
+static void finish(CURLM *multi, CURLMsg *m);
+
 /* Sends the prepared deliveries concurrently. A connection is checked when it
  * is opened (open_checked); a kept one was checked then, and the allow list
  * does not change while the engine runs, so reusing it crosses no rule. */
@@ -542,38 +547,54 @@ static void send_all(engine *e, delivery *d, int n)
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(c, CURLOPT_PRIVATE, &d[i]);
         d[i].curl = c;
-        curl_multi_add_handle(multi, c);
     }
-    int running = 1;
-    while (running) {
+    /* at most SENDS_AT_ONCE in flight, the next added as one finishes: a
+     * handle's timeout runs from when it is added, so none spends it queued */
+    int next = 0, in_flight = 0;
+    for (;;) {
+        for (; next < n && in_flight < SENDS_AT_ONCE; next++)
+            if (d[next].curl && curl_multi_add_handle(multi, d[next].curl) == CURLM_OK) in_flight++;
+            else if (d[next].curl) snprintf(d[next].error, sizeof d[next].error, "the send could not be started");
+        if (!in_flight) break;
+        int running = 0;
         curl_multi_perform(multi, &running);
-        if (running) curl_multi_poll(multi, NULL, 0, 200, NULL);
-    }
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(multi, &left))) {
-        if (m->msg != CURLMSG_DONE) continue;
-        delivery *d1;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
-        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
-        if (m->data.result != CURLE_OK && d1->refused) {
-            /* d1->error names the refused address */
-        } else if (m->data.result != CURLE_OK)
-            snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
-        else if (d1->status_code >= 300 && d1->status_code < 400)
-            snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
-        else if (d1->status_code < 200 || d1->status_code >= 300)
-            snprintf(d1->error, sizeof d1->error, "HTTP %ld", d1->status_code);
-        d1->ok = m->data.result == CURLE_OK && d1->status_code >= 200 && d1->status_code < 300;
+        CURLMsg *m;
+        int left;
+        bool finished = false;
+        while ((m = curl_multi_info_read(multi, &left))) {
+            if (m->msg != CURLMSG_DONE) continue;
+            finished = true;
+            in_flight--;
+            finish(multi, m);
+        }
+        if (!finished && running) curl_multi_poll(multi, NULL, 0, 200, NULL);
     }
     for (int i = 0; i < n; i++) {
-        if (d[i].curl) {
-            curl_multi_remove_handle(multi, d[i].curl);
-            curl_easy_cleanup(d[i].curl);
-        }
+        if (d[i].curl) curl_easy_cleanup(d[i].curl); /* never added */
         curl_slist_free_all(d[i].headers);
     }
     done_with_multi(e, multi, kept);
+}
+
+/* Judges one finished send, and hands its connection back to the multi's
+ * cache for the next send to the same host. */
+static void finish(CURLM *multi, CURLMsg *m)
+{
+    delivery *d1;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
+    curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
+    if (m->data.result != CURLE_OK && d1->refused) {
+        /* d1->error names the refused address */
+    } else if (m->data.result != CURLE_OK)
+        snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
+    else if (d1->status_code >= 300 && d1->status_code < 400)
+        snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
+    else if (d1->status_code < 200 || d1->status_code >= 300)
+        snprintf(d1->error, sizeof d1->error, "HTTP %ld", d1->status_code);
+    d1->ok = m->data.result == CURLE_OK && d1->status_code >= 200 && d1->status_code < 300;
+    curl_multi_remove_handle(multi, d1->curl);
+    curl_easy_cleanup(d1->curl);
+    d1->curl = NULL;
 }
 
 /* Claims (leases) what is due, sends it, records each attempt: a failure
