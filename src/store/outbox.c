@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_text(db_rows *r, int col) { return strdup(db_text(r, col)); }
-
 /* ---------------- subscription version ---------------- */
 
 store_status store_webhook_version_get(db_conn *c, const char *account_id, int64_t *version)
@@ -323,6 +321,20 @@ store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_u
     return st;
 }
 
+/* A job from its columns as text: account_id, event, resource_url, payload,
+ * created_at, url, secret_sealed, format. */
+static void job_fill(store_delivery_job *j, const char *const *cols)
+{
+    snprintf(j->account_id, sizeof j->account_id, "%s", cols[0]);
+    j->event = strdup(cols[1]);
+    j->resource_url = strdup(cols[2]);
+    j->payload = strdup(cols[3]);
+    j->created_at = strtoll(cols[4], NULL, 10);
+    j->url = strdup(cols[5]);
+    j->secret_sealed = strdup(cols[6]);
+    j->format = strdup(cols[7]);
+}
+
 static void delivery_claimed_job(void *ctx, int index, const char *const *cols)
 {
     store_delivery_claimed *d = (store_delivery_claimed *)ctx + index;
@@ -330,15 +342,7 @@ static void delivery_claimed_job(void *ctx, int index, const char *const *cols)
     delivery_claimed(&d->claim, 0, cols);
     d->found = !strcmp(cols[3], "1");
     if (!d->found) return;
-    store_delivery_job *j = &d->job;
-    snprintf(j->account_id, sizeof j->account_id, "%s", cols[4]);
-    j->event = strdup(cols[5]);
-    j->resource_url = strdup(cols[6]);
-    j->payload = strdup(cols[7]);
-    j->created_at = strtoll(cols[8], NULL, 10);
-    j->url = strdup(cols[9]);
-    j->secret_sealed = strdup(cols[10]);
-    j->format = strdup(cols[11]);
+    job_fill(&d->job, cols + 4);
 }
 
 store_status store_deliveries_claim_jobs(store *s, instant_us now, instant_us lease_until, store_delivery_claimed *out,
@@ -381,16 +385,10 @@ static db_status load_fn(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     st = DB_NOTFOUND;
     if (db_next(r)) {
-        store_delivery_job *j = x->out;
-        store_delivery_job_free(j);
-        snprintf(j->account_id, sizeof j->account_id, "%s", db_text(r, 0));
-        j->event = dup_text(r, 1);
-        j->resource_url = dup_text(r, 2);
-        j->payload = dup_text(r, 3);
-        j->created_at = db_int(r, 4);
-        j->url = dup_text(r, 5);
-        j->secret_sealed = dup_text(r, 6);
-        j->format = dup_text(r, 7);
+        store_delivery_job_free(x->out);
+        const char *cols[8];
+        for (int k = 0; k < 8; k++) cols[k] = db_text(r, k);
+        job_fill(x->out, cols);
         st = DB_OK;
     }
     db_rows_free(r);
