@@ -299,6 +299,11 @@ store_status store_outbox_claim(store *s, const char *select_sql, const char *up
     return store_status_of(store_write(s, claim_fn, &x));
 }
 
+/* Leases one webhook delivery still as the claim read it (store_outbox_claim's update_sql). */
+#define LEASE_DELIVERY_SQL                                                                                  \
+    "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"                \
+    " AND status = 'pending' AND next_due = ?"
+
 static void delivery_claimed(void *ctx, int index, const char *const *cols)
 {
     store_delivery_claim *d = (store_delivery_claim *)ctx + index;
@@ -314,8 +319,7 @@ store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_u
         s,
         "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
         " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
-        "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
-        " AND status = 'pending' AND next_due = ?",
+        LEASE_DELIVERY_SQL,
         2, 3, now, lease_until, max, delivery_claimed, out, n);
     if (st != STORE_OK) *n = 0;
     return st;
@@ -360,8 +364,7 @@ store_status store_deliveries_claim_jobs(store *s, instant_us now, instant_us le
         " FROM webhook_deliveries d LEFT JOIN webhook_events e ON e.id = d.event_id"
         " LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id"
         " WHERE d.status = 'pending' AND d.next_due <= ? ORDER BY d.next_due LIMIT ?",
-        "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
-        " AND status = 'pending' AND next_due = ?",
+        LEASE_DELIVERY_SQL,
         2, 12, now, lease_until, max, delivery_claimed_job, out, n);
     if (st != STORE_OK) *n = 0;
     for (int i = *n; i < max; i++) store_delivery_job_free(&out[i].job); /* leased in a run that was retried */
