@@ -51,6 +51,8 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 ThreadingHTTPServer.daemon_threads = True
+# a real receiver's backlog (nginx, node: 511); Python's default of 5 drops a burst of connects for 1 s
+ThreadingHTTPServer.request_queue_size = 128
 server = ThreadingHTTPServer(("127.0.0.1", 0), H)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
@@ -92,9 +94,12 @@ for e in json.load(sys.stdin)["data"]:
         print(r["_id"], r["prices"][0]["_id"])')"
 [ -n "$RATE" ] || { echo "fourvenues-checkout: the bench rate is not listed"; exit 1; }
 ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# the webhook worker thread's CPU ticks (its name is bo-webhooks), for its CPU per delivery
+worker_ticks() { for t in /proc/$SERVER/task/*; do [ "$(cat $t/comm)" = bo-webhooks ] && awk '{print $14 + $15}' $t/stat; done; }
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "--- Fourvenues checkout: 64 clients, checkout (2 tickets) -> page -> pay, capacity $CAPACITY (SQLite, durable) ---"
 T0=$(ticks)
+W0=$(worker_ticks)
 timeout 150 build/bench/fourvenues-checkout --port $PORT --key $KEY --rate "$RATE" --price "$PRICE" --clients 64 \
     --paid-log "$WORK/paid" | tee "$WORK/co.out"
 T1=$(ticks)
@@ -106,8 +111,9 @@ for _ in $(seq 300); do
     [ "$(cut -d' ' -f1 "$WORK/received" 2>/dev/null | sort -u | wc -l)" -ge "${PAID:-0}" ] && break
     sleep 0.1
 done
-python3 - "$WORK/paid" "$WORK/received" <<'PY'
-import sys
+W1=$(worker_ticks)
+python3 - "$WORK/paid" "$WORK/received" "${W0:-0}" "${W1:-0}" <<'PY'
+import os, sys
 paid = dict(l.split()[:2] for l in open(sys.argv[1]) if l.strip())
 first, ids, count = {}, {}, 0
 for line in open(sys.argv[2]):
@@ -122,6 +128,12 @@ q = lambda f: lags[min(int(len(lags) * f), len(lags) - 1)] if lags else 0.0
 print("  payment.success: %d delivered for %d paid (%d missing, %d redelivered, %d payments with two ids); "
       "lag p50 %.1f ms, p99 %.1f ms (target < 1000)" % (len(first), len(paid), missing, count - len(first), dup_ids,
                                                          q(0.5), q(0.99)))
+arrivals = sorted(float(l.split()[1]) for l in open(sys.argv[2]) if l.strip())
+if len(arrivals) > 1:
+    span = (arrivals[-1] - arrivals[0]) / 1e3
+    cpu = (int(sys.argv[4]) - int(sys.argv[3])) / os.sysconf("SC_CLK_TCK")
+    print("  webhook worker: %d deliveries in %.1f s (%.0f/s from the first to the last), its thread's CPU %.0f us "
+          "per delivery" % (count, span, count / max(span, 1e-3), cpu * 1e6 / count))
 PY
 SEATS=$(sqlite3 "$DBFILE" "SELECT count(*) FROM tickets WHERE product_id = '$PRODUCT' AND status IN ('valid', 'unpaid')")
 EARLY=$(sqlite3 "$DBFILE" "SELECT COALESCE(SUM(used), 0) FROM price_tier_sales WHERE product_id = '$PRODUCT' AND tier_id = 'early'")

@@ -149,6 +149,7 @@ engine *engine_open(store *st, const engine_config *cfg)
     if (!cfg->catalog_codec) log_warn("no catalog codec: catalog documents can be neither written nor read");
     pthread_mutex_init(&e->cache_lock, NULL);
     pthread_mutex_init(&e->unlocked_lock, NULL);
+    pthread_mutex_init(&e->webhook_pool_lock, NULL);
     auth_cache_init(&e->auth);
     e->usage = usage_memory_new();
     store_set_change_hook(st, inventory_changed, e);

@@ -66,6 +66,12 @@ struct engine {
     /* the operator's allow list (engine_config.webhook_allow), set by engine_open */
     webhook_net webhook_allow[WEBHOOK_MAX_ALLOW];
     int webhook_nallow;
+    /* the delivery worker's kept connections (core/webhooks.c): a curl multi
+     * handle whose connection cache outlives a batch, so a busy endpoint gets
+     * keep-alive instead of a connect per delivery; the lock keeps a second
+     * caller of webhooks_deliver_due (tests) off it */
+    pthread_mutex_t webhook_pool_lock;
+    CURLM *webhook_pool;
     /* the outbox's renderer (events_set_renderer): written once at start-up,
      * then published with a release store of outbox_renderer_set */
     outbox_renderer outbox_render;

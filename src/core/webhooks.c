@@ -18,7 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 16
+/* deliveries per claim and per record transaction: each is a write queued
+ * behind the sale's writers on SQLite, so a busy moment needs few of them */
+#define BATCH 64
+/* idle connections kept open between batches: a batch's worth, so one busy
+ * endpoint is not reconnected to. No cap per host: a capped batch would queue
+ * its sends, and the queued time counts against each send's timeout */
+#define KEPT_CONNECTIONS BATCH
+/* sends in flight at once: a batch opens at most this many connections at a
+ * time, so a receiver is not hit by a batch's worth of connects at once */
+#define SENDS_AT_ONCE 16
 #define LEASE_SECONDS 60
 #define SEND_TIMEOUT_SECONDS 10
 
@@ -420,35 +429,47 @@ typedef struct {
     struct curl_slist *headers;
 } delivery;
 
-/* The request body of one delivery, in its subscription's format; false with
- * d->error set when it cannot be built. */
-static bool prepare(engine *e, delivery *d)
-{
-    store_delivery_job x;
-    if (store_delivery_load(e->st, d->event_id, d->sub_id, &x) != STORE_OK) {
-        snprintf(d->error, sizeof d->error, "event or subscription is gone");
-        return false;
-    }
-    snprintf(d->account_id, sizeof d->account_id, "%s", x.account_id);
-    d->url = x.url;
-    x.url = NULL;
-    d->format = webhooks_find_format(e, x.format);
-    if (!d->format) snprintf(d->error, sizeof d->error, "webhook format %.40s is not registered", x.format);
-    d->secret = secret_decrypt(x.secret_sealed);
-    /* the outbox recorded {resource, object_id, account_id, object} */
-    char *object = objtext_member(x.payload, "object");
-    char *resource = objtext_string(x.payload, "resource");
+/* The account a batch's deliveries belong to, read once per account and
+ * batch rather than once per delivery. */
+typedef struct {
+    char id[40];
+    bool found;
     account a;
-    if (d->format && d->format->body && account_by_id(e, d->account_id, &a) == BO_OK) {
-        webhook_event_info ev = {.id = d->event_id, .event = x.event, .resource = resource,
-                                 .resource_url = x.resource_url, .created_at = x.created_at};
-        d->body = d->format->body(e, &a, &ev, object ? object : "null");
+} account_memo;
+
+static const account *memo_account(engine *e, account_memo *m, const char *id)
+{
+    if (strcmp(m->id, id)) {
+        snprintf(m->id, sizeof m->id, "%s", id);
+        m->found = account_by_id(e, id, &m->a) == BO_OK;
+    }
+    return m->found ? &m->a : NULL;
+}
+
+/* The request body of one claimed delivery (x, read with the claim), in its
+ * subscription's format; false with d->error set when it cannot be built. */
+static bool prepare(engine *e, delivery *d, store_delivery_job *x, account_memo *accounts)
+{
+    snprintf(d->account_id, sizeof d->account_id, "%s", x->account_id);
+    d->url = x->url;
+    x->url = NULL; /* d's now */
+    d->format = webhooks_find_format(e, x->format);
+    if (!d->format) snprintf(d->error, sizeof d->error, "webhook format %.40s is not registered", x->format);
+    d->secret = secret_decrypt(x->secret_sealed);
+    /* the outbox recorded {resource, object_id, account_id, object} */
+    char *object = objtext_member(x->payload, "object");
+    char *resource = objtext_string(x->payload, "resource");
+    const account *a = d->format && d->format->body ? memo_account(e, accounts, d->account_id) : NULL;
+    if (a) {
+        webhook_event_info ev = {.id = d->event_id, .event = x->event, .resource = resource,
+                                 .resource_url = x->resource_url, .created_at = x->created_at};
+        d->body = d->format->body(e, a, &ev, object ? object : "null");
     } else if (d->format && !d->format->body) {
         d->body = strdup(object ? object : "null");
     }
     free(object);
     free(resource);
-    store_delivery_job_free(&x);
+    store_delivery_job_free(x);
     if (d->format && !d->secret) snprintf(d->error, sizeof d->error, "the signing secret could not be unsealed");
     else if (d->format && !d->body) snprintf(d->error, sizeof d->error, "the webhook body could not be built");
     return d->format && d->secret && d->body;
@@ -467,9 +488,41 @@ static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_s
     return fd;
 }
 
-static void send_all(delivery *d, int n)
+/* A multi handle for one batch: the engine's kept one (its connection cache
+ * holds the keep-alive connections of earlier batches) when free, else a
+ * fresh one. *kept says which, for done_with_multi. */
+static CURLM *multi_for_batch(engine *e, bool *kept)
 {
-    CURLM *multi = curl_multi_init();
+    *kept = pthread_mutex_trylock(&e->webhook_pool_lock) == 0;
+    if (*kept && !e->webhook_pool) {
+        e->webhook_pool = curl_multi_init();
+        if (e->webhook_pool) curl_multi_setopt(e->webhook_pool, CURLMOPT_MAXCONNECTS, (long)KEPT_CONNECTIONS);
+    }
+    if (*kept && e->webhook_pool) return e->webhook_pool;
+    if (*kept) pthread_mutex_unlock(&e->webhook_pool_lock);
+    *kept = false;
+    return curl_multi_init();
+}
+
+static void done_with_multi(engine *e, CURLM *multi, bool kept)
+{
+    if (kept) pthread_mutex_unlock(&e->webhook_pool_lock);
+    else curl_multi_cleanup(multi);
+}
+
+static void finish(CURLM *multi, CURLMsg *m);
+
+/* Sends the prepared deliveries concurrently. A connection is checked when it
+ * is opened (open_checked); a kept one was checked then, and the allow list
+ * does not change while the engine runs, so reusing it crosses no rule. */
+static void send_all(engine *e, delivery *d, int n)
+{
+    bool kept;
+    CURLM *multi = multi_for_batch(e, &kept);
+    if (!multi) {
+        for (int i = 0; i < n; i++) snprintf(d[i].error, sizeof d[i].error, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         if (!d[i].body) continue;
         webhook_headers signature = {.n = 0};
@@ -494,38 +547,54 @@ static void send_all(delivery *d, int n)
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(c, CURLOPT_PRIVATE, &d[i]);
         d[i].curl = c;
-        curl_multi_add_handle(multi, c);
     }
-    int running = 1;
-    while (running) {
+    /* at most SENDS_AT_ONCE in flight, the next added as one finishes: a
+     * handle's timeout runs from when it is added, so none spends it queued */
+    int next = 0, in_flight = 0;
+    for (;;) {
+        for (; next < n && in_flight < SENDS_AT_ONCE; next++)
+            if (d[next].curl && curl_multi_add_handle(multi, d[next].curl) == CURLM_OK) in_flight++;
+            else if (d[next].curl) snprintf(d[next].error, sizeof d[next].error, "the send could not be started");
+        if (!in_flight) break;
+        int running = 0;
         curl_multi_perform(multi, &running);
-        if (running) curl_multi_poll(multi, NULL, 0, 200, NULL);
-    }
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(multi, &left))) {
-        if (m->msg != CURLMSG_DONE) continue;
-        delivery *d1;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
-        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
-        if (m->data.result != CURLE_OK && d1->refused) {
-            /* d1->error names the refused address */
-        } else if (m->data.result != CURLE_OK)
-            snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
-        else if (d1->status_code >= 300 && d1->status_code < 400)
-            snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
-        else if (d1->status_code < 200 || d1->status_code >= 300)
-            snprintf(d1->error, sizeof d1->error, "HTTP %ld", d1->status_code);
-        d1->ok = m->data.result == CURLE_OK && d1->status_code >= 200 && d1->status_code < 300;
+        CURLMsg *m;
+        int left;
+        bool finished = false;
+        while ((m = curl_multi_info_read(multi, &left))) {
+            if (m->msg != CURLMSG_DONE) continue;
+            finished = true;
+            in_flight--;
+            finish(multi, m);
+        }
+        if (!finished && running) curl_multi_poll(multi, NULL, 0, 200, NULL);
     }
     for (int i = 0; i < n; i++) {
-        if (d[i].curl) {
-            curl_multi_remove_handle(multi, d[i].curl);
-            curl_easy_cleanup(d[i].curl);
-        }
+        if (d[i].curl) curl_easy_cleanup(d[i].curl); /* never added */
         curl_slist_free_all(d[i].headers);
     }
-    curl_multi_cleanup(multi);
+    done_with_multi(e, multi, kept);
+}
+
+/* Judges one finished send, and hands its connection back to the multi's
+ * cache for the next send to the same host. */
+static void finish(CURLM *multi, CURLMsg *m)
+{
+    delivery *d1;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d1);
+    curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &d1->status_code);
+    if (m->data.result != CURLE_OK && d1->refused) {
+        /* d1->error names the refused address */
+    } else if (m->data.result != CURLE_OK)
+        snprintf(d1->error, sizeof d1->error, "%s", curl_easy_strerror(m->data.result));
+    else if (d1->status_code >= 300 && d1->status_code < 400)
+        snprintf(d1->error, sizeof d1->error, "redirect (%ld) is not followed", d1->status_code);
+    else if (d1->status_code < 200 || d1->status_code >= 300)
+        snprintf(d1->error, sizeof d1->error, "HTTP %ld", d1->status_code);
+    d1->ok = m->data.result == CURLE_OK && d1->status_code >= 200 && d1->status_code < 300;
+    curl_multi_remove_handle(multi, d1->curl);
+    curl_easy_cleanup(d1->curl);
+    d1->curl = NULL;
 }
 
 /* Claims (leases) what is due, sends it, records each attempt: a failure
@@ -534,23 +603,32 @@ static void send_all(delivery *d, int n)
  * subscription version, events_wanted's cache). */
 int webhooks_deliver_due(engine *e)
 {
-    store_delivery_claim claims[BATCH];
+    store_delivery_claimed *claims = calloc(BATCH, sizeof *claims);
     int n = 0;
     instant_us now = clock_now();
-    if (store_deliveries_claim(e->st, now, now + LEASE_SECONDS * US_PER_SEC, claims, BATCH, &n) != STORE_OK || n == 0)
+    if (!claims || store_deliveries_claim_jobs(e->st, now, now + LEASE_SECONDS * US_PER_SEC, claims, BATCH, &n) !=
+                       STORE_OK || n == 0) {
+        free(claims);
         return 0;
+    }
     delivery *d = calloc((size_t)n, sizeof *d);
-    for (int i = 0; i < n; i++) {
-        memcpy(d[i].event_id, claims[i].event_id, sizeof d[i].event_id);
-        memcpy(d[i].sub_id, claims[i].subscription_id, sizeof d[i].sub_id);
-        d[i].attempts = claims[i].attempts;
+    account_memo accounts = {.id = ""};
+    for (int i = 0; d && i < n; i++) {
+        memcpy(d[i].event_id, claims[i].claim.event_id, sizeof d[i].event_id);
+        memcpy(d[i].sub_id, claims[i].claim.subscription_id, sizeof d[i].sub_id);
+        d[i].attempts = claims[i].claim.attempts;
         d[i].e = e;
-        if (!prepare(e, &d[i])) {
+        if (!claims[i].found) {
+            snprintf(d[i].error, sizeof d[i].error, "event or subscription is gone");
+        } else if (!prepare(e, &d[i], &claims[i].job, &accounts)) {
             free(d[i].body); /* not sent */
             d[i].body = NULL;
         }
     }
-    send_all(d, n);
+    for (int i = 0; i < n; i++) store_delivery_job_free(&claims[i].job);
+    free(claims);
+    if (!d) return 0; /* leased: retried when the lease ends */
+    send_all(e, d, n);
     now = clock_now();
     store_delivery_result results[BATCH];
     for (int i = 0; i < n; i++) {
@@ -590,4 +668,11 @@ void webhooks_start(engine *e)
 }
 
 /* After engine_close set e->stopping. */
-void webhooks_stop(engine *e) { sender_stop(&e->webhook_sender); }
+void webhooks_stop(engine *e)
+{
+    sender_stop(&e->webhook_sender);
+    pthread_mutex_lock(&e->webhook_pool_lock);
+    if (e->webhook_pool) curl_multi_cleanup(e->webhook_pool);
+    e->webhook_pool = NULL;
+    pthread_mutex_unlock(&e->webhook_pool_lock);
+}

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_text(db_rows *r, int col) { return strdup(db_text(r, col)); }
-
 /* ---------------- subscription version ---------------- */
 
 store_status store_webhook_version_get(db_conn *c, const char *account_id, int64_t *version)
@@ -301,6 +299,11 @@ store_status store_outbox_claim(store *s, const char *select_sql, const char *up
     return store_status_of(store_write(s, claim_fn, &x));
 }
 
+/* Leases one webhook delivery still as the claim read it (store_outbox_claim's update_sql). */
+#define LEASE_DELIVERY_SQL                                                                                  \
+    "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"                \
+    " AND status = 'pending' AND next_due = ?"
+
 static void delivery_claimed(void *ctx, int index, const char *const *cols)
 {
     store_delivery_claim *d = (store_delivery_claim *)ctx + index;
@@ -316,10 +319,55 @@ store_status store_deliveries_claim(store *s, instant_us now, instant_us lease_u
         s,
         "SELECT event_id, subscription_id, attempts, next_due FROM webhook_deliveries"
         " WHERE status = 'pending' AND next_due <= ? ORDER BY next_due LIMIT ?",
-        "UPDATE webhook_deliveries SET next_due = ? WHERE event_id = ? AND subscription_id = ?"
-        " AND status = 'pending' AND next_due = ?",
+        LEASE_DELIVERY_SQL,
         2, 3, now, lease_until, max, delivery_claimed, out, n);
     if (st != STORE_OK) *n = 0;
+    return st;
+}
+
+/* A job from its columns as text: account_id, event, resource_url, payload,
+ * created_at, url, secret_sealed, format. */
+static void job_fill(store_delivery_job *j, const char *const *cols)
+{
+    snprintf(j->account_id, sizeof j->account_id, "%s", cols[0]);
+    j->event = strdup(cols[1]);
+    j->resource_url = strdup(cols[2]);
+    j->payload = strdup(cols[3]);
+    j->created_at = strtoll(cols[4], NULL, 10);
+    j->url = strdup(cols[5]);
+    j->secret_sealed = strdup(cols[6]);
+    j->format = strdup(cols[7]);
+}
+
+static void delivery_claimed_job(void *ctx, int index, const char *const *cols)
+{
+    store_delivery_claimed *d = (store_delivery_claimed *)ctx + index;
+    store_delivery_job_free(&d->job); /* a transaction run again starts over */
+    delivery_claimed(&d->claim, 0, cols);
+    d->found = !strcmp(cols[3], "1");
+    if (!d->found) return;
+    job_fill(&d->job, cols + 4);
+}
+
+store_status store_deliveries_claim_jobs(store *s, instant_us now, instant_us lease_until, store_delivery_claimed *out,
+                                         int max, int *n)
+{
+    for (int i = 0; i < max; i++) memset(&out[i], 0, sizeof out[i]);
+    /* left joins: a delivery whose event or subscription is gone is still
+     * claimed, so its attempt is recorded as failed rather than left due */
+    store_status st = store_outbox_claim(
+        s,
+        "SELECT d.event_id, d.subscription_id, d.attempts,"
+        " CASE WHEN e.id IS NULL OR s.id IS NULL THEN 0 ELSE 1 END, COALESCE(e.account_id, ''),"
+        " COALESCE(e.event, ''), COALESCE(e.resource_url, ''), COALESCE(e.payload, 'null'), COALESCE(e.created_at, 0),"
+        " COALESCE(s.url, ''), COALESCE(s.secret_sealed, ''), COALESCE(s.format, ''), d.next_due"
+        " FROM webhook_deliveries d LEFT JOIN webhook_events e ON e.id = d.event_id"
+        " LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id"
+        " WHERE d.status = 'pending' AND d.next_due <= ? ORDER BY d.next_due LIMIT ?",
+        LEASE_DELIVERY_SQL,
+        2, 12, now, lease_until, max, delivery_claimed_job, out, n);
+    if (st != STORE_OK) *n = 0;
+    for (int i = *n; i < max; i++) store_delivery_job_free(&out[i].job); /* leased in a run that was retried */
     return st;
 }
 
@@ -340,16 +388,10 @@ static db_status load_fn(db_conn *c, void *arg)
     if (st != DB_OK) return st;
     st = DB_NOTFOUND;
     if (db_next(r)) {
-        store_delivery_job *j = x->out;
-        store_delivery_job_free(j);
-        snprintf(j->account_id, sizeof j->account_id, "%s", db_text(r, 0));
-        j->event = dup_text(r, 1);
-        j->resource_url = dup_text(r, 2);
-        j->payload = dup_text(r, 3);
-        j->created_at = db_int(r, 4);
-        j->url = dup_text(r, 5);
-        j->secret_sealed = dup_text(r, 6);
-        j->format = dup_text(r, 7);
+        store_delivery_job_free(x->out);
+        const char *cols[8];
+        for (int k = 0; k < 8; k++) cols[k] = db_text(r, k);
+        job_fill(x->out, cols);
         st = DB_OK;
     }
     db_rows_free(r);
@@ -405,6 +447,17 @@ static db_status note_failure(db_conn *c, const char *sub_id, instant_us now, in
     return st;
 }
 
+/* Whether the next result for r[i]'s subscription in this batch is a
+ * success too, which clears failing_since itself: a batch of one endpoint's
+ * deliveries then writes its subscription once, not once per delivery. A
+ * failure next still sees the clear, so its failing_since starts at it. */
+static bool cleared_later(const results_op *x, size_t i)
+{
+    for (size_t k = i + 1; k < x->n; k++)
+        if (!strcmp(x->r[k].subscription_id, x->r[i].subscription_id)) return x->r[k].ok;
+    return false;
+}
+
 static db_status results_fn(db_conn *c, void *arg)
 {
     results_op *x = arg;
@@ -419,7 +472,7 @@ static db_status results_fn(db_conn *c, void *arg)
                                        DB_INT(x->now), DB_INT(d->next_due), DB_TEXT(d->event_id),
                                        DB_TEXT(d->subscription_id)),
                                NULL);
-        if (st == DB_OK && d->ok)
+        if (st == DB_OK && d->ok && !cleared_later(x, i))
             st = db_exec(c, "UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ?",
                          DB_ARGS(DB_TEXT(d->subscription_id)), NULL);
         if (st == DB_OK && !d->ok) st = note_failure(c, d->subscription_id, x->now, x->disable_after_us);

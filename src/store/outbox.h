@@ -145,6 +145,18 @@ store_status store_delivery_load(store *s, const char *event_id, const char *sub
                                  store_delivery_job *out);
 void store_delivery_job_free(store_delivery_job *j);
 
+/* A claimed delivery with what sending it needs, read in the claim's own
+ * transaction: the worker makes no read per delivery. */
+typedef struct {
+    store_delivery_claim claim;
+    bool found;               /* false: the event or the subscription is gone (job empty) */
+    store_delivery_job job;   /* owned: store_delivery_job_free */
+} store_delivery_claimed;
+
+/* store_deliveries_claim, each leased row with its job. */
+store_status store_deliveries_claim_jobs(store *s, instant_us now, instant_us lease_until, store_delivery_claimed *out,
+                                         int max, int *n);
+
 /* The outcome of one attempt, as the engine judged it. */
 typedef struct {
     const char *event_id, *subscription_id;

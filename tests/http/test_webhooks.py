@@ -17,17 +17,21 @@ SECRET = "ABCD123-test-secret"
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, keep_alive=False):
         self.requests = []
+        self.peers = []  # the client address of each request: one per connection used
         self.statuses = []  # answers to give, in order; 200 when empty
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.requests.append((dict(self.headers), body))
+                    receiver.peers.append(self.client_address)
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -190,6 +194,25 @@ def test_delivered_promptly(c):
             rx.wait_for(lambda d: d["payload"]["id"] == "or_" + order["id"], timeout=5)
             waits.append(time.time() - t0)
         assert max(waits) < 0.5, waits
+    finally:
+        expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
+        rx.close()
+
+
+def test_connection_kept_between_deliveries(c):
+    """The worker keeps an endpoint's connection open between deliveries
+    (HTTP/1.1 keep-alive), rather than connecting once per delivery."""
+    rx = Receiver(keep_alive=True)
+    sub = expect(c.admin("POST", "/webhooks", {"url": rx.url, "events": ["ORDER.CREATED"], "secret": SECRET}), 201)
+    try:
+        for i in range(4):
+            order = book(c, "kept%d@example.com" % i)
+            headers, body, _ = rx.wait_for(lambda d: d["payload"]["id"] == "or_" + order["id"], timeout=5)
+            verify(headers, body)
+        with rx.lock:
+            peers = set(rx.peers)
+            delivered = len(rx.requests)
+        assert delivered >= 4 and len(peers) == 1, (delivered, peers)
     finally:
         expect(c.admin("DELETE", "/webhooks/" + sub["id"]), 204)
         rx.close()

@@ -280,6 +280,28 @@ static void test_claim_load(void)
     instant_us due = 0;
     CHECK(store_deliveries_next_due(S, &due) == STORE_OK && due <= T0 + 100, "next due: the lease's end");
 
+    /* the claim with its jobs: one transaction, no read per delivery */
+    store_delivery_claimed cj[4];
+    CHECK(store_deliveries_claim_jobs(S, T0 + 99, T0 + 200, cj, 4, &n) == STORE_OK && n == 0,
+          "claim jobs: leased ones are not due");
+    CHECK(store_deliveries_claim_jobs(S, T0 + 100, T0 + 200, cj, 1, &n) == STORE_OK && n == 1 && cj[0].found,
+          "claim jobs: at most max, found");
+    CHECK(store_deliveries_claim_jobs(S, T0 + 100, T0 + 200, cj + 1, 3, &n) == STORE_OK && n == 1 && cj[1].found &&
+              strcmp(cj[0].claim.subscription_id, cj[1].claim.subscription_id),
+          "claim jobs: the other delivery once the lease ended");
+    for (int i = 0; i < 2; i++) {
+        store_delivery_job *cjob = &cj[i].job;
+        bool is2 = !strcmp(cj[i].claim.subscription_id, SUB2);
+        CHECK(!strcmp(cj[i].claim.event_id, EV1) && cj[i].claim.attempts == 0 && !strcmp(cjob->account_id, A) &&
+                  !strcmp(cjob->event, "ORDER.CREATED") && !strcmp(cjob->resource_url, "order/o1") &&
+                  !strcmp(cjob->payload, "{\"resource\":\"order\",\"object\":{\"id\":\"o1\"}}") &&
+                  cjob->created_at == T0 && !strcmp(cjob->url, is2 ? "http://127.0.0.1:1/b" : "http://127.0.0.1:1/a") &&
+                  !strcmp(cjob->secret_sealed, is2 ? "sealed-2" : "sealed-1") &&
+                  !strcmp(cjob->format, is2 ? "fmt-b" : "fmt-a"),
+              "claim jobs: event and subscription as recorded");
+        store_delivery_job_free(cjob);
+    }
+
     store_delivery_job j;
     CHECK(store_delivery_load(S, EV1, SUB2, &j) == STORE_OK, "load: OK");
     CHECK(!strcmp(j.account_id, A) && !strcmp(j.event, "ORDER.CREATED") && !strcmp(j.resource_url, "order/o1") &&
@@ -346,6 +368,29 @@ static void test_results(void)
     CHECK(store_delivery_results_record(S, r + 1, 1, T0 + 3000, disable) == STORE_OK &&
               sub_get(A, SUB2, &s) == STORE_OK && !s.failing[0],
           "results: a delivered attempt clears failing_since");
+
+    /* one batch, one subscription: a success, then a failure, then a success */
+    store_delivery_result batch[3] = {
+        {.event_id = EV1, .subscription_id = SUB1, .ok = true, .status = "delivered", .attempts = 1, .status_code = 200},
+        {.event_id = EV1, .subscription_id = SUB1, .ok = false, .status = "pending", .attempts = 2, .status_code = 500,
+         .error = "HTTP 500"},
+        {.event_id = EV1, .subscription_id = SUB1, .ok = true, .status = "delivered", .attempts = 3, .status_code = 200},
+    };
+    CHECK(store_delivery_results_record(S, batch + 1, 1, T0 + 3500, disable) == STORE_OK &&
+              sub_get(A, SUB1, &s) == STORE_OK && s.failing_since[0] == T0 + 3500,
+          "results: failing before the batch");
+    CHECK(store_delivery_results_record(S, batch, 2, T0 + 4000, disable) == STORE_OK &&
+              sub_get(A, SUB1, &s) == STORE_OK && s.failing[0] && s.failing_since[0] == T0 + 4000,
+          "results: a failure after a success in one batch is failing from then");
+    CHECK(store_delivery_results_record(S, batch + 2, 1, T0 + 5000, disable) == STORE_OK &&
+              sub_get(A, SUB1, &s) == STORE_OK && !s.failing[0],
+          "results: a batch's last success clears failing_since");
+    batch[1].ok = true;
+    batch[1].status = "delivered";
+    batch[1].error = NULL;
+    CHECK(store_delivery_results_record(S, batch, 3, T0 + 6000, disable) == STORE_OK &&
+              sub_get(A, SUB1, &s) == STORE_OK && !s.failing[0] && s.active[0],
+          "results: a run of successes leaves the subscription clear");
     CHECK(store_delivery_results_record(S, NULL, 0, T0, disable) == STORE_OK, "results: nothing to record");
 }
 
