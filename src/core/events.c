@@ -152,6 +152,18 @@ static void add_if_wanted(void *ctx, const char *subscription_id, const char *ev
     }
 }
 
+/* Whether an active subscription of the account wants ev: the object an
+ * event carries is only rendered (an order read back, decoded and encoded)
+ * for an event someone hears, since events_record drops the others. */
+static db_status subscribed(db_conn *c, const char *account_id, change_event ev, bool *yes)
+{
+    subscribers subs = {.name = event_names[ev]};
+    store_status st = store_outbox_subscribers(c, account_id, add_if_wanted, &subs);
+    *yes = st == STORE_OK && subs.n > 0;
+    free(subs.subs);
+    return store_db_status(st);
+}
+
 db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, const char *object)
 {
     /* Only accounts with subscriptions pay for the outbox row. */
@@ -227,11 +239,15 @@ static bool order_paid(const order_record *o)
 db_status events_record_booking(engine *e, db_conn *c, const account *a, const order_record *o)
 {
     const outbox_renderer *r = renderer(e);
-    char *object = r && r->order ? r->order(o, a) : NULL;
-    db_status st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
-    if (st == DB_OK && order_paid(o)) st = events_record(c, a->id, EV_ORDER_PAID, o->order.id, object);
+    bool created = false, paid = false, tickets = false;
+    db_status st = subscribed(c, a->id, EV_ORDER_CREATED, &created);
+    if (st == DB_OK && order_paid(o)) st = subscribed(c, a->id, EV_ORDER_PAID, &paid);
+    if (st == DB_OK) st = subscribed(c, a->id, EV_TICKET_CREATED, &tickets);
+    char *object = st == DB_OK && (created || paid) && r && r->order ? r->order(o, a) : NULL;
+    if (st == DB_OK && created) st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
+    if (st == DB_OK && paid) st = events_record(c, a->id, EV_ORDER_PAID, o->order.id, object);
     free(object);
-    for (size_t i = 0; i < o->ntickets && st == DB_OK; i++)
+    for (size_t i = 0; tickets && i < o->ntickets && st == DB_OK; i++)
         st = record_ticket(e, c, a->id, EV_TICKET_CREATED, &o->tickets[i]);
     return st;
 }
@@ -240,6 +256,7 @@ db_status events_record_order(engine *e, db_conn *c, const account *a, change_ev
 {
     bool any;
     db_status st = events_wanted(c, a->id, &any);
+    if (st == DB_OK && any) st = subscribed(c, a->id, ev, &any);
     if (st != DB_OK || !any) return st;
     order_record o;
     st = store_db_status(store_order_load(c, a->id, order_id, &o));

@@ -345,6 +345,18 @@ def test_another_accounts_rate_and_payment_are_not_found(c):
              "qr_code_taken", "tickets[0].qr_code")
 
 
+def test_a_rate_no_longer_sold_is_not_found(c):
+    """Checkout finds the rate from its id alone: a draft event or a disabled product is not on sale."""
+    ev, prod, _ = tiered_event(c)
+    rate = rate_of(c, ev)
+    expect(c.admin("PATCH", "/events/" + ev["id"], {"status": "draft"}), 200)
+    fv_error(checkout(c, body_for(rate)), 404, "not_found", "ticket_rate_id")
+    expect(c.admin("PATCH", "/events/" + ev["id"], {"status": "published"}), 200)
+    assert fv_data(checkout(c, body_for(rate)), 201)["payment_id"]
+    expect(c.admin("PATCH", "/products/" + prod["id"], {"enabled": False}), 200)
+    fv_error(checkout(c, body_for(rate)), 404, "not_found", "ticket_rate_id")
+
+
 def test_an_account_without_payments_cannot_check_out(c):
     token, key = second_account(c)
     ev, _, _ = tiered_event(c, token=token)

@@ -295,22 +295,12 @@ static bool ticket_checked(http_request *r, const catalog_model *m, const cat_pr
     return true;
 }
 
-/* The rate the body names, among the account's channel events: false after a 404. */
+/* The rate the body names in this account: false after a 404. */
 static bool rate_found(http_request *r, const account *a, const catalog_model *m, const char *rate_id, checkout_in *in)
 {
-    size_t n;
-    fv_event *evs = fv_events(a, m, &n);
-    for (size_t i = 0; i < n && !in->p; i++)
-        for (size_t k = 0; k < model_count(m, CAT_PRODUCT) && !in->p; k++) {
-            const cat_product *p = model_object_at(m, CAT_PRODUCT, k);
-            if (p->kind != PRODUCT_TICKET || !p->enabled || p->event != evs[i].event) continue;
-            char id[FV_ID_LEN + 1];
-            fv_public_id("rate", p->id, evs[i].occurrence->id, id);
-            if (!strcmp(id, rate_id)) in->p = p, in->ev = evs[i];
-        }
-    free(evs);
-    if (!in->p) fv_error(r, 404, "not_found", "ticket_rate_id", "no such ticket rate");
-    return in->p != NULL;
+    if (fv_rate_find(a, m, rate_id, &in->p, &in->ev)) return true;
+    fv_error(r, 404, "not_found", "ticket_rate_id", "no such ticket rate");
+    return false;
 }
 
 static bool url_checked(http_request *r, const json_t *body, const char *name, const char **out)
@@ -543,24 +533,26 @@ void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item)
 /* The order's tickets (as the booking read them back) in the body's order, in the seed's shape. */
 static json_t *tickets_reply(const account *a, const order_record *o, const checkout_in *in)
 {
-    json_t *out = json_array();
     const json_t *first = in->tickets[0].holder;
-    /* in the body's order: each ticket's terms say where it stood there */
-    for (size_t want = 0; want < o->ntickets; want++)
-        for (size_t i = 0; i < o->ntickets; i++) {
-            json_t *t = ticket_json(&o->tickets[i]);
-            json_t *terms = json_object_get(t, "sale_terms");
-            json_t *item = NULL;
-            if ((size_t)json_integer_value(json_object_get(terms, "index")) == want) {
-                /* as GET /tickets shows it: the buyer (the first holder) where the holder names nobody */
-                json_object_set(t, "order_email", json_object_get(first, "email"));
-                json_object_set(t, "order_name", json_object_get(first, "name"));
-                item = fv_ticket_json(a, t);
-                if (item) fv_ticket_sale_terms(a, t, item);
-            }
-            if (item) json_array_append_new(out, item);
-            json_decref(t);
+    /* each ticket's document is decoded once; its terms say where it stood in the body */
+    json_t **by_index = calloc(o->ntickets + 1, sizeof *by_index);
+    for (size_t i = 0; by_index && i < o->ntickets; i++) {
+        json_t *t = ticket_json(&o->tickets[i]);
+        json_int_t at = json_integer_value(json_object_get(json_object_get(t, "sale_terms"), "index"));
+        if (at >= 0 && (size_t)at < o->ntickets && !by_index[at]) {
+            /* as GET /tickets shows it: the buyer (the first holder) where the holder names nobody */
+            json_object_set(t, "order_email", json_object_get(first, "email"));
+            json_object_set(t, "order_name", json_object_get(first, "name"));
+            json_t *item = fv_ticket_json(a, t);
+            if (item) fv_ticket_sale_terms(a, t, item);
+            by_index[at] = item;
         }
+        json_decref(t);
+    }
+    json_t *out = json_array();
+    for (size_t i = 0; by_index && i < o->ntickets; i++)
+        if (by_index[i]) json_array_append_new(out, by_index[i]);
+    free(by_index);
     return out;
 }
 
@@ -618,11 +610,21 @@ static size_t clashing_ticket(engine *e, const account *a, const checkout_in *in
     return first == in->n ? 0 : first;
 }
 
-/* Books the held cart with each ticket's terms, planning the tiers again
- * when one filled meanwhile. */
-static bo_status book_with_terms(engine *e, const account *a, const checkout_in *in, const char *cart_id,
-                                 const char *payment_id, money platform, ticket_money *money_of, bool *changed, char order_id[40],
-                                 order_record *booked, bo_error *err)
+/* The channel adds no fee of its own for paying: the fees are in each ticket's terms. */
+static bool no_method_fee(const order_record *o, void *arg, money *fee)
+{
+    (void)o, (void)arg;
+    *fee = 0;
+    return true;
+}
+
+/* Books the held cart with each ticket's terms and starts its payment in the
+ * same write transaction (payment_book_and_start: an order that cannot be
+ * paid is never written), planning the tiers again when one filled meanwhile. */
+static bo_status book_and_start(engine *e, const account *a, const checkout_in *in, const char *cart_id,
+                                const char *payment_id, money platform, const payment_start_request *start,
+                                ticket_money *money_of, bool *changed, order_record *booked, payment_session *s,
+                                bo_error *err)
 {
     ticket_terms *terms = calloc(in->n, sizeof *terms);
     char **docs = calloc(in->n, sizeof *docs);
@@ -660,8 +662,7 @@ static bo_status book_with_terms(engine *e, const account *a, const checkout_in 
         book_request req = {.cart_id = cart_id, .status = "open", .channel = "fourvenues",
                             .discount_code = in->discount_code, .answers = answers, .nanswers = nanswers,
                             .terms = terms, .nterms = in->n, .order_out = booked};
-        bool created = false;
-        bs = order_book(e, a, &req, order_id, &created, err);
+        bs = payment_book_and_start(e, a, &req, start, no_method_fee, NULL, s, NULL, err);
         if (bs != BO_SOLD_OUT || strcmp(err->code, "tier_sold_out")) break;
     }
     for (size_t i = 0; i < in->n; i++) free(docs[i]);
@@ -716,7 +717,6 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     bo_error err = {0};
     ticket_money *money_of = http_alloc(r, in.n * sizeof *money_of);
     bool changed = false;
-    char order_id[40] = "";
     bo_status bs = cart_create(e, a, &creq, &cart, &err);
     free(extras), free(customer);
     catalog_view_close(v);
@@ -726,9 +726,16 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
         if (err.status == BO_SOLD_OUT) return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
         return fv_fail(r, &err);
     }
+    payment_start_request start = {.provider = PAYMENT_TEST_PROVIDER, .method = "fourvenues",
+                                   .success_url = with_payment_id(r, in.redirect_url, payment_id),
+                                   .failure_url = with_payment_id(r, in.error_url, payment_id),
+                                   .test_server = ((app *)app_)->test_clock};
+    start.cancel_url = start.expired_url = start.failure_url;
+    payment_session *s = http_alloc(r, sizeof *s);
     order_record booked = {0};
-    bs = book_with_terms(e, a, &in, cart.id, payment_id, platform, money_of, &changed, order_id, &booked, &err);
+    bs = book_and_start(e, a, &in, cart.id, payment_id, platform, &start, money_of, &changed, &booked, s, &err);
     if (bs != BO_OK) {
+        order_record_free(&booked);
         bo_error ignored = {0};
         cart_delete(e, a, cart.id, &ignored); /* the seats go back at once, not at expiry */
         cart_record_free(&cart);
@@ -742,19 +749,6 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
         return fv_fail(r, &err);
     }
     cart_record_free(&cart);
-    payment_start_request start = {.provider = PAYMENT_TEST_PROVIDER, .method = "fourvenues",
-                                   .success_url = with_payment_id(r, in.redirect_url, payment_id),
-                                   .failure_url = with_payment_id(r, in.error_url, payment_id),
-                                   .test_server = ((app *)app_)->test_clock};
-    start.cancel_url = start.expired_url = start.failure_url;
-    payment_session *s = http_alloc(r, sizeof *s);
-    if (payment_start(e, a, order_id, &start, s, NULL, &err) != BO_OK) {
-        order_record_free(&booked);
-        bo_error ignored = {0};
-        /* an order that cannot be paid must not keep its seats: no deadline would release them */
-        order_cancel(e, a, order_id, "payment could not start", "fourvenues", &ignored);
-        return fv_fail(r, &err);
-    }
     json_t *tickets = tickets_reply(a, &booked, &in);
     order_record_free(&booked);
     fv_reply(r, 201,

@@ -78,3 +78,35 @@ fv_event *fv_events(const account *a, const catalog_model *m, size_t *n)
     qsort(out, *n, sizeof *out, by_start);
     return out;
 }
+
+bool fv_rate_find(const account *a, const catalog_model *m, const char *rate_id, const cat_product **p_out,
+                  fv_event *ev_out)
+{
+    /* A rate id is a hash of (product, occurrence): only the live occurrences
+     * of the published events that sell the product can be named, so the
+     * search stays off the whole event list (its slugs, its order). */
+    for (size_t k = 0; k < model_count(m, CAT_PRODUCT); k++) {
+        const cat_product *p = model_object_at(m, CAT_PRODUCT, k);
+        if (p->kind != PRODUCT_TICKET || !p->enabled || !p->event || p->event->status != EVENT_PUBLISHED) continue;
+        const cat_event *ev = p->event;
+        const char *tz = event_timezone(ev, a->timezone);
+        for (size_t o = 0; o < ev->noccurrences; o++) {
+            const cat_occurrence *oc = &ev->occurrences[o];
+            instant_us start, end;
+            if (oc->cancelled || !oc->start_text) continue;
+            char id[FV_ID_LEN + 1];
+            fv_public_id("rate", p->id, oc->id, id);
+            if (strcmp(id, rate_id) || !iso_parse(oc->start_text, tz, &start)) continue;
+            if (!oc->end_text || !iso_parse(oc->end_text, tz, &end)) end = start;
+            for (size_t i = 0; i < model_count(m, CAT_EVENT); i++)
+                if (model_object_at(m, CAT_EVENT, i) == ev) {
+                    *ev_out = (fv_event){.event = ev, .doc = model_decoded_at(m, CAT_EVENT, i), .occurrence = oc,
+                                         .timezone = tz, .start = start, .end = end};
+                    fv_public_id("event", ev->id, oc->id, ev_out->id);
+                    *p_out = p;
+                    return true;
+                }
+        }
+    }
+    return false;
+}

@@ -76,6 +76,11 @@ typedef struct {
 /* The account's Fourvenues events, in start order, into a calloc'd array the
  * caller frees (*n of them; NULL with *n = 0 when none or out of memory). */
 fv_event *fv_events(const account *a, const catalog_model *m, size_t *n);
+/* The ticket rate rate_id names (an enabled ticket product at a live
+ * occurrence of a published event) and its event, without the event's slug;
+ * false when none. */
+bool fv_rate_find(const account *a, const catalog_model *m, const char *rate_id, const cat_product **p,
+                  fv_event *ev);
 /* The ticket rates of ev (its enabled ticket products) as a JSON list. */
 json_t *fv_event_rates_json(engine *e, const account *a, const catalog_model *m, const fv_event *ev);
 json_t *fv_event_json(engine *e, const account *a, const catalog_model *m, const fv_event *ev);
