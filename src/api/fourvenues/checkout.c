@@ -467,69 +467,6 @@ static char *terms_doc(const checkout_in *in, const char *payment_id, size_t i, 
 
 /* ---------- the reply ---------- */
 
-/* The sale's terms over the seed's ticket object fv_ticket_json made: the
- * tier, fees, supplements and warranty the ticket was sold with. */
-void fv_ticket_sale_terms(const account *a, const json_t *t, json_t *item)
-{
-    const json_t *terms = json_object_get(t, "sale_terms");
-    if (!json_is_object(terms) || !json_is_object(item)) return;
-    int d = a->currency_decimals;
-    const char *product = json_string_value(json_object_get(t, "product_id"));
-    const char *tier_id = json_string_value(json_object_get(terms, "price_tier_id"));
-    const json_t *fees = json_object_get(terms, "fees");
-    money organization = json_integer_value(json_object_get(fees, "organization"));
-    money platform = json_integer_value(json_object_get(fees, "platform"));
-    money discount = json_integer_value(json_object_get(t, "discount"));
-    json_t *price = json_object_get(item, "price");
-    const json_t *tier = json_object_get(terms, "tier");
-    if (json_is_object(price) && product) {
-        char id[21];
-        fv_numeric_id("price", product, tier_id ? tier_id : "", id);
-        json_object_set_new(price, "_id", json_string(id));
-        json_object_set_new(price, "price", fv_money(json_integer_value(json_object_get(terms, "price")), d));
-    }
-    if (json_is_object(price) && json_is_object(tier)) { /* the tier's own terms, as its rate showed them */
-        json_int_t bp = json_integer_value(json_object_get(tier, "fee_percent_bp"));
-        json_object_set(price, "name", json_object_get(tier, "name"));
-        json_object_set_new(price, "valid_until", fv_time(json_integer_value(json_object_get(tier, "valid_until"))));
-        json_object_set(price, "quantity", json_object_get(tier, "quantity"));
-        json_object_set_new(price, "fee_type", json_string(bp >= 0 ? "percentage" : "fixed"));
-        json_object_set_new(price, "fee_quantity", bp >= 0 ? fv_money(bp, 2) : fv_money(organization, d));
-        json_object_set(price, "includes", json_object_get(tier, "includes"));
-        json_object_set(price, "additional_info", json_object_get(tier, "additional_info"));
-    } else if (json_is_object(price)) { /* the product's own price: its booking fee, fixed */
-        json_object_set_new(price, "fee_quantity", fv_money(organization, d));
-    }
-    json_t *supplements = json_array();
-    money total_supplements = 0;
-    size_t k;
-    json_t *s;
-    json_array_foreach(json_object_get(terms, "supplements"), k, s)
-    {
-        char id[21];
-        fv_numeric_id("supplement", product ? product : "", json_string_value(json_object_get(s, "id")), id);
-        money amount = json_integer_value(json_object_get(s, "price"));
-        total_supplements += amount;
-        json_array_append_new(supplements, json_pack("{s:s,s:o}", "supplement_id", id, "price", fv_money(amount, d)));
-    }
-    const json_t *warranty = json_object_get(terms, "warranty");
-    money warranty_total = json_integer_value(json_object_get(warranty, "price"));
-    money fee_off = json_integer_value(json_object_get(t, "booking_fee_discount"));
-    money price_paid = json_integer_value(json_object_get(terms, "price")) - discount;
-    const char *channel = json_string_value(json_object_get(terms, "channel_id"));
-    if (channel) json_object_set_new(item, "channel_id", json_string(channel));
-    json_object_set_new(item, "fees", json_pack("{s:o,s:o}", "organization", fv_money(organization, d), "discocil",
-                                                fv_money(platform, d)));
-    json_object_set_new(item, "supplements", supplements);
-    json_object_set_new(item, "total_supplements", fv_money(total_supplements, d));
-    json_object_set_new(item, "total_fees", fv_money(organization + platform - fee_off, d));
-    json_object_set_new(item, "total_price",
-                        fv_money(price_paid + organization + platform - fee_off + total_supplements + warranty_total, d));
-    json_object_set_new(item, "warranty",
-                        json_pack("{s:o,s:I}", "total", fv_money(warranty_total, d), "hours",
-                                  json_is_object(warranty) ? json_integer_value(json_object_get(warranty, "hours")) : 0));
-}
-
 /* The order's tickets (as the booking read them back) in the body's order, in the seed's shape. */
 static json_t *tickets_reply(const account *a, const order_record *o, const checkout_in *in)
 {
