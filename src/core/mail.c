@@ -688,6 +688,9 @@ int mail_deliver_due(engine *e)
         else if (!c && !*out[i].error) snprintf(out[i].error, sizeof out[i].error, "no curl handle");
     }
     if (c) curl_easy_cleanup(c);
+    /* the backoff counts from the claim, not from the end of a batch that may
+     * have waited on slow servers (or seen the test clock jump meanwhile) */
+    instant_us claimed_at = now;
     now = clock_now();
     store_mail_result results[BATCH];
     for (int i = 0; i < n; i++) {
@@ -696,7 +699,7 @@ int mail_deliver_due(engine *e)
         int64_t wait = MAIL_FIRST_RETRY_SECONDS;
         for (int64_t k = 1; k < attempts && wait < MAIL_MAX_RETRY_WAIT_SECONDS; k++) wait *= 2;
         if (wait > MAIL_MAX_RETRY_WAIT_SECONDS) wait = MAIL_MAX_RETRY_WAIT_SECONDS;
-        instant_us next = now + wait * US_PER_SEC;
+        instant_us next = claimed_at + wait * US_PER_SEC;
         bool give_up = o->permanent || next - o->claim.created_at > MAIL_RETRY_FOR_SECONDS * US_PER_SEC;
         results[i] = (store_mail_result){.id = o->claim.id,
                                          .status = o->ok ? "sent" : give_up ? "failed" : "queued",
