@@ -134,22 +134,16 @@ static bo_status old_ticket_find(engine *e, const account *a, const char *fv_id,
 {
     static const char versions[] = {'7', '4'};
     for (size_t v = 0; v < sizeof versions; v++) {
-        char lo[37], hi[37], (*ids)[37] = malloc(FV_OLD_TICKET_CANDIDATES * sizeof *ids);
+        char lo[37], hi[37], ids[FV_OLD_TICKET_CANDIDATES][37];
         size_t n = 0;
-        if (!ids) return BO_INTERNAL;
         uuid_from_hex24(fv_id, versions[v], '8', "000000", lo);
         uuid_from_hex24(fv_id, versions[v], 'b', "ffffff", hi);
         bo_status st = ticket_ids_between(e, a, lo, hi, ids, FV_OLD_TICKET_CANDIDATES, &n);
-        for (size_t i = 0; st == BO_OK && i < n; i++) {
-            char shown[FV_ID_LEN + 1];
-            if (uuid_hex24(ids[i], shown) && !strcmp(shown, fv_id)) {
-                st = ticket_get_json(e, a, ids[i], ticket);
-                free(ids);
-                return st;
-            }
-        }
-        free(ids);
         if (st != BO_OK) return st;
+        for (size_t i = 0; i < n; i++) {
+            char shown[FV_ID_LEN + 1];
+            if (uuid_hex24(ids[i], shown) && !strcmp(shown, fv_id)) return ticket_get_json(e, a, ids[i], ticket);
+        }
     }
     return BO_NOT_FOUND;
 }
