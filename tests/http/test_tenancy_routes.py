@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from harness import ROOT, Client, Skip, create_account, expect
+from fv_channel import fv_ticket_id
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited
 
@@ -93,7 +94,8 @@ def world():
     fv_ids = {"id": a_events[0]["_id"], "slug": a_events[0]["slug"]}
     a_rate = next((r["_id"] for e in a_events for r in e["ticket_rates"]), "0" * 24)
     a_tickets = expect(a.request("GET", "/fourvenues/tickets", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
-    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else ids["tickets"])
+    # a channel ticket id of A's (24 hex: a UUID would be 404 in any account)
+    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else fv_ticket_id(ids["tickets"]))
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)

@@ -35,7 +35,7 @@ static json_t *payment_success(const account *a, const json_t *order)
     {
         const char *status = json_string_value(json_object_get(t, "status"));
         if (status && !strcmp(status, "voided")) continue;
-        json_array_append(ids, json_object_get(t, "id"));
+        json_array_append_new(ids, fv_ticket_id_json(json_object_get(t, "id")));
     }
     json_t *metadata = json_object_get(extras, "metadata");
     json_t *send = json_object_get(extras, "send_resources");
