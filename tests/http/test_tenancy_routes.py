@@ -16,6 +16,7 @@ import pytest
 
 from harness import ROOT, Client, Skip, create_account, expect
 from fv_channel import fv_ticket_id
+from test_rtp_inventory import created, events
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited
 
@@ -96,6 +97,12 @@ def world():
     a_tickets = expect(a.request("GET", "/fourvenues/tickets", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
     # a channel ticket id of A's (24 hex: a UUID would be 404 in any account)
     fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else fv_ticket_id(ids["tickets"]))
+    # a Convious pricing inventory reference of A's (/admin/v1/pricing/references/{reference})
+    pricing_token = expect(a.request("POST", "/convious-pricing/oauth/token/", form={
+        "grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "demo-secret"}),
+        200)["access_token"]
+    ids["reference"] = "tenancy-" + uuid.uuid4().hex[:8]
+    events(a, pricing_token, [created(ids["reference"])])
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
@@ -119,6 +126,8 @@ def fill(path, w):
         name = part[1:-1]
         if path.startswith("/admin/v1/") and name == "id":
             value = ids.get(parts[i - 1])
+        elif path.startswith("/admin/v1/") and name == "reference":
+            value = ids["reference"]
         elif path.startswith("/admin/v1/") and name == "key":
             value = "KEY123"  # an event's access key: A's event is not found before the key matters
         elif path.startswith("/cm/"):
