@@ -81,41 +81,48 @@ static void reply_unknown(http_request *r)
 }
 
 /* The name of a ticket's product (its document's translated product_name). */
-static const char *product_name(http_request *r, const ticket_record *t)
+static const char *product_name(http_request *r, const ticket_record *t, const json_t *doc)
 {
-    json_t *doc = json_loads(t->doc, 0, NULL), *names = json_object_get(doc, "product_name");
+    json_t *names = json_object_get(doc, "product_name");
     const char *name = http_strdup(r, json_is_string(names) ? json_string_value(names) : api_text(names));
-    json_decref(doc);
     return *name ? name : t->product_id;
 }
 
-/* One row per order line: the product, its live tickets, what they cost. */
+/* One row per order line: the product, its live tickets, what they cost.
+ * Each ticket's document is decoded once (its line's name, its fee). */
 static void item_rows(http_request *r, GString *page, const order_record *o, const account *a)
 {
+    bool *shown = o->ntickets ? calloc(o->ntickets, sizeof *shown) : NULL;
+    if (o->ntickets && !shown) return;
     for (size_t i = 0; i < o->ntickets; i++) {
+        if (shown[i]) continue;
         const ticket_record *t = &o->tickets[i];
-        bool first = true;
-        for (size_t k = 0; k < i && first; k++) first = strcmp(o->tickets[k].line_id, t->line_id) != 0;
-        if (!first) continue;
+        const char *name = NULL;
         int64_t quantity = 0;
         money amount = 0;
         for (size_t k = i; k < o->ntickets; k++) {
             const ticket_record *u = &o->tickets[k];
-            if (strcmp(u->line_id, t->line_id) || (strcmp(u->status, "unpaid") && strcmp(u->status, "valid")))
-                continue;
+            if (strcmp(u->line_id, t->line_id)) continue;
+            shown[k] = true;
+            bool live = !strcmp(u->status, "unpaid") || !strcmp(u->status, "valid");
+            if (!live && k != i) continue;
             json_t *doc = json_loads(u->doc, 0, NULL);
+            if (k == i) name = product_name(r, t, doc);
             json_t *fee = json_object_get(doc, "booking_fee");
-            amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+            if (live) {
+                amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+                quantity++;
+            }
             json_decref(doc);
-            quantity++;
         }
         if (!quantity) continue;
         g_string_append(page, "<tr><td>");
-        html_text(page, product_name(r, t));
+        html_text(page, name);
         g_string_append_printf(page, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)quantity);
         html_money(page, amount, a);
         g_string_append(page, "</td></tr>");
     }
+    free(shown);
 }
 
 /* The rows of the order's part of the table: its lines, then what vouchers
@@ -152,7 +159,8 @@ typedef struct {
     int64_t change_seq;
     char currency[4];
     int currency_decimals;
-    char *rows; /* malloc'd HTML; NULL: empty slot */
+    char order_number[16]; /* never changes: the POST's redirect takes it from here */
+    char *rows;            /* malloc'd HTML; NULL: empty slot */
 } kept_page;
 
 static struct {
@@ -183,7 +191,23 @@ void pay_page_remember(http_request *r, const payment_session *s, const order_re
     snprintf(k->payment_id, sizeof k->payment_id, "%s", s->id);
     snprintf(k->account_id, sizeof k->account_id, "%s", s->account_id);
     snprintf(k->currency, sizeof k->currency, "%s", a->currency);
+    snprintf(k->order_number, sizeof k->order_number, "%s", o->order.number ? o->order.number : "");
     pthread_mutex_unlock(&kept.lock);
+}
+
+/* The kept order number of payment_id's session into number; false when none is kept. */
+static bool kept_order_number(const char *payment_id, char number[16])
+{
+    bool found = false;
+    if (!payment_id) return false;
+    pthread_mutex_lock(&kept.lock);
+    kept_page *k = kept_slot(payment_id);
+    if (k->rows && !strcmp(k->payment_id, payment_id) && k->order_number[0]) {
+        snprintf(number, 16, "%s", k->order_number);
+        found = true;
+    }
+    pthread_mutex_unlock(&kept.lock);
+    return found;
 }
 
 /* The kept rows of payment_id (a copy the request owns) and the change number
@@ -306,7 +330,9 @@ void pay_page_post(http_request *r, void *app_)
     engine *e = ((app *)app_)->e;
     account a;
     char number[16] = "";
-    payment_session *s = page_session(r, e, &a, NULL, number, -1, NULL);
+    /* an order's number never changes: kept from its checkout, it is not read again */
+    bool number_kept = kept_order_number(http_path_param(r, "payment_id"), number);
+    payment_session *s = page_session(r, e, &a, NULL, number_kept ? NULL : number, -1, NULL);
     if (!s) return;
     const char *csrf = http_body_is_form(r) ? http_form(r, "csrf") : NULL;
     if (!csrf || !secret_equal(csrf, s->csrf))
