@@ -771,6 +771,7 @@ typedef struct {
      * status, document, tickets and voucher payments are taken from here
      * instead of being read again */
     const order_record *booked;
+    bool booked_test; /* booked's document already says "test" (book_request.test) */
     payment_session replaced; /* the open session this start cancelled; id "" none */
     bo_error provider_err;
     bool provider_refused;
@@ -898,7 +899,7 @@ static db_status start_fn(db_conn *c, void *arg)
         return DB_ABORT;
     }
     st = store_db_status(store_payment_session_insert(c, s));
-    if (st == DB_OK && x->provider->test_mode_only) st = mark_test(x, c, o.doc);
+    if (st == DB_OK && x->provider->test_mode_only && !(x->booked && x->booked_test)) st = mark_test(x, c, o.doc);
     store_order_state_free(&o);
     /* the order's document and hold changed: it takes its next change number,
      * unless it was booked in this transaction: the number it took then is
@@ -995,6 +996,7 @@ typedef struct {
     void *fee_arg;
     char order_id[40];
     bool fee_refused;
+    bool marked_test; /* the booking's document was written with "test" */
 } book_start_ctx;
 
 /* The booking's step (order_book_then): the fee of the order as booked, then
@@ -1004,6 +1006,7 @@ static db_status start_booked(db_conn *c, const order_record *rows, bool created
     book_start_ctx *x = arg;
     x->start.fresh = created;
     x->start.booked = created ? rows : NULL;
+    x->start.booked_test = created && x->marked_test;
     snprintf(x->order_id, sizeof x->order_id, "%s", rows->order.id);
     x->fee_refused = !x->fee_of(rows, x->fee_arg, &x->req.fee) || x->req.fee < 0 || x->req.fee > PAYMENT_MAX_FEE;
     if (x->fee_refused) return DB_ABORT;
@@ -1036,7 +1039,13 @@ bo_status payment_book_and_start(engine *e, const account *a, const book_request
     }
     char order_id[40];
     bo_error book_err = {0};
-    bo_status bs = order_book_then(e, a, booking, start_booked, x, order_id, NULL, &book_err);
+    /* a test provider's order is marked test in its insert rather than by an
+     * update after it; only an open booking, whose start either creates the
+     * session or aborts the whole transaction, so no order says test unpaid */
+    book_request marked = *booking;
+    marked.test = p->test_mode_only && booking->status && !strcmp(booking->status, "open");
+    x->marked_test = marked.test;
+    bo_status bs = order_book_then(e, a, &marked, start_booked, x, order_id, NULL, &book_err);
     payment_credentials_free(&cred);
     /* the step's refusals first: the booking saw only an aborted transaction */
     if (bs != BO_OK) {

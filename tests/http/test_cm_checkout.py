@@ -119,6 +119,7 @@ def test_the_doc_example_with_the_issue_fee_table(c, shop):
         assert answer["due_at"].endswith("+00:00")
         order = order_by_number(c, shop, answer["order_id"])
         assert order["status"] == "open" and order["channel"] == "cm" and order["cart_id"] == r["order_id"], order
+        assert order["test"] is True, order  # paid through the test provider: marked so from its insert
         session, _ = payment_of(c, shop, answer)
         assert (session["amount"], session["fee"], session["total"]) == (4950, fee, total), session
         assert session["status"] == "open" and session["method"] == method["id"], session
