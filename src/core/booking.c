@@ -485,6 +485,7 @@ static char *order_doc(book_ctx *b, const store_cart *cart, const order_sums *su
     char *answers = req->answers ? answers_json(b->cs->model, req->answers, req->nanswers, -1) : NULL;
     if (answers) jb_key(&w, "answers"), jb_raw(&w, answers);
     free(answers);
+    if (req->test) jb_kbool(&w, "test", true);
     jb_obj_end(&w);
     return jb_take(&w, NULL);
 }

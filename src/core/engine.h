@@ -484,6 +484,10 @@ typedef struct {
      * (nterms = the cart's tickets, else BO_INVALID on "items"). */
     const ticket_terms *terms;
     size_t nterms;
+    /* true: the order's document says "test" from its insert (paid through a
+     * test-mode provider; payment_book_and_start sets it for a booking whose
+     * payment starts in the same transaction, instead of an update after) */
+    bool test;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

@@ -127,52 +127,87 @@ db_status events_wanted(db_conn *c, const char *account_id, bool *any)
     return store_db_status(st);
 }
 
-/* The active subscriptions that want one event. */
+/* The account's active subscriptions and the events each wants, read once
+ * per change: a booking asks for up to three events and then records them,
+ * an order's change asks and records, and each of those used to read the
+ * subscriptions again. */
 typedef struct {
-    const char *name;
-    char (*subs)[48];
+    char (*ids)[48];
+    char **events; /* comma-separated names, or "*" */
     size_t n;
-} subscribers;
+} account_subscriptions;
 
-static void add_if_wanted(void *ctx, const char *subscription_id, const char *events)
+static void add_subscription(void *ctx, const char *subscription_id, const char *events)
 {
-    subscribers *x = ctx;
-    const char *name = x->name;
-    bool wants = !strcmp(events, "*");
-    /* events is a comma-separated list of names */
-    for (const char *p = events; !wants && p && *p;) {
+    account_subscriptions *x = ctx;
+    char(*ids)[48] = realloc(x->ids, (x->n + 1) * sizeof *x->ids);
+    if (ids) x->ids = ids;
+    char **evs = realloc(x->events, (x->n + 1) * sizeof *x->events);
+    if (evs) x->events = evs;
+    char *copy = strdup(events ? events : "");
+    if (!ids || !evs || !copy) {
+        free(copy);
+        return; /* out of memory: this one is skipped, as a failed realloc always was */
+    }
+    snprintf(x->ids[x->n], sizeof *x->ids, "%s", subscription_id);
+    x->events[x->n++] = copy;
+}
+
+static void subscriptions_free(account_subscriptions *x)
+{
+    for (size_t i = 0; i < x->n; i++) free(x->events[i]);
+    free(x->events);
+    free(x->ids);
+    *x = (account_subscriptions){0};
+}
+
+static db_status subscriptions_load(db_conn *c, const char *account_id, account_subscriptions *out)
+{
+    *out = (account_subscriptions){0};
+    store_status st = store_outbox_subscribers(c, account_id, add_subscription, out);
+    if (st != STORE_OK) subscriptions_free(out);
+    return store_db_status(st);
+}
+
+/* Whether a subscription's events (a comma-separated list of names, or "*") include name. */
+static bool events_include(const char *events, const char *name)
+{
+    if (!strcmp(events, "*")) return true;
+    for (const char *p = events; p && *p;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        wants = len == strlen(name) && !strncmp(p, name, len);
+        if (len == strlen(name) && !strncmp(p, name, len)) return true;
         p = comma ? comma + 1 : NULL;
     }
-    if (wants) {
-        x->subs = realloc(x->subs, (x->n + 1) * sizeof *x->subs);
-        snprintf(x->subs[x->n++], sizeof *x->subs, "%s", subscription_id);
-    }
+    return false;
+}
+
+/* The subscriptions that want ev, into ids (room for subs->n); how many. */
+static size_t wanting(const account_subscriptions *subs, change_event ev, const char **ids)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < subs->n; i++)
+        if (events_include(subs->events[i], event_names[ev])) {
+            if (ids) ids[n] = subs->ids[i];
+            n++;
+        }
+    return n;
 }
 
 /* Whether an active subscription of the account wants ev: the object an
  * event carries is only rendered (an order read back, decoded and encoded)
- * for an event someone hears, since events_record drops the others. */
-static db_status subscribed(db_conn *c, const char *account_id, change_event ev, bool *yes)
-{
-    subscribers subs = {.name = event_names[ev]};
-    store_status st = store_outbox_subscribers(c, account_id, add_if_wanted, &subs);
-    *yes = st == STORE_OK && subs.n > 0;
-    free(subs.subs);
-    return store_db_status(st);
-}
+ * for an event someone hears, since record_for drops the others. */
+static bool subscribed(const account_subscriptions *subs, change_event ev) { return wanting(subs, ev, NULL) > 0; }
 
-db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, const char *object)
+/* events_record with the account's subscriptions already read. */
+static db_status record_for(db_conn *c, const account_subscriptions *subs, const char *account_id, change_event ev,
+                            const char *object_id, const char *object)
 {
     /* Only accounts with subscriptions pay for the outbox row. */
-    subscribers subs = {.name = event_names[ev]};
-    store_status st = store_outbox_subscribers(c, account_id, add_if_wanted, &subs);
-    if (st != STORE_OK || subs.n == 0) {
-        free(subs.subs);
-        return store_db_status(st);
-    }
+    if (!subscribed(subs, ev)) return DB_OK;
+    const char **ids = malloc(subs->n * sizeof *ids);
+    if (!ids) return DB_ERROR;
+    size_t n = wanting(subs, ev, ids);
     char id[48];
     rand_token("wh_", 12, id, sizeof id);
     jbuf w;
@@ -185,20 +220,26 @@ db_status events_record(db_conn *c, const char *account_id, change_event ev, con
     jb_obj_end(&w);
     char *text = jb_take(&w, NULL);
     if (!text) {
-        free(subs.subs);
+        free(ids);
         return DB_ERROR;
     }
     char resource_url[160];
     snprintf(resource_url, sizeof resource_url, "%s/%s", resource_of(ev), object_id);
-    const char **ids = malloc(subs.n * sizeof *ids);
-    for (size_t i = 0; i < subs.n; i++) ids[i] = subs.subs[i];
-    store_outbox_event row = {.id = id, .account_id = account_id, .event = subs.name, .resource_url = resource_url,
-                              .payload = text, .created_at = clock_now()};
-    st = store_outbox_record(c, &row, ids, subs.n);
+    store_outbox_event row = {.id = id, .account_id = account_id, .event = event_names[ev],
+                              .resource_url = resource_url, .payload = text, .created_at = clock_now()};
+    store_status st = store_outbox_record(c, &row, ids, n);
     free(ids);
     free(text);
-    free(subs.subs);
     return store_db_status(st);
+}
+
+db_status events_record(db_conn *c, const char *account_id, change_event ev, const char *object_id, const char *object)
+{
+    account_subscriptions subs;
+    db_status st = subscriptions_load(c, account_id, &subs);
+    if (st == DB_OK) st = record_for(c, &subs, account_id, ev, object_id, object);
+    subscriptions_free(&subs);
+    return st;
 }
 
 /* ---- the objects events carry ---- */
@@ -215,11 +256,12 @@ static const outbox_renderer *renderer(engine *e)
     return atomic_load_explicit(&e->outbox_renderer_set, memory_order_acquire) ? &e->outbox_render : NULL;
 }
 
-static db_status record_ticket(engine *e, db_conn *c, const char *account_id, change_event ev, const ticket_record *t)
+static db_status record_ticket(engine *e, db_conn *c, const account_subscriptions *subs, const char *account_id,
+                               change_event ev, const ticket_record *t)
 {
     const outbox_renderer *r = renderer(e);
     char *object = r && r->ticket ? r->ticket(t) : NULL;
-    db_status st = events_record(c, account_id, ev, t->id, object);
+    db_status st = record_for(c, subs, account_id, ev, t->id, object);
     free(object);
     return st;
 }
@@ -239,16 +281,18 @@ static bool order_paid(const order_record *o)
 db_status events_record_booking(engine *e, db_conn *c, const account *a, const order_record *o)
 {
     const outbox_renderer *r = renderer(e);
-    bool created = false, paid = false, tickets = false;
-    db_status st = subscribed(c, a->id, EV_ORDER_CREATED, &created);
-    if (st == DB_OK && order_paid(o)) st = subscribed(c, a->id, EV_ORDER_PAID, &paid);
-    if (st == DB_OK) st = subscribed(c, a->id, EV_TICKET_CREATED, &tickets);
+    account_subscriptions subs;
+    db_status st = subscriptions_load(c, a->id, &subs);
+    bool created = st == DB_OK && subscribed(&subs, EV_ORDER_CREATED);
+    bool paid = st == DB_OK && order_paid(o) && subscribed(&subs, EV_ORDER_PAID);
+    bool tickets = st == DB_OK && subscribed(&subs, EV_TICKET_CREATED);
     char *object = st == DB_OK && (created || paid) && r && r->order ? r->order(o, a) : NULL;
-    if (st == DB_OK && created) st = events_record(c, a->id, EV_ORDER_CREATED, o->order.id, object);
-    if (st == DB_OK && paid) st = events_record(c, a->id, EV_ORDER_PAID, o->order.id, object);
+    if (st == DB_OK && created) st = record_for(c, &subs, a->id, EV_ORDER_CREATED, o->order.id, object);
+    if (st == DB_OK && paid) st = record_for(c, &subs, a->id, EV_ORDER_PAID, o->order.id, object);
     free(object);
     for (size_t i = 0; tickets && i < o->ntickets && st == DB_OK; i++)
-        st = record_ticket(e, c, a->id, EV_TICKET_CREATED, &o->tickets[i]);
+        st = record_ticket(e, c, &subs, a->id, EV_TICKET_CREATED, &o->tickets[i]);
+    subscriptions_free(&subs);
     return st;
 }
 
@@ -256,15 +300,21 @@ db_status events_record_order(engine *e, db_conn *c, const account *a, change_ev
 {
     bool any;
     db_status st = events_wanted(c, a->id, &any);
-    if (st == DB_OK && any) st = subscribed(c, a->id, ev, &any);
     if (st != DB_OK || !any) return st;
+    account_subscriptions subs;
+    st = subscriptions_load(c, a->id, &subs);
+    if (st != DB_OK || !subscribed(&subs, ev)) {
+        subscriptions_free(&subs);
+        return st;
+    }
     order_record o;
     st = store_db_status(store_order_load(c, a->id, order_id, &o));
     const outbox_renderer *r = renderer(e);
     char *object = st == DB_OK && r && r->order ? r->order(&o, a) : NULL;
-    if (st == DB_OK) st = events_record(c, a->id, ev, order_id, object);
+    if (st == DB_OK) st = record_for(c, &subs, a->id, ev, order_id, object);
     free(object);
     store_order_detail_free(&o);
+    subscriptions_free(&subs);
     return st;
 }
 
@@ -273,9 +323,16 @@ db_status events_record_ticket(engine *e, db_conn *c, const char *account_id, ch
     bool any;
     db_status st = events_wanted(c, account_id, &any);
     if (st != DB_OK || !any) return st;
+    account_subscriptions subs;
+    st = subscriptions_load(c, account_id, &subs);
+    if (st != DB_OK || !subscribed(&subs, ev)) {
+        subscriptions_free(&subs);
+        return st;
+    }
     ticket_record t;
     st = store_db_status(store_ticket_load(c, account_id, ticket_id, &t));
-    if (st == DB_OK) st = record_ticket(e, c, account_id, ev, &t);
+    if (st == DB_OK) st = record_ticket(e, c, &subs, account_id, ev, &t);
     store_ticket_row_free(&t);
+    subscriptions_free(&subs);
     return st;
 }

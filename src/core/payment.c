@@ -455,6 +455,10 @@ typedef struct {
     store_account owner;
     order_record *order; /* optional: the session's order too, in the same snapshot */
     char *order_number;  /* optional, char[16]: or just its number */
+    /* >= 0, with order and order_number: the order is read whole only when
+     * its change number is not this one (order_read says whether it was) */
+    int64_t known_change_seq;
+    bool order_read;
 } session_read;
 
 /* The session and its account in one read: the page asks for both on every
@@ -464,11 +468,20 @@ static db_status session_read_fn(db_conn *c, void *arg)
     session_read *x = arg;
     db_status st = store_db_status(store_payment_session_get(c, NULL, x->payment_id, &x->s));
     if (st == DB_OK) st = store_db_status(store_account_load(c, x->s.account_id, &x->owner));
-    if (st == DB_OK && x->order) {
+    if (x->order) {
         order_record_free(x->order); /* from an attempt that ran again */
         memset(x->order, 0, sizeof *x->order);
-        st = store_db_status(store_order_load(c, x->s.account_id, x->s.order_id, x->order));
     }
+    x->order_read = x->order != NULL;
+    if (st == DB_OK && x->order && x->order_number && x->known_change_seq >= 0) {
+        int64_t seq = -1;
+        st = store_db_status(
+            store_order_number_and_change(c, x->s.account_id, x->s.order_id, x->order_number, &seq));
+        x->order_read = seq != x->known_change_seq;
+        if (!x->order_read) return st;
+    }
+    if (st == DB_OK && x->order_read)
+        st = store_db_status(store_order_load(c, x->s.account_id, x->s.order_id, x->order));
     if (st == DB_OK && x->order_number)
         st = store_db_status(store_order_number_get(c, x->s.account_id, x->s.order_id, x->order_number));
     return st;
@@ -487,8 +500,9 @@ static bool session_id_plausible(const char *id)
 /* The session (of any account) and its account; with order or
  * order_number, also the session's order or its number, read in the same
  * snapshot. */
-static bo_status session_and_owner_with(engine *e, const char *payment_id, payment_session *out, account *owner,
-                                        order_record *order, char order_number[16])
+static bo_status session_and_owner_known(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                         order_record *order, char order_number[16], int64_t known_change_seq,
+                                         bool *order_read)
 {
     if (!session_id_plausible(payment_id)) return BO_NOT_FOUND;
     session_read *x = calloc(1, sizeof *x);
@@ -496,14 +510,22 @@ static bo_status session_and_owner_with(engine *e, const char *payment_id, payme
     x->payment_id = payment_id;
     x->order = order;
     x->order_number = order_number;
+    x->known_change_seq = known_change_seq;
     db_status st = store_read(e->st, session_read_fn, x);
     bo_status bs = st == DB_NOTFOUND ? BO_NOT_FOUND : st == DB_OK ? BO_OK : BO_INTERNAL;
     if (bs == BO_OK) {
         account_from_store(&x->owner, owner);
         *out = x->s;
     }
+    if (order_read) *order_read = x->order_read;
     free(x);
     return bs;
+}
+
+static bo_status session_and_owner_with(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                        order_record *order, char order_number[16])
+{
+    return session_and_owner_known(e, payment_id, out, owner, order, order_number, -1, NULL);
 }
 
 static bo_status session_and_owner(engine *e, const char *payment_id, payment_session *out, account *owner)
@@ -636,17 +658,26 @@ int payments_expire_due(engine *e)
     return released;
 }
 
-bo_status payment_find_with_order(engine *e, const char *payment_id, payment_session *out, account *owner,
-                                  order_record *order, char order_number[16])
+bo_status payment_find_for_page(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                int64_t known_change_seq, order_record *order, bool *order_read,
+                                char order_number[16])
 {
     if (order) memset(order, 0, sizeof *order);
-    bo_status bs = session_and_owner_with(e, payment_id, out, owner, order, order_number);
+    bo_status bs =
+        session_and_owner_known(e, payment_id, out, owner, order, order_number, known_change_seq, order_read);
     if (bs == BO_OK && !strcmp(out->status, "open") && clock_now() > out->due_at) {
         bs = expire_order(e, owner, out->order_id);
-        if (bs == BO_OK) bs = session_and_owner_with(e, payment_id, out, owner, order, order_number);
+        if (bs == BO_OK)
+            bs = session_and_owner_known(e, payment_id, out, owner, order, order_number, known_change_seq, order_read);
     }
     if (bs != BO_OK && order) order_record_free(order);
     return bs;
+}
+
+bo_status payment_find_with_order(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                  order_record *order, char order_number[16])
+{
+    return payment_find_for_page(e, payment_id, out, owner, -1, order, NULL, order_number);
 }
 
 bo_status payment_find(engine *e, const char *payment_id, payment_session *out, account *owner)
@@ -740,6 +771,7 @@ typedef struct {
      * status, document, tickets and voucher payments are taken from here
      * instead of being read again */
     const order_record *booked;
+    bool booked_test; /* booked's document already says "test" (book_request.test) */
     payment_session replaced; /* the open session this start cancelled; id "" none */
     bo_error provider_err;
     bool provider_refused;
@@ -867,7 +899,7 @@ static db_status start_fn(db_conn *c, void *arg)
         return DB_ABORT;
     }
     st = store_db_status(store_payment_session_insert(c, s));
-    if (st == DB_OK && x->provider->test_mode_only) st = mark_test(x, c, o.doc);
+    if (st == DB_OK && x->provider->test_mode_only && !(x->booked && x->booked_test)) st = mark_test(x, c, o.doc);
     store_order_state_free(&o);
     /* the order's document and hold changed: it takes its next change number,
      * unless it was booked in this transaction: the number it took then is
@@ -964,6 +996,7 @@ typedef struct {
     void *fee_arg;
     char order_id[40];
     bool fee_refused;
+    bool marked_test; /* the booking's document was written with "test" */
 } book_start_ctx;
 
 /* The booking's step (order_book_then): the fee of the order as booked, then
@@ -973,6 +1006,7 @@ static db_status start_booked(db_conn *c, const order_record *rows, bool created
     book_start_ctx *x = arg;
     x->start.fresh = created;
     x->start.booked = created ? rows : NULL;
+    x->start.booked_test = created && x->marked_test;
     snprintf(x->order_id, sizeof x->order_id, "%s", rows->order.id);
     x->fee_refused = !x->fee_of(rows, x->fee_arg, &x->req.fee) || x->req.fee < 0 || x->req.fee > PAYMENT_MAX_FEE;
     if (x->fee_refused) return DB_ABORT;
@@ -1005,7 +1039,13 @@ bo_status payment_book_and_start(engine *e, const account *a, const book_request
     }
     char order_id[40];
     bo_error book_err = {0};
-    bo_status bs = order_book_then(e, a, booking, start_booked, x, order_id, NULL, &book_err);
+    /* a test provider's order is marked test in its insert rather than by an
+     * update after it; only an open booking, whose start either creates the
+     * session or aborts the whole transaction, so no order says test unpaid */
+    book_request marked = *booking;
+    marked.test = p->test_mode_only && booking->status && !strcmp(booking->status, "open");
+    x->marked_test = marked.test;
+    bo_status bs = order_book_then(e, a, &marked, start_booked, x, order_id, NULL, &book_err);
     payment_credentials_free(&cred);
     /* the step's refusals first: the booking saw only an aborted transaction */
     if (bs != BO_OK) {

@@ -153,6 +153,14 @@ bo_status payment_find(engine *e, const char *payment_id, payment_session *out, 
  * hosted page's one read. */
 bo_status payment_find_with_order(engine *e, const char *payment_id, payment_session *out, account *owner,
                                   order_record *order, char order_number[16]);
+/* payment_find_with_order for a page that kept what it shows of the order
+ * (the hosted page's GET, after its checkout): with known_change_seq >= 0 and
+ * both order and order_number, the order's number and change number are read
+ * and the whole order only when the change number differs (*order_read says
+ * which; order is left empty when it was not read). */
+bo_status payment_find_for_page(engine *e, const char *payment_id, payment_session *out, account *owner,
+                                int64_t known_change_seq, order_record *order, bool *order_read,
+                                char order_number[16]);
 /* The account's session: BO_OK or BO_NOT_FOUND. */
 bo_status payment_get(engine *e, const account *a, const char *payment_id, payment_session *out);
 /* Applies an outcome to a session of `provider` (payment_next); *out gets the

@@ -274,6 +274,25 @@ store_status store_order_number_get(db_conn *c, const char *account_id, const ch
     return store_status_of(st);
 }
 
+store_status store_order_number_and_change(db_conn *c, const char *account_id, const char *order_id, char number[16],
+                                           int64_t *change_seq)
+{
+    number[0] = 0;
+    *change_seq = -1;
+    db_rows *r;
+    db_status st = db_query(c, "SELECT number, change_seq FROM orders WHERE id = ? AND account_id = ?",
+                            DB_ARGS(DB_TEXT(order_id), DB_TEXT(account_id)), &r);
+    if (st != DB_OK) return store_status_of(st);
+    st = DB_NOTFOUND;
+    if (db_next(r)) {
+        snprintf(number, 16, "%s", db_text(r, 0) ? db_text(r, 0) : "");
+        *change_seq = db_int(r, 1);
+        st = DB_OK;
+    }
+    db_rows_free(r);
+    return store_status_of(st);
+}
+
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on)
 {
     int64_t v = 0;

@@ -89,6 +89,10 @@ store_status store_order_doc_set(db_conn *c, const char *account_id, const char 
 
 /* The order's number (what callbacks carry): STORE_OK or STORE_NOT_FOUND. */
 store_status store_order_number_get(db_conn *c, const char *account_id, const char *order_id, char out[16]);
+/* The order's number and its change number (which every change of the order
+ * or its tickets moves) in one lookup: STORE_OK or STORE_NOT_FOUND. */
+store_status store_order_number_and_change(db_conn *c, const char *account_id, const char *order_id, char number[16],
+                                           int64_t *change_seq);
 
 /* The account's test mode: whether the test provider may take its payments. */
 store_status store_account_test_mode_get(db_conn *c, const char *account_id, bool *on);

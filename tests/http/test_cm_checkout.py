@@ -9,6 +9,7 @@ so its payment methods touch no other test."""
 import base64
 import threading
 import time
+import re
 import urllib.parse
 import uuid
 
@@ -118,6 +119,7 @@ def test_the_doc_example_with_the_issue_fee_table(c, shop):
         assert answer["due_at"].endswith("+00:00")
         order = order_by_number(c, shop, answer["order_id"])
         assert order["status"] == "open" and order["channel"] == "cm" and order["cart_id"] == r["order_id"], order
+        assert order["test"] is True, order  # paid through the test provider: marked so from its insert
         session, _ = payment_of(c, shop, answer)
         assert (session["amount"], session["fee"], session["total"]) == (4950, fee, total), session
         assert session["status"] == "open" and session["method"] == method["id"], session
@@ -192,6 +194,24 @@ def test_each_outcome_through_the_page_redirects_to_its_callback(c, shop, outcom
         _, retry_page = payment_of(c, shop, retry)
         assert choose(c, retry_page, "paid").endswith("status=paid")
         assert order_by_number(c, shop, answer["order_id"])["status"] == "confirmed"
+
+
+def test_the_page_follows_a_change_of_the_order_after_its_checkout(c, shop):
+    """The page shows the rows its checkout kept (docs/PAYMENTS.md, "The hosted page") only while the order is
+    unchanged: a ticket voided after the checkout is gone from the next page, as when the order is read."""
+    r = shop.reserve(c, regular=2, cheap=1)
+    answer = expect(shop.checkout(c, r["order_id"]), 201)
+    _, page = payment_of(c, shop, answer)
+    status, _, html = raw(c, "GET", page)
+    row = re.compile(r"<tr><td>([^<]*)</td><td class=\"n\">(\d+)</td><td class=\"n\">([^<]*)</td></tr>")
+    assert status == 200 and answer["order_id"] in html, html
+    assert sorted(q_and_amount for _, *q_and_amount in row.findall(html)) == [["1", "5.50 EUR"], ["2", "22.00 EUR"]], html
+    order = order_by_number(c, shop, answer["order_id"])
+    regular = [t for t in order["tickets"] if t["product_id"] == shop.regular["id"]]
+    expect(shop.admin(c, "POST", "/tickets/%s/void" % regular[0]["id"]), 200)
+    status, _, html = raw(c, "GET", page)
+    assert status == 200 and 'id="status">open<' in html, html
+    assert sorted(q_and_amount for _, *q_and_amount in row.findall(html)) == [["1", "11.00 EUR"], ["1", "5.50 EUR"]], html
 
 
 # ---------- late success both ways ----------

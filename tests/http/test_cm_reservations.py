@@ -59,6 +59,13 @@ def test_the_doc_example(c):
     assert sorted((l["product_id"], l["quantity"]) for l in cart["lines"]) == sorted([(STANDARD, 1), (VIP, 5)])
     cv = expect(c.convious("GET", "/api/v1/accounts/demo/carts/%s/" % r["order_id"]), 200)
     assert cv
+    # the create's reply is made from what the cart's texts were made from; a PUT's reply reads the stored
+    # cart: both say the same customer_data (the PUT keeps its uuid and created_at)
+    again = expect(cm(c, "PUT", "/events/%s/reservations/%s" % (CONCERT, r["order_id"]),
+                      json_body=dict(DOC_EXAMPLE, order_id=r["order_id"])), 200)
+    same = lambda d: {k: v for k, v in d.items() if k != "updated_at"}
+    assert same(again["customer_data"]) == same(cd), (again, r)
+    assert again["time_slot_id"] == r["time_slot_id"] and again["due_at"] == r["due_at"], (again, r)
 
 
 def test_holds_are_all_or_nothing(c):

@@ -526,6 +526,9 @@ static void test_mark_paid(void)
           "order_mark_paid: one paid payment of the tickets' total");
     int64_t seq1 = change_seq_of(sd.order_id);
     CHECK(seq1 > seq, "order_mark_paid: touched (next change sequence)");
+    /* the counter moved with it (SQLite sets both in mark_paid's own statements) */
+    CHECK(int_of("SELECT value FROM counters WHERE name = 'order_change' AND account_id = ?", A) == seq1,
+          "order_mark_paid: the account's change counter is at the order's new change number");
 
     CHECK(run(&o) == STORE_CONFLICT, "order_mark_paid: confirmed order CONFLICT");
     CHECK(int_of("SELECT COUNT(*) FROM payments WHERE order_id = ?", sd.order_id) == 1 &&

@@ -8,6 +8,7 @@
  * callbacks carry (docs/dialects/cm.md). */
 #include "api/cm/cm.h"
 #include "api/cm/reservation.h"
+#include "api/pay/pay.h"
 #include "core/fees.h"
 #include "core/payment.h"
 #include "util/objtext.h"
@@ -226,6 +227,7 @@ static void checkout_first(http_request *r, engine *e, const account *a, const c
     bo_status st = payment_book_and_start(e, a, &booking, &in->start, method_fee, (void *)in->method, s, NULL, &err);
     json_decref(extras);
     if (st != BO_OK) return checkout_refused(r, &err);
+    pay_page_remember(r, s, &o, a); /* the buyer's next step is its page */
     reply_started(r, &o, s);
     order_record_free(&o);
 }

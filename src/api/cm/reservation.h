@@ -16,6 +16,7 @@ typedef struct {
     cart_request req;        /* lines, occurrence or slot, discount code */
     json_t *extras;          /* owned: time_slot_id, discount_code / voucher_code */
     char *customer, *extras_text; /* owned texts handed to the engine */
+    json_t *customer_doc;    /* owned: what customer was dumped from */
 } cm_reservation_input;
 /* Checks the body (customer_data against the event's requirements,
  * ticket_types, time_slot_id, ?code); false after replying 400. */

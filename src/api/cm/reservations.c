@@ -107,7 +107,7 @@ static bool customer_checked(http_request *r, const json_t *event_doc, const jso
 /* The engine's customer document: its own keys (email, name, first_name,
  * last_name, phone) and every field of the doc's customer_data as sent, with
  * the customer_data uuid. Returns malloc'd text. */
-char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at)
+static json_t *customer_object(const json_t *cd, const char *uuid, instant_us created_at)
 {
     json_t *c = json_object();
     for (size_t i = 0; i < NCUSTOMER; i++) {
@@ -122,14 +122,20 @@ char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at
     if (json_is_string(json_object_get(c, "mobile"))) json_object_set(c, "phone", json_object_get(c, "mobile"));
     json_object_set_new(c, "uuid", json_string(uuid));
     json_object_set_new(c, "created_at", json_integer(created_at));
+    return c;
+}
+
+char *cm_customer_text(const json_t *cd, const char *uuid, instant_us created_at)
+{
+    json_t *c = customer_object(cd, uuid, created_at);
     char *text = json_dumps(c, JSON_COMPACT);
     json_decref(c);
     return text;
 }
 
-json_t *cm_customer_json(const char *customer_text, instant_us updated_at)
+/* customer_data from the engine's customer document, decoded. */
+static json_t *customer_json_of(const json_t *stored, instant_us updated_at)
 {
-    json_t *stored = customer_text ? json_loads(customer_text, 0, NULL) : NULL;
     json_t *out = json_object();
     json_object_set(out, "uuid", json_object_get(stored, "uuid") ?: json_null());
     for (size_t i = 0; i < NCUSTOMER; i++)
@@ -137,6 +143,13 @@ json_t *cm_customer_json(const char *customer_text, instant_us updated_at)
     json_int_t created = json_integer_value(json_object_get(stored, "created_at"));
     json_object_set_new(out, "created_at", cm_time(created));
     json_object_set_new(out, "updated_at", cm_time(updated_at ? updated_at : created));
+    return out;
+}
+
+json_t *cm_customer_json(const char *customer_text, instant_us updated_at)
+{
+    json_t *stored = customer_text ? json_loads(customer_text, 0, NULL) : NULL;
+    json_t *out = customer_json_of(stored, updated_at);
     json_decref(stored);
     return out;
 }
@@ -264,9 +277,12 @@ static bool code_checked(http_request *r, engine *e, const account *a, const cat
     return true;
 }
 
-json_t *cm_reservation_json(const cart_record *cart)
+/* With customer and extras (what the cart's texts were made from, this
+ * request), those are not decoded again. */
+static json_t *reservation_json_with(const cart_record *cart, const json_t *customer, const json_t *extras_made)
 {
-    json_t *extras = json_loads(cart->extras ? cart->extras : "{}", 0, NULL);
+    json_t *extras = extras_made ? json_incref((json_t *)extras_made)
+                                 : json_loads(cart->extras ? cart->extras : "{}", 0, NULL);
     json_t *types = json_array();
     for (size_t i = 0; i < cart->nlines; i++)
         json_array_append_new(types, json_pack("{s:s,s:I}", "uuid", cart->lines[i].product_id, "amount",
@@ -274,10 +290,14 @@ json_t *cm_reservation_json(const cart_record *cart)
     json_t *time_slot = json_object_get(extras, "time_slot_id");
     json_t *out = json_pack("{s:s,s:o,s:O,s:o,s:o}", "order_id", cart->id, "due_at", cm_time(cart->expires_at),
                             "time_slot_id", time_slot ? time_slot : json_null(), "customer_data",
-                            cm_customer_json(cart->customer, cart->updated_at), "ticket_types", types);
+                            customer ? customer_json_of(customer, cart->updated_at)
+                                     : cm_customer_json(cart->customer, cart->updated_at),
+                            "ticket_types", types);
     json_decref(extras);
     return out;
 }
+
+json_t *cm_reservation_json(const cart_record *cart) { return reservation_json_with(cart, NULL, NULL); }
 
 bool cm_reservation_parse(http_request *r, engine *e, const catalog_model *m, const cm_event *ce,
                           cm_reservation_input *in)
@@ -312,7 +332,8 @@ catalog_view *cm_reservation_open(http_request *r, engine *e, cm_event *ce, cm_r
 
 void cm_reservation_texts(cm_reservation_input *in, const char *customer_uuid, instant_us created_at)
 {
-    in->customer = cm_customer_text(json_object_get(in->body, "customer_data"), customer_uuid, created_at);
+    in->customer_doc = customer_object(json_object_get(in->body, "customer_data"), customer_uuid, created_at);
+    in->customer = json_dumps(in->customer_doc, JSON_COMPACT);
     in->extras_text = json_dumps(in->extras, JSON_COMPACT);
     in->req.customer = in->customer;
     in->req.extras = in->extras_text;
@@ -321,9 +342,10 @@ void cm_reservation_texts(cm_reservation_input *in, const char *customer_uuid, i
 void cm_reservation_input_clear(cm_reservation_input *in)
 {
     json_decref(in->extras);
+    json_decref(in->customer_doc);
     free(in->customer);
     free(in->extras_text);
-    in->extras = NULL;
+    in->extras = in->customer_doc = NULL;
     in->customer = in->extras_text = NULL;
 }
 
@@ -360,7 +382,9 @@ void cm_reservation_create(http_request *r, void *app_)
     if (cart_create(e, a, &in.req, &cart, &err) != BO_OK) {
         cm_hold_failed(r, e, a, catalog_view_model(v), &in.req, &err);
     } else {
-        cm_reply(r, 201, cm_reservation_json(&cart));
+        /* the cart stores the texts as given (a new cart): its reply is made
+         * from the objects they were made from, not decoded again */
+        cm_reply(r, 201, reservation_json_with(&cart, in.customer_doc, in.extras));
         cart_record_free(&cart);
     }
     cm_reservation_input_clear(&in);

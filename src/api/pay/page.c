@@ -10,6 +10,7 @@
 #include "core/payment.h"
 #include "util/secure.h"
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,62 +81,176 @@ static void reply_unknown(http_request *r)
 }
 
 /* The name of a ticket's product (its document's translated product_name). */
-static const char *product_name(http_request *r, const ticket_record *t)
+static const char *product_name(http_request *r, const ticket_record *t, const json_t *doc)
 {
-    json_t *doc = json_loads(t->doc, 0, NULL), *names = json_object_get(doc, "product_name");
+    json_t *names = json_object_get(doc, "product_name");
     const char *name = http_strdup(r, json_is_string(names) ? json_string_value(names) : api_text(names));
-    json_decref(doc);
     return *name ? name : t->product_id;
 }
 
-/* One row per order line: the product, its live tickets, what they cost. */
+/* One row per order line: the product, its live tickets, what they cost.
+ * Each ticket's document is decoded once (its line's name, its fee). */
 static void item_rows(http_request *r, GString *page, const order_record *o, const account *a)
 {
+    bool *shown = o->ntickets ? calloc(o->ntickets, sizeof *shown) : NULL;
+    if (o->ntickets && !shown) return;
     for (size_t i = 0; i < o->ntickets; i++) {
+        if (shown[i]) continue;
         const ticket_record *t = &o->tickets[i];
-        bool first = true;
-        for (size_t k = 0; k < i && first; k++) first = strcmp(o->tickets[k].line_id, t->line_id) != 0;
-        if (!first) continue;
+        const char *name = NULL;
         int64_t quantity = 0;
         money amount = 0;
         for (size_t k = i; k < o->ntickets; k++) {
             const ticket_record *u = &o->tickets[k];
-            if (strcmp(u->line_id, t->line_id) || (strcmp(u->status, "unpaid") && strcmp(u->status, "valid")))
-                continue;
+            if (strcmp(u->line_id, t->line_id)) continue;
+            shown[k] = true;
+            bool live = !strcmp(u->status, "unpaid") || !strcmp(u->status, "valid");
+            if (!live && k != i) continue;
             json_t *doc = json_loads(u->doc, 0, NULL);
+            if (k == i) name = product_name(r, t, doc);
             json_t *fee = json_object_get(doc, "booking_fee");
-            amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+            if (live) {
+                amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+                quantity++;
+            }
             json_decref(doc);
-            quantity++;
         }
         if (!quantity) continue;
         g_string_append(page, "<tr><td>");
-        html_text(page, product_name(r, t));
+        html_text(page, name);
         g_string_append_printf(page, "</td><td class=\"n\">%lld</td><td class=\"n\">", (long long)quantity);
         html_money(page, amount, a);
         g_string_append(page, "</td></tr>");
     }
+    free(shown);
 }
 
-/* o: the session's order, read with it; freed here. */
-static void show(http_request *r, const payment_session *s, const account *a, order_record o)
+/* The rows of the order's part of the table: its lines, then what vouchers
+ * paid at booking, which is taken off the total (docs/PAYMENTS.md, "Vouchers"). */
+static void order_rows(http_request *r, GString *page, const order_record *o, const account *a)
 {
-    GString *page = page_start("Test payment");
-    g_string_append(page, "<p class=\"test\">This is the test payment provider: no money moves.</p><p>Order ");
-    html_text(page, o.order.number);
-    g_string_append(page, " &middot; payment method ");
-    html_text(page, s->method);
-    g_string_append(page, "</p><table><thead><tr><th>Item</th><th>Quantity</th><th>Amount</th></tr></thead><tbody>");
-    item_rows(r, page, &o, a);
-    /* what vouchers paid at booking is taken off the total (docs/PAYMENTS.md, "Vouchers") */
-    for (size_t i = 0; i < o.npayments; i++) {
-        const store_payment_row *p = &o.payments[i];
+    item_rows(r, page, o, a);
+    for (size_t i = 0; i < o->npayments; i++) {
+        const store_payment_row *p = &o->payments[i];
         if (strcmp(p->kind, "payment") || strcmp(p->status, "paid") || !p->provider || strcmp(p->provider, "voucher"))
             continue;
         g_string_append(page, "<tr><td>Voucher</td><td></td><td class=\"n voucher\">-");
         html_money(page, p->amount, a);
         g_string_append(page, "</td></tr>");
     }
+}
+
+/* ---- the order's rows, kept from the checkout that started the payment ----
+ * Every buyer opens the page once, right after the checkout that started its
+ * payment; reading the whole order for it (order, tickets, payments) was
+ * about a third of the page's cost. The checkout hands its order, read back
+ * in its own transaction, to pay_page_remember; the page then reads only the
+ * order's number and change number with the session, and shows the kept rows
+ * while that change number is the one they were rendered at (every change of
+ * the order or of its tickets moves it) and the currency is the same; else it
+ * reads the order as before. Process-wide, because the checkout (a dialect's
+ * handler) and the page share nothing else; direct-mapped by payment id (a
+ * collision just forgets the older entry), bounded, guarded by kept.lock. */
+#define KEPT_PAGES 1024
+
+typedef struct {
+    char payment_id[72];
+    char account_id[40];
+    int64_t change_seq;
+    char currency[4];
+    int currency_decimals;
+    char order_number[16]; /* never changes: the POST's redirect takes it from here */
+    char *rows;            /* malloc'd HTML; NULL: empty slot */
+} kept_page;
+
+static struct {
+    pthread_mutex_t lock;
+    kept_page slots[KEPT_PAGES];
+} kept = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static kept_page *kept_slot(const char *payment_id)
+{
+    return &kept.slots[g_str_hash(payment_id) % KEPT_PAGES];
+}
+
+void pay_page_remember(http_request *r, const payment_session *s, const order_record *o, const account *a)
+{
+    if (!o->order.id || strcmp(o->order.id, s->order_id) || strcmp(s->provider, PAYMENT_TEST_PROVIDER) ||
+        strcmp(s->status, "open") || o->order.change_seq < 0 ||
+        strlen(s->id) >= sizeof kept.slots[0].payment_id)
+        return;
+    GString *rows = g_string_new(NULL);
+    order_rows(r, rows, o, a);
+    char *copy = strdup(rows->str);
+    g_string_free(rows, TRUE);
+    if (!copy) return;
+    pthread_mutex_lock(&kept.lock);
+    kept_page *k = kept_slot(s->id);
+    free(k->rows);
+    *k = (kept_page){.change_seq = o->order.change_seq, .currency_decimals = a->currency_decimals, .rows = copy};
+    snprintf(k->payment_id, sizeof k->payment_id, "%s", s->id);
+    snprintf(k->account_id, sizeof k->account_id, "%s", s->account_id);
+    snprintf(k->currency, sizeof k->currency, "%s", a->currency);
+    snprintf(k->order_number, sizeof k->order_number, "%s", o->order.number ? o->order.number : "");
+    pthread_mutex_unlock(&kept.lock);
+}
+
+/* The kept order number of payment_id's session into number; false when none is kept. */
+static bool kept_order_number(const char *payment_id, char number[16])
+{
+    bool found = false;
+    if (!payment_id) return false;
+    pthread_mutex_lock(&kept.lock);
+    kept_page *k = kept_slot(payment_id);
+    if (k->rows && !strcmp(k->payment_id, payment_id) && k->order_number[0]) {
+        snprintf(number, 16, "%s", k->order_number);
+        found = true;
+    }
+    pthread_mutex_unlock(&kept.lock);
+    return found;
+}
+
+/* The kept rows of payment_id (a copy the request owns) and the change number
+ * they were rendered at; NULL when none are kept. */
+static const char *kept_rows(http_request *r, const char *payment_id, int64_t *change_seq)
+{
+    const char *rows = NULL;
+    if (!payment_id) return NULL;
+    pthread_mutex_lock(&kept.lock);
+    kept_page *k = kept_slot(payment_id);
+    if (k->rows && !strcmp(k->payment_id, payment_id)) {
+        rows = http_strdup(r, k->rows);
+        *change_seq = k->change_seq;
+    }
+    pthread_mutex_unlock(&kept.lock);
+    return rows;
+}
+
+/* Whether the kept rows of s may be shown to a's page: the same account
+ * and currency as when they were rendered. */
+static bool kept_fits(const payment_session *s, const account *a)
+{
+    pthread_mutex_lock(&kept.lock);
+    kept_page *k = kept_slot(s->id);
+    bool fits = k->rows && !strcmp(k->payment_id, s->id) && !strcmp(k->account_id, s->account_id) &&
+                !strcmp(k->currency, a->currency) && k->currency_decimals == a->currency_decimals;
+    pthread_mutex_unlock(&kept.lock);
+    return fits;
+}
+
+/* o: the session's order, read with it (freed here), or NULL with rows: its
+ * kept rows and its number. */
+static void show(http_request *r, const payment_session *s, const account *a, order_record *o, const char *number,
+                 const char *rows)
+{
+    GString *page = page_start("Test payment");
+    g_string_append(page, "<p class=\"test\">This is the test payment provider: no money moves.</p><p>Order ");
+    html_text(page, o ? o->order.number : number);
+    g_string_append(page, " &middot; payment method ");
+    html_text(page, s->method);
+    g_string_append(page, "</p><table><thead><tr><th>Item</th><th>Quantity</th><th>Amount</th></tr></thead><tbody>");
+    if (o) order_rows(r, page, o, a);
+    else g_string_append(page, rows);
     g_string_append(page, "<tr><td>Payment fee (");
     html_text(page, s->method);
     g_string_append(page, ")</td><td></td><td class=\"n\">");
@@ -149,7 +264,7 @@ static void show(http_request *r, const payment_session *s, const account *a, or
     g_string_append(page, "</time>.</p><p>Status: <strong id=\"status\">");
     html_text(page, s->status);
     g_string_append(page, "</strong></p>");
-    order_record_free(&o);
+    if (o) order_record_free(o);
     if (!strcmp(s->status, "open")) {
         g_string_append(page, "<form method=\"post\" action=\"/pay/");
         html_text(page, s->id);
@@ -169,12 +284,17 @@ static void show(http_request *r, const payment_session *s, const account *a, or
 /* The test provider's session the path names (expired first when past its
  * deadline) and its account; NULL after replying. */
 /* With order or order_number, the session's order or its number in the same read. */
+/* With kept_change_seq >= 0 (and both order and order_number), the order is
+ * read whole only when it changed since (*order_read). */
 static payment_session *page_session(http_request *r, engine *e, account *owner, order_record *order,
-                                     char order_number[16])
+                                     char order_number[16], int64_t kept_change_seq, bool *order_read)
 {
     payment_session *s = http_alloc(r, sizeof *s);
-    bo_status st = payment_find_with_order(e, http_path_param(r, "payment_id"), s, owner, order, order_number);
-    if (st == BO_OK && order && strcmp(s->provider, PAYMENT_TEST_PROVIDER)) order_record_free(order);
+    bool read = order != NULL;
+    bo_status st = payment_find_for_page(e, http_path_param(r, "payment_id"), s, owner, kept_change_seq, order, &read,
+                                         order_number);
+    if (order_read) *order_read = read;
+    if (st == BO_OK && order && read && strcmp(s->provider, PAYMENT_TEST_PROVIDER)) order_record_free(order);
     if (st == BO_NOT_FOUND || (st == BO_OK && strcmp(s->provider, PAYMENT_TEST_PROVIDER))) {
         reply_unknown(r);
         return NULL;
@@ -191,8 +311,18 @@ void pay_page_get(http_request *r, void *app_)
     engine *e = ((app *)app_)->e;
     account a;
     order_record o;
-    payment_session *s = page_session(r, e, &a, &o, NULL);
-    if (s) show(r, s, &a, o);
+    char number[16] = "";
+    int64_t kept_change_seq = -1;
+    const char *rows = kept_rows(r, http_path_param(r, "payment_id"), &kept_change_seq);
+    bool order_read = true;
+    payment_session *s = page_session(r, e, &a, &o, rows ? number : NULL, kept_change_seq, &order_read);
+    if (!s) return;
+    if (order_read) return show(r, s, &a, &o, NULL, NULL);
+    /* unchanged since its checkout: the kept rows, unless they no longer fit
+     * (then the order is read as on any other page) */
+    if (kept_fits(s, &a) && !strcmp(s->status, "open")) return show(r, s, &a, NULL, number, rows);
+    s = page_session(r, e, &a, &o, NULL, -1, NULL);
+    if (s) show(r, s, &a, &o, NULL, NULL);
 }
 
 void pay_page_post(http_request *r, void *app_)
@@ -200,7 +330,9 @@ void pay_page_post(http_request *r, void *app_)
     engine *e = ((app *)app_)->e;
     account a;
     char number[16] = "";
-    payment_session *s = page_session(r, e, &a, NULL, number);
+    /* an order's number never changes: kept from its checkout, it is not read again */
+    bool number_kept = kept_order_number(http_path_param(r, "payment_id"), number);
+    payment_session *s = page_session(r, e, &a, NULL, number_kept ? NULL : number, -1, NULL);
     if (!s) return;
     const char *csrf = http_body_is_form(r) ? http_form(r, "csrf") : NULL;
     if (!csrf || !secret_equal(csrf, s->csrf))
