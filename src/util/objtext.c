@@ -245,3 +245,23 @@ char *objtext_first_string(const char *obj)
         if (*m.value == '"') return string_value(&m);
     return NULL;
 }
+
+bool objtext_members(const char *obj, const char *const *keys, size_t n, const char **values, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++) values[i] = NULL, lens[i] = 0;
+    const char *p = members_start(obj);
+    if (!p) return false;
+    member m;
+    while (next_member(&p, &m)) {
+        for (size_t i = 0; i < n; i++) {
+            size_t klen = strlen(keys[i]);
+            if (m.key_len == klen + 2 && !memcmp(m.key + 1, keys[i], klen)) {
+                values[i] = m.value, lens[i] = m.value_len;
+                break;
+            }
+        }
+    }
+    p = skip_ws(p);
+    if (*p != '}' || *skip_ws(p + 1)) return false;
+    return !strstr(obj, "\\u0000");
+}

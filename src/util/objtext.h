@@ -6,6 +6,7 @@
 #ifndef BO_OBJTEXT_H
 #define BO_OBJTEXT_H
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The members of base with those of over set over them, as json_object_update
  * does: a key of both keeps base's place and takes over's value, over's other
@@ -20,4 +21,11 @@ char *objtext_first_string(const char *obj);
 /* The text of the top-level member `key`'s value as written (malloc'd), or
  * NULL when absent. */
 char *objtext_member(const char *obj, const char *key);
+/* The top-level members named keys[0..n) (plain keys: no character JSON
+ * escapes) found in one pass: values[i] points at key i's value as written in
+ * obj and lens[i] is its length (values[i] NULL when absent; the last one
+ * when repeated, as a parser keeps it). False when obj is not one object
+ * (nothing but blanks may follow its closing brace), or a value holds a
+ * \u0000 (which a parser refuses): the caller then parses it instead. */
+bool objtext_members(const char *obj, const char *const *keys, size_t n, const char **values, size_t *lens);
 #endif
