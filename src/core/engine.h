@@ -484,6 +484,12 @@ typedef struct {
      * (nterms = the cart's tickets, else BO_INVALID on "items"). */
     const ticket_terms *terms;
     size_t nterms;
+    /* NULL: cart_id names a cart held before. Else the cart is made as
+     * cart_create makes it and held in the booking's own write transaction
+     * (cart_id is ignored): one transaction for hold and booking, and a
+     * booking refused holds nothing. cart_create's refusals then come from
+     * order_book (BO_SOLD_OUT "sold_out" on "items" when the seats are not there). */
+    const cart_request *hold;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

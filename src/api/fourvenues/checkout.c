@@ -555,10 +555,11 @@ static bool no_method_fee(const order_record *o, void *arg, money *fee)
     return true;
 }
 
-/* Books the held cart with each ticket's terms and starts its payment in the
- * same write transaction (payment_book_and_start: an order that cannot be
- * paid is never written), planning the tiers again when one filled meanwhile. */
-static bo_status book_and_start(engine *e, const account *a, const checkout_in *in, const char *cart_id,
+/* Holds the cart, books it with each ticket's terms and starts its payment in
+ * one write transaction (book_request.hold, payment_book_and_start: an order
+ * that cannot be paid is never written, and a refusal holds nothing),
+ * planning the tiers again when one filled meanwhile. */
+static bo_status book_and_start(engine *e, const account *a, const checkout_in *in, const cart_request *hold,
                                 const char *payment_id, money platform, const payment_start_request *start,
                                 ticket_money *money_of, bool *changed, order_record *booked, payment_session *s,
                                 bo_error *err)
@@ -596,7 +597,7 @@ static bo_status book_and_start(engine *e, const account *a, const checkout_in *
                                       .extras = t->supplements + t->warranty, .barcode = in->tickets[i].qr_code,
                                       .doc = docs[i]};
         }
-        book_request req = {.cart_id = cart_id, .status = "open", .channel = "fourvenues",
+        book_request req = {.hold = hold, .status = "open", .channel = "fourvenues",
                             .discount_code = in->discount_code, .answers = answers, .nanswers = nanswers,
                             .terms = terms, .nterms = in->n, .order_out = booked};
         bs = payment_book_and_start(e, a, &req, start, no_method_fee, NULL, s, NULL, err);
@@ -650,19 +651,9 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
                          .occurrence_id = in.ev.occurrence->id, .lines = &line, .nlines = 1, .unit_prices = &unit,
                          .external_id = payment_id, .extras = extras, .customer = customer,
                          .discount_code = in.discount_code};
-    cart_record cart = {0};
     bo_error err = {0};
     ticket_money *money_of = http_alloc(r, in.n * sizeof *money_of);
     bool changed = false;
-    bo_status bs = cart_create(e, a, &creq, &cart, &err);
-    free(extras), free(customer);
-    catalog_view_close(v);
-    if (bs != BO_OK) {
-        if (!strcmp(err.field, "discount_code"))
-            return fv_error(r, err.status == BO_SOLD_OUT ? 409 : 400, err.code, "discount_code", "%s", err.message);
-        if (err.status == BO_SOLD_OUT) return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
-        return fv_fail(r, &err);
-    }
     payment_start_request start = {.provider = PAYMENT_TEST_PROVIDER, .method = "fourvenues",
                                    .success_url = with_payment_id(r, in.redirect_url, payment_id),
                                    .failure_url = with_payment_id(r, in.error_url, payment_id),
@@ -670,12 +661,14 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     start.cancel_url = start.expired_url = start.failure_url;
     payment_session *s = http_alloc(r, sizeof *s);
     order_record booked = {0};
-    bs = book_and_start(e, a, &in, cart.id, payment_id, platform, &start, money_of, &changed, &booked, s, &err);
+    bo_status bs = book_and_start(e, a, &in, &creq, payment_id, platform, &start, money_of, &changed, &booked, s, &err);
+    free(extras), free(customer);
+    catalog_view_close(v);
     if (bs != BO_OK) {
         order_record_free(&booked);
-        bo_error ignored = {0};
-        cart_delete(e, a, cart.id, &ignored); /* the seats go back at once, not at expiry */
-        cart_record_free(&cart);
+        /* the hold's refusals: a limited discount's uses held as seats are */
+        if (!strcmp(err.field, "discount_code") && (err.status == BO_SOLD_OUT || err.status == BO_INVALID))
+            return fv_error(r, err.status == BO_SOLD_OUT ? 409 : 400, err.code, "discount_code", "%s", err.message);
         if (!strcmp(err.code, "barcode_taken")) {
             size_t i = clashing_ticket(e, a, &in);
             ticket_error(r, 409, "qr_code_taken", i, "qr_code", "this qr_code is already in use");
@@ -685,7 +678,6 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
             return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
         return fv_fail(r, &err);
     }
-    cart_record_free(&cart);
     json_t *tickets = tickets_reply(a, &booked, &in);
     order_record_free(&booked);
     fv_reply(r, 201,
