@@ -265,3 +265,31 @@ bool objtext_members(const char *obj, const char *const *keys, size_t n, const c
     if (*p != '}' || *skip_ws(p + 1)) return false;
     return !strstr(obj, "\\u0000");
 }
+
+const char *objtext_span(const char *obj, const char *key, size_t *len)
+{
+    member m;
+    if (!find_named(obj, key, &m)) return NULL;
+    *len = m.value_len;
+    return m.value;
+}
+
+bool objtext_next_element(const char *arr, const char **at, size_t *len)
+{
+    const char *p;
+    if (!*at) {
+        p = arr ? skip_ws(arr) : NULL;
+        if (!p || *p != '[') return false;
+        p = skip_ws(p + 1);
+    } else {
+        p = skip_ws(*at + *len);
+        if (*p != ',') return false;
+        p = skip_ws(p + 1);
+    }
+    if (!*p || *p == ']') return false;
+    const char *end = skip_value(p);
+    if (end == p) return false;
+    *at = p;
+    *len = (size_t)(end - p);
+    return true;
+}

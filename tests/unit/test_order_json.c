@@ -57,6 +57,21 @@ static void test_string(void)
     v = objtext_member("{\"object\":null}", "object");
     CHECK(v && !strcmp(v, "null"), "member: null");
     free(v);
+    const char *order = "{\"id\":\"o1\",\"tickets\": [ {\"id\":\"t1\",\"holder\":{\"id\":\"x\"},\"status\":\"valid\"} ,"
+                        "{\"status\":\"voided\",\"id\":\"t]2\"},[1,2],\"s\" ],\"n\":1}";
+    size_t len = 0;
+    const char *arr = objtext_span(order, "tickets", &len), *at = NULL;
+    CHECK(arr && len == strlen(order) - (size_t)(arr - order) - strlen(",\"n\":1}"), "span: the value in place");
+    char *ids[4] = {0};
+    size_t n = 0;
+    while (n < 4 && objtext_next_element(arr, &at, &len)) ids[n++] = objtext_string(at, at[0] == '{' ? "id" : "x");
+    CHECK(n == 4 && ids[0] && !strcmp(ids[0], "t1") && ids[1] && !strcmp(ids[1], "t]2") && !ids[2] && !ids[3],
+          "elements: each in turn, an object read in place up to its own brace");
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    at = NULL;
+    CHECK(!objtext_next_element("[ ]", &at, &len) && !objtext_next_element("{}", &at, &len) &&
+              !objtext_span(order, "missing", &len),
+          "elements: none in an empty list or what is no list; span: absent");
 }
 
 static ticket_record sample_ticket(void)
