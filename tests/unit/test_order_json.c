@@ -36,6 +36,19 @@ static void test_merge(void)
     m = objtext_merge("[1,2]", "{\"a\":null}");
     CHECK(m && !strcmp(m, "{\"a\":null}"), "what is not an object reads as {}");
     free(m);
+    /* more members than the merge lists at once: the same result by rescanning */
+    char big[2048] = "{", over_big[2048] = "{";
+    for (int i = 0; i < 60; i++) {
+        snprintf(big + strlen(big), 32, "%s\"k%d\":%d", i ? "," : "", i, i);
+        if (i % 2 == 0) snprintf(over_big + strlen(over_big), 32, "%s\"k%d\":\"o\"", i ? "," : "", i);
+    }
+    strcat(big, "}");
+    strcat(over_big, ",\"new\":[1]}");
+    m = objtext_merge(big, over_big);
+    char *x = objtext_string(m, "k58"), *y = objtext_member(m, "k59"), *z = objtext_member(m, "new");
+    CHECK(m && x && !strcmp(x, "o") && y && !strcmp(y, "59") && z && !strcmp(z, "[1]") && strstr(m, "\"k0\":\"o\",\"k1\":1,"),
+          "merge of many members: the same rules");
+    free(x), free(y), free(z), free(m);
     m = objtext_merge("{\"q\\\"k\":1,\"b\":2}", "{\"q\\\"k\":3}");
     CHECK(m && same_json(m, "{\"q\\\"k\":3,\"b\":2}"), "escaped keys compare as written");
     free(m);

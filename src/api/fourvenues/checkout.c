@@ -8,6 +8,7 @@
 #include "api/fourvenues/fourvenues.h"
 #include "api/order_json.h"
 #include "core/payment.h"
+#include "util/jbuf.h"
 #include "util/secure.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -430,39 +431,66 @@ static bo_status plan_money(engine *e, const account *a, const checkout_in *in, 
 }
 
 /* What the ticket's document carries for the channel (docs/MODEL.md, "Ticket"):
- * the holder and sale_terms. Malloc'd JSON text. */
+ * the holder and sale_terms. Malloc'd JSON text, written straight (no tree):
+ * it is made for every ticket of every checkout. */
 static char *terms_doc(const checkout_in *in, const char *payment_id, size_t i, const ticket_money *t)
 {
     const cat_product *p = in->p;
-    json_t *supplements = json_array();
-    for (size_t k = 0; k < in->tickets[i].nsupplements; k++) {
-        const cat_supplement *s = in->tickets[i].supplements[k];
-        json_array_append_new(supplements, json_pack("{s:s,s:s,s:I}", "id", s->id, "name", s->name, "price",
-                                                     (json_int_t)s->price));
-    }
     const cat_price_tier *tier = t->tier >= 0 ? &p->tiers[t->tier] : NULL;
-    /* the tier as it was sold, so the ticket shows it after the catalog moves on */
-    json_t *sold_at = tier ? json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "id", tier->id, "name", tier->name,
-                                       "price", (json_int_t)tier->price, "valid_until", (json_int_t)tier->valid_until,
-                                       "quantity", (json_int_t)tier->quantity, "fee_percent_bp",
-                                       (json_int_t)tier->fee_percent_bp, "includes", tier->includes,
-                                       "additional_info", tier->additional_info)
-                           : json_null();
-    json_t *doc = json_pack(
-        "{s:O,s:{s:o,s:o,s:I,s:{s:I,s:I},s:o,s:o,s:o}}", "holder", in->tickets[i].holder, "sale_terms",
-        "price_tier_id", tier ? json_string(tier->id) : json_null(), "tier", sold_at, "price", (json_int_t)t->price,
-        "fees", "organization",
-        (json_int_t)t->organization, "platform", (json_int_t)t->platform, "supplements", supplements, "warranty",
-        in->tickets[i].warranty ? json_pack("{s:I,s:I}", "price", (json_int_t)t->warranty, "hours",
-                                            (json_int_t)p->warranty.hours)
-                                : json_null(),
-        "payment_id", json_string(payment_id));
-    json_t *terms = json_object_get(doc, "sale_terms");
-    json_object_set_new(terms, "index", json_integer((json_int_t)i));
-    json_object_set_new(terms, "channel_id", json_string(in->channel_id));
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    return text;
+    jbuf w;
+    jb_init(&w, 1024);
+    jb_obj(&w);
+    jb_kjson(&w, "holder", in->tickets[i].holder);
+    jb_key(&w, "sale_terms");
+    jb_obj(&w);
+    jb_kstr(&w, "price_tier_id", tier ? tier->id : NULL);
+    jb_key(&w, "tier");
+    if (tier) { /* the tier as it was sold, so the ticket shows it after the catalog moves on */
+        jb_obj(&w);
+        jb_kstr(&w, "id", tier->id);
+        jb_kstr(&w, "name", tier->name);
+        jb_kint(&w, "price", tier->price);
+        jb_kint(&w, "valid_until", tier->valid_until);
+        jb_kint(&w, "quantity", tier->quantity);
+        jb_kint(&w, "fee_percent_bp", tier->fee_percent_bp);
+        jb_kstr(&w, "includes", tier->includes);
+        jb_kstr(&w, "additional_info", tier->additional_info);
+        jb_obj_end(&w);
+    } else {
+        jb_null(&w);
+    }
+    jb_kint(&w, "price", t->price);
+    jb_key(&w, "fees");
+    jb_obj(&w);
+    jb_kint(&w, "organization", t->organization);
+    jb_kint(&w, "platform", t->platform);
+    jb_obj_end(&w);
+    jb_key(&w, "supplements");
+    jb_arr(&w);
+    for (size_t k = 0; k < in->tickets[i].nsupplements; k++) {
+        const cat_supplement *sup = in->tickets[i].supplements[k];
+        jb_obj(&w);
+        jb_kstr(&w, "id", sup->id);
+        jb_kstr(&w, "name", sup->name);
+        jb_kint(&w, "price", sup->price);
+        jb_obj_end(&w);
+    }
+    jb_arr_end(&w);
+    jb_key(&w, "warranty");
+    if (in->tickets[i].warranty) {
+        jb_obj(&w);
+        jb_kint(&w, "price", t->warranty);
+        jb_kint(&w, "hours", p->warranty.hours);
+        jb_obj_end(&w);
+    } else {
+        jb_null(&w);
+    }
+    jb_kstr(&w, "payment_id", payment_id);
+    jb_kint(&w, "index", (int64_t)i);
+    jb_kstr(&w, "channel_id", in->channel_id);
+    jb_obj_end(&w);
+    jb_obj_end(&w);
+    return jb_take(&w, NULL);
 }
 
 /* ---------- the reply ---------- */
