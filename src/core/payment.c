@@ -1204,6 +1204,29 @@ bo_status account_platform_fee_get(engine *e, const account *a, money *fee)
     return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
 }
 
+typedef struct {
+    const char *account_id;
+    bool test_mode;
+    money fee;
+} sale_settings_ctx;
+
+static db_status sale_settings_fn(db_conn *c, void *arg)
+{
+    sale_settings_ctx *x = arg;
+    store_status st = store_account_test_mode_get(c, x->account_id, &x->test_mode);
+    if (st == STORE_OK) st = store_account_platform_fee_get(c, x->account_id, &x->fee);
+    return store_db_status(st);
+}
+
+bo_status account_sale_settings_get(engine *e, const account *a, bool *test_mode, money *platform_fee)
+{
+    sale_settings_ctx x = {.account_id = a->id};
+    db_status st = store_read(e->st, sale_settings_fn, &x);
+    *test_mode = x.test_mode;
+    *platform_fee = x.fee;
+    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+}
+
 bo_status account_platform_fee_set(engine *e, const account *a, money fee, bo_error *err)
 {
     if (fee < 0 || fee > PAYMENT_MAX_FEE)

@@ -656,7 +656,7 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
         return fv_error(r, 409, "not_on_sale", "ticket_rate_id", "this ticket rate is not on sale");
     }
     /* refused before anything is held: a checkout that cannot be paid sells nothing */
-    if (account_test_mode_get(e, a, &test_mode) != BO_OK || account_platform_fee_get(e, a, &platform) != BO_OK) {
+    if (account_sale_settings_get(e, a, &test_mode, &platform) != BO_OK) {
         catalog_view_close(v);
         return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     }
