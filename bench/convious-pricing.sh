@@ -20,7 +20,8 @@
 # shared machine disturbs less than requests/s; and the load average.
 # BENCH_PORT picks the port (default 18471; nginx gets the one below); BENCH_BIN
 # the server (default build/boxoffice); BENCH_SECONDS each run (default 10); BENCH_ONLY=rtp stops
-# after the two rtp runs (to compare two builds' rtp, alternating, without the rest).
+# after the two rtp runs (to compare two builds' rtp, alternating, without the rest); BENCH_ONLY=booking runs
+# only the bookings alone and beside paced ingest (to compare two builds' booking p99 the same way).
 set -u
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/boxoffice-cpbench.XXXXXX)
@@ -81,6 +82,8 @@ replies() { awk '/replies|batches|bookings in/{for (i = 1; i <= NF; i++) if ($(i
 load() { echo "  load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); each run ${SECS} s"
+EV=(events --port $PORT --account demo --batch 50)
+if [ "${BENCH_ONLY:-}" != booking ]; then
 RTP=(rtp --port $PORT --token "$TOKEN" --products "$ADULT,$CHILD" --days 30)
 # the reply nginx serves: the same bytes the server sends
 $CP "${RTP[@]}" --clients 1 --requests 1 >/dev/null || { echo "rtp failed"; exit 1; }
@@ -115,13 +118,13 @@ print("  rtp req/s as a share of nginx's: %.1f%%" % (100 * ours / max(nginx, 1))
 PY
 
 echo "--- analytics ingest: batches of 50 browser events, $CLIENTS clients at full load ---"
-EV=(events --port $PORT --account demo --batch 50)
 T0=$(ticks); W0=$(writer_ticks)
 timeout $((SECS + 20)) $CP "${EV[@]}" --clients $CLIENTS --seconds $SECS | tee "$WORK/ev.out"
 sleep 0.5 # the queue's last write
 per_req "$T0" "$(ticks)" "$(( $(replies "$WORK/ev.out") * 50 ))" "event" server
 per_req "$W0" "$(writer_ticks)" "$(replies "$WORK/ev.out")" "batch of 50" "analytics writer thread"
 load
+fi
 # the booking load must outlast the runs: the demo pool's 100 seats become 1,000,000
 curl "${ADMIN[@]}" -X PATCH -d '{"capacity":1000000}' "$URL/admin/v1/pools/d0000000-0000-4000-8000-000000000004" >/dev/null
 CV_TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=demo-client -d client_secret=demo-secret \

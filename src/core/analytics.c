@@ -150,11 +150,12 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * than held, so a stalled database never grows memory without limit. */
 #define ANALYTICS_QUEUE_MAX_EVENTS 50000
 #define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
-/* Events per write transaction: a flush goes in about four, of at least
- * 500 events (a booking queued behind one waits ~10 ms of writes) and at most
- * 5,000: one chunk is in flight at a time, so a backlog (ingest beyond the
- * steady rate) is written in bigger ones rather than never caught up. */
-#define ANALYTICS_WRITE_CHUNK_MIN 500
+/* Events per write transaction: a flush goes in about sixteen, of at least
+ * 100 events (background writes, store_write_background: a booking that
+ * comes while one runs waits ~2 ms) and at most 5,000: one chunk is in
+ * flight at a time, so a backlog (ingest beyond the steady rate) is written
+ * in bigger ones rather than never caught up. */
+#define ANALYTICS_WRITE_CHUNK_MIN 100
 #define ANALYTICS_WRITE_CHUNK_MAX 5000
 
 typedef struct {
@@ -339,7 +340,7 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
     *end = NULL;
     pthread_mutex_unlock(&aq->lock);
     if (!taken) return BO_OK;
-    db_status st = store_write(e->st, flush_fn, taken);
+    db_status st = store_write_background(e->st, flush_fn, taken);
     pthread_mutex_lock(&aq->lock);
     if (st != DB_OK) {
         /* back in front, in order: the next flush tries again; meanwhile the bound refuses new batches */
@@ -374,9 +375,9 @@ bo_status analytics_flush(engine *e, size_t *written)
     pthread_mutex_lock(&aq->lock);
     size_t queued = aq->events;
     pthread_mutex_unlock(&aq->lock);
-    size_t chunk = queued / 4 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
-                   : queued / 4 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
-                                                            : queued / 4;
+    size_t chunk = queued / 16 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
+                   : queued / 16 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
+                                                             : queued / 16;
     /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
     while (out == BO_OK && done < queued) {
         size_t before = done;

@@ -13,6 +13,7 @@
 #include "store/inventory_refs_store.h"
 #include "store/pricing_store.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -618,6 +619,29 @@ static void install_locked(product_pricing *pp, product_result *r, instant_us no
     r->nplans = 0;
 }
 
+/* Whether the price x shows sits on a bound of s. */
+static void bounds_hit(pricing_explain_info *x, const price_settings *s)
+{
+    x->at_min = x->price == s->min_price;
+    x->at_max = x->price == s->max_price;
+}
+
+/* Under the lock: what the entry learned (a product's or a reference's), or
+ * the configured prior at its gate price before its first fit. */
+static void model_info_locked(const engine *e, const product_pricing *pp, pricing_model_info *out)
+{
+    if (pp->fitted) {
+        out->model = pp->model;
+        out->fitted = true;
+        out->category_sales = pp->category_sales;
+        out->account_sales = pp->account_sales;
+        out->fitted_at = pp->fitted_at;
+        out->planned_occurrences = pp->nplans;
+    } else {
+        prior_of(e, (double)pp->settings.gate_price, &out->model);
+    }
+}
+
 /* ---- inventory references ------------------------------------------------------ */
 
 static void current_locked(struct pricing_cache *c, product_pricing *pp, const char *key, int64_t quantity,
@@ -675,18 +699,22 @@ static void ref_settings_locked(struct pricing_cache *c, product_pricing *pp, co
     pp->settings_read_at = now;
 }
 
-/* Under the lock: one cell of the reference whose entry pp is. */
+/* Under the lock: one cell of the reference whose entry pp is, and why it
+ * has that price (x): what rtp answers and the admin explain shows. */
 static money ref_cell_price_locked(struct pricing_cache *c, product_pricing *pp, const account *a,
-                                   const inventory_ref_cell *cell, int64_t quantity, instant_us now, bool *planned)
+                                   const inventory_ref_cell *cell, int64_t quantity, instant_us now,
+                                   pricing_explain_info *x)
 {
-    if (planned) *planned = false;
-    int64_t seats_left = cell->seats_left;
+    memset(x, 0, sizeof *x);
+    x->dynamic = pp->dynamic;
+    x->price = x->wanted = -1;
+    int64_t seats_left = x->seats_left = cell->seats_left;
     if (quantity < 1 || seats_left == 0 || (seats_left > 0 && seats_left < quantity)) return -1;
     /* a start time sells until it starts; the whole day until it ends */
     instant_us close = cell->start_time >= 0 ? tz_local_to_instant(a->timezone, cell->day, cell->start_time)
                                              : tz_local_to_instant(a->timezone, cell->day + 1, 0);
     if (close <= now) return -1;
-    if (!pp->dynamic) return pp->settings.gate_price;
+    if (!pp->dynamic) return x->price = x->wanted = pp->settings.gate_price;
     char key[24];
     inventory_ref_cell_key(cell->day, cell->start_time, key);
     occ_plan *op = find_plan(pp, key);
@@ -694,11 +722,15 @@ static money ref_cell_price_locked(struct pricing_cache *c, product_pricing *pp,
      * plan cannot say, so the worker replans it */
     bool stale = op && (!op->has_plan || (!op->unlimited && (seats_left < 0 || seats_left > op->seats)));
     if (stale) want_locked(c, pp, key);
-    pricing_explain_info x = {0};
-    if (op && !op->has_plan) x.price = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
-    else current_locked(c, pp, key, quantity, seats_left, now, &x);
-    if (planned) *planned = x.planned && !stale;
-    return x.price;
+    if (op && !op->has_plan) {
+        x->price = x->wanted = price_grid_nearest(&pp->settings, (double)pp->settings.gate_price);
+        bounds_hit(x, &pp->settings);
+    } else {
+        current_locked(c, pp, key, quantity, seats_left, now, x);
+    }
+    x->seats_left = seats_left; /* what the plan was read with: the seats left now */
+    x->planned = x->planned && !stale;
+    return x->price;
 }
 
 money inventory_ref_price(engine *e, const account *a, const inventory_ref_view *v, civil_date day,
@@ -711,6 +743,17 @@ money inventory_ref_price(engine *e, const account *a, const inventory_ref_view 
     return price;
 }
 
+/* Under the lock: the active reference v's entry, its settings as just read. */
+static product_pricing *ref_entry_locked(struct pricing_cache *c, const account *a, const inventory_ref_view *v,
+                                         instant_us now)
+{
+    char id[sizeof ((product_pricing *)0)->product_id];
+    inventory_ref_pricing_id(v->reference, id, sizeof id);
+    product_pricing *pp = entry_locked(c, a->id, id);
+    ref_settings_locked(c, pp, v, now);
+    return pp;
+}
+
 void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view *v, const inventory_ref_cell *cells,
                           size_t n, int64_t quantity, money *out, bool *planned)
 {
@@ -718,14 +761,68 @@ void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view 
     for (size_t i = 0; i < n; i++) out[i] = -1;
     if (!c || v->presence != INVENTORY_REF_ACTIVE || quantity < 1 || !n) return;
     instant_us now = clock_now();
-    char id[sizeof ((product_pricing *)0)->product_id];
-    inventory_ref_pricing_id(v->reference, id, sizeof id);
     pthread_mutex_lock(&c->lock);
-    product_pricing *pp = entry_locked(c, a->id, id);
-    ref_settings_locked(c, pp, v, now);
-    for (size_t i = 0; i < n; i++)
-        out[i] = ref_cell_price_locked(c, pp, a, &cells[i], quantity, now, planned ? &planned[i] : NULL);
+    product_pricing *pp = ref_entry_locked(c, a, v, now);
+    for (size_t i = 0; i < n; i++) {
+        pricing_explain_info x;
+        out[i] = ref_cell_price_locked(c, pp, a, &cells[i], quantity, now, &x);
+        if (planned) planned[i] = x.planned;
+    }
     pthread_mutex_unlock(&c->lock);
+}
+
+/* The active reference, read with its seats on day (from..to empty: none);
+ * BO_NOT_FOUND when it is unknown or removed. */
+static bo_status ref_read_active(engine *e, const account *a, const char *reference, civil_date from, civil_date to,
+                                 inventory_ref_view *v, bo_error *err)
+{
+    if (inventory_ref_read(e, a, reference, from, to, v) != BO_OK)
+        return bo_fail(err, BO_INTERNAL, "internal_error", "", "the reference could not be read");
+    if (v->presence == INVENTORY_REF_ACTIVE) return BO_OK;
+    inventory_ref_view_free(v);
+    return bo_fail(err, BO_NOT_FOUND, "unknown_product", "reference", "no reference %.*s", utf8_prefix(reference, 60),
+                   reference);
+}
+
+bo_status inventory_ref_explain(engine *e, const account *a, const char *reference, civil_date day,
+                                int32_t start_time, pricing_explain_info *out, bo_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct pricing_cache *c = e->pricing;
+    inventory_ref_view v;
+    if (ref_read_active(e, a, reference, day, day, &v, err) != BO_OK) return err->status;
+    inventory_ref_cell cell = {day, start_time, inventory_ref_seats_left(&v, day, start_time)};
+    instant_us now = clock_now();
+    if (c) {
+        pthread_mutex_lock(&c->lock);
+        ref_cell_price_locked(c, ref_entry_locked(c, a, &v, now), a, &cell, 1, now, out);
+        pthread_mutex_unlock(&c->lock);
+    } else {
+        out->price = out->wanted = -1, out->seats_left = cell.seats_left;
+    }
+    inventory_ref_view_free(&v);
+    slot *at = &out->at;
+    inventory_ref_cell_key(day, start_time, at->key);
+    at->day = day, at->time_from = start_time, at->time_to = -1, at->open = true, at->available = cell.seats_left;
+    at->starts_at = start_time >= 0 ? tz_local_to_instant(a->timezone, day, start_time) : 0;
+    return BO_OK;
+}
+
+bo_status inventory_ref_model_get(engine *e, const account *a, const char *reference, inventory_ref_view *ref,
+                                  pricing_model_info *out, bo_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* its settings and availability; no day's seats (from after to) */
+    if (ref_read_active(e, a, reference, 1, 0, ref, err) != BO_OK) return err->status;
+    struct pricing_cache *c = e->pricing;
+    if (!c) {
+        prior_of(e, (double)ref->settings.gate_price, &out->model);
+        return BO_OK;
+    }
+    pthread_mutex_lock(&c->lock);
+    model_info_locked(e, ref_entry_locked(c, a, ref, clock_now()), out);
+    pthread_mutex_unlock(&c->lock);
+    return BO_OK;
 }
 
 typedef struct {
@@ -1237,17 +1334,7 @@ bo_status pricing_model_get(engine *e, const account *a, const char *product_id,
     refresh_settings(e, a->id, product_id);
     struct pricing_cache *c = e->pricing;
     pthread_mutex_lock(&c->lock);
-    product_pricing *pp = entry_locked(c, a->id, product_id);
-    if (pp->fitted) {
-        out->model = pp->model;
-        out->fitted = true;
-        out->category_sales = pp->category_sales;
-        out->account_sales = pp->account_sales;
-        out->fitted_at = pp->fitted_at;
-        out->planned_occurrences = pp->nplans;
-    } else {
-        prior_of(e, pp->settings.gate_price, &out->model);
-    }
+    model_info_locked(e, entry_locked(c, a->id, product_id), out);
     pthread_mutex_unlock(&c->lock);
     return BO_OK;
 }
@@ -1270,6 +1357,7 @@ static void current_locked(struct pricing_cache *c, product_pricing *pp, const c
         want_locked(c, pp, key);
         x->price = x->wanted = price_grid_nearest(s, (double)s->gate_price);
         x->seats_left = -1;
+        bounds_hit(x, s);
         return;
     }
     x->planned = true;
@@ -1295,8 +1383,7 @@ static void current_locked(struct pricing_cache *c, product_pricing *pp, const c
     x->rate_limited = x->price != x->wanted;
     /* the limit runs from the last change: an unchanged price leaves shown_at */
     if (x->price != op->shown) op->shown = x->price, op->shown_at = now;
-    x->at_min = x->price == s->min_price;
-    x->at_max = x->price == s->max_price;
+    bounds_hit(x, s);
 }
 
 bool pricing_dynamic_price(engine *e, const account *a, const cat_product *p, const slot *at, int64_t quantity,
@@ -1340,6 +1427,7 @@ bo_status pricing_explain(engine *e, const account *a, const char *product_id, c
     pthread_mutex_lock(&c->lock);
     product_pricing *pp = entry_locked(c, a->id, product_id);
     out->dynamic = pp->dynamic;
+    out->price = out->wanted = -1; /* dynamic pricing off: the engine sets no price (the tables do) */
     if (pp->dynamic) current_locked(c, pp, out->at.key, 1, PLANNED_SEATS, clock_now(), out);
     pthread_mutex_unlock(&c->lock);
     return BO_OK;

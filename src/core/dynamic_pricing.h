@@ -37,10 +37,10 @@ bo_status pricing_model_get(engine *e, const account *a, const char *product_id,
 typedef struct {
     slot at;
     bool dynamic, planned; /* planned false: no plan yet, the provisional price (gate on the grid) */
-    money price;           /* per ticket; -1 nothing can be sold */
+    money price;           /* per ticket; -1 nothing can be sold (or, for a product, dynamic pricing is off) */
     money wanted;          /* the plan's price before the rate limit */
     bool at_min, at_max, rate_limited;
-    int64_t seats_left;    /* -1 unlimited */
+    int64_t seats_left;    /* -1 unlimited; a product's when planned, a reference's now */
     double forecast_tickets, observed_orders, expected_orders, occurrence_factor, target_bias;
     instant_us planned_at;
 } pricing_explain_info;

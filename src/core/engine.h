@@ -605,6 +605,11 @@ bo_status ticket_issue(engine *e, const account *a, const char *product_id, cons
 bo_status ticket_void(engine *e, const account *a, const char *ticket_id, bo_error *err);
 /* On BO_OK free *out with ticket_record_free. */
 bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_record *out);
+/* The account's ticket ids from lo to hi (compared as text, both included),
+ * in order, at most max of them (*n): a dialect that shows ticket ids in
+ * another spelling finds a ticket by a range of them. */
+bo_status ticket_ids_between(engine *e, const account *a, const char *lo, const char *hi, char (*ids)[37], size_t max,
+                             size_t *n);
 
 /* ---------- ticket refunds (core/ticket_refunds.c; docs/MODEL.md, "Ticket refunds") ---------- */
 typedef struct {

@@ -101,6 +101,21 @@ typedef struct {
 } inventory_ref_cell;
 void inventory_ref_prices(engine *e, const account *a, const inventory_ref_view *v, const inventory_ref_cell *cells,
                           size_t n, int64_t quantity, money *out, bool *planned);
+/* Why the active reference has its price on day at start_time
+ * (INVENTORY_WHOLE_DAY: the day as a whole), for one item: the price rtp
+ * answers a visitor with no held quote there, from the same lookup (and, like
+ * it, asking the worker to plan an unplanned cell). seats_left is the cell's
+ * now, which the plan is read with. BO_NOT_FOUND ("unknown_product", field
+ * "reference") when unknown or removed in this account. */
+bo_status inventory_ref_explain(engine *e, const account *a, const char *reference, civil_date day,
+                                int32_t start_time, pricing_explain_info *out, bo_error *err);
+/* The active reference (its settings, name and availability; no day's seats:
+ * free with inventory_ref_view_free) and what the engine learned about its
+ * demand, as pricing_model_get for a product: the prior at its gate price
+ * before its first fit; category_sales 0 (a reference has no category).
+ * BO_NOT_FOUND as inventory_ref_explain. */
+bo_status inventory_ref_model_get(engine *e, const account *a, const char *reference, inventory_ref_view *ref,
+                                  pricing_model_info *out, bo_error *err);
 /* The id a reference is priced under (plans, visitors' held quotes): a prefix
  * no product id has, so a reference never shares a product's. */
 void inventory_ref_pricing_id(const char *reference, char *out, size_t size);

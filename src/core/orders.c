@@ -41,6 +41,14 @@ bo_status ticket_get(engine *e, const account *a, const char *ticket_id, ticket_
     return get_status(store_ticket_get(e->st, a->id, ticket_id, out));
 }
 
+bo_status ticket_ids_between(engine *e, const account *a, const char *lo, const char *hi, char (*ids)[37], size_t max,
+                             size_t *n)
+{
+    *n = 0;
+    if (!key_ok(lo) || !key_ok(hi) || !max) return BO_OK;
+    return get_status(store_ticket_ids_between(e->st, a->id, lo, hi, ids, max, n)) == BO_INTERNAL ? BO_INTERNAL : BO_OK;
+}
+
 void order_query_init(order_query *q)
 {
     memset(q, 0, sizeof *q);

@@ -38,9 +38,35 @@ static const http_route_table *find_table(http_request *r)
     return best;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c = (char)(c | 0x20); /* a-f, A-F alike */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes the %XX of s (len bytes) into out, which has room for len + 1;
+ * a % not followed by two hex digits stays as sent. */
+static void percent_decode(const char *s, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi = s[i] == '%' && i + 2 < len ? hex_digit(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = 0;
+}
+
 /* Matches pattern against path; on success fills the request's params (the
- * values copied into the arena only then: most patterns tried do not match). */
-static bool match(http_request *r, const char *pattern, const char *path)
+ * values copied into the arena only then: most patterns tried do not match).
+ * encoded: path is the raw path, each value decoded on its own. */
+static bool match(http_request *r, const char *pattern, const char *path, bool encoded)
 {
     int np = 0;
     const char *names[MAX_PATH_PARAMS], *values[MAX_PATH_PARAMS];
@@ -71,7 +97,8 @@ static bool match(http_request *r, const char *pattern, const char *path)
     if (*p || *s) return false;
     for (int i = 0; i < np; i++) {
         char *value = http_alloc(r, value_lens[i]);
-        memcpy(value, values[i], value_lens[i]);
+        if (encoded) percent_decode(values[i], value_lens[i], value);
+        else memcpy(value, values[i], value_lens[i]);
         /* no id is anything but UTF-8: such a segment names nothing, and the
          * handler answers its own "not found" without the database seeing it */
         if (!utf8_valid(value)) value[0] = 0;
@@ -101,12 +128,12 @@ static bool path_has_nul(const char *raw)
 
 /* The route of t for path and method, its params filled; NULL when none, with
  * the methods the path does allow added to allow. */
-static const http_route *scan(http_request *r, const http_route_table *t, const char *path, const char *method,
-                              char allow[128])
+static const http_route *scan(http_request *r, const http_route_table *t, const char *path, bool encoded,
+                              const char *method, char allow[128])
 {
     for (size_t i = 0; i < t->nroutes; i++) {
         const http_route *route = &t->routes[i];
-        if (!match(r, route->pattern, path)) continue;
+        if (!match(r, route->pattern, path, encoded)) continue;
         if (!strcmp(route->method, method)) return route;
         if (!strstr(allow, route->method) && strlen(allow) + strlen(route->method) + 3 < 128) {
             if (*allow) strcat(allow, ", ");
@@ -114,6 +141,25 @@ static const http_route *scan(http_request *r, const http_route_table *t, const 
         }
     }
     return NULL;
+}
+
+/* An encoded slash (%2F) is data, not a separator (RFC 3986): MHD decodes
+ * the path before routing, so a path sent with one is matched as sent
+ * instead, each parameter decoded on its own (/admin/v1/pricing/references/
+ * a%2Fb names the reference "a/b", and a%2Fexplain is no explain route).
+ * True with *sub the raw path below t's prefix; false (*sub kept) for paths
+ * without one, or whose raw form does not start with the prefix. */
+static bool encoded_path(http_request *r, const http_route_table *t, const char **sub)
+{
+    size_t end = strcspn(r->raw_uri, "?#"), n = strlen(t->prefix);
+    bool slash = false;
+    for (size_t i = 0; i + 2 < end && !slash; i++)
+        slash = r->raw_uri[i] == '%' && r->raw_uri[i + 1] == '2' && (r->raw_uri[i + 2] | 0x20) == 'f';
+    if (!slash || end < n || strncmp(r->raw_uri, t->prefix, n)) return false;
+    char *raw = http_alloc(r, end - n);
+    memcpy(raw, r->raw_uri + n, end - n);
+    *sub = raw;
+    return true;
 }
 
 bool router_route(http_request *r)
@@ -135,10 +181,11 @@ bool router_route(http_request *r)
         return false;
     }
     const char *sub = r->path + strlen(t->prefix);
+    bool encoded = encoded_path(r, t, &sub);
     if (!*sub) sub = "/";
     const char *method = !strcmp(r->method, "HEAD") ? "GET" : r->method;
     char allow[128] = "";
-    const http_route *route = scan(r, t, sub, method, allow);
+    const http_route *route = scan(r, t, sub, encoded, method, allow);
     /* One rule for every dialect: a path with one trailing slash more than its
      * pattern names the same resource (published clients of the vendors call
      * `/v1/orders/?limit=2`), when nothing matches it as sent. The other way
@@ -147,7 +194,7 @@ bool router_route(http_request *r)
     if (!route && !*allow && sublen > 1 && sub[sublen - 1] == '/' && sub[sublen - 2] != '/') {
         char *unslashed = http_strdup(r, sub);
         unslashed[sublen - 1] = 0;
-        route = scan(r, t, unslashed, method, allow);
+        route = scan(r, t, unslashed, encoded, method, allow);
     }
     if (route) {
         if (route->auth_kind && t->authenticate && !t->authenticate(r, route->auth_kind, r->server->app)) {

@@ -320,6 +320,41 @@ store_status store_ticket_get(store *s, const char *account_id, const char *tick
     return store_status_of(st);
 }
 
+typedef struct {
+    const char *account_id, *lo, *hi;
+    char (*ids)[37];
+    size_t max, *n;
+} ticket_ids_ctx;
+
+static db_status ticket_ids_fn(db_conn *c, void *arg)
+{
+    ticket_ids_ctx *x = arg;
+    db_rows *r;
+    /* a range of the primary key: ids are compared as text, which orders
+     * lower-case UUIDs as their numbers. The account is a filter on the few
+     * rows in range ("|| ''" keeps SQLite from scanning all the account's
+     * tickets through tickets_account instead; PostgreSQL plans the same). */
+    db_status st = db_query(c,
+                            "SELECT id FROM tickets WHERE id >= ? AND id <= ? AND account_id || '' = ? ORDER BY id LIMIT ?",
+                            DB_ARGS(DB_TEXT(x->lo), DB_TEXT(x->hi), DB_TEXT(x->account_id), DB_INT(x->max)), &r);
+    if (st != DB_OK) return st;
+    *x->n = 0;
+    while (db_next(r) && *x->n < x->max) {
+        const char *id = db_text(r, 0);
+        snprintf(x->ids[(*x->n)++], 37, "%s", id ? id : "");
+    }
+    db_rows_free(r);
+    return DB_OK;
+}
+
+store_status store_ticket_ids_between(store *s, const char *account_id, const char *lo, const char *hi,
+                                      char (*ids)[37], size_t max, size_t *n)
+{
+    *n = 0;
+    ticket_ids_ctx x = {account_id, lo, hi, ids, max, n};
+    return store_status_of(store_read(s, ticket_ids_fn, &x));
+}
+
 store_status store_ticket_load_scan(db_conn *c, const char *account_id, const char *ticket_id, store_ticket_scan *out)
 {
     memset(out, 0, sizeof *out);

@@ -118,6 +118,10 @@ store_status store_ticket_load(db_conn *c, const char *account_id, const char *t
 store_status store_ticket_get(store *s, const char *account_id, const char *ticket_id, store_ticket_row *out);
 /* One ticket and its order's visit_date and doc: STORE_OK or STORE_NOT_FOUND
  * (of the ticket; a missing order leaves has_order false). */
+/* The account's ticket ids from lo to hi (as text, both included), in order,
+ * at most max of them into ids (*n). */
+store_status store_ticket_ids_between(store *s, const char *account_id, const char *lo, const char *hi,
+                                      char (*ids)[37], size_t max, size_t *n);
 store_status store_ticket_load_scan(db_conn *c, const char *account_id, const char *ticket_id,
                                     store_ticket_scan *out);
 

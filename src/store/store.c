@@ -18,6 +18,9 @@
  * (deadlock, serialization failure, optimistic check) runs again this often. */
 #define MAX_RETRIES 30
 #define GROUP_MAX 1024
+/* A background write waits for the foreground queue to empty, but no longer
+ * than this: a saturating sale slows background work, never stops it. */
+#define BACKGROUND_MAX_WAIT_US 500000
 /* One channel for every notifying transaction (store_notify_on_commit). */
 #define NOTIFY_CHANNEL "boxoffice_commit"
 
@@ -27,6 +30,8 @@ typedef struct write_job {
     db_status status;
     bool done;
     bool notify; /* fn asked to notify on commit */
+    bool background; /* store_write_background: acknowledged at commit, no fsync of its own */
+    int64_t queued_us;
     struct write_job *next;
 } write_job;
 
@@ -66,6 +71,7 @@ struct store {
     pthread_cond_t qcond;    /* jobs queued, or stopping */
     pthread_cond_t donecond; /* some jobs finished */
     write_job *qhead, *qtail;
+    write_job *bghead, *bgtail; /* store_write_background's jobs: run when qhead is empty */
     bool stopping;
     /* Pipelined durability: the writer commits with synchronous=NORMAL and
      * hands the batch to the syncer, which fsyncs the WAL and only then
@@ -218,6 +224,13 @@ db_status store_db_status(store_status st)
     return DB_ERROR;
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* ---- SQLite group commit ---- */
 
 /* Runs one job of a batch inside the open transaction. With batch-mates it
@@ -256,19 +269,27 @@ static void *writer_main(void *arg)
     store *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->qlock);
-        while (!s->qhead && !s->stopping) pthread_cond_wait(&s->qcond, &s->qlock);
-        if (!s->qhead && s->stopping) {
+        while (!s->qhead && !s->bghead && !s->stopping) pthread_cond_wait(&s->qcond, &s->qlock);
+        if (!s->qhead && !s->bghead && s->stopping) {
             pthread_mutex_unlock(&s->qlock);
             break;
         }
-        write_job *batch = s->qhead, *last = batch;
+        write_job *batch, *last;
         int n = 1;
-        while (last->next && n < GROUP_MAX) {
-            last = last->next;
-            n++;
+        if (s->bghead && (!s->qhead || monotonic_us() - s->bghead->queued_us > BACKGROUND_MAX_WAIT_US)) {
+            /* alone: a foreground job never waits on background work inside its own batch */
+            batch = last = s->bghead;
+            s->bghead = batch->next;
+            if (!s->bghead) s->bgtail = NULL;
+        } else {
+            batch = last = s->qhead;
+            while (last->next && n < GROUP_MAX) {
+                last = last->next;
+                n++;
+            }
+            s->qhead = last->next;
+            if (!s->qhead) s->qtail = NULL;
         }
-        s->qhead = last->next;
-        if (!s->qhead) s->qtail = NULL;
         last->next = NULL;
         pthread_mutex_unlock(&s->qlock);
 
@@ -374,7 +395,8 @@ static void *syncer_main(void *arg)
         pthread_mutex_unlock(&s->qlock);
         if (stop) break;
         bool any_ok = false, notify = false;
-        for (write_job *j = jobs; j; j = j->next) any_ok |= j->status == DB_OK;
+        /* background jobs alone are not synced: the next durable batch's fsync covers them */
+        for (write_job *j = jobs; j; j = j->next) any_ok |= j->status == DB_OK && !j->background;
         if (any_ok) {
             if (s->wal_fd < 0) s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
             /* fdatasync: the WAL's data and its size, which is what a restart reads */
@@ -400,17 +422,18 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
-static db_status sqlite_write(store *s, store_fn fn, void *ctx)
+static db_status sqlite_write(store *s, store_fn fn, void *ctx, bool background)
 {
-    write_job job = {.fn = fn, .ctx = ctx};
+    write_job job = {.fn = fn, .ctx = ctx, .background = background, .queued_us = monotonic_us()};
     pthread_mutex_lock(&s->qlock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->qlock);
         return DB_ERROR;
     }
-    if (s->qtail) s->qtail->next = &job;
-    else s->qhead = &job;
-    s->qtail = &job;
+    write_job **head = background ? &s->bghead : &s->qhead, **tail = background ? &s->bgtail : &s->qtail;
+    if (*tail) (*tail)->next = &job;
+    else *head = &job;
+    *tail = &job;
     pthread_cond_signal(&s->qcond);
     while (!job.done) pthread_cond_wait(&s->donecond, &s->qlock);
     pthread_mutex_unlock(&s->qlock);
@@ -580,13 +603,6 @@ void store_stats_get(store *s, store_stats *out)
     out->reads = (uint64_t)atomic_load_explicit(&s->reads, memory_order_relaxed);
 }
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The Idempotency-Key a request on this thread is to claim in its first
  * committed write (store_idempotency_arm). Thread-local rather than a
  * parameter because the claim must join whichever write the handler makes
@@ -617,7 +633,7 @@ static db_status claiming_fn(db_conn *c, void *arg)
 
 static db_status write_now(store *s, store_fn fn, void *ctx)
 {
-    db_status st = s->writer ? sqlite_write(s, fn, ctx) : pg_write(s, fn, ctx);
+    db_status st = s->writer ? sqlite_write(s, fn, ctx, false) : pg_write(s, fn, ctx);
     if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
     return st;
 }
@@ -632,6 +648,14 @@ db_status store_write(store *s, store_fn fn, void *ctx)
     db_status st = write_now(s, claiming_fn, &job);
     if (st == DB_OK) claim->claimed = true;
     else if (job.twin) claim->twin = true;
+    return st;
+}
+
+db_status store_write_background(store *s, store_fn fn, void *ctx)
+{
+    atomic_fetch_add_explicit(&s->writes, 1, memory_order_relaxed);
+    db_status st = s->writer ? sqlite_write(s, fn, ctx, true) : pg_write(s, fn, ctx);
+    if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
     return st;
 }
 

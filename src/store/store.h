@@ -44,6 +44,14 @@ typedef db_status (*store_fn)(db_conn *c, void *ctx);
 store *store_open(const char *uri, char **err);
 void store_close(store *s);
 db_status store_write(store *s, store_fn fn, void *ctx);
+/* store_write for work that may wait (Convious pricing analytics): on
+ * SQLite it runs when no store_write is queued (or has waited 0.5 s), in a
+ * transaction of its own, and returns at commit without an fsync of its own,
+ * so it never sits in front of a booking nor adds one to its wait. A commit
+ * survives kill -9 (it is in the WAL); a power loss may take the last ones
+ * until the next store_write's fsync. PostgreSQL: store_write without an
+ * Idempotency-Key claim. */
+db_status store_write_background(store *s, store_fn fn, void *ctx);
 db_status store_read(store *s, store_fn fn, void *ctx);
 db_dialect store_dialect(store *s);
 /* This store's counts of store_write and store_read calls since it opened (one per

@@ -96,17 +96,72 @@ void rand_uuid(char out[37])
     uuid_format(b, out);
 }
 
-void time_uuid(char out[37])
+/* The first 48 bits of a UUIDv7: the Unix time in milliseconds, big-endian. */
+static void unix_ms_bytes(unsigned char b[6])
 {
-    unsigned char b[16];
-    randombytes_buf(b + 6, sizeof b - 6);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (40 - 8 * i));
+}
+
+void time_uuid(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b + 6, sizeof b - 6);
+    unix_ms_bytes(b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     uuid_format(b, out);
+}
+
+void time_uuid96(char out[37])
+{
+    unsigned char r[6], b[16] = {0};
+    randombytes_buf(r, sizeof r);
+    unix_ms_bytes(b);
+    /* tttttttt-tttt-7rrr-8rrr-rrrrrr000000: 12 random digits in the first
+     * places time_uuid would give random bits, the rest fixed */
+    b[6] = (unsigned char)(0x70 | r[0] >> 4);
+    b[7] = (unsigned char)((r[0] & 15) << 4 | r[1] >> 4);
+    b[8] = (unsigned char)(0x80 | (r[1] & 15));
+    memcpy(b + 9, r + 2, 4);
+    uuid_format(b, out);
+}
+
+static bool lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
+    return true;
+}
+
+/* Where the 24 digits sit in a UUID's text: 8, then 4 after the first dash,
+ * 3 after the version digit, 3 after the variant digit, 6 after the last dash. */
+static const struct {
+    int at, n;
+} hex24_spans[] = {{0, 8}, {9, 4}, {15, 3}, {20, 3}, {24, 6}};
+
+bool uuid_hex24(const char *uuid, char out[25])
+{
+    if (!uuid || strlen(uuid) != 36 || uuid[8] != '-' || uuid[13] != '-' || uuid[18] != '-' || uuid[23] != '-')
+        return false;
+    char *o = out;
+    for (size_t i = 0; i < sizeof hex24_spans / sizeof hex24_spans[0]; i++) {
+        if (!lower_hex(uuid + hex24_spans[i].at, (size_t)hex24_spans[i].n)) return false;
+        memcpy(o, uuid + hex24_spans[i].at, (size_t)hex24_spans[i].n);
+        o += hex24_spans[i].n;
+    }
+    *o = 0;
+    return lower_hex(uuid + 14, 1) && lower_hex(uuid + 19, 1) && lower_hex(uuid + 30, 6);
+}
+
+bool uuid_from_hex24(const char *hex, char version, char variant, const char tail[7], char out[37])
+{
+    if (!hex || strlen(hex) != 24 || !lower_hex(hex, 24)) return false;
+    snprintf(out, 37, "%.8s-%.4s-%c%.3s-%c%.3s-%.6s%.6s", hex, hex + 8, version, hex + 12, variant, hex + 15, hex + 18,
+             tail);
+    return true;
 }
 
 void rand_digits(char *out, int digits)

@@ -30,6 +30,19 @@ void rand_uuid(char out[37]);
  * are appended at the end of their B-tree instead of dirtying a random page
  * per insert, which is what a batch commit pays for. Never for secrets. */
 void time_uuid(char out[37]);
+/* A UUIDv7 with 48 random bits instead of 74, the other 26 zero, so that its
+ * 96 significant bits (time and randomness) fit 24 hex digits exactly:
+ * uuid_hex24 and uuid_from_hex24(hex, '7', '8', "000000") map one to the
+ * other (the Fourvenues dialect's 24-hex ticket ids). Within one millisecond
+ * two ids clash with odds 2^-48 per pair. Never for secrets. */
+void time_uuid96(char out[37]);
+/* A UUID's text (lower-case) less its version digit, its variant digit and
+ * its last six digits: all of a time_uuid96's significant bits, 96 of any
+ * other UUID's; false when uuid is not a UUID's lower-case text. */
+bool uuid_hex24(const char *uuid, char out[25]);
+/* The UUID whose uuid_hex24 is hex, with the given version and variant digits
+ * and last six digits; false when hex is not 24 lower-case hex digits. */
+bool uuid_from_hex24(const char *hex, char version, char variant, const char tail[7], char out[37]);
 /* `digits` decimal digits, uniformly random; 20 digits carry 66 bits. */
 void rand_digits(char *out, int digits);
 /* prefix + 2*bytes lowercase hex characters. */

@@ -1,14 +1,52 @@
 """Helpers of the Fourvenues channel tests (tests/http/test_fourvenues_*.py): requests with the
 channel key, the envelope and error shape, and catalog objects made for one test."""
 import datetime
+import os
 import re
+import sqlite3
+import subprocess
 import uuid
 
-from harness import ADMIN_TOKEN, FV_API_KEY, create_account, expect
+from harness import ADMIN_TOKEN, FV_API_KEY, Skip, create_account, expect
 
 CONCERT_NAME = "Night at the Museum: Live Concert"
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def fv_ticket_id(engine_id):
+    """A ticket's id in this dialect: its engine UUID less the version digit, the variant digit and the last six
+    (docs/dialects/fourvenues.md, "Ids")."""
+    assert UUID.match(engine_id), engine_id
+    h = engine_id.replace("-", "")
+    return h[0:12] + h[13:16] + h[17:26]
+
+
+def engine_ticket_id(fv_id):
+    """The engine's (every other dialect's) id of a ticket the channel names fv_id: ticket ids are UUIDv7s whose
+    96 significant bits the 24 digits carry exactly."""
+    assert HEX24.match(fv_id), fv_id
+    h = fv_id
+    return "%s-%s-7%s-8%s-%s000000" % (h[0:8], h[8:12], h[12:15], h[15:18], h[18:24])
+
+
+def db_write(sql):
+    """Runs one statement on the server's database directly (a test's way to make what the API cannot)."""
+    db = os.environ.get("BOXOFFICE_TEST_DB", "")
+    if db.startswith("sqlite:"):
+        con = sqlite3.connect(db[len("sqlite:"):], timeout=30)
+        try:
+            with con:
+                return con.execute(sql).rowcount
+        finally:
+            con.close()
+    if db.startswith("postgres") and subprocess.run(["which", "psql"], capture_output=True).returncode == 0:
+        run = subprocess.run(["psql", db, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                             capture_output=True, timeout=60)
+        assert run.returncode == 0, run.stderr.decode(errors="replace")
+        return None
+    raise Skip("needs a writable BOXOFFICE_TEST_DB")
 
 
 def fv(c, method, path, key=FV_API_KEY, **kw):

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import pytest
 
 from harness import ADMIN_TOKEN, admin_error, expect
-from fv_channel import HEX24, ISO_MS, find_by_name, fv, fv_data, fv_error, iso_day, second_account, tag
+from fv_channel import HEX24, ISO_MS, UUID, engine_ticket_id, find_by_name, fv, fv_data, fv_error, fv_ticket_id, \
+    iso_day, second_account, tag
 from test_fourvenues_webhooks import header, listening, node_verify
 from test_cm_checkout import advance, choose as choose_on_page
 from test_payments import raw
@@ -89,7 +90,10 @@ def choose(c, answer, outcome):
 
 
 def engine_order(c, ticket_id):
-    t = expect(c.admin("GET", "/tickets/" + ticket_id), 200)
+    """The engine's order of the ticket the channel names ticket_id (24 hex; the admin API shows its UUID)."""
+    assert HEX24.match(ticket_id), ticket_id
+    t = expect(c.admin("GET", "/tickets/" + engine_ticket_id(ticket_id)), 200)
+    assert UUID.match(t["id"]) and fv_ticket_id(t["id"]) == ticket_id, t
     return expect(c.admin("GET", "/orders/" + t["order_id"]), 200)
 
 
@@ -130,7 +134,9 @@ def test_the_documented_example(c):
     assert one["country_code"] == "ES" and one["personal_document_type"] == "dni"
     assert one["email"] == "john@fourvenues.com" and one["phone"] == "+34666666666"
     # the money is the engine's order: every dialect and a refund see the same totals
+    assert HEX24.match(one["_id"]) and HEX24.match(two["_id"]) and one["_id"] != two["_id"]
     order = engine_order(c, one["_id"])
+    assert sorted(fv_ticket_id(t["id"]) for t in order["tickets"]) == sorted([one["_id"], two["_id"]])
     assert order["channel"] == "fourvenues" and order["status"] == "open"
     assert order["total_after_discount_gross"] + order["booking_fee_total"] == 2960, order
     assert order["booking_fee_total"] == 340
@@ -480,6 +486,7 @@ def test_paid_queues_a_signed_payment_success(c):
                                   "resource_ids": doc["payload"]["resource_ids"],
                                   "metadata": {"order": "A-1", "n": 1.1}, "send_resources": True}
         assert sorted(doc["payload"]["resource_ids"]) == sorted(t["_id"] for t in answer["tickets"])
+        assert all(HEX24.match(i) for i in doc["payload"]["resource_ids"])
         assert header(headers, "x-webhook-id") == doc["id"]
         node_verify(made["sign_secret"], header(headers, "x-webhook-signature"), body)
     # GET /tickets finds the tickets by the payment

@@ -7,7 +7,8 @@ import concurrent.futures
 import pytest
 
 from harness import Client, Skip, expect, unique
-from fv_channel import ISO_MS, fv, fv_data, fv_error, iso_day, make_event as make_channel_event, second_account, tag
+from fv_channel import HEX24, ISO_MS, UUID, fv, fv_data, fv_error, fv_ticket_id, iso_day, \
+    make_event as make_channel_event, second_account, tag
 
 URLS = {"success": "https://shop.example/ok", "failure": "https://shop.example/failed",
         "cancel": "https://shop.example/cancelled", "expired": "https://shop.example/expired"}
@@ -34,9 +35,14 @@ def booked(c, token=None, quantity=2):
     return ev, product, order
 
 
+def channel_ticket_id(ticket_id):
+    """The channel's id of a ticket the admin API named (its engine UUID); anything else as it is."""
+    return fv_ticket_id(ticket_id) if UUID.match(ticket_id) else ticket_id
+
+
 def refund(c, ticket_id, amount, key=None, **kw):
     kw.update({"key": key} if key else {})
-    return fv(c, "PUT", "/tickets/%s/refund" % ticket_id, json_body={"amount": amount}, **kw)
+    return fv(c, "PUT", "/tickets/%s/refund" % channel_ticket_id(ticket_id), json_body={"amount": amount}, **kw)
 
 
 def channel_id(c, key=None):
@@ -46,7 +52,7 @@ def channel_id(c, key=None):
 
 def ticket(c, ticket_id, key=None):
     kw = {"key": key} if key else {}
-    return fv_data(fv(c, "GET", "/tickets/" + ticket_id, **kw))
+    return fv_data(fv(c, "GET", "/tickets/" + channel_ticket_id(ticket_id), **kw))
 
 
 def scan(c, barcode):
@@ -63,7 +69,7 @@ def test_partial_then_total(c):
     first, second = order["tickets"]
     channel = channel_id(c)
     t = fv_data(refund(c, first["id"], 4.5))
-    assert t["_id"] == first["id"] and t["status"] == "voided", t
+    assert t["_id"] == fv_ticket_id(first["id"]) and HEX24.match(t["_id"]) and t["status"] == "voided", t
     assert t["refunded"] == 4.5 and ISO_MS.match(t["refunded_at"]), t
     assert t["refunds"] == [{"channel_id": channel, "amount": 4.5, "at": t["refunded_at"]}], t
     assert ticket(c, first["id"]) == t
@@ -139,13 +145,13 @@ def test_over_refund_changes_nothing(c):
 def test_bad_amounts(c, body, code, field):
     ev, product, order = booked(c, quantity=1)
     t = order["tickets"][0]
-    fv_error(fv(c, "PUT", "/tickets/%s/refund" % t["id"], json_body=body), 400, code, field)
+    fv_error(fv(c, "PUT", "/tickets/%s/refund" % fv_ticket_id(t["id"]), json_body=body), 400, code, field)
     assert ticket(c, t["id"])["status"] == "active"
 
 
 def test_bad_bodies_and_ids(c):
     ev, product, order = booked(c, quantity=1)
-    path = "/tickets/%s/refund" % order["tickets"][0]["id"]
+    path = "/tickets/%s/refund" % fv_ticket_id(order["tickets"][0]["id"])
     fv_error(fv(c, "PUT", path, raw=b"{", headers={"Content-Type": "application/json"}), 400, "invalid_body")
     fv_error(fv(c, "PUT", path, json_body=[1]), 400, "invalid_body")
     fv_error(fv(c, "PUT", path, raw=b"amount=1", headers={"Content-Type": "application/x-www-form-urlencoded"}),
@@ -155,6 +161,10 @@ def test_bad_bodies_and_ids(c):
     fv_error(fv(c, "PUT", path, json_body={"amount": 1}, key="fv_wrong"), 401, "unauthorized")
     fv_error(refund(c, "nope", 1), 404, "not_found", "id")
     fv_error(refund(c, "x" * 300, 1), 404, "not_found", "id")
+    # the engine's UUID (what other dialects show) is no channel ticket id, nor another spelling of the 24 digits
+    for wrong in (order["tickets"][0]["id"], fv_ticket_id(order["tickets"][0]["id"]).upper(), "0" * 24):
+        fv_error(fv(c, "PUT", "/tickets/%s/refund" % wrong, json_body={"amount": 1}), 404, "not_found", "id")
+    assert ticket(c, order["tickets"][0]["id"])["status"] == "active"
 
 
 def test_unpaid_and_undated_tickets(c):

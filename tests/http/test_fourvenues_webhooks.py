@@ -6,6 +6,7 @@ import hmac
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import time
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from harness import Skip, expect
-from fv_channel import HEX24, fv, fv_data, fv_error, second_account
+from fv_channel import HEX24, fv, fv_data, fv_error, fv_ticket_id, second_account
 from test_webhooks import Receiver
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited
@@ -174,7 +175,9 @@ def test_payment_success_signed_and_verified_by_node(c):
         p = doc["payload"]
         assert list(p) == ["payment_id", "resource_type", "resource_ids", "metadata", "send_resources"]
         assert HEX24.match(p["payment_id"]) and p["resource_type"] == "ticket" and p["send_resources"] is True
-        assert p["resource_ids"] == [t["id"] for t in order["tickets"]]
+        # the tickets' 24-hex ids, never the engine's UUIDs
+        assert p["resource_ids"] == [fv_ticket_id(t["id"]) for t in order["tickets"]]
+        assert all(HEX24.match(i) for i in p["resource_ids"])
         assert p["metadata"] == metadata
         assert b"\\u2028" not in body and "☃".encode() in body and b"\\u0001" in body
         assert b"1e+21" in body and b"0.000001" in body and b"1e-7" in body
@@ -186,7 +189,8 @@ def test_only_paid_orders_and_defaults(c):
         cart = expect(c.admin("POST", "/carts", {"items": [{"product_id": GUIDE, "quantity": 1}]}), 201)
         unpaid = expect(c.admin("POST", "/orders", {"cart_id": cart["id"]}), 201)
         order = paid_order(c)
-        headers, body, doc = rx.wait_for(lambda d: d["payload"]["resource_ids"] == [t["id"] for t in order["tickets"]])
+        headers, body, doc = rx.wait_for(lambda d: d["payload"]["resource_ids"] ==
+                                         [fv_ticket_id(t["id"]) for t in order["tickets"]])
         assert doc["payload"]["metadata"] == {} and doc["payload"]["send_resources"] is False
         node_verify(made["sign_secret"], header(headers, "x-webhook-signature"), body)
         time.sleep(0.5)
@@ -194,7 +198,7 @@ def test_only_paid_orders_and_defaults(c):
             docs = [json.loads(b) for _, b in rx.requests]
         assert all(d["event"] == "payment.success" for d in docs)
         # booked without a payment: confirmed, but nothing was paid, so no payment.success
-        unpaid_ids = [t["id"] for t in unpaid["tickets"]]
+        unpaid_ids = [fv_ticket_id(t["id"]) for t in unpaid["tickets"]]
         assert not [d for d in docs if d["payload"]["resource_ids"] == unpaid_ids]
 
 
@@ -203,7 +207,7 @@ def test_retried_with_the_same_id(c):
     with listening(c) as (rx, made):
         rx.statuses = [500]
         order = paid_order(c)
-        ids = [t["id"] for t in order["tickets"]]
+        ids = [fv_ticket_id(t["id"]) for t in order["tickets"]]
         rx.wait_for(lambda d: d["payload"]["resource_ids"] == ids)
         time.sleep(0.3)
         expect(c.admin("POST", "/test/clock", {"advance_seconds": 17}), 200)
@@ -220,3 +224,81 @@ def test_retried_with_the_same_id(c):
         assert seen[0][1] == seen[1][1]  # the same bytes, so the same signature
         assert header(seen[0][0], "x-webhook-signature") == header(seen[1][0], "x-webhook-signature")
         node_verify(made["sign_secret"], header(seen[1][0], "x-webhook-signature"), seen[1][1])
+
+
+def test_payment_success_redelivered_once_after_a_kill_and_restart(c):
+    """A payment.success queued by a server whose receiver is down, the server killed (SIGKILL) and started again
+    on the same database: delivered after the restart, exactly once, with the id recorded before the kill and a
+    valid x-webhook-signature (the outbox is the database's: docs/WEBHOOKS.md)."""
+    import harness
+    binary, db, key = (os.environ.get(k) for k in ("BOXOFFICE_BIN", "BOXOFFICE_TEST_DB", "BOXOFFICE_KEY_FILE"))
+    if not (binary and db and key):
+        raise Skip("needs BOXOFFICE_BIN, BOXOFFICE_TEST_DB and BOXOFFICE_KEY_FILE for a second server")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    # the receiver is down: its port is bound but not listening, so every connection is refused
+    down = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    down.bind(("127.0.0.1", 0))
+    port = down.getsockname()[1]
+    made = make_endpoint(c, "http://127.0.0.1:%d/hook" % port)
+    sub_id = "ws_" + made["_id"]
+    # every process keeps the suite server's time (earlier tests may have moved its test clock)
+    offset = expect(c.admin("POST", "/test/clock", {"advance_seconds": 0}), 200)["offset_seconds"]
+    servers, rx = [], None
+
+    def start_server():
+        proc, url = harness.serve(binary, db, "--key-file", key, "--webhook-allow", "127.0.0.1", "--test-clock",
+                                  env=env)
+        servers.append(proc)
+        client = harness.Client(url)
+        expect(client.admin("POST", "/test/clock", {"advance_seconds": offset}), 200)
+        return proc, client
+
+    def paid_deliveries():
+        history = expect(c.admin("GET", "/webhooks/%s/deliveries" % sub_id), 200)["data"]
+        return [h for h in history if h["event"] == "ORDER.PAID"]
+
+    try:
+        proc, first = start_server()
+        order = paid_order(first, {"metadata": {"restart": "kill -9"}})
+        tickets = [fv_ticket_id(t["id"]) for t in order["tickets"]]
+        for _ in range(100):  # the first attempt fails while the receiver is down
+            queued = paid_deliveries()
+            if queued and queued[0]["attempts"] >= 1:
+                break
+            time.sleep(0.1)
+        assert len(queued) == 1 and queued[0]["status"] == "pending" and queued[0]["attempts"] >= 1, queued
+        assert queued[0]["last_status_code"] is None and queued[0]["last_error"], queued
+        event_id = queued[0]["id"]
+        proc.kill()  # SIGKILL: no clean shutdown
+        proc.wait()
+        proc, again = start_server()  # the restart, on the same database
+        down.close()
+        rx = Receiver(port=port)  # the receiver comes back
+        # past the retry's wait (16 s) and any lease the killed process held (60 s), on both clocks
+        for client in (c, again):
+            expect(client.admin("POST", "/test/clock", {"advance_seconds": 120}), 200)
+        headers, body, doc = rx.wait_for(lambda d: d["event"] == "payment.success", timeout=20)
+        assert doc["id"] == event_id and header(headers, "x-webhook-id") == event_id
+        signature = header(headers, "x-webhook-signature")
+        assert hmac.compare_digest(signature, hmac.new(made["sign_secret"].encode(), body, hashlib.sha256).hexdigest())
+        node_verify(made["sign_secret"], signature, body)
+        assert doc["payload"]["resource_ids"] == tickets and all(HEX24.match(i) for i in tickets)
+        assert doc["payload"]["metadata"] == {"restart": "kill -9"}
+        # nothing more: later passes of both processes find it delivered
+        for client in (c, again):
+            expect(client.admin("POST", "/test/clock", {"advance_seconds": 600}), 200)
+        time.sleep(6)  # a worker reads what another process did at least every 5 s
+        with rx.lock:
+            sent = [json.loads(b) for _, b in rx.requests]
+        assert [d["id"] for d in sent] == [event_id], sent
+        delivered = paid_deliveries()
+        assert len(delivered) == 1 and delivered[0]["status"] == "delivered", delivered
+    finally:
+        for proc in servers:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+        down.close()
+        delete_endpoint(c, made["_id"])
+        if rx:
+            rx.close()

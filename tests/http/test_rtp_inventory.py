@@ -35,17 +35,23 @@ def token():
     return Client().convious_token()
 
 
-def fresh_account(c):
-    """(slug, token) of a new account: the demand model shrinks a reference
-    towards its account's sales, so tests that compare planned prices start
-    from an account with none (the demo's grow with every run)."""
+def fresh_account_with_admin(c):
+    """(slug, admin token, pricing token) of a new account."""
     slug = "ri" + uuid.uuid4().hex[:8]
     admin = "adm_" + uuid.uuid4().hex
     create_account(slug, "Other", "Europe/Amsterdam", "EUR", admin)
     cred = expect(c.admin("POST", "/credentials", {"kind": "oauth_client"}, token=admin), 201)
-    return slug, expect(c.request("POST", "/convious-pricing/oauth/token/", form={
+    return slug, admin, expect(c.request("POST", "/convious-pricing/oauth/token/", form={
         "grant_type": "client_credentials", "client_id": cred["client_id"], "client_secret": cred["secret"]}),
         200)["access_token"]
+
+
+def fresh_account(c):
+    """(slug, token) of a new account: the demand model shrinks a reference
+    towards its account's sales, so tests that compare planned prices start
+    from an account with none (the demo's grow with every run)."""
+    slug, _, token = fresh_account_with_admin(c)
+    return slug, token
 
 
 @pytest.fixture(scope="module")

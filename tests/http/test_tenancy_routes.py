@@ -15,6 +15,8 @@ import uuid
 import pytest
 
 from harness import ROOT, Client, Skip, create_account, expect
+from fv_channel import fv_ticket_id
+from test_rtp_inventory import created, events
 
 GUIDE = "d0000000-0000-4000-8000-000000000007"  # undated, unlimited
 
@@ -93,7 +95,14 @@ def world():
     fv_ids = {"id": a_events[0]["_id"], "slug": a_events[0]["slug"]}
     a_rate = next((r["_id"] for e in a_events for r in e["ticket_rates"]), "0" * 24)
     a_tickets = expect(a.request("GET", "/fourvenues/tickets", headers={"X-Api-Key": "fv_demo_key"}), 200)["data"]
-    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else ids["tickets"])
+    # a channel ticket id of A's (24 hex: a UUID would be 404 in any account)
+    fv_ids.update(rate_id=a_rate, ticket_id=a_tickets[0]["_id"] if a_tickets else fv_ticket_id(ids["tickets"]))
+    # a Convious pricing inventory reference of A's (/admin/v1/pricing/references/{reference})
+    pricing_token = expect(a.request("POST", "/convious-pricing/oauth/token/", form={
+        "grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "demo-secret"}),
+        200)["access_token"]
+    ids["reference"] = "tenancy-" + uuid.uuid4().hex[:8]
+    events(a, pricing_token, [created(ids["reference"])])
     token = "adm_" + uuid.uuid4().hex
     slug = "tenant-c-" + uuid.uuid4().hex[:8]
     create_account(slug, "Tenant C", "Europe/Paris", "EUR", token)
@@ -117,6 +126,8 @@ def fill(path, w):
         name = part[1:-1]
         if path.startswith("/admin/v1/") and name == "id":
             value = ids.get(parts[i - 1])
+        elif path.startswith("/admin/v1/") and name == "reference":
+            value = ids["reference"]
         elif path.startswith("/admin/v1/") and name == "key":
             value = "KEY123"  # an event's access key: A's event is not found before the key matters
         elif path.startswith("/cm/"):

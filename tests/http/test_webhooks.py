@@ -17,7 +17,7 @@ SECRET = "ABCD123-test-secret"
 
 
 class Receiver:
-    def __init__(self, keep_alive=False):
+    def __init__(self, keep_alive=False, port=0):
         self.requests = []
         self.peers = []  # the client address of each request: one per connection used
         self.statuses = []  # answers to give, in order; 200 when empty
@@ -40,7 +40,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -57,6 +57,7 @@ class Receiver:
 
     def close(self):
         self.server.shutdown()
+        self.server.server_close()
 
 
 def verify(headers, body):

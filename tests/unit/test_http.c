@@ -356,6 +356,14 @@ int main(void)
           "a last {name*} takes the rest of the path, a decoded %2F and slashes included");
     r = call("GET", "/api/codes/7/", NULL, NULL, NULL);
     CHECK(r.status == 404, "a rest parameter is never empty");
+    r = call("GET", "/api/things/a%2Fb%2f%C3%BC%25/", NULL, NULL, NULL);
+    CHECK(r.status == 200 && strstr(r.body, "\"id\":\"a/b/\u00fc%\""),
+          "an encoded slash stays inside its parameter, the rest decoded with it");
+    r = call("GET", "/api/things/a%2F/x/", NULL, NULL, NULL);
+    CHECK(r.status == 404, "a literal slash still separates segments");
+    r = call("GET", "/api/codes/a%2Fb/c%2Fd/e", NULL, NULL, NULL);
+    CHECK(r.status == 200 && strstr(r.body, "\"id\":\"a/b\"") && strstr(r.body, "\"rest\":\"c/d/e\""),
+          "encoded slashes: a segment's stay in it, the rest parameter's too");
     r = call("GET", "/api/elsewhere", NULL, NULL, NULL);
     CHECK(r.status == 404, "unmatched path under the table");
     r = call("GET", "/elsewhere", NULL, NULL, NULL);

@@ -172,6 +172,49 @@ static void test_ticket_get(void)
     CHECK(store_ticket_get(S, A, "tkt-no-such", &t) == STORE_NOT_FOUND, "ticket_get: unknown NOT_FOUND");
 }
 
+typedef struct {
+    const char *account_id;
+    char id[40], barcode[24];
+} ranged_insert;
+
+static db_status ranged_fn(db_conn *c, void *arg)
+{
+    ranged_insert *x = arg;
+    store_ticket t = ticket_of(x->id, NULL, "line-ranged", "prod-ranged", x->barcode);
+    return store_db_status(store_tickets_insert(c, x->account_id, &t, 1, T0));
+}
+
+/* A range of ticket ids (how the Fourvenues dialect finds a ticket made
+ * before its 24-hex ids): in id order, the account's only, at most max. */
+static void test_ticket_ids_between(void)
+{
+    char stem[9], lo[40], hi[40];
+    snprintf(stem, sizeof stem, "%08x", rand_below(0xffffffffu));
+    static const char *const tails[] = {"-0000-7abc-a123-456789abcdef", "-0000-7abc-8123-456789000000",
+                                        "-0000-7abc-b999-999999999999", "-0000-7abd-8000-000000000000"};
+    static const char *const owners[] = {"A", "A", "B", "A"};
+    for (size_t i = 0; i < 4; i++) {
+        ranged_insert x = {owners[i][0] == 'A' ? A : B, "", ""};
+        snprintf(x.id, sizeof x.id, "%s%s", stem, tails[i]);
+        rand_digits(x.barcode, 20);
+        CHECK(store_write(S, ranged_fn, &x) == DB_OK, "setup: ticket with a chosen id");
+    }
+    snprintf(lo, sizeof lo, "%s-0000-7abc-8000-000000000000", stem);
+    snprintf(hi, sizeof hi, "%s-0000-7abc-bfff-ffffffffffff", stem);
+    char ids[4][37];
+    size_t n = 9;
+    CHECK(store_ticket_ids_between(S, A, lo, hi, ids, 4, &n) == STORE_OK && n == 2 &&
+              !strcmp(ids[0] + 8, tails[1]) && !strcmp(ids[1] + 8, tails[0]),
+          "ticket_ids_between: the account's ids in the range, in order");
+    CHECK(store_ticket_ids_between(S, A, lo, hi, ids, 1, &n) == STORE_OK && n == 1 && !strcmp(ids[0] + 8, tails[1]),
+          "ticket_ids_between: at most max");
+    CHECK(store_ticket_ids_between(S, B, lo, hi, ids, 4, &n) == STORE_OK && n == 1 && !strcmp(ids[0] + 8, tails[2]),
+          "ticket_ids_between: another account's apart");
+    snprintf(lo, sizeof lo, "%s-0000-7abd-8000-000000000001", stem);
+    snprintf(hi, sizeof hi, "%s-0000-7abd-bfff-ffffffffffff", stem);
+    CHECK(store_ticket_ids_between(S, A, lo, hi, ids, 4, &n) == STORE_OK && n == 0, "ticket_ids_between: bounds kept");
+}
+
 /* The db_conn variants, inside a read transaction of this file's own. */
 typedef struct {
     const char *account_id, *order_id, *ticket_id;
@@ -424,6 +467,7 @@ int main(void)
     test_conn_loads();
     test_orders_page();
     test_tickets_page();
+    test_ticket_ids_between(); /* last: its tickets would show in the pages */
 
     store_close(S);
     test_db_remove(uri, path);

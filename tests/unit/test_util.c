@@ -222,6 +222,47 @@ static void test_secure(void)
     CHECK(!strcmp(mac, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"), "hmac-sha256 vector");
 }
 
+/* time_uuid96 and its 24-hex spelling (the Fourvenues dialect's ticket ids):
+ * exact both ways for new ids, 96 bits of any other UUID. */
+static void test_uuid_hex24(void)
+{
+    char id[37], hex[25], back[37];
+    bool all_exact = true, all_v7 = true;
+    for (int i = 0; i < 1000; i++) {
+        time_uuid96(id);
+        all_v7 = all_v7 && strlen(id) == 36 && id[14] == '7' && id[19] == '8' && !strcmp(id + 30, "000000");
+        all_exact = all_exact && uuid_hex24(id, hex) && strlen(hex) == 24 &&
+                    uuid_from_hex24(hex, '7', '8', "000000", back) && !strcmp(back, id);
+    }
+    CHECK(all_v7, "time_uuid96: a UUIDv7 of variant 10, the two bits after it and the last 24 bits zero");
+    CHECK(all_exact, "time_uuid96 -> 24 hex -> the same UUID");
+    char other[37];
+    time_uuid96(other);
+    uuid_hex24(id, hex);
+    uuid_hex24(other, back);
+    CHECK(strcmp(hex, back) != 0, "two time_uuid96 ids differ in their 24 hex");
+    /* an older UUIDv7: its time, the 12 bits after the version and 36 after the variant digit */
+    CHECK(uuid_hex24("0192a3b4-c5d6-7e8f-a123-456789abcdef", hex) && !strcmp(hex, "0192a3b4c5d6e8f123456789"),
+          "an old UUIDv7's 24 hex skip version, variant and the last six digits");
+    CHECK(uuid_from_hex24("0192a3b4c5d6e8f123456789", '7', 'b', "ffffff", back) &&
+              !strcmp(back, "0192a3b4-c5d6-7e8f-b123-456789ffffff"),
+          "uuid_from_hex24 with other version, variant and tail");
+    CHECK(uuid_hex24("6ba7b810-9dad-41d1-80b4-00c04fd430c8", hex) && !strcmp(hex, "6ba7b8109dad1d10b400c04f"),
+          "a UUIDv4's 24 hex");
+    static const char *const not_uuids[] = {"", "0192a3b4c5d6e8f123456789", "0192A3B4-C5D6-7E8F-A123-456789ABCDEF",
+                                            "0192a3b4-c5d6-7e8f-a123-456789abcdeg", "0192a3b4-c5d6-7e8f-a123-456789abcde",
+                                            "0192a3b4xc5d6-7e8f-a123-456789abcdef", "0192a3b4-c5d6-7e8f-a123-456789abcdef0"};
+    bool refused = !uuid_hex24(NULL, hex);
+    for (size_t i = 0; i < sizeof not_uuids / sizeof not_uuids[0]; i++) refused = refused && !uuid_hex24(not_uuids[i], hex);
+    CHECK(refused, "uuid_hex24 refuses what is not a lower-case UUID");
+    static const char *const not_hex24[] = {"", "0192a3b4c5d6e8f12345678", "0192a3b4c5d6e8f1234567890",
+                                            "0192A3B4C5D6E8F123456789", "0192a3b4-c5d6e8f12345678", "0192a3b4c5d6e8f12345678g"};
+    refused = !uuid_from_hex24(NULL, '7', '8', "000000", back);
+    for (size_t i = 0; i < sizeof not_hex24 / sizeof not_hex24[0]; i++)
+        refused = refused && !uuid_from_hex24(not_hex24[i], '7', '8', "000000", back);
+    CHECK(refused, "uuid_from_hex24 refuses what is not 24 lower-case hex digits");
+}
+
 int main(void)
 {
     secure_init();
@@ -231,5 +272,6 @@ int main(void)
     test_zones();
     test_iso();
     test_secure();
+    test_uuid_hex24();
     return check_summary();
 }

@@ -126,6 +126,9 @@ void admin_pricing_settings_put(http_request *r, void *app_);
 void admin_pricing_model_get(http_request *r, void *app_);
 void admin_pricing_explain(http_request *r, void *app_);
 void admin_pricing_recompute(http_request *r, void *app_);
+/* ... and per Convious pricing inventory reference */
+void admin_pricing_reference_get(http_request *r, void *app_);
+void admin_pricing_reference_explain(http_request *r, void *app_);
 /* credentials.c */
 void admin_credential_create(http_request *r, void *app_);
 void admin_event_access_key_add(http_request *r, void *app_);

@@ -139,6 +139,8 @@ static const http_route routes[] = {
     {"PUT", "/pricing/products/{id}/settings", admin_pricing_settings_put, A},
     {"GET", "/pricing/products/{id}/explain", admin_pricing_explain, A},
     {"POST", "/pricing/products/{id}/recompute", admin_pricing_recompute, A},
+    {"GET", "/pricing/references/{reference}", admin_pricing_reference_get, A},
+    {"GET", "/pricing/references/{reference}/explain", admin_pricing_reference_explain, A},
     {"POST", "/carts", admin_cart_create, A},
     {"GET", "/carts/{id}", admin_cart_get, A},
     {"GET", "/orders", admin_orders_list, A},

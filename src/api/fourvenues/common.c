@@ -1,6 +1,7 @@
 /* Shared by the Fourvenues channel handlers: the channel key, the envelope and
  * error shape, money, times, public ids, query arguments, and the route table. */
 #include "api/fourvenues/fourvenues.h"
+#include "util/secure.h"
 #include "util/utf8.h"
 #include <sodium.h>
 #include <stdarg.h>
@@ -108,6 +109,53 @@ void fv_numeric_id(const char *purpose, const char *part1, const char *part2, ch
     unsigned long long v = 0;
     for (int i = 0; i < 12; i++) v = v * 16 + (unsigned long long)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
     snprintf(out, 21, "%llu", v % 1000000000000000ULL);
+}
+
+void fv_ticket_id(const char *engine_id, char out[FV_ID_LEN + 1])
+{
+    /* engine ticket ids are UUIDs; were one not, a hash still shows no UUID (and is found by no lookup) */
+    if (!uuid_hex24(engine_id, out)) fv_public_id("ticket", engine_id ? engine_id : "", NULL, out);
+}
+
+json_t *fv_ticket_id_json(const json_t *engine_id)
+{
+    char id[FV_ID_LEN + 1];
+    fv_ticket_id(json_string_value(engine_id), id);
+    return json_string(id);
+}
+
+/* Tickets older than time_uuid96 ids (time_uuid's UUIDv7, rand_uuid's v4
+ * before it) show 96 of their bits: the ids sharing the digits up to the
+ * variant digit are few (one millisecond's and 12 random bits' worth), and
+ * the one whose 24 digits match is the ticket. */
+#define FV_OLD_TICKET_CANDIDATES 32
+
+static bo_status old_ticket_find(engine *e, const account *a, const char *fv_id, json_t **ticket)
+{
+    static const char versions[] = {'7', '4'};
+    for (size_t v = 0; v < sizeof versions; v++) {
+        char lo[37], hi[37], ids[FV_OLD_TICKET_CANDIDATES][37];
+        size_t n = 0;
+        uuid_from_hex24(fv_id, versions[v], '8', "000000", lo);
+        uuid_from_hex24(fv_id, versions[v], 'b', "ffffff", hi);
+        bo_status st = ticket_ids_between(e, a, lo, hi, ids, FV_OLD_TICKET_CANDIDATES, &n);
+        if (st != BO_OK) return st;
+        for (size_t i = 0; i < n; i++) {
+            char shown[FV_ID_LEN + 1];
+            if (uuid_hex24(ids[i], shown) && !strcmp(shown, fv_id)) return ticket_get_json(e, a, ids[i], ticket);
+        }
+    }
+    return BO_NOT_FOUND;
+}
+
+bo_status fv_ticket_find(engine *e, const account *a, const char *fv_id, json_t **ticket)
+{
+    *ticket = NULL;
+    char id[37];
+    /* a UUID, or any other spelling, is no channel ticket id */
+    if (!uuid_from_hex24(fv_id, '7', '8', "000000", id)) return BO_NOT_FOUND;
+    bo_status st = ticket_get_json(e, a, id, ticket);
+    return st == BO_NOT_FOUND ? old_ticket_find(e, a, fv_id, ticket) : st;
 }
 
 void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]) { fv_public_id("organization", a->id, NULL, out); }

@@ -87,6 +87,14 @@ json_t *fv_event_json(engine *e, const account *a, const catalog_model *m, const
 /* The organization (account) id as the channel sees it. */
 void fv_organization_id(const account *a, char out[FV_ID_LEN + 1]);
 
+/* A ticket's id as the channel sees it: the 24 hex digits that carry the
+ * engine's UUIDv7 (time_uuid96, util/secure.h), never a UUID. */
+void fv_ticket_id(const char *engine_id, char out[FV_ID_LEN + 1]);
+/* fv_ticket_id of a JSON string, as a JSON string. */
+json_t *fv_ticket_id_json(const json_t *engine_id);
+/* The account's ticket the channel id fv_id names, canonical (ticket_get_json;
+ * the caller frees *ticket); BO_NOT_FOUND for anything else, a UUID too. */
+bo_status fv_ticket_find(engine *e, const account *a, const char *fv_id, json_t **ticket);
 /* The seed's ticket object from a canonical ticket (docs/MODEL.md; order_email
  * and order_name used when the holder names none); NULL when the ticket is
  * not of a channel event (no event or occurrence). */

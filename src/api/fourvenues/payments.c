@@ -38,7 +38,7 @@ static json_t *payment_json(engine *e, const account *a, const json_t *order, bo
     json_t *t;
     json_array_foreach(json_object_get(order, "tickets"), i, t)
     {
-        json_array_append(ids, json_object_get(t, "id"));
+        json_array_append_new(ids, fv_ticket_id_json(json_object_get(t, "id")));
         fees += json_integer_value(json_object_get(t, "booking_fee"));
     }
     char organization_id[FV_ID_LEN + 1];

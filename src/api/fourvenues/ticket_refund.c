@@ -4,6 +4,7 @@
  * its `refunds` ending with this one. */
 #include "api/fourvenues/fourvenues.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The body's amount (a JSON number of major units, at most the currency's
@@ -22,13 +23,15 @@ static bool amount_minor(const json_t *v, int decimals, money *out)
     return true;
 }
 
-/* Whether the account's ticket `id` is a channel event's (what GET /tickets/{id} serves). */
-static bo_status channel_ticket(engine *e, const account *a, const char *id)
+/* The engine id of the account's ticket the channel's `id` names, if it is a
+ * channel event's (what GET /tickets/{id} serves). */
+static bo_status channel_ticket(engine *e, const account *a, const char *id, char engine_id[48])
 {
     json_t *t = NULL;
-    bo_status st = id && strlen(id) <= 64 ? ticket_get_json(e, a, id, &t) : BO_NOT_FOUND;
+    bo_status st = fv_ticket_find(e, a, id, &t);
     if (st == BO_OK && (!json_is_string(json_object_get(t, "event_id")) || !json_is_string(json_object_get(t, "occurrence"))))
         st = BO_NOT_FOUND;
+    if (st == BO_OK) snprintf(engine_id, 48, "%s", json_string_value(json_object_get(t, "id")));
     json_decref(t);
     return st;
 }
@@ -50,14 +53,15 @@ void fv_ticket_refund(http_request *r, void *app_)
     char channel[FV_ID_LEN + 1];
     fv_channel_id(r, channel);
     const char *id = http_path_param(r, "id");
-    switch (channel_ticket(fv_engine(app_), a, id)) {
+    char engine_id[48];
+    switch (channel_ticket(fv_engine(app_), a, id, engine_id)) {
     case BO_OK: break;
     case BO_NOT_FOUND: return fv_error(r, 404, "not_found", "id", "no such ticket");
     default: return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     }
     ticket_refund_request req = {.amount = amount, .by = "fourvenues", .channel = channel};
     bo_error err = {0};
-    if (ticket_refund(fv_engine(app_), a, id, &req, NULL, &err) != BO_OK) {
+    if (ticket_refund(fv_engine(app_), a, engine_id, &req, NULL, &err) != BO_OK) {
         if (err.status == BO_NOT_FOUND) return fv_error(r, 404, "not_found", "id", "no such ticket");
         return fv_fail(r, &err);
     }

@@ -2,8 +2,8 @@
  * (a ticket of a product of an event, at one of its occurrences) in the
  * seed's ticket shape, from the canonical ticket (docs/MODEL.md): scans give
  * enter and entry_time, the scan limit `for`, the ticket's refunds (or a
- * cancellation's) refunds. Tickets keep
- * the engine's ids, the same in every dialect. */
+ * cancellation's) refunds. A ticket's id is the 24 hex digits that carry
+ * its engine id (fv_ticket_id); other dialects show the engine's. */
 #include "api/fourvenues/fourvenues.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +98,8 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     json_t *refunds = refunds_json(a, t);
     const char *product_name = api_text(json_object_get(t, "product_name"));
     json_t *out = json_pack(
-        "{s:O,s:s,s:s,s:O,s:s,s:{s:s,s:s,s:o,s:n,s:i,s:s,s:o,s:s,s:s},s:s,s:n,s:{s:o,s:i}}", "_id",
-        json_object_get(t, "id"), "event_id", event_id, "ticket_rate_id", rate_id, "qr_code",
+        "{s:o,s:s,s:s,s:O,s:s,s:{s:s,s:s,s:o,s:n,s:i,s:s,s:o,s:s,s:s},s:s,s:n,s:{s:o,s:i}}", "_id",
+        fv_ticket_id_json(json_object_get(t, "id")), "event_id", event_id, "ticket_rate_id", rate_id, "qr_code",
         json_object_get(t, "barcode"), "status", channel_status(json_string_value(json_object_get(t, "status"))),
         "price", "_id", num, "name", product_name ? product_name : "", "price", money_of(a, t, "discounted_gross"),
         "valid_until", "quantity", 0, "fee_type", "fixed", "fee_quantity", fv_money(fee, a->currency_decimals),
@@ -245,7 +245,7 @@ void fv_ticket_reply(http_request *r, engine *e, const char *id)
 {
     const account *a = api_account(r);
     json_t *t = NULL;
-    bo_status st = id && strlen(id) <= 64 ? ticket_get_json(e, a, id, &t) : BO_NOT_FOUND;
+    bo_status st = fv_ticket_find(e, a, id, &t);
     const char *order_id = st == BO_OK ? json_string_value(json_object_get(t, "order_id")) : NULL;
     json_t *order = NULL;
     /* as a list page shows it: the buyer's name and e-mail where the holder has none */

@@ -37,7 +37,11 @@ static json_t *payment_success(const account *a, const char *order)
     const char *tickets = objtext_span(order, "tickets", &tickets_len), *t = NULL;
     while (tickets && objtext_next_element(tickets, &t, &len)) {
         char *status = objtext_string(t, "status"), *id = objtext_string(t, "id");
-        if (id && !(status && !strcmp(status, "voided"))) json_array_append_new(ids, json_string(id));
+        if (id && !(status && !strcmp(status, "voided"))) {
+            char channel_id[FV_ID_LEN + 1];
+            fv_ticket_id(id, channel_id);
+            json_array_append_new(ids, json_string(channel_id));
+        }
         free(status);
         free(id);
     }
