@@ -3,6 +3,8 @@
  * and the free-form parts of the rows' docs (names, taxes, holder, refund,
  * customer, extras ...) embedded as they were written. */
 #include "api/order_json.h"
+#include "util/jbuf.h"
+#include "util/objtext.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +177,15 @@ json_t *order_json(const order_record *d, const account *a)
     return o;
 }
 
-/* ---------- the outbox's renderer ---------- */
+/* ---------- the outbox's renderer ----------
+ * The outbox records every change's object on the single writer thread, so
+ * it is written straight into text, the stored docs' members copied as
+ * written (objtext_members), rather than built as a jansson tree from parsed
+ * docs and dumped: that was a third of the writer's time per paid checkout
+ * (docs/PERFORMANCE.md, "Fourvenues checkout"). The text is byte for byte
+ * json_dumps(order_json(...), JSON_COMPACT) for docs jansson or jbuf wrote
+ * (tests/unit/test_order_json.c); a doc that is no object, or holds what a
+ * parser refuses, takes the tree's path. */
 
 static char *compact(json_t *v)
 {
@@ -184,8 +194,217 @@ static char *compact(json_t *v)
     return text;
 }
 
-static char *order_text(const order_record *o, const account *a) { return compact(order_json(o, a)); }
-static char *ticket_text(const ticket_record *t) { return compact(ticket_json(t)); }
+/* One doc's members, by the index of their name in the caller's list. */
+typedef struct {
+    const char *value[24];
+    size_t len[24];
+} doc_members;
+
+static bool doc_members_read(const char *doc, const char *const *keys, size_t n, doc_members *out)
+{
+    return objtext_members(doc ? doc : "{}", keys, n, out->value, out->len);
+}
+
+static bool member_is(const doc_members *d, size_t i, char first)
+{
+    return d->value[i] && d->value[i][0] == first;
+}
+
+/* The member as written, or `dflt` (JSON text) when absent. */
+static void put_member(jbuf *w, const char *key, const doc_members *d, size_t i, const char *dflt)
+{
+    jb_key(w, key);
+    if (d->value[i]) jb_raw_n(w, d->value[i], d->len[i]);
+    else jb_raw(w, dflt);
+}
+
+/* doc_int's reading of a member as written: an integer literal, else dflt. */
+static int64_t member_int(const doc_members *d, size_t i, int64_t dflt)
+{
+    const char *v = d->value[i];
+    size_t n = d->len[i], k = v && n && *v == '-' ? 1 : 0;
+    if (!v || k == n) return dflt;
+    int64_t x = 0;
+    for (size_t j = k; j < n; j++) {
+        if (v[j] < '0' || v[j] > '9') return dflt;
+        x = x * 10 + (v[j] - '0');
+    }
+    return k ? -x : x;
+}
+
+static void put_nullable_int(jbuf *w, const char *key, int64_t v)
+{
+    if (v == STORE_NULL_INT) jb_knull(w, key);
+    else jb_kint(w, key, v);
+}
+
+enum {
+    T_PRODUCT_NAME, T_BARCODE_FORMAT, T_DISCOUNTED_GROSS, T_DISCOUNTED_NET, T_GATE_PRICE, T_BOOKING_FEE, T_REFUND,
+    T_TAXES, T_HOLDER, T_ANSWERS, T_ALLOW_OVERTIME, T_WHEN_PRESENT
+};
+static const char *const ticket_doc_keys[] = {
+    "product_name", "barcode_format", "discounted_gross", "discounted_net", "gate_price", "booking_fee", "refund",
+    "taxes", "holder", "answers", "allow_overtime",
+    /* ticket_json's when_present, in its order */
+    "options", "options_gross", "options_net", "apf", "refunds", "refund_request", "price_tier", "extras_gross",
+    "sale_terms"};
+#define TICKET_DOC_KEYS (sizeof ticket_doc_keys / sizeof ticket_doc_keys[0])
+
+/* ticket_json's object written into w; false when its doc needs the parser. */
+static bool ticket_write(jbuf *w, const ticket_record *r)
+{
+    doc_members d;
+    if (!doc_members_read(r->doc, ticket_doc_keys, TICKET_DOC_KEYS, &d)) return false;
+    /* a number of 19 digits or more may pass int64: the parser decides it */
+    for (size_t i = T_DISCOUNTED_GROSS; i <= T_BOOKING_FEE; i++)
+        if (d.value[i] && d.len[i] > 18) return false;
+    jb_obj(w);
+    jb_kstr(w, "id", r->id);
+    jb_kstr(w, "order_id", r->order_id);
+    jb_kstr(w, "line_id", r->line_id);
+    jb_kstr(w, "product_id", r->product_id);
+    put_member(w, "product_name", &d, T_PRODUCT_NAME, "{}");
+    jb_kstr(w, "event_id", r->event_id);
+    jb_kstr(w, "occurrence", r->occurrence);
+    jb_kstr(w, "barcode", r->barcode);
+    put_member(w, "barcode_format", &d, T_BARCODE_FORMAT, "null");
+    jb_kstr(w, "status", r->status);
+    jb_kint(w, "price_gross", r->price_gross);
+    jb_kint(w, "price_net", r->price_net);
+    jb_kint(w, "discount", r->discount);
+    jb_kint(w, "discounted_gross", member_int(&d, T_DISCOUNTED_GROSS, r->price_gross - r->discount));
+    jb_kint(w, "discounted_net", member_int(&d, T_DISCOUNTED_NET, r->price_net));
+    jb_kint(w, "gate_price", member_int(&d, T_GATE_PRICE, r->price_gross));
+    jb_kint(w, "booking_fee", member_int(&d, T_BOOKING_FEE, 0));
+    put_nullable_int(w, "valid_from", r->valid_from);
+    put_nullable_int(w, "valid_to", r->valid_to);
+    put_nullable_int(w, "invalidated_at", r->invalidated_at);
+    put_member(w, "refund", &d, T_REFUND, "null");
+    put_member(w, "taxes", &d, T_TAXES, "[]");
+    put_member(w, "holder", &d, T_HOLDER, "null");
+    put_member(w, "answers", &d, T_ANSWERS, "[]");
+    for (size_t i = T_WHEN_PRESENT; i < TICKET_DOC_KEYS; i++)
+        if (d.value[i]) put_member(w, ticket_doc_keys[i], &d, i, "null");
+    jb_key(w, "scan");
+    jb_obj(w);
+    jb_kstr(w, "limit", r->scan_limit);
+    jb_kint(w, "times", r->scan_times);
+    put_nullable_int(w, "max_scans", r->max_scans);
+    put_nullable_int(w, "time_seconds", r->time_duration);
+    jb_kint(w, "used", r->scans_used);
+    jb_kbool(w, "inside", r->inside);
+    put_nullable_int(w, "first_scan_at", r->first_scan_at);
+    put_nullable_int(w, "last_scan_at", r->last_scan_at);
+    put_nullable_int(w, "redeemed_at", r->redeemed_at);
+    jb_kbool(w, "allow_overtime", d.value[T_ALLOW_OVERTIME] && d.len[T_ALLOW_OVERTIME] == 4 &&
+                                      !memcmp(d.value[T_ALLOW_OVERTIME], "true", 4));
+    jb_obj_end(w);
+    jb_kint(w, "created_at", r->created_at);
+    jb_kint(w, "updated_at", r->updated_at);
+    jb_obj_end(w);
+    return true;
+}
+
+static const char *const order_doc_keys[] = {
+    /* order_json's copy list, in its order */
+    "category_id", "event_id", "occurrence", "visit_time", "visit_end_time", "starts_at", "quantity",
+    "total_after_discount_gross", "total_after_discount_net", "booking_fee_total", "customer", "extras", "discounts",
+    "reseller", "status_reason", "cancelled_at", "cancelled_by",
+    /* then */
+    "answers", "test"};
+enum { O_COPIED = 17, O_ANSWERS = 17, O_TEST = 18 };
+
+/* order_json's object as text; NULL when a doc needs the parser. */
+static char *order_text_direct(const order_record *o, const account *a)
+{
+    const store_order_row *r = &o->order;
+    doc_members d;
+    if (!doc_members_read(r->doc, order_doc_keys, sizeof order_doc_keys / sizeof order_doc_keys[0], &d)) return NULL;
+    jbuf w;
+    jb_init(&w, 2048 + 1536 * o->ntickets);
+    jb_obj(&w);
+    jb_kstr(&w, "id", r->id);
+    jb_kstr(&w, "number", r->number);
+    jb_kstr(&w, "account_id", a->id);
+    jb_kstr(&w, "status", r->status);
+    jb_kstr(&w, "channel", r->channel);
+    jb_kstr(&w, "product_type", r->product_type);
+    jb_kstr(&w, "external_id", r->external_id);
+    jb_kstr(&w, "visit_date", r->visit_date);
+    jb_kstr(&w, "currency", r->currency);
+    jb_kint(&w, "total_gross", r->total_gross);
+    jb_kint(&w, "total_net", r->total_net);
+    jb_kint(&w, "discount_total", r->discount_total);
+    jb_kint(&w, "created_at", r->created_at);
+    jb_kint(&w, "updated_at", r->updated_at);
+    jb_kint(&w, "change_seq", r->change_seq);
+    jb_kstr(&w, "cart_id", r->cart_id);
+    jb_kstr(&w, "timezone", a->timezone);
+    for (size_t i = 0; i < O_COPIED; i++) {
+        const char *key = order_doc_keys[i];
+        /* customer and extras are objects, discounts a list, whatever the doc says */
+        char kind = !strcmp(key, "customer") || !strcmp(key, "extras") ? '{' : !strcmp(key, "discounts") ? '[' : 0;
+        if (kind && !member_is(&d, i, kind)) jb_key(&w, key), jb_raw(&w, kind == '{' ? "{}" : "[]");
+        else put_member(&w, key, &d, i, "null");
+    }
+    put_member(&w, "answers", &d, O_ANSWERS, "[]");
+    jb_kbool(&w, "test", d.value[O_TEST] && d.len[O_TEST] == 4 && !memcmp(d.value[O_TEST], "true", 4));
+    jb_key(&w, "tickets");
+    jb_arr(&w);
+    for (size_t i = 0; i < o->ntickets; i++)
+        if (!ticket_write(&w, &o->tickets[i])) {
+            jb_free(&w);
+            return NULL;
+        }
+    jb_arr_end(&w);
+    jb_key(&w, "payments");
+    jb_arr(&w);
+    for (size_t i = 0; i < o->npayments; i++) {
+        const store_payment_row *p = &o->payments[i];
+        jb_obj(&w);
+        jb_kint(&w, "id", p->id);
+        jb_kstr(&w, "kind", p->kind);
+        jb_kstr(&w, "provider", p->provider);
+        jb_kstr(&w, "method", p->method);
+        jb_kstr(&w, "status", p->status);
+        jb_kint(&w, "amount", p->amount);
+        jb_kstr(&w, "reference", p->reference);
+        jb_kint(&w, "created_at", p->created_at);
+        jb_kint(&w, "updated_at", p->updated_at);
+        jb_obj_end(&w);
+    }
+    jb_arr_end(&w);
+    jb_key(&w, "confirmation_mail");
+    if (o->mail.queued) {
+        jb_obj(&w);
+        jb_kstr(&w, "status", o->mail.status);
+        jb_kint(&w, "attempts", o->mail.attempts);
+        jb_kstr(&w, "last_error", o->mail.last_error);
+        jb_key(&w, "sent_at");
+        if (o->mail.sent_at) jb_int(&w, o->mail.sent_at);
+        else jb_null(&w);
+        jb_obj_end(&w);
+    } else {
+        jb_null(&w);
+    }
+    jb_obj_end(&w);
+    return jb_take(&w, NULL);
+}
+
+char *order_text(const order_record *o, const account *a)
+{
+    char *text = order_text_direct(o, a);
+    return text ? text : compact(order_json(o, a));
+}
+
+char *ticket_text(const ticket_record *t)
+{
+    jbuf w;
+    jb_init(&w, 1536);
+    if (ticket_write(&w, t)) return jb_take(&w, NULL);
+    jb_free(&w);
+    return compact(ticket_json(t));
+}
 
 void order_json_install(engine *e)
 {

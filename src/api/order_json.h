@@ -17,6 +17,12 @@ json_t *ticket_listed_json(const store_ticket_listed *t);
  * visit_end_time, customer}: what a scan reply shows. */
 json_t *scan_ticket_json(const scan_ticket *t);
 
+/* json_dumps(order_json(o, a), JSON_COMPACT) and the same of ticket_json,
+ * written without a tree where the docs allow (the outbox's renderer):
+ * malloc'd, NULL out of memory. */
+char *order_text(const order_record *o, const account *a);
+char *ticket_text(const ticket_record *t);
+
 /* Hands the engine the outbox renderer (order and ticket as compact JSON
  * text); at start-up, before requests. */
 void order_json_install(engine *e);

@@ -249,6 +249,11 @@ typedef struct {
     bool rows_loaded;
     booked_step then; /* order_book_then's step, in this transaction; NULL none */
     void *then_arg;
+    /* book_request.hold's cart, made before the transaction and held in it first */
+    const cart_record *held;
+    const store_hold *holds;
+    size_t nholds;
+    bool hold_sold_out; /* its seats were not there */
 } book_ctx;
 
 /* Pays up to `due` from a voucher code; the conditional update keeps two
@@ -558,6 +563,11 @@ static db_status book_fn(db_conn *c, void *arg)
     time_uuid(b->order_id);
     store_cart cart;
     bool was_expired = false;
+    if (b->held) {
+        store_status held = store_cart_insert(c, b->held, b->holds, b->nholds);
+        b->hold_sold_out = held == STORE_SOLD_OUT;
+        if (held != STORE_OK) return store_db_status(held);
+    }
     store_status ss = store_cart_claim(c, b->a->id, req->cart_id, b->order_id, b->now, &cart, &was_expired);
     if (ss == STORE_CONFLICT && *cart.order_id) {
         memcpy(b->order_id, cart.order_id, sizeof b->order_id); /* booked before: the same order again */
@@ -656,6 +666,7 @@ static db_status book_fn(db_conn *c, void *arg)
 static bo_status book_outcome(const book_ctx *b, db_status st, bo_error *err)
 {
     const account *a = b->a;
+    if (b->hold_sold_out) return bo_fail(err, BO_SOLD_OUT, "sold_out", "items", "not enough tickets left; nothing was held");
     if (st == DB_NOTFOUND) return bo_fail(err, BO_NOT_FOUND, "cart_not_found", "cart_id", "no such cart");
     if (b->closed) return bo_fail(err, BO_CONFLICT, "cart_closed", "cart_id", "the cart was deleted");
     if (b->sold_out)
@@ -708,10 +719,34 @@ bo_status order_book(engine *e, const account *a, const book_request *req, char 
     return order_book_then(e, a, req, NULL, NULL, order_id, created, err);
 }
 
+static bo_status book_prepared(engine *e, const account *a, const book_request *req, booked_step then,
+                               void *then_arg, const cart_record *held, const store_hold *holds, size_t nholds,
+                               char order_id[40], bool *created, bo_error *err);
+
 bo_status order_book_then(engine *e, const account *a, const book_request *req, booked_step then, void *then_arg,
                           char order_id[40], bool *created, bo_error *err)
 {
     if (req->order_out) memset(req->order_out, 0, sizeof *req->order_out);
+    if (!req->hold) return book_prepared(e, a, req, then, then_arg, NULL, NULL, 0, order_id, created, err);
+    /* the cart is planned (its catalog checks, prices and seats) before the
+     * transaction, as cart_create plans it, and held inside it */
+    cart_record held;
+    store_hold *holds;
+    size_t nholds;
+    bo_status bs = cart_prepare(e, a, req->hold, &held, &holds, &nholds, err);
+    if (bs != BO_OK) return bs;
+    book_request with_cart = *req;
+    with_cart.cart_id = held.id;
+    bs = book_prepared(e, a, &with_cart, then, then_arg, &held, holds, nholds, order_id, created, err);
+    store_cart_free(&held);
+    free(holds);
+    return bs;
+}
+
+static bo_status book_prepared(engine *e, const account *a, const book_request *req, booked_step then,
+                               void *then_arg, const cart_record *held, const store_hold *holds, size_t nholds,
+                               char order_id[40], bool *created, bo_error *err)
+{
     if (!req->cart_id || strlen(req->cart_id) > 64)
         return bo_fail(err, BO_INVALID, "missing_field", "cart_id", "cartId is required");
     if (req->customer && !object_text(req->customer))
@@ -720,7 +755,8 @@ bo_status order_book_then(engine *e, const account *a, const book_request *req, 
         return bo_fail(err, BO_INVALID, "invalid_field", "extras", "extras must be an object");
     catalog_snapshot *cs = catalog_acquire(e, a);
     if (!cs) return bo_fail(err, BO_INTERNAL, "internal_error", "", "catalog unavailable");
-    book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now(), .then = then, .then_arg = then_arg};
+    book_ctx b = {.e = e, .a = a, .req = req, .cs = cs, .now = clock_now(), .then = then, .then_arg = then_arg,
+                  .held = held, .holds = holds, .nholds = nholds};
     if (req->nanswers && answers_check(cs->model, req->answers, req->nanswers, err) != BO_OK) {
         catalog_release(cs);
         return err->status;

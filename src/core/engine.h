@@ -488,6 +488,12 @@ typedef struct {
      * test-mode provider; payment_book_and_start sets it for a booking whose
      * payment starts in the same transaction, instead of an update after) */
     bool test;
+    /* NULL: cart_id names a cart held before. Else the cart is made as
+     * cart_create makes it and held in the booking's own write transaction
+     * (cart_id is ignored): one transaction for hold and booking, and a
+     * booking refused holds nothing. cart_create's refusals then come from
+     * order_book (BO_SOLD_OUT "sold_out" on "items" when the seats are not there). */
+    const cart_request *hold;
 } book_request;
 
 /* Converts a cart into an order with tickets, atomically. Booking the same

@@ -1064,35 +1064,29 @@ bo_status payment_book_and_start(engine *e, const account *a, const book_request
 
 /* ---------- test mode ---------- */
 
+/* An account's sale settings (test mode, platform fee), read or set. */
 typedef struct {
     const char *account_id;
-    bool on;
+    bool test_mode;
+    money fee;
     instant_us now;
-} test_mode_ctx;
-
-static db_status test_mode_get_fn(db_conn *c, void *arg)
-{
-    test_mode_ctx *x = arg;
-    return store_db_status(store_account_test_mode_get(c, x->account_id, &x->on));
-}
+} sale_settings_ctx;
 
 static db_status test_mode_set_fn(db_conn *c, void *arg)
 {
-    test_mode_ctx *x = arg;
-    return store_db_status(store_account_test_mode_set(c, x->account_id, x->on, x->now));
+    sale_settings_ctx *x = arg;
+    return store_db_status(store_account_test_mode_set(c, x->account_id, x->test_mode, x->now));
 }
 
 bo_status account_test_mode_get(engine *e, const account *a, bool *on)
 {
-    test_mode_ctx x = {a->id, false, 0};
-    db_status st = store_read(e->st, test_mode_get_fn, &x);
-    *on = x.on;
-    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+    money fee;
+    return account_sale_settings_get(e, a, on, &fee);
 }
 
 bo_status account_test_mode_set(engine *e, const account *a, bool on, bo_error *err)
 {
-    test_mode_ctx x = {a->id, on, clock_now()};
+    sale_settings_ctx x = {.account_id = a->id, .test_mode = on, .now = clock_now()};
     return bo_from_db(store_write(e->st, test_mode_set_fn, &x), err);
 }
 
@@ -1224,11 +1218,6 @@ bo_status payment_for_order(engine *e, const account *a, const char *order_id, p
     return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
 }
 
-static db_status platform_fee_get_fn(db_conn *c, void *arg)
-{
-    order_session_ctx *x = arg;
-    return store_db_status(store_account_platform_fee_get(c, x->account_id, &x->fee));
-}
 
 static db_status platform_fee_set_fn(db_conn *c, void *arg)
 {
@@ -1236,12 +1225,27 @@ static db_status platform_fee_set_fn(db_conn *c, void *arg)
     return store_db_status(store_account_platform_fee_set(c, x->account_id, x->fee, x->now));
 }
 
+static db_status sale_settings_fn(db_conn *c, void *arg)
+{
+    sale_settings_ctx *x = arg;
+    store_status st = store_account_test_mode_get(c, x->account_id, &x->test_mode);
+    if (st == STORE_OK) st = store_account_platform_fee_get(c, x->account_id, &x->fee);
+    return store_db_status(st);
+}
+
+bo_status account_sale_settings_get(engine *e, const account *a, bool *test_mode, money *platform_fee)
+{
+    sale_settings_ctx x = {.account_id = a->id};
+    db_status st = store_read(e->st, sale_settings_fn, &x);
+    *test_mode = x.test_mode;
+    *platform_fee = x.fee;
+    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+}
+
 bo_status account_platform_fee_get(engine *e, const account *a, money *fee)
 {
-    order_session_ctx x = {.account_id = a->id};
-    db_status st = store_read(e->st, platform_fee_get_fn, &x);
-    *fee = x.fee;
-    return st == DB_OK ? BO_OK : st == DB_NOTFOUND ? BO_NOT_FOUND : BO_INTERNAL;
+    bool test_mode;
+    return account_sale_settings_get(e, a, &test_mode, fee);
 }
 
 bo_status account_platform_fee_set(engine *e, const account *a, money fee, bo_error *err)

@@ -239,4 +239,6 @@ bo_status payment_for_order(engine *e, const account *a, const char *order_id, p
  * 0..PAYMENT_MAX_FEE; default 0): Fourvenues' `discocil`. */
 bo_status account_platform_fee_get(engine *e, const account *a, money *fee);
 bo_status account_platform_fee_set(engine *e, const account *a, money fee, bo_error *err);
+/* Both of the above in one read transaction: what a channel's checkout asks first. */
+bo_status account_sale_settings_get(engine *e, const account *a, bool *test_mode, money *platform_fee);
 #endif

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 /* deliveries per claim and per record transaction: each is a write queued
- * behind the sale's writers on SQLite, so a busy moment needs few of them */
-#define BATCH 64
+ * behind the sale's writers on SQLite, so a busy moment needs few of them; a
+ * pass is two such waits, so the worker keeps up with at most BATCH per two
+ * write latencies (64 fell behind a 250/s sale at ~100 ms each) */
+#define BATCH 128
 /* idle connections kept open between batches: a batch's worth, so one busy
  * endpoint is not reconnected to. No cap per host: a capped batch would queue
  * its sends, and the queued time counts against each send's timeout */
@@ -28,7 +30,10 @@
 /* sends in flight at once: a batch opens at most this many connections at a
  * time, so a receiver is not hit by a batch's worth of connects at once */
 #define SENDS_AT_ONCE 16
-#define LEASE_SECONDS 60
+/* longer than a pass of BATCH sends all timing out, SENDS_AT_ONCE at a time
+ * (BATCH / SENDS_AT_ONCE * SEND_TIMEOUT_SECONDS = 80 s): a lease never runs
+ * out while its send may still succeed */
+#define LEASE_SECONDS 120
 #define SEND_TIMEOUT_SECONDS 10
 
 static const char *known_events[] = {"ORDER.CREATED",         "ORDER.UPDATED", "ISSUED_TICKET.CREATED",

@@ -311,6 +311,13 @@ void jb_raw(jbuf *b, const char *json)
     b->comma = true;
 }
 
+void jb_raw_n(jbuf *b, const char *json, size_t n)
+{
+    sep(b);
+    put(b, json, n);
+    b->comma = true;
+}
+
 static int dump_cb(const char *s, size_t n, void *data)
 {
     jbuf *b = data;

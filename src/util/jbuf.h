@@ -47,6 +47,8 @@ void jb_bool(jbuf *b, bool v);
 void jb_null(jbuf *b);
 /* Text that already is JSON (a stored document); NULL or "" is null. */
 void jb_raw(jbuf *b, const char *json);
+/* The n bytes at json, which already are one JSON value. */
+void jb_raw_n(jbuf *b, const char *json, size_t n);
 /* Any jansson value, compact; NULL is null. */
 void jb_json(jbuf *b, const struct json_t *v);
 

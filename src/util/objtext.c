@@ -112,20 +112,63 @@ static void put_member(text *t, bool *first, const char *key, size_t key_len, co
     put(t, value, value_len);
 }
 
+/* Up to MERGE_INDEX members of each side are scanned once into a list, so
+ * a merge compares keys instead of rescanning the other text (skipping its
+ * nested values) for every member: a ticket's document merged with a sales
+ * channel's terms did that on the booking's write path. */
+#define MERGE_INDEX 48
+
+typedef struct {
+    member m[MERGE_INDEX];
+    size_t n;
+} member_list;
+
+/* false when obj has more members than the list holds */
+static bool members_listed(const char *obj, member_list *out)
+{
+    out->n = 0;
+    const char *p = members_start(obj);
+    member m;
+    while (p && next_member(&p, &m)) {
+        if (out->n == MERGE_INDEX) return false;
+        out->m[out->n++] = m;
+    }
+    return true;
+}
+
+static const member *listed(const member_list *l, const member *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->m[i].key_len == key->key_len && !memcmp(l->m[i].key, key->key, key->key_len)) return &l->m[i];
+    return NULL;
+}
+
 char *objtext_merge(const char *base, const char *over)
 {
     text t = {0};
     bool first = true;
     put(&t, "{", 1);
-    const char *p = members_start(base);
-    member m, o;
-    while (p && next_member(&p, &m)) {
-        if (find_member(over, m.key, m.key_len, &o)) put_member(&t, &first, m.key, m.key_len, o.value, o.value_len);
-        else put_member(&t, &first, m.key, m.key_len, m.value, m.value_len);
+    member_list lists[2]; /* ~3 KiB */
+    if (members_listed(base, &lists[0]) && members_listed(over, &lists[1])) {
+        for (size_t i = 0; i < lists[0].n; i++) {
+            const member *m = &lists[0].m[i], *o = listed(&lists[1], m);
+            put_member(&t, &first, m->key, m->key_len, (o ? o : m)->value, (o ? o : m)->value_len);
+        }
+        for (size_t i = 0; i < lists[1].n; i++) {
+            const member *o = &lists[1].m[i];
+            if (!listed(&lists[0], o)) put_member(&t, &first, o->key, o->key_len, o->value, o->value_len);
+        }
+    } else {
+        const char *p = members_start(base);
+        member m, o;
+        while (p && next_member(&p, &m)) {
+            if (find_member(over, m.key, m.key_len, &o)) put_member(&t, &first, m.key, m.key_len, o.value, o.value_len);
+            else put_member(&t, &first, m.key, m.key_len, m.value, m.value_len);
+        }
+        p = members_start(over);
+        while (p && next_member(&p, &o))
+            if (!find_member(base, o.key, o.key_len, &m)) put_member(&t, &first, o.key, o.key_len, o.value, o.value_len);
     }
-    p = members_start(over);
-    while (p && next_member(&p, &o))
-        if (!find_member(base, o.key, o.key_len, &m)) put_member(&t, &first, o.key, o.key_len, o.value, o.value_len);
     put(&t, "}", 1);
     if (t.failed) {
         free(t.p);
@@ -244,4 +287,52 @@ char *objtext_first_string(const char *obj)
     while (p && next_member(&p, &m))
         if (*m.value == '"') return string_value(&m);
     return NULL;
+}
+
+bool objtext_members(const char *obj, const char *const *keys, size_t n, const char **values, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++) values[i] = NULL, lens[i] = 0;
+    const char *p = members_start(obj);
+    if (!p) return false;
+    member m;
+    while (next_member(&p, &m)) {
+        for (size_t i = 0; i < n; i++) {
+            size_t klen = strlen(keys[i]);
+            if (m.key_len == klen + 2 && !memcmp(m.key + 1, keys[i], klen)) {
+                values[i] = m.value, lens[i] = m.value_len;
+                break;
+            }
+        }
+    }
+    p = skip_ws(p);
+    if (*p != '}' || *skip_ws(p + 1)) return false;
+    return !strstr(obj, "\\u0000");
+}
+
+const char *objtext_span(const char *obj, const char *key, size_t *len)
+{
+    member m;
+    if (!find_named(obj, key, &m)) return NULL;
+    *len = m.value_len;
+    return m.value;
+}
+
+bool objtext_next_element(const char *arr, const char **at, size_t *len)
+{
+    const char *p;
+    if (!*at) {
+        p = arr ? skip_ws(arr) : NULL;
+        if (!p || *p != '[') return false;
+        p = skip_ws(p + 1);
+    } else {
+        p = skip_ws(*at + *len);
+        if (*p != ',') return false;
+        p = skip_ws(p + 1);
+    }
+    if (!*p || *p == ']') return false;
+    const char *end = skip_value(p);
+    if (end == p) return false;
+    *at = p;
+    *len = (size_t)(end - p);
+    return true;
 }

@@ -134,6 +134,51 @@ static void test_terms(void)
     CHECK(used[0] == 1 && used[1] == 2, "release: its tier place is given back with its seat");
 }
 
+/* book_request.hold: the cart made and held in the booking's own transaction. */
+static bo_status book_holding(int64_t n, const ticket_terms *terms, char order_id[40], bo_error *err)
+{
+    cart_line line = {"bt-rate", n};
+    money unit = 1000;
+    cart_request hold = {.channel = "test", .day = -1, .start_time = -1, .end_time = -1, .occurrence_id = "bt-night",
+                         .lines = &line, .nlines = 1, .unit_prices = &unit};
+    book_request req = {.hold = &hold, .status = "open", .terms = terms, .nterms = (size_t)n};
+    return order_book(E, &A, &req, order_id, NULL, err);
+}
+
+static void test_hold_in_booking(void)
+{
+    /* after test_terms: 3 of the pool's 10 seats are taken (4 sold, 1 voided), tier t2 counts 2 */
+    int64_t before[2], after[2];
+    usage(before);
+    ticket_terms two[2] = {{.price_tier_id = "t2", .price = 1500, .booking_fee = 200},
+                           {.price_tier_id = "t2", .price = 1500, .booking_fee = 200}};
+    char order_id[40] = "";
+    bo_error err = {0};
+    CHECK(book_holding(2, two, order_id, &err) == BO_OK, "hold in the booking: held and booked in one call");
+    order_record o = {0};
+    CHECK(order_get(E, &A, order_id, &o) == BO_OK && o.ntickets == 2 && o.order.cart_id && *o.order.cart_id,
+          "hold in the booking: the order has its tickets and the cart it was held in");
+    order_record_free(&o);
+    usage(after);
+    CHECK(after[1] == before[1] + 2, "hold in the booking: the tier was taken with it");
+
+    ticket_terms six[6];
+    for (size_t i = 0; i < 6; i++) six[i] = two[0];
+    err = (bo_error){0};
+    CHECK(book_holding(6, six, order_id, &err) == BO_SOLD_OUT && !strcmp(err.code, "sold_out") &&
+              !strcmp(err.field, "items"),
+          "hold in the booking: more than the 5 seats left is sold out");
+    usage(before);
+    CHECK(before[1] == after[1], "hold in the booking: a sold-out hold took no tier");
+    six[4].price_tier_id = "nope";
+    CHECK(book_holding(5, six, order_id, &err) == BO_INVALID && !strcmp(err.code, "unknown_price_tier"),
+          "hold in the booking: a refused booking is refused whole");
+    cart_record cart = {0};
+    CHECK(held(5, &cart), "hold in the booking: the refused one held nothing (all 5 seats left can be held)");
+    CHECK(cart_delete(E, &A, cart.id, &err) == BO_OK, "the seats go back");
+    cart_record_free(&cart);
+}
+
 int main(void)
 {
     test_server_key(23);
@@ -144,5 +189,6 @@ int main(void)
     E = test_engine_open(S);
     CHECK(test_account(E, "bt", "Booking terms", &A), "account");
     test_terms();
+    test_hold_in_booking();
     return test_finish(E, S, uri, path);
 }

@@ -4,6 +4,7 @@
 #include "api/order_json.h"
 #include "check.h"
 #include "util/objtext.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,19 @@ static void test_merge(void)
     m = objtext_merge("[1,2]", "{\"a\":null}");
     CHECK(m && !strcmp(m, "{\"a\":null}"), "what is not an object reads as {}");
     free(m);
+    /* more members than the merge lists at once: the same result by rescanning */
+    char big[2048] = "{", over_big[2048] = "{";
+    for (int i = 0; i < 60; i++) {
+        snprintf(big + strlen(big), 32, "%s\"k%d\":%d", i ? "," : "", i, i);
+        if (i % 2 == 0) snprintf(over_big + strlen(over_big), 32, "%s\"k%d\":\"o\"", i ? "," : "", i);
+    }
+    strcat(big, "}");
+    strcat(over_big, ",\"new\":[1]}");
+    m = objtext_merge(big, over_big);
+    char *x = objtext_string(m, "k58"), *y = objtext_member(m, "k59"), *z = objtext_member(m, "new");
+    CHECK(m && x && !strcmp(x, "o") && y && !strcmp(y, "59") && z && !strcmp(z, "[1]") && strstr(m, "\"k0\":\"o\",\"k1\":1,"),
+          "merge of many members: the same rules");
+    free(x), free(y), free(z), free(m);
     m = objtext_merge("{\"q\\\"k\":1,\"b\":2}", "{\"q\\\"k\":3}");
     CHECK(m && same_json(m, "{\"q\\\"k\":3,\"b\":2}"), "escaped keys compare as written");
     free(m);
@@ -56,6 +70,21 @@ static void test_string(void)
     v = objtext_member("{\"object\":null}", "object");
     CHECK(v && !strcmp(v, "null"), "member: null");
     free(v);
+    const char *order = "{\"id\":\"o1\",\"tickets\": [ {\"id\":\"t1\",\"holder\":{\"id\":\"x\"},\"status\":\"valid\"} ,"
+                        "{\"status\":\"voided\",\"id\":\"t]2\"},[1,2],\"s\" ],\"n\":1}";
+    size_t len = 0;
+    const char *arr = objtext_span(order, "tickets", &len), *at = NULL;
+    CHECK(arr && len == strlen(order) - (size_t)(arr - order) - strlen(",\"n\":1}"), "span: the value in place");
+    char *ids[4] = {0};
+    size_t n = 0;
+    while (n < 4 && objtext_next_element(arr, &at, &len)) ids[n++] = objtext_string(at, at[0] == '{' ? "id" : "x");
+    CHECK(n == 4 && ids[0] && !strcmp(ids[0], "t1") && ids[1] && !strcmp(ids[1], "t]2") && !ids[2] && !ids[3],
+          "elements: each in turn, an object read in place up to its own brace");
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    at = NULL;
+    CHECK(!objtext_next_element("[ ]", &at, &len) && !objtext_next_element("{}", &at, &len) &&
+              !objtext_span(order, "missing", &len),
+          "elements: none in an empty list or what is no list; span: absent");
 }
 
 static ticket_record sample_ticket(void)
@@ -165,11 +194,82 @@ static void test_order(void)
     json_decref(j);
 }
 
+/* The outbox's text (order_text, ticket_text) is json_dumps of the tree, byte for byte. */
+static bool text_as_tree(const order_record *o, const account *a)
+{
+    json_t *j = order_json(o, a);
+    char *fast = order_text(o, a), *tree = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    bool same = fast && tree && !strcmp(fast, tree);
+    if (!same) fprintf(stderr, "order_text:\n  %s\ntree:\n  %s\n", fast ? fast : "(null)", tree ? tree : "(null)");
+    free(fast);
+    free(tree);
+    return same;
+}
+
+static void test_text(void)
+{
+    ticket_record tickets[3] = {sample_ticket(), sample_ticket(), sample_ticket()};
+    tickets[1].doc = "{}";
+    tickets[1].event_id = "ev1";
+    tickets[1].valid_to = 9;
+    tickets[1].inside = true;
+    /* a channel's ticket: holder, nested sale terms, a price tier, refunds and keys written with escapes */
+    tickets[2].doc = "{\"product_name\":{\"en\":\"Entrada \\\"VIP\\\" \u00e9\"},\"taxes\":[],\"price_tier\":{\"id\":\"early\","
+                     "\"product_id\":\"p1\"},\"holder\":{\"name\":\"A\\nB\",\"gender\":1},\"sale_terms\":{\"tier\":"
+                     "{\"id\":\"early\",\"price\":1200},\"fees\":{\"organization\":120,\"platform\":50},"
+                     "\"supplements\":[],\"warranty\":null,\"payment_id\":\"abc\",\"index\":0},\"refunds\":[{\"amount\":5}],"
+                     "\"options\":[],\"discounted_gross\":-3,\"booking_fee\":\"x\",\"gate_price\":1.5,\"extras_gross\":0}";
+    store_payment_row payments[2] = {{.id = 3, .kind = "payment", .provider = "cash", .method = NULL, .status = "paid",
+                                      .amount = 950, .reference = "r\"1", .created_at = 1, .updated_at = 2},
+                                     {.id = 4, .kind = "refund", .provider = NULL, .method = "card", .status = "paid",
+                                      .amount = -5, .reference = NULL, .created_at = 3, .updated_at = 4}};
+    order_record o = {
+        .order = {.id = "o1", .number = "12345678", .status = "confirmed", .channel = "fourvenues", .cart_id = NULL,
+                  .external_id = "pay1", .visit_date = NULL, .product_type = "ticket", .currency = "EUR",
+                  .total_gross = 1000, .total_net = 826, .discount_total = 0, .created_at = 1, .updated_at = 2,
+                  .change_seq = 9,
+                  .doc = "{\"customer\":{\"email\":\"a@x\"},\"extras\":{\"payment_id\":\"pay1\",\"metadata\":{\"k\":[1,{}]}},"
+                         "\"quantity\":3,\"discounts\":[{\"code\":\"X\"}],\"reseller\":{},\"test\":true,"
+                         "\"answers\":[{\"q\":\"a\"}],\"event_id\":\"ev1\",\"occurrence\":\"oc1\"}"},
+        .tickets = tickets, .ntickets = 3, .payments = payments, .npayments = 2,
+        .mail = {.queued = true, .status = "sent", .attempts = 1, .last_error = NULL, .sent_at = 8}};
+    account a = {.id = "acc", .timezone = "Europe/Madrid"};
+    CHECK(text_as_tree(&o, &a), "outbox text: every column, doc member and default as the tree prints them");
+    o.order.doc = "{\"customer\":null,\"extras\":[1],\"discounts\":{},\"test\":false}";
+    o.mail = (store_order_mail){.queued = true, .status = "failed", .attempts = 3, .last_error = "boom"};
+    CHECK(text_as_tree(&o, &a), "outbox text: customer, extras and discounts of the wrong type take the defaults");
+    o.order.doc = "{}";
+    o.mail = (store_order_mail){0};
+    o.ntickets = 0;
+    o.npayments = 0;
+    CHECK(text_as_tree(&o, &a), "outbox text: a bare order");
+    /* what the parser must decide: the tree's path, the same text */
+    o.ntickets = 3;
+    char *odd[] = {"not json", "{\"customer\":{\"name\":\"a\\u0000b\"}}", "{\"a\":1} x", "{\"a\":1,}"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        o.order.doc = odd[i];
+        CHECK(text_as_tree(&o, &a), "outbox text: an order doc the scan refuses goes to the parser");
+    }
+    o.order.doc = "{}";
+    tickets[0].doc = "{\"discounted_gross\":12345678901234567890}";
+    CHECK(text_as_tree(&o, &a), "outbox text: a figure past int64 goes to the parser");
+    tickets[0].doc = "{\"holder\":\"\\u0000\"}";
+    CHECK(text_as_tree(&o, &a), "outbox text: a ticket doc with a NUL goes to the parser");
+    json_t *j = ticket_json(&tickets[2]);
+    char *t = ticket_text(&tickets[2]), *tree = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    CHECK(t && tree && !strcmp(t, tree), "outbox text: a ticket alone");
+    free(t);
+    free(tree);
+}
+
 int main(void)
 {
     test_merge();
     test_string();
     test_ticket();
     test_order();
+    test_text();
     return check_summary();
 }

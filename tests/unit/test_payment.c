@@ -244,7 +244,15 @@ static void test_start_and_outcomes(void)
     CHECK(book(1, true, off), "an open order of B's account holder");
     CHECK(account_test_mode_set(E, &A, false, &err) == BO_OK, "test mode off");
     CHECK(payment_start(E, &A, off, &req, &s, &created, &err) == BO_FORBIDDEN, "test provider needs test mode");
+    bool mode = true;
+    money platform = -1;
+    CHECK(account_platform_fee_set(E, &A, 75, &err) == BO_OK &&
+              account_sale_settings_get(E, &A, &mode, &platform) == BO_OK && !mode && platform == 75,
+          "sale settings: test mode and platform fee in one read");
+    CHECK(account_platform_fee_set(E, &A, 0, &err) == BO_OK, "platform fee back to 0");
     CHECK(account_test_mode_set(E, &A, true, &err) == BO_OK, "test mode on again");
+    CHECK(account_sale_settings_get(E, &A, &mode, &platform) == BO_OK && mode && platform == 0,
+          "sale settings: as set again");
     payment_start_request bad = request(NULL, "ideal");
     bad.success_url = "javascript:alert(1)";
     CHECK(payment_start(E, &A, off, &bad, &s, &created, &err) == BO_INVALID && !strcmp(err.field, "callback_urls.success"),

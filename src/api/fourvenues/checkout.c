@@ -8,6 +8,7 @@
 #include "api/fourvenues/fourvenues.h"
 #include "api/order_json.h"
 #include "core/payment.h"
+#include "util/jbuf.h"
 #include "util/secure.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -430,39 +431,66 @@ static bo_status plan_money(engine *e, const account *a, const checkout_in *in, 
 }
 
 /* What the ticket's document carries for the channel (docs/MODEL.md, "Ticket"):
- * the holder and sale_terms. Malloc'd JSON text. */
+ * the holder and sale_terms. Malloc'd JSON text, written straight (no tree):
+ * it is made for every ticket of every checkout. */
 static char *terms_doc(const checkout_in *in, const char *payment_id, size_t i, const ticket_money *t)
 {
     const cat_product *p = in->p;
-    json_t *supplements = json_array();
-    for (size_t k = 0; k < in->tickets[i].nsupplements; k++) {
-        const cat_supplement *s = in->tickets[i].supplements[k];
-        json_array_append_new(supplements, json_pack("{s:s,s:s,s:I}", "id", s->id, "name", s->name, "price",
-                                                     (json_int_t)s->price));
-    }
     const cat_price_tier *tier = t->tier >= 0 ? &p->tiers[t->tier] : NULL;
-    /* the tier as it was sold, so the ticket shows it after the catalog moves on */
-    json_t *sold_at = tier ? json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "id", tier->id, "name", tier->name,
-                                       "price", (json_int_t)tier->price, "valid_until", (json_int_t)tier->valid_until,
-                                       "quantity", (json_int_t)tier->quantity, "fee_percent_bp",
-                                       (json_int_t)tier->fee_percent_bp, "includes", tier->includes,
-                                       "additional_info", tier->additional_info)
-                           : json_null();
-    json_t *doc = json_pack(
-        "{s:O,s:{s:o,s:o,s:I,s:{s:I,s:I},s:o,s:o,s:o}}", "holder", in->tickets[i].holder, "sale_terms",
-        "price_tier_id", tier ? json_string(tier->id) : json_null(), "tier", sold_at, "price", (json_int_t)t->price,
-        "fees", "organization",
-        (json_int_t)t->organization, "platform", (json_int_t)t->platform, "supplements", supplements, "warranty",
-        in->tickets[i].warranty ? json_pack("{s:I,s:I}", "price", (json_int_t)t->warranty, "hours",
-                                            (json_int_t)p->warranty.hours)
-                                : json_null(),
-        "payment_id", json_string(payment_id));
-    json_t *terms = json_object_get(doc, "sale_terms");
-    json_object_set_new(terms, "index", json_integer((json_int_t)i));
-    json_object_set_new(terms, "channel_id", json_string(in->channel_id));
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    return text;
+    jbuf w;
+    jb_init(&w, 1024);
+    jb_obj(&w);
+    jb_kjson(&w, "holder", in->tickets[i].holder);
+    jb_key(&w, "sale_terms");
+    jb_obj(&w);
+    jb_kstr(&w, "price_tier_id", tier ? tier->id : NULL);
+    jb_key(&w, "tier");
+    if (tier) { /* the tier as it was sold, so the ticket shows it after the catalog moves on */
+        jb_obj(&w);
+        jb_kstr(&w, "id", tier->id);
+        jb_kstr(&w, "name", tier->name);
+        jb_kint(&w, "price", tier->price);
+        jb_kint(&w, "valid_until", tier->valid_until);
+        jb_kint(&w, "quantity", tier->quantity);
+        jb_kint(&w, "fee_percent_bp", tier->fee_percent_bp);
+        jb_kstr(&w, "includes", tier->includes);
+        jb_kstr(&w, "additional_info", tier->additional_info);
+        jb_obj_end(&w);
+    } else {
+        jb_null(&w);
+    }
+    jb_kint(&w, "price", t->price);
+    jb_key(&w, "fees");
+    jb_obj(&w);
+    jb_kint(&w, "organization", t->organization);
+    jb_kint(&w, "platform", t->platform);
+    jb_obj_end(&w);
+    jb_key(&w, "supplements");
+    jb_arr(&w);
+    for (size_t k = 0; k < in->tickets[i].nsupplements; k++) {
+        const cat_supplement *sup = in->tickets[i].supplements[k];
+        jb_obj(&w);
+        jb_kstr(&w, "id", sup->id);
+        jb_kstr(&w, "name", sup->name);
+        jb_kint(&w, "price", sup->price);
+        jb_obj_end(&w);
+    }
+    jb_arr_end(&w);
+    jb_key(&w, "warranty");
+    if (in->tickets[i].warranty) {
+        jb_obj(&w);
+        jb_kint(&w, "price", t->warranty);
+        jb_kint(&w, "hours", p->warranty.hours);
+        jb_obj_end(&w);
+    } else {
+        jb_null(&w);
+    }
+    jb_kstr(&w, "payment_id", payment_id);
+    jb_kint(&w, "index", (int64_t)i);
+    jb_kstr(&w, "channel_id", in->channel_id);
+    jb_obj_end(&w);
+    jb_obj_end(&w);
+    return jb_take(&w, NULL);
 }
 
 /* ---------- the reply ---------- */
@@ -555,10 +583,11 @@ static bool no_method_fee(const order_record *o, void *arg, money *fee)
     return true;
 }
 
-/* Books the held cart with each ticket's terms and starts its payment in the
- * same write transaction (payment_book_and_start: an order that cannot be
- * paid is never written), planning the tiers again when one filled meanwhile. */
-static bo_status book_and_start(engine *e, const account *a, const checkout_in *in, const char *cart_id,
+/* Holds the cart, books it with each ticket's terms and starts its payment in
+ * one write transaction (book_request.hold, payment_book_and_start: an order
+ * that cannot be paid is never written, and a refusal holds nothing),
+ * planning the tiers again when one filled meanwhile. */
+static bo_status book_and_start(engine *e, const account *a, const checkout_in *in, const cart_request *hold,
                                 const char *payment_id, money platform, const payment_start_request *start,
                                 ticket_money *money_of, bool *changed, order_record *booked, payment_session *s,
                                 bo_error *err)
@@ -596,7 +625,7 @@ static bo_status book_and_start(engine *e, const account *a, const checkout_in *
                                       .extras = t->supplements + t->warranty, .barcode = in->tickets[i].qr_code,
                                       .doc = docs[i]};
         }
-        book_request req = {.cart_id = cart_id, .status = "open", .channel = "fourvenues",
+        book_request req = {.hold = hold, .status = "open", .channel = "fourvenues",
                             .discount_code = in->discount_code, .answers = answers, .nanswers = nanswers,
                             .terms = terms, .nterms = in->n, .order_out = booked};
         bs = payment_book_and_start(e, a, &req, start, no_method_fee, NULL, s, NULL, err);
@@ -627,7 +656,7 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
         return fv_error(r, 409, "not_on_sale", "ticket_rate_id", "this ticket rate is not on sale");
     }
     /* refused before anything is held: a checkout that cannot be paid sells nothing */
-    if (account_test_mode_get(e, a, &test_mode) != BO_OK || account_platform_fee_get(e, a, &platform) != BO_OK) {
+    if (account_sale_settings_get(e, a, &test_mode, &platform) != BO_OK) {
         catalog_view_close(v);
         return fv_error(r, 500, "internal_error", NULL, "storage failure; try again");
     }
@@ -650,19 +679,9 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
                          .occurrence_id = in.ev.occurrence->id, .lines = &line, .nlines = 1, .unit_prices = &unit,
                          .external_id = payment_id, .extras = extras, .customer = customer,
                          .discount_code = in.discount_code};
-    cart_record cart = {0};
     bo_error err = {0};
     ticket_money *money_of = http_alloc(r, in.n * sizeof *money_of);
     bool changed = false;
-    bo_status bs = cart_create(e, a, &creq, &cart, &err);
-    free(extras), free(customer);
-    catalog_view_close(v);
-    if (bs != BO_OK) {
-        if (!strcmp(err.field, "discount_code"))
-            return fv_error(r, err.status == BO_SOLD_OUT ? 409 : 400, err.code, "discount_code", "%s", err.message);
-        if (err.status == BO_SOLD_OUT) return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
-        return fv_fail(r, &err);
-    }
     payment_start_request start = {.provider = PAYMENT_TEST_PROVIDER, .method = "fourvenues",
                                    .success_url = with_payment_id(r, in.redirect_url, payment_id),
                                    .failure_url = with_payment_id(r, in.error_url, payment_id),
@@ -670,12 +689,14 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
     start.cancel_url = start.expired_url = start.failure_url;
     payment_session *s = http_alloc(r, sizeof *s);
     order_record booked = {0};
-    bs = book_and_start(e, a, &in, cart.id, payment_id, platform, &start, money_of, &changed, &booked, s, &err);
+    bo_status bs = book_and_start(e, a, &in, &creq, payment_id, platform, &start, money_of, &changed, &booked, s, &err);
+    free(extras), free(customer);
+    catalog_view_close(v);
     if (bs != BO_OK) {
         order_record_free(&booked);
-        bo_error ignored = {0};
-        cart_delete(e, a, cart.id, &ignored); /* the seats go back at once, not at expiry */
-        cart_record_free(&cart);
+        /* the hold's refusals: a limited discount's uses held as seats are */
+        if (!strcmp(err.field, "discount_code") && (err.status == BO_SOLD_OUT || err.status == BO_INVALID))
+            return fv_error(r, err.status == BO_SOLD_OUT ? 409 : 400, err.code, "discount_code", "%s", err.message);
         if (!strcmp(err.code, "barcode_taken")) {
             size_t i = clashing_ticket(e, a, &in);
             ticket_error(r, 409, "qr_code_taken", i, "qr_code", "this qr_code is already in use");
@@ -685,7 +706,6 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
             return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
         return fv_fail(r, &err);
     }
-    cart_record_free(&cart);
     json_t *tickets = tickets_reply(a, &booked, &in);
     order_record_free(&booked);
     fv_reply(r, 201,

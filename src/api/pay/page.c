@@ -8,6 +8,7 @@
  * Everything shown is escaped. */
 #include "api/pay/pay.h"
 #include "core/payment.h"
+#include "util/objtext.h"
 #include "util/secure.h"
 #include <glib.h>
 #include <pthread.h>
@@ -81,15 +82,20 @@ static void reply_unknown(http_request *r)
 }
 
 /* The name of a ticket's product (its document's translated product_name). */
-static const char *product_name(http_request *r, const ticket_record *t, const json_t *doc)
+static const char *product_name(http_request *r, const ticket_record *t)
 {
-    json_t *names = json_object_get(doc, "product_name");
+    /* the member alone is parsed: a channel's ticket document is mostly its sale terms */
+    char *text = objtext_member(t->doc, "product_name");
+    json_t *names = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    free(text);
     const char *name = http_strdup(r, json_is_string(names) ? json_string_value(names) : api_text(names));
+    json_decref(names);
     return *name ? name : t->product_id;
 }
 
 /* One row per order line: the product, its live tickets, what they cost.
- * Each ticket's document is decoded once (its line's name, its fee). */
+ * Of each ticket's document only the members needed are parsed (the line's
+ * name, the ticket's fee). */
 static void item_rows(http_request *r, GString *page, const order_record *o, const account *a)
 {
     bool *shown = o->ntickets ? calloc(o->ntickets, sizeof *shown) : NULL;
@@ -105,15 +111,14 @@ static void item_rows(http_request *r, GString *page, const order_record *o, con
             if (strcmp(u->line_id, t->line_id)) continue;
             shown[k] = true;
             bool live = !strcmp(u->status, "unpaid") || !strcmp(u->status, "valid");
-            if (!live && k != i) continue;
-            json_t *doc = json_loads(u->doc, 0, NULL);
-            if (k == i) name = product_name(r, t, doc);
-            json_t *fee = json_object_get(doc, "booking_fee");
-            if (live) {
-                amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
-                quantity++;
-            }
-            json_decref(doc);
+            if (k == i) name = product_name(r, t);
+            if (!live) continue;
+            char *fee_text = objtext_member(u->doc, "booking_fee");
+            json_t *fee = fee_text ? json_loads(fee_text, JSON_DECODE_ANY, NULL) : NULL;
+            amount += u->price_gross - u->discount + (json_is_integer(fee) ? json_integer_value(fee) : 0);
+            json_decref(fee);
+            free(fee_text);
+            quantity++;
         }
         if (!quantity) continue;
         g_string_append(page, "<tr><td>");
