@@ -21,6 +21,9 @@ typedef enum {
 } db_status;
 
 typedef enum { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES } db_dialect;
+/* SQLite: the file of the `analytics` schema, the database's path with this
+ * appended (db_sqlite.c attaches it to every connection). */
+#define DB_SQLITE_ANALYTICS_SUFFIX "-analytics"
 
 typedef enum { DBP_NULL, DBP_INT, DBP_TEXT } db_param_type;
 typedef struct {

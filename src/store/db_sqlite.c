@@ -68,14 +68,28 @@ static db_conn *sq_connect(const char *path, bool writer, char **err)
     const char *setup = writer ? "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                                  "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32000;"
                                : "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA query_only=1;";
+    /* Convious pricing analytics live in a file of their own beside the
+     * database (ANALYTICS_SUFFIX), attached to every connection: their
+     * inserts fill that file's WAL, so a booking's fsync never carries them
+     * (docs/ARCHITECTURE.md, "The one exception"). Unqualified names find
+     * its tables, so no statement names the schema. */
+    bool memory = !*path || !strcmp(path, ":memory:");
+    char *file = memory ? sqlite3_mprintf(":memory:") : sqlite3_mprintf("%s%s", path, DB_SQLITE_ANALYTICS_SUFFIX);
+    char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS analytics;%s", file,
+                                   writer ? "PRAGMA analytics.journal_mode=WAL; PRAGMA analytics.synchronous=NORMAL;"
+                                          : "");
+    sqlite3_free(file);
     char *msg = NULL;
-    if (sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
+    if (!attach || sqlite3_exec(c->db, attach, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(c->db, setup, NULL, NULL, &msg) != SQLITE_OK) {
         if (err) *err = strdup(msg ? msg : "pragma failed");
         sqlite3_free(msg);
+        sqlite3_free(attach);
         sqlite3_close(c->db);
         free(c);
         return NULL;
     }
+    sqlite3_free(attach);
     return (db_conn *)c;
 }
 

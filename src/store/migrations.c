@@ -467,6 +467,22 @@ static const char v27[] =
  * fee per ticket (`discocil`; /admin/v1/payment_settings). */
 static const char v24[] = "ALTER TABLE accounts ADD COLUMN platform_fee BIGINT NOT NULL DEFAULT 0;";
 
+/* SQLite: analytics events move to the attached `analytics` file
+ * (db_sqlite.c), so their inserts fill its WAL, not the one a booking's fsync
+ * writes. Across two WAL files the move is atomic per file, hence IF NOT
+ * EXISTS and OR IGNORE: a move cut short runs again. PostgreSQL keeps them. */
+static const char v28[] =
+    "@SQLITE@"
+    "CREATE TABLE IF NOT EXISTS analytics.analytics_events ("
+    " id @ID@, account_id TEXT NOT NULL, kind TEXT NOT NULL, cookie_id TEXT NOT NULL, event_time BIGINT NOT NULL,"
+    " received_at BIGINT NOT NULL, ip_prefix TEXT NOT NULL, product_kind TEXT NOT NULL, product_key TEXT NOT NULL,"
+    " order_id TEXT, detail TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS analytics.analytics_events_received ON analytics_events(received_at);"
+    "CREATE INDEX IF NOT EXISTS analytics.analytics_events_account ON analytics_events(account_id, received_at);"
+    "INSERT OR IGNORE INTO analytics.analytics_events SELECT * FROM main.analytics_events;"
+    "DROP TABLE main.analytics_events;"
+    "@POSTGRES@SELECT 1;";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -490,6 +506,7 @@ const migration migrations[] = {
     {25, "what of each payment was refunded", v25},
     {26, "Convious pricing: inventory references, their sales, analytics events", v26},
     {27, "dynamic pricing settings", v27},
+    {28, "SQLite: analytics events in their own attached file", v28},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

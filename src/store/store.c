@@ -76,7 +76,7 @@ struct store {
     /* Pipelined durability: the writer commits with synchronous=NORMAL and
      * hands the batch to the syncer, which fsyncs the WAL and only then
      * acknowledges it, while the writer already runs the next batch. */
-    char *wal_path;
+    char *wal_path, *analytics_wal_path;
     int wal_fd;
     /* Checkpoints run on their own thread and connection, so the writer never
      * copies pages into the database file inside a batch (the writer's
@@ -372,11 +372,14 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
-/* Asks for a checkpoint once the WAL has grown past CHECKPOINT_WAL_BYTES. */
+/* Asks for a checkpoint once the WAL, or the attached analytics file's,
+ * has grown past CHECKPOINT_WAL_BYTES (a checkpoint without a schema name
+ * copies both). */
 static void checkpoint_if_large(store *s)
 {
-    struct stat sb;
-    if (s->wal_fd < 0 || fstat(s->wal_fd, &sb) != 0 || sb.st_size < CHECKPOINT_WAL_BYTES) return;
+    struct stat sb, ab;
+    bool large = s->wal_fd >= 0 && fstat(s->wal_fd, &sb) == 0 && sb.st_size >= CHECKPOINT_WAL_BYTES;
+    if (!large && !(stat(s->analytics_wal_path, &ab) == 0 && ab.st_size >= CHECKPOINT_WAL_BYTES)) return;
     pthread_mutex_lock(&s->qlock);
     s->checkpoint_wanted = true;
     pthread_cond_signal(&s->checkpoint_cond);
@@ -394,9 +397,12 @@ static void *syncer_main(void *arg)
         bool stop = !jobs && s->syncer_stopping;
         pthread_mutex_unlock(&s->qlock);
         if (stop) break;
-        bool any_ok = false, notify = false;
+        bool any_ok = false, background_ok = false, notify = false;
         /* background jobs alone are not synced: the next durable batch's fsync covers them */
-        for (write_job *j = jobs; j; j = j->next) any_ok |= j->status == DB_OK && !j->background;
+        for (write_job *j = jobs; j; j = j->next) {
+            any_ok |= j->status == DB_OK && !j->background;
+            background_ok |= j->status == DB_OK && j->background;
+        }
         if (any_ok) {
             if (s->wal_fd < 0) s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
             /* fdatasync: the WAL's data and its size, which is what a restart reads */
@@ -417,7 +423,7 @@ static void *syncer_main(void *arg)
         pthread_cond_broadcast(&s->donecond);
         pthread_mutex_unlock(&s->qlock);
         if (notify) run_commit_hook(s);
-        if (any_ok) checkpoint_if_large(s);
+        if (any_ok || background_ok) checkpoint_if_large(s);
     }
     return NULL;
 }
@@ -540,6 +546,9 @@ store *store_open(const char *uri, char **err)
         size_t n = strlen(s->target) + 8;
         s->wal_path = malloc(n);
         snprintf(s->wal_path, n, "%s-wal", s->target);
+        n += strlen(DB_SQLITE_ANALYTICS_SUFFIX);
+        s->analytics_wal_path = malloc(n);
+        snprintf(s->analytics_wal_path, n, "%s" DB_SQLITE_ANALYTICS_SUFFIX "-wal", s->target);
         s->wal_fd = -1;
         pthread_create(&s->writer_thread, NULL, writer_main, s);
         pthread_create(&s->syncer_thread, NULL, syncer_main, s);
@@ -581,6 +590,7 @@ void store_close(store *s)
         pthread_join(s->checkpoint_thread, NULL);
         if (s->wal_fd >= 0) close(s->wal_fd);
         free(s->wal_path);
+        free(s->analytics_wal_path);
         if (getenv("BOXOFFICE_STORE_STATS") && s->batches)
             log_info("store: %ld transactions in %ld commits (%.1f per commit), %.3f ms work + %.3f ms commit each",
                      s->jobs, s->batches, (double)s->jobs / s->batches, s->fn_ms / s->jobs,

@@ -186,7 +186,10 @@ def db_rows(sql):
     if not db:
         raise Skip("BOXOFFICE_TEST_DB is not set: the database cannot be read")
     if db.startswith("sqlite:"):
-        con = sqlite3.connect("file:%s?mode=ro" % db[len("sqlite:"):], uri=True, timeout=30)
+        path = db[len("sqlite:"):]
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+        if os.path.exists(path + "-analytics"):  # the server's analytics tables (store/db_sqlite.c)
+            con.execute("ATTACH DATABASE ? AS analytics", ("file:%s-analytics?mode=ro" % path,))
         try:
             return con.execute(sql).fetchall()
         finally:
