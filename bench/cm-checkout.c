@@ -41,17 +41,6 @@ static int request(int fd, const char *method_name, const char *path, const char
     return http_request_with(fd, method_name, path, header, ctype, body, buf, buflen);
 }
 
-#define json_text json_text_of
-
-/* A broken step: counted, and the connection made again when it broke. */
-static int step_failed(int fd, int status)
-{
-    atomic_fetch_add(&failures, 1);
-    if (status >= 0) return fd;
-    close(fd);
-    return connect_loopback(port);
-}
-
 static void *client(void *arg)
 {
     client_steps *cs = arg;
@@ -71,8 +60,8 @@ static void *client(void *arg)
             atomic_store(&sold_out, true);
             break;
         }
-        if (st != 201 || !json_text(buf, "order_id", order_id, sizeof order_id)) {
-            fd = step_failed(fd, st);
+        if (st != 201 || !json_text_of(buf, "order_id", order_id, sizeof order_id)) {
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         latency_add(&cs->step[STEP_RESERVE], now_ms() - t);
@@ -86,11 +75,11 @@ static void *client(void *arg)
                  order_id, method);
         char redirect[256];
         st = request(fd, "POST", checkout_path, "application/json", body, buf, 65536);
-        const char *pay_at = st == 201 && json_text(buf, "redirect_url", redirect, sizeof redirect)
+        const char *pay_at = st == 201 && json_text_of(buf, "redirect_url", redirect, sizeof redirect)
                                  ? strstr(redirect, "/pay/")
                                  : NULL;
         if (!pay_at) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         snprintf(page, sizeof page, "%s", pay_at);
@@ -99,7 +88,7 @@ static void *client(void *arg)
         st = request(fd, "GET", page, NULL, NULL, buf, 65536);
         const char *token_at = st == 200 ? strstr(buf, "name=\"csrf\" value=\"") : NULL;
         if (!token_at || sscanf(token_at + 19, "%63[0-9a-f]", csrf) != 1) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         latency_add(&cs->step[STEP_PAGE], now_ms() - t);
@@ -107,7 +96,7 @@ static void *client(void *arg)
         snprintf(body, sizeof body, "csrf=%s&outcome=paid", csrf);
         st = request(fd, "POST", page, "application/x-www-form-urlencoded", body, buf, 65536);
         if (st != 303 || !strstr(buf, "status=paid")) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         latency_add(&cs->step[STEP_PAY], now_ms() - t);

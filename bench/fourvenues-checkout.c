@@ -50,17 +50,6 @@ static int request(int fd, const char *method_name, const char *path, const char
     return http_request_with(fd, method_name, path, header, ctype, body, buf, buflen);
 }
 
-#define json_text json_text_of
-
-/* A broken step: counted, and the connection made again when it broke. */
-static int step_failed(int fd, int status)
-{
-    atomic_fetch_add(&failures, 1);
-    if (status >= 0) return fd;
-    close(fd);
-    return connect_loopback(port);
-}
-
 static void *client(void *arg)
 {
     client_steps *cs = arg;
@@ -81,12 +70,12 @@ static void *client(void *arg)
             atomic_store(&sold_out, true);
             break;
         }
-        const char *pay_at = st == 201 && json_text(buf, "payment_id", payment_id, sizeof payment_id) &&
-                                     json_text(buf, "payment_url", payment_url, sizeof payment_url)
+        const char *pay_at = st == 201 && json_text_of(buf, "payment_id", payment_id, sizeof payment_id) &&
+                                     json_text_of(buf, "payment_url", payment_url, sizeof payment_url)
                                  ? strstr(payment_url, "/pay/")
                                  : NULL;
         if (!pay_at) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         snprintf(page, sizeof page, "%s", pay_at);
@@ -95,7 +84,7 @@ static void *client(void *arg)
         st = request(fd, "GET", page, NULL, NULL, buf, 65536);
         const char *token_at = st == 200 ? strstr(buf, "name=\"csrf\" value=\"") : NULL;
         if (!token_at || sscanf(token_at + 19, "%63[0-9a-f]", csrf) != 1) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         latency_add(&cs->step[STEP_PAGE], now_ms() - t);
@@ -103,7 +92,7 @@ static void *client(void *arg)
         snprintf(body, sizeof body, "csrf=%s&outcome=paid", csrf);
         st = request(fd, "POST", page, "application/x-www-form-urlencoded", body, buf, 65536);
         if (st != 303 || !strstr(buf, "status=paid")) {
-            fd = step_failed(fd, st);
+            fd = step_failed(fd, st, port, &failures);
             continue;
         }
         double done = wall_ms();

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,16 @@ static inline int json_text_of(const char *buf, const char *name, char *out, siz
     memcpy(out, at, (size_t)(end - at));
     out[end - at] = 0;
     return 1;
+}
+
+/* A broken step of a client's path: counted in *failures, and the
+ * connection made again when it broke (status < 0), else kept. */
+static inline int step_failed(int fd, int status, int port, atomic_long *failures)
+{
+    atomic_fetch_add(failures, 1);
+    if (status >= 0) return fd;
+    close(fd);
+    return connect_loopback(port);
 }
 
 #endif
