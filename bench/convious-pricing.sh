@@ -1,6 +1,6 @@
 #!/bin/bash
 # The Convious pricing API's two hot paths (issue 14), on SQLite, loopback only,
-# bounded in time (about 2 minutes), stops by itself:
+# bounded in time (about 3 minutes), stops by itself:
 #  1. rtp: POST /convious-pricing/api/price/rtp for 30 days x 9 times (09:00-17:00)
 #     x the demo's Adult and Child products, both dynamically priced: at full
 #     load (BENCH_CLIENTS clients, default 8), then paced at 1,000 requests/s
@@ -21,7 +21,8 @@
 # BENCH_PORT picks the port (default 18471; nginx gets the one below); BENCH_BIN
 # the server (default build/boxoffice); BENCH_SECONDS each run (default 10); BENCH_ONLY=rtp stops
 # after the two rtp runs (to compare two builds' rtp, alternating, without the rest); BENCH_ONLY=booking runs
-# only the bookings alone and beside paced ingest (to compare two builds' booking p99 the same way).
+# only the bookings alone and beside paced ingest (to compare two builds' booking p99 the same way),
+# BENCH_ROUNDS times each, alternating (default 3).
 set -u
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/boxoffice-cpbench.XXXXXX)
@@ -134,24 +135,36 @@ booking() {
         --category d0000000-0000-4000-8000-000000000003 --product $ADULT --date "$(date -d tomorrow +%F)" \
         --time 09:00:00 --clients 8 --rate 100 --seconds $SECS
 }
-echo "--- bookings paced at 100/s (cart + booking, 8 clients), alone ---"
-booking | tee "$WORK/book-alone.out"
-load
-echo "--- bookings paced at 100/s while ingest runs paced at 10,000 events/s (200 batches of 50 a second) ---"
-T0=$(ticks); W0=$(writer_ticks)
-timeout $((SECS + 30)) $CP "${EV[@]}" --clients 8 --rate 200 --seconds $((SECS + 1)) >"$WORK/ev-paced.out" 2>&1 &
-INGEST=$!
-sleep 0.5
-booking | tee "$WORK/book-ingest.out"
-wait $INGEST
-sleep 0.5
-sed 's/^/  ingest: /' "$WORK/ev-paced.out"
-per_req "$W0" "$(writer_ticks)" "$(replies "$WORK/ev-paced.out")" "batch of 50" "  analytics writer thread"
-load
-python3 - "$(awk '/latency p99/{print $3}' "$WORK/book-alone.out")" \
-    "$(awk '/latency p99/{print $3}' "$WORK/book-ingest.out")" <<'PY'
-import sys
-alone, ingest = float(sys.argv[1]), float(sys.argv[2])
-print("booking p99 %.2f ms alone, %.2f ms beside ingest: %+.0f%% (target < 20%%)" % (
-    alone, ingest, 100 * (ingest - alone) / max(alone, 1e-9)))
+# alone and beside ingest alternate BENCH_ROUNDS times (default 3): one p99 of
+# a few thousand bookings on a shared 2-core machine moves by tens of percent
+# from run to run by itself, so the target is judged on the medians
+ROUNDS=${BENCH_ROUNDS:-3}
+ALONE=() BESIDE=()
+for round in $(seq "$ROUNDS"); do
+    echo "--- round $round of $ROUNDS: bookings paced at 100/s (cart + booking, 8 clients), alone ---"
+    booking | tee "$WORK/book-alone.out"
+    load
+    echo "--- round $round of $ROUNDS: bookings paced at 100/s while ingest runs paced at 10,000 events/s (200 batches of 50 a second) ---"
+    T0=$(ticks); W0=$(writer_ticks)
+    timeout $((SECS + 30)) $CP "${EV[@]}" --clients 8 --rate 200 --seconds $((SECS + 1)) >"$WORK/ev-paced.out" 2>&1 &
+    INGEST=$!
+    sleep 0.5
+    booking | tee "$WORK/book-ingest.out"
+    wait $INGEST
+    sleep 0.5
+    sed 's/^/  ingest: /' "$WORK/ev-paced.out"
+    per_req "$T0" "$(ticks)" "$(( $(replies "$WORK/ev-paced.out") * 50 ))" "event (bookings' share included)" "  server"
+    per_req "$W0" "$(writer_ticks)" "$(replies "$WORK/ev-paced.out")" "batch of 50" "  analytics writer thread"
+    load
+    ALONE+=("$(awk '/latency p99/{print $3}' "$WORK/book-alone.out")")
+    BESIDE+=("$(awk '/latency p99/{print $3}' "$WORK/book-ingest.out")")
+done
+python3 - "${ALONE[*]}" "${BESIDE[*]}" <<'PY'
+import statistics, sys
+alone, beside = ([float(x) for x in a.split()] for a in sys.argv[1:3])
+for i, (a, b) in enumerate(zip(alone, beside), 1):
+    print("round %d: booking p99 %.2f ms alone, %.2f ms beside ingest: %+.0f%%" % (i, a, b, 100 * (b - a) / max(a, 1e-9)))
+a, b = statistics.median(alone), statistics.median(beside)
+print("booking p99 %.2f ms alone, %.2f ms beside ingest (medians of %d rounds): %+.0f%% (target < 20%%)" % (
+    a, b, len(alone), 100 * (b - a) / max(a, 1e-9)))
 PY
