@@ -3,6 +3,7 @@
 booking's transaction under concurrency, the fee/supplement/warranty table, each payment outcome
 through the hosted page, expiry releasing seats, qr_code clashes and the metadata limit."""
 import json
+import re
 import threading
 import urllib.parse
 from contextlib import contextmanager
@@ -452,6 +453,50 @@ def test_each_outcome_through_the_page(c, outcome):
         assert now["availability"] == {"sold": 0, "available": 10}
     else:  # the hold stays until the deadline
         assert statuses == {"pending_payment"} and payment["paid_at"] is None
+
+
+PAGE_ROW = re.compile(r"<tr><td>([^<]*)</td><td class=\"n\">(\d+)</td><td class=\"n\">([^<]*)</td></tr>")
+
+
+def page_after_checkout(c):
+    """A checkout of two Early Bird tickets (12 + 10% fee each), the first with a 1.00 supplement; its answer,
+    the engine's order and the rows of its payment page."""
+    ev, prod, _ = tiered_event(c, supplements=[{"id": "drink", "name": "Drink", "price": 100}])
+    rate = rate_of(c, ev)
+    early = price_id(rate, "Early Bird")
+    answer = fv_data(checkout(c, body_for(rate, [{"price_id": early, "supplements": [
+        {"supplement_id": rate["supplements"][0]["_id"]}]}, {"price_id": early}])), 201)
+    assert answer["total_amount"] == 27.4, answer
+    order = engine_order(c, answer["tickets"][0]["_id"])
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and "Order " + order["number"] + " " in html and 'id="status">open<' in html, html
+    assert 'id="total">27.40 EUR<' in html, html
+    return answer, order, prod, html
+
+
+def test_the_page_after_a_checkout_shows_its_rows_and_the_redirect_its_order_number(c):
+    """The checkout hands the order it read back to the payment page (docs/PAYMENTS.md, "The order's rows,
+    kept from the checkout"): the page's rows and the POST's redirect are the order's, as when it is read."""
+    answer, order, prod, html = page_after_checkout(c)
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "2", "27.40 EUR")], html
+    location = choose(c, answer, "paid")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert query == {"payment_id": [answer["payment_id"]], "order_id": [order["number"]], "status": ["paid"]}, location
+    # paid: the order changed, so the page reads it again and shows it finished
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and 'id="status">paid<' in html and "cannot be paid again" in html, html
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "2", "27.40 EUR")], html
+
+
+def test_the_page_follows_a_ticket_voided_after_the_checkout(c):
+    """The kept rows are shown only while the order is unchanged: a ticket voided after the checkout is gone
+    from the next page, as when the order is read."""
+    answer, order, prod, _ = page_after_checkout(c)
+    with_drink = engine_ticket_id(answer["tickets"][0]["_id"])
+    expect(c.admin("POST", "/tickets/%s/void" % with_drink), 200)
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and 'id="status">open<' in html, html
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "1", "13.20 EUR")], html
 
 
 def test_expiry_voids_and_releases_seats_and_tier_places(c):

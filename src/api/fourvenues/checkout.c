@@ -7,6 +7,7 @@
  * id is the order's external_id. */
 #include "api/fourvenues/fourvenues.h"
 #include "api/order_json.h"
+#include "api/pay/pay.h"
 #include "core/payment.h"
 #include "util/jbuf.h"
 #include "util/secure.h"
@@ -706,6 +707,7 @@ static void checkout(http_request *r, void *app_, checkout_in *in_)
             return fv_error(r, 409, "sold_out", "tickets", "%s", err.message);
         return fv_fail(r, &err);
     }
+    pay_page_remember(r, s, &booked, a); /* the buyer's next step is its page */
     json_t *tickets = tickets_reply(a, &booked, &in);
     order_record_free(&booked);
     fv_reply(r, 201,
