@@ -157,6 +157,87 @@ def test_the_documented_example(c):
     assert fresh_rate(c, rate)["availability"]["sold"] == 2
 
 
+HOSTILE = "Zo\u00eb \"Q\" \\ back\u0001\u001f\u007f\u2028 \U0001F600 </script>"
+ONE_LINE = "Zo\u00eb \"Q\" \\ \U0001F600 </script>"  # an answer is one line
+
+
+def js_stringify(value):
+    """JSON.stringify's text of a parsed value (for these values Python writes the same: compact, UTF-8, control
+    characters as lower-case \\u00xx, floats in their shortest form)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def ticket_texts_as_read(c, answer):
+    """Each ticket of a checkout's answer as GET /tickets/{id} writes it (from the canonical ticket, its document
+    parsed): the text between {"data": and ,"success":true}."""
+    texts = []
+    for t in answer["tickets"]:
+        r = fv(c, "GET", "/tickets/" + t["_id"])
+        assert r.status == 200 and r.raw.startswith('{"data":{') and r.raw.endswith(',"success":true}'), r
+        texts.append(r.raw[len('{"data":'):-len(',"success":true}')])
+    return texts
+
+
+def tiered_case(c):
+    """Tiers by percentage and by amount (the first sold out by the first two tickets), supplements, a warranty,
+    a discount, answers, hostile text."""
+    tiers = [{"id": "vip", "name": "V\u00ecp \"Gold\" \\ " + HOSTILE, "price": 1205, "quantity": 2,
+              "fee_percent_bp": 1050, "valid_until": "2099-03-04T05:06:07.890Z", "includes": HOSTILE,
+              "additional_info": "line\nbreak"},
+             {"id": "door", "name": "Door", "price": 1999, "fee_amount": 133}]
+    ev, prod, _ = tiered_event(c, tiers, supplements=[{"id": "s1", "name": "One", "price": 105},
+                                                      {"id": "s2", "name": "Two", "price": 250}],
+                               warranty={"enabled": True, "percent_bp": 750, "hours": 36})
+    for required in (True, False):
+        expect(c.admin("POST", "/questions", {"label": {"en": "Q " + tag()}, "type": "text", "required": required,
+                                              "scope": "ticket", "product_ids": [prod["id"]]}), 201)
+    code = "FV" + tag().upper()
+    expect(c.admin("POST", "/discounts", {"code": code, "name": "Ten", "type": "percentage", "percent_bp": 1000}), 201)
+    rate = rate_of(c, ev)
+    required, optional = ([q["_id"] for q in rate["questions"] if q["required"] is want][0] for want in (True, False))
+    sups = [{"supplement_id": s["_id"]} for s in rate["supplements"]]
+    vip, door = price_id(rate, tiers[0]["name"]), price_id(rate, "Door")
+    holder = {"full_name": HOSTILE, "email": "zo\u00eb@example.com", "phone": "+34 600", "gender": 1,
+              "birthday": "1990-02-03", "address": HOSTILE, "postal_code": "08001", "country_code": "ES",
+              "personal_document_type": "passport", "personal_document_number": "X\t1"}
+    tickets = [dict(holder, price_id=vip, supplements=sups, warranty=True,
+                    answers=[{"question_id": required, "answer": ONE_LINE}, {"question_id": optional, "answer": ""}]),
+               {"price_id": vip, "qr_code": "QR-" + tag(), "answers": [{"question_id": optional, "answer": "x"},
+                                                                       {"question_id": required, "answer": "y"}]},
+               {"price_id": door, "full_name": "Other", "gender": "0", "supplements": sups[1:],
+                "answers": [{"question_id": required, "answer": "z"}]}]
+    return body_for(rate, tickets, discount_code=code, metadata={"k": HOSTILE})
+
+
+def untiered_case(c):
+    """A product without tiers: its own price, its booking fee, its name in the first language it has."""
+    ev, prod, _ = tiered_event(c, [], price=1001, booking_fee=99, name={"es": "Entrada \u00f1 " + HOSTILE, "fr": "x"})
+    rate = rate_of(c, ev)
+    return body_for(rate, [{"price_id": rate["prices"][0]["_id"]}, {"price_id": rate["prices"][0]["_id"],
+                                                                     "email": "second@example.com"}])
+
+
+@pytest.mark.parametrize("case", [tiered_case, untiered_case])
+def test_the_reply_tickets_are_the_tickets_as_read_byte_for_byte(c, case):
+    """The checkout writes its reply's tickets from the values it holds (docs/dialects/fourvenues.md, "Checkout"):
+    each is, byte for byte, the object GET /tickets/{id} writes from the stored ticket, in the body's order, and
+    the whole reply is what JSON.stringify gives back for it."""
+    body = case(c)
+    with platform_fee(c, 37):
+        r = checkout(c, body)
+    answer = fv_data(r, 201)
+    assert len(answer["tickets"]) == len(body["tickets"])
+    texts = ticket_texts_as_read(c, answer)
+    assert answer["conditions_changed"] is False and [t["price"]["_id"] for t in answer["tickets"]] == [
+        t["price_id"] for t in body["tickets"]], answer
+    assert '"tickets":[' + ",".join(texts) + '],"conditions_changed":false},"success":true}' in r.raw, r.raw
+    assert r.raw == js_stringify(json.loads(r.raw)), r.raw
+    for sent, got in zip(body["tickets"], answer["tickets"]):
+        if "qr_code" in sent:
+            assert got["qr_code"] == sent["qr_code"]
+    assert answer["tickets"][0]["full_name"] == body["tickets"][0].get("full_name", answer["tickets"][0]["full_name"])
+
+
 @pytest.mark.parametrize("tier,supplements,warranty,expected", [
     # price, fee rule, supplements, warranty %: total_price
     ({"price": 1205, "fee_percent_bp": 1000}, [], None, {"fees": 1.21, "total": 13.26}),   # 1.205 → 1.21
