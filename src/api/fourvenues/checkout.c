@@ -576,7 +576,8 @@ static void ticket_write(jbuf *w, const account *a, const checkout_in *in, size_
     else jb_null(w);
     static const char *const texts[] = {"birthday", "address", "postal_code", "country_code", "personal_document_type",
                                         "personal_document_number"};
-    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) jb_key(w, texts[k]), holder_member(w, holder, texts[k], NULL);
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
+        jb_key(w, texts[k]), holder_member(w, holder, texts[k], NULL);
     JB_KEY(w, "answers"), jb_arr(w);
     for (size_t k = 0; k < x->nanswers; k++) {
         if (!*x->answers[k].answer) continue; /* an empty answer to an optional question is no answer */
