@@ -3,6 +3,7 @@
 booking's transaction under concurrency, the fee/supplement/warranty table, each payment outcome
 through the hosted page, expiry releasing seats, qr_code clashes and the metadata limit."""
 import json
+import re
 import threading
 import urllib.parse
 from contextlib import contextmanager
@@ -154,6 +155,87 @@ def test_the_documented_example(c):
     assert p["metadata"] == {"key": "value"} and p["currency"] == "EUR" and p["paid_at"] is None
     assert ISO_MS.match(p["expires_at"])
     assert fresh_rate(c, rate)["availability"]["sold"] == 2
+
+
+HOSTILE = "Zo\u00eb \"Q\" \\ back\u0001\u001f\u007f\u2028 \U0001F600 </script>"
+ONE_LINE = "Zo\u00eb \"Q\" \\ \U0001F600 </script>"  # an answer is one line
+
+
+def js_stringify(value):
+    """JSON.stringify's text of a parsed value (for these values Python writes the same: compact, UTF-8, control
+    characters as lower-case \\u00xx, floats in their shortest form)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def ticket_texts_as_read(c, answer):
+    """Each ticket of a checkout's answer as GET /tickets/{id} writes it (from the canonical ticket, its document
+    parsed): the text between {"data": and ,"success":true}."""
+    texts = []
+    for t in answer["tickets"]:
+        r = fv(c, "GET", "/tickets/" + t["_id"])
+        assert r.status == 200 and r.raw.startswith('{"data":{') and r.raw.endswith(',"success":true}'), r
+        texts.append(r.raw[len('{"data":'):-len(',"success":true}')])
+    return texts
+
+
+def tiered_case(c):
+    """Tiers by percentage and by amount (the first sold out by the first two tickets), supplements, a warranty,
+    a discount, answers, hostile text."""
+    tiers = [{"id": "vip", "name": "V\u00ecp \"Gold\" \\ " + HOSTILE, "price": 1205, "quantity": 2,
+              "fee_percent_bp": 1050, "valid_until": "2099-03-04T05:06:07.890Z", "includes": HOSTILE,
+              "additional_info": "line\nbreak"},
+             {"id": "door", "name": "Door", "price": 1999, "fee_amount": 133}]
+    ev, prod, _ = tiered_event(c, tiers, supplements=[{"id": "s1", "name": "One", "price": 105},
+                                                      {"id": "s2", "name": "Two", "price": 250}],
+                               warranty={"enabled": True, "percent_bp": 750, "hours": 36})
+    for required in (True, False):
+        expect(c.admin("POST", "/questions", {"label": {"en": "Q " + tag()}, "type": "text", "required": required,
+                                              "scope": "ticket", "product_ids": [prod["id"]]}), 201)
+    code = "FV" + tag().upper()
+    expect(c.admin("POST", "/discounts", {"code": code, "name": "Ten", "type": "percentage", "percent_bp": 1000}), 201)
+    rate = rate_of(c, ev)
+    required, optional = ([q["_id"] for q in rate["questions"] if q["required"] is want][0] for want in (True, False))
+    sups = [{"supplement_id": s["_id"]} for s in rate["supplements"]]
+    vip, door = price_id(rate, tiers[0]["name"]), price_id(rate, "Door")
+    holder = {"full_name": HOSTILE, "email": "zo\u00eb@example.com", "phone": "+34 600", "gender": 1,
+              "birthday": "1990-02-03", "address": HOSTILE, "postal_code": "08001", "country_code": "ES",
+              "personal_document_type": "passport", "personal_document_number": "X\t1"}
+    tickets = [dict(holder, price_id=vip, supplements=sups, warranty=True,
+                    answers=[{"question_id": required, "answer": ONE_LINE}, {"question_id": optional, "answer": ""}]),
+               {"price_id": vip, "qr_code": "QR-" + tag(), "answers": [{"question_id": optional, "answer": "x"},
+                                                                       {"question_id": required, "answer": "y"}]},
+               {"price_id": door, "full_name": "Other", "gender": "0", "supplements": sups[1:],
+                "answers": [{"question_id": required, "answer": "z"}]}]
+    return body_for(rate, tickets, discount_code=code, metadata={"k": HOSTILE})
+
+
+def untiered_case(c):
+    """A product without tiers: its own price, its booking fee, its name in the first language it has."""
+    ev, prod, _ = tiered_event(c, [], price=1001, booking_fee=99, name={"es": "Entrada \u00f1 " + HOSTILE, "fr": "x"})
+    rate = rate_of(c, ev)
+    return body_for(rate, [{"price_id": rate["prices"][0]["_id"]}, {"price_id": rate["prices"][0]["_id"],
+                                                                     "email": "second@example.com"}])
+
+
+@pytest.mark.parametrize("case", [tiered_case, untiered_case])
+def test_the_reply_tickets_are_the_tickets_as_read_byte_for_byte(c, case):
+    """The checkout writes its reply's tickets from the values it holds (docs/dialects/fourvenues.md, "Checkout"):
+    each is, byte for byte, the object GET /tickets/{id} writes from the stored ticket, in the body's order, and
+    the whole reply is what JSON.stringify gives back for it."""
+    body = case(c)
+    with platform_fee(c, 37):
+        r = checkout(c, body)
+    answer = fv_data(r, 201)
+    assert len(answer["tickets"]) == len(body["tickets"])
+    texts = ticket_texts_as_read(c, answer)
+    assert answer["conditions_changed"] is False and [t["price"]["_id"] for t in answer["tickets"]] == [
+        t["price_id"] for t in body["tickets"]], answer
+    assert '"tickets":[' + ",".join(texts) + '],"conditions_changed":false},"success":true}' in r.raw, r.raw
+    assert r.raw == js_stringify(json.loads(r.raw)), r.raw
+    for sent, got in zip(body["tickets"], answer["tickets"]):
+        if "qr_code" in sent:
+            assert got["qr_code"] == sent["qr_code"]
+    assert answer["tickets"][0]["full_name"] == body["tickets"][0].get("full_name", answer["tickets"][0]["full_name"])
 
 
 @pytest.mark.parametrize("tier,supplements,warranty,expected", [
@@ -452,6 +534,50 @@ def test_each_outcome_through_the_page(c, outcome):
         assert now["availability"] == {"sold": 0, "available": 10}
     else:  # the hold stays until the deadline
         assert statuses == {"pending_payment"} and payment["paid_at"] is None
+
+
+PAGE_ROW = re.compile(r"<tr><td>([^<]*)</td><td class=\"n\">(\d+)</td><td class=\"n\">([^<]*)</td></tr>")
+
+
+def page_after_checkout(c):
+    """A checkout of two Early Bird tickets (12 + 10% fee each), the first with a 1.00 supplement; its answer,
+    the engine's order and the rows of its payment page."""
+    ev, prod, _ = tiered_event(c, supplements=[{"id": "drink", "name": "Drink", "price": 100}])
+    rate = rate_of(c, ev)
+    early = price_id(rate, "Early Bird")
+    answer = fv_data(checkout(c, body_for(rate, [{"price_id": early, "supplements": [
+        {"supplement_id": rate["supplements"][0]["_id"]}]}, {"price_id": early}])), 201)
+    assert answer["total_amount"] == 27.4, answer
+    order = engine_order(c, answer["tickets"][0]["_id"])
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and "Order " + order["number"] + " " in html and 'id="status">open<' in html, html
+    assert 'id="total">27.40 EUR<' in html, html
+    return answer, order, prod, html
+
+
+def test_the_page_after_a_checkout_shows_its_rows_and_the_redirect_its_order_number(c):
+    """The checkout hands the order it read back to the payment page (docs/PAYMENTS.md, "The order's rows,
+    kept from the checkout"): the page's rows and the POST's redirect are the order's, as when it is read."""
+    answer, order, prod, html = page_after_checkout(c)
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "2", "27.40 EUR")], html
+    location = choose(c, answer, "paid")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert query == {"payment_id": [answer["payment_id"]], "order_id": [order["number"]], "status": ["paid"]}, location
+    # paid: the order changed, so the page reads it again and shows it finished
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and 'id="status">paid<' in html and "cannot be paid again" in html, html
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "2", "27.40 EUR")], html
+
+
+def test_the_page_follows_a_ticket_voided_after_the_checkout(c):
+    """The kept rows are shown only while the order is unchanged: a ticket voided after the checkout is gone
+    from the next page, as when the order is read."""
+    answer, order, prod, _ = page_after_checkout(c)
+    with_drink = engine_ticket_id(answer["tickets"][0]["_id"])
+    expect(c.admin("POST", "/tickets/%s/void" % with_drink), 200)
+    status, _, html = raw(c, "GET", page_of(answer))
+    assert status == 200 and 'id="status">open<' in html, html
+    assert PAGE_ROW.findall(html) == [(prod["name"]["en"], "1", "13.20 EUR")], html
 
 
 def test_expiry_voids_and_releases_seats_and_tier_places(c):

@@ -26,6 +26,34 @@ static bool text_is(json_t *v, const char *want)
     return same;
 }
 
+/* The jbuf writers (for replies written straight into text) give what
+ * fv_stringify gives for the jansson value the tree's path builds. */
+static bool same_as_tree(json_t *tree, void (*write)(jbuf *, const void *), const void *arg)
+{
+    jbuf w;
+    jb_init(&w, 16);
+    jb_arr(&w);
+    write(&w, arg);
+    write(&w, arg); /* a second element: the separator */
+    jb_arr_end(&w);
+    char *text = jb_take(&w, NULL);
+    json_t *list = json_pack("[OO]", tree, tree);
+    char *want = fv_stringify(list, NULL);
+    bool same = text && want && !strcmp(text, want);
+    if (!same) printf("# got  %s\n# want %s\n", text ? text : "(null)", want ? want : "(null)");
+    free(text), free(want);
+    json_decref(list), json_decref(tree);
+    return same;
+}
+
+static void write_str(jbuf *w, const void *s) { fv_jb_str(w, s); }
+static void write_money(jbuf *w, const void *amount) { fv_jb_money(w, *(const money *)amount, 2); }
+static void write_time(jbuf *w, const void *t) { fv_jb_time(w, *(const instant_us *)t); }
+
+static bool str_same(const char *s) { return same_as_tree(s ? json_string(s) : json_null(), write_str, s); }
+static bool money_same(money amount) { return same_as_tree(fv_money(amount, 2), write_money, &amount); }
+static bool time_same(instant_us t) { return same_as_tree(fv_time(t), write_time, &t); }
+
 int main(void)
 {
     /* as Number.prototype.toString prints them (checked against node) */
@@ -48,6 +76,14 @@ int main(void)
                   "\"caf\xc3\xa9 \xe2\x98\x83 \xe2\x80\xa8 \\\"q\\\" \\\\ / \\u0001\\u001f\\t\\n\""),
           "stringify: UTF-8 and U+2028 as they are, control characters as lower-case \\u00xx");
     CHECK(text_is(json_stringn("a\0b", 3), "\"a\\u0000b\""), "stringify: a NUL inside a text");
+    CHECK(str_same("plain") && str_same("") && str_same(NULL) && str_same("\"q\" \\ / caf\xc3\xa9 \xe2\x80\xa8") &&
+              str_same("\x01\x1f\x7f\t\n\b\f\r \"q\" \xf0\x9f\x98\x80"),
+          "jbuf: fv_jb_str writes what stringify writes, control characters as lower-case \\u00xx");
+    CHECK(money_same(0) && money_same(1200) && money_same(1210) && money_same(1205) && money_same(-5) &&
+              money_same(1) && money_same(123456789012345),
+          "jbuf: fv_jb_money writes what fv_money stringified writes");
+    CHECK(time_same(0) && time_same(1) && time_same(4070923567890000) && time_same(-1000),
+          "jbuf: fv_jb_time writes what fv_time stringified writes, 0 as null");
     char a[FV_ID_LEN + 1], b[FV_ID_LEN + 1], c[FV_ID_LEN + 1], n[21];
     fv_public_id("event", "ab", "c", a);
     fv_public_id("event", "a", "bc", b);

@@ -67,26 +67,55 @@ void fv_fail(http_request *r, const bo_error *err)
     }
 }
 
-json_t *fv_money(money amount, int decimals)
+static int64_t minor_units(int decimals)
 {
     int64_t unit = 1;
     for (int i = 0; i < decimals; i++) unit *= 10;
+    return unit;
+}
+
+json_t *fv_money(money amount, int decimals)
+{
+    int64_t unit = minor_units(decimals);
     if (amount % unit == 0) return json_integer(amount / unit);
     return json_real((double)amount / (double)unit);
 }
 
-json_t *fv_time(instant_us t)
+void fv_jb_money(jbuf *b, money amount, int decimals)
 {
-    if (!t) return json_null();
+    int64_t unit = minor_units(decimals);
+    if (amount % unit == 0) return jb_int(b, amount / unit);
+    char number[40];
+    fv_js_number((double)amount / (double)unit, number);
+    jb_raw(b, number);
+}
+
+/* "2022-01-01T00:00:00.000Z" into out; false for 0 (no instant). */
+static bool time_text(instant_us t, char out[32])
+{
+    if (!t) return false;
     civil_date day;
     int32_t secs;
     tz_instant_to_local("UTC", t, &day, &secs);
-    char date[11], clock[9], out[32];
+    char date[11], clock[9];
     date_format(day, date);
     time_of_day_format(secs, clock);
     int64_t ms = (t / 1000) % 1000;
-    snprintf(out, sizeof out, "%sT%s.%03dZ", date, clock, (int)(ms < 0 ? ms + 1000 : ms));
-    return json_string(out);
+    snprintf(out, 32, "%sT%s.%03dZ", date, clock, (int)(ms < 0 ? ms + 1000 : ms));
+    return true;
+}
+
+json_t *fv_time(instant_us t)
+{
+    char out[32];
+    return time_text(t, out) ? json_string(out) : json_null();
+}
+
+void fv_jb_time(jbuf *b, instant_us t)
+{
+    char out[32];
+    if (time_text(t, out)) jb_str(b, out);
+    else jb_null(b);
 }
 
 void fv_public_id(const char *purpose, const char *part1, const char *part2, char out[FV_ID_LEN + 1])

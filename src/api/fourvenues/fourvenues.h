@@ -4,6 +4,7 @@
 #ifndef BO_FOURVENUES_H
 #define BO_FOURVENUES_H
 #include "api/api.h"
+#include "util/jbuf.h"
 
 #define FV_AUTH_CHANNEL_KEY 1
 /* The vendor's ids are 24 lowercase hex digits (MongoDB object ids). */
@@ -26,6 +27,12 @@ void fv_reply(http_request *r, int status, json_t *data);
 char *fv_stringify(const json_t *v, size_t *len);
 /* A double as ECMAScript's Number::toString prints it ("1.1", "1e+21", "null" when not finite). */
 void fv_js_number(double v, char out[40]);
+/* Values written into a jbuf as fv_stringify writes the same jansson value, for
+ * replies written straight into text: a string with JavaScript's escapes (NULL
+ * is null), money as fv_money makes it, an instant as fv_time does. */
+void fv_jb_str(jbuf *b, const char *s);
+void fv_jb_money(jbuf *b, money amount, int decimals);
+void fv_jb_time(jbuf *b, instant_us t);
 
 /* The request's body as a JSON object (owned by the request), or NULL after
  * a 400 invalid_body (not application/json, not a JSON object). */
@@ -99,6 +106,10 @@ bo_status fv_ticket_find(engine *e, const account *a, const char *fv_id, json_t 
  * and order_name used when the holder names none); NULL when the ticket is
  * not of a channel event (no event or occurrence). */
 json_t *fv_ticket_json(const account *a, const json_t *ticket);
+/* A ticket's status as the channel names it (active, pending_payment, voided). */
+const char *fv_ticket_status(const char *engine_status);
+/* How many entries a ticket allows (its `for`) from its scan limit: 0 is no limit. */
+int64_t fv_ticket_entries(const char *scan_limit, int64_t max_scans, int64_t times);
 /* The channel's id of the payment that paid for the canonical ticket t. */
 void fv_ticket_payment_id(const account *a, const json_t *t, char out[FV_ID_LEN + 1]);
 

@@ -145,6 +145,21 @@ static void put_value(text_out *b, const json_t *v)
     }
 }
 
+void fv_jb_str(jbuf *b, const char *s)
+{
+    if (!s) return jb_null(b);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p >= 0x20) p++;
+    /* without control characters jbuf's escapes are JavaScript's (and the
+     * text, which a parser or the catalog gave, is UTF-8) */
+    if (!*p) return jb_str(b, s);
+    text_out escaped = {0};
+    put_string(&escaped, s, strlen(s));
+    if (escaped.failed) b->failed = true;
+    else jb_raw_n(b, escaped.p, escaped.len);
+    free(escaped.p);
+}
+
 char *fv_stringify(const json_t *v, size_t *len)
 {
     text_out b = {0};

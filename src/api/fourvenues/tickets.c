@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *channel_status(const char *engine_status)
+const char *fv_ticket_status(const char *engine_status)
 {
     if (!engine_status) return "voided";
     if (!strcmp(engine_status, "valid")) return "active";
@@ -46,15 +46,21 @@ static json_t *answers_json(const json_t *answers)
     return list;
 }
 
-/* Entries allowed in by one ticket: its scan limit (0: no limit, as a tier's quantity 0 is unlimited). */
+/* Entries allowed in by one ticket: its scan limit (0: no limit, as a tier's
+ * quantity 0 is unlimited); max_scans STORE_NULL_INT when it has none. */
+int64_t fv_ticket_entries(const char *scan_limit, int64_t max_scans, int64_t times)
+{
+    if (!scan_limit || !strcmp(scan_limit, "once")) return 1;
+    if (!strcmp(scan_limit, "none")) return 0;
+    return max_scans != STORE_NULL_INT ? max_scans : times; /* times_per_day: its whole allowance when capped */
+}
+
 static json_t *entries_allowed(const json_t *scan)
 {
-    const char *limit = json_string_value(json_object_get(scan, "limit"));
-    if (!limit || !strcmp(limit, "once")) return json_integer(1);
-    if (!strcmp(limit, "none")) return json_integer(0);
-    json_t *max = json_object_get(scan, "max_scans"); /* times_per_day: its whole allowance when capped */
-    return json_integer(json_is_integer(max) ? json_integer_value(max)
-                                             : json_integer_value(json_object_get(scan, "times")));
+    json_t *max = json_object_get(scan, "max_scans");
+    return json_integer(fv_ticket_entries(json_string_value(json_object_get(scan, "limit")),
+                                          json_is_integer(max) ? json_integer_value(max) : STORE_NULL_INT,
+                                          json_integer_value(json_object_get(scan, "times"))));
 }
 
 /* The ticket's refunds one by one (ticket_refund records them), else the one a
@@ -100,7 +106,7 @@ json_t *fv_ticket_json(const account *a, const json_t *t)
     json_t *out = json_pack(
         "{s:o,s:s,s:s,s:O,s:s,s:{s:s,s:s,s:o,s:n,s:i,s:s,s:o,s:s,s:s},s:s,s:n,s:{s:o,s:i}}", "_id",
         fv_ticket_id_json(json_object_get(t, "id")), "event_id", event_id, "ticket_rate_id", rate_id, "qr_code",
-        json_object_get(t, "barcode"), "status", channel_status(json_string_value(json_object_get(t, "status"))),
+        json_object_get(t, "barcode"), "status", fv_ticket_status(json_string_value(json_object_get(t, "status"))),
         "price", "_id", num, "name", product_name ? product_name : "", "price", money_of(a, t, "discounted_gross"),
         "valid_until", "quantity", 0, "fee_type", "fixed", "fee_quantity", fv_money(fee, a->currency_decimals),
         "includes", "", "additional_info", "", "payment_currency", a->currency, "channel_id", "fees", "organization",
