@@ -483,6 +483,12 @@ static const char v28[] =
     "DROP TABLE main.analytics_events;"
     "@POSTGRES@SELECT 1;";
 
+/* Nothing reads analytics events by account (pruning goes by received_at):
+ * the index cost every ingested event a third B-tree insert and its bytes
+ * in the WAL and the checkpoint (docs/PERFORMANCE.md, issue 14). */
+static const char v29[] = "@SQLITE@DROP INDEX IF EXISTS analytics.analytics_events_account;"
+                          "@POSTGRES@DROP INDEX IF EXISTS analytics_events_account;";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -507,6 +513,7 @@ const migration migrations[] = {
     {26, "Convious pricing: inventory references, their sales, analytics events", v26},
     {27, "dynamic pricing settings", v27},
     {28, "SQLite: analytics events in their own attached file", v28},
+    {29, "analytics events without the unused by-account index", v29},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 
