@@ -8,7 +8,9 @@
  * What it checks besides the sanitizers: every form value a handler can see
  * is UTF-8 (handlers see only text), a value found for a name is the value of
  * the first pair with that name, the base URL keeps to host characters, and
- * a path parameter holds no '/' and is UTF-8 or empty. */
+ * a path parameter is UTF-8 or empty and holds no '/' unless the client sent
+ * it encoded (%2F is data, not a separator) or the parameter takes the rest
+ * of the path ({name*}). */
 #include "request.h"
 
 static int hits;
@@ -20,6 +22,7 @@ static const http_route routes[] = {
     {"GET", "/a/{x}/b/{y}/", handler, 0},
     {"POST", "/a/{x}/{y}/{z}", handler, 0},
     {"GET", "/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}/{p7}/{p8}/{p9}", handler, 0},
+    {"GET", "/r/{rest*}", handler, 0},
 };
 static const http_route_table table = {"/t", routes, sizeof routes / sizeof routes[0], NULL, NULL, NULL};
 static const http_route_table *const tables[] = {&table};
@@ -56,7 +59,10 @@ static void check_route(http_request *r)
     if (router_route(r)) {
         MUST(r->route && r->nparams <= MAX_PATH_PARAMS);
         for (int i = 0; i < r->nparams; i++) {
-            MUST(!strchr(r->param_values[i], '/'));
+            /* a slash in a value is data the client sent encoded (%2F), or the
+             * rest of the path a last {name*} parameter takes; else it separates */
+            bool rest = r->param_names[i][r->param_name_lens[i]] == '*';
+            MUST(!strchr(r->param_values[i], '/') || rest || strcasestr(r->raw_uri, "%2f"));
             MUST(utf8_valid(r->param_values[i]));
             char name[256];
             snprintf(name, sizeof name, "%.*s", (int)r->param_name_lens[i], r->param_names[i]);
