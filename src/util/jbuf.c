@@ -1,4 +1,5 @@
 #include "util/jbuf.h"
+#include "util/money.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,8 +243,7 @@ size_t jb_format_int(int64_t v, char out[JB_INT_MAX])
 size_t jb_format_money(int64_t amount, int decimals, char out[JB_MONEY_MAX])
 {
     if (decimals < 0 || decimals > 6) decimals = 2; /* as money_format */
-    uint64_t abs = magnitude(amount), scale = 1;
-    for (int i = 0; i < decimals; i++) scale *= 10;
+    uint64_t abs = magnitude(amount), scale = (uint64_t)money_unit(decimals);
     char tmp[JB_MONEY_MAX];
     char *end = tmp + sizeof tmp, *p = end;
     if (decimals) {

@@ -65,6 +65,13 @@ bool rate_parse(const char *text, int32_t *out_bp)
 
 void rate_format(int32_t bp, char *out, size_t outlen) { money_format(bp, 2, out, outlen); }
 
+int64_t money_unit(int decimals)
+{
+    int64_t unit = 1;
+    for (int i = 0; i < decimals; i++) unit *= 10;
+    return unit;
+}
+
 int64_t div_round(int64_t num, int64_t den)
 {
     if (num >= 0) return (num + den / 2) / den;

@@ -18,6 +18,9 @@ bool money_parse(const char *text, int decimals, money *out);
 bool rate_parse(const char *text, int32_t *out_bp);
 void rate_format(int32_t bp, char *out, size_t outlen); /* "20.00" */
 
+/* Minor units in one major unit: 10^decimals (decimals 0..18). */
+int64_t money_unit(int decimals);
+
 /* Rounds num/den half away from zero; den > 0. */
 int64_t div_round(int64_t num, int64_t den);
 

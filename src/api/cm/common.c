@@ -96,16 +96,9 @@ void cm_fail(http_request *r, const bo_error *err)
     cm_error(r, status, code, cm_wire_field(err->field), "%s", err->message);
 }
 
-static int64_t pow10_of(int decimals)
-{
-    int64_t p = 1;
-    for (int i = 0; i < decimals; i++) p *= 10;
-    return p;
-}
-
 json_t *cm_money(money amount, int decimals)
 {
-    int64_t unit = pow10_of(decimals);
+    int64_t unit = money_unit(decimals);
     if (amount % unit == 0) return json_integer(amount / unit);
     return json_real((double)amount / (double)unit);
 }

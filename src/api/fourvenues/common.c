@@ -67,23 +67,16 @@ void fv_fail(http_request *r, const bo_error *err)
     }
 }
 
-static int64_t minor_units(int decimals)
-{
-    int64_t unit = 1;
-    for (int i = 0; i < decimals; i++) unit *= 10;
-    return unit;
-}
-
 json_t *fv_money(money amount, int decimals)
 {
-    int64_t unit = minor_units(decimals);
+    int64_t unit = money_unit(decimals);
     if (amount % unit == 0) return json_integer(amount / unit);
     return json_real((double)amount / (double)unit);
 }
 
 void fv_jb_money(jbuf *b, money amount, int decimals)
 {
-    int64_t unit = minor_units(decimals);
+    int64_t unit = money_unit(decimals);
     if (amount % unit == 0) return jb_int(b, amount / unit);
     char number[40];
     fv_js_number((double)amount / (double)unit, number);

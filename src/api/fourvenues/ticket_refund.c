@@ -12,9 +12,7 @@
 static bool amount_minor(const json_t *v, int decimals, money *out)
 {
     if (!json_is_number(v)) return false;
-    double unit = 1;
-    for (int i = 0; i < decimals; i++) unit *= 10;
-    double scaled = json_number_value(v) * unit;
+    double scaled = json_number_value(v) * (double)money_unit(decimals);
     /* a million million major units is no ticket's price; it also keeps llround exact */
     if (!isfinite(scaled) || fabs(scaled) > 1e15) return false;
     long long minor = llround(scaled);
