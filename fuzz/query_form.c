@@ -54,6 +54,15 @@ static void check_form(http_request *r)
     (void)http_body_is_form(r);
 }
 
+/* Whether the raw path (not its query) holds an encoded slash. */
+static bool path_has_encoded_slash(const char *raw_uri)
+{
+    size_t end = strcspn(raw_uri, "?#");
+    for (size_t i = 0; i + 2 < end; i++)
+        if (raw_uri[i] == '%' && raw_uri[i + 1] == '2' && (raw_uri[i + 2] | 0x20) == 'f') return true;
+    return false;
+}
+
 static void check_route(http_request *r)
 {
     if (router_route(r)) {
@@ -62,7 +71,7 @@ static void check_route(http_request *r)
             /* a slash in a value is data the client sent encoded (%2F), or the
              * rest of the path a last {name*} parameter takes; else it separates */
             bool rest = r->param_names[i][r->param_name_lens[i]] == '*';
-            MUST(!strchr(r->param_values[i], '/') || rest || strcasestr(r->raw_uri, "%2f"));
+            MUST(!strchr(r->param_values[i], '/') || rest || path_has_encoded_slash(r->raw_uri));
             MUST(utf8_valid(r->param_values[i]));
             char name[256];
             snprintf(name, sizeof name, "%.*s", (int)r->param_name_lens[i], r->param_names[i]);
