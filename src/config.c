@@ -153,6 +153,9 @@ bool config_set(config *c, const char *key, const char *v, const char **why)
     } else if (!strcmp(key, "analytics_per_cookie_per_minute")) {
         if (!parse_long(v, 1, 100000000, &n)) return *why = "must be 1..100000000", false;
         c->analytics_per_cookie_per_minute = n;
+    } else if (!strcmp(key, "analytics_dir")) {
+        if (!*v || strlen(v) >= sizeof c->analytics_dir) return *why = "must be a path or none", false;
+        snprintf(c->analytics_dir, sizeof c->analytics_dir, "%s", v);
     } else {
         return *why = "unknown setting", false;
     }
@@ -170,6 +173,14 @@ bool config_key_path(const config *c, char *out, size_t outlen, const char **why
                false;
     if ((size_t)snprintf(out, outlen, "%s.key", c->db + 7) >= outlen) return *why = "the database path is too long", false;
     return true;
+}
+
+bool config_analytics_dir(const config *c, char *out, size_t outlen)
+{
+    if (!strcmp(c->analytics_dir, "none")) return snprintf(out, outlen, "%s", "") >= 0;
+    if (c->analytics_dir[0]) return (size_t)snprintf(out, outlen, "%s", c->analytics_dir) < outlen;
+    if (strncmp(c->db, "sqlite:", 7)) return snprintf(out, outlen, "%s", "") >= 0;
+    return (size_t)snprintf(out, outlen, "%s-analytics-events", c->db + 7) < outlen;
 }
 
 static char *trim(char *s)
@@ -218,7 +229,7 @@ bool config_load_env(config *c, char *err, size_t errlen)
                                  "max_connections_per_ip", "key_file", "hold_seconds", "access_log", "test_clock",
                                  "rate_limit_per_hour", "oauth_token_ttl", "reaper_interval_ms", "webhook_allow",
                                  "sqlite_max_pages", "reply_cache_bytes", "analytics_retention_days",
-                                 "analytics_per_ip_per_minute", "analytics_per_cookie_per_minute",
+                                 "analytics_per_ip_per_minute", "analytics_per_cookie_per_minute", "analytics_dir",
                                  "pricing_interval_ms", "pricing_horizon_days", "pricing_prior_orders_per_hour",
                                  "pricing_prior_elasticity"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

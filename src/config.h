@@ -34,6 +34,8 @@ typedef struct {
      * /24 or /48 prefix and from one cookie */
     int analytics_retention_days;
     long analytics_per_ip_per_minute, analytics_per_cookie_per_minute;
+    /* the raw analytics events' log directory (config_analytics_dir); "none": the database's table */
+    char analytics_dir[512];
     /* dynamic pricing (docs/PRICING.md): the background recompute's period,
      * the days ahead it plans, and the prior of products without sales */
     unsigned pricing_interval_ms;
@@ -51,4 +53,9 @@ bool config_load_env(config *c, char *err, size_t errlen);
  * unless the database path is. PostgreSQL has no file to sit beside, so it
  * needs key_file: false with *why then. */
 bool config_key_path(const config *c, char *out, size_t outlen, const char **why);
+/* Where raw analytics events are kept (store/analytics_log.c): analytics_dir
+ * when set, else beside a SQLite database ("<database path>-analytics-events");
+ * "" (the analytics_events table) for PostgreSQL without one, or when set to
+ * "none". False when the path would not fit. */
+bool config_analytics_dir(const config *c, char *out, size_t outlen);
 #endif

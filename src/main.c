@@ -5,6 +5,7 @@
 #include "config.h"
 #include "demo.h"
 #include "server_key.h"
+#include "store/analytics_store.h"
 #include "util/log.h"
 #include "util/secure.h"
 #include <errno.h>
@@ -57,6 +58,9 @@ static const char usage[] =
     "                      (default 30)\n"
     "  --analytics-per-ip N, --analytics-per-cookie N  analytics events per minute from one /24 or\n"
     "                      /48 network and from one cookie (default 6000 and 600)\n"
+    "  --analytics-dir PATH  directory of the raw analytics events' log, a gzip'd JSON-lines file a\n"
+    "                      day (default: beside a SQLite database, PATH-analytics-events; for\n"
+    "                      PostgreSQL, or when `none`, the database's analytics_events table)\n"
     "  --pricing-interval-ms N  how often dynamic prices are refitted and replanned (default 600000)\n"
     "  --pricing-horizon-days N days ahead the price plans cover (default 14)\n"
     "  --pricing-prior-orders-per-hour X, --pricing-prior-elasticity X\n"
@@ -100,7 +104,7 @@ static const struct {
     {"--reply-cache-bytes", "reply_cache_bytes"},
     {"--analytics-retention-days", "analytics_retention_days"},
     {"--analytics-per-ip", "analytics_per_ip_per_minute"},
-    {"--analytics-per-cookie", "analytics_per_cookie_per_minute"},
+    {"--analytics-per-cookie", "analytics_per_cookie_per_minute"}, {"--analytics-dir", "analytics_dir"},
     {"--pricing-interval-ms", "pricing_interval_ms"}, {"--pricing-horizon-days", "pricing_horizon_days"},
     {"--pricing-prior-orders-per-hour", "pricing_prior_orders_per_hour"},
     {"--pricing-prior-elasticity", "pricing_prior_elasticity"},
@@ -380,6 +384,18 @@ int main(int argc, char **argv)
     if (cfg.sqlite_max_pages && store_cap_pages(st, cfg.sqlite_max_pages) != STORE_OK) {
         store_close(st);
         return complain(1, "cannot cap the database's size");
+    }
+    char analytics_dir[sizeof cfg.db + sizeof "-analytics-events"];
+    if (!config_analytics_dir(&cfg, analytics_dir, sizeof analytics_dir)) {
+        store_close(st);
+        return fail("%s", "the analytics directory's path is too long", NULL);
+    }
+    char *log_err = NULL;
+    if (!strcmp(cmd, "serve") && analytics_dir[0] && store_analytics_log_open(st, analytics_dir, &log_err) != STORE_OK) {
+        store_close(st);
+        rc = complain(1, log_err ? log_err : "cannot open the analytics log");
+        free(log_err);
+        return rc;
     }
     if (!strcmp(cmd, "migrate")) {
         rc = migrate(st, key_path, cfg.key_file[0] != 0);

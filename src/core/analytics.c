@@ -1,9 +1,9 @@
 /* Browser analytics of the Convious pricing API (core/inventory_refs.h):
  * a batch is checked against the rate limits of its network prefix and
- * cookies, then queued; the writer thread stores the queued raw events, adds
- * to the daily counters and rate windows, and records OrderCreated items as
- * sales of inventory references, the queued batches a few hundred events a
- * transaction. */
+ * cookies, then queued; the writer thread adds the queued batches' counts to
+ * the daily counters and rate windows, records OrderCreated items as sales of
+ * inventory references, and keeps the raw events: appended to the store's
+ * log after that commit, or (no log) rows of the same transaction. */
 #include "core/internal.h"
 #include "core/inventory_refs.h"
 #include "store/analytics_store.h"
@@ -136,7 +136,7 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * Analytics are not bookings: a batch is checked against the rate limits with
  * a read, accepted into a bounded queue in memory, and the queue's batches are
  * written together every ANALYTICS_FLUSH_MS by a low-priority writer thread,
- * ANALYTICS_WRITE_CHUNK_EVENTS a transaction with their counters summed. The
+ * in chunks (ANALYTICS_WRITE_CHUNK_*) with their counters summed. The
  * single SQLite writer (and PostgreSQL's hot counter rows) then see a few
  * transactions per interval rather than one per browser batch, each short
  * enough that a booking behind one barely waits. A batch accepted
@@ -150,11 +150,12 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * than held, so a stalled database never grows memory without limit. */
 #define ANALYTICS_QUEUE_MAX_EVENTS 50000
 #define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
-/* Events per write transaction: a flush goes in about sixteen, of at least
- * 100 events (background writes, store_write_background: a booking that
- * comes while one runs waits ~2 ms) and at most 5,000: one chunk is in
- * flight at a time, so a backlog (ingest beyond the steady rate) is written
- * in bigger ones rather than never caught up. */
+/* Events per write transaction where the raw events are rows of the table
+ * (no log): a flush goes in about sixteen, of at least 100 events
+ * (background writes, store_write_background: a booking that comes while one
+ * runs waits ~2 ms) and at most 5,000: one chunk is in flight at a time, so a
+ * backlog (ingest beyond the steady rate) is written in bigger ones rather
+ * than never caught up. With a log, every chunk is the most. */
 #define ANALYTICS_WRITE_CHUNK_MIN 100
 #define ANALYTICS_WRITE_CHUNK_MAX 5000
 
@@ -312,17 +313,36 @@ static store_status write_counts(db_conn *c, const queued_batch *taken)
     return st;
 }
 
+typedef struct {
+    const queued_batch *taken;
+    bool logged; /* the raw events go to the store's log after the commit, not into this transaction */
+} flush_job;
+
 static db_status flush_fn(db_conn *c, void *arg)
 {
-    const queued_batch *taken = arg;
+    const flush_job *job = arg;
+    const queued_batch *taken = job->taken;
     store_status st = STORE_OK;
     for (const queued_batch *q = taken; q && st == STORE_OK; q = q->next) {
-        st = store_analytics_events_add(c, q->rows, q->n);
+        if (!job->logged) st = store_analytics_events_add(c, q->rows, q->n);
         for (size_t i = 0; i < q->nsales && st == STORE_OK; i++)
             st = store_inventory_sale_add(c, q->sales[i].account_id, q->sales[i].reference, &q->sales[i].sale);
     }
     if (st == STORE_OK) st = write_counts(c, taken);
     return store_db_status(st);
+}
+
+/* Counted and committed: the chunk's raw events are appended to the store's
+ * log, in one piece, here on the analytics thread rather than the writer's. */
+static void log_chunk(engine *e, const queued_batch *taken, size_t events)
+{
+    store_analytics_event *rows = malloc(events * sizeof *rows);
+    size_t n = 0;
+    for (const queued_batch *q = taken; rows && q; q = q->next)
+        memcpy(rows + n, q->rows, q->n * sizeof *rows), n += q->n;
+    if (!rows || store_analytics_log_append(e->st, rows, n) != STORE_OK)
+        log_warn("analytics: %zu raw event(s) counted but not logged", events);
+    free(rows);
 }
 
 /* Writes the oldest queued batches, up to `chunk` events or one batch at
@@ -340,7 +360,9 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
     *end = NULL;
     pthread_mutex_unlock(&aq->lock);
     if (!taken) return BO_OK;
-    db_status st = store_write_background(e->st, flush_fn, taken);
+    flush_job job = {taken, store_analytics_log_dir(e->st) != NULL};
+    db_status st = store_write_background(e->st, flush_fn, &job);
+    if (st == DB_OK && job.logged) log_chunk(e, taken, events);
     pthread_mutex_lock(&aq->lock);
     if (st != DB_OK) {
         /* back in front, in order: the next flush tries again; meanwhile the bound refuses new batches */
@@ -375,7 +397,10 @@ bo_status analytics_flush(engine *e, size_t *written)
     pthread_mutex_lock(&aq->lock);
     size_t queued = aq->events;
     pthread_mutex_unlock(&aq->lock);
-    size_t chunk = queued / 16 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
+    /* with a log, a chunk's transaction holds only summed counts (~60 rows for 2,000 events): one per flush
+     * writes the fewest pages (the WAL bytes a booking's fsync then waits behind; docs/PERFORMANCE.md) */
+    size_t chunk = store_analytics_log_dir(e->st)                ? ANALYTICS_WRITE_CHUNK_MAX
+                   : queued / 16 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
                    : queued / 16 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
                                                              : queued / 16;
     /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
@@ -626,6 +651,9 @@ bo_status analytics_prune(engine *e, instant_us now, int *deleted)
         }
         total += step;
     }
+    int files = 0;
+    if (store_analytics_log_prune(e->st, before_day, &files) != STORE_OK) log_warn("analytics log: not pruned");
+    else if (files > 0) log_info("analytics log: removed %d day file(s) past retention", files);
     if (deleted) *deleted = total;
     return BO_OK;
 }

@@ -18,7 +18,8 @@ typedef struct {
     const char *detail;
 } store_analytics_event;
 
-/* Inserts n events, several rows per statement. */
+/* Inserts n events into the analytics_events table, several rows per
+ * statement: where no log is set (store_analytics_log_dir). */
 store_status store_analytics_events_add(db_conn *c, const store_analytics_event *events, size_t n);
 /* Adds n to shard `shard` of the counter of (account, day, kind, product_key);
  * the counter is the sum of its shards. */
@@ -49,4 +50,15 @@ store_status store_analytics_rate_read(store *s, const char *const *keys, size_t
  * transaction: a caller deletes a backlog in bounded steps. */
 store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_day, int64_t window_before, int limit,
                                    int *deleted);
+/* The raw events' log (store/analytics_log.c): a directory of one gzip'd
+ * JSON-lines file per UTC day of receipt, DIR/YYYY-MM-DD.ndjson.gz, in place
+ * of the analytics_events table. Open makes the directory (one level) if it
+ * is missing and sets it as the store's log; *err says why not. */
+store_status store_analytics_log_open(store *s, const char *dir, char **err);
+/* Appends n events after the transaction that counted them committed: not
+ * fsynced (as the queue before it, a crash may lose the last moments; the
+ * counters are the database's). */
+store_status store_analytics_log_append(store *s, const store_analytics_event *events, size_t n);
+/* Removes the log's files of days before before_day; *removed counts them. */
+store_status store_analytics_log_prune(store *s, int32_t before_day, int *removed);
 #endif

@@ -103,6 +103,9 @@ struct store {
     /* the inventory change hook: set once before writes, read without a lock */
     store_change_hook change_hook;
     void *change_arg;
+    /* the raw analytics events' log (store/analytics_log.c), NULL: the
+     * analytics_events table; set once before writes, read without a lock */
+    char *analytics_log_dir;
 };
 
 /* The inventory a connection's open transaction changed (store_inventory_touched). */
@@ -605,6 +608,7 @@ void store_close(store *s)
     for (size_t i = 0; i < s->readers.nidle; i++) conn_close(s, s->readers.idle[i]);
     free(s->readers.idle);
     free(s->target);
+    free(s->analytics_log_dir);
     free(s);
 }
 
@@ -727,6 +731,14 @@ void store_set_change_hook(store *s, store_change_hook hook, void *arg)
     s->change_hook = hook;
     s->change_arg = arg;
 }
+
+void store_set_analytics_log_dir(store *s, const char *dir)
+{
+    free(s->analytics_log_dir);
+    s->analytics_log_dir = dir ? strdup(dir) : NULL;
+}
+
+const char *store_analytics_log_dir(const store *s) { return s->analytics_log_dir; }
 
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
 {

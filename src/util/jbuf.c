@@ -79,6 +79,12 @@ void jb_obj_end(jbuf *b)
     b->comma = true;
 }
 
+void jb_newline(jbuf *b)
+{
+    putc_(b, '\n');
+    b->comma = false;
+}
+
 void jb_arr(jbuf *b)
 {
     sep(b);

@@ -26,6 +26,7 @@ char *jb_take(jbuf *b, size_t *len);
 
 void jb_obj(jbuf *b);     /* { */
 void jb_obj_end(jbuf *b); /* } */
+void jb_newline(jbuf *b); /* a line break between top-level values (JSON lines) */
 void jb_arr(jbuf *b);     /* [ */
 void jb_arr_end(jbuf *b); /* ] */
 void jb_key(jbuf *b, const char *key);

@@ -6,12 +6,16 @@ another account's references), browser analytics events (every kind, CORS and
 the preflight, validation, product resolution, the sales history of inventory
 references, rate limits per cookie and per network, retention with the test
 clock) and hostile input. The database is read directly to see what was kept."""
+import glob
 import http.client
 import json
 import os
 import random
+import shutil
+import tempfile
 import time
 import uuid
+import zlib
 
 import pytest
 
@@ -324,10 +328,48 @@ def flush(client=None):
     return expect(r, 200)["written"]
 
 
+RAW_COLUMNS = ("account_id", "kind", "cookie_id", "ip_prefix", "product_kind", "product_key", "order_id", "detail")
+
+
+def gzip_lines(path):
+    """The lines of a file of gzip members; a member still being appended (another server) is left out."""
+    data, lines = open(path, "rb").read(), []
+    while data:
+        member = zlib.decompressobj(31)
+        try:
+            text = member.decompress(data)
+        except zlib.error:
+            break
+        if not member.eof:
+            break
+        lines += text.decode().splitlines()
+        data = member.unused_data
+    return lines
+
+
+def raw_events(cookie=None, ip_net=None):
+    """The raw events stored for a cookie (or from the /24 ip_net), in order, as dicts: on SQLite from the server's
+    log beside the database (store/analytics_log.c: <db>-analytics-events/YYYY-MM-DD.ndjson.gz, JSON lines), on
+    PostgreSQL from the analytics_events table (its default)."""
+    db = os.environ.get("BOXOFFICE_TEST_DB")
+    if not db:
+        raise Skip("BOXOFFICE_TEST_DB is not set: the stored events cannot be read")
+    if db.startswith("sqlite:"):
+        events = []
+        for path in sorted(glob.glob(db[len("sqlite:"):] + "-analytics-events/*.ndjson.gz")):
+            events += [json.loads(line) for line in gzip_lines(path)]
+    else:
+        where = "cookie_id = '%s'" % cookie if cookie else "ip_prefix LIKE '%s.%%'" % ip_net
+        rows = db_rows("SELECT %s FROM analytics_events WHERE %s ORDER BY id" % (", ".join(RAW_COLUMNS), where))
+        events = [dict(zip(RAW_COLUMNS, row), detail=json.loads(row[-1])) for row in rows]
+    return [ev for ev in events if (cookie is None or ev["cookie_id"] == cookie) and
+            (ip_net is None or ev["ip_prefix"].startswith(ip_net + "."))]
+
+
 def events_of(cookie, client=None):
     flush(client)
-    return db_rows("SELECT kind, ip_prefix, product_kind, product_key, order_id FROM analytics_events"
-                   " WHERE cookie_id = '%s' ORDER BY id" % cookie)
+    return [(ev["kind"], ev["ip_prefix"], ev["product_kind"], ev["product_key"], ev["order_id"] or "")
+            for ev in raw_events(cookie)]
 
 
 def test_every_analytics_event_is_stored_and_counted(c):
@@ -371,8 +413,8 @@ def test_every_analytics_event_is_stored_and_counted(c):
     counters = db_rows("SELECT kind, product_key, count FROM analytics_daily WHERE account_id = %s AND"
                        " product_key = '%s'" % (DEMO, ref))
     assert [(k, p) for k, p, _ in counters] == [("UserSelectedDate", ref)], counters
-    details = db_rows("SELECT detail FROM analytics_events WHERE cookie_id = '%s' AND kind = 'PageViewed'" % cookie)
-    assert json.loads(details[0][0])["currentUrl"] == "https://shop.example.com/tickets"
+    views = [ev for ev in raw_events(cookie) if ev["kind"] == "PageViewed"]
+    assert views[0]["detail"]["currentUrl"] == "https://shop.example.com/tickets", views
 
 
 def test_analytics_fields_beside_the_type_and_account_by_id(c):
@@ -521,8 +563,8 @@ def test_rate_limit_per_network(c):
         cookie = unique("c")
         cp_error(post_from(url, net + ".3", [page_view(cookie)]), 429, "rate_limited")
         assert events_of(cookie, Client(url)) == []
-        prefixes = db_rows("SELECT DISTINCT ip_prefix FROM analytics_events WHERE ip_prefix LIKE '%s.%%'" % net)
-        assert [p[0] for p in prefixes] == [net + ".0/24"], prefixes
+        prefixes = {ev["ip_prefix"] for ev in raw_events(ip_net=net)}
+        assert prefixes == {net + ".0/24"}, prefixes
         # another network is not held back
         ok_empty(post_from(url, "127.%d.0.1" % ((int(net.split(".")[1]) % 254) + 1), [page_view(cookie)]))
     finally:
@@ -558,11 +600,10 @@ def test_queued_events_are_written_without_the_hook(c):
     """The writer thread writes the queue every ~200 ms on its own; a clean stop writes what is left."""
     cookie = unique("later")
     ok_empty(post(c, [page_view(cookie), analytics("UserViewedProducts", cookie)]))
-    sql = "SELECT COUNT(*) FROM analytics_events WHERE cookie_id = '%s'" % cookie
     deadline = time.time() + 10
-    while int(db_rows(sql)[0][0]) < 2 and time.time() < deadline:
+    while len(raw_events(cookie)) < 2 and time.time() < deadline:
         time.sleep(0.05)
-    assert int(db_rows(sql)[0][0]) == 2
+    assert len(raw_events(cookie)) == 2
     proc, url = second_server("--reaper-ms", "0")
     cookie = unique("stop")
     try:
@@ -570,7 +611,37 @@ def test_queued_events_are_written_without_the_hook(c):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert int(db_rows("SELECT COUNT(*) FROM analytics_events WHERE cookie_id = '%s'" % cookie)[0][0]) == 1
+    assert len(raw_events(cookie)) == 1
+
+
+def test_raw_events_go_where_analytics_dir_says(c):
+    """--analytics-dir: the log in a directory of the operator's choosing, on either database; `none`: the
+    analytics_events table."""
+    where = tempfile.mkdtemp(prefix="bo-events-")
+    try:
+        proc, url = second_server("--analytics-dir", where + "/log", "--reaper-ms", "0")
+        placed = unique("placed")
+        try:
+            ok_empty(post(Client(url), [page_view(placed)]))
+            flush(Client(url))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        logged = [json.loads(line) for path in glob.glob(where + "/log/*.ndjson.gz") for line in gzip_lines(path)]
+        assert [(ev["cookie_id"], ev["kind"], ev["ip_prefix"]) for ev in logged] == [
+            (placed, "PageViewed", "127.0.0.0/24")], logged
+        assert raw_events(placed) == [], "not also in the default place"
+    finally:
+        shutil.rmtree(where)
+    proc, url = second_server("--analytics-dir", "none", "--reaper-ms", "0")
+    tabled = unique("tabled")
+    try:
+        ok_empty(post(Client(url), [page_view(tabled)]))
+        flush(Client(url))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert db_rows("SELECT kind FROM analytics_events WHERE cookie_id = '%s'" % tabled) == [("PageViewed",)]
 
 
 def test_other_accounts(c, token):
@@ -596,9 +667,9 @@ def test_other_accounts(c, token):
                       analytics("UserViewedPrices", cookie, account=slug, productId=shared),
                       analytics("UserViewedPrices", cookie, productId=mine_only)]))
     flush(c)
-    rows = db_rows("SELECT account_id = %s, product_kind, product_key FROM analytics_events WHERE cookie_id = '%s'"
-                   " ORDER BY id" % (b, cookie))
-    flags = [(str(r[0]).lower() in ("1", "t", "true"), r[1], r[2]) for r in rows]
+    b_id = db_rows("SELECT id FROM accounts WHERE slug = '%s'" % slug)[0][0]
+    rows = raw_events(cookie)
+    flags = [(r["account_id"] == b_id, r["product_kind"], r["product_key"]) for r in rows]
     assert flags == [(True, "", ""), (True, "reference", shared), (False, "reference", mine_only)], rows
 
 

@@ -25,6 +25,27 @@ static void test_key_path(void)
     CHECK(!config_set(&c, "key_file", "", &why), "an empty key_file is refused");
 }
 
+static void test_analytics_dir(void)
+{
+    config c;
+    char path[2048];
+    const char *why = NULL;
+    config_defaults(&c);
+    CHECK(config_set(&c, "db", "sqlite:/srv/box/sales.db", &why), "a SQLite database");
+    CHECK(config_analytics_dir(&c, path, sizeof path) && !strcmp(path, "/srv/box/sales.db-analytics-events"),
+          "analytics log: beside a SQLite database by default");
+    CHECK(config_set(&c, "analytics_dir", "none", &why) && config_analytics_dir(&c, path, sizeof path) && !*path,
+          "analytics log: none keeps raw events in the table");
+    CHECK(config_set(&c, "db", "postgresql://localhost/box", &why) && config_set(&c, "analytics_dir", "", &why) == false,
+          "analytics log: an empty path is refused");
+    snprintf(c.analytics_dir, sizeof c.analytics_dir, "%s", "");
+    CHECK(config_analytics_dir(&c, path, sizeof path) && !*path, "analytics log: PostgreSQL keeps the table by default");
+    CHECK(config_set(&c, "analytics_dir", "/var/lib/boxoffice/events", &why) &&
+              config_analytics_dir(&c, path, sizeof path) && !strcmp(path, "/var/lib/boxoffice/events"),
+          "analytics log: a directory given is used on either database");
+    CHECK(!config_analytics_dir(&c, path, 8), "analytics log: a path that does not fit is refused");
+}
+
 static void test_max_pages(void)
 {
     config c;
@@ -62,6 +83,7 @@ static void test_pricing(void)
 int main(void)
 {
     test_key_path();
+    test_analytics_dir();
     test_max_pages();
     test_pricing();
     return check_summary();

@@ -5,7 +5,11 @@
 #include "check.h"
 #include "fixture.h"
 #include "core/inventory_refs.h"
+#include "store/analytics_store.h"
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +268,83 @@ static void test_queued_ingest(store *s)
     engine_close(other);
 }
 
+/* The lines of a day file of the raw events' log that name cookie; -1 if unreadable. */
+static int log_lines(const char *dir, civil_date day, const char *cookie, char *first, size_t n)
+{
+    char path[512], date[11], line[4096];
+    date_format(day, date);
+    snprintf(path, sizeof path, "%s/%s.ndjson.gz", dir, date);
+    gzFile f = gzopen(path, "rb");
+    if (!f) return -1;
+    int found = 0;
+    while (gzgets(f, line, sizeof line))
+        if (strstr(line, cookie) && found++ == 0) snprintf(first, n, "%s", line);
+    gzclose(f);
+    return found;
+}
+
+/* Raw events in the log (store/analytics_log.c) instead of the table: one
+ * JSON line each in the day's gzip file, every field and the payload as
+ * sent; pruning removes whole days past the retention and nothing else. */
+static void test_analytics_log(store *s)
+{
+    char dir[] = "/tmp/bo-analytics-log-XXXXXX", sub[64], file[128], first[4096] = "";
+    CHECK(mkdtemp(dir) != NULL, "log: a directory of its own");
+    snprintf(sub, sizeof sub, "%s/events", dir);
+    char *err = NULL;
+    snprintf(file, sizeof file, "%s/plain-file", dir);
+    FILE *plain = fopen(file, "w");
+    if (plain) fclose(plain);
+    snprintf(file, sizeof file, "%s/plain-file/events", dir);
+    CHECK(store_analytics_log_open(s, file, &err) == STORE_ERROR && err && strstr(err, file),
+          "log: a directory that cannot be made is refused, named");
+    free(err), err = NULL;
+    CHECK(store_analytics_log_open(s, sub, &err) == STORE_OK && store_analytics_log_dir(s), "log: made and set");
+    engine_config inline_writes = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
+    engine *e = engine_open(s, &inline_writes);
+    account a;
+    CHECK(test_account(e, "invl", "L", &a), "log: an account of its own");
+    char cookie[48];
+    test_id(cookie, sizeof cookie, "logged");
+    analytics_event two[2] = {
+        {.kind = ANALYTICS_PAGE_VIEWED, .acct = &a, .cookie_id = cookie, .time = 7,
+         .detail = "{\"currentUrl\":\"https://shop.example.com/\\\"\\n\u00e9\"}"},
+        {.kind = ANALYTICS_TRANSACTION, .acct = &a, .cookie_id = cookie, .time = 8, .order_id = "o-1", .detail = "{}"},
+    };
+    bo_error berr = {0};
+    CHECK(analytics_ingest(e, "198.51.100.7", two, 2, &berr) == BO_OK, "log: a batch is accepted");
+    civil_date today = (civil_date)(clock_now() / US_PER_SEC / 86400);
+    int lines = log_lines(sub, today, cookie, first, sizeof first);
+    if (lines != 2) lines = log_lines(sub, today - 1, cookie, first, sizeof first); /* written just before midnight */
+    CHECK(lines == 2, "log: both events are lines of the day's file");
+    char want[512];
+    snprintf(want, sizeof want, "\"account_id\":\"%s\",\"kind\":\"PageViewed\",\"cookie_id\":\"%s\",\"event_time_us\":7,"
+             "\"ip_prefix\":\"198.51.100.0/24\",\"product_kind\":\"\",\"product_key\":\"\",\"order_id\":null,"
+             "\"detail\":{\"currentUrl\":\"https://shop.example.com/\\\"\\n\u00e9\"}}\n", a.id, cookie);
+    CHECK(strstr(first, want) != NULL && !strncmp(first, "{\"received_at_us\":", 18),
+          "log: a line holds every field and the payload as sent");
+
+    snprintf(file, sizeof file, "%s/2000-01-01.ndjson.gz", sub);
+    FILE *old = fopen(file, "w");
+    if (old) fclose(old);
+    char notes[128];
+    snprintf(notes, sizeof notes, "%s/1999-01-01.ndjson.gz.notes", sub);
+    FILE *other = fopen(notes, "w");
+    if (other) fclose(other);
+    int deleted = -1;
+    CHECK(analytics_prune(e, clock_now(), &deleted) == BO_OK && access(file, F_OK) != 0 &&
+              log_lines(sub, today, cookie, first, sizeof first) >= 0,
+          "log: a day past the retention goes, today stays");
+    CHECK(analytics_prune(e, clock_now() + 32LL * 86400 * US_PER_SEC, &deleted) == BO_OK &&
+              log_lines(sub, today, cookie, first, sizeof first) == -1 && access(notes, F_OK) == 0,
+          "log: after the retention today goes too; files not the log's stay");
+    engine_close(e);
+    store_set_analytics_log_dir(s, NULL);
+    unlink(notes), rmdir(sub);
+    snprintf(file, sizeof file, "%s/plain-file", dir);
+    unlink(file), rmdir(dir);
+}
+
 /* Pricing a reference (inventory_ref_price): the gate on the grid until the
  * cell is planned, plans within the bounds and on the grid, the seats left now
  * moving the price, sales raising it, scoped by account; removed: no price. */
@@ -442,5 +523,6 @@ int main(void)
     test_queued_ingest(s);
     test_pricing(e, &a, &b);
     test_explain(e, &a, &b);
+    test_analytics_log(s);
     return test_finish(e, s, uri, path);
 }

@@ -197,7 +197,7 @@ static bool parse_event(batch_parse *p, json_t *event, analytics_event *ev)
     case ANALYTICS_ENTERED_CHECKOUT:
     case ANALYTICS_VIEWED_PRODUCTS: break;
     }
-    char *detail = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
+    char *detail = json_dumps(fields, JSON_COMPACT);
     ev->detail = detail ? http_strdup(p->at.r, detail) : "";
     free(detail);
     return true;
