@@ -41,40 +41,54 @@ store_status store_analytics_log_open(store *s, const char *dir, char **err)
     return STORE_OK;
 }
 
-static civil_date day_of(int64_t us) { return (civil_date)((us >= 0 ? us : us - US_PER_DAY + 1) / US_PER_DAY); }
+static civil_date day_of(int64_t received_at_us) { return (civil_date)(received_at_us / US_PER_DAY); }
+
+/* text compressed as one gzip member (malloc'd, *out); its length, 0 if that failed. */
+static size_t gzip_member(const unsigned char *text, size_t len, unsigned char **out)
+{
+    z_stream z = {0};
+    *out = NULL;
+    /* level 1: the compression runs on the analytics thread beside two cores of requests; 31 = gzip framing */
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+    size_t cap = deflateBound(&z, (uLong)len), n = 0;
+    if ((*out = malloc(cap))) {
+        z.next_in = (unsigned char *)text, z.avail_in = (uInt)len;
+        z.next_out = *out, z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) n = cap - z.avail_out;
+    }
+    deflateEnd(&z);
+    return n;
+}
+
+/* The n bytes at the end of path, by one write() where the kernel takes them
+ * whole; 0, or the errno. */
+static int append_whole(const char *path, const unsigned char *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return errno;
+    int why = 0;
+    for (size_t done = 0; !why && done < n;) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w > 0) done += (size_t)w;
+        else if (w == 0 || errno != EINTR) why = w == 0 ? ENOSPC : errno;
+    }
+    close(fd);
+    return why;
+}
 
 /* text as one gzip member at the end of the day's file. */
 static bool append_member(const char *dir, civil_date day, const unsigned char *text, size_t len)
 {
-    z_stream z = {0};
-    /* level 1: the compression runs on the analytics thread beside two cores of requests; 31 = gzip framing */
-    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-    size_t cap = deflateBound(&z, (uLong)len);
-    unsigned char *out = malloc(cap);
-    bool ok = out != NULL;
-    if (ok) {
-        z.next_in = (unsigned char *)text, z.avail_in = (uInt)len;
-        z.next_out = out, z.avail_out = (uInt)cap;
-        ok = deflate(&z, Z_FINISH) == Z_STREAM_END;
-    }
-    size_t n = cap - z.avail_out;
-    deflateEnd(&z);
+    unsigned char *member;
+    size_t n = gzip_member(text, len, &member);
     char path[4096], date[11];
     date_format(day, date);
-    int fd = -1;
-    if (ok && snprintf(path, sizeof path, "%s/%s" LOG_SUFFIX, dir, date) < (int)sizeof path)
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    ok = ok && fd >= 0;
-    ssize_t w;
-    for (size_t done = 0; ok && done < n; done += (size_t)w) {
-        do w = write(fd, out + done, n - done);
-        while (w < 0 && errno == EINTR);
-        ok = w > 0;
-    }
-    if (!ok) log_warn("analytics log %s: %s", dir, strerror(errno ? errno : EIO));
-    if (fd >= 0) close(fd);
-    free(out);
-    return ok;
+    int why = !n                                                                              ? ENOMEM
+              : snprintf(path, sizeof path, "%s/%s" LOG_SUFFIX, dir, date) >= (int)sizeof path ? ENAMETOOLONG
+                                                                                              : append_whole(path, member, n);
+    if (why) log_warn("analytics log %s: %s", dir, strerror(why));
+    free(member);
+    return !why;
 }
 
 static void write_event(jbuf *b, const store_analytics_event *ev)

@@ -338,9 +338,22 @@ static void test_analytics_log(store *s)
     CHECK(analytics_prune(e, clock_now() + 32LL * 86400 * US_PER_SEC, &deleted) == BO_OK &&
               log_lines(sub, today, cookie, first, sizeof first) == -1 && access(notes, F_OK) == 0,
           "log: after the retention today goes too; files not the log's stay");
+    /* a log that cannot be written (its directory gone) costs the raw events, never the batch or its counts */
+    civil_date local;
+    int32_t secs;
+    tz_instant_to_local(a.timezone, clock_now(), &local, &secs);
+    int64_t before = 0, after = 0;
+    analytics_daily_count(e, &a, local, ANALYTICS_PAGE_VIEWED, "", &before);
+    char gone[80];
+    snprintf(gone, sizeof gone, "%s-gone", sub);
+    CHECK(rename(sub, gone) == 0, "log: its directory taken away");
+    CHECK(analytics_ingest(e, "198.51.100.7", two, 1, &berr) == BO_OK, "log: unwritable, the batch is still taken");
+    analytics_daily_count(e, &a, local, ANALYTICS_PAGE_VIEWED, "", &after);
+    CHECK(after == before + 1 && access(sub, F_OK) != 0, "log: and counted, with nothing made in its place");
     engine_close(e);
     store_set_analytics_log_dir(s, NULL);
-    unlink(notes), rmdir(sub);
+    snprintf(notes, sizeof notes, "%s/1999-01-01.ndjson.gz.notes", gone);
+    unlink(notes), rmdir(gone);
     snprintf(file, sizeof file, "%s/plain-file", dir);
     unlink(file), rmdir(dir);
 }
