@@ -614,33 +614,32 @@ def test_queued_events_are_written_without_the_hook(c):
     assert len(raw_events(cookie)) == 1
 
 
+def page_view_through(analytics_dir, cookie):
+    """A page view posted to, and written by, a second server started with --analytics-dir analytics_dir."""
+    proc, url = second_server("--analytics-dir", analytics_dir, "--reaper-ms", "0")
+    try:
+        ok_empty(post(Client(url), [page_view(cookie)]))
+        flush(Client(url))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_raw_events_go_where_analytics_dir_says(c):
     """--analytics-dir: the log in a directory of the operator's choosing, on either database; `none`: the
     analytics_events table."""
     where = tempfile.mkdtemp(prefix="bo-events-")
     try:
-        proc, url = second_server("--analytics-dir", where + "/log", "--reaper-ms", "0")
         placed = unique("placed")
-        try:
-            ok_empty(post(Client(url), [page_view(placed)]))
-            flush(Client(url))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        page_view_through(where + "/log", placed)
         logged = [json.loads(line) for path in glob.glob(where + "/log/*.ndjson.gz") for line in gzip_lines(path)]
         assert [(ev["cookie_id"], ev["kind"], ev["ip_prefix"]) for ev in logged] == [
             (placed, "PageViewed", "127.0.0.0/24")], logged
         assert raw_events(placed) == [], "not also in the default place"
     finally:
         shutil.rmtree(where)
-    proc, url = second_server("--analytics-dir", "none", "--reaper-ms", "0")
     tabled = unique("tabled")
-    try:
-        ok_empty(post(Client(url), [page_view(tabled)]))
-        flush(Client(url))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    page_view_through("none", tabled)
     assert db_rows("SELECT kind FROM analytics_events WHERE cookie_id = '%s'" % tabled) == [("PageViewed",)]
 
 
