@@ -360,7 +360,7 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
     *end = NULL;
     pthread_mutex_unlock(&aq->lock);
     if (!taken) return BO_OK;
-    flush_job job = {taken, store_analytics_log_dir(e->st) != NULL};
+    flush_job job = {taken, store_analytics_log(e->st) != NULL};
     db_status st = store_write_background(e->st, flush_fn, &job);
     if (st == DB_OK && job.logged) log_chunk(e, taken, events);
     pthread_mutex_lock(&aq->lock);
@@ -388,7 +388,8 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
     return BO_OK;
 }
 
-bo_status analytics_flush(engine *e, size_t *written)
+/* Writes what was queued when it began, in chunks; *written counts it. */
+static bo_status write_queue(engine *e, size_t *written)
 {
     struct analytics_queue *aq = e->analytics;
     size_t done = 0;
@@ -399,7 +400,7 @@ bo_status analytics_flush(engine *e, size_t *written)
     pthread_mutex_unlock(&aq->lock);
     /* with a log, a chunk's transaction holds only summed counts (~60 rows for 2,000 events): one per flush
      * writes the fewest pages (the WAL bytes a booking's fsync then waits behind; docs/PERFORMANCE.md) */
-    size_t chunk = store_analytics_log_dir(e->st)                ? ANALYTICS_WRITE_CHUNK_MAX
+    size_t chunk = store_analytics_log(e->st)                ? ANALYTICS_WRITE_CHUNK_MAX
                    : queued / 16 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
                    : queued / 16 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
                                                              : queued / 16;
@@ -414,14 +415,25 @@ bo_status analytics_flush(engine *e, size_t *written)
     return out;
 }
 
+bo_status analytics_flush(engine *e, size_t *written)
+{
+    bo_status st = write_queue(e, written);
+    /* and the raw events the log holds: whoever asks for a flush reads them next */
+    if (store_analytics_log_write(e->st, true) != STORE_OK) log_warn("analytics: raw events counted but not logged");
+    return st;
+}
+
 static void *writer_main(void *arg)
 {
     engine *e = arg;
     /* below the request threads: a busy machine serves bookings first */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
         log_warn("analytics writer: priority not lowered");
-    while (engine_wait(e, ANALYTICS_FLUSH_MS))
-        if (analytics_flush(e, NULL) != BO_OK) log_warn("analytics: queued events not written, will retry");
+    while (engine_wait(e, ANALYTICS_FLUSH_MS)) {
+        if (write_queue(e, NULL) != BO_OK) log_warn("analytics: queued events not written, will retry");
+        /* the log's held raw events go once they are old enough, also when no more come */
+        if (store_analytics_log_write(e->st, false) != STORE_OK) log_warn("analytics: raw events counted but not logged");
+    }
     return NULL;
 }
 

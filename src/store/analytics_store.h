@@ -19,7 +19,7 @@ typedef struct {
 } store_analytics_event;
 
 /* Inserts n events into the analytics_events table, several rows per
- * statement: where no log is set (store_analytics_log_dir). */
+ * statement: where no log is set (store_analytics_log). */
 store_status store_analytics_events_add(db_conn *c, const store_analytics_event *events, size_t n);
 /* Adds n to shard `shard` of the counter of (account, day, kind, product_key);
  * the counter is the sum of its shards. */
@@ -55,10 +55,16 @@ store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_d
  * of the analytics_events table. Open makes the directory (one level) if it
  * is missing and sets it as the store's log; *err says why not. */
 store_status store_analytics_log_open(store *s, const char *dir, char **err);
-/* Appends n events after the transaction that counted them committed: not
- * fsynced (as the queue before it, a crash may lose the last moments; the
- * counters are the database's). */
+/* Takes n events, after the transaction that counted them committed. They
+ * are compressed at once and appended to the day's file together with what
+ * came in the next few seconds (ANALYTICS_LOG_APPEND_EVERY_US), never
+ * fsynced: a crash may lose those seconds of raw events (the counters are
+ * the database's). */
 store_status store_analytics_log_append(store *s, const store_analytics_event *events, size_t n);
+/* Appends what is held now (force), or if held long enough. */
+store_status store_analytics_log_write(store *s, bool force);
+/* Writes what is held and frees the log; NULL is fine. */
+void store_analytics_log_close(analytics_log *log);
 /* Removes the log's files of days before before_day; *removed counts them. */
 store_status store_analytics_log_prune(store *s, int32_t before_day, int *removed);
 #endif

@@ -1,6 +1,7 @@
 /* Transactions over the two drivers. See store.h for the contract. */
 #include "store/store.h"
 #include "store/db_pg.h"
+#include "store/analytics_store.h"
 #include "store/idempotency_store.h"
 #include "store/migrations.h"
 #include "util/log.h"
@@ -105,7 +106,7 @@ struct store {
     void *change_arg;
     /* the raw analytics events' log (store/analytics_log.c), NULL: the
      * analytics_events table; set once before writes, read without a lock */
-    char *analytics_log_dir;
+    analytics_log *analytics_log;
 };
 
 /* The inventory a connection's open transaction changed (store_inventory_touched). */
@@ -608,7 +609,7 @@ void store_close(store *s)
     for (size_t i = 0; i < s->readers.nidle; i++) conn_close(s, s->readers.idle[i]);
     free(s->readers.idle);
     free(s->target);
-    free(s->analytics_log_dir);
+    store_analytics_log_close(s->analytics_log);
     free(s);
 }
 
@@ -732,13 +733,13 @@ void store_set_change_hook(store *s, store_change_hook hook, void *arg)
     s->change_arg = arg;
 }
 
-void store_set_analytics_log_dir(store *s, const char *dir)
+void store_set_analytics_log(store *s, analytics_log *log)
 {
-    free(s->analytics_log_dir);
-    s->analytics_log_dir = dir ? strdup(dir) : NULL;
+    store_analytics_log_close(s->analytics_log);
+    s->analytics_log = log;
 }
 
-const char *store_analytics_log_dir(const store *s) { return s->analytics_log_dir; }
+analytics_log *store_analytics_log(const store *s) { return s->analytics_log; }
 
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
 {

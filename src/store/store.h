@@ -106,10 +106,12 @@ void store_set_commit_hook(store *s, store_commit_hook hook, void *arg);
 void store_inventory_touched(db_conn *c, const char *account_id, const char *occurrence);
 typedef void (*store_change_hook)(void *arg, const char *account_id, const char *occurrence);
 void store_set_change_hook(store *s, store_change_hook hook, void *arg);
-/* Where raw analytics events go (store/analytics_store.h): a directory for
- * their log, or NULL for the analytics_events table. Set before writes start. */
-void store_set_analytics_log_dir(store *s, const char *dir);
-const char *store_analytics_log_dir(const store *s);
+/* Where raw analytics events go (store/analytics_store.h): their log, or
+ * NULL for the analytics_events table. Set before writes start; the store
+ * owns the log (a log set before is written out and closed). */
+typedef struct analytics_log analytics_log;
+void store_set_analytics_log(store *s, analytics_log *log);
+analytics_log *store_analytics_log(const store *s);
 /* PostgreSQL: a dedicated connection that LISTENs for other processes'
  * notifications. NULL on SQLite (nothing to listen to) or when it cannot
  * connect. Poll store_listener_fd for input, then drain: false means the

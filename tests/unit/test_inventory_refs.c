@@ -299,7 +299,7 @@ static void test_analytics_log(store *s)
     CHECK(store_analytics_log_open(s, file, &err) == STORE_ERROR && err && strstr(err, file),
           "log: a directory that cannot be made is refused, named");
     free(err), err = NULL;
-    CHECK(store_analytics_log_open(s, sub, &err) == STORE_OK && store_analytics_log_dir(s), "log: made and set");
+    CHECK(store_analytics_log_open(s, sub, &err) == STORE_OK && store_analytics_log(s), "log: made and set");
     engine_config inline_writes = {.default_hold_seconds = 900, .catalog_codec = &catalog_doc_json_codec};
     engine *e = engine_open(s, &inline_writes);
     account a;
@@ -351,7 +351,7 @@ static void test_analytics_log(store *s)
     analytics_daily_count(e, &a, local, ANALYTICS_PAGE_VIEWED, "", &after);
     CHECK(after == before + 1 && access(sub, F_OK) != 0, "log: and counted, with nothing made in its place");
     engine_close(e);
-    store_set_analytics_log_dir(s, NULL);
+    store_set_analytics_log(s, NULL);
     snprintf(notes, sizeof notes, "%s/1999-01-01.ndjson.gz.notes", gone);
     unlink(notes), rmdir(gone);
     snprintf(file, sizeof file, "%s/plain-file", dir);
