@@ -392,7 +392,11 @@ static void test_pricing(engine *e, const account *a, const account *b)
 {
     bo_error err = {0};
     size_t failed;
-    civil_date today = local_today(a), day = today + 3;
+    /* Four days ahead the lead time always lies in the 48-96 h pace band with at
+     * least a day of that band still to come, so the sales below raise the
+     * price at any hour; at three days, in the venue's last hour before
+     * midnight, they fell in a band with under an hour left to sell in. */
+    civil_date today = local_today(a), day = today + 4;
     inventory_event made[] = {created("boat", 100, 1250, 1800), seats("boat", day, 36000, 100)};
     inventory_event theirs = created("boat", 5, 100, 200);
     CHECK(inventory_events_apply(e, a, made, 2, &failed, &err) == BO_OK &&
