@@ -12,12 +12,14 @@
  * Without --rate a client sends its next request when the reply arrives (full
  * load); with --rate R the clients together send R requests/s on a fixed
  * schedule and each latency counts from the request's scheduled time (no
- * coordinated omission). Prints requests/s, p50, p99, max and, for events,
- * events/s.
+ * coordinated omission). --duty S with --rate sends only in every other S
+ * seconds (on, off, on, ..., aligned to the wall clock's epoch: the phases
+ * another process computes), skipping what falls due while off. Prints
+ * requests/s, p50, p99, max and, for events, events/s (over the whole run).
  *
  * usage: convious-pricing rtp --port P --token T --products ID,ID [--days N] [--from YYYY-MM-DD]
  *        convious-pricing events --port P --account SLUG [--product ID] [--batch N]
- *        common: [--clients N] [--seconds S] [--requests N] [--rate R]
+ *        common: [--clients N] [--seconds S] [--requests N] [--rate R [--duty S]]
  * Loopback only; stops by itself after S seconds (default 10, at most 120) or
  * N requests, whichever comes first. */
 #include "http_client.h"
@@ -34,7 +36,7 @@ enum { RTP_TIMES = 9, BODY_MAX = 1 << 16, REPLY_MAX = 1 << 22 };
 static int port, clients = 16, days = 30, batch = 50;
 static bool events_mode;
 static const char *token, *products, *from_day, *account, *event_product = "d0000000-0000-4000-8000-000000000005";
-static double rate, start_ms, end_ms;
+static double rate, duty, start_ms, end_ms;
 static long max_requests = 1000000;
 static atomic_long issued, failures, reply_bytes;
 
@@ -104,6 +106,10 @@ static void *client(void *arg)
             sleep_until(next);
             t0 = next;
             next += interval;
+            if (!duty_on(duty, t0)) {
+                atomic_fetch_sub(&issued, 1);
+                continue;
+            }
         }
         int blen = events_mode ? events_body(body, BODY_MAX, &visitor, cs->index, &seed)
                                : rtp_body(body, BODY_MAX, visitor++ % 64, cs->index);
@@ -157,6 +163,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--requests")) max_requests = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--duty")) duty = atof(argv[i + 1]);
         else goto usage;
     }
     time_t tomorrow = time(NULL) + 86400;
@@ -188,7 +195,7 @@ usage:
     fprintf(stderr,
             "usage: %s rtp --port P --token T --products ID,ID [--days N] [--from DAY]\n"
             "       %s events --port P --account SLUG [--product ID] [--batch N]\n"
-            "       common: [--clients N] [--seconds S] [--requests N] [--rate R]\n",
+            "       common: [--clients N] [--seconds S] [--requests N] [--rate R [--duty S]]\n",
             argv[0], argv[0]);
     return 2;
 }

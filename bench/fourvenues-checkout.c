@@ -34,13 +34,6 @@ typedef struct {
     client_stats step[NSTEPS];
 } client_steps;
 
-static double wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* One request on the connection with the client's credential. */
 static int request(int fd, const char *method_name, const char *path, const char *ctype, const char *body, char *buf,
                    size_t buflen)

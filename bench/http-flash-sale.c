@@ -11,6 +11,9 @@
  * --rate R paces the clients together at R bookings/s on a fixed schedule, each
  * latency counted from its scheduled time (a steady booking load beside another,
  * bench/convious-pricing.sh); without it each client books as fast as replies come.
+ * --latencies FILE writes each booking's due time (wall clock, ms since the
+ * epoch) and latency (ms), one pair a line: bench/convious-pricing.sh sorts
+ * them into the phases of an ingest load that runs on and off.
  * Loopback only; stops by itself when sold out or after S seconds (default 120). */
 #include "http_client.h"
 #include <pthread.h>
@@ -22,7 +25,7 @@
 #include <time.h>
 
 static int port, days = 1, slots = 1;
-static const char *token, *category, *product, *date, *start_time, *email;
+static const char *token, *category, *product, *date, *start_time, *email, *latencies_file;
 static atomic_long bookings, failures;
 static atomic_bool sold_out;
 static double deadline_ms, rate, start_ms;
@@ -99,7 +102,7 @@ static void *client(void *arg)
             continue;
         }
         atomic_fetch_add(&bookings, 1);
-        latency_add(cs, now_ms() - t0);
+        latency_add_due(cs, t0, now_ms() - t0);
     }
     if (fd >= 0) close(fd);
     return NULL;
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--slots")) slots = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--email")) email = argv[i + 1];
         else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--latencies")) latencies_file = argv[i + 1];
     }
     if (days < 1 || slots < 1 || days > 3660 || slots > 24) return 2;
     if (!port || !token || !category || !product || !date || !start_time || clients < 1 || clients > 1024) {
@@ -141,6 +145,11 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < clients; i++) pthread_join(th[i], NULL);
     double secs = (now_ms() - t0) / 1e3;
+    FILE *f = latencies_file ? fopen(latencies_file, "w") : NULL;
+    if (latencies_file && !f) perror(latencies_file);
+    for (int i = 0; f && i < clients; i++)
+        for (size_t k = 0; k < cs[i].n; k++) fprintf(f, "%.3f %.3f\n", cs[i].due[k], cs[i].lat[k]);
+    if (f) fclose(f);
     size_t n;
     double *all = latencies_sorted(cs, clients, &n);
     printf("http flash sale: %d clients%s, %ld bookings in %.2f s, %ld failed requests\n", clients,

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,10 +76,11 @@ static inline int http_exchange(int fd, const char *req, size_t reqlen, char *bu
     return atoi(buf + 9);
 }
 
-/* One client thread's latencies (ms); index is the client's number. */
+/* One client thread's latencies (ms) and, where kept, when each request was
+ * due (wall clock, ms since the epoch); index is the client's number. */
 typedef struct {
     int index;
-    double *lat;
+    double *lat, *due;
     size_t n, cap;
 } client_stats;
 
@@ -87,8 +89,33 @@ static inline void latency_add(client_stats *cs, double ms)
     if (cs->n == cs->cap) {
         cs->cap = cs->cap ? cs->cap * 2 : 4096;
         cs->lat = realloc(cs->lat, cs->cap * sizeof *cs->lat);
+        cs->due = realloc(cs->due, cs->cap * sizeof *cs->due);
     }
+    cs->due[cs->n] = 0;
     cs->lat[cs->n++] = ms;
+}
+
+/* The wall clock in ms since the epoch: what two benchmark processes agree on. */
+static inline double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A latency and when its request was due (t0, on now_ms's clock). */
+static inline void latency_add_due(client_stats *cs, double t0, double ms)
+{
+    latency_add(cs, ms);
+    cs->due[cs->n - 1] = t0 + (wall_ms() - now_ms());
+}
+
+/* Whether a duty cycle of `on` seconds (on, then off as long, aligned to the
+ * epoch so that another process computes the same phases) is on at t
+ * (now_ms's clock); always on when on <= 0. */
+static inline bool duty_on(double on, double t)
+{
+    return on <= 0 || (long long)((t + wall_ms() - now_ms()) / (on * 1e3)) % 2 == 0;
 }
 
 static inline int latency_cmp(const void *a, const void *b)
@@ -108,8 +135,8 @@ static inline double *latencies_sorted(client_stats *cs, int clients, size_t *n)
     for (int i = 0; i < clients; i++) {
         if (cs[i].n) memcpy(all + k, cs[i].lat, cs[i].n * sizeof *all);
         k += cs[i].n;
-        free(cs[i].lat);
-        cs[i].lat = NULL;
+        free(cs[i].lat), free(cs[i].due);
+        cs[i].lat = cs[i].due = NULL;
     }
     qsort(all, *n, sizeof *all, latency_cmp);
     return all;
