@@ -401,7 +401,7 @@ static bo_status write_queue(engine *e, size_t *written)
     /* with a log, a chunk's transaction holds only summed counts (~60 rows for 2,000 events): one per flush
      * writes the fewest pages (the WAL bytes a booking's fsync then waits behind; docs/PERFORMANCE.md) */
     size_t chunk = store_analytics_log(e->st)                ? ANALYTICS_WRITE_CHUNK_MAX
-                   : queued / 16 < ANALYTICS_WRITE_CHUNK_MIN   ? ANALYTICS_WRITE_CHUNK_MIN
+                   : queued / 16 < ANALYTICS_WRITE_CHUNK_MIN ? ANALYTICS_WRITE_CHUNK_MIN
                    : queued / 16 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
                                                              : queued / 16;
     /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */

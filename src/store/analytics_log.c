@@ -18,14 +18,14 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 #include <dirent.h>
-#include <pthread.h>
-#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
