@@ -99,6 +99,7 @@ static void *client(void *arg)
     unsigned visitor = 0, seed = 7919u * (unsigned)(cs->index + 1);
     int fd = connect_loopback(port);
     double interval = rate > 0 ? 1e3 * clients / rate : 0, next = start_ms + (rate > 0 ? 1e3 * cs->index / rate : 0);
+    bool was_off = false;
     while (fd >= 0 && now_ms() < end_ms && atomic_fetch_add(&issued, 1) < max_requests) {
         double t0 = now_ms();
         if (rate > 0) {
@@ -108,7 +109,16 @@ static void *client(void *arg)
             next += interval;
             if (!duty_on(duty, t0)) {
                 atomic_fetch_sub(&issued, 1);
+                was_off = true;
                 continue;
+            }
+            if (was_off) {
+                /* a new connection after an off phase, as a browser's next page makes: the server
+                 * closes keep-alive connections idle past its timeout */
+                close(fd);
+                fd = connect_loopback(port);
+                was_off = false;
+                if (fd < 0) break;
             }
         }
         int blen = events_mode ? events_body(body, BODY_MAX, &visitor, cs->index, &seed)

@@ -38,11 +38,18 @@
 
 struct analytics_log {
     char *dir;
-    pthread_mutex_t lock; /* guards what is held: flushes and the test hook may append at once */
+    pthread_mutex_t lock; /* guards all below: flushes and the test hook may append at once */
     unsigned char *held;  /* whole gzip members of `day`'s file, not yet appended */
     size_t len, cap;
     civil_date day;
     struct timespec since; /* CLOCK_MONOTONIC when the first held member came */
+    /* The lines' text and the compressor, kept from member to member: a
+     * deflate state is ~270 KB, and each flush took it from malloc and gave
+     * it back, with the text's growing buffer, in the heap shared with the
+     * request threads. */
+    jbuf text;
+    z_stream z;
+    bool z_ready;
 };
 
 store_status store_analytics_log_open(store *s, const char *dir, char **err)
@@ -68,23 +75,6 @@ store_status store_analytics_log_open(store *s, const char *dir, char **err)
 }
 
 static civil_date day_of(int64_t received_at_us) { return (civil_date)(received_at_us / US_PER_DAY); }
-
-/* text compressed as one gzip member (malloc'd, *out); its length, 0 if that failed. */
-static size_t gzip_member(const unsigned char *text, size_t len, unsigned char **out)
-{
-    z_stream z = {0};
-    *out = NULL;
-    /* level 1: the compression runs on the analytics thread beside two cores of requests; 31 = gzip framing */
-    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
-    size_t cap = deflateBound(&z, (uLong)len), n = 0;
-    if ((*out = malloc(cap))) {
-        z.next_in = (unsigned char *)text, z.avail_in = (uInt)len;
-        z.next_out = *out, z.avail_out = (uInt)cap;
-        if (deflate(&z, Z_FINISH) == Z_STREAM_END) n = cap - z.avail_out;
-    }
-    deflateEnd(&z);
-    return n;
-}
 
 /* The n bytes at the end of path, by one write() where the kernel takes them
  * whole; 0, or the errno. */
@@ -123,33 +113,30 @@ static int64_t held_for_us(const analytics_log *log)
     return (now.tv_sec - log->since.tv_sec) * 1000000LL + (now.tv_nsec - log->since.tv_nsec) / 1000;
 }
 
-/* text compressed as one gzip member, held for the day's file. */
-static bool hold_member(analytics_log *log, civil_date day, const unsigned char *text, size_t len)
+/* log->text compressed as one gzip member, held for the day's file. Under log->lock. */
+static bool hold_member(analytics_log *log, civil_date day)
 {
-    unsigned char *member;
-    size_t n = gzip_member(text, len, &member);
-    if (!n) {
-        free(member);
-        log_warn("analytics log %s: %s", log->dir, strerror(ENOMEM));
+    /* level 1, the fastest; 31 = gzip framing */
+    if (!log->z_ready && deflateInit2(&log->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return false;
-    }
-    pthread_mutex_lock(&log->lock);
+    if (log->z_ready) deflateReset(&log->z);
+    log->z_ready = true;
+    size_t bound = deflateBound(&log->z, (uLong)log->text.len);
     bool ok = true;
-    if (log->len && (day != log->day || log->len + n > ANALYTICS_LOG_HOLD_BYTES)) ok = write_held(log);
-    if (log->len + n > log->cap) {
-        size_t cap = (log->len + n) * 2;
+    if (log->len && day != log->day) ok = write_held(log);
+    if (log->len + bound > log->cap) {
+        size_t cap = (log->len + bound) * 2;
         unsigned char *grown = realloc(log->held, cap);
-        if (grown) log->held = grown, log->cap = cap;
+        if (!grown) return false;
+        log->held = grown, log->cap = cap;
     }
-    if (log->len + n <= log->cap) {
-        if (!log->len) log->day = day, clock_gettime(CLOCK_MONOTONIC, &log->since);
-        memcpy(log->held + log->len, member, n), log->len += n;
-    } else {
-        ok = false;
-    }
-    if (log->len && held_for_us(log) >= ANALYTICS_LOG_APPEND_EVERY_US) ok = write_held(log) && ok;
-    pthread_mutex_unlock(&log->lock);
-    free(member);
+    log->z.next_in = (unsigned char *)log->text.p, log->z.avail_in = (uInt)log->text.len;
+    log->z.next_out = log->held + log->len, log->z.avail_out = (uInt)bound;
+    if (deflate(&log->z, Z_FINISH) != Z_STREAM_END) return false;
+    if (!log->len) log->day = day, clock_gettime(CLOCK_MONOTONIC, &log->since);
+    log->len += bound - log->z.avail_out;
+    if (log->len >= ANALYTICS_LOG_HOLD_BYTES || held_for_us(log) >= ANALYTICS_LOG_APPEND_EVERY_US)
+        ok = write_held(log) && ok;
     return ok;
 }
 
@@ -170,6 +157,8 @@ void store_analytics_log_close(analytics_log *log)
     write_held(log);
     pthread_mutex_unlock(&log->lock);
     pthread_mutex_destroy(&log->lock);
+    if (log->z_ready) deflateEnd(&log->z);
+    jb_free(&log->text);
     free(log->held), free(log->dir), free(log);
 }
 
@@ -196,17 +185,18 @@ store_status store_analytics_log_append(store *s, const store_analytics_event *e
     analytics_log *log = store_analytics_log(s);
     if (!log) return STORE_ERROR;
     store_status out = STORE_OK;
+    pthread_mutex_lock(&log->lock);
     /* a run of events received the same day goes to that day's file */
     for (size_t i = 0; i < n;) {
         civil_date day = day_of(events[i].received_at);
-        jbuf b;
-        jb_init(&b, 256 * 64);
-        for (; i < n && day_of(events[i].received_at) == day; i++) write_event(&b, &events[i]);
-        size_t len;
-        char *text = jb_take(&b, &len);
-        if (!text || !hold_member(log, day, (const unsigned char *)text, len)) out = STORE_ERROR;
-        free(text);
+        jb_reset(&log->text);
+        for (; i < n && day_of(events[i].received_at) == day; i++) write_event(&log->text, &events[i]);
+        if (log->text.failed || !hold_member(log, day)) {
+            log_warn("analytics log %s: %s", log->dir, strerror(ENOMEM));
+            out = STORE_ERROR;
+        }
     }
+    pthread_mutex_unlock(&log->lock);
     return out;
 }
 

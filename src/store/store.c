@@ -741,6 +741,8 @@ void store_set_analytics_log(store *s, analytics_log *log)
 
 analytics_log *store_analytics_log(const store *s) { return s->analytics_log; }
 
+bool store_writes_on_own_thread(const store *s) { return s->writer != NULL; }
+
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
 {
     pthread_mutex_lock(&s->hook_lock);

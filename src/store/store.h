@@ -54,6 +54,10 @@ db_status store_write(store *s, store_fn fn, void *ctx);
 db_status store_write_background(store *s, store_fn fn, void *ctx);
 db_status store_read(store *s, store_fn fn, void *ctx);
 db_dialect store_dialect(store *s);
+/* Whether writes run on the store's own writer thread (SQLite) rather than on
+ * the caller's (PostgreSQL): a caller waiting for one then holds no database
+ * connection and no lock. */
+bool store_writes_on_own_thread(const store *s);
 /* This store's counts of store_write and store_read calls since it opened (one per
  * call: retries and group commits are not counted), for benchmarks; the
  * statements inside them are counted by db_stats_get. */

@@ -19,6 +19,12 @@ void jb_free(jbuf *b)
     *b = (jbuf){0};
 }
 
+void jb_reset(jbuf *b)
+{
+    if (!b->p) return jb_init(b, 0);
+    b->len = 0, b->comma = b->failed = false;
+}
+
 static bool reserve(jbuf *b, size_t n)
 {
     if (b->failed) return false;

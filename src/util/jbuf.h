@@ -21,6 +21,8 @@ typedef struct {
 
 void jb_init(jbuf *b, size_t cap);
 void jb_free(jbuf *b);
+/* Empty again, keeping the allocation (a jbuf of zeroes gets one). */
+void jb_reset(jbuf *b);
 /* The text (NUL-terminated, malloc'd, owned by the caller); NULL if failed. */
 char *jb_take(jbuf *b, size_t *len);
 

@@ -14,6 +14,7 @@ import atexit
 import base64
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -33,6 +34,25 @@ except ImportError:
 
 
 BASE = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
+
+
+def server_pid():
+    """The process id of the server under test (BOXOFFICE_SERVER_PID, else whoever listens on its port)."""
+    pid = os.environ.get("BOXOFFICE_SERVER_PID")
+    if pid:
+        return int(pid)
+    port = urllib.parse.urlparse(BASE).port
+    try:
+        out = subprocess.run(["ss", "-ltnpH", "sport = :%d" % port], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=10).stdout.decode()
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    m = re.search(r"pid=(\d+)", out)
+    if not m:
+        raise Skip("cannot find the server's pid (set BOXOFFICE_SERVER_PID)")
+    return int(m.group(1))
+
+
 _SCRATCH = []
 
 

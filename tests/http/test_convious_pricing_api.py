@@ -19,7 +19,8 @@ import zlib
 
 import pytest
 
-from harness import (OAUTH_CLIENT, Client, Response, Skip, create_account, db_rows, expect, serve, unique)
+from harness import (DB_KIND, OAUTH_CLIENT, Client, Response, Skip, create_account, db_rows, expect, serve, server_pid,
+                     unique)
 
 EVENTS = "/convious-pricing/events"
 DEMO = "(SELECT id FROM accounts WHERE slug = 'demo')"
@@ -707,3 +708,26 @@ def test_retention_prunes_events_and_counters(c):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_analytics_thread_runs_below_the_requests(c):
+    """The analytics writer leaves the cores to requests: SCHED_IDLE where the store's own writer thread runs
+    its transactions (SQLite), so a waking booking takes its core at once; nice 10 where it holds a pooled
+    connection through them itself (PostgreSQL), which a starved thread must not (docs/ARCHITECTURE.md)."""
+    pid = server_pid()
+    for task in glob.glob("/proc/%d/task/*" % pid):
+        try:
+            with open(task + "/comm") as f:
+                if f.read().strip() != "bo-analytics":
+                    continue
+            with open(task + "/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # from field 3, the state
+        except OSError:
+            continue
+        policy, nice = int(fields[38]), int(fields[16])  # fields 41 and 19 of proc(5)
+        if DB_KIND == "postgres":
+            assert (policy, nice) == (0, 10), (policy, nice)
+        else:
+            assert policy == 5, policy  # SCHED_IDLE
+        return
+    raise Skip("no bo-analytics thread in /proc/%d (server on another host?)" % pid)

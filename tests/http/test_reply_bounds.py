@@ -5,13 +5,9 @@ grow without bound (issue 9, defect 3). The probe that found it: a schedule of
 a documented maximum (docs/ADMIN_API.md, docs/dialects/*.md) and answers a 400
 naming the field beyond it; requests within it stay cheap in memory."""
 import datetime
-import os
-import re
-import subprocess
 import threading
-import urllib.parse
 
-from harness import BASE, Skip, admin_error, expect, unique
+from harness import BASE, Skip, admin_error, expect, server_pid, unique
 
 MAX_SLOTS = 20000  # AVAILABILITY_MAX_SLOTS in src/core/engine.h
 SLOTS_PER_DAY = 24 * 60 - 1  # 00:00 to 23:59 in 1-minute slots
@@ -145,22 +141,6 @@ def test_long_occurrence_ids_are_refused_where_they_are_made(c):
 
 
 # ---- memory: four large-but-allowed requests at once stay bounded ----
-
-def server_pid():
-    pid = os.environ.get("BOXOFFICE_SERVER_PID")
-    if pid:
-        return int(pid)
-    port = urllib.parse.urlparse(BASE).port
-    try:
-        out = subprocess.run(["ss", "-ltnpH", "sport = :%d" % port], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=10).stdout.decode()
-    except (OSError, subprocess.TimeoutExpired):
-        out = ""
-    m = re.search(r"pid=(\d+)", out)
-    if not m:
-        raise Skip("cannot find the server's pid (set BOXOFFICE_SERVER_PID)")
-    return int(m.group(1))
-
 
 def rss_kib(pid):
     try:

@@ -104,6 +104,19 @@ static void test_buffer(void)
     free(text);
     free(want);
     json_decref(v);
+
+    /* jb_reset: empty again, the allocation kept (the analytics log's text, flush after flush) */
+    jbuf r = {0};
+    jb_reset(&r);
+    jb_obj(&r), jb_kint(&r, "a", 1), jb_obj_end(&r);
+    char *kept = r.p;
+    size_t cap = r.cap;
+    jb_reset(&r);
+    jb_arr(&r), jb_int(&r, 2), jb_arr_end(&r);
+    text = jb_take(&r, &len);
+    CHECK(text == kept && r.p == NULL && !strcmp(text, "[2]") && len == 3 && cap >= 4,
+          "jb_reset starts over in the same buffer, with no comma carried from before");
+    free(text);
 }
 
 /* Strings through the plain-ASCII shortcut and the escaping path alike. */
