@@ -28,8 +28,8 @@
 # other BENCH_PHASE seconds (default 10), each booking's latency sorted into its phase. It separates what
 # ingest does at the moment it runs (CPU, the writer, the bookings' fsyncs) from what it does later
 # (the kernel writes what it left dirty back up to ~35 s later, in either phase): the rounds, with
-# BENCH_SETTLE seconds (default 35) before each "alone" run, judge the target; the interleaved run
-# says which kind the move is (docs/PERFORMANCE.md).
+# BENCH_SETTLE seconds (default 35) before each "alone" run and their bookings pooled, judge the
+# target; the interleaved run says which kind the move is (docs/PERFORMANCE.md).
 set -u
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/boxoffice-cpbench.XXXXXX)

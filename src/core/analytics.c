@@ -151,6 +151,14 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * than held, so a stalled database never grows memory without limit. */
 #define ANALYTICS_QUEUE_MAX_EVENTS 50000
 #define ANALYTICS_QUEUE_MAX_BYTES (32u << 20)
+/* Above this many queued events an accepted batch's answer waits, up to
+ * ANALYTICS_QUEUE_WAIT_SECONDS, for the writer to take the queue back below it.
+ * The writer runs at SCHED_IDLE on SQLite: request threads kept busy by more
+ * batches (a browser retries a 503 at once) would leave it no CPU and the
+ * queue would fill for good; waiting, they leave it the cores. Bookings and
+ * other requests do not wait, so they still come first. */
+#define ANALYTICS_QUEUE_HIGH_EVENTS (ANALYTICS_QUEUE_MAX_EVENTS / 5)
+#define ANALYTICS_QUEUE_WAIT_SECONDS 1
 /* Events per write transaction where the raw events are rows of the table
  * (no log): a flush goes in about sixteen, of at least 100 events
  * (background writes, store_write_background: a booking that comes while one
@@ -209,6 +217,7 @@ struct analytics_queue {
     pthread_mutex_t flush_lock; /* one flush at a time: batches commit in the order accepted */
     pthread_t writer;
     bool writing; /* the writer thread runs; else each batch is written as it comes */
+    pthread_cond_t taken; /* the writer took batches out (CLOCK_MONOTONIC waits) */
 };
 
 static void batch_free(queued_batch *q)
@@ -374,6 +383,7 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
         return BO_INTERNAL;
     }
     aq->writes++;
+    pthread_cond_broadcast(&aq->taken);
     for (queued_batch *q = taken; q; q = q->next) {
         pending_add(aq, q, -1);
         aq->events -= q->n, aq->bytes -= q->bytes;
@@ -455,6 +465,11 @@ void analytics_queue_open(engine *e)
     if (!aq) abort();
     pthread_mutex_init(&aq->lock, NULL);
     pthread_mutex_init(&aq->flush_lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&aq->taken, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     aq->tail = &aq->head;
     aq->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     e->analytics = aq;
@@ -473,6 +488,7 @@ void analytics_queue_close(engine *e)
     for (queued_batch *q = aq->head, *next; q; q = next) next = q->next, batch_free(q);
     g_hash_table_destroy(aq->pending);
     pthread_mutex_destroy(&aq->lock), pthread_mutex_destroy(&aq->flush_lock);
+    pthread_cond_destroy(&aq->taken);
     free(aq);
     e->analytics = NULL;
 }
@@ -636,6 +652,13 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
         aq->events += n, aq->bytes += q->bytes;
         *aq->tail = q, aq->tail = &q->next;
         q = NULL;
+    }
+    if (out == BO_OK && aq->writing && aq->events > ANALYTICS_QUEUE_HIGH_EVENTS) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += ANALYTICS_QUEUE_WAIT_SECONDS;
+        while (aq->events > ANALYTICS_QUEUE_HIGH_EVENTS && pthread_cond_timedwait(&aq->taken, &aq->lock, &until) == 0) {
+        }
     }
     bool write_now = out == BO_OK && !aq->writing;
     pthread_mutex_unlock(&aq->lock);
