@@ -20,7 +20,7 @@
  * usage: convious-pricing rtp --port P --token T --products ID,ID [--days N] [--from YYYY-MM-DD]
  *        convious-pricing events --port P --account SLUG [--product ID] [--batch N]
  *        common: [--clients N] [--seconds S] [--requests N] [--rate R [--duty S]]
- * Loopback only; stops by itself after S seconds (default 10, at most 120) or
+ * Loopback only; stops by itself after S seconds (default 10, at most 600) or
  * N requests, whichever comes first. */
 #include "http_client.h"
 #include <pthread.h>
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
     char day[16];
     strftime(day, sizeof day, "%Y-%m-%d", gmtime(&tomorrow));
     if (!from_day) from_day = day;
-    if (!port || clients < 1 || clients > 256 || seconds <= 0 || seconds > 120 || max_requests < 1 || rate < 0 ||
+    if (!port || clients < 1 || clients > 256 || seconds <= 0 || seconds > 600 || max_requests < 1 || rate < 0 ||
         days < 1 || days > 92 || batch < 1 || batch > 1000 || strlen(event_product) > 100 ||
         (events_mode ? !account || strlen(account) > 100
                      : !token || strlen(token) > 512 || !products || strlen(products) > 500 || strlen(from_day) != 10))

@@ -443,7 +443,7 @@ static void *writer_main(void *arg)
      * at SCHED_IDLE: a waking request thread then takes a core that runs only
      * this one as if it were idle, at once. At nice 10, summing, formatting
      * and compressing 10,000 events a second moved the bookings' p99 by +40%
-     * to +85%; at SCHED_IDLE by about nothing (docs/PERFORMANCE.md). On
+     * to +85%; at SCHED_IDLE by 0% to +27% (docs/PERFORMANCE.md). On
      * PostgreSQL it holds a pooled connection through its transaction, which
      * a starved thread must not: nice 10 there. */
     struct sched_param idle = {0};
@@ -657,8 +657,9 @@ bo_status analytics_ingest(engine *e, const char *client_ip, const analytics_eve
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += ANALYTICS_QUEUE_WAIT_SECONDS;
-        while (aq->events > ANALYTICS_QUEUE_HIGH_EVENTS && pthread_cond_timedwait(&aq->taken, &aq->lock, &until) == 0) {
-        }
+        int timed_out = 0;
+        while (!timed_out && aq->events > ANALYTICS_QUEUE_HIGH_EVENTS)
+            timed_out = pthread_cond_timedwait(&aq->taken, &aq->lock, &until);
     }
     bool write_now = out == BO_OK && !aq->writing;
     pthread_mutex_unlock(&aq->lock);

@@ -268,6 +268,36 @@ static void test_queued_ingest(store *s)
     engine_close(other);
 }
 
+/* A burst beyond the queue's bound (50,000 events) from one busy thread: every
+ * batch is taken, its answer waiting for the writer thread above a fifth of the
+ * bound, none refused. The writer runs at SCHED_IDLE on SQLite, and the busy
+ * thread alone would leave it no CPU. */
+static void test_burst_waits_for_the_writer(store *s)
+{
+    engine_config cfg = {.default_hold_seconds = 900,
+                         .catalog_codec = &catalog_doc_json_codec,
+                         .start_workers = true,
+                         .analytics_per_ip_per_minute = 100000000,
+                         .analytics_per_cookie_per_minute = 100000000};
+    engine *e = engine_open(s, &cfg);
+    account a;
+    CHECK(test_account(e, "invw", "W", &a), "burst: an account of its own");
+    char cookie[48];
+    test_id(cookie, sizeof cookie, "burst");
+    enum { BURST_BATCH = 500, BURST_BATCHES = 130 };
+    analytics_event *batch = calloc(BURST_BATCH, sizeof *batch);
+    for (int i = 0; batch && i < BURST_BATCH; i++)
+        batch[i] = (analytics_event){.kind = ANALYTICS_PAGE_VIEWED, .acct = &a, .cookie_id = cookie, .detail = "{}"};
+    int refused = 0;
+    bo_error err = {0};
+    for (int i = 0; batch && i < BURST_BATCHES; i++)
+        if (analytics_ingest(e, "10.9.9.9", batch, BURST_BATCH, &err) != BO_OK) refused++;
+    if (refused) printf("# %d of %d batches refused\n", refused, (int)BURST_BATCHES);
+    CHECK(batch && refused == 0, "burst: 65,000 events at once are all taken, none refused");
+    free(batch);
+    engine_close(e);
+}
+
 /* The lines of a day file of the raw events' log that name cookie; -1 if unreadable. */
 static int log_lines(const char *dir, civil_date day, const char *cookie, char *first, size_t n)
 {
@@ -543,6 +573,7 @@ int main(void)
     test_analytics(e, &a, &b);
     test_concurrent_ingest(e);
     test_queued_ingest(s);
+    test_burst_waits_for_the_writer(s);
     test_pricing(e, &a, &b);
     test_explain(e, &a, &b);
     test_analytics_log(s);
