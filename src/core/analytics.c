@@ -9,6 +9,7 @@
 #include "store/analytics_store.h"
 #include "store/inventory_refs_store.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 #include <arpa/inet.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -465,11 +466,7 @@ void analytics_queue_open(engine *e)
     if (!aq) abort();
     pthread_mutex_init(&aq->lock, NULL);
     pthread_mutex_init(&aq->flush_lock, NULL);
-    pthread_condattr_t monotonic;
-    pthread_condattr_init(&monotonic);
-    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-    pthread_cond_init(&aq->taken, &monotonic);
-    pthread_condattr_destroy(&monotonic);
+    monotonic_cond_init(&aq->taken);
     aq->tail = &aq->head;
     aq->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     e->analytics = aq;

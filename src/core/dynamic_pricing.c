@@ -13,6 +13,7 @@
 #include "store/inventory_refs_store.h"
 #include "store/pricing_store.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 #include "util/utf8.h"
 #include <glib.h>
 #include <math.h>
@@ -1178,11 +1179,7 @@ void pricing_cache_open(engine *e)
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->recompute_lock, NULL);
     pthread_mutex_init(&c->visitor_lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    monotonic_cond_init(&c->wake);
     c->products = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, product_free);
     c->dynamic_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     c->ref_accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

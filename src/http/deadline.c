@@ -8,6 +8,7 @@
  * spent in a handler is the server's and never counted. */
 #include "http/internal.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -114,11 +115,7 @@ void deadlines_start(http_server *s)
 {
     conn_deadlines *d = &s->deadlines;
     pthread_mutex_init(&d->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    monotonic_cond_init(&d->wake);
     atomic_init(&d->cut, 0);
     d->running = pthread_create(&d->thread, NULL, watchdog, s) == 0;
     if (!d->running) log_error("no request-deadline watchdog: slow clients are cut only when idle");

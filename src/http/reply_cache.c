@@ -14,6 +14,7 @@
  * (so it shows every write acknowledged before); otherwise one of the waiters
  * renders next. Whoever waits longer than RENDER_WAIT_US renders alone. */
 #include "http/internal.h"
+#include "util/timeutil.h"
 #include <glib.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -92,11 +93,7 @@ http_reply_cache *http_reply_cache_new(size_t budget_bytes, int64_t max_age_ms)
     c->max_age_us = max_age_ms * 1000;
     for (int i = 0; i < STRIPES; i++) {
         pthread_mutex_init(&c->stripes[i].lock, NULL);
-        pthread_condattr_t attr;
-        pthread_condattr_init(&attr);
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* g_get_monotonic_time's clock */
-        pthread_cond_init(&c->stripes[i].rendered, &attr);
-        pthread_condattr_destroy(&attr);
+        monotonic_cond_init(&c->stripes[i].rendered); /* g_get_monotonic_time's clock */
         c->stripes[i].map = g_hash_table_new_full(g_str_hash, g_str_equal, free, entry_free);
     }
     return c;

@@ -117,10 +117,12 @@ static int64_t held_for_us(const analytics_log *log)
 static bool hold_member(analytics_log *log, civil_date day)
 {
     /* level 1, the fastest; 31 = gzip framing */
-    if (!log->z_ready && deflateInit2(&log->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (log->z_ready)
+        deflateReset(&log->z);
+    else if (deflateInit2(&log->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK)
+        log->z_ready = true;
+    else
         return false;
-    if (log->z_ready) deflateReset(&log->z);
-    log->z_ready = true;
     size_t bound = deflateBound(&log->z, (uLong)log->text.len);
     bool ok = true;
     if (log->len && day != log->day) ok = write_held(log);

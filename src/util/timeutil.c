@@ -31,6 +31,15 @@ civil_date date_from_ymd(int y, int m, int d)
     return era * 146097 + (int)doe - 719468;
 }
 
+void monotonic_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 void date_to_ymd(civil_date z, int *y, int *m, int *d)
 {
     z += 719468;

@@ -4,6 +4,7 @@
  * GLib's GTimeZone, so DST transitions follow the IANA database. */
 #ifndef BO_TIMEUTIL_H
 #define BO_TIMEUTIL_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,9 @@ typedef int32_t civil_date;   /* days since 1970-01-01 */
 instant_us clock_now(void);
 void clock_advance(int64_t seconds);
 int64_t clock_offset_seconds(void);
+/* A condition variable whose timed waits take CLOCK_MONOTONIC deadlines, which
+ * neither the test clock nor a wall-clock step moves. */
+void monotonic_cond_init(pthread_cond_t *cond);
 
 civil_date date_from_ymd(int y, int m, int d);
 void date_to_ymd(civil_date day, int *y, int *m, int *d);
