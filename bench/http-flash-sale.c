@@ -14,7 +14,7 @@
  * --latencies FILE writes each booking's due time (wall clock, ms since the
  * epoch) and latency (ms), one pair a line: bench/convious-pricing.sh sorts
  * them into the phases of an ingest load that runs on and off.
- * Loopback only; stops by itself when sold out or after S seconds (default 120). */
+ * Loopback only; stops by itself when sold out or after S seconds (default 120, at most 600). */
 #include "http_client.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -132,7 +132,8 @@ int main(int argc, char **argv)
                 argv[0]);
         return 2;
     }
-    if (seconds <= 0 || seconds > 120) seconds = 120;
+    if (seconds <= 0) seconds = 120;
+    if (seconds > 600) seconds = 600;
     if (rate < 0) return 2;
     start_ms = now_ms() + 20;
     deadline_ms = start_ms + seconds * 1e3;

@@ -3,7 +3,7 @@
  * cookies, then queued; the writer thread adds the queued batches' counts to
  * the daily counters and rate windows, records OrderCreated items as sales of
  * inventory references, and keeps the raw events: appended to the store's
- * log after that commit, or (no log) rows of the same transaction. */
+ * log after the counts commit, or (no log) rows of the same transaction. */
 #include "core/internal.h"
 #include "core/inventory_refs.h"
 #include "store/analytics_store.h"
@@ -25,8 +25,6 @@
 #define ANALYTICS_DEFAULT_RETENTION_DAYS 30
 #define ANALYTICS_DEFAULT_PER_IP_PER_MINUTE 6000
 #define ANALYTICS_DEFAULT_PER_COOKIE_PER_MINUTE 600
-/* rate_limits keys of the analytics start with this, so pruning finds them */
-#define ANALYTICS_RATE_KEY "cpa:"
 
 static const char *const kind_names[] = {
     [ANALYTICS_PAGE_VIEWED] = "PageViewed",
@@ -138,10 +136,10 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * Analytics are not bookings: a batch is checked against the rate limits with
  * a read, accepted into a bounded queue in memory, and the queue's batches are
  * written together every ANALYTICS_FLUSH_MS by a low-priority writer thread,
- * in chunks (ANALYTICS_WRITE_CHUNK_*) with their counters summed. The
- * single SQLite writer (and PostgreSQL's hot counter rows) then see a few
- * transactions per interval rather than one per browser batch, each short
- * enough that a booking behind one barely waits. A batch accepted
+ * with their counters summed, by store_write_analytics: on SQLite a
+ * connection and a file of their own, so the store's writer and the bookings
+ * on it never wait for them; PostgreSQL's hot counter rows see one
+ * transaction per interval rather than one per browser batch. A batch accepted
  * (200) but not yet written is lost if the process is killed (kill -9, power
  * loss) within that interval; a clean stop writes the queue first. Losing a
  * fraction of a second of page views only blurs demand counters that are
@@ -160,14 +158,10 @@ static bo_status resolve_products(engine *e, batch_products *b)
  * other requests do not wait, so they still come first. */
 #define ANALYTICS_QUEUE_HIGH_EVENTS (ANALYTICS_QUEUE_MAX_EVENTS / 5)
 #define ANALYTICS_QUEUE_WAIT_SECONDS 1
-/* Events per write transaction where the raw events are rows of the table
- * (no log): a flush goes in about sixteen, of at least 100 events
- * (background writes, store_write_background: a booking that comes while one
- * runs waits ~2 ms) and at most 5,000: one chunk is in flight at a time, so a
- * backlog (ingest beyond the steady rate) is written in bigger ones rather
- * than never caught up. With a log, every chunk is the most. */
-#define ANALYTICS_WRITE_CHUNK_MIN 100
-#define ANALYTICS_WRITE_CHUNK_MAX 5000
+/* Events per write transaction (store_write_analytics, which no booking waits
+ * for): a flush at 10,000 events/s is one; a backlog is written in several,
+ * so that a failed one is retried, not the whole backlog. */
+#define ANALYTICS_WRITE_CHUNK 5000
 
 typedef struct {
     const char *account_id, *reference;
@@ -182,7 +176,7 @@ typedef struct {
     int64_t n;
 } queued_count;
 
-/* A rate_limits key of the batch and its count; a key ending in '#' is the
+/* An analytics_rates key of the batch and its count; a key ending in '#' is the
  * network's count spread over STORE_RATE_SHARDS rows. */
 typedef struct {
     const char *key;
@@ -261,7 +255,7 @@ static int64_t pending_of(struct analytics_queue *aq, int64_t window, const char
     return count ? *count : 0;
 }
 
-/* A rate window's count: a rate_limits row (key, window_start). */
+/* A rate window's count: an analytics_rates row (key, window_start). */
 typedef struct {
     const char *key;
     int64_t window, n;
@@ -329,17 +323,24 @@ typedef struct {
     bool logged; /* the raw events go to the store's log after the commit, not into this transaction */
 } flush_job;
 
+/* The counts, and the raw events where there is no log: analytics tables alone. */
 static db_status flush_fn(db_conn *c, void *arg)
 {
     const flush_job *job = arg;
-    const queued_batch *taken = job->taken;
     store_status st = STORE_OK;
-    for (const queued_batch *q = taken; q && st == STORE_OK; q = q->next) {
-        if (!job->logged) st = store_analytics_events_add(c, q->rows, q->n);
+    for (const queued_batch *q = job->taken; q && st == STORE_OK && !job->logged; q = q->next)
+        st = store_analytics_events_add(c, q->rows, q->n);
+    if (st == STORE_OK) st = write_counts(c, job->taken);
+    return store_db_status(st);
+}
+
+/* OrderCreated items as sales of references: the database's tables. */
+static db_status sales_fn(db_conn *c, void *arg)
+{
+    store_status st = STORE_OK;
+    for (const queued_batch *q = arg; q && st == STORE_OK; q = q->next)
         for (size_t i = 0; i < q->nsales && st == STORE_OK; i++)
             st = store_inventory_sale_add(c, q->sales[i].account_id, q->sales[i].reference, &q->sales[i].sale);
-    }
-    if (st == STORE_OK) st = write_counts(c, taken);
     return store_db_status(st);
 }
 
@@ -357,7 +358,8 @@ static void log_chunk(engine *e, const queued_batch *taken, size_t events)
 }
 
 /* Writes the oldest queued batches, up to `chunk` events or one batch at
- * least, in one transaction; *written += their events. */
+ * least: their sales, then their counts in one transaction; *written += their
+ * events. */
 static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
 {
     struct analytics_queue *aq = e->analytics;
@@ -372,7 +374,13 @@ static bo_status write_chunk(engine *e, size_t chunk, size_t *written)
     pthread_mutex_unlock(&aq->lock);
     if (!taken) return BO_OK;
     flush_job job = {taken, store_analytics_log(e->st) != NULL};
-    db_status st = store_write_background(e->st, flush_fn, &job);
+    /* the sales first: a sale is written once however often it is sent (its
+     * order and line are its key), so if the counts then fail, the retry of
+     * the whole chunk adds no sale twice */
+    bool sold = false;
+    for (const queued_batch *q = taken; q && !sold; q = q->next) sold = q->nsales > 0;
+    db_status st = sold ? store_write_background(e->st, sales_fn, taken) : DB_OK;
+    if (st == DB_OK) st = store_write_analytics(e->st, flush_fn, &job);
     if (st == DB_OK && job.logged) log_chunk(e, taken, events);
     pthread_mutex_lock(&aq->lock);
     if (st != DB_OK) {
@@ -410,16 +418,10 @@ static bo_status write_queue(engine *e, size_t *written)
     pthread_mutex_lock(&aq->lock);
     size_t queued = aq->events;
     pthread_mutex_unlock(&aq->lock);
-    /* with a log, a chunk's transaction holds only summed counts (~60 rows for 2,000 events): one per flush
-     * writes the fewest pages (the WAL bytes a booking's fsync then waits behind; docs/PERFORMANCE.md) */
-    size_t chunk = store_analytics_log(e->st)                ? ANALYTICS_WRITE_CHUNK_MAX
-                   : queued / 16 < ANALYTICS_WRITE_CHUNK_MIN ? ANALYTICS_WRITE_CHUNK_MIN
-                   : queued / 16 > ANALYTICS_WRITE_CHUNK_MAX ? ANALYTICS_WRITE_CHUNK_MAX
-                                                             : queued / 16;
     /* what was queued when it began, in chunks: batches accepted meanwhile wait for the next flush */
     while (out == BO_OK && done < queued) {
         size_t before = done;
-        out = write_chunk(e, chunk, &done);
+        out = write_chunk(e, ANALYTICS_WRITE_CHUNK, &done);
         if (done == before) break;
     }
     pthread_mutex_unlock(&aq->flush_lock);
@@ -439,16 +441,16 @@ static void *writer_main(void *arg)
 {
     engine *e = arg;
     /* Below the request threads: a busy machine serves bookings first. Where
-     * the store's own thread runs the writes (SQLite), this one holds no
-     * connection, and no lock a request takes beyond a queue push, so it runs
-     * at SCHED_IDLE: a waking request thread then takes a core that runs only
-     * this one as if it were idle, at once. At nice 10, summing, formatting
+     * its writes hold nothing a request waits on (SQLite: a connection of
+     * their own to a file of their own; store_analytics_writes_apart), it
+     * runs at SCHED_IDLE: a waking request thread then takes a core that runs
+     * only this one as if it were idle, at once. At nice 10, summing, formatting
      * and compressing 10,000 events a second moved the bookings' p99 by +40%
      * to +85%; at SCHED_IDLE by 0% to +27% (docs/PERFORMANCE.md). On
      * PostgreSQL it holds a pooled connection through its transaction, which
      * a starved thread must not: nice 10 there. */
     struct sched_param idle = {0};
-    bool lowered = store_writes_on_own_thread(e->st)
+    bool lowered = store_analytics_writes_apart(e->st)
                        ? pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0
                        : setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) == 0;
     if (!lowered) log_warn("analytics writer: priority not lowered");
@@ -510,7 +512,7 @@ static queued_batch *batch_build(const analytics_event *events, size_t n, const 
     if (!q->rows || !q->counters || !q->rates || !q->sales || !q->sold_accounts) return batch_free(q), NULL;
     char key[700];
     if (*prefix) {
-        snprintf(key, sizeof key, ANALYTICS_RATE_KEY "ip:%s#", prefix);
+        snprintf(key, sizeof key, "ip:%s#", prefix);
         q->rates[q->nrates++] = (queued_rate){keep(q, key), (int64_t)n};
     }
     size_t first_cookie = q->nrates;
@@ -529,7 +531,7 @@ static queued_batch *batch_build(const analytics_event *events, size_t n, const 
                                              keep(q, ev->order_id),
                                              keep(q, ev->detail ? ev->detail : "")};
         /* one cookie's count in every kind: the limit is per cookie */
-        snprintf(key, sizeof key, ANALYTICS_RATE_KEY "cookie:%s:%s", ev->acct->id, ev->cookie_id);
+        snprintf(key, sizeof key, "cookie:%s:%s", ev->acct->id, ev->cookie_id);
         size_t r = first_cookie;
         while (r < q->nrates && strcmp(q->rates[r].key, key)) r++;
         if (r == q->nrates) q->rates[q->nrates++] = (queued_rate){keep(q, key), 0};

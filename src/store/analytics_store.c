@@ -71,25 +71,10 @@ store_status store_analytics_daily_count(store *s, const char *account_id, int32
 store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count)
 {
     return store_status_of(db_query_int(c,
-                                        "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, ?)"
+                                        "INSERT INTO analytics_rates (key, window_start, count) VALUES (?, ?, ?)"
                                         " ON CONFLICT (key, window_start) DO UPDATE"
-                                        " SET count = rate_limits.count + excluded.count RETURNING count",
+                                        " SET count = analytics_rates.count + excluded.count RETURNING count",
                                         DB_ARGS(DB_TEXT(key), DB_INT(window_start), DB_INT(n)), count));
-}
-
-store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
-                                             int64_t window_start, int64_t n, int64_t *total)
-{
-    int64_t own = 0;
-    store_status st = store_analytics_rate_add(c, keys[mine], window_start, n, &own);
-    if (st != STORE_OK) return st;
-    return store_status_of(db_query_int(c,
-                                        "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE window_start = ?"
-                                        " AND key IN (?, ?, ?, ?, ?, ?, ?, ?)",
-                                        DB_ARGS(DB_INT(window_start), DB_TEXT(keys[0]), DB_TEXT(keys[1]),
-                                                DB_TEXT(keys[2]), DB_TEXT(keys[3]), DB_TEXT(keys[4]),
-                                                DB_TEXT(keys[5]), DB_TEXT(keys[6]), DB_TEXT(keys[7])),
-                                        total));
 }
 
 typedef struct {
@@ -111,14 +96,14 @@ static db_status rate_read_fn(db_conn *c, void *arg)
             char shard[STORE_RATE_SHARDS][800];
             for (size_t k = 0; k < STORE_RATE_SHARDS; k++) snprintf(shard[k], sizeof shard[k], "%s%zu", key, k);
             st = db_query_int(c,
-                              "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE window_start = ?"
+                              "SELECT COALESCE(SUM(count), 0) FROM analytics_rates WHERE window_start = ?"
                               " AND key IN (?, ?, ?, ?, ?, ?, ?, ?)",
                               DB_ARGS(DB_INT(x->window_start), DB_TEXT(shard[0]), DB_TEXT(shard[1]),
                                       DB_TEXT(shard[2]), DB_TEXT(shard[3]), DB_TEXT(shard[4]), DB_TEXT(shard[5]),
                                       DB_TEXT(shard[6]), DB_TEXT(shard[7])),
                               &x->counts[i]);
         } else {
-            st = db_query_int(c, "SELECT COALESCE(SUM(count), 0) FROM rate_limits WHERE key = ? AND window_start = ?",
+            st = db_query_int(c, "SELECT COALESCE(SUM(count), 0) FROM analytics_rates WHERE key = ? AND window_start = ?",
                               DB_ARGS(DB_TEXT(key), DB_INT(x->window_start)), &x->counts[i]);
         }
     }
@@ -150,7 +135,7 @@ static db_status prune_fn(db_conn *c, void *arg)
     if (st == DB_OK)
         st = db_exec(c, "DELETE FROM analytics_daily WHERE day < ?", DB_ARGS(DB_INT(p->before_day)), NULL);
     if (st == DB_OK)
-        st = db_exec(c, "DELETE FROM rate_limits WHERE key LIKE 'cpa:%' AND window_start < ?",
+        st = db_exec(c, "DELETE FROM analytics_rates WHERE window_start < ?",
                      DB_ARGS(DB_INT(p->window_before)), NULL);
     return st;
 }
@@ -161,8 +146,7 @@ static db_status prune_check_fn(db_conn *c, void *arg)
     return db_query_int(c,
                         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM analytics_events WHERE received_at < ? LIMIT 1) e)"
                         " + (SELECT COUNT(*) FROM (SELECT 1 FROM analytics_daily WHERE day < ? LIMIT 1) d)"
-                        " + (SELECT COUNT(*) FROM (SELECT 1 FROM rate_limits WHERE key LIKE 'cpa:%' AND"
-                        " window_start < ? LIMIT 1) r)",
+                        " + (SELECT COUNT(*) FROM (SELECT 1 FROM analytics_rates WHERE window_start < ? LIMIT 1) r)",
                         DB_ARGS(DB_INT(p->before_us), DB_INT(p->before_day), DB_INT(p->window_before)), &p->deleted);
 }
 
@@ -175,7 +159,7 @@ store_status store_analytics_prune(store *s, int64_t before_us, int32_t before_d
     store_status check = store_status_of(store_read(s, prune_check_fn, &p));
     if (check != STORE_OK || p.deleted == 0) return check;
     p.deleted = 0;
-    db_status st = store_write(s, prune_fn, &p);
+    db_status st = store_write_analytics(s, prune_fn, &p);
     if (deleted) *deleted = st == DB_OK ? (int)p.deleted : 0;
     return store_status_of(st);
 }

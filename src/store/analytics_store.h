@@ -1,9 +1,11 @@
 /* Browser analytics of the Convious pricing API: raw events, daily counters
- * and their rate-limit windows; the SQL of core/inventory_refs.h. Steps run
- * inside the ingest transaction the engine composes. The event and counter
- * writes are deferred (db_exec_deferred): PostgreSQL sends a batch's writes
- * in one pipeline with the rate-limit statement that ends it, so the hot
- * rows (counters, rate windows) are locked for the commit alone. */
+ * and their rate-limit windows; the SQL of core/inventory_refs.h. The steps
+ * taking a db_conn run inside a transaction of store_write_analytics: on
+ * SQLite these tables are a file of their own that no other write touches.
+ * The event and counter writes are deferred (db_exec_deferred): PostgreSQL
+ * sends a batch's writes in one pipeline with the rate-limit statement that
+ * ends it, so the hot rows (counters, rate windows) are locked for the
+ * commit alone. */
 #ifndef BO_STORE_ANALYTICS_H
 #define BO_STORE_ANALYTICS_H
 #include "store/store.h"
@@ -28,15 +30,11 @@ store_status store_analytics_count(db_conn *c, const char *account_id, int32_t d
 /* The counter of (account, day, kind, product_key): the sum of its shards. */
 store_status store_analytics_daily_count(store *s, const char *account_id, int32_t day, const char *kind,
                                          const char *product_key, int64_t *count);
-/* Adds n to key's count in the window (a rate_limits row) and returns the new count. */
+/* Adds n to key's count in the window (an analytics_rates row) and returns the new count. */
 store_status store_analytics_rate_add(db_conn *c, const char *key, int64_t window_start, int64_t n, int64_t *count);
-/* A count spread over STORE_RATE_SHARDS rows (keys[0..7]): adds n to
- * keys[mine] and returns the sum of all of them as this transaction sees it
- * (other transactions' uncounted increments aside), so batches from one busy
- * network lock one of eight rows rather than all the same one. */
+/* A network's count is spread over STORE_RATE_SHARDS rows, key#0..key#7
+ * (a flush adds to one), so flushes of several processes rarely lock the same. */
 #define STORE_RATE_SHARDS 8
-store_status store_analytics_rate_add_spread(db_conn *c, const char *const keys[STORE_RATE_SHARDS], size_t mine,
-                                             int64_t window_start, int64_t n, int64_t *total);
 /* The counts of the n keys in the window as committed (0 for a key without
  * a row), read in one read transaction: the queued ingest (core/analytics.c)
  * checks its limits with a read and adds its counts at flush time. A key

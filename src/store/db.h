@@ -22,8 +22,17 @@ typedef enum {
 
 typedef enum { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES } db_dialect;
 /* SQLite: the file of the `analytics` schema, the database's path with this
- * appended (db_sqlite.c attaches it to every connection). */
+ * appended (db_sqlite.c attaches it to the connections that use it). */
 #define DB_SQLITE_ANALYTICS_SUFFIX "-analytics"
+/* What a connection is for. PostgreSQL: read-only or not. SQLite: which files
+ * it opens too: the store's writer must not have the analytics file attached,
+ * since its BEGIN IMMEDIATE would then also wait for that file's write lock,
+ * held by the analytics writes (store_write_analytics). */
+typedef enum {
+    DB_CONN_READ,      /* read-only: the database and (SQLite) the analytics file */
+    DB_CONN_WRITE,     /* the database alone */
+    DB_CONN_WRITE_ALL, /* the database and the analytics file, writable: migrations, analytics writes */
+} db_conn_role;
 
 typedef enum { DBP_NULL, DBP_INT, DBP_TEXT } db_param_type;
 typedef struct {
@@ -94,7 +103,7 @@ void db_stats_get(db_stats *out);
 typedef struct db_driver {
     const char *name;
     db_dialect dialect;
-    db_conn *(*connect)(const char *target, bool writer, char **err);
+    db_conn *(*connect)(const char *target, db_conn_role role, char **err);
     void (*disconnect)(db_conn *c);
     db_status (*exec)(db_conn *c, const char *sql, const db_param *p, int n, int64_t *changes);
     db_status (*query)(db_conn *c, const char *sql, const db_param *p, int n, db_rows **out);

@@ -690,8 +690,9 @@ static void on_notice(void *arg, const PGresult *res)
     free(msg);
 }
 
-static db_conn *pg_connect(const char *target, bool writer, char **err)
+static db_conn *pg_connect(const char *target, db_conn_role role, char **err)
 {
+    bool writer = role != DB_CONN_READ;
     /* Listed before dbname, so a parameter spelled in the URI itself wins. */
     const char *keys[] = {"fallback_application_name", "connect_timeout", "options", "dbname", NULL};
     const char *values[] = {"boxoffice", "10",

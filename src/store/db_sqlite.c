@@ -4,6 +4,7 @@
  * cached per connection keyed by the SQL text. */
 #include "store/db.h"
 #include "util/log.h"
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,8 +51,16 @@ static db_status map_rc(sqlite3 *db, int rc, const char *sql)
     }
 }
 
-static db_conn *sq_connect(const char *path, bool writer, char **err)
+/* SQLite keeps global allocation statistics by default, behind one mutex that
+ * every allocation of every connection takes. Nothing reads them, and a
+ * thread of low priority (the analytics writer runs at SCHED_IDLE) could be
+ * preempted holding that mutex while the store's writer waits on it. */
+static void sqlite_configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
+static db_conn *sq_connect(const char *path, db_conn_role role, char **err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     sqlite_conn *c = calloc(1, sizeof *c);
     c->h.driver = &db_driver_sqlite;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -65,19 +74,22 @@ static db_conn *sq_connect(const char *path, bool writer, char **err)
     /* 2 KiB pages (new databases only): a booking dirties a few random index
      * pages (barcode, order number) and a savepoint copies each page it
      * touches; halving the page halves those bytes (measured: docs/PERFORMANCE.md). */
-    const char *setup = writer ? "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                                 "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32000;"
-                               : "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA query_only=1;";
+    const char *setup = role != DB_CONN_READ
+                            ? "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                              " PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-32000;"
+                            : "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA query_only=1;";
     /* Convious pricing analytics live in a file of their own beside the
-     * database (ANALYTICS_SUFFIX), attached to every connection: their
-     * inserts fill that file's WAL, so a booking's fsync never carries them
-     * (docs/ARCHITECTURE.md, "The one exception"). Unqualified names find
-     * its tables, so no statement names the schema. */
+     * database (ANALYTICS_SUFFIX), written on a connection of their own
+     * (store_write_analytics): a booking never waits for their writes, nor
+     * does its fsync carry them (docs/ARCHITECTURE.md, "The one exception").
+     * Unqualified names find its tables, so no statement names the schema. */
     bool memory = !*path || !strcmp(path, ":memory:");
     char *file = memory ? sqlite3_mprintf(":memory:") : sqlite3_mprintf("%s%s", path, DB_SQLITE_ANALYTICS_SUFFIX);
-    char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS analytics;%s", file,
-                                   writer ? "PRAGMA analytics.journal_mode=WAL; PRAGMA analytics.synchronous=NORMAL;"
-                                          : "");
+    char *attach = role == DB_CONN_WRITE ? sqlite3_mprintf("%s", "")
+                   : sqlite3_mprintf("ATTACH DATABASE %Q AS analytics;%s", file,
+                                     role == DB_CONN_WRITE_ALL
+                                         ? "PRAGMA analytics.journal_mode=WAL; PRAGMA analytics.synchronous=NORMAL;"
+                                         : "");
     sqlite3_free(file);
     char *msg = NULL;
     if (!attach || sqlite3_exec(c->db, attach, NULL, NULL, &msg) != SQLITE_OK ||

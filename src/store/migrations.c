@@ -489,6 +489,27 @@ static const char v28[] =
 static const char v29[] = "@SQLITE@DROP INDEX IF EXISTS analytics.analytics_events_account;"
                           "@POSTGRES@DROP INDEX IF EXISTS analytics_events_account;";
 
+/* The analytics counters and rate windows join the raw events: on SQLite in
+ * the attached file, which only the analytics writer writes
+ * (store_write_analytics), so a booking never waits behind their updates.
+ * The rate windows leave rate_limits for a table of their own there; they
+ * last a minute, so they are dropped rather than moved. Across two WAL files
+ * the move is atomic per file, hence IF NOT EXISTS and OR IGNORE: a move cut
+ * short runs again. */
+static const char v30[] =
+    "@SQLITE@"
+    "CREATE TABLE IF NOT EXISTS analytics.analytics_daily ("
+    " account_id TEXT NOT NULL, day BIGINT NOT NULL, kind TEXT NOT NULL, product_key TEXT NOT NULL,"
+    " shard BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account_id, day, kind, product_key, shard));"
+    "INSERT OR IGNORE INTO analytics.analytics_daily SELECT * FROM main.analytics_daily;"
+    "DROP TABLE main.analytics_daily;"
+    "CREATE TABLE IF NOT EXISTS analytics.analytics_rates ("
+    "@POSTGRES@"
+    "CREATE TABLE analytics_rates ("
+    "@BOTH@"
+    " key TEXT NOT NULL, window_start BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (key, window_start));"
+    "DELETE FROM rate_limits WHERE key LIKE 'cpa:%';";
+
 /* Ascending by version: the runner applies every version above the current one in array order. */
 const migration migrations[] = {
     {1, "initial schema", v1},
@@ -514,6 +535,7 @@ const migration migrations[] = {
     {27, "dynamic pricing settings", v27},
     {28, "SQLite: analytics events in their own attached file", v28},
     {29, "analytics events without the unused by-account index", v29},
+    {30, "analytics counters and rate windows beside the analytics events", v30},
 };
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
 

@@ -79,6 +79,10 @@ struct store {
      * acknowledges it, while the writer already runs the next batch. */
     char *wal_path, *analytics_wal_path;
     int wal_fd;
+    /* store_write_analytics's own connection (opened at first use), one
+     * transaction at a time */
+    pthread_mutex_t analytics_lock;
+    db_conn *analytics_writer;
     /* Checkpoints run on their own thread and connection, so the writer never
      * copies pages into the database file inside a batch (the writer's
      * automatic checkpoint is off). */
@@ -164,8 +168,7 @@ static db_conn *pool_get(store *s, char **err)
     if (!c) p->open++;
     pthread_mutex_unlock(&p->lock);
     if (c) return c;
-    bool writer = s->driver->dialect == DB_DIALECT_POSTGRES;
-    c = s->driver->connect(s->target, writer, err);
+    c = s->driver->connect(s->target, s->driver->dialect == DB_DIALECT_POSTGRES ? DB_CONN_WRITE : DB_CONN_READ, err);
     if (c) ((struct db_conn_header *)c)->inventory_shards = s->inventory_shards;
     if (!c) {
         pthread_mutex_lock(&p->lock);
@@ -173,6 +176,16 @@ static db_conn *pool_get(store *s, char **err)
         pthread_cond_signal(&p->freed);
         pthread_mutex_unlock(&p->lock);
     }
+    return c;
+}
+
+/* pool_get for a transaction: a failure to connect is logged here. */
+static db_conn *pool_get_logged(store *s)
+{
+    char *err = NULL;
+    db_conn *c = pool_get(s, &err);
+    if (!c) log_error("store: cannot connect: %s", err ? err : "?");
+    free(err);
     return c;
 }
 
@@ -364,7 +377,7 @@ static void *checkpoint_main(void *arg)
         s->checkpoint_wanted = false;
         pthread_mutex_unlock(&s->qlock);
         char *err = NULL;
-        if (!c) c = s->driver->connect(s->target, true, &err);
+        if (!c) c = s->driver->connect(s->target, DB_CONN_WRITE, &err);
         /* PASSIVE: copies what no reader still needs, never blocks the writer */
         if (!c || db_exec(c, "PRAGMA wal_checkpoint(PASSIVE)", DB_NOARGS, NULL) != DB_OK)
             log_warn("store: checkpoint failed: %s", err ? err : "see above");
@@ -376,19 +389,18 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
-/* Asks for a checkpoint once the WAL, or the attached analytics file's,
- * has grown past CHECKPOINT_WAL_BYTES (a checkpoint without a schema name
- * copies both). A WAL file never shrinks (its pages are reused in place, so
- * its fsync changes no file system metadata), so from then on every synced
- * batch asks: the checkpoints stay small and each of their fsyncs short.
- * Rarer, larger ones (every 1 MB of WAL, or every 25-100 ms) halved the bytes
- * written but lengthened the bookings' p99 beside analytics ingest
- * (docs/PERFORMANCE.md, issue 14). */
+/* Asks for a checkpoint once the WAL has grown past CHECKPOINT_WAL_BYTES. A
+ * WAL file never shrinks (its pages are reused in place, so its fsync changes
+ * no file system metadata), so from then on every synced batch asks: the
+ * checkpoints stay small and each of their fsyncs short. Rarer, larger ones
+ * (every 1 MB of WAL, or every 25-100 ms) halved the bytes written but
+ * lengthened the bookings' p99 beside analytics ingest (docs/PERFORMANCE.md,
+ * issue 14). The analytics file's WAL is checkpointed by its own writer
+ * (store_write_analytics). */
 static void checkpoint_if_large(store *s)
 {
-    struct stat sb, ab;
-    bool large = s->wal_fd >= 0 && fstat(s->wal_fd, &sb) == 0 && sb.st_size >= CHECKPOINT_WAL_BYTES;
-    if (!large && !(stat(s->analytics_wal_path, &ab) == 0 && ab.st_size >= CHECKPOINT_WAL_BYTES)) return;
+    struct stat sb;
+    if (!(s->wal_fd >= 0 && fstat(s->wal_fd, &sb) == 0 && sb.st_size >= CHECKPOINT_WAL_BYTES)) return;
     pthread_mutex_lock(&s->qlock);
     s->checkpoint_wanted = true;
     pthread_cond_signal(&s->checkpoint_cond);
@@ -455,27 +467,22 @@ static db_status sqlite_write(store *s, store_fn fn, void *ctx, bool background)
     return job.status;
 }
 
-/* ---- PostgreSQL ---- */
+/* ---- One transaction on one connection ---- */
 
-static db_status pg_write(store *s, store_fn fn, void *ctx)
+/* `begin`, fn, COMMIT on c, run again on DB_RETRY a bounded number of times.
+ * On PostgreSQL a function that asked to notify does so in the commit. */
+static db_status transact(db_conn *c, const char *begin, store_fn fn, void *ctx)
 {
-    char *err = NULL;
-    db_conn *c = pool_get(s, &err);
-    if (!c) {
-        log_error("store: cannot connect: %s", err ? err : "?");
-        free(err);
-        return DB_ERROR;
-    }
     db_status st = DB_ERROR;
     for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
         *notify_flag(c) = false;
         touches_truncate(c, 0);
         /* BEGIN rides with the transaction's first statement (db_pg.c's pipeline) */
-        st = db_exec_deferred(c, "BEGIN", DB_NOARGS, DB_CONFLICT, NULL);
+        st = db_exec_deferred(c, begin, DB_NOARGS, DB_CONFLICT, NULL);
         if (st == DB_OK) {
             st = fn(c, ctx);
             /* the server delivers it to every listener when (and only if) this commits */
-            if (st == DB_OK && *notify_flag(c))
+            if (st == DB_OK && *notify_flag(c) && db_conn_dialect(c) == DB_DIALECT_POSTGRES)
                 st = db_exec_deferred(c, "SELECT pg_notify('" NOTIFY_CHANNEL "', '')", DB_NOARGS, DB_CONFLICT, NULL);
             if (st == DB_OK) st = db_exec(c, "COMMIT", DB_NOARGS, NULL);
             else db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
@@ -484,11 +491,48 @@ static db_status pg_write(store *s, store_fn fn, void *ctx)
         db_exec(c, "ROLLBACK", DB_NOARGS, NULL);
         backoff(attempt);
     }
+    return st;
+}
+
+/* ---- PostgreSQL ---- */
+
+static db_status pg_write(store *s, store_fn fn, void *ctx)
+{
+    db_conn *c = pool_get_logged(s);
+    if (!c) return DB_ERROR;
+    db_status st = transact(c, "BEGIN", fn, ctx);
     bool notify = st == DB_OK && *notify_flag(c);
     if (st == DB_OK) report_touches(s, c);
     touches_truncate(c, 0);
     pool_put(s, c, s->driver->dialect == DB_DIALECT_POSTGRES && db_pg_broken(c));
     if (notify) run_commit_hook(s);
+    return st;
+}
+
+/* ---- SQLite: the analytics file's writer ---- */
+
+/* A transaction on the analytics file alone, on its own connection and the
+ * caller's thread. Its deferred BEGIN takes that file's write lock at the
+ * first write and never the database's. Committed with synchronous=NORMAL:
+ * in the WAL, not fsynced. */
+static db_status sqlite_write_analytics(store *s, store_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->analytics_lock);
+    char *err = NULL;
+    if (!s->analytics_writer) s->analytics_writer = s->driver->connect(s->target, DB_CONN_WRITE_ALL, &err);
+    db_status st = DB_ERROR;
+    if (!s->analytics_writer) {
+        log_error("store: cannot connect for analytics: %s", err ? err : "?");
+        free(err);
+    } else {
+        st = transact(s->analytics_writer, "BEGIN", fn, ctx);
+        /* the checkpoint of its WAL too, kept small as the database's is (checkpoint_if_large) */
+        struct stat sb;
+        if (st == DB_OK && stat(s->analytics_wal_path, &sb) == 0 && sb.st_size >= CHECKPOINT_WAL_BYTES &&
+            db_exec(s->analytics_writer, "PRAGMA analytics.wal_checkpoint(PASSIVE)", DB_NOARGS, NULL) != DB_OK)
+            log_warn("store: checkpoint of the analytics file failed");
+    }
+    pthread_mutex_unlock(&s->analytics_lock);
     return st;
 }
 
@@ -542,13 +586,14 @@ store *store_open(const char *uri, char **err)
         return NULL;
     }
     if (s->driver->dialect == DB_DIALECT_SQLITE) {
-        s->writer = s->driver->connect(s->target, true, err);
+        s->writer = s->driver->connect(s->target, DB_CONN_WRITE, err);
         if (!s->writer) {
             free(s->target);
             free(s);
             return NULL;
         }
         pthread_mutex_init(&s->qlock, NULL);
+        pthread_mutex_init(&s->analytics_lock, NULL);
         pthread_cond_init(&s->qcond, NULL);
         pthread_cond_init(&s->donecond, NULL);
         pthread_cond_init(&s->synccond, NULL);
@@ -600,6 +645,8 @@ void store_close(store *s)
         if (s->wal_fd >= 0) close(s->wal_fd);
         free(s->wal_path);
         free(s->analytics_wal_path);
+        if (s->analytics_writer) conn_close(s, s->analytics_writer);
+        pthread_mutex_destroy(&s->analytics_lock);
         if (getenv("BOXOFFICE_STORE_STATS") && s->batches)
             log_info("store: %ld transactions in %ld commits (%.1f per commit), %.3f ms work + %.3f ms commit each",
                      s->jobs, s->batches, (double)s->jobs / s->batches, s->fn_ms / s->jobs,
@@ -679,6 +726,14 @@ db_status store_write_background(store *s, store_fn fn, void *ctx)
     return st;
 }
 
+db_status store_write_analytics(store *s, store_fn fn, void *ctx)
+{
+    atomic_fetch_add_explicit(&s->writes, 1, memory_order_relaxed);
+    db_status st = s->writer ? sqlite_write_analytics(s, fn, ctx) : pg_write(s, fn, ctx);
+    if (st == DB_FULL) atomic_store_explicit(&s->full_at, monotonic_us(), memory_order_relaxed);
+    return st;
+}
+
 bool store_full_within(store *s, int64_t window_us)
 {
     int64_t at = atomic_load_explicit(&s->full_at, memory_order_relaxed);
@@ -688,13 +743,8 @@ bool store_full_within(store *s, int64_t window_us)
 db_status store_read(store *s, store_fn fn, void *ctx)
 {
     atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
-    char *err = NULL;
-    db_conn *c = pool_get(s, &err);
-    if (!c) {
-        log_error("store: cannot connect: %s", err ? err : "?");
-        free(err);
-        return DB_ERROR;
-    }
+    db_conn *c = pool_get_logged(s);
+    if (!c) return DB_ERROR;
     const char *begin = s->driver->dialect == DB_DIALECT_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
                                                                   : "BEGIN";
     db_status st = db_exec_deferred(c, begin, DB_NOARGS, DB_CONFLICT, NULL);
@@ -741,7 +791,7 @@ void store_set_analytics_log(store *s, analytics_log *log)
 
 analytics_log *store_analytics_log(const store *s) { return s->analytics_log; }
 
-bool store_writes_on_own_thread(const store *s) { return s->writer != NULL; }
+bool store_analytics_writes_apart(const store *s) { return s->writer != NULL; }
 
 void store_set_commit_hook(store *s, store_commit_hook hook, void *arg)
 {
@@ -760,7 +810,7 @@ store_listener *store_listen(store *s)
 {
     if (s->driver->dialect != DB_DIALECT_POSTGRES) return NULL;
     char *err = NULL;
-    db_conn *c = s->driver->connect(s->target, true, &err);
+    db_conn *c = s->driver->connect(s->target, DB_CONN_WRITE, &err);
     if (!c || !db_pg_listen(c, NOTIFY_CHANNEL)) {
         log_warn("store: cannot listen for commits: %s", err ? err : "LISTEN failed");
         free(err);
@@ -826,10 +876,28 @@ static db_status migrate_fn(db_conn *c, void *arg)
     return DB_OK;
 }
 
+/* SQLite: on a connection of its own, since the writer's has no analytics
+ * file attached and migrations change that file's tables too; BEGIN
+ * IMMEDIATE takes both files' write locks, synchronous=FULL makes the commit
+ * durable. */
+static db_status sqlite_migrate(store *s, migrate_ctx *m)
+{
+    char *err = NULL;
+    db_conn *c = s->driver->connect(s->target, DB_CONN_WRITE_ALL, &err);
+    if (!c) {
+        m->err = err ? err : strdup("cannot connect");
+        return DB_ERROR;
+    }
+    db_status st = db_exec_script(c, "PRAGMA main.synchronous=FULL; PRAGMA analytics.synchronous=FULL;");
+    if (st == DB_OK) st = transact(c, "BEGIN IMMEDIATE", migrate_fn, m);
+    conn_close(s, c);
+    return st;
+}
+
 db_status store_migrate(store *s, char **err)
 {
     migrate_ctx m = {0};
-    db_status st = store_write(s, migrate_fn, &m);
+    db_status st = s->writer ? sqlite_migrate(s, &m) : store_write(s, migrate_fn, &m);
     if (st != DB_OK && err) *err = m.err ? m.err : strdup("migration failed");
     else free(m.err);
     if (st == DB_OK && m.applied) log_info("store: applied %d migration(s)", m.applied);

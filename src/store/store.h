@@ -44,20 +44,30 @@ typedef db_status (*store_fn)(db_conn *c, void *ctx);
 store *store_open(const char *uri, char **err);
 void store_close(store *s);
 db_status store_write(store *s, store_fn fn, void *ctx);
-/* store_write for work that may wait (Convious pricing analytics): on
- * SQLite it runs when no store_write is queued (or has waited 0.5 s), in a
- * transaction of its own, and returns at commit without an fsync of its own,
- * so it never sits in front of a booking nor adds one to its wait. A commit
- * survives kill -9 (it is in the WAL); a power loss may take the last ones
- * until the next store_write's fsync. PostgreSQL: store_write without an
- * Idempotency-Key claim. */
+/* store_write for work that may wait (sales of inventory references that
+ * analytics report): on SQLite it runs when no store_write is queued (or has
+ * waited 0.5 s), in a transaction of its own, and returns at commit without
+ * an fsync of its own, so it never sits in front of a booking nor adds one to
+ * its wait. A commit survives kill -9 (it is in the WAL); a power loss may
+ * take the last ones until the next store_write's fsync. PostgreSQL:
+ * store_write without an Idempotency-Key claim. */
 db_status store_write_background(store *s, store_fn fn, void *ctx);
+/* A write of the analytics tables alone (store/analytics_store.h), and of no
+ * other: on SQLite they are a file of their own, written on a connection of
+ * their own on the caller's thread, so the store's writer, and the bookings
+ * queued on it, never wait for one nor carry its pages in their fsync. One at
+ * a time (a caller waits for the one running); a commit survives kill -9 (it
+ * is in that file's WAL), a power loss may take the last ones. PostgreSQL:
+ * store_write_background. */
+db_status store_write_analytics(store *s, store_fn fn, void *ctx);
 db_status store_read(store *s, store_fn fn, void *ctx);
 db_dialect store_dialect(store *s);
-/* Whether writes run on the store's own writer thread (SQLite) rather than on
- * the caller's (PostgreSQL): a caller waiting for one then holds no database
- * connection and no lock. */
-bool store_writes_on_own_thread(const store *s);
+/* Whether a caller of store_write_analytics or store_write_background holds
+ * nothing a request waits on, not even while its transaction runs: SQLite,
+ * where the analytics have a connection of their own and background writes
+ * run on the store's writer thread; not PostgreSQL, where either holds a
+ * pooled connection. */
+bool store_analytics_writes_apart(const store *s);
 /* This store's counts of store_write and store_read calls since it opened (one per
  * call: retries and group commits are not counted), for benchmarks; the
  * statements inside them are counted by db_stats_get. */

@@ -702,7 +702,7 @@ def test_retention_prunes_events_and_counters(c):
         assert events_of(cookie, other) == []
         old = db_rows("SELECT COUNT(*) FROM analytics_daily WHERE day < %d" % (int(time.time()) // 86400 + 1))
         assert int(old[0][0]) == 0, old
-        leftover = db_rows("SELECT COUNT(*) FROM rate_limits WHERE key LIKE 'cpa:%%' AND window_start < %d" % (
+        leftover = db_rows("SELECT COUNT(*) FROM analytics_rates WHERE window_start < %d" % (
             int(time.time()) - 3600 + 2 * 86400))
         assert int(leftover[0][0]) == 0, leftover
     finally:
@@ -711,9 +711,10 @@ def test_retention_prunes_events_and_counters(c):
 
 
 def test_the_analytics_thread_runs_below_the_requests(c):
-    """The analytics writer leaves the cores to requests: SCHED_IDLE where the store's own writer thread runs
-    its transactions (SQLite), so a waking booking takes its core at once; nice 10 where it holds a pooled
-    connection through them itself (PostgreSQL), which a starved thread must not (docs/ARCHITECTURE.md)."""
+    """The analytics writer leaves the cores to requests: SCHED_IDLE where its transactions hold nothing a
+    request waits on (SQLite: a connection and a file of their own), so a waking booking takes its core at once;
+    nice 10 where it holds a pooled connection through them (PostgreSQL), which a starved thread must not
+    (docs/ARCHITECTURE.md)."""
     pid = server_pid()
     for task in glob.glob("/proc/%d/task/*" % pid):
         try:

@@ -36,12 +36,12 @@ static inline store *test_store_open(const char *uri)
     return s;
 }
 
-/* Removes the SQLite file (and its WAL) that test_db_uri chose, if it chose one. */
+/* Removes the SQLite files (the database, its analytics file, their WALs) that test_db_uri chose, if it chose one. */
 static inline void test_db_remove(const char *uri, const char *path)
 {
     if (uri != path) return;
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-analytics", "-analytics-wal", "-analytics-shm"};
+    for (int i = 0; i < 6; i++) {
         char f[160];
         snprintf(f, sizeof f, "%s%s", path + 7, suffix[i]);
         unlink(f);
